@@ -1,0 +1,51 @@
+//! Typed identifiers. They are plain strings on the wire (`#[serde(transparent)]`), but never
+//! interchangeable in code: a `TeamId` cannot be passed where a `VentureId` is expected.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! string_id {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                Self(s)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self(s.to_owned())
+            }
+        }
+    };
+}
+
+string_id!(
+    /// A user, as named by the `sub` claim of the tokens the platform issues.
+    UserId
+);
+string_id!(
+    /// A venture (UUID v7 text, assigned by the hub).
+    VentureId
+);
+string_id!(
+    /// A team inside a venture (UUID v7 text, assigned by the hub).
+    TeamId
+);

@@ -1,0 +1,22 @@
+//! Wire types of the hub, shared with every client.
+//!
+//! Everything a client sends or receives over REST or Socket.IO is a type in this crate, so the
+//! contract lives in one place and the TypeScript SDK can be generated from it. The crate depends
+//! on serde only: no server code, no I/O.
+//!
+//! # Layout
+//! - [`ids`]: typed identifiers (`UserId`, `VentureId`, `TeamId`).
+//! - [`roles`]: membership roles inside ventures and teams, and account roles carried by tokens.
+//! - [`error`]: the one error envelope used by REST bodies and Socket.IO acks.
+//! - [`rest`]: REST request and response bodies.
+//! - [`realtime`]: Socket.IO event names and payloads.
+
+pub mod error;
+pub mod ids;
+pub mod realtime;
+pub mod rest;
+pub mod roles;
+
+pub use error::{ErrorBody, ErrorCode, ErrorDetail};
+pub use ids::{TeamId, UserId, VentureId};
+pub use roles::{AccountRole, Role};

@@ -1,0 +1,12 @@
+//! The sans-IO core of the hub: rules that can be decided without a socket, a database or a
+//! clock of their own. The server calls these; unit tests call them directly.
+//!
+//! # Layout
+//! - [`room`]: room names (`venture:{id}`, `team:{id}`, `user:{id}`), parsed strictly.
+//! - [`access`]: who may change whose membership, and the last-owner invariant.
+
+pub mod access;
+pub mod room;
+
+pub use access::{Actor, Denied, MemberChange, check_member_change};
+pub use room::{RoomName, RoomNameError};

@@ -1,0 +1,268 @@
+//! Identity: HS256 JWTs with `sub`, `name`, `role` and `exp`, checked on REST
+//! (`Authorization: Bearer`) and on the Socket.IO handshake (`auth: {token}`, the header, or
+//! `?token=`). The first sight of a user records it in the store; later sights with a new name
+//! rename it.
+
+use crate::store::Store;
+use hub_protocol::{AccountRole, UserId};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The longest user id accepted.
+pub const MAX_USER_ID_LEN: usize = 128;
+/// The longest display name kept (longer ones are cut).
+pub const MAX_NAME_CHARS: usize = 120;
+/// How many users' names are remembered to skip redundant upserts.
+const KNOWN_USERS_CAP: usize = 100_000;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub role: AccountRole,
+    pub exp: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+}
+
+/// Who a request or a socket acts for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub user_id: UserId,
+    pub name: String,
+    pub role: AccountRole,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    #[error("missing token")]
+    Missing,
+    #[error("token expired")]
+    Expired,
+    #[error("invalid token")]
+    Invalid,
+    #[error("token has an empty or malformed subject")]
+    BadSubject,
+}
+
+pub struct Auth {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    store: Store,
+    known: Mutex<HashMap<UserId, String>>,
+}
+
+impl Auth {
+    pub fn new(secret: &[u8], store: Store) -> Arc<Auth> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 30;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        Arc::new(Auth {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            store,
+            known: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Signs a token for `user`.
+    pub fn mint(
+        &self,
+        user: &str,
+        name: Option<&str>,
+        role: AccountRole,
+        ttl: Duration,
+    ) -> anyhow::Result<String> {
+        mint(&self.encoding, user, name, role, ttl)
+    }
+
+    /// Checks a token's signature, expiry and subject.
+    pub fn verify(&self, token: &str) -> Result<Identity, AuthError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+                _ => AuthError::Invalid,
+            })?;
+        let claims = data.claims;
+        if !valid_user_id(&claims.sub) {
+            return Err(AuthError::BadSubject);
+        }
+        let name = claims
+            .name
+            .map(|n| n.trim().chars().take(MAX_NAME_CHARS).collect::<String>())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| claims.sub.clone());
+        Ok(Identity {
+            user_id: UserId(claims.sub),
+            name,
+            role: claims.role,
+        })
+    }
+
+    /// Verifies `token` and makes sure the user is recorded with its current name.
+    pub async fn authenticate(&self, token: &str) -> Result<Identity, AuthenticateError> {
+        let identity = self.verify(token)?;
+        self.remember(&identity).await?;
+        Ok(identity)
+    }
+
+    async fn remember(&self, identity: &Identity) -> Result<(), crate::store::StoreError> {
+        let seen = self
+            .known
+            .lock()
+            .map(|known| known.get(&identity.user_id) == Some(&identity.name))
+            .unwrap_or(false);
+        if seen {
+            return Ok(());
+        }
+        self.store
+            .upsert_user(&identity.user_id, &identity.name)
+            .await?;
+        if let Ok(mut known) = self.known.lock() {
+            if known.len() >= KNOWN_USERS_CAP {
+                known.clear();
+            }
+            known.insert(identity.user_id.clone(), identity.name.clone());
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthenticateError {
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// Signs a token with `secret`; used by `hub token` and by tools that hold the secret.
+pub fn mint_with_secret(
+    secret: &[u8],
+    user: &str,
+    name: Option<&str>,
+    role: AccountRole,
+    ttl: Duration,
+) -> anyhow::Result<String> {
+    mint(&EncodingKey::from_secret(secret), user, name, role, ttl)
+}
+
+fn mint(
+    key: &EncodingKey,
+    user: &str,
+    name: Option<&str>,
+    role: AccountRole,
+    ttl: Duration,
+) -> anyhow::Result<String> {
+    anyhow::ensure!(
+        valid_user_id(user),
+        "user id must be 1 to {MAX_USER_ID_LEN} characters without spaces or ':'"
+    );
+    let now = jsonwebtoken::get_current_timestamp();
+    let claims = Claims {
+        sub: user.to_owned(),
+        name: name.map(str::to_owned),
+        role,
+        exp: now + ttl.as_secs(),
+        iat: Some(now),
+    };
+    Ok(jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        key,
+    )?)
+}
+
+/// User ids follow the same rule as ids in room names, so `user:{id}` is always a valid room.
+pub fn valid_user_id(id: &str) -> bool {
+    hub_rooms::room::valid_id(id)
+}
+
+/// The token of an `Authorization: Bearer <token>` header value.
+pub fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    async fn auth() -> Arc<Auth> {
+        let store = Store::connect("sqlite::memory:", 1).await.unwrap();
+        Auth::new(SECRET, store)
+    }
+
+    #[tokio::test]
+    async fn minted_tokens_verify_with_their_claims() {
+        let auth = auth().await;
+        let token = auth
+            .mint(
+                "alice",
+                Some("Alice"),
+                AccountRole::Admin,
+                Duration::from_secs(60),
+            )
+            .unwrap();
+        let id = auth.verify(&token).unwrap();
+        assert_eq!(id.user_id, UserId::from("alice"));
+        assert_eq!(id.name, "Alice");
+        assert_eq!(id.role, AccountRole::Admin);
+        let nameless = auth
+            .mint("bob", None, AccountRole::User, Duration::from_secs(60))
+            .unwrap();
+        assert_eq!(auth.verify(&nameless).unwrap().name, "bob");
+    }
+
+    #[tokio::test]
+    async fn forged_expired_and_garbage_tokens_fail() {
+        let auth = auth().await;
+        let forged = mint_with_secret(
+            b"another-secret-another-secret-xx",
+            "alice",
+            None,
+            AccountRole::User,
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        assert_eq!(auth.verify(&forged), Err(AuthError::Invalid));
+        let claims = Claims {
+            sub: "alice".into(),
+            name: None,
+            role: AccountRole::User,
+            exp: jsonwebtoken::get_current_timestamp() - 3600,
+            iat: None,
+        };
+        let expired = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(SECRET),
+        )
+        .unwrap();
+        assert_eq!(auth.verify(&expired), Err(AuthError::Expired));
+        assert_eq!(auth.verify("not.a.token"), Err(AuthError::Invalid));
+        let none_alg =
+            "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsImV4cCI6OTk5OTk5OTk5OX0.";
+        assert_eq!(auth.verify(none_alg), Err(AuthError::Invalid));
+    }
+
+    #[test]
+    fn bearer_header_parsing() {
+        assert_eq!(bearer("Bearer abc"), Some("abc"));
+        assert_eq!(bearer("bearer  abc "), Some("abc"));
+        assert_eq!(bearer("Basic abc"), None);
+        assert_eq!(bearer("Bearer "), None);
+    }
+}

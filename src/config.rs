@@ -1,0 +1,400 @@
+//! Command line and environment. Every flag has an environment variable; `hub --help` lists
+//! them. [`Settings::resolve`] turns the flags into the [`Config`] that [`crate::run`] takes,
+//! creating the data directory and the JWT secret file of the embedded default when needed.
+
+use crate::store::Backend;
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The shortest JWT secret accepted, in bytes.
+pub const MIN_SECRET_LEN: usize = 32;
+const SECRET_FILE: &str = "jwt_secret";
+const SQLITE_FILE: &str = "hub.db";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hub",
+    version,
+    about = "Real-time collaboration hub: rooms, presence, chat, documents and REST",
+    long_about = "Real-time collaboration hub.\n\nWith no flags it serves on 0.0.0.0:3000 with a SQLite file and a generated JWT secret under ./data (the embedded default). Set DATABASE_URL=postgres://... (and REDIS_URL for several nodes) to run as a cluster."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve HTTP, Socket.IO and WebSocket (the default when no command is given).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Print a signed JWT for local use (uses the same secret as `serve`).
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// User id (the `sub` claim).
+    #[arg(long)]
+    pub user: String,
+    /// Display name (defaults to the user id).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Account role.
+    #[arg(long, default_value = "user", value_parser = ["user", "admin", "system"])]
+    pub role: String,
+    /// Lifetime of the token, e.g. 30m, 24h, 7d.
+    #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+    pub ttl: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address to listen on.
+    #[arg(
+        long = "addr",
+        env = "HUB_ADDR",
+        default_value = "0.0.0.0:3000",
+        global = true
+    )]
+    pub addr: SocketAddr,
+    /// Database URL: postgres://user@host/db, or sqlite:path. Unset: SQLite file in DATA_DIR.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Redis URL for fan-out across nodes (redis://host:6379). Unset: in-process fan-out.
+    #[arg(long, env = "REDIS_URL", global = true, hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// HS256 secret for tokens (at least 32 bytes). Unset: generated once into DATA_DIR.
+    #[arg(long, env = "JWT_SECRET", global = true, hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Directory for the embedded database and the generated secret.
+    #[arg(long, env = "DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// Log format.
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value = "pretty",
+        global = true
+    )]
+    pub log_format: LogFormat,
+    /// Name of this deployment, reported by /api/health.
+    #[arg(long, env = "HUB_ENV", default_value = "development", global = true)]
+    pub environment: String,
+    /// Allowed browser origins, comma separated; `*` allows any.
+    #[arg(
+        long,
+        env = "HUB_CORS_ORIGINS",
+        default_value = "*",
+        global = true,
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
+    /// Largest pool of database connections.
+    #[arg(
+        long,
+        env = "DATABASE_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
+    pub db_max_connections: u32,
+    /// Packets buffered per socket before it counts as a slow consumer and is disconnected.
+    #[arg(long, env = "HUB_SOCKET_BUFFER", default_value_t = 1024, global = true)]
+    pub socket_buffer: usize,
+    /// Largest Socket.IO payload accepted, in bytes.
+    #[arg(
+        long,
+        env = "HUB_MAX_PAYLOAD",
+        default_value_t = 1_000_000,
+        global = true
+    )]
+    pub max_payload: u64,
+    /// Engine.IO ping interval.
+    #[arg(long, env = "HUB_PING_INTERVAL", default_value = "25s", value_parser = humantime::parse_duration, global = true)]
+    pub ping_interval: Duration,
+    /// Engine.IO ping timeout.
+    #[arg(long, env = "HUB_PING_TIMEOUT", default_value = "20s", value_parser = humantime::parse_duration, global = true)]
+    pub ping_timeout: Duration,
+}
+
+/// Socket.IO tuning.
+#[derive(Debug, Clone)]
+pub struct SocketConfig {
+    pub max_buffer_size: usize,
+    pub max_payload: u64,
+    pub ping_interval: Duration,
+    pub ping_timeout: Duration,
+    /// WebSocket read buffer per connection; small keeps idle connections cheap.
+    pub ws_read_buffer_size: usize,
+}
+
+impl Default for SocketConfig {
+    fn default() -> Self {
+        SocketConfig {
+            max_buffer_size: 1024,
+            max_payload: 1_000_000,
+            ping_interval: Duration::from_secs(25),
+            ping_timeout: Duration::from_secs(20),
+            ws_read_buffer_size: 4096,
+        }
+    }
+}
+
+/// Everything [`crate::run`] needs, resolved and validated.
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub db_max_connections: u32,
+    pub redis_url: Option<String>,
+    pub jwt_secret: Vec<u8>,
+    pub environment: String,
+    pub cors_origins: Vec<String>,
+    pub socket: SocketConfig,
+    /// A name for this node, unique in a cluster.
+    pub node_id: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database", &redact_url(&self.database_url))
+            .field("redis", &self.redis_url.as_deref().map(redact_url))
+            .field("environment", &self.environment)
+            .field("node_id", &self.node_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// A config for `database_url` with everything else at its default; for tests and tools.
+    pub fn new(database_url: impl Into<String>, jwt_secret: impl Into<Vec<u8>>) -> Config {
+        Config {
+            database_url: database_url.into(),
+            db_max_connections: 16,
+            redis_url: None,
+            jwt_secret: jwt_secret.into(),
+            environment: "test".into(),
+            cors_origins: vec!["*".into()],
+            socket: SocketConfig::default(),
+            node_id: new_node_id(),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        Backend::from_url(&self.database_url).unwrap_or(Backend::Sqlite)
+    }
+}
+
+/// A random node id: short, readable in logs.
+pub fn new_node_id() -> String {
+    let n: u32 = rand::random();
+    format!("node-{n:08x}")
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+impl Settings {
+    /// Validates the settings and builds the [`Config`]. Creates `DATA_DIR`, and the secret file
+    /// in it, when the embedded defaults need them.
+    pub fn resolve(&self) -> anyhow::Result<Config> {
+        let database_url = match &self.database_url {
+            Some(url) => {
+                if Backend::from_url(url).is_none() {
+                    bail!(
+                        "DATABASE_URL {:?} is not supported: use postgres://user@host:5432/db or sqlite:path",
+                        redact_url(url)
+                    );
+                }
+                url.clone()
+            }
+            None => {
+                self.ensure_data_dir()?;
+                let path = self.data_dir.join(SQLITE_FILE);
+                format!("sqlite://{}?mode=rwc", path.display())
+            }
+        };
+        if let Some(url) = &self.redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            bail!("REDIS_URL {:?} is not a redis:// URL", redact_url(url));
+        }
+        let jwt_secret = self.jwt_secret()?;
+        if self.socket_buffer == 0 {
+            bail!("HUB_SOCKET_BUFFER must be at least 1");
+        }
+        Ok(Config {
+            database_url,
+            db_max_connections: self.db_max_connections,
+            redis_url: self.redis_url.clone(),
+            jwt_secret,
+            environment: self.environment.clone(),
+            cors_origins: self.cors_origins.clone(),
+            socket: SocketConfig {
+                max_buffer_size: self.socket_buffer,
+                max_payload: self.max_payload,
+                ping_interval: self.ping_interval,
+                ping_timeout: self.ping_timeout,
+                ..SocketConfig::default()
+            },
+            node_id: new_node_id(),
+        })
+    }
+
+    /// The JWT secret: `JWT_SECRET`, or the one kept in `DATA_DIR` (generated on first use,
+    /// mode 0600).
+    pub fn jwt_secret(&self) -> anyhow::Result<Vec<u8>> {
+        if let Some(secret) = &self.jwt_secret {
+            if secret.len() < MIN_SECRET_LEN {
+                bail!(
+                    "JWT_SECRET is {} bytes long; it must be at least {MIN_SECRET_LEN}",
+                    secret.len()
+                );
+            }
+            return Ok(secret.as_bytes().to_vec());
+        }
+        self.ensure_data_dir()?;
+        load_or_create_secret(&self.data_dir.join(SECRET_FILE))
+    }
+
+    fn ensure_data_dir(&self) -> anyhow::Result<()> {
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("cannot create DATA_DIR {}", self.data_dir.display()))
+    }
+}
+
+fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
+    match std::fs::read_to_string(path) {
+        Ok(s) => {
+            let s = s.trim();
+            if s.len() < MIN_SECRET_LEN {
+                bail!(
+                    "the secret in {} is shorter than {MIN_SECRET_LEN} bytes; delete it to generate a new one",
+                    path.display()
+                );
+            }
+            return Ok(s.as_bytes().to_vec());
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+    let secret = hex::encode(rand::random::<[u8; 32]>());
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => {
+            file.write_all(secret.as_bytes())
+                .and_then(|_| file.sync_all())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(secret.into_bytes())
+        }
+        // Another process created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_or_create_secret(path),
+        Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(dir: &Path) -> Settings {
+        let cli = Cli::parse_from(["hub", "--data-dir", dir.to_str().unwrap()]);
+        cli.settings
+    }
+
+    #[test]
+    fn embedded_default_creates_a_private_secret_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = settings(dir.path());
+        let first = s.resolve().unwrap();
+        assert!(first.database_url.starts_with("sqlite://"));
+        assert_eq!(first.jwt_secret.len(), 64);
+        let second = s.resolve().unwrap();
+        assert_eq!(first.jwt_secret, second.jwt_secret);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(SECRET_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn short_secret_and_bad_urls_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = settings(dir.path());
+        s.jwt_secret = Some("short".into());
+        let err = s.resolve().unwrap_err().to_string();
+        assert!(err.contains("at least 32"), "{err}");
+
+        let mut s = settings(dir.path());
+        s.database_url = Some("mysql://x@y/z".into());
+        assert!(
+            s.resolve()
+                .unwrap_err()
+                .to_string()
+                .contains("not supported")
+        );
+
+        let mut s = settings(dir.path());
+        s.redis_url = Some("http://nope".into());
+        assert!(s.resolve().unwrap_err().to_string().contains("REDIS_URL"));
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://u:pw@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://data/hub.db"), "sqlite://data/hub.db");
+    }
+
+    #[test]
+    fn serve_is_the_default_command_and_flags_parse() {
+        let cli = Cli::parse_from(["hub", "--addr", "127.0.0.1:4000", "--ping-interval", "5s"]);
+        assert!(cli.command.is_none());
+        assert_eq!(cli.settings.addr, "127.0.0.1:4000".parse().unwrap());
+        assert_eq!(cli.settings.ping_interval, Duration::from_secs(5));
+        let cli = Cli::parse_from(["hub", "token", "--user", "alice", "--ttl", "2h"]);
+        match cli.command {
+            Some(Command::Token(t)) => {
+                assert_eq!(t.user, "alice");
+                assert_eq!(t.ttl, Duration::from_secs(7200));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! `GET /api/health`: 200 `healthy` when every dependency answers, 200 `degraded` with the
+//! reason when an optional one does not, 503 when the database does not.
+
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use hub_protocol::rest::{Health, HealthServices};
+use std::time::Duration;
+
+const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
+
+pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    let core = &state.core;
+    let database = match tokio::time::timeout(CHECK_TIMEOUT, core.store.ping()).await {
+        Ok(Ok(())) => "ok".to_owned(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "health: database check failed");
+            format!("error: {}", short_reason(&e))
+        }
+        Err(_) => "error: timed out".to_owned(),
+    };
+    let redis = if core.info.redis_url.is_some() {
+        "configured"
+    } else {
+        "not_configured"
+    }
+    .to_owned();
+    let db_ok = database == "ok";
+    let status = if db_ok { "healthy" } else { "degraded" };
+    let body = Health {
+        status: status.to_owned(),
+        timestamp: crate::store::rfc3339(crate::store::now_ms()),
+        environment: core.info.environment.clone(),
+        database,
+        redis,
+        services: HealthServices {
+            storage: core.store.backend().as_str().to_owned(),
+            fanout: core.info.fanout.to_owned(),
+            connections: state.io.sockets().len() as u64,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            uptime_seconds: core.info.started.elapsed().as_secs(),
+        },
+        reason: (!db_ok).then(|| "database unreachable".to_owned()),
+    };
+    let code = if db_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(body))
+}
+
+fn short_reason(e: &sqlx::Error) -> &'static str {
+    match e {
+        sqlx::Error::PoolTimedOut => "connection pool timed out",
+        sqlx::Error::PoolClosed => "connection pool closed",
+        sqlx::Error::Io(_) => "connection failed",
+        _ => "query failed",
+    }
+}

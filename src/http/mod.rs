@@ -1,0 +1,127 @@
+//! REST under `/api/v1`, health at `/api/health`, metrics at `/metrics`. One file per resource.
+//! Every response that is not a success carries the JSON error body, including unknown routes,
+//! wrong methods and malformed input.
+
+mod extract;
+mod health;
+mod me;
+mod teams;
+mod ventures;
+
+pub use extract::{ApiJson, ApiPath};
+
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use hub_protocol::ErrorCode;
+use metrics_exporter_prometheus::PrometheusHandle;
+use socketioxide::layer::SocketIoLayer;
+use std::time::Instant;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+/// Largest REST request body.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub fn router(state: AppState, cors_origins: &[String], socket_layer: SocketIoLayer) -> Router {
+    let api = Router::new()
+        .route("/me", get(me::me))
+        .route("/ventures", post(ventures::create).get(ventures::list))
+        .route("/ventures/{id}", get(ventures::get))
+        .route("/ventures/{id}/teams", post(teams::create))
+        .route("/ventures/{id}/members", post(ventures::put_member))
+        .route(
+            "/ventures/{id}/members/{user}",
+            delete(ventures::remove_member),
+        )
+        .route("/teams/{id}", get(teams::get))
+        .route("/teams/{id}/members", post(teams::put_member))
+        .route("/teams/{id}/members/{user}", delete(teams::remove_member));
+
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/api/health", get(health::health))
+        .route("/metrics", get(render_metrics))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(socket_layer)
+        .layer(middleware::from_fn(track_http))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .layer(cors(cors_origins))
+        .with_state(state)
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let allow_origin = if origins.iter().any(|o| o.trim() == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o.trim()).ok()),
+        )
+    };
+    CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers(Any)
+}
+
+async fn track_http(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().to_string();
+    let is_socketio = req.uri().path().starts_with("/socket.io");
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let response = next.run(req).await;
+    if !is_socketio {
+        let status = response.status().as_u16().to_string();
+        metrics::counter!("hub_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+            .increment(1);
+        metrics::histogram!("hub_http_request_duration_seconds", "method" => method, "route" => route)
+            .record(start.elapsed().as_secs_f64());
+    }
+    response
+}
+
+async fn render_metrics(State(handle): State<PrometheusHandle>) -> impl IntoResponse {
+    handle.run_upkeep();
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        handle.render(),
+    )
+}
+
+async fn not_found() -> AppError {
+    AppError::not_found("no such route")
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::Invalid,
+        "method not allowed on this route",
+    )
+}

@@ -1,0 +1,117 @@
+//! Teams: create inside a venture, read one, manage members. Venture owners and admins manage
+//! every team of their venture; team owners and admins manage their own team.
+
+use super::ventures::{check_user_id, clean_name, member_view, team_view, visible_venture};
+use super::{ApiJson, ApiPath};
+use crate::auth::Identity;
+use crate::error::AppError;
+use crate::state::Core;
+use crate::store::{Group, Requester, Store, StoreError, TeamRow};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use hub_protocol::rest::{CreateTeam, Member, PutMember, Team, TeamDetail};
+use hub_protocol::{Role, TeamId, UserId, VentureId};
+
+pub async fn create(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(venture): ApiPath<VentureId>,
+    ApiJson(body): ApiJson<CreateTeam>,
+) -> Result<(StatusCode, Json<Team>), AppError> {
+    let name = clean_name("name", &body.name)?;
+    let (_, role) = visible_venture(&core.store, &who, &venture).await?;
+    if !who.role.is_privileged() && !role.is_some_and(Role::can_manage) {
+        return Err(AppError::forbidden(
+            "only owners and admins of the venture create teams",
+        ));
+    }
+    let row = core
+        .store
+        .create_team(&venture, &who.user_id, &name)
+        .await?;
+    Ok((StatusCode::CREATED, Json(team_view(row, Some(Role::Owner)))))
+}
+
+/// The team and the caller's role in it. The team is visible to members of its venture.
+async fn visible_team(
+    store: &Store,
+    who: &Identity,
+    id: &TeamId,
+) -> Result<(TeamRow, Option<Role>), AppError> {
+    let team = store
+        .get_team(id)
+        .await?
+        .ok_or_else(|| AppError::not_found("no such team"))?;
+    visible_venture(store, who, &team.venture_id)
+        .await
+        .map_err(|_| AppError::not_found("no such team"))?;
+    let role = store
+        .member_role(&Store::team_group(&team), &who.user_id)
+        .await?;
+    Ok((team, role))
+}
+
+pub async fn get(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(id): ApiPath<TeamId>,
+) -> Result<Json<TeamDetail>, AppError> {
+    let (team, role) = visible_team(&core.store, &who, &id).await?;
+    let members = core
+        .store
+        .members(&Store::team_group(&team))
+        .await?
+        .into_iter()
+        .map(member_view)
+        .collect();
+    Ok(Json(TeamDetail {
+        team: team_view(team, role),
+        members,
+    }))
+}
+
+pub async fn put_member(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(id): ApiPath<TeamId>,
+    ApiJson(body): ApiJson<PutMember>,
+) -> Result<(StatusCode, Json<Member>), AppError> {
+    check_user_id(&body.user_id)?;
+    let (team, _) = visible_team(&core.store, &who, &id).await?;
+    let by = Requester {
+        user: &who.user_id,
+        privileged: who.role.is_privileged(),
+    };
+    let group: Group = Store::team_group(&team);
+    let (member, added) = core
+        .store
+        .set_member(&group, by, &body.user_id, body.role)
+        .await?;
+    let status = if added {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(member_view(member))))
+}
+
+pub async fn remove_member(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath((id, user)): ApiPath<(TeamId, UserId)>,
+) -> Result<StatusCode, AppError> {
+    let (team, _) = visible_team(&core.store, &who, &id).await?;
+    let by = Requester {
+        user: &who.user_id,
+        privileged: who.role.is_privileged(),
+    };
+    core.store
+        .remove_member(&Store::team_group(&team), by, &user)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => AppError::not_found("no such member"),
+            other => other.into(),
+        })?;
+    Ok(StatusCode::NO_CONTENT)
+}

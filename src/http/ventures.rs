@@ -1,0 +1,202 @@
+//! Ventures: create, list mine, read one (members only), manage members.
+
+use super::{ApiJson, ApiPath};
+use crate::auth::{Identity, valid_user_id};
+use crate::error::AppError;
+use crate::state::Core;
+use crate::store::{Group, MemberRow, Requester, Store, TeamRow, VentureRow, rfc3339};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use hub_protocol::rest::{
+    CreateVenture, Member, PutMember, Team, Venture, VentureDetail, VentureList,
+};
+use hub_protocol::{Role, UserId, VentureId};
+
+pub const MAX_NAME_CHARS: usize = 120;
+pub const MAX_DESCRIPTION_CHARS: usize = 2000;
+
+/// Trims `name` and checks it is 1..=120 characters without control characters.
+pub fn clean_name(field: &str, name: &str) -> Result<String, AppError> {
+    let name = name.trim();
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
+        return Err(AppError::invalid(format!(
+            "{field} must be 1 to {MAX_NAME_CHARS} characters without control characters"
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+pub fn check_user_id(id: &UserId) -> Result<(), AppError> {
+    if valid_user_id(id.as_str()) {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "user_id must be 1 to 128 characters without spaces or ':'",
+        ))
+    }
+}
+
+pub fn venture_view(row: VentureRow, role: Option<Role>) -> Venture {
+    Venture {
+        id: row.id,
+        name: row.name,
+        description: row.description,
+        created_by: row.created_by,
+        created_at: rfc3339(row.created_at),
+        role,
+    }
+}
+
+pub fn team_view(row: TeamRow, role: Option<Role>) -> Team {
+    Team {
+        id: row.id,
+        venture_id: row.venture_id,
+        name: row.name,
+        created_by: row.created_by,
+        created_at: rfc3339(row.created_at),
+        role,
+    }
+}
+
+pub fn member_view(row: MemberRow) -> Member {
+    Member {
+        user_id: row.user_id,
+        name: row.name,
+        role: row.role,
+        added_at: rfc3339(row.added_at),
+    }
+}
+
+/// The venture and the caller's role in it. Non-members get 404 (a venture's existence is not
+/// disclosed), unless their account is privileged.
+pub async fn visible_venture(
+    store: &Store,
+    who: &Identity,
+    id: &VentureId,
+) -> Result<(VentureRow, Option<Role>), AppError> {
+    let venture = store
+        .get_venture(id)
+        .await?
+        .ok_or_else(|| AppError::not_found("no such venture"))?;
+    let role = store
+        .member_role(&Group::Venture(id.clone()), &who.user_id)
+        .await?;
+    if role.is_none() && !who.role.is_privileged() {
+        return Err(AppError::not_found("no such venture"));
+    }
+    Ok((venture, role))
+}
+
+pub async fn create(
+    State(core): State<Core>,
+    who: Identity,
+    ApiJson(body): ApiJson<CreateVenture>,
+) -> Result<(StatusCode, Json<Venture>), AppError> {
+    let name = clean_name("name", &body.name)?;
+    let description = body
+        .description
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty());
+    if description.is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_CHARS) {
+        return Err(AppError::invalid(format!(
+            "description must be at most {MAX_DESCRIPTION_CHARS} characters"
+        )));
+    }
+    let row = core
+        .store
+        .create_venture(&who.user_id, &name, description)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(venture_view(row, Some(Role::Owner))),
+    ))
+}
+
+pub async fn list(State(core): State<Core>, who: Identity) -> Result<Json<VentureList>, AppError> {
+    let ventures = core
+        .store
+        .ventures_of(&who.user_id)
+        .await?
+        .into_iter()
+        .map(|(row, role)| venture_view(row, Some(role)))
+        .collect();
+    Ok(Json(VentureList { ventures }))
+}
+
+pub async fn get(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(id): ApiPath<VentureId>,
+) -> Result<Json<VentureDetail>, AppError> {
+    let (venture, role) = visible_venture(&core.store, &who, &id).await?;
+    let teams = core.store.teams_of_venture(&id).await?;
+    let my_teams = core.store.teams_of(&who.user_id).await?;
+    let teams = teams
+        .into_iter()
+        .map(|t| {
+            let mine = my_teams.iter().find(|(m, _)| m.id == t.id).map(|(_, r)| *r);
+            team_view(t, mine)
+        })
+        .collect();
+    let members = core
+        .store
+        .members(&Group::Venture(id))
+        .await?
+        .into_iter()
+        .map(member_view)
+        .collect();
+    Ok(Json(VentureDetail {
+        venture: venture_view(venture, role),
+        teams,
+        members,
+    }))
+}
+
+pub async fn put_member(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(id): ApiPath<VentureId>,
+    ApiJson(body): ApiJson<PutMember>,
+) -> Result<(StatusCode, Json<Member>), AppError> {
+    check_user_id(&body.user_id)?;
+    visible_venture(&core.store, &who, &id).await?;
+    let by = Requester {
+        user: &who.user_id,
+        privileged: who.role.is_privileged(),
+    };
+    let (member, added) = core
+        .store
+        .set_member(&Group::Venture(id), by, &body.user_id, body.role)
+        .await?;
+    let status = if added {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(member_view(member))))
+}
+
+pub async fn remove_member(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath((id, user)): ApiPath<(VentureId, UserId)>,
+) -> Result<StatusCode, AppError> {
+    visible_venture(&core.store, &who, &id).await?;
+    let by = Requester {
+        user: &who.user_id,
+        privileged: who.role.is_privileged(),
+    };
+    core.store
+        .remove_member(&Group::Venture(id), by, &user)
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::NotFound => AppError::not_found("no such member"),
+            other => other.into(),
+        })?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,129 @@
+//! The hub: a real-time collaboration server (Socket.IO rooms, presence, chat, CRDT documents)
+//! with a REST API, on SQLite (embedded default) or Postgres.
+//!
+//! # Layout
+//! - [`config`]: flags and environment, resolved into a [`Config`].
+//! - [`run`]: serves on a listener until a shutdown future completes. `main` binds the socket;
+//!   tests pass a `127.0.0.1:0` listener and their own shutdown.
+//! - [`http`]: REST handlers, one file per resource; [`error`] is the HTTP error edge.
+//! - [`realtime`]: Socket.IO handlers, one file per event family.
+//! - [`auth`]: tokens and identities. [`store`]: sqlx over SQLite or Postgres.
+//! - [`state`]: the shared handles. [`telemetry`]: logs and metrics.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod realtime;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+
+pub use config::Config;
+
+use anyhow::{Context, bail};
+use state::{AppState, Core, NodeInfo};
+use std::future::Future;
+use std::sync::Arc;
+use store::Store;
+use tokio::net::TcpListener;
+
+/// Connects to the database (applying migrations), then serves HTTP, Socket.IO and WebSocket on
+/// `listener` until `shutdown` completes. On shutdown: stops accepting, closes every socket
+/// (clients see the server closing, not a crash), finishes in-flight requests, closes the pool.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    if config.redis_url.is_some() {
+        bail!(
+            "REDIS_URL is set, but this build of the hub fans out in-process only; unset REDIS_URL to run a single node"
+        );
+    }
+    let store = open_store(&config).await?;
+    let auth = auth::Auth::new(&config.jwt_secret, store.clone());
+    let core = Core {
+        store: store.clone(),
+        auth,
+        info: Arc::new(NodeInfo::new(&config)),
+    };
+    let (socket_layer, io) = realtime::build(core.clone(), &config.socket);
+    let state = AppState {
+        core,
+        io: io.clone(),
+        metrics: telemetry::metrics_handle(),
+    };
+    let app = http::router(state, &config.cors_origins, socket_layer);
+
+    let addr = listener
+        .local_addr()
+        .context("listener has no local address")?;
+    tracing::info!(
+        node = %config.node_id,
+        "hub listening on http://{addr} (REST /api/v1, Socket.IO /socket.io, health /api/health, metrics /metrics)"
+    );
+    tracing::info!(
+        "storage: {} ({}); fan-out: in-process",
+        store.backend().as_str(),
+        config::redact_url(&config.database_url)
+    );
+    tracing::info!("mint a token for local use with: hub token --user <id> [--name <name>]");
+
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: closing sockets");
+            io.close().await;
+        })
+        .await
+        .context("server error")?;
+    store.close().await;
+    tracing::info!("hub stopped");
+    Ok(())
+}
+
+/// Connects to the configured database and applies its migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let store = Store::connect(&config.database_url, config.db_max_connections)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database at {}",
+                config::redact_url(&config.database_url)
+            )
+        })?;
+    store
+        .migrate()
+        .await
+        .context("cannot apply database migrations")?;
+    Ok(store)
+}
+
+/// Completes on ctrl-c or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,66 @@
+//! The ack envelope of client events, and the per-event bookkeeping around a handler: a
+//! tracing span, event/ack/error counters, and the error reply.
+
+use hub_protocol::ErrorCode;
+use hub_protocol::realtime::{AckErr, AckOk};
+use serde::Serialize;
+use socketioxide::ParserError;
+use socketioxide::extract::AckSender;
+use std::future::Future;
+use tracing::Instrument;
+
+/// An error a handler answers with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl EventError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        EventError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Invalid, message)
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error in event handler");
+        Self::new(ErrorCode::Internal, "internal error")
+    }
+}
+
+impl From<ParserError> for EventError {
+    fn from(e: ParserError) -> Self {
+        EventError::invalid(format!("malformed payload: {e}"))
+    }
+}
+
+/// Runs `handler` for `event` under a span and answers the ack with its result.
+pub async fn respond<T, F>(event: &'static str, user: &str, ack: AckSender, handler: F)
+where
+    T: Serialize,
+    F: Future<Output = Result<T, EventError>>,
+{
+    metrics::counter!("hub_socket_events_total", "event" => event).increment(1);
+    let span = tracing::info_span!("socket_event", event, user);
+    let result = handler.instrument(span).await;
+    let sent = match result {
+        Ok(data) => {
+            metrics::counter!("hub_socket_acks_total", "result" => "ok").increment(1);
+            ack.send(&AckOk::new(data))
+        }
+        Err(err) => {
+            metrics::counter!("hub_socket_acks_total", "result" => "error").increment(1);
+            metrics::counter!("hub_socket_errors_total", "code" => err.code.as_str()).increment(1);
+            ack.send(&AckErr::new(err.code, err.message))
+        }
+    };
+    if let Err(e) = sent {
+        super::emit::count_send_error(&e);
+    }
+}

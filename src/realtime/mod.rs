@@ -1,0 +1,129 @@
+//! Socket.IO on the main namespace `/`: the handshake middleware authenticates and stores the
+//! [`Identity`] in the socket's extensions; every connection joins its personal room
+//! `user:{id}`. One file per event family.
+//!
+//! Invariants:
+//! - a socket without a valid token never reaches a handler (`connect_error` instead);
+//! - every client event answers its ack with `{ok: true, ...}` or `{ok: false, error}`
+//!   (see [`ack`]); unknown events are answered with `not_found`;
+//! - every emit goes through [`emit`], which counts drops and disconnects slow consumers.
+
+pub mod ack;
+pub mod emit;
+mod sys;
+
+use crate::auth::{AuthError, AuthenticateError, Identity, bearer};
+use crate::config::SocketConfig;
+use crate::state::Core;
+use hub_protocol::realtime::{HandshakeAuth, SYS_ECHO, SYS_PING};
+use hub_rooms::RoomName;
+use socketioxide::extract::{Extension, SocketRef, State, TryData};
+use socketioxide::handler::ConnectHandler;
+use socketioxide::layer::SocketIoLayer;
+use socketioxide::socket::DisconnectReason;
+use socketioxide::{ParserError, SocketIo};
+
+/// Builds the Socket.IO layer and its handle, with buffers sized as configured.
+pub fn build(core: Core, config: &SocketConfig) -> (SocketIoLayer, SocketIo) {
+    let (layer, io) = SocketIo::builder()
+        .max_buffer_size(config.max_buffer_size)
+        .max_payload(config.max_payload)
+        .ping_interval(config.ping_interval)
+        .ping_timeout(config.ping_timeout)
+        .ws_read_buffer_size(config.ws_read_buffer_size)
+        .with_state(core)
+        .build_layer();
+    io.ns("/", on_connect.with(authenticate));
+    (layer, io)
+}
+
+/// Why a handshake was refused; its text is the `connect_error` message the client sees.
+#[derive(Debug)]
+pub struct ConnectRefused(String);
+
+impl std::fmt::Display for ConnectRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConnectRefused {}
+
+/// The token of a handshake: `auth: {token}`, else `Authorization: Bearer`, else `?token=`.
+fn handshake_token(s: &SocketRef, auth: Result<HandshakeAuth, ParserError>) -> Option<String> {
+    if let Ok(HandshakeAuth { token: Some(t) }) = auth
+        && !t.is_empty()
+    {
+        return Some(t);
+    }
+    let parts = s.req_parts();
+    if let Some(t) = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(bearer)
+    {
+        return Some(t.to_owned());
+    }
+    parts.uri.query().and_then(|q| {
+        q.split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == "token")
+            .map(|(_, v)| v.to_owned())
+            .filter(|v| !v.is_empty())
+    })
+}
+
+async fn authenticate(
+    s: SocketRef,
+    TryData(auth): TryData<HandshakeAuth>,
+    State(core): State<Core>,
+) -> Result<(), ConnectRefused> {
+    let refuse = |e: AuthError| {
+        metrics::counter!("hub_auth_failures_total", "transport" => "socketio").increment(1);
+        ConnectRefused(format!("unauthorized: {e}"))
+    };
+    let token = handshake_token(&s, auth).ok_or_else(|| refuse(AuthError::Missing))?;
+    match core.auth.authenticate(&token).await {
+        Ok(identity) => {
+            s.extensions.insert(identity);
+            Ok(())
+        }
+        Err(AuthenticateError::Auth(e)) => Err(refuse(e)),
+        Err(AuthenticateError::Store(e)) => {
+            tracing::error!(error = %e, "handshake: store unavailable");
+            Err(ConnectRefused("unavailable: retry later".into()))
+        }
+    }
+}
+
+async fn on_connect(s: SocketRef, Extension(who): Extension<Identity>) {
+    metrics::gauge!("hub_socket_connections").increment(1.0);
+    metrics::counter!("hub_socket_connects_total").increment(1);
+    tracing::debug!(user = %who.user_id, sid = %s.id, transport = ?s.transport_type(), "socket connected");
+    s.join(RoomName::user(&who.user_id).to_string());
+    s.on(SYS_PING, sys::ping);
+    s.on(SYS_ECHO, sys::echo);
+    s.on_fallback(sys::unknown_event);
+    s.on_disconnect(on_disconnect);
+}
+
+async fn on_disconnect(s: SocketRef, reason: DisconnectReason) {
+    metrics::gauge!("hub_socket_connections").decrement(1.0);
+    metrics::counter!("hub_socket_disconnects_total", "reason" => reason_label(reason))
+        .increment(1);
+    tracing::debug!(sid = %s.id, %reason, "socket disconnected");
+}
+
+fn reason_label(reason: DisconnectReason) -> &'static str {
+    match reason {
+        DisconnectReason::TransportClose => "transport_close",
+        DisconnectReason::MultipleHttpPollingError => "multiple_polling",
+        DisconnectReason::PacketParsingError => "packet_parsing",
+        DisconnectReason::TransportError => "transport_error",
+        DisconnectReason::HeartbeatTimeout => "heartbeat_timeout",
+        DisconnectReason::ClientNSDisconnect => "client_disconnect",
+        DisconnectReason::ServerNSDisconnect => "server_disconnect",
+        DisconnectReason::ClosingServer => "closing_server",
+    }
+}

@@ -1,0 +1,206 @@
+//! Storage: one API over sqlx's `Any` driver, backed by SQLite (embedded default) or Postgres.
+//!
+//! SQL is written once with `$N` placeholders (both backends accept them); migrations are kept
+//! per backend under `migrations/` and embedded in the binary. Times are stored as milliseconds
+//! since the Unix epoch, ids as text.
+//!
+//! Invariants:
+//! - multi-statement writes go through [`Store::begin_write`]. On SQLite it also takes the
+//!   process-wide writer lock, so a read-then-write transaction can never fail to upgrade its
+//!   lock (SQLite allows one writer at a time anyway); on Postgres the statements lock the rows
+//!   they read with `FOR UPDATE` (see [`Store::for_update`]).
+//! - every function here is one logical operation; callers never hold a transaction across
+//!   unrelated I/O.
+
+mod teams;
+mod users;
+mod ventures;
+
+pub use teams::TeamRow;
+pub use users::UserRow;
+pub use ventures::{Group, MemberRow, Requester, VentureRow};
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    /// The backend a database URL names, if it is one we support.
+    pub fn from_url(url: &str) -> Option<Backend> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Denied(#[from] hub_rooms::Denied),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// Whether a database error is a unique or foreign-key violation, i.e. caused by the data
+    /// the client sent rather than by the server.
+    pub fn is_constraint_violation(err: &sqlx::Error) -> bool {
+        matches!(err, sqlx::Error::Database(db) if db.is_unique_violation() || db.is_foreign_key_violation())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A write transaction; on SQLite it also holds the writer lock until it ends.
+pub struct WriteTx {
+    pub tx: Transaction<'static, Any>,
+    _writer: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    writer: Arc<Mutex<()>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens a pool on `url` (`sqlite:` or `postgres://`) and checks that one connection works.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Store, sqlx::Error> {
+        install_default_drivers();
+        let backend = Backend::from_url(url).ok_or_else(|| {
+            sqlx::Error::Configuration(
+                "DATABASE_URL must start with postgres://, postgresql:// or sqlite:".into(),
+            )
+        })?;
+        let mut options = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10));
+        if backend == Backend::Sqlite {
+            options = options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    // WAL lets readers run beside the writer; NORMAL is durable across process
+                    // crashes in WAL mode and avoids an fsync per commit.
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = options.connect(url).await?;
+        Ok(Store {
+            pool,
+            backend,
+            writer: Arc::new(Mutex::new(())),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Applies the embedded migrations of this backend.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await,
+        }
+    }
+
+    /// A cheap round trip, for health checks.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn begin_write(&self) -> Result<WriteTx, sqlx::Error> {
+        let writer = match self.backend {
+            Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
+            Backend::Postgres => None,
+        };
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx {
+            tx,
+            _writer: writer,
+        })
+    }
+
+    /// ` FOR UPDATE` on Postgres; empty on SQLite, where the writer lock already serializes.
+    pub fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        }
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Renders stored milliseconds as RFC 3339 UTC with millisecond precision.
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A new UUID v7 (time-ordered) as text.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,121 @@
+//! Teams inside ventures.
+
+use super::ventures::{Group, parse_role};
+use super::{Store, StoreError, StoreResult, new_id, now_ms};
+use hub_protocol::{Role, TeamId, UserId, VentureId};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamRow {
+    pub id: TeamId,
+    pub venture_id: VentureId,
+    pub name: String,
+    pub created_by: UserId,
+    pub created_at: i64,
+}
+
+type TeamTuple = (String, String, String, String, i64);
+
+impl From<TeamTuple> for TeamRow {
+    fn from((id, venture_id, name, created_by, created_at): TeamTuple) -> Self {
+        TeamRow {
+            id: TeamId(id),
+            venture_id: VentureId(venture_id),
+            name,
+            created_by: UserId(created_by),
+            created_at,
+        }
+    }
+}
+
+impl Store {
+    /// Creates a team in `venture`; its creator becomes the team's owner.
+    pub async fn create_team(
+        &self,
+        venture: &VentureId,
+        creator: &UserId,
+        name: &str,
+    ) -> StoreResult<TeamRow> {
+        let row = TeamRow {
+            id: TeamId(new_id()),
+            venture_id: venture.clone(),
+            name: name.to_owned(),
+            created_by: creator.clone(),
+            created_at: now_ms(),
+        };
+        let mut w = self.begin_write().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO teams (id, venture_id, name, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(row.id.as_str())
+        .bind(venture.as_str())
+        .bind(&row.name)
+        .bind(creator.as_str())
+        .bind(row.created_at)
+        .execute(&mut *w.tx)
+        .await;
+        match inserted {
+            Err(e) if StoreError::is_constraint_violation(&e) => return Err(StoreError::NotFound),
+            other => other?,
+        };
+        Store::ensure_user(&mut w.tx, creator).await?;
+        sqlx::query(
+            "INSERT INTO team_members (team_id, user_id, role, added_at) VALUES ($1, $2, 'owner', $3)",
+        )
+        .bind(row.id.as_str())
+        .bind(creator.as_str())
+        .bind(row.created_at)
+        .execute(&mut *w.tx)
+        .await?;
+        w.commit().await?;
+        Ok(row)
+    }
+
+    pub async fn get_team(&self, id: &TeamId) -> StoreResult<Option<TeamRow>> {
+        let row: Option<TeamTuple> = sqlx::query_as(
+            "SELECT id, venture_id, name, created_by, created_at FROM teams WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(TeamRow::from))
+    }
+
+    pub async fn teams_of_venture(&self, venture: &VentureId) -> StoreResult<Vec<TeamRow>> {
+        let rows: Vec<TeamTuple> = sqlx::query_as(
+            "SELECT id, venture_id, name, created_by, created_at FROM teams WHERE venture_id = $1
+             ORDER BY created_at, id",
+        )
+        .bind(venture.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(TeamRow::from).collect())
+    }
+
+    /// The teams `user` belongs to, with the user's role, oldest first.
+    pub async fn teams_of(&self, user: &UserId) -> StoreResult<Vec<(TeamRow, Role)>> {
+        let rows: Vec<(String, String, String, String, i64, String)> = sqlx::query_as(
+            "SELECT t.id, t.venture_id, t.name, t.created_by, t.created_at, m.role
+             FROM teams t JOIN team_members m ON m.team_id = t.id
+             WHERE m.user_id = $1 ORDER BY t.created_at, t.id",
+        )
+        .bind(user.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(id, venture_id, name, created_by, created_at, role)| {
+                Ok((
+                    TeamRow::from((id, venture_id, name, created_by, created_at)),
+                    parse_role(&role)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// The group handle of a team (it knows its venture, for the membership rules).
+    pub fn team_group(team: &TeamRow) -> Group {
+        Group::Team {
+            id: team.id.clone(),
+            venture: team.venture_id.clone(),
+        }
+    }
+}

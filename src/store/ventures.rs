@@ -1,0 +1,368 @@
+//! Ventures and memberships. Venture and team memberships follow the same rules, so both go
+//! through [`Group`]: one code path decides, under a row lock, whether a change is allowed
+//! (`hub_rooms::check_member_change`) and applies it.
+
+use super::{Store, StoreError, StoreResult, new_id, now_ms};
+use hub_protocol::{Role, TeamId, UserId, VentureId};
+use hub_rooms::{Actor, MemberChange, check_member_change};
+// Dynamic SQL here only interpolates table and column names from `Group`, never input.
+use sqlx::{AnyConnection, AssertSqlSafe};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VentureRow {
+    pub id: VentureId,
+    pub name: String,
+    pub description: Option<String>,
+    pub created_by: UserId,
+    pub created_at: i64,
+}
+
+type VentureTuple = (String, String, Option<String>, String, i64);
+
+impl From<VentureTuple> for VentureRow {
+    fn from((id, name, description, created_by, created_at): VentureTuple) -> Self {
+        VentureRow {
+            id: VentureId(id),
+            name,
+            description,
+            created_by: UserId(created_by),
+            created_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRow {
+    pub user_id: UserId,
+    pub name: String,
+    pub role: Role,
+    pub added_at: i64,
+}
+
+/// A group with members: a venture, or a team inside a venture.
+#[derive(Debug, Clone)]
+pub enum Group {
+    Venture(VentureId),
+    Team { id: TeamId, venture: VentureId },
+}
+
+impl Group {
+    fn table(&self) -> &'static str {
+        match self {
+            Group::Venture(_) => "venture_members",
+            Group::Team { .. } => "team_members",
+        }
+    }
+
+    fn key(&self) -> &'static str {
+        match self {
+            Group::Venture(_) => "venture_id",
+            Group::Team { .. } => "team_id",
+        }
+    }
+
+    fn id(&self) -> &str {
+        match self {
+            Group::Venture(id) => id.as_str(),
+            Group::Team { id, .. } => id.as_str(),
+        }
+    }
+
+    fn parent_table(&self) -> &'static str {
+        match self {
+            Group::Venture(_) => "ventures",
+            Group::Team { .. } => "teams",
+        }
+    }
+}
+
+pub(super) fn parse_role(s: &str) -> StoreResult<Role> {
+    s.parse()
+        .map_err(|e| StoreError::Db(sqlx::Error::Decode(Box::new(e))))
+}
+
+async fn role_in(
+    conn: &mut AnyConnection,
+    group: &Group,
+    user: &UserId,
+) -> StoreResult<Option<Role>> {
+    let sql = format!(
+        "SELECT role FROM {} WHERE {} = $1 AND user_id = $2",
+        group.table(),
+        group.key()
+    );
+    let role: Option<(String,)> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(group.id())
+        .bind(user.as_str())
+        .fetch_optional(conn)
+        .await?;
+    role.map(|(r,)| parse_role(&r)).transpose()
+}
+
+async fn owner_count(conn: &mut AnyConnection, group: &Group) -> StoreResult<usize> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM {} WHERE {} = $1 AND role = 'owner'",
+        group.table(),
+        group.key()
+    );
+    let (n,): (i64,) = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(group.id())
+        .fetch_one(conn)
+        .await?;
+    Ok(n.max(0) as usize)
+}
+
+/// The role that gives `user` power over `group`'s members: the group role, or for a team the
+/// venture role when that one manages (a venture admin manages every team of the venture).
+async fn managing_role(
+    conn: &mut AnyConnection,
+    group: &Group,
+    user: &UserId,
+) -> StoreResult<Option<Role>> {
+    let own = role_in(conn, group, user).await?;
+    let Group::Team { venture, .. } = group else {
+        return Ok(own);
+    };
+    let in_venture = role_in(conn, &Group::Venture(venture.clone()), user)
+        .await?
+        .filter(|r| r.can_manage());
+    Ok(match (own, in_venture) {
+        (Some(a), Some(b)) => Some(if a.rank() >= b.rank() { a } else { b }),
+        (a, b) => a.or(b),
+    })
+}
+
+/// Who is asking, as the membership rules see it.
+#[derive(Debug, Clone)]
+pub struct Requester<'a> {
+    pub user: &'a UserId,
+    pub privileged: bool,
+}
+
+impl Store {
+    pub async fn create_venture(
+        &self,
+        creator: &UserId,
+        name: &str,
+        description: Option<&str>,
+    ) -> StoreResult<VentureRow> {
+        let row = VentureRow {
+            id: VentureId(new_id()),
+            name: name.to_owned(),
+            description: description.map(str::to_owned),
+            created_by: creator.clone(),
+            created_at: now_ms(),
+        };
+        let mut w = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO ventures (id, name, description, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(row.id.as_str())
+        .bind(&row.name)
+        .bind(row.description.as_deref())
+        .bind(creator.as_str())
+        .bind(row.created_at)
+        .execute(&mut *w.tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO venture_members (venture_id, user_id, role, added_at) VALUES ($1, $2, 'owner', $3)",
+        )
+        .bind(row.id.as_str())
+        .bind(creator.as_str())
+        .bind(row.created_at)
+        .execute(&mut *w.tx)
+        .await?;
+        w.commit().await?;
+        Ok(row)
+    }
+
+    pub async fn get_venture(&self, id: &VentureId) -> StoreResult<Option<VentureRow>> {
+        let row: Option<VentureTuple> = sqlx::query_as(
+            "SELECT id, name, description, created_by, created_at FROM ventures WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(VentureRow::from))
+    }
+
+    /// The ventures `user` belongs to, with the user's role, oldest first.
+    pub async fn ventures_of(&self, user: &UserId) -> StoreResult<Vec<(VentureRow, Role)>> {
+        let rows: Vec<(String, String, Option<String>, String, i64, String)> = sqlx::query_as(
+            "SELECT v.id, v.name, v.description, v.created_by, v.created_at, m.role
+             FROM ventures v JOIN venture_members m ON m.venture_id = v.id
+             WHERE m.user_id = $1 ORDER BY v.created_at, v.id",
+        )
+        .bind(user.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(id, name, description, created_by, created_at, role)| {
+                Ok((
+                    VentureRow::from((id, name, description, created_by, created_at)),
+                    parse_role(&role)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// The role of `user` in `group`, if a member.
+    pub async fn member_role(&self, group: &Group, user: &UserId) -> StoreResult<Option<Role>> {
+        let mut conn = self.pool().acquire().await?;
+        role_in(&mut conn, group, user).await
+    }
+
+    /// The members of `group`, by role then by time they were added.
+    pub async fn members(&self, group: &Group) -> StoreResult<Vec<MemberRow>> {
+        let sql = format!(
+            "SELECT m.user_id, u.name, m.role, m.added_at FROM {} m JOIN users u ON u.id = m.user_id
+             WHERE m.{} = $1 ORDER BY m.added_at, m.user_id",
+            group.table(),
+            group.key()
+        );
+        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(group.id())
+            .fetch_all(self.pool())
+            .await?;
+        let mut members = rows
+            .into_iter()
+            .map(|(user_id, name, role, added_at)| {
+                Ok(MemberRow {
+                    user_id: UserId(user_id),
+                    name,
+                    role: parse_role(&role)?,
+                    added_at,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        members.sort_by_key(|m| std::cmp::Reverse(m.role.rank()));
+        Ok(members)
+    }
+
+    /// Adds `target` to `group` with `role`, or changes their role. Returns the member and
+    /// whether it was added (`true`) or changed (`false`).
+    pub async fn set_member(
+        &self,
+        group: &Group,
+        by: Requester<'_>,
+        target: &UserId,
+        role: Role,
+    ) -> StoreResult<(MemberRow, bool)> {
+        let mut w = self.begin_write().await?;
+        self.lock_group(&mut w.tx, group).await?;
+        let actor = Actor {
+            role: managing_role(&mut w.tx, group, by.user).await?,
+            privileged: by.privileged,
+        };
+        let current = role_in(&mut w.tx, group, target).await?;
+        let owners = owner_count(&mut w.tx, group).await?;
+        check_member_change(actor, MemberChange::Set { current, new: role }, owners)
+            .map_err(StoreError::Denied)?;
+        if let Group::Team { venture, .. } = group
+            && role_in(&mut w.tx, &Group::Venture(venture.clone()), target)
+                .await?
+                .is_none()
+        {
+            return Err(StoreError::Invalid(format!(
+                "user {target} must be a member of the venture before joining one of its teams"
+            )));
+        }
+        Store::ensure_user(&mut w.tx, target).await?;
+        let now = now_ms();
+        let sql = format!(
+            "INSERT INTO {} ({}, user_id, role, added_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT ({}, user_id) DO UPDATE SET role = excluded.role",
+            group.table(),
+            group.key(),
+            group.key()
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(group.id())
+            .bind(target.as_str())
+            .bind(role.as_str())
+            .bind(now)
+            .execute(&mut *w.tx)
+            .await?;
+        let sql = format!(
+            "SELECT u.name, m.added_at FROM {} m JOIN users u ON u.id = m.user_id WHERE m.{} = $1 AND m.user_id = $2",
+            group.table(),
+            group.key()
+        );
+        let (name, added_at): (String, i64) = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(group.id())
+            .bind(target.as_str())
+            .fetch_one(&mut *w.tx)
+            .await?;
+        w.commit().await?;
+        Ok((
+            MemberRow {
+                user_id: target.clone(),
+                name,
+                role,
+                added_at,
+            },
+            current.is_none(),
+        ))
+    }
+
+    /// Removes `target` from `group`. Leaving a venture also leaves all its teams.
+    pub async fn remove_member(
+        &self,
+        group: &Group,
+        by: Requester<'_>,
+        target: &UserId,
+    ) -> StoreResult<()> {
+        let mut w = self.begin_write().await?;
+        self.lock_group(&mut w.tx, group).await?;
+        let current = role_in(&mut w.tx, group, target)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let actor = Actor {
+            role: managing_role(&mut w.tx, group, by.user).await?,
+            privileged: by.privileged,
+        };
+        let owners = owner_count(&mut w.tx, group).await?;
+        let change = MemberChange::Remove {
+            current,
+            is_self: by.user == target,
+        };
+        check_member_change(actor, change, owners).map_err(StoreError::Denied)?;
+        let sql = format!(
+            "DELETE FROM {} WHERE {} = $1 AND user_id = $2",
+            group.table(),
+            group.key()
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(group.id())
+            .bind(target.as_str())
+            .execute(&mut *w.tx)
+            .await?;
+        if let Group::Venture(venture) = group {
+            sqlx::query(
+                "DELETE FROM team_members WHERE user_id = $1
+                 AND team_id IN (SELECT id FROM teams WHERE venture_id = $2)",
+            )
+            .bind(target.as_str())
+            .bind(venture.as_str())
+            .execute(&mut *w.tx)
+            .await?;
+        }
+        w.commit().await?;
+        Ok(())
+    }
+
+    /// Locks the venture or team row so that concurrent membership changes of one group run one
+    /// after the other (the last-owner check depends on it). Fails with `NotFound` when absent.
+    async fn lock_group(&self, conn: &mut AnyConnection, group: &Group) -> StoreResult<()> {
+        let sql = format!(
+            "SELECT id FROM {} WHERE id = $1{}",
+            group.parent_table(),
+            self.for_update()
+        );
+        let found: Option<(String,)> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(group.id())
+            .fetch_optional(conn)
+            .await?;
+        found.map(|_| ()).ok_or(StoreError::NotFound)
+    }
+}
