@@ -1,0 +1,267 @@
+//! Test harness: a real hub on `127.0.0.1:0` per test, on its own SQLite file or its own
+//! Postgres schema, with helpers to mint tokens and talk REST. Each test owns its data.
+//!
+//! Postgres is taken from `HUB_TEST_DATABASE_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`); every test creates a fresh schema and drops it
+//! when it stops.
+
+#![allow(dead_code)]
+
+pub mod eio;
+
+use hub::Config;
+use hub_protocol::AccountRole;
+use serde_json::Value;
+use sqlx::Connection;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const SECRET: &str = "test-secret-test-secret-test-secret!";
+/// How long any single wait in a test may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named `async fn(Backend)` once per storage backend, as `<name>::sqlite` and
+/// `<name>::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::common::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::common::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+pub fn postgres_base_url() -> String {
+    std::env::var("HUB_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// A fresh database for one test: a SQLite file in a temp dir, or a new Postgres schema.
+pub struct TestDb {
+    pub url: String,
+    pub backend: Backend,
+    _dir: tempfile::TempDir,
+    schema: Option<String>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend {
+            Backend::Sqlite => TestDb {
+                url: format!("sqlite://{}?mode=rwc", dir.path().join("hub.db").display()),
+                backend,
+                _dir: dir,
+                schema: None,
+            },
+            Backend::Postgres => {
+                let base = postgres_base_url();
+                let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+                let mut conn = sqlx::PgConnection::connect(&base).await.unwrap_or_else(|e| {
+                    panic!("Postgres at {base} is needed for the postgres tests (set HUB_TEST_DATABASE_URL): {e}")
+                });
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create schema");
+                let sep = if base.contains('?') { '&' } else { '?' };
+                TestDb {
+                    url: format!("{base}{sep}options=-c%20search_path%3D{schema}"),
+                    backend,
+                    _dir: dir,
+                    schema: Some(schema),
+                }
+            }
+        }
+    }
+
+    pub async fn drop_schema(&self) {
+        if let Some(schema) = &self.schema
+            && let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_base_url()).await
+        {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                .execute(&mut conn)
+                .await;
+        }
+    }
+}
+
+pub struct TestHub {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub db: TestDb,
+    pub config: Config,
+    pub http: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestHub {
+    pub async fn start(backend: Backend) -> TestHub {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Starts a hub after `tweak` adjusted its config.
+    pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestHub {
+        let db = TestDb::new(backend).await;
+        Self::start_on(db, tweak).await
+    }
+
+    pub async fn start_on(db: TestDb, tweak: impl FnOnce(&mut Config)) -> TestHub {
+        let mut config = Config::new(db.url.clone(), SECRET.as_bytes().to_vec());
+        config.db_max_connections = 4;
+        tweak(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        let handle = tokio::spawn(hub::run(config.clone(), listener, async move {
+            let _ = rx.await;
+        }));
+        let hub = TestHub {
+            addr,
+            base: format!("http://{addr}"),
+            db,
+            config,
+            http: reqwest::Client::new(),
+            shutdown: Some(tx),
+            handle: Some(handle),
+        };
+        hub.wait_ready().await;
+        hub
+    }
+
+    async fn wait_ready(&self) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Ok(r) = self.http.get(self.url("/api/health")).send().await
+                && r.status().is_success()
+            {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "hub did not become ready");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn token(&self, user: &str) -> String {
+        self.token_with(user, Some(&capitalize(user)), AccountRole::User)
+    }
+
+    pub fn token_with(&self, user: &str, name: Option<&str>, role: AccountRole) -> String {
+        hub::auth::mint_with_secret(SECRET.as_bytes(), user, name, role, Duration::from_secs(3600))
+            .expect("mint")
+    }
+
+    /// Sends a request with `token` and returns the status and JSON body (`Null` when empty).
+    pub async fn call(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("body");
+        let json = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        (status, json)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        self.call(reqwest::Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> (u16, Value) {
+        self.call(reqwest::Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Creates a venture owned by `owner` and returns its id.
+    pub async fn venture(&self, owner: &str, name: &str) -> String {
+        let (status, body) = self.post("/api/v1/ventures", &self.token(owner), serde_json::json!({"name": name})).await;
+        assert_eq!(status, 201, "{body}");
+        body["id"].as_str().expect("venture id").to_owned()
+    }
+
+    /// Adds `user` to a venture with `role`, as `by`.
+    pub async fn add_member(&self, venture: &str, by: &str, user: &str, role: &str) {
+        let (status, body) = self
+            .post(
+                &format!("/api/v1/ventures/{venture}/members"),
+                &self.token(by),
+                serde_json::json!({"user_id": user, "role": role}),
+            )
+            .await;
+        assert!(status == 201 || status == 200, "add member: {status} {body}");
+    }
+
+    /// Triggers graceful shutdown, waits for `run` to return, and drops the test schema.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        let result = self.shutdown_and_wait().await;
+        self.db.drop_schema().await;
+        result
+    }
+
+    /// Triggers graceful shutdown and waits for `run` to return, keeping the database.
+    pub async fn shutdown_and_wait(&mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.handle.take() {
+            Some(h) => tokio::time::timeout(WAIT, h).await.expect("hub did not stop")?,
+            None => Ok(()),
+        }
+    }
+
+    /// Stops this hub and starts a new one on the same database.
+    pub async fn restart(mut self) -> TestHub {
+        self.shutdown_and_wait().await.expect("clean stop");
+        let config = self.config.clone();
+        let db = std::mem::replace(&mut self.db, TestDb::placeholder());
+        TestHub::start_on(db, move |c| *c = config).await
+    }
+}
+
+impl TestDb {
+    fn placeholder() -> TestDb {
+        TestDb {
+            url: String::new(),
+            backend: Backend::Sqlite,
+            _dir: tempfile::tempdir().expect("temp dir"),
+            schema: None,
+        }
+    }
+}
+
+pub fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
