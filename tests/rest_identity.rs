@@ -24,7 +24,11 @@ async fn creator_owns_the_venture_and_sees_it_everywhere(backend: Backend) {
     let hub = TestHub::start(backend).await;
     let alice = hub.token("alice");
     let (status, v) = hub
-        .post("/api/v1/ventures", &alice, json!({"name": "  Acme  ", "description": "rockets"}))
+        .post(
+            "/api/v1/ventures",
+            &alice,
+            json!({"name": "  Acme  ", "description": "rockets"}),
+        )
         .await;
     assert_eq!(status, 201, "{v}");
     assert_eq!(v["name"], "Acme");
@@ -39,12 +43,18 @@ async fn creator_owns_the_venture_and_sees_it_everywhere(backend: Backend) {
 
     let (status, detail) = hub.get(&format!("/api/v1/ventures/{id}"), &alice).await;
     assert_eq!(status, 200);
-    assert_eq!(detail["members"], json!([{"user_id": "alice", "name": "Alice", "role": "owner", "added_at": detail["members"][0]["added_at"]}]));
+    assert_eq!(
+        detail["members"],
+        json!([{"user_id": "alice", "name": "Alice", "role": "owner", "added_at": detail["members"][0]["added_at"]}])
+    );
     assert_eq!(detail["teams"], json!([]));
 
     let (status, me) = hub.get("/api/v1/me", &alice).await;
     assert_eq!(status, 200);
-    assert_eq!(me["user"], json!({"id": "alice", "name": "Alice", "role": "user"}));
+    assert_eq!(
+        me["user"],
+        json!({"id": "alice", "name": "Alice", "role": "user"})
+    );
     assert_eq!(me["ventures"][0]["id"], id);
     assert_eq!(me["ventures"][0]["role"], "owner");
     hub.stop().await.unwrap();
@@ -58,10 +68,20 @@ async fn non_members_cannot_see_a_venture(backend: Backend) {
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["error"]["code"], "not_found");
     let (status, _) = hub
-        .post(&format!("/api/v1/ventures/{id}/members"), &mallory, json!({"user_id": "mallory", "role": "owner"}))
+        .post(
+            &format!("/api/v1/ventures/{id}/members"),
+            &mallory,
+            json!({"user_id": "mallory", "role": "owner"}),
+        )
         .await;
     assert_eq!(status, 404);
-    let (status, _) = hub.post(&format!("/api/v1/ventures/{id}/teams"), &mallory, json!({"name": "x"})).await;
+    let (status, _) = hub
+        .post(
+            &format!("/api/v1/ventures/{id}/teams"),
+            &mallory,
+            json!({"name": "x"}),
+        )
+        .await;
     assert_eq!(status, 404);
     let (_, list) = hub.get("/api/v1/ventures", &mallory).await;
     assert_eq!(list["ventures"], json!([]));
@@ -76,49 +96,88 @@ async fn owners_and_admins_manage_members_by_the_rules(backend: Backend) {
     let members = format!("/api/v1/ventures/{id}/members");
 
     // Owner adds an admin and a member (201 when added, 200 when the role changes).
-    let (status, m) = hub.post(&members, &hub.token("alice"), json!({"user_id": "bob", "role": "admin"})).await;
+    let (status, m) = hub
+        .post(
+            &members,
+            &hub.token("alice"),
+            json!({"user_id": "bob", "role": "admin"}),
+        )
+        .await;
     assert_eq!(status, 201, "{m}");
     assert_eq!(m["role"], "admin");
-    let (status, m) = hub.post(&members, &hub.token("alice"), json!({"user_id": "carol"})).await;
+    let (status, m) = hub
+        .post(&members, &hub.token("alice"), json!({"user_id": "carol"}))
+        .await;
     assert_eq!((status, m["role"].clone()), (201, json!("member")));
-    let (status, _) = hub.post(&members, &hub.token("alice"), json!({"user_id": "carol", "role": "viewer"})).await;
+    let (status, _) = hub
+        .post(
+            &members,
+            &hub.token("alice"),
+            json!({"user_id": "carol", "role": "viewer"}),
+        )
+        .await;
     assert_eq!(status, 200);
 
     // An admin manages members but never the owner role.
     let bob = hub.token("bob");
-    let (status, _) = hub.post(&members, &bob, json!({"user_id": "dave", "role": "member"})).await;
+    let (status, _) = hub
+        .post(&members, &bob, json!({"user_id": "dave", "role": "member"}))
+        .await;
     assert_eq!(status, 201);
-    let (status, body) = hub.post(&members, &bob, json!({"user_id": "dave", "role": "owner"})).await;
+    let (status, body) = hub
+        .post(&members, &bob, json!({"user_id": "dave", "role": "owner"}))
+        .await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["error"]["code"], "forbidden");
     let (status, _) = hub.delete(&format!("{members}/alice"), &bob).await;
     assert_eq!(status, 403);
 
     // Members and viewers do not manage.
-    let (status, _) = hub.post(&members, &hub.token("dave"), json!({"user_id": "erin"})).await;
+    let (status, _) = hub
+        .post(&members, &hub.token("dave"), json!({"user_id": "erin"}))
+        .await;
     assert_eq!(status, 403);
-    let (status, _) = hub.delete(&format!("{members}/dave"), &hub.token("carol")).await;
+    let (status, _) = hub
+        .delete(&format!("{members}/dave"), &hub.token("carol"))
+        .await;
     assert_eq!(status, 403);
 
     // Anyone may leave; removing someone absent is a 404.
-    let (status, _) = hub.delete(&format!("{members}/carol"), &hub.token("carol")).await;
+    let (status, _) = hub
+        .delete(&format!("{members}/carol"), &hub.token("carol"))
+        .await;
     assert_eq!(status, 204);
     let (status, _) = hub.delete(&format!("{members}/carol"), &bob).await;
     assert_eq!(status, 404);
     let (status, _) = hub.delete(&format!("{members}/dave"), &bob).await;
     assert_eq!(status, 204);
 
-    let (_, detail) = hub.get(&format!("/api/v1/ventures/{id}"), &hub.token("alice")).await;
+    let (_, detail) = hub
+        .get(&format!("/api/v1/ventures/{id}"), &hub.token("alice"))
+        .await;
     let roles: Vec<(String, String)> = detail["members"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| (m["user_id"].as_str().unwrap().into(), m["role"].as_str().unwrap().into()))
+        .map(|m| {
+            (
+                m["user_id"].as_str().unwrap().into(),
+                m["role"].as_str().unwrap().into(),
+            )
+        })
         .collect();
-    assert_eq!(roles, vec![("alice".into(), "owner".into()), ("bob".into(), "admin".into())]);
+    assert_eq!(
+        roles,
+        vec![
+            ("alice".into(), "owner".into()),
+            ("bob".into(), "admin".into())
+        ]
+    );
 
     // A removed member no longer sees the venture.
-    let (status, _) = hub.get(&format!("/api/v1/ventures/{id}"), &hub.token("carol")).await;
+    let (status, _) = hub
+        .get(&format!("/api/v1/ventures/{id}"), &hub.token("carol"))
+        .await;
     assert_eq!(status, 404);
     hub.stop().await.unwrap();
 }
@@ -131,13 +190,27 @@ async fn the_last_owner_cannot_leave_or_be_demoted(backend: Backend) {
     let (status, body) = hub.delete(&format!("{members}/alice"), &alice).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"]["code"], "conflict");
-    let (status, _) = hub.post(&members, &alice, json!({"user_id": "alice", "role": "admin"})).await;
+    let (status, _) = hub
+        .post(
+            &members,
+            &alice,
+            json!({"user_id": "alice", "role": "admin"}),
+        )
+        .await;
     assert_eq!(status, 409);
 
     // With a second owner, the first may step down.
-    let (status, _) = hub.post(&members, &alice, json!({"user_id": "bob", "role": "owner"})).await;
+    let (status, _) = hub
+        .post(&members, &alice, json!({"user_id": "bob", "role": "owner"}))
+        .await;
     assert_eq!(status, 201);
-    let (status, _) = hub.post(&members, &alice, json!({"user_id": "alice", "role": "member"})).await;
+    let (status, _) = hub
+        .post(
+            &members,
+            &alice,
+            json!({"user_id": "alice", "role": "member"}),
+        )
+        .await;
     assert_eq!(status, 200);
     let (_, me) = hub.get("/api/v1/me", &alice).await;
     assert_eq!(me["ventures"][0]["role"], "member");
@@ -151,10 +224,20 @@ async fn teams_belong_to_ventures_and_follow_venture_membership(backend: Backend
     hub.add_member(&id, "alice", "carol", "admin").await;
 
     // Only venture owners/admins create teams.
-    let (status, _) = hub.post(&format!("/api/v1/ventures/{id}/teams"), &hub.token("bob"), json!({"name": "Core"})).await;
+    let (status, _) = hub
+        .post(
+            &format!("/api/v1/ventures/{id}/teams"),
+            &hub.token("bob"),
+            json!({"name": "Core"}),
+        )
+        .await;
     assert_eq!(status, 403);
     let (status, team) = hub
-        .post(&format!("/api/v1/ventures/{id}/teams"), &hub.token("carol"), json!({"name": "Core"}))
+        .post(
+            &format!("/api/v1/ventures/{id}/teams"),
+            &hub.token("carol"),
+            json!({"name": "Core"}),
+        )
         .await;
     assert_eq!(status, 201, "{team}");
     assert_eq!(team["venture_id"], id.as_str());
@@ -163,31 +246,56 @@ async fn teams_belong_to_ventures_and_follow_venture_membership(backend: Backend
     let tmembers = format!("/api/v1/teams/{tid}/members");
 
     // Team members must be venture members.
-    let (status, body) = hub.post(&tmembers, &hub.token("carol"), json!({"user_id": "zed"})).await;
+    let (status, body) = hub
+        .post(&tmembers, &hub.token("carol"), json!({"user_id": "zed"}))
+        .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["code"], "invalid");
-    let (status, _) = hub.post(&tmembers, &hub.token("carol"), json!({"user_id": "bob", "role": "member"})).await;
+    let (status, _) = hub
+        .post(
+            &tmembers,
+            &hub.token("carol"),
+            json!({"user_id": "bob", "role": "member"}),
+        )
+        .await;
     assert_eq!(status, 201);
     // A venture owner manages every team, member of it or not.
-    let (status, _) = hub.post(&tmembers, &hub.token("alice"), json!({"user_id": "bob", "role": "admin"})).await;
+    let (status, _) = hub
+        .post(
+            &tmembers,
+            &hub.token("alice"),
+            json!({"user_id": "bob", "role": "admin"}),
+        )
+        .await;
     assert_eq!(status, 200);
 
-    let (status, detail) = hub.get(&format!("/api/v1/teams/{tid}"), &hub.token("bob")).await;
+    let (status, detail) = hub
+        .get(&format!("/api/v1/teams/{tid}"), &hub.token("bob"))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(detail["role"], "admin");
     assert_eq!(detail["members"].as_array().unwrap().len(), 2);
     let (_, me) = hub.get("/api/v1/me", &hub.token("bob")).await;
     assert_eq!(me["teams"][0]["id"], tid.as_str());
     assert_eq!(me["teams"][0]["role"], "admin");
-    let (_, venture) = hub.get(&format!("/api/v1/ventures/{id}"), &hub.token("bob")).await;
+    let (_, venture) = hub
+        .get(&format!("/api/v1/ventures/{id}"), &hub.token("bob"))
+        .await;
     assert_eq!(venture["teams"][0]["role"], "admin");
 
     // Outsiders do not see the team.
-    let (status, _) = hub.get(&format!("/api/v1/teams/{tid}"), &hub.token("mallory")).await;
+    let (status, _) = hub
+        .get(&format!("/api/v1/teams/{tid}"), &hub.token("mallory"))
+        .await;
     assert_eq!(status, 404);
 
     // Leaving the venture leaves its teams.
-    let (status, _) = hub.delete(&format!("/api/v1/ventures/{id}/members/bob"), &hub.token("alice")).await;
+    let (status, _) = hub
+        .delete(
+            &format!("/api/v1/ventures/{id}/members/bob"),
+            &hub.token("alice"),
+        )
+        .await;
     assert_eq!(status, 204);
     let (_, me) = hub.get("/api/v1/me", &hub.token("bob")).await;
     assert_eq!(me["teams"], json!([]));
@@ -203,13 +311,25 @@ async fn privileged_accounts_manage_any_venture(backend: Backend) {
     assert_eq!(status, 200);
     assert_eq!(detail["role"], Value::Null);
     let (status, _) = hub
-        .post(&format!("/api/v1/ventures/{id}/members"), &admin, json!({"user_id": "bob", "role": "owner"}))
+        .post(
+            &format!("/api/v1/ventures/{id}/members"),
+            &admin,
+            json!({"user_id": "bob", "role": "owner"}),
+        )
         .await;
     assert_eq!(status, 201);
     let system = hub.token_with("billing", None, AccountRole::System);
-    let (status, _) = hub.delete(&format!("/api/v1/ventures/{id}/members/alice"), &system).await;
+    let (status, _) = hub
+        .delete(&format!("/api/v1/ventures/{id}/members/alice"), &system)
+        .await;
     assert_eq!(status, 204);
-    let (status, _) = hub.post(&format!("/api/v1/ventures/{id}/teams"), &system, json!({"name": "Ops"})).await;
+    let (status, _) = hub
+        .post(
+            &format!("/api/v1/ventures/{id}/teams"),
+            &system,
+            json!({"name": "Ops"}),
+        )
+        .await;
     assert_eq!(status, 201);
     hub.stop().await.unwrap();
 }
@@ -227,17 +347,34 @@ async fn tokens_are_checked_on_every_route(backend: Backend) {
     let expired = {
         use jsonwebtoken::{EncodingKey, Header, encode};
         let claims = json!({"sub": "alice", "exp": jsonwebtoken::get_current_timestamp() - 3600});
-        encode(&Header::default(), &claims, &EncodingKey::from_secret(common::SECRET.as_bytes())).unwrap()
+        encode(
+            &Header::default(),
+            &claims,
+            &EncodingKey::from_secret(common::SECRET.as_bytes()),
+        )
+        .unwrap()
     };
-    for path in ["/api/v1/me", "/api/v1/ventures", "/api/v1/ventures/x", "/api/v1/teams/x"] {
-        for token in [None, Some("garbage"), Some(forged.as_str()), Some(expired.as_str())] {
+    for path in [
+        "/api/v1/me",
+        "/api/v1/ventures",
+        "/api/v1/ventures/x",
+        "/api/v1/teams/x",
+    ] {
+        for token in [
+            None,
+            Some("garbage"),
+            Some(forged.as_str()),
+            Some(expired.as_str()),
+        ] {
             let (status, body) = hub.call(Method::GET, path, token, None).await;
             assert_eq!(status, 401, "{path} {token:?}: {body}");
             assert_eq!(body["error"]["code"], "unauthorized");
             assert!(body["error"]["message"].is_string());
         }
     }
-    let (_, body) = hub.call(Method::GET, "/api/v1/me", Some(&expired), None).await;
+    let (_, body) = hub
+        .call(Method::GET, "/api/v1/me", Some(&expired), None)
+        .await;
     assert_eq!(body["error"]["message"], "token expired");
     hub.stop().await.unwrap();
 }
@@ -245,22 +382,53 @@ async fn tokens_are_checked_on_every_route(backend: Backend) {
 async fn bad_input_gets_the_json_error_body(backend: Backend) {
     let hub = TestHub::start(backend).await;
     let alice = hub.token("alice");
-    let raw = |method: Method, path: &str| hub.http.request(method, hub.url(path)).bearer_auth(&alice);
+    let raw =
+        |method: Method, path: &str| hub.http.request(method, hub.url(path)).bearer_auth(&alice);
 
     let cases: Vec<(reqwest::RequestBuilder, u16, &str)> = vec![
-        (raw(Method::POST, "/api/v1/ventures").header("content-type", "application/json").body("{\"name\":"), 400, "invalid"),
-        (raw(Method::POST, "/api/v1/ventures").header("content-type", "text/plain").body("{}"), 415, "invalid"),
-        (raw(Method::POST, "/api/v1/ventures").json(&json!({"title": "x"})), 422, "invalid"),
-        (raw(Method::POST, "/api/v1/ventures").json(&json!({"name": "   "})), 422, "invalid"),
-        (raw(Method::POST, "/api/v1/ventures").json(&json!({"name": "x".repeat(121)})), 422, "invalid"),
-        (raw(Method::POST, "/api/v1/ventures").json(&json!({"name": "a\u{0}b"})), 422, "invalid"),
         (
-            raw(Method::POST, "/api/v1/ventures").json(&json!({"name": "x", "description": "d".repeat(3000)})),
+            raw(Method::POST, "/api/v1/ventures")
+                .header("content-type", "application/json")
+                .body("{\"name\":"),
+            400,
+            "invalid",
+        ),
+        (
+            raw(Method::POST, "/api/v1/ventures")
+                .header("content-type", "text/plain")
+                .body("{}"),
+            415,
+            "invalid",
+        ),
+        (
+            raw(Method::POST, "/api/v1/ventures").json(&json!({"title": "x"})),
             422,
             "invalid",
         ),
         (
-            raw(Method::POST, "/api/v1/ventures").json(&json!({"name": "x".repeat(2 * 1024 * 1024)})),
+            raw(Method::POST, "/api/v1/ventures").json(&json!({"name": "   "})),
+            422,
+            "invalid",
+        ),
+        (
+            raw(Method::POST, "/api/v1/ventures").json(&json!({"name": "x".repeat(121)})),
+            422,
+            "invalid",
+        ),
+        (
+            raw(Method::POST, "/api/v1/ventures").json(&json!({"name": "a\u{0}b"})),
+            422,
+            "invalid",
+        ),
+        (
+            raw(Method::POST, "/api/v1/ventures")
+                .json(&json!({"name": "x", "description": "d".repeat(3000)})),
+            422,
+            "invalid",
+        ),
+        (
+            raw(Method::POST, "/api/v1/ventures")
+                .json(&json!({"name": "x".repeat(2 * 1024 * 1024)})),
             413,
             "too_large",
         ),
@@ -270,13 +438,25 @@ async fn bad_input_gets_the_json_error_body(backend: Backend) {
     for (req, status, code) in cases {
         let resp = req.send().await.unwrap();
         let got = resp.status().as_u16();
-        let body: Value = resp.json().await.unwrap_or_else(|e| panic!("non-JSON error body for {status}: {e}"));
-        assert_eq!((got, body["error"]["code"].as_str().unwrap_or("")), (status, code), "{body}");
+        let body: Value = resp
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("non-JSON error body for {status}: {e}"));
+        assert_eq!(
+            (got, body["error"]["code"].as_str().unwrap_or("")),
+            (status, code),
+            "{body}"
+        );
     }
 
     let id = hub.venture("alice", "Acme").await;
     let members = format!("/api/v1/ventures/{id}/members");
-    for bad in [json!({"user_id": ""}), json!({"user_id": "a b"}), json!({"user_id": "x:y"}), json!({"user_id": "bob", "role": "god"})] {
+    for bad in [
+        json!({"user_id": ""}),
+        json!({"user_id": "a b"}),
+        json!({"user_id": "x:y"}),
+        json!({"user_id": "bob", "role": "god"}),
+    ] {
         let (status, body) = hub.post(&members, &alice, bad.clone()).await;
         assert_eq!(status, 422, "{bad}: {body}");
         assert_eq!(body["error"]["code"], "invalid");
@@ -290,18 +470,30 @@ async fn users_are_learned_and_renamed_from_tokens(backend: Backend) {
     // Bob is added before he ever signed in: his name is his id until a token tells it.
     hub.add_member(&id, "alice", "bob", "member").await;
     let members = |detail: &Value, user: &str| {
-        detail["members"].as_array().unwrap().iter().find(|m| m["user_id"] == user).cloned().unwrap()
+        detail["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["user_id"] == user)
+            .cloned()
+            .unwrap()
     };
-    let (_, detail) = hub.get(&format!("/api/v1/ventures/{id}"), &hub.token("alice")).await;
+    let (_, detail) = hub
+        .get(&format!("/api/v1/ventures/{id}"), &hub.token("alice"))
+        .await;
     assert_eq!(members(&detail, "bob")["name"], "bob");
     let bob = hub.token_with("bob", Some("Robert"), AccountRole::User);
     let (_, me) = hub.get("/api/v1/me", &bob).await;
     assert_eq!(me["user"]["name"], "Robert");
-    let (_, detail) = hub.get(&format!("/api/v1/ventures/{id}"), &hub.token("alice")).await;
+    let (_, detail) = hub
+        .get(&format!("/api/v1/ventures/{id}"), &hub.token("alice"))
+        .await;
     assert_eq!(members(&detail, "bob")["name"], "Robert");
     let bobby = hub.token_with("bob", Some("Bobby"), AccountRole::User);
     hub.get("/api/v1/me", &bobby).await;
-    let (_, detail) = hub.get(&format!("/api/v1/ventures/{id}"), &hub.token("alice")).await;
+    let (_, detail) = hub
+        .get(&format!("/api/v1/ventures/{id}"), &hub.token("alice"))
+        .await;
     assert_eq!(members(&detail, "bob")["name"], "Bobby");
     hub.stop().await.unwrap();
 }
@@ -311,8 +503,14 @@ async fn concurrent_owner_removals_keep_one_owner(backend: Backend) {
     let id = hub.venture("alice", "Acme").await;
     hub.add_member(&id, "alice", "bob", "owner").await;
     // Two owners remove each other at the same time: exactly one succeeds.
-    let (path_a, token_a) = (format!("/api/v1/ventures/{id}/members/bob"), hub.token("alice"));
-    let (path_b, token_b) = (format!("/api/v1/ventures/{id}/members/alice"), hub.token("bob"));
+    let (path_a, token_a) = (
+        format!("/api/v1/ventures/{id}/members/bob"),
+        hub.token("alice"),
+    );
+    let (path_b, token_b) = (
+        format!("/api/v1/ventures/{id}/members/alice"),
+        hub.token("bob"),
+    );
     let a = hub.delete(&path_a, &token_a);
     let b = hub.delete(&path_b, &token_b);
     let ((sa, _), (sb, _)) = tokio::join!(a, b);
@@ -324,7 +522,12 @@ async fn concurrent_owner_removals_keep_one_owner(backend: Backend) {
     );
     let admin = hub.token_with("ops", None, AccountRole::Admin);
     let (_, detail) = hub.get(&format!("/api/v1/ventures/{id}"), &admin).await;
-    let owners = detail["members"].as_array().unwrap().iter().filter(|m| m["role"] == "owner").count();
+    let owners = detail["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "owner")
+        .count();
     assert_eq!(owners, 1, "{detail}");
     hub.stop().await.unwrap();
 }

@@ -34,10 +34,11 @@ pub fn ws_url(addr: SocketAddr, query: &str) -> String {
 impl WsClient {
     /// Opens an Engine.IO session over WebSocket and reads its open packet.
     pub async fn open(addr: SocketAddr, query: &str) -> WsClient {
-        let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(ws_url(addr, query)))
-            .await
-            .expect("ws connect timed out")
-            .expect("ws connect");
+        let (ws, _) =
+            tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(ws_url(addr, query)))
+                .await
+                .expect("ws connect timed out")
+                .expect("ws connect");
         let mut client = WsClient {
             ws,
             sid: String::new(),
@@ -45,7 +46,9 @@ impl WsClient {
             auto_pong: true,
         };
         let open = client.recv_text().await;
-        let json = open.strip_prefix('0').unwrap_or_else(|| panic!("expected an open packet, got {open:?}"));
+        let json = open
+            .strip_prefix('0')
+            .unwrap_or_else(|| panic!("expected an open packet, got {open:?}"));
         client.open = serde_json::from_str(json).expect("open packet json");
         client.sid = client.open["sid"].as_str().expect("sid").to_owned();
         client
@@ -67,12 +70,18 @@ impl WsClient {
     /// Connects with `token` and asserts the connection was accepted.
     pub async fn connected(addr: SocketAddr, token: &str) -> WsClient {
         let (c, answer) = WsClient::connect(addr, Some(token)).await;
-        assert!(answer.starts_with("40{"), "expected a connect, got {answer}");
+        assert!(
+            answer.starts_with("40{"),
+            "expected a connect, got {answer}"
+        );
         c
     }
 
     pub async fn send(&mut self, text: &str) {
-        self.ws.send(Message::text(text.to_owned())).await.expect("ws send");
+        self.ws
+            .send(Message::text(text.to_owned()))
+            .await
+            .expect("ws send");
     }
 
     pub async fn send_binary(&mut self, data: Vec<u8>) {
@@ -91,6 +100,10 @@ impl WsClient {
                         self.send("3").await;
                         continue;
                     }
+                    // The engine's close packet: the server ends the session.
+                    if t.as_str() == "1" {
+                        return Frame::Closed;
+                    }
                     return Frame::Text(t.as_str().to_owned());
                 }
                 Some(Ok(Message::Binary(b))) => return Frame::Binary(b.to_vec()),
@@ -98,6 +111,14 @@ impl WsClient {
                 Some(Ok(_)) => continue,
             }
         }
+    }
+
+    /// The next frame if one comes within `within`.
+    pub async fn recv_within(&mut self, within: std::time::Duration) -> Option<Frame> {
+        let saved = self.auto_pong;
+        let frame = tokio::time::timeout(within, self.recv()).await.ok();
+        self.auto_pong = saved;
+        frame
     }
 
     pub async fn recv_text(&mut self) -> String {
@@ -165,13 +186,39 @@ pub async fn polling_open(http: &reqwest::Client, addr: SocketAddr) -> (String, 
         .text()
         .await
         .expect("body");
-    let json = body.strip_prefix('0').unwrap_or_else(|| panic!("expected an open packet, got {body:?}"));
+    let json = body
+        .strip_prefix('0')
+        .unwrap_or_else(|| panic!("expected an open packet, got {body:?}"));
     let open: Value = serde_json::from_str(json).expect("open json");
     (open["sid"].as_str().expect("sid").to_owned(), open)
 }
 
+/// Long-polling GETs until a payload has packets other than pings (each answered with a
+/// pong); returns them.
+pub async fn polling_recv(http: &reqwest::Client, addr: SocketAddr, sid: &str) -> Vec<String> {
+    loop {
+        let (status, packets) = polling_get(http, addr, sid).await;
+        assert_eq!(status, 200, "polling get failed");
+        let mut other = Vec::new();
+        for p in packets {
+            if p == "2" {
+                polling_post(http, addr, sid, &["3"]).await;
+            } else {
+                other.push(p);
+            }
+        }
+        if !other.is_empty() {
+            return other;
+        }
+    }
+}
+
 /// One long-polling GET: the packets the server had (or sends before its timeout).
-pub async fn polling_get(http: &reqwest::Client, addr: SocketAddr, sid: &str) -> (u16, Vec<String>) {
+pub async fn polling_get(
+    http: &reqwest::Client,
+    addr: SocketAddr,
+    sid: &str,
+) -> (u16, Vec<String>) {
     let resp = tokio::time::timeout(WAIT, http.get(polling_url(addr, Some(sid))).send())
         .await
         .expect("polling get timed out")
@@ -181,7 +228,12 @@ pub async fn polling_get(http: &reqwest::Client, addr: SocketAddr, sid: &str) ->
 }
 
 /// One long-polling POST of `packets`.
-pub async fn polling_post(http: &reqwest::Client, addr: SocketAddr, sid: &str, packets: &[&str]) -> u16 {
+pub async fn polling_post(
+    http: &reqwest::Client,
+    addr: SocketAddr,
+    sid: &str,
+    packets: &[&str],
+) -> u16 {
     http.post(polling_url(addr, Some(sid)))
         .body(packets.join("\u{1e}"))
         .send()

@@ -128,7 +128,9 @@ impl TestHub {
         let mut config = Config::new(db.url.clone(), SECRET.as_bytes().to_vec());
         config.db_max_connections = 4;
         tweak(&mut config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(hub::run(config.clone(), listener, async move {
@@ -155,7 +157,10 @@ impl TestHub {
             {
                 return;
             }
-            assert!(tokio::time::Instant::now() < deadline, "hub did not become ready");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "hub did not become ready"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -169,12 +174,24 @@ impl TestHub {
     }
 
     pub fn token_with(&self, user: &str, name: Option<&str>, role: AccountRole) -> String {
-        hub::auth::mint_with_secret(SECRET.as_bytes(), user, name, role, Duration::from_secs(3600))
-            .expect("mint")
+        hub::auth::mint_with_secret(
+            SECRET.as_bytes(),
+            user,
+            name,
+            role,
+            Duration::from_secs(3600),
+        )
+        .expect("mint")
     }
 
     /// Sends a request with `token` and returns the status and JSON body (`Null` when empty).
-    pub async fn call(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut req = self.http.request(method, self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -185,25 +202,38 @@ impl TestHub {
         let resp = req.send().await.expect("request");
         let status = resp.status().as_u16();
         let text = resp.text().await.expect("body");
-        let json = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (status, json)
     }
 
     pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
-        self.call(reqwest::Method::GET, path, Some(token), None).await
+        self.call(reqwest::Method::GET, path, Some(token), None)
+            .await
     }
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
-        self.call(reqwest::Method::POST, path, Some(token), Some(body)).await
+        self.call(reqwest::Method::POST, path, Some(token), Some(body))
+            .await
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> (u16, Value) {
-        self.call(reqwest::Method::DELETE, path, Some(token), None).await
+        self.call(reqwest::Method::DELETE, path, Some(token), None)
+            .await
     }
 
     /// Creates a venture owned by `owner` and returns its id.
     pub async fn venture(&self, owner: &str, name: &str) -> String {
-        let (status, body) = self.post("/api/v1/ventures", &self.token(owner), serde_json::json!({"name": name})).await;
+        let (status, body) = self
+            .post(
+                "/api/v1/ventures",
+                &self.token(owner),
+                serde_json::json!({"name": name}),
+            )
+            .await;
         assert_eq!(status, 201, "{body}");
         body["id"].as_str().expect("venture id").to_owned()
     }
@@ -217,7 +247,10 @@ impl TestHub {
                 serde_json::json!({"user_id": user, "role": role}),
             )
             .await;
-        assert!(status == 201 || status == 200, "add member: {status} {body}");
+        assert!(
+            status == 201 || status == 200,
+            "add member: {status} {body}"
+        );
     }
 
     /// Triggers graceful shutdown, waits for `run` to return, and drops the test schema.
@@ -233,7 +266,9 @@ impl TestHub {
             let _ = tx.send(());
         }
         match self.handle.take() {
-            Some(h) => tokio::time::timeout(WAIT, h).await.expect("hub did not stop")?,
+            Some(h) => tokio::time::timeout(WAIT, h)
+                .await
+                .expect("hub did not stop")?,
             None => Ok(()),
         }
     }
