@@ -21,10 +21,13 @@ pub use users::UserRow;
 pub use ventures::{Group, MemberRow, Requester, VentureRow};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard};
+
+/// How long a request waits for a database connection before it fails with `unavailable`.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -115,9 +118,12 @@ impl Store {
                 "DATABASE_URL must start with postgres://, postgresql:// or sqlite:".into(),
             )
         })?;
+        // One direct attempt first: the pool would retry a refused or rejected connection until
+        // its acquire timeout, while startup should fail at once with the real cause.
+        sqlx::AnyConnection::connect(url).await?.close().await?;
         let mut options = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(10));
+            .acquire_timeout(ACQUIRE_TIMEOUT);
         if backend == Backend::Sqlite {
             options = options.after_connect(|conn, _meta| {
                 Box::pin(async move {

@@ -1,0 +1,402 @@
+//! Operations: health, metrics, graceful shutdown, and the `hub` binary itself (startup
+//! errors on one line, `token`, `migrate`, `--help`, SIGTERM).
+
+mod common;
+
+use common::eio::{Frame, WsClient};
+use common::{Backend, SECRET, TestDb, TestHub, WAIT};
+use serde_json::{Value, json};
+use std::process::Stdio;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+on_both_backends!(
+    health_reports_storage_and_dependencies,
+    metrics_count_sockets_events_and_requests,
+    graceful_shutdown_closes_sockets_and_returns_ok,
+    data_survives_a_restart,
+);
+
+async fn health_reports_storage_and_dependencies(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let resp = hub.http.get(hub.url("/api/health")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let h: Value = resp.json().await.unwrap();
+    assert_eq!(h["status"], "healthy");
+    assert_eq!(h["database"], "ok");
+    assert_eq!(h["redis"], "not_configured");
+    assert_eq!(h["environment"], "test");
+    assert!(h["timestamp"].as_str().unwrap().ends_with('Z'));
+    let storage = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    assert_eq!(h["services"]["storage"], storage);
+    assert_eq!(h["services"]["fanout"], "in_process");
+    assert_eq!(h["services"]["connections"], 0);
+    let _c = WsClient::connected(hub.addr, &hub.token("alice")).await;
+    let h: Value = hub
+        .http
+        .get(hub.url("/api/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(h["services"]["connections"], 1);
+    hub.stop().await.unwrap();
+}
+
+/// A TCP proxy in front of Postgres that a test can cut and restore, to make the database
+/// unreachable for a running hub.
+struct CuttableProxy {
+    port: u16,
+    up: watch::Sender<bool>,
+}
+
+impl CuttableProxy {
+    async fn start(target: String) -> CuttableProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (up, _) = watch::channel(true);
+        let proxy = CuttableProxy { port, up };
+        proxy.serve(listener, target);
+        proxy
+    }
+
+    fn serve(&self, listener: TcpListener, target: String) {
+        let mut state = self.up.subscribe();
+        let per_conn = self.up.subscribe();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    accepted = listener.accept() => {
+                        let Ok((mut inbound, _)) = accepted else { return };
+                        let target = target.clone();
+                        let mut conn_state = per_conn.clone();
+                        tokio::spawn(async move {
+                            let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else { return };
+                            tokio::select! {
+                                _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                                _ = conn_state.wait_for(|up| !up) => {}
+                            }
+                        });
+                    }
+                    _ = state.wait_for(|up| !up) => return, // stop listening: connections are refused
+                }
+            }
+        });
+    }
+
+    fn cut(&self) {
+        self.up.send_replace(false);
+    }
+
+    async fn restore(&self, target: String) {
+        self.up.send_replace(true);
+        let listener = TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
+        self.serve(listener, target);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_is_503_while_the_database_is_unreachable() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let mut url = reqwest::Url::parse(&db.url).unwrap();
+    let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
+    let proxy = CuttableProxy::start(target.clone()).await;
+    url.set_host(Some("127.0.0.1")).unwrap();
+    url.set_port(Some(proxy.port)).unwrap();
+    let proxied = url.to_string();
+    let hub = TestHub::start_on(db, |c| c.database_url = proxied).await;
+
+    proxy.cut();
+    let resp = hub.http.get(hub.url("/api/health")).send().await.unwrap();
+    assert_eq!(resp.status(), 503);
+    let h: Value = resp.json().await.unwrap();
+    assert_eq!(h["status"], "degraded");
+    assert!(h["database"].as_str().unwrap().starts_with("error"), "{h}");
+    assert_eq!(h["reason"], "database unreachable");
+    // REST answers with the error body rather than hanging or leaking the cause.
+    let (status, body) = hub.get("/api/v1/ventures", &hub.token("alice")).await;
+    assert!(status == 503 || status == 500, "{status} {body}");
+    assert!(body["error"]["code"].is_string());
+
+    proxy.restore(target).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let status = hub
+            .http
+            .get(hub.url("/api/health"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        if status == 200 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "health did not recover"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    hub.stop().await.unwrap();
+}
+
+async fn metrics_count_sockets_events_and_requests(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let mut c = WsClient::connected(hub.addr, &hub.token("alice")).await;
+    assert_eq!(c.emit_ack(1, "sys:ping", Value::Null).await["ok"], true);
+    assert_eq!(c.emit_ack(2, "nope", json!({})).await["ok"], false);
+    let (_, _) = hub.get("/api/v1/me", "bad-token").await;
+    let resp = hub.http.get(hub.url("/metrics")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = resp.text().await.unwrap();
+    let value = |prefix: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no metric {prefix} in:\n{text}"))
+    };
+    assert!(value("hub_socket_connects_total") >= 1.0);
+    assert!(value("hub_socket_connections") >= 1.0);
+    assert!(value("hub_socket_events_total{event=\"sys:ping\"}") >= 1.0);
+    assert!(value("hub_socket_acks_total{result=\"error\"}") >= 1.0);
+    assert!(value("hub_socket_errors_total{code=\"not_found\"}") >= 1.0);
+    assert!(value("hub_auth_failures_total{transport=\"http\"}") >= 1.0);
+    assert!(
+        value("hub_http_requests_total{method=\"GET\",route=\"/api/v1/me\",status=\"401\"}") >= 1.0
+    );
+    assert!(
+        value("hub_http_request_duration_seconds_count{method=\"GET\",route=\"/api/v1/me\"}")
+            >= 1.0
+    );
+    hub.stop().await.unwrap();
+}
+
+async fn graceful_shutdown_closes_sockets_and_returns_ok(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let mut ws = WsClient::connected(hub.addr, &hub.token("alice")).await;
+    let addr = hub.addr;
+    let result = hub.stop().await;
+    assert!(result.is_ok(), "{result:?}");
+    ws.expect_closed().await;
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "still accepting"
+    );
+}
+
+async fn data_survives_a_restart(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let id = hub.venture("alice", "Durable").await;
+    hub.add_member(&id, "alice", "bob", "viewer").await;
+    let hub = hub.restart().await;
+    let (status, detail) = hub
+        .get(&format!("/api/v1/ventures/{id}"), &hub.token("bob"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(detail["name"], "Durable");
+    assert_eq!(detail["role"], "viewer");
+    hub.stop().await.unwrap();
+}
+
+// ---- the binary ----
+
+fn hub_cmd(data_dir: &std::path::Path) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_hub"));
+    cmd.env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
+        .env_remove("JWT_SECRET")
+        .env("DATA_DIR", data_dir)
+        .env("HUB_ADDR", "127.0.0.1:0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    cmd
+}
+
+async fn output(mut cmd: tokio::process::Command) -> (i32, String, String) {
+    let out = tokio::time::timeout(WAIT * 3, cmd.output())
+        .await
+        .expect("hub did not exit")
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn bad_configuration_stops_startup_with_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (
+            vec![("DATABASE_URL", "postgres://nobody@127.0.0.1:1/x")],
+            "cannot open the database at postgres://nobody@127.0.0.1:1/x",
+        ),
+        (
+            vec![("DATABASE_URL", "postgres://u:hunter2@127.0.0.1:1/x")],
+            "postgres://u:***@127.0.0.1:1/x",
+        ),
+        (vec![("DATABASE_URL", "mysql://x@y/z")], "is not supported"),
+        (vec![("JWT_SECRET", "too-short")], "at least 32"),
+        (vec![("REDIS_URL", "http://nope")], "REDIS_URL"),
+        (
+            vec![("HUB_ADDR", "not-an-address")],
+            "invalid value 'not-an-address'",
+        ),
+    ];
+    for (env, expected) in cases {
+        let mut cmd = hub_cmd(dir.path());
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        let (code, _, stderr) = output(cmd).await;
+        assert_ne!(code, 0, "{env:?}");
+        assert!(stderr.contains(expected), "{env:?}: {stderr}");
+        assert!(!stderr.contains("hunter2"), "password leaked: {stderr}");
+        if !expected.starts_with("invalid value") {
+            assert_eq!(stderr.trim_end().lines().count(), 1, "{env:?}: {stderr}");
+            assert!(!stderr.contains("backtrace"), "{stderr}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn help_documents_every_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = hub_cmd(dir.path());
+    cmd.arg("--help");
+    let (code, stdout, _) = output(cmd).await;
+    assert_eq!(code, 0);
+    for name in [
+        "serve",
+        "migrate",
+        "token",
+        "HUB_ADDR",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "JWT_SECRET",
+        "DATA_DIR",
+        "LOG_FORMAT",
+    ] {
+        assert!(stdout.contains(name), "--help lacks {name}:\n{stdout}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_command_mints_tokens_the_hub_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    // With JWT_SECRET.
+    let mut cmd = hub_cmd(dir.path());
+    cmd.env("JWT_SECRET", SECRET).args([
+        "token", "--user", "alice", "--name", "Alice A", "--ttl", "1h",
+    ]);
+    let (code, token, stderr) = output(cmd).await;
+    assert_eq!(code, 0, "{stderr}");
+    let hub = TestHub::start(Backend::Sqlite).await;
+    let (status, me) = hub.get("/api/v1/me", token.trim()).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(
+        me["user"],
+        json!({"id": "alice", "name": "Alice A", "role": "user"})
+    );
+
+    // Without: the secret generated in DATA_DIR is used, and kept.
+    let mut cmd = hub_cmd(dir.path());
+    cmd.args(["token", "--user", "ops", "--role", "admin"]);
+    let (code, token, _) = output(cmd).await;
+    assert_eq!(code, 0);
+    let secret = std::fs::read_to_string(dir.path().join("jwt_secret")).unwrap();
+    let store = hub::store::Store::connect("sqlite::memory:", 1)
+        .await
+        .unwrap();
+    let auth = hub::auth::Auth::new(secret.trim().as_bytes(), store);
+    let who = auth.verify(token.trim()).unwrap();
+    assert_eq!(who.role, hub_protocol::AccountRole::Admin);
+    hub.stop().await.unwrap();
+
+    let mut cmd = hub_cmd(dir.path());
+    cmd.args(["token", "--user", "has space"]);
+    let (code, _, stderr) = output(cmd).await;
+    assert_ne!(code, 0);
+    assert!(stderr.contains("user id"), "{stderr}");
+}
+
+#[tokio::test]
+async fn migrate_command_prepares_the_embedded_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = hub_cmd(dir.path());
+    cmd.arg("migrate");
+    let (code, stdout, stderr) = output(cmd).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("migrations applied (sqlite)"), "{stdout}");
+    assert!(dir.path().join("hub.db").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_closes_sockets_and_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = hub_cmd(dir.path());
+    cmd.env("LOG_FORMAT", "json");
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let addr: std::net::SocketAddr = loop {
+        let line = tokio::time::timeout(WAIT, lines.next_line())
+            .await
+            .expect("no startup log")
+            .unwrap()
+            .expect("hub exited before listening");
+        let log: Value =
+            serde_json::from_str(&line).unwrap_or_else(|_| panic!("not a JSON log line: {line}"));
+        if let Some(rest) = log["message"]
+            .as_str()
+            .and_then(|m| m.strip_prefix("hub listening on http://"))
+        {
+            break rest.split(' ').next().unwrap().parse().unwrap();
+        }
+    };
+    let token = hub::auth::mint_with_secret(
+        std::fs::read_to_string(dir.path().join("jwt_secret"))
+            .unwrap()
+            .trim()
+            .as_bytes(),
+        "alice",
+        None,
+        hub_protocol::AccountRole::User,
+        std::time::Duration::from_secs(60),
+    )
+    .unwrap();
+    let mut ws = WsClient::connected(addr, &token).await;
+    let pid = child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert_eq!(ws.recv().await, Frame::Closed);
+    let status = tokio::time::timeout(WAIT, child.wait())
+        .await
+        .expect("hub did not exit")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    let mut rest = Vec::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        rest.push(line);
+    }
+    assert!(rest.iter().any(|l| l.contains("hub stopped")), "{rest:?}");
+}
