@@ -9,13 +9,21 @@
 //! - [`roles`]: membership roles inside ventures and teams, and account roles carried by tokens.
 //! - [`error`]: the one error envelope used by REST bodies and Socket.IO acks.
 //! - [`rest`]: REST request and response bodies.
-//! - [`realtime`]: Socket.IO event names and payloads.
+//! - [`realtime`]: Socket.IO event names, the ack envelope, diagnostics.
+//! - [`rooms`]: rooms, presence and typing payloads. [`chat`]: chat payloads.
+//!
+//! `client-sdk/src/generated/protocol.ts` is generated from these types (see `ts` tests).
 
+pub mod chat;
 pub mod error;
 pub mod ids;
 pub mod realtime;
 pub mod rest;
 pub mod roles;
+pub mod rooms;
+
+#[cfg(test)]
+mod ts;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use ids::{TeamId, UserId, VentureId};

@@ -1,21 +1,55 @@
-//! Socket.IO events on the main namespace `/`.
+//! Socket.IO events on the main namespace `/`: names, the ack envelope, and the diagnostic
+//! payloads. Room, presence and typing payloads are in [`crate::rooms`], chat in [`crate::chat`].
 //!
-//! Every client event takes an ack, answered with [`AckOk`] (fields flattened beside `"ok": true`)
-//! or [`AckErr`] (`{"ok": false, "error": {...}}`).
+//! Every client event takes an ack, answered with [`AckOk`] (fields flattened beside
+//! `"ok": true`) or [`AckErr`] (`{"ok": false, "error": {...}}`).
 
 use crate::error::{ErrorCode, ErrorDetail};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Client → server event names.
+pub mod client {
+    pub const SYS_PING: &str = "sys:ping";
+    pub const SYS_ECHO: &str = "sys:echo";
+    pub const ROOM_JOIN: &str = "room:join";
+    pub const ROOM_LEAVE: &str = "room:leave";
+    pub const PRESENCE_SET: &str = "presence:set";
+    pub const TYPING_START: &str = "typing:start";
+    pub const TYPING_STOP: &str = "typing:stop";
+    pub const CHAT_SEND: &str = "chat:send";
+    pub const CHAT_EDIT: &str = "chat:edit";
+    pub const CHAT_DELETE: &str = "chat:delete";
+    pub const CHAT_REACT: &str = "chat:react";
+    pub const CHAT_HISTORY: &str = "chat:history";
+    pub const CHAT_THREAD: &str = "chat:thread";
+    pub const CHAT_READ: &str = "chat:read";
+}
+
+/// Server → client event names.
+pub mod server {
+    pub const PRESENCE_JOIN: &str = "presence:join";
+    pub const PRESENCE_UPDATE: &str = "presence:update";
+    pub const PRESENCE_LEAVE: &str = "presence:leave";
+    pub const TYPING: &str = "typing";
+    pub const CHAT_MESSAGE: &str = "chat:message";
+    pub const CHAT_UPDATED: &str = "chat:updated";
+    pub const NOTIFICATION: &str = "notification";
+    /// The user lost access to a room (membership removed); its sockets have left it.
+    pub const ROOM_REMOVED: &str = "room:removed";
+}
 
 /// Diagnostic: answers with the server time, to measure round trips.
-pub const SYS_PING: &str = "sys:ping";
+pub const SYS_PING: &str = client::SYS_PING;
 /// Diagnostic: answers with the binary payload it was given (tests binary attachments end to end).
-pub const SYS_ECHO: &str = "sys:echo";
+pub const SYS_ECHO: &str = client::SYS_ECHO;
 
 /// The handshake payload (`io(url, {auth: {token}})`). The token may instead come in an
-/// `Authorization: Bearer` header.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// `Authorization: Bearer` header or a `token` query parameter.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 pub struct HandshakeAuth {
     #[serde(default)]
+    #[ts(optional)]
     pub token: Option<String>,
 }
 
@@ -34,7 +68,7 @@ impl<T> AckOk<T> {
 }
 
 /// A failed ack: `{"ok": false, "error": {"code", "message"}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct AckErr {
     pub ok: bool,
     pub error: ErrorDetail,
@@ -53,7 +87,7 @@ impl AckErr {
 }
 
 /// Ack of `sys:ping`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct Pong {
     /// Server time, RFC 3339.
     pub time: String,

@@ -4,9 +4,10 @@
 use crate::ids::{TeamId, UserId, VentureId};
 use crate::roles::{AccountRole, Role};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// `POST /api/v1/ventures`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct CreateVenture {
     pub name: String,
     #[serde(default)]
@@ -14,14 +15,14 @@ pub struct CreateVenture {
 }
 
 /// `POST /api/v1/ventures/{id}/teams`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct CreateTeam {
     pub name: String,
 }
 
 /// `POST /api/v1/ventures/{id}/members` and `POST /api/v1/teams/{id}/members`: adds a member,
 /// or changes the role of an existing one.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct PutMember {
     pub user_id: UserId,
     #[serde(default = "default_member_role")]
@@ -32,7 +33,7 @@ fn default_member_role() -> Role {
     Role::Member
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Venture {
     pub id: VentureId,
     pub name: String,
@@ -44,7 +45,7 @@ pub struct Venture {
 }
 
 /// `GET /api/v1/ventures/{id}`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct VentureDetail {
     #[serde(flatten)]
     pub venture: Venture,
@@ -53,12 +54,12 @@ pub struct VentureDetail {
 }
 
 /// `GET /api/v1/ventures`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct VentureList {
     pub ventures: Vec<Venture>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Team {
     pub id: TeamId,
     pub venture_id: VentureId,
@@ -70,14 +71,14 @@ pub struct Team {
 }
 
 /// `GET /api/v1/teams/{id}`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct TeamDetail {
     #[serde(flatten)]
     pub team: Team,
     pub members: Vec<Member>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Member {
     pub user_id: UserId,
     pub name: String,
@@ -85,7 +86,7 @@ pub struct Member {
     pub added_at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct User {
     pub id: UserId,
     pub name: String,
@@ -93,7 +94,7 @@ pub struct User {
 }
 
 /// `GET /api/v1/me`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct Me {
     pub user: User,
     pub ventures: Vec<Venture>,
@@ -101,7 +102,7 @@ pub struct Me {
 }
 
 /// `GET /api/health`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct Health {
     /// `healthy` or `degraded`.
     pub status: String,
@@ -117,7 +118,7 @@ pub struct Health {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct HealthServices {
     /// `sqlite` or `postgres`.
     pub storage: String,
@@ -127,4 +128,27 @@ pub struct HealthServices {
     pub connections: u64,
     pub version: String,
     pub uptime_seconds: u64,
+}
+
+/// One room I belong to, for `GET /api/v1/rooms`.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct RoomSummary {
+    /// `venture:{id}` or `team:{id}`.
+    pub room: String,
+    /// `venture` or `team`.
+    pub kind: String,
+    pub name: String,
+    pub venture_id: VentureId,
+    pub role: Role,
+    pub last_seq: i64,
+    /// Messages after my read marker, not written by me.
+    pub unread: i64,
+    /// Unread messages that mention me.
+    pub mentions: i64,
+}
+
+/// `GET /api/v1/rooms`
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct RoomList {
+    pub rooms: Vec<RoomSummary>,
 }

@@ -4,9 +4,15 @@
 //! # Layout
 //! - [`room`]: room names (`venture:{id}`, `team:{id}`, `user:{id}`), parsed strictly.
 //! - [`access`]: who may change whose membership, and the last-owner invariant.
+//! - [`presence`]: per-user presence from per-connection events, with reconnect grace.
+//! - [`typing`]: typing indicators with expiry.
+//! - [`chat`]: message limits, mentions, send rate, history paging.
 
 pub mod access;
+pub mod chat;
+pub mod presence;
 pub mod room;
+pub mod typing;
 
 pub use access::{Actor, Denied, MemberChange, check_member_change};
 pub use room::{RoomName, RoomNameError};

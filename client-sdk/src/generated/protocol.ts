@@ -1,0 +1,276 @@
+// Generated from the hub's `protocol` crate. Do not edit by hand:
+// run `UPDATE_GENERATED=1 cargo test -p hub-protocol` after changing a wire type.
+
+export type UserId = string;
+
+export type VentureId = string;
+
+export type TeamId = string;
+
+export type Role = "owner" | "admin" | "member" | "viewer";
+
+export type AccountRole = "user" | "admin" | "system";
+
+export type ErrorCode = "unauthorized" | "forbidden" | "not_found" | "invalid" | "rate_limited" | "too_large" | "conflict" | "unavailable" | "internal";
+
+export type ErrorDetail = { code: ErrorCode, message: string, };
+
+export type ErrorBody = { error: ErrorDetail, };
+
+export type AckErr = { ok: boolean, error: ErrorDetail, };
+
+export type HandshakeAuth = { token?: string, };
+
+export type Pong = { 
+/**
+ * Server time, RFC 3339.
+ */
+time: string, 
+/**
+ * The node that answered.
+ */
+node: string, };
+
+export type RoomJoin = { room: string, 
+/**
+ * The last seq this client has seen in the room.
+ */
+since?: number, };
+
+export type RoomJoined = { room: string, 
+/**
+ * My role in the room.
+ */
+role: Role, 
+/**
+ * Who is here now, one entry per user.
+ */
+presence: Array<PresenceEntry>, 
+/**
+ * Who is typing now.
+ */
+typing: Array<UserId>, 
+/**
+ * The seq of the newest message (0 when there is none).
+ */
+last_seq: number, 
+/**
+ * Messages after my read marker, not written by me.
+ */
+unread: number, 
+/**
+ * With `since`: the messages after it, oldest first (at most `MISSED_LIMIT`).
+ */
+missed?: Array<Message>, 
+/**
+ * With `since`: whether `missed` holds all of them. When `false`, page `chat:history`.
+ */
+recovered?: boolean, };
+
+export type RoomRef = { room: string, };
+
+export type PresenceStatus = "online" | "away" | "busy";
+
+export type PresenceEntry = { user_id: UserId, name: string, status: PresenceStatus, 
+/**
+ * Free-form JSON the client set with `presence:set` (at most 1 KiB), or null.
+ */
+meta: unknown, 
+/**
+ * When the user came into the room (RFC 3339).
+ */
+since: string, };
+
+export type PresenceSet = { status: PresenceStatus, meta?: unknown, };
+
+export type PresenceChanged = { room: string, user: PresenceEntry, };
+
+export type PresenceLeft = { room: string, user_id: UserId, };
+
+export type Typing = { room: string, user_id: UserId, typing: boolean, };
+
+export type RoomRemoved = { room: string, reason: string, };
+
+export type Message = { id: string, room: string, seq: number, author_id: UserId, client_id: string, 
+/**
+ * Empty once deleted.
+ */
+body: string, 
+/**
+ * The id of the message this one replies to (a thread root).
+ */
+reply_to: string | null, created_at: string, edited_at: string | null, deleted: boolean, 
+/**
+ * Emoji → the users who reacted with it, in the order they did.
+ */
+reactions: { [key in string]: Array<UserId> }, };
+
+export type ChatSend = { room: string, 
+/**
+ * Chosen by the client, unique per user: a retry with the same id returns the original.
+ */
+client_id: string, body: string, reply_to?: string, };
+
+export type MessageAck = { message: Message, };
+
+export type ChatEdit = { room: string, id: string, body: string, };
+
+export type MessageRef = { room: string, id: string, };
+
+export type ChatReact = { room: string, id: string, emoji: string, 
+/**
+ * `true` adds my reaction, `false` removes it.
+ */
+add: boolean, };
+
+export type ChatHistory = { room: string, before?: number, after?: number, 
+/**
+ * 1 to 100, default 50.
+ */
+limit?: number, };
+
+export type MessagePage = { messages: Array<Message>, 
+/**
+ * More messages lie beyond this page in the direction asked.
+ */
+has_more: boolean, };
+
+export type Thread = { root: Message, messages: Array<Message>, };
+
+export type ChatRead = { room: string, seq: number, };
+
+export type Unread = { unread: number, };
+
+export type Notification = { 
+/**
+ * `mention`.
+ */
+kind: string, room: string, message_id: string, seq: number, author_id: UserId, author_name: string, 
+/**
+ * The start of the message.
+ */
+excerpt: string, created_at: string, };
+
+export type CreateVenture = { name: string, description: string | null, };
+
+export type CreateTeam = { name: string, };
+
+export type PutMember = { user_id: UserId, role: Role, };
+
+export type Venture = { id: VentureId, name: string, description: string | null, created_by: UserId, created_at: string, 
+/**
+ * The caller's role in this venture (absent for a privileged account that is no member).
+ */
+role: Role | null, };
+
+export type VentureDetail = { teams: Array<Team>, members: Array<Member>, id: VentureId, name: string, description: string | null, created_by: UserId, created_at: string, 
+/**
+ * The caller's role in this venture (absent for a privileged account that is no member).
+ */
+role: Role | null, };
+
+export type VentureList = { ventures: Array<Venture>, };
+
+export type Team = { id: TeamId, venture_id: VentureId, name: string, created_by: UserId, created_at: string, 
+/**
+ * The caller's role in this team, when the caller is a member.
+ */
+role: Role | null, };
+
+export type TeamDetail = { members: Array<Member>, id: TeamId, venture_id: VentureId, name: string, created_by: UserId, created_at: string, 
+/**
+ * The caller's role in this team, when the caller is a member.
+ */
+role: Role | null, };
+
+export type Member = { user_id: UserId, name: string, role: Role, added_at: string, };
+
+export type User = { id: UserId, name: string, role: AccountRole, };
+
+export type Me = { user: User, ventures: Array<Venture>, teams: Array<Team>, };
+
+export type Health = { 
+/**
+ * `healthy` or `degraded`.
+ */
+status: string, timestamp: string, environment: string, 
+/**
+ * `ok`, or the reason it is not.
+ */
+database: string, 
+/**
+ * `ok`, `not_configured`, or the reason it is not ok.
+ */
+redis: string, services: HealthServices, 
+/**
+ * Why the status is `degraded` (absent when healthy).
+ */
+reason?: string | null, };
+
+export type HealthServices = { 
+/**
+ * `sqlite` or `postgres`.
+ */
+storage: string, 
+/**
+ * `in_process` or `redis`.
+ */
+fanout: string, 
+/**
+ * Socket.IO connections open on this node.
+ */
+connections: number, version: string, uptime_seconds: number, };
+
+export type RoomSummary = { 
+/**
+ * `venture:{id}` or `team:{id}`.
+ */
+room: string, 
+/**
+ * `venture` or `team`.
+ */
+kind: string, name: string, venture_id: VentureId, role: Role, last_seq: number, 
+/**
+ * Messages after my read marker, not written by me.
+ */
+unread: number, 
+/**
+ * Unread messages that mention me.
+ */
+mentions: number, };
+
+export type RoomList = { rooms: Array<RoomSummary>, };
+
+/** The ack of every client event: the payload beside `ok: true`, or an error. */
+export type Ack<T> = ({ ok: true } & T) | AckErr;
+
+export const ClientEvents = {
+  SYS_PING: "sys:ping",
+  SYS_ECHO: "sys:echo",
+  ROOM_JOIN: "room:join",
+  ROOM_LEAVE: "room:leave",
+  PRESENCE_SET: "presence:set",
+  TYPING_START: "typing:start",
+  TYPING_STOP: "typing:stop",
+  CHAT_SEND: "chat:send",
+  CHAT_EDIT: "chat:edit",
+  CHAT_DELETE: "chat:delete",
+  CHAT_REACT: "chat:react",
+  CHAT_HISTORY: "chat:history",
+  CHAT_THREAD: "chat:thread",
+  CHAT_READ: "chat:read",
+} as const;
+
+export const ServerEvents = {
+  PRESENCE_JOIN: "presence:join",
+  PRESENCE_UPDATE: "presence:update",
+  PRESENCE_LEAVE: "presence:leave",
+  TYPING: "typing",
+  CHAT_MESSAGE: "chat:message",
+  CHAT_UPDATED: "chat:updated",
+  NOTIFICATION: "notification",
+  ROOM_REMOVED: "room:removed",
+} as const;
+
+/** The most messages a `room:join` with `since` returns. */
+export const MISSED_LIMIT = 500;

@@ -1,0 +1,436 @@
+//! Presence aggregation: connections in, per-user changes out.
+//!
+//! A user is present in a room while at least one of their connections (tabs, devices, on any
+//! node) is in it. The first connection yields [`Change::Joined`]; a status change yields
+//! [`Change::Updated`]; when the last connection goes, the user stays for a grace period (so a
+//! page reload shows nothing) and [`PresenceRegistry::expire`] yields the leave once it has
+//! passed. A connection that comes back during the grace cancels the leave.
+//!
+//! Time is passed in, never read: the caller owns the clock.
+
+use hub_protocol::UserId;
+use hub_protocol::rooms::{PresenceEntry, PresenceStatus};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+/// A connection: unique across the cluster (`{node}/{socket id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId {
+    pub node: String,
+    pub sid: String,
+}
+
+impl ConnId {
+    pub fn new(node: impl Into<String>, sid: impl Into<String>) -> Self {
+        ConnId {
+            node: node.into(),
+            sid: sid.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Joined(PresenceEntry),
+    Updated(PresenceEntry),
+    Left(UserId),
+}
+
+#[derive(Debug, Clone)]
+struct UserState {
+    name: String,
+    since: String,
+    conns: HashSet<ConnId>,
+    /// Set when the last connection left: the leave is due then. The node is where the last
+    /// connection was (it announces the leave).
+    leaving: Option<(Instant, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Status {
+    status: PresenceStatus,
+    meta: Value,
+}
+
+impl Default for Status {
+    fn default() -> Self {
+        Status {
+            status: PresenceStatus::Online,
+            meta: Value::Null,
+        }
+    }
+}
+
+fn entry_of(statuses: &HashMap<UserId, Status>, user: &UserId, state: &UserState) -> PresenceEntry {
+    let status = statuses.get(user).cloned().unwrap_or_default();
+    PresenceEntry {
+        user_id: user.clone(),
+        name: state.name.clone(),
+        status: status.status,
+        meta: status.meta,
+        since: state.since.clone(),
+    }
+}
+
+/// A leave that became due, and the node that announces it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueLeave {
+    pub room: String,
+    pub user: UserId,
+    pub node: String,
+}
+
+#[derive(Debug, Default)]
+pub struct PresenceRegistry {
+    grace: Duration,
+    rooms: BTreeMap<String, HashMap<UserId, UserState>>,
+    statuses: HashMap<UserId, Status>,
+}
+
+impl PresenceRegistry {
+    pub fn new(grace: Duration) -> Self {
+        PresenceRegistry {
+            grace,
+            ..Default::default()
+        }
+    }
+
+    fn entry(&self, user: &UserId, state: &UserState) -> PresenceEntry {
+        entry_of(&self.statuses, user, state)
+    }
+    /// `conn` of `user` enters `room`. `since` is the RFC 3339 time used if the user joins.
+    pub fn add(
+        &mut self,
+        room: &str,
+        conn: ConnId,
+        user: &UserId,
+        name: &str,
+        since: &str,
+    ) -> Option<Change> {
+        let users = self.rooms.entry(room.to_owned()).or_default();
+        match users.get_mut(user) {
+            Some(state) => {
+                state.conns.insert(conn);
+                state.leaving = None;
+                if state.name != name {
+                    state.name = name.to_owned();
+                    return Some(Change::Updated(entry_of(&self.statuses, user, state)));
+                }
+                None
+            }
+            None => {
+                let state = UserState {
+                    name: name.to_owned(),
+                    since: since.to_owned(),
+                    conns: HashSet::from([conn]),
+                    leaving: None,
+                };
+                let entry = entry_of(&self.statuses, user, &state);
+                users.insert(user.clone(), state);
+                Some(Change::Joined(entry))
+            }
+        }
+    }
+
+    /// `conn` leaves `room`. The user's leave, if this was their last connection, comes from
+    /// [`expire`](Self::expire) after the grace (at once when the grace is zero).
+    pub fn remove(&mut self, room: &str, conn: &ConnId, now: Instant) -> Option<Change> {
+        let users = self.rooms.get_mut(room)?;
+        let user = users
+            .iter()
+            .find(|(_, s)| s.conns.contains(conn))
+            .map(|(u, _)| u.clone())?;
+        let state = users.get_mut(&user)?;
+        state.conns.remove(conn);
+        if !state.conns.is_empty() {
+            return None;
+        }
+        if self.grace.is_zero() {
+            return self.remove_user(room, &user);
+        }
+        state.leaving = Some((now + self.grace, conn.node.clone()));
+        None
+    }
+
+    /// Removes `user` from `room` at once, whatever their connections (membership revoked).
+    pub fn remove_user(&mut self, room: &str, user: &UserId) -> Option<Change> {
+        let users = self.rooms.get_mut(room)?;
+        users.remove(user)?;
+        if users.is_empty() {
+            self.rooms.remove(room);
+        }
+        self.forget_status_if_gone(user);
+        Some(Change::Left(user.clone()))
+    }
+
+    fn forget_status_if_gone(&mut self, user: &UserId) {
+        if !self.rooms.values().any(|users| users.contains_key(user)) {
+            self.statuses.remove(user);
+        }
+    }
+
+    /// The rooms `conn` is in.
+    pub fn rooms_of(&self, conn: &ConnId) -> Vec<String> {
+        self.rooms
+            .iter()
+            .filter(|(_, users)| users.values().any(|s| s.conns.contains(conn)))
+            .map(|(room, _)| room.clone())
+            .collect()
+    }
+
+    /// Sets `user`'s status in every room; an `Updated` per room where they are present.
+    pub fn set_status(
+        &mut self,
+        user: &UserId,
+        status: PresenceStatus,
+        meta: Value,
+    ) -> Vec<(String, Change)> {
+        let new = Status { status, meta };
+        if self.statuses.get(user) == Some(&new) {
+            return Vec::new();
+        }
+        self.statuses.insert(user.clone(), new);
+        let mut changes = Vec::new();
+        for (room, users) in &self.rooms {
+            if let Some(state) = users.get(user) {
+                changes.push((room.clone(), Change::Updated(self.entry(user, state))));
+            }
+        }
+        changes
+    }
+
+    /// Leaves whose grace has passed at `now`; they are removed.
+    pub fn expire(&mut self, now: Instant) -> Vec<DueLeave> {
+        let mut due = Vec::new();
+        for (room, users) in &self.rooms {
+            for (user, state) in users {
+                if let Some((at, node)) = &state.leaving
+                    && *at <= now
+                {
+                    due.push(DueLeave {
+                        room: room.clone(),
+                        user: user.clone(),
+                        node: node.clone(),
+                    });
+                }
+            }
+        }
+        for d in &due {
+            self.remove_user(&d.room, &d.user);
+        }
+        due
+    }
+
+    /// Drops every connection of `node` (it stopped or died). Users left with no connection
+    /// leave at once: the node's silence already took longer than a grace.
+    pub fn remove_node(&mut self, node: &str) -> Vec<(String, UserId)> {
+        let mut gone = Vec::new();
+        for (room, users) in self.rooms.iter_mut() {
+            for (user, state) in users.iter_mut() {
+                let before = state.conns.len();
+                state.conns.retain(|c| c.node != node);
+                let lost_last = before > 0 && state.conns.is_empty();
+                let leaving_there = state.conns.is_empty()
+                    && state.leaving.as_ref().is_some_and(|(_, n)| n == node);
+                if lost_last || leaving_there {
+                    gone.push((room.clone(), user.clone()));
+                }
+            }
+        }
+        for (room, user) in &gone {
+            self.remove_user(room, user);
+        }
+        gone
+    }
+
+    /// Everyone present in `room` (including those within their grace), by arrival.
+    pub fn present(&self, room: &str) -> Vec<PresenceEntry> {
+        let mut entries: Vec<PresenceEntry> = self
+            .rooms
+            .get(room)
+            .map(|users| users.iter().map(|(u, s)| self.entry(u, s)).collect())
+            .unwrap_or_default();
+        entries.sort_by(|a, b| a.since.cmp(&b.since).then(a.user_id.cmp(&b.user_id)));
+        entries
+    }
+
+    /// The connections `node` holds, per room and user (to answer a newcomer's sync request).
+    pub fn conns_of_node(&self, node: &str) -> Vec<(String, UserId, String, String, ConnId)> {
+        let mut out = Vec::new();
+        for (room, users) in &self.rooms {
+            for (user, state) in users {
+                for c in state.conns.iter().filter(|c| c.node == node) {
+                    out.push((
+                        room.clone(),
+                        user.clone(),
+                        state.name.clone(),
+                        state.since.clone(),
+                        c.clone(),
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// The status `user` set last, if present anywhere.
+    pub fn status_of(&self, user: &UserId) -> Option<(PresenceStatus, Value)> {
+        self.statuses.get(user).map(|s| (s.status, s.meta.clone()))
+    }
+
+    /// The earliest pending leave, to schedule the next [`expire`](Self::expire).
+    pub fn next_due(&self) -> Option<Instant> {
+        self.rooms
+            .values()
+            .flat_map(|users| users.values())
+            .filter_map(|s| s.leaving.as_ref().map(|(at, _)| *at))
+            .min()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GRACE: Duration = Duration::from_secs(5);
+
+    fn alice() -> UserId {
+        UserId::from("alice")
+    }
+
+    fn conn(n: &str) -> ConnId {
+        ConnId::new("n1", n)
+    }
+
+    fn joined(c: Option<Change>) -> PresenceEntry {
+        match c {
+            Some(Change::Joined(e)) => e,
+            other => panic!("expected a join, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn two_tabs_count_once() {
+        let mut p = PresenceRegistry::new(GRACE);
+        let t0 = Instant::now();
+        let e = joined(p.add("venture:v", conn("a"), &alice(), "Alice", "t0"));
+        assert_eq!(e.user_id, alice());
+        assert_eq!(e.status, PresenceStatus::Online);
+        assert_eq!(p.add("venture:v", conn("b"), &alice(), "Alice", "t1"), None);
+        assert_eq!(p.present("venture:v").len(), 1);
+        assert_eq!(p.remove("venture:v", &conn("a"), t0), None);
+        assert!(p.expire(t0 + GRACE * 2).is_empty(), "one tab is still open");
+        assert_eq!(p.present("venture:v").len(), 1);
+    }
+
+    #[test]
+    fn last_tab_leaves_after_the_grace() {
+        let mut p = PresenceRegistry::new(GRACE);
+        let t0 = Instant::now();
+        joined(p.add("venture:v", conn("a"), &alice(), "Alice", "t0"));
+        assert_eq!(p.remove("venture:v", &conn("a"), t0), None);
+        assert_eq!(p.next_due(), Some(t0 + GRACE));
+        assert!(p.expire(t0 + GRACE - Duration::from_millis(1)).is_empty());
+        let due = p.expire(t0 + GRACE);
+        assert_eq!(
+            due,
+            vec![DueLeave {
+                room: "venture:v".into(),
+                user: alice(),
+                node: "n1".into()
+            }]
+        );
+        assert!(p.present("venture:v").is_empty());
+        assert_eq!(p.next_due(), None);
+    }
+
+    #[test]
+    fn a_reload_within_the_grace_shows_nothing() {
+        let mut p = PresenceRegistry::new(GRACE);
+        let t0 = Instant::now();
+        joined(p.add("venture:v", conn("a"), &alice(), "Alice", "t0"));
+        p.remove("venture:v", &conn("a"), t0);
+        assert_eq!(p.add("venture:v", conn("b"), &alice(), "Alice", "t1"), None);
+        assert!(p.expire(t0 + GRACE * 3).is_empty());
+        assert_eq!(
+            p.present("venture:v")[0].since,
+            "t0",
+            "still the original arrival"
+        );
+    }
+
+    #[test]
+    fn zero_grace_leaves_at_once() {
+        let mut p = PresenceRegistry::new(Duration::ZERO);
+        joined(p.add("r", conn("a"), &alice(), "Alice", "t0"));
+        assert_eq!(
+            p.remove("r", &conn("a"), Instant::now()),
+            Some(Change::Left(alice()))
+        );
+    }
+
+    #[test]
+    fn status_is_per_user_across_rooms_and_never_a_leave() {
+        let mut p = PresenceRegistry::new(GRACE);
+        joined(p.add("venture:v", conn("a"), &alice(), "Alice", "t0"));
+        joined(p.add("team:t", conn("a"), &alice(), "Alice", "t0"));
+        let changes = p.set_status(
+            &alice(),
+            PresenceStatus::Busy,
+            serde_json::json!({"doc": 1}),
+        );
+        assert_eq!(changes.len(), 2);
+        for (_, c) in &changes {
+            match c {
+                Change::Updated(e) => {
+                    assert_eq!(e.status, PresenceStatus::Busy);
+                    assert_eq!(e.meta, serde_json::json!({"doc": 1}));
+                }
+                other => panic!("expected an update, got {other:?}"),
+            }
+        }
+        assert!(
+            p.set_status(
+                &alice(),
+                PresenceStatus::Busy,
+                serde_json::json!({"doc": 1})
+            )
+            .is_empty(),
+            "no change, no event"
+        );
+        // A new room shows the current status.
+        let e = joined(p.add("team:u", conn("b"), &alice(), "Alice", "t2"));
+        assert_eq!(e.status, PresenceStatus::Busy);
+    }
+
+    #[test]
+    fn a_dead_node_takes_its_connections_with_it() {
+        let mut p = PresenceRegistry::new(GRACE);
+        let bob = UserId::from("bob");
+        joined(p.add("r", ConnId::new("n1", "a"), &alice(), "Alice", "t0"));
+        assert_eq!(
+            p.add("r", ConnId::new("n2", "b"), &alice(), "Alice", "t0"),
+            None
+        );
+        joined(p.add("r", ConnId::new("n2", "c"), &bob, "Bob", "t0"));
+        let gone = p.remove_node("n2");
+        assert_eq!(
+            gone,
+            vec![("r".to_string(), bob.clone())],
+            "alice is still on n1"
+        );
+        assert_eq!(p.present("r").len(), 1);
+        assert_eq!(p.rooms_of(&ConnId::new("n1", "a")), vec!["r".to_string()]);
+    }
+
+    #[test]
+    fn kick_removes_every_connection() {
+        let mut p = PresenceRegistry::new(GRACE);
+        joined(p.add("r", conn("a"), &alice(), "Alice", "t0"));
+        p.add("r", conn("b"), &alice(), "Alice", "t0");
+        assert_eq!(p.remove_user("r", &alice()), Some(Change::Left(alice())));
+        assert!(p.present("r").is_empty());
+        assert_eq!(p.remove_user("r", &alice()), None);
+    }
+}
