@@ -2,12 +2,15 @@
 //! them. [`Settings::resolve`] turns the flags into the [`Config`] that [`crate::run`] takes,
 //! creating the data directory and the JWT secret file of the embedded default when needed.
 
+use crate::bus::Bus;
+use crate::realtime::ChatConfig;
 use crate::store::Backend;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The shortest JWT secret accepted, in bytes.
@@ -129,6 +132,26 @@ pub struct Settings {
     /// Engine.IO ping timeout.
     #[arg(long, env = "HUB_PING_TIMEOUT", default_value = "20s", value_parser = humantime::parse_duration, global = true)]
     pub ping_timeout: Duration,
+    /// How long a user stays present after their last connection closed (hides a reload).
+    #[arg(long, env = "HUB_PRESENCE_GRACE", default_value = "5s", value_parser = humantime::parse_duration, global = true)]
+    pub presence_grace: Duration,
+    /// How long a typing indicator lasts without a refresh.
+    #[arg(long, env = "HUB_TYPING_TTL", default_value = "5s", value_parser = humantime::parse_duration, global = true)]
+    pub typing_ttl: Duration,
+    /// Longest chat message, in characters.
+    #[arg(
+        long,
+        env = "HUB_MAX_MESSAGE_CHARS",
+        default_value_t = 4000,
+        global = true
+    )]
+    pub max_message_chars: usize,
+    /// Chat messages a user may send per second, sustained.
+    #[arg(long, env = "HUB_CHAT_RATE", default_value_t = 10.0, global = true)]
+    pub chat_rate: f64,
+    /// Chat messages a user may send at once before the rate applies.
+    #[arg(long, env = "HUB_CHAT_BURST", default_value_t = 30, global = true)]
+    pub chat_burst: u32,
 }
 
 /// Socket.IO tuning.
@@ -166,6 +189,12 @@ pub struct Config {
     pub socket: SocketConfig,
     /// A name for this node, unique in a cluster.
     pub node_id: String,
+    pub presence_grace: Duration,
+    pub typing_ttl: Duration,
+    pub chat: ChatConfig,
+    /// An in-process bus to share with other hubs in this process (a cluster in one test);
+    /// `None` makes a private one.
+    pub bus: Option<Arc<dyn Bus>>,
 }
 
 impl std::fmt::Debug for Config {
@@ -191,6 +220,10 @@ impl Config {
             cors_origins: vec!["*".into()],
             socket: SocketConfig::default(),
             node_id: new_node_id(),
+            presence_grace: Duration::from_secs(5),
+            typing_ttl: hub_rooms::typing::DEFAULT_TTL,
+            chat: ChatConfig::default(),
+            bus: None,
         }
     }
 
@@ -248,6 +281,12 @@ impl Settings {
         if self.socket_buffer == 0 {
             bail!("HUB_SOCKET_BUFFER must be at least 1");
         }
+        if self.max_message_chars == 0 {
+            bail!("HUB_MAX_MESSAGE_CHARS must be at least 1");
+        }
+        if !(self.chat_rate.is_finite() && self.chat_rate > 0.0) || self.chat_burst == 0 {
+            bail!("HUB_CHAT_RATE must be a positive number and HUB_CHAT_BURST at least 1");
+        }
         Ok(Config {
             database_url,
             db_max_connections: self.db_max_connections,
@@ -263,6 +302,14 @@ impl Settings {
                 ..SocketConfig::default()
             },
             node_id: new_node_id(),
+            presence_grace: self.presence_grace,
+            typing_ttl: self.typing_ttl,
+            chat: ChatConfig {
+                max_body_chars: self.max_message_chars,
+                rate_per_second: self.chat_rate,
+                burst: self.chat_burst,
+            },
+            bus: None,
         })
     }
 

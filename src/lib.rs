@@ -11,6 +11,7 @@
 //! - [`state`]: the shared handles. [`telemetry`]: logs and metrics.
 
 pub mod auth;
+pub mod bus;
 pub mod config;
 pub mod error;
 pub mod http;
@@ -43,12 +44,27 @@ pub async fn run(
     }
     let store = open_store(&config).await?;
     let auth = auth::Auth::new(&config.jwt_secret, store.clone());
+    let bus: Arc<dyn bus::Bus> = match &config.bus {
+        Some(shared) => shared.clone(),
+        None => Arc::new(bus::LocalBus::new()),
+    };
+    let rt = realtime::Realtime::new(
+        config.node_id.clone(),
+        bus.clone(),
+        config.chat.clone(),
+        config.presence_grace,
+        config.typing_ttl,
+    );
     let core = Core {
         store: store.clone(),
         auth,
-        info: Arc::new(NodeInfo::new(&config)),
+        info: Arc::new(NodeInfo::new(&config, bus.kind())),
+        rt: rt.clone(),
     };
     let (socket_layer, io) = realtime::build(core.clone(), &config.socket);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    rt.fanout.spawn_delivery(io.clone(), stop_rx.clone());
+    rt.presence.start(stop_rx);
     let state = AppState {
         core,
         io: io.clone(),
@@ -75,6 +91,8 @@ pub async fn run(
             shutdown.await;
             tracing::info!("shutting down: closing sockets");
             io.close().await;
+            rt.presence.stop().await;
+            stop_tx.send_replace(true);
         })
         .await
         .context("server error")?;

@@ -16,6 +16,7 @@ pub struct Core {
     pub store: Store,
     pub auth: Arc<Auth>,
     pub info: Arc<NodeInfo>,
+    pub rt: Arc<crate::realtime::Realtime>,
 }
 
 /// Facts about this node, fixed at startup.
@@ -29,11 +30,11 @@ pub struct NodeInfo {
 }
 
 impl NodeInfo {
-    pub fn new(config: &Config) -> NodeInfo {
+    pub fn new(config: &Config, fanout: &'static str) -> NodeInfo {
         NodeInfo {
             node_id: config.node_id.clone(),
             environment: config.environment.clone(),
-            fanout: "in_process",
+            fanout,
             redis_url: config.redis_url.clone(),
             started: Instant::now(),
         }

@@ -27,7 +27,21 @@ on_both_backends!(
     disconnect_packet_leaves_the_namespace,
     malformed_packets_close_the_connection,
     oversized_polling_payload_is_refused,
+    an_event_sent_right_after_connect_is_never_lost,
 );
+
+async fn an_event_sent_right_after_connect_is_never_lost(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let token = hub.token("alice");
+    // Clients commonly emit in their `connect` callback: the handlers must already be there
+    // when the CONNECT answer leaves the server.
+    for i in 0..40 {
+        let mut c = WsClient::connected(hub.addr, &token).await;
+        let ack = c.emit_ack(i, "sys:ping", Value::Null).await;
+        assert_eq!(ack["ok"], true, "attempt {i}: {ack}");
+    }
+    hub.stop().await.unwrap();
+}
 
 async fn polling_handshake_opens_a_session(backend: Backend) {
     let hub = TestHub::start(backend).await;
@@ -346,13 +360,16 @@ async fn disconnect_packet_leaves_the_namespace(backend: Backend) {
 async fn malformed_packets_close_the_connection(backend: Backend) {
     let hub = TestHub::start(backend).await;
     let token = hub.token("alice");
-    // Broken JSON, an unknown Socket.IO type, an unknown Engine.IO type, a bad attachment count.
-    for garbage in ["42[\"sys:ping\"", "4X", "9hello", "45a-[\"sys:echo\"]"] {
+    // Broken JSON, an unknown Socket.IO type, an unknown Engine.IO type, an event name that is not a string.
+    for garbage in ["42[1,2]", "42[\"sys:ping\"", "4X", "9hello"] {
         let mut c = WsClient::connected(hub.addr, &token).await;
         c.send(garbage).await;
-        eprintln!("garbage {garbage}");
         c.expect_closed().await;
     }
+    // A binary frame that no packet announced.
+    let mut c = WsClient::connected(hub.addr, &token).await;
+    c.send_binary(vec![1, 2, 3]).await;
+    c.expect_closed().await;
     // The hub is unharmed.
     let mut c = WsClient::connected(hub.addr, &token).await;
     assert_eq!(c.emit_ack(1, "sys:ping", Value::Null).await["ok"], true);

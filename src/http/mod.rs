@@ -5,6 +5,7 @@
 mod extract;
 mod health;
 mod me;
+mod rooms;
 mod teams;
 mod ventures;
 
@@ -31,6 +32,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub fn router(state: AppState, cors_origins: &[String], socket_layer: SocketIoLayer) -> Router {
     let api = Router::new()
         .route("/me", get(me::me))
+        .route("/rooms", get(rooms::list))
         .route("/ventures", post(ventures::create).get(ventures::list))
         .route("/ventures/{id}", get(ventures::get))
         .route("/ventures/{id}/teams", post(teams::create))

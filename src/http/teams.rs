@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use hub_protocol::rest::{CreateTeam, Member, PutMember, Team, TeamDetail};
 use hub_protocol::{Role, TeamId, UserId, VentureId};
+use hub_rooms::RoomName;
 
 pub async fn create(
     State(core): State<Core>,
@@ -113,5 +114,12 @@ pub async fn remove_member(
             StoreError::NotFound => AppError::not_found("no such member"),
             other => other.into(),
         })?;
+    // Venture owners and admins keep the team room through their venture role.
+    let room = RoomName::Team(team.id.clone());
+    if core.store.room_role(&room, &user).await?.is_none() {
+        core.rt
+            .remove_user_from_rooms(&user, vec![room.to_string()], "removed from the team")
+            .await;
+    }
     Ok(StatusCode::NO_CONTENT)
 }

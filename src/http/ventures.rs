@@ -12,6 +12,7 @@ use hub_protocol::rest::{
     CreateVenture, Member, PutMember, Team, Venture, VentureDetail, VentureList,
 };
 use hub_protocol::{Role, UserId, VentureId};
+use hub_rooms::RoomName;
 
 pub const MAX_NAME_CHARS: usize = 120;
 pub const MAX_DESCRIPTION_CHARS: usize = 2000;
@@ -192,11 +193,19 @@ pub async fn remove_member(
         privileged: who.role.is_privileged(),
     };
     core.store
-        .remove_member(&Group::Venture(id), by, &user)
+        .remove_member(&Group::Venture(id.clone()), by, &user)
         .await
         .map_err(|e| match e {
             crate::store::StoreError::NotFound => AppError::not_found("no such member"),
             other => other.into(),
         })?;
+    // Out of the venture means out of its rooms, the team rooms included, at once.
+    let mut rooms = vec![RoomName::Venture(id.clone()).to_string()];
+    for team in core.store.teams_of_venture(&id).await? {
+        rooms.push(RoomName::Team(team.id).to_string());
+    }
+    core.rt
+        .remove_user_from_rooms(&user, rooms, "removed from the venture")
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,13 +9,20 @@
 //! - every emit goes through [`emit`], which counts drops and disconnects slow consumers.
 
 pub mod ack;
+mod chat;
 pub mod emit;
+pub mod fanout;
+pub mod presence;
+mod rooms;
+pub mod state;
 mod sys;
+
+pub use state::{ChatConfig, Realtime};
 
 use crate::auth::{AuthError, AuthenticateError, Identity, bearer};
 use crate::config::SocketConfig;
 use crate::state::Core;
-use hub_protocol::realtime::{HandshakeAuth, SYS_ECHO, SYS_PING};
+use hub_protocol::realtime::{HandshakeAuth, client};
 use hub_rooms::RoomName;
 use socketioxide::extract::{Extension, SocketRef, State, TryData};
 use socketioxide::handler::ConnectHandler;
@@ -86,7 +93,15 @@ async fn authenticate(
     let token = handshake_token(&s, auth).ok_or_else(|| refuse(AuthError::Missing))?;
     match core.auth.authenticate(&token).await {
         Ok(identity) => {
+            // Everything the socket needs is set up here, not in the connect handler:
+            // socketioxide answers the CONNECT once the middleware returns but runs the connect
+            // handler later, so a client that emits on `connect` could otherwise reach a
+            // socket without handlers and lose its first event.
+            s.join(RoomName::user(&identity.user_id).to_string());
             s.extensions.insert(identity);
+            register_handlers(&s);
+            metrics::gauge!("hub_socket_connections").increment(1.0);
+            metrics::counter!("hub_socket_connects_total").increment(1);
             Ok(())
         }
         Err(AuthenticateError::Auth(e)) => Err(refuse(e)),
@@ -98,17 +113,35 @@ async fn authenticate(
 }
 
 async fn on_connect(s: SocketRef, Extension(who): Extension<Identity>) {
-    metrics::gauge!("hub_socket_connections").increment(1.0);
-    metrics::counter!("hub_socket_connects_total").increment(1);
     tracing::debug!(user = %who.user_id, sid = %s.id, transport = ?s.transport_type(), "socket connected");
-    s.join(RoomName::user(&who.user_id).to_string());
-    s.on(SYS_PING, sys::ping);
-    s.on(SYS_ECHO, sys::echo);
+}
+
+fn register_handlers(s: &SocketRef) {
+    s.on(client::SYS_PING, sys::ping);
+    s.on(client::SYS_ECHO, sys::echo);
+    s.on(client::ROOM_JOIN, rooms::join);
+    s.on(client::ROOM_LEAVE, rooms::leave);
+    s.on(client::PRESENCE_SET, rooms::set_presence);
+    s.on(client::TYPING_START, rooms::typing_start);
+    s.on(client::TYPING_STOP, rooms::typing_stop);
+    s.on(client::CHAT_SEND, chat::send);
+    s.on(client::CHAT_EDIT, chat::edit);
+    s.on(client::CHAT_DELETE, chat::delete);
+    s.on(client::CHAT_REACT, chat::react);
+    s.on(client::CHAT_HISTORY, chat::history);
+    s.on(client::CHAT_THREAD, chat::thread);
+    s.on(client::CHAT_READ, chat::read);
     s.on_fallback(sys::unknown_event);
     s.on_disconnect(on_disconnect);
 }
 
-async fn on_disconnect(s: SocketRef, reason: DisconnectReason) {
+async fn on_disconnect(s: SocketRef, reason: DisconnectReason, State(core): State<Core>) {
+    if let Some(who) = s.extensions.get::<Identity>() {
+        core.rt
+            .presence
+            .disconnect(&s.id.to_string(), &who.user_id)
+            .await;
+    }
     metrics::gauge!("hub_socket_connections").decrement(1.0);
     metrics::counter!("hub_socket_disconnects_total", "reason" => reason_label(reason))
         .increment(1);

@@ -12,10 +12,14 @@
 //! - every function here is one logical operation; callers never hold a transaction across
 //!   unrelated I/O.
 
+mod chat;
+mod rooms;
 mod teams;
 mod users;
 mod ventures;
 
+pub use chat::NewMessage;
+pub use rooms::MyRoom;
 pub use teams::TeamRow;
 pub use users::UserRow;
 pub use ventures::{Group, MemberRow, Requester, VentureRow};

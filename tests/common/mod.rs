@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod eio;
+pub mod sio;
 
 use hub::Config;
 use hub_protocol::AccountRole;
@@ -127,6 +128,9 @@ impl TestHub {
     pub async fn start_on(db: TestDb, tweak: impl FnOnce(&mut Config)) -> TestHub {
         let mut config = Config::new(db.url.clone(), SECRET.as_bytes().to_vec());
         config.db_max_connections = 4;
+        // Tests send fast; the rate limit has its own test.
+        config.chat.rate_per_second = 100_000.0;
+        config.chat.burst = 100_000;
         tweak(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -1,0 +1,31 @@
+//! `GET /api/v1/rooms`: the rooms I belong to, with unread and mention counts.
+
+use crate::auth::Identity;
+use crate::error::AppError;
+use crate::state::Core;
+use axum::Json;
+use axum::extract::State;
+use hub_protocol::rest::{RoomList, RoomSummary};
+use hub_rooms::RoomName;
+
+pub async fn list(State(core): State<Core>, who: Identity) -> Result<Json<RoomList>, AppError> {
+    let mut rooms = Vec::new();
+    for mine in core.store.rooms_of(&who.user_id).await? {
+        let room = mine.room.to_string();
+        rooms.push(RoomSummary {
+            kind: match mine.room {
+                RoomName::Team(_) => "team",
+                _ => "venture",
+            }
+            .to_owned(),
+            last_seq: core.store.chat_last_seq(&room).await?,
+            unread: core.store.chat_unread(&room, &who.user_id).await?,
+            mentions: core.store.chat_unread_mentions(&room, &who.user_id).await?,
+            name: mine.name,
+            venture_id: mine.venture_id,
+            role: mine.role,
+            room,
+        });
+    }
+    Ok(Json(RoomList { rooms }))
+}

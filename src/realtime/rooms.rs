@@ -1,0 +1,216 @@
+//! `room:join`, `room:leave`, `presence:set`, `typing:start`, `typing:stop`.
+
+use super::ack::{EventError, respond};
+use crate::auth::Identity;
+use crate::state::Core;
+use hub_protocol::realtime::client;
+use hub_protocol::rooms::{
+    MAX_PRESENCE_META_BYTES, MISSED_LIMIT, PresenceSet, RoomJoin, RoomJoined, RoomRef,
+};
+use hub_protocol::{ErrorCode, Role};
+use hub_rooms::RoomName;
+use serde::Serialize;
+use socketioxide::ParserError;
+use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
+
+/// An ack with no fields beside `ok`.
+#[derive(Debug, Serialize)]
+pub struct Done {}
+
+#[derive(Debug, Serialize)]
+pub struct Left {
+    room: String,
+}
+
+pub fn parse_room(room: &str) -> Result<RoomName, EventError> {
+    let name: RoomName = room
+        .parse()
+        .map_err(|e| EventError::invalid(format!("{e}")))?;
+    if !name.is_joinable() {
+        return Err(EventError::new(
+            ErrorCode::Forbidden,
+            "personal rooms cannot be joined",
+        ));
+    }
+    Ok(name)
+}
+
+/// The caller's role in `room`, which the socket must have joined, and which the user must
+/// still belong to.
+pub async fn joined_room(
+    s: &SocketRef,
+    core: &Core,
+    who: &Identity,
+    room: &str,
+) -> Result<(RoomName, Role), EventError> {
+    let name = parse_room(room)?;
+    if !s.rooms().iter().any(|r| r.as_ref() == room) {
+        return Err(EventError::new(
+            ErrorCode::Forbidden,
+            format!("join {room} first"),
+        ));
+    }
+    match core.store.room_role(&name, &who.user_id).await? {
+        Some(role) => Ok((name, role)),
+        None => Err(EventError::new(
+            ErrorCode::Forbidden,
+            format!("not a member of {room}"),
+        )),
+    }
+}
+
+pub async fn join(
+    s: SocketRef,
+    ack: AckSender,
+    Extension(who): Extension<Identity>,
+    State(core): State<Core>,
+    TryData(req): TryData<RoomJoin>,
+) {
+    respond(client::ROOM_JOIN, who.user_id.as_str(), ack, async {
+        let req = req.map_err(|e: ParserError| {
+            EventError::invalid(format!("room:join takes {{room, since?}}: {e}"))
+        })?;
+        let name = parse_room(&req.room)?;
+        let role = core
+            .store
+            .room_role(&name, &who.user_id)
+            .await?
+            .ok_or_else(|| {
+                EventError::new(
+                    ErrorCode::Forbidden,
+                    format!("not a member of {}", req.room),
+                )
+            })?;
+        let room = name.to_string();
+        s.join(room.clone());
+        core.rt.presence.join(&room, &s.id.to_string(), &who).await;
+        let (presence, typing) = core.rt.presence.snapshot(&room);
+        let last_seq = core.store.chat_last_seq(&room).await?;
+        let unread = core.store.chat_unread(&room, &who.user_id).await?;
+        let (missed, recovered) = match req.since {
+            Some(since) if since > last_seq => (Some(Vec::new()), Some(false)),
+            Some(since) => {
+                let (messages, more) = core
+                    .store
+                    .chat_history(&room, None, Some(since.max(0)), MISSED_LIMIT as u32)
+                    .await?;
+                (Some(messages), Some(!more))
+            }
+            None => (None, None),
+        };
+        Ok(RoomJoined {
+            room,
+            role,
+            presence,
+            typing,
+            last_seq,
+            unread,
+            missed,
+            recovered,
+        })
+    })
+    .await;
+}
+
+pub async fn leave(
+    s: SocketRef,
+    ack: AckSender,
+    Extension(who): Extension<Identity>,
+    State(core): State<Core>,
+    TryData(req): TryData<RoomRef>,
+) {
+    respond(client::ROOM_LEAVE, who.user_id.as_str(), ack, async {
+        let req = req.map_err(|e: ParserError| {
+            EventError::invalid(format!("room:leave takes {{room}}: {e}"))
+        })?;
+        let room = parse_room(&req.room)?.to_string();
+        s.leave(room.clone());
+        core.rt
+            .presence
+            .leave(&room, &s.id.to_string(), &who.user_id)
+            .await;
+        Ok(Left { room })
+    })
+    .await;
+}
+
+pub async fn set_presence(
+    ack: AckSender,
+    Extension(who): Extension<Identity>,
+    State(core): State<Core>,
+    TryData(req): TryData<PresenceSet>,
+) {
+    respond(client::PRESENCE_SET, who.user_id.as_str(), ack, async {
+        let req = req.map_err(|e: ParserError| {
+            EventError::invalid(format!(
+                "presence:set takes {{status: online|away|busy, meta?}}: {e}"
+            ))
+        })?;
+        let meta = req.meta.unwrap_or(serde_json::Value::Null);
+        let size = serde_json::to_string(&meta)
+            .map(|s| s.len())
+            .unwrap_or(usize::MAX);
+        if size > MAX_PRESENCE_META_BYTES {
+            return Err(EventError::new(
+                ErrorCode::TooLarge,
+                format!("meta is {size} bytes; at most {MAX_PRESENCE_META_BYTES}"),
+            ));
+        }
+        core.rt
+            .presence
+            .set_status(&who.user_id, req.status, meta)
+            .await;
+        Ok(Done {})
+    })
+    .await;
+}
+
+async fn typing(
+    s: SocketRef,
+    ack: AckSender,
+    who: Identity,
+    core: Core,
+    req: Result<RoomRef, ParserError>,
+    start: bool,
+) {
+    let event = if start {
+        client::TYPING_START
+    } else {
+        client::TYPING_STOP
+    };
+    respond(event, who.user_id.as_str(), ack, async {
+        let req = req.map_err(|e| EventError::invalid(format!("{event} takes {{room}}: {e}")))?;
+        let (name, role) = joined_room(&s, &core, &who, &req.room).await?;
+        if !role.can_edit() {
+            return Err(EventError::new(ErrorCode::Forbidden, "viewers do not type"));
+        }
+        let room = name.to_string();
+        if start {
+            core.rt.presence.typing_start(&room, &who.user_id).await;
+        } else {
+            core.rt.presence.typing_stop(&room, &who.user_id).await;
+        }
+        Ok(Done {})
+    })
+    .await;
+}
+
+pub async fn typing_start(
+    s: SocketRef,
+    ack: AckSender,
+    Extension(who): Extension<Identity>,
+    State(core): State<Core>,
+    TryData(req): TryData<RoomRef>,
+) {
+    typing(s, ack, who, core, req, true).await;
+}
+
+pub async fn typing_stop(
+    s: SocketRef,
+    ack: AckSender,
+    Extension(who): Extension<Identity>,
+    State(core): State<Core>,
+    TryData(req): TryData<RoomRef>,
+) {
+    typing(s, ack, who, core, req, false).await;
+}

@@ -1,0 +1,87 @@
+//! The real-time services of a node: fan-out, presence, chat limits, per-room send order.
+
+use super::fanout::Fanout;
+use super::presence::Presence;
+use crate::bus::Bus;
+use hub_protocol::UserId;
+use hub_rooms::chat::RateLimiter;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Chat limits.
+#[derive(Debug, Clone)]
+pub struct ChatConfig {
+    pub max_body_chars: usize,
+    /// Messages per second a user may send, sustained.
+    pub rate_per_second: f64,
+    /// Messages a user may send at once.
+    pub burst: u32,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        ChatConfig {
+            max_body_chars: hub_rooms::chat::DEFAULT_MAX_BODY_CHARS,
+            rate_per_second: 10.0,
+            burst: 30,
+        }
+    }
+}
+
+pub struct Realtime {
+    pub fanout: Fanout,
+    pub presence: Arc<Presence>,
+    pub chat: ChatConfig,
+    limiter: Mutex<RateLimiter>,
+    /// One lock per room with a send in flight: a room's messages are committed and published
+    /// in seq order by this node.
+    room_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Realtime {
+    pub fn new(
+        node: String,
+        bus: Arc<dyn Bus>,
+        chat: ChatConfig,
+        grace: Duration,
+        typing_ttl: Duration,
+    ) -> Arc<Realtime> {
+        let fanout = Fanout::new(bus.clone());
+        let presence = Presence::new(node, bus, fanout.clone(), grace, typing_ttl);
+        Arc::new(Realtime {
+            limiter: Mutex::new(RateLimiter::new(chat.rate_per_second, chat.burst)),
+            fanout,
+            presence,
+            chat,
+            room_locks: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Takes one send from `user`'s allowance.
+    pub fn allow_send(&self, user: &UserId) -> bool {
+        let now = tokio::time::Instant::now().into_std();
+        self.limiter
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .allow(user, now)
+    }
+
+    /// The lock that orders sends in `room`.
+    pub fn room_lock(&self, room: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.room_locks.lock().unwrap_or_else(|e| e.into_inner());
+        if locks.len() > 10_000 {
+            locks.retain(|_, l| Arc::strong_count(l) > 1);
+        }
+        locks.entry(room.to_owned()).or_default().clone()
+    }
+
+    /// `user` lost access to `rooms`: their sockets leave them on every node, their presence
+    /// goes, and they are told with `room:removed`.
+    pub async fn remove_user_from_rooms(&self, user: &UserId, rooms: Vec<String>, reason: &str) {
+        for room in &rooms {
+            self.presence.kick(room, user).await;
+        }
+        self.fanout.remove_from_rooms(user, rooms, reason).await;
+    }
+}

@@ -1,0 +1,831 @@
+//! Rooms, presence, typing and durable chat with real Socket.IO clients, on both backends.
+
+mod common;
+
+use common::sio::Sio;
+use common::{Backend, TestHub};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+on_both_backends!(
+    presence_counts_users_not_tabs_and_hides_reloads,
+    status_changes_are_updates_never_leave_and_join,
+    typing_is_not_echoed_and_expires,
+    a_retried_send_returns_the_original,
+    concurrent_senders_get_gap_free_seqs,
+    a_reconnecting_client_gets_exactly_what_it_missed,
+    history_pages_in_both_directions,
+    edits_deletes_reactions_and_threads,
+    unread_and_mention_counts,
+    the_access_matrix_holds,
+    a_removed_member_leaves_the_rooms_at_once,
+    bad_chat_input_gets_clear_errors,
+    sends_over_the_rate_are_refused,
+);
+
+/// A venture with alice (owner), bob (member) and vic (viewer); returns its room.
+async fn venture_room(hub: &TestHub) -> String {
+    let id = hub.venture("alice", "Acme").await;
+    hub.add_member(&id, "alice", "bob", "member").await;
+    hub.add_member(&id, "alice", "vic", "viewer").await;
+    format!("venture:{id}")
+}
+
+fn ids(entries: &Value) -> Vec<String> {
+    let mut v: Vec<String> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["user_id"].as_str().unwrap().to_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+async fn presence_counts_users_not_tabs_and_hides_reloads(backend: Backend) {
+    let hub = TestHub::start_with(backend, |c| c.presence_grace = Duration::from_millis(300)).await;
+    let room = venture_room(&hub).await;
+    let mut alice = Sio::connect(hub.addr, &hub.token("alice")).await;
+    let joined = alice.join(&room).await;
+    assert_eq!(ids(&joined["presence"]), vec!["alice"]);
+    assert_eq!(joined["role"], "owner");
+
+    let mut bob1 = Sio::connect(hub.addr, &hub.token("bob")).await;
+    let joined = bob1.join(&room).await;
+    assert_eq!(ids(&joined["presence"]), vec!["alice", "bob"]);
+    let ev = alice.event("presence:join").await;
+    assert_eq!(ev["room"], room.as_str());
+    assert_eq!(ev["user"]["user_id"], "bob");
+    assert_eq!(ev["user"]["name"], "Bob");
+    assert_eq!(ev["user"]["status"], "online");
+    let bob_since = ev["user"]["since"].clone();
+
+    // A second tab: nobody hears of it.
+    let mut bob2 = Sio::connect(hub.addr, &hub.token("bob")).await;
+    bob2.join(&room).await;
+    bob2.say(&room, "m1", "from tab two").await;
+    alice.event("chat:message").await;
+    assert!(
+        alice.received("presence:join").await.is_empty(),
+        "two tabs count once"
+    );
+
+    // A reload (leave, come back within the grace): no leave, no join, same arrival.
+    bob1.close().await;
+    let mut bob3 = Sio::connect(hub.addr, &hub.token("bob")).await;
+    let joined = bob3.join(&room).await;
+    let bob_entry = joined["presence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["user_id"] == "bob")
+        .unwrap()
+        .clone();
+    assert_eq!(bob_entry["since"], bob_since);
+    bob3.say(&room, "m2", "reloaded").await;
+    alice
+        .event_where("chat:message", |m| m["client_id"] == "m2")
+        .await;
+    assert!(alice.received("presence:leave").await.is_empty());
+    assert!(alice.received("presence:join").await.is_empty());
+
+    // The last tab closes: after the grace, one leave.
+    bob2.close().await;
+    bob3.close().await;
+    let left = alice.event("presence:leave").await;
+    assert_eq!(left, json!({"room": room, "user_id": "bob"}));
+    let mut carol = Sio::connect(hub.addr, &hub.token("alice")).await;
+    let joined = carol.join(&room).await;
+    assert_eq!(ids(&joined["presence"]), vec!["alice"], "no ghost");
+    hub.stop().await.unwrap();
+}
+
+async fn status_changes_are_updates_never_leave_and_join(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let room = venture_room(&hub).await;
+    let mut alice = Sio::connect(hub.addr, &hub.token("alice")).await;
+    alice.join(&room).await;
+    let mut bob = Sio::connect(hub.addr, &hub.token("bob")).await;
+    bob.join(&room).await;
+    alice.event("presence:join").await;
+    bob.ok(
+        "presence:set",
+        json!({"status": "away", "meta": {"doc": "plan"}}),
+    )
+    .await;
+    let ev = alice.event("presence:update").await;
+    assert_eq!(ev["user"]["user_id"], "bob");
+    assert_eq!(ev["user"]["status"], "away");
+    assert_eq!(ev["user"]["meta"], json!({"doc": "plan"}));
+    assert!(alice.received("presence:leave").await.is_empty());
+    assert!(alice.received("presence:join").await.is_empty());
+    // A later joiner sees the status.
+    let mut bob_tab = Sio::connect(hub.addr, &hub.token("alice")).await;
+    let joined = bob_tab.join(&room).await;
+    let entry = joined["presence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["user_id"] == "bob")
+        .unwrap()
+        .clone();
+    assert_eq!(entry["status"], "away");
+    bob.fails("presence:set", json!({"status": "asleep"}), "invalid")
+        .await;
+    bob.fails(
+        "presence:set",
+        json!({"status": "busy", "meta": {"x": "y".repeat(2000)}}),
+        "too_large",
+    )
+    .await;
+    hub.stop().await.unwrap();
+}
+
+async fn typing_is_not_echoed_and_expires(backend: Backend) {
+    let hub = TestHub::start_with(backend, |c| c.typing_ttl = Duration::from_millis(300)).await;
+    let room = venture_room(&hub).await;
+    let mut alice = Sio::connect(hub.addr, &hub.token("alice")).await;
+    alice.join(&room).await;
+    let mut bob = Sio::connect(hub.addr, &hub.token("bob")).await;
+    bob.join(&room).await;
+
+    bob.ok("typing:start", json!({"room": room})).await;
+    let ev = alice.event("typing").await;
+    assert_eq!(ev, json!({"room": room, "user_id": "bob", "typing": true}));
+    // A refresh is not announced again.
+    bob.ok("typing:start", json!({"room": room})).await;
+    // Without further refresh, it expires by itself.
+    let ev = alice.event("typing").await;
+    assert_eq!(ev, json!({"room": room, "user_id": "bob", "typing": false}));
+    assert!(
+        bob.received("typing").await.is_empty(),
+        "never echoed to the typist"
+    );
+
+    // An explicit stop; and the join ack lists current typists.
+    bob.ok("typing:start", json!({"room": room})).await;
+    alice.event_where("typing", |e| e["typing"] == true).await;
+    let mut late = Sio::connect(hub.addr, &hub.token("alice")).await;
+    assert_eq!(late.join(&room).await["typing"], json!(["bob"]));
+    bob.ok("typing:stop", json!({"room": room})).await;
+    alice.event_where("typing", |e| e["typing"] == false).await;
+    // Sending a message ends typing too.
+    bob.ok("typing:start", json!({"room": room})).await;
+    alice.event_where("typing", |e| e["typing"] == true).await;
+    bob.say(&room, "t1", "done typing").await;
+    alice.event_where("typing", |e| e["typing"] == false).await;
+
+    let mut vic = Sio::connect(hub.addr, &hub.token("vic")).await;
+    vic.join(&room).await;
+    vic.fails("typing:start", json!({"room": room}), "forbidden")
+        .await;
+    hub.stop().await.unwrap();
+}
+
+async fn a_retried_send_returns_the_original(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let room = venture_room(&hub).await;
+    let mut alice = Sio::connect(hub.addr, &hub.token("alice")).await;
+    alice.join(&room).await;
+    let mut bob = Sio::connect(hub.addr, &hub.token("bob")).await;
+    bob.join(&room).await;
+    let first = bob.say(&room, "retry-1", "hello").await;
+    assert_eq!(first["seq"], 1);
+    assert_eq!(first["author_id"], "bob");
+    assert_eq!(first["client_id"], "retry-1");
+    // The same client_id again, even with another body: the original comes back.
+    let again = bob.say(&room, "retry-1", "hello?").await;
+    assert_eq!(again, first);
+    // From another connection of the same user too.
+    let mut bob2 = Sio::connect(hub.addr, &hub.token("bob")).await;
+    bob2.join(&room).await;
+    assert_eq!(bob2.say(&room, "retry-1", "hello").await["id"], first["id"]);
+    // Another user may use the same client_id.
+    let other = alice.say(&room, "retry-1", "mine").await;
+    assert_eq!(other["seq"], 2);
+
+    let page = alice.ok("chat:history", json!({"room": room})).await;
+    assert_eq!(page["messages"].as_array().unwrap().len(), 2);
+    let delivered = alice.received("chat:message").await;
+    assert_eq!(
+        delivered.len(),
+        1,
+        "alice saw bob's message once: {delivered:?}"
+    );
+    assert_eq!(delivered[0], first);
+    hub.stop().await.unwrap();
+}
+
+async fn concurrent_senders_get_gap_free_seqs(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let room = venture_room(&hub).await;
+    let per_sender = 25;
+    let mut tasks = Vec::new();
+    for (n, user) in ["alice", "bob", "alice", "bob"].into_iter().enumerate() {
+        let mut c = Sio::connect(hub.addr, &hub.token(user)).await;
+        c.join(&room).await;
+        let room = room.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut seqs = Vec::new();
+            for i in 0..per_sender {
+                let m = c
+                    .say(
+                        &room,
+                        &format!("c{n}-{i}"),
+                        &format!("message {i} from {n}"),
+                    )
+                    .await;
+                seqs.push(m["seq"].as_i64().unwrap());
+            }
+            seqs
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        let seqs = t.await.unwrap();
+        assert!(
+            seqs.windows(2).all(|w| w[0] < w[1]),
+            "one sender's seqs increase: {seqs:?}"
+        );
+        all.extend(seqs);
+    }
+    all.sort();
+    assert_eq!(all, (1..=(4 * per_sender as i64)).collect::<Vec<_>>());
+    let mut reader = Sio::connect(hub.addr, &hub.token("alice")).await;
+    let joined = reader.join(&room).await;
+    assert_eq!(joined["last_seq"], 4 * per_sender);
+    hub.stop().await.unwrap();
+}
+
+async fn a_reconnecting_client_gets_exactly_what_it_missed(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let room = venture_room(&hub).await;
+    let mut alice = Sio::connect(hub.addr, &hub.token("alice")).await;
+    alice.join(&room).await;
+    for i in 0..5 {
+        alice.say(&room, &format!("before-{i}"), "earlier").await;
+    }
+    let mut carol = Sio::connect(hub.addr, &hub.token("bob")).await;
+    let seen = carol.join(&room).await["last_seq"].as_i64().unwrap();
+    assert_eq!(seen, 5);
+    carol.close().await;
+    for i in 0..50 {
+        alice
+            .say(&room, &format!("missed-{i}"), &format!("missed {i}"))
+            .await;
+    }
+    let mut carol = Sio::connect(hub.addr, &hub.token("bob")).await;
+    let joined = carol
+        .ok("room:join", json!({"room": room, "since": seen}))
+        .await;
+    assert_eq!(joined["recovered"], true);
+    let missed = joined["missed"].as_array().unwrap();
+    assert_eq!(missed.len(), 50);
+    let seqs: Vec<i64> = missed.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (6..=55).collect::<Vec<_>>());
+    assert_eq!(missed[0]["body"], "missed 0");
+    assert_eq!(missed[49]["body"], "missed 49");
+    assert_eq!(joined["unread"], 55);
+
+    // Up to date: nothing missed. From the future: not recovered.
+    let joined = carol
+        .ok("room:join", json!({"room": room, "since": 55}))
+        .await;
+    assert_eq!(
+        (joined["missed"].clone(), joined["recovered"].clone()),
+        (json!([]), json!(true))
+    );
+    let joined = carol
+        .ok("room:join", json!({"room": room, "since": 999}))
+        .await;
+    assert_eq!(joined["recovered"], false);
+
+    // More than the limit missed: the first page, and `recovered: false`.
+    for i in 0..(hub_protocol::rooms::MISSED_LIMIT - 55 + 10) {
+        alice.say(&room, &format!("bulk-{i}"), "bulk").await;
+    }
+    let joined = carol
+        .ok("room:join", json!({"room": room, "since": 0}))
+        .await;
+    assert_eq!(joined["recovered"], false);
+    let missed = joined["missed"].as_array().unwrap();
+    assert_eq!(missed.len(), hub_protocol::rooms::MISSED_LIMIT);
+    assert_eq!(missed[0]["seq"], 1);
+    hub.stop().await.unwrap();
+}
+
+async fn history_pages_in_both_directions(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let room = venture_room(&hub).await;
+    let mut alice = Sio::connect(hub.addr, &hub.token("alice")).await;
+    alice.join(&room).await;
+    for i in 1..=30 {
+        alice.say(&room, &format!("h{i}"), &format!("#{i}")).await;
+    }
+    let seqs = |page: &Value| -> Vec<i64> {
+        page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["seq"].as_i64().unwrap())
+            .collect()
+    };
+    let page = alice
+        .ok("chat:history", json!({"room": room, "limit": 10}))
+        .await;
+    assert_eq!(
+        (seqs(&page), page["has_more"].clone()),
+        ((21..=30).collect(), json!(true))
+    );
+    let page = alice
+        .ok(
+            "chat:history",
+            json!({"room": room, "limit": 10, "before": 21}),
+        )
+        .await;
+    assert_eq!(
+        (seqs(&page), page["has_more"].clone()),
+        ((11..=20).collect(), json!(true))
+    );
+    let page = alice
+        .ok(
+            "chat:history",
+            json!({"room": room, "limit": 10, "before": 11}),
+        )
+        .await;
+    assert_eq!(
+        (seqs(&page), page["has_more"].clone()),
+        ((1..=10).collect(), json!(false))
+    );
+    let page = alice
+        .ok(
+            "chat:history",
+            json!({"room": room, "limit": 10, "after": 25}),
+        )
+        .await;
+    assert_eq!(
+        (seqs(&page), page["has_more"].clone()),
+        ((26..=30).collect(), json!(false))
+    );
+    let page = alice
+        .ok(
+            "chat:history",
+            json!({"room": room, "after": 0, "limit": 3}),
+        )
+        .await;
+    assert_eq!(
+        (seqs(&page), page["has_more"].clone()),
+        (vec![1, 2, 3], json!(true))
+    );
+    let page = alice.ok("chat:history", json!({"room": room})).await;
+    assert_eq!(seqs(&page).len(), 30, "default limit 50");
+    alice
+        .fails("chat:history", json!({"room": room, "limit": 0}), "invalid")
+        .await;
+    alice
+        .fails(
+            "chat:history",
+            json!({"room": room, "limit": 101}),
+            "invalid",
+        )
+        .await;
+    alice
+        .fails(
+            "chat:history",
+            json!({"room": room, "before": 5, "after": 1}),
+            "invalid",
+        )
+        .await;
+    hub.stop().await.unwrap();
+}
+
+async fn edits_deletes_reactions_and_threads(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let room = venture_room(&hub).await;
+    let mut alice = Sio::connect(hub.addr, &hub.token("alice")).await;
+    alice.join(&room).await;
+    let mut bob = Sio::connect(hub.addr, &hub.token("bob")).await;
+    bob.join(&room).await;
+    let root = alice.say(&room, "root", "plan for Q3?").await;
+    let root_id = root["id"].as_str().unwrap().to_owned();
+    let r1 = bob
+        .ok(
+            "chat:send",
+            json!({"room": room, "client_id": "r1", "body": "ship it", "reply_to": root_id}),
+        )
+        .await["message"]
+        .clone();
+    assert_eq!(r1["reply_to"], root_id.as_str());
+    bob.ok(
+        "chat:send",
+        json!({"room": room, "client_id": "r2", "body": "and test it", "reply_to": root_id}),
+    )
+    .await;
+    bob.fails(
+        "chat:send",
+        json!({"room": room, "client_id": "r3", "body": "nested", "reply_to": r1["id"]}),
+        "invalid",
+    )
+    .await;
+    let thread = alice
+        .ok("chat:thread", json!({"room": room, "id": root_id}))
+        .await;
+    assert_eq!(thread["root"]["id"], root_id.as_str());
+    let bodies: Vec<&str> = thread["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, vec!["ship it", "and test it"]);
+
+    // Edits: the author only.
+    let edited = bob
+        .ok(
+            "chat:edit",
+            json!({"room": room, "id": r1["id"], "body": "ship it now"}),
+        )
+        .await["message"]
+        .clone();
+    assert_eq!(edited["body"], "ship it now");
+    assert!(edited["edited_at"].is_string());
+    assert_eq!(edited["seq"], r1["seq"]);
+    let seen = alice
+        .event_where("chat:updated", |m| m["id"] == r1["id"])
+        .await;
+    assert_eq!(seen, edited);
+    alice
+        .fails(
+            "chat:edit",
+            json!({"room": room, "id": r1["id"], "body": "mine now"}),
+            "forbidden",
+        )
+        .await;
+
+    // Reactions, in order, added and removed.
+    bob.ok(
+        "chat:react",
+        json!({"room": room, "id": root_id, "emoji": "👍", "add": true}),
+    )
+    .await;
+    let m = alice
+        .ok(
+            "chat:react",
+            json!({"room": room, "id": root_id, "emoji": "👍", "add": true}),
+        )
+        .await["message"]
+        .clone();
+    assert_eq!(m["reactions"], json!({"👍": ["bob", "alice"]}));
+    let m = bob
+        .ok(
+            "chat:react",
+            json!({"room": room, "id": root_id, "emoji": "👍", "add": false}),
+        )
+        .await["message"]
+        .clone();
+    assert_eq!(m["reactions"], json!({"👍": ["alice"]}));
+    let seen = bob
+        .event_where("chat:updated", |m| {
+            m["reactions"] == json!({"👍": ["alice"]})
+        })
+        .await;
+    assert_eq!(seen["id"], root_id.as_str());
+
+    // Deletes: the author or a room owner/admin; a tombstone stays.
+    alice
+        .fails(
+            "chat:delete",
+            json!({"room": room, "id": "nope"}),
+            "not_found",
+        )
+        .await;
+    bob.fails(
+        "chat:delete",
+        json!({"room": room, "id": root_id}),
+        "forbidden",
+    )
+    .await;
+    let gone = alice
+        .ok("chat:delete", json!({"room": room, "id": r1["id"]}))
+        .await["message"]
+        .clone();
+    assert_eq!(
+        (gone["deleted"].clone(), gone["body"].clone()),
+        (json!(true), json!(""))
+    );
+    assert_eq!(gone["seq"], r1["seq"]);
+    let seen = bob
+        .event_where("chat:updated", |m| m["deleted"] == true)
+        .await;
+    assert_eq!(seen["id"], r1["id"]);
+    bob.fails(
+        "chat:edit",
+        json!({"room": room, "id": r1["id"], "body": "back"}),
+        "conflict",
+    )
+    .await;
+    bob.fails(
+        "chat:react",
+        json!({"room": room, "id": r1["id"], "emoji": "x", "add": true}),
+        "conflict",
+    )
+    .await;
+    let page = alice.ok("chat:history", json!({"room": room})).await;
+    assert_eq!(
+        page["messages"].as_array().unwrap().len(),
+        3,
+        "the tombstone keeps its place"
+    );
+    hub.stop().await.unwrap();
+}
+
+async fn unread_and_mention_counts(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let room = venture_room(&hub).await;
+    let mut alice = Sio::connect(hub.addr, &hub.token("alice")).await;
+    alice.join(&room).await;
+    let mut bob = Sio::connect(hub.addr, &hub.token("bob")).await;
+    bob.join(&room).await;
+    alice.say(&room, "u1", "good morning").await;
+    alice.say(&room, "u2", "@vic see this").await;
+    let m3 = alice.say(&room, "u3", "@Bob can you review?").await;
+    let note = bob.event("notification").await;
+    assert_eq!(note["kind"], "mention");
+    assert_eq!(note["room"], room.as_str());
+    assert_eq!(note["message_id"], m3["id"]);
+    assert_eq!(note["author_id"], "alice");
+    assert_eq!(note["excerpt"], "@Bob can you review?");
+
+    let rooms = |v: &Value| {
+        v["rooms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["room"] == room.as_str())
+            .cloned()
+            .unwrap()
+    };
+    let (status, list) = hub.get("/api/v1/rooms", &hub.token("bob")).await;
+    assert_eq!(status, 200);
+    let mine = rooms(&list);
+    assert_eq!(
+        (
+            mine["unread"].clone(),
+            mine["mentions"].clone(),
+            mine["last_seq"].clone()
+        ),
+        (json!(3), json!(1), json!(3))
+    );
+    assert_eq!(mine["kind"], "venture");
+    assert_eq!(mine["name"], "Acme");
+    assert_eq!(mine["role"], "member");
+    let (_, list) = hub.get("/api/v1/rooms", &hub.token("vic")).await;
+    assert_eq!(rooms(&list)["mentions"], 1);
+    let (_, list) = hub.get("/api/v1/rooms", &hub.token("alice")).await;
+    assert_eq!(rooms(&list)["unread"], 0, "my own messages are not unread");
+
+    assert_eq!(
+        bob.ok("chat:read", json!({"room": room, "seq": 2})).await["unread"],
+        1
+    );
+    let (_, list) = hub.get("/api/v1/rooms", &hub.token("bob")).await;
+    assert_eq!(
+        (
+            rooms(&list)["unread"].clone(),
+            rooms(&list)["mentions"].clone()
+        ),
+        (json!(1), json!(1))
+    );
+    assert_eq!(
+        bob.ok("chat:read", json!({"room": room, "seq": 1})).await["unread"],
+        1,
+        "never moves back"
+    );
+    assert_eq!(
+        bob.ok("chat:read", json!({"room": room, "seq": 99})).await["unread"],
+        0
+    );
+    let (_, list) = hub.get("/api/v1/rooms", &hub.token("bob")).await;
+    assert_eq!(
+        (
+            rooms(&list)["unread"].clone(),
+            rooms(&list)["mentions"].clone()
+        ),
+        (json!(0), json!(0))
+    );
+    let mut bob2 = Sio::connect(hub.addr, &hub.token("bob")).await;
+    assert_eq!(bob2.join(&room).await["unread"], 0);
+    alice.say(&room, "u4", "one more").await;
+    assert_eq!(bob2.join(&room).await["unread"], 1);
+    hub.stop().await.unwrap();
+}
+
+async fn the_access_matrix_holds(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let room = venture_room(&hub).await;
+    let venture = room.trim_start_matches("venture:").to_owned();
+    let (_, team) = hub
+        .post(
+            &format!("/api/v1/ventures/{venture}/teams"),
+            &hub.token("alice"),
+            json!({"name": "Core"}),
+        )
+        .await;
+    let team_room = format!("team:{}", team["id"].as_str().unwrap());
+
+    let mut mallory = Sio::connect(hub.addr, &hub.token("mallory")).await;
+    mallory
+        .fails("room:join", json!({"room": room}), "forbidden")
+        .await;
+    mallory
+        .fails(
+            "chat:send",
+            json!({"room": room, "client_id": "x", "body": "hi"}),
+            "forbidden",
+        )
+        .await;
+    mallory
+        .fails("chat:history", json!({"room": room}), "forbidden")
+        .await;
+    for forged in [
+        "lobby",
+        "venture:",
+        "venture:a:b",
+        "venture:has space",
+        "Venture:x",
+    ] {
+        mallory
+            .fails("room:join", json!({"room": forged}), "invalid")
+            .await;
+    }
+    mallory
+        .fails("room:join", json!({"room": "user:alice"}), "forbidden")
+        .await;
+    mallory
+        .fails(
+            "room:join",
+            json!({"room": format!("team:{}", "nope")}),
+            "forbidden",
+        )
+        .await;
+    mallory
+        .fails("room:join", json!({"rooms": room}), "invalid")
+        .await;
+
+    // The viewer reads but does not write.
+    let mut vic = Sio::connect(hub.addr, &hub.token("vic")).await;
+    assert_eq!(vic.join(&room).await["role"], "viewer");
+    vic.fails(
+        "chat:send",
+        json!({"room": room, "client_id": "v", "body": "hi"}),
+        "forbidden",
+    )
+    .await;
+    vic.ok("chat:history", json!({"room": room})).await;
+    vic.ok("chat:read", json!({"room": room, "seq": 0})).await;
+
+    // Events on a room not joined are refused.
+    let mut bob = Sio::connect(hub.addr, &hub.token("bob")).await;
+    bob.fails(
+        "chat:send",
+        json!({"room": room, "client_id": "b", "body": "hi"}),
+        "forbidden",
+    )
+    .await;
+    bob.join(&room).await;
+    bob.say(&room, "b", "hi").await;
+
+    // Team rooms: team members and the venture's owners and admins.
+    bob.fails("room:join", json!({"room": team_room}), "forbidden")
+        .await;
+    let mut alice = Sio::connect(hub.addr, &hub.token("alice")).await;
+    assert_eq!(alice.join(&team_room).await["role"], "owner");
+    let (status, _) = hub
+        .post(
+            &format!("/api/v1/teams/{}/members", team["id"].as_str().unwrap()),
+            &hub.token("alice"),
+            json!({"user_id": "bob"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(bob.join(&team_room).await["role"], "member");
+
+    // Leaving ends access to room events.
+    bob.ok("room:leave", json!({"room": room})).await;
+    bob.fails(
+        "chat:send",
+        json!({"room": room, "client_id": "b2", "body": "hi"}),
+        "forbidden",
+    )
+    .await;
+    hub.stop().await.unwrap();
+}
+
+async fn a_removed_member_leaves_the_rooms_at_once(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let room = venture_room(&hub).await;
+    let venture = room.trim_start_matches("venture:").to_owned();
+    let mut alice = Sio::connect(hub.addr, &hub.token("alice")).await;
+    alice.join(&room).await;
+    let mut bob = Sio::connect(hub.addr, &hub.token("bob")).await;
+    bob.join(&room).await;
+    alice.event("presence:join").await;
+
+    let (status, _) = hub
+        .delete(
+            &format!("/api/v1/ventures/{venture}/members/bob"),
+            &hub.token("alice"),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let removed = bob.event("room:removed").await;
+    assert_eq!(removed["room"], room.as_str());
+    let left = alice.event("presence:leave").await;
+    assert_eq!(left["user_id"], "bob");
+    bob.fails(
+        "chat:send",
+        json!({"room": room, "client_id": "k", "body": "still here?"}),
+        "forbidden",
+    )
+    .await;
+    bob.fails("room:join", json!({"room": room}), "forbidden")
+        .await;
+    alice.say(&room, "after", "bob is gone").await;
+    assert!(
+        bob.received("chat:message").await.is_empty(),
+        "no more messages reach the removed member"
+    );
+    hub.stop().await.unwrap();
+}
+
+async fn bad_chat_input_gets_clear_errors(backend: Backend) {
+    let hub = TestHub::start_with(backend, |c| c.chat.max_body_chars = 20).await;
+    let room = venture_room(&hub).await;
+    let mut bob = Sio::connect(hub.addr, &hub.token("bob")).await;
+    bob.join(&room).await;
+    bob.fails(
+        "chat:send",
+        json!({"room": room, "client_id": "a", "body": "x".repeat(21)}),
+        "too_large",
+    )
+    .await;
+    bob.fails(
+        "chat:send",
+        json!({"room": room, "client_id": "a", "body": "   "}),
+        "invalid",
+    )
+    .await;
+    bob.fails(
+        "chat:send",
+        json!({"room": room, "client_id": "", "body": "hi"}),
+        "invalid",
+    )
+    .await;
+    bob.fails("chat:send", json!({"room": room, "body": "hi"}), "invalid")
+        .await;
+    bob.fails("chat:send", json!("just a string"), "invalid")
+        .await;
+    bob.fails(
+        "chat:send",
+        json!({"room": room, "client_id": "a", "body": "hi", "reply_to": "nope"}),
+        "invalid",
+    )
+    .await;
+    bob.fails(
+        "chat:react",
+        json!({"room": room, "id": "x", "emoji": "a b", "add": true}),
+        "invalid",
+    )
+    .await;
+    bob.fails("chat:read", json!({"room": room, "seq": "ten"}), "invalid")
+        .await;
+    // Nothing was stored by the failures.
+    assert_eq!(bob.say(&room, "ok", "twenty chars exactly").await["seq"], 1);
+    hub.stop().await.unwrap();
+}
+
+async fn sends_over_the_rate_are_refused(backend: Backend) {
+    let hub = TestHub::start_with(backend, |c| {
+        c.chat.rate_per_second = 0.001;
+        c.chat.burst = 3;
+    })
+    .await;
+    let room = venture_room(&hub).await;
+    let mut bob = Sio::connect(hub.addr, &hub.token("bob")).await;
+    bob.join(&room).await;
+    for i in 0..3 {
+        bob.say(&room, &format!("r{i}"), "hi").await;
+    }
+    let err = bob
+        .fails(
+            "chat:send",
+            json!({"room": room, "client_id": "r3", "body": "hi"}),
+            "rate_limited",
+        )
+        .await;
+    assert!(err["error"]["message"].is_string());
+    let mut alice = Sio::connect(hub.addr, &hub.token("alice")).await;
+    alice.join(&room).await;
+    alice.say(&room, "a0", "the limit is per user").await;
+    hub.stop().await.unwrap();
+}
