@@ -3,7 +3,7 @@
 //! creating the data directory and the JWT secret file of the embedded default when needed.
 
 use crate::bus::Bus;
-use crate::realtime::ChatConfig;
+use crate::realtime::{ChatConfig, PresenceConfig};
 use crate::store::Backend;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -189,8 +189,7 @@ pub struct Config {
     pub socket: SocketConfig,
     /// A name for this node, unique in a cluster.
     pub node_id: String,
-    pub presence_grace: Duration,
-    pub typing_ttl: Duration,
+    pub presence: PresenceConfig,
     pub chat: ChatConfig,
     /// An in-process bus to share with other hubs in this process (a cluster in one test);
     /// `None` makes a private one.
@@ -220,8 +219,7 @@ impl Config {
             cors_origins: vec!["*".into()],
             socket: SocketConfig::default(),
             node_id: new_node_id(),
-            presence_grace: Duration::from_secs(5),
-            typing_ttl: hub_rooms::typing::DEFAULT_TTL,
+            presence: PresenceConfig::default(),
             chat: ChatConfig::default(),
             bus: None,
         }
@@ -302,8 +300,11 @@ impl Settings {
                 ..SocketConfig::default()
             },
             node_id: new_node_id(),
-            presence_grace: self.presence_grace,
-            typing_ttl: self.typing_ttl,
+            presence: PresenceConfig {
+                grace: self.presence_grace,
+                typing_ttl: self.typing_ttl,
+                ..PresenceConfig::default()
+            },
             chat: ChatConfig {
                 max_body_chars: self.max_message_chars,
                 rate_per_second: self.chat_rate,

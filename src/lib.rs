@@ -52,8 +52,7 @@ pub async fn run(
         config.node_id.clone(),
         bus.clone(),
         config.chat.clone(),
-        config.presence_grace,
-        config.typing_ttl,
+        config.presence.clone(),
     );
     let core = Core {
         store: store.clone(),
@@ -62,9 +61,9 @@ pub async fn run(
         rt: rt.clone(),
     };
     let (socket_layer, io) = realtime::build(core.clone(), &config.socket);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    rt.fanout.spawn_delivery(io.clone(), stop_rx.clone());
-    rt.presence.start(stop_rx);
+    // Background tasks live as long as this call: if it is dropped (the process dies), they go.
+    let mut tasks = tokio::task::JoinSet::new();
+    rt.start(io.clone(), &mut tasks);
     let state = AppState {
         core,
         io: io.clone(),
@@ -92,10 +91,10 @@ pub async fn run(
             tracing::info!("shutting down: closing sockets");
             io.close().await;
             rt.presence.stop().await;
-            stop_tx.send_replace(true);
         })
         .await
         .context("server error")?;
+    tasks.shutdown().await;
     store.close().await;
     tracing::info!("hub stopped");
     Ok(())

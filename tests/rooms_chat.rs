@@ -43,7 +43,7 @@ fn ids(entries: &Value) -> Vec<String> {
 }
 
 async fn presence_counts_users_not_tabs_and_hides_reloads(backend: Backend) {
-    let hub = TestHub::start_with(backend, |c| c.presence_grace = Duration::from_millis(300)).await;
+    let hub = TestHub::start_with(backend, |c| c.presence.grace = Duration::from_millis(300)).await;
     let room = venture_room(&hub).await;
     let mut alice = Sio::connect(hub.addr, &hub.token("alice")).await;
     let joined = alice.join(&room).await;
@@ -142,7 +142,10 @@ async fn status_changes_are_updates_never_leave_and_join(backend: Backend) {
 }
 
 async fn typing_is_not_echoed_and_expires(backend: Backend) {
-    let hub = TestHub::start_with(backend, |c| c.typing_ttl = Duration::from_millis(300)).await;
+    let hub = TestHub::start_with(backend, |c| {
+        c.presence.typing_ttl = Duration::from_millis(300)
+    })
+    .await;
     let room = venture_room(&hub).await;
     let mut alice = Sio::connect(hub.addr, &hub.token("alice")).await;
     alice.join(&room).await;

@@ -16,10 +16,10 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use tokio::sync::broadcast;
 
-/// Room deliveries and membership changes of sockets.
-pub const TOPIC_FANOUT: &str = "fanout";
-/// Presence and typing deltas, heartbeats, sync requests.
-pub const TOPIC_PRESENCE: &str = "presence";
+/// Real-time traffic between nodes: room deliveries, socket membership changes, presence and
+/// typing deltas, heartbeats. One topic, so that a node applies a presence delta before it
+/// delivers the announcement that followed it.
+pub const TOPIC_EVENTS: &str = "events";
 
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {

@@ -7,7 +7,7 @@
 //! the same way, since every node must apply them to its own sockets.
 
 use super::emit;
-use crate::bus::{Bus, TOPIC_FANOUT};
+use crate::bus::{Bus, TOPIC_EVENTS};
 use bytes::Bytes;
 use hub_protocol::UserId;
 use hub_protocol::realtime::server;
@@ -17,8 +17,6 @@ use serde_json::value::RawValue;
 use socketioxide::SocketIo;
 use socketioxide::socket::Sid;
 use std::sync::Arc;
-use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::watch;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Envelope<'a> {
@@ -114,46 +112,23 @@ impl Fanout {
     }
 
     async fn publish(&self, envelope: &Envelope<'_>) {
-        let payload = match serde_json::to_vec(envelope) {
-            Ok(p) => Bytes::from(p),
+        let mut payload = vec![super::state::TAG_FANOUT];
+        let payload = match serde_json::to_writer(&mut payload, envelope) {
+            Ok(()) => Bytes::from(payload),
             Err(e) => {
                 tracing::error!(error = %e, "cannot encode fan-out envelope");
                 return;
             }
         };
-        if let Err(e) = self.bus.publish(TOPIC_FANOUT, payload).await {
-            metrics::counter!("hub_bus_publish_errors_total", "topic" => TOPIC_FANOUT).increment(1);
+        if let Err(e) = self.bus.publish(TOPIC_EVENTS, payload).await {
+            metrics::counter!("hub_bus_publish_errors_total", "kind" => "fanout").increment(1);
             tracing::error!(error = %e, "fan-out publish failed");
         }
     }
-
-    /// Delivers everything published on the bus to this node's sockets, until `stop` turns true.
-    pub fn spawn_delivery(&self, io: SocketIo, mut stop: watch::Receiver<bool>) {
-        let mut rx = self.bus.subscribe(TOPIC_FANOUT);
-        tokio::spawn(async move {
-            loop {
-                let received = tokio::select! {
-                    r = rx.recv() => r,
-                    _ = stop.wait_for(|s| *s) => return,
-                };
-                match received {
-                    Ok(payload) => deliver(&io, &payload),
-                    Err(RecvError::Lagged(n)) => {
-                        metrics::counter!("hub_bus_lagged_total", "topic" => TOPIC_FANOUT)
-                            .increment(n);
-                        tracing::error!(
-                            missed = n,
-                            "fan-out fell behind; clients resync from their seq"
-                        );
-                    }
-                    Err(RecvError::Closed) => return,
-                }
-            }
-        });
-    }
 }
 
-fn deliver(io: &SocketIo, payload: &[u8]) {
+/// Delivers one envelope to this node's sockets.
+pub(super) fn deliver(io: &SocketIo, payload: &[u8]) {
     let envelope: Envelope = match serde_json::from_slice(payload) {
         Ok(e) => e,
         Err(e) => {

@@ -17,6 +17,7 @@ mod rooms;
 pub mod state;
 mod sys;
 
+pub use presence::PresenceConfig;
 pub use state::{ChatConfig, Realtime};
 
 use crate::auth::{AuthError, AuthenticateError, Identity, bearer};

@@ -1,11 +1,13 @@
 //! Presence and typing across nodes.
 //!
 //! Every node keeps a full replica of presence ([`PresenceRegistry`]) and typing. A change made
-//! on this node (a socket joins, leaves, sets its status, types) is applied here at once, and
-//! announced to the room by this node only; the delta then goes over the bus and the other
-//! nodes apply it silently. So each change is announced exactly once, by the node that saw it.
+//! on this node (a socket joins, leaves, sets its status) is applied here at once (so acks see
+//! it) and goes over the bus as a delta that every other node applies. Presence changes are
+//! announced by one node, the live node with the smallest id, from its replica: whatever the
+//! order in which deltas from several nodes cross, each join and leave is announced once.
+//! Typing is announced by the typist's node.
 //!
-//! Nodes send heartbeats. A node silent for longer than `DEAD_AFTER` is dead: its connections
+//! Nodes send heartbeats. A node silent for longer than `dead_after` is dead: its connections
 //! are dropped from every replica and the survivor with the smallest id announces the leaves,
 //! so a crash leaves no ghosts. A node that starts asks the others for their connections.
 //!
@@ -13,7 +15,7 @@
 
 use super::fanout::{Except, Fanout};
 use crate::auth::Identity;
-use crate::bus::{Bus, TOPIC_PRESENCE};
+use crate::bus::{Bus, TOPIC_EVENTS};
 use bytes::Bytes;
 use hub_protocol::UserId;
 use hub_protocol::realtime::server;
@@ -25,13 +27,31 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::watch;
+use tokio::task::JoinSet;
 
-/// How often a node says it is alive.
-pub const HEARTBEAT: Duration = Duration::from_secs(2);
-/// Silence after which a node is taken for dead.
-pub const DEAD_AFTER: Duration = Duration::from_secs(6);
+/// Presence timings.
+#[derive(Debug, Clone)]
+pub struct PresenceConfig {
+    /// How long a user stays after their last connection closed (hides a page reload).
+    pub grace: Duration,
+    /// How long a typing indicator lasts without a refresh.
+    pub typing_ttl: Duration,
+    /// How often a node says it is alive.
+    pub heartbeat: Duration,
+    /// Silence after which a node is taken for dead and its connections dropped.
+    pub dead_after: Duration,
+}
+
+impl Default for PresenceConfig {
+    fn default() -> Self {
+        PresenceConfig {
+            grace: Duration::from_secs(5),
+            typing_ttl: hub_rooms::typing::DEFAULT_TTL,
+            heartbeat: Duration::from_secs(2),
+            dead_after: Duration::from_secs(6),
+        }
+    }
+}
 /// How often grace periods, typing and heartbeats are checked.
 const TICK: Duration = Duration::from_millis(100);
 
@@ -134,6 +154,7 @@ pub struct Presence {
     remote_typing: Mutex<TypingTracker>,
     /// Last heartbeat of every other node.
     nodes: Mutex<HashMap<String, Instant>>,
+    config: PresenceConfig,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -149,17 +170,17 @@ impl Presence {
         node: String,
         bus: Arc<dyn Bus>,
         fanout: Fanout,
-        grace: Duration,
-        typing_ttl: Duration,
+        config: PresenceConfig,
     ) -> Arc<Presence> {
         Arc::new(Presence {
             node,
             bus,
             fanout,
-            registry: Mutex::new(PresenceRegistry::new(grace)),
-            local_typing: Mutex::new(TypingTracker::new(typing_ttl)),
-            remote_typing: Mutex::new(TypingTracker::new(typing_ttl)),
+            registry: Mutex::new(PresenceRegistry::new(config.grace)),
+            local_typing: Mutex::new(TypingTracker::new(config.typing_ttl)),
+            remote_typing: Mutex::new(TypingTracker::new(config.typing_ttl)),
             nodes: Mutex::new(HashMap::new()),
+            config,
         })
     }
 
@@ -172,10 +193,6 @@ impl Presence {
         let since = crate::store::rfc3339(crate::store::now_ms());
         let change =
             lock(&self.registry).add(room, self.conn(sid), &who.user_id, &who.name, &since);
-        if let Some(change) = change {
-            self.announce(vec![Announce::Presence(room.to_owned(), change)])
-                .await;
-        }
         self.publish(Delta::Add {
             node: self.node.clone(),
             room: room.to_owned(),
@@ -185,31 +202,23 @@ impl Presence {
             since,
         })
         .await;
+        self.announce_presence(change.map(|c| (room.to_owned(), c)))
+            .await;
     }
 
     /// A socket of `user` left `room` (or disconnected). The user's leave follows after the
     /// grace if this was their last connection there.
     pub async fn leave(&self, room: &str, sid: &str, user: &UserId) {
-        let mut announce = Vec::new();
-        if let Some(change) = lock(&self.registry).remove(room, &self.conn(sid), now()) {
-            announce.push(Announce::Presence(room.to_owned(), change));
-        }
-        if lock(&self.local_typing).stop(room, user) {
-            announce.push(Announce::Typing(room.to_owned(), user.clone(), false));
-            self.publish(Delta::TypingStop {
-                node: self.node.clone(),
-                room: room.to_owned(),
-                user: user.clone(),
-            })
-            .await;
-        }
-        self.announce(announce).await;
+        let change = lock(&self.registry).remove(room, &self.conn(sid), now());
         self.publish(Delta::Remove {
             node: self.node.clone(),
             room: room.to_owned(),
             sid: sid.to_owned(),
         })
         .await;
+        self.announce_presence(change.map(|c| (room.to_owned(), c)))
+            .await;
+        self.typing_stop(room, user).await;
     }
 
     /// A socket disconnected: it leaves every room it was in.
@@ -222,32 +231,26 @@ impl Presence {
 
     /// `user` lost access to `room`: gone at once, from every node.
     pub async fn kick(&self, room: &str, user: &UserId) {
-        let mut announce = Vec::new();
-        if let Some(change) = lock(&self.registry).remove_user(room, user) {
-            announce.push(Announce::Presence(room.to_owned(), change));
-        }
-        if lock(&self.local_typing).stop(room, user) | lock(&self.remote_typing).stop(room, user) {
-            announce.push(Announce::Typing(room.to_owned(), user.clone(), false));
-        }
-        self.announce(announce).await;
+        let change = lock(&self.registry).remove_user(room, user);
         self.publish(Delta::Kick {
             node: self.node.clone(),
             room: room.to_owned(),
             user: user.clone(),
         })
         .await;
+        self.announce_presence(change.map(|c| (room.to_owned(), c)))
+            .await;
+        let was_typing =
+            lock(&self.local_typing).stop(room, user) | lock(&self.remote_typing).stop(room, user);
+        if was_typing {
+            self.announce(vec![Announce::Typing(room.to_owned(), user.clone(), false)])
+                .await;
+        }
     }
 
     /// `user`'s status in all their rooms.
     pub async fn set_status(&self, user: &UserId, status: PresenceStatus, meta: Value) {
         let changes = lock(&self.registry).set_status(user, status, meta.clone());
-        self.announce(
-            changes
-                .into_iter()
-                .map(|(room, c)| Announce::Presence(room, c))
-                .collect(),
-        )
-        .await;
         self.publish(Delta::Status {
             node: self.node.clone(),
             user: user.clone(),
@@ -255,31 +258,53 @@ impl Presence {
             meta,
         })
         .await;
+        self.announce_presence(changes).await;
+    }
+
+    /// Whether this node announces presence changes: the live node with the smallest id. Every
+    /// node applies every delta, so the announcer's replica has every change, and each change
+    /// is announced once, whichever node saw it and in whatever order deltas crossed.
+    fn is_announcer(&self) -> bool {
+        lock(&self.nodes)
+            .keys()
+            .all(|other| other.as_str() > self.node.as_str())
+    }
+
+    /// Announces presence changes if this node is the announcer.
+    async fn announce_presence(&self, changes: impl IntoIterator<Item = (String, Change)>) {
+        if !self.is_announcer() {
+            return;
+        }
+        let items = changes
+            .into_iter()
+            .map(|(room, c)| Announce::Presence(room, c))
+            .collect();
+        self.announce(items).await;
     }
 
     pub async fn typing_start(&self, room: &str, user: &UserId) {
         if lock(&self.local_typing).start(room, user, now()) {
-            self.announce(vec![Announce::Typing(room.to_owned(), user.clone(), true)])
-                .await;
             self.publish(Delta::TypingStart {
                 node: self.node.clone(),
                 room: room.to_owned(),
                 user: user.clone(),
             })
             .await;
+            self.announce(vec![Announce::Typing(room.to_owned(), user.clone(), true)])
+                .await;
         }
     }
 
     pub async fn typing_stop(&self, room: &str, user: &UserId) {
         if lock(&self.local_typing).stop(room, user) {
-            self.announce(vec![Announce::Typing(room.to_owned(), user.clone(), false)])
-                .await;
             self.publish(Delta::TypingStop {
                 node: self.node.clone(),
                 room: room.to_owned(),
                 user: user.clone(),
             })
             .await;
+            self.announce(vec![Announce::Typing(room.to_owned(), user.clone(), false)])
+                .await;
         }
     }
 
@@ -348,27 +373,44 @@ impl Presence {
     }
 
     async fn publish(&self, delta: Delta) {
-        let payload = match serde_json::to_vec(&delta) {
-            Ok(p) => Bytes::from(p),
+        let mut payload = vec![super::state::TAG_PRESENCE];
+        let payload = match serde_json::to_writer(&mut payload, &delta) {
+            Ok(()) => Bytes::from(payload),
             Err(e) => {
                 tracing::error!(error = %e, "cannot encode presence delta");
                 return;
             }
         };
-        if let Err(e) = self.bus.publish(TOPIC_PRESENCE, payload).await {
-            metrics::counter!("hub_bus_publish_errors_total", "topic" => TOPIC_PRESENCE)
-                .increment(1);
+        if let Err(e) = self.bus.publish(TOPIC_EVENTS, payload).await {
+            metrics::counter!("hub_bus_publish_errors_total", "kind" => "presence").increment(1);
             tracing::error!(error = %e, "presence publish failed");
         }
     }
 
-    /// Applies a delta from another node (silently: that node announced it).
+    /// Applies an encoded delta from the bus.
+    pub(super) async fn receive(&self, payload: &[u8]) {
+        match serde_json::from_slice::<Delta>(payload) {
+            Ok(delta) => self.apply_remote(delta).await,
+            Err(e) => tracing::warn!(error = %e, "undecodable presence delta"),
+        }
+    }
+
+    /// The bus lost messages: ask every node for its connections again.
+    pub(super) async fn resync(&self) {
+        self.publish(Delta::Hello {
+            node: self.node.clone(),
+        })
+        .await;
+    }
+
+    /// Applies a delta from another node. Presence changes it causes are announced here if this
+    /// node is the announcer; typing is announced by the typist's node.
     async fn apply_remote(&self, delta: Delta) {
         if delta.node() == self.node {
             return;
         }
         lock(&self.nodes).insert(delta.node().to_owned(), now());
-        match delta {
+        let changes: Vec<(String, Change)> = match delta {
             Delta::Add {
                 node,
                 room,
@@ -377,27 +419,31 @@ impl Presence {
                 name,
                 since,
             } => {
-                lock(&self.registry).add(&room, ConnId::new(node, sid), &user, &name, &since);
+                let change =
+                    lock(&self.registry).add(&room, ConnId::new(node, sid), &user, &name, &since);
+                change.map(|c| (room, c)).into_iter().collect()
             }
             Delta::Remove { node, room, sid } => {
-                lock(&self.registry).remove(&room, &ConnId::new(node, sid), now());
+                let change = lock(&self.registry).remove(&room, &ConnId::new(node, sid), now());
+                change.map(|c| (room, c)).into_iter().collect()
             }
             Delta::Kick { room, user, .. } => {
-                lock(&self.registry).remove_user(&room, &user);
                 lock(&self.remote_typing).stop(&room, &user);
+                let change = lock(&self.registry).remove_user(&room, &user);
+                change.map(|c| (room, c)).into_iter().collect()
             }
             Delta::Status {
                 user, status, meta, ..
-            } => {
-                lock(&self.registry).set_status(&user, status, meta);
-            }
+            } => lock(&self.registry).set_status(&user, status, meta),
             Delta::TypingStart { room, user, .. } => {
                 lock(&self.remote_typing).start(&room, &user, now());
+                Vec::new()
             }
             Delta::TypingStop { room, user, .. } => {
                 lock(&self.remote_typing).stop(&room, &user);
+                Vec::new()
             }
-            Delta::Heartbeat { .. } => {}
+            Delta::Heartbeat { .. } => Vec::new(),
             Delta::Hello { node } => {
                 let conns = {
                     let registry = lock(&self.registry);
@@ -420,62 +466,53 @@ impl Presence {
                     conns,
                 })
                 .await;
+                Vec::new()
             }
             Delta::Snapshot { node, to, conns } => {
-                if to != self.node {
-                    return;
-                }
-                let mut registry = lock(&self.registry);
-                for c in conns {
-                    registry.add(
-                        &c.room,
-                        ConnId::new(node.clone(), c.sid),
-                        &c.user,
-                        &c.name,
-                        &c.since,
-                    );
-                    if let Some((status, meta)) = c.status {
-                        registry.set_status(&c.user, status, meta);
+                // A sync, not news: nothing is announced.
+                if to == self.node {
+                    let mut registry = lock(&self.registry);
+                    for c in conns {
+                        registry.add(
+                            &c.room,
+                            ConnId::new(node.clone(), c.sid),
+                            &c.user,
+                            &c.name,
+                            &c.since,
+                        );
+                        if let Some((status, meta)) = c.status {
+                            registry.set_status(&c.user, status, meta);
+                        }
                     }
                 }
+                Vec::new()
             }
             Delta::Bye { node } => {
                 lock(&self.nodes).remove(&node);
                 self.drop_node(&node).await;
+                Vec::new()
             }
-        }
+        };
+        self.announce_presence(changes).await;
     }
 
-    /// Drops a stopped or dead node's connections; the survivor with the smallest id announces
-    /// the leaves.
+    /// Drops a stopped or dead node's connections; the announcer announces the leaves.
     async fn drop_node(&self, node: &str) {
         let gone = lock(&self.registry).remove_node(node);
-        let announcer = {
-            let nodes = lock(&self.nodes);
-            nodes
-                .keys()
-                .chain(std::iter::once(&self.node))
-                .min()
-                .cloned()
-        };
-        if announcer.as_deref() == Some(self.node.as_str()) {
-            let items = gone
-                .into_iter()
-                .map(|(room, user)| Announce::Presence(room, Change::Left(user)))
-                .collect();
-            self.announce(items).await;
-        }
+        self.announce_presence(
+            gone.into_iter()
+                .map(|(room, user)| (room, Change::Left(user))),
+        )
+        .await;
     }
 
     /// One pass of timers: due leaves, expired typists, dead nodes.
     async fn tick(&self) {
         let t = now();
         let due = lock(&self.registry).expire(t);
-        let mut announce: Vec<Announce> = due
-            .into_iter()
-            .filter(|d| d.node == self.node)
-            .map(|d| Announce::Presence(d.room, Change::Left(d.user)))
-            .collect();
+        self.announce_presence(due.into_iter().map(|d| (d.room, Change::Left(d.user))))
+            .await;
+        let mut announce = Vec::new();
         let expired = lock(&self.local_typing).expire(t);
         lock(&self.remote_typing).expire(t);
         for (room, user) in expired {
@@ -492,7 +529,7 @@ impl Presence {
             let mut nodes = lock(&self.nodes);
             let dead: Vec<String> = nodes
                 .iter()
-                .filter(|(_, seen)| t.saturating_duration_since(**seen) > DEAD_AFTER)
+                .filter(|(_, seen)| t.saturating_duration_since(**seen) > self.config.dead_after)
                 .map(|(n, _)| n.clone())
                 .collect();
             for n in &dead {
@@ -506,53 +543,20 @@ impl Presence {
         }
     }
 
-    /// Starts the bus subscriber and the timer task, and says hello to the other nodes. Both
-    /// tasks end when `stop` turns true.
-    pub fn start(self: &Arc<Self>, stop: watch::Receiver<bool>) {
-        let mut rx = self.bus.subscribe(TOPIC_PRESENCE);
+    /// Starts the timer task in `tasks` (it ends with it) and says hello to the other nodes.
+    /// Deltas from the bus arrive through [`receive`](Self::receive).
+    pub fn start(self: &Arc<Self>, tasks: &mut JoinSet<()>) {
         let this = self.clone();
-        let mut stopped = stop.clone();
-        tokio::spawn(async move {
-            loop {
-                let received = tokio::select! {
-                    r = rx.recv() => r,
-                    _ = stopped.wait_for(|s| *s) => return,
-                };
-                match received {
-                    Ok(payload) => match serde_json::from_slice::<Delta>(&payload) {
-                        Ok(delta) => this.apply_remote(delta).await,
-                        Err(e) => tracing::warn!(error = %e, "undecodable presence delta"),
-                    },
-                    Err(RecvError::Lagged(n)) => {
-                        metrics::counter!("hub_bus_lagged_total", "topic" => TOPIC_PRESENCE)
-                            .increment(n);
-                        tracing::error!(
-                            missed = n,
-                            "presence fell behind; asking the other nodes again"
-                        );
-                        this.publish(Delta::Hello {
-                            node: this.node.clone(),
-                        })
-                        .await;
-                    }
-                    Err(RecvError::Closed) => return,
-                }
-            }
-        });
-        let this = Arc::downgrade(self);
-        let mut stopped = stop;
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(TICK);
+        tasks.spawn(async move {
+            let mut ticker = tokio::time::interval(TICK.min(this.config.heartbeat));
             let mut last_heartbeat: Option<Instant> = None;
             loop {
-                tokio::select! {
-                    _ = ticker.tick() => {}
-                    _ = stopped.wait_for(|s| *s) => return,
-                }
-                let Some(this) = this.upgrade() else { return };
+                ticker.tick().await;
                 this.tick().await;
                 let t = now();
-                if last_heartbeat.is_none_or(|at| t.saturating_duration_since(at) >= HEARTBEAT) {
+                if last_heartbeat
+                    .is_none_or(|at| t.saturating_duration_since(at) >= this.config.heartbeat)
+                {
                     last_heartbeat = Some(t);
                     this.publish(Delta::Heartbeat {
                         node: this.node.clone(),

@@ -1,13 +1,15 @@
 //! The real-time services of a node: fan-out, presence, chat limits, per-room send order.
 
 use super::fanout::Fanout;
-use super::presence::Presence;
-use crate::bus::Bus;
+use super::presence::{Presence, PresenceConfig};
+use crate::bus::{Bus, TOPIC_EVENTS};
 use hub_protocol::UserId;
 use hub_rooms::chat::RateLimiter;
+use socketioxide::SocketIo;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::task::JoinSet;
 
 /// Chat limits.
 #[derive(Debug, Clone)]
@@ -29,7 +31,13 @@ impl Default for ChatConfig {
     }
 }
 
+/// First byte of a bus payload: a fan-out envelope.
+pub(super) const TAG_FANOUT: u8 = b'F';
+/// First byte of a bus payload: a presence delta.
+pub(super) const TAG_PRESENCE: u8 = b'P';
+
 pub struct Realtime {
+    bus: Arc<dyn Bus>,
     pub fanout: Fanout,
     pub presence: Arc<Presence>,
     pub chat: ChatConfig,
@@ -44,18 +52,46 @@ impl Realtime {
         node: String,
         bus: Arc<dyn Bus>,
         chat: ChatConfig,
-        grace: Duration,
-        typing_ttl: Duration,
+        presence: PresenceConfig,
     ) -> Arc<Realtime> {
         let fanout = Fanout::new(bus.clone());
-        let presence = Presence::new(node, bus, fanout.clone(), grace, typing_ttl);
+        let presence = Presence::new(node, bus.clone(), fanout.clone(), presence);
         Arc::new(Realtime {
+            bus,
             limiter: Mutex::new(RateLimiter::new(chat.rate_per_second, chat.burst)),
             fanout,
             presence,
             chat,
             room_locks: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Starts this node's bus subscriber and presence timers in `tasks`. One subscriber reads
+    /// everything in publish order: deliveries to local sockets, presence deltas.
+    pub fn start(self: &Arc<Self>, io: SocketIo, tasks: &mut JoinSet<()>) {
+        let mut rx = self.bus.subscribe(TOPIC_EVENTS);
+        let this = self.clone();
+        tasks.spawn(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(payload) => match payload.split_first() {
+                        Some((&TAG_FANOUT, rest)) => super::fanout::deliver(&io, rest),
+                        Some((&TAG_PRESENCE, rest)) => this.presence.receive(rest).await,
+                        _ => tracing::warn!("unknown bus payload"),
+                    },
+                    Err(RecvError::Lagged(n)) => {
+                        metrics::counter!("hub_bus_lagged_total").increment(n);
+                        tracing::error!(
+                            missed = n,
+                            "fell behind the bus; clients resync from their seq"
+                        );
+                        this.presence.resync().await;
+                    }
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
+        self.presence.start(tasks);
     }
 
     /// Takes one send from `user`'s allowance.

@@ -5,10 +5,11 @@
 //! since the Unix epoch, ids as text.
 //!
 //! Invariants:
-//! - multi-statement writes go through [`Store::begin_write`]. On SQLite it also takes the
-//!   process-wide writer lock, so a read-then-write transaction can never fail to upgrade its
-//!   lock (SQLite allows one writer at a time anyway); on Postgres the statements lock the rows
-//!   they read with `FOR UPDATE` (see [`Store::for_update`]).
+//! - multi-statement writes go through [`Store::begin_write`]. On SQLite it begins with
+//!   `BEGIN IMMEDIATE` (the write lock first, so a read-then-write transaction can never fail
+//!   to upgrade) and takes the process-wide writer lock, so writers queue in the process rather
+//!   than in SQLite's busy loop; on Postgres the statements lock the rows they read with
+//!   `FOR UPDATE` (see [`Store::for_update`]).
 //! - every function here is one logical operation; callers never hold a transaction across
 //!   unrelated I/O.
 
@@ -178,7 +179,13 @@ impl Store {
             Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
             Backend::Postgres => None,
         };
-        let tx = self.pool.begin().await?;
+        // SQLite: take the write lock up front. A deferred transaction that reads first can
+        // fail to upgrade (SQLITE_BUSY_SNAPSHOT, not retried by busy_timeout) once another
+        // connection commits in between.
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         Ok(WriteTx {
             tx,
             _writer: writer,

@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod eio;
+pub mod node;
 pub mod sio;
 
 use hub::Config;
@@ -277,6 +278,15 @@ impl TestHub {
         }
     }
 
+    /// Ends the hub as a crash would: no graceful shutdown, no goodbye to other nodes. Its
+    /// background tasks (heartbeats, deliveries) end with it.
+    pub async fn crash(mut self) {
+        if let Some(h) = self.handle.take() {
+            h.abort();
+            let _ = h.await;
+        }
+    }
+
     /// Stops this hub and starts a new one on the same database.
     pub async fn restart(mut self) -> TestHub {
         self.shutdown_and_wait().await.expect("clean stop");
@@ -287,6 +297,16 @@ impl TestHub {
 }
 
 impl TestDb {
+    /// The same database for another hub (dropping it drops nothing).
+    pub fn shared(&self) -> TestDb {
+        TestDb {
+            url: self.url.clone(),
+            backend: self.backend,
+            _dir: tempfile::tempdir().expect("temp dir"),
+            schema: None,
+        }
+    }
+
     fn placeholder() -> TestDb {
         TestDb {
             url: String::new(),

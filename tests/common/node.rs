@@ -1,0 +1,34 @@
+//! Runs the JavaScript clients of `tests/js` with node.
+
+use std::path::Path;
+use std::process::Stdio;
+
+/// Runs a node script from `tests/js` with `env`, and returns its output; panics with the
+/// output when it fails.
+pub async fn run_node(script: &str, env: &[(&str, String)]) -> String {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
+    assert!(
+        dir.join("node_modules").exists(),
+        "JavaScript test dependencies are missing: run `npm ci --prefix tests/js`"
+    );
+    let mut cmd = tokio::process::Command::new("node");
+    cmd.arg(script)
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(std::time::Duration::from_secs(120), cmd.output())
+        .await
+        .expect("node script timed out")
+        .expect("cannot run node (is Node.js 20+ installed?)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{script} failed:\n{text}");
+    text
+}
