@@ -832,3 +832,72 @@ async fn sends_over_the_rate_are_refused(backend: Backend) {
     alice.say(&room, "a0", "the limit is per user").await;
     hub.stop().await.unwrap();
 }
+
+/// Transport-level, and it reads a process-wide counter: one run, not one per backend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_cannot_keep_up_is_disconnected() {
+    let hub = TestHub::start_with(Backend::Sqlite, |c| {
+        c.socket.max_buffer_size = 2;
+        c.chat.max_body_chars = 200_000;
+    })
+    .await;
+    let room = venture_room(&hub).await;
+    let metric = |text: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with("hub_socket_slow_consumers_total"))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    };
+    let before = metric(
+        &hub.http
+            .get(hub.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+
+    // Bob joins and then stops reading: the kernel buffers fill, then his 2-packet buffer.
+    let mut bob = Sio::connect(hub.addr, &hub.token("bob")).await;
+    bob.join(&room).await;
+    let mut alice = Sio::connect(hub.addr, &hub.token("alice")).await;
+    alice.join(&room).await;
+    let body = "x".repeat(150_000);
+    let mut sent = 0;
+    let after = loop {
+        alice.say(&room, &format!("big-{sent}"), &body).await;
+        sent += 1;
+        let text = hub
+            .http
+            .get(hub.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let now = metric(&text);
+        if now > before {
+            break now;
+        }
+        assert!(sent < 2_000, "bob was never disconnected");
+    };
+    assert!(after >= before + 1.0);
+    // Bob reads again: what was queued for him comes, then the disconnect, sent as soon as
+    // there was room for it. Nothing more reaches him.
+    loop {
+        match bob.ws.recv().await {
+            common::eio::Frame::Text(t) if t == "41" => break,
+            common::eio::Frame::Closed => panic!("expected a namespace disconnect"),
+            _ => {}
+        }
+    }
+    // Nothing was lost for the room: the messages are stored, and bob resyncs on reconnect.
+    let mut bob = Sio::connect(hub.addr, &hub.token("bob")).await;
+    let joined = bob.ok("room:join", json!({"room": room, "since": 0})).await;
+    assert_eq!(joined["missed"].as_array().unwrap().len(), sent);
+    hub.stop().await.unwrap();
+}

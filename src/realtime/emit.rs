@@ -5,6 +5,7 @@
 use serde::Serialize;
 use socketioxide::extract::SocketRef;
 use socketioxide::{SendError, SocketError};
+use std::time::Duration;
 
 /// Counts a failed send by its reason.
 pub fn count_send_error(e: &SendError) {
@@ -32,11 +33,35 @@ pub fn to_socket<T: Serialize + ?Sized>(s: &SocketRef, event: &str, data: &T) ->
     }
 }
 
-/// Disconnects a socket whose outgoing buffer is full.
+/// Marks a socket that is being disconnected as a slow consumer.
+#[derive(Clone)]
+struct Evicting;
+
+/// How long to keep trying to tell a slow consumer it is disconnected.
+const EVICT_FOR: Duration = Duration::from_secs(10);
+const EVICT_RETRY: Duration = Duration::from_millis(50);
+
+/// Disconnects a socket whose outgoing buffer is full. The disconnect packet itself needs a
+/// free slot, so it is retried until the client has read enough to make room; a client that
+/// reads nothing at all does not answer pings either, and the heartbeat closes it.
 pub fn disconnect_slow_consumer(s: &SocketRef) {
+    if s.extensions.insert(Evicting).is_some() {
+        return;
+    }
     metrics::counter!("hub_socket_slow_consumers_total").increment(1);
     tracing::warn!(sid = %s.id, "disconnecting slow consumer: outgoing buffer full");
-    if let Err(e) = s.clone().disconnect() {
-        tracing::debug!(sid = %s.id, error = %e, "slow consumer already gone");
-    }
+    let s = s.clone();
+    tokio::spawn(async move {
+        let deadline = tokio::time::Instant::now() + EVICT_FOR;
+        while s.connected() && tokio::time::Instant::now() < deadline {
+            match s.clone().disconnect() {
+                Ok(()) => return,
+                Err(SocketError::Closed) => return,
+                Err(SocketError::InternalChannelFull) => tokio::time::sleep(EVICT_RETRY).await,
+            }
+        }
+        if s.connected() {
+            tracing::warn!(sid = %s.id, "slow consumer reads nothing; the heartbeat will close it");
+        }
+    });
 }
