@@ -3,6 +3,7 @@
 //! creating the data directory and the JWT secret file of the embedded default when needed.
 
 use crate::bus::Bus;
+use crate::docs::DocsConfig;
 use crate::realtime::{ChatConfig, PresenceConfig};
 use crate::store::Backend;
 use anyhow::{Context, bail};
@@ -152,6 +153,18 @@ pub struct Settings {
     /// Chat messages a user may send at once before the rate applies.
     #[arg(long, env = "HUB_CHAT_BURST", default_value_t = 30, global = true)]
     pub chat_burst: u32,
+    /// A document without connections unloads from memory after this long.
+    #[arg(long, env = "HUB_DOC_IDLE", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
+    pub doc_idle: Duration,
+    /// Largest document update in one message, in bytes.
+    #[arg(long, env = "HUB_DOC_MAX_UPDATE", default_value_t = 1024 * 1024, global = true)]
+    pub doc_max_update: usize,
+    /// Largest document, in bytes of the updates it is made of.
+    #[arg(long, env = "HUB_DOC_MAX_SIZE", default_value_t = 64 * 1024 * 1024, global = true)]
+    pub doc_max_size: usize,
+    /// Documents one Socket.IO connection may have open at once.
+    #[arg(long, env = "HUB_DOCS_PER_SOCKET", default_value_t = 32, global = true)]
+    pub docs_per_socket: usize,
 }
 
 /// Socket.IO tuning.
@@ -191,6 +204,7 @@ pub struct Config {
     pub node_id: String,
     pub presence: PresenceConfig,
     pub chat: ChatConfig,
+    pub docs: DocsConfig,
     /// An in-process bus to share with other hubs in this process (a cluster in one test);
     /// `None` makes a private one.
     pub bus: Option<Arc<dyn Bus>>,
@@ -221,6 +235,7 @@ impl Config {
             node_id: new_node_id(),
             presence: PresenceConfig::default(),
             chat: ChatConfig::default(),
+            docs: DocsConfig::default(),
             bus: None,
         }
     }
@@ -309,6 +324,15 @@ impl Settings {
                 max_body_chars: self.max_message_chars,
                 rate_per_second: self.chat_rate,
                 burst: self.chat_burst,
+            },
+            docs: DocsConfig {
+                limits: hub_rooms::doc::DocLimits {
+                    max_update_bytes: self.doc_max_update,
+                    max_doc_bytes: self.doc_max_size,
+                },
+                idle_unload: self.doc_idle,
+                max_docs_per_socket: self.docs_per_socket,
+                ..DocsConfig::default()
             },
             bus: None,
         })

@@ -13,12 +13,14 @@
 pub mod auth;
 pub mod bus;
 pub mod config;
+pub mod docs;
 pub mod error;
 pub mod http;
 pub mod realtime;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod yws;
 
 pub use config::Config;
 
@@ -53,6 +55,8 @@ pub async fn run(
         bus.clone(),
         config.chat.clone(),
         config.presence.clone(),
+        store.clone(),
+        config.docs.clone(),
     );
     let core = Core {
         store: store.clone(),

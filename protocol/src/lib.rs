@@ -11,10 +11,12 @@
 //! - [`rest`]: REST request and response bodies.
 //! - [`realtime`]: Socket.IO event names, the ack envelope, diagnostics.
 //! - [`rooms`]: rooms, presence and typing payloads. [`chat`]: chat payloads.
+//! - [`docs`]: collaborative documents.
 //!
 //! `client-sdk/src/generated/protocol.ts` is generated from these types (see `ts` tests).
 
 pub mod chat;
+pub mod docs;
 pub mod error;
 pub mod ids;
 pub mod realtime;

@@ -24,6 +24,10 @@ pub mod client {
     pub const CHAT_HISTORY: &str = "chat:history";
     pub const CHAT_THREAD: &str = "chat:thread";
     pub const CHAT_READ: &str = "chat:read";
+    pub const DOC_JOIN: &str = "doc:join";
+    pub const DOC_LEAVE: &str = "doc:leave";
+    /// `(doc_id, bytes)`: exactly one y-protocols message, both directions.
+    pub const DOC_MSG: &str = "doc:msg";
 }
 
 /// Server → client event names.
@@ -37,6 +41,10 @@ pub mod server {
     pub const NOTIFICATION: &str = "notification";
     /// The user lost access to a room (membership removed); its sockets have left it.
     pub const ROOM_REMOVED: &str = "room:removed";
+    pub const DOC_MSG: &str = "doc:msg";
+    pub const DOC_REMOVED: &str = "doc:removed";
+    /// `{doc, error}`: a `doc:msg` was refused.
+    pub const DOC_ERROR: &str = "doc:error";
 }
 
 /// Diagnostic: answers with the server time, to measure round trips.

@@ -128,6 +128,10 @@ pub struct HealthServices {
     pub connections: u64,
     pub version: String,
     pub uptime_seconds: u64,
+    /// Collaborative documents loaded on this node.
+    pub documents_loaded: u64,
+    /// Document loads from storage since start.
+    pub document_loads: u64,
 }
 
 /// One room I belong to, for `GET /api/v1/rooms`.

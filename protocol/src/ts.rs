@@ -3,6 +3,7 @@
 //! rewrites it.
 
 use crate::chat::*;
+use crate::docs::*;
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
 use crate::ids::{TeamId, UserId, VentureId};
 use crate::realtime::{AckErr, HandshakeAuth, Pong, client, server};
@@ -35,6 +36,7 @@ fn render() -> String {
         PresenceLeft, Typing, RoomRemoved,
         Message, ChatSend, MessageAck, ChatEdit, MessageRef, ChatReact, ChatHistory, MessagePage,
         Thread, ChatRead, Unread, Notification,
+        CreateDoc, DocInfo, DocList, DocRef, DocJoined, DocRemoved,
         CreateVenture, CreateTeam, PutMember, Venture, VentureDetail, VentureList, Team, TeamDetail,
         Member, User, Me, Health, HealthServices, RoomSummary, RoomList,
     );
@@ -71,6 +73,9 @@ fn render() -> String {
             ("CHAT_HISTORY", client::CHAT_HISTORY),
             ("CHAT_THREAD", client::CHAT_THREAD),
             ("CHAT_READ", client::CHAT_READ),
+            ("DOC_JOIN", client::DOC_JOIN),
+            ("DOC_LEAVE", client::DOC_LEAVE),
+            ("DOC_MSG", client::DOC_MSG),
         ],
     ));
     out.push_str(&consts(
@@ -84,6 +89,9 @@ fn render() -> String {
             ("CHAT_UPDATED", server::CHAT_UPDATED),
             ("NOTIFICATION", server::NOTIFICATION),
             ("ROOM_REMOVED", server::ROOM_REMOVED),
+            ("DOC_MSG", server::DOC_MSG),
+            ("DOC_REMOVED", server::DOC_REMOVED),
+            ("DOC_ERROR", server::DOC_ERROR),
         ],
     ));
     out.push_str(&format!(

@@ -10,6 +10,7 @@
 
 pub mod access;
 pub mod chat;
+pub mod doc;
 pub mod presence;
 pub mod room;
 pub mod typing;

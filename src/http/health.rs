@@ -40,6 +40,13 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
             connections: state.io.sockets().len() as u64,
             version: env!("CARGO_PKG_VERSION").to_owned(),
             uptime_seconds: core.info.started.elapsed().as_secs(),
+            documents_loaded: core.rt.docs.loaded() as u64,
+            document_loads: core
+                .rt
+                .docs
+                .stats
+                .loads
+                .load(std::sync::atomic::Ordering::Relaxed),
         },
         reason: (!db_ok).then(|| "database unreachable".to_owned()),
     };

@@ -2,6 +2,7 @@
 //! Every response that is not a success carries the JSON error body, including unknown routes,
 //! wrong methods and malformed input.
 
+pub mod docs;
 mod extract;
 mod health;
 mod me;
@@ -33,6 +34,10 @@ pub fn router(state: AppState, cors_origins: &[String], socket_layer: SocketIoLa
     let api = Router::new()
         .route("/me", get(me::me))
         .route("/rooms", get(rooms::list))
+        .route("/docs", post(docs::create).get(docs::list))
+        .route("/docs/{id}", get(docs::get).delete(docs::delete))
+        .route("/docs/{id}/state", get(docs::state))
+        .route("/docs/{id}/updates", post(docs::apply_update))
         .route("/ventures", post(ventures::create).get(ventures::list))
         .route("/ventures/{id}", get(ventures::get))
         .route("/ventures/{id}/teams", post(teams::create))
@@ -49,6 +54,7 @@ pub fn router(state: AppState, cors_origins: &[String], socket_layer: SocketIoLa
         .nest("/api/v1", api)
         .route("/api/health", get(health::health))
         .route("/metrics", get(render_metrics))
+        .route("/yjs/{doc}", get(crate::yws::upgrade))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))

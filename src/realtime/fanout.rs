@@ -127,8 +127,8 @@ impl Fanout {
     }
 }
 
-/// Delivers one envelope to this node's sockets.
-pub(super) fn deliver(io: &SocketIo, payload: &[u8]) {
+/// Delivers one envelope to this node's sockets (and document connections).
+pub(super) fn deliver(io: &SocketIo, docs: &crate::docs::Docs, payload: &[u8]) {
     let envelope: Envelope = match serde_json::from_slice(payload) {
         Ok(e) => e,
         Err(e) => {
@@ -158,6 +158,7 @@ pub(super) fn deliver(io: &SocketIo, payload: &[u8]) {
         "leave" => {
             let Some(user) = envelope.user else { return };
             let reason = envelope.reason.unwrap_or_default();
+            docs.remove_user(&user, &envelope.rooms);
             for socket in io.to(format!("user:{user}")).sockets() {
                 let joined = socket.rooms();
                 for room in &envelope.rooms {

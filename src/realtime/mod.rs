@@ -10,6 +10,7 @@
 
 pub mod ack;
 mod chat;
+mod docs;
 pub mod emit;
 pub mod fanout;
 pub mod presence;
@@ -100,6 +101,7 @@ async fn authenticate(
             // socket without handlers and lose its first event.
             s.join(RoomName::user(&identity.user_id).to_string());
             s.extensions.insert(identity);
+            s.extensions.insert(docs::SocketDocs::default());
             register_handlers(&s);
             metrics::gauge!("hub_socket_connections").increment(1.0);
             metrics::counter!("hub_socket_connects_total").increment(1);
@@ -132,11 +134,17 @@ fn register_handlers(s: &SocketRef) {
     s.on(client::CHAT_HISTORY, chat::history);
     s.on(client::CHAT_THREAD, chat::thread);
     s.on(client::CHAT_READ, chat::read);
+    s.on(client::DOC_JOIN, docs::join);
+    s.on(client::DOC_LEAVE, docs::leave);
+    s.on(client::DOC_MSG, docs::message);
     s.on_fallback(sys::unknown_event);
     s.on_disconnect(on_disconnect);
 }
 
 async fn on_disconnect(s: SocketRef, reason: DisconnectReason, State(core): State<Core>) {
+    if let Some(mine) = s.extensions.get::<docs::SocketDocs>() {
+        docs::leave_all(&core, &mine);
+    }
     if let Some(who) = s.extensions.get::<Identity>() {
         core.rt
             .presence

@@ -3,6 +3,8 @@
 use super::fanout::Fanout;
 use super::presence::{Presence, PresenceConfig};
 use crate::bus::{Bus, TOPIC_EVENTS};
+use crate::docs::{Docs, DocsConfig, TAG_DOC};
+use crate::store::Store;
 use hub_protocol::UserId;
 use hub_rooms::chat::RateLimiter;
 use socketioxide::SocketIo;
@@ -38,6 +40,7 @@ pub(super) const TAG_PRESENCE: u8 = b'P';
 
 pub struct Realtime {
     bus: Arc<dyn Bus>,
+    pub docs: Arc<Docs>,
     pub fanout: Fanout,
     pub presence: Arc<Presence>,
     pub chat: ChatConfig,
@@ -53,11 +56,15 @@ impl Realtime {
         bus: Arc<dyn Bus>,
         chat: ChatConfig,
         presence: PresenceConfig,
+        store: Store,
+        docs: DocsConfig,
     ) -> Arc<Realtime> {
         let fanout = Fanout::new(bus.clone());
+        let docs = Docs::new(store, bus.clone(), node.clone(), docs);
         let presence = Presence::new(node, bus.clone(), fanout.clone(), presence);
         Arc::new(Realtime {
             bus,
+            docs,
             limiter: Mutex::new(RateLimiter::new(chat.rate_per_second, chat.burst)),
             fanout,
             presence,
@@ -75,8 +82,9 @@ impl Realtime {
             loop {
                 match rx.recv().await {
                     Ok(payload) => match payload.split_first() {
-                        Some((&TAG_FANOUT, rest)) => super::fanout::deliver(&io, rest),
+                        Some((&TAG_FANOUT, rest)) => super::fanout::deliver(&io, &this.docs, rest),
                         Some((&TAG_PRESENCE, rest)) => this.presence.receive(rest).await,
+                        Some((&TAG_DOC, rest)) => this.docs.receive_from_bus(rest),
                         _ => tracing::warn!("unknown bus payload"),
                     },
                     Err(RecvError::Lagged(n)) => {

@@ -14,12 +14,14 @@
 //!   unrelated I/O.
 
 mod chat;
+mod docs;
 mod rooms;
 mod teams;
 mod users;
 mod ventures;
 
 pub use chat::NewMessage;
+pub use docs::{DocRow, StoredDoc};
 pub use rooms::MyRoom;
 pub use teams::TeamRow;
 pub use users::UserRow;

@@ -151,6 +151,26 @@ kind: string, room: string, message_id: string, seq: number, author_id: UserId, 
  */
 excerpt: string, created_at: string, };
 
+export type CreateDoc = { room: string, title: string, };
+
+export type DocInfo = { id: string, room: string, title: string, created_by: UserId, created_at: string, 
+/**
+ * The caller's role in the document's room.
+ */
+role: Role, };
+
+export type DocList = { docs: Array<DocInfo>, };
+
+export type DocRef = { doc: string, };
+
+export type DocJoined = { doc: string, role: Role, 
+/**
+ * Whether this connection may change the document.
+ */
+can_write: boolean, };
+
+export type DocRemoved = { doc: string, reason: string, };
+
 export type CreateVenture = { name: string, description: string | null, };
 
 export type CreateTeam = { name: string, };
@@ -219,7 +239,15 @@ fanout: string,
 /**
  * Socket.IO connections open on this node.
  */
-connections: number, version: string, uptime_seconds: number, };
+connections: number, version: string, uptime_seconds: number, 
+/**
+ * Collaborative documents loaded on this node.
+ */
+documents_loaded: number, 
+/**
+ * Document loads from storage since start.
+ */
+document_loads: number, };
 
 export type RoomSummary = { 
 /**
@@ -259,6 +287,9 @@ export const ClientEvents = {
   CHAT_HISTORY: "chat:history",
   CHAT_THREAD: "chat:thread",
   CHAT_READ: "chat:read",
+  DOC_JOIN: "doc:join",
+  DOC_LEAVE: "doc:leave",
+  DOC_MSG: "doc:msg",
 } as const;
 
 export const ServerEvents = {
@@ -270,6 +301,9 @@ export const ServerEvents = {
   CHAT_UPDATED: "chat:updated",
   NOTIFICATION: "notification",
   ROOM_REMOVED: "room:removed",
+  DOC_MSG: "doc:msg",
+  DOC_REMOVED: "doc:removed",
+  DOC_ERROR: "doc:error",
 } as const;
 
 /** The most messages a `room:join` with `since` returns. */

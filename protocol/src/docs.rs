@@ -1,0 +1,56 @@
+//! Collaborative documents: REST bodies and the Socket.IO events that carry y-protocols
+//! messages. A document belongs to a room; members with role `member` or above edit,
+//! `viewer`s read.
+
+use crate::ids::UserId;
+use crate::roles::Role;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// `POST /api/v1/docs`
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct CreateDoc {
+    pub room: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DocInfo {
+    pub id: String,
+    pub room: String,
+    pub title: String,
+    pub created_by: UserId,
+    pub created_at: String,
+    /// The caller's role in the document's room.
+    pub role: Role,
+}
+
+/// `GET /api/v1/docs?room=`
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct DocList {
+    pub docs: Vec<DocInfo>,
+}
+
+/// `doc:join` and `doc:leave`.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct DocRef {
+    pub doc: String,
+}
+
+/// Ack of `doc:join`: after it, the server sends its sync step 1 and the awareness as
+/// `doc:msg`.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct DocJoined {
+    pub doc: String,
+    pub role: Role,
+    /// Whether this connection may change the document.
+    pub can_write: bool,
+}
+
+/// `doc:removed`: the connection no longer follows the document (deleted, or it fell behind
+/// and must rejoin to resync).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct DocRemoved {
+    pub doc: String,
+    pub reason: String,
+}

@@ -1,0 +1,539 @@
+//! Loaded collaborative documents.
+//!
+//! Invariants:
+//! - one [`LoadedDoc`] per document on a node; concurrent first opens share one load (a
+//!   `OnceCell` per document id);
+//! - its yrs state sits behind a std mutex held for in-memory work only, never across `.await`;
+//! - an update from a connection is appended to the log before it is relayed to anyone;
+//! - every connection has a bounded queue: one that overflows is closed, never skipped (its
+//!   client reconnects and the state vectors repair it exactly);
+//! - a connection's awareness states are removed, and the removal relayed, when it leaves;
+//! - a document without connections unloads after the idle time; its log is compacted then,
+//!   and whenever it grows past the thresholds;
+//! - updates and awareness also go over the bus, so every node holding the document applies
+//!   them and relays them to its own connections.
+
+mod sink;
+
+pub use sink::{Sink, WsOut};
+
+use crate::bus::{Bus, TOPIC_EVENTS};
+use crate::store::{Store, StoreError};
+use bytes::Bytes;
+use hub_rooms::doc::{ConnKey, DocError, DocLimits, DocSession, Outcome};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::OnceCell;
+
+/// First byte of a bus payload that carries a document frame.
+pub(crate) const TAG_DOC: u8 = b'Y';
+
+#[derive(Debug, Clone)]
+pub struct DocsConfig {
+    pub limits: DocLimits,
+    /// A document without connections unloads after this long.
+    pub idle_unload: Duration,
+    /// Compact when this many updates were logged since the last snapshot...
+    pub compact_updates: u64,
+    /// ...or this many bytes.
+    pub compact_bytes: usize,
+    /// Documents one Socket.IO connection may have open at once.
+    pub max_docs_per_socket: usize,
+    /// Frames queued for one `/yjs` connection before it is closed as too slow.
+    pub queue: usize,
+}
+
+impl Default for DocsConfig {
+    fn default() -> Self {
+        DocsConfig {
+            limits: DocLimits::default(),
+            idle_unload: Duration::from_secs(30),
+            compact_updates: 500,
+            compact_bytes: 1024 * 1024,
+            max_docs_per_socket: 32,
+            queue: 512,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DocsError {
+    #[error(transparent)]
+    Doc(#[from] DocError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no such document")]
+    NotFound,
+}
+
+struct Conn {
+    sink: Sink,
+    can_write: bool,
+    user: String,
+}
+
+struct Inner {
+    session: DocSession,
+    conns: HashMap<ConnKey, Conn>,
+    /// Updates and bytes logged since the last compaction.
+    logged: u64,
+    logged_bytes: usize,
+    /// An update applied here could not be logged: the whole state is logged at unload.
+    unlogged: bool,
+    /// Bumped on every attach, so an idle unload scheduled before it stands down.
+    epoch: u64,
+}
+
+pub struct LoadedDoc {
+    pub id: String,
+    pub room: String,
+    inner: Mutex<Inner>,
+    compacting: AtomicBool,
+}
+
+impl LoadedDoc {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The whole document as one v1 update.
+    pub fn state(&self) -> Vec<u8> {
+        self.lock().session.state()
+    }
+
+    pub fn connections(&self) -> usize {
+        self.lock().conns.len()
+    }
+}
+
+/// Counters for health and tests.
+#[derive(Debug, Default)]
+pub struct DocStats {
+    pub loads: AtomicU64,
+    pub compactions: AtomicU64,
+}
+
+pub struct Docs {
+    store: Store,
+    bus: Arc<dyn Bus>,
+    node: String,
+    pub config: DocsConfig,
+    registry: Mutex<HashMap<String, Arc<OnceCell<Arc<LoadedDoc>>>>>,
+    next_conn: AtomicU64,
+    pub stats: DocStats,
+}
+
+impl Docs {
+    pub fn new(store: Store, bus: Arc<dyn Bus>, node: String, config: DocsConfig) -> Arc<Docs> {
+        Arc::new(Docs {
+            store,
+            bus,
+            node,
+            config,
+            registry: Mutex::new(HashMap::new()),
+            next_conn: AtomicU64::new(1),
+            stats: DocStats::default(),
+        })
+    }
+
+    fn registry(&self) -> MutexGuard<'_, HashMap<String, Arc<OnceCell<Arc<LoadedDoc>>>>> {
+        self.registry.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Documents loaded on this node.
+    pub fn loaded(&self) -> usize {
+        self.registry().values().filter(|c| c.initialized()).count()
+    }
+
+    fn loaded_doc(&self, id: &str) -> Option<Arc<LoadedDoc>> {
+        self.registry().get(id).and_then(|c| c.get().cloned())
+    }
+
+    /// The loaded document `id` of `room`, loading it from the store if needed (once, however
+    /// many ask at the same time).
+    pub async fn open(&self, id: &str, room: &str) -> Result<Arc<LoadedDoc>, DocsError> {
+        let cell = self.registry().entry(id.to_owned()).or_default().clone();
+        let doc = cell
+            .get_or_try_init(|| async {
+                let stored = self.store.doc_load(id).await?;
+                let logged = stored.updates.len() as u64;
+                let logged_bytes = stored.updates.iter().map(Vec::len).sum();
+                let (doc, size) = DocSession::load(
+                    stored.snapshot.as_deref(),
+                    stored.updates.iter().map(Vec::as_slice),
+                )?;
+                self.stats.loads.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("hub_doc_loads_total").increment(1);
+                Ok::<_, DocsError>(Arc::new(LoadedDoc {
+                    id: id.to_owned(),
+                    room: room.to_owned(),
+                    inner: Mutex::new(Inner {
+                        session: DocSession::new(doc, size, self.config.limits),
+                        conns: HashMap::new(),
+                        logged,
+                        logged_bytes,
+                        unlogged: false,
+                        epoch: 0,
+                    }),
+                    compacting: AtomicBool::new(false),
+                }))
+            })
+            .await?
+            .clone();
+        Ok(doc)
+    }
+
+    /// Adds a connection and sends it the greeting (sync step 1 and the awareness).
+    pub fn attach(&self, doc: &LoadedDoc, sink: Sink, can_write: bool, user: &str) -> ConnKey {
+        let key = self.next_conn.fetch_add(1, Ordering::Relaxed);
+        let mut inner = doc.lock();
+        inner.epoch += 1;
+        let mut failed = Vec::new();
+        for frame in inner.session.greeting() {
+            if !sink.send(&doc.id, Bytes::from(frame)) {
+                failed.push(key);
+            }
+        }
+        inner.conns.insert(
+            key,
+            Conn {
+                sink,
+                can_write,
+                user: user.to_owned(),
+            },
+        );
+        drop_failed(&doc.id, &mut inner, failed);
+        key
+    }
+
+    /// Handles a frame from connection `conn`: replies, persists, relays.
+    pub async fn receive(
+        self: &Arc<Self>,
+        doc: &Arc<LoadedDoc>,
+        conn: ConnKey,
+        frame: &[u8],
+    ) -> Result<(), DocsError> {
+        let outcome = {
+            let mut inner = doc.lock();
+            let Some(can_write) = inner.conns.get(&conn).map(|c| c.can_write) else {
+                return Err(DocsError::NotFound);
+            };
+            inner.session.receive(conn, can_write, frame)?
+        };
+        if outcome.refused > 0 {
+            metrics::counter!("hub_doc_refused_total").increment(outcome.refused as u64);
+        }
+        self.persist(doc, &outcome.updates).await?;
+        self.relay(doc, Some(conn), &outcome);
+        for update in &outcome.updates {
+            self.publish(doc, b'U', update).await;
+        }
+        for frame in &outcome.everyone {
+            self.publish(doc, b'A', frame).await;
+        }
+        Ok(())
+    }
+
+    /// Applies an update from a server-side tool, like an edit from a connection.
+    pub async fn apply_update(
+        self: &Arc<Self>,
+        doc: &Arc<LoadedDoc>,
+        update: &[u8],
+    ) -> Result<bool, DocsError> {
+        let applied = doc.lock().session.apply(update)?;
+        let Some(applied) = applied else {
+            return Ok(false);
+        };
+        let outcome = Outcome {
+            others: vec![hub_rooms::doc::update_frame(&applied)],
+            updates: vec![applied],
+            ..Outcome::default()
+        };
+        self.persist(doc, &outcome.updates).await?;
+        self.relay(doc, None, &outcome);
+        self.publish(doc, b'U', &outcome.updates[0]).await;
+        Ok(true)
+    }
+
+    async fn persist(
+        self: &Arc<Self>,
+        doc: &Arc<LoadedDoc>,
+        updates: &[Vec<u8>],
+    ) -> Result<(), DocsError> {
+        for update in updates {
+            if let Err(e) = self.store.doc_append(&doc.id, update).await {
+                doc.lock().unlogged = true;
+                return Err(e.into());
+            }
+        }
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let due = {
+            let mut inner = doc.lock();
+            inner.logged += updates.len() as u64;
+            inner.logged_bytes += updates.iter().map(Vec::len).sum::<usize>();
+            inner.logged >= self.config.compact_updates
+                || inner.logged_bytes >= self.config.compact_bytes
+        };
+        if due {
+            self.spawn_compaction(doc.clone());
+        }
+        Ok(())
+    }
+
+    fn relay(&self, doc: &LoadedDoc, from: Option<ConnKey>, outcome: &Outcome) {
+        let mut inner = doc.lock();
+        let mut failed = Vec::new();
+        for (key, conn) in &inner.conns {
+            let frames = outcome.everyone.iter().chain(if Some(*key) == from {
+                outcome.reply.iter()
+            } else {
+                outcome.others.iter()
+            });
+            for frame in frames {
+                if !conn.sink.send(&doc.id, Bytes::copy_from_slice(frame)) {
+                    failed.push(*key);
+                    break;
+                }
+            }
+        }
+        drop_failed(&doc.id, &mut inner, failed);
+    }
+
+    /// Removes a connection; its awareness states go, and the document may unload later.
+    pub fn detach(self: &Arc<Self>, doc: &Arc<LoadedDoc>, conn: ConnKey) {
+        let (removal, now_idle, epoch) = {
+            let mut inner = doc.lock();
+            inner.conns.remove(&conn);
+            let removal = inner.session.remove_conn(conn);
+            (removal, inner.conns.is_empty(), inner.epoch)
+        };
+        if let Some(frame) = removal {
+            let outcome = Outcome {
+                others: vec![frame.clone()],
+                ..Outcome::default()
+            };
+            self.relay(doc, None, &outcome);
+            let this = self.clone();
+            let doc2 = doc.clone();
+            tokio::spawn(async move { this.publish(&doc2, b'A', &frame).await });
+        }
+        if now_idle {
+            let this = self.clone();
+            let doc = doc.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(this.config.idle_unload).await;
+                this.unload_if_idle(&doc, epoch).await;
+            });
+        }
+    }
+
+    async fn unload_if_idle(&self, doc: &Arc<LoadedDoc>, epoch: u64) {
+        let unlogged = {
+            let mut registry = self.registry();
+            let inner = doc.lock();
+            if !inner.conns.is_empty() || inner.epoch != epoch {
+                return;
+            }
+            let still_this = registry
+                .get(&doc.id)
+                .and_then(|c| c.get())
+                .is_some_and(|d| Arc::ptr_eq(d, doc));
+            if still_this {
+                registry.remove(&doc.id);
+            }
+            inner.unlogged.then(|| inner.session.state())
+        };
+        if let Some(state) = unlogged
+            && let Err(e) = self.store.doc_append(&doc.id, &state).await
+        {
+            tracing::error!(doc = %doc.id, error = %e, "could not save a document at unload");
+        }
+        self.compact(doc).await;
+        tracing::debug!(doc = %doc.id, "document unloaded");
+    }
+
+    fn spawn_compaction(self: &Arc<Self>, doc: Arc<LoadedDoc>) {
+        if doc.compacting.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            this.compact(&doc).await;
+            doc.compacting.store(false, Ordering::Release);
+        });
+    }
+
+    async fn compact(&self, doc: &LoadedDoc) {
+        match self.store.doc_compact(&doc.id).await {
+            Ok(folded) => {
+                let mut inner = doc.lock();
+                inner.logged = inner.logged.saturating_sub(folded as u64);
+                if inner.logged == 0 {
+                    inner.logged_bytes = 0;
+                }
+                self.stats.compactions.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("hub_doc_compactions_total").increment(1);
+            }
+            Err(StoreError::NotFound) => {}
+            Err(e) => tracing::error!(doc = %doc.id, error = %e, "compaction failed"),
+        }
+    }
+
+    /// A document was deleted: its connections are closed and it is dropped from memory.
+    pub fn forget(&self, id: &str) {
+        let doc = self.registry().remove(id).and_then(|c| c.get().cloned());
+        if let Some(doc) = doc {
+            let conns: Vec<Conn> = doc.lock().conns.drain().map(|(_, c)| c).collect();
+            for conn in conns {
+                conn.sink.close(&doc.id, 4404, "document deleted");
+            }
+        }
+    }
+
+    async fn publish(&self, doc: &LoadedDoc, kind: u8, frame: &[u8]) {
+        let mut payload =
+            Vec::with_capacity(4 + self.node.len() + doc.id.len() + doc.room.len() + frame.len());
+        payload.push(TAG_DOC);
+        payload.push(kind);
+        for part in [self.node.as_bytes(), doc.id.as_bytes(), doc.room.as_bytes()] {
+            payload.push(part.len().min(255) as u8);
+            payload.extend_from_slice(&part[..part.len().min(255)]);
+        }
+        payload.extend_from_slice(frame);
+        if let Err(e) = self.bus.publish(TOPIC_EVENTS, Bytes::from(payload)).await {
+            metrics::counter!("hub_bus_publish_errors_total", "kind" => "doc").increment(1);
+            tracing::error!(error = %e, "document publish failed");
+        }
+    }
+
+    /// A document frame from the bus: applied and relayed if the document is loaded here.
+    pub(crate) fn receive_from_bus(&self, payload: &[u8]) {
+        let Some((kind, node, id, _room, frame)) = parse_bus(payload) else {
+            tracing::warn!("undecodable document payload on the bus");
+            return;
+        };
+        if node == self.node {
+            return;
+        }
+        let Some(doc) = self.loaded_doc(id) else {
+            return;
+        };
+        let outcome = {
+            let mut inner = doc.lock();
+            match kind {
+                b'U' => match inner.session.apply(frame) {
+                    Ok(Some(update)) => Outcome {
+                        others: vec![hub_rooms::doc::update_frame(&update)],
+                        ..Outcome::default()
+                    },
+                    Ok(None) => return,
+                    Err(e) => {
+                        tracing::warn!(doc = %id, error = %e, "update from another node refused");
+                        return;
+                    }
+                },
+                b'A' => {
+                    if let Err(e) = inner.session.apply_remote_awareness(frame) {
+                        tracing::warn!(doc = %id, error = %e, "awareness from another node refused");
+                        return;
+                    }
+                    Outcome {
+                        others: vec![frame.to_vec()],
+                        ..Outcome::default()
+                    }
+                }
+                _ => return,
+            }
+        };
+        self.relay(&doc, None, &outcome);
+    }
+}
+
+fn parse_bus(payload: &[u8]) -> Option<(u8, &str, &str, &str, &[u8])> {
+    let (&kind, mut rest) = payload.split_first()?;
+    let mut parts = [""; 3];
+    for part in &mut parts {
+        let (&len, tail) = rest.split_first()?;
+        let len = len as usize;
+        if tail.len() < len {
+            return None;
+        }
+        *part = std::str::from_utf8(&tail[..len]).ok()?;
+        rest = &tail[len..];
+    }
+    Some((kind, parts[0], parts[1], parts[2], rest))
+}
+
+/// Closes and forgets connections whose queue overflowed.
+fn drop_failed(doc: &str, inner: &mut Inner, failed: Vec<ConnKey>) {
+    for key in failed {
+        if let Some(conn) = inner.conns.remove(&key) {
+            metrics::counter!("hub_doc_slow_connections_total").increment(1);
+            tracing::warn!(
+                doc,
+                conn = key,
+                "document connection cannot keep up; closing it"
+            );
+            conn.sink.close(doc, 1013, "too slow: reconnect to resync");
+            inner.session.remove_conn(key);
+        }
+    }
+}
+
+/// Who may do what with a document: the caller's role in the document's room.
+pub async fn access(
+    store: &Store,
+    doc_id: &str,
+    user: &hub_protocol::UserId,
+) -> Result<(crate::store::DocRow, Option<hub_protocol::Role>), StoreError> {
+    let row = store.get_doc(doc_id).await?.ok_or(StoreError::NotFound)?;
+    let room: hub_rooms::RoomName = row
+        .room
+        .parse()
+        .map_err(|_| StoreError::Invalid(format!("document {doc_id} has a malformed room")))?;
+    let role = store.room_role(&room, user).await?;
+    Ok((row, role))
+}
+
+impl Docs {
+    /// `user` lost access to `rooms`: their connections to the documents of those rooms loaded
+    /// here are closed.
+    pub fn remove_user(&self, user: &str, rooms: &[String]) {
+        let docs: Vec<Arc<LoadedDoc>> = self
+            .registry()
+            .values()
+            .filter_map(|c| c.get().cloned())
+            .filter(|d| rooms.contains(&d.room))
+            .collect();
+        for doc in docs {
+            let gone: Vec<(ConnKey, Conn)> = {
+                let mut inner = doc.lock();
+                let keys: Vec<ConnKey> = inner
+                    .conns
+                    .iter()
+                    .filter(|(_, c)| c.user == user)
+                    .map(|(k, _)| *k)
+                    .collect();
+                keys.into_iter()
+                    .filter_map(|k| inner.conns.remove(&k).map(|c| (k, c)))
+                    .collect()
+            };
+            for (_, conn) in gone {
+                conn.sink
+                    .close(&doc.id, 4403, "no longer a member of the room");
+            }
+        }
+    }
+
+    /// Closes one connection with a reason (and forgets it).
+    pub fn close_conn(&self, doc: &LoadedDoc, conn: ConnKey, code: u16, reason: &str) {
+        let removed = doc.lock().conns.remove(&conn);
+        if let Some(c) = removed {
+            c.sink.close(&doc.id, code, reason);
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! Documents: create in a room, list a room's, read one, delete (room owner/admin), read the
+//! whole state as one Yjs update, apply an update from a server-side tool.
+
+use super::{ApiJson, ApiPath};
+use crate::auth::Identity;
+use crate::error::AppError;
+use crate::state::Core;
+use crate::store::{DocRow, StoreError, rfc3339};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use hub_protocol::docs::{CreateDoc, DocInfo, DocList};
+use hub_protocol::{ErrorCode, Role};
+use hub_rooms::RoomName;
+use serde::Deserialize;
+
+pub fn view(row: DocRow, role: Role) -> DocInfo {
+    DocInfo {
+        id: row.id,
+        room: row.room,
+        title: row.title,
+        created_by: row.created_by,
+        created_at: rfc3339(row.created_at),
+        role,
+    }
+}
+
+/// The document and the caller's role, or 404 for those outside its room.
+pub async fn visible(core: &Core, who: &Identity, id: &str) -> Result<(DocRow, Role), AppError> {
+    match crate::docs::access(&core.store, id, &who.user_id).await {
+        Ok((row, Some(role))) => Ok((row, role)),
+        Ok((_, None)) | Err(StoreError::NotFound) => Err(AppError::not_found("no such document")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn room_of(room: &str) -> Result<RoomName, AppError> {
+    let name: RoomName = room
+        .parse()
+        .map_err(|e| AppError::invalid(format!("room: {e}")))?;
+    if !name.is_joinable() {
+        return Err(AppError::invalid(
+            "documents belong to venture or team rooms",
+        ));
+    }
+    Ok(name)
+}
+
+pub async fn create(
+    State(core): State<Core>,
+    who: Identity,
+    ApiJson(body): ApiJson<CreateDoc>,
+) -> Result<(StatusCode, Json<DocInfo>), AppError> {
+    let title = super::ventures::clean_name("title", &body.title)?;
+    let room = room_of(&body.room)?;
+    let role = core
+        .store
+        .room_role(&room, &who.user_id)
+        .await?
+        .ok_or_else(|| AppError::forbidden(format!("not a member of {room}")))?;
+    if !role.can_edit() {
+        return Err(AppError::forbidden("viewers cannot create documents"));
+    }
+    let row = core
+        .store
+        .create_doc(&room.to_string(), &title, &who.user_id)
+        .await?;
+    Ok((StatusCode::CREATED, Json(view(row, role))))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    room: Option<String>,
+}
+
+pub async fn list(
+    State(core): State<Core>,
+    who: Identity,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<DocList>, AppError> {
+    let room = room_of(
+        q.room
+            .as_deref()
+            .ok_or_else(|| AppError::bad_request("the room query parameter is required"))?,
+    )?;
+    let role = core
+        .store
+        .room_role(&room, &who.user_id)
+        .await?
+        .ok_or_else(|| AppError::forbidden(format!("not a member of {room}")))?;
+    let docs = core.store.docs_in_room(&room.to_string()).await?;
+    Ok(Json(DocList {
+        docs: docs.into_iter().map(|d| view(d, role)).collect(),
+    }))
+}
+
+pub async fn get(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<DocInfo>, AppError> {
+    let (row, role) = visible(&core, &who, &id).await?;
+    Ok(Json(view(row, role)))
+}
+
+pub async fn delete(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, AppError> {
+    let (_, role) = visible(&core, &who, &id).await?;
+    if !role.can_manage() && !who.role.is_privileged() {
+        return Err(AppError::forbidden(
+            "only owners and admins of the room delete documents",
+        ));
+    }
+    core.store.delete_doc(&id).await?;
+    core.rt.docs.forget(&id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn state(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(id): ApiPath<String>,
+) -> Result<impl IntoResponse, AppError> {
+    let (row, _) = visible(&core, &who, &id).await?;
+    let doc = core
+        .rt
+        .docs
+        .open(&row.id, &row.room)
+        .await
+        .map_err(docs_error)?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/octet-stream")],
+        doc.state(),
+    ))
+}
+
+pub async fn apply_update(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(id): ApiPath<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, AppError> {
+    let body = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::too_large("the update is too large"),
+        _ => AppError::bad_request(e.body_text()),
+    })?;
+    let (row, role) = visible(&core, &who, &id).await?;
+    if !role.can_edit() {
+        return Err(AppError::forbidden("viewers cannot change documents"));
+    }
+    if body.is_empty() {
+        return Err(AppError::bad_request(
+            "the body must be a Yjs update (v1 encoding)",
+        ));
+    }
+    let doc = core
+        .rt
+        .docs
+        .open(&row.id, &row.room)
+        .await
+        .map_err(docs_error)?;
+    core.rt
+        .docs
+        .apply_update(&doc, &body)
+        .await
+        .map_err(docs_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn docs_error(e: crate::docs::DocsError) -> AppError {
+    use crate::docs::DocsError;
+    use hub_rooms::doc::DocError;
+    match e {
+        DocsError::Doc(DocError::UpdateTooLarge { .. } | DocError::DocTooLarge { .. }) => {
+            AppError::too_large(e.to_string())
+        }
+        DocsError::Doc(d) => AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::Invalid,
+            d.to_string(),
+        ),
+        DocsError::Store(s) => s.into(),
+        DocsError::NotFound => AppError::not_found("no such document"),
+    }
+}

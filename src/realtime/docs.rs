@@ -1,0 +1,177 @@
+//! Documents over the main Socket.IO connection, many per socket: `doc:join {doc}` →
+//! `{doc, role, can_write}` (the server then sends its sync step 1 and the awareness as
+//! `doc:msg`), `doc:msg (doc_id, bytes)` in both directions with exactly one y-protocols
+//! message, `doc:leave {doc}`. A `doc:msg` that fails is answered on its ack when one was asked
+//! and always reported as `doc:error {doc, error}`.
+
+use super::ack::{EventError, respond};
+use super::rooms::Done;
+use crate::auth::Identity;
+use crate::docs::{DocsError, LoadedDoc, Sink};
+use crate::state::Core;
+use bytes::Bytes;
+use hub_protocol::ErrorCode;
+use hub_protocol::docs::{DocJoined, DocRef};
+use hub_protocol::realtime::client;
+use hub_rooms::doc::{ConnKey, DocError};
+use serde::Serialize;
+use socketioxide::ParserError;
+use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// The documents a socket has joined.
+#[derive(Clone, Default)]
+pub struct SocketDocs(Arc<Mutex<HashMap<String, (Arc<LoadedDoc>, ConnKey)>>>);
+
+impl SocketDocs {
+    fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, (Arc<LoadedDoc>, ConnKey)>) -> T) -> T {
+        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+fn doc_error(e: DocsError) -> EventError {
+    match e {
+        DocsError::Doc(DocError::UpdateTooLarge { .. } | DocError::DocTooLarge { .. }) => {
+            EventError::new(ErrorCode::TooLarge, e.to_string())
+        }
+        DocsError::Doc(d) => EventError::invalid(d.to_string()),
+        DocsError::Store(s) => s.into(),
+        DocsError::NotFound => EventError::new(
+            ErrorCode::NotFound,
+            "not joined to this document: doc:join it again",
+        ),
+    }
+}
+
+pub async fn join(
+    s: SocketRef,
+    ack: AckSender,
+    Extension(who): Extension<Identity>,
+    Extension(mine): Extension<SocketDocs>,
+    State(core): State<Core>,
+    TryData(req): TryData<DocRef>,
+) {
+    respond(client::DOC_JOIN, who.user_id.as_str(), ack, async {
+        let req = req.map_err(|e: ParserError| {
+            EventError::invalid(format!("doc:join takes {{doc}}: {e}"))
+        })?;
+        let (row, role) = match crate::docs::access(&core.store, &req.doc, &who.user_id).await {
+            Ok((row, Some(role))) => (row, role),
+            Ok((_, None)) | Err(crate::store::StoreError::NotFound) => {
+                return Err(EventError::new(ErrorCode::NotFound, "no such document"));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let already = mine.with(|m| m.contains_key(&row.id));
+        if !already && mine.with(|m| m.len()) >= core.rt.docs.config.max_docs_per_socket {
+            return Err(EventError::new(
+                ErrorCode::TooLarge,
+                format!(
+                    "at most {} documents per connection",
+                    core.rt.docs.config.max_docs_per_socket
+                ),
+            ));
+        }
+        if !already {
+            let doc = core
+                .rt
+                .docs
+                .open(&row.id, &row.room)
+                .await
+                .map_err(doc_error)?;
+            let conn = core.rt.docs.attach(
+                &doc,
+                Sink::Sio(s.clone()),
+                role.can_edit(),
+                who.user_id.as_str(),
+            );
+            mine.with(|m| m.insert(row.id.clone(), (doc, conn)));
+        }
+        Ok(DocJoined {
+            doc: row.id,
+            role,
+            can_write: role.can_edit(),
+        })
+    })
+    .await;
+}
+
+pub async fn leave(
+    ack: AckSender,
+    Extension(who): Extension<Identity>,
+    Extension(mine): Extension<SocketDocs>,
+    State(core): State<Core>,
+    TryData(req): TryData<DocRef>,
+) {
+    respond(client::DOC_LEAVE, who.user_id.as_str(), ack, async {
+        let req = req.map_err(|e: ParserError| {
+            EventError::invalid(format!("doc:leave takes {{doc}}: {e}"))
+        })?;
+        if let Some((doc, conn)) = mine.with(|m| m.remove(&req.doc)) {
+            core.rt.docs.detach(&doc, conn);
+        }
+        Ok(Done {})
+    })
+    .await;
+}
+
+#[derive(Serialize)]
+struct DocErrorEvent<'a> {
+    doc: &'a str,
+    error: hub_protocol::ErrorDetail,
+}
+
+pub async fn message(
+    s: SocketRef,
+    ack: AckSender,
+    Extension(who): Extension<Identity>,
+    Extension(mine): Extension<SocketDocs>,
+    State(core): State<Core>,
+    TryData(req): TryData<(String, Bytes)>,
+) {
+    let mut failed: Option<(String, EventError)> = None;
+    respond(client::DOC_MSG, who.user_id.as_str(), ack, async {
+        let (id, frame) = req.map_err(|e: ParserError| {
+            EventError::invalid(format!("doc:msg takes (doc_id, bytes): {e}"))
+        })?;
+        let Some((doc, conn)) = mine.with(|m| m.get(&id).cloned()) else {
+            let err = EventError::new(
+                ErrorCode::NotFound,
+                "not joined to this document: doc:join it first",
+            );
+            failed = Some((id, err.clone()));
+            return Err(err);
+        };
+        match core.rt.docs.receive(&doc, conn, &frame).await {
+            Ok(()) => Ok(Done {}),
+            Err(e) => {
+                let err = doc_error(e);
+                failed = Some((id, err.clone()));
+                Err(err)
+            }
+        }
+    })
+    .await;
+    if let Some((doc, err)) = failed {
+        metrics::counter!("hub_doc_errors_total").increment(1);
+        super::emit::to_socket(
+            &s,
+            hub_protocol::realtime::server::DOC_ERROR,
+            &DocErrorEvent {
+                doc: &doc,
+                error: hub_protocol::ErrorDetail {
+                    code: err.code,
+                    message: err.message,
+                },
+            },
+        );
+    }
+}
+
+/// The socket disconnected: it leaves every document.
+pub fn leave_all(core: &Core, mine: &SocketDocs) {
+    for (_, (doc, conn)) in mine.with(std::mem::take) {
+        core.rt.docs.detach(&doc, conn);
+    }
+}

@@ -1,0 +1,177 @@
+//! Documents: metadata, the update log and the snapshot. An update is appended before it is
+//! relayed; compaction folds the snapshot and the logged updates into a new snapshot by
+//! applying them to a yrs `Doc` and encoding its state (never `merge_updates_v1` over many
+//! small updates), under a lock on the document row, so one node compacts a document at a time
+//! and updates logged meanwhile by other nodes stay in the log.
+
+use super::{Store, StoreError, StoreResult, new_id, now_ms};
+use hub_protocol::UserId;
+use hub_rooms::doc::DocSession;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocRow {
+    pub id: String,
+    pub room: String,
+    pub title: String,
+    pub created_by: UserId,
+    pub created_at: i64,
+}
+
+type DocTuple = (String, String, String, String, i64);
+
+impl From<DocTuple> for DocRow {
+    fn from((id, room, title, created_by, created_at): DocTuple) -> Self {
+        DocRow {
+            id,
+            room,
+            title,
+            created_by: UserId(created_by),
+            created_at,
+        }
+    }
+}
+
+/// A stored document: its snapshot and the updates logged after it.
+#[derive(Debug, Default)]
+pub struct StoredDoc {
+    pub snapshot: Option<Vec<u8>>,
+    pub updates: Vec<Vec<u8>>,
+}
+
+impl Store {
+    pub async fn create_doc(
+        &self,
+        room: &str,
+        title: &str,
+        creator: &UserId,
+    ) -> StoreResult<DocRow> {
+        let row = DocRow {
+            id: new_id(),
+            room: room.to_owned(),
+            title: title.to_owned(),
+            created_by: creator.clone(),
+            created_at: now_ms(),
+        };
+        sqlx::query("INSERT INTO docs (id, room, title, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&row.id)
+            .bind(&row.room)
+            .bind(&row.title)
+            .bind(creator.as_str())
+            .bind(row.created_at)
+            .execute(self.pool())
+            .await?;
+        Ok(row)
+    }
+
+    pub async fn get_doc(&self, id: &str) -> StoreResult<Option<DocRow>> {
+        let row: Option<DocTuple> = sqlx::query_as(
+            "SELECT id, room, title, created_by, created_at FROM docs WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(DocRow::from))
+    }
+
+    pub async fn docs_in_room(&self, room: &str) -> StoreResult<Vec<DocRow>> {
+        let rows: Vec<DocTuple> = sqlx::query_as(
+            "SELECT id, room, title, created_by, created_at FROM docs WHERE room = $1 ORDER BY created_at, id",
+        )
+        .bind(room)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(DocRow::from).collect())
+    }
+
+    pub async fn delete_doc(&self, id: &str) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM docs WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// The snapshot and the logged updates, in order.
+    pub async fn doc_load(&self, id: &str) -> StoreResult<StoredDoc> {
+        let snapshot: Option<(Vec<u8>,)> =
+            sqlx::query_as("SELECT state FROM doc_snapshots WHERE doc_id = $1")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
+        let updates: Vec<(Vec<u8>,)> =
+            sqlx::query_as("SELECT data FROM doc_updates WHERE doc_id = $1 ORDER BY id")
+                .bind(id)
+                .fetch_all(self.pool())
+                .await?;
+        Ok(StoredDoc {
+            snapshot: snapshot.map(|(s,)| s),
+            updates: updates.into_iter().map(|(u,)| u).collect(),
+        })
+    }
+
+    /// Appends an update to the log.
+    pub async fn doc_append(&self, id: &str, update: &[u8]) -> StoreResult<()> {
+        sqlx::query("INSERT INTO doc_updates (doc_id, data, created_at) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(update)
+            .bind(now_ms())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Folds the logged updates into the snapshot. Returns how many updates were folded.
+    pub async fn doc_compact(&self, id: &str) -> StoreResult<usize> {
+        let mut w = self.begin_write().await?;
+        let lock = format!("SELECT id FROM docs WHERE id = $1{}", self.for_update());
+        let found: Option<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(lock))
+            .bind(id)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        if found.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let snapshot: Option<(Vec<u8>,)> =
+            sqlx::query_as("SELECT state FROM doc_snapshots WHERE doc_id = $1")
+                .bind(id)
+                .fetch_optional(&mut *w.tx)
+                .await?;
+        let updates: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT id, data FROM doc_updates WHERE doc_id = $1 ORDER BY id")
+                .bind(id)
+                .fetch_all(&mut *w.tx)
+                .await?;
+        let Some(&(last, _)) = updates.last() else {
+            return Ok(0);
+        };
+        let (doc, _) = DocSession::load(
+            snapshot.as_ref().map(|(s,)| s.as_slice()),
+            updates.iter().map(|(_, u)| u.as_slice()),
+        )
+        .map_err(|e| StoreError::Invalid(format!("stored document {id} does not load: {e}")))?;
+        let state = {
+            use yrs::{ReadTxn, StateVector, Transact};
+            doc.transact()
+                .encode_state_as_update_v1(&StateVector::default())
+        };
+        sqlx::query(
+            "INSERT INTO doc_snapshots (doc_id, state, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (doc_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+        )
+        .bind(id)
+        .bind(&state)
+        .bind(now_ms())
+        .execute(&mut *w.tx)
+        .await?;
+        sqlx::query("DELETE FROM doc_updates WHERE doc_id = $1 AND id <= $2")
+            .bind(id)
+            .bind(last)
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await?;
+        Ok(updates.len())
+    }
+}

@@ -1,0 +1,134 @@
+//! `/yjs/{doc}`: a raw WebSocket speaking y-protocols, byte-compatible with the stock
+//! `y-websocket` client (`new WebsocketProvider(url + "/yjs", docId, ydoc, {params: {token}})`).
+//!
+//! The token (`?token=` or `Authorization: Bearer`) and the access to the document are checked
+//! before the upgrade: a refusal is an HTTP error with the JSON body, never a socket. After
+//! the upgrade the server sends its sync step 1 and the awareness, answers step 1 with step 2,
+//! relays updates to every other connection and awareness to every connection (the sender
+//! included), one message per frame. A malformed message closes the socket (1003) without
+//! touching the document; a connection whose queue overflows is closed (1013) and resyncs when
+//! its client reconnects.
+
+use crate::auth::{AuthError, bearer};
+use crate::docs::{LoadedDoc, Sink, WsOut};
+use crate::error::AppError;
+use crate::http::docs::{docs_error, visible};
+use crate::state::Core;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+pub async fn upgrade(
+    State(core): State<Core>,
+    Path(doc_id): Path<String>,
+    Query(q): Query<TokenQuery>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, AppError> {
+    let token = q
+        .token
+        .or_else(|| {
+            headers
+                .get(axum::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(bearer)
+                .map(str::to_owned)
+        })
+        .ok_or(AuthError::Missing)?;
+    let who = core.auth.authenticate(&token).await?;
+    let (row, role) = visible(&core, &who, &doc_id).await?;
+    let doc = core
+        .rt
+        .docs
+        .open(&row.id, &row.room)
+        .await
+        .map_err(docs_error)?;
+    let max = core.rt.docs.config.limits.max_update_bytes + 1024;
+    Ok(ws
+        .read_buffer_size(4096)
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| {
+            serve(core, doc, socket, role.can_edit(), who.user_id.to_string())
+        }))
+}
+
+async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bool, user: String) {
+    metrics::gauge!("hub_yjs_connections").increment(1.0);
+    let docs = core.rt.docs.clone();
+    let (tx, mut rx) = mpsc::channel::<WsOut>(docs.config.queue);
+    let conn = docs.attach(&doc, Sink::Ws(tx), can_write, &user);
+    let (mut write, mut read) = socket.split();
+    let writer = tokio::spawn(async move {
+        while let Some(out) = rx.recv().await {
+            let sent = match out {
+                WsOut::Frame(frame) => write.send(Message::Binary(frame)).await,
+                WsOut::Close(code, reason) => {
+                    let _ = write
+                        .send(Message::Close(Some(CloseFrame {
+                            code,
+                            reason: reason.into(),
+                        })))
+                        .await;
+                    return;
+                }
+            };
+            if sent.is_err() {
+                return;
+            }
+        }
+        // The hub dropped this connection (it fell behind, or the document went away).
+        let _ = write
+            .send(Message::Close(Some(CloseFrame {
+                code: 1013,
+                reason: "closed by the server: reconnect to resync".into(),
+            })))
+            .await;
+    });
+    tracing::debug!(doc = %doc.id, %user, conn, "yjs connection open");
+    while let Some(Ok(message)) = read.next().await {
+        let frame = match message {
+            Message::Binary(b) => b,
+            Message::Close(_) => break,
+            Message::Text(_) => {
+                close_with(&docs, &doc, conn, 1003, "binary y-protocols frames only");
+                break;
+            }
+            _ => continue,
+        };
+        metrics::counter!("hub_yjs_frames_total").increment(1);
+        if let Err(e) = docs.receive(&doc, conn, &frame).await {
+            metrics::counter!("hub_doc_errors_total").increment(1);
+            tracing::debug!(doc = %doc.id, error = %e, "yjs frame refused");
+            let code = match e {
+                crate::docs::DocsError::Store(_) => 1011,
+                crate::docs::DocsError::NotFound => 1013,
+                crate::docs::DocsError::Doc(
+                    hub_rooms::doc::DocError::UpdateTooLarge { .. }
+                    | hub_rooms::doc::DocError::DocTooLarge { .. },
+                ) => 1009,
+                crate::docs::DocsError::Doc(_) => 1003,
+            };
+            close_with(&docs, &doc, conn, code, &e.to_string());
+            break;
+        }
+    }
+    docs.detach(&doc, conn);
+    let _ = writer.await;
+    metrics::gauge!("hub_yjs_connections").decrement(1.0);
+}
+
+/// Asks the writer to close with a reason (the reader stops right after).
+fn close_with(docs: &crate::docs::Docs, doc: &LoadedDoc, conn: u64, code: u16, reason: &str) {
+    docs.close_conn(doc, conn, code, reason);
+}
