@@ -10,6 +10,7 @@
 pub mod eio;
 pub mod node;
 pub mod sio;
+pub mod yjs;
 
 use hub::Config;
 use hub_protocol::AccountRole;
