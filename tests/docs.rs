@@ -463,5 +463,18 @@ async fn stock_yjs_clients_collaborate(backend: Backend) {
     )
     .await;
     assert!(out.contains("yjs: 5 passed, 0 failed"), "{out}");
+    // What the stock clients wrote is persisted: a restarted hub serves the same documents.
+    let mut before = Vec::new();
+    for doc in &docs {
+        before.push(text_of(&state(&hub, doc).await));
+    }
+    assert!(
+        before.iter().filter(|t| !t.is_empty()).count() >= 4,
+        "{before:?}"
+    );
+    let hub = hub.restart().await;
+    for (doc, text) in docs.iter().zip(&before) {
+        assert_eq!(&text_of(&state(&hub, doc).await), text);
+    }
     hub.stop().await.unwrap();
 }
