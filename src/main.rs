@@ -31,6 +31,10 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let config = cli.settings.resolve()?;
+            // Every connection is a file descriptor: take all the process may have.
+            if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+                tracing::warn!(error = %e, "could not raise the file descriptor limit");
+            }
             let listener = tokio::net::TcpListener::bind(cli.settings.addr)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cli.settings.addr))?;

@@ -1,0 +1,145 @@
+//! A lean Engine.IO v4 / Socket.IO v5 client over WebSocket: one task per connection, small
+//! buffers, pings answered inline. Events are handed to a callback as raw text (the `42…`
+//! packet), so a scenario parses only what it needs.
+
+use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::net::TcpSocket;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+/// Local source addresses to spread connections over (one address reaches ~28k connections
+/// to one destination before it runs out of ephemeral ports).
+#[derive(Clone)]
+pub struct Sources {
+    addrs: Arc<Vec<IpAddr>>,
+    next: Arc<AtomicUsize>,
+}
+
+impl Sources {
+    /// `127.0.0.2` … for a loopback target; none (the kernel picks) otherwise.
+    pub fn for_target(target: &SocketAddr, count: usize) -> Sources {
+        let addrs = if target.ip().is_loopback() {
+            (0..count.max(1))
+                .map(|i| IpAddr::from([127, 0, 0, 2 + (i % 250) as u8]))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Sources {
+            addrs: Arc::new(addrs),
+            next: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    fn pick(&self) -> Option<IpAddr> {
+        if self.addrs.is_empty() {
+            return None;
+        }
+        let i = self.next.fetch_add(1, Ordering::Relaxed);
+        Some(self.addrs[i % self.addrs.len()])
+    }
+}
+
+/// Something to send on a connection.
+pub enum Out {
+    /// A raw Socket.IO packet (`42…`).
+    Packet(String),
+    Close,
+}
+
+pub struct Conn {
+    pub tx: mpsc::Sender<Out>,
+}
+
+/// Opens a connection to `target` (host:port), joins namespace `/` with `token`, and runs it in
+/// a task: `on_event` gets every text packet other than pings. Resolves once connected.
+pub async fn connect<F>(
+    target: SocketAddr,
+    path: &str,
+    token: &str,
+    sources: &Sources,
+    mut on_event: F,
+) -> anyhow::Result<Conn>
+where
+    F: FnMut(&str) + Send + 'static,
+{
+    let socket = if target.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    if let Some(ip) = sources.pick() {
+        socket
+            .bind(SocketAddr::new(ip, 0))
+            .context("bind source address")?;
+    }
+    let stream = tokio::time::timeout(Duration::from_secs(30), socket.connect(target))
+        .await
+        .context("tcp connect timed out")??;
+    stream.set_nodelay(true)?;
+    let url = format!("ws://{target}{path}?EIO=4&transport=websocket");
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0);
+    let (mut ws, _) = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio_tungstenite::client_async_with_config(url, stream, Some(config)),
+    )
+    .await
+    .context("websocket handshake timed out")??;
+    // Open packet, then connect to `/`.
+    let auth = serde_json::json!({ "token": token }).to_string();
+    let mut connected = false;
+    let mut sent_connect = false;
+    while !connected {
+        let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())
+            .await
+            .context("no answer to the handshake")?
+            .context("closed during the handshake")??;
+        let Message::Text(t) = msg else { continue };
+        let t = t.as_str();
+        if t.starts_with('0') && !sent_connect {
+            ws.send(Message::text(format!("40{auth}"))).await?;
+            sent_connect = true;
+        } else if t == "2" {
+            ws.send(Message::text("3")).await?;
+        } else if t.starts_with("40") {
+            connected = true;
+        } else if t.starts_with("44") {
+            bail!("connection refused: {t}");
+        }
+    }
+    let (tx, mut rx) = mpsc::channel::<Out>(64);
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                incoming = ws.next() => match incoming {
+                    Some(Ok(Message::Text(t))) => {
+                        let t = t.as_str();
+                        if t == "2" {
+                            if ws.send(Message::text("3")).await.is_err() { return; }
+                        } else if t == "1" || t.starts_with("41") {
+                            on_event("__closed");
+                            return;
+                        } else {
+                            on_event(t);
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    _ => { on_event("__closed"); return; }
+                },
+                out = rx.recv() => match out {
+                    Some(Out::Packet(p)) => { if ws.send(Message::text(p)).await.is_err() { return; } }
+                    Some(Out::Close) | None => { let _ = ws.close(None).await; return; }
+                },
+            }
+        }
+    });
+    Ok(Conn { tx })
+}

@@ -1,0 +1,245 @@
+//! `chat`: R rooms × M members, P publishers sending at a total rate. Every message carries its
+//! send time; members record end-to-end latency, seq gaps and duplicates.
+
+use super::{Ctx, Joined, close_all, connect_many, join_all};
+use crate::client::Out;
+use crate::stats::{Latency, Recorder, micros_now};
+use clap::Args;
+use serde::Serialize;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Args)]
+pub struct ChatArgs {
+    /// Rooms.
+    #[arg(long, default_value_t = 1)]
+    pub rooms: usize,
+    /// Receiving members per room.
+    #[arg(long, default_value_t = 1000)]
+    pub members: usize,
+    /// Publishing connections, spread over the rooms.
+    #[arg(long, default_value_t = 20)]
+    pub publishers: usize,
+    /// Messages per second, all publishers together.
+    #[arg(long, default_value_t = 200.0)]
+    pub rate: f64,
+    /// Seconds of publishing.
+    #[arg(long, default_value_t = 20)]
+    pub duration: u64,
+    /// Seconds to wait for deliveries after the last message.
+    #[arg(long, default_value_t = 5)]
+    pub drain: u64,
+    /// Connections opened per second.
+    #[arg(long, default_value_t = 2000.0)]
+    pub connect_rate: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChatSummary {
+    pub receivers: usize,
+    pub publishers: usize,
+    pub connect_failures: usize,
+    pub sent: u64,
+    pub acked: u64,
+    pub ack_errors: u64,
+    pub expected_deliveries: u64,
+    pub delivered: u64,
+    pub delivered_per_second: f64,
+    pub seq_gaps: u64,
+    pub duplicates: u64,
+    pub disconnected: u64,
+    pub latency: Latency,
+    #[serde(skip)]
+    pub series: Vec<hdrhistogram::Histogram<u64>>,
+}
+
+#[derive(Default)]
+struct Counters {
+    delivered: AtomicU64,
+    gaps: AtomicU64,
+    dups: AtomicU64,
+    closed: AtomicU64,
+    acked: AtomicU64,
+    ack_errors: AtomicU64,
+}
+
+/// The number after `key` in `s` (`"seq":42` → 42).
+fn number_after(s: &str, key: &str) -> Option<u64> {
+    let at = s.find(key)? + key.len();
+    let digits: &str = &s[at..];
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    digits[..end].parse().ok()
+}
+
+pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
+    let per_room_pubs = args.publishers.div_ceil(args.rooms.max(1));
+    let user = |r: usize, i: usize| format!("lt-{r}-{i}");
+    let rooms: Vec<String> = if ctx.is_hub {
+        crate::setup::hub_rooms(&ctx.base, &ctx.tokens, args.rooms, |r| {
+            (0..args.members + per_room_pubs)
+                .map(|i| user(r, i))
+                .collect()
+        })
+        .await?
+    } else {
+        (0..args.rooms).map(|r| format!("room-{r}")).collect()
+    };
+    let counters = Arc::new(Counters::default());
+    let recorder = Recorder::new();
+
+    let n = args.rooms * args.members;
+    let joined: Vec<Arc<Joined>> = (0..n).map(|_| Arc::new(Joined::default())).collect();
+    let (receivers, failed_r) = connect_many(ctx, n, args.connect_rate, "members", |i| {
+        let (r, m) = (i / args.members, i % args.members);
+        let (c, rec, j) = (counters.clone(), recorder.clone(), joined[i].clone());
+        let mut expected: Option<u64> = None;
+        let handler = move |p: &str| {
+            if p.starts_with("42[\"chat:message\"") {
+                let now = micros_now();
+                if let Some(sent) = number_after(p, "\"body\":\"t") {
+                    rec.record(i, now.saturating_sub(sent));
+                }
+                c.delivered.fetch_add(1, Ordering::Relaxed);
+                if let Some(seq) = number_after(p, "\"seq\":") {
+                    match expected {
+                        Some(e) if seq < e => {
+                            c.dups.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Some(e) if seq > e => {
+                            c.gaps.fetch_add(seq - e, Ordering::Relaxed);
+                            expected = Some(seq + 1);
+                        }
+                        _ => expected = Some(seq + 1),
+                    }
+                }
+            } else if p == "__closed" {
+                c.closed.fetch_add(1, Ordering::Relaxed);
+            } else {
+                j.on_packet(p);
+            }
+        };
+        (ctx.tokens.mint(&user(r, m), "user"), handler)
+    })
+    .await;
+    let ok = join_all(&receivers, |i| rooms[i / args.members].clone(), &joined).await;
+    if !ctx.quiet {
+        eprintln!("{ok} members joined their rooms");
+    }
+
+    let pub_joined: Vec<Arc<Joined>> = (0..args.publishers)
+        .map(|_| Arc::new(Joined::default()))
+        .collect();
+    let (publishers, failed_p) =
+        connect_many(ctx, args.publishers, args.connect_rate, "publishers", |j| {
+            let (c, pj) = (counters.clone(), pub_joined[j].clone());
+            let handler = move |p: &str| {
+                if p.starts_with("43") && !p.starts_with("430[") {
+                    if p.contains("\"ok\":true") {
+                        c.acked.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        c.ack_errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                } else {
+                    pj.on_packet(p);
+                }
+            };
+            let r = j % args.rooms.max(1);
+            (
+                ctx.tokens
+                    .mint(&user(r, args.members + j / args.rooms.max(1)), "user"),
+                handler,
+            )
+        })
+        .await;
+    join_all(
+        &publishers,
+        |j| rooms[j % args.rooms.max(1)].clone(),
+        &pub_joined,
+    )
+    .await;
+
+    // Publish: each publisher at rate / publishers, for the duration.
+    let live: Vec<(usize, tokio::sync::mpsc::Sender<Out>)> = publishers
+        .iter()
+        .enumerate()
+        .filter_map(|(j, c)| c.as_ref().map(|c| (j, c.tx.clone())))
+        .collect();
+    let per_pub = args.rate / live.len().max(1) as f64;
+    let sent = Arc::new(AtomicU64::new(0));
+    let bar = ctx.bar(args.duration, "publishing");
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for (j, tx) in live {
+        let room = rooms[j % args.rooms.max(1)].clone();
+        let (sent, duration) = (sent.clone(), Duration::from_secs(args.duration));
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / per_pub.max(0.001)));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            let mut k: u64 = 1;
+            while start.elapsed() < duration {
+                tick.tick().await;
+                let body = format!("t{}", micros_now());
+                let packet = format!("42{k}{}", serde_json::json!(["chat:send", {"room": room, "client_id": format!("p{j}-{k}-{}", micros_now()), "body": body}]));
+                if tx.send(Out::Packet(packet)).await.is_err() {
+                    return;
+                }
+                sent.fetch_add(1, Ordering::Relaxed);
+                k += 1;
+            }
+        }));
+    }
+    let ticker = {
+        let bar = bar.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                bar.inc(1);
+            }
+        })
+    };
+    for t in tasks {
+        let _ = t.await;
+    }
+    let publish_secs = start.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(args.drain)).await;
+    ticker.abort();
+    bar.finish();
+
+    let acked = counters.acked.load(Ordering::Relaxed);
+    let delivered = counters.delivered.load(Ordering::Relaxed);
+    let summary = ChatSummary {
+        receivers: n - failed_r,
+        publishers: args.publishers - failed_p,
+        connect_failures: failed_r + failed_p,
+        sent: sent.load(Ordering::Relaxed),
+        acked,
+        ack_errors: counters.ack_errors.load(Ordering::Relaxed),
+        expected_deliveries: acked * args.members as u64,
+        delivered,
+        delivered_per_second: delivered as f64 / publish_secs,
+        seq_gaps: counters.gaps.load(Ordering::Relaxed),
+        duplicates: counters.dups.load(Ordering::Relaxed),
+        disconnected: counters.closed.load(Ordering::Relaxed),
+        latency: Latency::of(&recorder.merged()),
+        series: recorder.series(),
+    };
+    close_all(receivers).await;
+    close_all(publishers).await;
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number_after;
+
+    #[test]
+    fn reads_numbers_out_of_packets() {
+        let p = r#"42["chat:message",{"id":"x","seq":42,"body":"t1700000000123456"}]"#;
+        assert_eq!(number_after(p, "\"seq\":"), Some(42));
+        assert_eq!(number_after(p, "\"body\":\"t"), Some(1_700_000_000_123_456));
+        assert_eq!(number_after(p, "\"nope\":"), None);
+    }
+}

@@ -1,0 +1,158 @@
+//! Scenarios. Each connects what it needs, runs for a bounded time, and returns a summary.
+
+pub mod chat;
+pub mod idle;
+pub mod presence;
+
+use crate::client::{self, Conn, Out, Sources};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::{Notify, Semaphore};
+
+/// What every scenario shares: where to connect and how.
+#[derive(Clone)]
+pub struct Ctx {
+    pub base: String,
+    pub addr: SocketAddr,
+    pub path: String,
+    pub sources: Sources,
+    pub tokens: crate::setup::Tokens,
+    /// The target is the hub (REST setup, memberships) rather than the Node peer.
+    pub is_hub: bool,
+    pub quiet: bool,
+}
+
+impl Ctx {
+    pub fn bar(&self, len: u64, what: &str) -> ProgressBar {
+        if self.quiet {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(len);
+        bar.set_style(
+            ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} {per_sec} {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message(what.to_owned());
+        bar
+    }
+}
+
+/// Signals the acknowledgement of the join (ack id 0).
+#[derive(Default)]
+pub struct Joined {
+    done: AtomicBool,
+    notify: Notify,
+}
+
+impl Joined {
+    pub fn on_packet(&self, packet: &str) {
+        if packet.starts_with("430[") {
+            self.done.store(true, Ordering::Release);
+            self.notify.notify_waiters();
+        }
+    }
+
+    pub async fn wait(&self, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        while !self.done.load(Ordering::Acquire) {
+            if tokio::time::timeout_at(deadline, self.notify.notified())
+                .await
+                .is_err()
+            {
+                return self.done.load(Ordering::Acquire);
+            }
+        }
+        true
+    }
+}
+
+/// Connects `n` clients at `rate` per second (with at most 256 handshakes in flight), calling
+/// `make(i)` for the token and event handler of client `i`. Returns the connections in order;
+/// failures are counted, not fatal.
+pub async fn connect_many<F, H>(
+    ctx: &Ctx,
+    n: usize,
+    rate: f64,
+    what: &str,
+    make: F,
+) -> (Vec<Option<Conn>>, usize)
+where
+    F: Fn(usize) -> (String, H),
+    H: FnMut(&str) + Send + 'static,
+{
+    let bar = ctx.bar(n as u64, what);
+    let gate = Arc::new(Semaphore::new(256));
+    let mut tasks = Vec::with_capacity(n);
+    let interval = Duration::from_secs_f64(1.0 / rate.max(1.0));
+    let mut next = tokio::time::Instant::now();
+    for i in 0..n {
+        tokio::time::sleep_until(next).await;
+        next += interval;
+        let (token, handler) = make(i);
+        let permit = gate.clone().acquire_owned().await.expect("semaphore open");
+        let (addr, path, sources, bar) =
+            (ctx.addr, ctx.path.clone(), ctx.sources.clone(), bar.clone());
+        tasks.push(tokio::spawn(async move {
+            let conn = client::connect(addr, &path, &token, &sources, handler).await;
+            drop(permit);
+            bar.inc(1);
+            conn
+        }));
+    }
+    let mut conns = Vec::with_capacity(n);
+    let mut failed = 0;
+    let mut first_error = None;
+    for t in tasks {
+        match t.await {
+            Ok(Ok(c)) => conns.push(Some(c)),
+            Ok(Err(e)) => {
+                failed += 1;
+                first_error.get_or_insert(e.to_string());
+                conns.push(None);
+            }
+            Err(_) => {
+                failed += 1;
+                conns.push(None);
+            }
+        }
+    }
+    bar.finish();
+    if let Some(e) = first_error {
+        eprintln!("{failed} connections failed; first error: {e}");
+    }
+    (conns, failed)
+}
+
+/// Sends `room:join` (ack id 0) on each connection and waits for the acks.
+pub async fn join_all(
+    conns: &[Option<Conn>],
+    rooms: impl Fn(usize) -> String,
+    joined: &[Arc<Joined>],
+) -> usize {
+    for (i, c) in conns.iter().enumerate() {
+        if let Some(c) = c {
+            let packet = format!(
+                "420{}",
+                serde_json::json!(["room:join", {"room": rooms(i)}])
+            );
+            let _ = c.tx.send(Out::Packet(packet)).await;
+        }
+    }
+    let mut ok = 0;
+    for (c, j) in conns.iter().zip(joined) {
+        if c.is_some() && j.wait(Duration::from_secs(30)).await {
+            ok += 1;
+        }
+    }
+    ok
+}
+
+pub async fn close_all(conns: Vec<Option<Conn>>) {
+    for c in conns.into_iter().flatten() {
+        let _ = c.tx.send(Out::Close).await;
+    }
+}

@@ -1,0 +1,219 @@
+//! The load tester against a real hub (and the Node peer), small sizes: every scenario runs,
+//! and its summary says what really happened.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+const SECRET: &str = "loadtest-secret-loadtest-secret-loadtest";
+
+async fn hub(grace: Duration) -> (String, tokio::sync::oneshot::Sender<()>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = hub::Config::new(
+        format!("sqlite://{}?mode=rwc", dir.path().join("hub.db").display()),
+        SECRET.as_bytes().to_vec(),
+    );
+    config.chat.rate_per_second = 1000.0;
+    config.chat.burst = 1000;
+    config.presence.grace = grace;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(hub::run(config, listener, async move {
+        let _ = rx.await;
+    }));
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if http.get(format!("{base}/api/health")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (base, tx, dir)
+}
+
+async fn loadtest(target: &str, peer: &str, args: &[&str]) -> Value {
+    let out_dir = tempfile::tempdir().unwrap();
+    let json = out_dir.path().join("summary.json");
+    let plot = out_dir.path().join("latency.svg");
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_loadtest"));
+    cmd.args([
+        "--target",
+        target,
+        "--peer",
+        peer,
+        "--quiet",
+        "--jwt-secret",
+        SECRET,
+    ])
+    .arg("--json")
+    .arg(&json)
+    .arg("--plot")
+    .arg(&plot)
+    .args(args)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .kill_on_drop(true);
+    let out = tokio::time::timeout(Duration::from_secs(120), cmd.output())
+        .await
+        .expect("loadtest timed out")
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "loadtest failed:\n{text}");
+    if args[0] == "chat" {
+        let svg = std::fs::read_to_string(&plot).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("p99"), "no plot");
+    }
+    serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_against_the_hub_delivers_everything_in_order() {
+    let (base, stop, _dir) = hub(Duration::from_secs(5)).await;
+    let s = loadtest(
+        &base,
+        "hub",
+        &[
+            "chat",
+            "--rooms",
+            "2",
+            "--members",
+            "25",
+            "--publishers",
+            "4",
+            "--rate",
+            "40",
+            "--duration",
+            "2",
+            "--drain",
+            "2",
+        ],
+    )
+    .await;
+    assert_eq!(s["receivers"], 50, "{s}");
+    assert_eq!(s["ack_errors"], 0, "{s}");
+    assert!(s["acked"].as_u64().unwrap() >= 60, "{s}");
+    assert_eq!(s["delivered"], s["expected_deliveries"], "{s}");
+    assert_eq!(
+        (s["seq_gaps"].as_u64(), s["duplicates"].as_u64()),
+        (Some(0), Some(0)),
+        "{s}"
+    );
+    assert!(s["latency"]["p99_ms"].as_f64().unwrap() > 0.0);
+    let _ = stop.send(());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_holds_connections_and_reads_memory() {
+    let (base, stop, _dir) = hub(Duration::from_secs(5)).await;
+    let pid = std::process::id().to_string();
+    let s = loadtest(
+        &base,
+        "hub",
+        &[
+            "idle",
+            "--connections",
+            "300",
+            "--rate",
+            "1000",
+            "--hold",
+            "1",
+            "--pid",
+            &pid,
+        ],
+    )
+    .await;
+    assert_eq!(s["connected"], 300, "{s}");
+    // The gauge is per process, and other tests' hubs share this one.
+    assert!(
+        s["hub_reported_connections"].as_u64().unwrap() >= 300,
+        "{s}"
+    );
+    assert_eq!(s["dropped_during_hold"], 0, "{s}");
+    assert!(s["target_rss_after_kib"].as_u64().is_some());
+    let _ = stop.send(());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_churn_leaves_no_ghosts() {
+    let (base, stop, _dir) = hub(Duration::from_millis(200)).await;
+    let s = loadtest(
+        &base,
+        "hub",
+        &[
+            "presence",
+            "--rate",
+            "20",
+            "--duration",
+            "2",
+            "--stay-ms",
+            "300",
+            "--grace-ms",
+            "200",
+        ],
+    )
+    .await;
+    assert_eq!(s["users"], 40, "{s}");
+    assert_eq!(s["joins_seen"], 40, "{s}");
+    assert_eq!(s["leaves_seen"], 40, "{s}");
+    assert_eq!(
+        (s["unmatched"].as_u64(), s["ghosts_at_end"].as_u64()),
+        (Some(0), Some(0)),
+        "{s}"
+    );
+    let _ = stop.send(());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_against_the_node_peer() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/socketio-node");
+    assert!(
+        dir.join("node_modules").exists(),
+        "run `npm ci --prefix loadtest/peers/socketio-node`"
+    );
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut node = tokio::process::Command::new("node")
+        .arg("server.mjs")
+        .current_dir(&dir)
+        .env("PORT", port.to_string())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node");
+    let stdout = node.stdout.take().unwrap();
+    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+    let ready = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await
+        .expect("peer did not start")
+        .unwrap();
+    assert!(ready.unwrap_or_default().contains("listening"));
+    let s = loadtest(
+        &format!("http://127.0.0.1:{port}"),
+        "socketio-node",
+        &[
+            "chat",
+            "--members",
+            "20",
+            "--publishers",
+            "2",
+            "--rate",
+            "20",
+            "--duration",
+            "2",
+            "--drain",
+            "1",
+        ],
+    )
+    .await;
+    assert_eq!(s["delivered"], s["expected_deliveries"], "{s}");
+    assert_eq!(s["seq_gaps"], 0, "{s}");
+    let _ = node.kill().await;
+}
