@@ -89,6 +89,13 @@ pub async fn run(
     );
     tracing::info!("mint a token for local use with: hub token --user <id> [--name <name>]");
 
+    // Real-time traffic is many small frames: Nagle's algorithm would hold them back for the
+    // peer's delayed ACK (tens of milliseconds).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;

@@ -49,7 +49,10 @@ pub struct ChatSummary {
     pub seq_gaps: u64,
     pub duplicates: u64,
     pub disconnected: u64,
+    /// End to end: send time to delivery at a member.
     pub latency: Latency,
+    /// `chat:send` to its ack (the message is stored when acked).
+    pub ack_latency: Latency,
     #[serde(skip)]
     pub series: Vec<hdrhistogram::Histogram<u64>>,
 }
@@ -132,11 +135,21 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
     let pub_joined: Vec<Arc<Joined>> = (0..args.publishers)
         .map(|_| Arc::new(Joined::default()))
         .collect();
+    let ack_recorder = Recorder::new();
+    type Pending = Arc<std::sync::Mutex<std::collections::HashMap<u64, u64>>>;
+    let sent_at: Vec<Pending> = (0..args.publishers).map(|_| Pending::default()).collect();
     let (publishers, failed_p) =
         connect_many(ctx, args.publishers, args.connect_rate, "publishers", |j| {
             let (c, pj) = (counters.clone(), pub_joined[j].clone());
+            let (acks, pending) = (ack_recorder.clone(), sent_at[j].clone());
             let handler = move |p: &str| {
                 if p.starts_with("43") && !p.starts_with("430[") {
+                    if let Some(k) = number_after(p, "43")
+                        && let Some(t) =
+                            pending.lock().unwrap_or_else(|e| e.into_inner()).remove(&k)
+                    {
+                        acks.record(j, micros_now().saturating_sub(t));
+                    }
                     if p.contains("\"ok\":true") {
                         c.acked.fetch_add(1, Ordering::Relaxed);
                     } else {
@@ -174,6 +187,7 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
     let mut tasks = Vec::new();
     for (j, tx) in live {
         let room = rooms[j % args.rooms.max(1)].clone();
+        let pending = sent_at[j].clone();
         let (sent, duration) = (sent.clone(), Duration::from_secs(args.duration));
         tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / per_pub.max(0.001)));
@@ -181,7 +195,9 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
             let mut k: u64 = 1;
             while start.elapsed() < duration {
                 tick.tick().await;
-                let body = format!("t{}", micros_now());
+                let now = micros_now();
+                let body = format!("t{now}");
+                pending.lock().unwrap_or_else(|e| e.into_inner()).insert(k, now);
                 let packet = format!("42{k}{}", serde_json::json!(["chat:send", {"room": room, "client_id": format!("p{j}-{k}-{}", micros_now()), "body": body}]));
                 if tx.send(Out::Packet(packet)).await.is_err() {
                     return;
@@ -224,6 +240,7 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
         duplicates: counters.dups.load(Ordering::Relaxed),
         disconnected: counters.closed.load(Ordering::Relaxed),
         latency: Latency::of(&recorder.merged()),
+        ack_latency: Latency::of(&ack_recorder.merged()),
         series: recorder.series(),
     };
     close_all(receivers).await;

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Reproduces one figure of BENCHMARKS.md: builds release binaries, starts the target(s) on
+# loopback with a fresh data dir, runs the scenario, prints the summary, stops everything.
+#
+#   loadtest/bench.sh chat-hub     # 1 room x 1000 members, 200 msg/s, 20 s, against the hub
+#   loadtest/bench.sh chat-node    # the same against Node socket.io 4.8
+#   loadtest/bench.sh sweep        # both at several rates (latency at equal load)
+#   loadtest/bench.sh idle-hub     # 19,000 idle connections, hub memory per connection
+#   loadtest/bench.sh idle-node    # the same against Node socket.io
+#   loadtest/bench.sh presence     # 50 users/s churn for 10 s
+#
+# Results go to target/bench/ (JSON summaries, SVG latency plots).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+figure="${1:?which figure? chat-hub, chat-node, sweep, idle-hub, idle-node, presence}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hub-target}"
+cargo build --release -q -p hub -p loadtest
+bin="$CARGO_TARGET_DIR/release"
+out="target/bench"; mkdir -p "$out"
+data="$(mktemp -d)"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$data"; }
+trap cleanup EXIT
+
+start_hub() {
+  HUB_CHAT_RATE=1000 HUB_CHAT_BURST=1000 LOG_FORMAT=json "$bin/hub" --addr 127.0.0.1:3000 --data-dir "$data" >"$data/hub.log" 2>&1 &
+  pids+=($!); hub_pid=$!
+  for _ in $(seq 1 50); do curl -sf http://127.0.0.1:3000/api/health >/dev/null && return; sleep 0.2; done
+  echo "the hub did not start" >&2; exit 1
+}
+start_node() {
+  [ -d loadtest/peers/socketio-node/node_modules ] || npm ci --prefix loadtest/peers/socketio-node --no-audit --no-fund --loglevel=error
+  (cd loadtest/peers/socketio-node && PORT=3001 exec node server.mjs) >"$data/node.log" 2>&1 &
+  pids+=($!); node_pid=$!
+  sleep 1.5
+}
+hub_lt() { "$bin/loadtest" --data-dir "$data" "$@"; }
+node_lt() { "$bin/loadtest" --target http://127.0.0.1:3001 --peer socketio-node "$@"; }
+chat_args=(chat --rooms 1 --members 1000 --publishers 20 --duration 20 --drain 5)
+
+case "$figure" in
+  chat-hub) start_hub; hub_lt --json "$out/chat-hub.json" --plot "$out/chat-hub.svg" "${chat_args[@]}" --rate 200 ;;
+  chat-node) start_node; node_lt --json "$out/chat-node.json" --plot "$out/chat-node.svg" "${chat_args[@]}" --rate 200 ;;
+  sweep)
+    start_hub; start_node
+    for rate in 25 50 100 150 200; do
+      hub_lt --quiet --json "$out/sweep-hub-$rate.json" chat --rooms 1 --members 1000 --publishers 20 --duration 10 --drain 3 --rate "$rate" >/dev/null
+      node_lt --quiet --json "$out/sweep-node-$rate.json" chat --rooms 1 --members 1000 --publishers 20 --duration 10 --drain 3 --rate "$rate" >/dev/null
+      for who in hub node; do
+        python3 -c "import json,sys;d=json.load(open('$out/sweep-$who-$rate.json'));print('%-5s %4s msg/s: %7.0f delivered/s  p50 %7.1f ms  p99 %7.1f ms  lost %d  gaps %d' % ('$who', '$rate', d['delivered_per_second'], d['latency']['p50_ms'], d['latency']['p99_ms'], d['expected_deliveries']-d['delivered'], d['seq_gaps']))"
+      done
+    done ;;
+  idle-hub) start_hub; hub_lt --json "$out/idle-hub.json" idle --connections 19000 --rate 3000 --hold 5 --pid "$hub_pid" ;;
+  idle-node) start_node; node_lt --json "$out/idle-node.json" idle --connections 19000 --rate 3000 --hold 5 --pid "$node_pid" ;;
+  presence) start_hub; hub_lt --json "$out/presence.json" presence --rate 50 --duration 10 --stay-ms 1000 --grace-ms 5000 ;;
+  *) echo "unknown figure $figure" >&2; exit 2 ;;
+esac
