@@ -12,7 +12,7 @@
 use crate::auth::{AuthError, bearer};
 use crate::docs::{LoadedDoc, Sink, WsOut};
 use crate::error::AppError;
-use crate::http::docs::{docs_error, visible};
+use crate::http::docs::open_visible;
 use crate::state::Core;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
@@ -46,13 +46,7 @@ pub async fn upgrade(
         })
         .ok_or(AuthError::Missing)?;
     let who = core.auth.authenticate(&token).await?;
-    let (row, role) = visible(&core, &who, &doc_id).await?;
-    let doc = core
-        .rt
-        .docs
-        .open(&row.id, &row.room)
-        .await
-        .map_err(docs_error)?;
+    let (doc, role) = open_visible(&core, &who, &doc_id).await?;
     let max = core.rt.docs.config.limits.max_update_bytes + 1024;
     Ok(ws
         .read_buffer_size(4096)

@@ -35,3 +35,23 @@ pub trait Bus: Send + Sync + 'static {
     /// `in_process` or `redis`, for health and logs.
     fn kind(&self) -> &'static str;
 }
+
+/// Publishes `message` as JSON behind a one-byte `tag` on [`TOPIC_EVENTS`]; a failure is
+/// counted (`hub_bus_publish_errors_total{kind}`) and logged, never returned: real-time
+/// traffic is repaired by the layers above, not retried here.
+pub async fn publish_tagged<T: serde::Serialize + ?Sized>(
+    bus: &dyn Bus,
+    tag: u8,
+    kind: &'static str,
+    message: &T,
+) {
+    let mut payload = vec![tag];
+    if let Err(e) = serde_json::to_writer(&mut payload, message) {
+        tracing::error!(kind, error = %e, "cannot encode a bus message");
+        return;
+    }
+    if let Err(e) = bus.publish(TOPIC_EVENTS, Bytes::from(payload)).await {
+        metrics::counter!("hub_bus_publish_errors_total", "kind" => kind).increment(1);
+        tracing::error!(kind, error = %e, "bus publish failed");
+    }
+}

@@ -3,6 +3,7 @@
 
 use super::{ApiJson, ApiPath};
 use crate::auth::Identity;
+use crate::docs::LoadedDoc;
 use crate::error::AppError;
 use crate::state::Core;
 use crate::store::{DocRow, StoreError, rfc3339};
@@ -16,6 +17,7 @@ use hub_protocol::docs::{CreateDoc, DocInfo, DocList};
 use hub_protocol::{ErrorCode, Role};
 use hub_rooms::RoomName;
 use serde::Deserialize;
+use std::sync::Arc;
 
 pub fn view(row: DocRow, role: Role) -> DocInfo {
     DocInfo {
@@ -35,6 +37,22 @@ pub async fn visible(core: &Core, who: &Identity, id: &str) -> Result<(DocRow, R
         Ok((_, None)) | Err(StoreError::NotFound) => Err(AppError::not_found("no such document")),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The loaded document (loading it if needed) and the caller's role, for those in its room.
+pub async fn open_visible(
+    core: &Core,
+    who: &Identity,
+    id: &str,
+) -> Result<(Arc<LoadedDoc>, Role), AppError> {
+    let (row, role) = visible(core, who, id).await?;
+    let doc = core
+        .rt
+        .docs
+        .open(&row.id, &row.room)
+        .await
+        .map_err(docs_error)?;
+    Ok((doc, role))
 }
 
 fn room_of(room: &str) -> Result<RoomName, AppError> {
@@ -127,13 +145,7 @@ pub async fn state(
     who: Identity,
     ApiPath(id): ApiPath<String>,
 ) -> Result<impl IntoResponse, AppError> {
-    let (row, _) = visible(&core, &who, &id).await?;
-    let doc = core
-        .rt
-        .docs
-        .open(&row.id, &row.room)
-        .await
-        .map_err(docs_error)?;
+    let (doc, _) = open_visible(&core, &who, &id).await?;
     Ok((
         [(header::CONTENT_TYPE, "application/octet-stream")],
         doc.state(),
@@ -150,7 +162,7 @@ pub async fn apply_update(
         StatusCode::PAYLOAD_TOO_LARGE => AppError::too_large("the update is too large"),
         _ => AppError::bad_request(e.body_text()),
     })?;
-    let (row, role) = visible(&core, &who, &id).await?;
+    let (doc, role) = open_visible(&core, &who, &id).await?;
     if !role.can_edit() {
         return Err(AppError::forbidden("viewers cannot change documents"));
     }
@@ -159,12 +171,6 @@ pub async fn apply_update(
             "the body must be a Yjs update (v1 encoding)",
         ));
     }
-    let doc = core
-        .rt
-        .docs
-        .open(&row.id, &row.room)
-        .await
-        .map_err(docs_error)?;
     core.rt
         .docs
         .apply_update(&doc, &body)

@@ -7,8 +7,7 @@
 //! the same way, since every node must apply them to its own sockets.
 
 use super::emit;
-use crate::bus::{Bus, TOPIC_EVENTS};
-use bytes::Bytes;
+use crate::bus::{Bus, publish_tagged};
 use hub_protocol::UserId;
 use hub_protocol::realtime::server;
 use hub_protocol::rooms::RoomRemoved;
@@ -112,18 +111,13 @@ impl Fanout {
     }
 
     async fn publish(&self, envelope: &Envelope<'_>) {
-        let mut payload = vec![super::state::TAG_FANOUT];
-        let payload = match serde_json::to_writer(&mut payload, envelope) {
-            Ok(()) => Bytes::from(payload),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot encode fan-out envelope");
-                return;
-            }
-        };
-        if let Err(e) = self.bus.publish(TOPIC_EVENTS, payload).await {
-            metrics::counter!("hub_bus_publish_errors_total", "kind" => "fanout").increment(1);
-            tracing::error!(error = %e, "fan-out publish failed");
-        }
+        publish_tagged(
+            self.bus.as_ref(),
+            super::state::TAG_FANOUT,
+            "fanout",
+            envelope,
+        )
+        .await;
     }
 }
 

@@ -15,8 +15,7 @@
 
 use super::fanout::{Except, Fanout};
 use crate::auth::Identity;
-use crate::bus::{Bus, TOPIC_EVENTS};
-use bytes::Bytes;
+use crate::bus::{Bus, publish_tagged};
 use hub_protocol::UserId;
 use hub_protocol::realtime::server;
 use hub_protocol::rooms::{PresenceChanged, PresenceEntry, PresenceLeft, PresenceStatus, Typing};
@@ -373,18 +372,13 @@ impl Presence {
     }
 
     async fn publish(&self, delta: Delta) {
-        let mut payload = vec![super::state::TAG_PRESENCE];
-        let payload = match serde_json::to_writer(&mut payload, &delta) {
-            Ok(()) => Bytes::from(payload),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot encode presence delta");
-                return;
-            }
-        };
-        if let Err(e) = self.bus.publish(TOPIC_EVENTS, payload).await {
-            metrics::counter!("hub_bus_publish_errors_total", "kind" => "presence").increment(1);
-            tracing::error!(error = %e, "presence publish failed");
-        }
+        publish_tagged(
+            self.bus.as_ref(),
+            super::state::TAG_PRESENCE,
+            "presence",
+            &delta,
+        )
+        .await;
     }
 
     /// Applies an encoded delta from the bus.
