@@ -6,6 +6,7 @@
 //! loadtest --data-dir ./data chat --rooms 1 --members 1000 --rate 200 --duration 20
 //! loadtest --target http://127.0.0.1:3001 --peer socketio-node chat --members 1000 --rate 200
 //! loadtest --data-dir ./data presence --rate 50 --duration 10 --grace-ms 5000
+//! loadtest --data-dir ./data docs --docs 10 --editors 20 --rate 5 --duration 10
 //! ```
 //!
 //! Bounded by its flags in count and time; targets loopback addresses unless `--allow-remote`.
@@ -41,6 +42,9 @@ struct Cli {
     /// The hub's data directory, to read its generated JWT secret.
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
+    /// Tokens to use instead of minting them: a file of `user token` lines.
+    #[arg(long, global = true)]
+    tokens: Option<PathBuf>,
     /// Local source addresses to spread connections over (127.0.0.2, 127.0.0.3, …).
     #[arg(long, default_value_t = 8, global = true)]
     sources: usize,
@@ -74,6 +78,8 @@ enum Scenario {
     Chat(scenarios::chat::ChatArgs),
     /// Connect/disconnect churn; report presence latency and correctness (hub only).
     Presence(scenarios::presence::PresenceArgs),
+    /// Editors typing in documents over /yjs; report propagation latency and convergence (hub only).
+    Docs(scenarios::docs::DocsArgs),
 }
 
 fn print_table(title: &str, value: &serde_json::Value) {
@@ -151,7 +157,11 @@ async fn main() -> anyhow::Result<()> {
         addr,
         path: "/socket.io/".into(),
         sources: client::Sources::for_target(&addr, cli.sources),
-        tokens: setup::Tokens::new(cli.jwt_secret.clone(), cli.data_dir.clone())?,
+        tokens: setup::Tokens::new(
+            cli.jwt_secret.clone(),
+            cli.data_dir.clone(),
+            cli.tokens.clone(),
+        )?,
         is_hub: cli.peer == Peer::Hub,
         quiet: cli.quiet,
     };
@@ -177,6 +187,17 @@ async fn main() -> anyhow::Result<()> {
             if let Some(path) = &cli.plot {
                 stats::plot(path, &format!("chat latency, {target}"), &s.series)?;
             }
+        }
+        Scenario::Docs(args) => {
+            let s = scenarios::docs::run(&ctx, args).await?;
+            report(
+                &cli,
+                &format!(
+                    "docs, {target}: {} documents x {} editors, {}/s each",
+                    args.docs, args.editors, args.rate
+                ),
+                &s,
+            )?;
         }
         Scenario::Presence(args) => {
             let s = scenarios::presence::run(&ctx, args).await?;

@@ -8,11 +8,37 @@ use std::path::PathBuf;
 #[derive(Clone)]
 pub struct Tokens {
     key: Option<EncodingKey>,
+    /// Tokens read from a file, by user.
+    given: std::sync::Arc<std::collections::HashMap<String, String>>,
 }
 
 impl Tokens {
     /// From the hub's secret (`--jwt-secret`, or the `jwt_secret` file in `--data-dir`).
-    pub fn new(secret: Option<String>, data_dir: Option<PathBuf>) -> anyhow::Result<Tokens> {
+    /// With `file`, tokens come from its `user token` lines; users it lacks get minted ones
+    /// when a secret is known.
+    pub fn new(
+        secret: Option<String>,
+        data_dir: Option<PathBuf>,
+        file: Option<PathBuf>,
+    ) -> anyhow::Result<Tokens> {
+        let mut given = std::collections::HashMap::new();
+        if let Some(file) = &file {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            for (n, line) in text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
+            {
+                let (user, token) =
+                    line.trim()
+                        .split_once(char::is_whitespace)
+                        .with_context(|| {
+                            format!("{}:{}: expected `user token`", file.display(), n + 1)
+                        })?;
+                given.insert(user.to_owned(), token.trim().to_owned());
+            }
+        }
         let secret = match (secret, data_dir) {
             (Some(s), _) => Some(s),
             (None, Some(dir)) => Some(
@@ -25,11 +51,15 @@ impl Tokens {
         };
         Ok(Tokens {
             key: secret.map(|s| EncodingKey::from_secret(s.as_bytes())),
+            given: std::sync::Arc::new(given),
         })
     }
 
     /// A token for `user` (any string when the target does not check tokens).
     pub fn mint(&self, user: &str, role: &str) -> String {
+        if let Some(token) = self.given.get(user) {
+            return token.clone();
+        }
         let Some(key) = &self.key else {
             return format!("unsigned-{user}");
         };

@@ -34,27 +34,24 @@ async fn hub(grace: Duration) -> (String, tokio::sync::oneshot::Sender<()>, temp
 }
 
 async fn loadtest(target: &str, peer: &str, args: &[&str]) -> Value {
+    loadtest_with(target, peer, &["--jwt-secret", SECRET], args).await
+}
+
+async fn loadtest_with(target: &str, peer: &str, auth: &[&str], args: &[&str]) -> Value {
     let out_dir = tempfile::tempdir().unwrap();
     let json = out_dir.path().join("summary.json");
     let plot = out_dir.path().join("latency.svg");
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_loadtest"));
-    cmd.args([
-        "--target",
-        target,
-        "--peer",
-        peer,
-        "--quiet",
-        "--jwt-secret",
-        SECRET,
-    ])
-    .arg("--json")
-    .arg(&json)
-    .arg("--plot")
-    .arg(&plot)
-    .args(args)
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .kill_on_drop(true);
+    cmd.args(["--target", target, "--peer", peer, "--quiet"])
+        .args(auth)
+        .arg("--json")
+        .arg(&json)
+        .arg("--plot")
+        .arg(&plot)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
     let out = tokio::time::timeout(Duration::from_secs(120), cmd.output())
         .await
         .expect("loadtest timed out")
@@ -216,4 +213,69 @@ async fn chat_against_the_node_peer() {
     assert_eq!(s["delivered"], s["expected_deliveries"], "{s}");
     assert_eq!(s["seq_gaps"], 0, "{s}");
     let _ = node.kill().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn docs_editors_converge() {
+    let (base, stop, _dir) = hub(Duration::from_secs(5)).await;
+    let s = loadtest(
+        &base,
+        "hub",
+        &[
+            "docs",
+            "--docs",
+            "2",
+            "--editors",
+            "4",
+            "--rate",
+            "10",
+            "--duration",
+            "2",
+            "--drain",
+            "2",
+        ],
+    )
+    .await;
+    assert_eq!(s["converged_documents"], 2, "{s}");
+    let sent = s["updates_sent"].as_u64().unwrap();
+    assert!(sent >= 100, "{s}");
+    // Every update reaches the 3 other editors of its document.
+    assert_eq!(s["updates_received"].as_u64().unwrap(), sent * 3, "{s}");
+    assert!(s["latency"]["samples"].as_u64().unwrap() >= sent * 3);
+    let _ = stop.send(());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_can_come_from_a_file() {
+    let (base, stop, _dir) = hub(Duration::from_secs(5)).await;
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let lines: Vec<String> = (0..20)
+        .map(|i| {
+            let user = format!("idle-{i}");
+            let token = hub::auth::mint_with_secret(
+                SECRET.as_bytes(),
+                &user,
+                None,
+                hub_protocol::AccountRole::User,
+                Duration::from_secs(600),
+            )
+            .unwrap();
+            format!("{user} {token}")
+        })
+        .collect();
+    std::fs::write(file.path(), lines.join("\n")).unwrap();
+    let path = file.path().to_str().unwrap().to_owned();
+    let s = loadtest_with(
+        &base,
+        "hub",
+        &["--tokens", &path],
+        &["idle", "--connections", "20", "--hold", "1"],
+    )
+    .await;
+    assert_eq!(
+        (s["connected"].as_u64(), s["failed"].as_u64()),
+        (Some(20), Some(0)),
+        "{s}"
+    );
+    let _ = stop.send(());
 }

@@ -1,6 +1,7 @@
 //! Scenarios. Each connects what it needs, runs for a bounded time, and returns a summary.
 
 pub mod chat;
+pub mod docs;
 pub mod idle;
 pub mod presence;
 
