@@ -56,10 +56,10 @@ impl From<crate::store::StoreError> for EventError {
     }
 }
 
-impl From<ParserError> for EventError {
-    fn from(e: ParserError) -> Self {
-        EventError::invalid(format!("malformed payload: {e}"))
-    }
+/// Maps a payload that does not decode to an `invalid` error saying what `event` takes.
+pub fn malformed(event: &str, shape: &str) -> impl FnOnce(ParserError) -> EventError {
+    let message = format!("{event} takes {shape}");
+    move |e| EventError::invalid(format!("{message}: {e}"))
 }
 
 /// Runs `handler` for `event` under a span and answers the ack with its result.

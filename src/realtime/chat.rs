@@ -2,7 +2,7 @@
 //! `chat:read`. A send is committed before its ack; the message then goes to the room (all
 //! sockets but the sender's, which has the ack) and mentioned members get a `notification`.
 
-use super::ack::{EventError, respond};
+use super::ack::{EventError, malformed, respond};
 use super::fanout::Except;
 use super::rooms::joined_room;
 use crate::auth::Identity;
@@ -15,13 +15,7 @@ use hub_protocol::chat::{
 use hub_protocol::realtime::{client, server};
 use hub_protocol::{ErrorCode, UserId};
 use hub_rooms::chat::{check_body, check_client_id, check_emoji, history_limit, mentions};
-use socketioxide::ParserError;
 use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
-
-fn malformed(event: &str, shape: &str) -> impl FnOnce(ParserError) -> EventError {
-    let message = format!("{event} takes {shape}");
-    move |e| EventError::invalid(format!("{message}: {e}"))
-}
 
 fn rule(e: hub_rooms::chat::ChatError) -> EventError {
     match e {

@@ -4,7 +4,7 @@
 //! message, `doc:leave {doc}`. A `doc:msg` that fails is answered on its ack when one was asked
 //! and always reported as `doc:error {doc, error}`.
 
-use super::ack::{EventError, respond};
+use super::ack::{EventError, malformed, respond};
 use super::rooms::Done;
 use crate::auth::Identity;
 use crate::docs::{DocsError, LoadedDoc, Sink};
@@ -15,7 +15,6 @@ use hub_protocol::docs::{DocJoined, DocRef};
 use hub_protocol::realtime::client;
 use hub_rooms::doc::{ConnKey, DocError};
 use serde::Serialize;
-use socketioxide::ParserError;
 use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -53,9 +52,7 @@ pub async fn join(
     TryData(req): TryData<DocRef>,
 ) {
     respond(client::DOC_JOIN, who.user_id.as_str(), ack, async {
-        let req = req.map_err(|e: ParserError| {
-            EventError::invalid(format!("doc:join takes {{doc}}: {e}"))
-        })?;
+        let req = req.map_err(malformed(client::DOC_JOIN, "{doc}"))?;
         let (row, role) = match crate::docs::access(&core.store, &req.doc, &who.user_id).await {
             Ok((row, Some(role))) => (row, role),
             Ok((_, None)) | Err(crate::store::StoreError::NotFound) => {
@@ -105,9 +102,7 @@ pub async fn leave(
     TryData(req): TryData<DocRef>,
 ) {
     respond(client::DOC_LEAVE, who.user_id.as_str(), ack, async {
-        let req = req.map_err(|e: ParserError| {
-            EventError::invalid(format!("doc:leave takes {{doc}}: {e}"))
-        })?;
+        let req = req.map_err(malformed(client::DOC_LEAVE, "{doc}"))?;
         if let Some((doc, conn)) = mine.with(|m| m.remove(&req.doc)) {
             core.rt.docs.detach(&doc, conn);
         }
@@ -132,9 +127,7 @@ pub async fn message(
 ) {
     let mut failed: Option<(String, EventError)> = None;
     respond(client::DOC_MSG, who.user_id.as_str(), ack, async {
-        let (id, frame) = req.map_err(|e: ParserError| {
-            EventError::invalid(format!("doc:msg takes (doc_id, bytes): {e}"))
-        })?;
+        let (id, frame) = req.map_err(malformed(client::DOC_MSG, "(doc_id, bytes)"))?;
         let Some((doc, conn)) = mine.with(|m| m.get(&id).cloned()) else {
             let err = EventError::new(
                 ErrorCode::NotFound,

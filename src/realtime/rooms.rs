@@ -1,6 +1,6 @@
 //! `room:join`, `room:leave`, `presence:set`, `typing:start`, `typing:stop`.
 
-use super::ack::{EventError, respond};
+use super::ack::{EventError, malformed, respond};
 use crate::auth::Identity;
 use crate::state::Core;
 use hub_protocol::realtime::client;
@@ -67,9 +67,7 @@ pub async fn join(
     TryData(req): TryData<RoomJoin>,
 ) {
     respond(client::ROOM_JOIN, who.user_id.as_str(), ack, async {
-        let req = req.map_err(|e: ParserError| {
-            EventError::invalid(format!("room:join takes {{room, since?}}: {e}"))
-        })?;
+        let req = req.map_err(malformed(client::ROOM_JOIN, "{room, since?}"))?;
         let name = parse_room(&req.room)?;
         let role = core
             .store
@@ -120,9 +118,7 @@ pub async fn leave(
     TryData(req): TryData<RoomRef>,
 ) {
     respond(client::ROOM_LEAVE, who.user_id.as_str(), ack, async {
-        let req = req.map_err(|e: ParserError| {
-            EventError::invalid(format!("room:leave takes {{room}}: {e}"))
-        })?;
+        let req = req.map_err(malformed(client::ROOM_LEAVE, "{room}"))?;
         let room = parse_room(&req.room)?.to_string();
         s.leave(room.clone());
         core.rt
@@ -141,11 +137,10 @@ pub async fn set_presence(
     TryData(req): TryData<PresenceSet>,
 ) {
     respond(client::PRESENCE_SET, who.user_id.as_str(), ack, async {
-        let req = req.map_err(|e: ParserError| {
-            EventError::invalid(format!(
-                "presence:set takes {{status: online|away|busy, meta?}}: {e}"
-            ))
-        })?;
+        let req = req.map_err(malformed(
+            client::PRESENCE_SET,
+            "{status: online|away|busy, meta?}",
+        ))?;
         let meta = req.meta.unwrap_or(serde_json::Value::Null);
         let size = serde_json::to_string(&meta)
             .map(|s| s.len())
@@ -179,7 +174,7 @@ async fn typing(
         client::TYPING_STOP
     };
     respond(event, who.user_id.as_str(), ack, async {
-        let req = req.map_err(|e| EventError::invalid(format!("{event} takes {{room}}: {e}")))?;
+        let req = req.map_err(malformed(event, "{room}"))?;
         let (name, role) = joined_room(&s, &core, &who, &req.room).await?;
         if !role.can_edit() {
             return Err(EventError::new(ErrorCode::Forbidden, "viewers do not type"));

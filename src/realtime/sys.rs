@@ -2,28 +2,22 @@
 //! `sys:echo` (returns a binary payload, to check binary attachments end to end), and the
 //! answer to unknown events.
 
-use super::ack::{EventError, respond};
+use super::ack::{EventError, malformed, respond};
 use crate::auth::Identity;
 use crate::state::Core;
 use bytes::Bytes;
 use hub_protocol::ErrorCode;
-use hub_protocol::realtime::Pong;
+use hub_protocol::realtime::{Pong, client};
 use serde::{Deserialize, Serialize};
-use socketioxide::ParserError;
 use socketioxide::extract::{AckSender, Event, Extension, State, TryData};
 
 pub async fn ping(ack: AckSender, Extension(who): Extension<Identity>, State(core): State<Core>) {
-    respond(
-        hub_protocol::realtime::SYS_PING,
-        who.user_id.as_str(),
-        ack,
-        async {
-            Ok(Pong {
-                time: crate::store::rfc3339(crate::store::now_ms()),
-                node: core.info.node_id.clone(),
-            })
-        },
-    )
+    respond(client::SYS_PING, who.user_id.as_str(), ack, async {
+        Ok(Pong {
+            time: crate::store::rfc3339(crate::store::now_ms()),
+            node: core.info.node_id.clone(),
+        })
+    })
     .await;
 }
 
@@ -43,20 +37,13 @@ pub async fn echo(
     Extension(who): Extension<Identity>,
     TryData(payload): TryData<EchoIn>,
 ) {
-    respond(
-        hub_protocol::realtime::SYS_ECHO,
-        who.user_id.as_str(),
-        ack,
-        async {
-            let EchoIn { data } = payload.map_err(|e: ParserError| {
-                EventError::invalid(format!("sys:echo takes {{data: <binary>}}: {e}"))
-            })?;
-            Ok(EchoOut {
-                size: data.len(),
-                data,
-            })
-        },
-    )
+    respond(client::SYS_ECHO, who.user_id.as_str(), ack, async {
+        let EchoIn { data } = payload.map_err(malformed(client::SYS_ECHO, "{data: <binary>}"))?;
+        Ok(EchoOut {
+            size: data.len(),
+            data,
+        })
+    })
     .await;
 }
 
