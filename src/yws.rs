@@ -95,7 +95,7 @@ async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bo
             Message::Binary(b) => b,
             Message::Close(_) => break,
             Message::Text(_) => {
-                close_with(&docs, &doc, conn, 1003, "binary y-protocols frames only");
+                docs.close_conn(&doc, conn, 1003, "binary y-protocols frames only");
                 break;
             }
             _ => continue,
@@ -113,16 +113,11 @@ async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bo
                 ) => 1009,
                 crate::docs::DocsError::Doc(_) => 1003,
             };
-            close_with(&docs, &doc, conn, code, &e.to_string());
+            docs.close_conn(&doc, conn, code, &e.to_string());
             break;
         }
     }
     docs.detach(&doc, conn);
     let _ = writer.await;
     metrics::gauge!("hub_yjs_connections").decrement(1.0);
-}
-
-/// Asks the writer to close with a reason (the reader stops right after).
-fn close_with(docs: &crate::docs::Docs, doc: &LoadedDoc, conn: u64, code: u16, reason: &str) {
-    docs.close_conn(doc, conn, code, reason);
 }

@@ -285,16 +285,21 @@ impl Docs {
     }
 
     fn relay(&self, doc: &LoadedDoc, from: Option<ConnKey>, outcome: &Outcome) {
+        // Each frame is copied once; every connection gets a reference to it.
+        let frames = |list: &[Vec<u8>]| -> Vec<Bytes> {
+            list.iter().map(|f| Bytes::copy_from_slice(f)).collect()
+        };
+        let (everyone, reply, others) = (
+            frames(&outcome.everyone),
+            frames(&outcome.reply),
+            frames(&outcome.others),
+        );
         let mut inner = doc.lock();
         let mut failed = Vec::new();
         for (key, conn) in &inner.conns {
-            let frames = outcome.everyone.iter().chain(if Some(*key) == from {
-                outcome.reply.iter()
-            } else {
-                outcome.others.iter()
-            });
-            for frame in frames {
-                if !conn.sink.send(&doc.id, Bytes::copy_from_slice(frame)) {
+            let mine = if Some(*key) == from { &reply } else { &others };
+            for frame in everyone.iter().chain(mine) {
+                if !conn.sink.send(&doc.id, frame.clone()) {
                     failed.push(*key);
                     break;
                 }
