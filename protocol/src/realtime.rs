@@ -10,7 +10,9 @@ use ts_rs::TS;
 
 /// Client → server event names.
 pub mod client {
+    /// Diagnostic: answers with the server time, to measure round trips.
     pub const SYS_PING: &str = "sys:ping";
+    /// Diagnostic: answers with the binary payload it was given.
     pub const SYS_ECHO: &str = "sys:echo";
     pub const ROOM_JOIN: &str = "room:join";
     pub const ROOM_LEAVE: &str = "room:leave";
@@ -46,11 +48,6 @@ pub mod server {
     /// `{doc, error}`: a `doc:msg` was refused.
     pub const DOC_ERROR: &str = "doc:error";
 }
-
-/// Diagnostic: answers with the server time, to measure round trips.
-pub const SYS_PING: &str = client::SYS_PING;
-/// Diagnostic: answers with the binary payload it was given (tests binary attachments end to end).
-pub const SYS_ECHO: &str = client::SYS_ECHO;
 
 /// The handshake payload (`io(url, {auth: {token}})`). The token may instead come in an
 /// `Authorization: Bearer` header or a `token` query parameter.

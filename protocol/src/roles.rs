@@ -47,11 +47,6 @@ impl Role {
     pub fn can_edit(self) -> bool {
         self.rank() >= Role::Member.rank()
     }
-
-    /// May read (every role can).
-    pub fn can_view(self) -> bool {
-        true
-    }
 }
 
 impl fmt::Display for Role {

@@ -102,10 +102,6 @@ impl LoadedDoc {
     pub fn state(&self) -> Vec<u8> {
         self.lock().session.state()
     }
-
-    pub fn connections(&self) -> usize {
-        self.lock().conns.len()
-    }
 }
 
 /// Counters for health and tests.

@@ -24,7 +24,6 @@ pub use chat::NewMessage;
 pub use docs::{DocRow, StoredDoc};
 pub use rooms::MyRoom;
 pub use teams::TeamRow;
-pub use users::UserRow;
 pub use ventures::{Group, MemberRow, Requester, VentureRow};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

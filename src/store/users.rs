@@ -4,12 +4,6 @@
 use super::{Store, StoreResult, now_ms};
 use hub_protocol::UserId;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserRow {
-    pub id: UserId,
-    pub name: String,
-}
-
 impl Store {
     /// Creates the user, or renames it when the name changed.
     pub async fn upsert_user(&self, id: &UserId, name: &str) -> StoreResult<()> {
@@ -40,17 +34,5 @@ impl Store {
         .execute(tx)
         .await?;
         Ok(())
-    }
-
-    pub async fn get_user(&self, id: &UserId) -> StoreResult<Option<UserRow>> {
-        let row: Option<(String, String)> =
-            sqlx::query_as("SELECT id, name FROM users WHERE id = $1")
-                .bind(id.as_str())
-                .fetch_optional(self.pool())
-                .await?;
-        Ok(row.map(|(id, name)| UserRow {
-            id: UserId(id),
-            name,
-        }))
     }
 }
