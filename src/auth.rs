@@ -96,7 +96,16 @@ impl Auth {
         }
         let name = claims
             .name
-            .map(|n| n.trim().chars().take(MAX_NAME_CHARS).collect::<String>())
+            .map(|n| {
+                // Control characters (NUL among them) never reach a display name.
+                n.chars()
+                    .filter(|c| !c.is_control())
+                    .collect::<String>()
+                    .trim()
+                    .chars()
+                    .take(MAX_NAME_CHARS)
+                    .collect::<String>()
+            })
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| claims.sub.clone());
         Ok(Identity {

@@ -133,6 +133,13 @@ pub struct Settings {
     /// Engine.IO ping timeout.
     #[arg(long, env = "HUB_PING_TIMEOUT", default_value = "20s", value_parser = humantime::parse_duration, global = true)]
     pub ping_timeout: Duration,
+    /// A connection whose writes make no progress for this long (the peer stopped reading) is
+    /// closed and its memory freed.
+    #[arg(long, env = "HUB_WRITE_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    pub write_timeout: Duration,
+    /// A Socket.IO session that has not completed its CONNECT (authenticated) by then is closed.
+    #[arg(long, env = "HUB_CONNECT_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration, global = true)]
+    pub connect_timeout: Duration,
     /// How long a user stays present after their last connection closed (hides a reload).
     #[arg(long, env = "HUB_PRESENCE_GRACE", default_value = "5s", value_parser = humantime::parse_duration, global = true)]
     pub presence_grace: Duration,
@@ -165,6 +172,28 @@ pub struct Settings {
     /// Documents one Socket.IO connection may have open at once.
     #[arg(long, env = "HUB_DOCS_PER_SOCKET", default_value_t = 32, global = true)]
     pub docs_per_socket: usize,
+    /// Bytes queued for one `/yjs` connection before it is closed as too slow.
+    #[arg(long, env = "HUB_DOC_QUEUE_BYTES", default_value_t = 4 * 1024 * 1024, global = true)]
+    pub doc_queue_bytes: usize,
+    /// Largest awareness message (the JSON of its states), in bytes.
+    #[arg(long, env = "HUB_DOC_MAX_AWARENESS", default_value_t = 32 * 1024, global = true)]
+    pub doc_max_awareness: usize,
+    /// Awareness messages one document connection may send per second, sustained.
+    #[arg(
+        long,
+        env = "HUB_DOC_AWARENESS_RATE",
+        default_value_t = 30.0,
+        global = true
+    )]
+    pub doc_awareness_rate: f64,
+    /// Awareness messages one document connection may send at once.
+    #[arg(
+        long,
+        env = "HUB_DOC_AWARENESS_BURST",
+        default_value_t = 60,
+        global = true
+    )]
+    pub doc_awareness_burst: u32,
 }
 
 /// Socket.IO tuning.
@@ -176,6 +205,11 @@ pub struct SocketConfig {
     pub ping_timeout: Duration,
     /// WebSocket read buffer per connection; small keeps idle connections cheap.
     pub ws_read_buffer_size: usize,
+    /// A connection whose writes make no progress for this long is closed (the peer stopped
+    /// reading); applies to every connection: Socket.IO, `/yjs` and plain HTTP.
+    pub write_timeout: Duration,
+    /// A Socket.IO session that has not completed its CONNECT by then is closed.
+    pub connect_timeout: Duration,
 }
 
 impl Default for SocketConfig {
@@ -186,6 +220,8 @@ impl Default for SocketConfig {
             ping_interval: Duration::from_secs(25),
             ping_timeout: Duration::from_secs(20),
             ws_read_buffer_size: 4096,
+            write_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -291,6 +327,9 @@ impl Settings {
             bail!("REDIS_URL {:?} is not a redis:// URL", redact_url(url));
         }
         let jwt_secret = self.jwt_secret()?;
+        if self.write_timeout.is_zero() || self.connect_timeout.is_zero() {
+            bail!("HUB_WRITE_TIMEOUT and HUB_CONNECT_TIMEOUT must be longer than zero");
+        }
         if self.socket_buffer == 0 {
             bail!("HUB_SOCKET_BUFFER must be at least 1");
         }
@@ -299,6 +338,13 @@ impl Settings {
         }
         if !(self.chat_rate.is_finite() && self.chat_rate > 0.0) || self.chat_burst == 0 {
             bail!("HUB_CHAT_RATE must be a positive number and HUB_CHAT_BURST at least 1");
+        }
+        if !(self.doc_awareness_rate.is_finite() && self.doc_awareness_rate > 0.0)
+            || self.doc_awareness_burst == 0
+        {
+            bail!(
+                "HUB_DOC_AWARENESS_RATE must be a positive number and HUB_DOC_AWARENESS_BURST at least 1"
+            );
         }
         Ok(Config {
             database_url,
@@ -312,6 +358,8 @@ impl Settings {
                 max_payload: self.max_payload,
                 ping_interval: self.ping_interval,
                 ping_timeout: self.ping_timeout,
+                write_timeout: self.write_timeout,
+                connect_timeout: self.connect_timeout,
                 ..SocketConfig::default()
             },
             node_id: new_node_id(),
@@ -329,9 +377,13 @@ impl Settings {
                 limits: hub_rooms::doc::DocLimits {
                     max_update_bytes: self.doc_max_update,
                     max_doc_bytes: self.doc_max_size,
+                    max_awareness_bytes: self.doc_max_awareness,
+                    awareness_per_second: self.doc_awareness_rate,
+                    awareness_burst: self.doc_awareness_burst,
                 },
                 idle_unload: self.doc_idle,
                 max_docs_per_socket: self.docs_per_socket,
+                queue_bytes: self.doc_queue_bytes,
                 ..DocsConfig::default()
             },
             bus: None,

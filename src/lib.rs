@@ -16,10 +16,12 @@ pub mod config;
 pub mod docs;
 pub mod error;
 pub mod http;
+pub mod net;
 pub mod realtime;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod validate;
 pub mod yws;
 
 pub use config::Config;
@@ -96,6 +98,8 @@ pub async fn run(
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
     });
+    // A peer that stops reading must not hold a writer (and its memory) forever.
+    let listener = net::TimedListener::new(listener, config.socket.write_timeout);
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;

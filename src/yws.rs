@@ -6,11 +6,12 @@
 //! the upgrade the server sends its sync step 1 and the awareness, answers step 1 with step 2,
 //! relays updates to every other connection and awareness to every connection (the sender
 //! included), one message per frame. A malformed message closes the socket (1003) without
-//! touching the document; a connection whose queue overflows is closed (1013) and resyncs when
-//! its client reconnects.
+//! touching the document; a connection whose queue overflows (in bytes) is closed (1013) and
+//! resyncs when its client reconnects. Close reasons are short (RFC 6455 allows 123 bytes); the
+//! detail goes to the log.
 
 use crate::auth::{AuthError, bearer};
-use crate::docs::{LoadedDoc, Sink, WsOut};
+use crate::docs::{LoadedDoc, Sink, WsOut, WsQueue, close_reason};
 use crate::error::AppError;
 use crate::http::docs::open_visible;
 use crate::state::Core;
@@ -19,9 +20,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
+use hub_rooms::doc::DocError;
 use serde::Deserialize;
 use std::sync::Arc;
-use tokio::sync::mpsc;
 
 #[derive(Debug, Deserialize)]
 pub struct TokenQuery {
@@ -60,20 +61,22 @@ pub async fn upgrade(
 async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bool, user: String) {
     metrics::gauge!("hub_yjs_connections").increment(1.0);
     let docs = core.rt.docs.clone();
-    let (tx, mut rx) = mpsc::channel::<WsOut>(docs.config.queue);
-    let conn = docs.attach(&doc, Sink::Ws(tx), can_write, &user);
+    let (queue, mut out) = WsQueue::new(docs.config.queue_bytes);
+    let conn = docs.attach(&doc, Sink::Ws(queue), can_write, &user);
     let (mut write, mut read) = socket.split();
+    // A peer that stops reading makes `send` fail after the connection's write timeout (see
+    // `net`), so this task always ends and the queue's memory goes with it.
     let writer = tokio::spawn(async move {
-        while let Some(out) = rx.recv().await {
-            let sent = match out {
-                WsOut::Frame(frame) => write.send(Message::Binary(frame)).await,
+        while let Some(item) = out.rx.recv().await {
+            let sent = match item {
+                WsOut::Frame(frame) => {
+                    let len = frame.len();
+                    let sent = write.send(Message::Binary(frame)).await;
+                    out.written(len);
+                    sent
+                }
                 WsOut::Close(code, reason) => {
-                    let _ = write
-                        .send(Message::Close(Some(CloseFrame {
-                            code,
-                            reason: reason.into(),
-                        })))
-                        .await;
+                    let _ = write.send(close(code, &reason)).await;
                     return;
                 }
             };
@@ -82,12 +85,7 @@ async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bo
             }
         }
         // The hub dropped this connection (it fell behind, or the document went away).
-        let _ = write
-            .send(Message::Close(Some(CloseFrame {
-                code: 1013,
-                reason: "closed by the server: reconnect to resync".into(),
-            })))
-            .await;
+        let _ = write.send(close(1013, "reconnect to resync")).await;
     });
     tracing::debug!(doc = %doc.id, %user, conn, "yjs connection open");
     while let Some(Ok(message)) = read.next().await {
@@ -103,21 +101,30 @@ async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bo
         metrics::counter!("hub_yjs_frames_total").increment(1);
         if let Err(e) = docs.receive(&doc, conn, &frame).await {
             metrics::counter!("hub_doc_errors_total").increment(1);
+            // The detail goes to the log; the close frame carries a short reason.
             tracing::debug!(doc = %doc.id, error = %e, "yjs frame refused");
-            let code = match e {
-                crate::docs::DocsError::Store(_) => 1011,
-                crate::docs::DocsError::NotFound => 1013,
+            let (code, reason) = match e {
+                crate::docs::DocsError::Store(_) => (1011, "storage unavailable: reconnect later"),
+                crate::docs::DocsError::NotFound => (1013, "reconnect to resync"),
                 crate::docs::DocsError::Doc(
-                    hub_rooms::doc::DocError::UpdateTooLarge { .. }
-                    | hub_rooms::doc::DocError::DocTooLarge { .. },
-                ) => 1009,
-                crate::docs::DocsError::Doc(_) => 1003,
+                    DocError::UpdateTooLarge { .. }
+                    | DocError::DocTooLarge { .. }
+                    | DocError::AwarenessTooLarge { .. },
+                ) => (1009, "message too large"),
+                crate::docs::DocsError::Doc(_) => (1003, "malformed y-protocols message"),
             };
-            docs.close_conn(&doc, conn, code, &e.to_string());
+            docs.close_conn(&doc, conn, code, reason);
             break;
         }
     }
     docs.detach(&doc, conn);
     let _ = writer.await;
     metrics::gauge!("hub_yjs_connections").decrement(1.0);
+}
+
+fn close(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: close_reason(reason).into(),
+    }))
 }

@@ -1,8 +1,9 @@
 //! Chat rules: message and reaction limits, mentions, the per-user send rate, history paging.
 
+use crate::rate::TokenBucket;
 use hub_protocol::UserId;
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub const DEFAULT_MAX_BODY_CHARS: usize = 4000;
 pub const MAX_CLIENT_ID_LEN: usize = 128;
@@ -115,47 +116,37 @@ pub fn mentions<'a>(
 #[derive(Debug)]
 pub struct RateLimiter {
     per_second: f64,
-    burst: f64,
-    buckets: HashMap<UserId, (f64, Instant)>,
+    burst: u32,
+    buckets: HashMap<UserId, TokenBucket>,
 }
 
 impl RateLimiter {
     pub fn new(per_second: f64, burst: u32) -> Self {
         RateLimiter {
             per_second,
-            burst: f64::from(burst.max(1)),
+            burst: burst.max(1),
             buckets: HashMap::new(),
         }
     }
 
     /// Takes one token for `user`; false when they are over the rate.
     pub fn allow(&mut self, user: &UserId, now: Instant) -> bool {
+        let (rate, burst) = (self.per_second, self.burst);
         if self.buckets.len() > 100_000 {
             // Forget users whose bucket refilled entirely: they are as if new.
-            let full_after =
-                Duration::from_secs_f64(self.burst / self.per_second.max(f64::EPSILON));
-            self.buckets
-                .retain(|_, (_, at)| now.saturating_duration_since(*at) < full_after);
+            self.buckets.retain(|_, b| !b.refilled(rate, burst, now));
         }
-        let (tokens, at) = self
-            .buckets
+        self.buckets
             .entry(user.clone())
-            .or_insert((self.burst, now));
-        let refill = now.saturating_duration_since(*at).as_secs_f64() * self.per_second;
-        *tokens = (*tokens + refill).min(self.burst);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+            .or_insert_with(|| TokenBucket::full(burst, now))
+            .take(rate, burst, now)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn bodies_are_bounded_and_not_blank() {

@@ -7,11 +7,20 @@
 //! and counted; their awareness still shows. The awareness states a connection introduced are
 //! removed when it leaves ([`DocSession::remove_conn`]): yrs has no timeout sweep of its own.
 //!
+//! What is relayed is what the document applied, re-encoded by yrs, never the bytes a client
+//! sent: an update that yrs reads but Yjs would not is normalised (or refused) here, so every
+//! replica applies the same thing. Awareness states must be JSON (stock clients `JSON.parse`
+//! them), are bounded in size, and each connection's awareness is rate limited; over the rate,
+//! an awareness message is skipped (the client renews its state periodically anyway), except a
+//! removal, which always passes.
+//!
 //! Wire: a frame is `varUint(type)` + payload; sync = 0 (step 1 = 0, step 2 = 1, update = 2),
 //! awareness = 1, auth = 2, query awareness = 3. A frame may hold several messages.
 
+use crate::rate::TokenBucket;
 use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Instant;
 use yrs::encoding::read::Cursor;
 use yrs::sync::awareness::AwarenessUpdate;
 use yrs::sync::{Awareness, Message, MessageReader, SyncMessage};
@@ -32,6 +41,8 @@ pub enum DocError {
     DocTooLarge { limit: usize },
     #[error("unsupported message type {0}")]
     Unsupported(u8),
+    #[error("awareness of {size} bytes is over the limit of {limit}")]
+    AwarenessTooLarge { size: usize, limit: usize },
 }
 
 /// Limits on what a connection may send.
@@ -41,6 +52,12 @@ pub struct DocLimits {
     pub max_update_bytes: usize,
     /// Largest document, counted as the bytes of the updates it is made of.
     pub max_doc_bytes: usize,
+    /// Largest awareness message (the JSON of its states), in bytes.
+    pub max_awareness_bytes: usize,
+    /// Awareness messages one connection may send per second, sustained...
+    pub awareness_per_second: f64,
+    /// ...and at once.
+    pub awareness_burst: u32,
 }
 
 impl Default for DocLimits {
@@ -48,6 +65,9 @@ impl Default for DocLimits {
         DocLimits {
             max_update_bytes: 1024 * 1024,
             max_doc_bytes: 64 * 1024 * 1024,
+            max_awareness_bytes: 32 * 1024,
+            awareness_per_second: 30.0,
+            awareness_burst: 60,
         }
     }
 }
@@ -65,6 +85,8 @@ pub struct Outcome {
     pub updates: Vec<Vec<u8>>,
     /// Document changes refused because the connection is read-only.
     pub refused: usize,
+    /// Awareness messages skipped because the connection is over its awareness rate.
+    pub throttled: usize,
 }
 
 pub fn encode(message: &Message) -> Vec<u8> {
@@ -76,10 +98,17 @@ pub fn update_frame(update: &[u8]) -> Vec<u8> {
     encode(&Message::Sync(SyncMessage::Update(update.to_vec())))
 }
 
+/// What the session keeps per connection.
+#[derive(Debug)]
+struct ConnState {
+    /// Awareness client ids the connection introduced.
+    clients: HashSet<u64>,
+    awareness_rate: TokenBucket,
+}
+
 pub struct DocSession {
     awareness: Awareness,
-    /// Awareness client ids each connection introduced.
-    clients: HashMap<ConnKey, HashSet<u64>>,
+    conns: HashMap<ConnKey, ConnState>,
     limits: DocLimits,
     /// Bytes of the updates the document is made of (an estimate of its size).
     size: usize,
@@ -90,7 +119,7 @@ impl DocSession {
     pub fn new(doc: Doc, size: usize, limits: DocLimits) -> Self {
         DocSession {
             awareness: Awareness::new(doc),
-            clients: HashMap::new(),
+            conns: HashMap::new(),
             limits,
             size,
         }
@@ -149,12 +178,13 @@ impl DocSession {
         (!update.clients.is_empty()).then(|| encode(&Message::Awareness(update)))
     }
 
-    /// Handles one frame from `conn`.
+    /// Handles one frame from `conn`, received at `now`.
     pub fn receive(
         &mut self,
         conn: ConnKey,
         can_write: bool,
         frame: &[u8],
+        now: Instant,
     ) -> Result<Outcome, DocError> {
         let messages: Vec<Message> = guard(|| {
             let mut decoder = DecoderV1::new(Cursor::new(frame));
@@ -188,7 +218,13 @@ impl DocSession {
                     }
                 }
                 Message::Awareness(update) => {
-                    self.apply_awareness(conn, &update)?;
+                    self.check_awareness(&update)?;
+                    let removal_only = update.clients.values().all(|e| is_null(&e.json));
+                    if !removal_only && !self.allow_awareness(conn, now) {
+                        out.throttled += 1;
+                        continue;
+                    }
+                    self.apply_awareness(conn, &update, now)?;
                     out.everyone.push(encode(&Message::Awareness(update)));
                 }
                 Message::AwarenessQuery => {
@@ -203,8 +239,8 @@ impl DocSession {
         Ok(out)
     }
 
-    /// Applies an update that does not come from a connection (a server-side tool, or another
-    /// node). Returns it if it changed anything.
+    /// Applies an update (from a connection, a server-side tool or another node). Returns what
+    /// it changed, re-encoded by yrs, or `None` when it changed nothing.
     pub fn apply(&mut self, update: &[u8]) -> Result<Option<Vec<u8>>, DocError> {
         if update.len() > self.limits.max_update_bytes {
             return Err(DocError::UpdateTooLarge {
@@ -222,13 +258,19 @@ impl DocSession {
             });
         }
         let doc = self.awareness.doc().clone();
-        guard(|| {
+        let applied = guard(|| {
             let mut txn = doc.transact_mut();
             txn.apply_update(decoded)
-                .map_err(|e| DocError::Malformed(e.to_string()))
+                .map_err(|e| DocError::Malformed(e.to_string()))?;
+            // Only what this transaction integrated (an update whose dependencies are missing
+            // waits inside yrs and goes out with the transaction that completes it).
+            let changed = !txn.insert_set().is_empty() || !txn.delete_set().is_empty();
+            Ok(changed.then(|| txn.encode_update_v1()))
         })?;
-        self.size += update.len();
-        Ok(Some(update.to_vec()))
+        if let Some(applied) = &applied {
+            self.size += applied.len();
+        }
+        Ok(applied)
     }
 
     /// Applies awareness states received from another node (no connection of ours owns them).
@@ -236,6 +278,7 @@ impl DocSession {
         let message =
             guard(|| Message::decode_v1(frame).map_err(|e| DocError::Malformed(e.to_string())))?;
         if let Message::Awareness(update) = message {
+            self.check_awareness(&update)?;
             guard(|| {
                 self.awareness
                     .apply_update(update)
@@ -245,10 +288,50 @@ impl DocSession {
         Ok(())
     }
 
-    fn apply_awareness(&mut self, conn: ConnKey, update: &AwarenessUpdate) -> Result<(), DocError> {
-        let ids = self.clients.entry(conn).or_default();
+    /// Awareness states are JSON (stock clients parse them) and bounded in size.
+    fn check_awareness(&self, update: &AwarenessUpdate) -> Result<(), DocError> {
+        let size: usize = update.clients.values().map(|e| e.json.len()).sum();
+        if size > self.limits.max_awareness_bytes {
+            return Err(DocError::AwarenessTooLarge {
+                size,
+                limit: self.limits.max_awareness_bytes,
+            });
+        }
+        for entry in update.clients.values() {
+            if serde_json::from_str::<serde::de::IgnoredAny>(&entry.json).is_err() {
+                return Err(DocError::Malformed("an awareness state is not JSON".into()));
+            }
+        }
+        Ok(())
+    }
+
+    fn conn_state(&mut self, conn: ConnKey, now: Instant) -> &mut ConnState {
+        let burst = self.limits.awareness_burst;
+        self.conns.entry(conn).or_insert_with(|| ConnState {
+            clients: HashSet::new(),
+            awareness_rate: TokenBucket::full(burst, now),
+        })
+    }
+
+    fn allow_awareness(&mut self, conn: ConnKey, now: Instant) -> bool {
+        let (rate, burst) = (
+            self.limits.awareness_per_second,
+            self.limits.awareness_burst,
+        );
+        self.conn_state(conn, now)
+            .awareness_rate
+            .take(rate, burst, now)
+    }
+
+    fn apply_awareness(
+        &mut self,
+        conn: ConnKey,
+        update: &AwarenessUpdate,
+        now: Instant,
+    ) -> Result<(), DocError> {
+        let ids = &mut self.conn_state(conn, now).clients;
         for (id, entry) in &update.clients {
-            if entry.json.as_ref() == "null" {
+            if is_null(&entry.json) {
                 ids.remove(&id.get());
             } else {
                 ids.insert(id.get());
@@ -264,7 +347,7 @@ impl DocSession {
     /// `conn` left: its awareness states are removed. Returns the frame announcing the removal
     /// to the remaining connections, if it had any.
     pub fn remove_conn(&mut self, conn: ConnKey) -> Option<Vec<u8>> {
-        let ids = self.clients.remove(&conn)?;
+        let ids = self.conns.remove(&conn)?.clients;
         if ids.is_empty() {
             return None;
         }
@@ -283,6 +366,10 @@ impl DocSession {
             .map(|u| u.clients.len())
             .unwrap_or(0)
     }
+}
+
+fn is_null(json: &str) -> bool {
+    json.trim() == "null"
 }
 
 fn decode_update(bytes: &[u8]) -> Result<Update, DocError> {
@@ -309,6 +396,13 @@ mod tests {
         txn.encode_update_v1()
     }
 
+    /// A fixed instant: rate limits are tested with explicit times.
+    fn t0() -> Instant {
+        use std::sync::OnceLock;
+        static T0: OnceLock<Instant> = OnceLock::new();
+        *T0.get_or_init(Instant::now)
+    }
+
     fn session() -> DocSession {
         DocSession::new(Doc::new(), 0, DocLimits::default())
     }
@@ -321,12 +415,12 @@ mod tests {
     #[test]
     fn step1_is_answered_with_what_the_peer_lacks() {
         let mut s = session();
-        s.receive(1, true, &update_frame(&text_update(7, "hello")))
+        s.receive(1, true, &update_frame(&text_update(7, "hello")), t0())
             .unwrap();
         let step1 = encode(&Message::Sync(SyncMessage::SyncStep1(
             StateVector::default(),
         )));
-        let out = s.receive(2, true, &step1).unwrap();
+        let out = s.receive(2, true, &step1, t0()).unwrap();
         assert_eq!(out.reply.len(), 1);
         let Message::Sync(SyncMessage::SyncStep2(update)) =
             Message::decode_v1(&out.reply[0]).unwrap()
@@ -344,13 +438,13 @@ mod tests {
     fn writers_updates_are_relayed_and_persisted() {
         let mut s = session();
         let update = text_update(7, "hi");
-        let out = s.receive(1, true, &update_frame(&update)).unwrap();
+        let out = s.receive(1, true, &update_frame(&update), t0()).unwrap();
         assert_eq!(out.updates, vec![update.clone()]);
         assert_eq!(out.others, vec![update_frame(&update)]);
         assert!(out.reply.is_empty() && out.everyone.is_empty());
         assert_eq!(text_of(&s), "hi");
         // The same update again changes nothing but is harmless.
-        let again = s.receive(1, true, &update_frame(&update)).unwrap();
+        let again = s.receive(1, true, &update_frame(&update), t0()).unwrap();
         assert_eq!(text_of(&s), "hi");
         assert_eq!(again.refused, 0);
     }
@@ -359,7 +453,7 @@ mod tests {
     fn readers_changes_are_refused_and_counted() {
         let mut s = session();
         let out = s
-            .receive(1, false, &update_frame(&text_update(7, "nope")))
+            .receive(1, false, &update_frame(&text_update(7, "nope")), t0())
             .unwrap();
         assert_eq!(out.refused, 1);
         assert!(out.updates.is_empty() && out.others.is_empty());
@@ -373,6 +467,7 @@ mod tests {
                 1,
                 false,
                 &encode(&Message::Sync(SyncMessage::SyncStep2(empty))),
+                t0(),
             )
             .unwrap();
         assert_eq!(out.refused, 0);
@@ -384,7 +479,7 @@ mod tests {
         let mut peer = Awareness::new(Doc::with_client_id(42));
         peer.set_local_state_raw(r#"{"user":"alice"}"#);
         let frame = encode(&Message::Awareness(peer.update().unwrap()));
-        let out = s.receive(9, false, &frame).unwrap();
+        let out = s.receive(9, false, &frame, t0()).unwrap();
         assert_eq!(
             out.everyone,
             vec![frame],
@@ -404,7 +499,7 @@ mod tests {
     #[test]
     fn garbage_and_oversize_are_errors_that_leave_the_document_alone() {
         let mut s = session();
-        s.receive(1, true, &update_frame(&text_update(7, "keep")))
+        s.receive(1, true, &update_frame(&text_update(7, "keep")), t0())
             .unwrap();
         for garbage in [
             &[][..],
@@ -415,10 +510,10 @@ mod tests {
                 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
             ][..],
         ] {
-            assert!(s.receive(1, true, garbage).is_err(), "{garbage:?}");
+            assert!(s.receive(1, true, garbage, t0()).is_err(), "{garbage:?}");
         }
         assert!(matches!(
-            s.receive(1, true, &[7, 0]),
+            s.receive(1, true, &[7, 0], t0()),
             Err(DocError::Unsupported(7)) | Err(DocError::Malformed(_))
         ));
         let mut small = DocSession::new(
@@ -427,11 +522,12 @@ mod tests {
             DocLimits {
                 max_update_bytes: 8,
                 max_doc_bytes: 1024,
+                ..DocLimits::default()
             },
         );
         let big = text_update(7, "this is longer than eight bytes");
         assert!(matches!(
-            small.receive(1, true, &update_frame(&big)),
+            small.receive(1, true, &update_frame(&big), t0()),
             Err(DocError::UpdateTooLarge { .. })
         ));
         let mut tiny = DocSession::new(
@@ -440,10 +536,11 @@ mod tests {
             DocLimits {
                 max_update_bytes: 1024,
                 max_doc_bytes: 10,
+                ..DocLimits::default()
             },
         );
         assert!(matches!(
-            tiny.receive(1, true, &update_frame(&big)),
+            tiny.receive(1, true, &update_frame(&big), t0()),
             Err(DocError::DocTooLarge { .. })
         ));
         assert_eq!(text_of(&s), "keep");
@@ -452,7 +549,7 @@ mod tests {
     #[test]
     fn a_document_loads_from_snapshot_and_updates() {
         let mut s = session();
-        s.receive(1, true, &update_frame(&text_update(7, "abc")))
+        s.receive(1, true, &update_frame(&text_update(7, "abc")), t0())
             .unwrap();
         let snapshot = s.state();
         let later = text_update(8, "xyz");
@@ -460,5 +557,136 @@ mod tests {
         let text = doc.get_or_insert_text("t").get_string(&doc.transact());
         assert!(text.contains("abc") && text.contains("xyz"), "{text}");
         assert_eq!(size, snapshot.len() + later.len());
+    }
+
+    fn awareness_frame_with(client: u64, json: &str) -> Vec<u8> {
+        // Hand-encoded: yrs would refuse to build a state that is not JSON.
+        let mut frame = vec![1u8];
+        let mut body = Vec::new();
+        push_var(&mut body, 1);
+        push_var(&mut body, client);
+        push_var(&mut body, 1);
+        push_var(&mut body, json.len() as u64);
+        body.extend_from_slice(json.as_bytes());
+        push_var(&mut frame, body.len() as u64);
+        frame.extend_from_slice(&body);
+        frame
+    }
+
+    fn push_var(out: &mut Vec<u8>, mut n: u64) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+
+    #[test]
+    fn awareness_that_is_not_json_is_refused_and_never_stored() {
+        let mut s = session();
+        let good = awareness_frame_with(42, r#"{"user":"a"}"#);
+        assert_eq!(s.receive(1, true, &good, t0()).unwrap().everyone.len(), 1);
+        for bad in ["{not json", "undefined", "", "{\"a\":1} trailing"] {
+            let frame = awareness_frame_with(43, bad);
+            assert!(
+                matches!(
+                    s.receive(1, true, &frame, t0()),
+                    Err(DocError::Malformed(_))
+                ),
+                "{bad:?}"
+            );
+            assert!(s.apply_remote_awareness(&frame).is_err(), "{bad:?}");
+        }
+        assert_eq!(s.awareness_clients(), 1, "only the JSON state is kept");
+    }
+
+    #[test]
+    fn awareness_is_bounded_in_size_and_rate() {
+        let limits = DocLimits {
+            max_awareness_bytes: 100,
+            awareness_per_second: 2.0,
+            awareness_burst: 3,
+            ..DocLimits::default()
+        };
+        let mut s = DocSession::new(Doc::new(), 0, limits);
+        let big = awareness_frame_with(42, &format!("\"{}\"", "x".repeat(99)));
+        assert_eq!(
+            s.receive(1, true, &big, t0()),
+            Err(DocError::AwarenessTooLarge {
+                size: 101,
+                limit: 100
+            })
+        );
+        let small = awareness_frame_with(42, r#"{"c":1}"#);
+        // A burst of 3, then skipped (not relayed) until the rate refills: 2 a second.
+        for _ in 0..3 {
+            assert_eq!(s.receive(1, true, &small, t0()).unwrap().everyone.len(), 1);
+        }
+        let over = s.receive(1, true, &small, t0()).unwrap();
+        assert_eq!((over.everyone.len(), over.throttled), (0, 1));
+        // Each connection has its own allowance.
+        assert_eq!(s.receive(2, true, &small, t0()).unwrap().everyone.len(), 1);
+        let later = t0() + std::time::Duration::from_millis(500);
+        assert_eq!(s.receive(1, true, &small, later).unwrap().everyone.len(), 1);
+        assert_eq!(s.receive(1, true, &small, later).unwrap().throttled, 1);
+        // A removal always passes, so no state outlives its client.
+        let gone = s
+            .receive(1, true, &awareness_frame_with(42, "null"), later)
+            .unwrap();
+        assert_eq!((gone.everyone.len(), gone.throttled), (1, 0));
+    }
+
+    #[test]
+    fn what_is_relayed_and_persisted_is_what_yrs_applied_not_the_client_bytes() {
+        let mut s = session();
+        let update = text_update(7, "hi");
+        // Bytes after the update: yrs reads the update and ignores them.
+        let mut padded = update.clone();
+        padded.extend_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+        let out = s.receive(1, true, &update_frame(&padded), t0()).unwrap();
+        assert_eq!(out.updates, vec![update.clone()], "re-encoded by yrs");
+        assert_eq!(out.others, vec![update_frame(&update)]);
+        assert_eq!(text_of(&s), "hi");
+
+        // An update that only partly adds something new is relayed as just the new part.
+        let doc = Doc::with_client_id(7);
+        let text = doc.get_or_insert_text("t");
+        text.insert(&mut doc.transact_mut(), 0, "hi");
+        let sv = doc.transact().state_vector();
+        text.insert(&mut doc.transact_mut(), 2, " there");
+        let whole = doc
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
+        let new_part = doc.transact().encode_state_as_update_v1(&sv);
+        let out = s.receive(1, true, &update_frame(&whole), t0()).unwrap();
+        assert_eq!(out.updates, vec![new_part]);
+        assert_eq!(text_of(&s), "hi there");
+
+        // An update whose dependencies are missing waits inside yrs; it goes out (and is
+        // persisted) with the update that completes it.
+        let mut fresh = session();
+        let out = fresh
+            .receive(1, true, &update_frame(&new_part_of(&doc, &sv)), t0())
+            .unwrap();
+        assert!(out.updates.is_empty() && out.others.is_empty());
+        let out = fresh
+            .receive(1, true, &update_frame(&update), t0())
+            .unwrap();
+        assert_eq!(out.updates.len(), 1);
+        let (replica, _) = DocSession::load(None, [out.updates[0].as_slice()]).unwrap();
+        assert_eq!(
+            replica
+                .get_or_insert_text("t")
+                .get_string(&replica.transact()),
+            "hi there"
+        );
+    }
+
+    fn new_part_of(doc: &Doc, since: &StateVector) -> Vec<u8> {
+        doc.transact().encode_state_as_update_v1(since)
     }
 }

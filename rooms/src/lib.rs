@@ -7,11 +7,13 @@
 //! - [`presence`]: per-user presence from per-connection events, with reconnect grace.
 //! - [`typing`]: typing indicators with expiry.
 //! - [`chat`]: message limits, mentions, send rate, history paging.
+//! - [`doc`]: the y-sync session of a document. [`rate`]: token buckets.
 
 pub mod access;
 pub mod chat;
 pub mod doc;
 pub mod presence;
+pub mod rate;
 pub mod room;
 pub mod typing;
 

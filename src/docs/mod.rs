@@ -15,7 +15,7 @@
 
 mod sink;
 
-pub use sink::{Sink, WsOut};
+pub use sink::{MAX_CLOSE_REASON, Sink, WsOut, WsQueue, WsQueueRx, close_reason};
 
 use crate::bus::{Bus, TOPIC_EVENTS};
 use crate::store::{Store, StoreError};
@@ -41,8 +41,8 @@ pub struct DocsConfig {
     pub compact_bytes: usize,
     /// Documents one Socket.IO connection may have open at once.
     pub max_docs_per_socket: usize,
-    /// Frames queued for one `/yjs` connection before it is closed as too slow.
-    pub queue: usize,
+    /// Bytes queued for one `/yjs` connection before it is closed as too slow.
+    pub queue_bytes: usize,
 }
 
 impl Default for DocsConfig {
@@ -53,7 +53,7 @@ impl Default for DocsConfig {
             compact_updates: 500,
             compact_bytes: 1024 * 1024,
             max_docs_per_socket: 32,
-            queue: 512,
+            queue_bytes: 4 * 1024 * 1024,
         }
     }
 }
@@ -66,6 +66,13 @@ pub enum DocsError {
     Store(#[from] StoreError),
     #[error("no such document")]
     NotFound,
+}
+
+/// What handling a frame did that its sender should hear about.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Received {
+    /// Document changes refused because the connection is read-only.
+    pub refused: usize,
 }
 
 struct Conn {
@@ -210,16 +217,21 @@ impl Docs {
         doc: &Arc<LoadedDoc>,
         conn: ConnKey,
         frame: &[u8],
-    ) -> Result<(), DocsError> {
+    ) -> Result<Received, DocsError> {
+        let now = tokio::time::Instant::now().into_std();
         let outcome = {
             let mut inner = doc.lock();
             let Some(can_write) = inner.conns.get(&conn).map(|c| c.can_write) else {
                 return Err(DocsError::NotFound);
             };
-            inner.session.receive(conn, can_write, frame)?
+            inner.session.receive(conn, can_write, frame, now)?
         };
         if outcome.refused > 0 {
             metrics::counter!("hub_doc_refused_total").increment(outcome.refused as u64);
+        }
+        if outcome.throttled > 0 {
+            metrics::counter!("hub_doc_awareness_throttled_total")
+                .increment(outcome.throttled as u64);
         }
         self.persist(doc, &outcome.updates).await?;
         self.relay(doc, Some(conn), &outcome);
@@ -229,7 +241,9 @@ impl Docs {
         for frame in &outcome.everyone {
             self.publish(doc, b'A', frame).await;
         }
-        Ok(())
+        Ok(Received {
+            refused: outcome.refused,
+        })
     }
 
     /// Applies an update from a server-side tool, like an edit from a connection.
@@ -526,6 +540,23 @@ impl Docs {
             for (_, conn) in gone {
                 conn.sink
                     .close(&doc.id, 4403, "no longer a member of the room");
+            }
+        }
+    }
+
+    /// `user`'s role in `room` changed to one that may (or may not) write: their connections to
+    /// the documents of that room loaded here take the new right at once.
+    pub fn set_can_write(&self, user: &str, room: &str, can_write: bool) {
+        let docs: Vec<Arc<LoadedDoc>> = self
+            .registry()
+            .values()
+            .filter_map(|c| c.get().cloned())
+            .filter(|d| d.room == room)
+            .collect();
+        for doc in docs {
+            let mut inner = doc.lock();
+            for conn in inner.conns.values_mut().filter(|c| c.user == user) {
+                conn.can_write = can_write;
             }
         }
     }

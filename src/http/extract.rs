@@ -3,11 +3,13 @@
 
 use crate::auth::{Auth, AuthError, Identity, bearer};
 use crate::error::AppError;
+use crate::validate::{NUL_REFUSED, has_nul, json_has_nul};
 use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use std::sync::Arc;
 
 /// A JSON body; rejections become 400/413/415/422 with the error body.
@@ -21,10 +23,20 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        // Syntax, size and content type first (axum's checks), then NUL, then the shape.
+        let axum::Json(raw) = axum::Json::<Box<RawValue>>::from_request(req, state)
+            .await
+            .map_err(json_rejection)?;
+        if json_has_nul(raw.get()) {
+            return Err(AppError::invalid(NUL_REFUSED));
         }
+        serde_json::from_str::<T>(raw.get())
+            .map(ApiJson)
+            .map_err(|e| {
+                AppError::invalid(format!(
+                    "Failed to deserialize the JSON body into the target type: {e}"
+                ))
+            })
     }
 }
 
@@ -56,6 +68,11 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Ok(raw) = RawPathParams::from_request_parts(parts, state).await
+            && raw.iter().any(|(_, v)| has_nul(v))
+        {
+            return Err(AppError::invalid(NUL_REFUSED));
+        }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(v)| ApiPath(v))

@@ -1,7 +1,9 @@
 //! Teams: create inside a venture, read one, manage members. Venture owners and admins manage
 //! every team of their venture; team owners and admins manage their own team.
 
-use super::ventures::{check_user_id, clean_name, member_view, team_view, visible_venture};
+use super::ventures::{
+    apply_room_access, check_user_id, clean_name, member_view, team_view, visible_venture,
+};
 use super::{ApiJson, ApiPath};
 use crate::auth::Identity;
 use crate::error::AppError;
@@ -89,6 +91,13 @@ pub async fn put_member(
         .store
         .set_member(&group, by, &body.user_id, body.role)
         .await?;
+    apply_room_access(
+        &core,
+        &body.user_id,
+        vec![RoomName::Team(team.id.clone())],
+        "no longer allowed in the team",
+    )
+    .await?;
     let status = if added {
         StatusCode::CREATED
     } else {

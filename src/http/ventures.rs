@@ -172,14 +172,50 @@ pub async fn put_member(
     };
     let (member, added) = core
         .store
-        .set_member(&Group::Venture(id), by, &body.user_id, body.role)
+        .set_member(&Group::Venture(id.clone()), by, &body.user_id, body.role)
         .await?;
+    // The venture role also decides the team rooms (owners and admins see every team).
+    let mut rooms = vec![RoomName::Venture(id.clone())];
+    for team in core.store.teams_of_venture(&id).await? {
+        rooms.push(RoomName::Team(team.id));
+    }
+    apply_room_access(&core, &body.user_id, rooms, "no longer allowed in the room").await?;
     let status = if added {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
     Ok((status, Json(member_view(member))))
+}
+
+/// A role changed: `user`'s live connections on every node take their new rights in `rooms`
+/// at once (documents become read-only or writable; a room they lost is left).
+pub async fn apply_room_access(
+    core: &Core,
+    user: &UserId,
+    rooms: Vec<RoomName>,
+    lost_reason: &str,
+) -> Result<(), AppError> {
+    let mut lost = Vec::new();
+    let (mut writers, mut readers) = (Vec::new(), Vec::new());
+    for room in rooms {
+        match core.store.room_role(&room, user).await? {
+            None => lost.push(room.to_string()),
+            Some(role) if role.can_edit() => writers.push(room.to_string()),
+            Some(_) => readers.push(room.to_string()),
+        }
+    }
+    if !lost.is_empty() {
+        core.rt
+            .remove_user_from_rooms(user, lost, lost_reason)
+            .await;
+    }
+    for (rooms, can_write) in [(writers, true), (readers, false)] {
+        if !rooms.is_empty() {
+            core.rt.fanout.set_can_write(user, rooms, can_write).await;
+        }
+    }
+    Ok(())
 }
 
 pub async fn remove_member(

@@ -1,10 +1,10 @@
 //! The ack envelope of client events, and the per-event bookkeeping around a handler: a
 //! tracing span, event/ack/error counters, and the error reply.
 
+use super::payload::PayloadError;
 use hub_protocol::ErrorCode;
 use hub_protocol::realtime::{AckErr, AckOk};
 use serde::Serialize;
-use socketioxide::ParserError;
 use socketioxide::extract::AckSender;
 use std::future::Future;
 use tracing::Instrument;
@@ -56,10 +56,13 @@ impl From<crate::store::StoreError> for EventError {
     }
 }
 
-/// Maps a payload that does not decode to an `invalid` error saying what `event` takes.
-pub fn malformed(event: &str, shape: &str) -> impl FnOnce(ParserError) -> EventError {
+/// Maps a payload that was not accepted to an `invalid` error saying what `event` takes.
+pub fn malformed(event: &str, shape: &str) -> impl FnOnce(PayloadError) -> EventError {
     let message = format!("{event} takes {shape}");
-    move |e| EventError::invalid(format!("{message}: {e}"))
+    move |e| match e {
+        PayloadError::Parse(e) => EventError::invalid(format!("{message}: {e}")),
+        PayloadError::Nul => EventError::invalid(crate::validate::NUL_REFUSED),
+    }
 }
 
 /// Runs `handler` for `event` under a span and answers the ack with its result.

@@ -4,6 +4,7 @@
 
 use super::ack::{EventError, malformed, respond};
 use super::fanout::Except;
+use super::payload::Payload;
 use super::rooms::joined_room;
 use crate::auth::Identity;
 use crate::state::Core;
@@ -15,7 +16,7 @@ use hub_protocol::chat::{
 use hub_protocol::realtime::{client, server};
 use hub_protocol::{ErrorCode, UserId};
 use hub_rooms::chat::{check_body, check_client_id, check_emoji, history_limit, mentions};
-use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
+use socketioxide::extract::{AckSender, Extension, SocketRef, State};
 
 fn rule(e: hub_rooms::chat::ChatError) -> EventError {
     match e {
@@ -43,7 +44,7 @@ pub async fn send(
     ack: AckSender,
     Extension(who): Extension<Identity>,
     State(core): State<Core>,
-    TryData(req): TryData<ChatSend>,
+    Payload(req): Payload<ChatSend>,
 ) {
     respond(client::CHAT_SEND, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(
@@ -59,6 +60,15 @@ pub async fn send(
         }
         check_client_id(&req.client_id).map_err(rule)?;
         let body = check_body(&req.body, core.rt.chat.max_body_chars).map_err(rule)?;
+        // A retry of a message already committed answers with the original and costs nothing
+        // from the sender's allowance.
+        if let Some(message) = core
+            .store
+            .by_client_id(&who.user_id, &req.client_id)
+            .await?
+        {
+            return Ok(MessageAck { message });
+        }
         if !core.rt.allow_send(&who.user_id) {
             return Err(EventError::new(
                 ErrorCode::RateLimited,
@@ -134,7 +144,7 @@ pub async fn edit(
     ack: AckSender,
     Extension(who): Extension<Identity>,
     State(core): State<Core>,
-    TryData(req): TryData<ChatEdit>,
+    Payload(req): Payload<ChatEdit>,
 ) {
     respond(client::CHAT_EDIT, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::CHAT_EDIT, "{room, id, body}"))?;
@@ -160,7 +170,7 @@ pub async fn delete(
     ack: AckSender,
     Extension(who): Extension<Identity>,
     State(core): State<Core>,
-    TryData(req): TryData<MessageRef>,
+    Payload(req): Payload<MessageRef>,
 ) {
     respond(client::CHAT_DELETE, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::CHAT_DELETE, "{room, id}"))?;
@@ -189,7 +199,7 @@ pub async fn react(
     ack: AckSender,
     Extension(who): Extension<Identity>,
     State(core): State<Core>,
-    TryData(req): TryData<ChatReact>,
+    Payload(req): Payload<ChatReact>,
 ) {
     respond(client::CHAT_REACT, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::CHAT_REACT, "{room, id, emoji, add}"))?;
@@ -218,7 +228,7 @@ pub async fn history(
     ack: AckSender,
     Extension(who): Extension<Identity>,
     State(core): State<Core>,
-    TryData(req): TryData<ChatHistory>,
+    Payload(req): Payload<ChatHistory>,
 ) {
     respond(client::CHAT_HISTORY, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(
@@ -244,7 +254,7 @@ pub async fn thread(
     ack: AckSender,
     Extension(who): Extension<Identity>,
     State(core): State<Core>,
-    TryData(req): TryData<MessageRef>,
+    Payload(req): Payload<MessageRef>,
 ) {
     respond(client::CHAT_THREAD, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::CHAT_THREAD, "{room, id}"))?;
@@ -262,7 +272,7 @@ pub async fn read(
     ack: AckSender,
     Extension(who): Extension<Identity>,
     State(core): State<Core>,
-    TryData(req): TryData<ChatRead>,
+    Payload(req): Payload<ChatRead>,
 ) {
     respond(client::CHAT_READ, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::CHAT_READ, "{room, seq}"))?;

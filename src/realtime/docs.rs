@@ -5,6 +5,7 @@
 //! and always reported as `doc:error {doc, error}`.
 
 use super::ack::{EventError, malformed, respond};
+use super::payload::Payload;
 use super::rooms::Done;
 use crate::auth::Identity;
 use crate::docs::{DocsError, LoadedDoc, Sink};
@@ -15,7 +16,7 @@ use hub_protocol::docs::{DocJoined, DocRef};
 use hub_protocol::realtime::client;
 use hub_rooms::doc::{ConnKey, DocError};
 use serde::Serialize;
-use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
+use socketioxide::extract::{AckSender, Extension, SocketRef, State};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -31,9 +32,11 @@ impl SocketDocs {
 
 fn doc_error(e: DocsError) -> EventError {
     match e {
-        DocsError::Doc(DocError::UpdateTooLarge { .. } | DocError::DocTooLarge { .. }) => {
-            EventError::new(ErrorCode::TooLarge, e.to_string())
-        }
+        DocsError::Doc(
+            DocError::UpdateTooLarge { .. }
+            | DocError::DocTooLarge { .. }
+            | DocError::AwarenessTooLarge { .. },
+        ) => EventError::new(ErrorCode::TooLarge, e.to_string()),
         DocsError::Doc(d) => EventError::invalid(d.to_string()),
         DocsError::Store(s) => s.into(),
         DocsError::NotFound => EventError::new(
@@ -49,7 +52,7 @@ pub async fn join(
     Extension(who): Extension<Identity>,
     Extension(mine): Extension<SocketDocs>,
     State(core): State<Core>,
-    TryData(req): TryData<DocRef>,
+    Payload(req): Payload<DocRef>,
 ) {
     respond(client::DOC_JOIN, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::DOC_JOIN, "{doc}"))?;
@@ -99,7 +102,7 @@ pub async fn leave(
     Extension(who): Extension<Identity>,
     Extension(mine): Extension<SocketDocs>,
     State(core): State<Core>,
-    TryData(req): TryData<DocRef>,
+    Payload(req): Payload<DocRef>,
 ) {
     respond(client::DOC_LEAVE, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::DOC_LEAVE, "{doc}"))?;
@@ -123,7 +126,7 @@ pub async fn message(
     Extension(who): Extension<Identity>,
     Extension(mine): Extension<SocketDocs>,
     State(core): State<Core>,
-    TryData(req): TryData<(String, Bytes)>,
+    Payload(req): Payload<(String, Bytes)>,
 ) {
     let mut failed: Option<(String, EventError)> = None;
     respond(client::DOC_MSG, who.user_id.as_str(), ack, async {
@@ -137,7 +140,15 @@ pub async fn message(
             return Err(err);
         };
         match core.rt.docs.receive(&doc, conn, &frame).await {
-            Ok(()) => Ok(Done {}),
+            Ok(received) if received.refused > 0 => {
+                let err = EventError::new(
+                    ErrorCode::Forbidden,
+                    "read-only: your role in this room cannot edit the document",
+                );
+                failed = Some((id, err.clone()));
+                Err(err)
+            }
+            Ok(_) => Ok(Done {}),
             Err(e) => {
                 let err = doc_error(e);
                 failed = Some((id, err.clone()));

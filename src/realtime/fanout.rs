@@ -3,8 +3,9 @@
 //! written to each socket as is, so each socket gets its own emit: a full buffer is
 //! attributable to that socket, which is disconnected as a slow consumer (see [`emit`]).
 //!
-//! Membership changes of sockets (a user removed from a venture leaves its rooms at once) go
-//! the same way, since every node must apply them to its own sockets.
+//! Membership changes of sockets (a user removed from a venture leaves its rooms at once; a
+//! demoted one's documents turn read-only at once) go the same way, since every node must apply
+//! them to its own sockets.
 
 use super::emit;
 use crate::bus::{Bus, publish_tagged};
@@ -40,6 +41,9 @@ struct Envelope<'a> {
     rooms: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
+    /// `access`: whether `user` may now write the documents of `rooms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    can_write: Option<bool>,
 }
 
 /// Whom a delivery skips.
@@ -84,6 +88,7 @@ impl Fanout {
             user: None,
             rooms: Vec::new(),
             reason: None,
+            can_write: None,
         };
         self.publish(&envelope).await;
     }
@@ -106,6 +111,25 @@ impl Fanout {
             user: Some(user.to_string()),
             rooms,
             reason: Some(reason.to_owned()),
+            can_write: None,
+        };
+        self.publish(&envelope).await;
+    }
+
+    /// `user`'s role in `rooms` changed: on every node, their document connections in those
+    /// rooms may now write, or not.
+    pub async fn set_can_write(&self, user: &UserId, rooms: Vec<String>, can_write: bool) {
+        let envelope = Envelope {
+            kind: "access",
+            room: None,
+            event: None,
+            except_user: None,
+            except_sid: None,
+            data: None,
+            user: Some(user.to_string()),
+            rooms,
+            reason: None,
+            can_write: Some(can_write),
         };
         self.publish(&envelope).await;
     }
@@ -168,6 +192,14 @@ pub(super) fn deliver(io: &SocketIo, docs: &crate::docs::Docs, payload: &[u8]) {
                         );
                     }
                 }
+            }
+        }
+        "access" => {
+            let (Some(user), Some(can_write)) = (envelope.user, envelope.can_write) else {
+                return;
+            };
+            for room in &envelope.rooms {
+                docs.set_can_write(&user, room, can_write);
             }
         }
         other => tracing::warn!(kind = other, "unknown fan-out envelope"),

@@ -13,6 +13,7 @@ mod chat;
 mod docs;
 pub mod emit;
 pub mod fanout;
+mod payload;
 pub mod presence;
 mod rooms;
 pub mod state;
@@ -40,6 +41,7 @@ pub fn build(core: Core, config: &SocketConfig) -> (SocketIoLayer, SocketIo) {
         .ping_interval(config.ping_interval)
         .ping_timeout(config.ping_timeout)
         .ws_read_buffer_size(config.ws_read_buffer_size)
+        .connect_timeout(config.connect_timeout)
         .with_state(core)
         .build_layer();
     io.ns("/", on_connect.with(authenticate));

@@ -1,6 +1,8 @@
 //! `room:join`, `room:leave`, `presence:set`, `typing:start`, `typing:stop`.
 
 use super::ack::{EventError, malformed, respond};
+use super::payload::Payload;
+use super::payload::PayloadError;
 use crate::auth::Identity;
 use crate::state::Core;
 use hub_protocol::realtime::client;
@@ -10,8 +12,7 @@ use hub_protocol::rooms::{
 use hub_protocol::{ErrorCode, Role};
 use hub_rooms::RoomName;
 use serde::Serialize;
-use socketioxide::ParserError;
-use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
+use socketioxide::extract::{AckSender, Extension, SocketRef, State};
 
 /// An ack with no fields beside `ok`.
 #[derive(Debug, Serialize)]
@@ -64,7 +65,7 @@ pub async fn join(
     ack: AckSender,
     Extension(who): Extension<Identity>,
     State(core): State<Core>,
-    TryData(req): TryData<RoomJoin>,
+    Payload(req): Payload<RoomJoin>,
 ) {
     respond(client::ROOM_JOIN, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::ROOM_JOIN, "{room, since?}"))?;
@@ -115,7 +116,7 @@ pub async fn leave(
     ack: AckSender,
     Extension(who): Extension<Identity>,
     State(core): State<Core>,
-    TryData(req): TryData<RoomRef>,
+    Payload(req): Payload<RoomRef>,
 ) {
     respond(client::ROOM_LEAVE, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::ROOM_LEAVE, "{room}"))?;
@@ -134,7 +135,7 @@ pub async fn set_presence(
     ack: AckSender,
     Extension(who): Extension<Identity>,
     State(core): State<Core>,
-    TryData(req): TryData<PresenceSet>,
+    Payload(req): Payload<PresenceSet>,
 ) {
     respond(client::PRESENCE_SET, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(
@@ -165,7 +166,7 @@ async fn typing(
     ack: AckSender,
     who: Identity,
     core: Core,
-    req: Result<RoomRef, ParserError>,
+    req: Result<RoomRef, PayloadError>,
     start: bool,
 ) {
     let event = if start {
@@ -195,7 +196,7 @@ pub async fn typing_start(
     ack: AckSender,
     Extension(who): Extension<Identity>,
     State(core): State<Core>,
-    TryData(req): TryData<RoomRef>,
+    Payload(req): Payload<RoomRef>,
 ) {
     typing(s, ack, who, core, req, true).await;
 }
@@ -205,7 +206,7 @@ pub async fn typing_stop(
     ack: AckSender,
     Extension(who): Extension<Identity>,
     State(core): State<Core>,
-    TryData(req): TryData<RoomRef>,
+    Payload(req): Payload<RoomRef>,
 ) {
     typing(s, ack, who, core, req, false).await;
 }

@@ -3,13 +3,14 @@
 //! answer to unknown events.
 
 use super::ack::{EventError, malformed, respond};
+use super::payload::Payload;
 use crate::auth::Identity;
 use crate::state::Core;
 use bytes::Bytes;
 use hub_protocol::ErrorCode;
 use hub_protocol::realtime::{Pong, client};
 use serde::{Deserialize, Serialize};
-use socketioxide::extract::{AckSender, Event, Extension, State, TryData};
+use socketioxide::extract::{AckSender, Event, Extension, State};
 
 pub async fn ping(ack: AckSender, Extension(who): Extension<Identity>, State(core): State<Core>) {
     respond(client::SYS_PING, who.user_id.as_str(), ack, async {
@@ -35,7 +36,7 @@ pub struct EchoOut {
 pub async fn echo(
     ack: AckSender,
     Extension(who): Extension<Identity>,
-    TryData(payload): TryData<EchoIn>,
+    Payload(payload): Payload<EchoIn>,
 ) {
     respond(client::SYS_ECHO, who.user_id.as_str(), ack, async {
         let EchoIn { data } = payload.map_err(malformed(client::SYS_ECHO, "{data: <binary>}"))?;

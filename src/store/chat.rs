@@ -146,7 +146,12 @@ impl Store {
         })
     }
 
-    async fn by_client_id(&self, author: &UserId, client_id: &str) -> StoreResult<Option<Message>> {
+    /// The message `author` sent with `client_id`, if they did (a retry's original).
+    pub async fn by_client_id(
+        &self,
+        author: &UserId,
+        client_id: &str,
+    ) -> StoreResult<Option<Message>> {
         let sql = format!("SELECT {COLUMNS} FROM messages WHERE author_id = $1 AND client_id = $2");
         let row: Option<Row> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(author.as_str())
