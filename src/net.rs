@@ -15,7 +15,7 @@
 use axum::serve::Listener;
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll, Waker, ready};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
@@ -55,6 +55,9 @@ pub struct TimedIo<T> {
     timeout: Duration,
     /// Armed while a write is pending.
     stall: Option<Pin<Box<Sleep>>>,
+    /// The task waiting to read, woken when the stream dies so that it sees the error at once
+    /// rather than when (if ever) the peer sends something.
+    reader: Option<Waker>,
     dead: bool,
 }
 
@@ -64,6 +67,7 @@ impl<T> TimedIo<T> {
             inner,
             timeout,
             stall: None,
+            reader: None,
             dead: false,
         }
     }
@@ -97,6 +101,9 @@ impl<T> TimedIo<T> {
                 ready!(stall.as_mut().poll(cx));
                 self.stall = None;
                 self.dead = true;
+                if let Some(reader) = self.reader.take() {
+                    reader.wake();
+                }
                 metrics::counter!("hub_write_timeouts_total").increment(1);
                 tracing::debug!("closing a connection whose peer stopped reading");
                 Poll::Ready(Err(Self::timed_out()))
@@ -115,7 +122,16 @@ impl<T: AsyncRead + Unpin> AsyncRead for TimedIo<T> {
         if this.dead {
             return Poll::Ready(Err(Self::timed_out()));
         }
-        Pin::new(&mut this.inner).poll_read(cx, buf)
+        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if polled.is_pending()
+            && !this
+                .reader
+                .as_ref()
+                .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            this.reader = Some(cx.waker().clone());
+        }
+        polled
     }
 }
 
@@ -184,6 +200,24 @@ mod tests {
             io.write(&[3]).await.unwrap_err().kind(),
             io::ErrorKind::TimedOut
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reader_waiting_for_data_hears_of_the_timeout_at_once() {
+        let (a, _b) = tokio::io::duplex(64);
+        let (mut rd, mut wr) = tokio::io::split(TimedIo::new(a, Duration::from_secs(10)));
+        // The reader waits for data that never comes; the writer fills the pipe and stalls.
+        let reader = tokio::spawn(async move {
+            let mut buf = [0; 8];
+            rd.read(&mut buf).await
+        });
+        let err = wr.write_all(&[1; 128]).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        let read = tokio::time::timeout(Duration::from_secs(1), reader)
+            .await
+            .expect("the reader was woken")
+            .unwrap();
+        assert_eq!(read.unwrap_err().kind(), io::ErrorKind::TimedOut);
     }
 
     #[tokio::test(start_paused = true)]

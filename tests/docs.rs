@@ -23,32 +23,6 @@ on_both_backends!(
     a_removed_member_loses_open_documents,
 );
 
-async fn post_update(hub: &TestHub, doc: &str, token: &str, update: Vec<u8>) -> u16 {
-    hub.http
-        .post(hub.url(&format!("/api/v1/docs/{doc}/updates")))
-        .bearer_auth(token)
-        .header("content-type", "application/octet-stream")
-        .body(update)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
-async fn state(hub: &TestHub, doc: &str) -> Vec<u8> {
-    let resp = hub
-        .http
-        .get(hub.url(&format!("/api/v1/docs/{doc}/state")))
-        .bearer_auth(hub.token("alice"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    assert_eq!(resp.headers()["content-type"], "application/octet-stream");
-    resp.bytes().await.unwrap().to_vec()
-}
-
 async fn health(hub: &TestHub) -> Value {
     hub.http
         .get(hub.url("/api/health"))
@@ -121,30 +95,28 @@ async fn documents_follow_room_roles_over_rest(backend: Backend) {
         .await;
     assert_eq!(status, 404);
 
-    assert!(is_empty(&state(&hub, &id).await));
+    assert!(is_empty(&hub.doc_state(&id).await));
     assert_eq!(
-        post_update(&hub, &id, &hub.token("vic"), text_update(1, "no")).await,
+        hub.post_doc_update(&id, &hub.token("vic"), text_update(1, "no"))
+            .await,
         403
     );
     assert_eq!(
-        post_update(&hub, &id, &hub.token("bob"), vec![0, 200, 3]).await,
+        hub.post_doc_update(&id, &hub.token("bob"), vec![0, 200, 3])
+            .await,
         422
     );
     assert_eq!(
-        post_update(
-            &hub,
-            &id,
-            &hub.token("bob"),
-            text_update(1, &"x".repeat(100))
-        )
-        .await,
+        hub.post_doc_update(&id, &hub.token("bob"), text_update(1, &"x".repeat(100)))
+            .await,
         413
     );
     assert_eq!(
-        post_update(&hub, &id, &hub.token("bob"), text_update(1, "hello")).await,
+        hub.post_doc_update(&id, &hub.token("bob"), text_update(1, "hello"))
+            .await,
         204
     );
-    assert_eq!(text_of(&state(&hub, &id).await), "hello");
+    assert_eq!(text_of(&hub.doc_state(&id).await), "hello");
 
     let (status, _) = hub
         .delete(&format!("/api/v1/docs/{id}"), &hub.token("bob"))
@@ -171,20 +143,15 @@ async fn a_restarted_hub_serves_the_same_content(backend: Backend) {
         .enumerate()
     {
         assert_eq!(
-            post_update(
-                &hub,
-                &id,
-                &hub.token("bob"),
-                text_update(100 + i as u64, word)
-            )
-            .await,
+            hub.post_doc_update(&id, &hub.token("bob"), text_update(100 + i as u64, word))
+                .await,
             204
         );
-        expected = text_of(&state(&hub, &id).await);
+        expected = text_of(&hub.doc_state(&id).await);
     }
     assert_eq!(expected.len(), "alpha beta gamma delta epsilon zeta ".len());
     let hub = hub.restart().await;
-    assert_eq!(text_of(&state(&hub, &id).await), expected);
+    assert_eq!(text_of(&hub.doc_state(&id).await), expected);
     // The log was folded into a snapshot along the way.
     let store = hub::store::Store::connect(&hub.db.url, 1).await.unwrap();
     let stored = store.doc_load(&id).await.unwrap();
@@ -204,7 +171,8 @@ async fn concurrent_cold_opens_load_once(backend: Backend) {
     let id = new_doc(&hub, &room, "Cold").await;
     let big: String = (0..2000).map(|i| format!("line {i}\n")).collect();
     assert_eq!(
-        post_update(&hub, &id, &hub.token("bob"), text_update(5, &big)).await,
+        hub.post_doc_update(&id, &hub.token("bob"), text_update(5, &big))
+            .await,
         204
     );
     let hub = hub.restart().await;
@@ -254,7 +222,8 @@ async fn malformed_frames_close_the_socket_and_harm_nothing(backend: Backend) {
     let room = venture_room(&hub).await;
     let id = new_doc(&hub, &room, "Sturdy").await;
     assert_eq!(
-        post_update(&hub, &id, &hub.token("bob"), text_update(5, "intact")).await,
+        hub.post_doc_update(&id, &hub.token("bob"), text_update(5, "intact"))
+            .await,
         204
     );
     for garbage in [vec![0, 2, 200, 1, 2], vec![9, 9, 9], vec![0, 7], vec![]] {
@@ -275,7 +244,7 @@ async fn malformed_frames_close_the_socket_and_harm_nothing(backend: Backend) {
     .await
     .unwrap();
     assert_eq!(text.closed().await, Some(1003));
-    assert_eq!(text_of(&state(&hub, &id).await), "intact");
+    assert_eq!(text_of(&hub.doc_state(&id).await), "intact");
     hub.stop().await.unwrap();
 }
 
@@ -319,7 +288,8 @@ async fn idle_documents_unload_and_reload_the_same(backend: Backend) {
         .unwrap();
     c.recv_prefixed(&[0, 0]).await;
     assert_eq!(
-        post_update(&hub, &id, &hub.token("bob"), text_update(5, "kept")).await,
+        hub.post_doc_update(&id, &hub.token("bob"), text_update(5, "kept"))
+            .await,
         204
     );
     assert_eq!(
@@ -335,7 +305,7 @@ async fn idle_documents_unload_and_reload_the_same(backend: Backend) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(text_of(&state(&hub, &id).await), "kept");
+    assert_eq!(text_of(&hub.doc_state(&id).await), "kept");
     assert_eq!(health(&hub).await["services"]["document_loads"], 2);
     hub.stop().await.unwrap();
 }
@@ -393,7 +363,7 @@ async fn edits_cross_nodes(backend: Backend) {
     let relayed = on_a.recv_prefixed(&[0, 2]).await;
     let frame = hub_rooms::doc::update_frame(&text_update(9, "from b"));
     assert_eq!(relayed, frame, "node a relays node b's update as is");
-    assert_eq!(text_of(&state(&a, &id).await), "from b");
+    assert_eq!(text_of(&a.doc_state(&id).await), "from b");
     a.stop().await.unwrap();
     b.stop().await.unwrap();
 }
@@ -466,7 +436,7 @@ async fn stock_yjs_clients_collaborate(backend: Backend) {
     // What the stock clients wrote is persisted: a restarted hub serves the same documents.
     let mut before = Vec::new();
     for doc in &docs {
-        before.push(text_of(&state(&hub, doc).await));
+        before.push(text_of(&hub.doc_state(doc).await));
     }
     assert!(
         before.iter().filter(|t| !t.is_empty()).count() >= 4,
@@ -474,7 +444,7 @@ async fn stock_yjs_clients_collaborate(backend: Backend) {
     );
     let hub = hub.restart().await;
     for (doc, text) in docs.iter().zip(&before) {
-        assert_eq!(&text_of(&state(&hub, doc).await), text);
+        assert_eq!(&text_of(&hub.doc_state(doc).await), text);
     }
     hub.stop().await.unwrap();
 }

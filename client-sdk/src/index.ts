@@ -20,6 +20,7 @@ import type {
   RoomJoined,
   RoomRef,
   RoomRemoved,
+  RoomRoleChanged,
   Thread,
   Typing,
   Unread,
@@ -40,6 +41,7 @@ export interface ServerToClient {
   "chat:updated": (m: Message) => void;
   notification: (n: Notification) => void;
   "room:removed": (e: RoomRemoved) => void;
+  "room:role": (e: RoomRoleChanged) => void;
 }
 
 /** Events a client sends, each with its typed ack. */

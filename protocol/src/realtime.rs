@@ -43,6 +43,8 @@ pub mod server {
     pub const NOTIFICATION: &str = "notification";
     /// The user lost access to a room (membership removed); its sockets have left it.
     pub const ROOM_REMOVED: &str = "room:removed";
+    /// `{room, role, can_write}`: the user's role in a room changed; it applies at once.
+    pub const ROOM_ROLE: &str = "room:role";
     pub const DOC_MSG: &str = "doc:msg";
     pub const DOC_REMOVED: &str = "doc:removed";
     /// `{doc, error}`: a `doc:msg` was refused.

@@ -107,6 +107,15 @@ pub struct Typing {
     pub typing: bool,
 }
 
+/// `room:role`: my role in a room changed (and I kept access); my open documents of that room
+/// took the new rights at once (`can_write: false`: read-only from now on).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct RoomRoleChanged {
+    pub room: String,
+    pub role: Role,
+    pub can_write: bool,
+}
+
 /// `room:removed`: I lost access to a room; my sockets left it.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct RoomRemoved {

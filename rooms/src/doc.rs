@@ -560,29 +560,16 @@ mod tests {
     }
 
     fn awareness_frame_with(client: u64, json: &str) -> Vec<u8> {
-        // Hand-encoded: yrs would refuse to build a state that is not JSON.
-        let mut frame = vec![1u8];
+        // Encoded by hand: yrs would refuse to build a state that is not JSON.
+        use yrs::encoding::write::Write;
         let mut body = Vec::new();
-        push_var(&mut body, 1);
-        push_var(&mut body, client);
-        push_var(&mut body, 1);
-        push_var(&mut body, json.len() as u64);
-        body.extend_from_slice(json.as_bytes());
-        push_var(&mut frame, body.len() as u64);
-        frame.extend_from_slice(&body);
+        body.write_var(1u32);
+        body.write_var(client);
+        body.write_var(1u32);
+        body.write_string(json);
+        let mut frame = vec![1u8];
+        frame.write_buf(&body);
         frame
-    }
-
-    fn push_var(out: &mut Vec<u8>, mut n: u64) {
-        loop {
-            let byte = (n & 0x7f) as u8;
-            n >>= 7;
-            if n == 0 {
-                out.push(byte);
-                return;
-            }
-            out.push(byte | 0x80);
-        }
     }
 
     #[test]

@@ -493,8 +493,9 @@ fn drop_failed(doc: &str, inner: &mut Inner, failed: Vec<ConnKey>) {
                 conn = key,
                 "document connection cannot keep up; closing it"
             );
+            // Its awareness stays until the connection detaches (its reader ends, or its
+            // socket disconnects), which relays the removal to everyone else.
             conn.sink.close(doc, 1013, "too slow: reconnect to resync");
-            inner.session.remove_conn(key);
         }
     }
 }

@@ -197,12 +197,14 @@ pub async fn apply_room_access(
     lost_reason: &str,
 ) -> Result<(), AppError> {
     let mut lost = Vec::new();
-    let (mut writers, mut readers) = (Vec::new(), Vec::new());
+    let mut kept: Vec<(Role, Vec<String>)> = Vec::new();
     for room in rooms {
         match core.store.room_role(&room, user).await? {
             None => lost.push(room.to_string()),
-            Some(role) if role.can_edit() => writers.push(room.to_string()),
-            Some(_) => readers.push(room.to_string()),
+            Some(role) => match kept.iter_mut().find(|(r, _)| *r == role) {
+                Some((_, rooms)) => rooms.push(room.to_string()),
+                None => kept.push((role, vec![room.to_string()])),
+            },
         }
     }
     if !lost.is_empty() {
@@ -210,10 +212,8 @@ pub async fn apply_room_access(
             .remove_user_from_rooms(user, lost, lost_reason)
             .await;
     }
-    for (rooms, can_write) in [(writers, true), (readers, false)] {
-        if !rooms.is_empty() {
-            core.rt.fanout.set_can_write(user, rooms, can_write).await;
-        }
+    for (role, rooms) in kept {
+        core.rt.fanout.set_role(user, rooms, role).await;
     }
     Ok(())
 }

@@ -9,9 +9,10 @@
 
 use super::emit;
 use crate::bus::{Bus, publish_tagged};
+use hub_protocol::Role;
 use hub_protocol::UserId;
 use hub_protocol::realtime::server;
-use hub_protocol::rooms::RoomRemoved;
+use hub_protocol::rooms::{RoomRemoved, RoomRoleChanged};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use socketioxide::SocketIo;
@@ -41,9 +42,9 @@ struct Envelope<'a> {
     rooms: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
-    /// `access`: whether `user` may now write the documents of `rooms`.
+    /// `access`: `user`'s new role in `rooms`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    can_write: Option<bool>,
+    role: Option<Role>,
 }
 
 /// Whom a delivery skips.
@@ -88,7 +89,7 @@ impl Fanout {
             user: None,
             rooms: Vec::new(),
             reason: None,
-            can_write: None,
+            role: None,
         };
         self.publish(&envelope).await;
     }
@@ -111,14 +112,14 @@ impl Fanout {
             user: Some(user.to_string()),
             rooms,
             reason: Some(reason.to_owned()),
-            can_write: None,
+            role: None,
         };
         self.publish(&envelope).await;
     }
 
-    /// `user`'s role in `rooms` changed: on every node, their document connections in those
-    /// rooms may now write, or not.
-    pub async fn set_can_write(&self, user: &UserId, rooms: Vec<String>, can_write: bool) {
+    /// `user`'s role in `rooms` changed to `role`: on every node, their document connections in
+    /// those rooms take the new rights, and their sockets are told with `room:role`.
+    pub async fn set_role(&self, user: &UserId, rooms: Vec<String>, role: Role) {
         let envelope = Envelope {
             kind: "access",
             room: None,
@@ -129,7 +130,7 @@ impl Fanout {
             user: Some(user.to_string()),
             rooms,
             reason: None,
-            can_write: Some(can_write),
+            role: Some(role),
         };
         self.publish(&envelope).await;
     }
@@ -195,11 +196,25 @@ pub(super) fn deliver(io: &SocketIo, docs: &crate::docs::Docs, payload: &[u8]) {
             }
         }
         "access" => {
-            let (Some(user), Some(can_write)) = (envelope.user, envelope.can_write) else {
+            let (Some(user), Some(role)) = (envelope.user, envelope.role) else {
                 return;
             };
+            // Documents first: once the user hears of the change, it is already in force.
             for room in &envelope.rooms {
-                docs.set_can_write(&user, room, can_write);
+                docs.set_can_write(&user, room, role.can_edit());
+            }
+            for socket in io.to(format!("user:{user}")).sockets() {
+                for room in &envelope.rooms {
+                    emit::to_socket(
+                        &socket,
+                        server::ROOM_ROLE,
+                        &RoomRoleChanged {
+                            room: room.clone(),
+                            role,
+                            can_write: role.can_edit(),
+                        },
+                    );
+                }
             }
         }
         other => tracing::warn!(kind = other, "unknown fan-out envelope"),

@@ -39,6 +39,29 @@ impl WsClient {
                 .await
                 .expect("ws connect timed out")
                 .expect("ws connect");
+        WsClient::open_on(ws).await
+    }
+
+    /// Like [`WsClient::open`] over a socket whose receive window is tiny, so that the server
+    /// fills it at once when this client stops reading.
+    pub async fn open_tiny_window(addr: SocketAddr) -> WsClient {
+        WsClient::open_on(tiny_window_ws(addr, &ws_url(addr, "")).await).await
+    }
+
+    /// Connects to namespace `/` with `token` over a tiny receive window.
+    pub async fn connected_tiny_window(addr: SocketAddr, token: &str) -> WsClient {
+        let mut c = WsClient::open_tiny_window(addr).await;
+        c.send(&format!("40{}", serde_json::json!({ "token": token })))
+            .await;
+        let answer = c.recv_text().await;
+        assert!(
+            answer.starts_with("40{"),
+            "expected a connect, got {answer}"
+        );
+        c
+    }
+
+    async fn open_on(ws: Ws) -> WsClient {
         let mut client = WsClient {
             ws,
             sid: String::new(),
@@ -162,6 +185,24 @@ impl WsClient {
             }
         }
     }
+}
+
+/// A WebSocket to `url` on `addr` whose TCP receive buffer is 4 KiB.
+pub async fn tiny_window_ws(addr: SocketAddr, url: &str) -> Ws {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    let tcp = tokio::time::timeout(WAIT, socket.connect(addr))
+        .await
+        .expect("connect timed out")
+        .expect("connect");
+    let (ws, _) = tokio::time::timeout(
+        WAIT,
+        tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(tcp)),
+    )
+    .await
+    .expect("ws handshake timed out")
+    .expect("ws handshake");
+    ws
 }
 
 /// Splits a polling payload into packets (separated by the record separator 0x1e).

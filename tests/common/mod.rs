@@ -259,6 +259,34 @@ impl TestHub {
         );
     }
 
+    /// `POST /api/v1/docs/{doc}/updates` with a binary update; returns the status.
+    pub async fn post_doc_update(&self, doc: &str, token: &str, update: Vec<u8>) -> u16 {
+        self.http
+            .post(self.url(&format!("/api/v1/docs/{doc}/updates")))
+            .bearer_auth(token)
+            .header("content-type", "application/octet-stream")
+            .body(update)
+            .send()
+            .await
+            .expect("post update")
+            .status()
+            .as_u16()
+    }
+
+    /// The whole document, as alice (`GET /api/v1/docs/{doc}/state`).
+    pub async fn doc_state(&self, doc: &str) -> Vec<u8> {
+        let resp = self
+            .http
+            .get(self.url(&format!("/api/v1/docs/{doc}/state")))
+            .bearer_auth(self.token("alice"))
+            .send()
+            .await
+            .expect("get state");
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["content-type"], "application/octet-stream");
+        resp.bytes().await.expect("state body").to_vec()
+    }
+
     /// Triggers graceful shutdown, waits for `run` to return, and drops the test schema.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         let result = self.shutdown_and_wait().await;

@@ -45,6 +45,27 @@ impl Sio {
         None
     }
 
+    /// Emits `event` with `(arg, <binary>)` (one binary attachment) and returns its ack.
+    pub async fn call_binary(&mut self, event: &str, arg: Value, bytes: Vec<u8>) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        let placeholder = serde_json::json!({"_placeholder": true, "num": 0});
+        self.ws
+            .send(&format!(
+                "451-{id}{}",
+                serde_json::json!([event, arg, placeholder])
+            ))
+            .await;
+        self.ws.send_binary(bytes).await;
+        loop {
+            if let Some((got, payload)) = self.pump().await
+                && got == id
+            {
+                return payload;
+            }
+        }
+    }
+
     /// Emits `event` with `data` and returns its ack.
     pub async fn call(&mut self, event: &str, data: Value) -> Value {
         let id = self.next_id;

@@ -9,19 +9,11 @@ import * as decoding from "lib0/decoding";
 import WebSocket from "ws";
 import { io } from "socket.io-client";
 import assert from "node:assert/strict";
+import { WAIT_MS, until } from "./wait.mjs";
 
 const { HUB_URL: hub, TOKEN_ALICE, TOKEN_BOB, TOKEN_VIC } = process.env;
 const docs = process.env.DOCS.split(",");
 const wsUrl = hub.replace(/^http/, "ws") + "/yjs";
-const WAIT_MS = 10_000;
-
-async function until(what, pred) {
-  const deadline = Date.now() + WAIT_MS;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function editor(doc, token) {
   const ydoc = new Y.Doc();

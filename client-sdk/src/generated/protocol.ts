@@ -91,6 +91,8 @@ export type Typing = { room: string, user_id: UserId, typing: boolean, };
 
 export type RoomRemoved = { room: string, reason: string, };
 
+export type RoomRoleChanged = { room: string, role: Role, can_write: boolean, };
+
 export type Message = { id: string, room: string, seq: number, author_id: UserId, client_id: string, 
 /**
  * Empty once deleted.
@@ -301,6 +303,7 @@ export const ServerEvents = {
   CHAT_UPDATED: "chat:updated",
   NOTIFICATION: "notification",
   ROOM_REMOVED: "room:removed",
+  ROOM_ROLE: "room:role",
   DOC_MSG: "doc:msg",
   DOC_REMOVED: "doc:removed",
   DOC_ERROR: "doc:error",
