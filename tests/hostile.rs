@@ -443,7 +443,7 @@ async fn nul_characters_are_refused_alike_on_both_backends(backend: Backend) {
     for path in [
         format!("/api/v1/ventures/{venture}%00"),
         "/api/v1/docs/a%00b".to_owned(),
-        format!("/api/v1/teams/t%00/members/bob"),
+        "/api/v1/teams/t%00/members/bob".to_owned(),
     ] {
         let (status, body) = if path.contains("/members/") {
             hub.delete(&path, &alice).await

@@ -195,6 +195,7 @@ impl DocSession {
         if messages.is_empty() {
             return Err(DocError::Malformed("empty frame".into()));
         }
+        self.check_all(&messages)?;
         let mut out = Outcome::default();
         for message in messages {
             match message {
@@ -237,6 +238,32 @@ impl DocSession {
             }
         }
         Ok(out)
+    }
+
+    /// Checks every message of a frame before any is applied, so that a refused frame changes
+    /// nothing (its updates are not half applied and never logged). A frame of one message
+    /// (the usual case) is checked as it is applied.
+    fn check_all(&self, messages: &[Message]) -> Result<(), DocError> {
+        if messages.len() < 2 {
+            return Ok(());
+        }
+        for message in messages {
+            match message {
+                Message::Sync(SyncMessage::SyncStep2(update) | SyncMessage::Update(update)) => {
+                    if update.len() > self.limits.max_update_bytes {
+                        return Err(DocError::UpdateTooLarge {
+                            size: update.len(),
+                            limit: self.limits.max_update_bytes,
+                        });
+                    }
+                    decode_update(update)?;
+                }
+                Message::Awareness(update) => self.check_awareness(update)?,
+                Message::Custom(tag, _) => return Err(DocError::Unsupported(*tag)),
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// Applies an update (from a connection, a server-side tool or another node). Returns what

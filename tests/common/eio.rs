@@ -176,11 +176,26 @@ impl WsClient {
     }
 
     pub async fn wait_ack(&mut self, id: u64) -> Value {
-        let prefix = format!("43{id}");
+        let id = id.to_string();
         loop {
-            let text = self.recv_text().await;
-            if let Some(rest) = text.strip_prefix(&prefix) {
-                let arr: Value = serde_json::from_str(rest).expect("ack json");
+            // Binary frames are attachments of events (or of a binary ack, read as JSON here).
+            let text = match self.recv().await {
+                Frame::Text(text) => text,
+                Frame::Binary(_) => continue,
+                Frame::Closed => panic!("closed while waiting for ack {id}"),
+            };
+            // `43<id>[...]`, or a binary ack `46<n>-<id>[...]`.
+            let rest = match text.strip_prefix("43") {
+                Some(rest) => rest,
+                None => match text.strip_prefix("46").and_then(|r| r.split_once('-')) {
+                    Some((_, rest)) => rest,
+                    None => continue,
+                },
+            };
+            if let Some(json) = rest.strip_prefix(id.as_str())
+                && json.starts_with('[')
+            {
+                let arr: Value = serde_json::from_str(json).expect("ack json");
                 return arr[0].clone();
             }
         }
