@@ -9,11 +9,12 @@
 #   loadtest/bench.sh idle-node    # the same against Node socket.io
 #   loadtest/bench.sh presence     # 50 users/s churn for 10 s
 #   loadtest/bench.sh docs         # 10 documents x 20 editors typing 5/s each over /yjs
+#   loadtest/bench.sh abuse        # stalled readers, handshake flood, awareness flood: hub RSS
 #
 # Results go to target/bench/ (JSON summaries, SVG latency plots).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-figure="${1:?which figure? chat-hub, chat-node, sweep, idle-hub, idle-node, presence, docs}"
+figure="${1:?which figure? chat-hub, chat-node, sweep, idle-hub, idle-node, presence, docs, abuse}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hub-target}"
 cargo build --release -q -p hub -p loadtest
 bin="$CARGO_TARGET_DIR/release"
@@ -55,5 +56,6 @@ case "$figure" in
   idle-node) start_node; node_lt --json "$out/idle-node.json" idle --connections 19000 --rate 3000 --hold 5 --pid "$node_pid" ;;
   presence) start_hub; hub_lt --json "$out/presence.json" presence --rate 50 --duration 10 --stay-ms 1000 --grace-ms 5000 ;;
   docs) start_hub; hub_lt --json "$out/docs.json" docs --docs 10 --editors 20 --rate 5 --duration 10 --drain 3 ;;
+  abuse) start_hub; hub_lt --json "$out/abuse.json" abuse --pid "$hub_pid" ;;
   *) echo "unknown figure $figure" >&2; exit 2 ;;
 esac

@@ -16,6 +16,7 @@ pub mod config;
 pub mod docs;
 pub mod error;
 pub mod http;
+pub mod memory;
 pub mod net;
 pub mod realtime;
 pub mod state;

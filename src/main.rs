@@ -38,6 +38,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(cli.settings.addr)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cli.settings.addr))?;
+            hub::memory::spawn_trimmer();
             hub::run(config, listener, hub::shutdown_signal()).await
         }
         Command::Migrate => {

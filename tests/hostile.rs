@@ -10,6 +10,7 @@ use common::sio::Sio;
 use common::yjs::{YClient, YFrame, text_of, text_update};
 use common::{Backend, TestDb, TestHub, WAIT};
 use hub::bus::{Bus, LocalBus};
+use hub_rooms::doc::awareness_frame;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,18 +56,6 @@ fn awareness(client: u64, json: &str) -> Vec<u8> {
     let mut peer = Awareness::new(Doc::with_client_id(client));
     peer.set_local_state_raw(json);
     YMessage::Awareness(peer.update().unwrap()).encode_v1()
-}
-
-/// The same, encoded by hand, so that the state can be anything (even not JSON).
-fn raw_awareness(client: u64, state: &str) -> Vec<u8> {
-    let mut body = Vec::new();
-    body.write_var(1u32);
-    body.write_var(client);
-    body.write_var(1u32);
-    body.write_string(state);
-    let mut frame = vec![1];
-    frame.write_buf(&body);
-    frame
 }
 
 /// The awareness states in an awareness frame: `(client, json)`.
@@ -369,12 +358,12 @@ async fn awareness_that_is_not_json_is_refused_and_never_served(backend: Backend
         .await
         .unwrap();
     bad.recv_prefixed(&[0, 0]).await;
-    bad.send(raw_awareness(5, "{not json")).await;
+    bad.send(awareness_frame(5, "{not json")).await;
     assert_eq!(bad.closed().await, Some(1003));
     // Over Socket.IO too: an error, and the socket stays usable.
     let mut bob = Sio::connect(hub.addr, &hub.token("bob")).await;
     bob.ok("doc:join", json!({ "doc": doc })).await;
-    let ack = doc_msg(&mut bob, &doc, raw_awareness(6, "undefined")).await;
+    let ack = doc_msg(&mut bob, &doc, awareness_frame(6, "undefined")).await;
     assert_eq!(ack["error"]["code"], "invalid", "{ack}");
     // A newcomer is greeted with no awareness at all: nothing was stored.
     let mut next = YClient::connect(hub.addr, &doc, Some(&hub.token("alice")))
@@ -395,7 +384,7 @@ async fn close_frames_carry_their_code_with_a_short_reason(backend: Backend) {
     for (frame, code) in [
         // A sync message of an unknown kind whose error text runs long.
         (vec![0, 9, 200, 1, 2, 3], 1003),
-        (raw_awareness(5, &"{".repeat(300)), 1003),
+        (awareness_frame(5, &"{".repeat(300)), 1003),
         (
             YMessage::Sync(SyncMessage::Update(text_update(3, &"y".repeat(200)))).encode_v1(),
             1009,

@@ -46,6 +46,46 @@ impl Sources {
     }
 }
 
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+/// A WebSocket to `url` on `target`, from the next source address, with a 4 KiB read buffer;
+/// `recv_buffer` sets the socket's receive buffer (a small one makes a reader that stops
+/// reading stall the server's writes at once).
+pub async fn open_ws(
+    target: SocketAddr,
+    url: &str,
+    sources: &Sources,
+    recv_buffer: Option<u32>,
+) -> anyhow::Result<Ws> {
+    let socket = if target.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    if let Some(size) = recv_buffer {
+        socket.set_recv_buffer_size(size)?;
+    }
+    if let Some(ip) = sources.pick() {
+        socket
+            .bind(SocketAddr::new(ip, 0))
+            .context("bind source address")?;
+    }
+    let stream = tokio::time::timeout(Duration::from_secs(30), socket.connect(target))
+        .await
+        .context("tcp connect timed out")??;
+    stream.set_nodelay(true)?;
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0);
+    let (ws, _) = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio_tungstenite::client_async_with_config(url, stream, Some(config)),
+    )
+    .await
+    .context("websocket handshake timed out")??;
+    Ok(ws)
+}
+
 /// Something to send on a connection.
 pub enum Out {
     /// A raw Socket.IO packet (`42…`).
@@ -69,30 +109,8 @@ pub async fn connect<F>(
 where
     F: FnMut(&str) + Send + 'static,
 {
-    let socket = if target.is_ipv4() {
-        TcpSocket::new_v4()?
-    } else {
-        TcpSocket::new_v6()?
-    };
-    if let Some(ip) = sources.pick() {
-        socket
-            .bind(SocketAddr::new(ip, 0))
-            .context("bind source address")?;
-    }
-    let stream = tokio::time::timeout(Duration::from_secs(30), socket.connect(target))
-        .await
-        .context("tcp connect timed out")??;
-    stream.set_nodelay(true)?;
     let url = format!("ws://{target}{path}?EIO=4&transport=websocket");
-    let config = WebSocketConfig::default()
-        .read_buffer_size(4096)
-        .write_buffer_size(0);
-    let (mut ws, _) = tokio::time::timeout(
-        Duration::from_secs(30),
-        tokio_tungstenite::client_async_with_config(url, stream, Some(config)),
-    )
-    .await
-    .context("websocket handshake timed out")??;
+    let mut ws = open_ws(target, &url, sources, None).await?;
     // Open packet, then connect to `/`.
     let auth = serde_json::json!({ "token": token }).to_string();
     let mut connected = false;

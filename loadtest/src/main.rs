@@ -7,6 +7,7 @@
 //! loadtest --target http://127.0.0.1:3001 --peer socketio-node chat --members 1000 --rate 200
 //! loadtest --data-dir ./data presence --rate 50 --duration 10 --grace-ms 5000
 //! loadtest --data-dir ./data docs --docs 10 --editors 20 --rate 5 --duration 10
+//! loadtest --data-dir ./data abuse --pid $(pgrep -x hub)
 //! ```
 //!
 //! Bounded by its flags in count and time; targets loopback addresses unless `--allow-remote`.
@@ -80,6 +81,9 @@ enum Scenario {
     Presence(scenarios::presence::PresenceArgs),
     /// Editors typing in documents over /yjs; report propagation latency and convergence (hub only).
     Docs(scenarios::docs::DocsArgs),
+    /// Hostile clients (stalled readers, handshake floods, awareness floods); report the
+    /// target's memory before, at the peak and after (hub only).
+    Abuse(scenarios::abuse::AbuseArgs),
 }
 
 fn print_table(title: &str, value: &serde_json::Value) {
@@ -198,6 +202,10 @@ async fn main() -> anyhow::Result<()> {
                 ),
                 &s,
             )?;
+        }
+        Scenario::Abuse(args) => {
+            let s = scenarios::abuse::run(&ctx, args).await?;
+            report(&cli, &format!("abuse, {target}"), &s)?;
         }
         Scenario::Presence(args) => {
             let s = scenarios::presence::run(&ctx, args).await?;

@@ -9,6 +9,13 @@ use std::time::Duration;
 const SECRET: &str = "loadtest-secret-loadtest-secret-loadtest";
 
 async fn hub(grace: Duration) -> (String, tokio::sync::oneshot::Sender<()>, tempfile::TempDir) {
+    hub_with(grace, |_| {}).await
+}
+
+async fn hub_with(
+    grace: Duration,
+    tweak: impl FnOnce(&mut hub::Config),
+) -> (String, tokio::sync::oneshot::Sender<()>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let mut config = hub::Config::new(
         format!("sqlite://{}?mode=rwc", dir.path().join("hub.db").display()),
@@ -17,6 +24,7 @@ async fn hub(grace: Duration) -> (String, tokio::sync::oneshot::Sender<()>, temp
     config.chat.rate_per_second = 1000.0;
     config.chat.burst = 1000;
     config.presence.grace = grace;
+    tweak(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -277,5 +285,57 @@ async fn tokens_can_come_from_a_file() {
         (Some(20), Some(0)),
         "{s}"
     );
+    let _ = stop.send(());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abuse_is_closed_by_the_hub_and_spares_honest_editors() {
+    let (base, stop, _dir) = hub_with(Duration::from_millis(100), |c| {
+        c.socket.write_timeout = Duration::from_millis(300);
+        c.socket.connect_timeout = Duration::from_millis(300);
+    })
+    .await;
+    // The hub runs in this process: its memory is ours.
+    let pid = std::process::id().to_string();
+    let s = loadtest(
+        &base,
+        "hub",
+        &[
+            "abuse",
+            "--pid",
+            &pid,
+            "--stalled",
+            "2",
+            "--echoes",
+            "8",
+            "--stall-seconds",
+            "2",
+            "--handshakes",
+            "40",
+            "--handshake-rate",
+            "200",
+            "--flooders",
+            "2",
+            "--flood-seconds",
+            "1",
+            "--rest",
+            "0",
+            "--settle",
+            "20",
+        ],
+    )
+    .await;
+    assert_eq!(s["stalled"]["closed_by_hub"], 2, "{s}");
+    assert_eq!(s["handshakes"]["closed_by_hub"], 40, "{s}");
+    assert_eq!(s["handshakes"]["failed_to_open"], 0, "{s}");
+    assert_eq!(s["awareness"]["editors_still_connected"], 2, "{s}");
+    assert!(
+        s["awareness"]["flooders_closed_1009"].as_u64().unwrap() >= 1,
+        "{s}"
+    );
+    for kind in ["stalled", "handshakes", "awareness"] {
+        let m = &s[kind]["memory"];
+        assert!(m["rss_peak_kib"].as_u64().unwrap() >= m["rss_before_kib"].as_u64().unwrap());
+    }
     let _ = stop.send(());
 }

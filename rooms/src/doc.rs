@@ -93,22 +93,49 @@ pub fn encode(message: &Message) -> Vec<u8> {
     message.encode_v1()
 }
 
+/// An awareness frame (`[1, …]`) announcing `state`, taken as is (JSON or not), as the state
+/// of awareness client `client` at clock 1.
+pub fn awareness_frame(client: u64, state: &str) -> Vec<u8> {
+    use yrs::encoding::write::Write;
+    let mut body = Vec::new();
+    body.write_var(1u32);
+    body.write_var(client);
+    body.write_var(1u32);
+    body.write_string(state);
+    let mut frame = vec![1u8];
+    frame.write_buf(&body);
+    frame
+}
+
 /// An update frame (`[0, 2, update]`) for `update`.
 pub fn update_frame(update: &[u8]) -> Vec<u8> {
     encode(&Message::Sync(SyncMessage::Update(update.to_vec())))
 }
 
 /// What the session keeps per connection.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct ConnState {
     /// Awareness client ids the connection introduced.
     clients: HashSet<u64>,
-    awareness_rate: TokenBucket,
+    /// Whose allowance its awareness spends (see [`DocSession::bind_user`]).
+    user: Option<String>,
 }
+
+/// Who an awareness allowance belongs to: a user (all their connections share it, and a
+/// reconnect does not refill it), or a connection not bound to a user.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum RateKey {
+    User(String),
+    Conn(ConnKey),
+}
+
+/// Allowances kept before the refilled ones are forgotten.
+const MAX_RATES: usize = 1024;
 
 pub struct DocSession {
     awareness: Awareness,
     conns: HashMap<ConnKey, ConnState>,
+    rates: HashMap<RateKey, TokenBucket>,
     limits: DocLimits,
     /// Bytes of the updates the document is made of (an estimate of its size).
     size: usize,
@@ -120,6 +147,7 @@ impl DocSession {
         DocSession {
             awareness: Awareness::new(doc),
             conns: HashMap::new(),
+            rates: HashMap::new(),
             limits,
             size,
         }
@@ -225,7 +253,7 @@ impl DocSession {
                         out.throttled += 1;
                         continue;
                     }
-                    self.apply_awareness(conn, &update, now)?;
+                    self.apply_awareness(conn, &update)?;
                     out.everyone.push(encode(&Message::Awareness(update)));
                 }
                 Message::AwarenessQuery => {
@@ -332,12 +360,10 @@ impl DocSession {
         Ok(())
     }
 
-    fn conn_state(&mut self, conn: ConnKey, now: Instant) -> &mut ConnState {
-        let burst = self.limits.awareness_burst;
-        self.conns.entry(conn).or_insert_with(|| ConnState {
-            clients: HashSet::new(),
-            awareness_rate: TokenBucket::full(burst, now),
-        })
+    /// `conn` belongs to `user`: its awareness spends that user's allowance, shared by all
+    /// their connections to this document, so reconnecting does not refill it.
+    pub fn bind_user(&mut self, conn: ConnKey, user: &str) {
+        self.conns.entry(conn).or_default().user = Some(user.to_owned());
     }
 
     fn allow_awareness(&mut self, conn: ConnKey, now: Instant) -> bool {
@@ -345,18 +371,21 @@ impl DocSession {
             self.limits.awareness_per_second,
             self.limits.awareness_burst,
         );
-        self.conn_state(conn, now)
-            .awareness_rate
+        let key = match self.conns.get(&conn).and_then(|c| c.user.clone()) {
+            Some(user) => RateKey::User(user),
+            None => RateKey::Conn(conn),
+        };
+        if self.rates.len() >= MAX_RATES {
+            self.rates.retain(|_, b| !b.refilled(rate, burst, now));
+        }
+        self.rates
+            .entry(key)
+            .or_insert_with(|| TokenBucket::full(burst, now))
             .take(rate, burst, now)
     }
 
-    fn apply_awareness(
-        &mut self,
-        conn: ConnKey,
-        update: &AwarenessUpdate,
-        now: Instant,
-    ) -> Result<(), DocError> {
-        let ids = &mut self.conn_state(conn, now).clients;
+    fn apply_awareness(&mut self, conn: ConnKey, update: &AwarenessUpdate) -> Result<(), DocError> {
+        let ids = &mut self.conns.entry(conn).or_default().clients;
         for (id, entry) in &update.clients {
             if is_null(&entry.json) {
                 ids.remove(&id.get());
@@ -586,26 +615,13 @@ mod tests {
         assert_eq!(size, snapshot.len() + later.len());
     }
 
-    fn awareness_frame_with(client: u64, json: &str) -> Vec<u8> {
-        // Encoded by hand: yrs would refuse to build a state that is not JSON.
-        use yrs::encoding::write::Write;
-        let mut body = Vec::new();
-        body.write_var(1u32);
-        body.write_var(client);
-        body.write_var(1u32);
-        body.write_string(json);
-        let mut frame = vec![1u8];
-        frame.write_buf(&body);
-        frame
-    }
-
     #[test]
     fn awareness_that_is_not_json_is_refused_and_never_stored() {
         let mut s = session();
-        let good = awareness_frame_with(42, r#"{"user":"a"}"#);
+        let good = awareness_frame(42, r#"{"user":"a"}"#);
         assert_eq!(s.receive(1, true, &good, t0()).unwrap().everyone.len(), 1);
         for bad in ["{not json", "undefined", "", "{\"a\":1} trailing"] {
-            let frame = awareness_frame_with(43, bad);
+            let frame = awareness_frame(43, bad);
             assert!(
                 matches!(
                     s.receive(1, true, &frame, t0()),
@@ -627,7 +643,7 @@ mod tests {
             ..DocLimits::default()
         };
         let mut s = DocSession::new(Doc::new(), 0, limits);
-        let big = awareness_frame_with(42, &format!("\"{}\"", "x".repeat(99)));
+        let big = awareness_frame(42, &format!("\"{}\"", "x".repeat(99)));
         assert_eq!(
             s.receive(1, true, &big, t0()),
             Err(DocError::AwarenessTooLarge {
@@ -635,21 +651,31 @@ mod tests {
                 limit: 100
             })
         );
-        let small = awareness_frame_with(42, r#"{"c":1}"#);
+        let small = awareness_frame(42, r#"{"c":1}"#);
         // A burst of 3, then skipped (not relayed) until the rate refills: 2 a second.
         for _ in 0..3 {
             assert_eq!(s.receive(1, true, &small, t0()).unwrap().everyone.len(), 1);
         }
         let over = s.receive(1, true, &small, t0()).unwrap();
         assert_eq!((over.everyone.len(), over.throttled), (0, 1));
-        // Each connection has its own allowance.
+        // A connection of no known user has its own allowance.
         assert_eq!(s.receive(2, true, &small, t0()).unwrap().everyone.len(), 1);
         let later = t0() + std::time::Duration::from_millis(500);
         assert_eq!(s.receive(1, true, &small, later).unwrap().everyone.len(), 1);
         assert_eq!(s.receive(1, true, &small, later).unwrap().throttled, 1);
+        // Connections of one user share theirs: a reconnect does not refill it.
+        s.bind_user(10, "mallory");
+        for _ in 0..3 {
+            assert_eq!(s.receive(10, true, &small, t0()).unwrap().everyone.len(), 1);
+        }
+        s.remove_conn(10);
+        s.bind_user(11, "mallory");
+        assert_eq!(s.receive(11, true, &small, t0()).unwrap().throttled, 1);
+        s.bind_user(12, "alice");
+        assert_eq!(s.receive(12, true, &small, t0()).unwrap().everyone.len(), 1);
         // A removal always passes, so no state outlives its client.
         let gone = s
-            .receive(1, true, &awareness_frame_with(42, "null"), later)
+            .receive(1, true, &awareness_frame(42, "null"), later)
             .unwrap();
         assert_eq!((gone.everyone.len(), gone.throttled), (1, 0));
     }

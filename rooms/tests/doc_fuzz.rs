@@ -2,7 +2,7 @@
 //! the session answers with a clear error or an outcome, never a panic, and a refused frame
 //! leaves the document as it was.
 
-use hub_rooms::doc::{DocLimits, DocSession, update_frame};
+use hub_rooms::doc::{DocLimits, DocSession, awareness_frame, update_frame};
 use proptest::prelude::*;
 use std::time::Instant;
 use yrs::encoding::write::Write;
@@ -27,13 +27,7 @@ fn seeds() -> Vec<Vec<u8>> {
     let update = other
         .transact()
         .encode_state_as_update_v1(&StateVector::default());
-    let mut awareness = vec![1u8];
-    let mut body = Vec::new();
-    body.write_var(1u32);
-    body.write_var(42u64);
-    body.write_var(3u32);
-    body.write_string(r#"{"user":{"name":"a"}}"#);
-    awareness.write_buf(&body);
+    let awareness = awareness_frame(42, r#"{"user":{"name":"a"}}"#);
     vec![
         vec![0, 0, 0],
         update_frame(&update),

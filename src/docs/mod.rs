@@ -193,6 +193,7 @@ impl Docs {
         let key = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let mut inner = doc.lock();
         inner.epoch += 1;
+        inner.session.bind_user(key, user);
         let mut failed = Vec::new();
         for frame in inner.session.greeting() {
             if !sink.send(&doc.id, Bytes::from(frame)) {

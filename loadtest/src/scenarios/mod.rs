@@ -1,5 +1,6 @@
 //! Scenarios. Each connects what it needs, runs for a bounded time, and returns a summary.
 
+pub mod abuse;
 pub mod chat;
 pub mod docs;
 pub mod idle;
