@@ -11,7 +11,9 @@
 #   loadtest/bench.sh docs         # 10 documents x 20 editors typing 5/s each over /yjs
 #   loadtest/bench.sh abuse        # stalled readers, handshake flood, awareness flood: hub RSS
 #
-# Results go to target/bench/ (JSON summaries, SVG latency plots).
+# Results go to target/bench/ (JSON summaries, SVG latency plots). Binaries are built into
+# CARGO_TARGET_DIR (default ~/.cache/hub-target, shared with CI). Ports 3000 (hub) and 3001
+# (Node) must be free: it refuses to measure a server it did not start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 figure="${1:?which figure? chat-hub, chat-node, sweep, idle-hub, idle-node, presence, docs, abuse}"
@@ -24,13 +26,27 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$data"; }
 trap cleanup EXIT
 
+# The figures need their port to themselves: another server answering there would be measured
+# instead of the one started here.
+port_free() {
+  if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+    echo "bench.sh: port $1 already serves something; stop it first" >&2; exit 1
+  fi
+}
 start_hub() {
+  port_free 3000
   HUB_CHAT_RATE=1000 HUB_CHAT_BURST=1000 LOG_FORMAT=json "$bin/hub" --addr 127.0.0.1:3000 --data-dir "$data" >"$data/hub.log" 2>&1 &
   pids+=($!); hub_pid=$!
-  for _ in $(seq 1 50); do curl -sf http://127.0.0.1:3000/api/health >/dev/null && return; sleep 0.2; done
+  for _ in $(seq 1 50); do
+    kill -0 "$hub_pid" 2>/dev/null || { echo "the hub exited: $(tail -n 3 "$data/hub.log")" >&2; exit 1; }
+    # Ours: it logs the address it listens on.
+    grep -q 'hub listening on http://127.0.0.1:3000' "$data/hub.log" && curl -sf http://127.0.0.1:3000/api/health >/dev/null && return
+    sleep 0.2
+  done
   echo "the hub did not start" >&2; exit 1
 }
 start_node() {
+  port_free 3001
   [ -d loadtest/peers/socketio-node/node_modules ] || npm ci --prefix loadtest/peers/socketio-node --no-audit --no-fund --loglevel=error
   (cd loadtest/peers/socketio-node && PORT=3001 exec node server.mjs) >"$data/node.log" 2>&1 &
   pids+=($!); node_pid=$!

@@ -42,6 +42,8 @@ pub struct Identity {
 pub enum AuthError {
     #[error("missing token")]
     Missing,
+    #[error("the Authorization header must be `Bearer <token>`")]
+    NotBearer,
     #[error("token expired")]
     Expired,
     #[error("invalid token")]

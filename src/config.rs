@@ -24,11 +24,13 @@ const SQLITE_FILE: &str = "hub.db";
     name = "hub",
     version,
     about = "Real-time collaboration hub: rooms, presence, chat, documents and REST",
-    long_about = "Real-time collaboration hub.\n\nWith no flags it serves on 0.0.0.0:3000 with a SQLite file and a generated JWT secret under ./data (the embedded default). Set DATABASE_URL=postgres://... (and REDIS_URL for several nodes) to run as a cluster."
+    long_about = "Real-time collaboration hub.\n\nWith no flags it serves on 0.0.0.0:3000 with a SQLite file and a generated JWT secret under ./data (the embedded default). Set DATABASE_URL=postgres://... to keep the data in Postgres. This build fans out in-process only: it refuses REDIS_URL.",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// The settings of `serve` (the default command) may come before any command.
     #[command(flatten)]
     pub settings: Settings,
 }
@@ -36,11 +38,19 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve HTTP, Socket.IO and WebSocket (the default when no command is given).
-    Serve,
+    Serve(Settings),
     /// Apply the database migrations and exit.
-    Migrate,
-    /// Print a signed JWT for local use (uses the same secret as `serve`).
+    Migrate(Settings),
+    /// Print a signed JWT for local use, signed with the secret the hub uses (JWT_SECRET, or
+    /// DATA_DIR/jwt_secret, which the hub creates on its first start).
     Token(TokenArgs),
+}
+
+impl Cli {
+    /// The command to run with its settings (`serve` with the top-level settings by default).
+    pub fn into_command(self) -> Command {
+        self.command.unwrap_or(Command::Serve(self.settings))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -57,6 +67,46 @@ pub struct TokenArgs {
     /// Lifetime of the token, e.g. 30m, 24h, 7d.
     #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
     pub ttl: Duration,
+    /// The hub's secret (at least 32 bytes); unset: the one in DATA_DIR.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// The hub's data directory, where it keeps its generated secret.
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+}
+
+impl TokenArgs {
+    /// The secret to sign with, and where it came from. Never creates one: a token signed with
+    /// a secret the hub does not know would be refused.
+    pub fn secret(&self) -> anyhow::Result<(Vec<u8>, String)> {
+        if let Some(secret) = &self.jwt_secret {
+            check_secret_len("JWT_SECRET", secret)?;
+            return Ok((secret.as_bytes().to_vec(), "JWT_SECRET".into()));
+        }
+        let path = self.data_dir.join(SECRET_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(s) => {
+                let s = s.trim();
+                check_secret_len(&path.display().to_string(), s)?;
+                Ok((s.as_bytes().to_vec(), path.display().to_string()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+                "no secret at {}: start the hub once with this DATA_DIR (it creates one), or pass --data-dir or JWT_SECRET",
+                path.display()
+            ),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+}
+
+fn check_secret_len(source: &str, secret: &str) -> anyhow::Result<()> {
+    if secret.len() < MIN_SECRET_LEN {
+        bail!(
+            "the secret in {source} is {} bytes long; it must be at least {MIN_SECRET_LEN}",
+            secret.len()
+        );
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -68,131 +118,95 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// Address to listen on.
-    #[arg(
-        long = "addr",
-        env = "HUB_ADDR",
-        default_value = "0.0.0.0:3000",
-        global = true
-    )]
+    #[arg(long = "addr", env = "HUB_ADDR", default_value = "0.0.0.0:3000")]
     pub addr: SocketAddr,
     /// Database URL: postgres://user@host/db, or sqlite:path. Unset: SQLite file in DATA_DIR.
-    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
-    /// Redis URL for fan-out across nodes (redis://host:6379). Unset: in-process fan-out.
-    #[arg(long, env = "REDIS_URL", global = true, hide_env_values = true)]
+    /// Redis URL for fan-out across nodes. Not supported by this build: setting it stops
+    /// startup. Unset: in-process fan-out.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
     /// HS256 secret for tokens (at least 32 bytes). Unset: generated once into DATA_DIR.
-    #[arg(long, env = "JWT_SECRET", global = true, hide_env_values = true)]
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
     /// Directory for the embedded database and the generated secret.
-    #[arg(long, env = "DATA_DIR", default_value = "./data", global = true)]
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
     /// Log format.
-    #[arg(
-        long,
-        env = "LOG_FORMAT",
-        value_enum,
-        default_value = "pretty",
-        global = true
-    )]
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
     /// Name of this deployment, reported by /api/health.
-    #[arg(long, env = "HUB_ENV", default_value = "development", global = true)]
+    #[arg(long, env = "HUB_ENV", default_value = "development")]
     pub environment: String,
     /// Allowed browser origins, comma separated; `*` allows any.
     #[arg(
         long,
         env = "HUB_CORS_ORIGINS",
         default_value = "*",
-        global = true,
         value_delimiter = ','
     )]
     pub cors_origins: Vec<String>,
     /// Largest pool of database connections.
-    #[arg(
-        long,
-        env = "DATABASE_MAX_CONNECTIONS",
-        default_value_t = 16,
-        global = true
-    )]
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
     /// Packets buffered per socket before it counts as a slow consumer and is disconnected.
-    #[arg(long, env = "HUB_SOCKET_BUFFER", default_value_t = 1024, global = true)]
+    #[arg(long, env = "HUB_SOCKET_BUFFER", default_value_t = 1024)]
     pub socket_buffer: usize,
     /// Largest Socket.IO payload accepted, in bytes.
-    #[arg(
-        long,
-        env = "HUB_MAX_PAYLOAD",
-        default_value_t = 1_000_000,
-        global = true
-    )]
+    #[arg(long, env = "HUB_MAX_PAYLOAD", default_value_t = 1_000_000)]
     pub max_payload: u64,
     /// Engine.IO ping interval.
-    #[arg(long, env = "HUB_PING_INTERVAL", default_value = "25s", value_parser = humantime::parse_duration, global = true)]
+    #[arg(long, env = "HUB_PING_INTERVAL", default_value = "25s", value_parser = humantime::parse_duration)]
     pub ping_interval: Duration,
     /// Engine.IO ping timeout.
-    #[arg(long, env = "HUB_PING_TIMEOUT", default_value = "20s", value_parser = humantime::parse_duration, global = true)]
+    #[arg(long, env = "HUB_PING_TIMEOUT", default_value = "20s", value_parser = humantime::parse_duration)]
     pub ping_timeout: Duration,
     /// A connection whose writes make no progress for this long (the peer stopped reading) is
     /// closed and its memory freed.
-    #[arg(long, env = "HUB_WRITE_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    #[arg(long, env = "HUB_WRITE_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub write_timeout: Duration,
     /// A Socket.IO session that has not completed its CONNECT (authenticated) by then is closed.
-    #[arg(long, env = "HUB_CONNECT_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration, global = true)]
+    #[arg(long, env = "HUB_CONNECT_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
     pub connect_timeout: Duration,
     /// How long a user stays present after their last connection closed (hides a reload).
-    #[arg(long, env = "HUB_PRESENCE_GRACE", default_value = "5s", value_parser = humantime::parse_duration, global = true)]
+    #[arg(long, env = "HUB_PRESENCE_GRACE", default_value = "5s", value_parser = humantime::parse_duration)]
     pub presence_grace: Duration,
     /// How long a typing indicator lasts without a refresh.
-    #[arg(long, env = "HUB_TYPING_TTL", default_value = "5s", value_parser = humantime::parse_duration, global = true)]
+    #[arg(long, env = "HUB_TYPING_TTL", default_value = "5s", value_parser = humantime::parse_duration)]
     pub typing_ttl: Duration,
     /// Longest chat message, in characters.
-    #[arg(
-        long,
-        env = "HUB_MAX_MESSAGE_CHARS",
-        default_value_t = 4000,
-        global = true
-    )]
+    #[arg(long, env = "HUB_MAX_MESSAGE_CHARS", default_value_t = 4000)]
     pub max_message_chars: usize,
     /// Chat messages a user may send per second, sustained.
-    #[arg(long, env = "HUB_CHAT_RATE", default_value_t = 10.0, global = true)]
+    #[arg(long, env = "HUB_CHAT_RATE", default_value_t = 10.0)]
     pub chat_rate: f64,
     /// Chat messages a user may send at once before the rate applies.
-    #[arg(long, env = "HUB_CHAT_BURST", default_value_t = 30, global = true)]
+    #[arg(long, env = "HUB_CHAT_BURST", default_value_t = 30)]
     pub chat_burst: u32,
     /// A document without connections unloads from memory after this long.
-    #[arg(long, env = "HUB_DOC_IDLE", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
+    #[arg(long, env = "HUB_DOC_IDLE", default_value = "30s", value_parser = humantime::parse_duration)]
     pub doc_idle: Duration,
     /// Largest document update in one message, in bytes.
-    #[arg(long, env = "HUB_DOC_MAX_UPDATE", default_value_t = 1024 * 1024, global = true)]
+    #[arg(long, env = "HUB_DOC_MAX_UPDATE", default_value_t = 1024 * 1024)]
     pub doc_max_update: usize,
     /// Largest document, in bytes of the updates it is made of.
-    #[arg(long, env = "HUB_DOC_MAX_SIZE", default_value_t = 64 * 1024 * 1024, global = true)]
+    #[arg(long, env = "HUB_DOC_MAX_SIZE", default_value_t = 64 * 1024 * 1024)]
     pub doc_max_size: usize,
     /// Documents one Socket.IO connection may have open at once.
-    #[arg(long, env = "HUB_DOCS_PER_SOCKET", default_value_t = 32, global = true)]
+    #[arg(long, env = "HUB_DOCS_PER_SOCKET", default_value_t = 32)]
     pub docs_per_socket: usize,
     /// Bytes queued for one `/yjs` connection before it is closed as too slow.
-    #[arg(long, env = "HUB_DOC_QUEUE_BYTES", default_value_t = 4 * 1024 * 1024, global = true)]
+    #[arg(long, env = "HUB_DOC_QUEUE_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub doc_queue_bytes: usize,
     /// Largest awareness message (the JSON of its states), in bytes.
-    #[arg(long, env = "HUB_DOC_MAX_AWARENESS", default_value_t = 32 * 1024, global = true)]
+    #[arg(long, env = "HUB_DOC_MAX_AWARENESS", default_value_t = 32 * 1024)]
     pub doc_max_awareness: usize,
     /// Awareness messages one document connection may send per second, sustained.
-    #[arg(
-        long,
-        env = "HUB_DOC_AWARENESS_RATE",
-        default_value_t = 30.0,
-        global = true
-    )]
+    #[arg(long, env = "HUB_DOC_AWARENESS_RATE", default_value_t = 30.0)]
     pub doc_awareness_rate: f64,
     /// Awareness messages one document connection may send at once.
-    #[arg(
-        long,
-        env = "HUB_DOC_AWARENESS_BURST",
-        default_value_t = 60,
-        global = true
-    )]
+    #[arg(long, env = "HUB_DOC_AWARENESS_BURST", default_value_t = 60)]
     pub doc_awareness_burst: u32,
 }
 
@@ -512,6 +526,11 @@ mod tests {
         assert!(cli.command.is_none());
         assert_eq!(cli.settings.addr, "127.0.0.1:4000".parse().unwrap());
         assert_eq!(cli.settings.ping_interval, Duration::from_secs(5));
+        let cli = Cli::parse_from(["hub", "serve", "--addr", "127.0.0.1:4001"]);
+        match cli.into_command() {
+            Command::Serve(s) => assert_eq!(s.addr, "127.0.0.1:4001".parse().unwrap()),
+            other => panic!("unexpected {other:?}"),
+        }
         let cli = Cli::parse_from(["hub", "token", "--user", "alice", "--ttl", "2h"]);
         match cli.command {
             Some(Command::Token(t)) => {
@@ -520,5 +539,33 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+        // Server flags are not token flags.
+        assert!(Cli::try_parse_from(["hub", "token", "--user", "a", "--addr", "x"]).is_err());
+    }
+
+    #[test]
+    fn token_never_creates_a_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let cli = Cli::parse_from([
+            "hub",
+            "token",
+            "--user",
+            "a",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+        ]);
+        let Some(Command::Token(t)) = cli.command else {
+            panic!()
+        };
+        let err = t.secret().unwrap_err().to_string();
+        assert!(
+            err.contains("no secret at") && err.contains("start the hub once"),
+            "{err}"
+        );
+        assert!(!dir.path().join(SECRET_FILE).exists());
+        settings(dir.path()).resolve().unwrap();
+        let (secret, from) = t.secret().unwrap();
+        assert_eq!(secret.len(), 64);
+        assert!(from.ends_with("jwt_secret"), "{from}");
     }
 }

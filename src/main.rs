@@ -6,8 +6,16 @@ use hub_protocol::AccountRole;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    hub::telemetry::init_logging(cli.settings.log_format);
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    let command = cli.into_command();
+    let log_format = match &command {
+        Command::Serve(s) | Command::Migrate(s) => s.log_format,
+        Command::Token(_) => hub::config::LogFormat::Pretty,
+    };
+    hub::telemetry::init_logging(log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -18,37 +26,81 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(execute(cli)) {
+    match runtime.block_on(execute(command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("hub: {e:#}");
+            eprintln!("hub: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }
 }
 
-async fn execute(cli: Cli) -> anyhow::Result<()> {
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
-            let config = cli.settings.resolve()?;
+/// `--help` and `--version` print as usual; a flag that does not parse is one line on stderr
+/// and exit code 1, like every other configuration error.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = e.render().to_string();
+    let first = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ");
+    eprintln!("hub: {first} (see hub --help)");
+    ExitCode::FAILURE
+}
+
+/// An error and its causes on one line, each cause said once: a cause whose text its parent
+/// already carries is skipped, and Postgres' source locations (`(postinit.c:885)`) are dropped.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        let text = strip_source_location(&text);
+        if out.contains(text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(text);
+    }
+    out
+}
+
+fn strip_source_location(text: &str) -> &str {
+    match text.rfind(" (") {
+        Some(i) if text.ends_with(')') && text[i..].contains(".c:") => &text[..i],
+        _ => text,
+    }
+}
+
+async fn execute(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(settings) => {
+            let config = settings.resolve()?;
             // Every connection is a file descriptor: take all the process may have.
             if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
                 tracing::warn!(error = %e, "could not raise the file descriptor limit");
             }
-            let listener = tokio::net::TcpListener::bind(cli.settings.addr)
+            let listener = tokio::net::TcpListener::bind(settings.addr)
                 .await
-                .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cli.settings.addr))?;
+                .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.addr))?;
             hub::memory::spawn_trimmer();
             hub::run(config, listener, hub::shutdown_signal()).await
         }
-        Command::Migrate => {
-            let config = cli.settings.resolve()?;
+        Command::Migrate(settings) => {
+            let config = settings.resolve()?;
             hub::open_store(&config).await?;
             println!("migrations applied ({})", config.backend().as_str());
             Ok(())
         }
         Command::Token(args) => {
-            let secret = cli.settings.jwt_secret()?;
+            let (secret, from) = args.secret()?;
+            eprintln!("hub: token signed with the secret from {from}");
             let role: AccountRole = args.role.parse()?;
             let token = hub::auth::mint_with_secret(
                 &secret,

@@ -36,16 +36,14 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, AppError> {
-    let token = q
-        .token
-        .or_else(|| {
-            headers
-                .get(axum::http::header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(bearer)
-                .map(str::to_owned)
-        })
-        .ok_or(AuthError::Missing)?;
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let token = match (q.token, header) {
+        (Some(t), _) => t,
+        (None, Some(h)) => bearer(h).ok_or(AuthError::NotBearer)?.to_owned(),
+        (None, None) => return Err(AuthError::Missing.into()),
+    };
     let who = core.auth.authenticate(&token).await?;
     let (doc, role) = open_visible(&core, &who, &doc_id).await?;
     let max = core.rt.docs.config.limits.max_update_bytes + 1024;

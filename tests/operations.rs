@@ -258,6 +258,7 @@ async fn bad_configuration_stops_startup_with_one_clear_line() {
             vec![("HUB_ADDR", "not-an-address")],
             "invalid value 'not-an-address'",
         ),
+        (vec![("HUB_WRITE_TIMEOUT", "soon")], "--write-timeout"),
     ];
     for (env, expected) in cases {
         let mut cmd = hub_cmd(dir.path());
@@ -268,11 +269,66 @@ async fn bad_configuration_stops_startup_with_one_clear_line() {
         assert_ne!(code, 0, "{env:?}");
         assert!(stderr.contains(expected), "{env:?}: {stderr}");
         assert!(!stderr.contains("hunter2"), "password leaked: {stderr}");
-        if !expected.starts_with("invalid value") {
-            assert_eq!(stderr.trim_end().lines().count(), 1, "{env:?}: {stderr}");
-            assert!(!stderr.contains("backtrace"), "{stderr}");
-        }
+        assert_eq!(code, 1, "{env:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{env:?}: {stderr}");
+        assert!(!stderr.contains("backtrace"), "{stderr}");
     }
+    // A flag that does not parse: one line too, with where to look.
+    let mut cmd = hub_cmd(dir.path());
+    cmd.args(["--addr", "nowhere"]);
+    let (code, _, stderr) = output(cmd).await;
+    assert_eq!(code, 1);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("--addr") && stderr.contains("hub --help"),
+        "{stderr}"
+    );
+    // A missing Postgres database: its cause once, without Postgres' source location.
+    let base = common::postgres_base_url();
+    let missing = match base.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/no_such_database_here"),
+        None => panic!("{base}"),
+    };
+    let mut cmd = hub_cmd(dir.path());
+    cmd.env("DATABASE_URL", &missing);
+    let (code, _, stderr) = output(cmd).await;
+    assert_eq!(code, 1);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert_eq!(stderr.matches("does not exist").count(), 1, "{stderr}");
+    assert!(!stderr.contains(".c:"), "{stderr}");
+}
+
+#[tokio::test]
+async fn token_help_lists_only_what_token_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = hub_cmd(dir.path());
+    cmd.args(["token", "--help"]);
+    let (code, stdout, _) = output(cmd).await;
+    assert_eq!(code, 0);
+    for name in [
+        "--user",
+        "--name",
+        "--role",
+        "--ttl",
+        "JWT_SECRET",
+        "DATA_DIR",
+    ] {
+        assert!(
+            stdout.contains(name),
+            "token --help lacks {name}:\n{stdout}"
+        );
+    }
+    for server_only in ["HUB_ADDR", "DATABASE_URL", "HUB_PING_INTERVAL"] {
+        assert!(
+            !stdout.contains(server_only),
+            "{server_only} in token --help"
+        );
+    }
+    // The help says what this build does with REDIS_URL.
+    let mut cmd = hub_cmd(dir.path());
+    cmd.arg("--help");
+    let (_, stdout, _) = output(cmd).await;
+    assert!(stdout.contains("refuses REDIS_URL"), "{stdout}");
 }
 
 #[tokio::test]
@@ -315,11 +371,26 @@ async fn token_command_mints_tokens_the_hub_accepts() {
         json!({"id": "alice", "name": "Alice A", "role": "user"})
     );
 
-    // Without: the secret generated in DATA_DIR is used, and kept.
+    // Without: `token` never creates a secret (the hub would not know it)...
     let mut cmd = hub_cmd(dir.path());
     cmd.args(["token", "--user", "ops", "--role", "admin"]);
-    let (code, token, _) = output(cmd).await;
-    assert_eq!(code, 0);
+    let (code, _, stderr) = output(cmd).await;
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("no secret at") && stderr.contains("start the hub once"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(!dir.path().join("jwt_secret").exists());
+    // ...it uses the one the hub generated in DATA_DIR, and says so.
+    let mut cmd = hub_cmd(dir.path());
+    cmd.arg("migrate");
+    assert_eq!(output(cmd).await.0, 0);
+    let mut cmd = hub_cmd(dir.path());
+    cmd.args(["token", "--user", "ops", "--role", "admin"]);
+    let (code, token, stderr) = output(cmd).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("jwt_secret"), "{stderr}");
     let secret = std::fs::read_to_string(dir.path().join("jwt_secret")).unwrap();
     let store = hub::store::Store::connect("sqlite::memory:", 1)
         .await

@@ -376,6 +376,20 @@ async fn tokens_are_checked_on_every_route(backend: Backend) {
         .call(Method::GET, "/api/v1/me", Some(&expired), None)
         .await;
     assert_eq!(body["error"]["message"], "token expired");
+    // A token without its scheme is not "missing": the answer says what is wrong.
+    let resp = hub
+        .http
+        .get(hub.url("/api/v1/me"))
+        .header("authorization", hub.token("alice"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        body["error"]["message"],
+        "the Authorization header must be `Bearer <token>`"
+    );
     hub.stop().await.unwrap();
 }
 

@@ -25,11 +25,21 @@ import type {
   Typing,
   Unread,
   Ack,
+  DocJoined,
+  DocRef,
+  DocRemoved,
+  ErrorDetail,
 } from "./generated/protocol.js";
 
 export * from "./generated/protocol.js";
 
 type Reply<T> = (ack: Ack<T>) => void;
+
+/** `doc:error`: a `doc:msg` was refused. */
+export type DocErrorEvent = { doc: string; error: ErrorDetail };
+
+/** The answer to `sys:echo`. */
+export type EchoOut = { data: ArrayBuffer; size: number };
 
 /** Events the server sends (for `Socket<ServerToClient, ClientToServer>`). */
 export interface ServerToClient {
@@ -41,12 +51,19 @@ export interface ServerToClient {
   "chat:updated": (m: Message) => void;
   notification: (n: Notification) => void;
   "room:removed": (e: RoomRemoved) => void;
+  /** One y-protocols message of a joined document. */
+  "doc:msg": (doc: string, message: ArrayBuffer) => void;
+  /** A `doc:msg` of yours was refused. */
+  "doc:error": (e: DocErrorEvent) => void;
+  /** This socket no longer follows the document (deleted, access removed, fell behind). */
+  "doc:removed": (e: DocRemoved) => void;
   "room:role": (e: RoomRoleChanged) => void;
 }
 
 /** Events a client sends, each with its typed ack. */
 export interface ClientToServer {
   "sys:ping": (reply: Reply<Pong>) => void;
+  "sys:echo": (req: { data: ArrayBuffer | Uint8Array }, reply: Reply<EchoOut>) => void;
   "room:join": (req: RoomJoin, reply: Reply<RoomJoined>) => void;
   "room:leave": (req: RoomRef, reply: Reply<{ room: string }>) => void;
   "presence:set": (req: PresenceSet, reply: Reply<Record<string, never>>) => void;
@@ -59,4 +76,8 @@ export interface ClientToServer {
   "chat:history": (req: ChatHistory, reply: Reply<MessagePage>) => void;
   "chat:thread": (req: MessageRef, reply: Reply<Thread>) => void;
   "chat:read": (req: ChatRead, reply: Reply<Unread>) => void;
+  "doc:join": (req: DocRef, reply: Reply<DocJoined>) => void;
+  "doc:leave": (req: DocRef, reply: Reply<Record<string, never>>) => void;
+  /** Exactly one y-protocols message; the ack is optional. */
+  "doc:msg": (doc: string, message: Uint8Array, reply?: Reply<Record<string, never>>) => void;
 }

@@ -48,6 +48,25 @@ impl Sources {
 
 pub type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
+/// One line saying why the server refused a Socket.IO CONNECT (`44{"message": ...}`), and what
+/// to do about it.
+pub fn explain_refusal(payload: &str) -> String {
+    let message = serde_json::from_str::<serde_json::Value>(payload)
+        .ok()
+        .and_then(|v| v["message"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| payload.to_owned());
+    let hint = if message.contains("invalid token") {
+        ": the tokens are not signed with the hub's secret; pass the hub's --data-dir (where it keeps jwt_secret) or its JWT_SECRET"
+    } else if message.contains("expired") {
+        ": the tokens expired; mint new ones"
+    } else if message.contains("missing token") {
+        ": no token was sent"
+    } else {
+        ""
+    };
+    format!("the server refused the connection ({message}){hint}")
+}
+
 /// A WebSocket to `url` on `target`, from the next source address, with a 4 KiB read buffer;
 /// `recv_buffer` sets the socket's receive buffer (a small one makes a reader that stops
 /// reading stall the server's writes at once).
@@ -129,8 +148,8 @@ where
             ws.send(Message::text("3")).await?;
         } else if t.starts_with("40") {
             connected = true;
-        } else if t.starts_with("44") {
-            bail!("connection refused: {t}");
+        } else if let Some(refusal) = t.strip_prefix("44") {
+            bail!("{}", explain_refusal(refusal));
         }
     }
     let (tx, mut rx) = mpsc::channel::<Out>(64);

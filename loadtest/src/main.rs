@@ -28,7 +28,17 @@ use std::path::PathBuf;
 #[command(
     name = "loadtest",
     version,
-    about = "Load generator for the hub and a Node Socket.IO peer"
+    about = "Load generator for the hub and a Node Socket.IO peer",
+    after_help = "Examples (a hub started with --data-dir ./data on :3000):\n  \
+        loadtest --data-dir ./data idle --connections 10000 --pid $(pgrep -x hub)\n  \
+        loadtest --data-dir ./data chat --rooms 1 --members 1000 --rate 200 --duration 20\n  \
+        loadtest --data-dir ./data presence --rate 50 --duration 10 --grace-ms 5000\n  \
+        loadtest --data-dir ./data docs --docs 10 --editors 20 --rate 5 --duration 10\n  \
+        loadtest --data-dir ./data abuse --pid $(pgrep -x hub)\n  \
+        loadtest --target http://127.0.0.1:3001 --peer socketio-node chat --members 1000 --rate 200\n\n\
+        For chat at high rates, start the hub with HUB_CHAT_RATE and HUB_CHAT_BURST raised (its \
+        per-user limit otherwise refuses sends as rate_limited). loadtest/README.md explains \
+        every scenario and its output."
 )]
 struct Cli {
     /// Base URL of the target.
@@ -134,9 +144,46 @@ fn report<T: Serialize>(cli: &Cli, title: &str, summary: &T) -> anyhow::Result<(
     Ok(())
 }
 
+/// Fails with one line when the target is not there (or is not a hub, for `--peer hub`).
+async fn preflight(base: &str, addr: std::net::SocketAddr, peer: Peer) -> anyhow::Result<()> {
+    if let Err(e) = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        tokio::net::TcpStream::connect(addr),
+    )
+    .await
+    .map_err(|_| anyhow::anyhow!("timed out"))
+    .and_then(|r| r.map_err(anyhow::Error::from))
+    {
+        bail!("cannot reach the target at {base}: {e} (is it running?)");
+    }
+    if peer == Peer::Hub {
+        let health: serde_json::Value = match reqwest::get(format!("{base}/api/health")).await {
+            Ok(r) => r.json().await.unwrap_or_default(),
+            Err(e) => bail!("cannot reach the target at {base}: {e}"),
+        };
+        if health["status"].as_str().is_none() {
+            bail!(
+                "{base} does not answer like a hub (/api/health); for Node socket.io pass --peer socketio-node"
+            );
+        }
+    }
+    Ok(())
+}
+
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: what went wrong and, where it can, what to do about it.
+            eprintln!("loadtest: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let base = cli.target.trim_end_matches('/').to_owned();
     let hostport = base
         .split("://")
@@ -156,6 +203,16 @@ async fn main() -> anyhow::Result<()> {
         Ok(_) => {}
         Err(e) => eprintln!("could not raise the file descriptor limit: {e}"),
     }
+    if cli.peer == Peer::Hub
+        && cli.jwt_secret.is_none()
+        && cli.data_dir.is_none()
+        && cli.tokens.is_none()
+    {
+        bail!(
+            "loadtest needs tokens the hub accepts: pass --data-dir with the hub's DATA_DIR (where it keeps jwt_secret), JWT_SECRET, or --tokens FILE"
+        );
+    }
+    preflight(&base, addr, cli.peer).await?;
     let ctx = Ctx {
         base: base.clone(),
         addr,

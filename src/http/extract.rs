@@ -94,7 +94,7 @@ where
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .ok_or(AuthError::Missing)?;
-        let token = bearer(header).ok_or(AuthError::Missing)?;
+        let token = bearer(header).ok_or(AuthError::NotBearer)?;
         let auth = Arc::<Auth>::from_ref(state);
         Ok(auth.authenticate(token).await?)
     }

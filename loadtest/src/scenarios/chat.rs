@@ -43,6 +43,8 @@ pub struct ChatSummary {
     pub sent: u64,
     pub acked: u64,
     pub ack_errors: u64,
+    /// The refused sends by error code (`rate_limited`: the hub's per-user chat rate).
+    pub ack_errors_by_code: std::collections::BTreeMap<String, u64>,
     pub expected_deliveries: u64,
     pub delivered: u64,
     pub delivered_per_second: f64,
@@ -65,6 +67,7 @@ struct Counters {
     closed: AtomicU64,
     acked: AtomicU64,
     ack_errors: AtomicU64,
+    ack_error_codes: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 /// The number after `key` in `s` (`"seq":42` → 42).
@@ -154,6 +157,12 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
                         c.acked.fetch_add(1, Ordering::Relaxed);
                     } else {
                         c.ack_errors.fetch_add(1, Ordering::Relaxed);
+                        let code = error_code(p).unwrap_or("unknown").to_owned();
+                        *c.ack_error_codes
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .entry(code)
+                            .or_default() += 1;
                     }
                 } else {
                     pj.on_packet(p);
@@ -226,6 +235,16 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
 
     let acked = counters.acked.load(Ordering::Relaxed);
     let delivered = counters.delivered.load(Ordering::Relaxed);
+    let by_code = counters
+        .ack_error_codes
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if let Some(n) = by_code.get("rate_limited") {
+        eprintln!(
+            "{n} sends were refused as rate_limited: the hub allows each user HUB_CHAT_RATE messages/s (burst HUB_CHAT_BURST); raise both on the hub for a load test (loadtest/bench.sh does)"
+        );
+    }
     let summary = ChatSummary {
         receivers: n - failed_r,
         publishers: args.publishers - failed_p,
@@ -233,6 +252,7 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
         sent: sent.load(Ordering::Relaxed),
         acked,
         ack_errors: counters.ack_errors.load(Ordering::Relaxed),
+        ack_errors_by_code: by_code,
         expected_deliveries: acked * args.members as u64,
         delivered,
         delivered_per_second: delivered as f64 / publish_secs,
@@ -248,9 +268,22 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
     Ok(summary)
 }
 
+/// The `code` of an error ack (`43<id>[{"ok":false,"error":{"code":"..."}}]`).
+fn error_code(packet: &str) -> Option<&str> {
+    let rest = &packet[packet.find("\"code\":\"")? + 8..];
+    rest.split('"').next()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::number_after;
+    use super::{error_code, number_after};
+
+    #[test]
+    fn reads_the_code_of_an_error_ack() {
+        let p = r#"437[{"ok":false,"error":{"code":"rate_limited","message":"slow down"}}]"#;
+        assert_eq!(error_code(p), Some("rate_limited"));
+        assert_eq!(error_code(r#"437[{"ok":true}]"#), None);
+    }
 
     #[test]
     fn reads_numbers_out_of_packets() {
