@@ -339,3 +339,75 @@ async fn abuse_is_closed_by_the_hub_and_spares_honest_editors() {
     }
     let _ = stop.send(());
 }
+
+/// Runs the loadtest binary and returns (exit code, stderr).
+async fn loadtest_fails(args: &[&str]) -> (i32, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_loadtest"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_are_explained_in_one_line() {
+    // No way to mint tokens the hub accepts.
+    let (code, err) = loadtest_fails(&["--quiet", "idle", "--connections", "1"]).await;
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("--data-dir") && err.contains("JWT_SECRET"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    // Nothing listening there.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let target = format!("http://127.0.0.1:{port}");
+    let (code, err) = loadtest_fails(&[
+        "--target",
+        &target,
+        "--jwt-secret",
+        SECRET,
+        "--quiet",
+        "idle",
+        "--connections",
+        "1",
+    ])
+    .await;
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot reach the target"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    // Tokens signed with another secret: refused, and why.
+    let (base, stop, _dir) = hub(Duration::from_secs(5)).await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_loadtest"))
+        .args([
+            "--target",
+            &base,
+            "--jwt-secret",
+            "another-secret-another-secret-another-secret",
+            "--quiet",
+            "idle",
+            "--connections",
+            "3",
+            "--hold",
+            "0",
+        ])
+        .output()
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("refused the connection (unauthorized: invalid token)")
+            && err.contains("--data-dir"),
+        "{err}"
+    );
+    let _ = stop.send(());
+}
