@@ -13,10 +13,11 @@
 use crate::auth::{AuthError, bearer};
 use crate::docs::{LoadedDoc, Sink, WsOut, WsQueue, close_reason};
 use crate::error::AppError;
+use crate::http::ApiPath;
 use crate::http::docs::open_visible;
 use crate::state::Core;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
@@ -31,7 +32,7 @@ pub struct TokenQuery {
 
 pub async fn upgrade(
     State(core): State<Core>,
-    Path(doc_id): Path<String>,
+    ApiPath(doc_id): ApiPath<String>,
     Query(q): Query<TokenQuery>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,

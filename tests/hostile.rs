@@ -342,6 +342,27 @@ async fn a_demotion_reaches_open_connections_on_every_node(backend: Backend) {
     until_step2(&mut reader).await;
     assert!(!text_of(&a.doc_state(&doc).await).contains("sneaky"));
     assert!(!text_of(&b.doc_state(&doc).await).contains("sneaky"));
+    // Carol kept the venture room with her new role.
+    let carol_role = carol
+        .event_where("room:role", |e| e["room"] == room.as_str())
+        .await;
+    assert_eq!(carol_role["role"], "member");
+    // Setting the same role again tells no one anything; a real change does (the bus is
+    // ordered: a message for the first would arrive before the second's).
+    a.add_member(&venture, "alice", "bob", "viewer").await;
+    a.add_member(&venture, "alice", "bob", "member").await;
+    let told = bob.event("room:role").await;
+    assert_eq!(
+        told,
+        json!({"room": room, "role": "member", "can_write": true})
+    );
+    let ack = doc_msg(
+        &mut bob,
+        &doc,
+        YMessage::Sync(SyncMessage::Update(text_update(41, "allowed"))).encode_v1(),
+    )
+    .await;
+    assert_eq!(ack["ok"], true, "{ack}");
     a.stop().await.unwrap();
     b.stop().await.unwrap();
 }
@@ -429,6 +450,12 @@ async fn nul_characters_are_refused_alike_on_both_backends(backend: Backend) {
             "{path}"
         );
     }
+    assert_eq!(
+        YClient::connect(hub.addr, "a%00b", Some(&alice))
+            .await
+            .err(),
+        Some(422)
+    );
     for path in [
         format!("/api/v1/ventures/{venture}%00"),
         "/api/v1/docs/a%00b".to_owned(),

@@ -2,7 +2,7 @@
 //! every team of their venture; team owners and admins manage their own team.
 
 use super::ventures::{
-    apply_room_access, check_user_id, clean_name, member_view, team_view, visible_venture,
+    RoomAccess, check_user_id, clean_name, member_view, team_view, visible_venture,
 };
 use super::{ApiJson, ApiPath};
 use crate::auth::Identity;
@@ -87,17 +87,15 @@ pub async fn put_member(
         privileged: who.role.is_privileged(),
     };
     let group: Group = Store::team_group(&team);
+    let before =
+        RoomAccess::read(&core, &body.user_id, vec![RoomName::Team(team.id.clone())]).await?;
     let (member, added) = core
         .store
         .set_member(&group, by, &body.user_id, body.role)
         .await?;
-    apply_room_access(
-        &core,
-        &body.user_id,
-        vec![RoomName::Team(team.id.clone())],
-        "no longer allowed in the team",
-    )
-    .await?;
+    before
+        .apply_changes(&core, "no longer allowed in the team")
+        .await?;
     let status = if added {
         StatusCode::CREATED
     } else {

@@ -170,16 +170,19 @@ pub async fn put_member(
         user: &who.user_id,
         privileged: who.role.is_privileged(),
     };
-    let (member, added) = core
-        .store
-        .set_member(&Group::Venture(id.clone()), by, &body.user_id, body.role)
-        .await?;
     // The venture role also decides the team rooms (owners and admins see every team).
     let mut rooms = vec![RoomName::Venture(id.clone())];
     for team in core.store.teams_of_venture(&id).await? {
         rooms.push(RoomName::Team(team.id));
     }
-    apply_room_access(&core, &body.user_id, rooms, "no longer allowed in the room").await?;
+    let before = RoomAccess::read(&core, &body.user_id, rooms).await?;
+    let (member, added) = core
+        .store
+        .set_member(&Group::Venture(id.clone()), by, &body.user_id, body.role)
+        .await?;
+    before
+        .apply_changes(&core, "no longer allowed in the room")
+        .await?;
     let status = if added {
         StatusCode::CREATED
     } else {
@@ -188,34 +191,54 @@ pub async fn put_member(
     Ok((status, Json(member_view(member))))
 }
 
-/// A role changed: `user`'s live connections on every node take their new rights in `rooms`
-/// at once (documents become read-only or writable; a room they lost is left).
-pub async fn apply_room_access(
-    core: &Core,
-    user: &UserId,
-    rooms: Vec<RoomName>,
-    lost_reason: &str,
-) -> Result<(), AppError> {
-    let mut lost = Vec::new();
-    let mut kept: Vec<(Role, Vec<String>)> = Vec::new();
-    for room in rooms {
-        match core.store.room_role(&room, user).await? {
-            None => lost.push(room.to_string()),
-            Some(role) => match kept.iter_mut().find(|(r, _)| *r == role) {
-                Some((_, rooms)) => rooms.push(room.to_string()),
-                None => kept.push((role, vec![room.to_string()])),
-            },
+/// A user's roles in some rooms, read before a membership change; [`RoomAccess::apply_changes`]
+/// then makes the user's live connections, on every node, follow what changed (documents turn
+/// read-only or writable, `room:role`; a room they lost is left, `room:removed`), and leaves the
+/// rooms whose role did not change alone.
+pub struct RoomAccess {
+    user: UserId,
+    before: Vec<(RoomName, Option<Role>)>,
+}
+
+impl RoomAccess {
+    pub async fn read(core: &Core, user: &UserId, rooms: Vec<RoomName>) -> Result<Self, AppError> {
+        let mut before = Vec::with_capacity(rooms.len());
+        for room in rooms {
+            let role = core.store.room_role(&room, user).await?;
+            before.push((room, role));
         }
+        Ok(RoomAccess {
+            user: user.clone(),
+            before,
+        })
     }
-    if !lost.is_empty() {
-        core.rt
-            .remove_user_from_rooms(user, lost, lost_reason)
-            .await;
+
+    pub async fn apply_changes(self, core: &Core, lost_reason: &str) -> Result<(), AppError> {
+        let mut lost = Vec::new();
+        let mut changed: Vec<(Role, Vec<String>)> = Vec::new();
+        for (room, was) in self.before {
+            let now = core.store.room_role(&room, &self.user).await?;
+            match (was, now) {
+                (Some(_), None) => lost.push(room.to_string()),
+                (was, Some(role)) if was != Some(role) => {
+                    match changed.iter_mut().find(|(r, _)| *r == role) {
+                        Some((_, rooms)) => rooms.push(room.to_string()),
+                        None => changed.push((role, vec![room.to_string()])),
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !lost.is_empty() {
+            core.rt
+                .remove_user_from_rooms(&self.user, lost, lost_reason)
+                .await;
+        }
+        for (role, rooms) in changed {
+            core.rt.fanout.set_role(&self.user, rooms, role).await;
+        }
+        Ok(())
     }
-    for (role, rooms) in kept {
-        core.rt.fanout.set_role(user, rooms, role).await;
-    }
-    Ok(())
 }
 
 pub async fn remove_member(
