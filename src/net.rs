@@ -53,8 +53,10 @@ impl<L: Listener> Listener for TimedListener<L> {
 pub struct TimedIo<T> {
     inner: T,
     timeout: Duration,
-    /// Armed while a write is pending.
+    /// The stall timer, allocated at the first stall and reused (reset) at the next ones.
     stall: Option<Pin<Box<Sleep>>>,
+    /// Whether the timer runs (a write is pending).
+    armed: bool,
     /// The task waiting to read, woken when the stream dies so that it sees the error at once
     /// rather than when (if ever) the peer sends something.
     reader: Option<Waker>,
@@ -67,6 +69,7 @@ impl<T> TimedIo<T> {
             inner,
             timeout,
             stall: None,
+            armed: false,
             reader: None,
             dead: false,
         }
@@ -90,16 +93,25 @@ impl<T> TimedIo<T> {
         }
         match poll(&mut self.inner, cx) {
             Poll::Ready(result) => {
-                self.stall = None;
+                self.armed = false;
                 Poll::Ready(result)
             }
             Poll::Pending => {
                 let timeout = self.timeout;
-                let stall = self
-                    .stall
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                if !self.armed {
+                    let deadline = tokio::time::Instant::now() + timeout;
+                    match &mut self.stall {
+                        Some(stall) => stall.as_mut().reset(deadline),
+                        None => self.stall = Some(Box::pin(tokio::time::sleep_until(deadline))),
+                    }
+                    self.armed = true;
+                }
+                let Some(stall) = self.stall.as_mut() else {
+                    return Poll::Pending;
+                };
                 ready!(stall.as_mut().poll(cx));
                 self.stall = None;
+                self.armed = false;
                 self.dead = true;
                 if let Some(reader) = self.reader.take() {
                     reader.wake();
