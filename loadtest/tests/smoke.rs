@@ -411,3 +411,53 @@ async fn failures_are_explained_in_one_line() {
     );
     let _ = stop.send(());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hubs_rate_limit_is_reported_with_its_limit() {
+    let (base, stop, _dir) = hub_with(Duration::from_secs(5), |c| {
+        c.chat.rate_per_second = 1.0;
+        c.chat.burst = 2;
+    })
+    .await;
+    let out_dir = tempfile::tempdir().unwrap();
+    let json = out_dir.path().join("summary.json");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_loadtest"))
+        .args([
+            "--target",
+            &base,
+            "--jwt-secret",
+            SECRET,
+            "--quiet",
+            "--json",
+        ])
+        .arg(&json)
+        .args([
+            "chat",
+            "--members",
+            "2",
+            "--publishers",
+            "1",
+            "--rate",
+            "20",
+            "--duration",
+            "1",
+            "--drain",
+            "1",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    let s: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let limited = s["ack_errors_by_code"]["rate_limited"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(limited > 0, "{s}");
+    assert_eq!(s["ack_errors"].as_u64(), Some(limited), "{s}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("rate_limited") && err.contains("at most 1 a second (bursts of 2)"),
+        "{err}"
+    );
+    let _ = stop.send(());
+}

@@ -72,7 +72,10 @@ pub async fn send(
         if !core.rt.allow_send(&who.user_id) {
             return Err(EventError::new(
                 ErrorCode::RateLimited,
-                "too many messages; slow down",
+                format!(
+                    "too many messages: at most {} a second (bursts of {}); slow down",
+                    core.rt.chat.rate_per_second, core.rt.chat.burst
+                ),
             ));
         }
         let room = name.to_string();

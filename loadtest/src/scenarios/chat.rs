@@ -68,6 +68,8 @@ struct Counters {
     acked: AtomicU64,
     ack_errors: AtomicU64,
     ack_error_codes: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
+    /// The hub's message for a `rate_limited` refusal (it states the limit).
+    rate_message: std::sync::Mutex<Option<String>>,
 }
 
 /// The number after `key` in `s` (`"seq":42` → 42).
@@ -158,6 +160,14 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
                     } else {
                         c.ack_errors.fetch_add(1, Ordering::Relaxed);
                         let code = error_code(p).unwrap_or("unknown").to_owned();
+                        if code == "rate_limited" {
+                            c.rate_message
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .get_or_insert_with(|| {
+                                    error_message(p).unwrap_or_default().to_owned()
+                                });
+                        }
                         *c.ack_error_codes
                             .lock()
                             .unwrap_or_else(|e| e.into_inner())
@@ -241,8 +251,14 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
         .unwrap_or_else(|e| e.into_inner())
         .clone();
     if let Some(n) = by_code.get("rate_limited") {
+        let said = counters
+            .rate_message
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .unwrap_or_default();
         eprintln!(
-            "{n} sends were refused as rate_limited: the hub allows each user HUB_CHAT_RATE messages/s (burst HUB_CHAT_BURST); raise both on the hub for a load test (loadtest/bench.sh does)"
+            "{n} sends were refused as rate_limited (\"{said}\"): the hub's per-user chat limit; raise HUB_CHAT_RATE and HUB_CHAT_BURST on the hub for a load test (loadtest/bench.sh does)"
         );
     }
     let summary = ChatSummary {
@@ -268,6 +284,12 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
     Ok(summary)
 }
 
+/// The `message` of an error ack.
+fn error_message(packet: &str) -> Option<&str> {
+    let rest = &packet[packet.find("\"message\":\"")? + 11..];
+    rest.split('"').next()
+}
+
 /// The `code` of an error ack (`43<id>[{"ok":false,"error":{"code":"..."}}]`).
 fn error_code(packet: &str) -> Option<&str> {
     let rest = &packet[packet.find("\"code\":\"")? + 8..];
@@ -283,6 +305,7 @@ mod tests {
         let p = r#"437[{"ok":false,"error":{"code":"rate_limited","message":"slow down"}}]"#;
         assert_eq!(error_code(p), Some("rate_limited"));
         assert_eq!(error_code(r#"437[{"ok":true}]"#), None);
+        assert_eq!(super::error_message(p), Some("slow down"));
     }
 
     #[test]
