@@ -11,19 +11,22 @@
 //! detail goes to the log.
 
 use crate::auth::{AuthError, bearer};
-use crate::docs::{LoadedDoc, Sink, WsOut, WsQueue, close_reason};
+use crate::docs::{DocSink, LoadedDoc};
 use crate::error::AppError;
-use crate::http::ApiPath;
 use crate::http::docs::open_visible;
 use crate::state::Core;
+use crate::validate::{NUL_REFUSED, has_nul};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use hub_rooms::doc::DocError;
 use serde::Deserialize;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::sync::mpsc;
 
 #[derive(Debug, Deserialize)]
 pub struct TokenQuery {
@@ -32,7 +35,7 @@ pub struct TokenQuery {
 
 pub async fn upgrade(
     State(core): State<Core>,
-    ApiPath(doc_id): ApiPath<String>,
+    Path(doc_id): Path<String>,
     Query(q): Query<TokenQuery>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
@@ -46,6 +49,9 @@ pub async fn upgrade(
         (None, None) => return Err(AuthError::Missing.into()),
     };
     let who = core.auth.authenticate(&token).await?;
+    if has_nul(&doc_id) {
+        return Err(AppError::invalid(NUL_REFUSED));
+    }
     let (doc, role) = open_visible(&core, &who, &doc_id).await?;
     let max = core.rt.docs.config.limits.max_update_bytes + 1024;
     Ok(ws
@@ -61,7 +67,7 @@ async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bo
     metrics::gauge!("hub_yjs_connections").increment(1.0);
     let docs = core.rt.docs.clone();
     let (queue, mut out) = WsQueue::new(docs.config.queue_bytes);
-    let conn = docs.attach(&doc, Sink::Ws(queue), can_write, &user);
+    let conn = docs.attach(&doc, Box::new(queue), can_write, &user);
     let (mut write, mut read) = socket.split();
     // A peer that stops reading makes `send` fail after the connection's write timeout (see
     // `net`), so this task always ends and the queue's memory goes with it.
@@ -126,4 +132,136 @@ fn close(code: u16, reason: &str) -> Message {
         code,
         reason: close_reason(reason).into(),
     }))
+}
+
+/// RFC 6455 allows 123 bytes of close reason; a longer one makes clients see 1006.
+const MAX_CLOSE_REASON: usize = 123;
+
+/// `reason` cut to what a close frame can carry, on a character boundary.
+fn close_reason(reason: &str) -> &str {
+    if reason.len() <= MAX_CLOSE_REASON {
+        return reason;
+    }
+    let mut end = MAX_CLOSE_REASON;
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    &reason[..end]
+}
+
+/// The sending side of a `/yjs` connection's queue. It holds at most `limit` bytes of frames
+/// (one frame of any size when it is empty, so a large sync step 2 still goes out).
+#[derive(Clone)]
+struct WsQueue {
+    tx: mpsc::UnboundedSender<WsOut>,
+    queued: Arc<AtomicUsize>,
+    limit: usize,
+}
+
+/// The writer's side: frames to write, and the counter to give their bytes back to.
+struct WsQueueRx {
+    rx: mpsc::UnboundedReceiver<WsOut>,
+    queued: Arc<AtomicUsize>,
+}
+
+impl WsQueue {
+    fn new(limit: usize) -> (WsQueue, WsQueueRx) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let queued = Arc::new(AtomicUsize::new(0));
+        (
+            WsQueue {
+                tx,
+                queued: queued.clone(),
+                limit,
+            },
+            WsQueueRx { rx, queued },
+        )
+    }
+
+    fn push(&self, frame: Bytes) -> bool {
+        let len = frame.len();
+        let fits = self
+            .queued
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
+                (q == 0 || q + len <= self.limit).then_some(q + len)
+            })
+            .is_ok();
+        if !fits {
+            return false;
+        }
+        if self.tx.send(WsOut::Frame(frame)).is_err() {
+            self.queued.fetch_sub(len, Ordering::AcqRel);
+            return false;
+        }
+        true
+    }
+}
+
+impl WsQueueRx {
+    /// The writer wrote (or dropped) a frame of `len` bytes.
+    fn written(&self, len: usize) {
+        self.queued.fetch_sub(len, Ordering::AcqRel);
+    }
+
+    /// Bytes waiting to be written.
+    #[cfg(test)]
+    fn queued(&self) -> usize {
+        self.queued.load(Ordering::Acquire)
+    }
+}
+
+/// What the writer of a `/yjs` socket is told.
+#[derive(Debug)]
+enum WsOut {
+    Frame(Bytes),
+    Close(u16, String),
+}
+
+impl DocSink for WsQueue {
+    fn send(&self, _doc: &str, frame: Bytes) -> bool {
+        self.push(frame)
+    }
+
+    fn close(&self, _doc: &str, code: u16, reason: &str) {
+        let _ = self
+            .tx
+            .send(WsOut::Close(code, close_reason(reason).to_owned()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_reasons_fit_a_close_frame() {
+        assert_eq!(close_reason("short"), "short");
+        let long = "é".repeat(100);
+        let cut = close_reason(&long);
+        assert!(cut.len() <= MAX_CLOSE_REASON && cut.len() >= MAX_CLOSE_REASON - 1);
+        assert!(long.starts_with(cut));
+    }
+
+    #[test]
+    fn the_queue_is_bounded_in_bytes() {
+        let (q, rx) = WsQueue::new(100);
+        // One frame of any size when empty.
+        assert!(q.push(Bytes::from(vec![0; 500])));
+        assert!(!q.push(Bytes::from(vec![0; 1])));
+        rx.written(500);
+        assert!(q.push(Bytes::from(vec![0; 60])));
+        assert!(q.push(Bytes::from(vec![0; 40])));
+        assert!(!q.push(Bytes::from(vec![0; 1])), "100 bytes queued");
+        assert_eq!(rx.queued(), 100);
+        // Once the writer is gone, nothing is accepted and nothing more is counted.
+        drop(rx);
+        rx_written_all(&q, 100);
+        assert!(!q.push(Bytes::from_static(b"x")));
+        assert_eq!(q.queued.load(Ordering::Acquire), 0);
+    }
+
+    /// Gives back `n` queued bytes, as a writer that finished would.
+    fn rx_written_all(q: &WsQueue, n: usize) {
+        q.queued.fetch_sub(n, Ordering::AcqRel);
+    }
 }

@@ -15,7 +15,7 @@
 
 mod sink;
 
-pub use sink::{MAX_CLOSE_REASON, Sink, WsOut, WsQueue, WsQueueRx, close_reason};
+pub use sink::{DocSink, Sink};
 
 use crate::bus::{Bus, TOPIC_EVENTS};
 use crate::store::{Store, StoreError};

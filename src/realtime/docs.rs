@@ -8,7 +8,7 @@ use super::ack::{EventError, malformed, respond};
 use super::payload::Payload;
 use super::rooms::Done;
 use crate::auth::Identity;
-use crate::docs::{DocsError, LoadedDoc, Sink};
+use crate::docs::{DocSink, DocsError, LoadedDoc};
 use crate::state::Core;
 use bytes::Bytes;
 use hub_protocol::ErrorCode;
@@ -27,6 +27,31 @@ pub struct SocketDocs(Arc<Mutex<HashMap<String, (Arc<LoadedDoc>, ConnKey)>>>);
 impl SocketDocs {
     fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, (Arc<LoadedDoc>, ConnKey)>) -> T) -> T {
         f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// A document connection over this socket: frames go out as `doc:msg (doc, bytes)`, a close
+/// as `doc:removed {doc, reason}`; a full socket buffer disconnects it as a slow consumer.
+struct SocketSink(SocketRef);
+
+impl DocSink for SocketSink {
+    fn send(&self, doc: &str, frame: Bytes) -> bool {
+        super::emit::to_socket(
+            &self.0,
+            hub_protocol::realtime::server::DOC_MSG,
+            &(doc, frame),
+        )
+    }
+
+    fn close(&self, doc: &str, _code: u16, reason: &str) {
+        super::emit::to_socket(
+            &self.0,
+            hub_protocol::realtime::server::DOC_REMOVED,
+            &hub_protocol::docs::DocRemoved {
+                doc: doc.to_owned(),
+                reason: reason.to_owned(),
+            },
+        );
     }
 }
 
@@ -82,7 +107,7 @@ pub async fn join(
                 .map_err(doc_error)?;
             let conn = core.rt.docs.attach(
                 &doc,
-                Sink::Sio(s.clone()),
+                Box::new(SocketSink(s.clone())),
                 role.can_edit(),
                 who.user_id.as_str(),
             );
