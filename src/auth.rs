@@ -196,6 +196,32 @@ pub fn valid_user_id(id: &str) -> bool {
     hub_rooms::room::valid_id(id)
 }
 
+/// Finds a request's token, the one way for REST, Socket.IO and `/yjs`: an explicit token (the
+/// Socket.IO handshake's `auth: {token}`), else the `Authorization` header, which must then be
+/// `Bearer <token>` (another form is refused as such, not taken for a missing token), else a
+/// `token` query parameter (`query`: the raw query string, where the transport accepts one).
+pub fn find_token(
+    explicit: Option<&str>,
+    headers: &axum::http::HeaderMap,
+    query: Option<&str>,
+) -> Result<String, AuthError> {
+    if let Some(t) = explicit.filter(|t| !t.is_empty()) {
+        return Ok(t.to_owned());
+    }
+    if let Some(header) = headers.get(axum::http::header::AUTHORIZATION) {
+        let value = header.to_str().map_err(|_| AuthError::NotBearer)?;
+        return bearer(value).map(str::to_owned).ok_or(AuthError::NotBearer);
+    }
+    query
+        .and_then(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "token")
+                .map(|(_, v)| v.into_owned())
+        })
+        .filter(|t| !t.is_empty())
+        .ok_or(AuthError::Missing)
+}
+
 /// The token of an `Authorization: Bearer <token>` header value.
 pub fn bearer(value: &str) -> Option<&str> {
     let (scheme, token) = value.trim().split_once(' ')?;
@@ -208,6 +234,34 @@ pub fn bearer(value: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_is_found_the_same_way_everywhere() {
+        use axum::http::{HeaderMap, HeaderValue, header::AUTHORIZATION};
+        let none = HeaderMap::new();
+        let mut bearer_h = HeaderMap::new();
+        bearer_h.insert(AUTHORIZATION, HeaderValue::from_static("Bearer  abc "));
+        let mut bare = HeaderMap::new();
+        bare.insert(AUTHORIZATION, HeaderValue::from_static("abc"));
+        assert_eq!(
+            find_token(Some("x"), &bearer_h, Some("token=q")),
+            Ok("x".into())
+        );
+        assert_eq!(find_token(Some(""), &bearer_h, None), Ok("abc".into()));
+        assert_eq!(
+            find_token(None, &bare, Some("token=q")),
+            Err(AuthError::NotBearer)
+        );
+        assert_eq!(
+            find_token(None, &none, Some("a=1&token=q%2Bw")),
+            Ok("q+w".into())
+        );
+        assert_eq!(
+            find_token(None, &none, Some("token=")),
+            Err(AuthError::Missing)
+        );
+        assert_eq!(find_token(None, &none, None), Err(AuthError::Missing));
+    }
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 

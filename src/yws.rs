@@ -10,44 +10,31 @@
 //! resyncs when its client reconnects. Close reasons are short (RFC 6455 allows 123 bytes); the
 //! detail goes to the log.
 
-use crate::auth::{AuthError, bearer};
+use crate::auth::find_token;
 use crate::docs::{DocSink, LoadedDoc};
 use crate::error::AppError;
 use crate::http::docs::open_visible;
 use crate::state::Core;
 use crate::validate::{NUL_REFUSED, has_nul};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use hub_rooms::doc::DocError;
-use serde::Deserialize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::mpsc;
 
-#[derive(Debug, Deserialize)]
-pub struct TokenQuery {
-    token: Option<String>,
-}
-
 pub async fn upgrade(
     State(core): State<Core>,
     Path(doc_id): Path<String>,
-    Query(q): Query<TokenQuery>,
+    uri: Uri,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, AppError> {
-    let header = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let token = match (q.token, header) {
-        (Some(t), _) => t,
-        (None, Some(h)) => bearer(h).ok_or(AuthError::NotBearer)?.to_owned(),
-        (None, None) => return Err(AuthError::Missing.into()),
-    };
+    let token = find_token(None, &headers, uri.query())?;
     let who = core.auth.authenticate(&token).await?;
     if has_nul(&doc_id) {
         return Err(AppError::invalid(NUL_REFUSED));

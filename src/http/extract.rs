@@ -1,12 +1,11 @@
 //! Extractors for REST handlers. axum's own rejections answer in plain text; these wrap them so
 //! that every failure, even a malformed body or path, answers with the JSON error body.
 
-use crate::auth::{Auth, AuthError, Identity, bearer};
+use crate::auth::{Auth, Identity, find_token};
 use crate::error::AppError;
 use crate::validate::{NUL_REFUSED, has_nul, json_has_nul};
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRef, FromRequest, FromRequestParts, RawPathParams, Request};
-use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
@@ -89,13 +88,9 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(AuthError::Missing)?;
-        let token = bearer(header).ok_or(AuthError::NotBearer)?;
+        // REST takes the header only: a token in a URL ends up in logs.
+        let token = find_token(None, &parts.headers, None)?;
         let auth = Arc::<Auth>::from_ref(state);
-        Ok(auth.authenticate(token).await?)
+        Ok(auth.authenticate(&token).await?)
     }
 }

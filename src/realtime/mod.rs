@@ -22,16 +22,16 @@ mod sys;
 pub use presence::PresenceConfig;
 pub use state::{ChatConfig, Realtime};
 
-use crate::auth::{AuthError, AuthenticateError, Identity, bearer};
+use crate::auth::{AuthError, AuthenticateError, Identity, find_token};
 use crate::config::SocketConfig;
 use crate::state::Core;
 use hub_protocol::realtime::{HandshakeAuth, client};
 use hub_rooms::RoomName;
+use socketioxide::SocketIo;
 use socketioxide::extract::{Extension, SocketRef, State, TryData};
 use socketioxide::handler::ConnectHandler;
 use socketioxide::layer::SocketIoLayer;
 use socketioxide::socket::DisconnectReason;
-use socketioxide::{ParserError, SocketIo};
 
 /// Builds the Socket.IO layer and its handle, with buffers sized as configured.
 pub fn build(core: Core, config: &SocketConfig) -> (SocketIoLayer, SocketIo) {
@@ -60,31 +60,6 @@ impl std::fmt::Display for ConnectRefused {
 
 impl std::error::Error for ConnectRefused {}
 
-/// The token of a handshake: `auth: {token}`, else `Authorization: Bearer`, else `?token=`.
-fn handshake_token(s: &SocketRef, auth: Result<HandshakeAuth, ParserError>) -> Option<String> {
-    if let Ok(HandshakeAuth { token: Some(t) }) = auth
-        && !t.is_empty()
-    {
-        return Some(t);
-    }
-    let parts = s.req_parts();
-    if let Some(t) = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(bearer)
-    {
-        return Some(t.to_owned());
-    }
-    parts.uri.query().and_then(|q| {
-        q.split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == "token")
-            .map(|(_, v)| v.to_owned())
-            .filter(|v| !v.is_empty())
-    })
-}
-
 async fn authenticate(
     s: SocketRef,
     TryData(auth): TryData<HandshakeAuth>,
@@ -94,7 +69,10 @@ async fn authenticate(
         metrics::counter!("hub_auth_failures_total", "transport" => "socketio").increment(1);
         ConnectRefused(format!("unauthorized: {e}"))
     };
-    let token = handshake_token(&s, auth).ok_or_else(|| refuse(AuthError::Missing))?;
+    let explicit = auth.ok().and_then(|a| a.token);
+    let parts = s.req_parts();
+    let token =
+        find_token(explicit.as_deref(), &parts.headers, parts.uri.query()).map_err(refuse)?;
     match core.auth.authenticate(&token).await {
         Ok(identity) => {
             // Everything the socket needs is set up here, not in the connect handler:
