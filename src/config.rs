@@ -3,8 +3,9 @@
 //! creating the data directory and the JWT secret file of the embedded default when needed.
 
 use crate::bus::Bus;
-use crate::docs::DocsConfig;
-use crate::realtime::{ChatConfig, PresenceConfig};
+use crate::services::ChatConfig;
+use crate::services::docs::DocsConfig;
+use crate::services::presence::PresenceConfig;
 use crate::store::Backend;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};

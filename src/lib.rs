@@ -2,23 +2,29 @@
 //! with a REST API, on SQLite (embedded default) or Postgres.
 //!
 //! # Layout
-//! - [`config`]: flags and environment, resolved into a [`Config`].
-//! - [`run`]: serves on a listener until a shutdown future completes. `main` binds the socket;
-//!   tests pass a `127.0.0.1:0` listener and their own shutdown.
-//! - [`http`]: REST handlers, one file per resource; [`error`] is the HTTP error edge.
-//! - [`realtime`]: Socket.IO handlers, one file per event family.
-//! - [`auth`]: tokens and identities. [`store`]: sqlx over SQLite or Postgres.
-//! - [`state`]: the shared handles. [`telemetry`]: logs and metrics.
+//! Floors, from the top; each imports only the floors below it:
+//! - [`run`] wires everything: `main` binds the socket; tests pass a `127.0.0.1:0` listener
+//!   and their own shutdown.
+//! - Transports: [`http`] (REST, one file per resource), [`realtime`] (Socket.IO, one file per
+//!   event family), [`yws`] (raw `/yjs`). They decode, authenticate, call a service, encode.
+//! - [`services`]: the use cases, free of every transport: the document engine, presence and
+//!   typing, notify (the one way a service reaches people live, through a connection-side
+//!   trait a transport implements).
+//! - [`store`] (sqlx over SQLite or Postgres) and [`bus`] (cross-node messages).
+//! - Beside them: [`config`], [`error`] (the HTTP error edge), [`auth`] (tokens and
+//!   identities), [`validate`], [`state`] (the shared handles), [`net`] (write timeouts on
+//!   accepted connections), [`memory`], [`telemetry`].
+//! - The rules (`hub-rooms`) and the wire types (`hub-protocol`) are crates of their own.
 
 pub mod auth;
 pub mod bus;
 pub mod config;
-pub mod docs;
 pub mod error;
 pub mod http;
 pub mod memory;
 pub mod net;
 pub mod realtime;
+pub mod services;
 pub mod state;
 pub mod store;
 pub mod telemetry;
@@ -53,7 +59,7 @@ pub async fn run(
         Some(shared) => shared.clone(),
         None => Arc::new(bus::LocalBus::new()),
     };
-    let rt = realtime::Realtime::new(
+    let services = services::Services::new(
         config.node_id.clone(),
         bus.clone(),
         config.chat.clone(),
@@ -65,12 +71,12 @@ pub async fn run(
         store: store.clone(),
         auth,
         info: Arc::new(NodeInfo::new(&config, bus.kind())),
-        rt: rt.clone(),
+        services: services.clone(),
     };
     let (socket_layer, io) = realtime::build(core.clone(), &config.socket);
     // Background tasks live as long as this call: if it is dropped (the process dies), they go.
     let mut tasks = tokio::task::JoinSet::new();
-    rt.start(io.clone(), &mut tasks);
+    services.start(Arc::new(realtime::SioSockets(io.clone())), &mut tasks);
     let state = AppState {
         core,
         io: io.clone(),
@@ -106,7 +112,7 @@ pub async fn run(
             shutdown.await;
             tracing::info!("shutting down: closing sockets");
             io.close().await;
-            rt.presence.stop().await;
+            services.presence.stop().await;
         })
         .await
         .context("server error")?;

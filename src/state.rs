@@ -16,7 +16,7 @@ pub struct Core {
     pub store: Store,
     pub auth: Arc<Auth>,
     pub info: Arc<NodeInfo>,
-    pub rt: Arc<crate::realtime::Realtime>,
+    pub services: Arc<crate::services::Services>,
 }
 
 /// Facts about this node, fixed at startup.

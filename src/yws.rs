@@ -11,9 +11,9 @@
 //! detail goes to the log.
 
 use crate::auth::find_token;
-use crate::docs::{DocSink, LoadedDoc};
 use crate::error::AppError;
 use crate::http::docs::open_visible;
+use crate::services::docs::{DocSink, LoadedDoc};
 use crate::state::Core;
 use crate::validate::{NUL_REFUSED, has_nul};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -40,7 +40,7 @@ pub async fn upgrade(
         return Err(AppError::invalid(NUL_REFUSED));
     }
     let (doc, role) = open_visible(&core, &who, &doc_id).await?;
-    let max = core.rt.docs.config.limits.max_update_bytes + 1024;
+    let max = core.services.docs.config.limits.max_update_bytes + 1024;
     Ok(ws
         .read_buffer_size(4096)
         .max_message_size(max)
@@ -52,7 +52,7 @@ pub async fn upgrade(
 
 async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bool, user: String) {
     metrics::gauge!("hub_yjs_connections").increment(1.0);
-    let docs = core.rt.docs.clone();
+    let docs = core.services.docs.clone();
     let (queue, mut out) = WsQueue::new(docs.config.queue_bytes);
     let conn = docs.attach(&doc, Box::new(queue), can_write, &user);
     let (mut write, mut read) = socket.split();
@@ -96,14 +96,16 @@ async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bo
             // The detail goes to the log; the close frame carries a short reason.
             tracing::debug!(doc = %doc.id, error = %e, "yjs frame refused");
             let (code, reason) = match e {
-                crate::docs::DocsError::Store(_) => (1011, "storage unavailable: reconnect later"),
-                crate::docs::DocsError::NotFound => (1013, "reconnect to resync"),
-                crate::docs::DocsError::Doc(
+                crate::services::docs::DocsError::Store(_) => {
+                    (1011, "storage unavailable: reconnect later")
+                }
+                crate::services::docs::DocsError::NotFound => (1013, "reconnect to resync"),
+                crate::services::docs::DocsError::Doc(
                     DocError::UpdateTooLarge { .. }
                     | DocError::DocTooLarge { .. }
                     | DocError::AwarenessTooLarge { .. },
                 ) => (1009, "message too large"),
-                crate::docs::DocsError::Doc(_) => (1003, "malformed y-protocols message"),
+                crate::services::docs::DocsError::Doc(_) => (1003, "malformed y-protocols message"),
             };
             docs.close_conn(&doc, conn, code, reason);
             break;

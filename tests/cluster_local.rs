@@ -6,7 +6,7 @@ mod common;
 use common::sio::Sio;
 use common::{Backend, TestDb, TestHub, WAIT};
 use hub::bus::{Bus, LocalBus};
-use hub::realtime::PresenceConfig;
+use hub::services::presence::PresenceConfig;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;

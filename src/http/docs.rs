@@ -3,8 +3,8 @@
 
 use super::{ApiJson, ApiPath};
 use crate::auth::Identity;
-use crate::docs::LoadedDoc;
 use crate::error::AppError;
+use crate::services::docs::LoadedDoc;
 use crate::state::Core;
 use crate::store::{DocRow, StoreError, rfc3339};
 use axum::Json;
@@ -32,7 +32,7 @@ pub fn view(row: DocRow, role: Role) -> DocInfo {
 
 /// The document and the caller's role, or 404 for those outside its room.
 pub async fn visible(core: &Core, who: &Identity, id: &str) -> Result<(DocRow, Role), AppError> {
-    match crate::docs::access(&core.store, id, &who.user_id).await {
+    match crate::services::docs::access(&core.store, id, &who.user_id).await {
         Ok((row, Some(role))) => Ok((row, role)),
         Ok((_, None)) | Err(StoreError::NotFound) => Err(AppError::not_found("no such document")),
         Err(e) => Err(e.into()),
@@ -47,7 +47,7 @@ pub async fn open_visible(
 ) -> Result<(Arc<LoadedDoc>, Role), AppError> {
     let (row, role) = visible(core, who, id).await?;
     let doc = core
-        .rt
+        .services
         .docs
         .open(&row.id, &row.room)
         .await
@@ -136,7 +136,7 @@ pub async fn delete(
         ));
     }
     core.store.delete_doc(&id).await?;
-    core.rt.docs.forget(&id);
+    core.services.docs.forget(&id);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -171,7 +171,7 @@ pub async fn apply_update(
             "the body must be a Yjs update (v1 encoding)",
         ));
     }
-    core.rt
+    core.services
         .docs
         .apply_update(&doc, &body)
         .await
@@ -179,8 +179,8 @@ pub async fn apply_update(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub fn docs_error(e: crate::docs::DocsError) -> AppError {
-    use crate::docs::DocsError;
+pub fn docs_error(e: crate::services::docs::DocsError) -> AppError {
+    use crate::services::docs::DocsError;
     use hub_rooms::doc::DocError;
     match e {
         DocsError::Doc(DocError::UpdateTooLarge { .. } | DocError::DocTooLarge { .. }) => {

@@ -40,9 +40,9 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
             connections: state.io.sockets().len() as u64,
             version: env!("CARGO_PKG_VERSION").to_owned(),
             uptime_seconds: core.info.started.elapsed().as_secs(),
-            documents_loaded: core.rt.docs.loaded() as u64,
+            documents_loaded: core.services.docs.loaded() as u64,
             document_loads: core
-                .rt
+                .services
                 .docs
                 .stats
                 .loads

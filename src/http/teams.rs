@@ -124,7 +124,7 @@ pub async fn remove_member(
     // Venture owners and admins keep the team room through their venture role.
     let room = RoomName::Team(team.id.clone());
     if core.store.room_role(&room, &user).await?.is_none() {
-        core.rt
+        core.services
             .remove_user_from_rooms(&user, vec![room.to_string()], "removed from the team")
             .await;
     }

@@ -230,12 +230,12 @@ impl RoomAccess {
             }
         }
         if !lost.is_empty() {
-            core.rt
+            core.services
                 .remove_user_from_rooms(&self.user, lost, lost_reason)
                 .await;
         }
         for (role, rooms) in changed {
-            core.rt.fanout.set_role(&self.user, rooms, role).await;
+            core.services.notify.set_role(&self.user, rooms, role).await;
         }
         Ok(())
     }
@@ -263,7 +263,7 @@ pub async fn remove_member(
     for team in core.store.teams_of_venture(&id).await? {
         rooms.push(RoomName::Team(team.id).to_string());
     }
-    core.rt
+    core.services
         .remove_user_from_rooms(&user, rooms, "removed from the venture")
         .await;
     Ok(StatusCode::NO_CONTENT)

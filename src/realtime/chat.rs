@@ -3,10 +3,10 @@
 //! sockets but the sender's, which has the ack) and mentioned members get a `notification`.
 
 use super::ack::{EventError, malformed, respond};
-use super::fanout::Except;
 use super::payload::Payload;
 use super::rooms::joined_room;
 use crate::auth::Identity;
+use crate::services::notify::Except;
 use crate::state::Core;
 use crate::store::NewMessage;
 use hub_protocol::chat::{
@@ -28,8 +28,8 @@ fn rule(e: hub_rooms::chat::ChatError) -> EventError {
 }
 
 async fn updated(core: &Core, message: &Message) {
-    core.rt
-        .fanout
+    core.services
+        .notify
         .to_room(
             &message.room,
             server::CHAT_UPDATED,
@@ -59,7 +59,7 @@ pub async fn send(
             ));
         }
         check_client_id(&req.client_id).map_err(rule)?;
-        let body = check_body(&req.body, core.rt.chat.max_body_chars).map_err(rule)?;
+        let body = check_body(&req.body, core.services.chat.max_body_chars).map_err(rule)?;
         // A retry of a message already committed answers with the original and costs nothing
         // from the sender's allowance.
         if let Some(message) = core
@@ -69,12 +69,12 @@ pub async fn send(
         {
             return Ok(MessageAck { message });
         }
-        if !core.rt.allow_send(&who.user_id) {
+        if !core.services.allow_send(&who.user_id) {
             return Err(EventError::new(
                 ErrorCode::RateLimited,
                 format!(
                     "too many messages: at most {} a second (bursts of {}); slow down",
-                    core.rt.chat.rate_per_second, core.rt.chat.burst
+                    core.services.chat.rate_per_second, core.services.chat.burst
                 ),
             ));
         }
@@ -89,7 +89,7 @@ pub async fn send(
             .cloned()
             .collect();
 
-        let order = core.rt.room_lock(&room);
+        let order = core.services.room_lock(&room);
         let _ordered = order.lock().await;
         let (message, created) = core
             .store
@@ -107,12 +107,15 @@ pub async fn send(
                 user: None,
                 sid: Some(s.id.to_string()),
             };
-            core.rt
-                .fanout
+            core.services
+                .notify
                 .to_room(&room, server::CHAT_MESSAGE, &message, except)
                 .await;
             drop(_ordered);
-            core.rt.presence.typing_stop(&room, &who.user_id).await;
+            core.services
+                .presence
+                .typing_stop(&room, &who.user_id)
+                .await;
             for user in &mentioned {
                 let note = Notification {
                     kind: "mention".into(),
@@ -124,8 +127,8 @@ pub async fn send(
                     excerpt: message.body.chars().take(140).collect(),
                     created_at: message.created_at.clone(),
                 };
-                core.rt
-                    .fanout
+                core.services
+                    .notify
                     .to_user(user, server::NOTIFICATION, &note)
                     .await;
             }
@@ -160,7 +163,7 @@ pub async fn edit(
                 "only the author edits a message",
             ));
         }
-        let body = check_body(&req.body, core.rt.chat.max_body_chars).map_err(rule)?;
+        let body = check_body(&req.body, core.services.chat.max_body_chars).map_err(rule)?;
         let message = core.store.chat_edit(&room, &req.id, body).await?;
         updated(&core, &message).await;
         Ok(MessageAck { message })

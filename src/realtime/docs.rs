@@ -8,7 +8,7 @@ use super::ack::{EventError, malformed, respond};
 use super::payload::Payload;
 use super::rooms::Done;
 use crate::auth::Identity;
-use crate::docs::{DocSink, DocsError, LoadedDoc};
+use crate::services::docs::{DocSink, DocsError, LoadedDoc};
 use crate::state::Core;
 use bytes::Bytes;
 use hub_protocol::ErrorCode;
@@ -81,31 +81,32 @@ pub async fn join(
 ) {
     respond(client::DOC_JOIN, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::DOC_JOIN, "{doc}"))?;
-        let (row, role) = match crate::docs::access(&core.store, &req.doc, &who.user_id).await {
-            Ok((row, Some(role))) => (row, role),
-            Ok((_, None)) | Err(crate::store::StoreError::NotFound) => {
-                return Err(EventError::new(ErrorCode::NotFound, "no such document"));
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let (row, role) =
+            match crate::services::docs::access(&core.store, &req.doc, &who.user_id).await {
+                Ok((row, Some(role))) => (row, role),
+                Ok((_, None)) | Err(crate::store::StoreError::NotFound) => {
+                    return Err(EventError::new(ErrorCode::NotFound, "no such document"));
+                }
+                Err(e) => return Err(e.into()),
+            };
         let already = mine.with(|m| m.contains_key(&row.id));
-        if !already && mine.with(|m| m.len()) >= core.rt.docs.config.max_docs_per_socket {
+        if !already && mine.with(|m| m.len()) >= core.services.docs.config.max_docs_per_socket {
             return Err(EventError::new(
                 ErrorCode::TooLarge,
                 format!(
                     "at most {} documents per connection",
-                    core.rt.docs.config.max_docs_per_socket
+                    core.services.docs.config.max_docs_per_socket
                 ),
             ));
         }
         if !already {
             let doc = core
-                .rt
+                .services
                 .docs
                 .open(&row.id, &row.room)
                 .await
                 .map_err(doc_error)?;
-            let conn = core.rt.docs.attach(
+            let conn = core.services.docs.attach(
                 &doc,
                 Box::new(SocketSink(s.clone())),
                 role.can_edit(),
@@ -132,7 +133,7 @@ pub async fn leave(
     respond(client::DOC_LEAVE, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::DOC_LEAVE, "{doc}"))?;
         if let Some((doc, conn)) = mine.with(|m| m.remove(&req.doc)) {
-            core.rt.docs.detach(&doc, conn);
+            core.services.docs.detach(&doc, conn);
         }
         Ok(Done {})
     })
@@ -164,7 +165,7 @@ pub async fn message(
             failed = Some((id, err.clone()));
             return Err(err);
         };
-        match core.rt.docs.receive(&doc, conn, &frame).await {
+        match core.services.docs.receive(&doc, conn, &frame).await {
             Ok(received) if received.refused > 0 => {
                 let err = EventError::new(
                     ErrorCode::Forbidden,
@@ -201,6 +202,6 @@ pub async fn message(
 /// The socket disconnected: it leaves every document.
 pub fn leave_all(core: &Core, mine: &SocketDocs) {
     for (_, (doc, conn)) in mine.with(std::mem::take) {
-        core.rt.docs.detach(&doc, conn);
+        core.services.docs.detach(&doc, conn);
     }
 }

@@ -10,17 +10,14 @@
 
 pub mod ack;
 mod chat;
+mod deliver;
 mod docs;
 pub mod emit;
-pub mod fanout;
 mod payload;
-pub mod presence;
 mod rooms;
-pub mod state;
 mod sys;
 
-pub use presence::PresenceConfig;
-pub use state::{ChatConfig, Realtime};
+pub use deliver::SioSockets;
 
 use crate::auth::{AuthError, AuthenticateError, Identity, find_token};
 use crate::config::SocketConfig;
@@ -126,7 +123,7 @@ async fn on_disconnect(s: SocketRef, reason: DisconnectReason, State(core): Stat
         docs::leave_all(&core, &mine);
     }
     if let Some(who) = s.extensions.get::<Identity>() {
-        core.rt
+        core.services
             .presence
             .disconnect(&s.id.to_string(), &who.user_id)
             .await;

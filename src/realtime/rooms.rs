@@ -82,8 +82,11 @@ pub async fn join(
             })?;
         let room = name.to_string();
         s.join(room.clone());
-        core.rt.presence.join(&room, &s.id.to_string(), &who).await;
-        let (presence, typing) = core.rt.presence.snapshot(&room);
+        core.services
+            .presence
+            .join(&room, &s.id.to_string(), &who)
+            .await;
+        let (presence, typing) = core.services.presence.snapshot(&room);
         let last_seq = core.store.chat_last_seq(&room).await?;
         let unread = core.store.chat_unread(&room, &who.user_id).await?;
         let (missed, recovered) = match req.since {
@@ -122,7 +125,7 @@ pub async fn leave(
         let req = req.map_err(malformed(client::ROOM_LEAVE, "{room}"))?;
         let room = parse_room(&req.room)?.to_string();
         s.leave(room.clone());
-        core.rt
+        core.services
             .presence
             .leave(&room, &s.id.to_string(), &who.user_id)
             .await;
@@ -152,7 +155,7 @@ pub async fn set_presence(
                 format!("meta is {size} bytes; at most {MAX_PRESENCE_META_BYTES}"),
             ));
         }
-        core.rt
+        core.services
             .presence
             .set_status(&who.user_id, req.status, meta)
             .await;
@@ -182,9 +185,15 @@ async fn typing(
         }
         let room = name.to_string();
         if start {
-            core.rt.presence.typing_start(&room, &who.user_id).await;
+            core.services
+                .presence
+                .typing_start(&room, &who.user_id)
+                .await;
         } else {
-            core.rt.presence.typing_stop(&room, &who.user_id).await;
+            core.services
+                .presence
+                .typing_stop(&room, &who.user_id)
+                .await;
         }
         Ok(Done {})
     })

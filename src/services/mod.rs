@@ -1,13 +1,23 @@
-//! The real-time services of a node: fan-out, presence, chat limits, per-room send order.
+//! The hub's use cases, free of every transport: `http/`, `realtime/` (Socket.IO) and `yws`
+//! (raw `/yjs`) call them; they call the store, the bus and the rules, and reach people live
+//! only through [`notify`], whose connection side a transport implements.
+//!
+//! - [`docs`]: the loaded-document engine (its connections behind [`docs::DocSink`]);
+//! - [`presence`]: the presence replica and typing;
+//! - [`notify`]: room and user deliveries, and membership changes, on every node;
+//! - [`Services`]: the handles, chat limits and per-room send order.
 
-use super::fanout::Fanout;
-use super::presence::{Presence, PresenceConfig};
+pub mod docs;
+pub mod notify;
+pub mod presence;
+
 use crate::bus::{Bus, TOPIC_EVENTS};
-use crate::docs::{Docs, DocsConfig, TAG_DOC};
 use crate::store::Store;
+use docs::{Docs, DocsConfig, TAG_DOC};
 use hub_protocol::UserId;
 use hub_rooms::chat::RateLimiter;
-use socketioxide::SocketIo;
+use notify::{Notify, Sockets};
+use presence::{Presence, PresenceConfig};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast::error::RecvError;
@@ -33,15 +43,15 @@ impl Default for ChatConfig {
     }
 }
 
-/// First byte of a bus payload: a fan-out envelope.
-pub(super) const TAG_FANOUT: u8 = b'F';
+/// First byte of a bus payload: a notify envelope.
+pub(crate) const TAG_FANOUT: u8 = b'F';
 /// First byte of a bus payload: a presence delta.
-pub(super) const TAG_PRESENCE: u8 = b'P';
+pub(crate) const TAG_PRESENCE: u8 = b'P';
 
-pub struct Realtime {
+pub struct Services {
     bus: Arc<dyn Bus>,
     pub docs: Arc<Docs>,
-    pub fanout: Fanout,
+    pub notify: Notify,
     pub presence: Arc<Presence>,
     pub chat: ChatConfig,
     limiter: Mutex<RateLimiter>,
@@ -50,7 +60,7 @@ pub struct Realtime {
     room_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
-impl Realtime {
+impl Services {
     pub fn new(
         node: String,
         bus: Arc<dyn Bus>,
@@ -58,15 +68,15 @@ impl Realtime {
         presence: PresenceConfig,
         store: Store,
         docs: DocsConfig,
-    ) -> Arc<Realtime> {
-        let fanout = Fanout::new(bus.clone());
+    ) -> Arc<Services> {
+        let notify = Notify::new(bus.clone());
         let docs = Docs::new(store, bus.clone(), node.clone(), docs);
-        let presence = Presence::new(node, bus.clone(), fanout.clone(), presence);
-        Arc::new(Realtime {
+        let presence = Presence::new(node, bus.clone(), notify.clone(), presence);
+        Arc::new(Services {
             bus,
             docs,
             limiter: Mutex::new(RateLimiter::new(chat.rate_per_second, chat.burst)),
-            fanout,
+            notify,
             presence,
             chat,
             room_locks: Mutex::new(HashMap::new()),
@@ -74,15 +84,17 @@ impl Realtime {
     }
 
     /// Starts this node's bus subscriber and presence timers in `tasks`. One subscriber reads
-    /// everything in publish order: deliveries to local sockets, presence deltas.
-    pub fn start(self: &Arc<Self>, io: SocketIo, tasks: &mut JoinSet<()>) {
+    /// everything in publish order: deliveries to `sockets`, presence deltas, documents.
+    pub fn start(self: &Arc<Self>, sockets: Arc<dyn Sockets>, tasks: &mut JoinSet<()>) {
         let mut rx = self.bus.subscribe(TOPIC_EVENTS);
         let this = self.clone();
         tasks.spawn(async move {
             loop {
                 match rx.recv().await {
                     Ok(payload) => match payload.split_first() {
-                        Some((&TAG_FANOUT, rest)) => super::fanout::deliver(&io, &this.docs, rest),
+                        Some((&TAG_FANOUT, rest)) => {
+                            notify::receive(sockets.as_ref(), &this.docs, rest)
+                        }
                         Some((&TAG_PRESENCE, rest)) => this.presence.receive(rest).await,
                         Some((&TAG_DOC, rest)) => this.docs.receive_from_bus(rest),
                         _ => tracing::warn!("unknown bus payload"),
@@ -126,6 +138,6 @@ impl Realtime {
         for room in &rooms {
             self.presence.kick(room, user).await;
         }
-        self.fanout.remove_from_rooms(user, rooms, reason).await;
+        self.notify.remove_from_rooms(user, rooms, reason).await;
     }
 }

@@ -1,23 +1,37 @@
-//! Room fan-out over the [`Bus`]: a handler publishes once; every node (this one included)
-//! delivers to its own sockets in the room. The payload is serialized once, as raw JSON, and
-//! written to each socket as is, so each socket gets its own emit: a full buffer is
-//! attributable to that socket, which is disconnected as a slow consumer (see [`emit`]).
+//! `notify`: the one way a service reaches people live. A service publishes once on the
+//! [`Bus`]; every node (this one included) receives it, applies what concerns its documents,
+//! and hands the rest to its [`Sockets`] (the Socket.IO transport), which writes the payload,
+//! serialized once as raw JSON, to each of its own sockets in the room.
 //!
-//! Membership changes of sockets (a user removed from a venture leaves its rooms at once; a
-//! demoted one's documents turn read-only at once) go the same way, since every node must apply
-//! them to its own sockets.
+//! Membership changes (a user removed from a venture leaves its rooms at once; a demoted one's
+//! documents turn read-only at once) go the same way, since every node must apply them to its
+//! own connections.
 
-use super::emit;
 use crate::bus::{Bus, publish_tagged};
+use crate::services::docs::Docs;
 use hub_protocol::Role;
 use hub_protocol::UserId;
-use hub_protocol::realtime::server;
-use hub_protocol::rooms::{RoomRemoved, RoomRoleChanged};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use socketioxide::SocketIo;
-use socketioxide::socket::Sid;
 use std::sync::Arc;
+
+/// The connection side of notify, implemented by the transport that holds sockets.
+pub trait Sockets: Send + Sync {
+    /// Writes `event` with `data` (raw JSON, encoded once) to every local socket in `room`,
+    /// but those of `except_user` and the socket `except_sid`.
+    fn deliver(
+        &self,
+        room: &str,
+        event: &str,
+        data: &RawValue,
+        except_user: Option<&str>,
+        except_sid: Option<&str>,
+    );
+    /// Every local socket of `user` leaves `rooms` and is told why (`room:removed`).
+    fn leave(&self, user: &str, rooms: &[String], reason: &str);
+    /// Every local socket of `user` hears its new `role` in `rooms` (`room:role`).
+    fn role_changed(&self, user: &str, rooms: &[String], role: Role);
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Envelope<'a> {
@@ -55,13 +69,13 @@ pub struct Except<'a> {
 }
 
 #[derive(Clone)]
-pub struct Fanout {
+pub struct Notify {
     bus: Arc<dyn Bus>,
 }
 
-impl Fanout {
+impl Notify {
     pub fn new(bus: Arc<dyn Bus>) -> Self {
-        Fanout { bus }
+        Notify { bus }
     }
 
     /// Sends `event` with `data` to every socket in `room`, on every node.
@@ -136,22 +150,16 @@ impl Fanout {
     }
 
     async fn publish(&self, envelope: &Envelope<'_>) {
-        publish_tagged(
-            self.bus.as_ref(),
-            super::state::TAG_FANOUT,
-            "fanout",
-            envelope,
-        )
-        .await;
+        publish_tagged(self.bus.as_ref(), super::TAG_FANOUT, "fanout", envelope).await;
     }
 }
 
-/// Delivers one envelope to this node's sockets (and document connections).
-pub(super) fn deliver(io: &SocketIo, docs: &crate::docs::Docs, payload: &[u8]) {
+/// Applies one envelope from the bus on this node: its documents first, then its sockets.
+pub(super) fn receive(sockets: &dyn Sockets, docs: &Docs, payload: &[u8]) {
     let envelope: Envelope = match serde_json::from_slice(payload) {
         Ok(e) => e,
         Err(e) => {
-            tracing::error!(error = %e, "undecodable fan-out envelope");
+            tracing::error!(error = %e, "undecodable notify envelope");
             return;
         }
     };
@@ -162,38 +170,18 @@ pub(super) fn deliver(io: &SocketIo, docs: &crate::docs::Docs, payload: &[u8]) {
             else {
                 return;
             };
-            let mut to = io.to(room);
-            if let Some(user) = &envelope.except_user {
-                to = to.except(format!("user:{user}"));
-            }
-            let skip: Option<Sid> = envelope.except_sid.as_deref().and_then(|s| s.parse().ok());
-            for socket in to.sockets() {
-                if skip == Some(socket.id) {
-                    continue;
-                }
-                emit::to_socket(&socket, &event, data);
-            }
+            sockets.deliver(
+                &room,
+                &event,
+                data,
+                envelope.except_user.as_deref(),
+                envelope.except_sid.as_deref(),
+            );
         }
         "leave" => {
             let Some(user) = envelope.user else { return };
-            let reason = envelope.reason.unwrap_or_default();
             docs.remove_user(&user, &envelope.rooms);
-            for socket in io.to(format!("user:{user}")).sockets() {
-                let joined = socket.rooms();
-                for room in &envelope.rooms {
-                    if joined.iter().any(|r| r.as_ref() == room.as_str()) {
-                        socket.leave(room.clone());
-                        emit::to_socket(
-                            &socket,
-                            server::ROOM_REMOVED,
-                            &RoomRemoved {
-                                room: room.clone(),
-                                reason: reason.clone(),
-                            },
-                        );
-                    }
-                }
-            }
+            sockets.leave(&user, &envelope.rooms, &envelope.reason.unwrap_or_default());
         }
         "access" => {
             let (Some(user), Some(role)) = (envelope.user, envelope.role) else {
@@ -203,20 +191,8 @@ pub(super) fn deliver(io: &SocketIo, docs: &crate::docs::Docs, payload: &[u8]) {
             for room in &envelope.rooms {
                 docs.set_can_write(&user, room, role.can_edit());
             }
-            for socket in io.to(format!("user:{user}")).sockets() {
-                for room in &envelope.rooms {
-                    emit::to_socket(
-                        &socket,
-                        server::ROOM_ROLE,
-                        &RoomRoleChanged {
-                            room: room.clone(),
-                            role,
-                            can_write: role.can_edit(),
-                        },
-                    );
-                }
-            }
+            sockets.role_changed(&user, &envelope.rooms, role);
         }
-        other => tracing::warn!(kind = other, "unknown fan-out envelope"),
+        other => tracing::warn!(kind = other, "unknown notify envelope"),
     }
 }

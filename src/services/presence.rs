@@ -13,7 +13,7 @@
 //!
 //! Locks are std mutexes held only for in-memory work, never across `.await`.
 
-use super::fanout::{Except, Fanout};
+use super::notify::{Except, Notify};
 use crate::auth::Identity;
 use crate::bus::{Bus, publish_tagged};
 use hub_protocol::UserId;
@@ -145,7 +145,7 @@ enum Announce {
 pub struct Presence {
     node: String,
     bus: Arc<dyn Bus>,
-    fanout: Fanout,
+    notify: Notify,
     registry: Mutex<PresenceRegistry>,
     /// Typists connected to this node: this node expires and announces them.
     local_typing: Mutex<TypingTracker>,
@@ -168,13 +168,13 @@ impl Presence {
     pub fn new(
         node: String,
         bus: Arc<dyn Bus>,
-        fanout: Fanout,
+        notify: Notify,
         config: PresenceConfig,
     ) -> Arc<Presence> {
         Arc::new(Presence {
             node,
             bus,
-            fanout,
+            notify,
             registry: Mutex::new(PresenceRegistry::new(config.grace)),
             local_typing: Mutex::new(TypingTracker::new(config.typing_ttl)),
             remote_typing: Mutex::new(TypingTracker::new(config.typing_ttl)),
@@ -331,7 +331,7 @@ impl Presence {
                         room: room.clone(),
                         user: user.clone(),
                     };
-                    self.fanout
+                    self.notify
                         .to_room(&room, server::PRESENCE_JOIN, &payload, except)
                         .await;
                 }
@@ -340,7 +340,7 @@ impl Presence {
                         room: room.clone(),
                         user,
                     };
-                    self.fanout
+                    self.notify
                         .to_room(&room, server::PRESENCE_UPDATE, &payload, Except::default())
                         .await;
                 }
@@ -349,7 +349,7 @@ impl Presence {
                         room: room.clone(),
                         user_id,
                     };
-                    self.fanout
+                    self.notify
                         .to_room(&room, server::PRESENCE_LEAVE, &payload, Except::default())
                         .await;
                 }
@@ -363,7 +363,7 @@ impl Presence {
                         user_id: user_id.clone(),
                         typing,
                     };
-                    self.fanout
+                    self.notify
                         .to_room(&room, server::TYPING, &payload, except)
                         .await;
                 }
@@ -372,13 +372,7 @@ impl Presence {
     }
 
     async fn publish(&self, delta: Delta) {
-        publish_tagged(
-            self.bus.as_ref(),
-            super::state::TAG_PRESENCE,
-            "presence",
-            &delta,
-        )
-        .await;
+        publish_tagged(self.bus.as_ref(), super::TAG_PRESENCE, "presence", &delta).await;
     }
 
     /// Applies an encoded delta from the bus.
