@@ -126,3 +126,20 @@ impl From<AuthenticateError> for AppError {
         }
     }
 }
+
+impl From<crate::services::docs::DocsError> for AppError {
+    fn from(e: crate::services::docs::DocsError) -> Self {
+        use crate::services::docs::DocsError;
+        use hub_rooms::doc::DocError;
+        match e {
+            DocsError::Doc(
+                DocError::UpdateTooLarge { .. }
+                | DocError::DocTooLarge { .. }
+                | DocError::AwarenessTooLarge { .. },
+            ) => AppError::too_large(e.to_string()),
+            DocsError::Doc(d) => AppError::invalid(d.to_string()),
+            DocsError::Store(s) => s.into(),
+            DocsError::NotFound => AppError::not_found("no such document"),
+        }
+    }
+}

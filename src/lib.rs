@@ -82,7 +82,12 @@ pub async fn run(
         io: io.clone(),
         metrics: telemetry::metrics_handle(),
     };
-    let app = http::router(state, &config.cors_origins, socket_layer);
+    let app = http::router(
+        state,
+        &config.cors_origins,
+        socket_layer,
+        axum::routing::get(yws::upgrade),
+    );
 
     let addr = listener
         .local_addr()

@@ -12,7 +12,6 @@
 
 use crate::auth::find_token;
 use crate::error::AppError;
-use crate::http::docs::open_visible;
 use crate::services::docs::{DocSink, LoadedDoc};
 use crate::state::Core;
 use crate::validate::{NUL_REFUSED, has_nul};
@@ -39,7 +38,11 @@ pub async fn upgrade(
     if has_nul(&doc_id) {
         return Err(AppError::invalid(NUL_REFUSED));
     }
-    let (doc, role) = open_visible(&core, &who, &doc_id).await?;
+    let (doc, role) = core
+        .services
+        .docs
+        .open_visible(&who.user_id, &doc_id)
+        .await?;
     let max = core.services.docs.config.limits.max_update_bytes + 1024;
     Ok(ws
         .read_buffer_size(4096)

@@ -6,15 +6,15 @@ use crate::auth::Identity;
 use crate::error::AppError;
 use crate::services::docs::LoadedDoc;
 use crate::state::Core;
-use crate::store::{DocRow, StoreError, rfc3339};
+use crate::store::{DocRow, rfc3339};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use hub_protocol::Role;
 use hub_protocol::docs::{CreateDoc, DocInfo, DocList};
-use hub_protocol::{ErrorCode, Role};
 use hub_rooms::RoomName;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -32,11 +32,7 @@ pub fn view(row: DocRow, role: Role) -> DocInfo {
 
 /// The document and the caller's role, or 404 for those outside its room.
 pub async fn visible(core: &Core, who: &Identity, id: &str) -> Result<(DocRow, Role), AppError> {
-    match crate::services::docs::access(&core.store, id, &who.user_id).await {
-        Ok((row, Some(role))) => Ok((row, role)),
-        Ok((_, None)) | Err(StoreError::NotFound) => Err(AppError::not_found("no such document")),
-        Err(e) => Err(e.into()),
-    }
+    Ok(core.services.docs.visible(&who.user_id, id).await?)
 }
 
 /// The loaded document (loading it if needed) and the caller's role, for those in its room.
@@ -45,14 +41,7 @@ pub async fn open_visible(
     who: &Identity,
     id: &str,
 ) -> Result<(Arc<LoadedDoc>, Role), AppError> {
-    let (row, role) = visible(core, who, id).await?;
-    let doc = core
-        .services
-        .docs
-        .open(&row.id, &row.room)
-        .await
-        .map_err(docs_error)?;
-    Ok((doc, role))
+    Ok(core.services.docs.open_visible(&who.user_id, id).await?)
 }
 
 fn room_of(room: &str) -> Result<RoomName, AppError> {
@@ -171,27 +160,6 @@ pub async fn apply_update(
             "the body must be a Yjs update (v1 encoding)",
         ));
     }
-    core.services
-        .docs
-        .apply_update(&doc, &body)
-        .await
-        .map_err(docs_error)?;
+    core.services.docs.apply_update(&doc, &body).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-pub fn docs_error(e: crate::services::docs::DocsError) -> AppError {
-    use crate::services::docs::DocsError;
-    use hub_rooms::doc::DocError;
-    match e {
-        DocsError::Doc(DocError::UpdateTooLarge { .. } | DocError::DocTooLarge { .. }) => {
-            AppError::too_large(e.to_string())
-        }
-        DocsError::Doc(d) => AppError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::Invalid,
-            d.to_string(),
-        ),
-        DocsError::Store(s) => s.into(),
-        DocsError::NotFound => AppError::not_found("no such document"),
-    }
 }

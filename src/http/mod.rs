@@ -30,7 +30,15 @@ use tower_http::trace::TraceLayer;
 /// Largest REST request body.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-pub fn router(state: AppState, cors_origins: &[String], socket_layer: SocketIoLayer) -> Router {
+/// The HTTP app: REST under `/api/v1`, health, metrics, and the `/yjs` upgrade (`yjs`, the
+/// handler of the `yws` transport, given by the wiring so that transports do not import each
+/// other).
+pub fn router(
+    state: AppState,
+    cors_origins: &[String],
+    socket_layer: SocketIoLayer,
+    yjs: axum::routing::MethodRouter<AppState>,
+) -> Router {
     let api = Router::new()
         .route("/me", get(me::me))
         .route("/rooms", get(rooms::list))
@@ -54,7 +62,7 @@ pub fn router(state: AppState, cors_origins: &[String], socket_layer: SocketIoLa
         .nest("/api/v1", api)
         .route("/api/health", get(health::health))
         .route("/metrics", get(render_metrics))
-        .route("/yjs/{doc}", get(crate::yws::upgrade))
+        .route("/yjs/{doc}", yjs)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))

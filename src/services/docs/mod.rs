@@ -517,6 +517,30 @@ pub async fn access(
 }
 
 impl Docs {
+    /// The document and `user`'s role in its room; `NotFound` for those outside it (a
+    /// document's existence is not revealed).
+    pub async fn visible(
+        &self,
+        user: &hub_protocol::UserId,
+        id: &str,
+    ) -> Result<(crate::store::DocRow, hub_protocol::Role), DocsError> {
+        match access(&self.store, id, user).await {
+            Ok((row, Some(role))) => Ok((row, role)),
+            Ok((_, None)) | Err(StoreError::NotFound) => Err(DocsError::NotFound),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The loaded document (loading it if needed) and `user`'s role, for those in its room.
+    pub async fn open_visible(
+        &self,
+        user: &hub_protocol::UserId,
+        id: &str,
+    ) -> Result<(Arc<LoadedDoc>, hub_protocol::Role), DocsError> {
+        let (row, role) = self.visible(user, id).await?;
+        Ok((self.open(&row.id, &row.room).await?, role))
+    }
+
     /// `user` lost access to `rooms`: their connections to the documents of those rooms loaded
     /// here are closed.
     pub fn remove_user(&self, user: &str, rooms: &[String]) {
