@@ -56,6 +56,15 @@ impl From<crate::store::StoreError> for EventError {
     }
 }
 
+impl From<crate::services::chat::ChatError> for EventError {
+    fn from(e: crate::services::chat::ChatError) -> Self {
+        match e {
+            crate::services::chat::ChatError::Store(s) => s.into(),
+            other => EventError::new(other.code(), other.to_string()),
+        }
+    }
+}
+
 /// Maps a payload that was not accepted to an `invalid` error saying what `event` takes.
 pub fn malformed(event: &str, shape: &str) -> impl FnOnce(PayloadError) -> EventError {
     let message = format!("{event} takes {shape}");

@@ -5,8 +5,10 @@
 //! - [`docs`]: the loaded-document engine (its connections behind [`docs::DocSink`]);
 //! - [`presence`]: the presence replica and typing;
 //! - [`notify`]: room and user deliveries, and membership changes, on every node;
+//! - [`chat`]: validate, rate-limit, order, commit, publish;
 //! - [`Services`]: the handles, chat limits and per-room send order.
 
+pub mod chat;
 pub mod docs;
 pub mod notify;
 pub mod presence;
@@ -50,6 +52,7 @@ pub(crate) const TAG_PRESENCE: u8 = b'P';
 
 pub struct Services {
     bus: Arc<dyn Bus>,
+    store: Store,
     pub docs: Arc<Docs>,
     pub notify: Notify,
     pub presence: Arc<Presence>,
@@ -70,10 +73,11 @@ impl Services {
         docs: DocsConfig,
     ) -> Arc<Services> {
         let notify = Notify::new(bus.clone());
-        let docs = Docs::new(store, bus.clone(), node.clone(), docs);
+        let docs = Docs::new(store.clone(), bus.clone(), node.clone(), docs);
         let presence = Presence::new(node, bus.clone(), notify.clone(), presence);
         Arc::new(Services {
             bus,
+            store,
             docs,
             limiter: Mutex::new(RateLimiter::new(chat.rate_per_second, chat.burst)),
             notify,

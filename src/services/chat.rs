@@ -1,0 +1,243 @@
+//! Chat, free of its transport: validate (the rules of `hub_rooms::chat`), rate-limit, order,
+//! commit, publish. A send is committed before it is answered; the message then goes to the
+//! room (every socket but the sender's, which has the answer) and mentioned members get a
+//! `notification`. The caller has checked that the user is in the room, with `role`.
+
+use super::Services;
+use super::notify::Except;
+use crate::auth::Identity;
+use crate::store::{NewMessage, StoreError};
+use hub_protocol::chat::{ChatSend, Message, Notification, Thread};
+use hub_protocol::realtime::server;
+use hub_protocol::{ErrorCode, Role, UserId};
+use hub_rooms::RoomName;
+use hub_rooms::chat::{check_body, check_client_id, check_emoji, history_limit, mentions};
+
+/// Why a chat use case refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    #[error(transparent)]
+    Rule(#[from] hub_rooms::chat::ChatError),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("no such message in this room")]
+    NotFound,
+    #[error("too many messages: at most {rate} a second (bursts of {burst}); slow down")]
+    RateLimited { rate: f64, burst: u32 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ChatError {
+    /// The stable code of this refusal (a store error has its own mapping).
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ChatError::Rule(hub_rooms::chat::ChatError::BodyTooLong(_)) => ErrorCode::TooLarge,
+            ChatError::Rule(_) => ErrorCode::Invalid,
+            ChatError::Forbidden(_) => ErrorCode::Forbidden,
+            ChatError::NotFound => ErrorCode::NotFound,
+            ChatError::RateLimited { .. } => ErrorCode::RateLimited,
+            ChatError::Store(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+type ChatResult<T> = Result<T, ChatError>;
+
+impl Services {
+    /// Sends a message as `who` to `room`; `sender` (a socket id) does not get the broadcast.
+    /// A retried `client_id` answers with the original, free of the rate limit.
+    pub async fn chat_send(
+        &self,
+        who: &Identity,
+        room: &RoomName,
+        role: Role,
+        req: &ChatSend,
+        sender: Option<String>,
+    ) -> ChatResult<Message> {
+        if !role.can_edit() {
+            return Err(ChatError::Forbidden("viewers cannot send messages"));
+        }
+        check_client_id(&req.client_id)?;
+        let body = check_body(&req.body, self.chat.max_body_chars)?;
+        if let Some(message) = self
+            .store
+            .by_client_id(&who.user_id, &req.client_id)
+            .await?
+        {
+            return Ok(message);
+        }
+        if !self.allow_send(&who.user_id) {
+            return Err(ChatError::RateLimited {
+                rate: self.chat.rate_per_second,
+                burst: self.chat.burst,
+            });
+        }
+        let room_id = room.to_string();
+        let members = if body.contains('@') {
+            self.store.room_members(room).await?
+        } else {
+            Vec::new()
+        };
+        let mentioned: Vec<UserId> = mentions(body, &members, &who.user_id)
+            .into_iter()
+            .cloned()
+            .collect();
+
+        let order = self.room_lock(&room_id);
+        let ordered = order.lock().await;
+        let (message, created) = self
+            .store
+            .chat_send(NewMessage {
+                room: &room_id,
+                author: &who.user_id,
+                client_id: &req.client_id,
+                body,
+                reply_to: req.reply_to.as_deref(),
+                mentions: &mentioned,
+            })
+            .await?;
+        if created {
+            let except = Except {
+                user: None,
+                sid: sender,
+            };
+            self.notify
+                .to_room(&room_id, server::CHAT_MESSAGE, &message, except)
+                .await;
+            drop(ordered);
+            self.presence.typing_stop(&room_id, &who.user_id).await;
+            for user in &mentioned {
+                let note = Notification {
+                    kind: "mention".into(),
+                    room: room_id.clone(),
+                    message_id: message.id.clone(),
+                    seq: message.seq,
+                    author_id: who.user_id.clone(),
+                    author_name: who.name.clone(),
+                    excerpt: message.body.chars().take(140).collect(),
+                    created_at: message.created_at.clone(),
+                };
+                self.notify.to_user(user, server::NOTIFICATION, &note).await;
+            }
+        }
+        Ok(message)
+    }
+
+    /// The author edits their message.
+    pub async fn chat_edit(
+        &self,
+        who: &Identity,
+        room: &RoomName,
+        role: Role,
+        id: &str,
+        body: &str,
+    ) -> ChatResult<Message> {
+        let room = room.to_string();
+        let current = self.existing(&room, id).await?;
+        if current.author_id != who.user_id || !role.can_edit() {
+            return Err(ChatError::Forbidden("only the author edits a message"));
+        }
+        let body = check_body(body, self.chat.max_body_chars)?;
+        let message = self.store.chat_edit(&room, id, body).await?;
+        self.updated(&message).await;
+        Ok(message)
+    }
+
+    /// The author, or a room owner or admin, deletes a message (a tombstone stays).
+    pub async fn chat_delete(
+        &self,
+        who: &Identity,
+        room: &RoomName,
+        role: Role,
+        id: &str,
+    ) -> ChatResult<Message> {
+        let room = room.to_string();
+        let current = self.existing(&room, id).await?;
+        let is_author = current.author_id == who.user_id && role.can_edit();
+        if !is_author && !role.can_manage() {
+            return Err(ChatError::Forbidden(
+                "only the author or a room owner or admin deletes a message",
+            ));
+        }
+        if current.deleted {
+            return Ok(current);
+        }
+        let message = self.store.chat_delete(&room, id).await?;
+        self.updated(&message).await;
+        Ok(message)
+    }
+
+    /// Adds or removes `who`'s reaction.
+    pub async fn chat_react(
+        &self,
+        who: &Identity,
+        room: &RoomName,
+        role: Role,
+        id: &str,
+        emoji: &str,
+        add: bool,
+    ) -> ChatResult<Message> {
+        if !role.can_edit() {
+            return Err(ChatError::Forbidden("viewers cannot react"));
+        }
+        check_emoji(emoji)?;
+        let room = room.to_string();
+        self.existing(&room, id).await?;
+        let message = self
+            .store
+            .chat_react(&room, id, &who.user_id, emoji, add)
+            .await?;
+        self.updated(&message).await;
+        Ok(message)
+    }
+
+    /// A page of history, before or after a seq.
+    pub async fn chat_history(
+        &self,
+        room: &RoomName,
+        before: Option<i64>,
+        after: Option<i64>,
+        limit: Option<u32>,
+    ) -> ChatResult<(Vec<Message>, bool)> {
+        if before.is_some() && after.is_some() {
+            return Err(hub_rooms::chat::ChatError::BothBounds.into());
+        }
+        let limit = history_limit(limit)?;
+        Ok(self
+            .store
+            .chat_history(&room.to_string(), before, after, limit)
+            .await?)
+    }
+
+    /// A message and its replies.
+    pub async fn chat_thread(&self, room: &RoomName, id: &str) -> ChatResult<Thread> {
+        let room = room.to_string();
+        let root = self.existing(&room, id).await?;
+        let messages = self.store.chat_thread(&room, id).await?;
+        Ok(Thread { root, messages })
+    }
+
+    /// Marks `room` read up to `seq` for `user`; returns what is still unread.
+    pub async fn chat_read(&self, room: &RoomName, user: &UserId, seq: i64) -> ChatResult<i64> {
+        Ok(self.store.chat_read(&room.to_string(), user, seq).await?)
+    }
+
+    async fn existing(&self, room: &str, id: &str) -> ChatResult<Message> {
+        self.store
+            .chat_get(room, id)
+            .await?
+            .ok_or(ChatError::NotFound)
+    }
+
+    async fn updated(&self, message: &Message) {
+        self.notify
+            .to_room(
+                &message.room,
+                server::CHAT_UPDATED,
+                message,
+                Except::default(),
+            )
+            .await;
+    }
+}
