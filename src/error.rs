@@ -15,7 +15,27 @@ pub struct AppError {
     pub message: String,
 }
 
+/// The HTTP status of each error code: the one place it is decided.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::Conflict => StatusCode::CONFLICT,
+        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 impl AppError {
+    /// An error with the status of its code.
+    pub fn of(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::new(status_of(code), code, message)
+    }
+
     pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         AppError {
             status,
@@ -25,53 +45,45 @@ impl AppError {
     }
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
+        Self::of(ErrorCode::Unauthorized, message)
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
+        Self::of(ErrorCode::Forbidden, message)
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
+        Self::of(ErrorCode::NotFound, message)
     }
 
     /// A well-formed request whose content is not acceptable (422).
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::Invalid,
-            message,
-        )
+        Self::of(ErrorCode::Invalid, message)
     }
 
-    /// A request that cannot be parsed (400).
+    /// A request that cannot be parsed: `invalid`, with 400 rather than 422. Like 405 and 415,
+    /// an HTTP-level refusal keeps its own status; every other status comes from its code.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, message)
     }
 
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, ErrorCode::Conflict, message)
+        Self::of(ErrorCode::Conflict, message)
     }
 
     pub fn too_large(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge, message)
+        Self::of(ErrorCode::TooLarge, message)
     }
 
     /// An unexpected failure: logs `cause`, sends a generic message.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::Internal,
-            "internal error",
-        )
+        Self::of(ErrorCode::Internal, "internal error")
     }
 
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
         tracing::warn!(error = %cause, "dependency unavailable");
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
+        Self::of(
             ErrorCode::Unavailable,
             "a dependency of the hub is unavailable; retry later",
         )
@@ -91,23 +103,7 @@ impl IntoResponse for AppError {
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => AppError::not_found("not found"),
-            StoreError::Conflict(m) => AppError::conflict(m),
-            StoreError::Invalid(m) => AppError::invalid(m),
-            StoreError::Denied(d @ hub_rooms::Denied::LastOwner) => {
-                AppError::conflict(d.to_string())
-            }
-            StoreError::Denied(d) => AppError::forbidden(d.to_string()),
-            StoreError::Db(db) if StoreError::is_constraint_violation(&db) => {
-                tracing::debug!(error = %db, "constraint violation");
-                AppError::conflict("the request conflicts with existing data")
-            }
-            StoreError::Db(
-                db @ (sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)),
-            ) => AppError::unavailable(db),
-            StoreError::Db(db) => AppError::internal(db),
-        }
+        AppError::of(e.code(), e.public_message())
     }
 }
 
@@ -129,17 +125,6 @@ impl From<AuthenticateError> for AppError {
 
 impl From<crate::services::docs::DocsError> for AppError {
     fn from(e: crate::services::docs::DocsError) -> Self {
-        use crate::services::docs::DocsError;
-        use hub_rooms::doc::DocError;
-        match e {
-            DocsError::Doc(
-                DocError::UpdateTooLarge { .. }
-                | DocError::DocTooLarge { .. }
-                | DocError::AwarenessTooLarge { .. },
-            ) => AppError::too_large(e.to_string()),
-            DocsError::Doc(d) => AppError::invalid(d.to_string()),
-            DocsError::Store(s) => s.into(),
-            DocsError::NotFound => AppError::not_found("no such document"),
-        }
+        AppError::of(e.code(), e.public_message())
     }
 }

@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use hub_rooms::doc::DocError;
+use hub_protocol::ErrorCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::mpsc;
@@ -98,18 +98,7 @@ async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bo
             metrics::counter!("hub_doc_errors_total").increment(1);
             // The detail goes to the log; the close frame carries a short reason.
             tracing::debug!(doc = %doc.id, error = %e, "yjs frame refused");
-            let (code, reason) = match e {
-                crate::services::docs::DocsError::Store(_) => {
-                    (1011, "storage unavailable: reconnect later")
-                }
-                crate::services::docs::DocsError::NotFound => (1013, "reconnect to resync"),
-                crate::services::docs::DocsError::Doc(
-                    DocError::UpdateTooLarge { .. }
-                    | DocError::DocTooLarge { .. }
-                    | DocError::AwarenessTooLarge { .. },
-                ) => (1009, "message too large"),
-                crate::services::docs::DocsError::Doc(_) => (1003, "malformed y-protocols message"),
-            };
+            let (code, reason) = close_of(e.code());
             docs.close_conn(&doc, conn, code, reason);
             break;
         }
@@ -117,6 +106,20 @@ async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bo
     docs.detach(&doc, conn);
     let _ = writer.await;
     metrics::gauge!("hub_yjs_connections").decrement(1.0);
+}
+
+/// The `/yjs` close code (and its short reason) of each error code: the one place it is
+/// decided.
+fn close_of(code: ErrorCode) -> (u16, &'static str) {
+    match code {
+        ErrorCode::Invalid => (1003, "malformed y-protocols message"),
+        ErrorCode::TooLarge => (1009, "message too large"),
+        ErrorCode::NotFound | ErrorCode::RateLimited => (1013, "reconnect to resync"),
+        ErrorCode::Forbidden | ErrorCode::Unauthorized => (4403, "not allowed"),
+        ErrorCode::Conflict | ErrorCode::Unavailable | ErrorCode::Internal => {
+            (1011, "storage unavailable: reconnect later")
+        }
+    }
 }
 
 fn close(code: u16, reason: &str) -> Message {

@@ -36,23 +36,7 @@ impl EventError {
 
 impl From<crate::store::StoreError> for EventError {
     fn from(e: crate::store::StoreError) -> Self {
-        use crate::store::StoreError;
-        match e {
-            StoreError::NotFound => EventError::new(ErrorCode::NotFound, "not found"),
-            StoreError::Conflict(m) => EventError::new(ErrorCode::Conflict, m),
-            StoreError::Invalid(m) => EventError::invalid(m),
-            StoreError::Denied(d) => EventError::new(ErrorCode::Forbidden, d.to_string()),
-            StoreError::Db(
-                db @ (sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)),
-            ) => {
-                tracing::warn!(error = %db, "database unavailable");
-                EventError::new(
-                    ErrorCode::Unavailable,
-                    "the database is unavailable; retry later",
-                )
-            }
-            StoreError::Db(db) => EventError::internal(db),
-        }
+        EventError::new(e.code(), e.public_message())
     }
 }
 

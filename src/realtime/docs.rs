@@ -14,7 +14,7 @@ use bytes::Bytes;
 use hub_protocol::ErrorCode;
 use hub_protocol::docs::{DocJoined, DocRef};
 use hub_protocol::realtime::client;
-use hub_rooms::doc::{ConnKey, DocError};
+use hub_rooms::doc::ConnKey;
 use serde::Serialize;
 use socketioxide::extract::{AckSender, Extension, SocketRef, State};
 use std::collections::HashMap;
@@ -57,17 +57,12 @@ impl DocSink for SocketSink {
 
 fn doc_error(e: DocsError) -> EventError {
     match e {
-        DocsError::Doc(
-            DocError::UpdateTooLarge { .. }
-            | DocError::DocTooLarge { .. }
-            | DocError::AwarenessTooLarge { .. },
-        ) => EventError::new(ErrorCode::TooLarge, e.to_string()),
-        DocsError::Doc(d) => EventError::invalid(d.to_string()),
-        DocsError::Store(s) => s.into(),
+        // Over Socket.IO, a document the socket does not follow.
         DocsError::NotFound => EventError::new(
             ErrorCode::NotFound,
             "not joined to this document: doc:join it again",
         ),
+        other => EventError::new(other.code(), other.public_message()),
     }
 }
 

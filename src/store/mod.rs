@@ -79,6 +79,47 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The stable code of this error: the one mapping every transport derives its answer from
+    /// (HTTP status, ack code, `/yjs` close code).
+    pub fn code(&self) -> hub_protocol::ErrorCode {
+        use hub_protocol::ErrorCode;
+        match self {
+            StoreError::NotFound => ErrorCode::NotFound,
+            StoreError::Conflict(_) => ErrorCode::Conflict,
+            StoreError::Invalid(_) => ErrorCode::Invalid,
+            StoreError::Denied(hub_rooms::Denied::LastOwner) => ErrorCode::Conflict,
+            StoreError::Denied(_) => ErrorCode::Forbidden,
+            StoreError::Db(db) if Self::is_constraint_violation(db) => ErrorCode::Conflict,
+            StoreError::Db(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
+            ) => ErrorCode::Unavailable,
+            StoreError::Db(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// What a client may be told. Internal causes are logged here, never sent.
+    pub fn public_message(&self) -> String {
+        match self {
+            StoreError::NotFound => "not found".into(),
+            StoreError::Conflict(m) | StoreError::Invalid(m) => m.clone(),
+            StoreError::Denied(d) => d.to_string(),
+            StoreError::Db(db) => match self.code() {
+                hub_protocol::ErrorCode::Conflict => {
+                    tracing::debug!(error = %db, "constraint violation");
+                    "the request conflicts with existing data".into()
+                }
+                hub_protocol::ErrorCode::Unavailable => {
+                    tracing::warn!(error = %db, "database unavailable");
+                    "the database is unavailable; retry later".into()
+                }
+                _ => {
+                    tracing::error!(error = %db, "internal database error");
+                    "internal error".into()
+                }
+            },
+        }
+    }
+
     /// Whether a database error is a unique or foreign-key violation, i.e. caused by the data
     /// the client sent rather than by the server.
     pub fn is_constraint_violation(err: &sqlx::Error) -> bool {

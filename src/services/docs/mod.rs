@@ -68,6 +68,32 @@ pub enum DocsError {
     NotFound,
 }
 
+impl DocsError {
+    /// The stable code of this error (see [`StoreError::code`]).
+    pub fn code(&self) -> hub_protocol::ErrorCode {
+        use hub_protocol::ErrorCode;
+        match self {
+            DocsError::Doc(
+                DocError::UpdateTooLarge { .. }
+                | DocError::DocTooLarge { .. }
+                | DocError::AwarenessTooLarge { .. },
+            ) => ErrorCode::TooLarge,
+            DocsError::Doc(_) => ErrorCode::Invalid,
+            DocsError::Store(s) => s.code(),
+            DocsError::NotFound => ErrorCode::NotFound,
+        }
+    }
+
+    /// What a client may be told.
+    pub fn public_message(&self) -> String {
+        match self {
+            DocsError::Store(s) => s.public_message(),
+            DocsError::NotFound => "no such document".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
 /// What handling a frame did that its sender should hear about.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Received {
