@@ -1,5 +1,6 @@
-//! The bus carries what must cross nodes: room deliveries (every node delivers to its own
-//! sockets), presence and typing deltas, node heartbeats. One node uses the in-process
+//! The bus carries what must cross nodes, as one typed [`BusMessage`] with one codec: room
+//! deliveries and membership changes (every node applies them to its own connections),
+//! presence and typing deltas, node heartbeats, document updates and awareness. One node uses the in-process
 //! [`LocalBus`]; a cluster uses an implementation over Redis pub/sub with the same contract,
 //! so single-node and cluster tests run the same code above it.
 //!
@@ -9,8 +10,12 @@
 //! loss is counted and repaired by the layer above (chat seq gaps, presence resync).
 
 mod local;
+mod message;
 
 pub use local::LocalBus;
+pub use message::{
+    BusMessage, DecodeError, DocFrame, DocFrameKind, Notice, PresenceConn, PresenceDelta,
+};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
@@ -36,21 +41,20 @@ pub trait Bus: Send + Sync + 'static {
     fn kind(&self) -> &'static str;
 }
 
-/// Publishes `message` as JSON behind a one-byte `tag` on [`TOPIC_EVENTS`]; a failure is
-/// counted (`hub_bus_publish_errors_total{kind}`) and logged, never returned: real-time
-/// traffic is repaired by the layers above, not retried here.
-pub async fn publish_tagged<T: serde::Serialize + ?Sized>(
-    bus: &dyn Bus,
-    tag: u8,
-    kind: &'static str,
-    message: &T,
-) {
-    let mut payload = vec![tag];
-    if let Err(e) = serde_json::to_writer(&mut payload, message) {
-        tracing::error!(kind, error = %e, "cannot encode a bus message");
-        return;
-    }
-    if let Err(e) = bus.publish(TOPIC_EVENTS, Bytes::from(payload)).await {
+/// Publishes `message` on [`TOPIC_EVENTS`]; a failure is counted
+/// (`hub_bus_publish_errors_total{kind}`) and logged, never returned: real-time traffic is
+/// repaired by the layers above, not retried here.
+pub async fn publish(bus: &dyn Bus, message: &BusMessage) {
+    let kind = message.kind();
+    let payload = match message.encode() {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(kind, error = %e, "cannot encode a bus message");
+            return;
+        }
+    };
+    metrics::counter!("hub_bus_messages_out_total", "kind" => kind).increment(1);
+    if let Err(e) = bus.publish(TOPIC_EVENTS, payload).await {
         metrics::counter!("hub_bus_publish_errors_total", "kind" => kind).increment(1);
         tracing::error!(kind, error = %e, "bus publish failed");
     }

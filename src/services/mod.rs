@@ -13,9 +13,9 @@ pub mod docs;
 pub mod notify;
 pub mod presence;
 
-use crate::bus::{Bus, TOPIC_EVENTS};
+use crate::bus::{Bus, BusMessage, TOPIC_EVENTS};
 use crate::store::Store;
-use docs::{Docs, DocsConfig, TAG_DOC};
+use docs::{Docs, DocsConfig};
 use hub_protocol::UserId;
 use hub_rooms::chat::RateLimiter;
 use notify::{Notify, Sockets};
@@ -44,11 +44,6 @@ impl Default for ChatConfig {
         }
     }
 }
-
-/// First byte of a bus payload: a notify envelope.
-pub(crate) const TAG_FANOUT: u8 = b'F';
-/// First byte of a bus payload: a presence delta.
-pub(crate) const TAG_PRESENCE: u8 = b'P';
 
 pub struct Services {
     bus: Arc<dyn Bus>,
@@ -95,13 +90,19 @@ impl Services {
         tasks.spawn(async move {
             loop {
                 match rx.recv().await {
-                    Ok(payload) => match payload.split_first() {
-                        Some((&TAG_FANOUT, rest)) => {
-                            notify::receive(sockets.as_ref(), &this.docs, rest)
+                    Ok(payload) => match BusMessage::decode(&payload) {
+                        Ok(message) => {
+                            metrics::counter!("hub_bus_messages_in_total", "kind" => message.kind())
+                                .increment(1);
+                            match message {
+                                BusMessage::Notify(notice) => {
+                                    notify::receive(sockets.as_ref(), &this.docs, notice)
+                                }
+                                BusMessage::Presence(delta) => this.presence.receive(delta).await,
+                                BusMessage::Doc(frame) => this.docs.receive_from_bus(frame),
+                            }
                         }
-                        Some((&TAG_PRESENCE, rest)) => this.presence.receive(rest).await,
-                        Some((&TAG_DOC, rest)) => this.docs.receive_from_bus(rest),
-                        _ => tracing::warn!("unknown bus payload"),
+                        Err(e) => tracing::warn!(error = %e, "dropping a bus message"),
                     },
                     Err(RecvError::Lagged(n)) => {
                         metrics::counter!("hub_bus_lagged_total").increment(n);

@@ -15,13 +15,12 @@
 
 use super::notify::{Except, Notify};
 use crate::auth::Identity;
-use crate::bus::{Bus, publish_tagged};
+use crate::bus::{Bus, BusMessage, PresenceConn as SnapshotConn, PresenceDelta as Delta, publish};
 use hub_protocol::UserId;
 use hub_protocol::realtime::server;
 use hub_protocol::rooms::{PresenceChanged, PresenceEntry, PresenceLeft, PresenceStatus, Typing};
 use hub_rooms::presence::{Change, ConnId, PresenceRegistry};
 use hub_rooms::typing::TypingTracker;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -53,88 +52,6 @@ impl Default for PresenceConfig {
 }
 /// How often grace periods, typing and heartbeats are checked.
 const TICK: Duration = Duration::from_millis(100);
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-enum Delta {
-    Add {
-        node: String,
-        room: String,
-        sid: String,
-        user: UserId,
-        name: String,
-        since: String,
-    },
-    Remove {
-        node: String,
-        room: String,
-        sid: String,
-    },
-    Kick {
-        node: String,
-        room: String,
-        user: UserId,
-    },
-    Status {
-        node: String,
-        user: UserId,
-        status: PresenceStatus,
-        meta: Value,
-    },
-    TypingStart {
-        node: String,
-        room: String,
-        user: UserId,
-    },
-    TypingStop {
-        node: String,
-        room: String,
-        user: UserId,
-    },
-    Heartbeat {
-        node: String,
-    },
-    /// A node started: the others answer with a snapshot of their connections.
-    Hello {
-        node: String,
-    },
-    Snapshot {
-        node: String,
-        to: String,
-        conns: Vec<SnapshotConn>,
-    },
-    /// A node stops: the others drop its connections.
-    Bye {
-        node: String,
-    },
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct SnapshotConn {
-    room: String,
-    sid: String,
-    user: UserId,
-    name: String,
-    since: String,
-    status: Option<(PresenceStatus, Value)>,
-}
-
-impl Delta {
-    fn node(&self) -> &str {
-        match self {
-            Delta::Add { node, .. }
-            | Delta::Remove { node, .. }
-            | Delta::Kick { node, .. }
-            | Delta::Status { node, .. }
-            | Delta::TypingStart { node, .. }
-            | Delta::TypingStop { node, .. }
-            | Delta::Heartbeat { node }
-            | Delta::Hello { node }
-            | Delta::Snapshot { node, .. }
-            | Delta::Bye { node } => node,
-        }
-    }
-}
 
 /// An announcement to make to a room once the locks are released.
 enum Announce {
@@ -372,15 +289,12 @@ impl Presence {
     }
 
     async fn publish(&self, delta: Delta) {
-        publish_tagged(self.bus.as_ref(), super::TAG_PRESENCE, "presence", &delta).await;
+        publish(self.bus.as_ref(), &BusMessage::Presence(delta)).await;
     }
 
-    /// Applies an encoded delta from the bus.
-    pub(super) async fn receive(&self, payload: &[u8]) {
-        match serde_json::from_slice::<Delta>(payload) {
-            Ok(delta) => self.apply_remote(delta).await,
-            Err(e) => tracing::warn!(error = %e, "undecodable presence delta"),
-        }
+    /// Applies a delta from the bus.
+    pub(super) async fn receive(&self, delta: Delta) {
+        self.apply_remote(delta).await;
     }
 
     /// The bus lost messages: ask every node for its connections again.

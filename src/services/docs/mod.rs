@@ -17,7 +17,7 @@ mod sink;
 
 pub use sink::{DocSink, Sink};
 
-use crate::bus::{Bus, TOPIC_EVENTS};
+use crate::bus::{Bus, BusMessage, DocFrame, DocFrameKind, publish};
 use crate::store::{Store, StoreError};
 use bytes::Bytes;
 use hub_rooms::doc::{ConnKey, DocError, DocLimits, DocSession, Outcome};
@@ -26,9 +26,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::OnceCell;
-
-/// First byte of a bus payload that carries a document frame.
-pub(crate) const TAG_DOC: u8 = b'Y';
 
 #[derive(Debug, Clone)]
 pub struct DocsConfig {
@@ -263,10 +260,10 @@ impl Docs {
         self.persist(doc, &outcome.updates).await?;
         self.relay(doc, Some(conn), &outcome);
         for update in &outcome.updates {
-            self.publish(doc, b'U', update).await;
+            self.publish(doc, DocFrameKind::Update, update).await;
         }
         for frame in &outcome.everyone {
-            self.publish(doc, b'A', frame).await;
+            self.publish(doc, DocFrameKind::Awareness, frame).await;
         }
         Ok(Received {
             refused: outcome.refused,
@@ -290,7 +287,8 @@ impl Docs {
         };
         self.persist(doc, &outcome.updates).await?;
         self.relay(doc, None, &outcome);
-        self.publish(doc, b'U', &outcome.updates[0]).await;
+        self.publish(doc, DocFrameKind::Update, &outcome.updates[0])
+            .await;
         Ok(true)
     }
 
@@ -361,7 +359,7 @@ impl Docs {
             self.relay(doc, None, &outcome);
             let this = self.clone();
             let doc2 = doc.clone();
-            tokio::spawn(async move { this.publish(&doc2, b'A', &frame).await });
+            tokio::spawn(async move { this.publish(&doc2, DocFrameKind::Awareness, &frame).await });
         }
         if now_idle {
             let this = self.clone();
@@ -436,38 +434,30 @@ impl Docs {
         }
     }
 
-    async fn publish(&self, doc: &LoadedDoc, kind: u8, frame: &[u8]) {
-        let mut payload =
-            Vec::with_capacity(4 + self.node.len() + doc.id.len() + doc.room.len() + frame.len());
-        payload.push(TAG_DOC);
-        payload.push(kind);
-        for part in [self.node.as_bytes(), doc.id.as_bytes(), doc.room.as_bytes()] {
-            payload.push(part.len().min(255) as u8);
-            payload.extend_from_slice(&part[..part.len().min(255)]);
-        }
-        payload.extend_from_slice(frame);
-        if let Err(e) = self.bus.publish(TOPIC_EVENTS, Bytes::from(payload)).await {
-            metrics::counter!("hub_bus_publish_errors_total", "kind" => "doc").increment(1);
-            tracing::error!(error = %e, "document publish failed");
-        }
+    async fn publish(&self, doc: &LoadedDoc, kind: DocFrameKind, frame: &[u8]) {
+        let message = BusMessage::Doc(DocFrame {
+            kind,
+            node: self.node.clone(),
+            doc: doc.id.clone(),
+            room: doc.room.clone(),
+            frame: Bytes::copy_from_slice(frame),
+        });
+        publish(self.bus.as_ref(), &message).await;
     }
 
     /// A document frame from the bus: applied and relayed if the document is loaded here.
-    pub(crate) fn receive_from_bus(&self, payload: &[u8]) {
-        let Some((kind, node, id, _room, frame)) = parse_bus(payload) else {
-            tracing::warn!("undecodable document payload on the bus");
-            return;
-        };
-        if node == self.node {
+    pub(crate) fn receive_from_bus(&self, message: DocFrame) {
+        if message.node == self.node {
             return;
         }
+        let (kind, id, frame) = (message.kind, message.doc.as_str(), &message.frame[..]);
         let Some(doc) = self.loaded_doc(id) else {
             return;
         };
         let outcome = {
             let mut inner = doc.lock();
             match kind {
-                b'U' => match inner.session.apply(frame) {
+                DocFrameKind::Update => match inner.session.apply(frame) {
                     Ok(Some(update)) => Outcome {
                         others: vec![hub_rooms::doc::update_frame(&update)],
                         ..Outcome::default()
@@ -478,7 +468,7 @@ impl Docs {
                         return;
                     }
                 },
-                b'A' => {
+                DocFrameKind::Awareness => {
                     if let Err(e) = inner.session.apply_remote_awareness(frame) {
                         tracing::warn!(doc = %id, error = %e, "awareness from another node refused");
                         return;
@@ -488,26 +478,10 @@ impl Docs {
                         ..Outcome::default()
                     }
                 }
-                _ => return,
             }
         };
         self.relay(&doc, None, &outcome);
     }
-}
-
-fn parse_bus(payload: &[u8]) -> Option<(u8, &str, &str, &str, &[u8])> {
-    let (&kind, mut rest) = payload.split_first()?;
-    let mut parts = [""; 3];
-    for part in &mut parts {
-        let (&len, tail) = rest.split_first()?;
-        let len = len as usize;
-        if tail.len() < len {
-            return None;
-        }
-        *part = std::str::from_utf8(&tail[..len]).ok()?;
-        rest = &tail[len..];
-    }
-    Some((kind, parts[0], parts[1], parts[2], rest))
 }
 
 /// Closes and forgets connections whose queue overflowed.

@@ -1,0 +1,307 @@
+//! The one message type that crosses nodes, and its one codec: a Redis bus is a transport of
+//! [`BusMessage`] and nothing else.
+//!
+//! Wire: one tag byte, then the body: `F` + JSON of a [`Notice`], `P` + JSON of a
+//! [`PresenceDelta`], `Y` + a [`DocFrame`] in binary (a kind byte, three u16-length-prefixed
+//! strings, then the y-protocols frame as is: document traffic is not inflated).
+
+use bytes::{BufMut, Bytes, BytesMut};
+use hub_protocol::rooms::PresenceStatus;
+use hub_protocol::{Role, UserId};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+/// Everything that crosses nodes.
+#[derive(Debug)]
+pub enum BusMessage {
+    Notify(Notice),
+    Presence(PresenceDelta),
+    Doc(DocFrame),
+}
+
+/// What `services::notify` publishes for every node to apply to its own connections.
+/// Externally tagged: serde buffers internally tagged enums, which a raw JSON value cannot
+/// pass through.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Notice {
+    /// `event` with `data` (raw JSON, encoded once) to every socket in `room`.
+    Deliver {
+        room: String,
+        event: String,
+        data: Box<RawValue>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        except_user: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        except_sid: Option<String>,
+    },
+    /// `user` lost `rooms`: their sockets leave them, their documents there close.
+    Leave {
+        user: String,
+        rooms: Vec<String>,
+        reason: String,
+    },
+    /// `user`'s role in `rooms` is now `role`.
+    Access {
+        user: String,
+        rooms: Vec<String>,
+        role: Role,
+    },
+}
+
+/// A document update or awareness frame, for the nodes that hold the document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocFrame {
+    pub kind: DocFrameKind,
+    pub node: String,
+    pub doc: String,
+    pub room: String,
+    pub frame: Bytes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocFrameKind {
+    /// A v1 update, as the sending node applied it.
+    Update,
+    /// A y-protocols awareness message.
+    Awareness,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum PresenceDelta {
+    Add {
+        node: String,
+        room: String,
+        sid: String,
+        user: UserId,
+        name: String,
+        since: String,
+    },
+    Remove {
+        node: String,
+        room: String,
+        sid: String,
+    },
+    Kick {
+        node: String,
+        room: String,
+        user: UserId,
+    },
+    Status {
+        node: String,
+        user: UserId,
+        status: PresenceStatus,
+        meta: Value,
+    },
+    TypingStart {
+        node: String,
+        room: String,
+        user: UserId,
+    },
+    TypingStop {
+        node: String,
+        room: String,
+        user: UserId,
+    },
+    Heartbeat {
+        node: String,
+    },
+    /// A node started: the others answer with a snapshot of their connections.
+    Hello {
+        node: String,
+    },
+    Snapshot {
+        node: String,
+        to: String,
+        conns: Vec<PresenceConn>,
+    },
+    /// A node stops: the others drop its connections.
+    Bye {
+        node: String,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PresenceConn {
+    pub room: String,
+    pub sid: String,
+    pub user: UserId,
+    pub name: String,
+    pub since: String,
+    pub status: Option<(PresenceStatus, Value)>,
+}
+
+impl PresenceDelta {
+    /// The node that published it.
+    pub fn node(&self) -> &str {
+        match self {
+            PresenceDelta::Add { node, .. }
+            | PresenceDelta::Remove { node, .. }
+            | PresenceDelta::Kick { node, .. }
+            | PresenceDelta::Status { node, .. }
+            | PresenceDelta::TypingStart { node, .. }
+            | PresenceDelta::TypingStop { node, .. }
+            | PresenceDelta::Heartbeat { node }
+            | PresenceDelta::Hello { node }
+            | PresenceDelta::Snapshot { node, .. }
+            | PresenceDelta::Bye { node } => node,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("undecodable bus message: {0}")]
+pub struct DecodeError(String);
+
+const TAG_NOTICE: u8 = b'F';
+const TAG_PRESENCE: u8 = b'P';
+const TAG_DOC: u8 = b'Y';
+
+impl BusMessage {
+    /// The kind, for metrics and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BusMessage::Notify(_) => "notify",
+            BusMessage::Presence(_) => "presence",
+            BusMessage::Doc(_) => "doc",
+        }
+    }
+
+    pub fn encode(&self) -> Result<Bytes, serde_json::Error> {
+        match self {
+            BusMessage::Notify(n) => tagged_json(TAG_NOTICE, n),
+            BusMessage::Presence(d) => tagged_json(TAG_PRESENCE, d),
+            BusMessage::Doc(f) => {
+                let mut out = BytesMut::with_capacity(
+                    8 + f.node.len() + f.doc.len() + f.room.len() + f.frame.len(),
+                );
+                out.put_u8(TAG_DOC);
+                out.put_u8(match f.kind {
+                    DocFrameKind::Update => b'U',
+                    DocFrameKind::Awareness => b'A',
+                });
+                for part in [&f.node, &f.doc, &f.room] {
+                    let len = part.len().min(u16::MAX as usize);
+                    out.put_u16(len as u16);
+                    out.put_slice(&part.as_bytes()[..len]);
+                }
+                out.put_slice(&f.frame);
+                Ok(out.freeze())
+            }
+        }
+    }
+
+    pub fn decode(payload: &Bytes) -> Result<BusMessage, DecodeError> {
+        let bad = |e: &dyn std::fmt::Display| DecodeError(e.to_string());
+        let Some((&tag, body)) = payload.split_first() else {
+            return Err(DecodeError("empty".into()));
+        };
+        match tag {
+            TAG_NOTICE => serde_json::from_slice(body)
+                .map(BusMessage::Notify)
+                .map_err(|e| bad(&e)),
+            TAG_PRESENCE => serde_json::from_slice(body)
+                .map(BusMessage::Presence)
+                .map_err(|e| bad(&e)),
+            TAG_DOC => decode_doc(payload).map(BusMessage::Doc),
+            other => Err(DecodeError(format!("unknown tag {other}"))),
+        }
+    }
+}
+
+fn tagged_json<T: Serialize>(tag: u8, body: &T) -> Result<Bytes, serde_json::Error> {
+    let mut out = vec![tag];
+    serde_json::to_writer(&mut out, body)?;
+    Ok(Bytes::from(out))
+}
+
+fn decode_doc(payload: &Bytes) -> Result<DocFrame, DecodeError> {
+    let short = || DecodeError("truncated document frame".into());
+    let kind = match payload.get(1) {
+        Some(b'U') => DocFrameKind::Update,
+        Some(b'A') => DocFrameKind::Awareness,
+        _ => return Err(DecodeError("unknown document frame kind".into())),
+    };
+    let mut at = 2;
+    let mut parts = Vec::with_capacity(3);
+    for _ in 0..3 {
+        let len_bytes = payload.get(at..at + 2).ok_or_else(short)?;
+        let len = u16::from_be_bytes([len_bytes[0], len_bytes[1]]) as usize;
+        at += 2;
+        let text = payload.get(at..at + len).ok_or_else(short)?;
+        parts.push(
+            std::str::from_utf8(text)
+                .map_err(|e| DecodeError(e.to_string()))?
+                .to_owned(),
+        );
+        at += len;
+    }
+    let room = parts.pop().unwrap_or_default();
+    let doc = parts.pop().unwrap_or_default();
+    let node = parts.pop().unwrap_or_default();
+    Ok(DocFrame {
+        kind,
+        node,
+        doc,
+        room,
+        frame: payload.slice(at..),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(m: BusMessage) -> BusMessage {
+        BusMessage::decode(&m.encode().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn every_message_survives_its_codec() {
+        let frame = DocFrame {
+            kind: DocFrameKind::Awareness,
+            node: "node-1".into(),
+            doc: "d".repeat(300),
+            room: "venture:x".into(),
+            frame: Bytes::from_static(&[1, 2, 0, 255]),
+        };
+        match round_trip(BusMessage::Doc(frame.clone())) {
+            BusMessage::Doc(back) => assert_eq!(back, frame),
+            other => panic!("{other:?}"),
+        }
+        let notice = Notice::Deliver {
+            room: "venture:x".into(),
+            event: "chat:message".into(),
+            data: serde_json::value::to_raw_value(&serde_json::json!({"seq": 1})).unwrap(),
+            except_user: None,
+            except_sid: Some("sid".into()),
+        };
+        match round_trip(BusMessage::Notify(notice)) {
+            BusMessage::Notify(Notice::Deliver {
+                data, except_sid, ..
+            }) => {
+                assert_eq!(data.get(), r#"{"seq":1}"#);
+                assert_eq!(except_sid.as_deref(), Some("sid"));
+            }
+            other => panic!("{other:?}"),
+        }
+        match round_trip(BusMessage::Presence(PresenceDelta::Bye {
+            node: "n".into(),
+        })) {
+            BusMessage::Presence(d) => assert_eq!(d.node(), "n"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for bad in [&b""[..], b"Z", b"F{", b"P[]", b"Y", b"YU\x00\x05ab", b"YQ"] {
+            assert!(
+                BusMessage::decode(&Bytes::copy_from_slice(bad)).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+}
