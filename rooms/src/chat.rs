@@ -141,6 +141,13 @@ impl RateLimiter {
             .or_insert_with(|| TokenBucket::full(burst, now))
             .take(rate, burst, now)
     }
+
+    /// Gives `user` back the token of a send that cost nothing (a retry of a committed one).
+    pub fn refund(&mut self, user: &UserId) {
+        if let Some(bucket) = self.buckets.get_mut(user) {
+            bucket.refund(self.burst);
+        }
+    }
 }
 
 #[cfg(test)]

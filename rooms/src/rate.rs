@@ -30,6 +30,11 @@ impl TokenBucket {
         }
     }
 
+    /// Gives back a token taken for something that turned out to cost nothing.
+    pub fn refund(&mut self, burst: u32) {
+        self.tokens = (self.tokens + 1.0).min(f64::from(burst.max(1)));
+    }
+
     /// True when the bucket would be full again at `now` (so it can be forgotten).
     pub fn refilled(&self, per_second: f64, burst: u32, now: Instant) -> bool {
         let full_after = Duration::from_secs_f64(
@@ -60,5 +65,16 @@ mod tests {
         assert!(!b.take(2.0, 3, later));
         assert!(!b.refilled(2.0, 3, later + Duration::from_millis(1400)));
         assert!(b.refilled(2.0, 3, later + Duration::from_millis(1500)));
+        // A refund gives one token back, never past the burst.
+        let mut c = TokenBucket::full(2, t0);
+        assert!(c.take(1.0, 2, t0) && c.take(1.0, 2, t0));
+        assert!(!c.take(1.0, 2, t0));
+        c.refund(2);
+        assert!(c.take(1.0, 2, t0));
+        c.refund(2);
+        c.refund(2);
+        c.refund(2);
+        assert!(c.take(1.0, 2, t0) && c.take(1.0, 2, t0));
+        assert!(!c.take(1.0, 2, t0));
     }
 }

@@ -46,7 +46,8 @@ type ChatResult<T> = Result<T, ChatError>;
 
 impl Services {
     /// Sends a message as `who` to `room`; `sender` (a socket id) does not get the broadcast.
-    /// A retried `client_id` answers with the original, free of the rate limit.
+    /// A retried `client_id` answers with the original (the store finds it), free of the rate
+    /// limit: its token is given back, and over the rate it is still looked up.
     pub async fn chat_send(
         &self,
         who: &Identity,
@@ -60,20 +61,21 @@ impl Services {
         }
         check_client_id(&req.client_id)?;
         let body = check_body(&req.body, self.chat.max_body_chars)?;
-        if let Some(message) = self
-            .store
-            .by_client_id(&who.user_id, &req.client_id)
-            .await?
-        {
-            return Ok(message);
-        }
-        if !self.allow_send(&who.user_id) {
-            return Err(ChatError::RateLimited {
-                rate: self.chat.rate_per_second,
-                burst: self.chat.burst,
-            });
-        }
         let room_id = room.to_string();
+        if !self.allow_send(&who.user_id) {
+            // Over the rate: a retry of a committed message still gets its original.
+            return match self
+                .store
+                .by_client_id(&who.user_id, &req.client_id)
+                .await?
+            {
+                Some(original) if original.room == room_id => Ok(original),
+                _ => Err(ChatError::RateLimited {
+                    rate: self.chat.rate_per_second,
+                    burst: self.chat.burst,
+                }),
+            };
+        }
         let members = if body.contains('@') {
             self.store.room_members(room).await?
         } else {
@@ -97,29 +99,32 @@ impl Services {
                 mentions: &mentioned,
             })
             .await?;
-        if created {
-            let except = Except {
-                user: None,
-                sid: sender,
+        if !created {
+            // A retry: it cost nothing, so it takes nothing from the allowance.
+            self.refund_send(&who.user_id);
+            return Ok(message);
+        }
+        let except = Except {
+            user: None,
+            sid: sender,
+        };
+        self.notify
+            .to_room(&room_id, server::CHAT_MESSAGE, &message, except)
+            .await;
+        drop(ordered);
+        self.presence.typing_stop(&room_id, &who.user_id).await;
+        for user in &mentioned {
+            let note = Notification {
+                kind: "mention".into(),
+                room: room_id.clone(),
+                message_id: message.id.clone(),
+                seq: message.seq,
+                author_id: who.user_id.clone(),
+                author_name: who.name.clone(),
+                excerpt: message.body.chars().take(140).collect(),
+                created_at: message.created_at.clone(),
             };
-            self.notify
-                .to_room(&room_id, server::CHAT_MESSAGE, &message, except)
-                .await;
-            drop(ordered);
-            self.presence.typing_stop(&room_id, &who.user_id).await;
-            for user in &mentioned {
-                let note = Notification {
-                    kind: "mention".into(),
-                    room: room_id.clone(),
-                    message_id: message.id.clone(),
-                    seq: message.seq,
-                    author_id: who.user_id.clone(),
-                    author_name: who.name.clone(),
-                    excerpt: message.body.chars().take(140).collect(),
-                    created_at: message.created_at.clone(),
-                };
-                self.notify.to_user(user, server::NOTIFICATION, &note).await;
-            }
+            self.notify.to_user(user, server::NOTIFICATION, &note).await;
         }
         Ok(message)
     }

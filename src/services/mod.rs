@@ -128,6 +128,14 @@ impl Services {
             .allow(user, now)
     }
 
+    /// Gives back the token of a send that turned out to be a retry.
+    pub fn refund_send(&self, user: &UserId) {
+        self.limiter
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .refund(user);
+    }
+
     /// The lock that orders sends in `room`.
     pub fn room_lock(&self, room: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.room_locks.lock().unwrap_or_else(|e| e.into_inner());
