@@ -81,33 +81,17 @@ impl TokenArgs {
     /// a secret the hub does not know would be refused.
     pub fn secret(&self) -> anyhow::Result<(Vec<u8>, String)> {
         if let Some(secret) = &self.jwt_secret {
-            check_secret_len("JWT_SECRET", secret)?;
-            return Ok((secret.as_bytes().to_vec(), "JWT_SECRET".into()));
+            return Ok((env_secret(secret)?, "JWT_SECRET".into()));
         }
         let path = self.data_dir.join(SECRET_FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(s) => {
-                let s = s.trim();
-                check_secret_len(&path.display().to_string(), s)?;
-                Ok((s.as_bytes().to_vec(), path.display().to_string()))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+        match read_secret(&path)? {
+            Some(secret) => Ok((secret, path.display().to_string())),
+            None => bail!(
                 "no secret at {}: start the hub once with this DATA_DIR (it creates one), or pass --data-dir or JWT_SECRET",
                 path.display()
             ),
-            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
         }
     }
-}
-
-fn check_secret_len(source: &str, secret: &str) -> anyhow::Result<()> {
-    if secret.len() < MIN_SECRET_LEN {
-        bail!(
-            "the secret in {source} is {} bytes long; it must be at least {MIN_SECRET_LEN}",
-            secret.len()
-        );
-    }
-    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -409,13 +393,7 @@ impl Settings {
     /// mode 0600).
     pub fn jwt_secret(&self) -> anyhow::Result<Vec<u8>> {
         if let Some(secret) = &self.jwt_secret {
-            if secret.len() < MIN_SECRET_LEN {
-                bail!(
-                    "JWT_SECRET is {} bytes long; it must be at least {MIN_SECRET_LEN}",
-                    secret.len()
-                );
-            }
-            return Ok(secret.as_bytes().to_vec());
+            return env_secret(secret);
         }
         self.ensure_data_dir()?;
         load_or_create_secret(&self.data_dir.join(SECRET_FILE))
@@ -427,7 +405,19 @@ impl Settings {
     }
 }
 
-fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
+/// `JWT_SECRET`, checked.
+fn env_secret(secret: &str) -> anyhow::Result<Vec<u8>> {
+    if secret.len() < MIN_SECRET_LEN {
+        bail!(
+            "JWT_SECRET is {} bytes long; it must be at least {MIN_SECRET_LEN}",
+            secret.len()
+        );
+    }
+    Ok(secret.as_bytes().to_vec())
+}
+
+/// The secret kept in `path`, checked; `None` when there is none yet.
+fn read_secret(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
     match std::fs::read_to_string(path) {
         Ok(s) => {
             let s = s.trim();
@@ -437,10 +427,16 @@ fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
                     path.display()
                 );
             }
-            return Ok(s.as_bytes().to_vec());
+            Ok(Some(s.as_bytes().to_vec()))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = read_secret(path)? {
+        return Ok(secret);
     }
     let secret = hex::encode(rand::random::<[u8; 32]>());
     let mut options = std::fs::OpenOptions::new();

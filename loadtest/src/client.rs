@@ -105,6 +105,41 @@ pub async fn open_ws(
     Ok(ws)
 }
 
+/// Reads the Engine.IO open packet that starts a session.
+pub async fn wait_open(ws: &mut Ws) -> anyhow::Result<()> {
+    let open = tokio::time::timeout(Duration::from_secs(30), ws.next())
+        .await
+        .context("no open packet")?
+        .context("closed before the open packet")??;
+    anyhow::ensure!(
+        open.to_text().is_ok_and(|t| t.starts_with('0')),
+        "expected an Engine.IO open packet"
+    );
+    Ok(())
+}
+
+/// Sends a Socket.IO CONNECT to `/` with `token` and waits for the answer, answering pings;
+/// `Some(payload)` when the server refused (`44…`).
+pub async fn sio_connect(ws: &mut Ws, token: &str) -> anyhow::Result<Option<String>> {
+    let auth = serde_json::json!({ "token": token });
+    ws.send(Message::text(format!("40{auth}"))).await?;
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())
+            .await
+            .context("no answer to the handshake")?
+            .context("closed during the handshake")??;
+        let Message::Text(t) = msg else { continue };
+        let t = t.as_str();
+        if t == "2" {
+            ws.send(Message::text("3")).await?;
+        } else if t.starts_with("40") {
+            return Ok(None);
+        } else if let Some(refusal) = t.strip_prefix("44") {
+            return Ok(Some(refusal.to_owned()));
+        }
+    }
+}
+
 /// Something to send on a connection.
 pub enum Out {
     /// A raw Socket.IO packet (`42…`).
@@ -130,27 +165,9 @@ where
 {
     let url = format!("ws://{target}{path}?EIO=4&transport=websocket");
     let mut ws = open_ws(target, &url, sources, None).await?;
-    // Open packet, then connect to `/`.
-    let auth = serde_json::json!({ "token": token }).to_string();
-    let mut connected = false;
-    let mut sent_connect = false;
-    while !connected {
-        let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())
-            .await
-            .context("no answer to the handshake")?
-            .context("closed during the handshake")??;
-        let Message::Text(t) = msg else { continue };
-        let t = t.as_str();
-        if t.starts_with('0') && !sent_connect {
-            ws.send(Message::text(format!("40{auth}"))).await?;
-            sent_connect = true;
-        } else if t == "2" {
-            ws.send(Message::text("3")).await?;
-        } else if t.starts_with("40") {
-            connected = true;
-        } else if let Some(refusal) = t.strip_prefix("44") {
-            bail!("{}", explain_refusal(refusal));
-        }
+    wait_open(&mut ws).await?;
+    if let Some(refusal) = sio_connect(&mut ws, token).await? {
+        bail!("{}", explain_refusal(&refusal));
     }
     let (tx, mut rx) = mpsc::channel::<Out>(64);
     tokio::spawn(async move {

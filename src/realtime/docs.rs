@@ -76,14 +76,15 @@ pub async fn join(
 ) {
     respond(client::DOC_JOIN, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::DOC_JOIN, "{doc}"))?;
-        let (row, role) =
-            match crate::services::docs::access(&core.store, &req.doc, &who.user_id).await {
-                Ok((row, Some(role))) => (row, role),
-                Ok((_, None)) | Err(crate::store::StoreError::NotFound) => {
-                    return Err(EventError::new(ErrorCode::NotFound, "no such document"));
-                }
-                Err(e) => return Err(e.into()),
-            };
+        let (row, role) = core
+            .services
+            .docs
+            .visible(&who.user_id, &req.doc)
+            .await
+            .map_err(|e| match e {
+                DocsError::NotFound => EventError::new(ErrorCode::NotFound, "no such document"),
+                other => doc_error(other),
+            })?;
         let already = mine.with(|m| m.contains_key(&row.id));
         if !already && mine.with(|m| m.len()) >= core.services.docs.config.max_docs_per_socket {
             return Err(EventError::new(

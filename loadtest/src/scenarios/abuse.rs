@@ -10,7 +10,7 @@
 //! Each kind reports the target's RSS before, at its peak, and after the hub closed the
 //! abusers (from `/proc/<pid>/status`).
 
-use crate::client::{Ws, open_ws};
+use crate::client::{Ws, open_ws, sio_connect, wait_open};
 use crate::scenarios::idle::rss_kib;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
@@ -179,25 +179,10 @@ async fn session(
 ) -> anyhow::Result<Ws> {
     let url = format!("ws://{}{}?EIO=4&transport=websocket", ctx.addr, ctx.path);
     let mut ws = open_ws(ctx.addr, &url, &ctx.sources, recv_buffer).await?;
-    let open = tokio::time::timeout(Duration::from_secs(30), ws.next())
-        .await
-        .context("no open packet")?
-        .context("closed before the open packet")??;
-    anyhow::ensure!(open.to_text().is_ok_and(|t| t.starts_with('0')));
+    wait_open(&mut ws).await?;
     if let Some(token) = token {
-        ws.send(Message::text(format!("40{}", json!({ "token": token }))))
-            .await?;
-        loop {
-            let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())
-                .await
-                .context("no answer to CONNECT")?
-                .context("closed during CONNECT")??;
-            match msg.to_text() {
-                Ok(t) if t.starts_with("40") || t.starts_with("44") => break,
-                Ok("2") => ws.send(Message::text("3")).await?,
-                _ => {}
-            }
-        }
+        // Accepted or refused, both are what the scenario wants.
+        sio_connect(&mut ws, token).await?;
     }
     Ok(ws)
 }

@@ -173,6 +173,15 @@ impl Docs {
         self.registry().values().filter(|c| c.initialized()).count()
     }
 
+    /// The documents loaded here that `pred` selects (taken out of the registry's lock).
+    fn loaded_where(&self, pred: impl Fn(&LoadedDoc) -> bool) -> Vec<Arc<LoadedDoc>> {
+        self.registry()
+            .values()
+            .filter_map(|c| c.get().cloned())
+            .filter(|d| pred(d))
+            .collect()
+    }
+
     fn loaded_doc(&self, id: &str) -> Option<Arc<LoadedDoc>> {
         self.registry().get(id).and_then(|c| c.get().cloned())
     }
@@ -502,7 +511,7 @@ fn drop_failed(doc: &str, inner: &mut Inner, failed: Vec<ConnKey>) {
 }
 
 /// Who may do what with a document: the caller's role in the document's room.
-pub async fn access(
+async fn access(
     store: &Store,
     doc_id: &str,
     user: &hub_protocol::UserId,
@@ -544,13 +553,7 @@ impl Docs {
     /// `user` lost access to `rooms`: their connections to the documents of those rooms loaded
     /// here are closed.
     pub fn remove_user(&self, user: &str, rooms: &[String]) {
-        let docs: Vec<Arc<LoadedDoc>> = self
-            .registry()
-            .values()
-            .filter_map(|c| c.get().cloned())
-            .filter(|d| rooms.contains(&d.room))
-            .collect();
-        for doc in docs {
+        for doc in self.loaded_where(|d| rooms.contains(&d.room)) {
             let gone: Vec<(ConnKey, Conn)> = {
                 let mut inner = doc.lock();
                 let keys: Vec<ConnKey> = inner
@@ -573,13 +576,7 @@ impl Docs {
     /// `user`'s role in `room` changed to one that may (or may not) write: their connections to
     /// the documents of that room loaded here take the new right at once.
     pub fn set_can_write(&self, user: &str, room: &str, can_write: bool) {
-        let docs: Vec<Arc<LoadedDoc>> = self
-            .registry()
-            .values()
-            .filter_map(|c| c.get().cloned())
-            .filter(|d| d.room == room)
-            .collect();
-        for doc in docs {
+        for doc in self.loaded_where(|d| d.room == room) {
             let mut inner = doc.lock();
             for conn in inner.conns.values_mut().filter(|c| c.user == user) {
                 conn.can_write = can_write;
