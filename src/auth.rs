@@ -52,6 +52,9 @@ pub enum AuthError {
     BadSubject,
 }
 
+/// Seconds a token stays valid past its `exp`, for clocks that disagree a little.
+const EXPIRY_LEEWAY_SECS: u64 = 30;
+
 pub struct Auth {
     encoding: EncodingKey,
     decoding: DecodingKey,
@@ -63,7 +66,8 @@ pub struct Auth {
 impl Auth {
     pub fn new(secret: &[u8], store: Store) -> Arc<Auth> {
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 30;
+        // Expiry is checked against the hub's clock (the store's), below.
+        validation.validate_exp = false;
         validation.set_required_spec_claims(&["exp", "sub"]);
         Arc::new(Auth {
             encoding: EncodingKey::from_secret(secret),
@@ -93,6 +97,10 @@ impl Auth {
                 _ => AuthError::Invalid,
             })?;
         let claims = data.claims;
+        let now_secs = u64::try_from(self.store.now_ms() / 1000).unwrap_or(0);
+        if claims.exp.saturating_add(EXPIRY_LEEWAY_SECS) < now_secs {
+            return Err(AuthError::Expired);
+        }
         if !valid_user_id(&claims.sub) {
             return Err(AuthError::BadSubject);
         }
@@ -291,6 +299,23 @@ mod tests {
         assert_eq!(auth.verify(&nameless).unwrap().name, "bob");
     }
 
+    /// A token of alice's, signed with the test secret, expiring at `exp` (Unix seconds).
+    fn alice_until(exp: u64) -> String {
+        let claims = Claims {
+            sub: "alice".into(),
+            name: None,
+            role: AccountRole::User,
+            exp,
+            iat: None,
+        };
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(SECRET),
+        )
+        .unwrap()
+    }
+
     #[tokio::test]
     async fn forged_expired_and_garbage_tokens_fail() {
         let auth = auth().await;
@@ -303,24 +328,39 @@ mod tests {
         )
         .unwrap();
         assert_eq!(auth.verify(&forged), Err(AuthError::Invalid));
-        let claims = Claims {
-            sub: "alice".into(),
-            name: None,
-            role: AccountRole::User,
-            exp: jsonwebtoken::get_current_timestamp() - 3600,
-            iat: None,
-        };
-        let expired = jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret(SECRET),
-        )
-        .unwrap();
+        let expired = alice_until(jsonwebtoken::get_current_timestamp() - 3600);
         assert_eq!(auth.verify(&expired), Err(AuthError::Expired));
         assert_eq!(auth.verify("not.a.token"), Err(AuthError::Invalid));
         let none_alg =
             "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsImV4cCI6OTk5OTk5OTk5OX0.";
         assert_eq!(auth.verify(none_alg), Err(AuthError::Invalid));
+    }
+
+    #[tokio::test]
+    async fn expiry_is_read_on_the_hubs_clock_with_thirty_seconds_of_leeway() {
+        let clock = crate::clock::ManualClock::new(1_893_456_000_000);
+        let store = Store::connect("sqlite::memory:", 1)
+            .await
+            .unwrap()
+            .with_clock(clock.clone());
+        let auth = Auth::new(SECRET, store);
+        // exp is 60 s after the clock's start, whatever the machine's time.
+        let token = alice_until(1_893_456_060);
+        // exp + 30 s is the last valid second; one more and the token is expired.
+        for (after_start, valid) in [(0, true), (60, true), (90, true), (91, false)] {
+            let clock_now = crate::clock::ManualClock::new(1_893_456_000_000 + after_start * 1000);
+            let auth_now = Auth::new(
+                SECRET,
+                Store::connect("sqlite::memory:", 1)
+                    .await
+                    .unwrap()
+                    .with_clock(clock_now),
+            );
+            assert_eq!(auth_now.verify(&token).is_ok(), valid, "{after_start} s");
+        }
+        assert!(auth.verify(&token).is_ok());
+        clock.advance(Duration::from_secs(91));
+        assert_eq!(auth.verify(&token), Err(AuthError::Expired));
     }
 
     #[test]

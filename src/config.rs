@@ -2,7 +2,6 @@
 //! them. [`Settings::resolve`] turns the flags into the [`Config`] that [`crate::run`] takes,
 //! creating the data directory and the JWT secret file of the embedded default when needed.
 
-use crate::bus::Bus;
 use crate::services::ChatConfig;
 use crate::services::docs::DocsConfig;
 use crate::services::presence::PresenceConfig;
@@ -12,7 +11,6 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// The shortest JWT secret accepted, in bytes.
@@ -240,9 +238,6 @@ pub struct Config {
     pub presence: PresenceConfig,
     pub chat: ChatConfig,
     pub docs: DocsConfig,
-    /// An in-process bus to share with other hubs in this process (a cluster in one test);
-    /// `None` makes a private one.
-    pub bus: Option<Arc<dyn Bus>>,
 }
 
 impl std::fmt::Debug for Config {
@@ -271,7 +266,6 @@ impl Config {
             presence: PresenceConfig::default(),
             chat: ChatConfig::default(),
             docs: DocsConfig::default(),
-            bus: None,
         }
     }
 
@@ -385,7 +379,6 @@ impl Settings {
                 queue_bytes: self.doc_queue_bytes,
                 ..DocsConfig::default()
             },
-            bus: None,
         })
     }
 

@@ -123,6 +123,12 @@ impl From<AuthenticateError> for AppError {
     }
 }
 
+impl From<crate::services::access::AccessError> for AppError {
+    fn from(e: crate::services::access::AccessError) -> Self {
+        AppError::of(e.code(), e.public_message())
+    }
+}
+
 impl From<crate::services::docs::DocsError> for AppError {
     fn from(e: crate::services::docs::DocsError) -> Self {
         AppError::of(e.code(), e.public_message())

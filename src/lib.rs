@@ -4,20 +4,23 @@
 //! # Layout
 //! Floors, from the top; each imports only the floors below it:
 //! - [`run`] wires everything: `main` binds the socket; tests pass a `127.0.0.1:0` listener
-//!   and their own shutdown.
+//!   and their own shutdown, and through [`run_with`] a [`Runtime`] (a bus shared between
+//!   hubs in one process, a manual clock).
 //! - Transports: [`http`] (REST, one file per resource), [`realtime`] (Socket.IO, one file per
 //!   event family), [`yws`] (raw `/yjs`). They decode, authenticate, call a service, encode.
-//! - [`services`]: the use cases, free of every transport: the document engine, presence and
-//!   typing, notify (the one way a service reaches people live, through a connection-side
-//!   trait a transport implements).
-//! - [`store`] (sqlx over SQLite or Postgres) and [`bus`] (cross-node messages).
-//! - Beside them: [`config`], [`error`] (the HTTP error edge), [`auth`] (tokens and
+//! - [`services`]: the use cases, free of every transport: access (who may see and do what),
+//!   chat, the document engine, presence and typing, notify (the one way a service reaches
+//!   people live, through a connection-side trait a transport implements).
+//! - [`store`] (sqlx over SQLite or Postgres) and [`bus`] (cross-node messages: one typed
+//!   enum, one codec, named topics taken at run time).
+//! - Beside them: [`clock`] (the one source of time), [`config`], [`error`] (the HTTP error edge), [`auth`] (tokens and
 //!   identities), [`validate`], [`state`] (the shared handles), [`net`] (write timeouts on
 //!   accepted connections), [`memory`], [`telemetry`].
 //! - The rules (`hub-rooms`) and the wire types (`hub-protocol`) are crates of their own.
 
 pub mod auth;
 pub mod bus;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;
@@ -48,26 +51,57 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    run_with(config, Runtime::default(), listener, shutdown).await
+}
+
+/// What a hub runs on besides its settings: the bus and the clock. Production uses a private
+/// in-process bus (or the cluster's) and the system clock; tests share a bus between hubs in
+/// one process and drive a manual clock.
+#[derive(Clone)]
+pub struct Runtime {
+    /// A bus to share with other hubs in this process; `None` makes a private one.
+    pub bus: Option<Arc<dyn bus::Bus>>,
+    pub clock: clock::SharedClock,
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Runtime {
+            bus: None,
+            clock: clock::system(),
+        }
+    }
+}
+
+/// [`run`] on the given runtime.
+pub async fn run_with(
+    config: Config,
+    runtime: Runtime,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     if config.redis_url.is_some() {
         bail!(
             "REDIS_URL is set, but this build of the hub fans out in-process only; unset REDIS_URL to run a single node"
         );
     }
-    let store = open_store(&config).await?;
+    let store = open_store(&config).await?.with_clock(runtime.clock.clone());
     let auth = auth::Auth::new(&config.jwt_secret, store.clone());
-    let bus: Arc<dyn bus::Bus> = match &config.bus {
-        Some(shared) => shared.clone(),
+    let bus: Arc<dyn bus::Bus> = match runtime.bus {
+        Some(shared) => shared,
         None => Arc::new(bus::LocalBus::new()),
     };
     let services = services::Services::new(
-        config.node_id.clone(),
+        config.node_id.clone().into(),
         bus.clone(),
         config.chat.clone(),
         config.presence.clone(),
         store.clone(),
         config.docs.clone(),
+        runtime.clock.clone(),
     );
     let core = Core {
+        clock: runtime.clock.clone(),
         store: store.clone(),
         auth,
         info: Arc::new(NodeInfo::new(&config, bus.kind())),

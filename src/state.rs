@@ -2,6 +2,7 @@
 //! `FromRef`; Socket.IO handlers get [`Core`] through socketioxide's `State` extractor.
 
 use crate::auth::Auth;
+use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::store::Store;
 use axum::extract::FromRef;
@@ -13,6 +14,8 @@ use std::time::Instant;
 /// What both REST and Socket.IO handlers use.
 #[derive(Clone)]
 pub struct Core {
+    /// The one source of time (see [`crate::clock`]).
+    pub clock: SharedClock,
     pub store: Store,
     pub auth: Arc<Auth>,
     pub info: Arc<NodeInfo>,

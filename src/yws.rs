@@ -21,21 +21,21 @@ use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use hub_protocol::ErrorCode;
+use hub_protocol::{DocId, ErrorCode, UserId};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::mpsc;
 
 pub async fn upgrade(
     State(core): State<Core>,
-    Path(doc_id): Path<String>,
+    Path(doc_id): Path<DocId>,
     uri: Uri,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, AppError> {
     let token = find_token(None, &headers, uri.query())?;
     let who = core.auth.authenticate(&token).await?;
-    if has_nul(&doc_id) {
+    if has_nul(doc_id.as_str()) {
         return Err(AppError::invalid(NUL_REFUSED));
     }
     let (doc, role) = core
@@ -48,12 +48,10 @@ pub async fn upgrade(
         .read_buffer_size(4096)
         .max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| {
-            serve(core, doc, socket, role.can_edit(), who.user_id.to_string())
-        }))
+        .on_upgrade(move |socket| serve(core, doc, socket, role.can_edit(), who.user_id)))
 }
 
-async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bool, user: String) {
+async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bool, user: UserId) {
     metrics::gauge!("hub_yjs_connections").increment(1.0);
     let docs = core.services.docs.clone();
     let (queue, mut out) = WsQueue::new(docs.config.queue_bytes);
@@ -213,11 +211,11 @@ enum WsOut {
 }
 
 impl DocSink for WsQueue {
-    fn send(&self, _doc: &str, frame: Bytes) -> bool {
+    fn send(&self, _doc: &DocId, frame: Bytes) -> bool {
         self.push(frame)
     }
 
-    fn close(&self, _doc: &str, code: u16, reason: &str) {
+    fn close(&self, _doc: &DocId, code: u16, reason: &str) {
         let _ = self
             .tx
             .send(WsOut::Close(code, close_reason(reason).to_owned()));

@@ -29,12 +29,11 @@ fn fast() -> PresenceConfig {
 }
 
 async fn node(db: TestDb, bus: &Arc<dyn Bus>) -> TestHub {
-    let bus = bus.clone();
-    TestHub::start_on(db, move |c| {
-        c.bus = Some(bus);
-        c.presence = fast();
-    })
-    .await
+    let runtime = hub::Runtime {
+        bus: Some(bus.clone()),
+        ..hub::Runtime::default()
+    };
+    TestHub::start_in(db, runtime, |c| c.presence = fast()).await
 }
 
 async fn two_nodes(backend: Backend) -> (TestHub, TestHub, String) {

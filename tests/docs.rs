@@ -345,9 +345,12 @@ async fn edits_cross_nodes(backend: Backend) {
     let bus: std::sync::Arc<dyn hub::bus::Bus> = std::sync::Arc::new(hub::bus::LocalBus::new());
     let db = TestDb::new(backend).await;
     let shared = db.shared();
-    let (b1, b2) = (bus.clone(), bus.clone());
-    let a = TestHub::start_on(db, move |c| c.bus = Some(b1)).await;
-    let b = TestHub::start_on(shared, move |c| c.bus = Some(b2)).await;
+    let on_bus = || hub::Runtime {
+        bus: Some(bus.clone()),
+        ..hub::Runtime::default()
+    };
+    let a = TestHub::start_in(db, on_bus(), |_| {}).await;
+    let b = TestHub::start_in(shared, on_bus(), |_| {}).await;
     let room = venture_room(&a).await;
     let id = new_doc(&a, &room, "Shared").await;
     let mut on_a = YClient::connect(a.addr, &id, Some(&a.token("alice")))

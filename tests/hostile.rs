@@ -273,8 +273,12 @@ async fn a_demotion_reaches_open_connections_on_every_node(backend: Backend) {
     let db = TestDb::new(backend).await;
     let shared = db.shared();
     let (b1, b2) = (bus.clone(), bus.clone());
-    let a = TestHub::start_on(db, move |c| c.bus = Some(b1)).await;
-    let b = TestHub::start_on(shared, move |c| c.bus = Some(b2)).await;
+    let on_bus = |bus| hub::Runtime {
+        bus: Some(bus),
+        ..hub::Runtime::default()
+    };
+    let a = TestHub::start_in(db, on_bus(b1), |_| {}).await;
+    let b = TestHub::start_in(shared, on_bus(b2), |_| {}).await;
     let (venture, room, doc) = venture_with_doc(&a).await;
     a.add_member(&venture, "alice", "carol", "admin").await;
     let (status, team) = a

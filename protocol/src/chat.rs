@@ -1,14 +1,14 @@
 //! Chat payloads. Each room has a gap-free, strictly increasing `seq`; an acked message is
 //! committed; a `client_id` sent again by the same user returns the original message.
 
-use crate::ids::UserId;
+use crate::ids::{MessageId, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use ts_rs::TS;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Message {
-    pub id: String,
+    pub id: MessageId,
     pub room: String,
     pub seq: i64,
     pub author_id: UserId,
@@ -16,7 +16,7 @@ pub struct Message {
     /// Empty once deleted.
     pub body: String,
     /// The id of the message this one replies to (a thread root).
-    pub reply_to: Option<String>,
+    pub reply_to: Option<MessageId>,
     pub created_at: String,
     pub edited_at: Option<String>,
     pub deleted: bool,
@@ -33,7 +33,7 @@ pub struct ChatSend {
     pub body: String,
     #[serde(default)]
     #[ts(optional)]
-    pub reply_to: Option<String>,
+    pub reply_to: Option<MessageId>,
 }
 
 /// Ack of `chat:send`, `chat:edit`, `chat:delete`, `chat:react`.
@@ -46,7 +46,7 @@ pub struct MessageAck {
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct ChatEdit {
     pub room: String,
-    pub id: String,
+    pub id: MessageId,
     pub body: String,
 }
 
@@ -54,14 +54,14 @@ pub struct ChatEdit {
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct MessageRef {
     pub room: String,
-    pub id: String,
+    pub id: MessageId,
 }
 
 /// `chat:react`.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct ChatReact {
     pub room: String,
-    pub id: String,
+    pub id: MessageId,
     pub emoji: String,
     /// `true` adds my reaction, `false` removes it.
     pub add: bool,
@@ -118,7 +118,7 @@ pub struct Notification {
     /// `mention`.
     pub kind: String,
     pub room: String,
-    pub message_id: String,
+    pub message_id: MessageId,
     pub seq: i64,
     pub author_id: UserId,
     pub author_name: String,

@@ -2,7 +2,7 @@
 //! messages. A document belongs to a room; members with role `member` or above edit,
 //! `viewer`s read.
 
-use crate::ids::UserId;
+use crate::ids::{DocId, UserId};
 use crate::roles::Role;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -16,7 +16,7 @@ pub struct CreateDoc {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct DocInfo {
-    pub id: String,
+    pub id: DocId,
     pub room: String,
     pub title: String,
     pub created_by: UserId,
@@ -34,14 +34,14 @@ pub struct DocList {
 /// `doc:join` and `doc:leave`.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct DocRef {
-    pub doc: String,
+    pub doc: DocId,
 }
 
 /// Ack of `doc:join`: after it, the server sends its sync step 1 and the awareness as
 /// `doc:msg`.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct DocJoined {
-    pub doc: String,
+    pub doc: DocId,
     pub role: Role,
     /// Whether this connection may change the document.
     pub can_write: bool,
@@ -51,6 +51,6 @@ pub struct DocJoined {
 /// and must rejoin to resync).
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct DocRemoved {
-    pub doc: String,
+    pub doc: DocId,
     pub reason: String,
 }

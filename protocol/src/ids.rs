@@ -49,3 +49,24 @@ string_id!(
     /// A team inside a venture (UUID v7 text, assigned by the hub).
     TeamId
 );
+string_id!(
+    /// A room, in its canonical text form: `venture:{id}`, `team:{id}` or `user:{id}` (the
+    /// rules crate parses it into a `RoomName`).
+    RoomId
+);
+string_id!(
+    /// A collaborative document (UUID v7 text, assigned by the hub).
+    DocId
+);
+string_id!(
+    /// A chat message (UUID v7 text, assigned by the hub).
+    MessageId
+);
+string_id!(
+    /// A hub node, unique in a cluster (`HUB_NODE_ID`).
+    NodeId
+);
+string_id!(
+    /// A Socket.IO connection, unique on its node.
+    SocketId
+);

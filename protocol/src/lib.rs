@@ -28,5 +28,5 @@ pub mod rooms;
 mod ts;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
-pub use ids::{TeamId, UserId, VentureId};
+pub use ids::{DocId, MessageId, NodeId, RoomId, SocketId, TeamId, UserId, VentureId};
 pub use roles::{AccountRole, Role};

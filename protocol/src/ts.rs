@@ -5,7 +5,7 @@
 use crate::chat::*;
 use crate::docs::*;
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
-use crate::ids::{TeamId, UserId, VentureId};
+use crate::ids::{DocId, MessageId, RoomId, TeamId, UserId, VentureId};
 use crate::realtime::{AckErr, HandshakeAuth, Pong, client, server};
 use crate::rest::*;
 use crate::roles::{AccountRole, Role};
@@ -30,7 +30,7 @@ fn render() -> String {
          // run `UPDATE_GENERATED=1 cargo test -p hub-protocol` after changing a wire type.\n\n",
     );
     let types = decls!(cfg;
-        UserId, VentureId, TeamId, Role, AccountRole, ErrorCode, ErrorDetail, ErrorBody, AckErr,
+        UserId, VentureId, TeamId, RoomId, DocId, MessageId, Role, AccountRole, ErrorCode, ErrorDetail, ErrorBody, AckErr,
         HandshakeAuth, Pong,
         RoomJoin, RoomJoined, RoomRef, PresenceStatus, PresenceEntry, PresenceSet, PresenceChanged,
         PresenceLeft, Typing, RoomRemoved, RoomRoleChanged,

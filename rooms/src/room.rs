@@ -2,7 +2,7 @@
 //! connection of a user joins). Parsing is strict so a forged name cannot alias another room:
 //! no empty ids, no whitespace or control characters, bounded length.
 
-use hub_protocol::{TeamId, UserId, VentureId};
+use hub_protocol::{RoomId, TeamId, UserId, VentureId};
 use std::fmt;
 use std::str::FromStr;
 
@@ -37,6 +37,11 @@ pub fn valid_id(id: &str) -> bool {
 }
 
 impl RoomName {
+    /// The room's id: its canonical text form.
+    pub fn id(&self) -> RoomId {
+        RoomId(self.to_string())
+    }
+
     pub fn venture(id: &VentureId) -> Self {
         RoomName::Venture(id.clone())
     }

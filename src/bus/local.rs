@@ -1,7 +1,7 @@
 //! The in-process bus: one broadcast channel per topic. Cloning a `LocalBus` shares it, so
 //! several hubs in one process (as in tests) form a cluster without Redis.
 
-use super::{Bus, BusError};
+use super::{Bus, BusError, Topic};
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
@@ -11,9 +11,16 @@ use tokio::sync::broadcast;
 /// Messages a subscriber may fall behind by before it lags.
 const CAPACITY: usize = 65_536;
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct LocalBus {
-    topics: Arc<Mutex<HashMap<&'static str, broadcast::Sender<Bytes>>>>,
+    topics: Arc<Mutex<HashMap<Topic, broadcast::Sender<Bytes>>>>,
+    capacity: usize,
+}
+
+impl Default for LocalBus {
+    fn default() -> Self {
+        Self::with_capacity(CAPACITY)
+    }
 }
 
 impl LocalBus {
@@ -21,24 +28,50 @@ impl LocalBus {
         Self::default()
     }
 
-    fn sender(&self, topic: &'static str) -> broadcast::Sender<Bytes> {
-        let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
-        topics
-            .entry(topic)
-            .or_insert_with(|| broadcast::channel(CAPACITY).0)
-            .clone()
+    /// A bus whose subscribers lag after falling `capacity` messages behind (tests use a small
+    /// one to make a listener lag).
+    pub fn with_capacity(capacity: usize) -> Self {
+        LocalBus {
+            topics: Arc::default(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    fn lock_topics(&self) -> std::sync::MutexGuard<'_, HashMap<Topic, broadcast::Sender<Bytes>>> {
+        self.topics.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 impl Bus for LocalBus {
-    fn publish(&self, topic: &'static str, payload: Bytes) -> BoxFuture<'_, Result<(), BusError>> {
-        // No subscriber is not an error: nobody is listening on this topic yet.
-        let _ = self.sender(topic).send(payload);
+    fn publish(&self, topic: &Topic, payload: Bytes) -> BoxFuture<'_, Result<(), BusError>> {
+        // A topic nobody holds is not an error: the message has no one to reach.
+        if let Some(sender) = self.lock_topics().get(topic) {
+            let _ = sender.send(payload);
+        }
         Box::pin(async { Ok(()) })
     }
 
-    fn subscribe(&self, topic: &'static str) -> broadcast::Receiver<Bytes> {
-        self.sender(topic).subscribe()
+    fn subscribe(&self, topic: &Topic) -> broadcast::Receiver<Bytes> {
+        self.lock_topics()
+            .entry(topic.clone())
+            .or_insert_with(|| broadcast::channel(self.capacity).0)
+            .subscribe()
+    }
+
+    fn unsubscribe(&self, topic: &Topic) {
+        let mut topics = self.lock_topics();
+        if topics
+            .get(topic)
+            .is_some_and(|sender| sender.receiver_count() == 0)
+        {
+            topics.remove(topic);
+        }
+    }
+
+    fn topics(&self) -> Vec<Topic> {
+        let mut held: Vec<Topic> = self.lock_topics().keys().cloned().collect();
+        held.sort();
+        held
     }
 
     fn kind(&self) -> &'static str {
@@ -50,14 +83,18 @@ impl Bus for LocalBus {
 mod tests {
     use super::*;
 
+    use hub_protocol::DocId;
+    use tokio::sync::broadcast::error::TryRecvError;
+
     #[tokio::test]
     async fn every_subscriber_gets_every_message_in_order() {
         let bus = LocalBus::new();
-        let mut a = bus.subscribe("t");
-        let mut b = bus.clone().subscribe("t");
-        let mut other = bus.subscribe("u");
+        let t = Topic::events();
+        let mut a = bus.subscribe(&t);
+        let mut b = bus.clone().subscribe(&t);
+        let mut other = bus.subscribe(&Topic::doc(&DocId::from("d")));
         for i in 0..3u8 {
-            bus.publish("t", Bytes::from(vec![i])).await.unwrap();
+            bus.publish(&t, Bytes::from(vec![i])).await.unwrap();
         }
         for rx in [&mut a, &mut b] {
             for i in 0..3u8 {
@@ -65,5 +102,32 @@ mod tests {
             }
         }
         assert!(other.try_recv().is_err(), "topics are separate");
+    }
+
+    #[tokio::test]
+    async fn a_topic_is_taken_and_released_at_run_time() {
+        let bus = LocalBus::new();
+        let doc = Topic::doc(&DocId::from("d1"));
+        assert_eq!(doc.as_str(), "doc:d1");
+        // Published before anyone holds the topic: reaches no one, later subscribers included.
+        bus.publish(&doc, Bytes::from_static(b"early"))
+            .await
+            .unwrap();
+        let mut rx = bus.subscribe(&doc);
+        assert_eq!(bus.topics(), vec![doc.clone()]);
+        bus.publish(&doc, Bytes::from_static(b"on")).await.unwrap();
+        assert_eq!(rx.recv().await.unwrap(), Bytes::from_static(b"on"));
+        // Still held by a receiver: unsubscribing keeps it.
+        bus.unsubscribe(&doc);
+        assert_eq!(bus.topics(), vec![doc.clone()]);
+        drop(rx);
+        bus.unsubscribe(&doc);
+        assert!(bus.topics().is_empty(), "released once nobody holds it");
+        let mut again = bus.subscribe(&doc);
+        bus.publish(&doc, Bytes::from_static(b"back"))
+            .await
+            .unwrap();
+        assert_eq!(again.recv().await.unwrap(), Bytes::from_static(b"back"));
+        assert!(matches!(again.try_recv(), Err(TryRecvError::Empty)));
     }
 }

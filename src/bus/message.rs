@@ -7,7 +7,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 use hub_protocol::rooms::PresenceStatus;
-use hub_protocol::{Role, UserId};
+use hub_protocol::{DocId, NodeId, Role, RoomId, SocketId, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -28,24 +28,24 @@ pub enum BusMessage {
 pub enum Notice {
     /// `event` with `data` (raw JSON, encoded once) to every socket in `room`.
     Deliver {
-        room: String,
+        room: RoomId,
         event: String,
         data: Box<RawValue>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        except_user: Option<String>,
+        except_user: Option<UserId>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        except_sid: Option<String>,
+        except_sid: Option<SocketId>,
     },
     /// `user` lost `rooms`: their sockets leave them, their documents there close.
     Leave {
-        user: String,
-        rooms: Vec<String>,
+        user: UserId,
+        rooms: Vec<RoomId>,
         reason: String,
     },
     /// `user`'s role in `rooms` is now `role`.
     Access {
-        user: String,
-        rooms: Vec<String>,
+        user: UserId,
+        rooms: Vec<RoomId>,
         role: Role,
     },
 }
@@ -54,9 +54,9 @@ pub enum Notice {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DocFrame {
     pub kind: DocFrameKind,
-    pub node: String,
-    pub doc: String,
-    pub room: String,
+    pub node: NodeId,
+    pub doc: DocId,
+    pub room: RoomId,
     pub frame: Bytes,
 }
 
@@ -72,61 +72,61 @@ pub enum DocFrameKind {
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum PresenceDelta {
     Add {
-        node: String,
-        room: String,
-        sid: String,
+        node: NodeId,
+        room: RoomId,
+        sid: SocketId,
         user: UserId,
         name: String,
         since: String,
     },
     Remove {
-        node: String,
-        room: String,
-        sid: String,
+        node: NodeId,
+        room: RoomId,
+        sid: SocketId,
     },
     Kick {
-        node: String,
-        room: String,
+        node: NodeId,
+        room: RoomId,
         user: UserId,
     },
     Status {
-        node: String,
+        node: NodeId,
         user: UserId,
         status: PresenceStatus,
         meta: Value,
     },
     TypingStart {
-        node: String,
-        room: String,
+        node: NodeId,
+        room: RoomId,
         user: UserId,
     },
     TypingStop {
-        node: String,
-        room: String,
+        node: NodeId,
+        room: RoomId,
         user: UserId,
     },
     Heartbeat {
-        node: String,
+        node: NodeId,
     },
     /// A node started: the others answer with a snapshot of their connections.
     Hello {
-        node: String,
+        node: NodeId,
     },
     Snapshot {
-        node: String,
-        to: String,
+        node: NodeId,
+        to: NodeId,
         conns: Vec<PresenceConn>,
     },
     /// A node stops: the others drop its connections.
     Bye {
-        node: String,
+        node: NodeId,
     },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PresenceConn {
-    pub room: String,
-    pub sid: String,
+    pub room: RoomId,
+    pub sid: SocketId,
     pub user: UserId,
     pub name: String,
     pub since: String,
@@ -135,7 +135,7 @@ pub struct PresenceConn {
 
 impl PresenceDelta {
     /// The node that published it.
-    pub fn node(&self) -> &str {
+    pub fn node(&self) -> &NodeId {
         match self {
             PresenceDelta::Add { node, .. }
             | PresenceDelta::Remove { node, .. }
@@ -175,14 +175,17 @@ impl BusMessage {
             BusMessage::Presence(d) => tagged_json(TAG_PRESENCE, d),
             BusMessage::Doc(f) => {
                 let mut out = BytesMut::with_capacity(
-                    8 + f.node.len() + f.doc.len() + f.room.len() + f.frame.len(),
+                    8 + f.node.as_str().len()
+                        + f.doc.as_str().len()
+                        + f.room.as_str().len()
+                        + f.frame.len(),
                 );
                 out.put_u8(TAG_DOC);
                 out.put_u8(match f.kind {
                     DocFrameKind::Update => b'U',
                     DocFrameKind::Awareness => b'A',
                 });
-                for part in [&f.node, &f.doc, &f.room] {
+                for part in [f.node.as_str(), f.doc.as_str(), f.room.as_str()] {
                     let len = part.len().min(u16::MAX as usize);
                     out.put_u16(len as u16);
                     out.put_slice(&part.as_bytes()[..len]);
@@ -243,9 +246,9 @@ fn decode_doc(payload: &Bytes) -> Result<DocFrame, DecodeError> {
     let node = parts.pop().unwrap_or_default();
     Ok(DocFrame {
         kind,
-        node,
-        doc,
-        room,
+        node: node.into(),
+        doc: doc.into(),
+        room: room.into(),
         frame: payload.slice(at..),
     })
 }
@@ -263,7 +266,7 @@ mod tests {
         let frame = DocFrame {
             kind: DocFrameKind::Awareness,
             node: "node-1".into(),
-            doc: "d".repeat(300),
+            doc: "d".repeat(300).into(),
             room: "venture:x".into(),
             frame: Bytes::from_static(&[1, 2, 0, 255]),
         };
@@ -283,14 +286,14 @@ mod tests {
                 data, except_sid, ..
             }) => {
                 assert_eq!(data.get(), r#"{"seq":1}"#);
-                assert_eq!(except_sid.as_deref(), Some("sid"));
+                assert_eq!(except_sid, Some("sid".into()));
             }
             other => panic!("{other:?}"),
         }
         match round_trip(BusMessage::Presence(PresenceDelta::Bye {
             node: "n".into(),
         })) {
-            BusMessage::Presence(d) => assert_eq!(d.node(), "n"),
+            BusMessage::Presence(d) => assert_eq!(d.node().as_str(), "n"),
             other => panic!("{other:?}"),
         }
     }

@@ -13,15 +13,15 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use hub_protocol::Role;
 use hub_protocol::docs::{CreateDoc, DocInfo, DocList};
+use hub_protocol::{DocId, Role};
 use hub_rooms::RoomName;
 use serde::Deserialize;
 use std::sync::Arc;
 
 pub fn view(row: DocRow, role: Role) -> DocInfo {
     DocInfo {
-        id: row.id,
+        id: DocId(row.id),
         room: row.room,
         title: row.title,
         created_by: row.created_by,
@@ -31,15 +31,15 @@ pub fn view(row: DocRow, role: Role) -> DocInfo {
 }
 
 /// The document and the caller's role, or 404 for those outside its room.
-pub async fn visible(core: &Core, who: &Identity, id: &str) -> Result<(DocRow, Role), AppError> {
-    Ok(core.services.docs.visible(&who.user_id, id).await?)
+pub async fn visible(core: &Core, who: &Identity, id: &DocId) -> Result<(DocRow, Role), AppError> {
+    Ok(core.services.access.doc(&who.user_id, id).await?)
 }
 
 /// The loaded document (loading it if needed) and the caller's role, for those in its room.
 pub async fn open_visible(
     core: &Core,
     who: &Identity,
-    id: &str,
+    id: &DocId,
 ) -> Result<(Arc<LoadedDoc>, Role), AppError> {
     Ok(core.services.docs.open_visible(&who.user_id, id).await?)
 }
@@ -63,11 +63,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<DocInfo>), AppError> {
     let title = super::ventures::clean_name("title", &body.title)?;
     let room = room_of(&body.room)?;
-    let role = core
-        .store
-        .room_role(&room, &who.user_id)
-        .await?
-        .ok_or_else(|| AppError::forbidden(format!("not a member of {room}")))?;
+    let role = core.services.access.member(&who.user_id, &room).await?;
     if !role.can_edit() {
         return Err(AppError::forbidden("viewers cannot create documents"));
     }
@@ -93,11 +89,7 @@ pub async fn list(
             .as_deref()
             .ok_or_else(|| AppError::bad_request("the room query parameter is required"))?,
     )?;
-    let role = core
-        .store
-        .room_role(&room, &who.user_id)
-        .await?
-        .ok_or_else(|| AppError::forbidden(format!("not a member of {room}")))?;
+    let role = core.services.access.member(&who.user_id, &room).await?;
     let docs = core.store.docs_in_room(&room.to_string()).await?;
     Ok(Json(DocList {
         docs: docs.into_iter().map(|d| view(d, role)).collect(),
@@ -107,7 +99,7 @@ pub async fn list(
 pub async fn get(
     State(core): State<Core>,
     who: Identity,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<DocId>,
 ) -> Result<Json<DocInfo>, AppError> {
     let (row, role) = visible(&core, &who, &id).await?;
     Ok(Json(view(row, role)))
@@ -116,7 +108,7 @@ pub async fn get(
 pub async fn delete(
     State(core): State<Core>,
     who: Identity,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<DocId>,
 ) -> Result<StatusCode, AppError> {
     let (_, role) = visible(&core, &who, &id).await?;
     if !role.can_manage() && !who.role.is_privileged() {
@@ -124,7 +116,7 @@ pub async fn delete(
             "only owners and admins of the room delete documents",
         ));
     }
-    core.store.delete_doc(&id).await?;
+    core.store.delete_doc(id.as_str()).await?;
     core.services.docs.forget(&id);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -132,7 +124,7 @@ pub async fn delete(
 pub async fn state(
     State(core): State<Core>,
     who: Identity,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<DocId>,
 ) -> Result<impl IntoResponse, AppError> {
     let (doc, _) = open_visible(&core, &who, &id).await?;
     Ok((
@@ -144,7 +136,7 @@ pub async fn state(
 pub async fn apply_update(
     State(core): State<Core>,
     who: Identity,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<DocId>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, AppError> {
     let body = body.map_err(|e| match e.status() {

@@ -30,7 +30,7 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
     let status = if db_ok { "healthy" } else { "degraded" };
     let body = Health {
         status: status.to_owned(),
-        timestamp: crate::store::rfc3339(crate::store::now_ms()),
+        timestamp: crate::store::rfc3339(core.clock.now_ms()),
         environment: core.info.environment.clone(),
         database,
         redis,

@@ -1,9 +1,7 @@
 //! Teams: create inside a venture, read one, manage members. Venture owners and admins manage
 //! every team of their venture; team owners and admins manage their own team.
 
-use super::ventures::{
-    RoomAccess, check_user_id, clean_name, member_view, team_view, visible_venture,
-};
+use super::ventures::{caller, check_user_id, clean_name, member_view, team_view, visible_venture};
 use super::{ApiJson, ApiPath};
 use crate::auth::Identity;
 use crate::error::AppError;
@@ -23,7 +21,7 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateTeam>,
 ) -> Result<(StatusCode, Json<Team>), AppError> {
     let name = clean_name("name", &body.name)?;
-    let (_, role) = visible_venture(&core.store, &who, &venture).await?;
+    let (_, role) = visible_venture(&core, &who, &venture).await?;
     if !who.role.is_privileged() && !role.is_some_and(Role::can_manage) {
         return Err(AppError::forbidden(
             "only owners and admins of the venture create teams",
@@ -36,23 +34,13 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(team_view(row, Some(Role::Owner)))))
 }
 
-/// The team and the caller's role in it. The team is visible to members of its venture.
+/// The team and the caller's role in it (see [`crate::services::access::Access::team`]).
 async fn visible_team(
-    store: &Store,
+    core: &Core,
     who: &Identity,
     id: &TeamId,
 ) -> Result<(TeamRow, Option<Role>), AppError> {
-    let team = store
-        .get_team(id)
-        .await?
-        .ok_or_else(|| AppError::not_found("no such team"))?;
-    visible_venture(store, who, &team.venture_id)
-        .await
-        .map_err(|_| AppError::not_found("no such team"))?;
-    let role = store
-        .member_role(&Store::team_group(&team), &who.user_id)
-        .await?;
-    Ok((team, role))
+    Ok(core.services.access.team(caller(who), id).await?)
 }
 
 pub async fn get(
@@ -60,7 +48,7 @@ pub async fn get(
     who: Identity,
     ApiPath(id): ApiPath<TeamId>,
 ) -> Result<Json<TeamDetail>, AppError> {
-    let (team, role) = visible_team(&core.store, &who, &id).await?;
+    let (team, role) = visible_team(&core, &who, &id).await?;
     let members = core
         .store
         .members(&Store::team_group(&team))
@@ -81,20 +69,22 @@ pub async fn put_member(
     ApiJson(body): ApiJson<PutMember>,
 ) -> Result<(StatusCode, Json<Member>), AppError> {
     check_user_id(&body.user_id)?;
-    let (team, _) = visible_team(&core.store, &who, &id).await?;
+    let (team, _) = visible_team(&core, &who, &id).await?;
     let by = Requester {
         user: &who.user_id,
         privileged: who.role.is_privileged(),
     };
     let group: Group = Store::team_group(&team);
-    let before =
-        RoomAccess::read(&core, &body.user_id, vec![RoomName::Team(team.id.clone())]).await?;
+    let before = core
+        .services
+        .watch_roles(&body.user_id, vec![RoomName::Team(team.id.clone())])
+        .await?;
     let (member, added) = core
         .store
         .set_member(&group, by, &body.user_id, body.role)
         .await?;
-    before
-        .apply_changes(&core, "no longer allowed in the team")
+    core.services
+        .follow_roles(before, "no longer allowed in the team")
         .await?;
     let status = if added {
         StatusCode::CREATED
@@ -109,7 +99,7 @@ pub async fn remove_member(
     who: Identity,
     ApiPath((id, user)): ApiPath<(TeamId, UserId)>,
 ) -> Result<StatusCode, AppError> {
-    let (team, _) = visible_team(&core.store, &who, &id).await?;
+    let (team, _) = visible_team(&core, &who, &id).await?;
     let by = Requester {
         user: &who.user_id,
         privileged: who.role.is_privileged(),
@@ -123,9 +113,15 @@ pub async fn remove_member(
         })?;
     // Venture owners and admins keep the team room through their venture role.
     let room = RoomName::Team(team.id.clone());
-    if core.store.room_role(&room, &user).await?.is_none() {
+    if core
+        .services
+        .access
+        .room_role(&user, &room)
+        .await?
+        .is_none()
+    {
         core.services
-            .remove_user_from_rooms(&user, vec![room.to_string()], "removed from the team")
+            .remove_user_from_rooms(&user, vec![room.id()], "removed from the team")
             .await;
     }
     Ok(StatusCode::NO_CONTENT)

@@ -3,8 +3,9 @@
 use super::{ApiJson, ApiPath};
 use crate::auth::{Identity, valid_user_id};
 use crate::error::AppError;
+use crate::services::access::Caller;
 use crate::state::Core;
-use crate::store::{Group, MemberRow, Requester, Store, TeamRow, VentureRow, rfc3339};
+use crate::store::{Group, MemberRow, Requester, TeamRow, VentureRow, rfc3339};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -72,24 +73,21 @@ pub fn member_view(row: MemberRow) -> Member {
     }
 }
 
-/// The venture and the caller's role in it. Non-members get 404 (a venture's existence is not
-/// disclosed), unless their account is privileged.
+/// The venture and the caller's role in it (see [`Access::venture`]).
 pub async fn visible_venture(
-    store: &Store,
+    core: &Core,
     who: &Identity,
     id: &VentureId,
 ) -> Result<(VentureRow, Option<Role>), AppError> {
-    let venture = store
-        .get_venture(id)
-        .await?
-        .ok_or_else(|| AppError::not_found("no such venture"))?;
-    let role = store
-        .member_role(&Group::Venture(id.clone()), &who.user_id)
-        .await?;
-    if role.is_none() && !who.role.is_privileged() {
-        return Err(AppError::not_found("no such venture"));
+    Ok(core.services.access.venture(caller(who), id).await?)
+}
+
+/// The caller, as the access service knows them.
+pub fn caller(who: &Identity) -> Caller<'_> {
+    Caller {
+        user: &who.user_id,
+        privileged: who.role.is_privileged(),
     }
-    Ok((venture, role))
 }
 
 pub async fn create(
@@ -134,7 +132,7 @@ pub async fn get(
     who: Identity,
     ApiPath(id): ApiPath<VentureId>,
 ) -> Result<Json<VentureDetail>, AppError> {
-    let (venture, role) = visible_venture(&core.store, &who, &id).await?;
+    let (venture, role) = visible_venture(&core, &who, &id).await?;
     let teams = core.store.teams_of_venture(&id).await?;
     let my_teams = core.store.teams_of(&who.user_id).await?;
     let teams = teams
@@ -165,7 +163,7 @@ pub async fn put_member(
     ApiJson(body): ApiJson<PutMember>,
 ) -> Result<(StatusCode, Json<Member>), AppError> {
     check_user_id(&body.user_id)?;
-    visible_venture(&core.store, &who, &id).await?;
+    visible_venture(&core, &who, &id).await?;
     let by = Requester {
         user: &who.user_id,
         privileged: who.role.is_privileged(),
@@ -175,13 +173,13 @@ pub async fn put_member(
     for team in core.store.teams_of_venture(&id).await? {
         rooms.push(RoomName::Team(team.id));
     }
-    let before = RoomAccess::read(&core, &body.user_id, rooms).await?;
+    let before = core.services.watch_roles(&body.user_id, rooms).await?;
     let (member, added) = core
         .store
         .set_member(&Group::Venture(id.clone()), by, &body.user_id, body.role)
         .await?;
-    before
-        .apply_changes(&core, "no longer allowed in the room")
+    core.services
+        .follow_roles(before, "no longer allowed in the room")
         .await?;
     let status = if added {
         StatusCode::CREATED
@@ -191,62 +189,12 @@ pub async fn put_member(
     Ok((status, Json(member_view(member))))
 }
 
-/// A user's roles in some rooms, read before a membership change; [`RoomAccess::apply_changes`]
-/// then makes the user's live connections, on every node, follow what changed (documents turn
-/// read-only or writable, `room:role`; a room they lost is left, `room:removed`), and leaves the
-/// rooms whose role did not change alone.
-pub struct RoomAccess {
-    user: UserId,
-    before: Vec<(RoomName, Option<Role>)>,
-}
-
-impl RoomAccess {
-    pub async fn read(core: &Core, user: &UserId, rooms: Vec<RoomName>) -> Result<Self, AppError> {
-        let mut before = Vec::with_capacity(rooms.len());
-        for room in rooms {
-            let role = core.store.room_role(&room, user).await?;
-            before.push((room, role));
-        }
-        Ok(RoomAccess {
-            user: user.clone(),
-            before,
-        })
-    }
-
-    pub async fn apply_changes(self, core: &Core, lost_reason: &str) -> Result<(), AppError> {
-        let mut lost = Vec::new();
-        let mut changed: Vec<(Role, Vec<String>)> = Vec::new();
-        for (room, was) in self.before {
-            let now = core.store.room_role(&room, &self.user).await?;
-            match (was, now) {
-                (Some(_), None) => lost.push(room.to_string()),
-                (was, Some(role)) if was != Some(role) => {
-                    match changed.iter_mut().find(|(r, _)| *r == role) {
-                        Some((_, rooms)) => rooms.push(room.to_string()),
-                        None => changed.push((role, vec![room.to_string()])),
-                    }
-                }
-                _ => {}
-            }
-        }
-        if !lost.is_empty() {
-            core.services
-                .remove_user_from_rooms(&self.user, lost, lost_reason)
-                .await;
-        }
-        for (role, rooms) in changed {
-            core.services.notify.set_role(&self.user, rooms, role).await;
-        }
-        Ok(())
-    }
-}
-
 pub async fn remove_member(
     State(core): State<Core>,
     who: Identity,
     ApiPath((id, user)): ApiPath<(VentureId, UserId)>,
 ) -> Result<StatusCode, AppError> {
-    visible_venture(&core.store, &who, &id).await?;
+    visible_venture(&core, &who, &id).await?;
     let by = Requester {
         user: &who.user_id,
         privileged: who.role.is_privileged(),
@@ -259,9 +207,9 @@ pub async fn remove_member(
             other => other.into(),
         })?;
     // Out of the venture means out of its rooms, the team rooms included, at once.
-    let mut rooms = vec![RoomName::Venture(id.clone()).to_string()];
+    let mut rooms = vec![RoomName::Venture(id.clone()).id()];
     for team in core.store.teams_of_venture(&id).await? {
-        rooms.push(RoomName::Team(team.id).to_string());
+        rooms.push(RoomName::Team(team.id).id());
     }
     core.services
         .remove_user_from_rooms(&user, rooms, "removed from the venture")

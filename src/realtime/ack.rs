@@ -40,6 +40,12 @@ impl From<crate::store::StoreError> for EventError {
     }
 }
 
+impl From<crate::services::access::AccessError> for EventError {
+    fn from(e: crate::services::access::AccessError) -> Self {
+        EventError::new(e.code(), e.public_message())
+    }
+}
+
 impl From<crate::services::chat::ChatError> for EventError {
     fn from(e: crate::services::chat::ChatError) -> Self {
         match e {

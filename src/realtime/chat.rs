@@ -28,7 +28,7 @@ pub async fn send(
         let (room, role) = joined_room(&s, &core, &who, &req.room).await?;
         let message = core
             .services
-            .chat_send(&who, &room, role, &req, Some(s.id.to_string()))
+            .chat_send(&who, &room, role, &req, Some(super::rooms::sid(&s)))
             .await?;
         Ok(MessageAck { message })
     })

@@ -4,9 +4,9 @@
 
 use super::emit;
 use crate::services::notify::Sockets;
-use hub_protocol::Role;
 use hub_protocol::realtime::server;
 use hub_protocol::rooms::{RoomRemoved, RoomRoleChanged};
+use hub_protocol::{Role, RoomId, SocketId, UserId};
 use serde_json::value::RawValue;
 use socketioxide::SocketIo;
 use socketioxide::socket::Sid;
@@ -17,17 +17,17 @@ pub struct SioSockets(pub SocketIo);
 impl Sockets for SioSockets {
     fn deliver(
         &self,
-        room: &str,
+        room: &RoomId,
         event: &str,
         data: &RawValue,
-        except_user: Option<&str>,
-        except_sid: Option<&str>,
+        except_user: Option<&UserId>,
+        except_sid: Option<&SocketId>,
     ) {
-        let mut to = self.0.to(room.to_owned());
+        let mut to = self.0.to(room.to_string());
         if let Some(user) = except_user {
             to = to.except(format!("user:{user}"));
         }
-        let skip: Option<Sid> = except_sid.and_then(|s| s.parse().ok());
+        let skip: Option<Sid> = except_sid.and_then(|s| s.as_str().parse().ok());
         for socket in to.sockets() {
             if skip == Some(socket.id) {
                 continue;
@@ -36,17 +36,17 @@ impl Sockets for SioSockets {
         }
     }
 
-    fn leave(&self, user: &str, rooms: &[String], reason: &str) {
+    fn leave(&self, user: &UserId, rooms: &[RoomId], reason: &str) {
         for socket in self.0.to(format!("user:{user}")).sockets() {
             let joined = socket.rooms();
             for room in rooms {
                 if joined.iter().any(|r| r.as_ref() == room.as_str()) {
-                    socket.leave(room.clone());
+                    socket.leave(room.to_string());
                     emit::to_socket(
                         &socket,
                         server::ROOM_REMOVED,
                         &RoomRemoved {
-                            room: room.clone(),
+                            room: room.to_string(),
                             reason: reason.to_owned(),
                         },
                     );
@@ -55,14 +55,14 @@ impl Sockets for SioSockets {
         }
     }
 
-    fn role_changed(&self, user: &str, rooms: &[String], role: Role) {
+    fn role_changed(&self, user: &UserId, rooms: &[RoomId], role: Role) {
         for socket in self.0.to(format!("user:{user}")).sockets() {
             for room in rooms {
                 emit::to_socket(
                     &socket,
                     server::ROOM_ROLE,
                     &RoomRoleChanged {
-                        room: room.clone(),
+                        room: room.to_string(),
                         role,
                         can_write: role.can_edit(),
                     },

@@ -11,9 +11,9 @@ use crate::auth::Identity;
 use crate::services::docs::{DocSink, DocsError, LoadedDoc};
 use crate::state::Core;
 use bytes::Bytes;
-use hub_protocol::ErrorCode;
 use hub_protocol::docs::{DocJoined, DocRef};
 use hub_protocol::realtime::client;
+use hub_protocol::{DocId, ErrorCode, RoomId};
 use hub_rooms::doc::ConnKey;
 use serde::Serialize;
 use socketioxide::extract::{AckSender, Extension, SocketRef, State};
@@ -22,10 +22,13 @@ use std::sync::{Arc, Mutex};
 
 /// The documents a socket has joined.
 #[derive(Clone, Default)]
-pub struct SocketDocs(Arc<Mutex<HashMap<String, (Arc<LoadedDoc>, ConnKey)>>>);
+pub struct SocketDocs(Arc<Mutex<Joined>>);
+
+/// Each joined document and the socket's connection to it.
+type Joined = HashMap<DocId, (Arc<LoadedDoc>, ConnKey)>;
 
 impl SocketDocs {
-    fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, (Arc<LoadedDoc>, ConnKey)>) -> T) -> T {
+    fn with<T>(&self, f: impl FnOnce(&mut Joined) -> T) -> T {
         f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
@@ -35,7 +38,7 @@ impl SocketDocs {
 struct SocketSink(SocketRef);
 
 impl DocSink for SocketSink {
-    fn send(&self, doc: &str, frame: Bytes) -> bool {
+    fn send(&self, doc: &DocId, frame: Bytes) -> bool {
         super::emit::to_socket(
             &self.0,
             hub_protocol::realtime::server::DOC_MSG,
@@ -43,12 +46,12 @@ impl DocSink for SocketSink {
         )
     }
 
-    fn close(&self, doc: &str, _code: u16, reason: &str) {
+    fn close(&self, doc: &DocId, _code: u16, reason: &str) {
         super::emit::to_socket(
             &self.0,
             hub_protocol::realtime::server::DOC_REMOVED,
             &hub_protocol::docs::DocRemoved {
-                doc: doc.to_owned(),
+                doc: doc.clone(),
                 reason: reason.to_owned(),
             },
         );
@@ -76,16 +79,8 @@ pub async fn join(
 ) {
     respond(client::DOC_JOIN, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::DOC_JOIN, "{doc}"))?;
-        let (row, role) = core
-            .services
-            .docs
-            .visible(&who.user_id, &req.doc)
-            .await
-            .map_err(|e| match e {
-                DocsError::NotFound => EventError::new(ErrorCode::NotFound, "no such document"),
-                other => doc_error(other),
-            })?;
-        let already = mine.with(|m| m.contains_key(&row.id));
+        let (row, role) = core.services.access.doc(&who.user_id, &req.doc).await?;
+        let already = mine.with(|m| m.contains_key(&req.doc));
         if !already && mine.with(|m| m.len()) >= core.services.docs.config.max_docs_per_socket {
             return Err(EventError::new(
                 ErrorCode::TooLarge,
@@ -99,19 +94,19 @@ pub async fn join(
             let doc = core
                 .services
                 .docs
-                .open(&row.id, &row.room)
+                .open(&req.doc, &RoomId::from(row.room))
                 .await
                 .map_err(doc_error)?;
             let conn = core.services.docs.attach(
                 &doc,
                 Box::new(SocketSink(s.clone())),
                 role.can_edit(),
-                who.user_id.as_str(),
+                &who.user_id,
             );
-            mine.with(|m| m.insert(row.id.clone(), (doc, conn)));
+            mine.with(|m| m.insert(req.doc.clone(), (doc, conn)));
         }
         Ok(DocJoined {
-            doc: row.id,
+            doc: req.doc,
             role,
             can_write: role.can_edit(),
         })
@@ -138,7 +133,7 @@ pub async fn leave(
 
 #[derive(Serialize)]
 struct DocErrorEvent<'a> {
-    doc: &'a str,
+    doc: &'a DocId,
     error: hub_protocol::ErrorDetail,
 }
 
@@ -148,9 +143,9 @@ pub async fn message(
     Extension(who): Extension<Identity>,
     Extension(mine): Extension<SocketDocs>,
     State(core): State<Core>,
-    Payload(req): Payload<(String, Bytes)>,
+    Payload(req): Payload<(DocId, Bytes)>,
 ) {
-    let mut failed: Option<(String, EventError)> = None;
+    let mut failed: Option<(DocId, EventError)> = None;
     respond(client::DOC_MSG, who.user_id.as_str(), ack, async {
         let (id, frame) = req.map_err(malformed(client::DOC_MSG, "(doc_id, bytes)"))?;
         let Some((doc, conn)) = mine.with(|m| m.get(&id).cloned()) else {

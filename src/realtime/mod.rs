@@ -125,7 +125,7 @@ async fn on_disconnect(s: SocketRef, reason: DisconnectReason, State(core): Stat
     if let Some(who) = s.extensions.get::<Identity>() {
         core.services
             .presence
-            .disconnect(&s.id.to_string(), &who.user_id)
+            .disconnect(&rooms::sid(&s), &who.user_id)
             .await;
     }
     metrics::gauge!("hub_socket_connections").decrement(1.0);

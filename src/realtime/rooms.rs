@@ -9,7 +9,7 @@ use hub_protocol::realtime::client;
 use hub_protocol::rooms::{
     MAX_PRESENCE_META_BYTES, MISSED_LIMIT, PresenceSet, RoomJoin, RoomJoined, RoomRef,
 };
-use hub_protocol::{ErrorCode, Role};
+use hub_protocol::{ErrorCode, Role, SocketId};
 use hub_rooms::RoomName;
 use serde::Serialize;
 use socketioxide::extract::{AckSender, Extension, SocketRef, State};
@@ -51,13 +51,13 @@ pub async fn joined_room(
             format!("join {room} first"),
         ));
     }
-    match core.store.room_role(&name, &who.user_id).await? {
-        Some(role) => Ok((name, role)),
-        None => Err(EventError::new(
-            ErrorCode::Forbidden,
-            format!("not a member of {room}"),
-        )),
-    }
+    let role = core.services.access.member(&who.user_id, &name).await?;
+    Ok((name, role))
+}
+
+/// The socket's id, as the services name it.
+pub fn sid(s: &SocketRef) -> SocketId {
+    SocketId(s.id.to_string())
 }
 
 pub async fn join(
@@ -70,38 +70,26 @@ pub async fn join(
     respond(client::ROOM_JOIN, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::ROOM_JOIN, "{room, since?}"))?;
         let name = parse_room(&req.room)?;
-        let role = core
-            .store
-            .room_role(&name, &who.user_id)
-            .await?
-            .ok_or_else(|| {
-                EventError::new(
-                    ErrorCode::Forbidden,
-                    format!("not a member of {}", req.room),
-                )
-            })?;
-        let room = name.to_string();
-        s.join(room.clone());
-        core.services
-            .presence
-            .join(&room, &s.id.to_string(), &who)
-            .await;
+        let role = core.services.access.member(&who.user_id, &name).await?;
+        let room = name.id();
+        s.join(room.to_string());
+        core.services.presence.join(&room, &sid(&s), &who).await;
         let (presence, typing) = core.services.presence.snapshot(&room);
-        let last_seq = core.store.chat_last_seq(&room).await?;
-        let unread = core.store.chat_unread(&room, &who.user_id).await?;
+        let last_seq = core.store.chat_last_seq(room.as_str()).await?;
+        let unread = core.store.chat_unread(room.as_str(), &who.user_id).await?;
         let (missed, recovered) = match req.since {
             Some(since) if since > last_seq => (Some(Vec::new()), Some(false)),
             Some(since) => {
                 let (messages, more) = core
                     .store
-                    .chat_history(&room, None, Some(since.max(0)), MISSED_LIMIT as u32)
+                    .chat_history(room.as_str(), None, Some(since.max(0)), MISSED_LIMIT as u32)
                     .await?;
                 (Some(messages), Some(!more))
             }
             None => (None, None),
         };
         Ok(RoomJoined {
-            room,
+            room: room.0,
             role,
             presence,
             typing,
@@ -123,13 +111,13 @@ pub async fn leave(
 ) {
     respond(client::ROOM_LEAVE, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::ROOM_LEAVE, "{room}"))?;
-        let room = parse_room(&req.room)?.to_string();
-        s.leave(room.clone());
+        let room = parse_room(&req.room)?.id();
+        s.leave(room.to_string());
         core.services
             .presence
-            .leave(&room, &s.id.to_string(), &who.user_id)
+            .leave(&room, &sid(&s), &who.user_id)
             .await;
-        Ok(Left { room })
+        Ok(Left { room: room.0 })
     })
     .await;
 }
@@ -183,7 +171,7 @@ async fn typing(
         if !role.can_edit() {
             return Err(EventError::new(ErrorCode::Forbidden, "viewers do not type"));
         }
-        let room = name.to_string();
+        let room = name.id();
         if start {
             core.services
                 .presence

@@ -9,7 +9,7 @@ use crate::auth::Identity;
 use crate::store::{NewMessage, StoreError};
 use hub_protocol::chat::{ChatSend, Message, Notification, Thread};
 use hub_protocol::realtime::server;
-use hub_protocol::{ErrorCode, Role, UserId};
+use hub_protocol::{ErrorCode, MessageId, Role, RoomId, SocketId, UserId};
 use hub_rooms::RoomName;
 use hub_rooms::chat::{check_body, check_client_id, check_emoji, history_limit, mentions};
 
@@ -54,14 +54,14 @@ impl Services {
         room: &RoomName,
         role: Role,
         req: &ChatSend,
-        sender: Option<String>,
+        sender: Option<SocketId>,
     ) -> ChatResult<Message> {
         if !role.can_edit() {
             return Err(ChatError::Forbidden("viewers cannot send messages"));
         }
         check_client_id(&req.client_id)?;
         let body = check_body(&req.body, self.chat.max_body_chars)?;
-        let room_id = room.to_string();
+        let room_id = room.id();
         if !self.allow_send(&who.user_id) {
             // Over the rate: a retry of a committed message still gets its original.
             return match self
@@ -69,7 +69,7 @@ impl Services {
                 .by_client_id(&who.user_id, &req.client_id)
                 .await?
             {
-                Some(original) if original.room == room_id => Ok(original),
+                Some(original) if original.room == room_id.as_str() => Ok(original),
                 _ => Err(ChatError::RateLimited {
                     rate: self.chat.rate_per_second,
                     burst: self.chat.burst,
@@ -91,11 +91,11 @@ impl Services {
         let (message, created) = self
             .store
             .chat_send(NewMessage {
-                room: &room_id,
+                room: room_id.as_str(),
                 author: &who.user_id,
                 client_id: &req.client_id,
                 body,
-                reply_to: req.reply_to.as_deref(),
+                reply_to: req.reply_to.as_ref().map(MessageId::as_str),
                 mentions: &mentioned,
             })
             .await?;
@@ -116,7 +116,7 @@ impl Services {
         for user in &mentioned {
             let note = Notification {
                 kind: "mention".into(),
-                room: room_id.clone(),
+                room: room_id.to_string(),
                 message_id: message.id.clone(),
                 seq: message.seq,
                 author_id: who.user_id.clone(),
@@ -135,16 +135,19 @@ impl Services {
         who: &Identity,
         room: &RoomName,
         role: Role,
-        id: &str,
+        id: &MessageId,
         body: &str,
     ) -> ChatResult<Message> {
-        let room = room.to_string();
+        let room = room.id();
         let current = self.existing(&room, id).await?;
         if current.author_id != who.user_id || !role.can_edit() {
             return Err(ChatError::Forbidden("only the author edits a message"));
         }
         let body = check_body(body, self.chat.max_body_chars)?;
-        let message = self.store.chat_edit(&room, id, body).await?;
+        let message = self
+            .store
+            .chat_edit(room.as_str(), id.as_str(), body)
+            .await?;
         self.updated(&message).await;
         Ok(message)
     }
@@ -155,9 +158,9 @@ impl Services {
         who: &Identity,
         room: &RoomName,
         role: Role,
-        id: &str,
+        id: &MessageId,
     ) -> ChatResult<Message> {
-        let room = room.to_string();
+        let room = room.id();
         let current = self.existing(&room, id).await?;
         let is_author = current.author_id == who.user_id && role.can_edit();
         if !is_author && !role.can_manage() {
@@ -168,7 +171,7 @@ impl Services {
         if current.deleted {
             return Ok(current);
         }
-        let message = self.store.chat_delete(&room, id).await?;
+        let message = self.store.chat_delete(room.as_str(), id.as_str()).await?;
         self.updated(&message).await;
         Ok(message)
     }
@@ -179,7 +182,7 @@ impl Services {
         who: &Identity,
         room: &RoomName,
         role: Role,
-        id: &str,
+        id: &MessageId,
         emoji: &str,
         add: bool,
     ) -> ChatResult<Message> {
@@ -187,11 +190,11 @@ impl Services {
             return Err(ChatError::Forbidden("viewers cannot react"));
         }
         check_emoji(emoji)?;
-        let room = room.to_string();
+        let room = room.id();
         self.existing(&room, id).await?;
         let message = self
             .store
-            .chat_react(&room, id, &who.user_id, emoji, add)
+            .chat_react(room.as_str(), id.as_str(), &who.user_id, emoji, add)
             .await?;
         self.updated(&message).await;
         Ok(message)
@@ -211,26 +214,26 @@ impl Services {
         let limit = history_limit(limit)?;
         Ok(self
             .store
-            .chat_history(&room.to_string(), before, after, limit)
+            .chat_history(room.id().as_str(), before, after, limit)
             .await?)
     }
 
     /// A message and its replies.
-    pub async fn chat_thread(&self, room: &RoomName, id: &str) -> ChatResult<Thread> {
-        let room = room.to_string();
+    pub async fn chat_thread(&self, room: &RoomName, id: &MessageId) -> ChatResult<Thread> {
+        let room = room.id();
         let root = self.existing(&room, id).await?;
-        let messages = self.store.chat_thread(&room, id).await?;
+        let messages = self.store.chat_thread(room.as_str(), id.as_str()).await?;
         Ok(Thread { root, messages })
     }
 
     /// Marks `room` read up to `seq` for `user`; returns what is still unread.
     pub async fn chat_read(&self, room: &RoomName, user: &UserId, seq: i64) -> ChatResult<i64> {
-        Ok(self.store.chat_read(&room.to_string(), user, seq).await?)
+        Ok(self.store.chat_read(room.id().as_str(), user, seq).await?)
     }
 
-    async fn existing(&self, room: &str, id: &str) -> ChatResult<Message> {
+    async fn existing(&self, room: &RoomId, id: &MessageId) -> ChatResult<Message> {
         self.store
-            .chat_get(room, id)
+            .chat_get(room.as_str(), id.as_str())
             .await?
             .ok_or(ChatError::NotFound)
     }
@@ -238,7 +241,7 @@ impl Services {
     async fn updated(&self, message: &Message) {
         self.notify
             .to_room(
-                &message.room,
+                &RoomId::from(message.room.as_str()),
                 server::CHAT_UPDATED,
                 message,
                 Except::default(),

@@ -2,21 +2,25 @@
 //! (raw `/yjs`) call them; they call the store, the bus and the rules, and reach people live
 //! only through [`notify`], whose connection side a transport implements.
 //!
+//! - [`access`]: who may see and do what (rooms, ventures, teams, documents);
 //! - [`docs`]: the loaded-document engine (its connections behind [`docs::DocSink`]);
 //! - [`presence`]: the presence replica and typing;
 //! - [`notify`]: room and user deliveries, and membership changes, on every node;
 //! - [`chat`]: validate, rate-limit, order, commit, publish;
 //! - [`Services`]: the handles, chat limits and per-room send order.
 
+pub mod access;
 pub mod chat;
 pub mod docs;
 pub mod notify;
 pub mod presence;
 
-use crate::bus::{Bus, BusMessage, TOPIC_EVENTS};
+use crate::bus::{Bus, BusMessage, Topic};
+use crate::clock::SharedClock;
 use crate::store::Store;
 use docs::{Docs, DocsConfig};
-use hub_protocol::UserId;
+use hub_protocol::{NodeId, Role, RoomId, UserId};
+use hub_rooms::RoomName;
 use hub_rooms::chat::RateLimiter;
 use notify::{Notify, Sockets};
 use presence::{Presence, PresenceConfig};
@@ -45,32 +49,51 @@ impl Default for ChatConfig {
     }
 }
 
+/// A user's roles in some rooms, read before a membership change (see
+/// [`Services::watch_roles`]).
+pub struct RoleWatch {
+    user: UserId,
+    before: Vec<(RoomName, Option<Role>)>,
+}
+
 pub struct Services {
     bus: Arc<dyn Bus>,
     store: Store,
+    pub access: access::Access,
     pub docs: Arc<Docs>,
     pub notify: Notify,
     pub presence: Arc<Presence>,
     pub chat: ChatConfig,
+    /// The one source of time for every rule (see [`crate::clock`]).
+    pub clock: SharedClock,
     limiter: Mutex<RateLimiter>,
     /// One lock per room with a send in flight: a room's messages are committed and published
     /// in seq order by this node.
-    room_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    room_locks: Mutex<HashMap<RoomId, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Services {
     pub fn new(
-        node: String,
+        node: NodeId,
         bus: Arc<dyn Bus>,
         chat: ChatConfig,
         presence: PresenceConfig,
         store: Store,
         docs: DocsConfig,
+        clock: SharedClock,
     ) -> Arc<Services> {
         let notify = Notify::new(bus.clone());
-        let docs = Docs::new(store.clone(), bus.clone(), node.clone(), docs);
-        let presence = Presence::new(node, bus.clone(), notify.clone(), presence);
+        let docs = Docs::new(
+            store.clone(),
+            bus.clone(),
+            node.clone(),
+            docs,
+            clock.clone(),
+        );
+        let presence = Presence::new(node, bus.clone(), notify.clone(), presence, clock.clone());
         Arc::new(Services {
+            clock,
+            access: access::Access::new(store.clone()),
             bus,
             store,
             docs,
@@ -82,10 +105,11 @@ impl Services {
         })
     }
 
-    /// Starts this node's bus subscriber and presence timers in `tasks`. One subscriber reads
-    /// everything in publish order: deliveries to `sockets`, presence deltas, documents.
+    /// Starts this node's events subscriber and presence timers in `tasks`. One subscriber
+    /// reads the events topic in publish order: deliveries to `sockets` and presence deltas
+    /// (documents have a topic each, taken by the document engine).
     pub fn start(self: &Arc<Self>, sockets: Arc<dyn Sockets>, tasks: &mut JoinSet<()>) {
-        let mut rx = self.bus.subscribe(TOPIC_EVENTS);
+        let mut rx = self.bus.subscribe(&Topic::events());
         let this = self.clone();
         tasks.spawn(async move {
             loop {
@@ -99,7 +123,10 @@ impl Services {
                                     notify::receive(sockets.as_ref(), &this.docs, notice)
                                 }
                                 BusMessage::Presence(delta) => this.presence.receive(delta).await,
-                                BusMessage::Doc(frame) => this.docs.receive_from_bus(frame),
+                                BusMessage::Doc(frame) => tracing::warn!(
+                                    doc = %frame.doc,
+                                    "a document frame on the events topic; documents have their own"
+                                ),
                             }
                         }
                         Err(e) => tracing::warn!(error = %e, "dropping a bus message"),
@@ -121,7 +148,7 @@ impl Services {
 
     /// Takes one send from `user`'s allowance.
     pub fn allow_send(&self, user: &UserId) -> bool {
-        let now = tokio::time::Instant::now().into_std();
+        let now = self.clock.now();
         self.limiter
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -137,17 +164,69 @@ impl Services {
     }
 
     /// The lock that orders sends in `room`.
-    pub fn room_lock(&self, room: &str) -> Arc<tokio::sync::Mutex<()>> {
+    pub fn room_lock(&self, room: &RoomId) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.room_locks.lock().unwrap_or_else(|e| e.into_inner());
         if locks.len() > 10_000 {
             locks.retain(|_, l| Arc::strong_count(l) > 1);
         }
-        locks.entry(room.to_owned()).or_default().clone()
+        locks.entry(room.clone()).or_default().clone()
+    }
+
+    /// Reads `user`'s roles in `rooms` before a membership change; [`Services::follow_roles`]
+    /// then makes their live connections follow what changed.
+    pub async fn watch_roles(
+        &self,
+        user: &UserId,
+        rooms: Vec<RoomName>,
+    ) -> Result<RoleWatch, access::AccessError> {
+        let mut before = Vec::with_capacity(rooms.len());
+        for room in rooms {
+            let role = self.access.room_role(user, &room).await?;
+            before.push((room, role));
+        }
+        Ok(RoleWatch {
+            user: user.clone(),
+            before,
+        })
+    }
+
+    /// After a membership change: the user's live connections, on every node, follow what
+    /// changed (documents turn read-only or writable and `room:role` tells them; a room they
+    /// lost is left with `room:removed` and `lost_reason`); rooms whose role did not change are
+    /// left alone.
+    pub async fn follow_roles(
+        &self,
+        watch: RoleWatch,
+        lost_reason: &str,
+    ) -> Result<(), access::AccessError> {
+        let mut lost = Vec::new();
+        let mut changed: Vec<(Role, Vec<RoomId>)> = Vec::new();
+        for (room, was) in watch.before {
+            let now = self.access.room_role(&watch.user, &room).await?;
+            match (was, now) {
+                (Some(_), None) => lost.push(room.id()),
+                (was, Some(role)) if was != Some(role) => {
+                    match changed.iter_mut().find(|(r, _)| *r == role) {
+                        Some((_, rooms)) => rooms.push(room.id()),
+                        None => changed.push((role, vec![room.id()])),
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !lost.is_empty() {
+            self.remove_user_from_rooms(&watch.user, lost, lost_reason)
+                .await;
+        }
+        for (role, rooms) in changed {
+            self.notify.set_role(&watch.user, rooms, role).await;
+        }
+        Ok(())
     }
 
     /// `user` lost access to `rooms`: their sockets leave them on every node, their presence
     /// goes, and they are told with `room:removed`.
-    pub async fn remove_user_from_rooms(&self, user: &UserId, rooms: Vec<String>, reason: &str) {
+    pub async fn remove_user_from_rooms(&self, user: &UserId, rooms: Vec<RoomId>, reason: &str) {
         for room in &rooms {
             self.presence.kick(room, user).await;
         }

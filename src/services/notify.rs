@@ -7,10 +7,10 @@
 //! documents turn read-only at once) go the same way, since every node must apply them to its
 //! own connections.
 
-use crate::bus::{Bus, BusMessage, Notice, publish};
+use crate::bus::{Bus, BusMessage, Notice, Topic, publish};
 use crate::services::docs::Docs;
 use hub_protocol::Role;
-use hub_protocol::UserId;
+use hub_protocol::{RoomId, SocketId, UserId};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use std::sync::Arc;
@@ -21,23 +21,23 @@ pub trait Sockets: Send + Sync {
     /// but those of `except_user` and the socket `except_sid`.
     fn deliver(
         &self,
-        room: &str,
+        room: &RoomId,
         event: &str,
         data: &RawValue,
-        except_user: Option<&str>,
-        except_sid: Option<&str>,
+        except_user: Option<&UserId>,
+        except_sid: Option<&SocketId>,
     );
     /// Every local socket of `user` leaves `rooms` and is told why (`room:removed`).
-    fn leave(&self, user: &str, rooms: &[String], reason: &str);
+    fn leave(&self, user: &UserId, rooms: &[RoomId], reason: &str);
     /// Every local socket of `user` hears its new `role` in `rooms` (`room:role`).
-    fn role_changed(&self, user: &str, rooms: &[String], role: Role);
+    fn role_changed(&self, user: &UserId, rooms: &[RoomId], role: Role);
 }
 
 /// Whom a delivery skips.
 #[derive(Debug, Default, Clone)]
 pub struct Except<'a> {
     pub user: Option<&'a UserId>,
-    pub sid: Option<String>,
+    pub sid: Option<SocketId>,
 }
 
 #[derive(Clone)]
@@ -53,7 +53,7 @@ impl Notify {
     /// Sends `event` with `data` to every socket in `room`, on every node.
     pub async fn to_room<T: Serialize + ?Sized>(
         &self,
-        room: &str,
+        room: &RoomId,
         event: &str,
         data: &T,
         except: Except<'_>,
@@ -66,10 +66,10 @@ impl Notify {
             }
         };
         self.publish(Notice::Deliver {
-            room: room.to_owned(),
+            room: room.clone(),
             event: event.to_owned(),
             data: raw,
-            except_user: except.user.map(|u| u.to_string()),
+            except_user: except.user.cloned(),
             except_sid: except.sid,
         })
         .await;
@@ -77,14 +77,19 @@ impl Notify {
 
     /// Sends `event` to every connection of `user`.
     pub async fn to_user<T: Serialize + ?Sized>(&self, user: &UserId, event: &str, data: &T) {
-        self.to_room(&format!("user:{user}"), event, data, Except::default())
-            .await;
+        self.to_room(
+            &RoomId::from(format!("user:{user}")),
+            event,
+            data,
+            Except::default(),
+        )
+        .await;
     }
 
     /// Makes every socket of `user`, on every node, leave `rooms`, and tells the user why.
-    pub async fn remove_from_rooms(&self, user: &UserId, rooms: Vec<String>, reason: &str) {
+    pub async fn remove_from_rooms(&self, user: &UserId, rooms: Vec<RoomId>, reason: &str) {
         self.publish(Notice::Leave {
-            user: user.to_string(),
+            user: user.clone(),
             rooms,
             reason: reason.to_owned(),
         })
@@ -93,9 +98,9 @@ impl Notify {
 
     /// `user`'s role in `rooms` changed to `role`: on every node, their document connections in
     /// those rooms take the new rights, and their sockets are told with `room:role`.
-    pub async fn set_role(&self, user: &UserId, rooms: Vec<String>, role: Role) {
+    pub async fn set_role(&self, user: &UserId, rooms: Vec<RoomId>, role: Role) {
         self.publish(Notice::Access {
-            user: user.to_string(),
+            user: user.clone(),
             rooms,
             role,
         })
@@ -103,7 +108,12 @@ impl Notify {
     }
 
     async fn publish(&self, notice: Notice) {
-        publish(self.bus.as_ref(), &BusMessage::Notify(notice)).await;
+        publish(
+            self.bus.as_ref(),
+            &Topic::events(),
+            &BusMessage::Notify(notice),
+        )
+        .await;
     }
 }
 
@@ -120,8 +130,8 @@ pub(super) fn receive(sockets: &dyn Sockets, docs: &Docs, notice: Notice) {
             &room,
             &event,
             &data,
-            except_user.as_deref(),
-            except_sid.as_deref(),
+            except_user.as_ref(),
+            except_sid.as_ref(),
         ),
         Notice::Leave {
             user,

@@ -15,10 +15,13 @@
 
 use super::notify::{Except, Notify};
 use crate::auth::Identity;
-use crate::bus::{Bus, BusMessage, PresenceConn as SnapshotConn, PresenceDelta as Delta, publish};
-use hub_protocol::UserId;
+use crate::bus::{
+    Bus, BusMessage, PresenceConn as SnapshotConn, PresenceDelta as Delta, Topic, publish,
+};
+use crate::clock::SharedClock;
 use hub_protocol::realtime::server;
 use hub_protocol::rooms::{PresenceChanged, PresenceEntry, PresenceLeft, PresenceStatus, Typing};
+use hub_protocol::{NodeId, RoomId, SocketId, UserId};
 use hub_rooms::presence::{Change, ConnId, PresenceRegistry};
 use hub_rooms::typing::TypingTracker;
 use serde_json::Value;
@@ -60,7 +63,7 @@ enum Announce {
 }
 
 pub struct Presence {
-    node: String,
+    node: NodeId,
     bus: Arc<dyn Bus>,
     notify: Notify,
     registry: Mutex<PresenceRegistry>,
@@ -69,24 +72,22 @@ pub struct Presence {
     /// Typists on other nodes: replicas, expired silently.
     remote_typing: Mutex<TypingTracker>,
     /// Last heartbeat of every other node.
-    nodes: Mutex<HashMap<String, Instant>>,
+    nodes: Mutex<HashMap<NodeId, Instant>>,
     config: PresenceConfig,
+    clock: SharedClock,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn now() -> Instant {
-    tokio::time::Instant::now().into_std()
-}
-
 impl Presence {
     pub fn new(
-        node: String,
+        node: NodeId,
         bus: Arc<dyn Bus>,
         notify: Notify,
         config: PresenceConfig,
+        clock: SharedClock,
     ) -> Arc<Presence> {
         Arc::new(Presence {
             node,
@@ -97,70 +98,80 @@ impl Presence {
             remote_typing: Mutex::new(TypingTracker::new(config.typing_ttl)),
             nodes: Mutex::new(HashMap::new()),
             config,
+            clock,
         })
     }
 
-    pub fn conn(&self, sid: &str) -> ConnId {
-        ConnId::new(self.node.clone(), sid)
+    fn conn(&self, sid: &SocketId) -> ConnId {
+        ConnId::new(self.node.as_str(), sid.as_str())
     }
 
     /// A socket of `who` entered `room`.
-    pub async fn join(&self, room: &str, sid: &str, who: &Identity) {
-        let since = crate::store::rfc3339(crate::store::now_ms());
-        let change =
-            lock(&self.registry).add(room, self.conn(sid), &who.user_id, &who.name, &since);
+    pub async fn join(&self, room: &RoomId, sid: &SocketId, who: &Identity) {
+        let since = crate::store::rfc3339(self.clock.now_ms());
+        let change = lock(&self.registry).add(
+            room.as_str(),
+            self.conn(sid),
+            &who.user_id,
+            &who.name,
+            &since,
+        );
         self.publish(Delta::Add {
             node: self.node.clone(),
-            room: room.to_owned(),
-            sid: sid.to_owned(),
+            room: room.clone(),
+            sid: sid.clone(),
             user: who.user_id.clone(),
             name: who.name.clone(),
             since,
         })
         .await;
-        self.announce_presence(change.map(|c| (room.to_owned(), c)))
+        self.announce_presence(change.map(|c| (room.to_string(), c)))
             .await;
     }
 
     /// A socket of `user` left `room` (or disconnected). The user's leave follows after the
     /// grace if this was their last connection there.
-    pub async fn leave(&self, room: &str, sid: &str, user: &UserId) {
-        let change = lock(&self.registry).remove(room, &self.conn(sid), now());
+    pub async fn leave(&self, room: &RoomId, sid: &SocketId, user: &UserId) {
+        let change = lock(&self.registry).remove(room.as_str(), &self.conn(sid), self.clock.now());
         self.publish(Delta::Remove {
             node: self.node.clone(),
-            room: room.to_owned(),
-            sid: sid.to_owned(),
+            room: room.clone(),
+            sid: sid.clone(),
         })
         .await;
-        self.announce_presence(change.map(|c| (room.to_owned(), c)))
+        self.announce_presence(change.map(|c| (room.to_string(), c)))
             .await;
         self.typing_stop(room, user).await;
     }
 
     /// A socket disconnected: it leaves every room it was in.
-    pub async fn disconnect(&self, sid: &str, user: &UserId) {
+    pub async fn disconnect(&self, sid: &SocketId, user: &UserId) {
         let rooms = lock(&self.registry).rooms_of(&self.conn(sid));
         for room in rooms {
-            self.leave(&room, sid, user).await;
+            self.leave(&RoomId::from(room), sid, user).await;
         }
     }
 
     /// `user` lost access to `room`: gone at once, from every node.
-    pub async fn kick(&self, room: &str, user: &UserId) {
-        let change = lock(&self.registry).remove_user(room, user);
+    pub async fn kick(&self, room: &RoomId, user: &UserId) {
+        let change = lock(&self.registry).remove_user(room.as_str(), user);
         self.publish(Delta::Kick {
             node: self.node.clone(),
-            room: room.to_owned(),
+            room: room.clone(),
             user: user.clone(),
         })
         .await;
-        self.announce_presence(change.map(|c| (room.to_owned(), c)))
+        self.announce_presence(change.map(|c| (room.to_string(), c)))
             .await;
-        let was_typing =
-            lock(&self.local_typing).stop(room, user) | lock(&self.remote_typing).stop(room, user);
+        let was_typing = lock(&self.local_typing).stop(room.as_str(), user)
+            | lock(&self.remote_typing).stop(room.as_str(), user);
         if was_typing {
-            self.announce(vec![Announce::Typing(room.to_owned(), user.clone(), false)])
-                .await;
+            self.announce(vec![Announce::Typing(
+                room.to_string(),
+                user.clone(),
+                false,
+            )])
+            .await;
         }
     }
 
@@ -181,9 +192,7 @@ impl Presence {
     /// node applies every delta, so the announcer's replica has every change, and each change
     /// is announced once, whichever node saw it and in whatever order deltas crossed.
     fn is_announcer(&self) -> bool {
-        lock(&self.nodes)
-            .keys()
-            .all(|other| other.as_str() > self.node.as_str())
+        lock(&self.nodes).keys().all(|other| other > &self.node)
     }
 
     /// Announces presence changes if this node is the announcer.
@@ -198,34 +207,39 @@ impl Presence {
         self.announce(items).await;
     }
 
-    pub async fn typing_start(&self, room: &str, user: &UserId) {
-        if lock(&self.local_typing).start(room, user, now()) {
+    pub async fn typing_start(&self, room: &RoomId, user: &UserId) {
+        if lock(&self.local_typing).start(room.as_str(), user, self.clock.now()) {
             self.publish(Delta::TypingStart {
                 node: self.node.clone(),
-                room: room.to_owned(),
+                room: room.clone(),
                 user: user.clone(),
             })
             .await;
-            self.announce(vec![Announce::Typing(room.to_owned(), user.clone(), true)])
+            self.announce(vec![Announce::Typing(room.to_string(), user.clone(), true)])
                 .await;
         }
     }
 
-    pub async fn typing_stop(&self, room: &str, user: &UserId) {
-        if lock(&self.local_typing).stop(room, user) {
+    pub async fn typing_stop(&self, room: &RoomId, user: &UserId) {
+        if lock(&self.local_typing).stop(room.as_str(), user) {
             self.publish(Delta::TypingStop {
                 node: self.node.clone(),
-                room: room.to_owned(),
+                room: room.clone(),
                 user: user.clone(),
             })
             .await;
-            self.announce(vec![Announce::Typing(room.to_owned(), user.clone(), false)])
-                .await;
+            self.announce(vec![Announce::Typing(
+                room.to_string(),
+                user.clone(),
+                false,
+            )])
+            .await;
         }
     }
 
     /// Who is in `room` and who is typing there.
-    pub fn snapshot(&self, room: &str) -> (Vec<PresenceEntry>, Vec<UserId>) {
+    pub fn snapshot(&self, room: &RoomId) -> (Vec<PresenceEntry>, Vec<UserId>) {
+        let room = room.as_str();
         let present = lock(&self.registry).present(room);
         let mut typing = lock(&self.local_typing).typing_in(room);
         for u in lock(&self.remote_typing).typing_in(room) {
@@ -249,7 +263,12 @@ impl Presence {
                         user: user.clone(),
                     };
                     self.notify
-                        .to_room(&room, server::PRESENCE_JOIN, &payload, except)
+                        .to_room(
+                            &RoomId::from(room.as_str()),
+                            server::PRESENCE_JOIN,
+                            &payload,
+                            except,
+                        )
                         .await;
                 }
                 Announce::Presence(room, Change::Updated(user)) => {
@@ -258,7 +277,12 @@ impl Presence {
                         user,
                     };
                     self.notify
-                        .to_room(&room, server::PRESENCE_UPDATE, &payload, Except::default())
+                        .to_room(
+                            &RoomId::from(room.as_str()),
+                            server::PRESENCE_UPDATE,
+                            &payload,
+                            Except::default(),
+                        )
                         .await;
                 }
                 Announce::Presence(room, Change::Left(user_id)) => {
@@ -267,7 +291,12 @@ impl Presence {
                         user_id,
                     };
                     self.notify
-                        .to_room(&room, server::PRESENCE_LEAVE, &payload, Except::default())
+                        .to_room(
+                            &RoomId::from(room.as_str()),
+                            server::PRESENCE_LEAVE,
+                            &payload,
+                            Except::default(),
+                        )
                         .await;
                 }
                 Announce::Typing(room, user_id, typing) => {
@@ -281,7 +310,12 @@ impl Presence {
                         typing,
                     };
                     self.notify
-                        .to_room(&room, server::TYPING, &payload, except)
+                        .to_room(
+                            &RoomId::from(room.as_str()),
+                            server::TYPING,
+                            &payload,
+                            except,
+                        )
                         .await;
                 }
             }
@@ -289,7 +323,12 @@ impl Presence {
     }
 
     async fn publish(&self, delta: Delta) {
-        publish(self.bus.as_ref(), &BusMessage::Presence(delta)).await;
+        publish(
+            self.bus.as_ref(),
+            &Topic::events(),
+            &BusMessage::Presence(delta),
+        )
+        .await;
     }
 
     /// Applies a delta from the bus.
@@ -308,10 +347,10 @@ impl Presence {
     /// Applies a delta from another node. Presence changes it causes are announced here if this
     /// node is the announcer; typing is announced by the typist's node.
     async fn apply_remote(&self, delta: Delta) {
-        if delta.node() == self.node {
+        if delta.node() == &self.node {
             return;
         }
-        lock(&self.nodes).insert(delta.node().to_owned(), now());
+        lock(&self.nodes).insert(delta.node().clone(), self.clock.now());
         let changes: Vec<(String, Change)> = match delta {
             Delta::Add {
                 node,
@@ -321,28 +360,37 @@ impl Presence {
                 name,
                 since,
             } => {
-                let change =
-                    lock(&self.registry).add(&room, ConnId::new(node, sid), &user, &name, &since);
-                change.map(|c| (room, c)).into_iter().collect()
+                let change = lock(&self.registry).add(
+                    room.as_str(),
+                    ConnId::new(node.0, sid.0),
+                    &user,
+                    &name,
+                    &since,
+                );
+                change.map(|c| (room.0, c)).into_iter().collect()
             }
             Delta::Remove { node, room, sid } => {
-                let change = lock(&self.registry).remove(&room, &ConnId::new(node, sid), now());
-                change.map(|c| (room, c)).into_iter().collect()
+                let change = lock(&self.registry).remove(
+                    room.as_str(),
+                    &ConnId::new(node.0, sid.0),
+                    self.clock.now(),
+                );
+                change.map(|c| (room.0, c)).into_iter().collect()
             }
             Delta::Kick { room, user, .. } => {
-                lock(&self.remote_typing).stop(&room, &user);
-                let change = lock(&self.registry).remove_user(&room, &user);
-                change.map(|c| (room, c)).into_iter().collect()
+                lock(&self.remote_typing).stop(room.as_str(), &user);
+                let change = lock(&self.registry).remove_user(room.as_str(), &user);
+                change.map(|c| (room.0, c)).into_iter().collect()
             }
             Delta::Status {
                 user, status, meta, ..
             } => lock(&self.registry).set_status(&user, status, meta),
             Delta::TypingStart { room, user, .. } => {
-                lock(&self.remote_typing).start(&room, &user, now());
+                lock(&self.remote_typing).start(room.as_str(), &user, self.clock.now());
                 Vec::new()
             }
             Delta::TypingStop { room, user, .. } => {
-                lock(&self.remote_typing).stop(&room, &user);
+                lock(&self.remote_typing).stop(room.as_str(), &user);
                 Vec::new()
             }
             Delta::Heartbeat { .. } => Vec::new(),
@@ -350,12 +398,12 @@ impl Presence {
                 let conns = {
                     let registry = lock(&self.registry);
                     registry
-                        .conns_of_node(&self.node)
+                        .conns_of_node(self.node.as_str())
                         .into_iter()
                         .map(|(room, user, name, since, conn)| SnapshotConn {
                             status: registry.status_of(&user),
-                            room,
-                            sid: conn.sid,
+                            room: room.into(),
+                            sid: conn.sid.into(),
                             user,
                             name,
                             since,
@@ -376,8 +424,8 @@ impl Presence {
                     let mut registry = lock(&self.registry);
                     for c in conns {
                         registry.add(
-                            &c.room,
-                            ConnId::new(node.clone(), c.sid),
+                            c.room.as_str(),
+                            ConnId::new(node.as_str(), c.sid.0),
                             &c.user,
                             &c.name,
                             &c.since,
@@ -399,8 +447,8 @@ impl Presence {
     }
 
     /// Drops a stopped or dead node's connections; the announcer announces the leaves.
-    async fn drop_node(&self, node: &str) {
-        let gone = lock(&self.registry).remove_node(node);
+    async fn drop_node(&self, node: &NodeId) {
+        let gone = lock(&self.registry).remove_node(node.as_str());
         self.announce_presence(
             gone.into_iter()
                 .map(|(room, user)| (room, Change::Left(user))),
@@ -410,7 +458,7 @@ impl Presence {
 
     /// One pass of timers: due leaves, expired typists, dead nodes.
     async fn tick(&self) {
-        let t = now();
+        let t = self.clock.now();
         let due = lock(&self.registry).expire(t);
         self.announce_presence(due.into_iter().map(|d| (d.room, Change::Left(d.user))))
             .await;
@@ -421,15 +469,15 @@ impl Presence {
             announce.push(Announce::Typing(room.clone(), user.clone(), false));
             self.publish(Delta::TypingStop {
                 node: self.node.clone(),
-                room,
+                room: room.into(),
                 user,
             })
             .await;
         }
         self.announce(announce).await;
-        let dead: Vec<String> = {
+        let dead: Vec<NodeId> = {
             let mut nodes = lock(&self.nodes);
-            let dead: Vec<String> = nodes
+            let dead: Vec<NodeId> = nodes
                 .iter()
                 .filter(|(_, seen)| t.saturating_duration_since(**seen) > self.config.dead_after)
                 .map(|(n, _)| n.clone())
@@ -455,7 +503,7 @@ impl Presence {
             loop {
                 ticker.tick().await;
                 this.tick().await;
-                let t = now();
+                let t = this.clock.now();
                 if last_heartbeat
                     .is_none_or(|at| t.saturating_duration_since(at) >= this.config.heartbeat)
                 {

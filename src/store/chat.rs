@@ -3,9 +3,9 @@
 //! that seq, so seqs are gap-free and strictly increasing, and an acked message is committed.
 //! `(author_id, client_id)` is unique: a retry finds the original instead of storing twice.
 
-use super::{Store, StoreError, StoreResult, new_id, now_ms, rfc3339};
-use hub_protocol::UserId;
+use super::{Store, StoreError, StoreResult, new_id, rfc3339};
 use hub_protocol::chat::Message;
+use hub_protocol::{MessageId, UserId};
 use sqlx::{AnyConnection, AssertSqlSafe};
 use std::collections::BTreeMap;
 
@@ -30,13 +30,13 @@ fn message(
     (id, room, seq, author, client_id, body, reply_to, created_at, edited_at, deleted): Row,
 ) -> Message {
     Message {
-        id,
+        id: MessageId(id),
         room,
         seq,
         author_id: UserId(author),
         client_id,
         body,
-        reply_to,
+        reply_to: reply_to.map(MessageId),
         created_at: rfc3339(created_at),
         edited_at: edited_at.map(rfc3339),
         deleted: deleted != 0,
@@ -104,7 +104,7 @@ impl Store {
         .fetch_one(&mut *w.tx)
         .await?;
         let id = new_id();
-        let now = now_ms();
+        let now = self.now_ms();
         sqlx::query(
             "INSERT INTO messages (id, room, seq, author_id, client_id, body, reply_to, created_at, deleted)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE)",
@@ -132,13 +132,13 @@ impl Store {
         }
         w.commit().await?;
         Ok(Message {
-            id,
+            id: MessageId(id),
             room: m.room.to_owned(),
             seq,
             author_id: m.author.clone(),
             client_id: m.client_id.to_owned(),
             body: m.body.to_owned(),
-            reply_to: m.reply_to.map(str::to_owned),
+            reply_to: m.reply_to.map(MessageId::from),
             created_at: rfc3339(now),
             edited_at: None,
             deleted: false,
@@ -182,7 +182,7 @@ impl Store {
     pub async fn chat_edit(&self, room: &str, id: &str, body: &str) -> StoreResult<Message> {
         let done = sqlx::query("UPDATE messages SET body = $1, edited_at = $2 WHERE room = $3 AND id = $4 AND NOT deleted")
             .bind(body)
-            .bind(now_ms())
+            .bind(self.now_ms())
             .bind(room)
             .bind(id)
             .execute(self.pool())
@@ -197,7 +197,7 @@ impl Store {
     pub async fn chat_delete(&self, room: &str, id: &str) -> StoreResult<Message> {
         let mut w = self.begin_write().await?;
         sqlx::query("UPDATE messages SET body = '', deleted = TRUE, edited_at = $1 WHERE room = $2 AND id = $3")
-            .bind(now_ms())
+            .bind(self.now_ms())
             .bind(room)
             .bind(id)
             .execute(&mut *w.tx)
@@ -235,7 +235,7 @@ impl Store {
             .bind(id)
             .bind(emoji)
             .bind(user.as_str())
-            .bind(now_ms())
+            .bind(self.now_ms())
             .execute(self.pool())
             .await?;
         } else {
@@ -389,11 +389,11 @@ impl Store {
         );
         let mut query = sqlx::query_as::<_, (String, String, String)>(AssertSqlSafe(sql));
         for m in &messages {
-            query = query.bind(m.id.clone());
+            query = query.bind(m.id.as_str().to_owned());
         }
         let rows = query.fetch_all(self.pool()).await?;
         for (message_id, emoji, user) in rows {
-            if let Some(m) = messages.iter_mut().find(|m| m.id == message_id) {
+            if let Some(m) = messages.iter_mut().find(|m| m.id.as_str() == message_id) {
                 m.reactions.entry(emoji).or_default().push(UserId(user));
             }
         }

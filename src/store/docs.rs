@@ -4,7 +4,7 @@
 //! small updates), under a lock on the document row, so one node compacts a document at a time
 //! and updates logged meanwhile by other nodes stay in the log.
 
-use super::{Store, StoreError, StoreResult, new_id, now_ms};
+use super::{Store, StoreError, StoreResult, new_id};
 use hub_protocol::UserId;
 use hub_rooms::doc::DocSession;
 
@@ -50,7 +50,7 @@ impl Store {
             room: room.to_owned(),
             title: title.to_owned(),
             created_by: creator.clone(),
-            created_at: now_ms(),
+            created_at: self.now_ms(),
         };
         sqlx::query("INSERT INTO docs (id, room, title, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&row.id)
@@ -117,7 +117,7 @@ impl Store {
         sqlx::query("INSERT INTO doc_updates (doc_id, data, created_at) VALUES ($1, $2, $3)")
             .bind(id)
             .bind(update)
-            .bind(now_ms())
+            .bind(self.now_ms())
             .execute(self.pool())
             .await?;
         Ok(())
@@ -163,7 +163,7 @@ impl Store {
         )
         .bind(id)
         .bind(&state)
-        .bind(now_ms())
+        .bind(self.now_ms())
         .execute(&mut *w.tx)
         .await?;
         sqlx::query("DELETE FROM doc_updates WHERE doc_id = $1 AND id <= $2")

@@ -26,6 +26,7 @@ pub use rooms::MyRoom;
 pub use teams::TeamRow;
 pub use ventures::{Group, MemberRow, Requester, VentureRow};
 
+use crate::clock::SharedClock;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 use std::sync::Arc;
@@ -146,6 +147,7 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     writer: Arc<Mutex<()>>,
+    clock: SharedClock,
 }
 
 impl std::fmt::Debug for Store {
@@ -192,7 +194,19 @@ impl Store {
             pool,
             backend,
             writer: Arc::new(Mutex::new(())),
+            clock: crate::clock::system(),
         })
+    }
+
+    /// The same store, stamping times from `clock`.
+    pub fn with_clock(mut self, clock: SharedClock) -> Store {
+        self.clock = clock;
+        self
+    }
+
+    /// Milliseconds since the Unix epoch, by the store's clock.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
     }
 
     pub fn backend(&self) -> Backend {
@@ -248,11 +262,6 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
-}
-
-/// Milliseconds since the Unix epoch, now.
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 /// Renders stored milliseconds as RFC 3339 UTC with millisecond precision.

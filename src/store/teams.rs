@@ -1,7 +1,7 @@
 //! Teams inside ventures.
 
 use super::ventures::{Group, parse_role};
-use super::{Store, StoreError, StoreResult, new_id, now_ms};
+use super::{Store, StoreError, StoreResult, new_id};
 use hub_protocol::{Role, TeamId, UserId, VentureId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +40,7 @@ impl Store {
             venture_id: venture.clone(),
             name: name.to_owned(),
             created_by: creator.clone(),
-            created_at: now_ms(),
+            created_at: self.now_ms(),
         };
         let mut w = self.begin_write().await?;
         let inserted = sqlx::query(
@@ -57,7 +57,7 @@ impl Store {
             Err(e) if StoreError::is_constraint_violation(&e) => return Err(StoreError::NotFound),
             other => other?,
         };
-        Store::ensure_user(&mut w.tx, creator).await?;
+        self.ensure_user(&mut w.tx, creator).await?;
         sqlx::query(
             "INSERT INTO team_members (team_id, user_id, role, added_at) VALUES ($1, $2, 'owner', $3)",
         )

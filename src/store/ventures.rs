@@ -2,7 +2,7 @@
 //! through [`Group`]: one code path decides, under a row lock, whether a change is allowed
 //! (`hub_rooms::check_member_change`) and applies it.
 
-use super::{Store, StoreError, StoreResult, new_id, now_ms};
+use super::{Store, StoreError, StoreResult, new_id};
 use hub_protocol::{Role, TeamId, UserId, VentureId};
 use hub_rooms::{Actor, MemberChange, check_member_change};
 // Dynamic SQL here only interpolates table and column names from `Group`, never input.
@@ -151,7 +151,7 @@ impl Store {
             name: name.to_owned(),
             description: description.map(str::to_owned),
             created_by: creator.clone(),
-            created_at: now_ms(),
+            created_at: self.now_ms(),
         };
         let mut w = self.begin_write().await?;
         sqlx::query(
@@ -267,8 +267,8 @@ impl Store {
                 "user {target} must be a member of the venture before joining one of its teams"
             )));
         }
-        Store::ensure_user(&mut w.tx, target).await?;
-        let now = now_ms();
+        self.ensure_user(&mut w.tx, target).await?;
+        let now = self.now_ms();
         let sql = format!(
             "INSERT INTO {} ({}, user_id, role, added_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT ({}, user_id) DO UPDATE SET role = excluded.role",

@@ -128,6 +128,15 @@ impl TestHub {
     }
 
     pub async fn start_on(db: TestDb, tweak: impl FnOnce(&mut Config)) -> TestHub {
+        Self::start_in(db, hub::Runtime::default(), tweak).await
+    }
+
+    /// Starts a hub on `runtime` (a bus shared with other hubs, a manual clock).
+    pub async fn start_in(
+        db: TestDb,
+        runtime: hub::Runtime,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestHub {
         let mut config = Config::new(db.url.clone(), SECRET.as_bytes().to_vec());
         config.db_max_connections = 4;
         // Tests send fast; the rate limit has its own test.
@@ -139,9 +148,14 @@ impl TestHub {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
-        let handle = tokio::spawn(hub::run(config.clone(), listener, async move {
-            let _ = rx.await;
-        }));
+        let handle = tokio::spawn(hub::run_with(
+            config.clone(),
+            runtime,
+            listener,
+            async move {
+                let _ = rx.await;
+            },
+        ));
         let hub = TestHub {
             addr,
             base: format!("http://{addr}"),

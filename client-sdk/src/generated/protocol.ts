@@ -7,6 +7,12 @@ export type VentureId = string;
 
 export type TeamId = string;
 
+export type RoomId = string;
+
+export type DocId = string;
+
+export type MessageId = string;
+
 export type Role = "owner" | "admin" | "member" | "viewer";
 
 export type AccountRole = "user" | "admin" | "system";
@@ -93,7 +99,7 @@ export type RoomRemoved = { room: string, reason: string, };
 
 export type RoomRoleChanged = { room: string, role: Role, can_write: boolean, };
 
-export type Message = { id: string, room: string, seq: number, author_id: UserId, client_id: string, 
+export type Message = { id: MessageId, room: string, seq: number, author_id: UserId, client_id: string, 
 /**
  * Empty once deleted.
  */
@@ -101,7 +107,7 @@ body: string,
 /**
  * The id of the message this one replies to (a thread root).
  */
-reply_to: string | null, created_at: string, edited_at: string | null, deleted: boolean, 
+reply_to: MessageId | null, created_at: string, edited_at: string | null, deleted: boolean, 
 /**
  * Emoji → the users who reacted with it, in the order they did.
  */
@@ -111,15 +117,15 @@ export type ChatSend = { room: string,
 /**
  * Chosen by the client, unique per user: a retry with the same id returns the original.
  */
-client_id: string, body: string, reply_to?: string, };
+client_id: string, body: string, reply_to?: MessageId, };
 
 export type MessageAck = { message: Message, };
 
-export type ChatEdit = { room: string, id: string, body: string, };
+export type ChatEdit = { room: string, id: MessageId, body: string, };
 
-export type MessageRef = { room: string, id: string, };
+export type MessageRef = { room: string, id: MessageId, };
 
-export type ChatReact = { room: string, id: string, emoji: string, 
+export type ChatReact = { room: string, id: MessageId, emoji: string, 
 /**
  * `true` adds my reaction, `false` removes it.
  */
@@ -147,7 +153,7 @@ export type Notification = {
 /**
  * `mention`.
  */
-kind: string, room: string, message_id: string, seq: number, author_id: UserId, author_name: string, 
+kind: string, room: string, message_id: MessageId, seq: number, author_id: UserId, author_name: string, 
 /**
  * The start of the message.
  */
@@ -155,7 +161,7 @@ excerpt: string, created_at: string, };
 
 export type CreateDoc = { room: string, title: string, };
 
-export type DocInfo = { id: string, room: string, title: string, created_by: UserId, created_at: string, 
+export type DocInfo = { id: DocId, room: string, title: string, created_by: UserId, created_at: string, 
 /**
  * The caller's role in the document's room.
  */
@@ -163,15 +169,15 @@ role: Role, };
 
 export type DocList = { docs: Array<DocInfo>, };
 
-export type DocRef = { doc: string, };
+export type DocRef = { doc: DocId, };
 
-export type DocJoined = { doc: string, role: Role, 
+export type DocJoined = { doc: DocId, role: Role, 
 /**
  * Whether this connection may change the document.
  */
 can_write: boolean, };
 
-export type DocRemoved = { doc: string, reason: string, };
+export type DocRemoved = { doc: DocId, reason: string, };
 
 export type CreateVenture = { name: string, description: string | null, };
 

@@ -10,22 +10,30 @@
 //! - a connection's awareness states are removed, and the removal relayed, when it leaves;
 //! - a document without connections unloads after the idle time; its log is compacted then,
 //!   and whenever it grows past the thresholds;
-//! - updates and awareness also go over the bus, so every node holding the document applies
-//!   them and relays them to its own connections.
+//! - updates and awareness also go over the bus on the document's own topic
+//!   ([`Topic::doc`]), so every node holding the document applies them and relays them to its
+//!   own connections; a node takes the topic before it reads the log at load (nothing
+//!   published meanwhile is missed: a writer logs before it publishes) and releases it at
+//!   unload; a lagging listener re-reads the log.
 
 mod sink;
 
 pub use sink::{DocSink, Sink};
 
-use crate::bus::{Bus, BusMessage, DocFrame, DocFrameKind, publish};
+use super::access::{Access, AccessError};
+use crate::bus::{Bus, BusMessage, DocFrame, DocFrameKind, Topic, publish};
+use crate::clock::SharedClock;
 use crate::store::{Store, StoreError};
 use bytes::Bytes;
+use hub_protocol::{DocId, NodeId, RoomId, UserId};
 use hub_rooms::doc::{ConnKey, DocError, DocLimits, DocSession, Outcome};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 use tokio::sync::OnceCell;
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::oneshot;
 
 #[derive(Debug, Clone)]
 pub struct DocsConfig {
@@ -63,6 +71,8 @@ pub enum DocsError {
     Store(#[from] StoreError),
     #[error("no such document")]
     NotFound,
+    #[error(transparent)]
+    Access(#[from] AccessError),
 }
 
 impl DocsError {
@@ -78,6 +88,7 @@ impl DocsError {
             DocsError::Doc(_) => ErrorCode::Invalid,
             DocsError::Store(s) => s.code(),
             DocsError::NotFound => ErrorCode::NotFound,
+            DocsError::Access(a) => a.code(),
         }
     }
 
@@ -86,6 +97,7 @@ impl DocsError {
         match self {
             DocsError::Store(s) => s.public_message(),
             DocsError::NotFound => "no such document".into(),
+            DocsError::Access(a) => a.public_message(),
             other => other.to_string(),
         }
     }
@@ -101,7 +113,7 @@ pub struct Received {
 struct Conn {
     sink: Sink,
     can_write: bool,
-    user: String,
+    user: UserId,
 }
 
 struct Inner {
@@ -117,15 +129,30 @@ struct Inner {
 }
 
 pub struct LoadedDoc {
-    pub id: String,
-    pub room: String,
+    pub id: DocId,
+    pub room: RoomId,
     inner: Mutex<Inner>,
     compacting: AtomicBool,
+    /// Stops the task that hears the document's bus topic (at unload); that task then releases
+    /// the topic.
+    listener: Mutex<Option<oneshot::Sender<()>>>,
 }
 
 impl LoadedDoc {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Stops hearing the document's topic.
+    fn stop_listening(&self) {
+        // Dropping the sender ends the listener, which drops its receiver and then releases
+        // the topic (in that order, so the bus sees nobody holding it).
+        drop(
+            self.listener
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
     }
 
     /// The whole document as one v1 update.
@@ -139,21 +166,33 @@ impl LoadedDoc {
 pub struct DocStats {
     pub loads: AtomicU64,
     pub compactions: AtomicU64,
+    /// Times a document's listener fell behind its topic and re-read the log.
+    pub resyncs: AtomicU64,
 }
 
 pub struct Docs {
     store: Store,
+    access: Access,
     bus: Arc<dyn Bus>,
-    node: String,
+    node: NodeId,
     pub config: DocsConfig,
-    registry: Mutex<HashMap<String, Arc<OnceCell<Arc<LoadedDoc>>>>>,
+    registry: Mutex<HashMap<DocId, Arc<OnceCell<Arc<LoadedDoc>>>>>,
     next_conn: AtomicU64,
     pub stats: DocStats,
+    clock: SharedClock,
 }
 
 impl Docs {
-    pub fn new(store: Store, bus: Arc<dyn Bus>, node: String, config: DocsConfig) -> Arc<Docs> {
+    pub fn new(
+        store: Store,
+        bus: Arc<dyn Bus>,
+        node: NodeId,
+        config: DocsConfig,
+        clock: SharedClock,
+    ) -> Arc<Docs> {
         Arc::new(Docs {
+            clock,
+            access: Access::new(store.clone()),
             store,
             bus,
             node,
@@ -164,7 +203,7 @@ impl Docs {
         })
     }
 
-    fn registry(&self) -> MutexGuard<'_, HashMap<String, Arc<OnceCell<Arc<LoadedDoc>>>>> {
+    fn registry(&self) -> MutexGuard<'_, HashMap<DocId, Arc<OnceCell<Arc<LoadedDoc>>>>> {
         self.registry.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -182,28 +221,47 @@ impl Docs {
             .collect()
     }
 
-    fn loaded_doc(&self, id: &str) -> Option<Arc<LoadedDoc>> {
-        self.registry().get(id).and_then(|c| c.get().cloned())
-    }
-
     /// The loaded document `id` of `room`, loading it from the store if needed (once, however
     /// many ask at the same time).
-    pub async fn open(&self, id: &str, room: &str) -> Result<Arc<LoadedDoc>, DocsError> {
-        let cell = self.registry().entry(id.to_owned()).or_default().clone();
+    pub async fn open(
+        self: &Arc<Self>,
+        id: &DocId,
+        room: &RoomId,
+    ) -> Result<Arc<LoadedDoc>, DocsError> {
+        let cell = self.registry().entry(id.clone()).or_default().clone();
         let doc = cell
             .get_or_try_init(|| async {
-                let stored = self.store.doc_load(id).await?;
+                // The topic first, the log second: an update logged after this read is
+                // published after this subscription, so one of the two brings it.
+                let topic = Topic::doc(id);
+                let rx = self.bus.subscribe(&topic);
+                let stored = match self.store.doc_load(id.as_str()).await {
+                    Ok(stored) => stored,
+                    Err(e) => {
+                        drop(rx);
+                        self.bus.unsubscribe(&topic);
+                        return Err(e.into());
+                    }
+                };
                 let logged = stored.updates.len() as u64;
                 let logged_bytes = stored.updates.iter().map(Vec::len).sum();
-                let (doc, size) = DocSession::load(
+                let loaded = DocSession::load(
                     stored.snapshot.as_deref(),
                     stored.updates.iter().map(Vec::as_slice),
-                )?;
+                );
+                let (doc, size) = match loaded {
+                    Ok(loaded) => loaded,
+                    Err(e) => {
+                        drop(rx);
+                        self.bus.unsubscribe(&topic);
+                        return Err(e.into());
+                    }
+                };
                 self.stats.loads.fetch_add(1, Ordering::Relaxed);
                 metrics::counter!("hub_doc_loads_total").increment(1);
-                Ok::<_, DocsError>(Arc::new(LoadedDoc {
-                    id: id.to_owned(),
-                    room: room.to_owned(),
+                let loaded = Arc::new(LoadedDoc {
+                    id: id.clone(),
+                    room: room.clone(),
                     inner: Mutex::new(Inner {
                         session: DocSession::new(doc, size, self.config.limits),
                         conns: HashMap::new(),
@@ -213,19 +271,68 @@ impl Docs {
                         epoch: 0,
                     }),
                     compacting: AtomicBool::new(false),
-                }))
+                    listener: Mutex::new(None),
+                });
+                let (stop, stopped) = oneshot::channel();
+                *loaded.listener.lock().unwrap_or_else(|e| e.into_inner()) = Some(stop);
+                tokio::spawn(listen(
+                    self.bus.clone(),
+                    topic,
+                    Arc::downgrade(self),
+                    Arc::downgrade(&loaded),
+                    rx,
+                    stopped,
+                ));
+                Ok::<_, DocsError>(loaded)
             })
             .await?
             .clone();
         Ok(doc)
     }
 
+    /// The document's listener fell behind its topic: what it missed is in the log, so the log
+    /// is read again and whatever this node did not have is applied and relayed.
+    async fn resync(&self, doc: &LoadedDoc) {
+        self.stats.resyncs.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("hub_doc_resyncs_total").increment(1);
+        let stored = match self.store.doc_load(doc.id.as_str()).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                tracing::error!(doc = %doc.id, error = %e, "cannot re-read a document's log");
+                return;
+            }
+        };
+        let mut others = Vec::new();
+        {
+            let mut inner = doc.lock();
+            for update in stored.snapshot.iter().chain(&stored.updates) {
+                match inner.session.apply(update) {
+                    Ok(Some(diff)) => others.push(hub_rooms::doc::update_frame(&diff)),
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(doc = %doc.id, error = %e, "a logged update was refused at resync")
+                    }
+                }
+            }
+        }
+        if !others.is_empty() {
+            self.relay(
+                doc,
+                None,
+                &Outcome {
+                    others,
+                    ..Outcome::default()
+                },
+            );
+        }
+    }
+
     /// Adds a connection and sends it the greeting (sync step 1 and the awareness).
-    pub fn attach(&self, doc: &LoadedDoc, sink: Sink, can_write: bool, user: &str) -> ConnKey {
+    pub fn attach(&self, doc: &LoadedDoc, sink: Sink, can_write: bool, user: &UserId) -> ConnKey {
         let key = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let mut inner = doc.lock();
         inner.epoch += 1;
-        inner.session.bind_user(key, user);
+        inner.session.bind_user(key, user.as_str());
         let mut failed = Vec::new();
         for frame in inner.session.greeting() {
             if !sink.send(&doc.id, Bytes::from(frame)) {
@@ -237,7 +344,7 @@ impl Docs {
             Conn {
                 sink,
                 can_write,
-                user: user.to_owned(),
+                user: user.clone(),
             },
         );
         drop_failed(&doc.id, &mut inner, failed);
@@ -251,7 +358,7 @@ impl Docs {
         conn: ConnKey,
         frame: &[u8],
     ) -> Result<Received, DocsError> {
-        let now = tokio::time::Instant::now().into_std();
+        let now = self.clock.now();
         let outcome = {
             let mut inner = doc.lock();
             let Some(can_write) = inner.conns.get(&conn).map(|c| c.can_write) else {
@@ -307,7 +414,7 @@ impl Docs {
         updates: &[Vec<u8>],
     ) -> Result<(), DocsError> {
         for update in updates {
-            if let Err(e) = self.store.doc_append(&doc.id, update).await {
+            if let Err(e) = self.store.doc_append(doc.id.as_str(), update).await {
                 doc.lock().unlogged = true;
                 return Err(e.into());
             }
@@ -393,11 +500,12 @@ impl Docs {
                 .is_some_and(|d| Arc::ptr_eq(d, doc));
             if still_this {
                 registry.remove(&doc.id);
+                doc.stop_listening();
             }
             inner.unlogged.then(|| inner.session.state())
         };
         if let Some(state) = unlogged
-            && let Err(e) = self.store.doc_append(&doc.id, &state).await
+            && let Err(e) = self.store.doc_append(doc.id.as_str(), &state).await
         {
             tracing::error!(doc = %doc.id, error = %e, "could not save a document at unload");
         }
@@ -417,7 +525,7 @@ impl Docs {
     }
 
     async fn compact(&self, doc: &LoadedDoc) {
-        match self.store.doc_compact(&doc.id).await {
+        match self.store.doc_compact(doc.id.as_str()).await {
             Ok(folded) => {
                 let mut inner = doc.lock();
                 inner.logged = inner.logged.saturating_sub(folded as u64);
@@ -433,9 +541,10 @@ impl Docs {
     }
 
     /// A document was deleted: its connections are closed and it is dropped from memory.
-    pub fn forget(&self, id: &str) {
+    pub fn forget(&self, id: &DocId) {
         let doc = self.registry().remove(id).and_then(|c| c.get().cloned());
         if let Some(doc) = doc {
+            doc.stop_listening();
             let conns: Vec<Conn> = doc.lock().conns.drain().map(|(_, c)| c).collect();
             for conn in conns {
                 conn.sink.close(&doc.id, 4404, "document deleted");
@@ -451,18 +560,16 @@ impl Docs {
             room: doc.room.clone(),
             frame: Bytes::copy_from_slice(frame),
         });
-        publish(self.bus.as_ref(), &message).await;
+        publish(self.bus.as_ref(), &Topic::doc(&doc.id), &message).await;
     }
 
-    /// A document frame from the bus: applied and relayed if the document is loaded here.
-    pub(crate) fn receive_from_bus(&self, message: DocFrame) {
-        if message.node == self.node {
+    /// A frame from the document's topic: applied and relayed to this node's connections
+    /// unless this node sent it.
+    fn receive_from_bus(&self, doc: &LoadedDoc, message: DocFrame) {
+        if message.node == self.node || message.doc != doc.id {
             return;
         }
-        let (kind, id, frame) = (message.kind, message.doc.as_str(), &message.frame[..]);
-        let Some(doc) = self.loaded_doc(id) else {
-            return;
-        };
+        let (kind, id, frame) = (message.kind, &doc.id, &message.frame[..]);
         let outcome = {
             let mut inner = doc.lock();
             match kind {
@@ -489,17 +596,63 @@ impl Docs {
                 }
             }
         };
-        self.relay(&doc, None, &outcome);
+        self.relay(doc, None, &outcome);
+    }
+}
+
+/// Hears a loaded document's topic until the document unloads (`stop` fires) or goes, then
+/// releases the topic.
+async fn listen(
+    bus: Arc<dyn Bus>,
+    topic: Topic,
+    docs: Weak<Docs>,
+    doc: Weak<LoadedDoc>,
+    rx: broadcast::Receiver<Bytes>,
+    stop: oneshot::Receiver<()>,
+) {
+    tokio::select! {
+        _ = stop => {}
+        _ = hear(docs, doc, rx) => {}
+    }
+    // The receiver is gone with `hear`'s future: nobody on this node holds the topic now,
+    // unless the document was loaded again meanwhile (its new listener holds it).
+    bus.unsubscribe(&topic);
+}
+
+async fn hear(docs: Weak<Docs>, doc: Weak<LoadedDoc>, mut rx: broadcast::Receiver<Bytes>) {
+    loop {
+        let received = rx.recv().await;
+        let (Some(docs), Some(doc)) = (docs.upgrade(), doc.upgrade()) else {
+            return;
+        };
+        match received {
+            Ok(payload) => match BusMessage::decode(&payload) {
+                Ok(BusMessage::Doc(frame)) => {
+                    metrics::counter!("hub_bus_messages_in_total", "kind" => "doc").increment(1);
+                    docs.receive_from_bus(&doc, frame);
+                }
+                Ok(other) => {
+                    tracing::warn!(doc = %doc.id, kind = other.kind(), "unexpected message on a document topic")
+                }
+                Err(e) => tracing::warn!(doc = %doc.id, error = %e, "dropping a bus message"),
+            },
+            Err(RecvError::Lagged(n)) => {
+                metrics::counter!("hub_bus_lagged_total").increment(n);
+                tracing::warn!(doc = %doc.id, missed = n, "fell behind a document's topic; re-reading its log");
+                docs.resync(&doc).await;
+            }
+            Err(RecvError::Closed) => return,
+        }
     }
 }
 
 /// Closes and forgets connections whose queue overflowed.
-fn drop_failed(doc: &str, inner: &mut Inner, failed: Vec<ConnKey>) {
+fn drop_failed(doc: &DocId, inner: &mut Inner, failed: Vec<ConnKey>) {
     for key in failed {
         if let Some(conn) = inner.conns.remove(&key) {
             metrics::counter!("hub_doc_slow_connections_total").increment(1);
             tracing::warn!(
-                doc,
+                %doc,
                 conn = key,
                 "document connection cannot keep up; closing it"
             );
@@ -510,56 +663,29 @@ fn drop_failed(doc: &str, inner: &mut Inner, failed: Vec<ConnKey>) {
     }
 }
 
-/// Who may do what with a document: the caller's role in the document's room.
-async fn access(
-    store: &Store,
-    doc_id: &str,
-    user: &hub_protocol::UserId,
-) -> Result<(crate::store::DocRow, Option<hub_protocol::Role>), StoreError> {
-    let row = store.get_doc(doc_id).await?.ok_or(StoreError::NotFound)?;
-    let room: hub_rooms::RoomName = row
-        .room
-        .parse()
-        .map_err(|_| StoreError::Invalid(format!("document {doc_id} has a malformed room")))?;
-    let role = store.room_role(&room, user).await?;
-    Ok((row, role))
-}
-
 impl Docs {
-    /// The document and `user`'s role in its room; `NotFound` for those outside it (a
-    /// document's existence is not revealed).
-    pub async fn visible(
-        &self,
-        user: &hub_protocol::UserId,
-        id: &str,
-    ) -> Result<(crate::store::DocRow, hub_protocol::Role), DocsError> {
-        match access(&self.store, id, user).await {
-            Ok((row, Some(role))) => Ok((row, role)),
-            Ok((_, None)) | Err(StoreError::NotFound) => Err(DocsError::NotFound),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// The loaded document (loading it if needed) and `user`'s role, for those in its room.
+    /// The loaded document (loading it if needed) and `user`'s role, for those in its room
+    /// (see [`Access::doc`]).
     pub async fn open_visible(
-        &self,
-        user: &hub_protocol::UserId,
-        id: &str,
+        self: &Arc<Self>,
+        user: &UserId,
+        id: &DocId,
     ) -> Result<(Arc<LoadedDoc>, hub_protocol::Role), DocsError> {
-        let (row, role) = self.visible(user, id).await?;
-        Ok((self.open(&row.id, &row.room).await?, role))
+        let (row, role) = self.access.doc(user, id).await?;
+        let room = RoomId::from(row.room);
+        Ok((self.open(id, &room).await?, role))
     }
 
     /// `user` lost access to `rooms`: their connections to the documents of those rooms loaded
     /// here are closed.
-    pub fn remove_user(&self, user: &str, rooms: &[String]) {
+    pub fn remove_user(&self, user: &UserId, rooms: &[RoomId]) {
         for doc in self.loaded_where(|d| rooms.contains(&d.room)) {
             let gone: Vec<(ConnKey, Conn)> = {
                 let mut inner = doc.lock();
                 let keys: Vec<ConnKey> = inner
                     .conns
                     .iter()
-                    .filter(|(_, c)| c.user == user)
+                    .filter(|(_, c)| &c.user == user)
                     .map(|(k, _)| *k)
                     .collect();
                 keys.into_iter()
@@ -575,10 +701,10 @@ impl Docs {
 
     /// `user`'s role in `room` changed to one that may (or may not) write: their connections to
     /// the documents of that room loaded here take the new right at once.
-    pub fn set_can_write(&self, user: &str, room: &str, can_write: bool) {
-        for doc in self.loaded_where(|d| d.room == room) {
+    pub fn set_can_write(&self, user: &UserId, room: &RoomId, can_write: bool) {
+        for doc in self.loaded_where(|d| &d.room == room) {
             let mut inner = doc.lock();
-            for conn in inner.conns.values_mut().filter(|c| c.user == user) {
+            for conn in inner.conns.values_mut().filter(|c| &c.user == user) {
                 conn.can_write = can_write;
             }
         }
@@ -590,5 +716,117 @@ impl Docs {
         if let Some(c) = removed {
             c.sink.close(&doc.id, code, reason);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bus::LocalBus;
+    use yrs::updates::decoder::Decode;
+    use yrs::{GetString, Transact};
+
+    fn edit(client: u64, s: &str) -> Vec<u8> {
+        let doc = yrs::Doc::with_client_id(client);
+        let text = doc.get_or_insert_text("t");
+        let mut txn = doc.transact_mut();
+        yrs::Text::insert(&text, &mut txn, 0, s);
+        txn.encode_update_v1()
+    }
+
+    fn text_of(state: &[u8]) -> String {
+        let doc = yrs::Doc::new();
+        let text = doc.get_or_insert_text("t");
+        let update = yrs::Update::decode_v1(state).unwrap();
+        doc.transact_mut().apply_update(update).unwrap();
+        text.get_string(&doc.transact())
+    }
+
+    async fn setup(capacity: usize) -> (Arc<Docs>, LocalBus, Store, DocId, RoomId) {
+        let store = Store::connect("sqlite::memory:", 1).await.unwrap();
+        store.migrate().await.unwrap();
+        let ann = UserId::from("ann");
+        store.upsert_user(&ann, "Ann").await.unwrap();
+        let room = RoomId::from("venture:v1");
+        let row = store.create_doc(room.as_str(), "Plan", &ann).await.unwrap();
+        let bus = LocalBus::with_capacity(capacity);
+        let docs = Docs::new(
+            store.clone(),
+            Arc::new(bus.clone()),
+            NodeId::from("node-a"),
+            DocsConfig::default(),
+            crate::clock::system(),
+        );
+        (docs, bus, store, DocId::from(row.id), room)
+    }
+
+    async fn settle() {
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_node_holds_a_document_topic_while_the_document_is_loaded() {
+        let (docs, bus, _store, id, room) = setup(64).await;
+        assert!(bus.topics().is_empty());
+        let doc = docs.open(&id, &room).await.unwrap();
+        assert_eq!(bus.topics(), vec![Topic::doc(&id)]);
+        drop(doc);
+        docs.forget(&id);
+        settle().await;
+        assert!(
+            bus.topics().is_empty(),
+            "released at unload: {:?}",
+            bus.topics()
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_listener_that_falls_behind_rereads_the_log() {
+        let (docs, bus, store, id, room) = setup(4).await;
+        let doc = docs.open(&id, &room).await.unwrap();
+        // Another node logs ten edits, then publishes them faster than this node reads: its
+        // listener (not polled in between, on this one-thread runtime) lags.
+        let edits: Vec<Vec<u8>> = (0..10u64)
+            .map(|i| edit(100 + i, &format!("<{i}>")))
+            .collect();
+        for e in &edits {
+            store.doc_append(id.as_str(), e).await.unwrap();
+        }
+        for e in &edits {
+            let frame = BusMessage::Doc(DocFrame {
+                kind: DocFrameKind::Update,
+                node: NodeId::from("node-b"),
+                doc: id.clone(),
+                room: room.clone(),
+                frame: Bytes::copy_from_slice(e),
+            });
+            bus.publish(&Topic::doc(&id), frame.encode().unwrap())
+                .await
+                .unwrap();
+        }
+        let expected = {
+            let reference = yrs::Doc::new();
+            let mut txn = reference.transact_mut();
+            for e in &edits {
+                txn.apply_update(yrs::Update::decode_v1(e).unwrap())
+                    .unwrap();
+            }
+            drop(txn);
+            reference
+                .get_or_insert_text("t")
+                .get_string(&reference.transact())
+        };
+        assert_eq!(expected.len(), 30);
+        // The re-read goes to the database: wait for it to land.
+        for _ in 0..1000 {
+            if text_of(&doc.state()) == expected {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(text_of(&doc.state()), expected, "nothing lost to the lag");
+        assert_eq!(docs.stats.resyncs.load(Ordering::Relaxed), 1);
     }
 }
