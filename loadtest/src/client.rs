@@ -121,8 +121,7 @@ pub async fn wait_open(ws: &mut Ws) -> anyhow::Result<()> {
 /// Sends a Socket.IO CONNECT to `/` with `token` and waits for the answer, answering pings;
 /// `Some(payload)` when the server refused (`44…`).
 pub async fn sio_connect(ws: &mut Ws, token: &str) -> anyhow::Result<Option<String>> {
-    let auth = serde_json::json!({ "token": token });
-    ws.send(Message::text(format!("40{auth}"))).await?;
+    ws.send(Message::text(crate::wire::connect(token))).await?;
     loop {
         let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())
             .await

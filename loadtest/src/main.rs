@@ -16,6 +16,7 @@ mod client;
 mod scenarios;
 mod setup;
 mod stats;
+mod wire;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -157,11 +158,12 @@ async fn preflight(base: &str, addr: std::net::SocketAddr, peer: Peer) -> anyhow
         bail!("cannot reach the target at {base}: {e} (is it running?)");
     }
     if peer == Peer::Hub {
-        let health: serde_json::Value = match reqwest::get(format!("{base}/api/health")).await {
-            Ok(r) => r.json().await.unwrap_or_default(),
-            Err(e) => bail!("cannot reach the target at {base}: {e}"),
-        };
-        if health["status"].as_str().is_none() {
+        let health: Option<hub_protocol::rest::Health> =
+            match reqwest::get(format!("{base}/api/health")).await {
+                Ok(r) => r.json().await.ok(),
+                Err(e) => bail!("cannot reach the target at {base}: {e}"),
+            };
+        if health.is_none() {
             bail!(
                 "{base} does not answer like a hub (/api/health); for Node socket.io pass --peer socketio-node"
             );

@@ -1,8 +1,10 @@
 //! Tokens and the REST setup a scenario needs (ventures as rooms, memberships).
 
 use anyhow::{Context, bail};
+use hub_protocol::rest::{CreateVenture, PutMember, Venture};
+use hub_protocol::{Role, UserId};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::path::PathBuf;
 
 #[derive(Clone)]
@@ -88,7 +90,10 @@ pub async fn hub_rooms(
         let resp = http
             .post(format!("{base}/api/v1/ventures"))
             .bearer_auth(&admin)
-            .json(&json!({"name": format!("loadtest room {r}")}))
+            .json(&CreateVenture {
+                name: format!("loadtest room {r}"),
+                description: None,
+            })
             .send()
             .await?;
         if !resp.status().is_success() {
@@ -98,13 +103,19 @@ pub async fn hub_rooms(
                 resp.text().await.unwrap_or_default()
             );
         }
-        let venture: Value = resp.json().await?;
-        let id = venture["id"].as_str().context("venture id")?.to_owned();
+        let venture: Venture = resp
+            .json()
+            .await
+            .context("the hub's answer is not a venture")?;
+        let id = venture.id;
         for user in members(r) {
             let status = http
                 .post(format!("{base}/api/v1/ventures/{id}/members"))
                 .bearer_auth(&admin)
-                .json(&json!({"user_id": user, "role": "member"}))
+                .json(&PutMember {
+                    user_id: UserId(user.clone()),
+                    role: Role::Member,
+                })
                 .send()
                 .await?
                 .status();

@@ -17,7 +17,7 @@ io.on("connection", (socket) => {
     const room = req?.room;
     if (typeof room !== "string") return ack?.({ ok: false, error: { code: "invalid", message: "room" } });
     socket.join(room);
-    ack?.({ ok: true, room, last_seq: seqs.get(room) ?? 0, presence: [], typing: [], unread: 0 });
+    ack?.({ ok: true, room, role: "member", last_seq: seqs.get(room) ?? 0, presence: [], typing: [], unread: 0 });
   });
   socket.on("chat:send", (req, ack) => {
     const { room, client_id, body } = req ?? {};

@@ -15,9 +15,11 @@ use crate::scenarios::idle::rss_kib;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use futures_util::{SinkExt, StreamExt};
+use hub_protocol::docs::{CreateDoc, DocInfo};
+use hub_protocol::rest::PutMember;
+use hub_protocol::{Role, UserId};
 use hub_rooms::doc::awareness_frame;
 use serde::Serialize;
-use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -279,20 +281,28 @@ async fn awareness(ctx: &super::Ctx, args: &AbuseArgs) -> anyhow::Result<Awarene
     for i in 0..args.flooders {
         http.post(format!("{}/api/v1/ventures/{venture}/members", ctx.base))
             .bearer_auth(&admin)
-            .json(&json!({"user_id": format!("aw-viewer-{i}"), "role": "viewer"}))
+            .json(&PutMember {
+                user_id: UserId(format!("aw-viewer-{i}")),
+                role: Role::Viewer,
+            })
             .send()
             .await?
             .error_for_status()?;
     }
-    let doc: Value = http
+    let doc: DocInfo = http
         .post(format!("{}/api/v1/docs", ctx.base))
         .bearer_auth(&admin)
-        .json(&json!({"room": rooms[0], "title": "awareness flood"}))
+        .json(&CreateDoc {
+            room: rooms[0].clone(),
+            title: "awareness flood".into(),
+        })
         .send()
         .await?
+        .error_for_status()?
         .json()
-        .await?;
-    let doc = doc["id"].as_str().context("document id")?.to_owned();
+        .await
+        .context("the hub's answer is not a document")?;
+    let doc = doc.id;
     let url = |user: &str| {
         format!(
             "ws://{}/yjs/{doc}?token={}",

@@ -4,7 +4,11 @@
 use super::{Ctx, Joined, close_all, connect_many, join_all};
 use crate::client::Out;
 use crate::stats::{Latency, Recorder, micros_now};
+use crate::wire::{self, Answer};
 use clap::Args;
+use hub_protocol::chat::{ChatSend, Message, MessageAck};
+use hub_protocol::realtime::{client, server};
+use hub_protocol::{ErrorCode, ErrorDetail};
 use serde::Serialize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -72,14 +76,9 @@ struct Counters {
     rate_message: std::sync::Mutex<Option<String>>,
 }
 
-/// The number after `key` in `s` (`"seq":42` → 42).
-fn number_after(s: &str, key: &str) -> Option<u64> {
-    let at = s.find(key)? + key.len();
-    let digits: &str = &s[at..];
-    let end = digits
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(digits.len());
-    digits[..end].parse().ok()
+/// The send time (microseconds) a load-test message carries in its body (`t<micros>`).
+fn sent_at(message: &Message) -> Option<u64> {
+    message.body.strip_prefix('t')?.parse().ok()
 }
 
 pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
@@ -105,13 +104,13 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
         let (c, rec, j) = (counters.clone(), recorder.clone(), joined[i].clone());
         let mut expected: Option<u64> = None;
         let handler = move |p: &str| {
-            if p.starts_with("42[\"chat:message\"") {
+            if let Some(message) = wire::event::<Message>(p, server::CHAT_MESSAGE) {
                 let now = micros_now();
-                if let Some(sent) = number_after(p, "\"body\":\"t") {
+                if let Some(sent) = sent_at(&message) {
                     rec.record(i, now.saturating_sub(sent));
                 }
                 c.delivered.fetch_add(1, Ordering::Relaxed);
-                if let Some(seq) = number_after(p, "\"seq\":") {
+                if let Ok(seq) = u64::try_from(message.seq) {
                     match expected {
                         Some(e) if seq < e => {
                             c.dups.fetch_add(1, Ordering::Relaxed);
@@ -148,31 +147,34 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
             let (c, pj) = (counters.clone(), pub_joined[j].clone());
             let (acks, pending) = (ack_recorder.clone(), sent_at[j].clone());
             let handler = move |p: &str| {
-                if p.starts_with("43") && !p.starts_with("430[") {
-                    if let Some(k) = number_after(p, "43")
-                        && let Some(t) =
-                            pending.lock().unwrap_or_else(|e| e.into_inner()).remove(&k)
-                    {
+                if let Some(k) = wire::ack_id(p).filter(|k| *k != 0) {
+                    if let Some(t) = pending.lock().unwrap_or_else(|e| e.into_inner()).remove(&k) {
                         acks.record(j, micros_now().saturating_sub(t));
                     }
-                    if p.contains("\"ok\":true") {
-                        c.acked.fetch_add(1, Ordering::Relaxed);
-                    } else {
+                    let refusal = match wire::ack::<MessageAck>(p) {
+                        Some((_, Answer::Ok(_))) => None,
+                        Some((_, Answer::Err(e))) => Some(e.error),
+                        _ => Some(ErrorDetail {
+                            code: ErrorCode::Internal,
+                            message: format!("unreadable ack: {p}"),
+                        }),
+                    };
+                    if let Some(refusal) = refusal {
                         c.ack_errors.fetch_add(1, Ordering::Relaxed);
-                        let code = error_code(p).unwrap_or("unknown").to_owned();
-                        if code == "rate_limited" {
+                        let code = refusal.code.as_str().to_owned();
+                        if refusal.code == ErrorCode::RateLimited {
                             c.rate_message
                                 .lock()
                                 .unwrap_or_else(|e| e.into_inner())
-                                .get_or_insert_with(|| {
-                                    error_message(p).unwrap_or_default().to_owned()
-                                });
+                                .get_or_insert(refusal.message);
                         }
                         *c.ack_error_codes
                             .lock()
                             .unwrap_or_else(|e| e.into_inner())
                             .entry(code)
                             .or_default() += 1;
+                    } else {
+                        c.acked.fetch_add(1, Ordering::Relaxed);
                     }
                 } else {
                     pj.on_packet(p);
@@ -216,8 +218,17 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
                 tick.tick().await;
                 let now = micros_now();
                 let body = format!("t{now}");
-                pending.lock().unwrap_or_else(|e| e.into_inner()).insert(k, now);
-                let packet = format!("42{k}{}", serde_json::json!(["chat:send", {"room": room, "client_id": format!("p{j}-{k}-{}", micros_now()), "body": body}]));
+                pending
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(k, now);
+                let send = ChatSend {
+                    room: room.clone(),
+                    client_id: format!("p{j}-{k}-{}", micros_now()),
+                    body,
+                    reply_to: None,
+                };
+                let packet = wire::emit(Some(k), client::CHAT_SEND, &send);
                 if tx.send(Out::Packet(packet)).await.is_err() {
                     return;
                 }
@@ -284,35 +295,19 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
     Ok(summary)
 }
 
-/// The `message` of an error ack.
-fn error_message(packet: &str) -> Option<&str> {
-    let rest = &packet[packet.find("\"message\":\"")? + 11..];
-    rest.split('"').next()
-}
-
-/// The `code` of an error ack (`43<id>[{"ok":false,"error":{"code":"..."}}]`).
-fn error_code(packet: &str) -> Option<&str> {
-    let rest = &packet[packet.find("\"code\":\"")? + 8..];
-    rest.split('"').next()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{error_code, number_after};
+    use super::*;
 
     #[test]
-    fn reads_the_code_of_an_error_ack() {
-        let p = r#"437[{"ok":false,"error":{"code":"rate_limited","message":"slow down"}}]"#;
-        assert_eq!(error_code(p), Some("rate_limited"));
-        assert_eq!(error_code(r#"437[{"ok":true}]"#), None);
-        assert_eq!(super::error_message(p), Some("slow down"));
-    }
-
-    #[test]
-    fn reads_numbers_out_of_packets() {
-        let p = r#"42["chat:message",{"id":"x","seq":42,"body":"t1700000000123456"}]"#;
-        assert_eq!(number_after(p, "\"seq\":"), Some(42));
-        assert_eq!(number_after(p, "\"body\":\"t"), Some(1_700_000_000_123_456));
-        assert_eq!(number_after(p, "\"nope\":"), None);
+    fn reads_the_send_time_out_of_a_body() {
+        let p = r#"42["chat:message",{"id":"x","room":"r","seq":42,"author_id":"a","client_id":"c","body":"t1700000000123456","reply_to":null,"created_at":"","edited_at":null,"deleted":false,"reactions":{}}]"#;
+        let m: Message = wire::event(p, server::CHAT_MESSAGE).unwrap();
+        assert_eq!(sent_at(&m), Some(1_700_000_000_123_456));
+        let other = Message {
+            body: "hello".into(),
+            ..m
+        };
+        assert_eq!(sent_at(&other), None);
     }
 }

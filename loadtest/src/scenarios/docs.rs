@@ -6,8 +6,8 @@
 use crate::stats::{Latency, Recorder, micros_now};
 use clap::Args;
 use futures_util::{SinkExt, StreamExt};
+use hub_protocol::docs::{CreateDoc, DocInfo};
 use serde::Serialize;
-use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -100,20 +100,22 @@ pub async fn run(ctx: &super::Ctx, args: &DocsArgs) -> anyhow::Result<DocsSummar
     let admin = ctx.tokens.mint("loadtest-admin", "admin");
     let mut doc_ids = Vec::new();
     for d in 0..args.docs {
-        let v: Value = http
+        let create = CreateDoc {
+            room: rooms[0].clone(),
+            title: format!("loadtest doc {d}"),
+        };
+        let resp = http
             .post(format!("{}/api/v1/docs", ctx.base))
             .bearer_auth(&admin)
-            .json(&json!({"room": rooms[0], "title": format!("loadtest doc {d}")}))
+            .json(&create)
             .send()
-            .await?
-            .json()
             .await?;
-        doc_ids.push(
-            v["id"]
-                .as_str()
-                .ok_or_else(|| anyhow::anyhow!("document not created: {v}"))?
-                .to_owned(),
-        );
+        let status = resp.status();
+        let doc: DocInfo = match resp.json().await {
+            Ok(doc) if status.is_success() => doc,
+            _ => anyhow::bail!("document not created: {status}"),
+        };
+        doc_ids.push(doc.id);
     }
     let recorder = Recorder::new();
     let (sent, received) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));

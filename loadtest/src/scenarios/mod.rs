@@ -6,7 +6,9 @@ pub mod docs;
 pub mod idle;
 pub mod presence;
 
-use crate::client::{self, Conn, Out, Sources};
+use crate::client::{self as conn, Conn, Out, Sources};
+use hub_protocol::realtime::client;
+use hub_protocol::rooms::{RoomJoin, RoomJoined};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -47,17 +49,25 @@ impl Ctx {
 #[derive(Default)]
 pub struct Joined {
     done: AtomicBool,
+    /// The join was accepted (not refused).
+    accepted: AtomicBool,
     notify: Notify,
 }
 
 impl Joined {
     pub fn on_packet(&self, packet: &str) {
-        if packet.starts_with("430[") {
+        if crate::wire::ack_id(packet) == Some(0) {
+            let accepted = matches!(
+                crate::wire::ack::<RoomJoined>(packet),
+                Some((_, crate::wire::Answer::Ok(_)))
+            );
+            self.accepted.store(accepted, Ordering::Release);
             self.done.store(true, Ordering::Release);
             self.notify.notify_waiters();
         }
     }
 
+    /// Waits up to `within` for the join's answer; true when the join was accepted.
     pub async fn wait(&self, within: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + within;
         while !self.done.load(Ordering::Acquire) {
@@ -65,10 +75,10 @@ impl Joined {
                 .await
                 .is_err()
             {
-                return self.done.load(Ordering::Acquire);
+                break;
             }
         }
-        true
+        self.accepted.load(Ordering::Acquire)
     }
 }
 
@@ -99,7 +109,7 @@ where
         let (addr, path, sources, bar) =
             (ctx.addr, ctx.path.clone(), ctx.sources.clone(), bar.clone());
         tasks.push(tokio::spawn(async move {
-            let conn = client::connect(addr, &path, &token, &sources, handler).await;
+            let conn = conn::connect(addr, &path, &token, &sources, handler).await;
             drop(permit);
             bar.inc(1);
             conn
@@ -137,10 +147,11 @@ pub async fn join_all(
 ) -> usize {
     for (i, c) in conns.iter().enumerate() {
         if let Some(c) = c {
-            let packet = format!(
-                "420{}",
-                serde_json::json!(["room:join", {"room": rooms(i)}])
-            );
+            let join = RoomJoin {
+                room: rooms(i),
+                since: None,
+            };
+            let packet = crate::wire::emit(Some(0), client::ROOM_JOIN, &join);
             let _ = c.tx.send(Out::Packet(packet)).await;
         }
     }

@@ -3,9 +3,12 @@
 //! arrive, checks that every join is matched by a leave, and that nobody is left at the end.
 
 use super::{Ctx, Joined};
-use crate::client::{self, Out};
+use crate::client::{self as conn, Out};
 use crate::stats::{Latency, Recorder, micros_now};
+use crate::wire::{self, Answer};
 use clap::Args;
+use hub_protocol::realtime::{client, server};
+use hub_protocol::rooms::{PresenceChanged, PresenceLeft, RoomJoin, RoomJoined};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -48,10 +51,13 @@ struct Book {
     leaves: HashMap<String, u64>,
 }
 
-fn user_in(p: &str) -> Option<String> {
-    let at = p.find("\"user_id\":\"")? + 11;
-    let end = p[at..].find('"')?;
-    Some(p[at..at + end].to_owned())
+/// A `room:join` packet for `room` with ack id `ack`.
+fn join_packet(ack: u64, room: &str) -> String {
+    let join = RoomJoin {
+        room: room.to_owned(),
+        since: None,
+    };
+    wire::emit(Some(ack), client::ROOM_JOIN, &join)
 }
 
 pub async fn run(ctx: &Ctx, args: &PresenceArgs) -> anyhow::Result<PresenceSummary> {
@@ -78,7 +84,7 @@ pub async fn run(ctx: &Ctx, args: &PresenceArgs) -> anyhow::Result<PresenceSumma
             observer_joined.clone(),
             args.grace_ms * 1000,
         );
-        client::connect(
+        conn::connect(
             ctx.addr,
             &ctx.path,
             &ctx.tokens.mint("observer", "user"),
@@ -86,24 +92,24 @@ pub async fn run(ctx: &Ctx, args: &PresenceArgs) -> anyhow::Result<PresenceSumma
             move |p: &str| {
                 let now = micros_now();
                 let mut b = book.lock().unwrap_or_else(|e| e.into_inner());
-                if p.starts_with("42[\"presence:join\"") {
-                    if let Some(u) = user_in(p) {
-                        if let Some(t) = b.joined_at.get(&u) {
-                            joins.record(0, now.saturating_sub(*t));
-                        }
-                        *b.joins.entry(u).or_default() += 1;
+                if let Some(joined) = wire::event::<PresenceChanged>(p, server::PRESENCE_JOIN) {
+                    let u = joined.user.user_id.0;
+                    if let Some(t) = b.joined_at.get(&u) {
+                        joins.record(0, now.saturating_sub(*t));
                     }
-                } else if p.starts_with("42[\"presence:leave\"") {
-                    if let Some(u) = user_in(p) {
-                        if let Some(t) = b.left_at.get(&u) {
-                            leaves.record(0, now.saturating_sub(*t).saturating_sub(grace));
-                        }
-                        *b.leaves.entry(u).or_default() += 1;
+                    *b.joins.entry(u).or_default() += 1;
+                } else if let Some(left) = wire::event::<PresenceLeft>(p, server::PRESENCE_LEAVE) {
+                    let u = left.user_id.0;
+                    if let Some(t) = b.left_at.get(&u) {
+                        leaves.record(0, now.saturating_sub(*t).saturating_sub(grace));
                     }
-                } else if p.starts_with("431[") {
+                    *b.leaves.entry(u).or_default() += 1;
+                } else if wire::ack_id(p) == Some(1) {
                     // The final rejoin: everyone but the observer still present is a ghost.
-                    let present = p.matches("\"user_id\":\"").count() as u64;
-                    ghosts.store(present.saturating_sub(1), Ordering::Release);
+                    if let Some((_, Answer::Ok(joined))) = wire::ack::<RoomJoined>(p) {
+                        let present = joined.presence.len() as u64;
+                        ghosts.store(present.saturating_sub(1), Ordering::Release);
+                    }
                 } else {
                     oj.on_packet(p);
                 }
@@ -111,13 +117,7 @@ pub async fn run(ctx: &Ctx, args: &PresenceArgs) -> anyhow::Result<PresenceSumma
         )
         .await?
     };
-    observer
-        .tx
-        .send(Out::Packet(format!(
-            "420{}",
-            serde_json::json!(["room:join", {"room": room}])
-        )))
-        .await?;
+    observer.tx.send(Out::Packet(join_packet(0, &room))).await?;
     anyhow::ensure!(
         observer_joined.wait(Duration::from_secs(10)).await,
         "the observer could not join"
@@ -141,7 +141,7 @@ pub async fn run(ctx: &Ctx, args: &PresenceArgs) -> anyhow::Result<PresenceSumma
         tasks.push(tokio::spawn(async move {
             let joined = Arc::new(Joined::default());
             let j = joined.clone();
-            let Ok(conn) = client::connect(
+            let Ok(conn) = conn::connect(
                 ctx.addr,
                 &ctx.path,
                 &ctx.tokens.mint(&user, "user"),
@@ -156,13 +156,7 @@ pub async fn run(ctx: &Ctx, args: &PresenceArgs) -> anyhow::Result<PresenceSumma
                 .unwrap_or_else(|e| e.into_inner())
                 .joined_at
                 .insert(user.clone(), micros_now());
-            let _ = conn
-                .tx
-                .send(Out::Packet(format!(
-                    "420{}",
-                    serde_json::json!(["room:join", {"room": room}])
-                )))
-                .await;
+            let _ = conn.tx.send(Out::Packet(join_packet(0, &room))).await;
             joined.wait(Duration::from_secs(10)).await;
             tokio::time::sleep(stay).await;
             book.lock()
@@ -179,35 +173,30 @@ pub async fn run(ctx: &Ctx, args: &PresenceArgs) -> anyhow::Result<PresenceSumma
     bar.finish();
     // Let every leave come through (grace plus a margin), then look at who is still there.
     tokio::time::sleep(Duration::from_millis(args.grace_ms + 2000)).await;
-    observer
-        .tx
-        .send(Out::Packet(format!(
-            "421{}",
-            serde_json::json!(["room:join", {"room": room}])
-        )))
-        .await?;
+    observer.tx.send(Out::Packet(join_packet(1, &room))).await?;
     for _ in 0..100 {
         if ghosts.load(Ordering::Acquire) != u64::MAX {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let b = book.lock().unwrap_or_else(|e| e.into_inner());
-    let unmatched = b
-        .joins
-        .iter()
-        .filter(|(u, n)| b.leaves.get(*u) != Some(*n))
-        .count() as u64;
-    let summary = PresenceSummary {
-        users: users as u64,
-        joins_seen: b.joins.values().sum(),
-        leaves_seen: b.leaves.values().sum(),
-        unmatched,
-        ghosts_at_end: ghosts.load(Ordering::Acquire),
-        join_latency: Latency::of(&joins.merged()),
-        leave_latency_after_grace: Latency::of(&leaves.merged()),
+    let summary = {
+        let b = book.lock().unwrap_or_else(|e| e.into_inner());
+        let unmatched = b
+            .joins
+            .iter()
+            .filter(|(u, n)| b.leaves.get(*u) != Some(*n))
+            .count() as u64;
+        PresenceSummary {
+            users: users as u64,
+            joins_seen: b.joins.values().sum(),
+            leaves_seen: b.leaves.values().sum(),
+            unmatched,
+            ghosts_at_end: ghosts.load(Ordering::Acquire),
+            join_latency: Latency::of(&joins.merged()),
+            leave_latency_after_grace: Latency::of(&leaves.merged()),
+        }
     };
-    drop(b);
     let _ = observer.tx.send(Out::Close).await;
     Ok(summary)
 }
