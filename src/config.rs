@@ -23,7 +23,7 @@ const SQLITE_FILE: &str = "hub.db";
     name = "hub",
     version,
     about = "Real-time collaboration hub: rooms, presence, chat, documents and REST",
-    long_about = "Real-time collaboration hub.\n\nWith no flags it serves on 0.0.0.0:3000 with a SQLite file and a generated JWT secret under ./data (the embedded default). Set DATABASE_URL=postgres://... to keep the data in Postgres. This build fans out in-process only: it refuses REDIS_URL.",
+    long_about = "Real-time collaboration hub.\n\nWith no flags it serves on 0.0.0.0:3000 with a SQLite file and a generated JWT secret under ./data (the embedded default). Set DATABASE_URL=postgres://... to keep the data in Postgres. Set REDIS_URL=redis://... to run several nodes as one cluster (with a shared Postgres and the same JWT_SECRET).",
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -106,10 +106,13 @@ pub struct Settings {
     /// Database URL: postgres://user@host/db, or sqlite:path. Unset: SQLite file in DATA_DIR.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
-    /// Redis URL for fan-out across nodes. Not supported by this build: setting it stops
-    /// startup. Unset: in-process fan-out.
+    /// Redis URL for fan-out across nodes (`redis://[:password@]host:port[/db]` or
+    /// `rediss://` for TLS). Unset: in-process fan-out (one node).
     #[arg(long, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
+    /// Prefix of the hub's Redis channels, so several clusters can share one Redis.
+    #[arg(long, env = "HUB_REDIS_PREFIX", default_value = "hub:")]
+    pub redis_prefix: String,
     /// HS256 secret for tokens (at least 32 bytes). Unset: generated once into DATA_DIR.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
@@ -158,6 +161,12 @@ pub struct Settings {
     /// How long a typing indicator lasts without a refresh.
     #[arg(long, env = "HUB_TYPING_TTL", default_value = "5s", value_parser = humantime::parse_duration)]
     pub typing_ttl: Duration,
+    /// How often a node tells the others it is alive (a cluster's heartbeat).
+    #[arg(long, env = "HUB_HEARTBEAT", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub heartbeat: Duration,
+    /// Silence after which the other nodes take a node for dead and drop its connections.
+    #[arg(long, env = "HUB_NODE_TIMEOUT", default_value = "6s", value_parser = humantime::parse_duration)]
+    pub node_timeout: Duration,
     /// Longest chat message, in characters.
     #[arg(long, env = "HUB_MAX_MESSAGE_CHARS", default_value_t = 4000)]
     pub max_message_chars: usize,
@@ -229,6 +238,8 @@ pub struct Config {
     pub database_url: String,
     pub db_max_connections: u32,
     pub redis_url: Option<String>,
+    /// Prefix of the hub's Redis channels.
+    pub redis_prefix: String,
     pub jwt_secret: Vec<u8>,
     pub environment: String,
     pub cors_origins: Vec<String>,
@@ -258,6 +269,7 @@ impl Config {
             database_url: database_url.into(),
             db_max_connections: 16,
             redis_url: None,
+            redis_prefix: "hub:".into(),
             jwt_secret: jwt_secret.into(),
             environment: "test".into(),
             cors_origins: vec!["*".into()],
@@ -326,6 +338,11 @@ impl Settings {
         if self.socket_buffer == 0 {
             bail!("HUB_SOCKET_BUFFER must be at least 1");
         }
+        if self.heartbeat.is_zero() || self.node_timeout <= self.heartbeat {
+            bail!(
+                "HUB_NODE_TIMEOUT must be longer than HUB_HEARTBEAT, and HUB_HEARTBEAT longer than zero"
+            );
+        }
         if self.max_message_chars == 0 {
             bail!("HUB_MAX_MESSAGE_CHARS must be at least 1");
         }
@@ -343,6 +360,7 @@ impl Settings {
             database_url,
             db_max_connections: self.db_max_connections,
             redis_url: self.redis_url.clone(),
+            redis_prefix: self.redis_prefix.clone(),
             jwt_secret,
             environment: self.environment.clone(),
             cors_origins: self.cors_origins.clone(),
@@ -359,7 +377,8 @@ impl Settings {
             presence: PresenceConfig {
                 grace: self.presence_grace,
                 typing_ttl: self.typing_ttl,
-                ..PresenceConfig::default()
+                heartbeat: self.heartbeat,
+                dead_after: self.node_timeout,
             },
             chat: ChatConfig {
                 max_body_chars: self.max_message_chars,

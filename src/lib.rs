@@ -12,7 +12,8 @@
 //!   chat, the document engine, presence and typing, notify (the one way a service reaches
 //!   people live, through a connection-side trait a transport implements).
 //! - [`store`] (sqlx over SQLite or Postgres) and [`bus`] (cross-node messages: one typed
-//!   enum, one codec, named topics taken at run time).
+//!   enum, one codec, named topics taken at run time; in-process or over Redis; node
+//!   liveness).
 //! - Beside them: [`clock`] (the one source of time), [`config`], [`error`] (the HTTP error edge), [`auth`] (tokens and
 //!   identities), [`validate`], [`state`] (the shared handles), [`net`] (write timeouts on
 //!   accepted connections), [`memory`], [`telemetry`].
@@ -36,7 +37,7 @@ pub mod yws;
 
 pub use config::Config;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use state::{AppState, Core, NodeInfo};
 use std::future::Future;
 use std::sync::Arc;
@@ -80,16 +81,16 @@ pub async fn run_with(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    if config.redis_url.is_some() {
-        bail!(
-            "REDIS_URL is set, but this build of the hub fans out in-process only; unset REDIS_URL to run a single node"
-        );
-    }
     let store = open_store(&config).await?.with_clock(runtime.clock.clone());
     let auth = auth::Auth::new(&config.jwt_secret, store.clone());
-    let bus: Arc<dyn bus::Bus> = match runtime.bus {
-        Some(shared) => shared,
-        None => Arc::new(bus::LocalBus::new()),
+    let bus: Arc<dyn bus::Bus> = match (runtime.bus, &config.redis_url) {
+        (Some(shared), _) => shared,
+        (None, Some(url)) => {
+            bus::RedisBus::connect(url, &config.redis_prefix, config.node_id.clone().into())
+                .await
+                .with_context(|| format!("cannot reach Redis at {}", config::redact_url(url)))?
+        }
+        (None, None) => Arc::new(bus::LocalBus::new()),
     };
     let services = services::Services::new(
         config.node_id.clone().into(),
@@ -131,9 +132,13 @@ pub async fn run_with(
         "hub listening on http://{addr} (REST /api/v1, Socket.IO /socket.io, health /api/health, metrics /metrics)"
     );
     tracing::info!(
-        "storage: {} ({}); fan-out: in-process",
+        "storage: {} ({}); fan-out: {}",
         store.backend().as_str(),
-        config::redact_url(&config.database_url)
+        config::redact_url(&config.database_url),
+        match &config.redis_url {
+            Some(url) => format!("Redis at {}", config::redact_url(url)),
+            None => "in-process".to_owned(),
+        }
     );
     tracing::info!("mint a token for local use with: hub token --user <id> [--name <name>]");
 
@@ -151,7 +156,7 @@ pub async fn run_with(
             shutdown.await;
             tracing::info!("shutting down: closing sockets");
             io.close().await;
-            services.presence.stop().await;
+            services.stop().await;
         })
         .await
         .context("server error")?;

@@ -351,6 +351,32 @@ async fn edits_cross_nodes(backend: Backend) {
     };
     let a = TestHub::start_in(db, on_bus(), |_| {}).await;
     let b = TestHub::start_in(shared, on_bus(), |_| {}).await;
+    edits_cross(a, b).await;
+}
+
+/// The same over the real Redis, on channels of this test's own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_cross_nodes_over_redis() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let shared = db.shared();
+    let prefix = format!("test-{}:", uuid::Uuid::now_v7());
+    let url =
+        std::env::var("HUB_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let (p1, u1) = (prefix.clone(), url.clone());
+    let a = TestHub::start_on(db, move |c| {
+        c.redis_url = Some(u1);
+        c.redis_prefix = p1;
+    })
+    .await;
+    let b = TestHub::start_on(shared, move |c| {
+        c.redis_url = Some(url);
+        c.redis_prefix = prefix;
+    })
+    .await;
+    edits_cross(a, b).await;
+}
+
+async fn edits_cross(a: TestHub, b: TestHub) {
     let room = venture_room(&a).await;
     let id = new_doc(&a, &room, "Shared").await;
     let mut on_a = YClient::connect(a.addr, &id, Some(&a.token("alice")))

@@ -255,6 +255,10 @@ async fn bad_configuration_stops_startup_with_one_clear_line() {
         (vec![("JWT_SECRET", "too-short")], "at least 32"),
         (vec![("REDIS_URL", "http://nope")], "REDIS_URL"),
         (
+            vec![("REDIS_URL", "redis://:hunter2@127.0.0.1:1")],
+            "cannot reach Redis at redis://:***@127.0.0.1:1",
+        ),
+        (
             vec![("HUB_ADDR", "not-an-address")],
             "invalid value 'not-an-address'",
         ),
@@ -324,11 +328,12 @@ async fn token_help_lists_only_what_token_uses() {
             "{server_only} in token --help"
         );
     }
-    // The help says what this build does with REDIS_URL.
+    // The help says how to run a cluster.
     let mut cmd = hub_cmd(dir.path());
     cmd.arg("--help");
     let (_, stdout, _) = output(cmd).await;
-    assert!(stdout.contains("refuses REDIS_URL"), "{stdout}");
+    assert!(stdout.contains("REDIS_URL=redis://"), "{stdout}");
+    assert!(stdout.contains("HUB_REDIS_PREFIX"), "{stdout}");
 }
 
 #[tokio::test]

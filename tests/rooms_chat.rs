@@ -842,23 +842,7 @@ async fn a_client_that_cannot_keep_up_is_disconnected() {
     })
     .await;
     let room = venture_room(&hub).await;
-    let metric = |text: &str| -> f64 {
-        text.lines()
-            .find(|l| l.starts_with("hub_socket_slow_consumers_total"))
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0)
-    };
-    let before = metric(
-        &hub.http
-            .get(hub.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let before = hub.metric("hub_socket_slow_consumers_total").await;
 
     // Bob joins and then stops reading: the kernel buffers fill, then his 2-packet buffer.
     let mut bob = Sio::connect(hub.addr, &hub.token("bob")).await;
@@ -870,16 +854,7 @@ async fn a_client_that_cannot_keep_up_is_disconnected() {
     let after = loop {
         alice.say(&room, &format!("big-{sent}"), &body).await;
         sent += 1;
-        let text = hub
-            .http
-            .get(hub.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let now = metric(&text);
+        let now = hub.metric("hub_socket_slow_consumers_total").await;
         if now > before {
             break now;
         }

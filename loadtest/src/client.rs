@@ -51,10 +51,9 @@ pub type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 /// One line saying why the server refused a Socket.IO CONNECT (`44{"message": ...}`), and what
 /// to do about it.
 pub fn explain_refusal(payload: &str) -> String {
-    let message = serde_json::from_str::<serde_json::Value>(payload)
-        .ok()
-        .and_then(|v| v["message"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| payload.to_owned());
+    let message = serde_json::from_str::<hub_protocol::realtime::ConnectRefusal>(payload)
+        .map(|r| r.message)
+        .unwrap_or_else(|_| payload.to_owned());
     let hint = if message.contains("invalid token") {
         ": the tokens are not signed with the hub's secret; pass the hub's --data-dir (where it keeps jwt_secret) or its JWT_SECRET"
     } else if message.contains("expired") {

@@ -10,6 +10,9 @@ use ts_rs::TS;
 pub struct Message {
     pub id: MessageId,
     pub room: String,
+    /// Per room, from 1, gap-free and strictly increasing. Order by it, not by arrival: in a
+    /// cluster, seq N+1 can arrive before N, and a message can arrive twice (live and in a
+    /// page): drop a seq already held.
     pub seq: i64,
     pub author_id: UserId,
     pub client_id: String,

@@ -60,6 +60,13 @@ pub struct HandshakeAuth {
     pub token: Option<String>,
 }
 
+/// A refused handshake, as Socket.IO's `connect_error` carries it (`44{"message": ...}`):
+/// `unauthorized: <why>` (no token, a bad one, an expired one) or `unavailable: retry later`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ConnectRefusal {
+    pub message: String,
+}
+
 /// A successful ack: `{"ok": true, ...fields}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AckOk<T> {

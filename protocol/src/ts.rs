@@ -6,7 +6,7 @@ use crate::chat::*;
 use crate::docs::*;
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
 use crate::ids::{DocId, MessageId, RoomId, TeamId, UserId, VentureId};
-use crate::realtime::{AckErr, HandshakeAuth, Pong, client, server};
+use crate::realtime::{AckErr, ConnectRefusal, HandshakeAuth, Pong, client, server};
 use crate::rest::*;
 use crate::roles::{AccountRole, Role};
 use crate::rooms::*;
@@ -31,7 +31,7 @@ fn render() -> String {
     );
     let types = decls!(cfg;
         UserId, VentureId, TeamId, RoomId, DocId, MessageId, Role, AccountRole, ErrorCode, ErrorDetail, ErrorBody, AckErr,
-        HandshakeAuth, Pong,
+        HandshakeAuth, ConnectRefusal, Pong,
         RoomJoin, RoomJoined, RoomRef, PresenceStatus, PresenceEntry, PresenceSet, PresenceChanged,
         PresenceLeft, Typing, RoomRemoved, RoomRoleChanged,
         Message, ChatSend, MessageAck, ChatEdit, MessageRef, ChatReact, ChatHistory, MessagePage,

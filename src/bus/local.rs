@@ -1,7 +1,7 @@
 //! The in-process bus: one broadcast channel per topic. Cloning a `LocalBus` shares it, so
 //! several hubs in one process (as in tests) form a cluster without Redis.
 
-use super::{Bus, BusError, Topic};
+use super::{Bus, BusError, Subscription, Topic};
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
@@ -37,6 +37,22 @@ impl LocalBus {
         }
     }
 
+    /// Hands `payload` to the receivers of `topic`, now. A topic nobody holds is not an error:
+    /// the message has no one to reach.
+    pub(super) fn send(&self, topic: &Topic, payload: Bytes) {
+        if let Some(sender) = self.lock_topics().get(topic) {
+            let _ = sender.send(payload);
+        }
+    }
+
+    /// A receiver of `topic`, taking the topic if nobody holds it.
+    pub(super) fn receiver(&self, topic: &Topic) -> broadcast::Receiver<Bytes> {
+        self.lock_topics()
+            .entry(topic.clone())
+            .or_insert_with(|| broadcast::channel(self.capacity).0)
+            .subscribe()
+    }
+
     fn lock_topics(&self) -> std::sync::MutexGuard<'_, HashMap<Topic, broadcast::Sender<Bytes>>> {
         self.topics.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -44,18 +60,15 @@ impl LocalBus {
 
 impl Bus for LocalBus {
     fn publish(&self, topic: &Topic, payload: Bytes) -> BoxFuture<'_, Result<(), BusError>> {
-        // A topic nobody holds is not an error: the message has no one to reach.
-        if let Some(sender) = self.lock_topics().get(topic) {
-            let _ = sender.send(payload);
-        }
+        self.send(topic, payload);
         Box::pin(async { Ok(()) })
     }
 
-    fn subscribe(&self, topic: &Topic) -> broadcast::Receiver<Bytes> {
-        self.lock_topics()
-            .entry(topic.clone())
-            .or_insert_with(|| broadcast::channel(self.capacity).0)
-            .subscribe()
+    fn subscribe(&self, topic: &Topic) -> Subscription {
+        Subscription {
+            rx: self.receiver(topic),
+            ready: Box::pin(async {}),
+        }
     }
 
     fn unsubscribe(&self, topic: &Topic) {
@@ -90,9 +103,9 @@ mod tests {
     async fn every_subscriber_gets_every_message_in_order() {
         let bus = LocalBus::new();
         let t = Topic::events();
-        let mut a = bus.subscribe(&t);
-        let mut b = bus.clone().subscribe(&t);
-        let mut other = bus.subscribe(&Topic::doc(&DocId::from("d")));
+        let mut a = bus.subscribe(&t).rx;
+        let mut b = bus.clone().subscribe(&t).rx;
+        let mut other = bus.subscribe(&Topic::doc(&DocId::from("d"))).rx;
         for i in 0..3u8 {
             bus.publish(&t, Bytes::from(vec![i])).await.unwrap();
         }
@@ -113,7 +126,7 @@ mod tests {
         bus.publish(&doc, Bytes::from_static(b"early"))
             .await
             .unwrap();
-        let mut rx = bus.subscribe(&doc);
+        let mut rx = bus.subscribe(&doc).rx;
         assert_eq!(bus.topics(), vec![doc.clone()]);
         bus.publish(&doc, Bytes::from_static(b"on")).await.unwrap();
         assert_eq!(rx.recv().await.unwrap(), Bytes::from_static(b"on"));
@@ -123,7 +136,7 @@ mod tests {
         drop(rx);
         bus.unsubscribe(&doc);
         assert!(bus.topics().is_empty(), "released once nobody holds it");
-        let mut again = bus.subscribe(&doc);
+        let mut again = bus.subscribe(&doc).rx;
         bus.publish(&doc, Bytes::from_static(b"back"))
             .await
             .unwrap();

@@ -2,7 +2,7 @@
 //! [`BusMessage`] and nothing else.
 //!
 //! Wire: one tag byte, then the body: `F` + JSON of a [`Notice`], `P` + JSON of a
-//! [`PresenceDelta`], `Y` + a [`DocFrame`] in binary (a kind byte, three u16-length-prefixed
+//! [`PresenceDelta`], `N` + JSON of a [`NodeEvent`], `Y` + a [`DocFrame`] in binary (a kind byte, three u16-length-prefixed
 //! strings, then the y-protocols frame as is: document traffic is not inflated).
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -17,7 +17,35 @@ use serde_json::value::RawValue;
 pub enum BusMessage {
     Notify(Notice),
     Presence(PresenceDelta),
+    Node(NodeEvent),
     Doc(DocFrame),
+}
+
+/// Node liveness (see [`super::liveness`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum NodeEvent {
+    /// A node started, or asks for everyone's state again: the others answer with theirs.
+    Hello {
+        node: NodeId,
+    },
+    Heartbeat {
+        node: NodeId,
+    },
+    /// A node stops: the others drop its connections.
+    Bye {
+        node: NodeId,
+    },
+}
+
+impl NodeEvent {
+    pub fn node(&self) -> &NodeId {
+        match self {
+            NodeEvent::Hello { node } | NodeEvent::Heartbeat { node } | NodeEvent::Bye { node } => {
+                node
+            }
+        }
+    }
 }
 
 /// What `services::notify` publishes for every node to apply to its own connections.
@@ -105,21 +133,11 @@ pub enum PresenceDelta {
         room: RoomId,
         user: UserId,
     },
-    Heartbeat {
-        node: NodeId,
-    },
-    /// A node started: the others answer with a snapshot of their connections.
-    Hello {
-        node: NodeId,
-    },
+    /// A node's connections, in answer to another node's hello.
     Snapshot {
         node: NodeId,
         to: NodeId,
         conns: Vec<PresenceConn>,
-    },
-    /// A node stops: the others drop its connections.
-    Bye {
-        node: NodeId,
     },
 }
 
@@ -143,10 +161,7 @@ impl PresenceDelta {
             | PresenceDelta::Status { node, .. }
             | PresenceDelta::TypingStart { node, .. }
             | PresenceDelta::TypingStop { node, .. }
-            | PresenceDelta::Heartbeat { node }
-            | PresenceDelta::Hello { node }
-            | PresenceDelta::Snapshot { node, .. }
-            | PresenceDelta::Bye { node } => node,
+            | PresenceDelta::Snapshot { node, .. } => node,
         }
     }
 }
@@ -157,6 +172,7 @@ pub struct DecodeError(String);
 
 const TAG_NOTICE: u8 = b'F';
 const TAG_PRESENCE: u8 = b'P';
+const TAG_NODE: u8 = b'N';
 const TAG_DOC: u8 = b'Y';
 
 impl BusMessage {
@@ -165,6 +181,7 @@ impl BusMessage {
         match self {
             BusMessage::Notify(_) => "notify",
             BusMessage::Presence(_) => "presence",
+            BusMessage::Node(_) => "node",
             BusMessage::Doc(_) => "doc",
         }
     }
@@ -173,6 +190,7 @@ impl BusMessage {
         match self {
             BusMessage::Notify(n) => tagged_json(TAG_NOTICE, n),
             BusMessage::Presence(d) => tagged_json(TAG_PRESENCE, d),
+            BusMessage::Node(e) => tagged_json(TAG_NODE, e),
             BusMessage::Doc(f) => {
                 let mut out = BytesMut::with_capacity(
                     8 + f.node.as_str().len()
@@ -207,6 +225,9 @@ impl BusMessage {
                 .map_err(|e| bad(&e)),
             TAG_PRESENCE => serde_json::from_slice(body)
                 .map(BusMessage::Presence)
+                .map_err(|e| bad(&e)),
+            TAG_NODE => serde_json::from_slice(body)
+                .map(BusMessage::Node)
                 .map_err(|e| bad(&e)),
             TAG_DOC => decode_doc(payload).map(BusMessage::Doc),
             other => Err(DecodeError(format!("unknown tag {other}"))),
@@ -290,17 +311,32 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        match round_trip(BusMessage::Presence(PresenceDelta::Bye {
+        match round_trip(BusMessage::Presence(PresenceDelta::TypingStop {
             node: "n".into(),
+            room: "venture:x".into(),
+            user: "u".into(),
         })) {
             BusMessage::Presence(d) => assert_eq!(d.node().as_str(), "n"),
+            other => panic!("{other:?}"),
+        }
+        match round_trip(BusMessage::Node(NodeEvent::Bye { node: "n".into() })) {
+            BusMessage::Node(e) => assert_eq!(e, NodeEvent::Bye { node: "n".into() }),
             other => panic!("{other:?}"),
         }
     }
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for bad in [&b""[..], b"Z", b"F{", b"P[]", b"Y", b"YU\x00\x05ab", b"YQ"] {
+        for bad in [
+            &b""[..],
+            b"Z",
+            b"F{",
+            b"P[]",
+            b"N{}",
+            b"Y",
+            b"YU\x00\x05ab",
+            b"YQ",
+        ] {
             assert!(
                 BusMessage::decode(&Bytes::copy_from_slice(bad)).is_err(),
                 "{bad:?}"

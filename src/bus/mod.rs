@@ -4,6 +4,9 @@
 //! [`LocalBus`]; a cluster uses an implementation over Redis pub/sub with the same contract,
 //! so single-node and cluster tests run the same code above it.
 //!
+//! Gap marker: an empty payload is never a message. A bus hands one to every receiver when it
+//! may have lost messages for them (a Redis reconnect); receivers repair as after `Lagged`.
+//!
 //! Contract: `publish` delivers the payload to every subscriber of the topic on every node,
 //! the publishing node included, in publish order per publisher and topic. A subscriber that
 //! falls behind by more than the channel's capacity loses messages and is told so (`Lagged`):
@@ -16,13 +19,17 @@
 //! within one topic only: presence deltas and the announcements that follow them share the
 //! events topic, so a node applies a delta before it delivers what followed it.
 
+pub mod liveness;
 mod local;
 mod message;
+mod redis;
 
+pub use liveness::{Liveness, NodeChange};
 pub use local::LocalBus;
 pub use message::{
-    BusMessage, DecodeError, DocFrame, DocFrameKind, Notice, PresenceConn, PresenceDelta,
+    BusMessage, DecodeError, DocFrame, DocFrameKind, NodeEvent, Notice, PresenceConn, PresenceDelta,
 };
+pub use redis::RedisBus;
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
@@ -51,6 +58,11 @@ impl Topic {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A topic by its name as the transport carries it.
+    pub(crate) fn from_name(name: &str) -> Topic {
+        Topic(Arc::from(name))
+    }
 }
 
 impl fmt::Display for Topic {
@@ -68,9 +80,10 @@ pub enum BusError {
 pub trait Bus: Send + Sync + 'static {
     /// Sends `payload` to every subscriber of `topic`, on every node.
     fn publish(&self, topic: &Topic, payload: Bytes) -> BoxFuture<'_, Result<(), BusError>>;
-    /// A receiver of everything published on `topic` from now on. A node may hold several
-    /// receivers of one topic; each gets every message.
-    fn subscribe(&self, topic: &Topic) -> broadcast::Receiver<Bytes>;
+    /// A receiver of everything published on `topic` on this node from now on, and on every
+    /// node once [`Subscription::ready`] completes. A node may hold several receivers of one
+    /// topic; each gets every message.
+    fn subscribe(&self, topic: &Topic) -> Subscription;
     /// This node no longer needs `topic`: once its receivers of it are dropped, the node stops
     /// hearing it (and frees what it kept for it). Receivers still held keep receiving.
     fn unsubscribe(&self, topic: &Topic);
@@ -78,6 +91,28 @@ pub trait Bus: Send + Sync + 'static {
     fn topics(&self) -> Vec<Topic>;
     /// `in_process` or `redis`, for health and logs.
     fn kind(&self) -> &'static str;
+    /// The state of the link to the other nodes: `None` when there is none to check (one
+    /// process), `Some(Err(why))` while it is down.
+    fn health(&self) -> BoxFuture<'_, Option<Result<(), String>>> {
+        Box::pin(async { None })
+    }
+}
+
+/// A topic taken by this node.
+pub struct Subscription {
+    pub rx: broadcast::Receiver<Bytes>,
+    /// Completes once the other nodes' messages on the topic reach `rx` (at once in one
+    /// process; once Redis confirmed the subscription in a cluster, or at once while Redis is
+    /// away: the gap marker then follows when it returns).
+    pub ready: BoxFuture<'static, ()>,
+}
+
+impl Subscription {
+    /// The receiver, once the subscription is in force everywhere.
+    pub async fn in_force(self) -> broadcast::Receiver<Bytes> {
+        self.ready.await;
+        self.rx
+    }
 }
 
 /// Publishes `message` on `topic`; a failure is counted (`hub_bus_publish_errors_total{kind}`)

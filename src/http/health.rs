@@ -1,5 +1,6 @@
 //! `GET /api/health`: 200 `healthy` when every dependency answers, 200 `degraded` with the
-//! reason when an optional one does not, 503 when the database does not.
+//! reason when Redis does not (this node keeps serving its own clients), 503 when the database
+//! does not.
 
 use crate::state::AppState;
 use axum::Json;
@@ -20,14 +21,17 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         }
         Err(_) => "error: timed out".to_owned(),
     };
-    let redis = if core.info.redis_url.is_some() {
-        "configured"
-    } else {
-        "not_configured"
-    }
-    .to_owned();
+    let (redis, redis_ok) = match core.services.bus_health().await {
+        None => ("not_configured".to_owned(), true),
+        Some(Ok(())) => ("ok".to_owned(), true),
+        Some(Err(why)) => (format!("error: {why}"), false),
+    };
     let db_ok = database == "ok";
-    let status = if db_ok { "healthy" } else { "degraded" };
+    let status = if db_ok && redis_ok {
+        "healthy"
+    } else {
+        "degraded"
+    };
     let body = Health {
         status: status.to_owned(),
         timestamp: crate::store::rfc3339(core.clock.now_ms()),
@@ -48,7 +52,16 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
                 .loads
                 .load(std::sync::atomic::Ordering::Relaxed),
         },
-        reason: (!db_ok).then(|| "database unreachable".to_owned()),
+        reason: if !db_ok {
+            Some("database unreachable".to_owned())
+        } else if !redis_ok {
+            Some(
+                "Redis unreachable: other nodes do not hear this one; local traffic flows"
+                    .to_owned(),
+            )
+        } else {
+            None
+        },
     };
     let code = if db_ok {
         StatusCode::OK

@@ -15,7 +15,7 @@ pub mod docs;
 pub mod notify;
 pub mod presence;
 
-use crate::bus::{Bus, BusMessage, Topic};
+use crate::bus::{Bus, BusMessage, Liveness, NodeChange, Topic};
 use crate::clock::SharedClock;
 use crate::store::Store;
 use docs::{Docs, DocsConfig};
@@ -56,6 +56,9 @@ pub struct RoleWatch {
     before: Vec<(RoomName, Option<Role>)>,
 }
 
+/// How often grace periods, typing, heartbeats and dead nodes are checked.
+const TICK: std::time::Duration = std::time::Duration::from_millis(100);
+
 pub struct Services {
     bus: Arc<dyn Bus>,
     store: Store,
@@ -63,6 +66,9 @@ pub struct Services {
     pub docs: Arc<Docs>,
     pub notify: Notify,
     pub presence: Arc<Presence>,
+    /// Which nodes are alive.
+    pub liveness: Arc<Liveness>,
+    presence_config: PresenceConfig,
     pub chat: ChatConfig,
     /// The one source of time for every rule (see [`crate::clock`]).
     pub clock: SharedClock,
@@ -90,8 +96,24 @@ impl Services {
             docs,
             clock.clone(),
         );
-        let presence = Presence::new(node, bus.clone(), notify.clone(), presence, clock.clone());
+        let liveness = Arc::new(Liveness::new(
+            node.clone(),
+            presence.heartbeat,
+            presence.dead_after,
+            clock.clone(),
+        ));
+        let presence_config = presence.clone();
+        let presence = Presence::new(
+            node,
+            bus.clone(),
+            notify.clone(),
+            presence,
+            liveness.clone(),
+            clock.clone(),
+        );
         Arc::new(Services {
+            liveness,
+            presence_config,
             clock,
             access: access::Access::new(store.clone()),
             bus,
@@ -105,45 +127,86 @@ impl Services {
         })
     }
 
-    /// Starts this node's events subscriber and presence timers in `tasks`. One subscriber
-    /// reads the events topic in publish order: deliveries to `sockets` and presence deltas
-    /// (documents have a topic each, taken by the document engine).
+    /// Starts this node's events subscriber and its timers in `tasks`, and says hello to the
+    /// other nodes. One subscriber reads the events topic in publish order: deliveries to
+    /// `sockets`, presence deltas and node events (documents have a topic each, taken by the
+    /// document engine).
     pub fn start(self: &Arc<Self>, sockets: Arc<dyn Sockets>, tasks: &mut JoinSet<()>) {
-        let mut rx = self.bus.subscribe(&Topic::events());
+        let events = self.bus.subscribe(&Topic::events());
+        let mut rx = events.rx;
         let this = self.clone();
         tasks.spawn(async move {
             loop {
                 match rx.recv().await {
+                    // The bus's gap marker: it may have lost messages (see `crate::bus`).
+                    Ok(payload) if payload.is_empty() => this.lost_events(None).await,
                     Ok(payload) => match BusMessage::decode(&payload) {
-                        Ok(message) => {
-                            metrics::counter!("hub_bus_messages_in_total", "kind" => message.kind())
-                                .increment(1);
-                            match message {
-                                BusMessage::Notify(notice) => {
-                                    notify::receive(sockets.as_ref(), &this.docs, notice)
-                                }
-                                BusMessage::Presence(delta) => this.presence.receive(delta).await,
-                                BusMessage::Doc(frame) => tracing::warn!(
-                                    doc = %frame.doc,
-                                    "a document frame on the events topic; documents have their own"
-                                ),
-                            }
-                        }
+                        Ok(message) => this.receive(sockets.as_ref(), message).await,
                         Err(e) => tracing::warn!(error = %e, "dropping a bus message"),
                     },
-                    Err(RecvError::Lagged(n)) => {
-                        metrics::counter!("hub_bus_lagged_total").increment(n);
-                        tracing::error!(
-                            missed = n,
-                            "fell behind the bus; clients resync from their seq"
-                        );
-                        this.presence.resync().await;
-                    }
+                    Err(RecvError::Lagged(n)) => this.lost_events(Some(n)).await,
                     Err(RecvError::Closed) => return,
                 }
             }
         });
-        self.presence.start(tasks);
+        let this = self.clone();
+        tasks.spawn(async move {
+            let period = TICK.min(this.presence_config.heartbeat);
+            let mut ticker = tokio::time::interval(period);
+            loop {
+                ticker.tick().await;
+                this.presence.tick().await;
+                this.liveness.beat(this.bus.as_ref()).await;
+                for node in this.liveness.expire() {
+                    tracing::warn!(%node, "node stopped sending heartbeats; dropping its connections");
+                    this.presence.node_changed(NodeChange::Gone(node)).await;
+                }
+            }
+        });
+        // Hello once the others' answers can reach this node.
+        let (this, ready) = (self.clone(), events.ready);
+        tokio::spawn(async move {
+            ready.await;
+            this.liveness.hello(this.bus.as_ref()).await
+        });
+    }
+
+    /// The state of the link to the other nodes (see [`Bus::health`]).
+    pub async fn bus_health(&self) -> Option<Result<(), String>> {
+        self.bus.health().await
+    }
+
+    async fn receive(&self, sockets: &dyn Sockets, message: BusMessage) {
+        metrics::counter!("hub_bus_messages_in_total", "kind" => message.kind()).increment(1);
+        match message {
+            BusMessage::Notify(notice) => notify::receive(sockets, &self.docs, notice),
+            BusMessage::Presence(delta) => self.presence.receive(delta).await,
+            BusMessage::Node(event) => {
+                if let Some(change) = self.liveness.receive(&event) {
+                    self.presence.node_changed(change).await;
+                }
+            }
+            BusMessage::Doc(frame) => tracing::warn!(
+                doc = %frame.doc,
+                "a document frame on the events topic; documents have their own"
+            ),
+        }
+    }
+
+    /// Events were lost (`missed` of them, when known): presence asks every node for its
+    /// connections again; chat clients repair by seq themselves.
+    async fn lost_events(&self, missed: Option<u64>) {
+        metrics::counter!("hub_bus_lagged_total").increment(missed.unwrap_or(1));
+        tracing::error!(
+            ?missed,
+            "lost bus events; resyncing presence (clients repair chat by seq)"
+        );
+        self.liveness.hello(self.bus.as_ref()).await;
+    }
+
+    /// Tells the other nodes this one is stopping: they drop its connections at once.
+    pub async fn stop(&self) {
+        self.liveness.bye(self.bus.as_ref()).await;
     }
 
     /// Takes one send from `user`'s allowance.

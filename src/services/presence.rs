@@ -7,16 +7,18 @@
 //! order in which deltas from several nodes cross, each join and leave is announced once.
 //! Typing is announced by the typist's node.
 //!
-//! Nodes send heartbeats. A node silent for longer than `dead_after` is dead: its connections
-//! are dropped from every replica and the survivor with the smallest id announces the leaves,
-//! so a crash leaves no ghosts. A node that starts asks the others for their connections.
+//! Node liveness is kept next to the bus ([`Liveness`]): when a node stops or falls silent, its
+//! connections are dropped from every replica and the survivor with the smallest id announces
+//! the leaves, so a crash leaves no ghosts. When a node says hello (it started, or lost bus
+//! traffic), every other node sends it a snapshot of its connections.
 //!
 //! Locks are std mutexes held only for in-memory work, never across `.await`.
 
 use super::notify::{Except, Notify};
 use crate::auth::Identity;
 use crate::bus::{
-    Bus, BusMessage, PresenceConn as SnapshotConn, PresenceDelta as Delta, Topic, publish,
+    Bus, BusMessage, Liveness, NodeChange, PresenceConn as SnapshotConn, PresenceDelta as Delta,
+    Topic, publish,
 };
 use crate::clock::SharedClock;
 use hub_protocol::realtime::server;
@@ -25,10 +27,8 @@ use hub_protocol::{NodeId, RoomId, SocketId, UserId};
 use hub_rooms::presence::{Change, ConnId, PresenceRegistry};
 use hub_rooms::typing::TypingTracker;
 use serde_json::Value;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
-use tokio::task::JoinSet;
+use std::time::Duration;
 
 /// Presence timings.
 #[derive(Debug, Clone)]
@@ -53,8 +53,6 @@ impl Default for PresenceConfig {
         }
     }
 }
-/// How often grace periods, typing and heartbeats are checked.
-const TICK: Duration = Duration::from_millis(100);
 
 /// An announcement to make to a room once the locks are released.
 enum Announce {
@@ -71,9 +69,8 @@ pub struct Presence {
     local_typing: Mutex<TypingTracker>,
     /// Typists on other nodes: replicas, expired silently.
     remote_typing: Mutex<TypingTracker>,
-    /// Last heartbeat of every other node.
-    nodes: Mutex<HashMap<NodeId, Instant>>,
-    config: PresenceConfig,
+    /// Which nodes are alive (heartbeats, hellos, goodbyes).
+    liveness: Arc<Liveness>,
     clock: SharedClock,
 }
 
@@ -87,6 +84,7 @@ impl Presence {
         bus: Arc<dyn Bus>,
         notify: Notify,
         config: PresenceConfig,
+        liveness: Arc<Liveness>,
         clock: SharedClock,
     ) -> Arc<Presence> {
         Arc::new(Presence {
@@ -96,8 +94,7 @@ impl Presence {
             registry: Mutex::new(PresenceRegistry::new(config.grace)),
             local_typing: Mutex::new(TypingTracker::new(config.typing_ttl)),
             remote_typing: Mutex::new(TypingTracker::new(config.typing_ttl)),
-            nodes: Mutex::new(HashMap::new()),
-            config,
+            liveness,
             clock,
         })
     }
@@ -192,7 +189,7 @@ impl Presence {
     /// node applies every delta, so the announcer's replica has every change, and each change
     /// is announced once, whichever node saw it and in whatever order deltas crossed.
     fn is_announcer(&self) -> bool {
-        lock(&self.nodes).keys().all(|other| other > &self.node)
+        self.liveness.is_lowest()
     }
 
     /// Announces presence changes if this node is the announcer.
@@ -336,10 +333,35 @@ impl Presence {
         self.apply_remote(delta).await;
     }
 
-    /// The bus lost messages: ask every node for its connections again.
-    pub(super) async fn resync(&self) {
-        self.publish(Delta::Hello {
+    /// A node arrived or left (see [`Liveness`]): a newcomer gets this node's connections; a
+    /// departed node's connections are dropped.
+    pub(super) async fn node_changed(&self, change: NodeChange) {
+        match change {
+            NodeChange::Hello(node) => self.send_snapshot(node).await,
+            NodeChange::Gone(node) => self.drop_node(&node).await,
+        }
+    }
+
+    async fn send_snapshot(&self, to: NodeId) {
+        let conns = {
+            let registry = lock(&self.registry);
+            registry
+                .conns_of_node(self.node.as_str())
+                .into_iter()
+                .map(|(room, user, name, since, conn)| SnapshotConn {
+                    status: registry.status_of(&user),
+                    room: room.into(),
+                    sid: conn.sid.into(),
+                    user,
+                    name,
+                    since,
+                })
+                .collect()
+        };
+        self.publish(Delta::Snapshot {
             node: self.node.clone(),
+            to,
+            conns,
         })
         .await;
     }
@@ -350,7 +372,7 @@ impl Presence {
         if delta.node() == &self.node {
             return;
         }
-        lock(&self.nodes).insert(delta.node().clone(), self.clock.now());
+        self.liveness.seen(delta.node());
         let changes: Vec<(String, Change)> = match delta {
             Delta::Add {
                 node,
@@ -393,31 +415,6 @@ impl Presence {
                 lock(&self.remote_typing).stop(room.as_str(), &user);
                 Vec::new()
             }
-            Delta::Heartbeat { .. } => Vec::new(),
-            Delta::Hello { node } => {
-                let conns = {
-                    let registry = lock(&self.registry);
-                    registry
-                        .conns_of_node(self.node.as_str())
-                        .into_iter()
-                        .map(|(room, user, name, since, conn)| SnapshotConn {
-                            status: registry.status_of(&user),
-                            room: room.into(),
-                            sid: conn.sid.into(),
-                            user,
-                            name,
-                            since,
-                        })
-                        .collect()
-                };
-                self.publish(Delta::Snapshot {
-                    node: self.node.clone(),
-                    to: node,
-                    conns,
-                })
-                .await;
-                Vec::new()
-            }
             Delta::Snapshot { node, to, conns } => {
                 // A sync, not news: nothing is announced.
                 if to == self.node {
@@ -437,16 +434,12 @@ impl Presence {
                 }
                 Vec::new()
             }
-            Delta::Bye { node } => {
-                lock(&self.nodes).remove(&node);
-                self.drop_node(&node).await;
-                Vec::new()
-            }
         };
         self.announce_presence(changes).await;
     }
 
     /// Drops a stopped or dead node's connections; the announcer announces the leaves.
+    /// Idempotent: a second call for the same node finds nothing.
     async fn drop_node(&self, node: &NodeId) {
         let gone = lock(&self.registry).remove_node(node.as_str());
         self.announce_presence(
@@ -456,8 +449,8 @@ impl Presence {
         .await;
     }
 
-    /// One pass of timers: due leaves, expired typists, dead nodes.
-    async fn tick(&self) {
+    /// One pass of timers: due leaves, expired typists.
+    pub(super) async fn tick(&self) {
         let t = self.clock.now();
         let due = lock(&self.registry).expire(t);
         self.announce_presence(due.into_iter().map(|d| (d.room, Change::Left(d.user))))
@@ -475,60 +468,5 @@ impl Presence {
             .await;
         }
         self.announce(announce).await;
-        let dead: Vec<NodeId> = {
-            let mut nodes = lock(&self.nodes);
-            let dead: Vec<NodeId> = nodes
-                .iter()
-                .filter(|(_, seen)| t.saturating_duration_since(**seen) > self.config.dead_after)
-                .map(|(n, _)| n.clone())
-                .collect();
-            for n in &dead {
-                nodes.remove(n);
-            }
-            dead
-        };
-        for node in dead {
-            tracing::warn!(%node, "node stopped sending heartbeats; dropping its connections");
-            self.drop_node(&node).await;
-        }
-    }
-
-    /// Starts the timer task in `tasks` (it ends with it) and says hello to the other nodes.
-    /// Deltas from the bus arrive through [`receive`](Self::receive).
-    pub fn start(self: &Arc<Self>, tasks: &mut JoinSet<()>) {
-        let this = self.clone();
-        tasks.spawn(async move {
-            let mut ticker = tokio::time::interval(TICK.min(this.config.heartbeat));
-            let mut last_heartbeat: Option<Instant> = None;
-            loop {
-                ticker.tick().await;
-                this.tick().await;
-                let t = this.clock.now();
-                if last_heartbeat
-                    .is_none_or(|at| t.saturating_duration_since(at) >= this.config.heartbeat)
-                {
-                    last_heartbeat = Some(t);
-                    this.publish(Delta::Heartbeat {
-                        node: this.node.clone(),
-                    })
-                    .await;
-                }
-            }
-        });
-        let this = self.clone();
-        tokio::spawn(async move {
-            this.publish(Delta::Hello {
-                node: this.node.clone(),
-            })
-            .await
-        });
-    }
-
-    /// Tells the other nodes this one is stopping.
-    pub async fn stop(&self) {
-        self.publish(Delta::Bye {
-            node: self.node.clone(),
-        })
-        .await;
     }
 }

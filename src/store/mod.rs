@@ -15,6 +15,7 @@
 
 mod chat;
 mod docs;
+mod leases;
 mod rooms;
 mod teams;
 mod users;

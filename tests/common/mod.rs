@@ -9,6 +9,7 @@
 
 pub mod eio;
 pub mod node;
+pub mod redis;
 pub mod sio;
 pub mod yjs;
 
@@ -169,6 +170,24 @@ impl TestHub {
         hub
     }
 
+    /// A handle on a hub that runs in another process at `addr` (on `db`, signing with the
+    /// tests' secret): REST calls and tokens work as for one in this process; stopping it is
+    /// the caller's business.
+    pub async fn external(addr: SocketAddr, db: TestDb) -> TestHub {
+        let config = Config::new(db.url.clone(), SECRET.as_bytes().to_vec());
+        let hub = TestHub {
+            addr,
+            base: format!("http://{addr}"),
+            db,
+            config,
+            http: reqwest::Client::new(),
+            shutdown: None,
+            handle: None,
+        };
+        hub.wait_ready().await;
+        hub
+    }
+
     async fn wait_ready(&self) {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
@@ -187,6 +206,24 @@ impl TestHub {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// The value of an unlabelled Prometheus metric from `/metrics` (0 when absent).
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self
+            .http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics body");
+        text.lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
     }
 
     pub fn token(&self, user: &str) -> String {

@@ -4,22 +4,9 @@
 // Environment: HUB_URL, ROOM, TOKEN_ALICE, TOKEN_BOB, TOKEN_CAROL.
 import { io } from "socket.io-client";
 import assert from "node:assert/strict";
+import { WAIT_MS, next } from "./wait.mjs";
 
 const { HUB_URL: url, ROOM: room } = process.env;
-const WAIT_MS = 10_000;
-
-function next(socket, event, pred = () => true) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${event}`)), WAIT_MS);
-    const handler = (payload) => {
-      if (!pred(payload)) return;
-      clearTimeout(timer);
-      socket.off(event, handler);
-      resolve(payload);
-    };
-    socket.on(event, handler);
-  });
-}
 
 async function connect(token) {
   const s = io(url, { auth: { token }, transports: ["websocket"], reconnection: false });

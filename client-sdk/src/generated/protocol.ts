@@ -27,6 +27,8 @@ export type AckErr = { ok: boolean, error: ErrorDetail, };
 
 export type HandshakeAuth = { token?: string, };
 
+export type ConnectRefusal = { message: string, };
+
 export type Pong = { 
 /**
  * Server time, RFC 3339.
@@ -99,7 +101,13 @@ export type RoomRemoved = { room: string, reason: string, };
 
 export type RoomRoleChanged = { room: string, role: Role, can_write: boolean, };
 
-export type Message = { id: MessageId, room: string, seq: number, author_id: UserId, client_id: string, 
+export type Message = { id: MessageId, room: string, 
+/**
+ * Per room, from 1, gap-free and strictly increasing. Order by it, not by arrival: in a
+ * cluster, seq N+1 can arrive before N, and a message can arrive twice (live and in a
+ * page): drop a seq already held.
+ */
+seq: number, author_id: UserId, client_id: string, 
 /**
  * Empty once deleted.
  */

@@ -35,6 +35,9 @@ use tokio::sync::OnceCell;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::oneshot;
 
+/// How long a node may hold a document's compaction before another may take it over.
+const COMPACTION_LEASE: Duration = Duration::from_secs(60);
+
 #[derive(Debug, Clone)]
 pub struct DocsConfig {
     pub limits: DocLimits,
@@ -234,7 +237,7 @@ impl Docs {
                 // The topic first, the log second: an update logged after this read is
                 // published after this subscription, so one of the two brings it.
                 let topic = Topic::doc(id);
-                let rx = self.bus.subscribe(&topic);
+                let rx = self.bus.subscribe(&topic).in_force().await;
                 let stored = match self.store.doc_load(id.as_str()).await {
                     Ok(stored) => stored,
                     Err(e) => {
@@ -524,7 +527,36 @@ impl Docs {
         });
     }
 
+    /// Folds the document's log into its snapshot, if no other node is doing it now: one
+    /// compactor per document across the cluster (a lease; the fold itself is also one
+    /// transaction under the document's row lock).
     async fn compact(&self, doc: &LoadedDoc) {
+        let lease = format!("doc-compact:{}", doc.id);
+        match self
+            .store
+            .take_lease(&lease, self.node.as_str(), COMPACTION_LEASE)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                // Another node folds the log now, this node's appends included.
+                let mut inner = doc.lock();
+                inner.logged = 0;
+                inner.logged_bytes = 0;
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(doc = %doc.id, error = %e, "cannot take the compaction lease");
+                return;
+            }
+        }
+        self.fold(doc).await;
+        if let Err(e) = self.store.release_lease(&lease, self.node.as_str()).await {
+            tracing::debug!(doc = %doc.id, error = %e, "compaction lease not released; it expires");
+        }
+    }
+
+    async fn fold(&self, doc: &LoadedDoc) {
         match self.store.doc_compact(doc.id.as_str()).await {
             Ok(folded) => {
                 let mut inner = doc.lock();
@@ -626,6 +658,8 @@ async fn hear(docs: Weak<Docs>, doc: Weak<LoadedDoc>, mut rx: broadcast::Receive
             return;
         };
         match received {
+            // The bus's gap marker: what it lost is in the log.
+            Ok(payload) if payload.is_empty() => docs.resync(&doc).await,
             Ok(payload) => match BusMessage::decode(&payload) {
                 Ok(BusMessage::Doc(frame)) => {
                     metrics::counter!("hub_bus_messages_in_total", "kind" => "doc").increment(1);

@@ -1,0 +1,336 @@
+//! A real cluster: `hub` processes on loopback ports, one fresh Postgres schema, Redis (the
+//! machine's, on channels of each test's own, or a private server the test stops and starts),
+//! and clients spread over the nodes; then the failures: a node killed with SIGKILL, Redis
+//! restarted.
+
+mod common;
+
+use common::redis::{PrivateRedis, free_port, prefix, redis_url};
+use common::sio::Sio;
+use common::{Backend, SECRET, TestDb, TestHub, WAIT};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::{Child, Command};
+
+/// Heartbeats every 200 ms, a node taken for dead after 1 s of silence, a 500 ms grace.
+const HEARTBEAT_MS: u64 = 200;
+const NODE_TIMEOUT_MS: u64 = 1_000;
+const GRACE_MS: u64 = 500;
+
+/// One `hub` process.
+struct Node {
+    hub: TestHub,
+    child: Child,
+    _data: tempfile::TempDir,
+}
+
+impl Node {
+    async fn start(db: &TestDb, redis: &str, prefix: &str) -> Node {
+        let data = tempfile::tempdir().unwrap();
+        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_hub"))
+            .env("DATABASE_URL", &db.url)
+            .env("REDIS_URL", redis)
+            .env("HUB_REDIS_PREFIX", prefix)
+            .env("JWT_SECRET", SECRET)
+            .env("DATA_DIR", data.path())
+            .env("HUB_ADDR", addr.to_string())
+            .env("HUB_HEARTBEAT", format!("{HEARTBEAT_MS}ms"))
+            .env("HUB_NODE_TIMEOUT", format!("{NODE_TIMEOUT_MS}ms"))
+            .env("HUB_PRESENCE_GRACE", format!("{GRACE_MS}ms"))
+            .env("HUB_CHAT_RATE", "1000")
+            .env("HUB_CHAT_BURST", "1000")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the hub binary runs");
+        let hub = TestHub::external(addr, db.shared()).await;
+        Node {
+            hub,
+            child,
+            _data: data,
+        }
+    }
+
+    /// SIGKILL: no goodbye, no cleanup.
+    async fn kill(&mut self) {
+        self.child.start_kill().unwrap();
+        let _ = self.child.wait().await;
+    }
+
+    async fn health(&self) -> Value {
+        self.hub
+            .http
+            .get(self.hub.url("/api/health"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+struct Cluster {
+    db: TestDb,
+    nodes: Vec<Node>,
+    room: String,
+}
+
+impl Cluster {
+    async fn start(n: usize, redis: &str) -> Cluster {
+        let db = TestDb::new(Backend::Postgres).await;
+        // The schema exists before the nodes race to migrate it.
+        hub::store::Store::connect(&db.url, 1)
+            .await
+            .unwrap()
+            .migrate()
+            .await
+            .unwrap();
+        let prefix = prefix();
+        let mut nodes = Vec::new();
+        for _ in 0..n {
+            nodes.push(Node::start(&db, redis, &prefix).await);
+        }
+        let first = &nodes[0].hub;
+        let venture = first.venture("alice", "Acme").await;
+        for user in ["bob", "carol", "dave"] {
+            first.add_member(&venture, "alice", user, "member").await;
+        }
+        Cluster {
+            db,
+            nodes,
+            room: format!("venture:{venture}"),
+        }
+    }
+
+    fn hub(&self, i: usize) -> &TestHub {
+        &self.nodes[i].hub
+    }
+
+    async fn sio(&self, node: usize, user: &str) -> Sio {
+        Sio::connect(self.hub(node).addr, &self.hub(node).token(user)).await
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for node in &mut self.nodes {
+            let _ = node.child.start_kill();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stock_clients_spread_over_three_nodes() {
+    let cluster = Cluster::start(3, &redis_url()).await;
+    let (status, doc) = cluster
+        .hub(1)
+        .post(
+            "/api/v1/docs",
+            &cluster.hub(1).token("alice"),
+            json!({"room": cluster.room, "title": "Shared"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{doc}");
+    let urls: Vec<String> = cluster.nodes.iter().map(|n| n.hub.base.clone()).collect();
+    let out = common::node::run_node(
+        "cluster-scenario.mjs",
+        &[
+            ("HUB_URLS", urls.join(",")),
+            ("ROOM", cluster.room.clone()),
+            ("DOC", doc["id"].as_str().unwrap().to_owned()),
+            ("TOKEN_ALICE", cluster.hub(0).token("alice")),
+            ("TOKEN_BOB", cluster.hub(0).token("bob")),
+            ("TOKEN_CAROL", cluster.hub(0).token("carol")),
+        ],
+    )
+    .await;
+    assert!(out.contains("cluster scenario ok"), "{out}");
+    // A member removed through one node is evicted on the others at once.
+    let mut dave = cluster.sio(2, "dave").await;
+    dave.join(&cluster.room).await;
+    let venture = cluster.room.trim_start_matches("venture:");
+    let (status, _) = cluster
+        .hub(0)
+        .delete(
+            &format!("/api/v1/ventures/{venture}/members/dave"),
+            &cluster.hub(0).token("alice"),
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(dave.event("room:removed").await["room"], cluster.room);
+    cluster.db.drop_schema().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_node_leaves_no_ghost_and_its_users_recover_on_another() {
+    let mut cluster = Cluster::start(3, &redis_url()).await;
+    let room = cluster.room.clone();
+    let mut alice = cluster.sio(0, "alice").await;
+    alice.join(&room).await;
+    let mut bob = cluster.sio(1, "bob").await;
+    bob.join(&room).await;
+    assert_eq!(alice.event("presence:join").await["user"]["user_id"], "bob");
+    let first = bob.say(&room, "b-1", "before the crash").await;
+    assert_eq!(first["seq"], 1);
+    assert_eq!(alice.event("chat:message").await["seq"], 1);
+
+    cluster.nodes[1].kill().await;
+    let started = tokio::time::Instant::now();
+    assert_eq!(
+        alice.event("presence:leave").await,
+        json!({"room": room, "user_id": "bob"})
+    );
+    // Noticed by silence, then the grace: within the node timeout + grace (+ a tick).
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_millis(NODE_TIMEOUT_MS + GRACE_MS + 2_000),
+        "the leave took {took:?}"
+    );
+    // Announced once.
+    tokio::time::sleep(Duration::from_millis(NODE_TIMEOUT_MS)).await;
+    assert!(alice.received("presence:leave").await.is_empty());
+    for i in 2..=4 {
+        alice
+            .say(&room, &format!("a-{i}"), "while bob is away")
+            .await;
+    }
+
+    // Bob's client reconnects to another node and gets exactly what it missed.
+    drop(bob);
+    let mut bob = cluster.sio(2, "bob").await;
+    let joined = bob.ok("room:join", json!({"room": room, "since": 1})).await;
+    let missed: Vec<i64> = joined["missed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(missed, vec![2, 3, 4]);
+    assert_eq!(joined["recovered"], true);
+    let present: Vec<&str> = joined["presence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["user_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        present.len(),
+        2,
+        "alice and the reconnected bob, no ghost: {present:?}"
+    );
+    // The retry of a send acknowledged before the crash stores nothing new.
+    let again = bob.say(&room, "b-1", "before the crash").await;
+    assert_eq!(again["seq"], 1);
+    let history = bob
+        .ok("chat:history", json!({"room": room, "limit": 50}))
+        .await;
+    assert_eq!(history["messages"].as_array().unwrap().len(), 4);
+    cluster.db.drop_schema().await;
+}
+
+async fn until(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT * 3;
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_restart_pauses_cross_node_traffic_only_and_everything_converges() {
+    let mut redis = PrivateRedis::start(free_port()).await;
+    let url = redis.url();
+    let cluster = Cluster::start(2, &url).await;
+    let room = cluster.room.clone();
+    let (status, doc) = cluster
+        .hub(0)
+        .post(
+            "/api/v1/docs",
+            &cluster.hub(0).token("alice"),
+            json!({"room": room, "title": "Through the outage"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let doc = doc["id"].as_str().unwrap().to_owned();
+    let mut alice = cluster.sio(0, "alice").await;
+    alice.join(&room).await;
+    let mut dave = cluster.sio(0, "dave").await;
+    dave.join(&room).await;
+    let mut bob = cluster.sio(1, "bob").await;
+    bob.join(&room).await;
+    // Both nodes hold the document.
+    cluster.hub(0).doc_state(&doc).await;
+    cluster.hub(1).doc_state(&doc).await;
+    alice
+        .event_where("presence:join", |e| e["user"]["user_id"] == "bob")
+        .await;
+
+    redis.stop();
+    for node in &cluster.nodes {
+        until("degraded", async || {
+            node.health().await["status"] == "degraded"
+        })
+        .await;
+    }
+    let health = cluster.nodes[0].health().await;
+    assert!(
+        health["redis"].as_str().unwrap().starts_with("error"),
+        "{health}"
+    );
+    // Local traffic flows: dave, on alice's node, hears her at once.
+    let sent = alice.say(&room, "a-1", "during the outage").await;
+    assert_eq!(dave.event("chat:message").await["id"], sent["id"]);
+    // Carol joins on the other node meanwhile; an edit lands on node 0.
+    let mut carol = cluster.sio(1, "carol").await;
+    carol.join(&room).await;
+    let edit = common::yjs::text_update(7, "written during the outage");
+    assert_eq!(
+        cluster
+            .hub(0)
+            .post_doc_update(&doc, &cluster.hub(0).token("alice"), edit)
+            .await,
+        204
+    );
+
+    let _back = PrivateRedis::start(redis.port).await;
+    for node in &cluster.nodes {
+        until("healthy again", async || {
+            node.health().await["status"] == "healthy"
+        })
+        .await;
+    }
+    // Presence converges: node 0 learns of carol, who joined on node 1 during the outage.
+    until("carol present on node 0", async || {
+        let joined = alice.join(&room).await;
+        joined["presence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["user_id"] == "carol")
+    })
+    .await;
+    // The document converges: node 1 re-read the log.
+    until("the edit reached node 1", async || {
+        common::yjs::text_of(&cluster.hub(1).doc_state(&doc).await) == "written during the outage"
+    })
+    .await;
+    // Bob missed the message live; his client repairs by seq.
+    let page = bob
+        .ok("chat:history", json!({"room": room, "after": 0}))
+        .await;
+    assert_eq!(page["messages"][0]["id"], sent["id"]);
+    // And cross-node traffic flows again.
+    let after = alice.say(&room, "a-2", "after the outage").await;
+    let heard = bob
+        .event_where("chat:message", |m| m["id"] == after["id"])
+        .await;
+    assert_eq!(heard["seq"], 2);
+    cluster.db.drop_schema().await;
+}
