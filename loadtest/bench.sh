@@ -10,13 +10,15 @@
 #   loadtest/bench.sh presence     # 50 users/s churn for 10 s
 #   loadtest/bench.sh docs         # 10 documents x 20 editors typing 5/s each over /yjs
 #   loadtest/bench.sh abuse        # stalled readers, handshake flood, awareness flood: hub RSS
+#   loadtest/bench.sh cluster      # two nodes on Postgres + Redis: chat and docs, one node vs
+#                                  # across nodes in the same run (needs Postgres and Redis)
 #
 # Results go to target/bench/ (JSON summaries, SVG latency plots). Binaries are built into
 # CARGO_TARGET_DIR (default ~/.cache/hub-target, shared with CI). Ports 3000 (hub) and 3001
 # (Node) must be free: it refuses to measure a server it did not start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-figure="${1:?which figure? chat-hub, chat-node, sweep, idle-hub, idle-node, presence, docs, abuse}"
+figure="${1:?which figure? chat-hub, chat-node, sweep, idle-hub, idle-node, presence, docs, abuse, cluster}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hub-target}"
 cargo build --release -q -p hub -p loadtest
 bin="$CARGO_TARGET_DIR/release"
@@ -73,5 +75,33 @@ case "$figure" in
   presence) start_hub; hub_lt --json "$out/presence.json" presence --rate 50 --duration 10 --stay-ms 1000 --grace-ms 5000 ;;
   docs) start_hub; hub_lt --json "$out/docs.json" docs --docs 10 --editors 20 --rate 5 --duration 10 --drain 3 ;;
   abuse) start_hub; hub_lt --json "$out/abuse.json" abuse --pid "$hub_pid" ;;
+  cluster)
+    # Two nodes on one Postgres schema and one Redis (channels of this run's own).
+    pg="${HUB_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+    schema="bench_$(date +%s)"
+    psql "$pg" -q -c "CREATE SCHEMA $schema" >/dev/null
+    trap 'cleanup; psql "$pg" -q -c "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true' EXIT
+    export DATABASE_URL="$pg?options=-c%20search_path%3D$schema" REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+    export HUB_REDIS_PREFIX="$schema:" JWT_SECRET="$(head -c 32 /dev/urandom | base64)"
+    "$bin/hub" migrate >/dev/null
+    for port in 3000 3002; do
+      port_free "$port"
+      HUB_CHAT_RATE=1000 HUB_CHAT_BURST=1000 LOG_FORMAT=json "$bin/hub" --addr "127.0.0.1:$port" --data-dir "$data" >"$data/hub-$port.log" 2>&1 &
+      pids+=($!)
+      for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.2; done
+    done
+    one=(--target http://127.0.0.1:3000); two=(--target http://127.0.0.1:3000,http://127.0.0.1:3002)
+    summary() { python3 -c "import json;d=json.load(open('$1'));l=d['latency'];print('%-28s %9.0f delivered/s  p50 %7.1f ms  p99 %7.1f ms  lost %d  gaps %d  dups %d' % ('$2', d['delivered_per_second'], l['p50_ms'], l['p99_ms'], d['expected_deliveries']-d['delivered'], d['seq_gaps'], d['duplicates']))"; }
+    for rate in 100 200; do
+      "$bin/loadtest" --quiet "${one[@]}" --json "$out/cluster-one-$rate.json" chat --rooms 1 --members 1000 --publishers 20 --duration 10 --drain 3 --rate "$rate" >/dev/null
+      summary "$out/cluster-one-$rate.json" "one node, $rate msg/s"
+      "$bin/loadtest" --quiet "${two[@]}" --json "$out/cluster-cross-$rate.json" chat --rooms 1 --members 1000 --publishers 20 --duration 10 --drain 3 --rate "$rate" --publishers-on 1 >/dev/null
+      summary "$out/cluster-cross-$rate.json" "across nodes, $rate msg/s"
+    done
+    for where in one two; do
+      args=("${one[@]}"); [ "$where" = two ] && args=("${two[@]}")
+      "$bin/loadtest" --quiet "${args[@]}" --json "$out/cluster-docs-$where.json" docs --docs 10 --editors 20 --rate 5 --duration 10 --drain 3 >/dev/null
+      python3 -c "import json;d=json.load(open('$out/cluster-docs-$where.json'));l=d['latency'];print('docs, %s node(s): %d/%d converged, %.0f updates/s received, p50 %.1f ms, p99 %.1f ms' % ('$where', d['converged_documents'], d['documents'], d['received_per_second'], l['p50_ms'], l['p99_ms']))"
+    done ;;
   *) echo "unknown figure $figure" >&2; exit 2 ;;
 esac

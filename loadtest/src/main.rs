@@ -42,9 +42,15 @@ use std::path::PathBuf;
         every scenario and its output."
 )]
 struct Cli {
-    /// Base URL of the target.
-    #[arg(long, default_value = "http://127.0.0.1:3000", global = true)]
-    target: String,
+    /// Base URL of the target; several (comma-separated or repeated) for the nodes of a
+    /// cluster: clients are spread over them, REST setup goes to the first.
+    #[arg(
+        long,
+        default_value = "http://127.0.0.1:3000",
+        global = true,
+        value_delimiter = ','
+    )]
+    target: Vec<String>,
     /// What the target is.
     #[arg(long, value_enum, default_value = "hub", global = true)]
     peer: Peer,
@@ -186,19 +192,27 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let base = cli.target.trim_end_matches('/').to_owned();
-    let hostport = base
-        .split("://")
-        .nth(1)
-        .context("--target must be http://host:port")?;
-    let addr = hostport
-        .to_socket_addrs()
-        .with_context(|| format!("cannot resolve {hostport}"))?
-        .next()
-        .context("no address for the target")?;
-    if !addr.ip().is_loopback() && !cli.allow_remote {
-        bail!("{addr} is not a loopback address; pass --allow-remote to target it");
+    let mut targets = Vec::new();
+    for target in &cli.target {
+        let base = target.trim_end_matches('/').to_owned();
+        let hostport = base
+            .split("://")
+            .nth(1)
+            .context("--target must be http://host:port")?;
+        let addr = hostport
+            .to_socket_addrs()
+            .with_context(|| format!("cannot resolve {hostport}"))?
+            .next()
+            .context("no address for the target")?;
+        if !addr.ip().is_loopback() && !cli.allow_remote {
+            bail!("{addr} is not a loopback address; pass --allow-remote to target it");
+        }
+        targets.push((base, addr));
     }
+    let (base, addr) = targets
+        .first()
+        .cloned()
+        .context("--target names no target")?;
     // Each connection is a file descriptor: take all the process may have.
     match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(n) if !cli.quiet => eprintln!("file descriptor limit: {n}"),
@@ -214,10 +228,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             "loadtest needs tokens the hub accepts: pass --data-dir with the hub's DATA_DIR (where it keeps jwt_secret), JWT_SECRET, or --tokens FILE"
         );
     }
-    preflight(&base, addr, cli.peer).await?;
+    for (base, addr) in &targets {
+        preflight(base, *addr, cli.peer).await?;
+    }
     let ctx = Ctx {
         base: base.clone(),
         addr,
+        addrs: targets.iter().map(|(_, a)| *a).collect(),
         path: "/socket.io/".into(),
         sources: client::Sources::for_target(&addr, cli.sources),
         tokens: setup::Tokens::new(

@@ -1,7 +1,7 @@
 //! `chat`: R rooms × M members, P publishers sending at a total rate. Every message carries its
 //! send time; members record end-to-end latency, seq gaps and duplicates.
 
-use super::{Ctx, Joined, close_all, connect_many, join_all};
+use super::{Ctx, Joined, close_all, connect_many_on, join_all};
 use crate::client::Out;
 use crate::stats::{Latency, Recorder, micros_now};
 use crate::wire::{self, Answer};
@@ -10,6 +10,7 @@ use hub_protocol::chat::{ChatSend, Message, MessageAck};
 use hub_protocol::realtime::{client, server};
 use hub_protocol::{ErrorCode, ErrorDetail};
 use serde::Serialize;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -37,6 +38,11 @@ pub struct ChatArgs {
     /// Connections opened per second.
     #[arg(long, default_value_t = 2000.0)]
     pub connect_rate: f64,
+    /// With several targets: put every publisher on the target of this index (from 0) and the
+    /// members on the others, so that every delivery crosses nodes. Unset: members and
+    /// publishers are spread over all targets.
+    #[arg(long)]
+    pub publishers_on: Option<usize>,
 }
 
 #[derive(Debug, Serialize)]
@@ -99,38 +105,52 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
 
     let n = args.rooms * args.members;
     let joined: Vec<Arc<Joined>> = (0..n).map(|_| Arc::new(Joined::default())).collect();
-    let (receivers, failed_r) = connect_many(ctx, n, args.connect_rate, "members", |i| {
-        let (r, m) = (i / args.members, i % args.members);
-        let (c, rec, j) = (counters.clone(), recorder.clone(), joined[i].clone());
-        let mut expected: Option<u64> = None;
-        let handler = move |p: &str| {
-            if let Some(message) = wire::event::<Message>(p, server::CHAT_MESSAGE) {
-                let now = micros_now();
-                if let Some(sent) = sent_at(&message) {
-                    rec.record(i, now.saturating_sub(sent));
-                }
-                c.delivered.fetch_add(1, Ordering::Relaxed);
-                if let Ok(seq) = u64::try_from(message.seq) {
-                    match expected {
-                        Some(e) if seq < e => {
-                            c.dups.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Some(e) if seq > e => {
-                            c.gaps.fetch_add(seq - e, Ordering::Relaxed);
-                            expected = Some(seq + 1);
-                        }
-                        _ => expected = Some(seq + 1),
-                    }
-                }
-            } else if p == "__closed" {
-                c.closed.fetch_add(1, Ordering::Relaxed);
-            } else {
-                j.on_packet(p);
+    // Where members and publishers connect.
+    let (member_targets, publisher_targets): (Vec<SocketAddr>, Vec<SocketAddr>) =
+        match args.publishers_on {
+            Some(p) if ctx.addrs.len() > 1 => {
+                anyhow::ensure!(p < ctx.addrs.len(), "--publishers-on {p}: no such target");
+                let others = (0..ctx.addrs.len())
+                    .filter(|i| *i != p)
+                    .map(|i| ctx.addrs[i])
+                    .collect();
+                (others, vec![ctx.addrs[p]])
             }
+            _ => (ctx.addrs.clone(), ctx.addrs.clone()),
         };
-        (ctx.tokens.mint(&user(r, m), "user"), handler)
-    })
-    .await;
+    let (receivers, failed_r) =
+        connect_many_on(ctx, &member_targets, n, args.connect_rate, "members", |i| {
+            let (r, m) = (i / args.members, i % args.members);
+            let (c, rec, j) = (counters.clone(), recorder.clone(), joined[i].clone());
+            let mut expected: Option<u64> = None;
+            let handler = move |p: &str| {
+                if let Some(message) = wire::event::<Message>(p, server::CHAT_MESSAGE) {
+                    let now = micros_now();
+                    if let Some(sent) = sent_at(&message) {
+                        rec.record(i, now.saturating_sub(sent));
+                    }
+                    c.delivered.fetch_add(1, Ordering::Relaxed);
+                    if let Ok(seq) = u64::try_from(message.seq) {
+                        match expected {
+                            Some(e) if seq < e => {
+                                c.dups.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Some(e) if seq > e => {
+                                c.gaps.fetch_add(seq - e, Ordering::Relaxed);
+                                expected = Some(seq + 1);
+                            }
+                            _ => expected = Some(seq + 1),
+                        }
+                    }
+                } else if p == "__closed" {
+                    c.closed.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    j.on_packet(p);
+                }
+            };
+            (ctx.tokens.mint(&user(r, m), "user"), handler)
+        })
+        .await;
     let ok = join_all(&receivers, |i| rooms[i / args.members].clone(), &joined).await;
     if !ctx.quiet {
         eprintln!("{ok} members joined their rooms");
@@ -142,8 +162,13 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
     let ack_recorder = Recorder::new();
     type Pending = Arc<std::sync::Mutex<std::collections::HashMap<u64, u64>>>;
     let sent_at: Vec<Pending> = (0..args.publishers).map(|_| Pending::default()).collect();
-    let (publishers, failed_p) =
-        connect_many(ctx, args.publishers, args.connect_rate, "publishers", |j| {
+    let (publishers, failed_p) = connect_many_on(
+        ctx,
+        &publisher_targets,
+        args.publishers,
+        args.connect_rate,
+        "publishers",
+        |j| {
             let (c, pj) = (counters.clone(), pub_joined[j].clone());
             let (acks, pending) = (ack_recorder.clone(), sent_at[j].clone());
             let handler = move |p: &str| {
@@ -186,8 +211,9 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
                     .mint(&user(r, args.members + j / args.rooms.max(1)), "user"),
                 handler,
             )
-        })
-        .await;
+        },
+    )
+    .await;
     join_all(
         &publishers,
         |j| rooms[j % args.rooms.max(1)].clone(),

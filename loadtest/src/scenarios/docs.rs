@@ -127,7 +127,7 @@ pub async fn run(ctx: &super::Ctx, args: &DocsArgs) -> anyhow::Result<DocsSummar
         for e in 0..args.editors {
             let url = format!(
                 "ws://{}/yjs/{doc_id}?token={}",
-                ctx.addr,
+                ctx.addr_for(e),
                 ctx.tokens.mint(&editor(e), "user")
             );
             let config = WebSocketConfig::default().read_buffer_size(4096);

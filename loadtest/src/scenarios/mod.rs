@@ -19,8 +19,11 @@ use tokio::sync::{Notify, Semaphore};
 /// What every scenario shares: where to connect and how.
 #[derive(Clone)]
 pub struct Ctx {
+    /// The first target: REST setup goes there.
     pub base: String,
     pub addr: SocketAddr,
+    /// Every target (the nodes of a cluster); clients are spread over them.
+    pub addrs: Vec<SocketAddr>,
     pub path: String,
     pub sources: Sources,
     pub tokens: crate::setup::Tokens,
@@ -30,6 +33,11 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The target of client `i` when clients are spread over all targets.
+    pub fn addr_for(&self, i: usize) -> SocketAddr {
+        self.addrs[i % self.addrs.len().max(1)]
+    }
+
     pub fn bar(&self, len: u64, what: &str) -> ProgressBar {
         if self.quiet {
             return ProgressBar::hidden();
@@ -96,6 +104,27 @@ where
     F: Fn(usize) -> (String, H),
     H: FnMut(&str) + Send + 'static,
 {
+    connect_many_on(ctx, &ctx.addrs, n, rate, what, make).await
+}
+
+/// [`connect_many`] with client `i` on `targets[i % targets.len()]`.
+pub async fn connect_many_on<F, H>(
+    ctx: &Ctx,
+    targets: &[SocketAddr],
+    n: usize,
+    rate: f64,
+    what: &str,
+    make: F,
+) -> (Vec<Option<Conn>>, usize)
+where
+    F: Fn(usize) -> (String, H),
+    H: FnMut(&str) + Send + 'static,
+{
+    let targets = if targets.is_empty() {
+        std::slice::from_ref(&ctx.addr)
+    } else {
+        targets
+    };
     let bar = ctx.bar(n as u64, what);
     let gate = Arc::new(Semaphore::new(256));
     let mut tasks = Vec::with_capacity(n);
@@ -106,8 +135,12 @@ where
         next += interval;
         let (token, handler) = make(i);
         let permit = gate.clone().acquire_owned().await.expect("semaphore open");
-        let (addr, path, sources, bar) =
-            (ctx.addr, ctx.path.clone(), ctx.sources.clone(), bar.clone());
+        let (addr, path, sources, bar) = (
+            targets[i % targets.len()],
+            ctx.path.clone(),
+            ctx.sources.clone(),
+            bar.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let conn = conn::connect(addr, &path, &token, &sources, handler).await;
             drop(permit);
