@@ -7,12 +7,16 @@ mod common;
 
 use common::redis::{PrivateRedis, free_port, prefix, redis_url};
 use common::sio::Sio;
+use common::yjs::{YClient, text_of, text_update};
 use common::{Backend, SECRET, TestDb, TestHub, WAIT};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::process::{Child, Command};
+use yrs::StateVector;
+use yrs::sync::{Message, SyncMessage};
+use yrs::updates::decoder::Decode;
 
 /// Heartbeats every 200 ms, a node taken for dead after 1 s of silence, a 500 ms grace.
 const HEARTBEAT_MS: u64 = 200;
@@ -177,6 +181,25 @@ async fn a_killed_node_leaves_no_ghost_and_its_users_recover_on_another() {
     let mut bob = cluster.sio(1, "bob").await;
     bob.join(&room).await;
     assert_eq!(alice.event("presence:join").await["user"]["user_id"], "bob");
+    // Bob also edits a document through node 1.
+    let (status, doc) = cluster
+        .hub(0)
+        .post(
+            "/api/v1/docs",
+            &cluster.hub(0).token("alice"),
+            json!({"room": room, "title": "Plan"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let doc = doc["id"].as_str().unwrap().to_owned();
+    let mut bob_editor = YClient::connect(
+        cluster.hub(1).addr,
+        &doc,
+        Some(&cluster.hub(1).token("bob")),
+    )
+    .await
+    .unwrap();
+    bob_editor.recv_prefixed(&[0, 0]).await;
     let first = bob.say(&room, "b-1", "before the crash").await;
     assert_eq!(first["seq"], 1);
     assert_eq!(alice.event("chat:message").await["seq"], 1);
@@ -200,6 +223,32 @@ async fn a_killed_node_leaves_no_ghost_and_its_users_recover_on_another() {
         alice
             .say(&room, &format!("a-{i}"), "while bob is away")
             .await;
+    }
+    let edit = text_update(5, "edited while bob was away");
+    let token = cluster.hub(0).token("alice");
+    assert_eq!(
+        cluster.hub(0).post_doc_update(&doc, &token, edit).await,
+        204
+    );
+    drop(bob_editor);
+    // Bob's editor reconnects to another node and syncs from its state vector (empty here):
+    // the answer holds the edit it missed.
+    let mut bob_editor = YClient::connect(
+        cluster.hub(2).addr,
+        &doc,
+        Some(&cluster.hub(2).token("bob")),
+    )
+    .await
+    .unwrap();
+    bob_editor.recv_prefixed(&[0, 0]).await;
+    let step1 = Message::Sync(SyncMessage::SyncStep1(StateVector::default()));
+    bob_editor.send(hub_rooms::doc::encode(&step1)).await;
+    let answer = bob_editor.recv_prefixed(&[0, 1]).await;
+    match Message::decode_v1(&answer).unwrap() {
+        Message::Sync(SyncMessage::SyncStep2(update)) => {
+            assert_eq!(text_of(&update), "edited while bob was away")
+        }
+        other => panic!("{other:?}"),
     }
 
     // Bob's client reconnects to another node and gets exactly what it missed.
