@@ -161,6 +161,9 @@ pub struct Settings {
     /// How long a typing indicator lasts without a refresh.
     #[arg(long, env = "HUB_TYPING_TTL", default_value = "5s", value_parser = humantime::parse_duration)]
     pub typing_ttl: Duration,
+    /// How often the `worm-integrity` job re-walks the audit chains.
+    #[arg(long, env = "HUB_JOB_WORM_INTEGRITY", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub job_worm_integrity: Duration,
     /// How often a node tells the others it is alive (a cluster's heartbeat).
     #[arg(long, env = "HUB_HEARTBEAT", default_value = "2s", value_parser = humantime::parse_duration)]
     pub heartbeat: Duration,
@@ -249,6 +252,7 @@ pub struct Config {
     pub presence: PresenceConfig,
     pub chat: ChatConfig,
     pub docs: DocsConfig,
+    pub jobs: crate::services::jobs::JobsConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -278,6 +282,7 @@ impl Config {
             presence: PresenceConfig::default(),
             chat: ChatConfig::default(),
             docs: DocsConfig::default(),
+            jobs: crate::services::jobs::JobsConfig::default(),
         }
     }
 
@@ -338,6 +343,9 @@ impl Settings {
         if self.socket_buffer == 0 {
             bail!("HUB_SOCKET_BUFFER must be at least 1");
         }
+        if self.job_worm_integrity.is_zero() {
+            bail!("HUB_JOB_WORM_INTEGRITY must be longer than zero");
+        }
         if self.heartbeat.is_zero() || self.node_timeout <= self.heartbeat {
             bail!(
                 "HUB_NODE_TIMEOUT must be longer than HUB_HEARTBEAT, and HUB_HEARTBEAT longer than zero"
@@ -397,6 +405,9 @@ impl Settings {
                 max_docs_per_socket: self.docs_per_socket,
                 queue_bytes: self.doc_queue_bytes,
                 ..DocsConfig::default()
+            },
+            jobs: crate::services::jobs::JobsConfig {
+                worm_integrity_every: self.job_worm_integrity,
             },
         })
     }

@@ -7,7 +7,8 @@
 //!   and their own shutdown, and through [`run_with`] a [`Runtime`] (a bus shared between
 //!   hubs in one process, a manual clock).
 //! - Transports: [`http`] (REST, one file per resource), [`realtime`] (Socket.IO, one file per
-//!   event family), [`yws`] (raw `/yjs`). They decode, authenticate, call a service, encode.
+//!   event family), [`yws`] (raw `/yjs`), and the scheduler [`jobs`] (periodic jobs, one node
+//!   per period). They decode, authenticate, call a service, encode.
 //! - [`services`]: the use cases, free of every transport: access (who may see and do what),
 //!   chat, the document engine, presence and typing, notify (the one way a service reaches
 //!   people live, through a connection-side trait a transport implements).
@@ -25,6 +26,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod jobs;
 pub mod memory;
 pub mod net;
 pub mod realtime;
@@ -95,10 +97,13 @@ pub async fn run_with(
     let services = services::Services::new(
         config.node_id.clone().into(),
         bus.clone(),
-        config.chat.clone(),
-        config.presence.clone(),
         store.clone(),
-        config.docs.clone(),
+        services::ServicesConfig {
+            chat: config.chat.clone(),
+            presence: config.presence.clone(),
+            docs: config.docs.clone(),
+            jobs: config.jobs.clone(),
+        },
         runtime.clock.clone(),
     );
     let core = Core {
@@ -112,6 +117,7 @@ pub async fn run_with(
     // Background tasks live as long as this call: if it is dropped (the process dies), they go.
     let mut tasks = tokio::task::JoinSet::new();
     services.start(Arc::new(realtime::SioSockets(io.clone())), &mut tasks);
+    jobs::start(services.clone(), &mut tasks);
     let state = AppState {
         core,
         io: io.clone(),

@@ -2,6 +2,7 @@
 //! The test fails when that file is stale; `UPDATE_GENERATED=1 cargo test -p hub-protocol`
 //! rewrites it.
 
+use crate::audit::*;
 use crate::chat::*;
 use crate::docs::*;
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
@@ -39,6 +40,7 @@ fn render() -> String {
         CreateDoc, DocInfo, DocList, DocRef, DocJoined, DocRemoved,
         CreateVenture, CreateTeam, PutMember, Venture, VentureDetail, VentureList, Team, TeamDetail,
         Member, User, Me, Health, HealthServices, RoomSummary, RoomList,
+        WormIntegrity, ScopeIntegrity, BrokenEntry, JobsHealth, JobStatus, JobRun,
     );
     for t in types {
         out.push_str(&t);

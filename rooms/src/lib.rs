@@ -10,6 +10,7 @@
 //! - [`doc`]: the y-sync session of a document. [`rate`]: token buckets.
 
 pub mod access;
+pub mod audit;
 pub mod chat;
 pub mod doc;
 pub mod presence;

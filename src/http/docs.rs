@@ -116,7 +116,7 @@ pub async fn delete(
             "only owners and admins of the room delete documents",
         ));
     }
-    core.store.delete_doc(id.as_str()).await?;
+    core.store.delete_doc(id.as_str(), &who.user_id).await?;
     core.services.docs.forget(&id);
     Ok(StatusCode::NO_CONTENT)
 }

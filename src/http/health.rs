@@ -27,7 +27,8 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         Some(Err(why)) => (format!("error: {why}"), false),
     };
     let db_ok = database == "ok";
-    let status = if db_ok && redis_ok {
+    let audit_ok = !core.services.worm_is_broken();
+    let status = if db_ok && redis_ok && audit_ok {
         "healthy"
     } else {
         "degraded"
@@ -59,6 +60,8 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
                 "Redis unreachable: other nodes do not hear this one; local traffic flows"
                     .to_owned(),
             )
+        } else if !audit_ok {
+            Some("the audit log's chain is broken: see /api/debug/worm/integrity".to_owned())
         } else {
             None
         },

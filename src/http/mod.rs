@@ -2,6 +2,7 @@
 //! Every response that is not a success carries the JSON error body, including unknown routes,
 //! wrong methods and malformed input.
 
+mod debug;
 pub mod docs;
 mod extract;
 mod health;
@@ -61,6 +62,10 @@ pub fn router(
     Router::new()
         .nest("/api/v1", api)
         .route("/api/health", get(health::health))
+        .route("/api/debug/worm/integrity", get(debug::worm_integrity))
+        .route("/api/debug/worm/reanchor", post(debug::worm_reanchor))
+        .route("/api/debug/jobs/health", get(debug::jobs_health))
+        .route("/api/debug/jobs/{name}/run", post(debug::run_job))
         .route("/metrics", get(render_metrics))
         .route("/yjs/{doc}", yjs)
         .fallback(not_found)

@@ -3,6 +3,8 @@
 //! only through [`notify`], whose connection side a transport implements.
 //!
 //! - [`access`]: who may see and do what (rooms, ventures, teams, documents);
+//! - [`audit`]: the WORM audit log's integrity check and repair;
+//! - [`jobs`]: the periodic jobs' catalog, runs and state (the `jobs` scheduler starts them);
 //! - [`docs`]: the loaded-document engine (its connections behind [`docs::DocSink`]);
 //! - [`presence`]: the presence replica and typing;
 //! - [`notify`]: room and user deliveries, and membership changes, on every node;
@@ -10,8 +12,10 @@
 //! - [`Services`]: the handles, chat limits and per-room send order.
 
 pub mod access;
+pub mod audit;
 pub mod chat;
 pub mod docs;
+pub mod jobs;
 pub mod notify;
 pub mod presence;
 
@@ -72,22 +76,39 @@ pub struct Services {
     pub chat: ChatConfig,
     /// The one source of time for every rule (see [`crate::clock`]).
     pub clock: SharedClock,
+    /// The last audit integrity check found a break.
+    worm_broken: std::sync::atomic::AtomicBool,
+    /// The periodic jobs' catalog and state.
+    pub jobs: jobs::JobBoard,
     limiter: Mutex<RateLimiter>,
     /// One lock per room with a send in flight: a room's messages are committed and published
     /// in seq order by this node.
     room_locks: Mutex<HashMap<RoomId, Arc<tokio::sync::Mutex<()>>>>,
 }
 
+/// The services' settings.
+#[derive(Debug, Clone, Default)]
+pub struct ServicesConfig {
+    pub chat: ChatConfig,
+    pub presence: PresenceConfig,
+    pub docs: DocsConfig,
+    pub jobs: jobs::JobsConfig,
+}
+
 impl Services {
     pub fn new(
         node: NodeId,
         bus: Arc<dyn Bus>,
-        chat: ChatConfig,
-        presence: PresenceConfig,
         store: Store,
-        docs: DocsConfig,
+        config: ServicesConfig,
         clock: SharedClock,
     ) -> Arc<Services> {
+        let ServicesConfig {
+            chat,
+            presence,
+            docs,
+            jobs: jobs_config,
+        } = config;
         let notify = Notify::new(bus.clone());
         let docs = Docs::new(
             store.clone(),
@@ -115,6 +136,8 @@ impl Services {
             liveness,
             presence_config,
             clock,
+            worm_broken: std::sync::atomic::AtomicBool::new(false),
+            jobs: jobs::JobBoard::new(jobs_config),
             access: access::Access::new(store.clone()),
             bus,
             store,

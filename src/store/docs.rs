@@ -4,9 +4,10 @@
 //! small updates), under a lock on the document row, so one node compacts a document at a time
 //! and updates logged meanwhile by other nodes stay in the log.
 
-use super::{Store, StoreError, StoreResult, new_id};
+use super::{NewAudit, Store, StoreError, StoreResult, WriteTx, new_id};
 use hub_protocol::UserId;
 use hub_rooms::doc::DocSession;
+use serde_json::json;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocRow {
@@ -52,15 +53,44 @@ impl Store {
             created_by: creator.clone(),
             created_at: self.now_ms(),
         };
+        let mut w = self.begin_write().await?;
         sqlx::query("INSERT INTO docs (id, room, title, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&row.id)
             .bind(&row.room)
             .bind(&row.title)
             .bind(creator.as_str())
             .bind(row.created_at)
-            .execute(self.pool())
+            .execute(&mut *w.tx)
             .await?;
+        let scope = self.room_audit_scope(&mut w, room).await?;
+        self.audit(
+            &mut w,
+            NewAudit {
+                scope,
+                ref_id: Some(&row.id),
+                actor_id: Some(creator.as_str()),
+                action: "document.created",
+                details: json!({"doc_id": row.id, "room": row.room, "title": row.title}),
+            },
+        )
+        .await?;
+        w.commit().await?;
         Ok(row)
+    }
+
+    /// The audit scope of something in `room`: its venture's.
+    async fn room_audit_scope(&self, w: &mut WriteTx, room: &str) -> StoreResult<String> {
+        if let Some(team) = room.strip_prefix("team:") {
+            let venture: Option<(String,)> =
+                sqlx::query_as("SELECT venture_id FROM teams WHERE id = $1")
+                    .bind(team)
+                    .fetch_optional(&mut *w.tx)
+                    .await?;
+            if let Some((venture,)) = venture {
+                return Ok(format!("venture:{venture}"));
+            }
+        }
+        Ok(room.to_owned())
     }
 
     pub async fn get_doc(&self, id: &str) -> StoreResult<Option<DocRow>> {
@@ -83,14 +113,34 @@ impl Store {
         Ok(rows.into_iter().map(DocRow::from).collect())
     }
 
-    pub async fn delete_doc(&self, id: &str) -> StoreResult<()> {
-        let done = sqlx::query("DELETE FROM docs WHERE id = $1")
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        if done.rows_affected() == 0 {
+    /// Deletes document `id`, as `by`.
+    pub async fn delete_doc(&self, id: &str, by: &UserId) -> StoreResult<()> {
+        let mut w = self.begin_write().await?;
+        let room: Option<(String, String)> =
+            sqlx::query_as("SELECT room, title FROM docs WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *w.tx)
+                .await?;
+        let Some((room, title)) = room else {
             return Err(StoreError::NotFound);
-        }
+        };
+        sqlx::query("DELETE FROM docs WHERE id = $1")
+            .bind(id)
+            .execute(&mut *w.tx)
+            .await?;
+        let scope = self.room_audit_scope(&mut w, &room).await?;
+        self.audit(
+            &mut w,
+            NewAudit {
+                scope,
+                ref_id: Some(id),
+                actor_id: Some(by.as_str()),
+                action: "document.deleted",
+                details: json!({"doc_id": id, "room": room, "title": title}),
+            },
+        )
+        .await?;
+        w.commit().await?;
         Ok(())
     }
 

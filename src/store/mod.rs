@@ -13,6 +13,7 @@
 //! - every function here is one logical operation; callers never hold a transaction across
 //!   unrelated I/O.
 
+mod audit;
 mod chat;
 mod docs;
 mod leases;
@@ -21,6 +22,7 @@ mod teams;
 mod users;
 mod ventures;
 
+pub use audit::NewAudit;
 pub use chat::NewMessage;
 pub use docs::{DocRow, StoredDoc};
 pub use rooms::MyRoom;

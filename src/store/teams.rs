@@ -1,8 +1,9 @@
 //! Teams inside ventures.
 
 use super::ventures::{Group, parse_role};
-use super::{Store, StoreError, StoreResult, new_id};
+use super::{NewAudit, Store, StoreError, StoreResult, new_id};
 use hub_protocol::{Role, TeamId, UserId, VentureId};
+use serde_json::json;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TeamRow {
@@ -65,6 +66,17 @@ impl Store {
         .bind(creator.as_str())
         .bind(row.created_at)
         .execute(&mut *w.tx)
+        .await?;
+        self.audit(
+            &mut w,
+            NewAudit {
+                scope: format!("venture:{venture}"),
+                ref_id: Some(row.id.as_str()),
+                actor_id: Some(creator.as_str()),
+                action: "team.created",
+                details: json!({"team_id": row.id, "name": row.name, "owner": creator}),
+            },
+        )
         .await?;
         w.commit().await?;
         Ok(row)

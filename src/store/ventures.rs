@@ -2,9 +2,10 @@
 //! through [`Group`]: one code path decides, under a row lock, whether a change is allowed
 //! (`hub_rooms::check_member_change`) and applies it.
 
-use super::{Store, StoreError, StoreResult, new_id};
+use super::{NewAudit, Store, StoreError, StoreResult, new_id};
 use hub_protocol::{Role, TeamId, UserId, VentureId};
 use hub_rooms::{Actor, MemberChange, check_member_change};
+use serde_json::json;
 // Dynamic SQL here only interpolates table and column names from `Group`, never input.
 use sqlx::{AnyConnection, AssertSqlSafe};
 
@@ -47,6 +48,21 @@ pub enum Group {
 }
 
 impl Group {
+    /// The audit scope of a change to this group: its venture's.
+    pub fn audit_scope(&self) -> String {
+        match self {
+            Group::Venture(v) | Group::Team { venture: v, .. } => format!("venture:{v}"),
+        }
+    }
+
+    /// `venture` or `team`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Group::Venture(_) => "venture",
+            Group::Team { .. } => "team",
+        }
+    }
+
     fn table(&self) -> &'static str {
         match self {
             Group::Venture(_) => "venture_members",
@@ -172,6 +188,17 @@ impl Store {
         .bind(row.created_at)
         .execute(&mut *w.tx)
         .await?;
+        self.audit(
+            &mut w,
+            NewAudit {
+                scope: format!("venture:{}", row.id),
+                ref_id: Some(row.id.as_str()),
+                actor_id: Some(creator.as_str()),
+                action: "venture.created",
+                details: json!({"name": row.name, "description": row.description, "owner": creator}),
+            },
+        )
+        .await?;
         w.commit().await?;
         Ok(row)
     }
@@ -293,6 +320,29 @@ impl Store {
             .bind(target.as_str())
             .fetch_one(&mut *w.tx)
             .await?;
+        if current != Some(role) {
+            self.audit(
+                &mut w,
+                NewAudit {
+                    scope: group.audit_scope(),
+                    ref_id: Some(target.as_str()),
+                    actor_id: Some(by.user.as_str()),
+                    action: if current.is_none() {
+                        "member.added"
+                    } else {
+                        "member.role_changed"
+                    },
+                    details: json!({
+                        "group": group.kind(),
+                        "group_id": group.id(),
+                        "user_id": target,
+                        "role": role,
+                        "previous_role": current,
+                    }),
+                },
+            )
+            .await?;
+        }
         w.commit().await?;
         Ok((
             MemberRow {
@@ -347,6 +397,22 @@ impl Store {
             .execute(&mut *w.tx)
             .await?;
         }
+        self.audit(
+            &mut w,
+            NewAudit {
+                scope: group.audit_scope(),
+                ref_id: Some(target.as_str()),
+                actor_id: Some(by.user.as_str()),
+                action: "member.removed",
+                details: json!({
+                    "group": group.kind(),
+                    "group_id": group.id(),
+                    "user_id": target,
+                    "previous_role": current,
+                }),
+            },
+        )
+        .await?;
         w.commit().await?;
         Ok(())
     }

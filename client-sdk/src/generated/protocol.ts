@@ -285,6 +285,58 @@ mentions: number, };
 
 export type RoomList = { rooms: Array<RoomSummary>, };
 
+export type WormIntegrity = { 
+/**
+ * Every scope holds (a break recorded by a `worm.reanchor` entry counts as held).
+ */
+ok: boolean, checked_at: string, scopes: Array<ScopeIntegrity>, };
+
+export type ScopeIntegrity = { 
+/**
+ * `venture:{id}`, `user:{id}` or `system`.
+ */
+scope: string, entries: number, ok: boolean, 
+/**
+ * The first entry that does not hold and that no `worm.reanchor` entry records.
+ */
+first_broken: BrokenEntry | null, 
+/**
+ * Seqs of breaks recorded by `worm.reanchor` entries.
+ */
+reanchored: Array<number>, };
+
+export type BrokenEntry = { seq: number, id: string, reason: string, };
+
+export type JobsHealth = { 
+/**
+ * The scheduler runs on this node.
+ */
+isRunning: boolean, 
+/**
+ * The last time any job ran on this node.
+ */
+lastRun: string | null, jobs: Array<JobStatus>, };
+
+export type JobStatus = { name: string, 
+/**
+ * `every 5m`.
+ */
+schedule: string, 
+/**
+ * Running now on this node.
+ */
+running: boolean, last_run: string | null, 
+/**
+ * `ok`, `failed`, or `skipped` (another node held the lease).
+ */
+last_result: string | null, last_error: string | null, last_duration_ms: number | null, next_run: string | null, };
+
+export type JobRun = { name: string, result: string, error: string | null, duration_ms: number, 
+/**
+ * What the job reports (for `worm-integrity`: the integrity report).
+ */
+output: JsonValue, };
+
 /** The ack of every client event: the payload beside `ok: true`, or an error. */
 export type Ack<T> = ({ ok: true } & T) | AckErr;
 

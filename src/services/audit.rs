@@ -1,0 +1,89 @@
+//! The WORM audit log's checks and repair. Entries are written by the store in the same
+//! transaction as the change they record; this walks every scope's chain
+//! (`hub_rooms::audit::check`) and, when asked, appends `worm.reanchor` entries that record a
+//! break so the chain goes on from it. History is never rewritten.
+
+use super::Services;
+use crate::store::{NewAudit, StoreError};
+use hub_protocol::audit::{BrokenEntry, ScopeIntegrity, WormIntegrity};
+use hub_rooms::audit::{REANCHOR, check};
+use serde_json::json;
+use std::sync::atomic::Ordering;
+
+impl Services {
+    /// Re-walks every scope's chain. A break that no reanchor records makes the report (and
+    /// `/api/health`, until a later check passes) say so, and is counted
+    /// (`hub_worm_breaks_total`).
+    pub async fn worm_integrity(&self) -> Result<WormIntegrity, StoreError> {
+        let mut scopes = Vec::new();
+        for scope in self.store.audit_scopes().await? {
+            let entries = self.store.audit_entries(&scope).await?;
+            let found = check(&entries);
+            scopes.push(ScopeIntegrity {
+                ok: found.first_broken.is_none(),
+                entries: entries.len() as u64,
+                first_broken: found.first_broken.map(|b| BrokenEntry {
+                    seq: b.seq,
+                    id: b.id,
+                    reason: b.reason,
+                }),
+                reanchored: found.reanchored,
+                scope,
+            });
+        }
+        let ok = scopes.iter().all(|s| s.ok);
+        let broken = scopes.iter().filter(|s| !s.ok).count();
+        if broken > 0 {
+            metrics::counter!("hub_worm_breaks_total").increment(broken as u64);
+            for s in scopes.iter().filter(|s| !s.ok) {
+                tracing::error!(scope = %s.scope, broken = ?s.first_broken, "the audit chain is broken");
+            }
+        }
+        self.worm_broken.store(!ok, Ordering::Release);
+        Ok(WormIntegrity {
+            ok,
+            checked_at: crate::store::rfc3339(self.clock.now_ms()),
+            scopes,
+        })
+    }
+
+    /// Whether the last integrity check found a break.
+    pub fn worm_is_broken(&self) -> bool {
+        self.worm_broken.load(Ordering::Acquire)
+    }
+
+    /// Records every current break with a `worm.reanchor` entry by `actor` (the chain then
+    /// goes on from it) and returns the check that follows. Each pass records the first
+    /// unrecorded break of each scope; a scope broken in several places takes several passes.
+    pub async fn worm_reanchor(&self, actor: &str) -> Result<WormIntegrity, StoreError> {
+        let mut report = self.worm_integrity().await?;
+        for _ in 0..MAX_REANCHOR_PASSES {
+            if report.ok {
+                break;
+            }
+            for scope in &report.scopes {
+                let Some(broken) = &scope.first_broken else {
+                    continue;
+                };
+                self.store
+                    .audit_alone(NewAudit {
+                        scope: scope.scope.clone(),
+                        ref_id: Some(&broken.id),
+                        actor_id: Some(actor),
+                        action: REANCHOR,
+                        details: json!({
+                            "broken_seq": broken.seq,
+                            "broken_id": broken.id,
+                            "reason": broken.reason,
+                        }),
+                    })
+                    .await?;
+            }
+            report = self.worm_integrity().await?;
+        }
+        Ok(report)
+    }
+}
+
+/// Breaks one repair records per scope at most.
+const MAX_REANCHOR_PASSES: usize = 100;

@@ -1,0 +1,149 @@
+//! The WORM audit log (see `hub_rooms::audit` for the chain's rules). An entry is appended in
+//! the same transaction as the change it records, so a change and its audit entry are
+//! committed together or not at all. Appends to one scope queue on the scope's head row.
+
+use super::{Store, StoreResult, WriteTx, new_id};
+use hub_rooms::audit::{Entry, expected_hash};
+use serde_json::Value;
+
+/// What to record.
+#[derive(Debug, Clone)]
+pub struct NewAudit<'a> {
+    /// `venture:{id}`, `user:{id}` or `system`.
+    pub scope: String,
+    /// The thing the action is about (a venture, team, user or document id).
+    pub ref_id: Option<&'a str>,
+    /// Who did it (`None` for the hub itself).
+    pub actor_id: Option<&'a str>,
+    /// What happened, as `noun.verb` (`venture.created`, `member.removed`, …).
+    pub action: &'a str,
+    pub details: Value,
+}
+
+type Row = (
+    String,
+    String,
+    i64,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    i64,
+    Option<String>,
+    String,
+);
+
+impl Store {
+    /// Appends `new` to its scope's chain inside `w`.
+    pub(super) async fn audit(&self, w: &mut WriteTx, new: NewAudit<'_>) -> StoreResult<Entry> {
+        sqlx::query(
+            "INSERT INTO worm_heads (scope, seq, hash) VALUES ($1, 0, NULL) ON CONFLICT (scope) DO NOTHING",
+        )
+        .bind(&new.scope)
+        .execute(&mut *w.tx)
+        .await?;
+        let head = format!(
+            "SELECT seq, hash FROM worm_heads WHERE scope = $1{}",
+            self.for_update()
+        );
+        let (seq, prev_hash): (i64, Option<String>) = sqlx::query_as(sqlx::AssertSqlSafe(head))
+            .bind(&new.scope)
+            .fetch_one(&mut *w.tx)
+            .await?;
+        let mut entry = Entry {
+            id: new_id(),
+            scope: new.scope,
+            seq: seq + 1,
+            ref_id: new.ref_id.map(str::to_owned),
+            actor_id: new.actor_id.map(str::to_owned),
+            action: new.action.to_owned(),
+            details: new.details,
+            created_at: self.now_ms(),
+            prev_hash,
+            hash: String::new(),
+        };
+        entry.hash = expected_hash(&entry);
+        sqlx::query(
+            "INSERT INTO worm_audits (id, scope, seq, ref_id, actor_id, action, details, created_at, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&entry.id)
+        .bind(&entry.scope)
+        .bind(entry.seq)
+        .bind(entry.ref_id.as_deref())
+        .bind(entry.actor_id.as_deref())
+        .bind(&entry.action)
+        .bind(hub_rooms::audit::canonical_json(&entry.details))
+        .bind(entry.created_at)
+        .bind(entry.prev_hash.as_deref())
+        .bind(&entry.hash)
+        .execute(&mut *w.tx)
+        .await?;
+        sqlx::query("UPDATE worm_heads SET seq = $2, hash = $3 WHERE scope = $1")
+            .bind(&entry.scope)
+            .bind(entry.seq)
+            .bind(&entry.hash)
+            .execute(&mut *w.tx)
+            .await?;
+        Ok(entry)
+    }
+
+    /// Appends `new` in a transaction of its own (for records that go with no other change).
+    pub async fn audit_alone(&self, new: NewAudit<'_>) -> StoreResult<Entry> {
+        let mut w = self.begin_write().await?;
+        let entry = self.audit(&mut w, new).await?;
+        w.commit().await?;
+        Ok(entry)
+    }
+
+    /// Every scope with entries, sorted.
+    pub async fn audit_scopes(&self) -> StoreResult<Vec<String>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT DISTINCT scope FROM worm_audits ORDER BY scope")
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows.into_iter().map(|(s,)| s).collect())
+    }
+
+    /// A scope's entries in seq order. A `details` that is not JSON is kept as a string, so the
+    /// chain check reports it instead of failing.
+    pub async fn audit_entries(&self, scope: &str) -> StoreResult<Vec<Entry>> {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, scope, seq, ref_id, actor_id, action, details, created_at, prev_hash, hash
+             FROM worm_audits WHERE scope = $1 ORDER BY seq",
+        )
+        .bind(scope)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(
+                    id,
+                    scope,
+                    seq,
+                    ref_id,
+                    actor_id,
+                    action,
+                    details,
+                    created_at,
+                    prev_hash,
+                    hash,
+                )| {
+                    Entry {
+                        id,
+                        scope,
+                        seq,
+                        ref_id,
+                        actor_id,
+                        action,
+                        details: serde_json::from_str(&details).unwrap_or(Value::String(details)),
+                        created_at,
+                        prev_hash,
+                        hash,
+                    }
+                },
+            )
+            .collect())
+    }
+}
