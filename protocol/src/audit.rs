@@ -68,5 +68,6 @@ pub struct JobRun {
     #[ts(type = "number")]
     pub duration_ms: u64,
     /// What the job reports (for `worm-integrity`: the integrity report).
+    #[ts(type = "unknown")]
     pub output: serde_json::Value,
 }

@@ -335,7 +335,7 @@ export type JobRun = { name: string, result: string, error: string | null, durat
 /**
  * What the job reports (for `worm-integrity`: the integrity report).
  */
-output: JsonValue, };
+output: unknown, };
 
 /** The ack of every client event: the payload beside `ok: true`, or an error. */
 export type Ack<T> = ({ ok: true } & T) | AckErr;
