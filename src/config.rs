@@ -161,6 +161,15 @@ pub struct Settings {
     /// How long a typing indicator lasts without a refresh.
     #[arg(long, env = "HUB_TYPING_TTL", default_value = "5s", value_parser = humantime::parse_duration)]
     pub typing_ttl: Duration,
+    /// REST requests without a token, per client IP address: `count/period`.
+    #[arg(long, env = "HUB_REST_RATE_ANON", default_value = "100/15m", value_parser = parse_quota)]
+    pub rest_rate_anon: hub_rooms::rate::Quota,
+    /// REST requests with a token, per user: `count/period`.
+    #[arg(long, env = "HUB_REST_RATE_USER", default_value = "3000/15m", value_parser = parse_quota)]
+    pub rest_rate_user: hub_rooms::rate::Quota,
+    /// Take a client's address from the first X-Forwarded-For entry (behind a trusted proxy).
+    #[arg(long, env = "HUB_TRUST_FORWARDED", default_value_t = false)]
+    pub trust_forwarded: bool,
     /// How often the `worm-integrity` job re-walks the audit chains.
     #[arg(long, env = "HUB_JOB_WORM_INTEGRITY", default_value = "5m", value_parser = humantime::parse_duration)]
     pub job_worm_integrity: Duration,
@@ -253,6 +262,7 @@ pub struct Config {
     pub chat: ChatConfig,
     pub docs: DocsConfig,
     pub jobs: crate::services::jobs::JobsConfig,
+    pub rest_limits: crate::limits::RestLimitsConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -283,12 +293,17 @@ impl Config {
             chat: ChatConfig::default(),
             docs: DocsConfig::default(),
             jobs: crate::services::jobs::JobsConfig::default(),
+            rest_limits: crate::limits::RestLimitsConfig::default(),
         }
     }
 
     pub fn backend(&self) -> Backend {
         Backend::from_url(&self.database_url).unwrap_or(Backend::Sqlite)
     }
+}
+
+fn parse_quota(text: &str) -> Result<hub_rooms::rate::Quota, String> {
+    hub_rooms::rate::Quota::parse(text)
 }
 
 /// A random node id: short, readable in logs.
@@ -408,6 +423,11 @@ impl Settings {
             },
             jobs: crate::services::jobs::JobsConfig {
                 worm_integrity_every: self.job_worm_integrity,
+            },
+            rest_limits: crate::limits::RestLimitsConfig {
+                anonymous: self.rest_rate_anon,
+                user: self.rest_rate_user,
+                trust_forwarded: self.trust_forwarded,
             },
         })
     }

@@ -17,7 +17,7 @@
 //!   liveness).
 //! - Beside them: [`clock`] (the one source of time), [`config`], [`error`] (the HTTP error edge), [`auth`] (tokens and
 //!   identities), [`validate`], [`state`] (the shared handles), [`net`] (write timeouts on
-//!   accepted connections), [`memory`], [`telemetry`].
+//!   accepted connections), [`memory`], [`telemetry`], [`limits`] (the REST abuse limits' buckets).
 //! - The rules (`hub-rooms`) and the wire types (`hub-protocol`) are crates of their own.
 
 pub mod auth;
@@ -27,6 +27,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod limits;
 pub mod memory;
 pub mod net;
 pub mod realtime;
@@ -119,6 +120,7 @@ pub async fn run_with(
     services.start(Arc::new(realtime::SioSockets(io.clone())), &mut tasks);
     jobs::start(services.clone(), &mut tasks);
     let state = AppState {
+        limits: Arc::new(limits::RestLimits::new(&config.rest_limits)),
         core,
         io: io.clone(),
         metrics: telemetry::metrics_handle(),
@@ -157,15 +159,18 @@ pub async fn run_with(
     });
     // A peer that stops reading must not hold a writer (and its memory) forever.
     let listener = net::TimedListener::new(listener, config.socket.write_timeout);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: closing sockets");
-            io.close().await;
-            services.stop().await;
-        })
-        .await
-        .context("server error")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<net::PeerAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: closing sockets");
+        io.close().await;
+        services.stop().await;
+    })
+    .await
+    .context("server error")?;
     tasks.shutdown().await;
     store.close().await;
     tracing::info!("hub stopped");

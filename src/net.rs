@@ -49,6 +49,21 @@ impl<L: Listener> Listener for TimedListener<L> {
     }
 }
 
+/// The peer's address of a connection accepted by a [`TimedListener`], for handlers that need
+/// it (`ConnectInfo<PeerAddr>`).
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
+impl<L> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TimedListener<L>>>
+    for PeerAddr
+where
+    L: Listener<Addr = std::net::SocketAddr>,
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, TimedListener<L>>) -> Self {
+        PeerAddr(*stream.remote_addr())
+    }
+}
+
 /// A stream whose writes time out when the peer stops reading.
 pub struct TimedIo<T> {
     inner: T,

@@ -47,6 +47,8 @@ impl NodeInfo {
 #[derive(Clone)]
 pub struct AppState {
     pub core: Core,
+    /// REST abuse limits.
+    pub limits: Arc<crate::limits::RestLimits>,
     pub io: SocketIo,
     pub metrics: PrometheusHandle,
 }

@@ -45,6 +45,7 @@ impl Node {
             .env("HUB_NODE_TIMEOUT", format!("{NODE_TIMEOUT_MS}ms"))
             .env("HUB_PRESENCE_GRACE", format!("{GRACE_MS}ms"))
             .env("HUB_CHAT_RATE", "1000")
+            .env("HUB_REST_RATE_USER", "1000000/1s")
             .env("HUB_CHAT_BURST", "1000")
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())

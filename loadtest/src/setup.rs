@@ -119,6 +119,11 @@ pub async fn hub_rooms(
                 .send()
                 .await?
                 .status();
+            if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                bail!(
+                    "adding member {user} failed: {status}: the hub's REST limit per user; raise HUB_REST_RATE_USER on the hub (loadtest/bench.sh does)"
+                );
+            }
             if !status.is_success() {
                 bail!("adding member {user} failed: {status}");
             }

@@ -1,5 +1,8 @@
-//! A token bucket: `burst` tokens at once, refilled at `per_second`, time given by the caller.
+//! A token bucket: `burst` tokens at once, refilled at `per_second`, time given by the caller;
+//! quotas written `count/period` (`100/15m`), and per-key buckets that enforce one.
 
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy)]
@@ -22,8 +25,9 @@ impl TokenBucket {
         let refill = now.saturating_duration_since(self.at).as_secs_f64() * per_second;
         self.tokens = (self.tokens + refill).min(f64::from(burst.max(1)));
         self.at = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        // A token due now counts even when the float sum falls a hair short of it.
+        if self.tokens >= 1.0 - 1e-9 {
+            self.tokens = (self.tokens - 1.0).max(0.0);
             true
         } else {
             false
@@ -35,6 +39,11 @@ impl TokenBucket {
         self.tokens = (self.tokens + 1.0).min(f64::from(burst.max(1)));
     }
 
+    /// How long until the next token, counted from the last take.
+    pub fn wait(&self, per_second: f64) -> Duration {
+        Duration::from_secs_f64((1.0 - self.tokens).max(0.0) / per_second.max(f64::EPSILON))
+    }
+
     /// True when the bucket would be full again at `now` (so it can be forgotten).
     pub fn refilled(&self, per_second: f64, burst: u32, now: Instant) -> bool {
         let full_after = Duration::from_secs_f64(
@@ -44,9 +53,129 @@ impl TokenBucket {
     }
 }
 
+/// `count` requests per `per`: a bucket of `count` that refills over `per`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    pub count: u32,
+    pub per: Duration,
+}
+
+impl Quota {
+    pub fn per_second(&self) -> f64 {
+        f64::from(self.count) / self.per.as_secs_f64().max(f64::EPSILON)
+    }
+
+    /// `100/15m`: a count, a slash, a period with a unit (`s`, `m`, `h`, `d`; a bare number is
+    /// seconds).
+    pub fn parse(text: &str) -> Result<Quota, String> {
+        let bad = || format!("{text:?} is not a quota like 100/15m");
+        let (count, period) = text.trim().split_once('/').ok_or_else(bad)?;
+        let count: u32 = count.trim().parse().map_err(|_| bad())?;
+        let period = period.trim();
+        let split = period
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(period.len());
+        let (n, unit) = period.split_at(split);
+        let n: u64 = if n.is_empty() {
+            1
+        } else {
+            n.parse().map_err(|_| bad())?
+        };
+        let unit_secs = match unit {
+            "" | "s" => 1,
+            "m" => 60,
+            "h" => 3_600,
+            "d" => 86_400,
+            _ => return Err(bad()),
+        };
+        if count == 0 || n == 0 {
+            return Err(format!(
+                "{text:?}: the count and the period must be above zero"
+            ));
+        }
+        Ok(Quota {
+            count,
+            per: Duration::from_secs(n.saturating_mul(unit_secs)),
+        })
+    }
+}
+
+impl std::fmt::Display for Quota {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}s", self.count, self.per.as_secs())
+    }
+}
+
+/// One bucket per key, each enforcing `quota`.
+#[derive(Debug)]
+pub struct KeyedLimiter<K> {
+    quota: Quota,
+    buckets: HashMap<K, TokenBucket>,
+}
+
+impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
+    pub fn new(quota: Quota) -> Self {
+        KeyedLimiter {
+            quota,
+            buckets: HashMap::new(),
+        }
+    }
+
+    /// Takes one request from `key`'s allowance, or says how long until the next is allowed.
+    pub fn check(&mut self, key: &K, now: Instant) -> Result<(), Duration> {
+        let (rate, burst) = (self.quota.per_second(), self.quota.count);
+        if self.buckets.len() >= 10_000 {
+            self.buckets.retain(|_, b| !b.refilled(rate, burst, now));
+        }
+        let bucket = self
+            .buckets
+            .entry(key.clone())
+            .or_insert_with(|| TokenBucket::full(burst, now));
+        if bucket.take(rate, burst, now) {
+            Ok(())
+        } else {
+            Err(bucket.wait(rate))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quotas_parse_as_written() {
+        let q = Quota::parse("100/15m").unwrap();
+        assert_eq!((q.count, q.per), (100, Duration::from_secs(900)));
+        assert_eq!(
+            Quota::parse("3000/15m").unwrap().per,
+            Duration::from_secs(900)
+        );
+        assert_eq!(Quota::parse("10/s").unwrap().per, Duration::from_secs(1));
+        assert_eq!(
+            Quota::parse("5/2h").unwrap().per,
+            Duration::from_secs(7_200)
+        );
+        for bad in ["", "100", "x/15m", "100/15y", "0/1m", "5/0s"] {
+            assert!(Quota::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_key_over_its_quota_hears_when_to_come_back() {
+        // 100 per 15 minutes: one every 9 s once the 100 are spent.
+        let t0 = Instant::now();
+        let mut limiter = KeyedLimiter::new(Quota::parse("100/15m").unwrap());
+        for _ in 0..100 {
+            assert!(limiter.check(&"1.2.3.4", t0).is_ok());
+        }
+        let wait = limiter.check(&"1.2.3.4", t0).unwrap_err();
+        assert!((wait.as_secs_f64() - 9.0).abs() < 1e-6, "{wait:?}");
+        assert!(limiter.check(&"5.6.7.8", t0).is_ok(), "keys are separate");
+        let later = t0 + Duration::from_secs(9);
+        assert!(limiter.check(&"1.2.3.4", later).is_ok());
+        assert!(limiter.check(&"1.2.3.4", later).is_err());
+    }
 
     #[test]
     fn burst_then_the_rate() {

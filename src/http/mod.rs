@@ -6,6 +6,7 @@ mod debug;
 pub mod docs;
 mod extract;
 mod health;
+pub mod limits;
 mod me;
 mod rooms;
 mod teams;
@@ -57,7 +58,8 @@ pub fn router(
         )
         .route("/teams/{id}", get(teams::get))
         .route("/teams/{id}/members", post(teams::put_member))
-        .route("/teams/{id}/members/{user}", delete(teams::remove_member));
+        .route("/teams/{id}/members/{user}", delete(teams::remove_member))
+        .route_layer(middleware::from_fn_with_state(state.clone(), limits::limit));
 
     Router::new()
         .nest("/api/v1", api)

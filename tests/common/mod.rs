@@ -140,9 +140,12 @@ impl TestHub {
     ) -> TestHub {
         let mut config = Config::new(db.url.clone(), SECRET.as_bytes().to_vec());
         config.db_max_connections = 4;
-        // Tests send fast; the rate limit has its own test.
+        // Tests send fast; the rate limits have their own tests.
         config.chat.rate_per_second = 100_000.0;
         config.chat.burst = 100_000;
+        let plenty = hub_rooms::rate::Quota::parse("1000000/1s").expect("quota");
+        config.rest_limits.anonymous = plenty;
+        config.rest_limits.user = plenty;
         tweak(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -1,0 +1,112 @@
+//! REST abuse limits on the hub's clock: requests without a token count per client IP, with
+//! one per user; over the quota, `429 rate_limited` with `Retry-After`, until the clock has
+//! refilled the allowance. Hand-computed: 3 per 15 minutes is one every 300 s; 5 per minute is
+//! one every 12 s.
+
+mod common;
+
+use common::{Backend, TestDb, TestHub};
+use hub::clock::ManualClock;
+use hub_rooms::rate::Quota;
+use std::time::Duration;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+async fn hub(clock: &std::sync::Arc<ManualClock>, trust_forwarded: bool) -> TestHub {
+    let runtime = hub::Runtime {
+        clock: clock.clone(),
+        ..hub::Runtime::default()
+    };
+    TestHub::start_in(TestDb::new(Backend::Sqlite).await, runtime, move |c| {
+        c.rest_limits.anonymous = Quota::parse("3/15m").unwrap();
+        c.rest_limits.user = Quota::parse("5/1m").unwrap();
+        c.rest_limits.trust_forwarded = trust_forwarded;
+    })
+    .await
+}
+
+/// `GET /api/v1/me` with `token` and `forwarded_for`: the status and `Retry-After`.
+async fn me(
+    hub: &TestHub,
+    token: Option<&str>,
+    forwarded_for: Option<&str>,
+) -> (u16, Option<String>) {
+    let mut req = hub.http.get(hub.url("/api/v1/me"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(ip) = forwarded_for {
+        req = req.header("x-forwarded-for", ip);
+    }
+    let resp = req.send().await.unwrap();
+    let retry = resp
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let status = resp.status().as_u16();
+    if status == 429 {
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+    }
+    (status, retry)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_requests_count_per_address_and_users_per_user() {
+    let clock = ManualClock::new(now_ms());
+    let hub = hub(&clock, false).await;
+    let (alice, bob) = (hub.token("alice"), hub.token("bob"));
+
+    for _ in 0..3 {
+        assert_eq!(me(&hub, None, None).await, (401, None));
+    }
+    assert_eq!(me(&hub, None, None).await, (429, Some("300".into())));
+    // A forged X-Forwarded-For changes nothing unless the hub trusts its proxy.
+    assert_eq!(me(&hub, None, Some("203.0.113.9")).await.0, 429);
+
+    for _ in 0..5 {
+        assert_eq!(me(&hub, Some(&alice), None).await.0, 200);
+    }
+    assert_eq!(me(&hub, Some(&alice), None).await, (429, Some("12".into())));
+    assert_eq!(me(&hub, Some(&bob), None).await.0, 200, "per user");
+
+    clock.advance(Duration::from_secs(12));
+    assert_eq!(me(&hub, Some(&alice), None).await.0, 200);
+    assert_eq!(me(&hub, Some(&alice), None).await.0, 429);
+    assert_eq!(
+        me(&hub, None, None).await.0,
+        429,
+        "288 s left for the address"
+    );
+    clock.advance(Duration::from_secs(288));
+    assert_eq!(me(&hub, None, None).await.0, 401);
+    // Health and metrics are not REST calls and are never limited.
+    for _ in 0..10 {
+        let (status, _) = hub
+            .call(reqwest::Method::GET, "/api/health", None, None)
+            .await;
+        assert_eq!(status, 200);
+    }
+    hub.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_the_forwarded_address_counts() {
+    let clock = ManualClock::new(now_ms());
+    let hub = hub(&clock, true).await;
+    for _ in 0..3 {
+        assert_eq!(me(&hub, None, Some("203.0.113.1")).await.0, 401);
+    }
+    assert_eq!(me(&hub, None, Some("203.0.113.1, 10.0.0.1")).await.0, 429);
+    assert_eq!(
+        me(&hub, None, Some("203.0.113.2")).await.0,
+        401,
+        "another client"
+    );
+    hub.stop().await.unwrap();
+}
