@@ -19,6 +19,7 @@ pub mod audit;
 pub mod chat;
 pub mod docs;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod realtime;
 pub mod rest;

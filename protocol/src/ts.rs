@@ -6,6 +6,7 @@ use crate::audit::*;
 use crate::chat::*;
 use crate::docs::*;
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
+use crate::events::*;
 use crate::ids::{DocId, MessageId, RoomId, TeamId, UserId, VentureId};
 use crate::realtime::{AckErr, ConnectRefusal, HandshakeAuth, Pong, client, server};
 use crate::rest::*;
@@ -41,6 +42,7 @@ fn render() -> String {
         CreateVenture, CreateTeam, PutMember, Venture, VentureDetail, VentureList, Team, TeamDetail,
         Member, User, Me, Health, HealthServices, RoomSummary, RoomList,
         WormIntegrity, ScopeIntegrity, BrokenEntry, JobsHealth, JobStatus, JobRun,
+        TaskAccepted, ReviewEvent, BugEvent, KycEvent, DeviceEvent, ViolationEvent, EventAccepted,
     );
     for t in types {
         out.push_str(&t);

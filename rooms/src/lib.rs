@@ -13,6 +13,7 @@ pub mod access;
 pub mod audit;
 pub mod chat;
 pub mod doc;
+pub mod events;
 pub mod presence;
 pub mod rate;
 pub mod room;

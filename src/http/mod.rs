@@ -4,6 +4,7 @@
 
 mod debug;
 pub mod docs;
+mod events;
 mod extract;
 mod health;
 pub mod limits;
@@ -56,6 +57,12 @@ pub fn router(
             "/ventures/{id}/members/{user}",
             delete(ventures::remove_member),
         )
+        .route("/events/task/accepted", post(events::task_accepted))
+        .route("/events/review", post(events::review))
+        .route("/events/bug", post(events::bug))
+        .route("/events/kyc", post(events::kyc))
+        .route("/events/device", post(events::device))
+        .route("/events/violation", post(events::violation))
         .route("/teams/{id}", get(teams::get))
         .route("/teams/{id}/members", post(teams::put_member))
         .route("/teams/{id}/members/{user}", delete(teams::remove_member))

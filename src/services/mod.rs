@@ -15,6 +15,7 @@ pub mod access;
 pub mod audit;
 pub mod chat;
 pub mod docs;
+pub mod events;
 pub mod jobs;
 pub mod notify;
 pub mod presence;

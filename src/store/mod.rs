@@ -16,6 +16,7 @@
 mod audit;
 mod chat;
 mod docs;
+mod events;
 mod leases;
 mod rooms;
 mod teams;
@@ -25,6 +26,7 @@ mod ventures;
 pub use audit::NewAudit;
 pub use chat::NewMessage;
 pub use docs::{DocRow, StoredDoc};
+pub use events::NewEvent;
 pub use rooms::MyRoom;
 pub use teams::TeamRow;
 pub use ventures::{Group, MemberRow, Requester, VentureRow};

@@ -337,6 +337,60 @@ export type JobRun = { name: string, result: string, error: string | null, durat
  */
 output: unknown, };
 
+export type TaskAccepted = { task_id: string, user_id: UserId, venture_id?: VentureId, 
+/**
+ * `S`, `A`, `B` or `C`.
+ */
+tier: string, 
+/**
+ * 0.6 to 1.4.
+ */
+quality: number, 
+/**
+ * The reviewers' average trust, 0 to 200.
+ */
+reviewer_trust: number, };
+
+export type ReviewEvent = { review_id: string, reviewer_id: UserId, user_id: UserId, helpful: boolean, agreed: boolean, 
+/**
+ * 1 to 5.
+ */
+quality: number, 
+/**
+ * 0 to 200.
+ */
+reviewer_trust: number, };
+
+export type BugEvent = { bug_id: string, user_id: UserId, 
+/**
+ * `low`, `medium`, `high` or `critical`.
+ */
+severity: string, };
+
+export type KycEvent = { user_id: UserId, 
+/**
+ * `PENDING`, `PASSED` or `FAILED`.
+ */
+status: string, };
+
+export type DeviceEvent = { user_id: UserId, 
+/**
+ * `YYYY-MM-DD`.
+ */
+date: string, compliant: boolean, };
+
+export type ViolationEvent = { violation_id: string, user_id: UserId, kind: string, };
+
+export type EventAccepted = { 
+/**
+ * The event's own id (see each event).
+ */
+id: string, 
+/**
+ * `task.accepted`, `review`, `bug`, `kyc`, `device` or `violation`.
+ */
+kind: string, duplicate: boolean, };
+
 /** The ack of every client event: the payload beside `ok: true`, or an error. */
 export type Ack<T> = ({ ok: true } & T) | AckErr;
 
