@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 /// What a node event changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeChange {
-    /// A node started (or asks for everyone's state again).
+    /// A node started, asks for everyone's state again, or came back after silence: it gets
+    /// this node's state.
     Hello(NodeId),
     /// A node stopped, or fell silent for too long.
     Gone(NodeId),
@@ -55,10 +56,11 @@ impl Liveness {
         &self.node
     }
 
-    /// A message from `node` arrived.
+    /// A message from a node this one knows arrived: it is alive. (A node becomes known by its
+    /// hello or its heartbeat, so that its arrival or its return is noticed.)
     pub fn seen(&self, node: &NodeId) {
-        if node != &self.node {
-            self.seen_map().insert(node.clone(), self.clock.now());
+        if let Some(at) = self.seen_map().get_mut(node) {
+            *at = self.clock.now();
         }
     }
 
@@ -70,13 +72,16 @@ impl Liveness {
         }
         match event {
             NodeEvent::Hello { .. } => {
-                self.seen(node);
+                self.seen_map().insert(node.clone(), self.clock.now());
                 Some(NodeChange::Hello(node.clone()))
             }
-            NodeEvent::Heartbeat { .. } => {
-                self.seen(node);
-                None
-            }
+            // A heartbeat from a node this one does not know (it was taken for dead, or its
+            // hello was lost while the bus was away) counts as a hello: the two resync.
+            NodeEvent::Heartbeat { .. } => self
+                .seen_map()
+                .insert(node.clone(), self.clock.now())
+                .is_none()
+                .then(|| NodeChange::Hello(node.clone())),
             NodeEvent::Bye { .. } => {
                 self.seen_map().remove(node);
                 Some(NodeChange::Gone(node.clone()))
@@ -178,6 +183,11 @@ mod tests {
         assert!(live.is_lowest());
         assert_eq!(
             live.receive(&NodeEvent::Heartbeat { node: a.clone() }),
+            Some(NodeChange::Hello(a.clone())),
+            "a node first heard by its heartbeat is greeted like a hello"
+        );
+        assert_eq!(
+            live.receive(&NodeEvent::Heartbeat { node: a.clone() }),
             None
         );
         assert!(!live.is_lowest(), "a < b");
@@ -202,5 +212,12 @@ mod tests {
         );
         assert!(live.others().is_empty());
         assert!(live.expire().is_empty(), "a death is reported once");
+        // A dead node's other messages do not bring it back unnoticed; its heartbeat does.
+        live.seen(&a);
+        assert!(live.others().is_empty());
+        assert_eq!(
+            live.receive(&NodeEvent::Heartbeat { node: a.clone() }),
+            Some(NodeChange::Hello(a))
+        );
     }
 }

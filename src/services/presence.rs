@@ -416,9 +416,12 @@ impl Presence {
                 Vec::new()
             }
             Delta::Snapshot { node, to, conns } => {
-                // A sync, not news: nothing is announced.
+                // The sender's connections, complete: they replace what this replica held of
+                // that node (deltas lost while the bus was away included). Users it no longer
+                // has anywhere have left; the rest is a sync, not news.
                 if to == self.node {
                     let mut registry = lock(&self.registry);
+                    let before = registry.remove_node(node.as_str());
                     for c in conns {
                         registry.add(
                             c.room.as_str(),
@@ -431,8 +434,16 @@ impl Presence {
                             registry.set_status(&c.user, status, meta);
                         }
                     }
+                    before
+                        .into_iter()
+                        .filter(|(room, user)| {
+                            !registry.present(room).iter().any(|e| &e.user_id == user)
+                        })
+                        .map(|(room, user)| (room, Change::Left(user)))
+                        .collect()
+                } else {
+                    Vec::new()
                 }
-                Vec::new()
             }
         };
         self.announce_presence(changes).await;
