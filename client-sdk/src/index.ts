@@ -21,6 +21,7 @@ import type {
   RoomRef,
   RoomRemoved,
   RoomRoleChanged,
+  Activity,
   Thread,
   Typing,
   Unread,
@@ -58,6 +59,8 @@ export interface ServerToClient {
   /** This socket no longer follows the document (deleted, access removed, fell behind). */
   "doc:removed": (e: DocRemoved) => void;
   "room:role": (e: RoomRoleChanged) => void;
+  /** An entry of a venture's activity feed (to the venture's room). */
+  activity: (a: Activity) => void;
 }
 
 /** Events a client sends, each with its typed ack. */

@@ -18,6 +18,7 @@ socket.on("doc:msg", (doc, message) => void [doc.length, message.byteLength]);
 socket.on("doc:error", (e) => void e.error.code);
 socket.on("doc:removed", (e) => void e.reason);
 socket.on("room:role", (e) => void [e.room, e.role, e.can_write]);
+socket.on("activity", (a) => void [a.verb, a.object_kind, a.object_id, a.venture_id]);
 
 // @ts-expect-error: doc:join takes {doc}
 socket.emit("doc:join", { room: "venture:x" }, () => {});

@@ -15,6 +15,7 @@
 //!
 //! `client-sdk/src/generated/protocol.ts` is generated from these types (see `ts` tests).
 
+pub mod activity;
 pub mod audit;
 pub mod chat;
 pub mod docs;

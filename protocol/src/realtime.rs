@@ -45,6 +45,8 @@ pub mod server {
     pub const ROOM_REMOVED: &str = "room:removed";
     /// `{room, role, can_write}`: the user's role in a room changed; it applies at once.
     pub const ROOM_ROLE: &str = "room:role";
+    /// An entry of a venture's activity feed, to the `venture:{id}` room.
+    pub const ACTIVITY: &str = "activity";
     pub const DOC_MSG: &str = "doc:msg";
     pub const DOC_REMOVED: &str = "doc:removed";
     /// `{doc, error}`: a `doc:msg` was refused.

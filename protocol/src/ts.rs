@@ -2,6 +2,7 @@
 //! The test fails when that file is stale; `UPDATE_GENERATED=1 cargo test -p hub-protocol`
 //! rewrites it.
 
+use crate::activity::*;
 use crate::audit::*;
 use crate::chat::*;
 use crate::docs::*;
@@ -42,6 +43,7 @@ fn render() -> String {
         CreateVenture, CreateTeam, PutMember, Venture, VentureDetail, VentureList, Team, TeamDetail,
         Member, User, Me, Health, HealthServices, RoomSummary, RoomList,
         WormIntegrity, ScopeIntegrity, BrokenEntry, JobsHealth, JobStatus, JobRun,
+        Activity, ActivityPage,
         TaskAccepted, ReviewEvent, BugEvent, KycEvent, DeviceEvent, ViolationEvent, EventAccepted,
     );
     for t in types {
@@ -94,6 +96,7 @@ fn render() -> String {
             ("NOTIFICATION", server::NOTIFICATION),
             ("ROOM_REMOVED", server::ROOM_REMOVED),
             ("ROOM_ROLE", server::ROOM_ROLE),
+            ("ACTIVITY", server::ACTIVITY),
             ("DOC_MSG", server::DOC_MSG),
             ("DOC_REMOVED", server::DOC_REMOVED),
             ("DOC_ERROR", server::DOC_ERROR),

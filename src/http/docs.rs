@@ -71,6 +71,22 @@ pub async fn create(
         .store
         .create_doc(&room.to_string(), &title, &who.user_id)
         .await?;
+    let venture = match &room {
+        RoomName::Venture(v) => Some(v.clone()),
+        RoomName::Team(t) => core.store.get_team(t).await?.map(|t| t.venture_id),
+        RoomName::User(_) => None,
+    };
+    if let Some(venture) = venture {
+        core.services
+            .record_activity(
+                &venture,
+                Some(&who.user_id),
+                "document.created",
+                ("document", &row.id),
+                serde_json::json!({"title": row.title, "room": row.room}),
+            )
+            .await;
+    }
     Ok((StatusCode::CREATED, Json(view(row, role))))
 }
 

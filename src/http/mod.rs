@@ -52,6 +52,7 @@ pub fn router(
         .route("/ventures", post(ventures::create).get(ventures::list))
         .route("/ventures/{id}", get(ventures::get))
         .route("/ventures/{id}/teams", post(teams::create))
+        .route("/ventures/{id}/activity", get(ventures::activity))
         .route("/ventures/{id}/members", post(ventures::put_member))
         .route(
             "/ventures/{id}/members/{user}",

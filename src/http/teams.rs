@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use hub_protocol::rest::{CreateTeam, Member, PutMember, Team, TeamDetail};
 use hub_protocol::{Role, TeamId, UserId, VentureId};
 use hub_rooms::RoomName;
+use serde_json::json;
 
 pub async fn create(
     State(core): State<Core>,
@@ -31,6 +32,15 @@ pub async fn create(
         .store
         .create_team(&venture, &who.user_id, &name)
         .await?;
+    core.services
+        .record_activity(
+            &venture,
+            Some(&who.user_id),
+            "team.created",
+            ("team", row.id.as_str()),
+            json!({"name": row.name}),
+        )
+        .await;
     Ok((StatusCode::CREATED, Json(team_view(row, Some(Role::Owner)))))
 }
 
@@ -86,6 +96,17 @@ pub async fn put_member(
     core.services
         .follow_roles(before, "no longer allowed in the team")
         .await?;
+    if added {
+        core.services
+            .record_activity(
+                &team.venture_id,
+                Some(&who.user_id),
+                "member.joined",
+                ("user", member.user_id.as_str()),
+                json!({"role": member.role, "group": "team", "team_id": team.id}),
+            )
+            .await;
+    }
     let status = if added {
         StatusCode::CREATED
     } else {

@@ -14,6 +14,7 @@ use hub_protocol::rest::{
 };
 use hub_protocol::{Role, UserId, VentureId};
 use hub_rooms::RoomName;
+use serde_json::json;
 
 pub const MAX_NAME_CHARS: usize = 120;
 pub const MAX_DESCRIPTION_CHARS: usize = 2000;
@@ -181,6 +182,17 @@ pub async fn put_member(
     core.services
         .follow_roles(before, "no longer allowed in the room")
         .await?;
+    if added {
+        core.services
+            .record_activity(
+                &id,
+                Some(&who.user_id),
+                "member.joined",
+                ("user", member.user_id.as_str()),
+                json!({"role": member.role, "group": "venture"}),
+            )
+            .await;
+    }
     let status = if added {
         StatusCode::CREATED
     } else {
@@ -212,7 +224,43 @@ pub async fn remove_member(
         rooms.push(RoomName::Team(team.id).id());
     }
     core.services
+        .record_activity(
+            &id,
+            Some(&who.user_id),
+            "member.left",
+            ("user", user.as_str()),
+            json!({"group": "venture"}),
+        )
+        .await;
+    core.services
         .remove_user_from_rooms(&user, rooms, "removed from the venture")
         .await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct ActivityQuery {
+    before: Option<String>,
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/ventures/{id}/activity?before=&limit=`: the feed, newest first, for members
+/// (and privileged accounts); `limit` 1 to 100, 50 by default.
+pub async fn activity(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(id): ApiPath<VentureId>,
+    axum::extract::Query(q): axum::extract::Query<ActivityQuery>,
+) -> Result<Json<hub_protocol::activity::ActivityPage>, AppError> {
+    visible_venture(&core, &who, &id).await?;
+    let limit =
+        hub_rooms::chat::history_limit(q.limit).map_err(|e| AppError::invalid(e.to_string()))?;
+    let (activities, has_more) = core
+        .store
+        .activities(&id, q.before.as_deref(), limit)
+        .await?;
+    Ok(Json(hub_protocol::activity::ActivityPage {
+        activities,
+        has_more,
+    }))
 }

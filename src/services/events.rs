@@ -32,6 +32,28 @@ impl Services {
                 by,
             })
             .await?;
+        if created
+            && checked.kind == "task.accepted"
+            && let Some(venture) = body.get("venture_id").and_then(|v| v.as_str())
+            && self
+                .store
+                .get_venture(&hub_protocol::VentureId::from(venture))
+                .await?
+                .is_some()
+        {
+            let task = body
+                .get("task_id")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            self.record_activity(
+                &hub_protocol::VentureId::from(venture),
+                Some(user),
+                "task.accepted",
+                ("task", task),
+                serde_json::json!({"tier": body.get("tier"), "quality": body.get("quality")}),
+            )
+            .await;
+        }
         metrics::counter!("hub_events_in_total", "kind" => checked.kind, "duplicate" => (!created).to_string())
             .increment(1);
         Ok(EventAccepted {

@@ -12,6 +12,7 @@
 //! - [`Services`]: the handles, chat limits and per-room send order.
 
 pub mod access;
+pub mod activity;
 pub mod audit;
 pub mod chat;
 pub mod docs;

@@ -13,6 +13,7 @@
 //! - every function here is one logical operation; callers never hold a transaction across
 //!   unrelated I/O.
 
+mod activity;
 mod audit;
 mod chat;
 mod docs;
@@ -23,6 +24,7 @@ mod teams;
 mod users;
 mod ventures;
 
+pub use activity::NewActivity;
 pub use audit::NewAudit;
 pub use chat::NewMessage;
 pub use docs::{DocRow, StoredDoc};

@@ -337,6 +337,35 @@ export type JobRun = { name: string, result: string, error: string | null, durat
  */
 output: unknown, };
 
+export type Activity = { 
+/**
+ * UUID v7: ids order by time.
+ */
+id: string, venture_id: VentureId, 
+/**
+ * Who did it (`null` for the hub itself).
+ */
+actor_id: UserId | null, 
+/**
+ * `member.joined`, `member.left`, `member.role_changed`, `team.created`,
+ * `document.created`, `task.accepted`.
+ */
+verb: string, 
+/**
+ * `user`, `team`, `document` or `task`.
+ */
+object_kind: string, object_id: string, 
+/**
+ * Details of the verb (a role, a name, a title).
+ */
+data: Record<string, unknown>, created_at: string, };
+
+export type ActivityPage = { activities: Array<Activity>, 
+/**
+ * Older entries exist: ask again with `before` = the last id of this page.
+ */
+has_more: boolean, };
+
 export type TaskAccepted = { task_id: string, user_id: UserId, venture_id?: VentureId, 
 /**
  * `S`, `A`, `B` or `C`.
@@ -424,6 +453,7 @@ export const ServerEvents = {
   NOTIFICATION: "notification",
   ROOM_REMOVED: "room:removed",
   ROOM_ROLE: "room:role",
+  ACTIVITY: "activity",
   DOC_MSG: "doc:msg",
   DOC_REMOVED: "doc:removed",
   DOC_ERROR: "doc:error",

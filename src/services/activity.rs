@@ -1,0 +1,41 @@
+//! A venture's activity feed: services record what happened in a venture after the change is
+//! committed, and the venture's room hears it live (`activity`). A feed entry that cannot be
+//! written is logged and skipped: the change itself stands (its audit entry is the record).
+
+use super::Services;
+use super::notify::Except;
+use crate::store::NewActivity;
+use hub_protocol::realtime::server;
+use hub_protocol::{RoomId, UserId, VentureId};
+use serde_json::Value;
+
+impl Services {
+    /// Records `verb` by `actor` on (`object_kind`, `object_id`) in `venture`'s feed and tells
+    /// the venture's room.
+    pub async fn record_activity(
+        &self,
+        venture: &VentureId,
+        actor: Option<&UserId>,
+        verb: &str,
+        object: (&str, &str),
+        data: Value,
+    ) {
+        let new = NewActivity {
+            venture,
+            actor,
+            verb,
+            object_kind: object.0,
+            object_id: object.1,
+            data,
+        };
+        match self.store.add_activity(new).await {
+            Ok(activity) => {
+                let room = RoomId::from(format!("venture:{venture}"));
+                self.notify
+                    .to_room(&room, server::ACTIVITY, &activity, Except::default())
+                    .await;
+            }
+            Err(e) => tracing::warn!(%venture, verb, error = %e, "cannot record an activity"),
+        }
+    }
+}
