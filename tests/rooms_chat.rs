@@ -554,10 +554,17 @@ async fn unread_and_mention_counts(backend: Backend) {
     let m3 = alice.say(&room, "u3", "@Bob can you review?").await;
     let note = bob.event("notification").await;
     assert_eq!(note["kind"], "mention");
-    assert_eq!(note["room"], room.as_str());
-    assert_eq!(note["message_id"], m3["id"]);
-    assert_eq!(note["author_id"], "alice");
-    assert_eq!(note["excerpt"], "@Bob can you review?");
+    assert_eq!(note["read"], false);
+    assert_eq!(note["data"]["room"], room.as_str());
+    assert_eq!(note["data"]["message_id"], m3["id"]);
+    assert_eq!(note["data"]["author_id"], "alice");
+    assert_eq!(note["data"]["excerpt"], "@Bob can you review?");
+    // Stored too: the list holds it, unread, until bob marks it read.
+    let (status, list) = hub.get("/api/v1/notifications", &hub.token("bob")).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["notifications"][0], note);
+    assert_eq!(list["notifications"][1]["kind"], "member_added");
+    assert_eq!(list["unread_count"], 2);
 
     let rooms = |v: &Value| {
         v["rooms"]

@@ -115,11 +115,30 @@ pub struct Unread {
     pub unread: i64,
 }
 
-/// `notification`, sent to `user:{id}`.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+/// A notification, stored and sent live as `notification` to every socket of its user (after
+/// the row is committed). `GET /api/v1/notifications` pages the same objects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Notification {
-    /// `mention`.
+    pub id: String,
+    /// `mention`, `member_added` or `member_removed` (the domain adds its kinds).
     pub kind: String,
+    /// The kind's payload: [`MentionData`] for `mention`, [`MemberData`] for the member kinds.
+    pub data: NotificationData,
+    pub created_at: String,
+    pub read: bool,
+}
+
+/// Each kind's payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(untagged)]
+pub enum NotificationData {
+    Mention(MentionData),
+    Member(MemberData),
+}
+
+/// `mention`: a chat message names the user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MentionData {
     pub room: String,
     pub message_id: MessageId,
     pub seq: i64,
@@ -127,5 +146,45 @@ pub struct Notification {
     pub author_name: String,
     /// The start of the message.
     pub excerpt: String,
-    pub created_at: String,
+}
+
+/// `member_added` / `member_removed`: the user was added to (or removed from) a venture or one
+/// of its teams.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MemberData {
+    pub venture_id: String,
+    #[serde(default)]
+    #[ts(optional)]
+    pub team_id: Option<String>,
+    /// The role given (`member_added`).
+    #[serde(default)]
+    #[ts(optional)]
+    pub role: Option<crate::roles::Role>,
+    /// Who did it.
+    pub by: UserId,
+}
+
+/// `GET /api/v1/notifications?unread=&before=&limit=`: newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct NotificationList {
+    pub notifications: Vec<Notification>,
+    pub unread_count: i64,
+    pub has_more: bool,
+}
+
+/// `POST /api/v1/notifications/read`: `{ids: [...]}` or `{all: true}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MarkRead {
+    #[serde(default)]
+    #[ts(optional)]
+    pub ids: Option<Vec<String>>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub all: Option<bool>,
+}
+
+/// The answer to `POST /api/v1/notifications/read`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct UnreadCount {
+    pub unread_count: i64,
 }

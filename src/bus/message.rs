@@ -136,7 +136,8 @@ pub enum PresenceDelta {
     /// A node's connections, in answer to another node's hello.
     Snapshot {
         node: NodeId,
-        to: NodeId,
+        /// The node it answers; `None`: every node (sent after a bus outage).
+        to: Option<NodeId>,
         conns: Vec<PresenceConn>,
     },
 }

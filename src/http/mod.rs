@@ -9,6 +9,7 @@ mod extract;
 mod health;
 pub mod limits;
 mod me;
+mod notifications;
 mod rooms;
 mod teams;
 mod ventures;
@@ -45,6 +46,8 @@ pub fn router(
     let api = Router::new()
         .route("/me", get(me::me))
         .route("/rooms", get(rooms::list))
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/read", post(notifications::mark_read))
         .route("/docs", post(docs::create).get(docs::list))
         .route("/docs/{id}", get(docs::get).delete(docs::delete))
         .route("/docs/{id}/state", get(docs::state))

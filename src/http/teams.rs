@@ -10,6 +10,7 @@ use crate::store::{Group, Requester, Store, StoreError, TeamRow};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use hub_protocol::chat::{MemberData, NotificationData};
 use hub_protocol::rest::{CreateTeam, Member, PutMember, Team, TeamDetail};
 use hub_protocol::{Role, TeamId, UserId, VentureId};
 use hub_rooms::RoomName;
@@ -97,6 +98,19 @@ pub async fn put_member(
         .follow_roles(before, "no longer allowed in the team")
         .await?;
     if added {
+        let data = MemberData {
+            venture_id: team.venture_id.to_string(),
+            team_id: Some(team.id.to_string()),
+            role: Some(member.role),
+            by: who.user_id.clone(),
+        };
+        core.services
+            .notify_user(
+                &member.user_id,
+                "member_added",
+                NotificationData::Member(data),
+            )
+            .await;
         core.services
             .record_activity(
                 &team.venture_id,
@@ -145,5 +159,14 @@ pub async fn remove_member(
             .remove_user_from_rooms(&user, vec![room.id()], "removed from the team")
             .await;
     }
+    let data = MemberData {
+        venture_id: team.venture_id.to_string(),
+        team_id: Some(team.id.to_string()),
+        role: None,
+        by: who.user_id.clone(),
+    };
+    core.services
+        .notify_user(&user, "member_removed", NotificationData::Member(data))
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,6 +9,7 @@ use crate::store::{Group, MemberRow, Requester, TeamRow, VentureRow, rfc3339};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use hub_protocol::chat::{MemberData, NotificationData};
 use hub_protocol::rest::{
     CreateVenture, Member, PutMember, Team, Venture, VentureDetail, VentureList,
 };
@@ -183,6 +184,19 @@ pub async fn put_member(
         .follow_roles(before, "no longer allowed in the room")
         .await?;
     if added {
+        let data = MemberData {
+            venture_id: id.to_string(),
+            team_id: None,
+            role: Some(member.role),
+            by: who.user_id.clone(),
+        };
+        core.services
+            .notify_user(
+                &member.user_id,
+                "member_added",
+                NotificationData::Member(data),
+            )
+            .await;
         core.services
             .record_activity(
                 &id,
@@ -223,6 +237,15 @@ pub async fn remove_member(
     for team in core.store.teams_of_venture(&id).await? {
         rooms.push(RoomName::Team(team.id).id());
     }
+    let data = MemberData {
+        venture_id: id.to_string(),
+        team_id: None,
+        role: None,
+        by: who.user_id.clone(),
+    };
+    core.services
+        .notify_user(&user, "member_removed", NotificationData::Member(data))
+        .await;
     core.services
         .record_activity(
             &id,

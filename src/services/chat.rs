@@ -7,7 +7,7 @@ use super::Services;
 use super::notify::Except;
 use crate::auth::Identity;
 use crate::store::{NewMessage, StoreError};
-use hub_protocol::chat::{ChatSend, Message, Notification, Thread};
+use hub_protocol::chat::{ChatSend, MentionData, Message, NotificationData, Thread};
 use hub_protocol::realtime::server;
 use hub_protocol::{ErrorCode, MessageId, Role, RoomId, SocketId, UserId};
 use hub_rooms::RoomName;
@@ -114,17 +114,16 @@ impl Services {
         drop(ordered);
         self.presence.typing_stop(&room_id, &who.user_id).await;
         for user in &mentioned {
-            let note = Notification {
-                kind: "mention".into(),
+            let mention = MentionData {
                 room: room_id.to_string(),
                 message_id: message.id.clone(),
                 seq: message.seq,
                 author_id: who.user_id.clone(),
                 author_name: who.name.clone(),
                 excerpt: message.body.chars().take(140).collect(),
-                created_at: message.created_at.clone(),
             };
-            self.notify.to_user(user, server::NOTIFICATION, &note).await;
+            self.notify_user(user, "mention", NotificationData::Mention(mention))
+                .await;
         }
         Ok(message)
     }

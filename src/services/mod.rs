@@ -18,6 +18,7 @@ pub mod chat;
 pub mod docs;
 pub mod events;
 pub mod jobs;
+pub mod notifications;
 pub mod notify;
 pub mod presence;
 
@@ -226,7 +227,10 @@ impl Services {
             ?missed,
             "lost bus events; resyncing presence (clients repair chat by seq)"
         );
+        // Hello asks every node for its connections; this node's own go to every node, since
+        // a node that came back earlier may have said hello while this one could not hear it.
         self.liveness.hello(self.bus.as_ref()).await;
+        self.presence.send_snapshot(None).await;
     }
 
     /// Tells the other nodes this one is stopping: they drop its connections at once.

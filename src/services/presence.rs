@@ -337,12 +337,13 @@ impl Presence {
     /// departed node's connections are dropped.
     pub(super) async fn node_changed(&self, change: NodeChange) {
         match change {
-            NodeChange::Hello(node) => self.send_snapshot(node).await,
+            NodeChange::Hello(node) => self.send_snapshot(Some(node)).await,
             NodeChange::Gone(node) => self.drop_node(&node).await,
         }
     }
 
-    async fn send_snapshot(&self, to: NodeId) {
+    /// This node's connections, to `to` (or to every node).
+    pub(super) async fn send_snapshot(&self, to: Option<NodeId>) {
         let conns = {
             let registry = lock(&self.registry);
             registry
@@ -419,7 +420,7 @@ impl Presence {
                 // The sender's connections, complete: they replace what this replica held of
                 // that node (deltas lost while the bus was away included). Users it no longer
                 // has anywhere have left; the rest is a sync, not news.
-                if to == self.node {
+                if to.is_none_or(|to| to == self.node) {
                     let mut registry = lock(&self.registry);
                     let before = registry.remove_node(node.as_str());
                     for c in conns {

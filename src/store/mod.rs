@@ -19,6 +19,7 @@ mod chat;
 mod docs;
 mod events;
 mod leases;
+mod notifications;
 mod rooms;
 mod teams;
 mod users;

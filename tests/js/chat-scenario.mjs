@@ -39,7 +39,8 @@ const sent = await call(bob, "chat:send", { room, client_id: "b-1", body: "hi @a
 assert.deepEqual(await arrives, sent.message);
 const mention = await mentioned;
 assert.equal(mention.kind, "mention");
-assert.equal(mention.message_id, sent.message.id);
+assert.equal(mention.data.message_id, sent.message.id);
+assert.equal(mention.read, false);
 
 const edited = next(alice, "chat:updated", (m) => m.body === "hi @alice!");
 await call(bob, "chat:edit", { room, id: sent.message.id, body: "hi @alice!" });

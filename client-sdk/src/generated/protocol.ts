@@ -157,15 +157,39 @@ export type ChatRead = { room: string, seq: number, };
 
 export type Unread = { unread: number, };
 
-export type Notification = { 
+export type Notification = { id: string, 
 /**
- * `mention`.
+ * `mention`, `member_added` or `member_removed` (the domain adds its kinds).
  */
-kind: string, room: string, message_id: MessageId, seq: number, author_id: UserId, author_name: string, 
+kind: string, 
+/**
+ * The kind's payload: [`MentionData`] for `mention`, [`MemberData`] for the member kinds.
+ */
+data: NotificationData, created_at: string, read: boolean, };
+
+export type NotificationData = MentionData | MemberData;
+
+export type MentionData = { room: string, message_id: MessageId, seq: number, author_id: UserId, author_name: string, 
 /**
  * The start of the message.
  */
-excerpt: string, created_at: string, };
+excerpt: string, };
+
+export type MemberData = { venture_id: string, team_id?: string, 
+/**
+ * The role given (`member_added`).
+ */
+role?: Role, 
+/**
+ * Who did it.
+ */
+by: UserId, };
+
+export type NotificationList = { notifications: Array<Notification>, unread_count: number, has_more: boolean, };
+
+export type MarkRead = { ids?: Array<string>, all?: boolean, };
+
+export type UnreadCount = { unread_count: number, };
 
 export type CreateDoc = { room: string, title: string, };
 
