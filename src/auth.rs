@@ -60,7 +60,7 @@ pub struct Auth {
     decoding: DecodingKey,
     validation: Validation,
     store: Store,
-    known: Mutex<HashMap<UserId, String>>,
+    known: Mutex<HashMap<UserId, (String, AccountRole)>>,
 }
 
 impl Auth {
@@ -136,19 +136,24 @@ impl Auth {
         let seen = self
             .known
             .lock()
-            .map(|known| known.get(&identity.user_id) == Some(&identity.name))
+            .map(|known| {
+                known.get(&identity.user_id) == Some(&(identity.name.clone(), identity.role))
+            })
             .unwrap_or(false);
         if seen {
             return Ok(());
         }
         self.store
-            .upsert_user(&identity.user_id, &identity.name)
+            .upsert_user(&identity.user_id, &identity.name, identity.role)
             .await?;
         if let Ok(mut known) = self.known.lock() {
             if known.len() >= KNOWN_USERS_CAP {
                 known.clear();
             }
-            known.insert(identity.user_id.clone(), identity.name.clone());
+            known.insert(
+                identity.user_id.clone(),
+                (identity.name.clone(), identity.role),
+            );
         }
         Ok(())
     }

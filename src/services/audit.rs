@@ -6,6 +6,7 @@
 use super::Services;
 use crate::store::{NewAudit, StoreError};
 use hub_protocol::audit::{BrokenEntry, ScopeIntegrity, WormIntegrity};
+use hub_protocol::chat::{AuditBrokenData, NotificationData};
 use hub_rooms::audit::{REANCHOR, check};
 use serde_json::json;
 use std::sync::atomic::Ordering;
@@ -39,7 +40,18 @@ impl Services {
                 tracing::error!(scope = %s.scope, broken = ?s.first_broken, "the audit chain is broken");
             }
         }
-        self.worm_broken.store(!ok, Ordering::Release);
+        let was_broken = self.worm_broken.swap(!ok, Ordering::AcqRel);
+        if !ok && !was_broken {
+            // Newly broken: every admin hears it once (until a check passes again).
+            let broken: Vec<ScopeIntegrity> = scopes.iter().filter(|s| !s.ok).cloned().collect();
+            for admin in self.store.admins().await? {
+                let data = AuditBrokenData {
+                    scopes: broken.clone(),
+                };
+                self.notify_user(&admin, "audit_broken", NotificationData::AuditBroken(data))
+                    .await;
+            }
+        }
         Ok(WormIntegrity {
             ok,
             checked_at: crate::store::rfc3339(self.clock.now_ms()),

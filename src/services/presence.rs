@@ -417,12 +417,11 @@ impl Presence {
                 Vec::new()
             }
             Delta::Snapshot { node, to, conns } => {
-                // The sender's connections, complete: they replace what this replica held of
-                // that node (deltas lost while the bus was away included). Users it no longer
-                // has anywhere have left; the rest is a sync, not news.
+                // A sync, not news: nothing is announced. Snapshots add to the replica (a
+                // connection already held changes nothing), so one computed before a delta
+                // and published after it cannot undo that delta's join.
                 if to.is_none_or(|to| to == self.node) {
                     let mut registry = lock(&self.registry);
-                    let before = registry.remove_node(node.as_str());
                     for c in conns {
                         registry.add(
                             c.room.as_str(),
@@ -435,16 +434,8 @@ impl Presence {
                             registry.set_status(&c.user, status, meta);
                         }
                     }
-                    before
-                        .into_iter()
-                        .filter(|(room, user)| {
-                            !registry.present(room).iter().any(|e| &e.user_id == user)
-                        })
-                        .map(|(room, user)| (room, Change::Left(user)))
-                        .collect()
-                } else {
-                    Vec::new()
                 }
+                Vec::new()
             }
         };
         self.announce_presence(changes).await;

@@ -159,15 +159,17 @@ export type Unread = { unread: number, };
 
 export type Notification = { id: string, 
 /**
- * `mention`, `member_added` or `member_removed` (the domain adds its kinds).
+ * `mention`, `member_added`, `member_removed` or `audit_broken` (the domain adds its
+ * kinds).
  */
 kind: string, 
 /**
- * The kind's payload: [`MentionData`] for `mention`, [`MemberData`] for the member kinds.
+ * The kind's payload: [`MentionData`] for `mention`, [`MemberData`] for the member kinds,
+ * [`AuditBrokenData`] for `audit_broken`.
  */
 data: NotificationData, created_at: string, read: boolean, };
 
-export type NotificationData = MentionData | MemberData;
+export type NotificationData = MentionData | MemberData | AuditBrokenData;
 
 export type MentionData = { room: string, message_id: MessageId, seq: number, author_id: UserId, author_name: string, 
 /**
@@ -184,6 +186,12 @@ role?: Role,
  * Who did it.
  */
 by: UserId, };
+
+export type AuditBrokenData = { 
+/**
+ * Each broken scope and its first unrecorded break.
+ */
+scopes: Array<ScopeIntegrity>, };
 
 export type NotificationList = { notifications: Array<Notification>, unread_count: number, has_more: boolean, };
 

@@ -780,7 +780,10 @@ mod tests {
         let store = Store::connect("sqlite::memory:", 1).await.unwrap();
         store.migrate().await.unwrap();
         let ann = UserId::from("ann");
-        store.upsert_user(&ann, "Ann").await.unwrap();
+        store
+            .upsert_user(&ann, "Ann", hub_protocol::AccountRole::User)
+            .await
+            .unwrap();
         let room = RoomId::from("venture:v1");
         let row = store.create_doc(room.as_str(), "Plan", &ann).await.unwrap();
         let bus = LocalBus::with_capacity(capacity);
