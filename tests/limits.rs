@@ -17,12 +17,21 @@ fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
-async fn hub(clock: &std::sync::Arc<ManualClock>, trust_forwarded: bool) -> TestHub {
+on_both_backends!(
+    anonymous_requests_count_per_address_and_users_per_user,
+    behind_a_trusted_proxy_the_forwarded_address_counts,
+);
+
+async fn hub(
+    backend: Backend,
+    clock: &std::sync::Arc<ManualClock>,
+    trust_forwarded: bool,
+) -> TestHub {
     let runtime = hub::Runtime {
         clock: clock.clone(),
         ..hub::Runtime::default()
     };
-    TestHub::start_in(TestDb::new(Backend::Sqlite).await, runtime, move |c| {
+    TestHub::start_in(TestDb::new(backend).await, runtime, move |c| {
         c.rest_limits.anonymous = Quota::parse("3/15m").unwrap();
         c.rest_limits.user = Quota::parse("5/1m").unwrap();
         c.rest_limits.trust_forwarded = trust_forwarded;
@@ -56,10 +65,9 @@ async fn me(
     (status, retry)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn anonymous_requests_count_per_address_and_users_per_user() {
+async fn anonymous_requests_count_per_address_and_users_per_user(backend: Backend) {
     let clock = ManualClock::new(now_ms());
-    let hub = hub(&clock, false).await;
+    let hub = hub(backend, &clock, false).await;
     let (alice, bob) = (hub.token("alice"), hub.token("bob"));
 
     for _ in 0..3 {
@@ -95,10 +103,9 @@ async fn anonymous_requests_count_per_address_and_users_per_user() {
     hub.stop().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn behind_a_trusted_proxy_the_forwarded_address_counts() {
+async fn behind_a_trusted_proxy_the_forwarded_address_counts(backend: Backend) {
     let clock = ManualClock::new(now_ms());
-    let hub = hub(&clock, true).await;
+    let hub = hub(backend, &clock, true).await;
     for _ in 0..3 {
         assert_eq!(me(&hub, None, Some("203.0.113.1")).await.0, 401);
     }
