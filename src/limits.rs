@@ -19,8 +19,14 @@ pub struct RestLimitsConfig {
 impl Default for RestLimitsConfig {
     fn default() -> Self {
         RestLimitsConfig {
-            anonymous: Quota::parse("100/15m").expect("a valid quota"),
-            user: Quota::parse("3000/15m").expect("a valid quota"),
+            anonymous: Quota {
+                count: 100,
+                per: Duration::from_secs(15 * 60),
+            },
+            user: Quota {
+                count: 3000,
+                per: Duration::from_secs(15 * 60),
+            },
             trust_forwarded: false,
         }
     }

@@ -61,15 +61,19 @@ enum AckBody<T> {
 
 /// The ack id of `packet` when it is an ACK (`43<id>[…]`), without parsing its payload.
 pub fn ack_id(packet: &str) -> Option<u64> {
+    ack_parts(packet).map(|(id, _)| id)
+}
+
+/// An ACK's id and the rest of the packet (its payload).
+fn ack_parts(packet: &str) -> Option<(u64, &str)> {
     let rest = packet.strip_prefix("43")?;
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    rest[..digits].parse().ok()
+    Some((rest[..digits].parse().ok()?, &rest[digits..]))
 }
 
 /// An ACK packet's id and answer, `T` being the payload of a successful answer.
 pub fn ack<T: DeserializeOwned>(packet: &str) -> Option<(u64, Answer<T>)> {
-    let id = ack_id(packet)?;
-    let body = &packet[2 + id.to_string().len()..];
+    let (id, body) = ack_parts(packet)?;
     let answer = match serde_json::from_str::<(AckBody<T>,)>(body) {
         Ok((AckBody::Err(e),)) if !e.ok => Answer::Err(e),
         Ok((AckBody::Ok(data),)) => Answer::Ok(data),

@@ -10,7 +10,6 @@ use crate::store::{Group, Requester, Store, StoreError, TeamRow};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use hub_protocol::chat::{MemberData, NotificationData};
 use hub_protocol::rest::{CreateTeam, Member, PutMember, Team, TeamDetail};
 use hub_protocol::{Role, TeamId, UserId, VentureId};
 use hub_rooms::RoomName;
@@ -98,26 +97,13 @@ pub async fn put_member(
         .follow_roles(before, "no longer allowed in the team")
         .await?;
     if added {
-        let data = MemberData {
-            venture_id: team.venture_id.to_string(),
-            team_id: Some(team.id.to_string()),
-            role: Some(member.role),
-            by: who.user_id.clone(),
-        };
         core.services
-            .notify_user(
-                &member.user_id,
-                "member_added",
-                NotificationData::Member(data),
-            )
-            .await;
-        core.services
-            .record_activity(
+            .member_joined(
                 &team.venture_id,
-                Some(&who.user_id),
-                "member.joined",
-                ("user", member.user_id.as_str()),
-                json!({"role": member.role, "group": "team", "team_id": team.id}),
+                Some(&team.id),
+                &member.user_id,
+                member.role,
+                &who.user_id,
             )
             .await;
     }
@@ -159,14 +145,8 @@ pub async fn remove_member(
             .remove_user_from_rooms(&user, vec![room.id()], "removed from the team")
             .await;
     }
-    let data = MemberData {
-        venture_id: team.venture_id.to_string(),
-        team_id: Some(team.id.to_string()),
-        role: None,
-        by: who.user_id.clone(),
-    };
     core.services
-        .notify_user(&user, "member_removed", NotificationData::Member(data))
+        .member_left(&team.venture_id, Some(&team.id), &user, &who.user_id)
         .await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,13 +9,11 @@ use crate::store::{Group, MemberRow, Requester, TeamRow, VentureRow, rfc3339};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use hub_protocol::chat::{MemberData, NotificationData};
 use hub_protocol::rest::{
     CreateVenture, Member, PutMember, Team, Venture, VentureDetail, VentureList,
 };
 use hub_protocol::{Role, UserId, VentureId};
 use hub_rooms::RoomName;
-use serde_json::json;
 
 pub const MAX_NAME_CHARS: usize = 120;
 pub const MAX_DESCRIPTION_CHARS: usize = 2000;
@@ -184,27 +182,8 @@ pub async fn put_member(
         .follow_roles(before, "no longer allowed in the room")
         .await?;
     if added {
-        let data = MemberData {
-            venture_id: id.to_string(),
-            team_id: None,
-            role: Some(member.role),
-            by: who.user_id.clone(),
-        };
         core.services
-            .notify_user(
-                &member.user_id,
-                "member_added",
-                NotificationData::Member(data),
-            )
-            .await;
-        core.services
-            .record_activity(
-                &id,
-                Some(&who.user_id),
-                "member.joined",
-                ("user", member.user_id.as_str()),
-                json!({"role": member.role, "group": "venture"}),
-            )
+            .member_joined(&id, None, &member.user_id, member.role, &who.user_id)
             .await;
     }
     let status = if added {
@@ -237,23 +216,8 @@ pub async fn remove_member(
     for team in core.store.teams_of_venture(&id).await? {
         rooms.push(RoomName::Team(team.id).id());
     }
-    let data = MemberData {
-        venture_id: id.to_string(),
-        team_id: None,
-        role: None,
-        by: who.user_id.clone(),
-    };
     core.services
-        .notify_user(&user, "member_removed", NotificationData::Member(data))
-        .await;
-    core.services
-        .record_activity(
-            &id,
-            Some(&who.user_id),
-            "member.left",
-            ("user", user.as_str()),
-            json!({"group": "venture"}),
-        )
+        .member_left(&id, None, &user, &who.user_id)
         .await;
     core.services
         .remove_user_from_rooms(&user, rooms, "removed from the venture")

@@ -18,6 +18,7 @@ pub mod chat;
 pub mod docs;
 pub mod events;
 pub mod jobs;
+pub mod members;
 pub mod notifications;
 pub mod notify;
 pub mod presence;

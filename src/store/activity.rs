@@ -87,13 +87,7 @@ impl Store {
         .bind(i64::from(limit) + 1)
         .fetch_all(self.pool())
         .await?;
-        let more = rows.len() > limit as usize;
-        Ok((
-            rows.into_iter()
-                .take(limit as usize)
-                .map(activity)
-                .collect(),
-            more,
-        ))
+        let (rows, more) = super::page(rows, limit);
+        Ok((rows.into_iter().map(activity).collect(), more))
     }
 }

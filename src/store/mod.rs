@@ -272,6 +272,14 @@ impl Store {
     }
 }
 
+/// A page of at most `limit` from `rows`, fetched with `LIMIT limit + 1`, and whether more
+/// lie beyond it.
+pub(crate) fn page<T>(mut rows: Vec<T>, limit: u32) -> (Vec<T>, bool) {
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    (rows, more)
+}
+
 /// Renders stored milliseconds as RFC 3339 UTC with millisecond precision.
 pub fn rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)

@@ -67,14 +67,8 @@ impl Store {
         .bind(i64::from(limit) + 1)
         .fetch_all(self.pool())
         .await?;
-        let more = rows.len() > limit as usize;
-        Ok((
-            rows.into_iter()
-                .take(limit as usize)
-                .filter_map(notification)
-                .collect(),
-            more,
-        ))
+        let (rows, more) = super::page(rows, limit);
+        Ok((rows.into_iter().filter_map(notification).collect(), more))
     }
 
     pub async fn unread_notifications(&self, user: &UserId) -> StoreResult<i64> {

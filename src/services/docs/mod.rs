@@ -238,26 +238,22 @@ impl Docs {
                 // published after this subscription, so one of the two brings it.
                 let topic = Topic::doc(id);
                 let rx = self.bus.subscribe(&topic).in_force().await;
-                let stored = match self.store.doc_load(id.as_str()).await {
-                    Ok(stored) => stored,
-                    Err(e) => {
-                        drop(rx);
-                        self.bus.unsubscribe(&topic);
-                        return Err(e.into());
-                    }
+                let read = async {
+                    let stored = self.store.doc_load(id.as_str()).await?;
+                    let logged = stored.updates.len() as u64;
+                    let logged_bytes: usize = stored.updates.iter().map(Vec::len).sum();
+                    let (doc, size) = DocSession::load(
+                        stored.snapshot.as_deref(),
+                        stored.updates.iter().map(Vec::as_slice),
+                    )?;
+                    Ok::<_, DocsError>((doc, size, logged, logged_bytes))
                 };
-                let logged = stored.updates.len() as u64;
-                let logged_bytes = stored.updates.iter().map(Vec::len).sum();
-                let loaded = DocSession::load(
-                    stored.snapshot.as_deref(),
-                    stored.updates.iter().map(Vec::as_slice),
-                );
-                let (doc, size) = match loaded {
-                    Ok(loaded) => loaded,
+                let (doc, size, logged, logged_bytes) = match read.await {
+                    Ok(read) => read,
                     Err(e) => {
                         drop(rx);
                         self.bus.unsubscribe(&topic);
-                        return Err(e.into());
+                        return Err(e);
                     }
                 };
                 self.stats.loads.fetch_add(1, Ordering::Relaxed);
