@@ -93,11 +93,20 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         metrics::counter!("hub_http_errors_total", "code" => self.code.as_str()).increment(1);
-        (
+        let mut response = (
             self.status,
             axum::Json(ErrorBody::new(self.code, self.message)),
         )
-            .into_response()
+            .into_response();
+        if self.status == StatusCode::PAYLOAD_TOO_LARGE {
+            // The rest of the body was never read, so the connection cannot carry another
+            // request: say so, or a client reusing it races the server's close.
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
+        response
     }
 }
 
