@@ -173,6 +173,15 @@ pub struct Settings {
     /// How often the `worm-integrity` job re-walks the audit chains.
     #[arg(long, env = "HUB_JOB_WORM_INTEGRITY", default_value = "5m", value_parser = humantime::parse_duration)]
     pub job_worm_integrity: Duration,
+    /// How often the `badges-hourly` job evaluates every user's badges.
+    #[arg(long, env = "HUB_JOB_BADGES", default_value = "1h", value_parser = humantime::parse_duration)]
+    pub job_badges: Duration,
+    /// When (UTC, `HH:MM`) the `reputation-daily` job folds the previous day into reputations.
+    #[arg(long, env = "HUB_JOB_REPUTATION_AT", default_value = "02:00", value_parser = crate::services::jobs::Schedule::parse_daily)]
+    pub job_reputation_at: crate::services::jobs::Schedule,
+    /// The least time between two live `leaderboard` pushes of one venture.
+    #[arg(long, env = "HUB_LEADERBOARD_THROTTLE", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub leaderboard_throttle: Duration,
     /// How often a node tells the others it is alive (a cluster's heartbeat).
     #[arg(long, env = "HUB_HEARTBEAT", default_value = "2s", value_parser = humantime::parse_duration)]
     pub heartbeat: Duration,
@@ -262,6 +271,7 @@ pub struct Config {
     pub chat: ChatConfig,
     pub docs: DocsConfig,
     pub jobs: crate::services::jobs::JobsConfig,
+    pub gamification: crate::services::gamification::GamificationConfig,
     pub rest_limits: crate::limits::RestLimitsConfig,
 }
 
@@ -293,6 +303,7 @@ impl Config {
             chat: ChatConfig::default(),
             docs: DocsConfig::default(),
             jobs: crate::services::jobs::JobsConfig::default(),
+            gamification: Default::default(),
             rest_limits: crate::limits::RestLimitsConfig::default(),
         }
     }
@@ -358,8 +369,8 @@ impl Settings {
         if self.socket_buffer == 0 {
             bail!("HUB_SOCKET_BUFFER must be at least 1");
         }
-        if self.job_worm_integrity.is_zero() {
-            bail!("HUB_JOB_WORM_INTEGRITY must be longer than zero");
+        if self.job_worm_integrity.is_zero() || self.job_badges.is_zero() {
+            bail!("HUB_JOB_WORM_INTEGRITY and HUB_JOB_BADGES must be longer than zero");
         }
         if self.heartbeat.is_zero() || self.node_timeout <= self.heartbeat {
             bail!(
@@ -423,6 +434,11 @@ impl Settings {
             },
             jobs: crate::services::jobs::JobsConfig {
                 worm_integrity_every: self.job_worm_integrity,
+                badges_every: self.job_badges,
+                reputation: self.job_reputation_at,
+            },
+            gamification: crate::services::gamification::GamificationConfig {
+                leaderboard_throttle: self.leaderboard_throttle,
             },
             rest_limits: crate::limits::RestLimitsConfig {
                 anonymous: self.rest_rate_anon,

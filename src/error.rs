@@ -143,3 +143,32 @@ impl From<crate::services::docs::DocsError> for AppError {
         AppError::of(e.code(), e.public_message())
     }
 }
+
+/// A field out of its limits: `400 invalid`, naming the field.
+impl From<hub_rooms::fields::FieldError> for AppError {
+    fn from(e: hub_rooms::fields::FieldError) -> Self {
+        AppError::bad_request(e.to_string())
+    }
+}
+
+impl From<crate::services::profiles::ProfileError> for AppError {
+    fn from(e: crate::services::profiles::ProfileError) -> Self {
+        use crate::services::profiles::ProfileError;
+        match e {
+            ProfileError::Field(f) => f.into(),
+            ProfileError::Store(s) => s.into(),
+            other => AppError::of(other.code(), other.to_string()),
+        }
+    }
+}
+
+impl From<crate::services::badges::BadgeError> for AppError {
+    fn from(e: crate::services::badges::BadgeError) -> Self {
+        use crate::services::badges::BadgeError;
+        match e {
+            BadgeError::Field(f) => f.into(),
+            BadgeError::Store(s) => s.into(),
+            other => AppError::of(other.code(), other.to_string()),
+        }
+    }
+}

@@ -104,6 +104,7 @@ pub async fn run_with(
             presence: config.presence.clone(),
             docs: config.docs.clone(),
             jobs: config.jobs.clone(),
+            gamification: config.gamification.clone(),
         },
         runtime.clock.clone(),
     );
@@ -191,6 +192,10 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         .migrate()
         .await
         .context("cannot apply database migrations")?;
+    store
+        .seed_badges(&hub_rooms::badges::SEEDED)
+        .await
+        .context("cannot seed the badge catalog")?;
     Ok(store)
 }
 

@@ -12,16 +12,24 @@
 //! - [`realtime`]: Socket.IO event names, the ack envelope, diagnostics.
 //! - [`rooms`]: rooms, presence and typing payloads. [`chat`]: chat payloads.
 //! - [`docs`]: collaborative documents.
+//! - [`notifications`]: stored notifications, a typed payload per kind.
+//! - [`audit`], [`events`], [`activity`]: operators' reports, events in, the venture feed.
+//! - [`profiles`], [`badges`], [`gamification`]: profiles, skills, endorsements, portfolio,
+//!   badges, XP, levels, reputation, leaderboards.
 //!
 //! `client-sdk/src/generated/protocol.ts` is generated from these types (see `ts` tests).
 
 pub mod activity;
 pub mod audit;
+pub mod badges;
 pub mod chat;
 pub mod docs;
 pub mod error;
 pub mod events;
+pub mod gamification;
 pub mod ids;
+pub mod notifications;
+pub mod profiles;
 pub mod realtime;
 pub mod rest;
 pub mod roles;

@@ -47,6 +47,8 @@ pub mod server {
     pub const ROOM_ROLE: &str = "room:role";
     /// An entry of a venture's activity feed, to the `venture:{id}` room.
     pub const ACTIVITY: &str = "activity";
+    /// A venture's leaderboard changed (`Leaderboard`), to the `venture:{id}` room, throttled.
+    pub const LEADERBOARD: &str = "leaderboard";
     pub const DOC_MSG: &str = "doc:msg";
     pub const DOC_REMOVED: &str = "doc:removed";
     /// `{doc, error}`: a `doc:msg` was refused.

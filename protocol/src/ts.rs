@@ -4,11 +4,15 @@
 
 use crate::activity::*;
 use crate::audit::*;
+use crate::badges::*;
 use crate::chat::*;
 use crate::docs::*;
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
 use crate::events::*;
+use crate::gamification::*;
 use crate::ids::{DocId, MessageId, RoomId, TeamId, UserId, VentureId};
+use crate::notifications::*;
+use crate::profiles::*;
 use crate::realtime::{AckErr, ConnectRefusal, HandshakeAuth, Pong, client, server};
 use crate::rest::*;
 use crate::roles::{AccountRole, Role};
@@ -38,14 +42,19 @@ fn render() -> String {
         RoomJoin, RoomJoined, RoomRef, PresenceStatus, PresenceEntry, PresenceSet, PresenceChanged,
         PresenceLeft, Typing, RoomRemoved, RoomRoleChanged,
         Message, ChatSend, MessageAck, ChatEdit, MessageRef, ChatReact, ChatHistory, MessagePage,
-        Thread, ChatRead, Unread, Notification, NotificationData, MentionData, MemberData, AuditBrokenData,
-        NotificationList, MarkRead, UnreadCount,
+        Thread, ChatRead, Unread,
+        Notification, NotificationBody, MentionData, MemberData, AuditBrokenData, LevelUpData,
+        BadgeAwardedData, EndorsedData, SkillVerifiedData, NotificationList, MarkRead, UnreadCount,
         CreateDoc, DocInfo, DocList, DocRef, DocJoined, DocRemoved,
         CreateVenture, CreateTeam, PutMember, Venture, VentureDetail, VentureList, Team, TeamDetail,
         Member, User, Me, Health, HealthServices, RoomSummary, RoomList,
         WormIntegrity, ScopeIntegrity, BrokenEntry, JobsHealth, JobStatus, JobRun,
         Activity, ActivityPage,
         TaskAccepted, ReviewEvent, BugEvent, KycEvent, DeviceEvent, ViolationEvent, EventAccepted,
+        Theme, Profile, ProfileBadge, ProfileSkill, ProfilePatch, Skill, SkillList, AddSkill, Endorse,
+        Endorsement, NewPortfolioItem, PortfolioItem, Portfolio,
+        Badge, BadgeList, CreateBadge, PatchBadge, AwardBadge, BadgeAward,
+        Leaderboard, LeaderboardEntry, GamificationStatus, BadgeCount,
     );
     for t in types {
         out.push_str(&t);
@@ -98,6 +107,7 @@ fn render() -> String {
             ("ROOM_REMOVED", server::ROOM_REMOVED),
             ("ROOM_ROLE", server::ROOM_ROLE),
             ("ACTIVITY", server::ACTIVITY),
+            ("LEADERBOARD", server::LEADERBOARD),
             ("DOC_MSG", server::DOC_MSG),
             ("DOC_REMOVED", server::DOC_REMOVED),
             ("DOC_ERROR", server::DOC_ERROR),

@@ -5,25 +5,13 @@ use hub_protocol::events::{
     BugEvent, DeviceEvent, KycEvent, ReviewEvent, TaskAccepted, ViolationEvent,
 };
 
-/// A field out of its range.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {message}")]
-pub struct FieldError {
-    pub field: &'static str,
-    pub message: String,
-}
-
-fn refuse<T>(field: &'static str, message: impl Into<String>) -> Result<T, FieldError> {
-    Err(FieldError {
-        field,
-        message: message.into(),
-    })
-}
+pub use crate::fields::FieldError;
+use crate::fields::{one_of, range, refuse};
 
 /// Ids are 1 to 128 characters without control characters.
 pub const MAX_ID_CHARS: usize = 128;
 
-fn id(field: &'static str, value: &str) -> Result<(), FieldError> {
+fn id(field: &str, value: &str) -> Result<(), FieldError> {
     let n = value.chars().count();
     if n == 0 || n > MAX_ID_CHARS || value.chars().any(char::is_control) {
         return refuse(
@@ -34,16 +22,14 @@ fn id(field: &'static str, value: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
-fn range(field: &'static str, value: f64, lo: f64, hi: f64) -> Result<(), FieldError> {
-    if !value.is_finite() || value < lo || value > hi {
-        return refuse(field, format!("must be between {lo} and {hi}, got {value}"));
-    }
-    Ok(())
-}
-
-fn one_of(field: &'static str, value: &str, allowed: &[&str]) -> Result<(), FieldError> {
-    if !allowed.contains(&value) {
-        return refuse(field, format!("must be one of {}", allowed.join(", ")));
+/// User ids follow the tokens' rule: 1 to 128 characters, no whitespace, control characters
+/// or `:`.
+fn user(field: &str, value: &str) -> Result<(), FieldError> {
+    if !crate::room::valid_id(value) {
+        return refuse(
+            field,
+            "1 to 128 characters without whitespace, control characters or ':'",
+        );
     }
     Ok(())
 }
@@ -57,7 +43,7 @@ pub struct Checked {
 
 pub fn task_accepted(e: &TaskAccepted) -> Result<Checked, FieldError> {
     id("task_id", &e.task_id)?;
-    id("user_id", e.user_id.as_str())?;
+    user("user_id", e.user_id.as_str())?;
     one_of("tier", &e.tier, &["S", "A", "B", "C"])?;
     range("quality", e.quality, 0.6, 1.4)?;
     range("reviewer_trust", e.reviewer_trust, 0.0, 200.0)?;
@@ -69,8 +55,8 @@ pub fn task_accepted(e: &TaskAccepted) -> Result<Checked, FieldError> {
 
 pub fn review(e: &ReviewEvent) -> Result<Checked, FieldError> {
     id("review_id", &e.review_id)?;
-    id("reviewer_id", e.reviewer_id.as_str())?;
-    id("user_id", e.user_id.as_str())?;
+    user("reviewer_id", e.reviewer_id.as_str())?;
+    user("user_id", e.user_id.as_str())?;
     range("quality", e.quality, 1.0, 5.0)?;
     range("reviewer_trust", e.reviewer_trust, 0.0, 200.0)?;
     Ok(Checked {
@@ -81,7 +67,7 @@ pub fn review(e: &ReviewEvent) -> Result<Checked, FieldError> {
 
 pub fn bug(e: &BugEvent) -> Result<Checked, FieldError> {
     id("bug_id", &e.bug_id)?;
-    id("user_id", e.user_id.as_str())?;
+    user("user_id", e.user_id.as_str())?;
     one_of(
         "severity",
         &e.severity,
@@ -94,7 +80,7 @@ pub fn bug(e: &BugEvent) -> Result<Checked, FieldError> {
 }
 
 pub fn kyc(e: &KycEvent) -> Result<Checked, FieldError> {
-    id("user_id", e.user_id.as_str())?;
+    user("user_id", e.user_id.as_str())?;
     one_of("status", &e.status, &["PENDING", "PASSED", "FAILED"])?;
     Ok(Checked {
         kind: "kyc",
@@ -103,7 +89,7 @@ pub fn kyc(e: &KycEvent) -> Result<Checked, FieldError> {
 }
 
 pub fn device(e: &DeviceEvent) -> Result<Checked, FieldError> {
-    id("user_id", e.user_id.as_str())?;
+    user("user_id", e.user_id.as_str())?;
     if !is_date(&e.date) {
         return refuse("date", "must be a date written YYYY-MM-DD");
     }
@@ -115,7 +101,7 @@ pub fn device(e: &DeviceEvent) -> Result<Checked, FieldError> {
 
 pub fn violation(e: &ViolationEvent) -> Result<Checked, FieldError> {
     id("violation_id", &e.violation_id)?;
-    id("user_id", e.user_id.as_str())?;
+    user("user_id", e.user_id.as_str())?;
     id("kind", &e.kind)?;
     Ok(Checked {
         kind: "violation",
@@ -176,6 +162,14 @@ mod tests {
             ("S", 1.0, 200.5, "reviewer_trust"),
         ] {
             assert_eq!(task_accepted(&task(tier, q, t)).unwrap_err().field, field);
+        }
+        // User ids follow the tokens' rule.
+        for bad in ["a b", "x:y", ""] {
+            let e = TaskAccepted {
+                user_id: bad.into(),
+                ..task("S", 1.0, 100.0)
+            };
+            assert_eq!(task_accepted(&e).unwrap_err().field, "user_id", "{bad:?}");
         }
     }
 

@@ -8,13 +8,20 @@
 //! - [`typing`]: typing indicators with expiry.
 //! - [`chat`]: message limits, mentions, send rate, history paging.
 //! - [`doc`]: the y-sync session of a document. [`rate`]: token buckets.
+//! - [`audit`]: the WORM chain. [`events`]: events in. [`fields`]: field checks.
+//! - [`gamification`]: XP, levels, reputation. [`badges`]: badge rules. [`profiles`]:
+//!   profiles, skills, endorsements, portfolio.
 
 pub mod access;
 pub mod audit;
+pub mod badges;
 pub mod chat;
 pub mod doc;
 pub mod events;
+pub mod fields;
+pub mod gamification;
 pub mod presence;
+pub mod profiles;
 pub mod rate;
 pub mod room;
 pub mod typing;

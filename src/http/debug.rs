@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use hub_protocol::audit::{JobRun, JobsHealth, WormIntegrity};
 
-fn operator(who: &Identity) -> Result<(), AppError> {
+pub(super) fn operator(who: &Identity) -> Result<(), AppError> {
     if who.role.is_privileged() {
         Ok(())
     } else {

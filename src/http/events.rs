@@ -5,25 +5,23 @@
 use super::ApiJson;
 use crate::auth::Identity;
 use crate::error::AppError;
+use crate::services::events::EventIn;
 use crate::state::Core;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use hub_protocol::UserId;
 use hub_protocol::events::{
     BugEvent, DeviceEvent, EventAccepted, KycEvent, ReviewEvent, TaskAccepted, ViolationEvent,
 };
 use hub_rooms::events::{Checked, FieldError};
-use serde::Serialize;
 
 type Answer = Result<(StatusCode, Json<EventAccepted>), AppError>;
 
-async fn accept<T: Serialize>(
+async fn accept(
     core: &Core,
     who: &Identity,
     checked: Result<Checked, FieldError>,
-    user: &UserId,
-    body: &T,
+    event: EventIn<'_>,
 ) -> Answer {
     if !who.role.is_privileged() {
         return Err(AppError::forbidden(
@@ -32,10 +30,7 @@ async fn accept<T: Serialize>(
     }
     // The events' contract: a field out of range is 400 (the hub's other routes answer 422).
     let checked = checked.map_err(|e| AppError::bad_request(e.to_string()))?;
-    let accepted = core
-        .services
-        .event_in(checked, user, body, &who.user_id)
-        .await?;
+    let accepted = core.services.event_in(checked, event, &who.user_id).await?;
     let status = if accepted.duplicate {
         StatusCode::OK
     } else {
@@ -53,8 +48,7 @@ pub async fn task_accepted(
         &core,
         &who,
         hub_rooms::events::task_accepted(&e),
-        &e.user_id,
-        &e,
+        EventIn::Task(&e),
     )
     .await
 }
@@ -64,15 +58,21 @@ pub async fn review(
     who: Identity,
     ApiJson(e): ApiJson<ReviewEvent>,
 ) -> Answer {
-    accept(&core, &who, hub_rooms::events::review(&e), &e.user_id, &e).await
+    accept(
+        &core,
+        &who,
+        hub_rooms::events::review(&e),
+        EventIn::Review(&e),
+    )
+    .await
 }
 
 pub async fn bug(State(core): State<Core>, who: Identity, ApiJson(e): ApiJson<BugEvent>) -> Answer {
-    accept(&core, &who, hub_rooms::events::bug(&e), &e.user_id, &e).await
+    accept(&core, &who, hub_rooms::events::bug(&e), EventIn::Bug(&e)).await
 }
 
 pub async fn kyc(State(core): State<Core>, who: Identity, ApiJson(e): ApiJson<KycEvent>) -> Answer {
-    accept(&core, &who, hub_rooms::events::kyc(&e), &e.user_id, &e).await
+    accept(&core, &who, hub_rooms::events::kyc(&e), EventIn::Kyc(&e)).await
 }
 
 pub async fn device(
@@ -80,7 +80,13 @@ pub async fn device(
     who: Identity,
     ApiJson(e): ApiJson<DeviceEvent>,
 ) -> Answer {
-    accept(&core, &who, hub_rooms::events::device(&e), &e.user_id, &e).await
+    accept(
+        &core,
+        &who,
+        hub_rooms::events::device(&e),
+        EventIn::Device(&e),
+    )
+    .await
 }
 
 pub async fn violation(
@@ -92,8 +98,7 @@ pub async fn violation(
         &core,
         &who,
         hub_rooms::events::violation(&e),
-        &e.user_id,
-        &e,
+        EventIn::Violation(&e),
     )
     .await
 }

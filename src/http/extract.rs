@@ -94,3 +94,27 @@ where
         Ok(auth.authenticate(&token).await?)
     }
 }
+
+/// The caller when the request carries a token, `None` when it carries none. A token that is
+/// there but bad is still refused (`401`): a client that meant to sign in hears why it failed.
+pub struct MaybeIdentity(pub Option<Identity>);
+
+impl<S> FromRequestParts<S> for MaybeIdentity
+where
+    Arc<Auth>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if !parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
+        {
+            return Ok(MaybeIdentity(None));
+        }
+        Identity::from_request_parts(parts, state)
+            .await
+            .map(|who| MaybeIdentity(Some(who)))
+    }
+}

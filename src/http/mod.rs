@@ -2,19 +2,22 @@
 //! Every response that is not a success carries the JSON error body, including unknown routes,
 //! wrong methods and malformed input.
 
+mod badges;
 mod debug;
 pub mod docs;
 mod events;
 mod extract;
+mod gamification;
 mod health;
 pub mod limits;
 mod me;
 mod notifications;
+mod profiles;
 mod rooms;
 mod teams;
 mod ventures;
 
-pub use extract::{ApiJson, ApiPath};
+pub use extract::{ApiJson, ApiPath, MaybeIdentity};
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -23,7 +26,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 use hub_protocol::ErrorCode;
 use metrics_exporter_prometheus::PrometheusHandle;
 use socketioxide::layer::SocketIoLayer;
@@ -67,6 +70,27 @@ pub fn router(
         .route("/events/kyc", post(events::kyc))
         .route("/events/device", post(events::device))
         .route("/events/violation", post(events::violation))
+        .route("/ventures/{id}/leaderboard", get(gamification::leaderboard))
+        .route("/profiles/me", get(profiles::me).patch(profiles::patch_me))
+        .route("/profiles/me/skills", post(profiles::add_skill))
+        .route("/profiles/me/endorse", post(profiles::endorse))
+        .route("/profiles/me/portfolio", get(profiles::my_portfolio))
+        .route("/profiles/{user_id}", get(profiles::get))
+        .route("/profiles/{user_id}/portfolio", get(profiles::portfolio))
+        .route(
+            "/profiles/{user_id}/skills/{skill}/verify",
+            post(profiles::verify_skill),
+        )
+        .route(
+            "/skills",
+            get(profiles::skills).post(profiles::create_skill),
+        )
+        .route("/portfolio", post(profiles::add_portfolio_item))
+        .route("/portfolio/{id}", delete(profiles::delete_portfolio_item))
+        .route("/badges", get(badges::list).post(badges::create))
+        .route("/badges/evaluate", post(profiles::evaluate))
+        .route("/badges/{code}", patch(badges::patch))
+        .route("/badges/{code}/award", post(badges::award))
         .route("/teams/{id}", get(teams::get))
         .route("/teams/{id}/members", post(teams::put_member))
         .route("/teams/{id}/members/{user}", delete(teams::remove_member))
@@ -78,6 +102,7 @@ pub fn router(
         .route("/api/debug/worm/integrity", get(debug::worm_integrity))
         .route("/api/debug/worm/reanchor", post(debug::worm_reanchor))
         .route("/api/debug/jobs/health", get(debug::jobs_health))
+        .route("/api/debug/gamification/status", get(gamification::status))
         .route("/api/debug/jobs/{name}/run", post(debug::run_job))
         .route("/metrics", get(render_metrics))
         .route("/yjs/{doc}", yjs)

@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::state::Core;
 use axum::Json;
 use axum::extract::{Query, State};
-use hub_protocol::chat::{MarkRead, NotificationList, UnreadCount};
+use hub_protocol::notifications::{MarkRead, NotificationList, UnreadCount};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]

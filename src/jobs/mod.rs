@@ -17,7 +17,7 @@ pub fn start(services: Arc<Services>, tasks: &mut JoinSet<()>) {
     services.jobs.set_started();
     let now = services.clock.now_ms();
     for def in services.jobs.defs() {
-        services.jobs.plan(def.name, now + millis(def.every));
+        services.jobs.plan(def.name, def.schedule.next_after(now));
     }
     tasks.spawn(async move {
         let mut ticker = tokio::time::interval(TICK);
@@ -39,8 +39,11 @@ pub async fn tick(services: &Services) {
         if !due {
             continue;
         }
-        services.jobs.plan(def.name, now + millis(def.every));
-        match services.take_job_lease(def.name, def.every).await {
+        services.jobs.plan(def.name, def.schedule.next_after(now));
+        match services
+            .take_job_lease(def.name, def.schedule.lease())
+            .await
+        {
             Ok(true) => {
                 services.run_job(def.name).await;
             }
@@ -50,8 +53,4 @@ pub async fn tick(services: &Services) {
             }
         }
     }
-}
-
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }

@@ -6,7 +6,7 @@
 use super::Services;
 use crate::store::{NewAudit, StoreError};
 use hub_protocol::audit::{BrokenEntry, ScopeIntegrity, WormIntegrity};
-use hub_protocol::chat::{AuditBrokenData, NotificationData};
+use hub_protocol::notifications::{AuditBrokenData, NotificationBody};
 use hub_rooms::audit::{REANCHOR, check};
 use serde_json::json;
 use std::sync::atomic::Ordering;
@@ -48,7 +48,7 @@ impl Services {
                 let data = AuditBrokenData {
                     scopes: broken.clone(),
                 };
-                self.notify_user(&admin, "audit_broken", NotificationData::AuditBroken(data))
+                self.notify_user(&admin, NotificationBody::AuditBroken(data))
                     .await;
             }
         }

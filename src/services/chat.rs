@@ -7,7 +7,8 @@ use super::Services;
 use super::notify::Except;
 use crate::auth::Identity;
 use crate::store::{NewMessage, StoreError};
-use hub_protocol::chat::{ChatSend, MentionData, Message, NotificationData, Thread};
+use hub_protocol::chat::{ChatSend, Message, Thread};
+use hub_protocol::notifications::{MentionData, NotificationBody};
 use hub_protocol::realtime::server;
 use hub_protocol::{ErrorCode, MessageId, Role, RoomId, SocketId, UserId};
 use hub_rooms::RoomName;
@@ -122,7 +123,7 @@ impl Services {
                 author_name: who.name.clone(),
                 excerpt: message.body.chars().take(140).collect(),
             };
-            self.notify_user(user, "mention", NotificationData::Mention(mention))
+            self.notify_user(user, NotificationBody::Mention(mention))
                 .await;
         }
         Ok(message)

@@ -1,59 +1,87 @@
 //! Events in: the platform's other services tell the hub what happened. Each event is checked
-//! (`hub_rooms::events`), stored once by its kind and own id, and audited in the user's chain,
-//! all in one transaction; a replay answers `duplicate` and changes nothing. The domain
-//! services that react to events (XP, reputation, BUZ issuance) hook in here, inside that
-//! transaction.
+//! (`hub_rooms::events`), stored once by its kind and own id, audited in the user's chain, and
+//! reacted to (XP, the facts badge rules read, badges), all in one transaction: an event is
+//! fully applied or not at all, and a replay answers `duplicate` and changes nothing. What
+//! reaches people (notifications, the feed, leaderboards) goes out after the commit.
 
 use super::Services;
-use crate::store::{NewEvent, StoreError};
-use hub_protocol::UserId;
-use hub_protocol::events::EventAccepted;
+use super::effects::{Effects, FeedTo};
+use crate::store::{NewEvent, Stat, StoreError, StoreResult, WriteTx};
+use hub_protocol::events::{
+    BugEvent, DeviceEvent, EventAccepted, KycEvent, ReviewEvent, TaskAccepted, ViolationEvent,
+};
+use hub_protocol::{UserId, VentureId};
 use hub_rooms::events::Checked;
-use serde::Serialize;
+use hub_rooms::gamification::{review_xp, task_xp};
+use serde_json::json;
+
+/// An event in, typed.
+#[derive(Debug, Clone, Copy)]
+pub enum EventIn<'a> {
+    Task(&'a TaskAccepted),
+    Review(&'a ReviewEvent),
+    Bug(&'a BugEvent),
+    Kyc(&'a KycEvent),
+    Device(&'a DeviceEvent),
+    Violation(&'a ViolationEvent),
+}
+
+impl EventIn<'_> {
+    /// The user the event is about.
+    pub fn user(&self) -> &UserId {
+        match self {
+            EventIn::Task(e) => &e.user_id,
+            EventIn::Review(e) => &e.user_id,
+            EventIn::Bug(e) => &e.user_id,
+            EventIn::Kyc(e) => &e.user_id,
+            EventIn::Device(e) => &e.user_id,
+            EventIn::Violation(e) => &e.user_id,
+        }
+    }
+
+    fn body(&self) -> Result<serde_json::Value, serde_json::Error> {
+        match self {
+            EventIn::Task(e) => serde_json::to_value(e),
+            EventIn::Review(e) => serde_json::to_value(e),
+            EventIn::Bug(e) => serde_json::to_value(e),
+            EventIn::Kyc(e) => serde_json::to_value(e),
+            EventIn::Device(e) => serde_json::to_value(e),
+            EventIn::Violation(e) => serde_json::to_value(e),
+        }
+    }
+}
 
 impl Services {
-    /// Records a checked event for `user`, sent by `by`.
-    pub async fn event_in<T: Serialize>(
+    /// Records a checked event sent by `by` and applies it.
+    pub async fn event_in(
         &self,
         checked: Checked,
-        user: &UserId,
-        body: &T,
+        event: EventIn<'_>,
         by: &UserId,
     ) -> Result<EventAccepted, StoreError> {
-        let body = serde_json::to_value(body)
+        let body = event
+            .body()
             .map_err(|e| StoreError::Invalid(format!("the event does not encode: {e}")))?;
+        let user = event.user();
+        let mut w = self.store.begin_write().await?;
+        let mut fx = Effects::default();
         let created = self
             .store
-            .record_event(NewEvent {
-                kind: checked.kind,
-                id: &checked.id,
-                user,
-                body: &body,
-                by,
-            })
-            .await?;
-        if created
-            && checked.kind == "task.accepted"
-            && let Some(venture) = body.get("venture_id").and_then(|v| v.as_str())
-            && self
-                .store
-                .get_venture(&hub_protocol::VentureId::from(venture))
-                .await?
-                .is_some()
-        {
-            let task = body
-                .get("task_id")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default();
-            self.record_activity(
-                &hub_protocol::VentureId::from(venture),
-                Some(user),
-                "task.accepted",
-                ("task", task),
-                serde_json::json!({"tier": body.get("tier"), "quality": body.get("quality")}),
+            .insert_event(
+                &mut w,
+                NewEvent {
+                    kind: checked.kind,
+                    id: &checked.id,
+                    user,
+                    body: &body,
+                    by,
+                },
             )
-            .await;
+            .await?;
+        if created {
+            self.react(&mut w, &mut fx, event).await?;
         }
+        self.finish(w, fx).await?;
         metrics::counter!("hub_events_in_total", "kind" => checked.kind, "duplicate" => (!created).to_string())
             .increment(1);
         Ok(EventAccepted {
@@ -61,5 +89,69 @@ impl Services {
             kind: checked.kind.to_owned(),
             duplicate: !created,
         })
+    }
+
+    /// What a new event changes, inside its transaction.
+    async fn react(
+        &self,
+        w: &mut WriteTx,
+        fx: &mut Effects,
+        event: EventIn<'_>,
+    ) -> StoreResult<()> {
+        let user = event.user();
+        match event {
+            EventIn::Task(e) => {
+                self.store
+                    .bump_stat(w, user, Stat::TasksAccepted, 1)
+                    .await?;
+                let xp = task_xp(&e.tier, e.quality, e.reviewer_trust);
+                self.grant_xp(w, fx, user, "task", &e.task_id, xp).await?;
+                if let Some(venture) = &e.venture_id
+                    && self.store.get_venture(venture).await?.is_some()
+                {
+                    fx.feed(
+                        FeedTo::Venture(VentureId::from(venture.as_str())),
+                        Some(user),
+                        "task.accepted",
+                        ("task", &e.task_id),
+                        json!({"tier": e.tier, "quality": e.quality, "xp": xp}),
+                    );
+                }
+            }
+            EventIn::Review(e) => {
+                self.store.bump_stat(w, user, Stat::Reviews, 1).await?;
+                if e.agreed {
+                    self.store
+                        .bump_stat(w, user, Stat::ReviewsAgreed, 1)
+                        .await?;
+                }
+                if e.helpful {
+                    self.store
+                        .bump_stat(w, user, Stat::HelpfulReviews, 1)
+                        .await?;
+                    let xp = review_xp(true, e.reviewer_trust);
+                    self.grant_xp(w, fx, user, "review", &e.review_id, xp)
+                        .await?;
+                }
+            }
+            EventIn::Bug(e) => {
+                if e.severity == "critical" {
+                    self.store.bump_stat(w, user, Stat::CriticalBugs, 1).await?;
+                }
+            }
+            EventIn::Kyc(e) => self.store.set_kyc(w, user, &e.status).await?,
+            EventIn::Device(e) => {
+                self.store
+                    .device_report(w, user, &e.date, e.compliant)
+                    .await?
+            }
+            EventIn::Violation(_) => {
+                self.store
+                    .bump_stat(w, user, Stat::PolicyViolations, 1)
+                    .await?
+            }
+        }
+        self.evaluate_badges(w, fx, user).await?;
+        Ok(())
     }
 }

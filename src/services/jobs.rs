@@ -11,17 +11,90 @@ use std::time::Duration;
 
 /// `worm-integrity`: re-walks the audit chains.
 pub const WORM_INTEGRITY: &str = "worm-integrity";
+/// `reputation-daily`: folds the previous UTC day into every user's reputation.
+pub const REPUTATION_DAILY: &str = "reputation-daily";
+/// `badges-hourly`: evaluates every user's badges.
+pub const BADGES_HOURLY: &str = "badges-hourly";
 
-/// How often each job is due.
+const DAY: Duration = Duration::from_secs(86_400);
+
+/// When a job is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schedule {
+    /// One period after the last time it was due (the first one period after start).
+    Every(Duration),
+    /// Every day at this minute of the UTC day.
+    DailyAt { minute: u32 },
+}
+
+impl Schedule {
+    /// The first time after `now_ms` (Unix ms) the job is due.
+    pub fn next_after(self, now_ms: i64) -> i64 {
+        match self {
+            Schedule::Every(d) => now_ms.saturating_add(millis(d)),
+            Schedule::DailyAt { minute } => {
+                let day_ms = millis(DAY);
+                let at = i64::from(minute) * 60_000;
+                let today = now_ms.div_euclid(day_ms) * day_ms + at;
+                if today > now_ms {
+                    today
+                } else {
+                    today + day_ms
+                }
+            }
+        }
+    }
+
+    /// How long a node that takes the job's lease keeps it: one period, so that no period runs
+    /// twice; a day's job keeps it 23 hours, so that the next day is free even if its holder
+    /// died mid-run.
+    pub fn lease(self) -> Duration {
+        match self {
+            Schedule::Every(d) => d,
+            Schedule::DailyAt { .. } => DAY - Duration::from_secs(3600),
+        }
+    }
+
+    /// As the jobs' health shows it.
+    pub fn describe(self) -> String {
+        match self {
+            Schedule::Every(d) => format!("every {}", humantime::format_duration(d)),
+            Schedule::DailyAt { minute } => {
+                format!("daily at {:02}:{:02} UTC", minute / 60, minute % 60)
+            }
+        }
+    }
+
+    /// `HH:MM` (UTC) as a daily schedule.
+    pub fn parse_daily(text: &str) -> Result<Schedule, String> {
+        let bad = || format!("{text:?} is not a time of day written HH:MM (UTC)");
+        let (h, m) = text.trim().split_once(':').ok_or_else(bad)?;
+        let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+        if h > 23 || m > 59 {
+            return Err(bad());
+        }
+        Ok(Schedule::DailyAt { minute: h * 60 + m })
+    }
+}
+
+pub(crate) fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// When each job is due.
 #[derive(Debug, Clone)]
 pub struct JobsConfig {
     pub worm_integrity_every: Duration,
+    pub badges_every: Duration,
+    pub reputation: Schedule,
 }
 
 impl Default for JobsConfig {
     fn default() -> Self {
         JobsConfig {
             worm_integrity_every: Duration::from_secs(5 * 60),
+            badges_every: Duration::from_secs(3600),
+            reputation: Schedule::DailyAt { minute: 2 * 60 },
         }
     }
 }
@@ -30,7 +103,7 @@ impl Default for JobsConfig {
 #[derive(Debug, Clone)]
 pub struct JobDef {
     pub name: &'static str,
-    pub every: Duration,
+    pub schedule: Schedule,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -53,10 +126,20 @@ pub struct JobBoard {
 
 impl JobBoard {
     pub fn new(config: JobsConfig) -> JobBoard {
-        let defs = vec![JobDef {
-            name: WORM_INTEGRITY,
-            every: config.worm_integrity_every,
-        }];
+        let defs = vec![
+            JobDef {
+                name: WORM_INTEGRITY,
+                schedule: Schedule::Every(config.worm_integrity_every),
+            },
+            JobDef {
+                name: REPUTATION_DAILY,
+                schedule: config.reputation,
+            },
+            JobDef {
+                name: BADGES_HOURLY,
+                schedule: Schedule::Every(config.badges_every),
+            },
+        ];
         JobBoard {
             locks: defs
                 .iter()
@@ -118,7 +201,7 @@ impl JobBoard {
                 let s = state.get(d.name).cloned().unwrap_or_default();
                 JobStatus {
                     name: d.name.to_owned(),
-                    schedule: format!("every {}", humantime::format_duration(d.every)),
+                    schedule: d.schedule.describe(),
                     running: s.running,
                     last_run: s.last_run_ms.map(crate::store::rfc3339),
                     last_result: s.last_result,
@@ -154,6 +237,8 @@ impl Services {
                 .await
                 .map_err(|e| e.to_string())
                 .and_then(|report| serde_json::to_value(report).map_err(|e| e.to_string())),
+            REPUTATION_DAILY => self.reputation_daily().await.map_err(|e| e.to_string()),
+            BADGES_HOURLY => self.badges_hourly().await.map_err(|e| e.to_string()),
             other => Err(format!("no body for job {other}")),
         };
         let duration_ms = started.elapsed().as_millis() as u64;
@@ -182,6 +267,14 @@ impl Services {
         })
     }
 
+    /// The state of the jobs named `names` (for the operators' reports of a domain).
+    pub fn job_statuses(&self, names: &[&str]) -> Vec<JobStatus> {
+        let (_, _, jobs) = self.jobs.statuses();
+        jobs.into_iter()
+            .filter(|j| names.contains(&j.name.as_str()))
+            .collect()
+    }
+
     /// Takes (or renews) the lease that lets this node run `name` until `ttl` from now.
     pub async fn take_job_lease(
         &self,
@@ -191,5 +284,42 @@ impl Services {
         self.store
             .take_lease(&format!("job:{name}"), self.liveness.node().as_str(), ttl)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules() {
+        let day = 86_400_000;
+        let two = Schedule::DailyAt { minute: 120 };
+        // 2026-12-01T00:00Z is day 20423.
+        let midnight = 20_423 * day;
+        assert_eq!(two.next_after(midnight), midnight + 7_200_000);
+        assert_eq!(two.next_after(midnight + 7_199_999), midnight + 7_200_000);
+        assert_eq!(
+            two.next_after(midnight + 7_200_000),
+            midnight + day + 7_200_000
+        );
+        assert_eq!(
+            two.next_after(midnight + 23 * 3_600_000),
+            midnight + day + 7_200_000
+        );
+        assert_eq!(
+            Schedule::Every(Duration::from_secs(60)).next_after(5),
+            60_005
+        );
+        assert_eq!(two.describe(), "daily at 02:00 UTC");
+        assert_eq!(Schedule::parse_daily("02:00"), Ok(two));
+        assert_eq!(
+            Schedule::parse_daily("23:59"),
+            Ok(Schedule::DailyAt { minute: 1439 })
+        );
+        for bad in ["24:00", "2", "02:60", "aa:bb"] {
+            assert!(Schedule::parse_daily(bad).is_err(), "{bad}");
+        }
+        assert_eq!(two.lease(), Duration::from_secs(23 * 3600));
     }
 }

@@ -3,7 +3,7 @@
 //! (`member.joined`, `member.left`). The change itself (and its audit entry) is the store's.
 
 use super::Services;
-use hub_protocol::chat::{MemberData, NotificationData};
+use hub_protocol::notifications::{MemberData, NotificationBody};
 use hub_protocol::{Role, TeamId, UserId, VentureId};
 use serde_json::json;
 
@@ -23,7 +23,7 @@ impl Services {
             role: Some(role),
             by: by.clone(),
         };
-        self.notify_user(user, "member_added", NotificationData::Member(data))
+        self.notify_user(user, NotificationBody::MemberAdded(data))
             .await;
         let details = match team {
             Some(team) => json!({"role": role, "group": "team", "team_id": team}),
@@ -53,7 +53,7 @@ impl Services {
             role: None,
             by: by.clone(),
         };
-        self.notify_user(user, "member_removed", NotificationData::Member(data))
+        self.notify_user(user, NotificationBody::MemberRemoved(data))
             .await;
         let details = match team {
             Some(team) => json!({"group": "team", "team_id": team}),

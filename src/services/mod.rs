@@ -9,19 +9,30 @@
 //! - [`presence`]: the presence replica and typing;
 //! - [`notify`]: room and user deliveries, and membership changes, on every node;
 //! - [`chat`]: validate, rate-limit, order, commit, publish;
+//! - [`events`]: events in, applied in the transaction that stores them;
+//! - [`effects`]: what a transaction leaves to do once committed (live notifications, the
+//!   feed, leaderboards);
+//! - [`gamification`], [`badges`], [`profiles`]: XP, levels, reputation, leaderboards, badges,
+//!   profiles, skills, endorsements, portfolios;
+//! - [`activity`], [`notifications`], [`members`]: the venture feed, stored notifications,
+//!   what membership changes tell people;
 //! - [`Services`]: the handles, chat limits and per-room send order.
 
 pub mod access;
 pub mod activity;
 pub mod audit;
+pub mod badges;
 pub mod chat;
 pub mod docs;
+pub mod effects;
 pub mod events;
+pub mod gamification;
 pub mod jobs;
 pub mod members;
 pub mod notifications;
 pub mod notify;
 pub mod presence;
+pub mod profiles;
 
 use crate::bus::{Bus, BusMessage, Liveness, NodeChange, Topic};
 use crate::clock::SharedClock;
@@ -85,6 +96,10 @@ pub struct Services {
     /// The periodic jobs' catalog and state.
     pub jobs: jobs::JobBoard,
     limiter: Mutex<RateLimiter>,
+    pub gamification: gamification::GamificationConfig,
+    boards: gamification::Boards,
+    /// This value's own handle, for the tasks it spawns.
+    me: std::sync::Weak<Services>,
     /// One lock per room with a send in flight: a room's messages are committed and published
     /// in seq order by this node.
     room_locks: Mutex<HashMap<RoomId, Arc<tokio::sync::Mutex<()>>>>,
@@ -97,6 +112,7 @@ pub struct ServicesConfig {
     pub presence: PresenceConfig,
     pub docs: DocsConfig,
     pub jobs: jobs::JobsConfig,
+    pub gamification: gamification::GamificationConfig,
 }
 
 impl Services {
@@ -112,6 +128,7 @@ impl Services {
             presence,
             docs,
             jobs: jobs_config,
+            gamification,
         } = config;
         let notify = Notify::new(bus.clone());
         let docs = Docs::new(
@@ -136,7 +153,10 @@ impl Services {
             liveness.clone(),
             clock.clone(),
         );
-        Arc::new(Services {
+        Arc::new_cyclic(|me| Services {
+            me: me.clone(),
+            gamification,
+            boards: Default::default(),
             liveness,
             presence_config,
             clock,
@@ -196,6 +216,11 @@ impl Services {
             ready.await;
             this.liveness.hello(this.bus.as_ref()).await
         });
+    }
+
+    /// A handle on these services, for a task to keep (`None` once they are dropped).
+    pub fn me(&self) -> Option<Arc<Services>> {
+        self.me.upgrade()
     }
 
     /// The state of the link to the other nodes (see [`Bus::health`]).

@@ -35,7 +35,7 @@ type Row = (
 
 impl Store {
     /// Appends `new` to its scope's chain inside `w`.
-    pub(super) async fn audit(&self, w: &mut WriteTx, new: NewAudit<'_>) -> StoreResult<Entry> {
+    pub async fn audit(&self, w: &mut WriteTx, new: NewAudit<'_>) -> StoreResult<Entry> {
         sqlx::query(
             "INSERT INTO worm_heads (scope, seq, hash) VALUES ($1, 0, NULL) ON CONFLICT (scope) DO NOTHING",
         )
@@ -145,5 +145,37 @@ impl Store {
                 },
             )
             .collect())
+    }
+}
+
+impl Store {
+    /// Takes the chain heads of `users`' scopes (`user:{id}`) inside `w`, in one order. Every
+    /// transaction that changes a user's standing (XP, badges, BUZ) takes its user's head
+    /// before any of their rows, so two transactions never wait on each other in a cycle.
+    pub async fn lock_users(
+        &self,
+        w: &mut WriteTx,
+        users: &[&hub_protocol::UserId],
+    ) -> StoreResult<()> {
+        let mut scopes: Vec<String> = users.iter().map(|u| format!("user:{u}")).collect();
+        scopes.sort();
+        scopes.dedup();
+        for scope in scopes {
+            sqlx::query(
+                "INSERT INTO worm_heads (scope, seq, hash) VALUES ($1, 0, NULL) ON CONFLICT (scope) DO NOTHING",
+            )
+            .bind(&scope)
+            .execute(&mut *w.tx)
+            .await?;
+            let head = format!(
+                "SELECT seq FROM worm_heads WHERE scope = $1{}",
+                self.for_update()
+            );
+            sqlx::query(sqlx::AssertSqlSafe(head))
+                .bind(&scope)
+                .fetch_one(&mut *w.tx)
+                .await?;
+        }
+        Ok(())
     }
 }

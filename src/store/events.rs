@@ -1,6 +1,6 @@
 //! Events in, stored once by (kind, id), with their audit entry in the same transaction.
 
-use super::{NewAudit, Store, StoreResult};
+use super::{NewAudit, Store, StoreResult, WriteTx};
 use hub_protocol::UserId;
 use serde_json::Value;
 
@@ -16,11 +16,11 @@ pub struct NewEvent<'a> {
 }
 
 impl Store {
-    /// Stores `event` unless an event of its kind and id is already stored; true when it is
-    /// new. A new event is audited in the user's chain (`event.{kind}`) in the same
-    /// transaction.
-    pub async fn record_event(&self, event: NewEvent<'_>) -> StoreResult<bool> {
-        let mut w = self.begin_write().await?;
+    /// Stores `event` inside `w` unless an event of its kind and id is already stored; true
+    /// when it is new. A new event is audited in the user's chain (`event.{kind}`) first, so
+    /// that every transaction that touches a user takes the chain's head before the user's
+    /// rows (one lock order, no deadlock).
+    pub async fn insert_event(&self, w: &mut WriteTx, event: NewEvent<'_>) -> StoreResult<bool> {
         let inserted = sqlx::query(
             "INSERT INTO events (kind, id, user_id, body, received_by, received_at)
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (kind, id) DO NOTHING",
@@ -37,7 +37,7 @@ impl Store {
             == 1;
         if inserted {
             self.audit(
-                &mut w,
+                w,
                 NewAudit {
                     scope: format!("user:{}", event.user),
                     ref_id: Some(event.id),
@@ -47,8 +47,8 @@ impl Store {
                 },
             )
             .await?;
+            self.ensure_profile(w, event.user).await?;
         }
-        w.commit().await?;
         Ok(inserted)
     }
 }

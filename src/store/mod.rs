@@ -15,11 +15,14 @@
 
 mod activity;
 mod audit;
+mod badges;
 mod chat;
 mod docs;
 mod events;
+mod gamification;
 mod leases;
 mod notifications;
+mod profiles;
 mod rooms;
 mod teams;
 mod users;
@@ -27,9 +30,12 @@ mod ventures;
 
 pub use activity::NewActivity;
 pub use audit::NewAudit;
+pub use badges::BadgeRow;
 pub use chat::NewMessage;
 pub use docs::{DocRow, StoredDoc};
 pub use events::NewEvent;
+pub use gamification::{BoardBy, BoardRow, DayRow, RepRow, Stat, XpChange};
+pub use profiles::{NewEndorsement, skill_key};
 pub use rooms::MyRoom;
 pub use teams::TeamRow;
 pub use ventures::{Group, MemberRow, Requester, VentureRow};

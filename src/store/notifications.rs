@@ -1,17 +1,20 @@
 //! Stored notifications.
 
-use super::{Store, StoreResult, new_id, rfc3339};
+use super::{Store, StoreResult, WriteTx, new_id, rfc3339};
 use hub_protocol::UserId;
-use hub_protocol::chat::{Notification, NotificationData};
+use hub_protocol::notifications::{Notification, NotificationBody};
+use serde_json::{Value, json};
 
 type Row = (String, String, String, i64, Option<i64>);
 
+/// A stored row as the wire type; a row whose data no longer decodes for its kind is skipped.
 fn notification((id, kind, data, at, read_at): Row) -> Option<Notification> {
-    let data: NotificationData = serde_json::from_str(&data).ok()?;
+    let data: Value = serde_json::from_str(&data).ok()?;
+    let body: NotificationBody =
+        serde_json::from_value(json!({"kind": kind, "data": data})).ok()?;
     Some(Notification {
         id,
-        kind,
-        data,
+        body,
         created_at: rfc3339(at),
         read: read_at.is_some(),
     })
@@ -22,26 +25,39 @@ impl Store {
     pub async fn add_notification(
         &self,
         user: &UserId,
-        kind: &str,
-        data: NotificationData,
+        body: NotificationBody,
+    ) -> StoreResult<Notification> {
+        let mut w = self.begin_write().await?;
+        let note = self.add_notification_in(&mut w, user, body).await?;
+        w.commit().await?;
+        Ok(note)
+    }
+
+    /// Stores a notification for `user` inside `w` (it is committed with the change it tells
+    /// of).
+    pub async fn add_notification_in(
+        &self,
+        w: &mut WriteTx,
+        user: &UserId,
+        body: NotificationBody,
     ) -> StoreResult<Notification> {
         let (id, at) = (new_id(), self.now_ms());
-        let text = serde_json::to_string(&data)
+        let encoded = serde_json::to_value(&body)
             .map_err(|e| super::StoreError::Invalid(format!("notification data: {e}")))?;
+        let data = encoded.get("data").cloned().unwrap_or(Value::Null);
         sqlx::query(
             "INSERT INTO notifications (id, user_id, kind, data, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&id)
         .bind(user.as_str())
-        .bind(kind)
-        .bind(&text)
+        .bind(body.kind())
+        .bind(data.to_string())
         .bind(at)
-        .execute(self.pool())
+        .execute(&mut *w.tx)
         .await?;
         Ok(Notification {
             id,
-            kind: kind.to_owned(),
-            data,
+            body,
             created_at: rfc3339(at),
             read: false,
         })

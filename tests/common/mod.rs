@@ -407,3 +407,38 @@ pub fn capitalize(s: &str) -> String {
         None => String::new(),
     }
 }
+
+/// A token for `user` that outlives the days a test's manual clock moves through (400 days).
+pub fn lasting_token(user: &str, role: AccountRole) -> String {
+    hub::auth::mint_with_secret(
+        SECRET.as_bytes(),
+        user,
+        None,
+        role,
+        Duration::from_secs(400 * 86_400),
+    )
+    .expect("mint")
+}
+
+/// `hour`:00 UTC of the machine's current day, in Unix milliseconds (a start for manual clocks
+/// in tests that count UTC days).
+pub fn today_at(hour: i64) -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as i64;
+    now - now % 86_400_000 + hour * 3_600_000
+}
+
+/// A hub on a fresh database of `backend`, on `clock`.
+pub async fn hub_on_clock(
+    backend: Backend,
+    clock: &std::sync::Arc<hub::clock::ManualClock>,
+    tweak: impl FnOnce(&mut Config),
+) -> TestHub {
+    let runtime = hub::Runtime {
+        clock: clock.clone(),
+        ..hub::Runtime::default()
+    };
+    TestHub::start_in(TestDb::new(backend).await, runtime, tweak).await
+}

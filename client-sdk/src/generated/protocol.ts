@@ -157,19 +157,13 @@ export type ChatRead = { room: string, seq: number, };
 
 export type Unread = { unread: number, };
 
-export type Notification = { id: string, 
+export type Notification = { 
 /**
- * `mention`, `member_added`, `member_removed` or `audit_broken` (the domain adds its
- * kinds).
+ * UUID v7: ids order by time.
  */
-kind: string, 
-/**
- * The kind's payload: [`MentionData`] for `mention`, [`MemberData`] for the member kinds,
- * [`AuditBrokenData`] for `audit_broken`.
- */
-data: NotificationData, created_at: string, read: boolean, };
+id: string, created_at: string, read: boolean, } & ({ "kind": "mention", "data": MentionData } | { "kind": "member_added", "data": MemberData } | { "kind": "member_removed", "data": MemberData } | { "kind": "audit_broken", "data": AuditBrokenData } | { "kind": "level_up", "data": LevelUpData } | { "kind": "badge_awarded", "data": BadgeAwardedData } | { "kind": "endorsed", "data": EndorsedData } | { "kind": "skill_verified", "data": SkillVerifiedData });
 
-export type NotificationData = MentionData | MemberData | AuditBrokenData;
+export type NotificationBody = { "kind": "mention", "data": MentionData } | { "kind": "member_added", "data": MemberData } | { "kind": "member_removed", "data": MemberData } | { "kind": "audit_broken", "data": AuditBrokenData } | { "kind": "level_up", "data": LevelUpData } | { "kind": "badge_awarded", "data": BadgeAwardedData } | { "kind": "endorsed", "data": EndorsedData } | { "kind": "skill_verified", "data": SkillVerifiedData };
 
 export type MentionData = { room: string, message_id: MessageId, seq: number, author_id: UserId, author_name: string, 
 /**
@@ -192,6 +186,26 @@ export type AuditBrokenData = {
  * Each broken scope and its first unrecorded break.
  */
 scopes: Array<ScopeIntegrity>, };
+
+export type LevelUpData = { level: number, previous_level: number, xp: number, };
+
+export type BadgeAwardedData = { code: string, name: string, 
+/**
+ * Why (the admin's reason, or `rule` when the badge's rule awarded it).
+ */
+reason: string, 
+/**
+ * XP the badge brought.
+ */
+xp: number, };
+
+export type EndorsedData = { endorser_id: UserId, skill: string, rating: number, 
+/**
+ * XP the endorsement brought (0 past the day's endorsement allowance).
+ */
+xp: number, };
+
+export type SkillVerifiedData = { skill: string, by: UserId, };
 
 export type NotificationList = { notifications: Array<Notification>, unread_count: number, has_more: boolean, };
 
@@ -452,6 +466,161 @@ id: string,
  */
 kind: string, duplicate: boolean, };
 
+export type Theme = "auto" | "light" | "dark";
+
+export type Profile = { user_id: UserId, 
+/**
+ * The name the user's token gives.
+ */
+name: string, nickname: string | null, avatar_url: string | null, bio: string | null, location: string | null, website_url: string | null, theme: Theme, is_public: boolean, 
+/**
+ * 1 to 10.
+ */
+level: number, xp: number, 
+/**
+ * The XP at which the next level starts (`null` at level 10).
+ */
+next_level_xp: number | null, 
+/**
+ * Reputation, with up to 3 decimals.
+ */
+rep_score: number, badges: Array<ProfileBadge>, skills: Array<ProfileSkill>, 
+/**
+ * When the hub first saw the user.
+ */
+joined_at: string, };
+
+export type ProfileBadge = { code: string, name: string, awarded_at: string, };
+
+export type ProfileSkill = { name: string, category: string, verified: boolean, 
+/**
+ * Endorsements received for it.
+ */
+endorsements: number, evidence_url: string | null, };
+
+export type ProfilePatch = { nickname?: string | null, avatar_url?: string | null, bio?: string | null, location?: string | null, website_url?: string | null, theme?: Theme, is_public?: boolean, };
+
+export type Skill = { 
+/**
+ * At most 60 characters; unique whatever the case.
+ */
+name: string, 
+/**
+ * At most 40 characters.
+ */
+category: string, };
+
+export type SkillList = { skills: Array<Skill>, };
+
+export type AddSkill = { 
+/**
+ * A skill of the catalog.
+ */
+skill: string, 
+/**
+ * http or https, at most 300 characters.
+ */
+evidence_url?: string, };
+
+export type Endorse = { user_id: UserId, skill: string, 
+/**
+ * 1 to 5.
+ */
+rating: number, 
+/**
+ * At most 280 characters.
+ */
+note?: string, };
+
+export type Endorsement = { id: string, endorser_id: UserId, user_id: UserId, skill: string, rating: number, note: string | null, 
+/**
+ * The endorser's trust weight when they endorsed (clamp(rep / 100, 0.5, 1.5)).
+ */
+weight: number, 
+/**
+ * XP it brought the endorsed user (at most 20 a day come from endorsements).
+ */
+xp: number, created_at: string, };
+
+export type NewPortfolioItem = { 
+/**
+ * 1 to 120 characters.
+ */
+title: string, 
+/**
+ * At most 2000 characters.
+ */
+summary: string, artifact_url?: string, 
+/**
+ * BUZ the work earned, 0 or more.
+ */
+buz?: number, 
+/**
+ * Free-form figures of the work's impact (an object, at most 4 KiB).
+ */
+impact?: Record<string, unknown>, 
+/**
+ * Shown to others (default true).
+ */
+is_public?: boolean, task_id?: string, };
+
+export type PortfolioItem = { id: string, user_id: UserId, title: string, summary: string, artifact_url: string | null, buz: number | null, impact: Record<string, unknown>, is_public: boolean, task_id: string | null, created_at: string, };
+
+export type Portfolio = { items: Array<PortfolioItem>, };
+
+export type Badge = { 
+/**
+ * 1 to 40 characters of `a-z`, `0-9`, `_` and `-`.
+ */
+code: string, name: string, description: string, 
+/**
+ * `{"type": "THRESHOLD", "conditions": [...]}`, `{"type": "COMPOSITE", "all" | "any": [...]}`
+ * or `{"type": "MANUAL"}` (see the README).
+ */
+rule: Record<string, unknown>, awarded_count: number, };
+
+export type BadgeList = { badges: Array<Badge>, };
+
+export type CreateBadge = { code: string, 
+/**
+ * 1 to 80 characters.
+ */
+name: string, 
+/**
+ * At most 280 characters.
+ */
+description: string, rule: Record<string, unknown>, };
+
+export type PatchBadge = { name?: string, description?: string, rule?: Record<string, unknown>, };
+
+export type AwardBadge = { user_id: UserId, 
+/**
+ * At most 280 characters.
+ */
+reason?: string, };
+
+export type BadgeAward = { code: string, user_id: UserId, awarded: boolean, reason: string, awarded_at: string, };
+
+export type Leaderboard = { venture_id: VentureId, 
+/**
+ * `xp` or `reputation`.
+ */
+by: string, entries: Array<LeaderboardEntry>, };
+
+export type LeaderboardEntry = { 
+/**
+ * From 1; ties share a rank.
+ */
+rank: number, user_id: UserId, name: string, level: number, xp: number, rep_score: number, };
+
+export type GamificationStatus = { users: number, private_profiles: number, xp_total: number, badges_awarded: number, badges: Array<BadgeCount>, 
+/**
+ * The gamification jobs (`reputation-daily`, `badges-hourly`) on the node asked.
+ */
+jobs: Array<JobStatus>, };
+
+export type BadgeCount = { code: string, awarded_count: number, };
+
 /** The ack of every client event: the payload beside `ok: true`, or an error. */
 export type Ack<T> = ({ ok: true } & T) | AckErr;
 
@@ -486,6 +655,7 @@ export const ServerEvents = {
   ROOM_REMOVED: "room:removed",
   ROOM_ROLE: "room:role",
   ACTIVITY: "activity",
+  LEADERBOARD: "leaderboard",
   DOC_MSG: "doc:msg",
   DOC_REMOVED: "doc:removed",
   DOC_ERROR: "doc:error",

@@ -1,0 +1,182 @@
+//! Notifications: stored, then sent live as `notification` to every socket of their user (after
+//! the row is committed). `GET /api/v1/notifications` pages the same objects. Each `kind` has
+//! a typed `data`: in TypeScript a `Notification` is a union discriminated by `kind`.
+
+use crate::ids::{MessageId, UserId};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Notification {
+    /// UUID v7: ids order by time.
+    pub id: String,
+    /// `kind` and its `data`.
+    #[serde(flatten)]
+    pub body: NotificationBody,
+    pub created_at: String,
+    pub read: bool,
+}
+
+/// Each kind and its payload, as `{kind, data}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+pub enum NotificationBody {
+    /// A chat message names the user.
+    Mention(MentionData),
+    /// The user was added to a venture or one of its teams.
+    MemberAdded(MemberData),
+    /// The user was removed from a venture or one of its teams.
+    MemberRemoved(MemberData),
+    /// To admins: the audit log's integrity check found breaks.
+    AuditBroken(AuditBrokenData),
+    /// The user reached a new level.
+    LevelUp(LevelUpData),
+    /// The user was awarded a badge.
+    BadgeAwarded(BadgeAwardedData),
+    /// Someone endorsed one of the user's skills.
+    Endorsed(EndorsedData),
+    /// A venture owner or an admin verified one of the user's skills.
+    SkillVerified(SkillVerifiedData),
+}
+
+impl NotificationBody {
+    /// The `kind` on the wire.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            NotificationBody::Mention(_) => "mention",
+            NotificationBody::MemberAdded(_) => "member_added",
+            NotificationBody::MemberRemoved(_) => "member_removed",
+            NotificationBody::AuditBroken(_) => "audit_broken",
+            NotificationBody::LevelUp(_) => "level_up",
+            NotificationBody::BadgeAwarded(_) => "badge_awarded",
+            NotificationBody::Endorsed(_) => "endorsed",
+            NotificationBody::SkillVerified(_) => "skill_verified",
+        }
+    }
+}
+
+/// `audit_broken`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AuditBrokenData {
+    /// Each broken scope and its first unrecorded break.
+    pub scopes: Vec<crate::audit::ScopeIntegrity>,
+}
+
+/// `mention`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MentionData {
+    pub room: String,
+    pub message_id: MessageId,
+    pub seq: i64,
+    pub author_id: UserId,
+    pub author_name: String,
+    /// The start of the message.
+    pub excerpt: String,
+}
+
+/// `member_added` / `member_removed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MemberData {
+    pub venture_id: String,
+    #[serde(default)]
+    #[ts(optional)]
+    pub team_id: Option<String>,
+    /// The role given (`member_added`).
+    #[serde(default)]
+    #[ts(optional)]
+    pub role: Option<crate::roles::Role>,
+    /// Who did it.
+    pub by: UserId,
+}
+
+/// `level_up`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LevelUpData {
+    pub level: u32,
+    pub previous_level: u32,
+    #[ts(type = "number")]
+    pub xp: i64,
+}
+
+/// `badge_awarded`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct BadgeAwardedData {
+    pub code: String,
+    pub name: String,
+    /// Why (the admin's reason, or `rule` when the badge's rule awarded it).
+    pub reason: String,
+    /// XP the badge brought.
+    #[ts(type = "number")]
+    pub xp: i64,
+}
+
+/// `endorsed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct EndorsedData {
+    pub endorser_id: UserId,
+    pub skill: String,
+    pub rating: u8,
+    /// XP the endorsement brought (0 past the day's endorsement allowance).
+    #[ts(type = "number")]
+    pub xp: i64,
+}
+
+/// `skill_verified`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SkillVerifiedData {
+    pub skill: String,
+    pub by: UserId,
+}
+
+/// `GET /api/v1/notifications?unread=&before=&limit=`: newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct NotificationList {
+    pub notifications: Vec<Notification>,
+    pub unread_count: i64,
+    pub has_more: bool,
+}
+
+/// `POST /api/v1/notifications/read`: `{ids: [...]}` or `{all: true}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MarkRead {
+    #[serde(default)]
+    #[ts(optional)]
+    pub ids: Option<Vec<String>>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub all: Option<bool>,
+}
+
+/// The answer to `POST /api/v1/notifications/read`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct UnreadCount {
+    pub unread_count: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wire_shape_is_kind_and_data_beside_the_rest() {
+        let n = Notification {
+            id: "n1".into(),
+            body: NotificationBody::LevelUp(LevelUpData {
+                level: 2,
+                previous_level: 1,
+                xp: 120,
+            }),
+            created_at: "t".into(),
+            read: false,
+        };
+        let v = serde_json::to_value(&n).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"id": "n1", "kind": "level_up",
+                "data": {"level": 2, "previous_level": 1, "xp": 120},
+                "created_at": "t", "read": false})
+        );
+        assert_eq!(serde_json::from_value::<Notification>(v).unwrap(), n);
+        assert_eq!(n.body.kind(), "level_up");
+    }
+}

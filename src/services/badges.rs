@@ -1,0 +1,245 @@
+//! Badges: the catalog (rules checked by `hub_rooms::badges` when written), evaluation (after
+//! each event that changes a metric, hourly by `badges-hourly`, daily after reputation, and on
+//! demand) and awards. An award happens once per user and badge; it brings XP, notifies the
+//! user (`badge_awarded`), is recorded in their audit chain (`badge.awarded`) and, once
+//! committed, in the feed of their ventures.
+
+use super::Services;
+use super::effects::{Effects, FeedTo};
+use crate::store::{BadgeRow, NewAudit, StoreError, StoreResult, WriteTx};
+use hub_protocol::UserId;
+use hub_protocol::badges::{Badge, BadgeAward, CreateBadge, PatchBadge};
+use hub_protocol::notifications::{BadgeAwardedData, NotificationBody};
+use hub_rooms::badges::{check_code, parse};
+use hub_rooms::fields::{FieldError, required_text, text};
+use hub_rooms::gamification::BADGE_XP;
+use serde_json::json;
+
+/// Why a badge change or award was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum BadgeError {
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error("no badge {0}")]
+    Unknown(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+const MAX_NAME: usize = 80;
+const MAX_DESCRIPTION: usize = 280;
+
+impl Services {
+    /// Evaluates every automatic badge `user` does not hold yet and awards those whose rule
+    /// holds, inside `w`; answers the codes awarded.
+    pub async fn evaluate_badges(
+        &self,
+        w: &mut WriteTx,
+        fx: &mut Effects,
+        user: &UserId,
+    ) -> StoreResult<Vec<String>> {
+        let metrics = self.store.metrics(w, user).await?;
+        let held = self.store.awarded_codes(w, user).await?;
+        let mut awarded = Vec::new();
+        for badge in self.store.badge_rows(w).await? {
+            if held.contains(&badge.code) {
+                continue;
+            }
+            let Ok(rule) = parse(&badge.rule) else {
+                tracing::warn!(code = %badge.code, "a stored badge rule does not parse; skipped");
+                continue;
+            };
+            if rule.holds(&metrics) && self.award(w, fx, user, &badge, "rule", None).await? {
+                awarded.push(badge.code);
+            }
+        }
+        Ok(awarded)
+    }
+
+    /// Awards `badge` to `user` inside `w`; false when they already had it (nothing changes).
+    pub async fn award(
+        &self,
+        w: &mut WriteTx,
+        fx: &mut Effects,
+        user: &UserId,
+        badge: &BadgeRow,
+        reason: &str,
+        by: Option<&UserId>,
+    ) -> StoreResult<bool> {
+        self.store.lock_users(w, &[user]).await?;
+        let Some(_at) = self
+            .store
+            .award_badge(w, user, &badge.code, reason, by)
+            .await?
+        else {
+            return Ok(false);
+        };
+        self.store
+            .audit(
+                w,
+                NewAudit {
+                    scope: format!("user:{user}"),
+                    ref_id: Some(&badge.code),
+                    actor_id: by.map(UserId::as_str),
+                    action: "badge.awarded",
+                    details: json!({"code": badge.code, "reason": reason}),
+                },
+            )
+            .await?;
+        self.grant_xp(w, fx, user, "badge", &badge.code, BADGE_XP)
+            .await?;
+        let data = BadgeAwardedData {
+            code: badge.code.clone(),
+            name: badge.name.clone(),
+            reason: reason.to_owned(),
+            xp: BADGE_XP,
+        };
+        self.note(w, fx, user, NotificationBody::BadgeAwarded(data))
+            .await?;
+        fx.feed(
+            FeedTo::VenturesOf(user.clone()),
+            Some(user),
+            "badge.awarded",
+            ("badge", &badge.code),
+            json!({"user_id": user, "name": badge.name}),
+        );
+        metrics::counter!("hub_badges_awarded_total", "code" => badge.code.clone()).increment(1);
+        Ok(true)
+    }
+
+    /// Evaluates `user`'s badges in a transaction of its own.
+    pub async fn evaluate_user(&self, user: &UserId) -> StoreResult<Vec<String>> {
+        let mut w = self.store.begin_write().await?;
+        let mut fx = Effects::default();
+        let awarded = self.evaluate_badges(&mut w, &mut fx, user).await?;
+        self.finish(w, fx).await?;
+        Ok(awarded)
+    }
+
+    /// `badges-hourly`: evaluates every user, in batches of 100.
+    pub async fn badges_hourly(&self) -> StoreResult<serde_json::Value> {
+        let (mut users, mut awarded) = (0u64, 0u64);
+        let mut after: Option<String> = None;
+        loop {
+            let batch = self
+                .store
+                .users_after(after.as_deref(), super::gamification::BATCH)
+                .await?;
+            let Some(last) = batch.last() else { break };
+            after = Some(last.user.to_string());
+            for row in batch {
+                users += 1;
+                awarded += self.evaluate_user(&row.user).await?.len() as u64;
+            }
+        }
+        Ok(json!({"users": users, "badges_awarded": awarded}))
+    }
+
+    /// Adds a badge to the catalog (admin).
+    pub async fn create_badge(&self, body: &CreateBadge) -> Result<Badge, BadgeError> {
+        check_code(&body.code)?;
+        let row = BadgeRow {
+            code: body.code.clone(),
+            name: required_text("name", &body.name, MAX_NAME)?,
+            description: text("description", &body.description, MAX_DESCRIPTION, false)?,
+            rule: body.rule.clone(),
+        };
+        parse(&row.rule)?;
+        self.store.create_badge(&row).await?;
+        Ok(self
+            .store
+            .badge(&row.code)
+            .await?
+            .ok_or(StoreError::NotFound)?)
+    }
+
+    /// Changes a badge (admin); a new rule applies from the next evaluation.
+    pub async fn patch_badge(&self, code: &str, patch: &PatchBadge) -> Result<Badge, BadgeError> {
+        let current = self
+            .store
+            .badge(code)
+            .await?
+            .ok_or_else(|| BadgeError::Unknown(code.to_owned()))?;
+        let row = BadgeRow {
+            code: code.to_owned(),
+            name: match &patch.name {
+                Some(n) => required_text("name", n, MAX_NAME)?,
+                None => current.name,
+            },
+            description: match &patch.description {
+                Some(d) => text("description", d, MAX_DESCRIPTION, false)?,
+                None => current.description,
+            },
+            rule: patch.rule.clone().unwrap_or(current.rule),
+        };
+        parse(&row.rule)?;
+        self.store.update_badge(&row).await?;
+        Ok(self.store.badge(code).await?.ok_or(StoreError::NotFound)?)
+    }
+
+    /// Awards `code` to `user` by hand (admin), whatever its rule.
+    pub async fn award_by_hand(
+        &self,
+        code: &str,
+        user: &UserId,
+        reason: Option<&str>,
+        by: &UserId,
+    ) -> Result<BadgeAward, BadgeError> {
+        if !hub_rooms::room::valid_id(user.as_str()) {
+            return Err(
+                FieldError::new("user_id", "1 to 128 characters without spaces or ':'").into(),
+            );
+        }
+        let reason = match reason {
+            Some(r) => text("reason", r, MAX_DESCRIPTION, false)?,
+            None => String::new(),
+        };
+        let reason = if reason.is_empty() {
+            "awarded by an admin".to_owned()
+        } else {
+            reason
+        };
+        let mut w = self.store.begin_write().await?;
+        let badge = self
+            .store
+            .badge_rows(&mut w)
+            .await?
+            .into_iter()
+            .find(|b| b.code == code)
+            .ok_or_else(|| BadgeError::Unknown(code.to_owned()))?;
+        let mut fx = Effects::default();
+        let awarded = self
+            .award(&mut w, &mut fx, user, &badge, &reason, Some(by))
+            .await?;
+        self.finish(w, fx).await?;
+        let (reason, at) = self
+            .store
+            .badge_award(user, code)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(BadgeAward {
+            code: code.to_owned(),
+            user_id: user.clone(),
+            awarded,
+            reason,
+            awarded_at: crate::store::rfc3339(at),
+        })
+    }
+}
+
+impl From<sqlx::Error> for BadgeError {
+    fn from(e: sqlx::Error) -> Self {
+        BadgeError::Store(e.into())
+    }
+}
+
+impl BadgeError {
+    pub fn code(&self) -> hub_protocol::ErrorCode {
+        use hub_protocol::ErrorCode;
+        match self {
+            BadgeError::Field(_) => ErrorCode::Invalid,
+            BadgeError::Unknown(_) => ErrorCode::NotFound,
+            BadgeError::Store(e) => e.code(),
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! What a transaction leaves to do once it is committed. A use case writes its rows, its audit
+//! entries and its notifications in one transaction and collects here what may only happen
+//! after the commit: notifications sent live, feed entries, leaderboards to refresh. Nothing
+//! reaches a person before the change it tells of is durable.
+
+use super::Services;
+use crate::store::{BoardBy, StoreResult, WriteTx};
+use hub_protocol::notifications::Notification;
+use hub_protocol::{UserId, VentureId};
+use serde_json::Value;
+
+/// Where a feed entry goes.
+#[derive(Debug, Clone)]
+pub enum FeedTo {
+    Venture(VentureId),
+    /// Every venture the user is a member of.
+    VenturesOf(UserId),
+}
+
+#[derive(Debug, Clone)]
+pub struct FeedEntry {
+    pub to: FeedTo,
+    pub actor: Option<UserId>,
+    pub verb: String,
+    pub object: (String, String),
+    pub data: Value,
+}
+
+/// The after-commit work of one transaction.
+#[derive(Debug, Default)]
+pub struct Effects {
+    /// Stored in the transaction; sent live after it.
+    pub notes: Vec<(UserId, Notification)>,
+    pub feed: Vec<FeedEntry>,
+    /// Users whose standing changed: the leaderboards of their ventures are refreshed.
+    pub boards: Vec<(UserId, BoardBy)>,
+    /// Pushes to one user's sockets: event name and payload.
+    pub pushes: Vec<(UserId, &'static str, Value)>,
+}
+
+impl Effects {
+    pub fn feed(
+        &mut self,
+        to: FeedTo,
+        actor: Option<&UserId>,
+        verb: &str,
+        object: (&str, &str),
+        data: Value,
+    ) {
+        self.feed.push(FeedEntry {
+            to,
+            actor: actor.cloned(),
+            verb: verb.to_owned(),
+            object: (object.0.to_owned(), object.1.to_owned()),
+            data,
+        });
+    }
+
+    pub fn board(&mut self, user: &UserId, by: BoardBy) {
+        if !self.boards.iter().any(|(u, b)| u == user && *b == by) {
+            self.boards.push((user.clone(), by));
+        }
+    }
+}
+
+impl Services {
+    /// Stores a notification inside `w`; it is sent live once `w` commits (see
+    /// [`Services::finish`]).
+    pub async fn note(
+        &self,
+        w: &mut WriteTx,
+        fx: &mut Effects,
+        user: &UserId,
+        body: hub_protocol::notifications::NotificationBody,
+    ) -> StoreResult<()> {
+        let note = self.store.add_notification_in(w, user, body).await?;
+        fx.notes.push((user.clone(), note));
+        Ok(())
+    }
+
+    /// Commits `w`, then does what it left to do.
+    pub async fn finish(&self, w: WriteTx, fx: Effects) -> StoreResult<()> {
+        w.commit().await?;
+        self.apply(fx).await;
+        Ok(())
+    }
+
+    /// The after-commit work: live notifications and pushes, feed entries, leaderboards. A
+    /// failure here is logged; the committed change stands.
+    pub async fn apply(&self, fx: Effects) {
+        for (user, note) in &fx.notes {
+            self.send_notification(user, note).await;
+        }
+        for (user, event, data) in &fx.pushes {
+            self.notify.to_user(user, event, data).await;
+        }
+        for entry in fx.feed {
+            let ventures = match entry.to {
+                FeedTo::Venture(v) => vec![v],
+                FeedTo::VenturesOf(user) => match self.store.venture_ids_of(&user).await {
+                    Ok(v) => v,
+                    Err(e) => {
+                        tracing::warn!(%user, error = %e, "cannot list a user's ventures for the feed");
+                        continue;
+                    }
+                },
+            };
+            for venture in ventures {
+                self.record_activity(
+                    &venture,
+                    entry.actor.as_ref(),
+                    &entry.verb,
+                    (&entry.object.0, &entry.object.1),
+                    entry.data.clone(),
+                )
+                .await;
+            }
+        }
+        for (user, by) in fx.boards {
+            match self.store.venture_ids_of(&user).await {
+                Ok(ventures) => {
+                    for venture in ventures {
+                        self.leaderboard_changed(&venture, by);
+                    }
+                }
+                Err(e) => tracing::warn!(%user, error = %e, "cannot list a user's ventures"),
+            }
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! Profiles, skills, endorsements and portfolios (rules in `hub_rooms::profiles`).
+//!
+//! - A profile is public unless its owner made it private; a private one is "not found" to
+//!   everyone but its owner, and so is its portfolio.
+//! - A skill is listed from the catalog; an owner of a venture the user belongs to, or an
+//!   admin, verifies it.
+//! - An endorsement: never of yourself, once per (endorser, user, skill), at most 5 given per
+//!   endorser per UTC day; it brings the endorsed user round(2 × the endorser's trust weight)
+//!   XP, at most 20 a day from endorsements. Both users' chains are locked first, in one order.
+
+use super::Services;
+use super::effects::Effects;
+use crate::store::{NewAudit, NewEndorsement, Stat, StoreError};
+use hub_protocol::UserId;
+use hub_protocol::notifications::{EndorsedData, NotificationBody, SkillVerifiedData};
+use hub_protocol::profiles::{
+    AddSkill, Endorse, Endorsement, NewPortfolioItem, PortfolioItem, Profile, ProfilePatch, Skill,
+};
+use hub_rooms::fields::FieldError;
+use hub_rooms::gamification::{
+    day_start_ms, endorsement_credit, endorsement_xp, trust_weight, utc_day,
+};
+use hub_rooms::profiles::{
+    ENDORSEMENTS_PER_DAY, check_endorsement, check_evidence, check_portfolio, check_skill,
+    may_endorse,
+};
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    RateLimited(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ProfileError {
+    pub fn code(&self) -> hub_protocol::ErrorCode {
+        use hub_protocol::ErrorCode;
+        match self {
+            ProfileError::Field(_) => ErrorCode::Invalid,
+            ProfileError::NotFound(_) => ErrorCode::NotFound,
+            ProfileError::Forbidden(_) => ErrorCode::Forbidden,
+            ProfileError::RateLimited(_) => ErrorCode::RateLimited,
+            ProfileError::Store(e) => e.code(),
+        }
+    }
+}
+
+fn no_profile() -> ProfileError {
+    ProfileError::NotFound("no such profile".into())
+}
+
+impl Services {
+    /// `user`'s profile with badges and skills, as `viewer` may see it: a private profile is
+    /// "not found" to everyone but its owner.
+    pub async fn profile(
+        &self,
+        user: &UserId,
+        viewer: Option<&UserId>,
+    ) -> Result<Profile, ProfileError> {
+        let mut profile = self.store.profile(user).await?.ok_or_else(no_profile)?;
+        if !profile.is_public && viewer != Some(user) {
+            return Err(no_profile());
+        }
+        profile.badges = self.store.profile_badges(user).await?;
+        profile.skills = self.store.user_skills(user).await?;
+        Ok(profile)
+    }
+
+    pub async fn patch_profile(
+        &self,
+        user: &UserId,
+        patch: &ProfilePatch,
+    ) -> Result<Profile, ProfileError> {
+        self.store.patch_profile(user, patch).await?;
+        self.profile(user, Some(user)).await
+    }
+
+    pub async fn create_skill(
+        &self,
+        name: &str,
+        category: &str,
+        by: &UserId,
+    ) -> Result<Skill, ProfileError> {
+        let (name, category) = check_skill(name, category)?;
+        Ok(self.store.create_skill(&name, &category, by).await?)
+    }
+
+    /// Lists a catalog skill on `user`'s profile (again: updates the evidence).
+    pub async fn add_skill(&self, user: &UserId, body: &AddSkill) -> Result<Profile, ProfileError> {
+        let evidence = check_evidence(body.evidence_url.as_deref())?;
+        let (key, _) = self.store.skill(&body.skill).await?.ok_or_else(|| {
+            ProfileError::NotFound(format!("no skill {:?} in the catalog", body.skill))
+        })?;
+        self.store
+            .add_user_skill(user, &key, evidence.as_deref())
+            .await?;
+        self.profile(user, Some(user)).await
+    }
+
+    /// Verifies `user`'s `skill`: `by` is an admin (`privileged`) or an owner of a venture
+    /// `user` belongs to.
+    pub async fn verify_skill(
+        &self,
+        user: &UserId,
+        skill: &str,
+        by: &UserId,
+        privileged: bool,
+    ) -> Result<Profile, ProfileError> {
+        let (key, found) =
+            self.store.skill(skill).await?.ok_or_else(|| {
+                ProfileError::NotFound(format!("no skill {skill:?} in the catalog"))
+            })?;
+        if self.store.user_skill(user, &key).await?.is_none() {
+            return Err(ProfileError::NotFound(format!(
+                "{user} does not list {}",
+                found.name
+            )));
+        }
+        if !privileged && !self.store.owns_a_venture_of(by, user).await? {
+            return Err(ProfileError::Forbidden(
+                "only an owner of a venture the user belongs to, or an admin, verifies skills"
+                    .into(),
+            ));
+        }
+        let mut w = self.store.begin_write().await?;
+        let mut fx = Effects::default();
+        self.store.lock_users(&mut w, &[user]).await?;
+        if self.store.verify_skill(&mut w, user, &key, by).await? {
+            self.store
+                .audit(
+                    &mut w,
+                    NewAudit {
+                        scope: format!("user:{user}"),
+                        ref_id: Some(&key),
+                        actor_id: Some(by.as_str()),
+                        action: "skill.verified",
+                        details: json!({"skill": found.name}),
+                    },
+                )
+                .await?;
+            let data = SkillVerifiedData {
+                skill: found.name.clone(),
+                by: by.clone(),
+            };
+            self.note(&mut w, &mut fx, user, NotificationBody::SkillVerified(data))
+                .await?;
+        }
+        self.finish(w, fx).await?;
+        self.profile(user, Some(user)).await
+    }
+
+    /// `endorser` endorses `req.user_id`'s skill.
+    pub async fn endorse(
+        &self,
+        endorser: &UserId,
+        req: &Endorse,
+    ) -> Result<Endorsement, ProfileError> {
+        let (rating, note) = check_endorsement(
+            endorser.as_str(),
+            req.user_id.as_str(),
+            req.rating,
+            req.note.as_deref(),
+        )?;
+        let (key, skill) = self.store.skill(&req.skill).await?.ok_or_else(|| {
+            ProfileError::NotFound(format!("no skill {:?} in the catalog", req.skill))
+        })?;
+        if self.store.user_skill(&req.user_id, &key).await?.is_none() {
+            return Err(ProfileError::NotFound(format!(
+                "{} does not list {}",
+                req.user_id, skill.name
+            )));
+        }
+        let now = self.clock.now_ms();
+        let today = day_start_ms(utc_day(now));
+        let mut w = self.store.begin_write().await?;
+        let mut fx = Effects::default();
+        self.store
+            .lock_users(&mut w, &[endorser, &req.user_id])
+            .await?;
+        let given = self
+            .store
+            .endorsements_given_since(&mut w, endorser, today)
+            .await?;
+        if !may_endorse(given) {
+            return Err(ProfileError::RateLimited(format!(
+                "at most {ENDORSEMENTS_PER_DAY} endorsements a day; more tomorrow (UTC)"
+            )));
+        }
+        let (rep, _) = self.store.lock_rep(&mut w, endorser).await?;
+        let weight = trust_weight(rep.score());
+        let endorsement = self
+            .store
+            .add_endorsement(
+                &mut w,
+                NewEndorsement {
+                    endorser,
+                    user: &req.user_id,
+                    skill_key: &key,
+                    rating,
+                    note: note.as_deref(),
+                    weight_milli: (weight * 1000.0).round() as i64,
+                    xp: 0,
+                },
+                &skill.name,
+            )
+            .await?;
+        let earned_today = self
+            .store
+            .xp_from_between(
+                &mut w,
+                &req.user_id,
+                "endorsement",
+                today,
+                today + 86_400_000,
+            )
+            .await?;
+        let xp = endorsement_credit(endorsement_xp(rep.score()), earned_today);
+        self.grant_xp(
+            &mut w,
+            &mut fx,
+            &req.user_id,
+            "endorsement",
+            &endorsement.id,
+            xp,
+        )
+        .await?;
+        self.store
+            .set_endorsement_xp(&mut w, &endorsement.id, xp)
+            .await?;
+        self.store
+            .bump_stat(&mut w, &req.user_id, Stat::EndorsementsReceived, 1)
+            .await?;
+        self.store
+            .bump_stat(
+                &mut w,
+                &req.user_id,
+                Stat::EndorsementRatingSum,
+                i64::from(rating),
+            )
+            .await?;
+        let data = EndorsedData {
+            endorser_id: endorser.clone(),
+            skill: skill.name.clone(),
+            rating,
+            xp,
+        };
+        self.note(
+            &mut w,
+            &mut fx,
+            &req.user_id,
+            NotificationBody::Endorsed(data),
+        )
+        .await?;
+        self.evaluate_badges(&mut w, &mut fx, &req.user_id).await?;
+        self.finish(w, fx).await?;
+        Ok(Endorsement { xp, ..endorsement })
+    }
+
+    pub async fn add_portfolio_item(
+        &self,
+        user: &UserId,
+        item: &NewPortfolioItem,
+    ) -> Result<PortfolioItem, ProfileError> {
+        let entry = check_portfolio(item)?;
+        Ok(self.store.add_portfolio_item(user, &entry).await?)
+    }
+
+    /// `user`'s portfolio as `viewer` may see it (every item for the owner, public ones for
+    /// others; a private profile's is "not found").
+    pub async fn portfolio(
+        &self,
+        user: &UserId,
+        viewer: Option<&UserId>,
+    ) -> Result<Vec<PortfolioItem>, ProfileError> {
+        let profile = self.store.profile(user).await?.ok_or_else(no_profile)?;
+        let owner = viewer == Some(user);
+        if !profile.is_public && !owner {
+            return Err(no_profile());
+        }
+        Ok(self.store.portfolio(user, owner).await?)
+    }
+}
+
+impl From<sqlx::Error> for ProfileError {
+    fn from(e: sqlx::Error) -> Self {
+        ProfileError::Store(e.into())
+    }
+}

@@ -1,0 +1,507 @@
+//! XP, levels, reputation, the facts badge rules read (`user_stats`) and leaderboards. A
+//! profile row and a stats row are created on first use with the defaults; XP is a ledger
+//! (`xp_events`, one grant per user, source and ref) whose sum is the profile's `xp`, changed
+//! under the profile's row lock in the caller's transaction.
+
+use super::{Store, StoreResult, WriteTx, new_id};
+use hub_protocol::{UserId, VentureId};
+use hub_rooms::badges::Metrics;
+use hub_rooms::gamification::{Rep, level_for, utc_day};
+
+/// What an XP grant changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct XpChange {
+    pub granted: i64,
+    pub xp: i64,
+    pub level_before: u32,
+    pub level: u32,
+}
+
+/// A counter of `user_stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stat {
+    TasksAccepted,
+    CriticalBugs,
+    HelpfulReviews,
+    Reviews,
+    ReviewsAgreed,
+    DeviceCompliantDays,
+    PolicyViolations,
+    EndorsementsReceived,
+    EndorsementRatingSum,
+    EquityConversions,
+    FirstWindowConversions,
+}
+
+impl Stat {
+    fn column(self) -> &'static str {
+        match self {
+            Stat::TasksAccepted => "tasks_accepted",
+            Stat::CriticalBugs => "critical_bugs",
+            Stat::HelpfulReviews => "helpful_reviews",
+            Stat::Reviews => "reviews",
+            Stat::ReviewsAgreed => "reviews_agreed",
+            Stat::DeviceCompliantDays => "device_compliant_days",
+            Stat::PolicyViolations => "policy_violations",
+            Stat::EndorsementsReceived => "endorsements_received",
+            Stat::EndorsementRatingSum => "endorsement_rating_sum",
+            Stat::EquityConversions => "equity_conversions",
+            Stat::FirstWindowConversions => "first_window_conversions",
+        }
+    }
+}
+
+/// A user as the reputation job sees them.
+#[derive(Debug, Clone)]
+pub struct RepRow {
+    pub user: UserId,
+    pub joined_ms: i64,
+    pub rep: Rep,
+    pub rep_day: Option<i64>,
+}
+
+/// One UTC day's gains of a user, from the ledgers.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DayRow {
+    pub xp: i64,
+    pub endorsements_weight_milli: i64,
+    pub badges: i64,
+}
+
+/// A leaderboard line before ranking.
+#[derive(Debug, Clone)]
+pub struct BoardRow {
+    pub user: UserId,
+    pub name: String,
+    pub level: u32,
+    pub xp: i64,
+    pub rep: Rep,
+}
+
+/// Which way a leaderboard orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BoardBy {
+    Xp,
+    Reputation,
+}
+
+impl BoardBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BoardBy::Xp => "xp",
+            BoardBy::Reputation => "reputation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BoardBy> {
+        match s {
+            "xp" => Some(BoardBy::Xp),
+            "reputation" => Some(BoardBy::Reputation),
+            _ => None,
+        }
+    }
+}
+
+impl Store {
+    /// Makes sure `user` exists with a profile and a stats row (the defaults).
+    pub async fn ensure_profile(&self, w: &mut WriteTx, user: &UserId) -> StoreResult<()> {
+        self.ensure_user(&mut w.tx, user).await?;
+        let now = self.now_ms();
+        sqlx::query(
+            "INSERT INTO profiles (user_id, updated_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING",
+        )
+        .bind(user.as_str())
+        .bind(now)
+        .execute(&mut *w.tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO user_stats (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING",
+        )
+        .bind(user.as_str())
+        .execute(&mut *w.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Grants `amount` XP to `user` for (`source`, `ref_id`), once: a second grant for the same
+    /// pair changes nothing (and answers 0 granted).
+    pub async fn add_xp(
+        &self,
+        w: &mut WriteTx,
+        user: &UserId,
+        source: &str,
+        ref_id: &str,
+        amount: i64,
+    ) -> StoreResult<XpChange> {
+        self.ensure_profile(w, user).await?;
+        let lock = format!(
+            "SELECT xp FROM profiles WHERE user_id = $1{}",
+            self.for_update()
+        );
+        let (xp,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(lock))
+            .bind(user.as_str())
+            .fetch_one(&mut *w.tx)
+            .await?;
+        let level_before = level_for(xp);
+        if amount <= 0 {
+            return Ok(XpChange {
+                granted: 0,
+                xp,
+                level_before,
+                level: level_before,
+            });
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO xp_events (id, user_id, source, ref_id, amount, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, source, ref_id) DO NOTHING",
+        )
+        .bind(new_id())
+        .bind(user.as_str())
+        .bind(source)
+        .bind(ref_id)
+        .bind(amount)
+        .bind(self.now_ms())
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !inserted {
+            return Ok(XpChange {
+                granted: 0,
+                xp,
+                level_before,
+                level: level_before,
+            });
+        }
+        let after = xp.saturating_add(amount);
+        let level = level_for(after);
+        sqlx::query("UPDATE profiles SET xp = $2, level = $3, updated_at = $4 WHERE user_id = $1")
+            .bind(user.as_str())
+            .bind(after)
+            .bind(i64::from(level))
+            .bind(self.now_ms())
+            .execute(&mut *w.tx)
+            .await?;
+        Ok(XpChange {
+            granted: amount,
+            xp: after,
+            level_before,
+            level,
+        })
+    }
+
+    /// XP `user` got from `source` between `from_ms` (inclusive) and `to_ms` (exclusive).
+    pub async fn xp_from_between(
+        &self,
+        w: &mut WriteTx,
+        user: &UserId,
+        source: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> StoreResult<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM xp_events
+             WHERE user_id = $1 AND source = $2 AND created_at >= $3 AND created_at < $4",
+        )
+        .bind(user.as_str())
+        .bind(source)
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_one(&mut *w.tx)
+        .await?;
+        Ok(n)
+    }
+
+    /// Adds `by` to a counter of `user`'s stats.
+    pub async fn bump_stat(
+        &self,
+        w: &mut WriteTx,
+        user: &UserId,
+        stat: Stat,
+        by: i64,
+    ) -> StoreResult<()> {
+        self.ensure_profile(w, user).await?;
+        let column = stat.column();
+        let sql = format!("UPDATE user_stats SET {column} = {column} + $2 WHERE user_id = $1");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(user.as_str())
+            .bind(by)
+            .execute(&mut *w.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Records `user`'s latest KYC status.
+    pub async fn set_kyc(&self, w: &mut WriteTx, user: &UserId, status: &str) -> StoreResult<()> {
+        self.ensure_profile(w, user).await?;
+        sqlx::query("UPDATE user_stats SET kyc_status = $2 WHERE user_id = $1")
+            .bind(user.as_str())
+            .bind(status)
+            .execute(&mut *w.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Records a device report of `date` (`YYYY-MM-DD`): a compliant day counts, and the
+    /// latest report by date is kept.
+    pub async fn device_report(
+        &self,
+        w: &mut WriteTx,
+        user: &UserId,
+        date: &str,
+        compliant: bool,
+    ) -> StoreResult<()> {
+        self.ensure_profile(w, user).await?;
+        sqlx::query(
+            "UPDATE user_stats SET
+                 device_compliant_days = device_compliant_days + $3,
+                 device_last_compliant = CASE WHEN device_last_date IS NULL OR device_last_date <= $2
+                     THEN $4 ELSE device_last_compliant END,
+                 device_last_date = CASE WHEN device_last_date IS NULL OR device_last_date <= $2
+                     THEN $2 ELSE device_last_date END
+             WHERE user_id = $1",
+        )
+        .bind(user.as_str())
+        .bind(date)
+        .bind(i64::from(compliant))
+        .bind(i64::from(compliant))
+        .execute(&mut *w.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// What badge rules read of `user` (defaults for a user without stats), as of now.
+    pub async fn metrics(&self, w: &mut WriteTx, user: &UserId) -> StoreResult<Metrics> {
+        type Row = (
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            String,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+        );
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT tasks_accepted, critical_bugs, helpful_reviews, reviews, reviews_agreed,
+                    kyc_status, device_compliant_days, policy_violations, endorsements_received,
+                    endorsement_rating_sum, equity_conversions, first_window_conversions
+             FROM user_stats WHERE user_id = $1",
+        )
+        .bind(user.as_str())
+        .fetch_optional(&mut *w.tx)
+        .await?;
+        let joined: Option<(i64,)> = sqlx::query_as("SELECT created_at FROM users WHERE id = $1")
+            .bind(user.as_str())
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        let days_since_join = joined
+            .map(|(at,)| utc_day(self.now_ms()) - utc_day(at))
+            .unwrap_or(0)
+            .max(0);
+        let Some(r) = row else {
+            return Ok(Metrics {
+                days_since_join,
+                kyc_status: "NONE".into(),
+                ..Metrics::default()
+            });
+        };
+        Ok(Metrics {
+            tasks_accepted: r.0,
+            days_since_join,
+            critical_bugs: r.1,
+            helpful_reviews: r.2,
+            reviews: r.3,
+            reviews_agreed: r.4,
+            kyc_status: r.5,
+            device_compliant_days: r.6,
+            policy_violations: r.7,
+            endorsements_received: r.8,
+            endorsement_rating_sum: r.9,
+            equity_conversions: r.10,
+            first_window_conversions: r.11,
+        })
+    }
+
+    /// Up to `limit` users after `after` (by id), for the jobs that walk every user.
+    pub async fn users_after(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<RepRow>> {
+        let rows: Vec<(String, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT u.id, u.created_at, p.rep_milli, p.rep_day FROM users u
+             LEFT JOIN profiles p ON p.user_id = u.id
+             WHERE ($1 IS NULL OR u.id > $1) ORDER BY u.id LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, joined_ms, rep, rep_day)| RepRow {
+                user: UserId(id),
+                joined_ms,
+                rep: Rep(rep.unwrap_or(0)),
+                rep_day,
+            })
+            .collect())
+    }
+
+    /// `user`'s gains per UTC day in `from_day..=to_day`.
+    pub async fn day_gains(
+        &self,
+        w: &mut WriteTx,
+        user: &UserId,
+        from_day: i64,
+        to_day: i64,
+    ) -> StoreResult<std::collections::BTreeMap<i64, DayRow>> {
+        let (from, to) = (
+            hub_rooms::gamification::day_start_ms(from_day),
+            hub_rooms::gamification::day_start_ms(to_day + 1),
+        );
+        let mut days: std::collections::BTreeMap<i64, DayRow> = Default::default();
+        let per_day = |table: &str, time: &str, value: &str| {
+            format!(
+                "SELECT CAST({time} / 86400000 AS BIGINT), CAST(SUM({value}) AS BIGINT) FROM {table}
+                 WHERE user_id = $1 AND {time} >= $2 AND {time} < $3 GROUP BY {time} / 86400000"
+            )
+        };
+        for (i, sql) in [
+            per_day("xp_events", "created_at", "amount"),
+            per_day("endorsements", "created_at", "weight_milli"),
+            per_day("badge_awards", "awarded_at", "1"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let rows: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(user.as_str())
+                .bind(from)
+                .bind(to)
+                .fetch_all(&mut *w.tx)
+                .await?;
+            for (day, value) in rows {
+                let d = days.entry(day).or_default();
+                match i {
+                    0 => d.xp = value,
+                    1 => d.endorsements_weight_milli = value,
+                    _ => d.badges = value,
+                }
+            }
+        }
+        Ok(days)
+    }
+
+    /// Locks `user`'s profile and reads its reputation and the last day folded into it.
+    pub async fn lock_rep(
+        &self,
+        w: &mut WriteTx,
+        user: &UserId,
+    ) -> StoreResult<(Rep, Option<i64>)> {
+        self.ensure_profile(w, user).await?;
+        let sql = format!(
+            "SELECT rep_milli, rep_day FROM profiles WHERE user_id = $1{}",
+            self.for_update()
+        );
+        let (rep, day): (i64, Option<i64>) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(user.as_str())
+            .fetch_one(&mut *w.tx)
+            .await?;
+        Ok((Rep(rep), day))
+    }
+
+    pub async fn set_rep(
+        &self,
+        w: &mut WriteTx,
+        user: &UserId,
+        rep: Rep,
+        day: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE profiles SET rep_milli = $2, rep_day = $3, updated_at = $4 WHERE user_id = $1",
+        )
+        .bind(user.as_str())
+        .bind(rep.0)
+        .bind(day)
+        .bind(self.now_ms())
+        .execute(&mut *w.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// `user`'s reputation (0 without a profile).
+    pub async fn rep_of(&self, user: &UserId) -> StoreResult<Rep> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT rep_milli FROM profiles WHERE user_id = $1")
+                .bind(user.as_str())
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(Rep(row.map(|(r,)| r).unwrap_or(0)))
+    }
+
+    /// The members of `venture`, best first by `by` (ties by user id), at most `limit`.
+    pub async fn leaderboard(
+        &self,
+        venture: &VentureId,
+        by: BoardBy,
+        limit: u32,
+    ) -> StoreResult<Vec<BoardRow>> {
+        let order = match by {
+            BoardBy::Xp => "COALESCE(p.xp, 0) DESC, COALESCE(p.rep_milli, 0) DESC",
+            BoardBy::Reputation => "COALESCE(p.rep_milli, 0) DESC, COALESCE(p.xp, 0) DESC",
+        };
+        let sql = format!(
+            "SELECT m.user_id, u.name, COALESCE(p.level, 1), COALESCE(p.xp, 0), COALESCE(p.rep_milli, 0)
+             FROM venture_members m JOIN users u ON u.id = m.user_id
+             LEFT JOIN profiles p ON p.user_id = m.user_id
+             WHERE m.venture_id = $1 ORDER BY {order}, m.user_id LIMIT $2"
+        );
+        let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(venture.as_str())
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(user, name, level, xp, rep)| BoardRow {
+                user: UserId(user),
+                name,
+                level: u32::try_from(level).unwrap_or(1),
+                xp,
+                rep: Rep(rep),
+            })
+            .collect())
+    }
+
+    /// The ventures `user` is a member of.
+    pub async fn venture_ids_of(&self, user: &UserId) -> StoreResult<Vec<VentureId>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT venture_id FROM venture_members WHERE user_id = $1 ORDER BY venture_id",
+        )
+        .bind(user.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|(v,)| VentureId(v)).collect())
+    }
+
+    /// Counts for the operators' status: users, private profiles, XP granted, awards.
+    pub async fn gamification_counts(&self) -> StoreResult<(i64, i64, i64, i64)> {
+        let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+            .fetch_one(self.pool())
+            .await?;
+        let (private,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM profiles WHERE is_public = 0")
+                .fetch_one(self.pool())
+                .await?;
+        let (xp,): (i64,) =
+            sqlx::query_as("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM xp_events")
+                .fetch_one(self.pool())
+                .await?;
+        let (awards,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM badge_awards")
+            .fetch_one(self.pool())
+            .await?;
+        Ok((users, private, xp, awards))
+    }
+}

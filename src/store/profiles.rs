@@ -1,0 +1,432 @@
+//! Profiles, the skill catalog, users' skills, endorsements and portfolios. A user the hub
+//! knows has a profile: reading one without a row gives the defaults.
+
+use super::{Store, StoreError, StoreResult, WriteTx, new_id, rfc3339};
+use hub_protocol::UserId;
+use hub_protocol::profiles::{
+    Endorsement, PortfolioItem, Profile, ProfilePatch, ProfileSkill, Skill, Theme,
+};
+use hub_rooms::gamification::{Rep, next_level_xp};
+use hub_rooms::profiles::PortfolioEntry;
+
+/// The catalog key of a skill name: names are unique whatever the case.
+pub fn skill_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+type ProfileRow = (
+    String,
+    String,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+type PortfolioRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    String,
+    i64,
+    Option<String>,
+    i64,
+);
+
+fn portfolio_item(r: PortfolioRow) -> PortfolioItem {
+    PortfolioItem {
+        id: r.0,
+        user_id: UserId(r.1),
+        title: r.2,
+        summary: r.3,
+        artifact_url: r.4,
+        buz: r.5,
+        impact: serde_json::from_str(&r.6).unwrap_or_default(),
+        is_public: r.7 != 0,
+        task_id: r.8,
+        created_at: rfc3339(r.9),
+    }
+}
+
+/// An endorsement to record.
+pub struct NewEndorsement<'a> {
+    pub endorser: &'a UserId,
+    pub user: &'a UserId,
+    pub skill_key: &'a str,
+    pub rating: u8,
+    pub note: Option<&'a str>,
+    pub weight_milli: i64,
+    pub xp: i64,
+}
+
+impl Store {
+    /// `user`'s profile without badges and skills, or `None` for a user the hub does not know.
+    pub async fn profile(&self, user: &UserId) -> StoreResult<Option<Profile>> {
+        let row: Option<ProfileRow> = sqlx::query_as(
+            "SELECT u.id, u.name, u.created_at, p.nickname, p.avatar_url, p.bio, p.location,
+                    p.website_url, p.theme, p.is_public, p.level, p.xp, p.rep_milli
+             FROM users u LEFT JOIN profiles p ON p.user_id = u.id WHERE u.id = $1",
+        )
+        .bind(user.as_str())
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|r| {
+            let level = r.10.and_then(|l| u32::try_from(l).ok()).unwrap_or(1);
+            Profile {
+                user_id: UserId(r.0),
+                name: r.1,
+                joined_at: rfc3339(r.2),
+                nickname: r.3,
+                avatar_url: r.4,
+                bio: r.5,
+                location: r.6,
+                website_url: r.7,
+                theme: r.8.as_deref().and_then(Theme::parse).unwrap_or_default(),
+                is_public: r.9.map(|v| v != 0).unwrap_or(true),
+                level,
+                xp: r.11.unwrap_or(0),
+                next_level_xp: next_level_xp(level),
+                rep_score: Rep(r.12.unwrap_or(0)).score(),
+                badges: Vec::new(),
+                skills: Vec::new(),
+            }
+        }))
+    }
+
+    /// Applies a checked patch to `user`'s profile.
+    pub async fn patch_profile(&self, user: &UserId, patch: &ProfilePatch) -> StoreResult<()> {
+        let mut w = self.begin_write().await?;
+        self.ensure_profile(&mut w, user).await?;
+        let texts = [
+            ("nickname", &patch.nickname),
+            ("avatar_url", &patch.avatar_url),
+            ("bio", &patch.bio),
+            ("location", &patch.location),
+            ("website_url", &patch.website_url),
+        ];
+        for (column, value) in texts {
+            if let Some(value) = value {
+                let sql = format!("UPDATE profiles SET {column} = $2 WHERE user_id = $1");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(user.as_str())
+                    .bind(value.as_deref())
+                    .execute(&mut *w.tx)
+                    .await?;
+            }
+        }
+        if let Some(theme) = patch.theme {
+            sqlx::query("UPDATE profiles SET theme = $2 WHERE user_id = $1")
+                .bind(user.as_str())
+                .bind(theme.as_str())
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        if let Some(public) = patch.is_public {
+            sqlx::query("UPDATE profiles SET is_public = $2 WHERE user_id = $1")
+                .bind(user.as_str())
+                .bind(i64::from(public))
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        sqlx::query("UPDATE profiles SET updated_at = $2 WHERE user_id = $1")
+            .bind(user.as_str())
+            .bind(self.now_ms())
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await?;
+        Ok(())
+    }
+
+    /// The skill catalog, by name.
+    pub async fn skills(&self) -> StoreResult<Vec<Skill>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT name, category FROM skills ORDER BY key")
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, category)| Skill { name, category })
+            .collect())
+    }
+
+    /// Adds a skill to the catalog; `Conflict` when one of that name (whatever the case) exists.
+    pub async fn create_skill(
+        &self,
+        name: &str,
+        category: &str,
+        by: &UserId,
+    ) -> StoreResult<Skill> {
+        let inserted = sqlx::query(
+            "INSERT INTO skills (key, name, category, created_by, created_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(skill_key(name))
+        .bind(name)
+        .bind(category)
+        .bind(by.as_str())
+        .bind(self.now_ms())
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Err(StoreError::Conflict(format!("the skill {name:?} exists")));
+        }
+        Ok(Skill {
+            name: name.to_owned(),
+            category: category.to_owned(),
+        })
+    }
+
+    /// The catalog's skill of `name` (whatever the case).
+    pub async fn skill(&self, name: &str) -> StoreResult<Option<(String, Skill)>> {
+        let row: Option<(String, String, String)> =
+            sqlx::query_as("SELECT key, name, category FROM skills WHERE key = $1")
+                .bind(skill_key(name))
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.map(|(key, name, category)| (key, Skill { name, category })))
+    }
+
+    /// Lists `skill_key` on `user`'s profile (or updates its evidence).
+    pub async fn add_user_skill(
+        &self,
+        user: &UserId,
+        skill_key: &str,
+        evidence: Option<&str>,
+    ) -> StoreResult<()> {
+        let mut w = self.begin_write().await?;
+        self.ensure_profile(&mut w, user).await?;
+        sqlx::query(
+            "INSERT INTO user_skills (user_id, skill_key, evidence_url, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (user_id, skill_key) DO UPDATE SET evidence_url = excluded.evidence_url",
+        )
+        .bind(user.as_str())
+        .bind(skill_key)
+        .bind(evidence)
+        .bind(self.now_ms())
+        .execute(&mut *w.tx)
+        .await?;
+        w.commit().await?;
+        Ok(())
+    }
+
+    /// `user`'s skills with their endorsement counts.
+    pub async fn user_skills(&self, user: &UserId) -> StoreResult<Vec<ProfileSkill>> {
+        let rows: Vec<(String, String, i64, Option<String>, i64)> = sqlx::query_as(
+            "SELECT s.name, s.category, us.verified, us.evidence_url,
+                    (SELECT COUNT(*) FROM endorsements e WHERE e.user_id = us.user_id AND e.skill_key = us.skill_key)
+             FROM user_skills us JOIN skills s ON s.key = us.skill_key
+             WHERE us.user_id = $1 ORDER BY s.key",
+        )
+        .bind(user.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(name, category, verified, evidence_url, endorsements)| ProfileSkill {
+                    name,
+                    category,
+                    verified: verified != 0,
+                    endorsements,
+                    evidence_url,
+                },
+            )
+            .collect())
+    }
+
+    /// Whether `user` lists `skill_key`, and whether it is verified.
+    pub async fn user_skill(&self, user: &UserId, skill_key: &str) -> StoreResult<Option<bool>> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT verified FROM user_skills WHERE user_id = $1 AND skill_key = $2",
+        )
+        .bind(user.as_str())
+        .bind(skill_key)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|(v,)| v != 0))
+    }
+
+    /// Marks `user`'s skill verified by `by` inside `w`; false when it already was.
+    pub async fn verify_skill(
+        &self,
+        w: &mut WriteTx,
+        user: &UserId,
+        skill_key: &str,
+        by: &UserId,
+    ) -> StoreResult<bool> {
+        let changed = sqlx::query(
+            "UPDATE user_skills SET verified = 1, verified_by = $3, verified_at = $4
+             WHERE user_id = $1 AND skill_key = $2 AND verified = 0",
+        )
+        .bind(user.as_str())
+        .bind(skill_key)
+        .bind(by.as_str())
+        .bind(self.now_ms())
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        Ok(changed == 1)
+    }
+
+    /// Endorsements `endorser` gave since `since_ms`.
+    pub async fn endorsements_given_since(
+        &self,
+        w: &mut WriteTx,
+        endorser: &UserId,
+        since_ms: i64,
+    ) -> StoreResult<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM endorsements WHERE endorser_id = $1 AND created_at >= $2",
+        )
+        .bind(endorser.as_str())
+        .bind(since_ms)
+        .fetch_one(&mut *w.tx)
+        .await?;
+        Ok(n)
+    }
+
+    /// Records an endorsement inside `w`; `Conflict` when this endorser already endorsed this
+    /// user's skill.
+    pub async fn add_endorsement(
+        &self,
+        w: &mut WriteTx,
+        e: NewEndorsement<'_>,
+        skill_name: &str,
+    ) -> StoreResult<Endorsement> {
+        let (id, at) = (new_id(), self.now_ms());
+        let inserted = sqlx::query(
+            "INSERT INTO endorsements (id, endorser_id, user_id, skill_key, rating, note, weight_milli, xp, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (endorser_id, user_id, skill_key) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(e.endorser.as_str())
+        .bind(e.user.as_str())
+        .bind(e.skill_key)
+        .bind(i64::from(e.rating))
+        .bind(e.note)
+        .bind(e.weight_milli)
+        .bind(e.xp)
+        .bind(at)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Err(StoreError::Conflict(format!(
+                "you already endorsed {} for {skill_name}",
+                e.user
+            )));
+        }
+        Ok(Endorsement {
+            id,
+            endorser_id: e.endorser.clone(),
+            user_id: e.user.clone(),
+            skill: skill_name.to_owned(),
+            rating: e.rating,
+            note: e.note.map(str::to_owned),
+            weight: e.weight_milli as f64 / 1000.0,
+            xp: e.xp,
+            created_at: rfc3339(at),
+        })
+    }
+
+    /// Sets the XP an endorsement brought (known once the day's allowance is read).
+    pub async fn set_endorsement_xp(&self, w: &mut WriteTx, id: &str, xp: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE endorsements SET xp = $2 WHERE id = $1")
+            .bind(id)
+            .bind(xp)
+            .execute(&mut *w.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn add_portfolio_item(
+        &self,
+        user: &UserId,
+        item: &PortfolioEntry,
+    ) -> StoreResult<PortfolioItem> {
+        let mut w = self.begin_write().await?;
+        self.ensure_profile(&mut w, user).await?;
+        let (id, at) = (new_id(), self.now_ms());
+        sqlx::query(
+            "INSERT INTO portfolio_items (id, user_id, title, summary, artifact_url, buz, impact, is_public, task_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&id)
+        .bind(user.as_str())
+        .bind(&item.title)
+        .bind(&item.summary)
+        .bind(item.artifact_url.as_deref())
+        .bind(item.buz)
+        .bind(item.impact.to_string())
+        .bind(i64::from(item.is_public))
+        .bind(item.task_id.as_deref())
+        .bind(at)
+        .execute(&mut *w.tx)
+        .await?;
+        w.commit().await?;
+        Ok(PortfolioItem {
+            id,
+            user_id: user.clone(),
+            title: item.title.clone(),
+            summary: item.summary.clone(),
+            artifact_url: item.artifact_url.clone(),
+            buz: item.buz,
+            impact: item.impact.clone(),
+            is_public: item.is_public,
+            task_id: item.task_id.clone(),
+            created_at: rfc3339(at),
+        })
+    }
+
+    /// `user`'s portfolio, newest first: every item, or only the public ones.
+    pub async fn portfolio(&self, user: &UserId, all: bool) -> StoreResult<Vec<PortfolioItem>> {
+        let rows: Vec<PortfolioRow> = sqlx::query_as(
+            "SELECT id, user_id, title, summary, artifact_url, buz, impact, is_public, task_id, created_at
+             FROM portfolio_items WHERE user_id = $1 AND ($2 = 1 OR is_public = 1) ORDER BY id DESC",
+        )
+        .bind(user.as_str())
+        .bind(i64::from(all))
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(portfolio_item).collect())
+    }
+
+    /// Deletes `user`'s item `id`; `NotFound` when it is not theirs.
+    pub async fn delete_portfolio_item(&self, user: &UserId, id: &str) -> StoreResult<()> {
+        let gone = sqlx::query("DELETE FROM portfolio_items WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user.as_str())
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        if gone == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Whether `a` and `b` share a venture where `a` is an owner.
+    pub async fn owns_a_venture_of(&self, a: &UserId, b: &UserId) -> StoreResult<bool> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM venture_members ma JOIN venture_members mb ON mb.venture_id = ma.venture_id
+             WHERE ma.user_id = $1 AND ma.role = 'owner' AND mb.user_id = $2",
+        )
+        .bind(a.as_str())
+        .bind(b.as_str())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n > 0)
+    }
+}
