@@ -179,6 +179,21 @@ pub struct Settings {
     /// When (UTC, `HH:MM`) the `reputation-daily` job folds the previous day into reputations.
     #[arg(long, env = "HUB_JOB_REPUTATION_AT", default_value = "02:00", value_parser = crate::services::jobs::Schedule::parse_daily)]
     pub job_reputation_at: crate::services::jobs::Schedule,
+    /// How often the `conversion-windows` job moves the conversion windows.
+    #[arg(long, env = "HUB_JOB_CONVERSION_WINDOWS", default_value = "15m", value_parser = humantime::parse_duration)]
+    pub job_conversion_windows: Duration,
+    /// Credit BUZ only to users whose KYC passed.
+    #[arg(long, env = "HUB_BUZ_REQUIRE_KYC", default_value_t = true, action = clap::ArgAction::Set)]
+    pub buz_require_kyc: bool,
+    /// The least reputation a user needs to be credited BUZ.
+    #[arg(long, env = "HUB_BUZ_MIN_REPUTATION", default_value_t = 60.0)]
+    pub buz_min_reputation: f64,
+    /// The most BUZ credits a user receives in an hour (velocity).
+    #[arg(long, env = "HUB_BUZ_MAX_CREDITS_PER_HOUR", default_value_t = 20)]
+    pub buz_max_credits_per_hour: i64,
+    /// The most BUZ a user is credited in a UTC day.
+    #[arg(long, env = "HUB_BUZ_DAILY_CAP", default_value_t = 2000)]
+    pub buz_daily_cap: i64,
     /// The least time between two live `leaderboard` pushes of one venture.
     #[arg(long, env = "HUB_LEADERBOARD_THROTTLE", default_value = "2s", value_parser = humantime::parse_duration)]
     pub leaderboard_throttle: Duration,
@@ -272,6 +287,7 @@ pub struct Config {
     pub docs: DocsConfig,
     pub jobs: crate::services::jobs::JobsConfig,
     pub gamification: crate::services::gamification::GamificationConfig,
+    pub buz: crate::services::wallets::BuzConfig,
     pub rest_limits: crate::limits::RestLimitsConfig,
 }
 
@@ -304,6 +320,7 @@ impl Config {
             docs: DocsConfig::default(),
             jobs: crate::services::jobs::JobsConfig::default(),
             gamification: Default::default(),
+            buz: Default::default(),
             rest_limits: crate::limits::RestLimitsConfig::default(),
         }
     }
@@ -369,8 +386,22 @@ impl Settings {
         if self.socket_buffer == 0 {
             bail!("HUB_SOCKET_BUFFER must be at least 1");
         }
-        if self.job_worm_integrity.is_zero() || self.job_badges.is_zero() {
-            bail!("HUB_JOB_WORM_INTEGRITY and HUB_JOB_BADGES must be longer than zero");
+        if self.job_worm_integrity.is_zero()
+            || self.job_badges.is_zero()
+            || self.job_conversion_windows.is_zero()
+        {
+            bail!(
+                "HUB_JOB_WORM_INTEGRITY, HUB_JOB_BADGES and HUB_JOB_CONVERSION_WINDOWS must be longer than zero"
+            );
+        }
+        if !self.buz_min_reputation.is_finite()
+            || self.buz_min_reputation < 0.0
+            || self.buz_max_credits_per_hour < 0
+            || self.buz_daily_cap < 0
+        {
+            bail!(
+                "HUB_BUZ_MIN_REPUTATION, HUB_BUZ_MAX_CREDITS_PER_HOUR and HUB_BUZ_DAILY_CAP must be 0 or more"
+            );
         }
         if self.heartbeat.is_zero() || self.node_timeout <= self.heartbeat {
             bail!(
@@ -436,6 +467,15 @@ impl Settings {
                 worm_integrity_every: self.job_worm_integrity,
                 badges_every: self.job_badges,
                 reputation: self.job_reputation_at,
+                conversion_windows_every: self.job_conversion_windows,
+            },
+            buz: crate::services::wallets::BuzConfig {
+                gates: hub_rooms::wallets::Gates {
+                    require_kyc: self.buz_require_kyc,
+                    min_reputation: self.buz_min_reputation,
+                    max_credits_per_hour: self.buz_max_credits_per_hour,
+                    daily_cap: self.buz_daily_cap,
+                },
             },
             gamification: crate::services::gamification::GamificationConfig {
                 leaderboard_throttle: self.leaderboard_throttle,

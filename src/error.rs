@@ -172,3 +172,14 @@ impl From<crate::services::badges::BadgeError> for AppError {
         }
     }
 }
+
+impl From<crate::services::wallets::WalletError> for AppError {
+    fn from(e: crate::services::wallets::WalletError) -> Self {
+        use crate::services::wallets::WalletError;
+        match e {
+            WalletError::Field(f) => f.into(),
+            WalletError::Store(s) => s.into(),
+            other => AppError::of(other.code(), other.to_string()),
+        }
+    }
+}

@@ -105,6 +105,7 @@ pub async fn run_with(
             docs: config.docs.clone(),
             jobs: config.jobs.clone(),
             gamification: config.gamification.clone(),
+            buz: config.buz.clone(),
         },
         runtime.clock.clone(),
     );

@@ -10,7 +10,6 @@ use common::{Backend, TestDb, TestHub, WAIT};
 use hub::clock::ManualClock;
 use hub_protocol::AccountRole;
 use serde_json::{Value, json};
-use sqlx::Connection;
 use std::time::Duration;
 
 on_both_backends!(
@@ -103,8 +102,7 @@ async fn every_change_is_recorded_in_its_ventures_chain(backend: Backend) {
 }
 
 async fn raw(hub: &TestHub) -> sqlx::AnyConnection {
-    sqlx::any::install_default_drivers();
-    sqlx::AnyConnection::connect(&hub.db.url).await.unwrap()
+    common::raw_db(hub).await
 }
 
 async fn the_database_refuses_to_rewrite_the_log(backend: Backend) {
@@ -128,30 +126,10 @@ async fn the_database_refuses_to_rewrite_the_log(backend: Backend) {
 
 /// Changes the `details` of entry `seq` of `scope` directly, with the trigger lifted.
 async fn tamper(hub: &TestHub, scope: &str, seq: i64) {
-    let mut conn = raw(hub).await;
     let edit = format!(
         "UPDATE worm_audits SET details = '{{\"role\":\"owner\"}}' WHERE scope = '{scope}' AND seq = {seq}"
     );
-    let statements: Vec<String> = match hub.db.backend {
-        Backend::Postgres => vec![
-            "ALTER TABLE worm_audits DISABLE TRIGGER worm_audits_no_update".into(),
-            edit,
-            "ALTER TABLE worm_audits ENABLE TRIGGER worm_audits_no_update".into(),
-        ],
-        Backend::Sqlite => vec![
-            "DROP TRIGGER worm_audits_no_update".into(),
-            edit,
-            "CREATE TRIGGER worm_audits_no_update BEFORE UPDATE ON worm_audits \
-             BEGIN SELECT RAISE(ABORT, 'worm_audits is append-only'); END"
-                .into(),
-        ],
-    };
-    for sql in statements {
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    }
+    common::edit_append_only(hub, "worm_audits", &edit).await;
 }
 
 async fn a_row_changed_behind_the_hubs_back_is_found_and_reanchored(backend: Backend) {

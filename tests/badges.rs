@@ -172,7 +172,8 @@ async fn seeded_badges_follow_their_rules(backend: Backend) {
         "44 / 11 = 4.0"
     );
 
-    // Equity Pioneer is manual: no event awards it.
+    // Equity Pioneer comes from an approved conversion in the first window (tests/equity.rs);
+    // no event in awards it.
     let (_, catalog) = hub.call(Method::GET, "/api/v1/badges", None, None).await;
     let counts: Vec<(String, i64)> = catalog["badges"]
         .as_array()
@@ -202,7 +203,10 @@ async fn seeded_badges_follow_their_rules(backend: Backend) {
         .iter()
         .find(|b| b["code"] == "equity_pioneer")
         .unwrap();
-    assert_eq!(pioneer["rule"], json!({"type": "MANUAL"}));
+    assert_eq!(
+        pioneer["rule"],
+        json!({"type": "THRESHOLD", "conditions": [{"metric": "firstWindowConversions", "op": "gte", "value": 1}]})
+    );
     hub.stop().await.unwrap();
 }
 

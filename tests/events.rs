@@ -44,15 +44,21 @@ async fn an_event_is_stored_once_and_a_replay_changes_nothing(backend: Backend) 
         .post("/api/v1/events/task/accepted", &token, task("t-1"))
         .await;
     assert_eq!(status, 201, "{first}");
+    // A: 150 × 1.2 × clamp(sqrt(1.5), 0.7, 1.1) = 198 BUZ, withheld: bob has not passed KYC.
+    let buz = json!({"computed": 198, "credited": 0, "withheld": 198, "reason": "kyc"});
     assert_eq!(
         first,
-        json!({"id": "t-1", "kind": "task.accepted", "duplicate": false})
+        json!({"id": "t-1", "kind": "task.accepted", "duplicate": false, "buz": buz})
     );
     let (status, again) = hub
         .post("/api/v1/events/task/accepted", &token, task("t-1"))
         .await;
     assert_eq!(status, 200);
     assert_eq!(again["duplicate"], true);
+    assert_eq!(
+        again["buz"], buz,
+        "a replay answers what the first delivery did"
+    );
 
     // Ten replays at once of a new event: one is first.
     let sends = (0..10).map(|_| hub.post("/api/v1/events/task/accepted", &token, task("t-2")));

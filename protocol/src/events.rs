@@ -78,4 +78,9 @@ pub struct EventAccepted {
     /// `task.accepted`, `review`, `bug`, `kyc`, `device` or `violation`.
     pub kind: String,
     pub duplicate: bool,
+    /// For `task.accepted`: the BUZ computed, credited and withheld (a replay answers what the
+    /// first delivery did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub buz: Option<crate::wallets::BuzOutcome>,
 }

@@ -16,6 +16,7 @@
 //! - [`audit`], [`events`], [`activity`]: operators' reports, events in, the venture feed.
 //! - [`profiles`], [`badges`], [`gamification`]: profiles, skills, endorsements, portfolio,
 //!   badges, XP, levels, reputation, leaderboards.
+//! - [`wallets`], [`equity`]: wallets, ledgers, BUZ issuance, conversion windows and equity.
 //!
 //! `client-sdk/src/generated/protocol.ts` is generated from these types (see `ts` tests).
 
@@ -24,6 +25,7 @@ pub mod audit;
 pub mod badges;
 pub mod chat;
 pub mod docs;
+pub mod equity;
 pub mod error;
 pub mod events;
 pub mod gamification;
@@ -34,6 +36,7 @@ pub mod realtime;
 pub mod rest;
 pub mod roles;
 pub mod rooms;
+pub mod wallets;
 
 #[cfg(test)]
 mod ts;

@@ -37,6 +37,12 @@ pub enum NotificationBody {
     Endorsed(EndorsedData),
     /// A venture owner or an admin verified one of the user's skills.
     SkillVerified(SkillVerifiedData),
+    /// BUZ was credited to the user's wallet for an accepted task.
+    BuzCredited(BuzData),
+    /// An accepted task's BUZ was withheld entirely (see `GET /api/v1/wallet/me/withheld`).
+    BuzWithheld(BuzData),
+    /// The venture's board decided the user's equity conversion request (or it expired).
+    ConversionDecided(ConversionDecidedData),
 }
 
 impl NotificationBody {
@@ -51,6 +57,9 @@ impl NotificationBody {
             NotificationBody::BadgeAwarded(_) => "badge_awarded",
             NotificationBody::Endorsed(_) => "endorsed",
             NotificationBody::SkillVerified(_) => "skill_verified",
+            NotificationBody::BuzCredited(_) => "buz_credited",
+            NotificationBody::BuzWithheld(_) => "buz_withheld",
+            NotificationBody::ConversionDecided(_) => "conversion_decided",
         }
     }
 }
@@ -126,6 +135,35 @@ pub struct EndorsedData {
 pub struct SkillVerifiedData {
     pub skill: String,
     pub by: UserId,
+}
+
+/// `buz_credited` / `buz_withheld`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct BuzData {
+    pub task_id: String,
+    #[ts(type = "number")]
+    pub credited: i64,
+    #[ts(type = "number")]
+    pub withheld: i64,
+    /// Why some was withheld (`kyc`, `reputation`, `device`, `velocity`, `daily_cap`).
+    pub reason: Option<String>,
+    /// The balance after the credit.
+    #[ts(type = "number")]
+    pub buz_balance: i64,
+}
+
+/// `conversion_decided`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ConversionDecidedData {
+    pub conversion_id: String,
+    pub venture_id: String,
+    /// `APPROVED`, `REJECTED` or `EXPIRED`.
+    pub status: String,
+    #[ts(type = "number")]
+    pub buz_used: i64,
+    #[ts(type = "number | null")]
+    pub equity_granted_bp: Option<i64>,
+    pub note: Option<String>,
 }
 
 /// `GET /api/v1/notifications?unread=&before=&limit=`: newest first.

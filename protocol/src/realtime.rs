@@ -49,6 +49,8 @@ pub mod server {
     pub const ACTIVITY: &str = "activity";
     /// A venture's leaderboard changed (`Leaderboard`), to the `venture:{id}` room, throttled.
     pub const LEADERBOARD: &str = "leaderboard";
+    /// `{buz_balance, pending_lock, available}`: the user's wallet changed.
+    pub const WALLET_UPDATED: &str = "wallet:updated";
     pub const DOC_MSG: &str = "doc:msg";
     pub const DOC_REMOVED: &str = "doc:removed";
     /// `{doc, error}`: a `doc:msg` was refused.

@@ -7,6 +7,7 @@ use crate::audit::*;
 use crate::badges::*;
 use crate::chat::*;
 use crate::docs::*;
+use crate::equity::*;
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
 use crate::events::*;
 use crate::gamification::*;
@@ -17,6 +18,7 @@ use crate::realtime::{AckErr, ConnectRefusal, HandshakeAuth, Pong, client, serve
 use crate::rest::*;
 use crate::roles::{AccountRole, Role};
 use crate::rooms::*;
+use crate::wallets::*;
 use ts_rs::{Config, TS};
 
 const GENERATED: &str = concat!(
@@ -44,7 +46,8 @@ fn render() -> String {
         Message, ChatSend, MessageAck, ChatEdit, MessageRef, ChatReact, ChatHistory, MessagePage,
         Thread, ChatRead, Unread,
         Notification, NotificationBody, MentionData, MemberData, AuditBrokenData, LevelUpData,
-        BadgeAwardedData, EndorsedData, SkillVerifiedData, NotificationList, MarkRead, UnreadCount,
+        BadgeAwardedData, EndorsedData, SkillVerifiedData, BuzData, ConversionDecidedData,
+        NotificationList, MarkRead, UnreadCount,
         CreateDoc, DocInfo, DocList, DocRef, DocJoined, DocRemoved,
         CreateVenture, CreateTeam, PutMember, Venture, VentureDetail, VentureList, Team, TeamDetail,
         Member, User, Me, Health, HealthServices, RoomSummary, RoomList,
@@ -55,6 +58,10 @@ fn render() -> String {
         Endorsement, NewPortfolioItem, PortfolioItem, Portfolio,
         Badge, BadgeList, CreateBadge, PatchBadge, AwardBadge, BadgeAward,
         Leaderboard, LeaderboardEntry, GamificationStatus, BadgeCount,
+        Wallet, LedgerEntry, LedgerPage, WalletVerify, BrokenLedgerEntry, WithheldBuz, WithheldList,
+        BuzOutcome, WalletUpdated, Adjust,
+        ConversionWindow, CreateWindow, ActiveWindow, WindowList, ConvertRequest, Conversion, Decide,
+        ConversionList,
     );
     for t in types {
         out.push_str(&t);
@@ -108,6 +115,7 @@ fn render() -> String {
             ("ROOM_ROLE", server::ROOM_ROLE),
             ("ACTIVITY", server::ACTIVITY),
             ("LEADERBOARD", server::LEADERBOARD),
+            ("WALLET_UPDATED", server::WALLET_UPDATED),
             ("DOC_MSG", server::DOC_MSG),
             ("DOC_REMOVED", server::DOC_REMOVED),
             ("DOC_ERROR", server::DOC_ERROR),

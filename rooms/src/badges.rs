@@ -383,7 +383,7 @@ pub const SEEDED: [Seed; 6] = [
         code: "equity_pioneer",
         name: "Equity Pioneer",
         description: "An equity conversion approved in the first conversion window",
-        rule: r#"{"type":"MANUAL"}"#,
+        rule: r#"{"type":"THRESHOLD","conditions":[{"metric":"firstWindowConversions","op":"gte","value":1}]}"#,
     },
     Seed {
         code: "community_builder",
@@ -472,9 +472,17 @@ mod tests {
         assert!(!r.holds(&m("", 90, 0)));
         assert!(!r.holds(&m("PASSED", 89, 0)));
         assert!(!r.holds(&m("PASSED", 120, 1)));
-        // Equity Pioneer is awarded by hand.
+        // Equity Pioneer: an approved conversion in the first window.
         let r = seeded("equity_pioneer");
-        assert!(r.is_manual());
+        assert!(r.holds(&Metrics {
+            first_window_conversions: 1,
+            equity_conversions: 1,
+            ..base.clone()
+        }));
+        assert!(!r.holds(&Metrics {
+            equity_conversions: 3,
+            ..base.clone()
+        }));
         // Community Builder: 10 endorsements averaging at least 4.
         let r = seeded("community_builder");
         let m = |n, sum| Metrics {

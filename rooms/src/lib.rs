@@ -10,7 +10,8 @@
 //! - [`doc`]: the y-sync session of a document. [`rate`]: token buckets.
 //! - [`audit`]: the WORM chain. [`events`]: events in. [`fields`]: field checks.
 //! - [`gamification`]: XP, levels, reputation. [`badges`]: badge rules. [`profiles`]:
-//!   profiles, skills, endorsements, portfolio.
+//!   profiles, skills, endorsements, portfolio. [`wallets`]: BUZ issuance, the ledger chain,
+//!   equity and conversion windows.
 
 pub mod access;
 pub mod audit;
@@ -25,6 +26,7 @@ pub mod profiles;
 pub mod rate;
 pub mod room;
 pub mod typing;
+pub mod wallets;
 
 pub use access::{Actor, Denied, MemberChange, check_member_change};
 pub use room::{RoomName, RoomNameError};

@@ -5,6 +5,7 @@
 mod badges;
 mod debug;
 pub mod docs;
+mod equity;
 mod events;
 mod extract;
 mod gamification;
@@ -16,6 +17,7 @@ mod profiles;
 mod rooms;
 mod teams;
 mod ventures;
+mod wallets;
 
 pub use extract::{ApiJson, ApiPath, MaybeIdentity};
 
@@ -91,6 +93,20 @@ pub fn router(
         .route("/badges/evaluate", post(profiles::evaluate))
         .route("/badges/{code}", patch(badges::patch))
         .route("/badges/{code}/award", post(badges::award))
+        .route("/wallet/me", get(wallets::me))
+        .route("/wallet/me/ledger", get(wallets::ledger))
+        .route("/wallet/me/verify", get(wallets::verify))
+        .route("/wallet/me/withheld", get(wallets::withheld))
+        .route("/wallets/{user_id}", get(wallets::of_user))
+        .route("/wallets/{user_id}/adjust", post(wallets::adjust))
+        .route(
+            "/conversion-windows",
+            get(equity::windows).post(equity::create_window),
+        )
+        .route("/conversion-windows/active", get(equity::active))
+        .route("/equity/convert", post(equity::convert))
+        .route("/equity/conversions", get(equity::conversions))
+        .route("/equity/conversions/{id}/decide", post(equity::decide))
         .route("/teams/{id}", get(teams::get))
         .route("/teams/{id}/members", post(teams::put_member))
         .route("/teams/{id}/members/{user}", delete(teams::remove_member))

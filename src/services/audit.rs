@@ -32,6 +32,8 @@ impl Services {
                 scope,
             });
         }
+        // Every wallet's ledger is a chain of its own, checked the same way.
+        scopes.extend(self.wallet_integrity().await?);
         let ok = scopes.iter().all(|s| s.ok);
         let broken = scopes.iter().filter(|s| !s.ok).count();
         if broken > 0 {

@@ -1,6 +1,6 @@
 //! Events in: the platform's other services tell the hub what happened. Each event is checked
 //! (`hub_rooms::events`), stored once by its kind and own id, audited in the user's chain, and
-//! reacted to (XP, the facts badge rules read, badges), all in one transaction: an event is
+//! reacted to (XP, BUZ, the facts badge rules read, badges), all in one transaction: an event is
 //! fully applied or not at all, and a replay answers `duplicate` and changes nothing. What
 //! reaches people (notifications, the feed, leaderboards) goes out after the commit.
 
@@ -78,27 +78,37 @@ impl Services {
                 },
             )
             .await?;
-        if created {
-            self.react(&mut w, &mut fx, event).await?;
-        }
+        let buz = if created {
+            self.react(&mut w, &mut fx, event).await?
+        } else {
+            None
+        };
         self.finish(w, fx).await?;
+        let buz = match (buz, event) {
+            (Some(outcome), _) => Some(outcome),
+            (None, EventIn::Task(e)) if !created => self.task_outcome(e).await?,
+            _ => None,
+        };
         metrics::counter!("hub_events_in_total", "kind" => checked.kind, "duplicate" => (!created).to_string())
             .increment(1);
         Ok(EventAccepted {
             id: checked.id,
             kind: checked.kind.to_owned(),
             duplicate: !created,
+            buz,
         })
     }
 
-    /// What a new event changes, inside its transaction.
+    /// What a new event changes, inside its transaction; for a task, what it did to the
+    /// wallet.
     async fn react(
         &self,
         w: &mut WriteTx,
         fx: &mut Effects,
         event: EventIn<'_>,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<Option<hub_protocol::wallets::BuzOutcome>> {
         let user = event.user();
+        let mut buz = None;
         match event {
             EventIn::Task(e) => {
                 self.store
@@ -106,6 +116,7 @@ impl Services {
                     .await?;
                 let xp = task_xp(&e.tier, e.quality, e.reviewer_trust);
                 self.grant_xp(w, fx, user, "task", &e.task_id, xp).await?;
+                buz = Some(self.credit_task(w, fx, e).await?);
                 if let Some(venture) = &e.venture_id
                     && self.store.get_venture(venture).await?.is_some()
                 {
@@ -152,6 +163,6 @@ impl Services {
             }
         }
         self.evaluate_badges(w, fx, user).await?;
-        Ok(())
+        Ok(buz)
     }
 }

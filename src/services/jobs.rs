@@ -15,6 +15,8 @@ pub const WORM_INTEGRITY: &str = "worm-integrity";
 pub const REPUTATION_DAILY: &str = "reputation-daily";
 /// `badges-hourly`: evaluates every user's badges.
 pub const BADGES_HOURLY: &str = "badges-hourly";
+/// `conversion-windows`: moves conversion windows and schedules the next quarter's.
+pub const CONVERSION_WINDOWS: &str = "conversion-windows";
 
 const DAY: Duration = Duration::from_secs(86_400);
 
@@ -87,6 +89,7 @@ pub struct JobsConfig {
     pub worm_integrity_every: Duration,
     pub badges_every: Duration,
     pub reputation: Schedule,
+    pub conversion_windows_every: Duration,
 }
 
 impl Default for JobsConfig {
@@ -95,6 +98,7 @@ impl Default for JobsConfig {
             worm_integrity_every: Duration::from_secs(5 * 60),
             badges_every: Duration::from_secs(3600),
             reputation: Schedule::DailyAt { minute: 2 * 60 },
+            conversion_windows_every: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -138,6 +142,10 @@ impl JobBoard {
             JobDef {
                 name: BADGES_HOURLY,
                 schedule: Schedule::Every(config.badges_every),
+            },
+            JobDef {
+                name: CONVERSION_WINDOWS,
+                schedule: Schedule::Every(config.conversion_windows_every),
             },
         ];
         JobBoard {
@@ -239,6 +247,10 @@ impl Services {
                 .and_then(|report| serde_json::to_value(report).map_err(|e| e.to_string())),
             REPUTATION_DAILY => self.reputation_daily().await.map_err(|e| e.to_string()),
             BADGES_HOURLY => self.badges_hourly().await.map_err(|e| e.to_string()),
+            CONVERSION_WINDOWS => self
+                .conversion_windows_job()
+                .await
+                .map_err(|e| e.to_string()),
             other => Err(format!("no body for job {other}")),
         };
         let duration_ms = started.elapsed().as_millis() as u64;

@@ -14,6 +14,7 @@
 //!   feed, leaderboards);
 //! - [`gamification`], [`badges`], [`profiles`]: XP, levels, reputation, leaderboards, badges,
 //!   profiles, skills, endorsements, portfolios;
+//! - [`wallets`], [`equity`]: BUZ issuance, ledgers, conversion windows and equity;
 //! - [`activity`], [`notifications`], [`members`]: the venture feed, stored notifications,
 //!   what membership changes tell people;
 //! - [`Services`]: the handles, chat limits and per-room send order.
@@ -25,6 +26,7 @@ pub mod badges;
 pub mod chat;
 pub mod docs;
 pub mod effects;
+pub mod equity;
 pub mod events;
 pub mod gamification;
 pub mod jobs;
@@ -33,6 +35,7 @@ pub mod notifications;
 pub mod notify;
 pub mod presence;
 pub mod profiles;
+pub mod wallets;
 
 use crate::bus::{Bus, BusMessage, Liveness, NodeChange, Topic};
 use crate::clock::SharedClock;
@@ -97,6 +100,8 @@ pub struct Services {
     pub jobs: jobs::JobBoard,
     limiter: Mutex<RateLimiter>,
     pub gamification: gamification::GamificationConfig,
+    /// BUZ issuance gates.
+    pub buz: wallets::BuzConfig,
     boards: gamification::Boards,
     /// This value's own handle, for the tasks it spawns.
     me: std::sync::Weak<Services>,
@@ -113,6 +118,7 @@ pub struct ServicesConfig {
     pub docs: DocsConfig,
     pub jobs: jobs::JobsConfig,
     pub gamification: gamification::GamificationConfig,
+    pub buz: wallets::BuzConfig,
 }
 
 impl Services {
@@ -129,6 +135,7 @@ impl Services {
             docs,
             jobs: jobs_config,
             gamification,
+            buz,
         } = config;
         let notify = Notify::new(bus.clone());
         let docs = Docs::new(
@@ -156,6 +163,7 @@ impl Services {
         Arc::new_cyclic(|me| Services {
             me: me.clone(),
             gamification,
+            buz,
             boards: Default::default(),
             liveness,
             presence_config,

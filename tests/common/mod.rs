@@ -442,3 +442,50 @@ pub async fn hub_on_clock(
     };
     TestHub::start_in(TestDb::new(backend).await, runtime, tweak).await
 }
+
+/// A direct connection to the hub's database, behind its back.
+pub async fn raw_db(hub: &TestHub) -> sqlx::AnyConnection {
+    sqlx::any::install_default_drivers();
+    sqlx::AnyConnection::connect(&hub.db.url)
+        .await
+        .expect("connect to the test database")
+}
+
+/// Runs `edit` on an append-only `table` with its `{table}_no_update` trigger lifted for the
+/// edit (dropped and re-created on SQLite, disabled and enabled on Postgres), as someone with
+/// direct access to the database could.
+pub async fn edit_append_only(hub: &TestHub, table: &str, edit: &str) {
+    let mut conn = raw_db(hub).await;
+    let trigger = format!("{table}_no_update");
+    let statements: Vec<String> = match hub.db.backend {
+        Backend::Postgres => vec![
+            format!("ALTER TABLE {table} DISABLE TRIGGER {trigger}"),
+            edit.to_owned(),
+            format!("ALTER TABLE {table} ENABLE TRIGGER {trigger}"),
+        ],
+        Backend::Sqlite => vec![
+            format!("DROP TRIGGER {trigger}"),
+            edit.to_owned(),
+            format!(
+                "CREATE TRIGGER {trigger} BEFORE UPDATE ON {table} \
+                 BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+            ),
+        ],
+    };
+    for sql in statements {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .expect("edit behind the hub's back");
+    }
+}
+
+/// BUZ gates that let every credit through (for tests that are not about the gates).
+pub fn lax_buz(c: &mut Config) {
+    c.buz.gates = hub_rooms::wallets::Gates {
+        require_kyc: false,
+        min_reputation: 0.0,
+        max_credits_per_hour: 1_000_000,
+        daily_cap: 1_000_000_000,
+    };
+}

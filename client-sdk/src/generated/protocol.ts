@@ -161,9 +161,9 @@ export type Notification = {
 /**
  * UUID v7: ids order by time.
  */
-id: string, created_at: string, read: boolean, } & ({ "kind": "mention", "data": MentionData } | { "kind": "member_added", "data": MemberData } | { "kind": "member_removed", "data": MemberData } | { "kind": "audit_broken", "data": AuditBrokenData } | { "kind": "level_up", "data": LevelUpData } | { "kind": "badge_awarded", "data": BadgeAwardedData } | { "kind": "endorsed", "data": EndorsedData } | { "kind": "skill_verified", "data": SkillVerifiedData });
+id: string, created_at: string, read: boolean, } & ({ "kind": "mention", "data": MentionData } | { "kind": "member_added", "data": MemberData } | { "kind": "member_removed", "data": MemberData } | { "kind": "audit_broken", "data": AuditBrokenData } | { "kind": "level_up", "data": LevelUpData } | { "kind": "badge_awarded", "data": BadgeAwardedData } | { "kind": "endorsed", "data": EndorsedData } | { "kind": "skill_verified", "data": SkillVerifiedData } | { "kind": "buz_credited", "data": BuzData } | { "kind": "buz_withheld", "data": BuzData } | { "kind": "conversion_decided", "data": ConversionDecidedData });
 
-export type NotificationBody = { "kind": "mention", "data": MentionData } | { "kind": "member_added", "data": MemberData } | { "kind": "member_removed", "data": MemberData } | { "kind": "audit_broken", "data": AuditBrokenData } | { "kind": "level_up", "data": LevelUpData } | { "kind": "badge_awarded", "data": BadgeAwardedData } | { "kind": "endorsed", "data": EndorsedData } | { "kind": "skill_verified", "data": SkillVerifiedData };
+export type NotificationBody = { "kind": "mention", "data": MentionData } | { "kind": "member_added", "data": MemberData } | { "kind": "member_removed", "data": MemberData } | { "kind": "audit_broken", "data": AuditBrokenData } | { "kind": "level_up", "data": LevelUpData } | { "kind": "badge_awarded", "data": BadgeAwardedData } | { "kind": "endorsed", "data": EndorsedData } | { "kind": "skill_verified", "data": SkillVerifiedData } | { "kind": "buz_credited", "data": BuzData } | { "kind": "buz_withheld", "data": BuzData } | { "kind": "conversion_decided", "data": ConversionDecidedData };
 
 export type MentionData = { room: string, message_id: MessageId, seq: number, author_id: UserId, author_name: string, 
 /**
@@ -206,6 +206,22 @@ export type EndorsedData = { endorser_id: UserId, skill: string, rating: number,
 xp: number, };
 
 export type SkillVerifiedData = { skill: string, by: UserId, };
+
+export type BuzData = { task_id: string, credited: number, withheld: number, 
+/**
+ * Why some was withheld (`kyc`, `reputation`, `device`, `velocity`, `daily_cap`).
+ */
+reason: string | null, 
+/**
+ * The balance after the credit.
+ */
+buz_balance: number, };
+
+export type ConversionDecidedData = { conversion_id: string, venture_id: string, 
+/**
+ * `APPROVED`, `REJECTED` or `EXPIRED`.
+ */
+status: string, buz_used: number, equity_granted_bp: number | null, note: string | null, };
 
 export type NotificationList = { notifications: Array<Notification>, unread_count: number, has_more: boolean, };
 
@@ -464,7 +480,12 @@ id: string,
 /**
  * `task.accepted`, `review`, `bug`, `kyc`, `device` or `violation`.
  */
-kind: string, duplicate: boolean, };
+kind: string, duplicate: boolean, 
+/**
+ * For `task.accepted`: the BUZ computed, credited and withheld (a replay answers what the
+ * first delivery did).
+ */
+buz?: BuzOutcome, };
 
 export type Theme = "auto" | "light" | "dark";
 
@@ -621,6 +642,118 @@ jobs: Array<JobStatus>, };
 
 export type BadgeCount = { code: string, awarded_count: number, };
 
+export type Wallet = { id: string, user_id: UserId, buz_balance: number, 
+/**
+ * BUZ locked by pending conversion requests.
+ */
+pending_lock: number, 
+/**
+ * `buz_balance - pending_lock`, never negative.
+ */
+available: number, 
+/**
+ * The on-chain address the wallet is linked to (`null` until linked).
+ */
+chain_address: string | null, chain_type: string | null, updated_at: string, };
+
+export type LedgerEntry = { id: string, wallet_id: string, 
+/**
+ * Per wallet, from 1, gap-free.
+ */
+seq: number, 
+/**
+ * `EARN`, `LOCK`, `UNLOCK`, `SPEND` or `ADJUST`.
+ */
+type: string, amount: number, balance_after: number, task_id: string | null, review_id: string | null, conversion_id: string | null, note: string | null, created_at: string, prev_hash: string | null, hash: string, };
+
+export type LedgerPage = { entries: Array<LedgerEntry>, 
+/**
+ * Older entries exist: ask again with `before` = the last seq of this page.
+ */
+has_more: boolean, };
+
+export type WalletVerify = { ok: boolean, entries: number, 
+/**
+ * The amounts add up to the wallet's balance and pending lock.
+ */
+balance_matches: boolean, first_broken: BrokenLedgerEntry | null, };
+
+export type BrokenLedgerEntry = { seq: number, id: string, reason: string, };
+
+export type WithheldBuz = { id: string, task_id: string, user_id: UserId, amount: number, 
+/**
+ * `kyc`, `reputation`, `device`, `velocity` or `daily_cap`.
+ */
+reason: string, created_at: string, };
+
+export type WithheldList = { withheld: Array<WithheldBuz>, has_more: boolean, };
+
+export type BuzOutcome = { computed: number, credited: number, withheld: number, 
+/**
+ * Why some or all was withheld (`null` when all was credited).
+ */
+reason: string | null, };
+
+export type WalletUpdated = { buz_balance: number, pending_lock: number, available: number, };
+
+export type Adjust = { amount: number, 
+/**
+ * 1 to 280 characters: why.
+ */
+note: string, };
+
+export type ConversionWindow = { id: string, name: string, opens_at: string, closes_at: string, 
+/**
+ * Basis points of the venture's equity per 1,000 BUZ.
+ */
+equity_rate_bps: number, 
+/**
+ * `SCHEDULED`, `OPEN`, `CLOSED` or `FINALIZED`.
+ */
+status: string, };
+
+export type CreateWindow = { 
+/**
+ * 1 to 80 characters.
+ */
+name: string, 
+/**
+ * RFC 3339.
+ */
+opens_at: string, 
+/**
+ * RFC 3339, after `opens_at`.
+ */
+closes_at: string, 
+/**
+ * 1 to 10,000.
+ */
+equity_rate_bps: number, };
+
+export type ActiveWindow = { window: ConversionWindow | null, };
+
+export type WindowList = { windows: Array<ConversionWindow>, };
+
+export type ConvertRequest = { window_id: string, venture_id: VentureId, buz: number, };
+
+export type Conversion = { id: string, user_id: UserId, venture_id: VentureId, window_id: string, 
+/**
+ * `PENDING`, `APPROVED`, `REJECTED` or `EXPIRED`.
+ */
+status: string, buz_used: number, 
+/**
+ * floor(buz × equity_rate_bps / 1000), once approved.
+ */
+equity_granted_bp: number | null, note: string | null, decided_by: UserId | null, decided_at: string | null, created_at: string, };
+
+export type Decide = { approve: boolean, 
+/**
+ * At most 280 characters.
+ */
+note?: string, };
+
+export type ConversionList = { conversions: Array<Conversion>, };
+
 /** The ack of every client event: the payload beside `ok: true`, or an error. */
 export type Ack<T> = ({ ok: true } & T) | AckErr;
 
@@ -656,6 +789,7 @@ export const ServerEvents = {
   ROOM_ROLE: "room:role",
   ACTIVITY: "activity",
   LEADERBOARD: "leaderboard",
+  WALLET_UPDATED: "wallet:updated",
   DOC_MSG: "doc:msg",
   DOC_REMOVED: "doc:removed",
   DOC_ERROR: "doc:error",

@@ -1,0 +1,444 @@
+//! Conversion windows and equity conversions.
+//!
+//! - Windows move SCHEDULED → OPEN → CLOSED → FINALIZED by the hub's clock: the
+//!   `conversion-windows` job moves them (and schedules the next quarter's window with the last
+//!   rate when none covers it), and every request or decision first moves the windows that are
+//!   due, so nothing depends on when the job last ran.
+//! - A request locks its BUZ (`LOCK`); the venture's owners or an admin approve it (`SPEND`,
+//!   equity = floor(buz × rate / 1000) basis points) or reject it (`UNLOCK`); requests still
+//!   pending when their window closes expire (`UNLOCK`). Each decision notifies the requester
+//!   (`conversion_decided`) and is recorded in the venture's audit chain.
+
+use super::Services;
+use super::effects::Effects;
+use super::wallets::{WalletError, wallet_changed};
+use crate::store::{ConversionRow, NewAudit, Refs, Stat, StoreError, WriteTx, new_id};
+use hub_protocol::equity::{Conversion, ConversionWindow, ConvertRequest, CreateWindow, Decide};
+use hub_protocol::notifications::{ConversionDecidedData, NotificationBody};
+use hub_protocol::{Role, UserId, VentureId};
+use hub_rooms::fields::{FieldError, required_text, text};
+use hub_rooms::wallets::{
+    CLOSED, EntryType, FINALIZED, OPEN, SCHEDULED, equity_bp, next_quarter, next_status,
+};
+use serde_json::json;
+
+fn parse_time(field: &str, value: &str) -> Result<i64, FieldError> {
+    chrono::DateTime::parse_from_rfc3339(value)
+        .map(|t| t.timestamp_millis())
+        .map_err(|_| FieldError::new(field, "an RFC 3339 time, such as 2027-01-01T00:00:00Z"))
+}
+
+impl Services {
+    /// Adds a window (admin).
+    pub async fn create_window(
+        &self,
+        body: &CreateWindow,
+        by: &UserId,
+    ) -> Result<ConversionWindow, WalletError> {
+        let name = required_text("name", &body.name, 80)?;
+        let opens = parse_time("opens_at", &body.opens_at)?;
+        let closes = parse_time("closes_at", &body.closes_at)?;
+        if closes <= opens {
+            return Err(FieldError::new("closes_at", "must be after opens_at").into());
+        }
+        let now = self.clock.now_ms();
+        if closes <= now {
+            return Err(FieldError::new("closes_at", "must be in the future").into());
+        }
+        if !(1..=10_000).contains(&body.equity_rate_bps) {
+            return Err(FieldError::new("equity_rate_bps", "1 to 10000").into());
+        }
+        let status = next_status(SCHEDULED, opens, closes, now);
+        let row = self
+            .store
+            .create_window(&name, opens, closes, body.equity_rate_bps, status, Some(by))
+            .await
+            .map_err(conflict)?;
+        Ok(row.view())
+    }
+
+    /// Every window, newest first (due moves applied).
+    pub async fn windows(&self) -> Result<Vec<ConversionWindow>, WalletError> {
+        self.advance_windows().await?;
+        Ok(self
+            .store
+            .windows()
+            .await?
+            .iter()
+            .map(|w| w.view())
+            .collect())
+    }
+
+    /// The window open now, if any.
+    pub async fn active_window(&self) -> Result<Option<ConversionWindow>, WalletError> {
+        Ok(self.windows().await?.into_iter().find(|w| w.status == OPEN))
+    }
+
+    /// Moves every window that is due, expiring the requests of those that close. Answers how
+    /// many windows moved.
+    pub async fn advance_windows(&self) -> Result<u64, WalletError> {
+        let now = self.clock.now_ms();
+        let mut moved = 0;
+        for window in self.store.windows().await? {
+            if window.status == FINALIZED {
+                continue;
+            }
+            let next = next_status(&window.status, window.opens_at, window.closes_at, now);
+            if next == window.status {
+                continue;
+            }
+            let mut w = self.store.begin_write().await?;
+            let current = self.store.lock_window(&mut w, &window.id).await?;
+            if current.as_ref().map(|c| c.status.as_str()) != Some(window.status.as_str()) {
+                continue; // another node moved it
+            }
+            self.store
+                .set_window_status(&mut w, &window.id, next)
+                .await?;
+            w.commit().await?;
+            moved += 1;
+            if next == CLOSED || next == FINALIZED {
+                for id in self.store.pending_conversions(&window.id).await? {
+                    self.expire(&id).await?;
+                }
+            }
+        }
+        Ok(moved)
+    }
+
+    /// `conversion-windows`: moves the windows and schedules the next quarter's with the last
+    /// rate when no window covers it.
+    pub async fn conversion_windows_job(&self) -> Result<serde_json::Value, WalletError> {
+        let moved = self.advance_windows().await?;
+        let now = self.clock.now_ms();
+        let (name, start, end) = next_quarter(now);
+        let windows = self.store.windows().await?;
+        let covered = windows
+            .iter()
+            .any(|w| w.opens_at < end && w.closes_at > start);
+        let mut scheduled = None;
+        if !covered && let Some(last) = windows.first() {
+            match self
+                .store
+                .create_window(&name, start, end, last.rate_bps, SCHEDULED, None)
+                .await
+            {
+                Ok(row) => scheduled = Some(row.view()),
+                // Another node scheduled it first.
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(json!({"moved": moved, "scheduled": scheduled}))
+    }
+
+    /// Requests a conversion: locks `req.buz` of `user`'s available BUZ.
+    pub async fn convert(
+        &self,
+        user: &UserId,
+        req: &ConvertRequest,
+    ) -> Result<Conversion, WalletError> {
+        if req.buz <= 0 {
+            return Err(FieldError::new("buz", "must be more than 0").into());
+        }
+        self.access
+            .venture(
+                super::access::Caller {
+                    user,
+                    privileged: false,
+                },
+                &req.venture_id,
+            )
+            .await?;
+        self.advance_windows().await?;
+        let now = self.clock.now_ms();
+        let mut w = self.store.begin_write().await?;
+        let mut fx = Effects::default();
+        self.store.lock_users(&mut w, &[user]).await?;
+        let mut wallet = self.store.lock_wallet(&mut w, user).await?;
+        let window = self
+            .store
+            .lock_window(&mut w, &req.window_id)
+            .await?
+            .ok_or_else(|| WalletError::NotFound("no such conversion window".into()))?;
+        if window.status != OPEN || now < window.opens_at || now >= window.closes_at {
+            return Err(WalletError::Conflict(format!(
+                "the window is {}, not OPEN",
+                window.status
+            )));
+        }
+        let available = wallet.balance - wallet.pending;
+        if req.buz > available {
+            return Err(WalletError::Conflict(format!(
+                "not enough BUZ: {available} available"
+            )));
+        }
+        let row = ConversionRow {
+            id: new_id(),
+            user_id: user.clone(),
+            wallet_id: wallet.id.clone(),
+            window_id: window.id.clone(),
+            venture_id: req.venture_id.clone(),
+            buz_used: req.buz,
+            status: "PENDING".into(),
+            equity_granted_bp: None,
+            note: None,
+            decided_by: None,
+            decided_at: None,
+            created_at: now,
+        };
+        self.store.add_conversion(&mut w, &row).await?;
+        self.store
+            .append_ledger(
+                &mut w,
+                &mut wallet,
+                EntryType::Lock,
+                req.buz,
+                Refs {
+                    conversion_id: Some(&row.id),
+                    ..Refs::default()
+                },
+            )
+            .await
+            .map_err(conflict)?;
+        wallet_changed(&mut fx, &wallet);
+        self.finish(w, fx).await?;
+        Ok(row.view())
+    }
+
+    /// The venture's owners or an admin (`privileged`) decide request `id`.
+    pub async fn decide(
+        &self,
+        by: &UserId,
+        privileged: bool,
+        id: &str,
+        decision: &Decide,
+    ) -> Result<Conversion, WalletError> {
+        let note = match &decision.note {
+            Some(n) => Some(text("note", n, 280, true)?).filter(|n| !n.is_empty()),
+            None => None,
+        };
+        let found = self
+            .store
+            .conversion(id)
+            .await?
+            .ok_or_else(|| WalletError::NotFound("no such conversion request".into()))?;
+        if !privileged {
+            let role = self
+                .access
+                .venture(
+                    super::access::Caller {
+                        user: by,
+                        privileged: false,
+                    },
+                    &found.venture_id,
+                )
+                .await
+                .map_err(|e| match e {
+                    super::access::AccessError::NotFound(_) => {
+                        WalletError::NotFound("no such conversion request".into())
+                    }
+                    other => other.into(),
+                })?
+                .1;
+            if role != Some(Role::Owner) {
+                return Err(WalletError::Forbidden(
+                    "the venture's owners (its board) or an admin decide conversions".into(),
+                ));
+            }
+        }
+        self.advance_windows().await?;
+        let now = self.clock.now_ms();
+        let mut w = self.store.begin_write().await?;
+        let mut fx = Effects::default();
+        self.store.lock_users(&mut w, &[&found.user_id]).await?;
+        let mut wallet = self.store.lock_wallet(&mut w, &found.user_id).await?;
+        let conv = self
+            .store
+            .lock_conversion(&mut w, id)
+            .await?
+            .ok_or_else(|| WalletError::NotFound("no such conversion request".into()))?;
+        if conv.status != "PENDING" {
+            return Err(WalletError::Conflict(format!(
+                "the request is already {}",
+                conv.status
+            )));
+        }
+        let window = self
+            .store
+            .lock_window(&mut w, &conv.window_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if window.status != OPEN || now >= window.closes_at {
+            return Err(WalletError::Conflict("the window has closed".into()));
+        }
+        let (status, kind, bp) = if decision.approve {
+            (
+                "APPROVED",
+                EntryType::Spend,
+                Some(equity_bp(conv.buz_used, window.rate_bps)),
+            )
+        } else {
+            ("REJECTED", EntryType::Unlock, None)
+        };
+        self.store
+            .append_ledger(
+                &mut w,
+                &mut wallet,
+                kind,
+                conv.buz_used,
+                Refs {
+                    conversion_id: Some(&conv.id),
+                    note: note.as_deref(),
+                    ..Refs::default()
+                },
+            )
+            .await
+            .map_err(conflict)?;
+        self.store
+            .settle_conversion(&mut w, &conv.id, status, bp, Some(by), note.as_deref())
+            .await?;
+        if decision.approve {
+            self.store
+                .bump_stat(&mut w, &conv.user_id, Stat::EquityConversions, 1)
+                .await?;
+            if self.store.first_window_id(&mut w).await?.as_deref() == Some(conv.window_id.as_str())
+            {
+                self.store
+                    .bump_stat(&mut w, &conv.user_id, Stat::FirstWindowConversions, 1)
+                    .await?;
+            }
+            self.evaluate_badges(&mut w, &mut fx, &conv.user_id).await?;
+        }
+        self.settled(
+            &mut w,
+            &mut fx,
+            &conv,
+            status,
+            bp,
+            Some(by),
+            note.as_deref(),
+        )
+        .await?;
+        wallet_changed(&mut fx, &wallet);
+        self.finish(w, fx).await?;
+        let done = self
+            .store
+            .conversion(id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(done.view())
+    }
+
+    /// Expires a request still pending when its window closed: its BUZ is unlocked.
+    async fn expire(&self, id: &str) -> Result<(), WalletError> {
+        let Some(found) = self.store.conversion(id).await? else {
+            return Ok(());
+        };
+        let mut w = self.store.begin_write().await?;
+        let mut fx = Effects::default();
+        self.store.lock_users(&mut w, &[&found.user_id]).await?;
+        let mut wallet = self.store.lock_wallet(&mut w, &found.user_id).await?;
+        let Some(conv) = self.store.lock_conversion(&mut w, id).await? else {
+            return Ok(());
+        };
+        if conv.status != "PENDING" {
+            return Ok(());
+        }
+        self.store
+            .append_ledger(
+                &mut w,
+                &mut wallet,
+                EntryType::Unlock,
+                conv.buz_used,
+                Refs {
+                    conversion_id: Some(&conv.id),
+                    note: Some("the window closed"),
+                    ..Refs::default()
+                },
+            )
+            .await?;
+        self.store
+            .settle_conversion(&mut w, &conv.id, "EXPIRED", None, None, None)
+            .await?;
+        self.settled(&mut w, &mut fx, &conv, "EXPIRED", None, None, None)
+            .await?;
+        wallet_changed(&mut fx, &wallet);
+        self.finish(w, fx).await?;
+        Ok(())
+    }
+
+    /// Records a settled request in the venture's chain and tells the requester.
+    #[allow(clippy::too_many_arguments)]
+    async fn settled(
+        &self,
+        w: &mut WriteTx,
+        fx: &mut Effects,
+        conv: &ConversionRow,
+        status: &str,
+        bp: Option<i64>,
+        by: Option<&UserId>,
+        note: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.store
+            .audit(
+                w,
+                NewAudit {
+                    scope: format!("venture:{}", conv.venture_id),
+                    ref_id: Some(&conv.id),
+                    actor_id: by.map(UserId::as_str),
+                    action: &format!("equity.{}", status.to_lowercase()),
+                    details: json!({"user_id": conv.user_id, "window_id": conv.window_id,
+                                    "buz_used": conv.buz_used, "equity_granted_bp": bp, "note": note}),
+                },
+            )
+            .await?;
+        let data = ConversionDecidedData {
+            conversion_id: conv.id.clone(),
+            venture_id: conv.venture_id.to_string(),
+            status: status.to_owned(),
+            buz_used: conv.buz_used,
+            equity_granted_bp: bp,
+            note: note.map(str::to_owned),
+        };
+        self.note(
+            w,
+            fx,
+            &conv.user_id,
+            NotificationBody::ConversionDecided(data),
+        )
+        .await
+    }
+
+    /// `user`'s requests, or a venture's for its owners and admins.
+    pub async fn conversions(
+        &self,
+        user: &UserId,
+        privileged: bool,
+        venture: Option<&VentureId>,
+    ) -> Result<Vec<Conversion>, WalletError> {
+        let rows = match venture {
+            None => self.store.conversions(Some(user), None).await?,
+            Some(v) => {
+                let (_, role) = self
+                    .access
+                    .venture(super::access::Caller { user, privileged }, v)
+                    .await?;
+                if !privileged && role != Some(Role::Owner) {
+                    return Err(WalletError::Forbidden(
+                        "a venture's requests are for its owners and admins".into(),
+                    ));
+                }
+                self.store.conversions(None, Some(v)).await?
+            }
+        };
+        Ok(rows.iter().map(|r| r.view()).collect())
+    }
+}
+
+fn conflict(e: StoreError) -> WalletError {
+    match e {
+        StoreError::Conflict(m) => WalletError::Conflict(m),
+        other => other.into(),
+    }
+}

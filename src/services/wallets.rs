@@ -1,0 +1,333 @@
+//! Wallets: BUZ issuance from accepted tasks (through the gates of `hub_rooms::wallets`), the
+//! ledger and its verification, withheld BUZ, and admins' adjustments.
+//!
+//! A credit happens in the transaction of its event, under the wallet's row lock; what the
+//! gates withhold is recorded with its reason, never dropped. After the commit the owner hears
+//! `wallet:updated` on every socket, on every node, and a `buz_credited` notification; the
+//! task's venture feed records `buz.credited`.
+
+use super::Services;
+use super::effects::{Effects, FeedTo};
+use crate::store::{Refs, StoreError, StoreResult, WalletRow, WriteTx};
+use hub_protocol::audit::{BrokenEntry, ScopeIntegrity};
+use hub_protocol::events::TaskAccepted;
+use hub_protocol::notifications::{BuzData, NotificationBody};
+use hub_protocol::realtime::server;
+use hub_protocol::wallets::{
+    BrokenLedgerEntry, BuzOutcome, LedgerEntry, LedgerPage, WalletUpdated, WalletVerify,
+    WithheldList,
+};
+use hub_protocol::{UserId, VentureId};
+use hub_rooms::fields::{FieldError, required_text};
+use hub_rooms::gamification::{day_start_ms, utc_day};
+use hub_rooms::wallets::{EntryType, Gates, Standing, issue, task_buz, walk};
+use serde_json::json;
+
+/// The issuance settings.
+#[derive(Debug, Clone, Default)]
+pub struct BuzConfig {
+    pub gates: Gates,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WalletError {
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<super::access::AccessError> for WalletError {
+    fn from(e: super::access::AccessError) -> Self {
+        use super::access::AccessError;
+        match e {
+            AccessError::NotFound(what) => WalletError::NotFound(format!("no such {what}")),
+            AccessError::Forbidden(m) => WalletError::Forbidden(m),
+            AccessError::Store(s) => WalletError::Store(s),
+        }
+    }
+}
+
+impl From<sqlx::Error> for WalletError {
+    fn from(e: sqlx::Error) -> Self {
+        WalletError::Store(e.into())
+    }
+}
+
+impl WalletError {
+    pub fn code(&self) -> hub_protocol::ErrorCode {
+        use hub_protocol::ErrorCode;
+        match self {
+            WalletError::Field(_) => ErrorCode::Invalid,
+            WalletError::NotFound(_) => ErrorCode::NotFound,
+            WalletError::Forbidden(_) => ErrorCode::Forbidden,
+            WalletError::Conflict(_) => ErrorCode::Conflict,
+            WalletError::Store(e) => e.code(),
+        }
+    }
+}
+
+const HOUR_MS: i64 = 3_600_000;
+
+impl Services {
+    /// Credits the BUZ of an accepted task inside its event's transaction `w` (the user's chain
+    /// head already taken), through the gates.
+    pub async fn credit_task(
+        &self,
+        w: &mut WriteTx,
+        fx: &mut Effects,
+        e: &TaskAccepted,
+    ) -> StoreResult<BuzOutcome> {
+        let user = &e.user_id;
+        let computed = task_buz(&e.tier, e.quality, e.reviewer_trust);
+        let mut wallet = self.store.lock_wallet(w, user).await?;
+        let now = self.clock.now_ms();
+        let (kyc_status, rep_milli, device_compliant) = self.store.gate_facts(w, user).await?;
+        let (credits_last_hour, _) = self
+            .store
+            // The last hour: a credit exactly an hour old no longer counts.
+            .credits_since(w, &wallet.id, now - HOUR_MS + 1)
+            .await?;
+        let (_, credited_today) = self
+            .store
+            .credits_since(w, &wallet.id, day_start_ms(utc_day(now)))
+            .await?;
+        let standing = Standing {
+            kyc_status,
+            reputation: rep_milli as f64 / 1000.0,
+            device_compliant,
+            credits_last_hour,
+            credited_today,
+        };
+        let out = issue(computed, &self.buz.gates, &standing);
+        let reason = out.reason.map(|r| r.as_str().to_owned());
+        if out.credited > 0 {
+            self.store
+                .append_ledger(
+                    w,
+                    &mut wallet,
+                    EntryType::Earn,
+                    out.credited,
+                    Refs {
+                        task_id: Some(&e.task_id),
+                        ..Refs::default()
+                    },
+                )
+                .await?;
+            wallet_changed(fx, &wallet);
+            metrics::counter!("hub_buz_credited_total").increment(out.credited as u64);
+            if let Some(venture) = &e.venture_id
+                && self.store.get_venture(venture).await?.is_some()
+            {
+                fx.feed(
+                    FeedTo::Venture(VentureId::from(venture.as_str())),
+                    Some(user),
+                    "buz.credited",
+                    ("task", &e.task_id),
+                    json!({"amount": out.credited, "withheld": out.withheld}),
+                );
+            }
+        }
+        if out.withheld > 0 {
+            let why = reason.as_deref().unwrap_or("withheld");
+            self.store
+                .add_withheld(w, &e.task_id, user, out.withheld, why)
+                .await?;
+            metrics::counter!("hub_buz_withheld_total", "reason" => why.to_owned())
+                .increment(out.withheld as u64);
+        }
+        let data = BuzData {
+            task_id: e.task_id.clone(),
+            credited: out.credited,
+            withheld: out.withheld,
+            reason: reason.clone(),
+            buz_balance: wallet.balance,
+        };
+        let body = if out.credited > 0 {
+            NotificationBody::BuzCredited(data)
+        } else {
+            NotificationBody::BuzWithheld(data)
+        };
+        self.note(w, fx, user, body).await?;
+        Ok(BuzOutcome {
+            computed,
+            credited: out.credited,
+            withheld: out.withheld,
+            reason,
+        })
+    }
+
+    /// What the first delivery of task event `e` did to the wallet (for a replay's answer).
+    pub async fn task_outcome(&self, e: &TaskAccepted) -> StoreResult<Option<BuzOutcome>> {
+        Ok(self
+            .store
+            .task_credit(&e.task_id)
+            .await?
+            .map(|(credited, withheld, reason)| BuzOutcome {
+                computed: credited + withheld,
+                credited,
+                withheld,
+                reason,
+            }))
+    }
+
+    pub async fn wallet_of(&self, user: &UserId) -> StoreResult<WalletRow> {
+        self.store.wallet(user).await
+    }
+
+    /// A page of `user`'s ledger, newest first.
+    pub async fn ledger(
+        &self,
+        user: &UserId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<LedgerPage> {
+        let wallet = self.store.wallet(user).await?;
+        let (entries, has_more) = self.store.ledger_page(&wallet.id, before, limit).await?;
+        Ok(LedgerPage { entries, has_more })
+    }
+
+    pub async fn withheld(
+        &self,
+        user: &UserId,
+        before: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<WithheldList> {
+        let (withheld, has_more) = self.store.withheld(user, before, limit).await?;
+        Ok(WithheldList { withheld, has_more })
+    }
+
+    /// Re-walks `user`'s ledger and re-adds its amounts.
+    pub async fn verify_wallet(&self, user: &UserId) -> StoreResult<WalletVerify> {
+        let wallet = self.store.wallet(user).await?;
+        Ok(self.verify(&wallet).await?.0)
+    }
+
+    async fn verify(&self, wallet: &WalletRow) -> StoreResult<(WalletVerify, Option<String>)> {
+        let entries = self.store.ledger_entries(&wallet.id).await?;
+        let found = walk(&entries);
+        // The amounts, re-added whatever the links say.
+        let (balance, pending) =
+            entries
+                .iter()
+                .fold((0i64, 0i64), |(b, p), e| match EntryType::parse(&e.kind) {
+                    Some(kind) => {
+                        let (db, dp) = kind.moves(e.amount);
+                        (b + db, p + dp)
+                    }
+                    None => (b, p),
+                });
+        let balance_matches = balance == wallet.balance && pending == wallet.pending;
+        let first_broken = found
+            .first_broken
+            .map(|(seq, id, reason)| BrokenLedgerEntry { seq, id, reason });
+        let mismatch = (!balance_matches).then(|| {
+            format!(
+                "the wallet holds {} (locked {}) but its ledger adds up to {balance} (locked {pending})",
+                wallet.balance, wallet.pending
+            )
+        });
+        Ok((
+            WalletVerify {
+                ok: first_broken.is_none() && balance_matches,
+                entries: entries.len() as i64,
+                balance_matches,
+                first_broken,
+            },
+            mismatch,
+        ))
+    }
+
+    /// Every wallet's chain, as scopes `wallet:{id}` of the audit integrity report.
+    pub(super) async fn wallet_integrity(&self) -> StoreResult<Vec<ScopeIntegrity>> {
+        let mut scopes = Vec::new();
+        for wallet in self.store.wallets().await? {
+            let (report, mismatch) = self.verify(&wallet).await?;
+            let first_broken = match (report.first_broken, mismatch) {
+                (Some(b), _) => Some(BrokenEntry {
+                    seq: b.seq,
+                    id: b.id,
+                    reason: b.reason,
+                }),
+                (None, Some(why)) => Some(BrokenEntry {
+                    seq: wallet.seq,
+                    id: wallet.id.clone(),
+                    reason: why,
+                }),
+                (None, None) => None,
+            };
+            scopes.push(ScopeIntegrity {
+                scope: format!("wallet:{}", wallet.id),
+                entries: report.entries as u64,
+                ok: first_broken.is_none(),
+                first_broken,
+                reanchored: Vec::new(),
+            });
+        }
+        Ok(scopes)
+    }
+
+    /// An admin's correction of `user`'s balance by `amount` (signed), with a note.
+    pub async fn adjust(
+        &self,
+        by: &UserId,
+        user: &UserId,
+        amount: i64,
+        note: &str,
+    ) -> Result<LedgerEntry, WalletError> {
+        let note = required_text("note", note, 280)?;
+        if amount == 0 {
+            return Err(FieldError::new("amount", "must not be 0").into());
+        }
+        if !hub_rooms::room::valid_id(user.as_str()) {
+            return Err(FieldError::new("user_id", "not a user id").into());
+        }
+        let mut w = self.store.begin_write().await?;
+        let mut fx = Effects::default();
+        self.store.lock_users(&mut w, &[user]).await?;
+        let mut wallet = self.store.lock_wallet(&mut w, user).await?;
+        let note = format!("{note} (by {by})");
+        let entry = self
+            .store
+            .append_ledger(
+                &mut w,
+                &mut wallet,
+                EntryType::Adjust,
+                amount,
+                Refs {
+                    note: Some(&note),
+                    ..Refs::default()
+                },
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(m) => WalletError::Conflict(m),
+                other => other.into(),
+            })?;
+        wallet_changed(&mut fx, &wallet);
+        self.finish(w, fx).await?;
+        Ok(crate::store::entry_view(entry))
+    }
+}
+
+/// Tells the owner's sockets of the wallet's new state, after the commit.
+pub(super) fn wallet_changed(fx: &mut Effects, wallet: &WalletRow) {
+    let update = WalletUpdated {
+        buz_balance: wallet.balance,
+        pending_lock: wallet.pending,
+        available: (wallet.balance - wallet.pending).max(0),
+    };
+    fx.pushes
+        .retain(|(u, event, _)| !(u == &wallet.user_id && *event == server::WALLET_UPDATED));
+    fx.pushes.push((
+        wallet.user_id.clone(),
+        server::WALLET_UPDATED,
+        serde_json::to_value(update).unwrap_or_default(),
+    ));
+}

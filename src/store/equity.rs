@@ -1,0 +1,326 @@
+//! Conversion windows and equity conversion requests. Windows never overlap; a request's BUZ is
+//! locked in its wallet while it is `PENDING`, and its status changes only forward, under its
+//! row lock, in the transaction that moves the wallet.
+
+use super::{Store, StoreError, StoreResult, WriteTx, new_id, rfc3339};
+use hub_protocol::equity::{Conversion, ConversionWindow};
+use hub_protocol::{UserId, VentureId};
+
+/// A window as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowRow {
+    pub id: String,
+    pub name: String,
+    pub opens_at: i64,
+    pub closes_at: i64,
+    pub rate_bps: i64,
+    pub status: String,
+}
+
+impl WindowRow {
+    pub fn view(&self) -> ConversionWindow {
+        ConversionWindow {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            opens_at: rfc3339(self.opens_at),
+            closes_at: rfc3339(self.closes_at),
+            equity_rate_bps: self.rate_bps,
+            status: self.status.clone(),
+        }
+    }
+}
+
+/// A conversion request as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversionRow {
+    pub id: String,
+    pub user_id: UserId,
+    pub wallet_id: String,
+    pub window_id: String,
+    pub venture_id: VentureId,
+    pub buz_used: i64,
+    pub status: String,
+    pub equity_granted_bp: Option<i64>,
+    pub note: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub created_at: i64,
+}
+
+impl ConversionRow {
+    pub fn view(&self) -> Conversion {
+        Conversion {
+            id: self.id.clone(),
+            user_id: self.user_id.clone(),
+            venture_id: self.venture_id.clone(),
+            window_id: self.window_id.clone(),
+            status: self.status.clone(),
+            buz_used: self.buz_used,
+            equity_granted_bp: self.equity_granted_bp,
+            note: self.note.clone(),
+            decided_by: self.decided_by.clone().map(UserId),
+            decided_at: self.decided_at.map(rfc3339),
+            created_at: rfc3339(self.created_at),
+        }
+    }
+}
+
+const WINDOW_COLUMNS: &str = "id, name, opens_at, closes_at, equity_rate_bps, status";
+const CONVERSION_COLUMNS: &str = "id, user_id, wallet_id, window_id, venture_id, buz_used, status, equity_granted_bp, note, decided_by, decided_at, created_at";
+
+type WindowTuple = (String, String, i64, i64, i64, String);
+type ConversionTuple = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    i64,
+);
+
+fn window((id, name, opens_at, closes_at, rate_bps, status): WindowTuple) -> WindowRow {
+    WindowRow {
+        id,
+        name,
+        opens_at,
+        closes_at,
+        rate_bps,
+        status,
+    }
+}
+
+fn conversion(t: ConversionTuple) -> ConversionRow {
+    ConversionRow {
+        id: t.0,
+        user_id: UserId(t.1),
+        wallet_id: t.2,
+        window_id: t.3,
+        venture_id: VentureId(t.4),
+        buz_used: t.5,
+        status: t.6,
+        equity_granted_bp: t.7,
+        note: t.8,
+        decided_by: t.9,
+        decided_at: t.10,
+        created_at: t.11,
+    }
+}
+
+impl Store {
+    /// Adds a window; `Conflict` when it overlaps another.
+    pub async fn create_window(
+        &self,
+        name: &str,
+        opens_at: i64,
+        closes_at: i64,
+        rate_bps: i64,
+        status: &str,
+        by: Option<&UserId>,
+    ) -> StoreResult<WindowRow> {
+        let mut w = self.begin_write().await?;
+        let id = new_id();
+        // Recorded in the system chain first: taking its head serializes window creation, so
+        // two overlapping windows cannot both pass the check below.
+        self.audit(
+            &mut w,
+            super::NewAudit {
+                scope: "system".into(),
+                ref_id: Some(&id),
+                actor_id: by.map(UserId::as_str),
+                action: "window.created",
+                details: serde_json::json!({"name": name, "opens_at": opens_at,
+                    "closes_at": closes_at, "equity_rate_bps": rate_bps}),
+            },
+        )
+        .await?;
+        let overlap = format!(
+            "SELECT id FROM conversion_windows WHERE opens_at < $2 AND closes_at > $1{}",
+            self.for_update()
+        );
+        let clash: Option<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(overlap))
+            .bind(opens_at)
+            .bind(closes_at)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        if clash.is_some() {
+            return Err(StoreError::Conflict(
+                "the window overlaps another conversion window".into(),
+            ));
+        }
+        let row = WindowRow {
+            id,
+            name: name.to_owned(),
+            opens_at,
+            closes_at,
+            rate_bps,
+            status: status.to_owned(),
+        };
+        let now = self.now_ms();
+        sqlx::query(
+            "INSERT INTO conversion_windows (id, name, opens_at, closes_at, equity_rate_bps, status, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        )
+        .bind(&row.id)
+        .bind(&row.name)
+        .bind(row.opens_at)
+        .bind(row.closes_at)
+        .bind(row.rate_bps)
+        .bind(&row.status)
+        .bind(now)
+        .execute(&mut *w.tx)
+        .await?;
+        w.commit().await?;
+        Ok(row)
+    }
+
+    /// Every window, newest first (by opening).
+    pub async fn windows(&self) -> StoreResult<Vec<WindowRow>> {
+        let sql = format!("SELECT {WINDOW_COLUMNS} FROM conversion_windows ORDER BY opens_at DESC");
+        let rows: Vec<WindowTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.into_iter().map(window).collect())
+    }
+
+    /// The window `id`, locked inside `w`.
+    pub async fn lock_window(&self, w: &mut WriteTx, id: &str) -> StoreResult<Option<WindowRow>> {
+        let sql = format!(
+            "SELECT {WINDOW_COLUMNS} FROM conversion_windows WHERE id = $1{}",
+            self.for_update()
+        );
+        let row: Option<WindowTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        Ok(row.map(window))
+    }
+
+    pub async fn set_window_status(
+        &self,
+        w: &mut WriteTx,
+        id: &str,
+        status: &str,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE conversion_windows SET status = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(status)
+            .bind(self.now_ms())
+            .execute(&mut *w.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// The id of the first window there ever was (the earliest to open).
+    pub async fn first_window_id(&self, w: &mut WriteTx) -> StoreResult<Option<String>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM conversion_windows ORDER BY opens_at, id LIMIT 1")
+                .fetch_optional(&mut *w.tx)
+                .await?;
+        Ok(row.map(|(id,)| id))
+    }
+
+    /// Records a `PENDING` request inside `w`.
+    pub async fn add_conversion(&self, w: &mut WriteTx, row: &ConversionRow) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO equity_conversions (id, user_id, wallet_id, window_id, venture_id, buz_used, status, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&row.id)
+        .bind(row.user_id.as_str())
+        .bind(&row.wallet_id)
+        .bind(&row.window_id)
+        .bind(row.venture_id.as_str())
+        .bind(row.buz_used)
+        .bind(&row.status)
+        .bind(row.created_at)
+        .execute(&mut *w.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The request `id`, locked inside `w`.
+    pub async fn lock_conversion(
+        &self,
+        w: &mut WriteTx,
+        id: &str,
+    ) -> StoreResult<Option<ConversionRow>> {
+        let sql = format!(
+            "SELECT {CONVERSION_COLUMNS} FROM equity_conversions WHERE id = $1{}",
+            self.for_update()
+        );
+        let row: Option<ConversionTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        Ok(row.map(conversion))
+    }
+
+    pub async fn conversion(&self, id: &str) -> StoreResult<Option<ConversionRow>> {
+        let sql = format!("SELECT {CONVERSION_COLUMNS} FROM equity_conversions WHERE id = $1");
+        let row: Option<ConversionTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(conversion))
+    }
+
+    /// Settles a request inside `w`: its new status, the equity granted, who decided and why.
+    pub async fn settle_conversion(
+        &self,
+        w: &mut WriteTx,
+        id: &str,
+        status: &str,
+        equity_bp: Option<i64>,
+        by: Option<&UserId>,
+        note: Option<&str>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE equity_conversions SET status = $2, equity_granted_bp = $3, decided_by = $4,
+                 decided_at = $5, note = $6 WHERE id = $1 AND status = 'PENDING'",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(equity_bp)
+        .bind(by.map(UserId::as_str))
+        .bind(self.now_ms())
+        .bind(note)
+        .execute(&mut *w.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Requests, newest first: `user`'s, or `venture`'s.
+    pub async fn conversions(
+        &self,
+        user: Option<&UserId>,
+        venture: Option<&VentureId>,
+    ) -> StoreResult<Vec<ConversionRow>> {
+        let sql = format!(
+            "SELECT {CONVERSION_COLUMNS} FROM equity_conversions
+             WHERE ($1 IS NULL OR user_id = $1) AND ($2 IS NULL OR venture_id = $2) ORDER BY id DESC LIMIT 500"
+        );
+        let rows: Vec<ConversionTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(user.map(UserId::as_str))
+            .bind(venture.map(VentureId::as_str))
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.into_iter().map(conversion).collect())
+    }
+
+    /// The ids of `window`'s requests still `PENDING`.
+    pub async fn pending_conversions(&self, window: &str) -> StoreResult<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM equity_conversions WHERE window_id = $1 AND status = 'PENDING' ORDER BY id",
+        )
+        .bind(window)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+}

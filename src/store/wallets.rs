@@ -1,0 +1,426 @@
+//! Wallets, their hash-chained ledgers and withheld BUZ (rules in `hub_rooms::wallets`). A
+//! wallet is created on first use. Its balance and pending lock change only through
+//! [`Store::append_ledger`], inside the caller's transaction and under the wallet's row lock,
+//! which writes the ledger entry, moves the wallet's head, and records the entry in the owner's
+//! audit chain, all together.
+
+use super::{NewAudit, Store, StoreError, StoreResult, WriteTx, new_id, rfc3339};
+use hub_protocol::UserId;
+use hub_protocol::wallets::{LedgerEntry, Wallet, WithheldBuz};
+use hub_rooms::wallets::{Entry, EntryType, expected_hash};
+use serde_json::json;
+
+/// A wallet as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalletRow {
+    pub id: String,
+    pub user_id: UserId,
+    pub balance: i64,
+    pub pending: i64,
+    pub seq: i64,
+    pub head_hash: Option<String>,
+    pub chain_address: Option<String>,
+    pub chain_type: Option<String>,
+    pub updated_at: i64,
+}
+
+impl WalletRow {
+    pub fn view(&self) -> Wallet {
+        Wallet {
+            id: self.id.clone(),
+            user_id: self.user_id.clone(),
+            buz_balance: self.balance,
+            pending_lock: self.pending,
+            available: (self.balance - self.pending).max(0),
+            chain_address: self.chain_address.clone(),
+            chain_type: self.chain_type.clone(),
+            updated_at: rfc3339(self.updated_at),
+        }
+    }
+}
+
+/// What a ledger entry refers to.
+#[derive(Debug, Clone, Default)]
+pub struct Refs<'a> {
+    pub task_id: Option<&'a str>,
+    pub review_id: Option<&'a str>,
+    pub conversion_id: Option<&'a str>,
+    pub note: Option<&'a str>,
+}
+
+type WalletTuple = (
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
+fn wallet_row(t: WalletTuple) -> WalletRow {
+    WalletRow {
+        id: t.0,
+        user_id: UserId(t.1),
+        balance: t.2,
+        pending: t.3,
+        seq: t.4,
+        head_hash: t.5,
+        chain_address: t.6,
+        chain_type: t.7,
+        updated_at: t.8,
+    }
+}
+
+const WALLET_COLUMNS: &str =
+    "id, user_id, buz_balance, pending_lock, seq, head_hash, chain_address, chain_type, updated_at";
+const ENTRY_COLUMNS: &str = "id, wallet_id, seq, type, amount, balance_after, task_id, review_id, conversion_id, note, created_at, prev_hash, hash";
+
+type EntryTuple = (
+    String,
+    String,
+    i64,
+    String,
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+    Option<String>,
+    String,
+);
+
+fn entry(t: EntryTuple) -> Entry {
+    Entry {
+        id: t.0,
+        wallet_id: t.1,
+        seq: t.2,
+        kind: t.3,
+        amount: t.4,
+        balance_after: t.5,
+        task_id: t.6,
+        review_id: t.7,
+        conversion_id: t.8,
+        note: t.9,
+        created_at: t.10,
+        prev_hash: t.11,
+        hash: t.12,
+    }
+}
+
+/// A stored entry as the wire type.
+pub fn entry_view(e: Entry) -> LedgerEntry {
+    LedgerEntry {
+        id: e.id,
+        wallet_id: e.wallet_id,
+        seq: e.seq,
+        kind: e.kind,
+        amount: e.amount,
+        balance_after: e.balance_after,
+        task_id: e.task_id,
+        review_id: e.review_id,
+        conversion_id: e.conversion_id,
+        note: e.note,
+        created_at: rfc3339(e.created_at),
+        prev_hash: e.prev_hash,
+        hash: e.hash,
+    }
+}
+
+impl Store {
+    /// `user`'s wallet, created with the user if missing, locked for the rest of `w`.
+    pub async fn lock_wallet(&self, w: &mut WriteTx, user: &UserId) -> StoreResult<WalletRow> {
+        self.ensure_profile(w, user).await?;
+        let now = self.now_ms();
+        sqlx::query(
+            "INSERT INTO wallets (id, user_id, created_at, updated_at) VALUES ($1, $2, $3, $3)
+             ON CONFLICT (user_id) DO NOTHING",
+        )
+        .bind(new_id())
+        .bind(user.as_str())
+        .bind(now)
+        .execute(&mut *w.tx)
+        .await?;
+        let sql = format!(
+            "SELECT {WALLET_COLUMNS} FROM wallets WHERE user_id = $1{}",
+            self.for_update()
+        );
+        let row: WalletTuple = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(user.as_str())
+            .fetch_one(&mut *w.tx)
+            .await?;
+        Ok(wallet_row(row))
+    }
+
+    /// `user`'s wallet, created on first use.
+    pub async fn wallet(&self, user: &UserId) -> StoreResult<WalletRow> {
+        let sql = format!("SELECT {WALLET_COLUMNS} FROM wallets WHERE user_id = $1");
+        let row: Option<WalletTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(user.as_str())
+            .fetch_optional(self.pool())
+            .await?;
+        if let Some(row) = row {
+            return Ok(wallet_row(row));
+        }
+        let mut w = self.begin_write().await?;
+        let row = self.lock_wallet(&mut w, user).await?;
+        w.commit().await?;
+        Ok(row)
+    }
+
+    /// Appends an entry to `wallet`'s ledger inside `w` (the wallet locked by
+    /// [`Store::lock_wallet`]), moves the wallet, and records the entry in the owner's audit
+    /// chain. Refuses (`Conflict`) what would take the balance or the lock below zero or the lock
+    /// above the balance.
+    pub async fn append_ledger(
+        &self,
+        w: &mut WriteTx,
+        wallet: &mut WalletRow,
+        kind: EntryType,
+        amount: i64,
+        refs: Refs<'_>,
+    ) -> StoreResult<Entry> {
+        let (db, dp) = kind.moves(amount);
+        let (balance, pending) = (wallet.balance + db, wallet.pending + dp);
+        if balance < 0 || pending < 0 || pending > balance {
+            return Err(StoreError::Conflict(format!(
+                "not enough BUZ: {} available",
+                (wallet.balance - wallet.pending).max(0)
+            )));
+        }
+        let now = self.now_ms();
+        let mut e = Entry {
+            id: new_id(),
+            wallet_id: wallet.id.clone(),
+            seq: wallet.seq + 1,
+            kind: kind.as_str().to_owned(),
+            amount,
+            balance_after: balance,
+            task_id: refs.task_id.map(str::to_owned),
+            review_id: refs.review_id.map(str::to_owned),
+            conversion_id: refs.conversion_id.map(str::to_owned),
+            note: refs.note.map(str::to_owned),
+            created_at: now,
+            prev_hash: wallet.head_hash.clone(),
+            hash: String::new(),
+        };
+        e.hash = expected_hash(&e);
+        let sql = format!(
+            "INSERT INTO wallet_ledgers ({ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&e.id)
+            .bind(&e.wallet_id)
+            .bind(e.seq)
+            .bind(&e.kind)
+            .bind(e.amount)
+            .bind(e.balance_after)
+            .bind(e.task_id.as_deref())
+            .bind(e.review_id.as_deref())
+            .bind(e.conversion_id.as_deref())
+            .bind(e.note.as_deref())
+            .bind(e.created_at)
+            .bind(e.prev_hash.as_deref())
+            .bind(&e.hash)
+            .execute(&mut *w.tx)
+            .await?;
+        sqlx::query(
+            "UPDATE wallets SET buz_balance = $2, pending_lock = $3, seq = $4, head_hash = $5, updated_at = $6
+             WHERE id = $1",
+        )
+        .bind(&wallet.id)
+        .bind(balance)
+        .bind(pending)
+        .bind(e.seq)
+        .bind(&e.hash)
+        .bind(now)
+        .execute(&mut *w.tx)
+        .await?;
+        self.audit(
+            w,
+            NewAudit {
+                scope: format!("user:{}", wallet.user_id),
+                ref_id: Some(&e.id),
+                actor_id: None,
+                action: &format!("wallet.{}", kind.as_str().to_lowercase()),
+                details: json!({"wallet_id": e.wallet_id, "seq": e.seq, "amount": e.amount,
+                                "balance_after": e.balance_after, "hash": e.hash}),
+            },
+        )
+        .await?;
+        wallet.balance = balance;
+        wallet.pending = pending;
+        wallet.seq = e.seq;
+        wallet.head_hash = Some(e.hash.clone());
+        wallet.updated_at = now;
+        Ok(e)
+    }
+
+    /// Credits (`EARN` entries) of `wallet_id` since `since_ms`: how many, and how much.
+    pub async fn credits_since(
+        &self,
+        w: &mut WriteTx,
+        wallet_id: &str,
+        since_ms: i64,
+    ) -> StoreResult<(i64, i64)> {
+        let (n, sum): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM wallet_ledgers
+             WHERE wallet_id = $1 AND type = 'EARN' AND created_at >= $2",
+        )
+        .bind(wallet_id)
+        .bind(since_ms)
+        .fetch_one(&mut *w.tx)
+        .await?;
+        Ok((n, sum))
+    }
+
+    /// What the issuance gates read of `user` inside `w`: KYC status, reputation (thousandths)
+    /// and the latest device report's compliance.
+    pub async fn gate_facts(
+        &self,
+        w: &mut WriteTx,
+        user: &UserId,
+    ) -> StoreResult<(String, i64, Option<bool>)> {
+        let row: Option<(String, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT s.kyc_status, s.device_last_compliant, p.rep_milli FROM user_stats s
+             LEFT JOIN profiles p ON p.user_id = s.user_id WHERE s.user_id = $1",
+        )
+        .bind(user.as_str())
+        .fetch_optional(&mut *w.tx)
+        .await?;
+        Ok(match row {
+            Some((kyc, device, rep)) => (kyc, rep.unwrap_or(0), device.map(|d| d != 0)),
+            None => ("NONE".to_owned(), 0, None),
+        })
+    }
+
+    /// Records BUZ withheld from a task's credit, inside `w`.
+    pub async fn add_withheld(
+        &self,
+        w: &mut WriteTx,
+        task_id: &str,
+        user: &UserId,
+        amount: i64,
+        reason: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO buz_withheld (id, task_id, user_id, amount, reason, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(new_id())
+        .bind(task_id)
+        .bind(user.as_str())
+        .bind(amount)
+        .bind(reason)
+        .bind(self.now_ms())
+        .execute(&mut *w.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// What a task's credit did: (credited, withheld, reason), if it was credited at all.
+    pub async fn task_credit(
+        &self,
+        task_id: &str,
+    ) -> StoreResult<Option<(i64, i64, Option<String>)>> {
+        let earned: Option<(i64,)> = sqlx::query_as(
+            "SELECT amount FROM wallet_ledgers WHERE task_id = $1 AND type = 'EARN'",
+        )
+        .bind(task_id)
+        .fetch_optional(self.pool())
+        .await?;
+        let withheld: Option<(i64, String)> =
+            sqlx::query_as("SELECT amount, reason FROM buz_withheld WHERE task_id = $1")
+                .bind(task_id)
+                .fetch_optional(self.pool())
+                .await?;
+        if earned.is_none() && withheld.is_none() {
+            return Ok(None);
+        }
+        Ok(Some((
+            earned.map(|(a,)| a).unwrap_or(0),
+            withheld.as_ref().map(|(a, _)| *a).unwrap_or(0),
+            withheld.map(|(_, r)| r),
+        )))
+    }
+
+    /// Up to `limit` of `user`'s withheld records older than `before` (an id), newest first.
+    pub async fn withheld(
+        &self,
+        user: &UserId,
+        before: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<(Vec<WithheldBuz>, bool)> {
+        let rows: Vec<(String, String, String, i64, String, i64)> = sqlx::query_as(
+            "SELECT id, task_id, user_id, amount, reason, created_at FROM buz_withheld
+             WHERE user_id = $1 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+        )
+        .bind(user.as_str())
+        .bind(before)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(self.pool())
+        .await?;
+        let (rows, more) = super::page(rows, limit);
+        Ok((
+            rows.into_iter()
+                .map(|(id, task_id, user_id, amount, reason, at)| WithheldBuz {
+                    id,
+                    task_id,
+                    user_id: UserId(user_id),
+                    amount,
+                    reason,
+                    created_at: rfc3339(at),
+                })
+                .collect(),
+            more,
+        ))
+    }
+
+    /// Up to `limit` entries of `wallet_id` before seq `before`, newest first.
+    pub async fn ledger_page(
+        &self,
+        wallet_id: &str,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<(Vec<LedgerEntry>, bool)> {
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM wallet_ledgers WHERE wallet_id = $1 AND ($2 IS NULL OR seq < $2)
+             ORDER BY seq DESC LIMIT $3"
+        );
+        let rows: Vec<EntryTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(wallet_id)
+            .bind(before)
+            .bind(i64::from(limit) + 1)
+            .fetch_all(self.pool())
+            .await?;
+        let (rows, more) = super::page(rows, limit);
+        Ok((
+            rows.into_iter().map(|t| entry_view(entry(t))).collect(),
+            more,
+        ))
+    }
+
+    /// Every entry of `wallet_id`, in seq order.
+    pub async fn ledger_entries(&self, wallet_id: &str) -> StoreResult<Vec<Entry>> {
+        let sql =
+            format!("SELECT {ENTRY_COLUMNS} FROM wallet_ledgers WHERE wallet_id = $1 ORDER BY seq");
+        let rows: Vec<EntryTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(wallet_id)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.into_iter().map(entry).collect())
+    }
+
+    /// Every wallet, by id.
+    pub async fn wallets(&self) -> StoreResult<Vec<WalletRow>> {
+        let sql = format!("SELECT {WALLET_COLUMNS} FROM wallets ORDER BY id");
+        let rows: Vec<WalletTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.into_iter().map(wallet_row).collect())
+    }
+}
