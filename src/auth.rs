@@ -159,6 +159,43 @@ impl Auth {
     }
 }
 
+/// What a document link shared with a client carries: the share and the document, until
+/// `exp` (seconds). It has no `sub`, so it is never taken for a sign-in token, and a sign-in
+/// token has no `share`, so it is never taken for a link.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LinkClaims {
+    share: String,
+    doc: String,
+    exp: u64,
+}
+
+impl Auth {
+    /// Signs a link to share `share` of document `doc`, valid until `exp_ms` (Unix ms).
+    pub fn mint_link(&self, share: &str, doc: &str, exp_ms: i64) -> anyhow::Result<String> {
+        let claims = LinkClaims {
+            share: share.to_owned(),
+            doc: doc.to_owned(),
+            exp: u64::try_from(exp_ms / 1000).unwrap_or(0),
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
+    }
+
+    /// The share and document of a link, if its signature holds and it has not expired (by
+    /// the hub's clock; revocation is the share's own business).
+    pub fn verify_link(&self, token: &str) -> Option<(String, String)> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_exp = false;
+        validation.set_required_spec_claims(&["exp"]);
+        let data = jsonwebtoken::decode::<LinkClaims>(token, &self.decoding, &validation).ok()?;
+        let now_secs = u64::try_from(self.store.now_ms() / 1000).unwrap_or(0);
+        (data.claims.exp > now_secs).then_some((data.claims.share, data.claims.doc))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AuthenticateError {
     #[error(transparent)]

@@ -182,6 +182,23 @@ pub struct Settings {
     /// How often the `conversion-windows` job moves the conversion windows.
     #[arg(long, env = "HUB_JOB_CONVERSION_WINDOWS", default_value = "15m", value_parser = humantime::parse_duration)]
     pub job_conversion_windows: Duration,
+    /// How often the `files-scrub` job re-hashes every stored file.
+    #[arg(long, env = "HUB_JOB_FILES_SCRUB", default_value = "24h", value_parser = humantime::parse_duration)]
+    pub job_files_scrub: Duration,
+    /// Where uploaded files live: `s3://bucket/prefix` (with the usual AWS_* variables), or
+    /// unset for `DATA_DIR/files`.
+    #[arg(long, env = "HUB_FILES_URL")]
+    pub files_url: Option<String>,
+    /// The largest upload, in bytes.
+    #[arg(long, env = "HUB_FILES_MAX_BYTES", default_value_t = 25 * 1024 * 1024)]
+    pub files_max_bytes: u64,
+    /// Content types accepted for uploads, comma separated (default: PDF, images, text, CSV,
+    /// Markdown, JSON, ZIP and office documents).
+    #[arg(long, env = "HUB_FILES_TYPES", value_delimiter = ',')]
+    pub files_types: Vec<String>,
+    /// How long a document link shared with a client lives when its share has no expiry.
+    #[arg(long, env = "HUB_SHARE_LINK_TTL", default_value = "30d", value_parser = humantime::parse_duration)]
+    pub share_link_ttl: Duration,
     /// Credit BUZ only to users whose KYC passed.
     #[arg(long, env = "HUB_BUZ_REQUIRE_KYC", default_value_t = true, action = clap::ArgAction::Set)]
     pub buz_require_kyc: bool,
@@ -288,6 +305,7 @@ pub struct Config {
     pub jobs: crate::services::jobs::JobsConfig,
     pub gamification: crate::services::gamification::GamificationConfig,
     pub buz: crate::services::wallets::BuzConfig,
+    pub files: crate::services::files::FilesConfig,
     pub rest_limits: crate::limits::RestLimitsConfig,
 }
 
@@ -321,6 +339,7 @@ impl Config {
             jobs: crate::services::jobs::JobsConfig::default(),
             gamification: Default::default(),
             buz: Default::default(),
+            files: Default::default(),
             rest_limits: crate::limits::RestLimitsConfig::default(),
         }
     }
@@ -389,9 +408,10 @@ impl Settings {
         if self.job_worm_integrity.is_zero()
             || self.job_badges.is_zero()
             || self.job_conversion_windows.is_zero()
+            || self.job_files_scrub.is_zero()
         {
             bail!(
-                "HUB_JOB_WORM_INTEGRITY, HUB_JOB_BADGES and HUB_JOB_CONVERSION_WINDOWS must be longer than zero"
+                "HUB_JOB_WORM_INTEGRITY, HUB_JOB_BADGES, HUB_JOB_CONVERSION_WINDOWS and HUB_JOB_FILES_SCRUB must be longer than zero"
             );
         }
         if !self.buz_min_reputation.is_finite()
@@ -468,7 +488,9 @@ impl Settings {
                 badges_every: self.job_badges,
                 reputation: self.job_reputation_at,
                 conversion_windows_every: self.job_conversion_windows,
+                files_scrub_every: self.job_files_scrub,
             },
+            files: self.files_config()?,
             buz: crate::services::wallets::BuzConfig {
                 gates: hub_rooms::wallets::Gates {
                     require_kyc: self.buz_require_kyc,
@@ -485,6 +507,45 @@ impl Settings {
                 user: self.rest_rate_user,
                 trust_forwarded: self.trust_forwarded,
             },
+        })
+    }
+
+    fn files_config(&self) -> anyhow::Result<crate::services::files::FilesConfig> {
+        if let Some(url) = &self.files_url
+            && !url.starts_with("s3://")
+        {
+            bail!("HUB_FILES_URL {url:?} is not an s3://bucket/prefix URL");
+        }
+        if self.files_max_bytes == 0 {
+            bail!("HUB_FILES_MAX_BYTES must be at least 1");
+        }
+        let defaults = crate::services::files::FilesConfig::default();
+        let types: Vec<String> = self
+            .files_types
+            .iter()
+            .map(|t| hub_rooms::files::essence(t))
+            .filter(|t| !t.is_empty())
+            .collect();
+        if let Some(t) = types
+            .iter()
+            .find(|t| !hub_rooms::files::DEFAULT_TYPES.contains(&t.as_str()))
+        {
+            bail!(
+                "HUB_FILES_TYPES: the hub cannot recognise {t:?} from its first bytes; known: {}",
+                hub_rooms::files::DEFAULT_TYPES.join(", ")
+            );
+        }
+        Ok(crate::services::files::FilesConfig {
+            url: self.files_url.clone(),
+            s3_options: Vec::new(),
+            dir: self.data_dir.join("files"),
+            max_bytes: self.files_max_bytes,
+            types: if types.is_empty() {
+                defaults.types
+            } else {
+                types
+            },
+            link_ttl: self.share_link_ttl,
         })
     }
 

@@ -183,3 +183,19 @@ impl From<crate::services::wallets::WalletError> for AppError {
         }
     }
 }
+
+impl From<crate::services::files::FileError> for AppError {
+    fn from(e: crate::services::files::FileError) -> Self {
+        use crate::services::files::FileError;
+        match e {
+            FileError::Field(f) => f.into(),
+            FileError::Store(s) => s.into(),
+            // An upload of a type off the list, or whose bytes are not what it says.
+            FileError::UnsupportedType(m) => {
+                AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::Invalid, m)
+            }
+            FileError::Blob(b) => AppError::unavailable(b),
+            other => AppError::of(other.code(), other.to_string()),
+        }
+    }
+}

@@ -95,10 +95,12 @@ pub async fn run_with(
         }
         (None, None) => Arc::new(bus::LocalBus::new()),
     };
+    let blobs = open_blobs(&config.files).await?;
     let services = services::Services::new(
         config.node_id.clone().into(),
         bus.clone(),
         store.clone(),
+        blobs.clone(),
         services::ServicesConfig {
             chat: config.chat.clone(),
             presence: config.presence.clone(),
@@ -106,6 +108,7 @@ pub async fn run_with(
             jobs: config.jobs.clone(),
             gamification: config.gamification.clone(),
             buz: config.buz.clone(),
+            files: config.files.clone(),
         },
         runtime.clock.clone(),
     );
@@ -127,8 +130,13 @@ pub async fn run_with(
         io: io.clone(),
         metrics: telemetry::metrics_handle(),
     };
+    // An upload may be as large as allowed, plus its form's other fields and boundaries.
+    let upload_limit = usize::try_from(config.files.max_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(64 * 1024);
     let app = http::router(
         state,
+        upload_limit,
         &config.cors_origins,
         socket_layer,
         axum::routing::get(yws::upgrade),
@@ -142,9 +150,11 @@ pub async fn run_with(
         "hub listening on http://{addr} (REST /api/v1, Socket.IO /socket.io, health /api/health, metrics /metrics)"
     );
     tracing::info!(
-        "storage: {} ({}); fan-out: {}",
+        "storage: {} ({}); files: {} ({}); fan-out: {}",
         store.backend().as_str(),
         config::redact_url(&config.database_url),
+        blobs.kind,
+        blobs.location,
         match &config.redis_url {
             Some(url) => format!("Redis at {}", config::redact_url(url)),
             None => "in-process".to_owned(),
@@ -177,6 +187,23 @@ pub async fn run_with(
     store.close().await;
     tracing::info!("hub stopped");
     Ok(())
+}
+
+/// Opens where uploaded files live, and checks that it answers.
+pub async fn open_blobs(files: &services::files::FilesConfig) -> anyhow::Result<store::Blobs> {
+    // The S3 client's TLS runs on rustls with ring, like the database's and Redis's; another
+    // provider installed first (by an embedding program) is kept.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let blobs = match &files.url {
+        Some(url) => store::Blobs::s3(url, &files.s3_options)
+            .with_context(|| format!("cannot configure the file store {url}"))?,
+        None => store::Blobs::local(&files.dir)?,
+    };
+    blobs
+        .probe()
+        .await
+        .with_context(|| format!("cannot reach the file store {}", blobs.location))?;
+    Ok(blobs)
 }
 
 /// Connects to the configured database and applies its migrations.

@@ -292,7 +292,7 @@ async fn the_running_hub_survives_fuzzing(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let hub = Proc::spawn(&db, dir.path()).await;
     let base = format!("http://{}", hub.addr);
-    let http = reqwest::Client::new();
+    let http = common::http_client();
     let alice = token("alice");
 
     // Real things for the fuzz to reach: a venture, a team, a document, a message.

@@ -17,6 +17,8 @@
 //! - [`profiles`], [`badges`], [`gamification`]: profiles, skills, endorsements, portfolio,
 //!   badges, XP, levels, reputation, leaderboards.
 //! - [`wallets`], [`equity`]: wallets, ledgers, BUZ issuance, conversion windows and equity.
+//! - [`files`], [`clients`], [`signatures`]: uploaded documents, shares, comments, holds,
+//!   clients, signing keys and signatures.
 //!
 //! `client-sdk/src/generated/protocol.ts` is generated from these types (see `ts` tests).
 
@@ -24,10 +26,12 @@ pub mod activity;
 pub mod audit;
 pub mod badges;
 pub mod chat;
+pub mod clients;
 pub mod docs;
 pub mod equity;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod gamification;
 pub mod ids;
 pub mod notifications;
@@ -36,6 +40,7 @@ pub mod realtime;
 pub mod rest;
 pub mod roles;
 pub mod rooms;
+pub mod signatures;
 pub mod wallets;
 
 #[cfg(test)]

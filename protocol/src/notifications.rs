@@ -43,6 +43,16 @@ pub enum NotificationBody {
     BuzWithheld(BuzData),
     /// The venture's board decided the user's equity conversion request (or it expired).
     ConversionDecided(ConversionDecidedData),
+    /// A document was shared with the user.
+    DocumentShared(DocumentSharedData),
+    /// Someone commented on a document the user owns.
+    DocumentCommented(DocumentCommentedData),
+    /// The owner of a document asks the user to sign it.
+    SignatureRequested(SignatureData),
+    /// A document the user owns was signed.
+    DocumentSigned(SignatureData),
+    /// To admins: a stored file no longer matches its checksum.
+    FileCorrupted(FileCorruptedData),
 }
 
 impl NotificationBody {
@@ -60,6 +70,11 @@ impl NotificationBody {
             NotificationBody::BuzCredited(_) => "buz_credited",
             NotificationBody::BuzWithheld(_) => "buz_withheld",
             NotificationBody::ConversionDecided(_) => "conversion_decided",
+            NotificationBody::DocumentShared(_) => "document_shared",
+            NotificationBody::DocumentCommented(_) => "document_commented",
+            NotificationBody::SignatureRequested(_) => "signature_requested",
+            NotificationBody::DocumentSigned(_) => "document_signed",
+            NotificationBody::FileCorrupted(_) => "file_corrupted",
         }
     }
 }
@@ -164,6 +179,51 @@ pub struct ConversionDecidedData {
     #[ts(type = "number | null")]
     pub equity_granted_bp: Option<i64>,
     pub note: Option<String>,
+}
+
+/// `document_shared`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DocumentSharedData {
+    pub document_id: String,
+    pub title: String,
+    pub share_id: String,
+    pub by: UserId,
+    pub can_view: bool,
+    pub can_comment: bool,
+    pub can_sign: bool,
+}
+
+/// `document_commented`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DocumentCommentedData {
+    pub document_id: String,
+    pub title: String,
+    pub comment_id: String,
+    pub author_id: UserId,
+    /// The start of the comment.
+    pub excerpt: String,
+}
+
+/// `signature_requested` / `document_signed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SignatureData {
+    pub signature_id: String,
+    pub document_id: String,
+    pub title: String,
+    pub signer_id: UserId,
+    pub requested_by: UserId,
+}
+
+/// `file_corrupted`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FileCorruptedData {
+    pub document_id: String,
+    pub title: String,
+    pub owner_id: UserId,
+    pub expected_sha256: String,
+    pub actual_sha256: String,
+    /// `download` or `scrub`.
+    pub found_by: String,
 }
 
 /// `GET /api/v1/notifications?unread=&before=&limit=`: newest first.

@@ -6,10 +6,12 @@ use crate::activity::*;
 use crate::audit::*;
 use crate::badges::*;
 use crate::chat::*;
+use crate::clients::*;
 use crate::docs::*;
 use crate::equity::*;
 use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
 use crate::events::*;
+use crate::files::*;
 use crate::gamification::*;
 use crate::ids::{DocId, MessageId, RoomId, TeamId, UserId, VentureId};
 use crate::notifications::*;
@@ -18,6 +20,7 @@ use crate::realtime::{AckErr, ConnectRefusal, HandshakeAuth, Pong, client, serve
 use crate::rest::*;
 use crate::roles::{AccountRole, Role};
 use crate::rooms::*;
+use crate::signatures::*;
 use crate::wallets::*;
 use ts_rs::{Config, TS};
 
@@ -47,6 +50,7 @@ fn render() -> String {
         Thread, ChatRead, Unread,
         Notification, NotificationBody, MentionData, MemberData, AuditBrokenData, LevelUpData,
         BadgeAwardedData, EndorsedData, SkillVerifiedData, BuzData, ConversionDecidedData,
+        DocumentSharedData, DocumentCommentedData, SignatureData, FileCorruptedData,
         NotificationList, MarkRead, UnreadCount,
         CreateDoc, DocInfo, DocList, DocRef, DocJoined, DocRemoved,
         CreateVenture, CreateTeam, PutMember, Venture, VentureDetail, VentureList, Team, TeamDetail,
@@ -62,6 +66,9 @@ fn render() -> String {
         BuzOutcome, WalletUpdated, Adjust,
         ConversionWindow, CreateWindow, ActiveWindow, WindowList, ConvertRequest, Conversion, Decide,
         ConversionList,
+        FileDoc, FileList, NewShare, Share, ShareList, SharedDoc, NewComment, Comment, CommentList, Hold,
+        Client, NewClient, PatchClient, ClientList,
+        NewKey, SigningKey, KeyList, RequestSignature, Sign, Signature, SignatureList,
     );
     for t in types {
         out.push_str(&t);

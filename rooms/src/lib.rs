@@ -12,6 +12,8 @@
 //! - [`gamification`]: XP, levels, reputation. [`badges`]: badge rules. [`profiles`]:
 //!   profiles, skills, endorsements, portfolio. [`wallets`]: BUZ issuance, the ledger chain,
 //!   equity and conversion windows.
+//! - [`files`]: uploads, ranges, shares, clients, comments. [`signatures`]: P-256 keys and
+//!   signatures.
 
 pub mod access;
 pub mod audit;
@@ -20,11 +22,13 @@ pub mod chat;
 pub mod doc;
 pub mod events;
 pub mod fields;
+pub mod files;
 pub mod gamification;
 pub mod presence;
 pub mod profiles;
 pub mod rate;
 pub mod room;
+pub mod signatures;
 pub mod typing;
 pub mod wallets;
 

@@ -3,11 +3,13 @@
 //! wrong methods and malformed input.
 
 mod badges;
+mod clients;
 mod debug;
 pub mod docs;
 mod equity;
 mod events;
 mod extract;
+mod files;
 mod gamification;
 mod health;
 pub mod limits;
@@ -15,6 +17,7 @@ mod me;
 mod notifications;
 mod profiles;
 mod rooms;
+mod signatures;
 mod teams;
 mod ventures;
 mod wallets;
@@ -44,6 +47,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// other).
 pub fn router(
     state: AppState,
+    upload_limit: usize,
     cors_origins: &[String],
     socket_layer: SocketIoLayer,
     yjs: axum::routing::MethodRouter<AppState>,
@@ -107,6 +111,39 @@ pub fn router(
         .route("/equity/convert", post(equity::convert))
         .route("/equity/conversions", get(equity::conversions))
         .route("/equity/conversions/{id}/decide", post(equity::decide))
+        .route(
+            "/documents",
+            post(files::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(upload_limit))
+                .get(files::list),
+        )
+        .route("/documents/{id}", get(files::get).delete(files::delete))
+        .route("/documents/{id}/content", get(files::content))
+        .route("/documents/{id}/share", post(files::share))
+        .route("/documents/{id}/shares", get(files::shares))
+        .route("/documents/{id}/shares/{share_id}", delete(files::revoke))
+        .route(
+            "/documents/{id}/comments",
+            get(files::comments).post(files::comment),
+        )
+        .route(
+            "/documents/{id}/hold",
+            post(files::hold).delete(files::release),
+        )
+        .route("/documents/{id}/signatures", get(files::signatures))
+        .route("/shared/{token}", get(files::shared))
+        .route("/shared/{token}/content", get(files::shared_content))
+        .route("/clients", get(clients::list).post(clients::create))
+        .route(
+            "/clients/{id}",
+            get(clients::get)
+                .patch(clients::patch)
+                .delete(clients::delete),
+        )
+        .route("/keys", get(signatures::keys).post(signatures::add_key))
+        .route("/keys/{id}", delete(signatures::remove_key))
+        .route("/signatures", post(signatures::request))
+        .route("/signatures/{id}/sign", post(signatures::sign))
         .route("/teams/{id}", get(teams::get))
         .route("/teams/{id}/members", post(teams::put_member))
         .route("/teams/{id}/members/{user}", delete(teams::remove_member))

@@ -17,6 +17,8 @@ pub const REPUTATION_DAILY: &str = "reputation-daily";
 pub const BADGES_HOURLY: &str = "badges-hourly";
 /// `conversion-windows`: moves conversion windows and schedules the next quarter's.
 pub const CONVERSION_WINDOWS: &str = "conversion-windows";
+/// `files-scrub`: re-hashes every stored file.
+pub const FILES_SCRUB: &str = "files-scrub";
 
 const DAY: Duration = Duration::from_secs(86_400);
 
@@ -90,6 +92,7 @@ pub struct JobsConfig {
     pub badges_every: Duration,
     pub reputation: Schedule,
     pub conversion_windows_every: Duration,
+    pub files_scrub_every: Duration,
 }
 
 impl Default for JobsConfig {
@@ -99,6 +102,7 @@ impl Default for JobsConfig {
             badges_every: Duration::from_secs(3600),
             reputation: Schedule::DailyAt { minute: 2 * 60 },
             conversion_windows_every: Duration::from_secs(15 * 60),
+            files_scrub_every: DAY,
         }
     }
 }
@@ -146,6 +150,10 @@ impl JobBoard {
             JobDef {
                 name: CONVERSION_WINDOWS,
                 schedule: Schedule::Every(config.conversion_windows_every),
+            },
+            JobDef {
+                name: FILES_SCRUB,
+                schedule: Schedule::Every(config.files_scrub_every),
             },
         ];
         JobBoard {
@@ -251,6 +259,7 @@ impl Services {
                 .conversion_windows_job()
                 .await
                 .map_err(|e| e.to_string()),
+            FILES_SCRUB => self.files_scrub().await.map_err(|e| e.to_string()),
             other => Err(format!("no body for job {other}")),
         };
         let duration_ms = started.elapsed().as_millis() as u64;

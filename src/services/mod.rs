@@ -15,6 +15,8 @@
 //! - [`gamification`], [`badges`], [`profiles`]: XP, levels, reputation, leaderboards, badges,
 //!   profiles, skills, endorsements, portfolios;
 //! - [`wallets`], [`equity`]: BUZ issuance, ledgers, conversion windows and equity;
+//! - [`files`], [`clients`], [`signatures`]: uploaded documents with their shares, comments
+//!   and holds, clients, signing keys and signatures;
 //! - [`activity`], [`notifications`], [`members`]: the venture feed, stored notifications,
 //!   what membership changes tell people;
 //! - [`Services`]: the handles, chat limits and per-room send order.
@@ -24,10 +26,12 @@ pub mod activity;
 pub mod audit;
 pub mod badges;
 pub mod chat;
+pub mod clients;
 pub mod docs;
 pub mod effects;
 pub mod equity;
 pub mod events;
+pub mod files;
 pub mod gamification;
 pub mod jobs;
 pub mod members;
@@ -35,6 +39,7 @@ pub mod notifications;
 pub mod notify;
 pub mod presence;
 pub mod profiles;
+pub mod signatures;
 pub mod wallets;
 
 use crate::bus::{Bus, BusMessage, Liveness, NodeChange, Topic};
@@ -102,6 +107,9 @@ pub struct Services {
     pub gamification: gamification::GamificationConfig,
     /// BUZ issuance gates.
     pub buz: wallets::BuzConfig,
+    pub files_config: files::FilesConfig,
+    /// Where uploaded files' contents live.
+    pub blobs: crate::store::Blobs,
     boards: gamification::Boards,
     /// This value's own handle, for the tasks it spawns.
     me: std::sync::Weak<Services>,
@@ -119,6 +127,7 @@ pub struct ServicesConfig {
     pub jobs: jobs::JobsConfig,
     pub gamification: gamification::GamificationConfig,
     pub buz: wallets::BuzConfig,
+    pub files: files::FilesConfig,
 }
 
 impl Services {
@@ -126,6 +135,7 @@ impl Services {
         node: NodeId,
         bus: Arc<dyn Bus>,
         store: Store,
+        blobs: crate::store::Blobs,
         config: ServicesConfig,
         clock: SharedClock,
     ) -> Arc<Services> {
@@ -136,6 +146,7 @@ impl Services {
             jobs: jobs_config,
             gamification,
             buz,
+            files: files_config,
         } = config;
         let notify = Notify::new(bus.clone());
         let docs = Docs::new(
@@ -164,6 +175,8 @@ impl Services {
             me: me.clone(),
             gamification,
             buz,
+            files_config,
+            blobs,
             boards: Default::default(),
             liveness,
             presence_config,

@@ -140,6 +140,7 @@ impl TestHub {
     ) -> TestHub {
         let mut config = Config::new(db.url.clone(), SECRET.as_bytes().to_vec());
         config.db_max_connections = 4;
+        config.files.dir = db.dir().join("files");
         // Tests send fast; the rate limits have their own tests.
         config.chat.rate_per_second = 100_000.0;
         config.chat.burst = 100_000;
@@ -165,7 +166,7 @@ impl TestHub {
             base: format!("http://{addr}"),
             db,
             config,
-            http: reqwest::Client::new(),
+            http: http_client(),
             shutdown: Some(tx),
             handle: Some(handle),
         };
@@ -183,7 +184,7 @@ impl TestHub {
             base: format!("http://{addr}"),
             db,
             config,
-            http: reqwest::Client::new(),
+            http: http_client(),
             shutdown: None,
             handle: None,
         };
@@ -380,6 +381,11 @@ impl TestHub {
 }
 
 impl TestDb {
+    /// A directory of the test's own (uploaded files go under it).
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// The same database for another hub (dropping it drops nothing).
     pub fn shared(&self) -> TestDb {
         TestDb {
@@ -488,4 +494,41 @@ pub fn lax_buz(c: &mut Config) {
         max_credits_per_hour: 1_000_000,
         daily_cap: 1_000_000_000,
     };
+}
+
+/// The tests' HTTP client. Its TLS runs on rustls with ring, the provider the hub itself
+/// installs (reqwest is built without one).
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+/// Starts an upload of a PDF to `addr` as `token` whose request promises `promised` bytes of
+/// file but sends only `bytes`; the caller drops the stream to break the upload off.
+pub async fn half_upload(
+    addr: SocketAddr,
+    token: &str,
+    promised: usize,
+    bytes: &[u8],
+) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let boundary = "BROKENOFF";
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nHalf\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\nnda\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"h.pdf\"\r\n\
+         Content-Type: application/pdf\r\n\r\n"
+    );
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!(
+        "POST /api/v1/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n{head}",
+        head.len() + promised
+    );
+    tcp.write_all(request.as_bytes()).await.expect("send head");
+    for chunk in bytes.chunks(64 * 1024) {
+        tcp.write_all(chunk).await.expect("send part of the file");
+    }
+    tcp.flush().await.expect("flush");
+    tcp
 }

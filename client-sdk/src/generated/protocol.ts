@@ -161,9 +161,9 @@ export type Notification = {
 /**
  * UUID v7: ids order by time.
  */
-id: string, created_at: string, read: boolean, } & ({ "kind": "mention", "data": MentionData } | { "kind": "member_added", "data": MemberData } | { "kind": "member_removed", "data": MemberData } | { "kind": "audit_broken", "data": AuditBrokenData } | { "kind": "level_up", "data": LevelUpData } | { "kind": "badge_awarded", "data": BadgeAwardedData } | { "kind": "endorsed", "data": EndorsedData } | { "kind": "skill_verified", "data": SkillVerifiedData } | { "kind": "buz_credited", "data": BuzData } | { "kind": "buz_withheld", "data": BuzData } | { "kind": "conversion_decided", "data": ConversionDecidedData });
+id: string, created_at: string, read: boolean, } & ({ "kind": "mention", "data": MentionData } | { "kind": "member_added", "data": MemberData } | { "kind": "member_removed", "data": MemberData } | { "kind": "audit_broken", "data": AuditBrokenData } | { "kind": "level_up", "data": LevelUpData } | { "kind": "badge_awarded", "data": BadgeAwardedData } | { "kind": "endorsed", "data": EndorsedData } | { "kind": "skill_verified", "data": SkillVerifiedData } | { "kind": "buz_credited", "data": BuzData } | { "kind": "buz_withheld", "data": BuzData } | { "kind": "conversion_decided", "data": ConversionDecidedData } | { "kind": "document_shared", "data": DocumentSharedData } | { "kind": "document_commented", "data": DocumentCommentedData } | { "kind": "signature_requested", "data": SignatureData } | { "kind": "document_signed", "data": SignatureData } | { "kind": "file_corrupted", "data": FileCorruptedData });
 
-export type NotificationBody = { "kind": "mention", "data": MentionData } | { "kind": "member_added", "data": MemberData } | { "kind": "member_removed", "data": MemberData } | { "kind": "audit_broken", "data": AuditBrokenData } | { "kind": "level_up", "data": LevelUpData } | { "kind": "badge_awarded", "data": BadgeAwardedData } | { "kind": "endorsed", "data": EndorsedData } | { "kind": "skill_verified", "data": SkillVerifiedData } | { "kind": "buz_credited", "data": BuzData } | { "kind": "buz_withheld", "data": BuzData } | { "kind": "conversion_decided", "data": ConversionDecidedData };
+export type NotificationBody = { "kind": "mention", "data": MentionData } | { "kind": "member_added", "data": MemberData } | { "kind": "member_removed", "data": MemberData } | { "kind": "audit_broken", "data": AuditBrokenData } | { "kind": "level_up", "data": LevelUpData } | { "kind": "badge_awarded", "data": BadgeAwardedData } | { "kind": "endorsed", "data": EndorsedData } | { "kind": "skill_verified", "data": SkillVerifiedData } | { "kind": "buz_credited", "data": BuzData } | { "kind": "buz_withheld", "data": BuzData } | { "kind": "conversion_decided", "data": ConversionDecidedData } | { "kind": "document_shared", "data": DocumentSharedData } | { "kind": "document_commented", "data": DocumentCommentedData } | { "kind": "signature_requested", "data": SignatureData } | { "kind": "document_signed", "data": SignatureData } | { "kind": "file_corrupted", "data": FileCorruptedData };
 
 export type MentionData = { room: string, message_id: MessageId, seq: number, author_id: UserId, author_name: string, 
 /**
@@ -222,6 +222,22 @@ export type ConversionDecidedData = { conversion_id: string, venture_id: string,
  * `APPROVED`, `REJECTED` or `EXPIRED`.
  */
 status: string, buz_used: number, equity_granted_bp: number | null, note: string | null, };
+
+export type DocumentSharedData = { document_id: string, title: string, share_id: string, by: UserId, can_view: boolean, can_comment: boolean, can_sign: boolean, };
+
+export type DocumentCommentedData = { document_id: string, title: string, comment_id: string, author_id: UserId, 
+/**
+ * The start of the comment.
+ */
+excerpt: string, };
+
+export type SignatureData = { signature_id: string, document_id: string, title: string, signer_id: UserId, requested_by: UserId, };
+
+export type FileCorruptedData = { document_id: string, title: string, owner_id: UserId, expected_sha256: string, actual_sha256: string, 
+/**
+ * `download` or `scrub`.
+ */
+found_by: string, };
 
 export type NotificationList = { notifications: Array<Notification>, unread_count: number, has_more: boolean, };
 
@@ -753,6 +769,101 @@ export type Decide = { approve: boolean,
 note?: string, };
 
 export type ConversionList = { conversions: Array<Conversion>, };
+
+export type FileDoc = { id: string, owner_id: UserId, title: string, 
+/**
+ * `contract`, `invoice`, … (1–40 characters of a-z, 0-9, _ and -).
+ */
+type: string, file_name: string, content_type: string, size: number, 
+/**
+ * Lowercase hex SHA-256 of the content (also its `ETag`).
+ */
+checksum_sha256: string, venture_id: string | null, client_id: string | null, 
+/**
+ * Under a legal hold: it cannot be deleted.
+ */
+on_hold: boolean, 
+/**
+ * The stored content no longer matches its checksum (found by a download or the scrub).
+ */
+corrupted: boolean, created_at: string, };
+
+export type FileList = { documents: Array<FileDoc>, };
+
+export type NewShare = { to_user_id?: UserId, client_id?: string, 
+/**
+ * Default true.
+ */
+can_view?: boolean, can_comment?: boolean, can_sign?: boolean, 
+/**
+ * RFC 3339; none: until revoked (a client link expires after `HUB_SHARE_LINK_TTL`).
+ */
+expires_at?: string, };
+
+export type Share = { id: string, document_id: string, to_user_id: UserId | null, client_id: string | null, can_view: boolean, can_comment: boolean, can_sign: boolean, expires_at: string | null, revoked: boolean, created_by: UserId, created_at: string, 
+/**
+ * For a client share, when created: the link's path with its signed token
+ * (`/api/v1/shared/{token}`; its content at `/api/v1/shared/{token}/content`).
+ */
+link?: string, };
+
+export type ShareList = { shares: Array<Share>, };
+
+export type SharedDoc = { document: FileDoc, share: Share, };
+
+export type NewComment = { 
+/**
+ * 1 to 2000 characters.
+ */
+body: string, };
+
+export type Comment = { id: string, document_id: string, author_id: UserId, body: string, created_at: string, };
+
+export type CommentList = { comments: Array<Comment>, };
+
+export type Hold = { 
+/**
+ * 1 to 280 characters.
+ */
+reason: string, };
+
+export type Client = { id: string, owner_id: UserId, name: string, email: string | null, phone: string | null, organization: string | null, tags: Array<string>, created_at: string, updated_at: string, };
+
+export type NewClient = { name: string, email?: string, phone?: string, organization?: string, tags?: Array<string>, };
+
+export type PatchClient = { name?: string, email?: string | null, phone?: string | null, organization?: string | null, tags?: Array<string>, };
+
+export type ClientList = { clients: Array<Client>, };
+
+export type NewKey = { jwk?: { kty: string, crv: string, x: string, y: string }, spki_pem?: string, };
+
+export type SigningKey = { id: string, 
+/**
+ * Lowercase hex SHA-256 of the key's SPKI DER.
+ */
+fingerprint: string, created_at: string, };
+
+export type KeyList = { keys: Array<SigningKey>, };
+
+export type RequestSignature = { document_id: string, signer_id: UserId, };
+
+export type Sign = { key_id: string, 
+/**
+ * base64url of the raw `r‖s` (64 bytes, WebCrypto's output) or of DER.
+ */
+signature: string, };
+
+export type Signature = { id: string, document_id: string, signer_id: UserId, requested_by: UserId, 
+/**
+ * `REQUESTED` or `SIGNED`.
+ */
+status: string, 
+/**
+ * The message signed (`hub-signature:v1:{document_id}:{checksum_sha256}`).
+ */
+message: string, key_fingerprint: string | null, signature: string | null, signed_at: string | null, created_at: string, };
+
+export type SignatureList = { signatures: Array<Signature>, };
 
 /** The ack of every client event: the payload beside `ok: true`, or an error. */
 export type Ack<T> = ({ ok: true } & T) | AckErr;

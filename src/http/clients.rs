@@ -1,0 +1,59 @@
+//! Clients (`/api/v1/clients`): the caller's own, `404` for anyone else's.
+
+use super::{ApiJson, ApiPath};
+use crate::auth::Identity;
+use crate::error::AppError;
+use crate::state::Core;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use hub_protocol::clients::{Client, ClientList, NewClient, PatchClient};
+
+pub async fn list(State(core): State<Core>, who: Identity) -> Result<Json<ClientList>, AppError> {
+    Ok(Json(ClientList {
+        clients: core.store.clients(&who.user_id).await?,
+    }))
+}
+
+pub async fn create(
+    State(core): State<Core>,
+    who: Identity,
+    ApiJson(body): ApiJson<NewClient>,
+) -> Result<(StatusCode, Json<Client>), AppError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(core.services.create_client(&who.user_id, &body).await?),
+    ))
+}
+
+pub async fn get(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Client>, AppError> {
+    core.store
+        .client(&who.user_id, &id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| AppError::not_found("no such client"))
+}
+
+pub async fn patch(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<PatchClient>,
+) -> Result<Json<Client>, AppError> {
+    Ok(Json(
+        core.services.patch_client(&who.user_id, &id, &body).await?,
+    ))
+}
+
+pub async fn delete(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, AppError> {
+    core.services.delete_client(&who.user_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,416 @@
+//! Uploaded documents (`/api/v1/documents`): multipart uploads that stream into the file store,
+//! listing, downloads with `ETag`, `Content-Disposition` and single `Range` requests, shares
+//! (client links at `/api/v1/shared/{token}`), comments, legal holds and signatures.
+
+use super::{ApiJson, ApiPath};
+use crate::auth::Identity;
+use crate::error::AppError;
+use crate::services::files::{Content, Upload, UploadMeta};
+use crate::state::Core;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Multipart, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use hub_protocol::ErrorCode;
+use hub_protocol::files::{
+    Comment, CommentList, FileDoc, FileList, Hold, NewComment, NewShare, Share, ShareList,
+    SharedDoc,
+};
+use hub_protocol::signatures::SignatureList;
+use hub_rooms::files::parse_range;
+use serde::Deserialize;
+
+/// The most bytes of a text field of the upload form.
+const MAX_FIELD_BYTES: usize = 1024;
+
+/// `POST /api/v1/documents` (multipart: `title`, `type`, optional `venture_id` and `client_id`,
+/// and `file`, in any order).
+pub async fn upload(
+    State(core): State<Core>,
+    who: Identity,
+    mut form: Multipart,
+) -> Result<(StatusCode, Json<FileDoc>), AppError> {
+    let mut meta = UploadMeta::default();
+    let mut upload: Option<Upload> = None;
+    let read = read_form(&core, &mut form, &mut meta, &mut upload).await;
+    let result = match (read, upload) {
+        (Ok(()), Some(up)) => core
+            .services
+            .finish_upload(&who.user_id, up, meta)
+            .await
+            .map_err(AppError::from),
+        (Ok(()), None) => Err(AppError::bad_request("file: the form has no file")),
+        (Err(e), Some(up)) => {
+            up.abort().await;
+            Err(e)
+        }
+        (Err(e), None) => Err(e),
+    };
+    Ok((StatusCode::CREATED, Json(result?)))
+}
+
+async fn read_form(
+    core: &Core,
+    form: &mut Multipart,
+    meta: &mut UploadMeta,
+    upload: &mut Option<Upload>,
+) -> Result<(), AppError> {
+    while let Some(mut field) = form.next_field().await.map_err(multipart_error)? {
+        let name = field.name().unwrap_or("").to_owned();
+        match name.as_str() {
+            "file" => {
+                if upload.is_some() {
+                    return Err(AppError::bad_request("file: one file per upload"));
+                }
+                let declared = field
+                    .content_type()
+                    .unwrap_or("application/octet-stream")
+                    .to_owned();
+                let file_name = field.file_name().unwrap_or("file").to_owned();
+                let up = upload.insert(core.services.begin_upload(&declared, &file_name).await?);
+                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                    up.push(chunk).await?;
+                }
+            }
+            "title" | "type" | "venture_id" | "client_id" => {
+                let mut value = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                    value.extend_from_slice(&chunk);
+                    if value.len() > MAX_FIELD_BYTES {
+                        return Err(AppError::bad_request(format!(
+                            "{name}: at most {MAX_FIELD_BYTES} bytes"
+                        )));
+                    }
+                }
+                let value = String::from_utf8(value)
+                    .map_err(|_| AppError::bad_request(format!("{name}: must be UTF-8 text")))?;
+                if crate::validate::has_nul(&value) {
+                    return Err(AppError::invalid(crate::validate::NUL_REFUSED));
+                }
+                let slot = match name.as_str() {
+                    "title" => &mut meta.title,
+                    "type" => &mut meta.kind,
+                    "venture_id" => &mut meta.venture_id,
+                    _ => &mut meta.client_id,
+                };
+                *slot = Some(value);
+            }
+            other => {
+                return Err(AppError::bad_request(format!(
+                    "{other}: not a field of the upload form (title, type, venture_id, client_id, file)"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::too_large("the upload is larger than allowed")
+    } else {
+        AppError::bad_request(format!(
+            "the upload broke off or is not a multipart form: {}",
+            e.body_text()
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    scope: Option<String>,
+}
+
+/// `GET /api/v1/documents?scope=mine|shared`.
+pub async fn list(
+    State(core): State<Core>,
+    who: Identity,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<FileList>, AppError> {
+    let shared = match q.scope.as_deref() {
+        None | Some("mine") => false,
+        Some("shared") => true,
+        Some(_) => return Err(AppError::bad_request("scope: mine or shared")),
+    };
+    Ok(Json(FileList {
+        documents: core.services.files(&who.user_id, shared).await?,
+    }))
+}
+
+/// `GET /api/v1/documents/{id}`.
+pub async fn get(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<FileDoc>, AppError> {
+    Ok(Json(
+        core.services
+            .visible_file(&who.user_id, &id)
+            .await?
+            .0
+            .view(),
+    ))
+}
+
+/// `DELETE /api/v1/documents/{id}` (the owner; `409` under a hold).
+pub async fn delete(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, AppError> {
+    core.services.delete_file(&who.user_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/documents/{id}/content`.
+pub async fn content(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let (row, access) = core.services.visible_file(&who.user_id, &id).await?;
+    if !access.perms.view {
+        return Err(AppError::forbidden("your share does not allow viewing"));
+    }
+    serve(&core, row, &headers).await
+}
+
+/// Answers a download of `row` for `headers` (`Range`, `If-None-Match`).
+async fn serve(
+    core: &Core,
+    row: crate::store::FileRow,
+    headers: &HeaderMap,
+) -> Result<Response, AppError> {
+    let etag = format!("\"{}\"", row.checksum);
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    let size = u64::try_from(row.size).unwrap_or(0);
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let ask = parse_range(range, size);
+    if ask == hub_rooms::files::RangeAsk::Unsatisfiable {
+        let mut r = AppError::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            ErrorCode::Invalid,
+            format!("range: outside the document's {size} bytes"),
+        )
+        .into_response();
+        r.headers_mut().insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_str(&format!("bytes */{size}"))
+                .unwrap_or(HeaderValue::from_static("bytes */0")),
+        );
+        return Ok(r);
+    }
+    let Content { row, range, stream } = core.services.content(row, ask).await?;
+    let (status, length) = match range {
+        Some(r) => (StatusCode::PARTIAL_CONTENT, r.len()),
+        None => (StatusCode::OK, size),
+    };
+    let mut response = Response::new(Body::from_stream(stream));
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    let put = |h: &mut HeaderMap, name, value: String| {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.insert(name, v);
+        }
+    };
+    put(h, header::CONTENT_TYPE, row.content_type.clone());
+    put(h, header::CONTENT_LENGTH, length.to_string());
+    put(h, header::ETAG, etag);
+    put(h, header::CONTENT_DISPOSITION, disposition(&row.file_name));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Some(r) = range {
+        put(
+            h,
+            header::CONTENT_RANGE,
+            format!("bytes {}-{}/{size}", r.start, r.end),
+        );
+    }
+    Ok(response)
+}
+
+/// `attachment; filename="…"; filename*=UTF-8''…` (an ASCII fallback and the exact name).
+fn disposition(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .filter(|c| *c != '"' && *c != '\\')
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+/// `POST /api/v1/documents/{id}/share` (the owner): `201` share; a client share carries its
+/// link.
+pub async fn share(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<NewShare>,
+) -> Result<(StatusCode, Json<Share>), AppError> {
+    let row = core.services.share(&who.user_id, &id, &body).await?;
+    let mut share = row.view();
+    if row.client_id.is_some() {
+        let ttl =
+            i64::try_from(core.services.files_config.link_ttl.as_millis()).unwrap_or(i64::MAX);
+        let exp = row
+            .expires_at
+            .unwrap_or_else(|| core.clock.now_ms().saturating_add(ttl));
+        let token = core
+            .auth
+            .mint_link(&row.id, &row.file_id, exp)
+            .map_err(AppError::internal)?;
+        share.link = Some(format!("/api/v1/shared/{token}"));
+    }
+    Ok((StatusCode::CREATED, Json(share)))
+}
+
+/// `GET /api/v1/documents/{id}/shares` (the owner).
+pub async fn shares(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<ShareList>, AppError> {
+    Ok(Json(ShareList {
+        shares: core
+            .services
+            .shares(&who.user_id, &id)
+            .await?
+            .iter()
+            .map(|s| s.view())
+            .collect(),
+    }))
+}
+
+/// `DELETE /api/v1/documents/{id}/shares/{share_id}` (the owner).
+pub async fn revoke(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath((id, share)): ApiPath<(String, String)>,
+) -> Result<StatusCode, AppError> {
+    core.services.revoke(&who.user_id, &id, &share).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn link(core: &Core, token: &str) -> Result<(String, String), AppError> {
+    core.auth
+        .verify_link(token)
+        .ok_or_else(|| AppError::not_found("the link has expired or was revoked"))
+}
+
+/// `GET /api/v1/shared/{token}`: a client link's document (no account needed).
+pub async fn shared(
+    State(core): State<Core>,
+    ApiPath(token): ApiPath<String>,
+) -> Result<Json<SharedDoc>, AppError> {
+    let (share, doc) = link(&core, &token)?;
+    let (row, share) = core.services.by_link(&share, &doc).await?;
+    Ok(Json(SharedDoc {
+        document: row.view(),
+        share: share.view(),
+    }))
+}
+
+/// `GET /api/v1/shared/{token}/content`.
+pub async fn shared_content(
+    State(core): State<Core>,
+    ApiPath(token): ApiPath<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let (share, doc) = link(&core, &token)?;
+    let (row, share) = core.services.by_link(&share, &doc).await?;
+    if !share.perms.view {
+        return Err(AppError::forbidden("the link does not allow viewing"));
+    }
+    serve(&core, row, &headers).await
+}
+
+/// `POST /api/v1/documents/{id}/comments`.
+pub async fn comment(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<NewComment>,
+) -> Result<(StatusCode, Json<Comment>), AppError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(core.services.comment(&who.user_id, &id, &body.body).await?),
+    ))
+}
+
+/// `GET /api/v1/documents/{id}/comments`.
+pub async fn comments(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<CommentList>, AppError> {
+    Ok(Json(CommentList {
+        comments: core.services.comments(&who.user_id, &id).await?,
+    }))
+}
+
+/// `POST /api/v1/documents/{id}/hold` (admin).
+pub async fn hold(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<Hold>,
+) -> Result<Json<FileDoc>, AppError> {
+    super::debug::operator(&who)?;
+    Ok(Json(
+        core.services
+            .hold(&who.user_id, &id, Some(&body.reason))
+            .await?,
+    ))
+}
+
+/// `DELETE /api/v1/documents/{id}/hold` (admin).
+pub async fn release(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<FileDoc>, AppError> {
+    super::debug::operator(&who)?;
+    Ok(Json(core.services.hold(&who.user_id, &id, None).await?))
+}
+
+/// `GET /api/v1/documents/{id}/signatures`.
+pub async fn signatures(
+    State(core): State<Core>,
+    who: Identity,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<SignatureList>, AppError> {
+    Ok(Json(SignatureList {
+        signatures: core.services.signatures(&who.user_id, &id).await?,
+    }))
+}

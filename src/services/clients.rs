@@ -1,0 +1,126 @@
+//! Clients: their owner's only (others see nothing), every change audited in the owner's
+//! chain. Deleting a client revokes the links shared with it.
+
+use super::Services;
+use super::files::FileError;
+use crate::store::{NewAudit, StoreError};
+use hub_protocol::UserId;
+use hub_protocol::clients::{Client, NewClient, PatchClient};
+use hub_rooms::files::check_client;
+use serde_json::json;
+
+fn no_client() -> FileError {
+    FileError::NotFound("no such client".into())
+}
+
+impl Services {
+    pub async fn create_client(
+        &self,
+        owner: &UserId,
+        body: &NewClient,
+    ) -> Result<Client, FileError> {
+        let fields = check_client(
+            &body.name,
+            body.email.as_deref(),
+            body.phone.as_deref(),
+            body.organization.as_deref(),
+            body.tags.as_deref().unwrap_or(&[]),
+        )?;
+        let mut w = self.store.begin_write().await?;
+        let client = self.store.add_client(&mut w, owner, &fields).await?;
+        self.client_audit(
+            &mut w,
+            owner,
+            &client.id,
+            "client.created",
+            json!({"name": client.name}),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(client)
+    }
+
+    pub async fn patch_client(
+        &self,
+        owner: &UserId,
+        id: &str,
+        patch: &PatchClient,
+    ) -> Result<Client, FileError> {
+        let current = self.store.client(owner, id).await?.ok_or_else(no_client)?;
+        let pick = |new: &Option<Option<String>>, old: &Option<String>| match new {
+            Some(v) => v.clone(),
+            None => old.clone(),
+        };
+        let fields = check_client(
+            patch.name.as_deref().unwrap_or(&current.name),
+            pick(&patch.email, &current.email).as_deref(),
+            pick(&patch.phone, &current.phone).as_deref(),
+            pick(&patch.organization, &current.organization).as_deref(),
+            patch.tags.as_deref().unwrap_or(&current.tags),
+        )?;
+        let mut w = self.store.begin_write().await?;
+        self.store
+            .update_client(&mut w, owner, id, &fields)
+            .await
+            .map_err(not_found)?;
+        self.client_audit(
+            &mut w,
+            owner,
+            id,
+            "client.changed",
+            json!({"name": fields.name}),
+        )
+        .await?;
+        w.commit().await?;
+        self.store.client(owner, id).await?.ok_or_else(no_client)
+    }
+
+    pub async fn delete_client(&self, owner: &UserId, id: &str) -> Result<(), FileError> {
+        let mut w = self.store.begin_write().await?;
+        let revoked = self.store.revoke_client_shares(&mut w, id).await?;
+        self.store
+            .delete_client(&mut w, owner, id)
+            .await
+            .map_err(not_found)?;
+        self.client_audit(
+            &mut w,
+            owner,
+            id,
+            "client.deleted",
+            json!({"shares_revoked": revoked}),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(())
+    }
+
+    async fn client_audit(
+        &self,
+        w: &mut crate::store::WriteTx,
+        owner: &UserId,
+        id: &str,
+        action: &str,
+        details: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        self.store
+            .audit(
+                w,
+                NewAudit {
+                    scope: format!("user:{owner}"),
+                    ref_id: Some(id),
+                    actor_id: Some(owner.as_str()),
+                    action,
+                    details,
+                },
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+fn not_found(e: StoreError) -> FileError {
+    match e {
+        StoreError::NotFound => no_client(),
+        other => other.into(),
+    }
+}
