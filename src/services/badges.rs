@@ -26,6 +26,8 @@ pub enum BadgeError {
     Store(#[from] StoreError),
 }
 
+domain_error!(BadgeError);
+
 const MAX_NAME: usize = 80;
 const MAX_DESCRIPTION: usize = 280;
 
@@ -224,12 +226,6 @@ impl Services {
             reason,
             awarded_at: crate::store::rfc3339(at),
         })
-    }
-}
-
-impl From<sqlx::Error> for BadgeError {
-    fn from(e: sqlx::Error) -> Self {
-        BadgeError::Store(e.into())
     }
 }
 

@@ -7,10 +7,10 @@
 use super::Services;
 use super::effects::{Effects, FeedTo};
 use crate::store::{NewEvent, Stat, StoreError, StoreResult, WriteTx};
+use hub_protocol::UserId;
 use hub_protocol::events::{
     BugEvent, DeviceEvent, EventAccepted, KycEvent, ReviewEvent, TaskAccepted, ViolationEvent,
 };
-use hub_protocol::{UserId, VentureId};
 use hub_rooms::events::Checked;
 use hub_rooms::gamification::{review_xp, task_xp};
 use serde_json::json;
@@ -116,12 +116,15 @@ impl Services {
                     .await?;
                 let xp = task_xp(&e.tier, e.quality, e.reviewer_trust);
                 self.grant_xp(w, fx, user, "task", &e.task_id, xp).await?;
-                buz = Some(self.credit_task(w, fx, e).await?);
-                if let Some(venture) = &e.venture_id
-                    && self.store.get_venture(venture).await?.is_some()
-                {
+                // The task's venture, if it names one that exists: its feed hears the task.
+                let venture = match &e.venture_id {
+                    Some(v) if self.store.get_venture(v).await?.is_some() => Some(v.clone()),
+                    _ => None,
+                };
+                buz = Some(self.credit_task(w, fx, e, venture.as_ref()).await?);
+                if let Some(venture) = venture {
                     fx.feed(
-                        FeedTo::Venture(VentureId::from(venture.as_str())),
+                        FeedTo::Venture(venture),
                         Some(user),
                         "task.accepted",
                         ("task", &e.task_id),

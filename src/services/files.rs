@@ -25,8 +25,8 @@ use hub_protocol::notifications::{
 use hub_protocol::{UserId, VentureId};
 use hub_rooms::fields::{FieldError, required_text};
 use hub_rooms::files::{
-    ByteRange, DEFAULT_TYPES, RangeAsk, SNIFF_BYTES, check_comment, check_meta, check_share_target,
-    check_type, clean_file_name, essence,
+    ByteRange, DEFAULT_TYPES, RangeAsk, SNIFF_BYTES, check_comment, check_declared, check_meta,
+    check_share_target, check_type, clean_file_name,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -83,22 +83,7 @@ pub enum FileError {
     Blob(#[from] BlobError),
 }
 
-impl From<sqlx::Error> for FileError {
-    fn from(e: sqlx::Error) -> Self {
-        FileError::Store(e.into())
-    }
-}
-
-impl From<super::access::AccessError> for FileError {
-    fn from(e: super::access::AccessError) -> Self {
-        use super::access::AccessError;
-        match e {
-            AccessError::NotFound(what) => FileError::NotFound(format!("no such {what}")),
-            AccessError::Forbidden(m) => FileError::Forbidden(m),
-            AccessError::Store(s) => FileError::Store(s),
-        }
-    }
-}
+domain_error!(FileError, access);
 
 impl FileError {
     pub fn code(&self) -> hub_protocol::ErrorCode {
@@ -207,13 +192,8 @@ impl Services {
     /// list is refused before anything is written.
     pub async fn begin_upload(&self, declared: &str, file_name: &str) -> Result<Upload, FileError> {
         let cfg = &self.files_config;
-        let t = essence(declared);
-        if !cfg.types.contains(&t) {
-            return Err(FileError::UnsupportedType(format!(
-                "file: the content type {t:?} is not accepted; accepted: {}",
-                cfg.types.join(", ")
-            )));
-        }
+        check_declared(declared, &cfg.types)
+            .map_err(|e| FileError::UnsupportedType(e.to_string()))?;
         let id = new_id();
         let key = format!("files/{id}");
         let writer = self.blobs.writer(&key).await?;
@@ -492,10 +472,12 @@ impl Services {
                     },
                 )
                 .await;
-            if done.is_ok()
-                && let Err(e) = w.commit().await
-            {
-                tracing::warn!(error = %e, "cannot record a corrupted file");
+            let committed = match done {
+                Ok(_) => w.commit().await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = committed {
+                tracing::warn!(error = %e, "cannot record a corrupted file in the audit log");
             }
         }
         let admins = match self.store.admins().await {

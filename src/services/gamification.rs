@@ -147,7 +147,7 @@ impl Services {
 
     /// A member's standing in `venture` changed: its room hears the leaderboard soon (at once,
     /// or when the throttle period since the last push ends).
-    pub fn leaderboard_changed(self: &Services, venture: &VentureId, by: BoardBy) {
+    pub fn leaderboard_changed(&self, venture: &VentureId, by: BoardBy) {
         let Some(this) = self.me() else { return };
         let key = (venture.clone(), by);
         let throttle = self.gamification.leaderboard_throttle;
@@ -192,24 +192,26 @@ impl Services {
     ) -> StoreResult<Leaderboard> {
         let rows = self.store.leaderboard(venture, by, limit).await?;
         let mut entries: Vec<LeaderboardEntry> = Vec::with_capacity(rows.len());
+        let mut last: Option<(i64, u32)> = None;
         for (i, row) in rows.into_iter().enumerate() {
-            let key = |e: &LeaderboardEntry| match by {
-                BoardBy::Xp => (e.xp, 0),
-                BoardBy::Reputation => ((e.rep_score * 1000.0).round() as i64, 0),
+            let value = match by {
+                BoardBy::Xp => row.xp,
+                BoardBy::Reputation => row.rep.0,
             };
-            let entry = LeaderboardEntry {
-                rank: i as u32 + 1,
+            // Equal values share a rank (1, 2, 2, 4).
+            let rank = match last {
+                Some((v, r)) if v == value => r,
+                _ => i as u32 + 1,
+            };
+            last = Some((value, rank));
+            entries.push(LeaderboardEntry {
+                rank,
                 user_id: row.user,
                 name: row.name,
                 level: row.level,
                 xp: row.xp,
                 rep_score: row.rep.score(),
-            };
-            let rank = match entries.last() {
-                Some(prev) if key(prev) == key(&entry) => prev.rank,
-                _ => entry.rank,
-            };
-            entries.push(LeaderboardEntry { rank, ..entry });
+            });
         }
         Ok(Leaderboard {
             venture_id: venture.clone(),

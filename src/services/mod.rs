@@ -21,6 +21,31 @@
 //!   what membership changes tell people;
 //! - [`Services`]: the handles, chat limits and per-room send order.
 
+/// The conversions every domain error of the services takes: a database error is its `Store`
+/// variant; with `access`, an access refusal is its `NotFound` or `Forbidden`.
+macro_rules! domain_error {
+    ($t:ident) => {
+        impl From<sqlx::Error> for $t {
+            fn from(e: sqlx::Error) -> Self {
+                $t::Store(e.into())
+            }
+        }
+    };
+    ($t:ident, access) => {
+        domain_error!($t);
+        impl From<$crate::services::access::AccessError> for $t {
+            fn from(e: $crate::services::access::AccessError) -> Self {
+                use $crate::services::access::AccessError;
+                match e {
+                    AccessError::NotFound(what) => $t::NotFound(format!("no such {what}")),
+                    AccessError::Forbidden(m) => $t::Forbidden(m),
+                    AccessError::Store(s) => $t::Store(s),
+                }
+            }
+        }
+    };
+}
+
 pub mod access;
 pub mod activity;
 pub mod audit;

@@ -40,6 +40,8 @@ pub enum ProfileError {
     Store(#[from] StoreError),
 }
 
+domain_error!(ProfileError);
+
 impl ProfileError {
     pub fn code(&self) -> hub_protocol::ErrorCode {
         use hub_protocol::ErrorCode;
@@ -286,11 +288,5 @@ impl Services {
             return Err(no_profile());
         }
         Ok(self.store.portfolio(user, owner).await?)
-    }
-}
-
-impl From<sqlx::Error> for ProfileError {
-    fn from(e: sqlx::Error) -> Self {
-        ProfileError::Store(e.into())
     }
 }

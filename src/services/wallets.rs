@@ -43,22 +43,7 @@ pub enum WalletError {
     Store(#[from] StoreError),
 }
 
-impl From<super::access::AccessError> for WalletError {
-    fn from(e: super::access::AccessError) -> Self {
-        use super::access::AccessError;
-        match e {
-            AccessError::NotFound(what) => WalletError::NotFound(format!("no such {what}")),
-            AccessError::Forbidden(m) => WalletError::Forbidden(m),
-            AccessError::Store(s) => WalletError::Store(s),
-        }
-    }
-}
-
-impl From<sqlx::Error> for WalletError {
-    fn from(e: sqlx::Error) -> Self {
-        WalletError::Store(e.into())
-    }
-}
+domain_error!(WalletError, access);
 
 impl WalletError {
     pub fn code(&self) -> hub_protocol::ErrorCode {
@@ -77,12 +62,14 @@ const HOUR_MS: i64 = 3_600_000;
 
 impl Services {
     /// Credits the BUZ of an accepted task inside its event's transaction `w` (the user's chain
-    /// head already taken), through the gates.
+    /// head already taken), through the gates; a credit is told in `venture`'s feed (the task's,
+    /// when it exists).
     pub async fn credit_task(
         &self,
         w: &mut WriteTx,
         fx: &mut Effects,
         e: &TaskAccepted,
+        venture: Option<&VentureId>,
     ) -> StoreResult<BuzOutcome> {
         let user = &e.user_id;
         let computed = task_buz(&e.tier, e.quality, e.reviewer_trust);
@@ -122,11 +109,9 @@ impl Services {
                 .await?;
             wallet_changed(fx, &wallet);
             metrics::counter!("hub_buz_credited_total").increment(out.credited as u64);
-            if let Some(venture) = &e.venture_id
-                && self.store.get_venture(venture).await?.is_some()
-            {
+            if let Some(venture) = venture {
                 fx.feed(
-                    FeedTo::Venture(VentureId::from(venture.as_str())),
+                    FeedTo::Venture(venture.clone()),
                     Some(user),
                     "buz.credited",
                     ("task", &e.task_id),

@@ -3,7 +3,7 @@
 //! (`xp_events`, one grant per user, source and ref) whose sum is the profile's `xp`, changed
 //! under the profile's row lock in the caller's transaction.
 
-use super::{Store, StoreResult, WriteTx, new_id};
+use super::{Store, StoreError, StoreResult, WriteTx, new_id};
 use hub_protocol::{UserId, VentureId};
 use hub_rooms::badges::Metrics;
 use hub_rooms::gamification::{Rep, level_for, utc_day};
@@ -99,6 +99,17 @@ impl BoardBy {
             "reputation" => Some(BoardBy::Reputation),
             _ => None,
         }
+    }
+}
+
+/// A stats writer changed one row, or the user had none (a caller that skipped
+/// [`Store::ensure_profile`]).
+fn stats_written(changed: u64) -> StoreResult<()> {
+    if changed == 1 {
+        Ok(())
+    } else {
+        // A bug of the caller's: internal, logged where it is answered.
+        Err(StoreError::Db(sqlx::Error::RowNotFound))
     }
 }
 
@@ -212,7 +223,9 @@ impl Store {
         Ok(n)
     }
 
-    /// Adds `by` to a counter of `user`'s stats.
+    /// Adds `by` to a counter of `user`'s stats. Like every stats writer, it needs the user's
+    /// rows ([`Store::ensure_profile`], done by whatever brought the user in: an event, a
+    /// wallet, an award); a missing row is an error, never a lost count.
     pub async fn bump_stat(
         &self,
         w: &mut WriteTx,
@@ -220,30 +233,30 @@ impl Store {
         stat: Stat,
         by: i64,
     ) -> StoreResult<()> {
-        self.ensure_profile(w, user).await?;
         let column = stat.column();
         let sql = format!("UPDATE user_stats SET {column} = {column} + $2 WHERE user_id = $1");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
+        let changed = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(user.as_str())
             .bind(by)
             .execute(&mut *w.tx)
-            .await?;
-        Ok(())
+            .await?
+            .rows_affected();
+        stats_written(changed)
     }
 
-    /// Records `user`'s latest KYC status.
+    /// Records `user`'s latest KYC status (see [`Store::bump_stat`]).
     pub async fn set_kyc(&self, w: &mut WriteTx, user: &UserId, status: &str) -> StoreResult<()> {
-        self.ensure_profile(w, user).await?;
-        sqlx::query("UPDATE user_stats SET kyc_status = $2 WHERE user_id = $1")
+        let changed = sqlx::query("UPDATE user_stats SET kyc_status = $2 WHERE user_id = $1")
             .bind(user.as_str())
             .bind(status)
             .execute(&mut *w.tx)
-            .await?;
-        Ok(())
+            .await?
+            .rows_affected();
+        stats_written(changed)
     }
 
     /// Records a device report of `date` (`YYYY-MM-DD`): a compliant day counts, and the
-    /// latest report by date is kept.
+    /// latest report by date is kept (see [`Store::bump_stat`]).
     pub async fn device_report(
         &self,
         w: &mut WriteTx,
@@ -251,8 +264,7 @@ impl Store {
         date: &str,
         compliant: bool,
     ) -> StoreResult<()> {
-        self.ensure_profile(w, user).await?;
-        sqlx::query(
+        let changed = sqlx::query(
             "UPDATE user_stats SET
                  device_compliant_days = device_compliant_days + $3,
                  device_last_compliant = CASE WHEN device_last_date IS NULL OR device_last_date <= $2
@@ -266,8 +278,9 @@ impl Store {
         .bind(i64::from(compliant))
         .bind(i64::from(compliant))
         .execute(&mut *w.tx)
-        .await?;
-        Ok(())
+        .await?
+        .rows_affected();
+        stats_written(changed)
     }
 
     /// What badge rules read of `user` (defaults for a user without stats), as of now.
