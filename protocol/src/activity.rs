@@ -4,8 +4,9 @@
 use crate::ids::{UserId, VentureId};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Activity {
     /// UUID v7: ids order by time.
     pub id: String,
@@ -25,7 +26,7 @@ pub struct Activity {
 }
 
 /// A page of the feed, newest first.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct ActivityPage {
     pub activities: Vec<Activity>,
     /// Older entries exist: ask again with `before` = the last id of this page.

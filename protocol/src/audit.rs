@@ -2,9 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 /// `GET /api/debug/worm/integrity`: every scope's chain re-walked.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct WormIntegrity {
     /// Every scope holds (a break recorded by a `worm.reanchor` entry counts as held).
     pub ok: bool,
@@ -12,7 +13,7 @@ pub struct WormIntegrity {
     pub scopes: Vec<ScopeIntegrity>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct ScopeIntegrity {
     /// `venture:{id}`, `user:{id}` or `system`.
     pub scope: String,
@@ -24,7 +25,7 @@ pub struct ScopeIntegrity {
     pub reanchored: Vec<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct BrokenEntry {
     #[ts(type = "number")]
     pub seq: i64,
@@ -33,7 +34,7 @@ pub struct BrokenEntry {
 }
 
 /// `GET /api/debug/jobs/health`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[allow(non_snake_case)]
 pub struct JobsHealth {
     /// The scheduler runs on this node.
@@ -43,7 +44,7 @@ pub struct JobsHealth {
     pub jobs: Vec<JobStatus>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct JobStatus {
     pub name: String,
     /// `every 5m`.
@@ -60,7 +61,7 @@ pub struct JobStatus {
 }
 
 /// `POST /api/debug/jobs/{name}/run`: what the run did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct JobRun {
     pub name: String,
     pub result: String,

@@ -5,8 +5,9 @@ use crate::ids::{MessageId, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use ts_rs::TS;
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Message {
     pub id: MessageId,
     pub room: String,
@@ -28,7 +29,7 @@ pub struct Message {
 }
 
 /// `chat:send`.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct ChatSend {
     pub room: String,
     /// Chosen by the client, unique per user: a retry with the same id returns the original.
@@ -40,13 +41,13 @@ pub struct ChatSend {
 }
 
 /// Ack of `chat:send`, `chat:edit`, `chat:delete`, `chat:react`.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct MessageAck {
     pub message: Message,
 }
 
 /// `chat:edit`.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct ChatEdit {
     pub room: String,
     pub id: MessageId,
@@ -54,14 +55,14 @@ pub struct ChatEdit {
 }
 
 /// `chat:delete` (leaves a tombstone), and `chat:thread` (the replies to a message).
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct MessageRef {
     pub room: String,
     pub id: MessageId,
 }
 
 /// `chat:react`.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct ChatReact {
     pub room: String,
     pub id: MessageId,
@@ -72,7 +73,7 @@ pub struct ChatReact {
 
 /// `chat:history`: a page of messages in seq order. With `after`, the oldest messages after
 /// it; otherwise the newest before `before` (or the newest of all).
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct ChatHistory {
     pub room: String,
     #[serde(default)]
@@ -88,7 +89,7 @@ pub struct ChatHistory {
 }
 
 /// Ack of `chat:history` and `chat:thread`.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct MessagePage {
     pub messages: Vec<Message>,
     /// More messages lie beyond this page in the direction asked.
@@ -96,21 +97,21 @@ pub struct MessagePage {
 }
 
 /// Ack of `chat:thread`: the root and its replies in seq order.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct Thread {
     pub root: Message,
     pub messages: Vec<Message>,
 }
 
 /// `chat:read`: everything up to `seq` is read.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct ChatRead {
     pub room: String,
     pub seq: i64,
 }
 
 /// Ack of `chat:read`.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct Unread {
     pub unread: i64,
 }

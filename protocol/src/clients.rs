@@ -4,8 +4,9 @@
 use crate::ids::UserId;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Client {
     pub id: String,
     pub owner_id: UserId,
@@ -20,7 +21,7 @@ pub struct Client {
 
 /// `POST /api/v1/clients`: name ≤ 120, email ≤ 120, phone ≤ 40, organization ≤ 120, at most 20
 /// tags of ≤ 40 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct NewClient {
     pub name: String,
     #[serde(default)]
@@ -38,7 +39,7 @@ pub struct NewClient {
 }
 
 /// `PATCH /api/v1/clients/{id}`: any of the fields (`null` clears an optional one).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS, ToSchema)]
 pub struct PatchClient {
     #[serde(default)]
     #[ts(optional)]
@@ -58,7 +59,7 @@ pub struct PatchClient {
 }
 
 /// `GET /api/v1/clients`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct ClientList {
     pub clients: Vec<Client>,
 }

@@ -6,15 +6,16 @@ use crate::ids::{DocId, UserId};
 use crate::roles::Role;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 /// `POST /api/v1/docs`
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct CreateDoc {
     pub room: String,
     pub title: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct DocInfo {
     pub id: DocId,
     pub room: String,
@@ -26,20 +27,20 @@ pub struct DocInfo {
 }
 
 /// `GET /api/v1/docs?room=`
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct DocList {
     pub docs: Vec<DocInfo>,
 }
 
 /// `doc:join` and `doc:leave`.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct DocRef {
     pub doc: DocId,
 }
 
 /// Ack of `doc:join`: after it, the server sends its sync step 1 and the awareness as
 /// `doc:msg`.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct DocJoined {
     pub doc: DocId,
     pub role: Role,
@@ -49,7 +50,7 @@ pub struct DocJoined {
 
 /// `doc:removed`: the connection no longer follows the document (deleted, or it fell behind
 /// and must rejoin to resync).
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct DocRemoved {
     pub doc: DocId,
     pub reason: String,

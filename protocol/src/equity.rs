@@ -4,9 +4,10 @@
 use crate::ids::{UserId, VentureId};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 /// A conversion window: BUZ may be converted into venture equity while it is `OPEN`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct ConversionWindow {
     pub id: String,
     pub name: String,
@@ -20,7 +21,7 @@ pub struct ConversionWindow {
 }
 
 /// `POST /api/v1/conversion-windows` (admin).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct CreateWindow {
     /// 1 to 80 characters.
     pub name: String,
@@ -34,19 +35,19 @@ pub struct CreateWindow {
 }
 
 /// `GET /api/v1/conversion-windows/active`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct ActiveWindow {
     pub window: Option<ConversionWindow>,
 }
 
 /// `GET /api/v1/conversion-windows`: every window, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct WindowList {
     pub windows: Vec<ConversionWindow>,
 }
 
 /// `POST /api/v1/equity/convert`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct ConvertRequest {
     pub window_id: String,
     pub venture_id: VentureId,
@@ -55,7 +56,7 @@ pub struct ConvertRequest {
 }
 
 /// A conversion request: BUZ locked until the venture's board decides.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Conversion {
     pub id: String,
     pub user_id: UserId,
@@ -75,7 +76,7 @@ pub struct Conversion {
 }
 
 /// `POST /api/v1/equity/conversions/{id}/decide`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Decide {
     pub approve: bool,
     /// At most 280 characters.
@@ -85,7 +86,7 @@ pub struct Decide {
 }
 
 /// `GET /api/v1/equity/conversions[?venture_id=]`: newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct ConversionList {
     pub conversions: Vec<Conversion>,
 }

@@ -4,9 +4,10 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 /// A stable, machine-readable error code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// No valid credentials (missing, expired or forged token).
@@ -30,6 +31,19 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in the order above.
+    pub const ALL: [ErrorCode; 9] = [
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::Invalid,
+        ErrorCode::RateLimited,
+        ErrorCode::TooLarge,
+        ErrorCode::Conflict,
+        ErrorCode::Unavailable,
+        ErrorCode::Internal,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::Unauthorized => "unauthorized",
@@ -51,14 +65,14 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct ErrorDetail {
     pub code: ErrorCode,
     pub message: String,
 }
 
 /// The body of every REST error response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }

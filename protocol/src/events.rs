@@ -4,9 +4,10 @@
 use crate::ids::{UserId, VentureId};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 /// `POST /api/v1/events/task/accepted`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct TaskAccepted {
     pub task_id: String,
     pub user_id: UserId,
@@ -22,7 +23,7 @@ pub struct TaskAccepted {
 }
 
 /// `POST /api/v1/events/review`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct ReviewEvent {
     pub review_id: String,
     pub reviewer_id: UserId,
@@ -36,7 +37,7 @@ pub struct ReviewEvent {
 }
 
 /// `POST /api/v1/events/bug`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct BugEvent {
     pub bug_id: String,
     pub user_id: UserId,
@@ -45,7 +46,7 @@ pub struct BugEvent {
 }
 
 /// `POST /api/v1/events/kyc`. Its id is `{user_id}:{status}`: the same status twice is a replay.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct KycEvent {
     pub user_id: UserId,
     /// `PENDING`, `PASSED` or `FAILED`.
@@ -53,7 +54,7 @@ pub struct KycEvent {
 }
 
 /// `POST /api/v1/events/device`. Its id is `{user_id}:{date}`: one report per user and day.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct DeviceEvent {
     pub user_id: UserId,
     /// `YYYY-MM-DD`.
@@ -62,7 +63,7 @@ pub struct DeviceEvent {
 }
 
 /// `POST /api/v1/events/violation`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct ViolationEvent {
     pub violation_id: String,
     pub user_id: UserId,
@@ -71,7 +72,7 @@ pub struct ViolationEvent {
 
 /// The answer to every event: `201` the first time, `200` with `duplicate: true` for a replay
 /// (which changes nothing).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct EventAccepted {
     /// The event's own id (see each event).
     pub id: String,

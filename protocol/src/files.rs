@@ -4,9 +4,10 @@
 use crate::ids::UserId;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 /// An uploaded document. Its content is at `GET /api/v1/documents/{id}/content`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct FileDoc {
     pub id: String,
     pub owner_id: UserId,
@@ -31,13 +32,13 @@ pub struct FileDoc {
 }
 
 /// `GET /api/v1/documents?scope=mine|shared`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct FileList {
     pub documents: Vec<FileDoc>,
 }
 
 /// `POST /api/v1/documents/{id}/share`: to exactly one of a user or a client.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct NewShare {
     #[serde(default)]
     #[ts(optional)]
@@ -61,7 +62,7 @@ pub struct NewShare {
     pub expires_at: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Share {
     pub id: String,
     pub document_id: String,
@@ -82,26 +83,26 @@ pub struct Share {
 }
 
 /// `GET /api/v1/documents/{id}/shares`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct ShareList {
     pub shares: Vec<Share>,
 }
 
 /// `GET /api/v1/shared/{token}`: what a client link shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct SharedDoc {
     pub document: FileDoc,
     pub share: Share,
 }
 
 /// `POST /api/v1/documents/{id}/comments`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct NewComment {
     /// 1 to 2000 characters.
     pub body: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Comment {
     pub id: String,
     pub document_id: String,
@@ -111,13 +112,13 @@ pub struct Comment {
 }
 
 /// `GET /api/v1/documents/{id}/comments`: oldest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct CommentList {
     pub comments: Vec<Comment>,
 }
 
 /// `POST /api/v1/documents/{id}/hold` (admin).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Hold {
     /// 1 to 280 characters.
     pub reason: String,

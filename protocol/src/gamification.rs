@@ -3,10 +3,11 @@
 use crate::ids::{UserId, VentureId};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 /// `GET /api/v1/ventures/{id}/leaderboard?by=xp|reputation`, and the live `leaderboard` event to
 /// the venture's room when it changes (at most once per throttle period per ordering).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Leaderboard {
     pub venture_id: VentureId,
     /// `xp` or `reputation`.
@@ -14,7 +15,7 @@ pub struct Leaderboard {
     pub entries: Vec<LeaderboardEntry>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct LeaderboardEntry {
     /// From 1; ties share a rank.
     pub rank: u32,
@@ -27,7 +28,7 @@ pub struct LeaderboardEntry {
 }
 
 /// `GET /api/debug/gamification/status` (admin/system).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct GamificationStatus {
     #[ts(type = "number")]
     pub users: i64,
@@ -42,7 +43,7 @@ pub struct GamificationStatus {
     pub jobs: Vec<crate::audit::JobStatus>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct BadgeCount {
     pub code: String,
     #[ts(type = "number")]

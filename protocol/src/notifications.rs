@@ -5,8 +5,9 @@
 use crate::ids::{MessageId, UserId};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Notification {
     /// UUID v7: ids order by time.
     pub id: String,
@@ -18,7 +19,7 @@ pub struct Notification {
 }
 
 /// Each kind and its payload, as `{kind, data}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum NotificationBody {
     /// A chat message names the user.
@@ -80,14 +81,14 @@ impl NotificationBody {
 }
 
 /// `audit_broken`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct AuditBrokenData {
     /// Each broken scope and its first unrecorded break.
     pub scopes: Vec<crate::audit::ScopeIntegrity>,
 }
 
 /// `mention`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct MentionData {
     pub room: String,
     pub message_id: MessageId,
@@ -99,7 +100,7 @@ pub struct MentionData {
 }
 
 /// `member_added` / `member_removed`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct MemberData {
     pub venture_id: String,
     #[serde(default)]
@@ -114,7 +115,7 @@ pub struct MemberData {
 }
 
 /// `level_up`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct LevelUpData {
     pub level: u32,
     pub previous_level: u32,
@@ -123,7 +124,7 @@ pub struct LevelUpData {
 }
 
 /// `badge_awarded`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct BadgeAwardedData {
     pub code: String,
     pub name: String,
@@ -135,7 +136,7 @@ pub struct BadgeAwardedData {
 }
 
 /// `endorsed`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct EndorsedData {
     pub endorser_id: UserId,
     pub skill: String,
@@ -146,14 +147,14 @@ pub struct EndorsedData {
 }
 
 /// `skill_verified`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct SkillVerifiedData {
     pub skill: String,
     pub by: UserId,
 }
 
 /// `buz_credited` / `buz_withheld`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct BuzData {
     pub task_id: String,
     #[ts(type = "number")]
@@ -168,7 +169,7 @@ pub struct BuzData {
 }
 
 /// `conversion_decided`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct ConversionDecidedData {
     pub conversion_id: String,
     pub venture_id: String,
@@ -182,7 +183,7 @@ pub struct ConversionDecidedData {
 }
 
 /// `document_shared`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct DocumentSharedData {
     pub document_id: String,
     pub title: String,
@@ -194,7 +195,7 @@ pub struct DocumentSharedData {
 }
 
 /// `document_commented`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct DocumentCommentedData {
     pub document_id: String,
     pub title: String,
@@ -205,7 +206,7 @@ pub struct DocumentCommentedData {
 }
 
 /// `signature_requested` / `document_signed`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct SignatureData {
     pub signature_id: String,
     pub document_id: String,
@@ -215,7 +216,7 @@ pub struct SignatureData {
 }
 
 /// `file_corrupted`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct FileCorruptedData {
     pub document_id: String,
     pub title: String,
@@ -227,7 +228,7 @@ pub struct FileCorruptedData {
 }
 
 /// `GET /api/v1/notifications?unread=&before=&limit=`: newest first.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct NotificationList {
     pub notifications: Vec<Notification>,
     pub unread_count: i64,
@@ -235,7 +236,7 @@ pub struct NotificationList {
 }
 
 /// `POST /api/v1/notifications/read`: `{ids: [...]}` or `{all: true}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct MarkRead {
     #[serde(default)]
     #[ts(optional)]
@@ -246,7 +247,7 @@ pub struct MarkRead {
 }
 
 /// The answer to `POST /api/v1/notifications/read`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct UnreadCount {
     pub unread_count: i64,
 }

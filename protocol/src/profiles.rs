@@ -4,9 +4,10 @@
 use crate::ids::UserId;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 /// How the user's apps look.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Theme {
     #[default]
@@ -36,7 +37,7 @@ impl Theme {
 
 /// `GET /api/v1/profiles/{user_id}`. Every user the hub knows has one (level 1, 0 XP, 0
 /// reputation, theme `auto`, public, until they change it).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Profile {
     pub user_id: UserId,
     /// The name the user's token gives.
@@ -63,14 +64,14 @@ pub struct Profile {
     pub joined_at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct ProfileBadge {
     pub code: String,
     pub name: String,
     pub awarded_at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct ProfileSkill {
     pub name: String,
     pub category: String,
@@ -84,7 +85,7 @@ pub struct ProfileSkill {
 /// `PATCH /api/v1/profiles/me`: any of these; `null` clears a text field. Limits: nickname 40,
 /// bio 280, location 80, website_url and avatar_url 200 (http or https), theme
 /// `auto|light|dark`, is_public a boolean. Anything else is `400 invalid` naming the field.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS, ToSchema)]
 pub struct ProfilePatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional, type = "string | null")]
@@ -110,7 +111,7 @@ pub struct ProfilePatch {
 }
 
 /// A skill of the catalog.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Skill {
     /// At most 60 characters; unique whatever the case.
     pub name: String,
@@ -119,13 +120,13 @@ pub struct Skill {
 }
 
 /// `GET /api/v1/skills`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct SkillList {
     pub skills: Vec<Skill>,
 }
 
 /// `POST /api/v1/profiles/me/skills`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct AddSkill {
     /// A skill of the catalog.
     pub skill: String,
@@ -136,7 +137,7 @@ pub struct AddSkill {
 }
 
 /// `POST /api/v1/profiles/me/endorse`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Endorse {
     pub user_id: UserId,
     pub skill: String,
@@ -149,7 +150,7 @@ pub struct Endorse {
 }
 
 /// An endorsement given.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Endorsement {
     pub id: String,
     pub endorser_id: UserId,
@@ -166,7 +167,7 @@ pub struct Endorsement {
 }
 
 /// `POST /api/v1/portfolio`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct NewPortfolioItem {
     /// 1 to 120 characters.
     pub title: String,
@@ -193,7 +194,7 @@ pub struct NewPortfolioItem {
     pub task_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct PortfolioItem {
     pub id: String,
     pub user_id: UserId,
@@ -211,7 +212,7 @@ pub struct PortfolioItem {
 
 /// `GET /api/v1/profiles/{user_id}/portfolio`: public items, newest first (all of them for
 /// their owner).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Portfolio {
     pub items: Vec<PortfolioItem>,
 }

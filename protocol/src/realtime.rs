@@ -7,6 +7,7 @@
 use crate::error::{ErrorCode, ErrorDetail};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 /// Client → server event names.
 pub mod client {
@@ -59,7 +60,7 @@ pub mod server {
 
 /// The handshake payload (`io(url, {auth: {token}})`). The token may instead come in an
 /// `Authorization: Bearer` header or a `token` query parameter.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, ToSchema)]
 pub struct HandshakeAuth {
     #[serde(default)]
     #[ts(optional)]
@@ -68,7 +69,7 @@ pub struct HandshakeAuth {
 
 /// A refused handshake, as Socket.IO's `connect_error` carries it (`44{"message": ...}`):
 /// `unauthorized: <why>` (no token, a bad one, an expired one) or `unavailable: retry later`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct ConnectRefusal {
     pub message: String,
 }
@@ -88,7 +89,7 @@ impl<T> AckOk<T> {
 }
 
 /// A failed ack: `{"ok": false, "error": {"code", "message"}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct AckErr {
     pub ok: bool,
     pub error: ErrorDetail,
@@ -107,7 +108,7 @@ impl AckErr {
 }
 
 /// Ack of `sys:ping`.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct Pong {
     /// Server time, RFC 3339.
     pub time: String,

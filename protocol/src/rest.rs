@@ -5,9 +5,10 @@ use crate::ids::{TeamId, UserId, VentureId};
 use crate::roles::{AccountRole, Role};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 /// `POST /api/v1/ventures`
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct CreateVenture {
     pub name: String,
     #[serde(default)]
@@ -15,14 +16,14 @@ pub struct CreateVenture {
 }
 
 /// `POST /api/v1/ventures/{id}/teams`
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct CreateTeam {
     pub name: String,
 }
 
 /// `POST /api/v1/ventures/{id}/members` and `POST /api/v1/teams/{id}/members`: adds a member,
 /// or changes the role of an existing one.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct PutMember {
     pub user_id: UserId,
     #[serde(default = "default_member_role")]
@@ -33,7 +34,7 @@ fn default_member_role() -> Role {
     Role::Member
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Venture {
     pub id: VentureId,
     pub name: String,
@@ -45,7 +46,7 @@ pub struct Venture {
 }
 
 /// `GET /api/v1/ventures/{id}`
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct VentureDetail {
     #[serde(flatten)]
     pub venture: Venture,
@@ -54,12 +55,12 @@ pub struct VentureDetail {
 }
 
 /// `GET /api/v1/ventures`
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct VentureList {
     pub ventures: Vec<Venture>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Team {
     pub id: TeamId,
     pub venture_id: VentureId,
@@ -71,14 +72,14 @@ pub struct Team {
 }
 
 /// `GET /api/v1/teams/{id}`
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct TeamDetail {
     #[serde(flatten)]
     pub team: Team,
     pub members: Vec<Member>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Member {
     pub user_id: UserId,
     pub name: String,
@@ -86,7 +87,7 @@ pub struct Member {
     pub added_at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct User {
     pub id: UserId,
     pub name: String,
@@ -94,7 +95,7 @@ pub struct User {
 }
 
 /// `GET /api/v1/me`
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct Me {
     pub user: User,
     pub ventures: Vec<Venture>,
@@ -102,7 +103,7 @@ pub struct Me {
 }
 
 /// `GET /api/health`
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct Health {
     /// `healthy` or `degraded`.
     pub status: String,
@@ -118,7 +119,7 @@ pub struct Health {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct HealthServices {
     /// `sqlite` or `postgres`.
     pub storage: String,
@@ -135,7 +136,7 @@ pub struct HealthServices {
 }
 
 /// One room I belong to, for `GET /api/v1/rooms`.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct RoomSummary {
     /// `venture:{id}` or `team:{id}`.
     pub room: String,
@@ -152,7 +153,42 @@ pub struct RoomSummary {
 }
 
 /// `GET /api/v1/rooms`
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct RoomList {
     pub rooms: Vec<RoomSummary>,
+}
+
+/// `POST /api/dev/token` (only when the hub runs with `HUB_ENV=development`): a token for any
+/// development user, who is also made a member of the demo venture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+pub struct DevToken {
+    /// The user's id (letters, digits, `-`, `_`, `.`, `@`; no space or `:`).
+    pub user_id: UserId,
+    /// The display name; the id when absent.
+    #[serde(default)]
+    #[ts(optional)]
+    pub name: Option<String>,
+    /// `user` unless asked otherwise.
+    #[serde(default)]
+    #[ts(optional)]
+    pub role: Option<AccountRole>,
+    /// Lifetime in seconds, 1 to 7 days; 12 hours by default.
+    #[serde(default)]
+    #[ts(optional, type = "number")]
+    pub ttl_secs: Option<u64>,
+}
+
+/// The answer to `POST /api/dev/token`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+pub struct DevTokenIssued {
+    pub token: String,
+    pub user_id: UserId,
+    pub name: String,
+    pub role: AccountRole,
+    /// RFC 3339.
+    pub expires_at: String,
+    /// The demo venture the user is a member of.
+    pub venture_id: VentureId,
+    /// The demo venture's shared document.
+    pub doc_id: String,
 }

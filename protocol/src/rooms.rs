@@ -7,9 +7,10 @@ use crate::ids::UserId;
 use crate::roles::Role;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 /// `room:join`: join a room; with `since`, also get the messages after that seq.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct RoomJoin {
     pub room: String,
     /// The last seq this client has seen in the room.
@@ -19,7 +20,7 @@ pub struct RoomJoin {
 }
 
 /// Ack of `room:join`.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct RoomJoined {
     pub room: String,
     /// My role in the room.
@@ -46,12 +47,14 @@ pub struct RoomJoined {
 pub const MISSED_LIMIT: usize = 500;
 
 /// `room:leave`, `typing:start`, `typing:stop`.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct RoomRef {
     pub room: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, TS)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, TS, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PresenceStatus {
     #[default]
@@ -61,7 +64,7 @@ pub enum PresenceStatus {
 }
 
 /// One user present in a room (however many tabs or nodes they are connected through).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct PresenceEntry {
     pub user_id: UserId,
     pub name: String,
@@ -74,7 +77,7 @@ pub struct PresenceEntry {
 }
 
 /// `presence:set`: my status in all my rooms.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct PresenceSet {
     pub status: PresenceStatus,
     #[serde(default)]
@@ -86,21 +89,21 @@ pub struct PresenceSet {
 pub const MAX_PRESENCE_META_BYTES: usize = 1024;
 
 /// `presence:join` and `presence:update`.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct PresenceChanged {
     pub room: String,
     pub user: PresenceEntry,
 }
 
 /// `presence:leave`.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct PresenceLeft {
     pub room: String,
     pub user_id: UserId,
 }
 
 /// `typing`: someone started or stopped typing (never echoed to the typist).
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct Typing {
     pub room: String,
     pub user_id: UserId,
@@ -109,7 +112,7 @@ pub struct Typing {
 
 /// `room:role`: my role in a room changed (and I kept access); my open documents of that room
 /// took the new rights at once (`can_write: false`: read-only from now on).
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct RoomRoleChanged {
     pub room: String,
     pub role: Role,
@@ -117,7 +120,7 @@ pub struct RoomRoleChanged {
 }
 
 /// `room:removed`: I lost access to a room; my sockets left it.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct RoomRemoved {
     pub room: String,
     pub reason: String,

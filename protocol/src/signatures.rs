@@ -5,10 +5,11 @@
 use crate::ids::UserId;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 /// `POST /api/v1/keys`: a P-256 public key, as a JWK (what WebCrypto's `exportKey("jwk")` gives)
 /// or an SPKI PEM.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct NewKey {
     #[serde(default)]
     #[ts(optional, type = "{ kty: string, crv: string, x: string, y: string }")]
@@ -18,7 +19,7 @@ pub struct NewKey {
     pub spki_pem: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct SigningKey {
     pub id: String,
     /// Lowercase hex SHA-256 of the key's SPKI DER.
@@ -27,28 +28,28 @@ pub struct SigningKey {
 }
 
 /// `GET /api/v1/keys`: mine, removed ones left out.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct KeyList {
     pub keys: Vec<SigningKey>,
 }
 
 /// `POST /api/v1/signatures`: the owner asks `signer_id` (the owner, or someone holding a
 /// share with `can_sign`) to sign.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct RequestSignature {
     pub document_id: String,
     pub signer_id: UserId,
 }
 
 /// `POST /api/v1/signatures/{id}/sign`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Sign {
     pub key_id: String,
     /// base64url of the raw `r‖s` (64 bytes, WebCrypto's output) or of DER.
     pub signature: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Signature {
     pub id: String,
     pub document_id: String,
@@ -65,7 +66,7 @@ pub struct Signature {
 }
 
 /// `GET /api/v1/documents/{id}/signatures`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct SignatureList {
     pub signatures: Vec<Signature>,
 }

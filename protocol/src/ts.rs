@@ -29,19 +29,11 @@ const GENERATED: &str = concat!(
     "/../client-sdk/src/generated/protocol.ts"
 );
 
-macro_rules! decls {
-    ($cfg:expr; $($t:ty),* $(,)?) => {
-        vec![$(format!("export {}", <$t as TS>::decl($cfg))),*]
-    };
-}
-
-fn render() -> String {
-    let cfg = &Config::new().with_large_int("number");
-    let mut out = String::from(
-        "// Generated from the hub's `protocol` crate. Do not edit by hand:\n\
-         // run `UPDATE_GENERATED=1 cargo test -p hub-protocol` after changing a wire type.\n\n",
-    );
-    let types = decls!(cfg;
+/// Every wire type, in the order of the generated file: `wire_types!(m, arg)` expands to
+/// `m!(arg; T1, T2, ...)`.
+macro_rules! wire_types {
+    ($m:ident, $arg:expr) => {
+        $m!($arg;
         UserId, VentureId, TeamId, RoomId, DocId, MessageId, Role, AccountRole, ErrorCode, ErrorDetail, ErrorBody, AckErr,
         HandshakeAuth, ConnectRefusal, Pong,
         RoomJoin, RoomJoined, RoomRef, PresenceStatus, PresenceEntry, PresenceSet, PresenceChanged,
@@ -54,13 +46,13 @@ fn render() -> String {
         NotificationList, MarkRead, UnreadCount,
         CreateDoc, DocInfo, DocList, DocRef, DocJoined, DocRemoved,
         CreateVenture, CreateTeam, PutMember, Venture, VentureDetail, VentureList, Team, TeamDetail,
-        Member, User, Me, Health, HealthServices, RoomSummary, RoomList,
+        Member, User, Me, Health, HealthServices, RoomSummary, RoomList, DevToken, DevTokenIssued,
         WormIntegrity, ScopeIntegrity, BrokenEntry, JobsHealth, JobStatus, JobRun,
         Activity, ActivityPage,
         TaskAccepted, ReviewEvent, BugEvent, KycEvent, DeviceEvent, ViolationEvent, EventAccepted,
         Theme, Profile, ProfileBadge, ProfileSkill, ProfilePatch, Skill, SkillList, AddSkill, Endorse,
         Endorsement, NewPortfolioItem, PortfolioItem, Portfolio,
-        Badge, BadgeList, CreateBadge, PatchBadge, AwardBadge, BadgeAward,
+        Badge, BadgeList, CreateBadge, PatchBadge, AwardBadge, BadgeAward, EvaluateBadges, BadgesEvaluated,
         Leaderboard, LeaderboardEntry, GamificationStatus, BadgeCount,
         Wallet, LedgerEntry, LedgerPage, WalletVerify, BrokenLedgerEntry, WithheldBuz, WithheldList,
         BuzOutcome, WalletUpdated, Adjust,
@@ -69,7 +61,23 @@ fn render() -> String {
         FileDoc, FileList, NewShare, Share, ShareList, SharedDoc, NewComment, Comment, CommentList, Hold,
         Client, NewClient, PatchClient, ClientList,
         NewKey, SigningKey, KeyList, RequestSignature, Sign, Signature, SignatureList,
+        )
+    };
+}
+
+macro_rules! decls {
+    ($cfg:expr; $($t:ty),* $(,)?) => {
+        vec![$(format!("export {}", <$t as TS>::decl($cfg))),*]
+    };
+}
+
+fn render() -> String {
+    let cfg = &Config::new().with_large_int("number");
+    let mut out = String::from(
+        "// Generated from the hub's `protocol` crate. Do not edit by hand:\n\
+         // run `UPDATE_GENERATED=1 cargo test -p hub-protocol` after changing a wire type.\n\n",
     );
+    let types = wire_types!(decls, cfg);
     for t in types {
         out.push_str(&t);
         out.push_str("\n\n");
@@ -147,5 +155,213 @@ fn generated_typescript_is_up_to_date() {
     assert!(
         current == fresh,
         "client-sdk/src/generated/protocol.ts is stale: run `UPDATE_GENERATED=1 cargo test -p hub-protocol`"
+    );
+}
+
+/// One wire type as TypeScript and as its OpenAPI schema: `(name, TS declaration, schema)`.
+type Both = (String, String, serde_json::Value);
+
+macro_rules! both {
+    ($cfg:expr; $($t:ty),* $(,)?) => {
+        vec![$((
+            <$t as utoipa::ToSchema>::name().into_owned(),
+            <$t as TS>::decl($cfg),
+            serde_json::to_value(<$t as utoipa::PartialSchema>::schema()).unwrap(),
+        )),*]
+    };
+}
+
+/// The fields of a TypeScript object literal type: `(name, optional)`, or `None` when the
+/// declaration is not a plain object (a union, an intersection, a primitive).
+fn ts_fields(decl: &str) -> Option<Vec<(String, bool)>> {
+    let mut text = String::new();
+    let mut rest = decl;
+    while let Some(i) = rest.find("/*") {
+        text.push_str(&rest[..i]);
+        rest = rest[i..].split_once("*/").map_or("", |(_, after)| after);
+    }
+    text.push_str(rest);
+    let body = text.split_once('=')?.1.trim().trim_end_matches(';').trim();
+    if !body.starts_with('{') || !body.ends_with('}') {
+        return None;
+    }
+    let inner = &body[1..body.len() - 1];
+    // `{ a } | { b }` starts and ends with braces too: the first must close at the end.
+    let mut level = 0i32;
+    for c in inner.chars() {
+        level += match c {
+            '{' => 1,
+            '}' => -1,
+            _ => 0,
+        };
+        if level < 0 {
+            return None;
+        }
+    }
+    let (mut depth, mut fields, mut start) = (0i32, Vec::new(), 0);
+    let push = |part: &str, fields: &mut Vec<(String, bool)>| {
+        let part = part.trim();
+        if part.is_empty() {
+            return;
+        }
+        let name = part.split_once(':').map_or(part, |(n, _)| n).trim();
+        let optional = name.ends_with('?');
+        let name = name.trim_end_matches('?').trim_matches('"');
+        fields.push((name.to_owned(), optional));
+    };
+    for (i, c) in inner.char_indices() {
+        match c {
+            '{' | '<' | '(' | '[' => depth += 1,
+            '}' | '>' | ')' | ']' => depth -= 1,
+            ',' if depth == 0 => {
+                push(&inner[start..i], &mut fields);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    push(&inner[start..], &mut fields);
+    Some(fields)
+}
+
+/// The string values of a TypeScript union of literals (`"a" | "b"`), or `None`.
+fn ts_literals(decl: &str) -> Option<Vec<String>> {
+    let body = decl.split_once('=')?.1.trim().trim_end_matches(';').trim();
+    body.split('|')
+        .map(|v| {
+            let v = v.trim();
+            (v.len() >= 2 && v.starts_with('"') && v.ends_with('"'))
+                .then(|| v[1..v.len() - 1].to_owned())
+        })
+        .collect()
+}
+
+/// The OpenAPI schemas and the generated TypeScript come from the same types through two
+/// derives; this checks that they agree: the same properties, a property the schema requires is
+/// never optional in TypeScript, a property TypeScript makes optional is never required, and the
+/// same values for every string enum.
+#[test]
+fn openapi_schemas_agree_with_the_typescript() {
+    let cfg = &Config::new().with_large_int("number");
+    let all: Vec<Both> = wire_types!(both, cfg);
+    let by_name: std::collections::HashMap<&str, &serde_json::Value> =
+        all.iter().map(|(n, _, s)| (n.as_str(), s)).collect();
+    let mut compared = 0;
+    let mut problems = Vec::new();
+    for (name, decl, schema) in &all {
+        let schema = &merged(schema, &by_name);
+        if let Some(fields) = ts_fields(decl) {
+            let props = schema["properties"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            let required: Vec<&str> = schema["required"]
+                .as_array()
+                .map(|r| r.iter().filter_map(|v| v.as_str()).collect())
+                .unwrap_or_default();
+            let mut ts_names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+            let mut schema_names: Vec<&str> = props.keys().map(String::as_str).collect();
+            ts_names.sort_unstable();
+            schema_names.sort_unstable();
+            if ts_names != schema_names {
+                problems.push(format!(
+                    "{name}: TypeScript has {ts_names:?}, the schema {schema_names:?}"
+                ));
+            }
+            for (field, optional) in &fields {
+                if *optional && required.contains(&field.as_str()) {
+                    problems.push(format!(
+                        "{name}.{field}: optional in TypeScript, required in the schema"
+                    ));
+                }
+            }
+            for field in &required {
+                if fields.iter().any(|(n, optional)| n == field && *optional) {
+                    continue;
+                }
+                if !fields.iter().any(|(n, _)| n == field) {
+                    problems.push(format!("{name}.{field}: required but not in TypeScript"));
+                }
+            }
+            compared += 1;
+        } else if let Some(values) = ts_literals(decl) {
+            let mut schema_values: Vec<String> = schema["enum"]
+                .as_array()
+                .map(|e| {
+                    e.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut values = values;
+            values.sort();
+            schema_values.sort();
+            if values != schema_values {
+                problems.push(format!(
+                    "{name}: TypeScript allows {values:?}, the schema {schema_values:?}"
+                ));
+            }
+            compared += 1;
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "schemas disagree:\n{}",
+        problems.join("\n")
+    );
+    // Nearly every type is an object or a string enum; unions and newtypes are the rest.
+    assert!(
+        compared + 12 >= all.len(),
+        "only {compared} of {} compared",
+        all.len()
+    );
+}
+
+/// A schema with its `allOf` parts (a `#[serde(flatten)]`) folded into one object.
+fn merged(
+    schema: &serde_json::Value,
+    by_name: &std::collections::HashMap<&str, &serde_json::Value>,
+) -> serde_json::Value {
+    let Some(parts) = schema["allOf"].as_array() else {
+        return schema.clone();
+    };
+    let mut props = serde_json::Map::new();
+    let mut required = Vec::new();
+    for part in parts {
+        let part = match part["$ref"].as_str() {
+            Some(r) => {
+                let target = r.rsplit('/').next().unwrap_or_default();
+                by_name
+                    .get(target)
+                    .map(|s| merged(s, by_name))
+                    .unwrap_or_default()
+            }
+            None => merged(part, by_name),
+        };
+        if let Some(p) = part["properties"].as_object() {
+            props.extend(p.clone());
+        }
+        if let Some(r) = part["required"].as_array() {
+            required.extend(r.iter().cloned());
+        }
+    }
+    serde_json::json!({"type": "object", "properties": props, "required": required})
+}
+
+#[test]
+fn the_agreement_check_sees_a_disagreement() {
+    let fields = ts_fields("type A = { a: string, /** doc, with a comma */ b?: number, c: { [key in string]: Array<X> }, };").unwrap();
+    assert_eq!(
+        fields,
+        vec![("a".into(), false), ("b".into(), true), ("c".into(), false)]
+    );
+    assert_eq!(
+        ts_literals("type R = \"x\" | \"y\";"),
+        Some(vec!["x".into(), "y".into()])
+    );
+    assert_eq!(ts_literals("type U = string;"), None);
+    assert_eq!(
+        ts_fields("type N = { a: string } & ({ kind: \"k\" });"),
+        None
     );
 }

@@ -4,9 +4,10 @@
 use crate::ids::UserId;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 /// `GET /api/v1/wallet/me`: one per user, created on first use.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Wallet {
     pub id: String,
     pub user_id: UserId,
@@ -25,7 +26,7 @@ pub struct Wallet {
 }
 
 /// An entry of a wallet's ledger (hash-chained, append-only).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct LedgerEntry {
     pub id: String,
     pub wallet_id: String,
@@ -50,7 +51,7 @@ pub struct LedgerEntry {
 }
 
 /// `GET /api/v1/wallet/me/ledger?before=&limit=`: newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct LedgerPage {
     pub entries: Vec<LedgerEntry>,
     /// Older entries exist: ask again with `before` = the last seq of this page.
@@ -58,7 +59,7 @@ pub struct LedgerPage {
 }
 
 /// `GET /api/v1/wallet/me/verify`: the chain re-walked and the amounts re-added.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct WalletVerify {
     pub ok: bool,
     #[ts(type = "number")]
@@ -68,7 +69,7 @@ pub struct WalletVerify {
     pub first_broken: Option<BrokenLedgerEntry>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct BrokenLedgerEntry {
     #[ts(type = "number")]
     pub seq: i64,
@@ -77,7 +78,7 @@ pub struct BrokenLedgerEntry {
 }
 
 /// BUZ computed for a task but not credited.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct WithheldBuz {
     pub id: String,
     pub task_id: String,
@@ -90,14 +91,14 @@ pub struct WithheldBuz {
 }
 
 /// `GET /api/v1/wallet/me/withheld?before=&limit=`: newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct WithheldList {
     pub withheld: Vec<WithheldBuz>,
     pub has_more: bool,
 }
 
 /// What a task event did to the user's wallet (in the event's answer).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct BuzOutcome {
     #[ts(type = "number")]
     pub computed: i64,
@@ -110,7 +111,7 @@ pub struct BuzOutcome {
 }
 
 /// `wallet:updated`, to every socket of the wallet's owner after any change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct WalletUpdated {
     #[ts(type = "number")]
     pub buz_balance: i64,
@@ -121,7 +122,7 @@ pub struct WalletUpdated {
 }
 
 /// `POST /api/v1/wallets/{user_id}/adjust` (admin): a signed correction, with a note.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Adjust {
     #[ts(type = "number")]
     pub amount: i64,

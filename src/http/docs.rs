@@ -90,8 +90,11 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(view(row, role))))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// `venture:{id}` or `team:{id}`.
+    #[param(required = true)]
     room: Option<String>,
 }
 

@@ -73,7 +73,8 @@ pub async fn decide(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     venture_id: Option<VentureId>,
 }

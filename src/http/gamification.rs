@@ -12,7 +12,8 @@ use hub_protocol::gamification::{BadgeCount, GamificationStatus, Leaderboard};
 use hub_rooms::fields::FieldError;
 use serde::Deserialize;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BoardQuery {
     by: Option<String>,
     limit: Option<u32>,

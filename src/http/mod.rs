@@ -1,10 +1,14 @@
-//! REST under `/api/v1`, health at `/api/health`, metrics at `/metrics`. One file per resource.
+//! REST under `/api/v1`, health at `/api/health`, metrics at `/metrics`, the OpenAPI document at
+//! `/api/openapi.json`, the demo web app at `/`. One file per resource; every REST route is a
+//! line of the table in [`api`], which builds both the router and the document.
 //! Every response that is not a success carries the JSON error body, including unknown routes,
 //! wrong methods and malformed input.
 
+pub mod api;
 mod badges;
 mod clients;
 mod debug;
+mod dev;
 pub mod docs;
 mod equity;
 mod events;
@@ -21,6 +25,7 @@ mod signatures;
 mod teams;
 mod ventures;
 mod wallets;
+mod web;
 
 pub use extract::{ApiJson, ApiPath, MaybeIdentity};
 
@@ -31,7 +36,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post};
+use axum::routing::get;
 use hub_protocol::ErrorCode;
 use metrics_exporter_prometheus::PrometheusHandle;
 use socketioxide::layer::SocketIoLayer;
@@ -52,113 +57,21 @@ pub fn router(
     socket_layer: SocketIoLayer,
     yjs: axum::routing::MethodRouter<AppState>,
 ) -> Router {
-    let api = Router::new()
-        .route("/me", get(me::me))
-        .route("/rooms", get(rooms::list))
-        .route("/notifications", get(notifications::list))
-        .route("/notifications/read", post(notifications::mark_read))
-        .route("/docs", post(docs::create).get(docs::list))
-        .route("/docs/{id}", get(docs::get).delete(docs::delete))
-        .route("/docs/{id}/state", get(docs::state))
-        .route("/docs/{id}/updates", post(docs::apply_update))
-        .route("/ventures", post(ventures::create).get(ventures::list))
-        .route("/ventures/{id}", get(ventures::get))
-        .route("/ventures/{id}/teams", post(teams::create))
-        .route("/ventures/{id}/activity", get(ventures::activity))
-        .route("/ventures/{id}/members", post(ventures::put_member))
-        .route(
-            "/ventures/{id}/members/{user}",
-            delete(ventures::remove_member),
-        )
-        .route("/events/task/accepted", post(events::task_accepted))
-        .route("/events/review", post(events::review))
-        .route("/events/bug", post(events::bug))
-        .route("/events/kyc", post(events::kyc))
-        .route("/events/device", post(events::device))
-        .route("/events/violation", post(events::violation))
-        .route("/ventures/{id}/leaderboard", get(gamification::leaderboard))
-        .route("/profiles/me", get(profiles::me).patch(profiles::patch_me))
-        .route("/profiles/me/skills", post(profiles::add_skill))
-        .route("/profiles/me/endorse", post(profiles::endorse))
-        .route("/profiles/me/portfolio", get(profiles::my_portfolio))
-        .route("/profiles/{user_id}", get(profiles::get))
-        .route("/profiles/{user_id}/portfolio", get(profiles::portfolio))
-        .route(
-            "/profiles/{user_id}/skills/{skill}/verify",
-            post(profiles::verify_skill),
-        )
-        .route(
-            "/skills",
-            get(profiles::skills).post(profiles::create_skill),
-        )
-        .route("/portfolio", post(profiles::add_portfolio_item))
-        .route("/portfolio/{id}", delete(profiles::delete_portfolio_item))
-        .route("/badges", get(badges::list).post(badges::create))
-        .route("/badges/evaluate", post(profiles::evaluate))
-        .route("/badges/{code}", patch(badges::patch))
-        .route("/badges/{code}/award", post(badges::award))
-        .route("/wallet/me", get(wallets::me))
-        .route("/wallet/me/ledger", get(wallets::ledger))
-        .route("/wallet/me/verify", get(wallets::verify))
-        .route("/wallet/me/withheld", get(wallets::withheld))
-        .route("/wallets/{user_id}", get(wallets::of_user))
-        .route("/wallets/{user_id}/adjust", post(wallets::adjust))
-        .route(
-            "/conversion-windows",
-            get(equity::windows).post(equity::create_window),
-        )
-        .route("/conversion-windows/active", get(equity::active))
-        .route("/equity/convert", post(equity::convert))
-        .route("/equity/conversions", get(equity::conversions))
-        .route("/equity/conversions/{id}/decide", post(equity::decide))
-        .route(
-            "/documents",
-            post(files::upload)
-                .layer(axum::extract::DefaultBodyLimit::max(upload_limit))
-                .get(files::list),
-        )
-        .route("/documents/{id}", get(files::get).delete(files::delete))
-        .route("/documents/{id}/content", get(files::content))
-        .route("/documents/{id}/share", post(files::share))
-        .route("/documents/{id}/shares", get(files::shares))
-        .route("/documents/{id}/shares/{share_id}", delete(files::revoke))
-        .route(
-            "/documents/{id}/comments",
-            get(files::comments).post(files::comment),
-        )
-        .route(
-            "/documents/{id}/hold",
-            post(files::hold).delete(files::release),
-        )
-        .route("/documents/{id}/signatures", get(files::signatures))
-        .route("/shared/{token}", get(files::shared))
-        .route("/shared/{token}/content", get(files::shared_content))
-        .route("/clients", get(clients::list).post(clients::create))
-        .route(
-            "/clients/{id}",
-            get(clients::get)
-                .patch(clients::patch)
-                .delete(clients::delete),
-        )
-        .route("/keys", get(signatures::keys).post(signatures::add_key))
-        .route("/keys/{id}", delete(signatures::remove_key))
-        .route("/signatures", post(signatures::request))
-        .route("/signatures/{id}/sign", post(signatures::sign))
-        .route("/teams/{id}", get(teams::get))
-        .route("/teams/{id}/members", post(teams::put_member))
-        .route("/teams/{id}/members/{user}", delete(teams::remove_member))
-        .route_layer(middleware::from_fn_with_state(state.clone(), limits::limit));
+    let development = state.core.info.environment == "development";
+    let wiring = api::Wiring {
+        upload_limit,
+        development,
+        openapi: std::sync::Arc::new(api::openapi(development)),
+    };
+    let (v1, other) = api::routers(&wiring);
+    let v1 = v1.route_layer(middleware::from_fn_with_state(state.clone(), limits::limit));
 
     Router::new()
-        .nest("/api/v1", api)
-        .route("/api/health", get(health::health))
-        .route("/api/debug/worm/integrity", get(debug::worm_integrity))
-        .route("/api/debug/worm/reanchor", post(debug::worm_reanchor))
-        .route("/api/debug/jobs/health", get(debug::jobs_health))
-        .route("/api/debug/gamification/status", get(gamification::status))
-        .route("/api/debug/jobs/{name}/run", post(debug::run_job))
+        .nest("/api/v1", v1)
+        .merge(other)
         .route("/metrics", get(render_metrics))
         .route("/yjs/{doc}", yjs)
+        .merge(web::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))

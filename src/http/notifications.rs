@@ -10,7 +10,8 @@ use axum::extract::{Query, State};
 use hub_protocol::notifications::{MarkRead, NotificationList, UnreadCount};
 use serde::Deserialize;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     #[serde(default)]
     unread: bool,

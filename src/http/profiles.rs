@@ -10,11 +10,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use hub_protocol::UserId;
+use hub_protocol::badges::{BadgesEvaluated, EvaluateBadges};
 use hub_protocol::profiles::{
     AddSkill, Endorse, Endorsement, NewPortfolioItem, Portfolio, PortfolioItem, Profile, Skill,
     SkillList,
 };
-use serde::Deserialize;
 use serde_json::Value;
 
 type Answer<T> = Result<Json<T>, AppError>;
@@ -152,25 +152,20 @@ pub async fn my_portfolio(State(core): State<Core>, who: Identity) -> Answer<Por
     }))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct Evaluate {
-    #[serde(default)]
-    user_id: Option<UserId>,
-}
-
 /// `POST /api/v1/badges/evaluate {user_id?}`: evaluates one user's badges now (mine, or
 /// anyone's for an admin).
 pub async fn evaluate(
     State(core): State<Core>,
     who: Identity,
-    ApiJson(body): ApiJson<Evaluate>,
-) -> Answer<Value> {
+    ApiJson(body): ApiJson<EvaluateBadges>,
+) -> Answer<BadgesEvaluated> {
     let user = body.user_id.unwrap_or_else(|| who.user_id.clone());
     if user != who.user_id {
         super::debug::operator(&who)?;
     }
     let awarded = core.services.evaluate_user(&user).await?;
-    Ok(Json(
-        serde_json::json!({"user_id": user, "awarded": awarded}),
-    ))
+    Ok(Json(BadgesEvaluated {
+        user_id: user,
+        awarded,
+    }))
 }

@@ -225,7 +225,8 @@ pub async fn remove_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ActivityQuery {
     before: Option<String>,
     limit: Option<u32>,

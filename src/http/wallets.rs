@@ -13,13 +13,15 @@ use hub_protocol::wallets::{Adjust, LedgerEntry, LedgerPage, Wallet, WalletVerif
 use hub_rooms::fields::FieldError;
 use serde::Deserialize;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LedgerQuery {
     before: Option<i64>,
     limit: Option<u32>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WithheldQuery {
     before: Option<String>,
     limit: Option<u32>,

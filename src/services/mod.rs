@@ -52,6 +52,7 @@ pub mod audit;
 pub mod badges;
 pub mod chat;
 pub mod clients;
+pub mod dev;
 pub mod docs;
 pub mod effects;
 pub mod equity;

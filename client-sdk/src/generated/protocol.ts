@@ -363,6 +363,38 @@ mentions: number, };
 
 export type RoomList = { rooms: Array<RoomSummary>, };
 
+export type DevToken = { 
+/**
+ * The user's id (letters, digits, `-`, `_`, `.`, `@`; no space or `:`).
+ */
+user_id: UserId, 
+/**
+ * The display name; the id when absent.
+ */
+name?: string, 
+/**
+ * `user` unless asked otherwise.
+ */
+role?: AccountRole, 
+/**
+ * Lifetime in seconds, 1 to 7 days; 12 hours by default.
+ */
+ttl_secs?: number, };
+
+export type DevTokenIssued = { token: string, user_id: UserId, name: string, role: AccountRole, 
+/**
+ * RFC 3339.
+ */
+expires_at: string, 
+/**
+ * The demo venture the user is a member of.
+ */
+venture_id: VentureId, 
+/**
+ * The demo venture's shared document.
+ */
+doc_id: string, };
+
 export type WormIntegrity = { 
 /**
  * Every scope holds (a break recorded by a `worm.reanchor` entry counts as held).
@@ -637,6 +669,10 @@ export type AwardBadge = { user_id: UserId,
 reason?: string, };
 
 export type BadgeAward = { code: string, user_id: UserId, awarded: boolean, reason: string, awarded_at: string, };
+
+export type EvaluateBadges = { user_id?: UserId, };
+
+export type BadgesEvaluated = { user_id: UserId, awarded: Array<string>, };
 
 export type Leaderboard = { venture_id: VentureId, 
 /**

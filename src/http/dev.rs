@@ -1,0 +1,56 @@
+//! `POST /api/dev/token`: development only (the route exists when `HUB_ENV=development`, the
+//! default of `cargo run`; set `HUB_ENV=production` anywhere else). It signs a token for any
+//! user and makes them a member of the demo venture (see [`crate::services::dev`]).
+
+use super::ApiJson;
+use super::ventures::{check_user_id, clean_name};
+use crate::error::AppError;
+use crate::state::Core;
+use axum::Json;
+use axum::extract::State;
+use hub_protocol::AccountRole;
+use hub_protocol::rest::{DevToken, DevTokenIssued};
+use std::time::Duration;
+
+/// A development token lives this long unless asked otherwise.
+pub const DEFAULT_TTL_SECS: u64 = 12 * 3600;
+/// And at most this long.
+pub const MAX_TTL_SECS: u64 = 7 * 24 * 3600;
+
+pub async fn token(
+    State(core): State<Core>,
+    ApiJson(body): ApiJson<DevToken>,
+) -> Result<Json<DevTokenIssued>, AppError> {
+    check_user_id(&body.user_id)?;
+    let name = match body.name.as_deref() {
+        Some(n) => clean_name("name", n)?,
+        None => body.user_id.to_string(),
+    };
+    let ttl = body.ttl_secs.unwrap_or(DEFAULT_TTL_SECS);
+    if !(1..=MAX_TTL_SECS).contains(&ttl) {
+        return Err(AppError::invalid(format!(
+            "ttl_secs must be 1 to {MAX_TTL_SECS}"
+        )));
+    }
+    let role = body.role.unwrap_or(AccountRole::User);
+    let token = core
+        .auth
+        .mint(
+            body.user_id.as_str(),
+            Some(&name),
+            role,
+            Duration::from_secs(ttl),
+        )
+        .map_err(AppError::internal)?;
+    let (venture_id, doc_id) = core.services.dev_demo(&body.user_id, &name, role).await?;
+    let expires_at = chrono::Utc::now() + chrono::Duration::seconds(ttl as i64);
+    Ok(Json(DevTokenIssued {
+        token,
+        user_id: body.user_id,
+        name,
+        role,
+        expires_at: expires_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        venture_id,
+        doc_id,
+    }))
+}
