@@ -1,6 +1,8 @@
-// The hub's TypeScript SDK. The wire types and event names are generated from the server's
-// `protocol` crate (src/generated/protocol.ts); this module re-exports them with typed event
-// maps for socket.io-client.
+// The hub's TypeScript SDK: `HubClient` (a connection that reconnects and recovers, with rooms,
+// presence, typing, chat, Yjs documents, notifications and activity as stores), the typed REST
+// client, and every wire type and event name, generated from the server's `protocol` crate
+// (src/generated/protocol.ts) and route table (src/generated/rest.ts), with typed event maps for
+// socket.io-client.
 import type {
   ChatEdit,
   ChatHistory,
@@ -33,6 +35,14 @@ import type {
 } from "./generated/protocol.js";
 
 export * from "./generated/protocol.js";
+export { HubClient, type HubClientOptions, type HubClientEvents, type HubSocket, type ConnectionState, type AckOf } from "./client.js";
+export { Rooms, Room, Chat, TypingState, type ChatMessage, type RoomState, type JoinOptions, type TypingOptions, type ChatEvents, type RoomEvents } from "./room.js";
+export { Docs, DocProvider, YjsWebSocketProvider, type OpenOptions, type DocEvents, type WebSocketLike, type YjsWebSocketOptions } from "./docs.js";
+export { Notifications, ActivityFeed } from "./notifications.js";
+export { RestClient, REST_OPERATIONS, type RestOperations, type RestApi, type OperationId, type CallOptions, type RestClientOptions } from "./rest.js";
+export { HubError } from "./errors.js";
+export { Store, Emitter, type Readable, type Unsubscribe } from "./store.js";
+export { Tokens, tokenExpiry, type TokenSource } from "./token.js";
 
 type Reply<T> = (ack: Ack<T>) => void;
 
