@@ -139,6 +139,8 @@ abstract class Provider extends Emitter<DocEvents> {
   readonly role = new Store<Role | null>(null);
   readonly canWrite = new Store<boolean>(false);
   protected readonly session: YjsSession;
+  /** The awareness was made here (and its renewal timer is stopped by `destroy`). */
+  protected readonly ownsAwareness: boolean;
   #syncedOnce: Promise<void>;
   #markSynced!: () => void;
 
@@ -146,6 +148,7 @@ abstract class Provider extends Emitter<DocEvents> {
     super();
     this.id = id;
     this.doc = options.doc ?? new Y.Doc();
+    this.ownsAwareness = options.awareness === undefined;
     this.awareness = options.awareness ?? new awarenessProtocol.Awareness(this.doc);
     this.#syncedOnce = new Promise((resolve) => {
       this.#markSynced = resolve;
@@ -172,6 +175,8 @@ export class DocProvider extends Provider {
   readonly #forget: () => void;
   #joined = false;
   #closed = false;
+  /** What the hub sent between joining us and its ack (its sync step 1 comes first). */
+  #early: Uint8Array[] = [];
 
   constructor(client: HubClient, id: string, options: OpenOptions, forget: () => void) {
     super(
@@ -191,6 +196,7 @@ export class DocProvider extends Provider {
     if (this.#closed) return;
     this.#forget();
     this.session.destroy();
+    if (this.ownsAwareness) this.awareness.destroy();
     const was = this.#joined;
     this.#closed = true;
     this.#joined = false;
@@ -209,6 +215,9 @@ export class DocProvider extends Provider {
         this.role.set(joined.role);
         this.canWrite.set(joined.can_write);
         this.session.start();
+        const early = this.#early;
+        this.#early = [];
+        for (const bytes of early) this.session.receive(bytes);
       },
       (err: HubError) => {
         if (err.code === "forbidden" || err.code === "not_found") {
@@ -226,12 +235,16 @@ export class DocProvider extends Provider {
   /** @internal after each disconnect */
   suspend(): void {
     this.#joined = false;
+    this.#early = [];
     this.session.stop();
   }
 
   /** @internal */
   message(bytes: Uint8Array): void {
-    if (!this.#closed) this.session.receive(bytes);
+    if (this.#closed) return;
+    // Answered once the join's ack said whether we may write.
+    if (!this.#joined) this.#early.push(bytes);
+    else this.session.receive(bytes);
   }
 
   /** @internal */
@@ -349,6 +362,7 @@ export class YjsWebSocketProvider extends Provider {
     this.#closed = true;
     clearTimeout(this.#timer);
     this.session.destroy();
+    if (this.ownsAwareness) this.awareness.destroy();
     this.#ws?.close(1000, "bye");
   }
 
