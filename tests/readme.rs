@@ -216,7 +216,10 @@ async fn the_readmes_run_as_written() {
         "message 1 hello",
         "document ",
         "text: Reach orbit.",
-        "missed 1:hello",
+        "recent: hello",
+        "here: Alice",
+        "new: alice: hello from the SDK",
+        "sent as seq 2",
         "idle, hub",
     ] {
         assert!(text.contains(expected), "expected `{expected}` in:\n{text}");
