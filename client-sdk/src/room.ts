@@ -374,6 +374,7 @@ export class Chat extends Emitter<ChatEvents> {
   #flushing = false;
   #retry: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  readonly #offMentions: () => void;
 
   constructor(client: HubClient, room: Room, options: JoinOptions) {
     super();
@@ -381,7 +382,7 @@ export class Chat extends Emitter<ChatEvents> {
     this.#room = room;
     this.#history = options.history ?? 50;
     if (options.since !== undefined) this.#lastSeq = options.since;
-    client.notifications.items.subscribe((items) => {
+    this.#offMentions = client.notifications.items.subscribe((items) => {
       const mine = items.filter(
         (n) => !n.read && n.kind === "mention" && n.data.room === room.id && n.data.seq > 0,
       );
@@ -535,6 +536,7 @@ export class Chat extends Emitter<ChatEvents> {
   /** @internal */
   close(): void {
     this.#closed = true;
+    this.#offMentions();
     clearTimeout(this.#fill);
     clearTimeout(this.#retry);
     for (const o of this.#outbox) {

@@ -145,3 +145,30 @@ test("an expiring token is renewed through getToken, for the socket and for REST
     await hub.stop();
   }
 });
+
+test("more missed than a join returns: the rest is paged, still exactly once and in order", async () => {
+  const hub = await Hub.start();
+  try {
+    const { c: ann, room } = await client(hub, "ann");
+    const { c: bob } = await client(hub, "bob");
+    const annRoom = await ann.rooms.join(room);
+    const bobRoom = await bob.rooms.join(room);
+    const got = [];
+    bobRoom.chat.on("message", (m) => got.push(m));
+    await annRoom.chat.send("before");
+    await until("bob has the first", () => got.length === 1);
+    // Bob goes away; 600 messages are said (more than MISSED_LIMIT, 500); bob comes back.
+    bob.socket.disconnect();
+    await until("bob away", () => !annRoom.presence.get().some((p) => p.user_id === "bob"));
+    const bodies = Array.from({ length: 600 }, (_, i) => `n${i}`);
+    await Promise.all(bodies.map((b) => annRoom.chat.send(b)));
+    bob.connect();
+    await until("bob has them all", () => got.length === 601, 20_000);
+    assertExactlyOnceInOrder(got, ["before", ...bodies]);
+    assert.equal(bobRoom.chat.lastSeq, got.at(-1).seq);
+    ann.close();
+    bob.close();
+  } finally {
+    await hub.stop();
+  }
+});
