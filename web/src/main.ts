@@ -102,7 +102,11 @@ async function signIn(user: string): Promise<void> {
   try {
     first = await anonymous.devToken({ body: { user_id: user, name } });
   } catch (e) {
-    showLogin(e instanceof HubError ? e.message : String(e));
+    if (e instanceof HubError && e.status === 404) {
+      showLogin("This hub does not sign in development users: start it with HUB_ENV=development (the default) to use the demo.");
+    } else {
+      showLogin(e instanceof HubError ? e.message : String(e));
+    }
     return;
   }
   sessionStorage.setItem("hub-demo-user", user);
