@@ -31,7 +31,7 @@ import type {
   DocJoined,
   DocRef,
   DocRemoved,
-  ErrorDetail,
+  DocError,
 } from "./generated/protocol.js";
 
 export * from "./generated/protocol.js";
@@ -46,8 +46,8 @@ export { Tokens, tokenExpiry, type TokenSource } from "./token.js";
 
 type Reply<T> = (ack: Ack<T>) => void;
 
-/** `doc:error`: a `doc:msg` was refused. */
-export type DocErrorEvent = { doc: string; error: ErrorDetail };
+/** `doc:error`: a `doc:msg` was refused (the generated `DocError`). */
+export type DocErrorEvent = DocError;
 
 /** The answer to `sys:echo`. */
 export type EchoOut = { data: ArrayBuffer; size: number };

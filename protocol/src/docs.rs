@@ -48,6 +48,14 @@ pub struct DocJoined {
     pub can_write: bool,
 }
 
+/// `doc:error`: a `doc:msg` of this connection was refused (also answered on its ack when one
+/// was asked).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+pub struct DocError {
+    pub doc: DocId,
+    pub error: crate::ErrorDetail,
+}
+
 /// `doc:removed`: the connection no longer follows the document (deleted, or it fell behind
 /// and must rejoin to resync).
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]

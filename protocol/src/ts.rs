@@ -44,7 +44,7 @@ macro_rules! wire_types {
         BadgeAwardedData, EndorsedData, SkillVerifiedData, BuzData, ConversionDecidedData,
         DocumentSharedData, DocumentCommentedData, SignatureData, FileCorruptedData,
         NotificationList, MarkRead, UnreadCount,
-        CreateDoc, DocInfo, DocList, DocRef, DocJoined, DocRemoved,
+        CreateDoc, DocInfo, DocList, DocRef, DocJoined, DocRemoved, DocError,
         CreateVenture, CreateTeam, PutMember, Venture, VentureDetail, VentureList, Team, TeamDetail,
         Member, User, Me, Health, HealthServices, RoomSummary, RoomList, DevToken, DevTokenIssued,
         WormIntegrity, ScopeIntegrity, BrokenEntry, JobsHealth, JobStatus, JobRun,

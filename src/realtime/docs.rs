@@ -15,7 +15,6 @@ use hub_protocol::docs::{DocJoined, DocRef};
 use hub_protocol::realtime::client;
 use hub_protocol::{DocId, ErrorCode, RoomId};
 use hub_rooms::doc::ConnKey;
-use serde::Serialize;
 use socketioxide::extract::{AckSender, Extension, SocketRef, State};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -131,12 +130,6 @@ pub async fn leave(
     .await;
 }
 
-#[derive(Serialize)]
-struct DocErrorEvent<'a> {
-    doc: &'a DocId,
-    error: hub_protocol::ErrorDetail,
-}
-
 pub async fn message(
     s: SocketRef,
     ack: AckSender,
@@ -179,8 +172,8 @@ pub async fn message(
         super::emit::to_socket(
             &s,
             hub_protocol::realtime::server::DOC_ERROR,
-            &DocErrorEvent {
-                doc: &doc,
+            &hub_protocol::docs::DocError {
+                doc,
                 error: hub_protocol::ErrorDetail {
                     code: err.code,
                     message: err.message,

@@ -265,6 +265,8 @@ can_write: boolean, };
 
 export type DocRemoved = { doc: DocId, reason: string, };
 
+export type DocError = { doc: DocId, error: ErrorDetail, };
+
 export type CreateVenture = { name: string, description: string | null, };
 
 export type CreateTeam = { name: string, };
