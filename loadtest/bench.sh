@@ -13,6 +13,11 @@
 #   loadtest/bench.sh cluster      # two nodes on Postgres + Redis: chat and docs, one node vs
 #                                  # across nodes in the same run (needs Postgres and Redis)
 #
+# Servers and generator are pinned to different cores with taskset (servers on
+# BENCH_SERVER_CPUS, default 0; the generator on BENCH_LOADGEN_CPUS, default the others), so that
+# latency figures do not mix the two; BENCH_PIN=0 turns it off. The generator reports its own CPU
+# use (`generator` in each summary) and says when it, not the target, was the bottleneck.
+#
 # Results go to target/bench/ (JSON summaries, SVG latency plots). Binaries are built into
 # CARGO_TARGET_DIR (default ~/.cache/hub-target, shared with CI). Ports 3000 (hub) and 3001
 # (Node) must be free: it refuses to measure a server it did not start.
@@ -23,6 +28,14 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hub-target}"
 cargo build --release -q -p hub -p loadtest
 bin="$CARGO_TARGET_DIR/release"
 out="target/bench"; mkdir -p "$out"
+server_cpus="${BENCH_SERVER_CPUS:-0}"
+loadgen_cpus="${BENCH_LOADGEN_CPUS:-1-$(( $(nproc) - 1 ))}"
+# taskset execs its command, so a background server's $! is the server itself.
+on_server=(); on_loadgen=()
+if [ "${BENCH_PIN:-1}" != 0 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  on_server=(taskset -c "$server_cpus"); on_loadgen=(taskset -c "$loadgen_cpus")
+  echo "bench.sh: servers on CPU $server_cpus, the generator on CPU $loadgen_cpus" >&2
+fi
 data="$(mktemp -d)"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$data"; }
@@ -37,7 +50,7 @@ port_free() {
 }
 start_hub() {
   port_free 3000
-  HUB_CHAT_RATE=1000 HUB_CHAT_BURST=1000 HUB_REST_RATE_USER=1000000/1s LOG_FORMAT=json "$bin/hub" --addr 127.0.0.1:3000 --data-dir "$data" >"$data/hub.log" 2>&1 &
+  HUB_CHAT_RATE=1000 HUB_CHAT_BURST=1000 HUB_REST_RATE_USER=1000000/1s LOG_FORMAT=json "${on_server[@]}" "$bin/hub" --addr 127.0.0.1:3000 --data-dir "$data" >"$data/hub.log" 2>&1 &
   pids+=($!); hub_pid=$!
   for _ in $(seq 1 50); do
     kill -0 "$hub_pid" 2>/dev/null || { echo "the hub exited: $(tail -n 3 "$data/hub.log")" >&2; exit 1; }
@@ -50,12 +63,12 @@ start_hub() {
 start_node() {
   port_free 3001
   [ -d loadtest/peers/socketio-node/node_modules ] || npm ci --prefix loadtest/peers/socketio-node --no-audit --no-fund --loglevel=error
-  (cd loadtest/peers/socketio-node && PORT=3001 exec node server.mjs) >"$data/node.log" 2>&1 &
+  (cd loadtest/peers/socketio-node && PORT=3001 exec "${on_server[@]}" node server.mjs) >"$data/node.log" 2>&1 &
   pids+=($!); node_pid=$!
   sleep 1.5
 }
-hub_lt() { "$bin/loadtest" --data-dir "$data" "$@"; }
-node_lt() { "$bin/loadtest" --target http://127.0.0.1:3001 --peer socketio-node "$@"; }
+hub_lt() { "${on_loadgen[@]}" "$bin/loadtest" --data-dir "$data" "$@"; }
+node_lt() { "${on_loadgen[@]}" "$bin/loadtest" --target http://127.0.0.1:3001 --peer socketio-node "$@"; }
 chat_args=(chat --rooms 1 --members 1000 --publishers 20 --duration 20 --drain 5)
 
 case "$figure" in
@@ -86,21 +99,21 @@ case "$figure" in
     "$bin/hub" migrate >/dev/null
     for port in 3000 3002; do
       port_free "$port"
-      HUB_CHAT_RATE=1000 HUB_CHAT_BURST=1000 HUB_REST_RATE_USER=1000000/1s LOG_FORMAT=json "$bin/hub" --addr "127.0.0.1:$port" --data-dir "$data" >"$data/hub-$port.log" 2>&1 &
+      HUB_CHAT_RATE=1000 HUB_CHAT_BURST=1000 HUB_REST_RATE_USER=1000000/1s LOG_FORMAT=json "${on_server[@]}" "$bin/hub" --addr "127.0.0.1:$port" --data-dir "$data" >"$data/hub-$port.log" 2>&1 &
       pids+=($!)
       for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.2; done
     done
     one=(--target http://127.0.0.1:3000); two=(--target http://127.0.0.1:3000,http://127.0.0.1:3002)
     summary() { python3 -c "import json;d=json.load(open('$1'));l=d['latency'];print('%-28s %9.0f delivered/s  p50 %7.1f ms  p99 %7.1f ms  lost %d  gaps %d  dups %d' % ('$2', d['delivered_per_second'], l['p50_ms'], l['p99_ms'], d['expected_deliveries']-d['delivered'], d['seq_gaps'], d['duplicates']))"; }
     for rate in 100 200; do
-      "$bin/loadtest" --quiet "${one[@]}" --json "$out/cluster-one-$rate.json" chat --rooms 1 --members 1000 --publishers 20 --duration 10 --drain 3 --rate "$rate" >/dev/null
+      "${on_loadgen[@]}" "$bin/loadtest" --quiet "${one[@]}" --json "$out/cluster-one-$rate.json" chat --rooms 1 --members 1000 --publishers 20 --duration 10 --drain 3 --rate "$rate" >/dev/null
       summary "$out/cluster-one-$rate.json" "one node, $rate msg/s"
-      "$bin/loadtest" --quiet "${two[@]}" --json "$out/cluster-cross-$rate.json" chat --rooms 1 --members 1000 --publishers 20 --duration 10 --drain 3 --rate "$rate" --publishers-on 1 >/dev/null
+      "${on_loadgen[@]}" "$bin/loadtest" --quiet "${two[@]}" --json "$out/cluster-cross-$rate.json" chat --rooms 1 --members 1000 --publishers 20 --duration 10 --drain 3 --rate "$rate" --publishers-on 1 >/dev/null
       summary "$out/cluster-cross-$rate.json" "across nodes, $rate msg/s"
     done
     for where in one two; do
       args=("${one[@]}"); [ "$where" = two ] && args=("${two[@]}")
-      "$bin/loadtest" --quiet "${args[@]}" --json "$out/cluster-docs-$where.json" docs --docs 10 --editors 20 --rate 5 --duration 10 --drain 3 >/dev/null
+      "${on_loadgen[@]}" "$bin/loadtest" --quiet "${args[@]}" --json "$out/cluster-docs-$where.json" docs --docs 10 --editors 20 --rate 5 --duration 10 --drain 3 >/dev/null
       python3 -c "import json;d=json.load(open('$out/cluster-docs-$where.json'));l=d['latency'];print('docs, %s node(s): %d/%d converged, %.0f updates/s received, p50 %.1f ms, p99 %.1f ms' % ('$where', d['converged_documents'], d['documents'], d['received_per_second'], l['p50_ms'], l['p99_ms']))"
     done ;;
   *) echo "unknown figure $figure" >&2; exit 2 ;;

@@ -141,9 +141,55 @@ fn print_table(title: &str, value: &serde_json::Value) {
     }
 }
 
+/// The generator's own CPU time (user + system) so far, from `/proc/self/stat` (Linux reports
+/// it in USER_HZ, 100 per second).
+fn own_cpu_seconds() -> Option<f64> {
+    cpu_seconds_of(&std::fs::read_to_string("/proc/self/stat").ok()?)
+}
+
+/// User + system time of a `/proc/<pid>/stat` line, in seconds.
+fn cpu_seconds_of(stat: &str) -> Option<f64> {
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// At this share of its cores, the generator itself may be what limits a run.
+const GENERATOR_BUSY: f64 = 0.9;
+
+/// The generator's CPU use over the run: `cpu_percent` is of one core, `cores` what it may run
+/// on (its affinity, as `taskset` sets it), `bottleneck` whether it used at least 90% of them.
+fn generator_usage(started: std::time::Instant) -> serde_json::Value {
+    let wall = started.elapsed().as_secs_f64();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cpu = own_cpu_seconds().unwrap_or(0.0);
+    let percent = if wall > 0.0 { 100.0 * cpu / wall } else { 0.0 };
+    serde_json::json!({
+        "cpu_seconds": (cpu * 100.0).round() / 100.0,
+        "wall_seconds": (wall * 100.0).round() / 100.0,
+        "cpu_percent": percent.round(),
+        "cores": cores,
+        "bottleneck": percent >= GENERATOR_BUSY * 100.0 * cores as f64,
+    })
+}
+
 fn report<T: Serialize>(cli: &Cli, title: &str, summary: &T) -> anyhow::Result<()> {
-    let value = serde_json::to_value(summary)?;
+    let mut value = serde_json::to_value(summary)?;
+    let usage = generator_usage(*STARTED.get_or_init(std::time::Instant::now));
+    let busy = usage["bottleneck"] == true;
+    if let serde_json::Value::Object(map) = &mut value {
+        map.insert("generator".into(), usage.clone());
+    }
     print_table(title, &value);
+    if busy {
+        eprintln!(
+            "loadtest: the generator used {}% of a core on {} core(s): it, not the target, may be the bottleneck of this run (pin it apart with taskset, or spread it over processes)",
+            usage["cpu_percent"], usage["cores"]
+        );
+    }
     if let Some(path) = &cli.json {
         std::fs::write(path, serde_json::to_string_pretty(&value)?)
             .with_context(|| format!("writing {}", path.display()))?;
@@ -178,8 +224,12 @@ async fn preflight(base: &str, addr: std::net::SocketAddr, peer: Peer) -> anyhow
     Ok(())
 }
 
+/// When the run began, for the generator's CPU share.
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    STARTED.get_or_init(std::time::Instant::now);
     let cli = Cli::parse();
     match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -296,4 +346,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cpu_time_is_read_after_the_command_name() {
+        // utime 250 and stime 50 ticks (fields 14 and 15), a name with a space and a ')'.
+        let stat =
+            "4242 (load test)) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 1 0 0";
+        assert_eq!(super::cpu_seconds_of(stat), Some(3.0));
+        assert_eq!(super::cpu_seconds_of("garbage"), None);
+        assert!(super::own_cpu_seconds().is_some_and(|s| s >= 0.0));
+    }
 }
