@@ -13,7 +13,7 @@ import { ActivityFeed, Notifications } from "./notifications.js";
 import { RestClient } from "./rest.js";
 import { Rooms } from "./room.js";
 import { Emitter, Store } from "./store.js";
-import { Tokens, type TokenSource } from "./token.js";
+import { Tokens, backoff, tokenClaims, type TokenSource } from "./token.js";
 
 /** The socket, with every event and ack typed. */
 export type HubSocket = Socket<ServerToClient, ClientToServer>;
@@ -62,14 +62,8 @@ export type HubClientEvents = {
 
 /** The user id (`sub`) of a JWT, when it is one. */
 function subject(token: string): string | undefined {
-  const part = token.split(".")[1];
-  if (!part) return undefined;
-  try {
-    const claims = JSON.parse(atob(part.replace(/-/g, "+").replace(/_/g, "/"))) as { sub?: unknown };
-    return typeof claims.sub === "string" ? claims.sub : undefined;
-  } catch {
-    return undefined;
-  }
+  const sub = tokenClaims(token)?.sub;
+  return typeof sub === "string" ? sub : undefined;
 }
 
 export class HubClient extends Emitter<HubClientEvents> {
@@ -202,9 +196,8 @@ export class HubClient extends Emitter<HubClientEvents> {
 
   #reconnectLater(): void {
     clearTimeout(this.#retry);
-    const base = Math.min(this.#delayMax, this.#delay * 2 ** this.#attempt);
+    const delay = backoff(this.#delay, this.#delayMax, this.#attempt);
     this.#attempt = Math.min(this.#attempt + 1, 16);
-    const delay = base / 2 + (Math.random() * base) / 2;
     this.#retry = setTimeout(() => {
       if (this.state.get() !== "closed" && !this.socket.connected) this.socket.connect();
     }, delay);

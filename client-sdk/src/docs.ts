@@ -12,7 +12,7 @@ import type { HubClient } from "./client.js";
 import { HubError } from "./errors.js";
 import type { Role } from "./generated/protocol.js";
 import { Emitter, Store } from "./store.js";
-import type { Tokens } from "./token.js";
+import { backoff, type Tokens } from "./token.js";
 
 const MESSAGE_SYNC = 0;
 const MESSAGE_AWARENESS = 1;
@@ -351,9 +351,8 @@ export class YjsWebSocketProvider extends Provider {
       options,
     );
     this.#options = options;
-    // The role is not told on this transport: assume an editor; the hub refuses (and closes
-    // with 4403) a viewer's change.
-    this.role.set(null);
+    // The role is not told on this transport (`role` stays null): assume an editor; the hub
+    // refuses (and closes with 4403) a viewer's change.
     this.canWrite.set(true);
     void this.#connect(false);
   }
@@ -407,9 +406,8 @@ export class YjsWebSocketProvider extends Provider {
   }
 
   #later(forceToken: boolean): void {
-    const first = this.#options.reconnectDelayMs ?? 500;
-    const base = Math.min(10_000, first * 2 ** this.#attempt);
+    const delay = backoff(this.#options.reconnectDelayMs ?? 500, 10_000, this.#attempt);
     this.#attempt = Math.min(this.#attempt + 1, 16);
-    this.#timer = setTimeout(() => void this.#connect(forceToken), base / 2 + (Math.random() * base) / 2);
+    this.#timer = setTimeout(() => void this.#connect(forceToken), delay);
   }
 }

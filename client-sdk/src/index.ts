@@ -42,7 +42,7 @@ export { Notifications, ActivityFeed } from "./notifications.js";
 export { RestClient, REST_OPERATIONS, type RestOperations, type RestApi, type OperationId, type CallOptions, type RestClientOptions } from "./rest.js";
 export { HubError } from "./errors.js";
 export { Store, Emitter, type Readable, type Unsubscribe } from "./store.js";
-export { Tokens, tokenExpiry, type TokenSource } from "./token.js";
+export { Tokens, tokenExpiry, tokenClaims, type TokenSource } from "./token.js";
 
 type Reply<T> = (ack: Ack<T>) => void;
 

@@ -65,8 +65,7 @@ export class ActivityFeed {
     this.#client = client;
     this.ventureId = ventureId;
     client.socket.on("activity", (a) => {
-      if (a.venture_id !== ventureId || this.items.get().some((b) => b.id === a.id)) return;
-      this.items.set([a, ...this.items.get()].sort((x, y) => (x.id < y.id ? 1 : -1)));
+      if (a.venture_id === ventureId) this.#merge([a]);
     });
   }
 
@@ -74,8 +73,7 @@ export class ActivityFeed {
   async load(limit = 50): Promise<Activity[]> {
     const page = await this.#client.rest.getVentureActivity({ id: this.ventureId, limit });
     this.#loaded = true;
-    const byId = new Map([...this.items.get(), ...page.activities].map((a) => [a.id, a]));
-    this.items.set([...byId.values()].sort((x, y) => (x.id < y.id ? 1 : -1)));
+    this.#merge(page.activities);
     if (this.items.get().length <= page.activities.length) this.hasMore.set(page.has_more);
     return this.items.get();
   }
@@ -84,8 +82,7 @@ export class ActivityFeed {
   async more(limit = 50): Promise<boolean> {
     const oldest = this.items.get().at(-1)?.id;
     const page = await this.#client.rest.getVentureActivity({ id: this.ventureId, limit, before: oldest });
-    const byId = new Map([...this.items.get(), ...page.activities].map((a) => [a.id, a]));
-    this.items.set([...byId.values()].sort((x, y) => (x.id < y.id ? 1 : -1)));
+    this.#merge(page.activities);
     this.hasMore.set(page.has_more);
     return page.has_more;
   }
@@ -93,5 +90,11 @@ export class ActivityFeed {
   /** @internal */
   resync(): void {
     if (this.#loaded) this.load().catch((e) => this.#client.reportError(e));
+  }
+
+  /** Adds entries once each, newest first (ids are UUID v7: they order by time). */
+  #merge(entries: Activity[]): void {
+    const byId = new Map([...this.items.get(), ...entries].map((a) => [a.id, a]));
+    this.items.set([...byId.values()].sort((x, y) => (x.id < y.id ? 1 : -1)));
   }
 }

@@ -366,7 +366,8 @@ export class Chat extends Emitter<ChatEvents> {
   readonly #history: number;
   /** The highest seq delivered: every seq up to it has been. */
   #lastSeq = 0;
-  #known = new Map<number, Message>();
+  /** Confirmed messages, sorted by seq (new ones arrive at the end, history pages at the front). */
+  #confirmed: Message[] = [];
   #ahead = new Map<number, Message>();
   #outbox: Outgoing[] = [];
   #fill: ReturnType<typeof setTimeout> | undefined;
@@ -458,13 +459,13 @@ export class Chat extends Emitter<ChatEvents> {
 
   /** Loads older messages into `messages`; resolves to whether more remain. */
   async history(limit = 50): Promise<boolean> {
-    const oldest = Math.min(...[...this.#known.keys()], this.#lastSeq + 1);
+    const oldest = Math.min(this.#confirmed[0]?.seq ?? Infinity, this.#lastSeq + 1);
     if (oldest <= 1) {
       this.hasMore.set(false);
       return false;
     }
     const page = await this.#client.request("chat:history", { room: this.#room.id, before: oldest, limit });
-    for (const m of page.messages) this.#known.set(m.seq, m);
+    for (const m of page.messages) this.#put(m);
     this.hasMore.set(page.has_more);
     this.#publish();
     return page.has_more;
@@ -494,7 +495,7 @@ export class Chat extends Emitter<ChatEvents> {
           before: joined.last_seq + 1,
           limit: Math.min(this.#history, 100),
         });
-        for (const m of page.messages) this.#known.set(m.seq, m);
+        for (const m of page.messages) this.#put(m);
         this.hasMore.set(page.has_more);
       } else {
         this.hasMore.set(joined.last_seq > 0);
@@ -524,8 +525,8 @@ export class Chat extends Emitter<ChatEvents> {
 
   /** @internal */
   updated(m: Message): void {
-    if (this.#known.has(m.seq)) {
-      this.#known.set(m.seq, m);
+    if (this.#indexOf(m.seq).found) {
+      this.#put(m);
       this.#publish();
       this.emit("updated", m);
     } else if (this.#ahead.has(m.seq)) {
@@ -551,7 +552,7 @@ export class Chat extends Emitter<ChatEvents> {
     while (next) {
       this.#ahead.delete(next.seq);
       this.#lastSeq = next.seq;
-      this.#known.set(next.seq, next);
+      this.#put(next);
       this.#settle(next);
       if (next.author_id !== this.#client.userId.get()) this.unread.set(this.unread.get() + 1);
       this.emit("message", next);
@@ -593,8 +594,32 @@ export class Chat extends Emitter<ChatEvents> {
     }
   }
 
+  /** Where `seq` is (or would go) in the sorted confirmed messages. */
+  #indexOf(seq: number): { at: number; found: boolean } {
+    const list = this.#confirmed;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid].seq < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return { at: lo, found: list[lo]?.seq === seq };
+  }
+
+  /** Adds or replaces a confirmed message, keeping seq order. */
+  #put(m: Message): void {
+    const list = this.#confirmed;
+    if (list.length === 0 || list[list.length - 1].seq < m.seq) {
+      list.push(m);
+      return;
+    }
+    const { at, found } = this.#indexOf(m.seq);
+    list.splice(at, found ? 1 : 0, m);
+  }
+
   #publish(): void {
-    const confirmed = [...this.#known.values()].sort((a, b) => a.seq - b.seq);
+    const confirmed = this.#confirmed;
     const me = this.#client.userId.get() ?? "";
     const pending: ChatMessage[] = this.#outbox.map((o): ChatMessage => ({
       id: "",

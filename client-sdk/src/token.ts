@@ -3,18 +3,30 @@
 
 export type TokenSource = string | (() => string | Promise<string>);
 
-/** The `exp` of a JWT in milliseconds, or `undefined` when it has none or is not a JWT. */
-export function tokenExpiry(token: string): number | undefined {
+/** The claims of a JWT (not verified), or `undefined` when it is not one. */
+export function tokenClaims(token: string): Record<string, unknown> | undefined {
   const part = token.split(".")[1];
   if (!part) return undefined;
   try {
     const base64 = part.replace(/-/g, "+").replace(/_/g, "/");
     const padded = base64 + "=".repeat((4 - (base64.length % 4)) % 4);
-    const claims = JSON.parse(atob(padded)) as { exp?: unknown };
-    return typeof claims.exp === "number" ? claims.exp * 1000 : undefined;
+    const claims: unknown = JSON.parse(atob(padded));
+    return claims !== null && typeof claims === "object" ? (claims as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The `exp` of a JWT in milliseconds, or `undefined` when it has none or is not a JWT. */
+export function tokenExpiry(token: string): number | undefined {
+  const exp = tokenClaims(token)?.exp;
+  return typeof exp === "number" ? exp * 1000 : undefined;
+}
+
+/** The jittered delay of the `attempt`-th retry (from 0): `first` doubled up to `max`, then a random half to all of it. */
+export function backoff(first: number, max: number, attempt: number): number {
+  const base = Math.min(max, first * 2 ** attempt);
+  return base / 2 + (Math.random() * base) / 2;
 }
 
 /** Holds the current token and renews it through the source when it nears its expiry. */
