@@ -192,6 +192,52 @@ impl Route {
         self.access = access;
         self
     }
+
+    fn bytes_answer(mut self, content_type: &'static str) -> Self {
+        self.answer = Answer::Bytes(content_type);
+        self
+    }
+    fn any_json(mut self) -> Self {
+        self.answer = Answer::AnyJson;
+        self
+    }
+    fn bytes_body(mut self) -> Self {
+        self.body = Body::Bytes;
+        self
+    }
+    fn form(mut self, fields: &'static [(&'static str, &'static str)]) -> Self {
+        self.body = Body::Form(fields);
+        self
+    }
+    fn dev_only(mut self) -> Self {
+        self.dev_only = true;
+        self
+    }
+
+    /// The names of the path's `{param}` segments, in order.
+    pub fn path_params(&self) -> Vec<&'static str> {
+        self.path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .collect()
+    }
+
+    /// The query parameters: `(name, required, schema)`.
+    pub fn query_params(&self) -> Vec<(String, bool, Value)> {
+        self.query
+            .map(|q| q())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| {
+                let v = serde_json::to_value(&p).unwrap_or_default();
+                (
+                    v["name"].as_str().unwrap_or_default().to_owned(),
+                    v["required"].as_bool().unwrap_or(false),
+                    v["schema"].clone(),
+                )
+            })
+            .collect()
+    }
 }
 
 use Verb::{Delete as DELETE, Get as GET, Patch as PATCH, Post as POST};
@@ -567,54 +613,6 @@ pub fn routes() -> Vec<Route> {
             .ok::<DevTokenIssued>()
             .dev_only(),
     ]
-}
-
-impl Route {
-    fn bytes_answer(mut self, content_type: &'static str) -> Self {
-        self.answer = Answer::Bytes(content_type);
-        self
-    }
-    fn any_json(mut self) -> Self {
-        self.answer = Answer::AnyJson;
-        self
-    }
-    fn bytes_body(mut self) -> Self {
-        self.body = Body::Bytes;
-        self
-    }
-    fn form(mut self, fields: &'static [(&'static str, &'static str)]) -> Self {
-        self.body = Body::Form(fields);
-        self
-    }
-    fn dev_only(mut self) -> Self {
-        self.dev_only = true;
-        self
-    }
-
-    /// The names of the path's `{param}` segments, in order.
-    pub fn path_params(&self) -> Vec<&'static str> {
-        self.path
-            .split('/')
-            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .collect()
-    }
-
-    /// The query parameters: `(name, required, schema)`.
-    pub fn query_params(&self) -> Vec<(String, bool, Value)> {
-        self.query
-            .map(|q| q())
-            .unwrap_or_default()
-            .into_iter()
-            .map(|p| {
-                let v = serde_json::to_value(&p).unwrap_or_default();
-                (
-                    v["name"].as_str().unwrap_or_default().to_owned(),
-                    v["required"].as_bool().unwrap_or(false),
-                    v["schema"].clone(),
-                )
-            })
-            .collect()
-    }
 }
 
 /// The routes that exist in this environment.
