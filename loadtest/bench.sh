@@ -12,6 +12,15 @@
 #   loadtest/bench.sh abuse        # stalled readers, handshake flood, awareness flood: hub RSS
 #   loadtest/bench.sh cluster      # two nodes on Postgres + Redis: chat and docs, one node vs
 #                                  # across nodes in the same run (needs Postgres and Redis)
+#   loadtest/bench.sh commit       # chat group commit on Postgres: 100 rooms, 200 senders,
+#                                  # 10,000 msg/s; acked/s and ack latency (needs Postgres)
+#   loadtest/bench.sh chat-raw     # chat-hub's run against the raw tokio-tungstenite peer
+#   loadtest/bench.sh cluster-50k  # 50,000 idle connections over 3 nodes (Postgres + Redis),
+#                                  # one generator process per node, held past two heartbeats
+#   loadtest/bench.sh docs-side    # 1 document x 20 editors at rising rates: the hub and the
+#                                  # stock @y/websocket-server in turn, in the same run
+#   loadtest/bench.sh fanout       # hub, raw peer and Node side by side, 1 room x 1000, at
+#                                  # rising rates: latency and losses at each
 #
 # Servers and generator are pinned to different cores with taskset (servers on
 # BENCH_SERVER_CPUS, default 0; the generator on BENCH_LOADGEN_CPUS, default the others), so that
@@ -23,9 +32,9 @@
 # (Node) must be free: it refuses to measure a server it did not start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-figure="${1:?which figure? chat-hub, chat-node, sweep, idle-hub, idle-node, presence, docs, abuse, cluster}"
+figure="${1:?which figure? chat-hub, chat-node, chat-raw, sweep, fanout, commit, idle-hub, idle-node, idle-raw, presence, docs, abuse, cluster}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hub-target}"
-cargo build --release -q -p hub -p loadtest
+cargo build --release -q -p hub -p loadtest -p raw-ws-peer
 bin="$CARGO_TARGET_DIR/release"
 out="target/bench"; mkdir -p "$out"
 server_cpus="${BENCH_SERVER_CPUS:-0}"
@@ -67,12 +76,40 @@ start_node() {
   pids+=($!); node_pid=$!
   sleep 1.5
 }
+start_raw() {
+  port_free 3003
+  "${on_server[@]}" "$bin/raw-ws-peer" 127.0.0.1:3003 >"$data/raw.log" 2>&1 &
+  pids+=($!); raw_pid=$!
+  for _ in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/3003) 2>/dev/null && return; sleep 0.1; done
+  echo "the raw peer did not start" >&2; exit 1
+}
+# A fresh Postgres schema of this run's own, dropped at exit; exports DATABASE_URL for it.
+postgres_schema() {
+  pg="${HUB_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+  schema="bench_$(date +%s)"
+  psql "$pg" -q -c "CREATE SCHEMA $schema" >/dev/null
+  trap 'cleanup; psql "$pg" -q -c "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true' EXIT
+  export DATABASE_URL="$pg?options=-c%20search_path%3D$schema"
+}
+summary() { python3 -c "import json;d=json.load(open('$1'));l=d['latency'];a=d['ack_latency'];print('%-28s %9.0f delivered/s  p50 %7.1f ms  p99 %7.1f ms  lost %d  gaps %d  dups %d  acked %d (ack p50 %.1f, p99 %.1f ms)' % ('$2', d['delivered_per_second'], l['p50_ms'], l['p99_ms'], d['expected_deliveries']-d['delivered'], d['seq_gaps'], d['duplicates'], d['acked'], a['p50_ms'], a['p99_ms']))"; }
+start_yws() {
+  port_free 3004
+  [ -d loadtest/peers/y-websocket/node_modules ] || npm ci --prefix loadtest/peers/y-websocket --no-audit --no-fund --loglevel=error
+  (cd loadtest/peers/y-websocket && HOST=127.0.0.1 PORT=3004 exec "${on_server[@]}" node node_modules/@y/websocket-server/src/server.js) >"$data/yws.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/3004) 2>/dev/null && return; sleep 0.1; done
+  echo "@y/websocket-server did not start" >&2; exit 1
+}
+docs_summary() { python3 -c "import json;d=json.load(open('$1'));l=d['latency'];print('%-30s %8.0f updates/s in  %9.0f relayed/s  p50 %7.1f ms  p99 %7.1f ms  %d/%d converged  generator %d%%%s' % ('$2', d['updates_sent']/d.get('seconds', $3), d['received_per_second'], l['p50_ms'], l['p99_ms'], d['converged_documents'], d['documents'], d['generator']['cpu_percent'], ' (bottleneck)' if d['generator']['bottleneck'] else ''))"; }
+yws_lt() { "${on_loadgen[@]}" "$bin/loadtest" --target http://127.0.0.1:3004 --peer y-websocket "$@"; }
+raw_lt() { "${on_loadgen[@]}" "$bin/loadtest" --target http://127.0.0.1:3003 --peer raw "$@"; }
 hub_lt() { "${on_loadgen[@]}" "$bin/loadtest" --data-dir "$data" "$@"; }
 node_lt() { "${on_loadgen[@]}" "$bin/loadtest" --target http://127.0.0.1:3001 --peer socketio-node "$@"; }
 chat_args=(chat --rooms 1 --members 1000 --publishers 20 --duration 20 --drain 5)
 
 case "$figure" in
   chat-hub) start_hub; hub_lt --json "$out/chat-hub.json" --plot "$out/chat-hub.svg" "${chat_args[@]}" --rate 200 ;;
+  chat-raw) start_raw; raw_lt --json "$out/chat-raw.json" --plot "$out/chat-raw.svg" "${chat_args[@]}" --rate 200 ;;
   chat-node) start_node; node_lt --json "$out/chat-node.json" --plot "$out/chat-node.svg" "${chat_args[@]}" --rate 200 ;;
   sweep)
     start_hub; start_node
@@ -84,17 +121,67 @@ case "$figure" in
       done
     done ;;
   idle-hub) start_hub; hub_lt --json "$out/idle-hub.json" idle --connections 19000 --rate 3000 --hold 5 --pid "$hub_pid" ;;
+  idle-raw) start_raw; raw_lt --json "$out/idle-raw.json" idle --connections 19000 --rate 3000 --hold 5 --pid "$raw_pid" ;;
+  fanout)
+    # One room of 1,000 at rising rates, the three servers in turn in the same run.
+    start_hub; start_raw; start_node
+    for rate in ${BENCH_RATES:-50 100 200 300 400}; do
+      for who in hub raw node; do
+        "${who}_lt" --quiet --json "$out/fanout-$who-$rate.json" chat --rooms 1 --members 1000 --publishers 20 --duration 10 --drain 3 --rate "$rate" >/dev/null
+        summary "$out/fanout-$who-$rate.json" "$who, $rate msg/s"
+      done
+    done ;;
+  commit)
+    # Group commit on Postgres: many rooms, many senders, one member each (the acks matter).
+    postgres_schema
+    start_hub
+    hub_lt --json "$out/commit.json" chat --rooms 100 --members 1 --publishers 200 --rate "${BENCH_RATE:-10000}" --duration 10 --drain 3
+    summary "$out/commit.json" "group commit, ${BENCH_RATE:-10000} msg/s" ;;
   idle-node) start_node; node_lt --json "$out/idle-node.json" idle --connections 19000 --rate 3000 --hold 5 --pid "$node_pid" ;;
   presence) start_hub; hub_lt --json "$out/presence.json" presence --rate 50 --duration 10 --stay-ms 1000 --grace-ms 5000 ;;
   docs) start_hub; hub_lt --json "$out/docs.json" docs --docs 10 --editors 20 --rate 5 --duration 10 --drain 3 ;;
+  docs-side)
+    start_hub; start_yws
+    for rate in ${BENCH_RATES:-50 100 200 400}; do
+      for who in hub yws; do
+        "${who}_lt" --quiet --json "$out/docs-$who-$rate.json" docs --docs 1 --editors 20 --rate "$rate" --duration 10 --drain 3 >/dev/null
+        docs_summary "$out/docs-$who-$rate.json" "$who, 20 x $rate/s" 10
+      done
+    done ;;
   abuse) start_hub; hub_lt --json "$out/abuse.json" abuse --pid "$hub_pid" ;;
+  cluster-50k)
+    # One process may hold 20,000 files here: three nodes, three generators, 16,667 each.
+    postgres_schema
+    export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}" HUB_REDIS_PREFIX="$schema:" JWT_SECRET="$(head -c 32 /dev/urandom | base64)"
+    "$bin/hub" migrate >/dev/null
+    node_pids=()
+    for port in 3000 3002 3004; do
+      port_free "$port"
+      LOG_FORMAT=json "${on_server[@]}" "$bin/hub" --addr "127.0.0.1:$port" --data-dir "$data" >"$data/hub-$port.log" 2>&1 &
+      pids+=($!); node_pids+=($!)
+      for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.2; done
+    done
+    gens=()
+    for i in 0 1 2; do
+      port=$(( 3000 + 2 * i ))
+      "${on_loadgen[@]}" "$bin/loadtest" --quiet --target "http://127.0.0.1:$port" --json "$out/cluster-50k-$i.json" idle --connections "${BENCH_PER_NODE:-16667}" --rate 1000 --hold "${BENCH_HOLD:-60}" --pid "${node_pids[$i]}" >/dev/null &
+      gens+=($!)
+    done
+    for g in "${gens[@]}"; do wait "$g"; done
+    python3 - "$out" <<'PY'
+import json, sys
+runs = [json.load(open(f"{sys.argv[1]}/cluster-50k-{i}.json")) for i in range(3)]
+for i, d in enumerate(runs):
+    print(f"node {i}: {d['connected']} connected, {d['failed']} failed, {d['target_kib_per_connection']:.1f} KiB/connection, node reports {d['hub_reported_connections']}, dropped while held {d['dropped_during_hold']}")
+total = sum(d['connected'] for d in runs)
+growth = sum(d['target_rss_after_kib'] - d['target_rss_before_kib'] for d in runs)
+print(f"cluster: {total} connections held, {growth / max(total, 1):.1f} KiB per connection, {sum(d['dropped_during_hold'] for d in runs)} dropped while held")
+PY
+    ;;
   cluster)
     # Two nodes on one Postgres schema and one Redis (channels of this run's own).
-    pg="${HUB_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
-    schema="bench_$(date +%s)"
-    psql "$pg" -q -c "CREATE SCHEMA $schema" >/dev/null
-    trap 'cleanup; psql "$pg" -q -c "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true' EXIT
-    export DATABASE_URL="$pg?options=-c%20search_path%3D$schema" REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+    postgres_schema
+    export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
     export HUB_REDIS_PREFIX="$schema:" JWT_SECRET="$(head -c 32 /dev/urandom | base64)"
     "$bin/hub" migrate >/dev/null
     for port in 3000 3002; do
@@ -104,7 +191,6 @@ case "$figure" in
       for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.2; done
     done
     one=(--target http://127.0.0.1:3000); two=(--target http://127.0.0.1:3000,http://127.0.0.1:3002)
-    summary() { python3 -c "import json;d=json.load(open('$1'));l=d['latency'];print('%-28s %9.0f delivered/s  p50 %7.1f ms  p99 %7.1f ms  lost %d  gaps %d  dups %d' % ('$2', d['delivered_per_second'], l['p50_ms'], l['p99_ms'], d['expected_deliveries']-d['delivered'], d['seq_gaps'], d['duplicates']))"; }
     for rate in 100 200; do
       "${on_loadgen[@]}" "$bin/loadtest" --quiet "${one[@]}" --json "$out/cluster-one-$rate.json" chat --rooms 1 --members 1000 --publishers 20 --duration 10 --drain 3 --rate "$rate" >/dev/null
       summary "$out/cluster-one-$rate.json" "one node, $rate msg/s"

@@ -86,6 +86,10 @@ struct Cli {
 enum Peer {
     Hub,
     SocketioNode,
+    /// `loadtest/peers/raw-ws`: a bare tokio-tungstenite fan-out (chat and idle only).
+    Raw,
+    /// `loadtest/peers/y-websocket`: the stock `@y/websocket-server` (docs only).
+    YWebsocket,
 }
 
 #[derive(Debug, Subcommand)]
@@ -293,11 +297,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             cli.tokens.clone(),
         )?,
         is_hub: cli.peer == Peer::Hub,
+        is_y_websocket: cli.peer == Peer::YWebsocket,
         quiet: cli.quiet,
     };
     let target = match cli.peer {
         Peer::Hub => "hub",
         Peer::SocketioNode => "Node socket.io",
+        Peer::Raw => "the raw WebSocket peer",
+        Peer::YWebsocket => "@y/websocket-server",
     };
     match &cli.scenario {
         Scenario::Idle(args) => {

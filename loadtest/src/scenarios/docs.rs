@@ -89,11 +89,14 @@ fn stamps(update: &[u8]) -> impl Iterator<Item = u64> + '_ {
     })
 }
 
-pub async fn run(ctx: &super::Ctx, args: &DocsArgs) -> anyhow::Result<DocsSummary> {
-    anyhow::ensure!(ctx.is_hub, "the docs scenario needs the hub");
-    let editor = |i: usize| format!("lt-doc-{i}");
+/// The hub's documents for the run: one room of all the editors, `--docs` documents in it.
+async fn hub_docs(
+    ctx: &super::Ctx,
+    args: &DocsArgs,
+    editor: impl Fn(usize) -> String,
+) -> anyhow::Result<Vec<String>> {
     let rooms = crate::setup::hub_rooms(&ctx.base, &ctx.tokens, 1, |_| {
-        (0..args.editors).map(editor).collect()
+        (0..args.editors).map(&editor).collect()
     })
     .await?;
     let http = reqwest::Client::new();
@@ -115,8 +118,24 @@ pub async fn run(ctx: &super::Ctx, args: &DocsArgs) -> anyhow::Result<DocsSummar
             Ok(doc) if status.is_success() => doc,
             _ => anyhow::bail!("document not created: {status}"),
         };
-        doc_ids.push(doc.id);
+        doc_ids.push(doc.id.to_string());
     }
+    Ok(doc_ids)
+}
+
+pub async fn run(ctx: &super::Ctx, args: &DocsArgs) -> anyhow::Result<DocsSummary> {
+    anyhow::ensure!(
+        ctx.is_hub || ctx.is_y_websocket,
+        "the docs scenario needs the hub or @y/websocket-server (--peer y-websocket)"
+    );
+    let editor = |i: usize| format!("lt-doc-{i}");
+    let doc_ids: Vec<String> = if ctx.is_hub {
+        hub_docs(ctx, args, editor).await?
+    } else {
+        // The stock server makes a document of any name it is asked for.
+        let run = micros_now();
+        (0..args.docs).map(|d| format!("lt-{run}-{d}")).collect()
+    };
     let recorder = Recorder::new();
     let (sent, received) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let bar = ctx.bar((args.docs * args.editors) as u64, "editors");
@@ -125,11 +144,15 @@ pub async fn run(ctx: &super::Ctx, args: &DocsArgs) -> anyhow::Result<DocsSummar
     let mut tasks = Vec::new();
     for (d, doc_id) in doc_ids.iter().enumerate() {
         for e in 0..args.editors {
-            let url = format!(
-                "ws://{}/yjs/{doc_id}?token={}",
-                ctx.addr_for(e),
-                ctx.tokens.mint(&editor(e), "user")
-            );
+            let url = if ctx.is_hub {
+                format!(
+                    "ws://{}/yjs/{doc_id}?token={}",
+                    ctx.addr_for(e),
+                    ctx.tokens.mint(&editor(e), "user")
+                )
+            } else {
+                format!("ws://{}/{doc_id}", ctx.addr_for(e))
+            };
             let config = WebSocketConfig::default().read_buffer_size(4096);
             let (ws, _) =
                 tokio_tungstenite::connect_async_with_config(url, Some(config), true).await?;

@@ -29,6 +29,8 @@ pub struct Ctx {
     pub tokens: crate::setup::Tokens,
     /// The target is the hub (REST setup, memberships) rather than the Node peer.
     pub is_hub: bool,
+    /// The target is the stock `@y/websocket-server` (documents only, at `/<name>`).
+    pub is_y_websocket: bool,
     pub quiet: bool,
 }
 
