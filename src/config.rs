@@ -229,6 +229,15 @@ pub struct Settings {
     /// Chat messages a user may send at once before the rate applies.
     #[arg(long, env = "HUB_CHAT_BURST", default_value_t = 30)]
     pub chat_burst: u32,
+    /// Most chat sends stored in one transaction: the sends that queue up while a commit is
+    /// in flight go together in the next one (no waiting window).
+    #[arg(long, env = "HUB_CHAT_GROUP_COMMIT", default_value_t = 256)]
+    pub chat_group_commit: usize,
+    /// How long a member's role, read for an action in a room they joined (a chat send,
+    /// typing), is reused; membership changes made through the API apply at once anyway, on
+    /// every node. 0s reads it every time.
+    #[arg(long, env = "HUB_ROLE_CACHE", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub role_cache: Duration,
     /// A document without connections unloads from memory after this long.
     #[arg(long, env = "HUB_DOC_IDLE", default_value = "30s", value_parser = humantime::parse_duration)]
     pub doc_idle: Duration,
@@ -244,6 +253,10 @@ pub struct Settings {
     /// Bytes queued for one `/yjs` connection before it is closed as too slow.
     #[arg(long, env = "HUB_DOC_QUEUE_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub doc_queue_bytes: usize,
+    /// Most document frames whose updates go to the log in one statement: frames that arrive
+    /// while a write is in flight go together in the next one (no waiting window).
+    #[arg(long, env = "HUB_DOC_GROUP_COMMIT", default_value_t = 512)]
+    pub doc_group_commit: usize,
     /// Largest awareness message (the JSON of its states), in bytes.
     #[arg(long, env = "HUB_DOC_MAX_AWARENESS", default_value_t = 32 * 1024)]
     pub doc_max_awareness: usize,
@@ -301,6 +314,8 @@ pub struct Config {
     pub node_id: String,
     pub presence: PresenceConfig,
     pub chat: ChatConfig,
+    /// See [`crate::services::access::Access::member_recent`].
+    pub role_cache: Duration,
     pub docs: DocsConfig,
     pub jobs: crate::services::jobs::JobsConfig,
     pub gamification: crate::services::gamification::GamificationConfig,
@@ -335,6 +350,7 @@ impl Config {
             node_id: new_node_id(),
             presence: PresenceConfig::default(),
             chat: ChatConfig::default(),
+            role_cache: Duration::from_secs(1),
             docs: DocsConfig::default(),
             jobs: crate::services::jobs::JobsConfig::default(),
             gamification: Default::default(),
@@ -434,6 +450,12 @@ impl Settings {
         if !(self.chat_rate.is_finite() && self.chat_rate > 0.0) || self.chat_burst == 0 {
             bail!("HUB_CHAT_RATE must be a positive number and HUB_CHAT_BURST at least 1");
         }
+        if !(1..=10_000).contains(&self.chat_group_commit) {
+            bail!("HUB_CHAT_GROUP_COMMIT must be between 1 and 10000");
+        }
+        if !(1..=10_000).contains(&self.doc_group_commit) {
+            bail!("HUB_DOC_GROUP_COMMIT must be between 1 and 10000");
+        }
         if !(self.doc_awareness_rate.is_finite() && self.doc_awareness_rate > 0.0)
             || self.doc_awareness_burst == 0
         {
@@ -465,10 +487,12 @@ impl Settings {
                 heartbeat: self.heartbeat,
                 dead_after: self.node_timeout,
             },
+            role_cache: self.role_cache,
             chat: ChatConfig {
                 max_body_chars: self.max_message_chars,
                 rate_per_second: self.chat_rate,
                 burst: self.chat_burst,
+                group_commit: self.chat_group_commit,
             },
             docs: DocsConfig {
                 limits: hub_rooms::doc::DocLimits {
@@ -481,6 +505,7 @@ impl Settings {
                 idle_unload: self.doc_idle,
                 max_docs_per_socket: self.docs_per_socket,
                 queue_bytes: self.doc_queue_bytes,
+                group_commit: self.doc_group_commit,
                 ..DocsConfig::default()
             },
             jobs: crate::services::jobs::JobsConfig {

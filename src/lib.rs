@@ -109,6 +109,7 @@ pub async fn run_with(
             gamification: config.gamification.clone(),
             buz: config.buz.clone(),
             files: config.files.clone(),
+            role_cache: config.role_cache,
         },
         runtime.clock.clone(),
     );

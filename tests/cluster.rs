@@ -131,6 +131,146 @@ impl Drop for Cluster {
     }
 }
 
+/// Eight connections keep eight sends each in flight on node 0, so the sends share group
+/// commits; node 0 is killed with SIGKILL in the middle. Node 1 then has every acked message,
+/// once, with its acked id and seq, and gap-free seqs; the sends that were in flight, retried
+/// there under their client_ids, are stored at most once each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acked_sends_survive_a_sigkill_in_the_middle_of_group_commits() {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::{Arc, Mutex};
+    let mut cluster = Cluster::start(2, &redis_url()).await;
+    let room = cluster.room.clone();
+    // (user, client_id) -> (id, seq), as acked.
+    let acked: Arc<Mutex<BTreeMap<(String, String), (String, i64)>>> = Arc::default();
+    let sent: Arc<Mutex<BTreeSet<(String, String)>>> = Arc::default();
+    let mut tasks = Vec::new();
+    for n in 0..8 {
+        let user = ["alice", "bob", "carol", "dave"][n % 4];
+        let mut c = cluster.sio(0, user).await;
+        c.join(&room).await;
+        let (room, acked, sent) = (room.clone(), acked.clone(), sent.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut in_flight: BTreeMap<u64, String> = BTreeMap::new();
+            for i in 0.. {
+                let client_id = format!("k{n}-{i}");
+                sent.lock()
+                    .unwrap()
+                    .insert((user.to_owned(), client_id.clone()));
+                let data =
+                    json!({"room": room, "client_id": client_id, "body": format!("m {n} {i}")});
+                let id = c.emit("chat:send", data).await;
+                in_flight.insert(id, client_id);
+                while in_flight.len() >= 8 {
+                    // Ends by panicking when the node dies under it.
+                    let (id, ack) = c.next_ack().await;
+                    if let Some(client_id) = in_flight.remove(&id) {
+                        assert_eq!(ack["ok"], true, "{ack}");
+                        let m = &ack["message"];
+                        acked.lock().unwrap().insert(
+                            (user.to_owned(), client_id),
+                            (
+                                m["id"].as_str().unwrap().to_owned(),
+                                m["seq"].as_i64().unwrap(),
+                            ),
+                        );
+                    }
+                }
+            }
+        }));
+    }
+    while acked.lock().unwrap().len() < 300 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    cluster.nodes[0].kill().await;
+    for t in tasks {
+        assert!(t.await.is_err(), "a sender ends with its connection");
+    }
+    let acked = acked.lock().unwrap().clone();
+    let sent = sent.lock().unwrap().clone();
+    assert!(acked.len() >= 300);
+
+    async fn history(reader: &mut Sio, room: &str) -> Vec<Value> {
+        let mut all = Vec::new();
+        loop {
+            let after = all
+                .last()
+                .map(|m: &Value| m["seq"].as_i64().unwrap())
+                .unwrap_or(0);
+            let page = reader
+                .ok(
+                    "chat:history",
+                    json!({"room": room, "after": after, "limit": 100}),
+                )
+                .await;
+            let messages = page["messages"].as_array().unwrap().clone();
+            if messages.is_empty() {
+                return all;
+            }
+            all.extend(messages);
+        }
+    }
+    let mut reader = cluster.sio(1, "alice").await;
+    reader.join(&room).await;
+    let stored = history(&mut reader, &room).await;
+    let seqs: Vec<i64> = stored.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "gap-free"
+    );
+    let by_key: BTreeMap<(String, String), (String, i64)> = stored
+        .iter()
+        .map(|m| {
+            (
+                (
+                    m["author_id"].as_str().unwrap().to_owned(),
+                    m["client_id"].as_str().unwrap().to_owned(),
+                ),
+                (
+                    m["id"].as_str().unwrap().to_owned(),
+                    m["seq"].as_i64().unwrap(),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(by_key.len(), stored.len(), "each send stored once");
+    for (key, ack) in &acked {
+        assert_eq!(
+            by_key.get(key),
+            Some(ack),
+            "acked {key:?} is stored as acked"
+        );
+    }
+    // The sends whose ack the kill lost: retried on node 1, each is stored once at most.
+    let lost: Vec<&(String, String)> = sent.iter().filter(|k| !acked.contains_key(*k)).collect();
+    assert!(!lost.is_empty(), "the kill caught sends in flight");
+    let mut retried = 0;
+    for user in ["alice", "bob", "carol", "dave"] {
+        let mut c = cluster.sio(1, user).await;
+        c.join(&room).await;
+        for (_, client_id) in lost.iter().filter(|(u, _)| u == user) {
+            let m = c.say(&room, client_id, "again").await;
+            if let Some(before) = by_key.get(&(user.to_owned(), client_id.clone())) {
+                assert_eq!(
+                    (m["id"].as_str().unwrap(), m["seq"].as_i64().unwrap()),
+                    (before.0.as_str(), before.1)
+                );
+            }
+            retried += 1;
+        }
+    }
+    assert_eq!(retried, lost.len());
+    let after = history(&mut reader, &room).await;
+    let seqs: Vec<i64> = after.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "still gap-free"
+    );
+    assert_eq!(after.len(), sent.len(), "every send stored exactly once");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stock_clients_spread_over_three_nodes() {
     let cluster = Cluster::start(3, &redis_url()).await;

@@ -130,9 +130,21 @@ async fn chat_sends_are_refused_while_postgres_is_away_and_recover_after() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(message["seq"], 2);
-    let page = alice
-        .ok("chat:history", json!({"room": room, "after": 0}))
-        .await;
+    // Reads use the main pool (sends commit on a pool of their own): each of its connections
+    // broken by the cut fails one query as `unavailable`, then is replaced.
+    let page = loop {
+        let ack = alice
+            .call("chat:history", json!({"room": room, "after": 0}))
+            .await;
+        if ack["ok"] == true {
+            break ack;
+        }
+        assert_eq!(ack["error"]["code"], "unavailable", "{ack}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "reads never recovered"
+        );
+    };
     let bodies: Vec<&str> = page["messages"]
         .as_array()
         .unwrap()

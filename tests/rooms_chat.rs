@@ -13,6 +13,8 @@ on_both_backends!(
     typing_is_not_echoed_and_expires,
     a_retried_send_returns_the_original,
     concurrent_senders_get_gap_free_seqs,
+    group_commits_keep_rooms_gap_free_and_publish_in_seq_order,
+    a_group_commit_answers_retries_with_their_originals,
     a_reconnecting_client_gets_exactly_what_it_missed,
     history_pages_in_both_directions,
     edits_deletes_reactions_and_threads,
@@ -257,6 +259,173 @@ async fn concurrent_senders_get_gap_free_seqs(backend: Backend) {
     let mut reader = Sio::connect(hub.addr, &hub.token("alice")).await;
     let joined = reader.join(&room).await;
     assert_eq!(joined["last_seq"], 4 * per_sender);
+    hub.stop().await.unwrap();
+}
+
+/// Many senders over several rooms at once: the sends share transactions (group commit), yet
+/// every room's seqs are gap-free, a retry racing its original is stored once, and a member
+/// hears each room's messages in seq order.
+async fn group_commits_keep_rooms_gap_free_and_publish_in_seq_order(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let mut rooms = Vec::new();
+    for name in ["One", "Two", "Three"] {
+        let id = hub.venture("alice", name).await;
+        hub.add_member(&id, "alice", "bob", "member").await;
+        hub.add_member(&id, "alice", "carol", "member").await;
+        rooms.push(format!("venture:{id}"));
+    }
+    let mut carol = Sio::connect(hub.addr, &hub.token("carol")).await;
+    for room in &rooms {
+        carol.join(room).await;
+    }
+    let per_sender = 12;
+    let mut tasks = Vec::new();
+    for n in 0..6 {
+        let user = if n % 2 == 0 { "alice" } else { "bob" };
+        let mut c = Sio::connect(hub.addr, &hub.token(user)).await;
+        for room in &rooms {
+            c.join(room).await;
+        }
+        let rooms = rooms.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut sent = Vec::new();
+            for i in 0..per_sender {
+                // Senders 0 and 2 (both alice) send the same client_ids to the same rooms:
+                // each pair is one send and its retry, racing into the same commits.
+                let like = if n == 2 { 0 } else { n };
+                let room = &rooms[(like + i) % rooms.len()];
+                let client_id = format!("c{like}-{i}");
+                let m = c.say(room, &client_id, &format!("m{n}-{i}")).await;
+                sent.push((room.clone(), m["id"].as_str().unwrap().to_owned(), m));
+            }
+            sent
+        }));
+    }
+    let mut by_room: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
+    let mut ids = std::collections::BTreeSet::new();
+    let mut acked = Vec::new();
+    for t in tasks {
+        acked.push(t.await.unwrap());
+    }
+    // The retries came back as their originals: same id, same seq.
+    for (a, b) in acked[0].iter().zip(&acked[2]) {
+        assert_eq!(a.1, b.1, "a retry answers with the original");
+        assert_eq!(a.2["seq"], b.2["seq"]);
+    }
+    for (room, id, m) in acked.iter().flatten() {
+        if ids.insert(id.clone()) {
+            by_room
+                .entry(room.clone())
+                .or_default()
+                .push(m["seq"].as_i64().unwrap());
+        }
+    }
+    let stored = 5 * per_sender;
+    assert_eq!(ids.len(), stored, "one message per distinct client_id");
+    for (room, seqs) in &mut by_room {
+        seqs.sort();
+        let n = seqs.len() as i64;
+        assert_eq!(*seqs, (1..=n).collect::<Vec<_>>(), "{room}: gap-free seqs");
+    }
+    // Carol hears every stored message once, each room's in seq order.
+    let mut heard: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
+    for _ in 0..stored {
+        let m = carol.event("chat:message").await;
+        heard
+            .entry(m["room"].as_str().unwrap().to_owned())
+            .or_default()
+            .push(m["seq"].as_i64().unwrap());
+    }
+    assert_eq!(heard, by_room, "published in seq order, each once");
+    assert!(carol.received("chat:message").await.is_empty());
+    hub.stop().await.unwrap();
+}
+
+/// One transaction of many sends over several rooms: each room's new messages take the seqs
+/// after its last, in the order given; a retry (of a stored message, or twice in one batch)
+/// answers with its original and takes no seq; a client_id reused in another room conflicts.
+async fn a_group_commit_answers_retries_with_their_originals(backend: Backend) {
+    use hub::store::{NewMessage, Store, StoreError};
+    use hub_protocol::UserId;
+    let hub = TestHub::start(backend).await;
+    let store = Store::connect(&hub.db.url, 1).await.unwrap();
+    // Authors must be users: a venture makes both.
+    let venture = hub.venture("ann", "Batch").await;
+    hub.add_member(&venture, "ann", "ben", "member").await;
+    let (ann, ben) = (&UserId::from("ann"), &UserId::from("ben"));
+    fn new<'a>(room: &'a str, author: &'a UserId, client_id: &'a str) -> NewMessage<'a> {
+        NewMessage {
+            room,
+            author,
+            client_id,
+            body: "hi",
+            reply_to: None,
+            mentions: &[],
+        }
+    }
+    let seqs = |results: &[Result<(hub_protocol::chat::Message, bool), StoreError>]| {
+        results
+            .iter()
+            .map(|r| match r {
+                Ok((m, created)) => Ok((m.room.clone(), m.seq, *created)),
+                Err(e) => Err(e.code()),
+            })
+            .collect::<Vec<_>>()
+    };
+    let first = store
+        .chat_commit(&[
+            new("r:b", ann, "1"),
+            new("r:a", ben, "1"),
+            new("r:b", ben, "2"),
+            new("r:b", ann, "2"),
+        ])
+        .await
+        .unwrap();
+    let ok = |room: &str, seq: i64, created: bool| Ok((room.to_owned(), seq, created));
+    assert_eq!(
+        seqs(&first),
+        [
+            ok("r:b", 1, true),
+            ok("r:a", 1, true),
+            ok("r:b", 2, true),
+            ok("r:b", 3, true)
+        ]
+    );
+    let second = store
+        .chat_commit(&[
+            new("r:a", ann, "3"),
+            new("r:b", ben, "2"),
+            new("r:a", ann, "3"),
+            new("r:b", ben, "1"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        seqs(&second),
+        [
+            ok("r:a", 2, true),
+            ok("r:b", 2, false),
+            ok("r:a", 2, false),
+            Err(hub_protocol::ErrorCode::Conflict)
+        ]
+    );
+    let id = |r: &Result<(hub_protocol::chat::Message, bool), StoreError>| {
+        r.as_ref().unwrap().0.id.clone()
+    };
+    assert_eq!(id(&second[1]), id(&first[2]), "the stored original");
+    assert_eq!(
+        id(&second[2]),
+        id(&second[0]),
+        "the original from the same batch"
+    );
+    let third = store.chat_commit(&[new("r:b", ann, "4")]).await.unwrap();
+    assert_eq!(
+        seqs(&third),
+        [ok("r:b", 4, true)],
+        "the retries took no seq"
+    );
+    let (page, _) = store.chat_history("r:b", None, None, 50).await.unwrap();
+    assert_eq!(page.iter().map(|m| m.seq).collect::<Vec<_>>(), [1, 2, 3, 4]);
     hub.stop().await.unwrap();
 }
 

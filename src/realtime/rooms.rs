@@ -51,7 +51,11 @@ pub async fn joined_room(
             format!("join {room} first"),
         ));
     }
-    let role = core.services.access.member(&who.user_id, &name).await?;
+    let role = core
+        .services
+        .access
+        .member_recent(&who.user_id, &name)
+        .await?;
     Ok((name, role))
 }
 

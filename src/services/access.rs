@@ -11,8 +11,11 @@
 //! - a document is visible to the members of its room, and does not exist for anyone else.
 
 use crate::store::{DocRow, Group, Store, StoreError, TeamRow, VentureRow};
-use hub_protocol::{DocId, ErrorCode, Role, TeamId, UserId, VentureId};
+use hub_protocol::{DocId, ErrorCode, Role, RoomId, TeamId, UserId, VentureId};
 use hub_rooms::RoomName;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccessError {
@@ -57,11 +60,61 @@ pub struct Caller<'a> {
 #[derive(Clone)]
 pub struct Access {
     store: Store,
+    /// Roles read lately by [`Access::member_recent`], with when.
+    recent: Arc<Mutex<HashMap<(UserId, RoomId), (Role, Instant)>>>,
+    recent_for: Duration,
 }
+
+/// Remembered roles beyond which the memory is dropped whole (a bound, not a working size).
+const RECENT_ROLES: usize = 200_000;
 
 impl Access {
     pub fn new(store: Store) -> Access {
-        Access { store }
+        Self::remembering(store, Duration::ZERO)
+    }
+
+    /// Remembers the roles [`Access::member_recent`] reads for `ttl` (zero: never).
+    pub fn remembering(store: Store, ttl: Duration) -> Access {
+        Access {
+            store,
+            recent: Arc::default(),
+            recent_for: ttl,
+        }
+    }
+
+    /// `user`'s role in a room their connection has joined, for the actions inside it (a chat
+    /// send, typing): read at most once per `ttl` per user and room. Every change a membership
+    /// route makes is applied at once ([`Access::forget`], from the `Leave` and `Access`
+    /// notices every node hears); the ttl bounds how long any other change takes to apply.
+    pub async fn member_recent(&self, user: &UserId, room: &RoomName) -> AccessResult<Role> {
+        if self.recent_for.is_zero() {
+            return self.member(user, room).await;
+        }
+        let key = (user.clone(), room.id());
+        if let Some((role, at)) = self.lock_recent().get(&key).copied()
+            && at.elapsed() < self.recent_for
+        {
+            return Ok(role);
+        }
+        let role = self.member(user, room).await?;
+        let mut recent = self.lock_recent();
+        if recent.len() >= RECENT_ROLES {
+            recent.clear();
+        }
+        recent.insert(key, (role, Instant::now()));
+        Ok(role)
+    }
+
+    /// Drops what [`Access::member_recent`] remembers of `user` in `rooms`.
+    pub fn forget(&self, user: &UserId, rooms: &[RoomId]) {
+        let mut recent = self.lock_recent();
+        for room in rooms {
+            recent.remove(&(user.clone(), room.clone()));
+        }
+    }
+
+    fn lock_recent(&self) -> MutexGuard<'_, HashMap<(UserId, RoomId), (Role, Instant)>> {
+        self.recent.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// `user`'s role in `room`, `None` for non-members.

@@ -2,11 +2,18 @@
 //! commit, publish. A send is committed before it is answered; the message then goes to the
 //! room (every socket but the sender's, which has the answer) and mentioned members get a
 //! `notification`. The caller has checked that the user is in the room, with `role`.
+//!
+//! Sends are group-committed ([`GroupCommit`]): the sends that queue up while a commit is in
+//! flight, of any rooms, are stored in the next single transaction (at most
+//! [`ChatConfig::group_commit`](super::ChatConfig) of them), then published in seq order by
+//! the one commit worker, then acked. So a node publishes each room's messages in seq order,
+//! and a send is acked only once it is committed.
 
 use super::Services;
-use super::notify::Except;
+use super::batch::GroupCommit;
+use super::notify::{Except, Notify};
 use crate::auth::Identity;
-use crate::store::{NewMessage, StoreError};
+use crate::store::{NewMessage, Store, StoreError, StoreResult};
 use hub_protocol::chat::{ChatSend, Message, Thread};
 use hub_protocol::notifications::{MentionData, NotificationBody};
 use hub_protocol::realtime::server;
@@ -27,6 +34,8 @@ pub enum ChatError {
     RateLimited { rate: f64, burst: u32 },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("chat is unavailable on this node; retry")]
+    Unavailable,
 }
 
 impl ChatError {
@@ -39,6 +48,7 @@ impl ChatError {
             ChatError::NotFound => ErrorCode::NotFound,
             ChatError::RateLimited { .. } => ErrorCode::RateLimited,
             ChatError::Store(_) => ErrorCode::Internal,
+            ChatError::Unavailable => ErrorCode::Unavailable,
         }
     }
 }
@@ -87,32 +97,28 @@ impl Services {
             .cloned()
             .collect();
 
-        let order = self.room_lock(&room_id);
-        let ordered = order.lock().await;
+        let draft = Draft {
+            room: room_id.clone(),
+            author: who.user_id.clone(),
+            client_id: req.client_id.clone(),
+            body: body.to_owned(),
+            reply_to: req.reply_to.clone(),
+            mentions: mentioned.clone(),
+            sender,
+        };
+        // A reply's parent is read first, concurrently with other sends; then the write, in
+        // a group commit (which also finds retries).
+        self.store.chat_check_reply(&draft.new_message()).await?;
         let (message, created) = self
-            .store
-            .chat_send(NewMessage {
-                room: room_id.as_str(),
-                author: &who.user_id,
-                client_id: &req.client_id,
-                body,
-                reply_to: req.reply_to.as_ref().map(MessageId::as_str),
-                mentions: &mentioned,
-            })
-            .await?;
+            .chat_commits
+            .submit(draft)
+            .await
+            .map_err(|_| ChatError::Unavailable)??;
         if !created {
             // A retry: it cost nothing, so it takes nothing from the allowance.
             self.refund_send(&who.user_id);
             return Ok(message);
         }
-        let except = Except {
-            user: None,
-            sid: sender,
-        };
-        self.notify
-            .to_room(&room_id, server::CHAT_MESSAGE, &message, except)
-            .await;
-        drop(ordered);
         self.presence.typing_stop(&room_id, &who.user_id).await;
         for user in &mentioned {
             let mention = MentionData {
@@ -248,4 +254,79 @@ impl Services {
             )
             .await;
     }
+}
+
+/// The chat group commit of a node.
+pub(super) type ChatCommits = GroupCommit<Draft, StoreResult<(Message, bool)>>;
+
+/// A send ready to store: checked, with its mentions found.
+pub(super) struct Draft {
+    room: RoomId,
+    author: UserId,
+    client_id: String,
+    body: String,
+    reply_to: Option<MessageId>,
+    mentions: Vec<UserId>,
+    /// The sender's socket, which has the ack instead of the broadcast.
+    sender: Option<SocketId>,
+}
+
+impl Draft {
+    fn new_message(&self) -> NewMessage<'_> {
+        NewMessage {
+            room: self.room.as_str(),
+            author: &self.author,
+            client_id: &self.client_id,
+            body: &self.body,
+            reply_to: self.reply_to.as_ref().map(MessageId::as_str),
+            mentions: &self.mentions,
+        }
+    }
+}
+
+/// The group commit of chat sends: at most `max` a transaction.
+pub(super) fn chat_commits(store: Store, notify: Notify, max: usize) -> ChatCommits {
+    GroupCommit::new(max, max.saturating_mul(4), move |batch: Vec<Draft>| {
+        let (store, notify) = (store.clone(), notify.clone());
+        async move { commit_sends(&store, &notify, batch).await }
+    })
+}
+
+/// Stores `batch` in one transaction and publishes what it stored, in seq order.
+async fn commit_sends(
+    store: &Store,
+    notify: &Notify,
+    batch: Vec<Draft>,
+) -> Vec<StoreResult<(Message, bool)>> {
+    let news: Vec<NewMessage<'_>> = batch.iter().map(Draft::new_message).collect();
+    let results: Vec<StoreResult<(Message, bool)>> = match store.chat_commit(&news).await {
+        Ok(results) => results,
+        Err(StoreError::Db(e)) if StoreError::is_constraint_violation(&e) => {
+            // A retry raced its original on another node: each send on its own, so the
+            // retries find their originals and the rest are stored.
+            let mut results = Vec::with_capacity(news.len());
+            for m in news {
+                results.push(store.chat_send(m).await);
+            }
+            results
+        }
+        Err(e) => {
+            // Nothing was stored: every send of the batch fails the same way.
+            let mut results: Vec<_> = (1..batch.len()).map(|_| Err(e.replicate())).collect();
+            results.insert(0, Err(e));
+            results
+        }
+    };
+    for (draft, result) in batch.iter().zip(&results) {
+        if let Ok((message, true)) = result {
+            let except = Except {
+                user: None,
+                sid: draft.sender.clone(),
+            };
+            notify
+                .to_room(&draft.room, server::CHAT_MESSAGE, message, except)
+                .await;
+        }
+    }
+    results
 }

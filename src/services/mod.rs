@@ -50,6 +50,7 @@ pub mod access;
 pub mod activity;
 pub mod audit;
 pub mod badges;
+pub mod batch;
 pub mod chat;
 pub mod clients;
 pub mod dev;
@@ -77,7 +78,6 @@ use hub_rooms::RoomName;
 use hub_rooms::chat::RateLimiter;
 use notify::{Notify, Sockets};
 use presence::{Presence, PresenceConfig};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinSet;
@@ -90,6 +90,8 @@ pub struct ChatConfig {
     pub rate_per_second: f64,
     /// Messages a user may send at once.
     pub burst: u32,
+    /// Most sends stored in one transaction (a group commit).
+    pub group_commit: usize,
 }
 
 impl Default for ChatConfig {
@@ -98,6 +100,7 @@ impl Default for ChatConfig {
             max_body_chars: hub_rooms::chat::DEFAULT_MAX_BODY_CHARS,
             rate_per_second: 10.0,
             burst: 30,
+            group_commit: 256,
         }
     }
 }
@@ -139,9 +142,8 @@ pub struct Services {
     boards: gamification::Boards,
     /// This value's own handle, for the tasks it spawns.
     me: std::sync::Weak<Services>,
-    /// One lock per room with a send in flight: a room's messages are committed and published
-    /// in seq order by this node.
-    room_locks: Mutex<HashMap<RoomId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Chat sends, group-committed and published in seq order.
+    chat_commits: chat::ChatCommits,
 }
 
 /// The services' settings.
@@ -154,6 +156,9 @@ pub struct ServicesConfig {
     pub gamification: gamification::GamificationConfig,
     pub buz: wallets::BuzConfig,
     pub files: files::FilesConfig,
+    /// How long a role read for an action in a joined room is reused (see
+    /// [`access::Access::member_recent`]).
+    pub role_cache: std::time::Duration,
 }
 
 impl Services {
@@ -173,6 +178,7 @@ impl Services {
             gamification,
             buz,
             files: files_config,
+            role_cache,
         } = config;
         let notify = Notify::new(bus.clone());
         let docs = Docs::new(
@@ -197,8 +203,10 @@ impl Services {
             liveness.clone(),
             clock.clone(),
         );
+        let chat_commits = chat::chat_commits(store.clone(), notify.clone(), chat.group_commit);
         Arc::new_cyclic(|me| Services {
             me: me.clone(),
+            chat_commits,
             gamification,
             buz,
             files_config,
@@ -209,7 +217,7 @@ impl Services {
             clock,
             worm_broken: std::sync::atomic::AtomicBool::new(false),
             jobs: jobs::JobBoard::new(jobs_config),
-            access: access::Access::new(store.clone()),
+            access: access::Access::remembering(store.clone(), role_cache),
             bus,
             store,
             docs,
@@ -217,7 +225,6 @@ impl Services {
             notify,
             presence,
             chat,
-            room_locks: Mutex::new(HashMap::new()),
         })
     }
 
@@ -278,7 +285,17 @@ impl Services {
     async fn receive(&self, sockets: &dyn Sockets, message: BusMessage) {
         metrics::counter!("hub_bus_messages_in_total", "kind" => message.kind()).increment(1);
         match message {
-            BusMessage::Notify(notice) => notify::receive(sockets, &self.docs, notice),
+            BusMessage::Notify(notice) => {
+                // Remembered roles first: once the user hears of the change, it is in force.
+                match &notice {
+                    crate::bus::Notice::Leave { user, rooms, .. }
+                    | crate::bus::Notice::Access { user, rooms, .. } => {
+                        self.access.forget(user, rooms)
+                    }
+                    crate::bus::Notice::Deliver { .. } => {}
+                }
+                notify::receive(sockets, &self.docs, notice)
+            }
             BusMessage::Presence(delta) => self.presence.receive(delta).await,
             BusMessage::Node(event) => {
                 if let Some(change) = self.liveness.receive(&event) {
@@ -326,15 +343,6 @@ impl Services {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .refund(user);
-    }
-
-    /// The lock that orders sends in `room`.
-    pub fn room_lock(&self, room: &RoomId) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.room_locks.lock().unwrap_or_else(|e| e.into_inner());
-        if locks.len() > 10_000 {
-            locks.retain(|_, l| Arc::strong_count(l) > 1);
-        }
-        locks.entry(room.clone()).or_default().clone()
     }
 
     /// Reads `user`'s roles in `rooms` before a membership change; [`Services::follow_roles`]

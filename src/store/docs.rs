@@ -9,6 +9,29 @@ use hub_protocol::UserId;
 use hub_rooms::doc::DocSession;
 use serde_json::json;
 
+/// Updates appended per `INSERT` statement (3 parameters each, well under both backends'
+/// limit on parameters per statement).
+const APPEND_ROWS: usize = 1000;
+
+/// One `INSERT` of `rows` into the update log.
+fn append_rows(
+    rows: &[(&str, &[u8])],
+    now: i64,
+) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+    let mut sql = String::from("INSERT INTO doc_updates (doc_id, data, created_at) VALUES ");
+    for i in 0..rows.len() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3));
+    }
+    let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (doc, data) in rows {
+        insert = insert.bind(*doc).bind(*data).bind(now);
+    }
+    insert
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocRow {
     pub id: String,
@@ -164,12 +187,25 @@ impl Store {
 
     /// Appends an update to the log.
     pub async fn doc_append(&self, id: &str, update: &[u8]) -> StoreResult<()> {
-        sqlx::query("INSERT INTO doc_updates (doc_id, data, created_at) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(update)
-            .bind(self.now_ms())
-            .execute(self.pool())
-            .await?;
+        self.doc_append_many(&[(id, update)]).await
+    }
+
+    /// Appends the updates of several documents to their logs at once (a group commit): all
+    /// of them or none. Each document's updates keep the order given.
+    pub async fn doc_append_many(&self, updates: &[(&str, &[u8])]) -> StoreResult<()> {
+        let now = self.now_ms();
+        if updates.len() <= APPEND_ROWS {
+            // One statement is atomic by itself.
+            append_rows(updates, now)
+                .execute(self.commit_pool())
+                .await?;
+            return Ok(());
+        }
+        let mut w = self.begin_commit().await?;
+        for chunk in updates.chunks(APPEND_ROWS) {
+            append_rows(chunk, now).execute(&mut *w.tx).await?;
+        }
+        w.commit().await?;
         Ok(())
     }
 

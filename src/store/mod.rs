@@ -61,6 +61,9 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 /// How long a request waits for a database connection before it fails with `unavailable`.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Connections of the Postgres pool kept for group commits (chat sends, document log).
+const COMMIT_CONNECTIONS: u32 = 2;
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -123,6 +126,21 @@ impl StoreError {
         }
     }
 
+    /// The same failure again, for each of the writes of a batch that failed as a whole: the
+    /// same code and public message (a database cause is kept as its text).
+    pub fn replicate(&self) -> StoreError {
+        match self {
+            StoreError::NotFound => StoreError::NotFound,
+            StoreError::Conflict(m) => StoreError::Conflict(m.clone()),
+            StoreError::Invalid(m) => StoreError::Invalid(m.clone()),
+            StoreError::Denied(d) => StoreError::Denied(*d),
+            StoreError::Db(db) => StoreError::Db(match self.code() {
+                hub_protocol::ErrorCode::Unavailable => sqlx::Error::PoolTimedOut,
+                _ => sqlx::Error::Protocol(db.to_string()),
+            }),
+        }
+    }
+
     /// What a client may be told. Internal causes are logged here, never sent.
     pub fn public_message(&self) -> String {
         match self {
@@ -170,6 +188,8 @@ impl WriteTx {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Where group commits take their connections (the main pool on SQLite).
+    commit_pool: AnyPool,
     backend: Backend,
     writer: Arc<Mutex<()>>,
     clock: SharedClock,
@@ -215,7 +235,16 @@ impl Store {
             });
         }
         let pool = options.connect(url).await?;
+        let commit_pool = match backend {
+            Backend::Postgres => AnyPoolOptions::new()
+                .max_connections(COMMIT_CONNECTIONS)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .test_before_acquire(false)
+                .connect_lazy(url)?,
+            Backend::Sqlite => pool.clone(),
+        };
         Ok(Store {
+            commit_pool,
             pool,
             backend,
             writer: Arc::new(Mutex::new(())),
@@ -276,6 +305,19 @@ impl Store {
         })
     }
 
+    /// A write transaction for a group commit. On Postgres it comes from a pool of its own, so
+    /// that a commit never queues behind the reads of the requests it is committing for; on
+    /// SQLite it is [`Store::begin_write`] (one writer anyway).
+    pub async fn begin_commit(&self) -> Result<WriteTx, sqlx::Error> {
+        match self.backend {
+            Backend::Postgres => Ok(WriteTx {
+                tx: self.commit_pool.begin().await?,
+                _writer: None,
+            }),
+            Backend::Sqlite => self.begin_write().await,
+        }
+    }
+
     /// ` FOR UPDATE` on Postgres; empty on SQLite, where the writer lock already serializes.
     pub fn for_update(&self) -> &'static str {
         match self.backend {
@@ -286,6 +328,12 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.commit_pool.close().await;
+    }
+
+    /// The pool of group commits' single statements.
+    pub(crate) fn commit_pool(&self) -> &AnyPool {
+        &self.commit_pool
     }
 }
 

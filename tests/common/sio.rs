@@ -66,6 +66,25 @@ impl Sio {
         }
     }
 
+    /// Emits `event` with `data` and an ack id, which it returns without waiting.
+    pub async fn emit(&mut self, event: &str, data: Value) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.ws
+            .send(&format!("42{id}{}", serde_json::json!([event, data])))
+            .await;
+        id
+    }
+
+    /// The next ack to arrive, as `(id, payload)`.
+    pub async fn next_ack(&mut self) -> (u64, Value) {
+        loop {
+            if let Some(ack) = self.pump().await {
+                return ack;
+            }
+        }
+    }
+
     /// Emits `event` with `data` and returns its ack.
     pub async fn call(&mut self, event: &str, data: Value) -> Value {
         let id = self.next_id;

@@ -4,7 +4,8 @@
 //! - one [`LoadedDoc`] per document on a node; concurrent first opens share one load (a
 //!   `OnceCell` per document id);
 //! - its yrs state sits behind a std mutex held for in-memory work only, never across `.await`;
-//! - an update from a connection is appended to the log before it is relayed to anyone;
+//! - an update from a connection is appended to the log before it is relayed to anyone; the
+//!   appends of concurrent frames share one statement (a group commit, [`GroupCommit`]);
 //! - every connection has a bounded queue: one that overflows is closed, never skipped (its
 //!   client reconnects and the state vectors repair it exactly);
 //! - a connection's awareness states are removed, and the removal relayed, when it leaves;
@@ -20,6 +21,8 @@ mod sink;
 
 pub use sink::{DocSink, Sink};
 
+use super::batch::GroupCommit;
+
 use super::access::{Access, AccessError};
 use crate::bus::{Bus, BusMessage, DocFrame, DocFrameKind, Topic, publish};
 use crate::clock::SharedClock;
@@ -34,6 +37,37 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::oneshot;
+
+/// The group commit of the update log: a frame's updates in, once they are durable.
+type LogCommits = GroupCommit<(DocId, Vec<Vec<u8>>), Result<(), StoreError>>;
+
+/// Concurrent frames' updates, of any documents here, go to the log in one statement (at most
+/// `max` frames'); each frame is relayed only once its updates are in.
+fn log_commits(store: Store, max: usize) -> LogCommits {
+    GroupCommit::new(
+        max,
+        max.saturating_mul(4),
+        move |batch: Vec<(DocId, Vec<Vec<u8>>)>| {
+            let store = store.clone();
+            async move {
+                let rows: Vec<(&str, &[u8])> = batch
+                    .iter()
+                    .flat_map(|(doc, updates)| updates.iter().map(|u| (doc.as_str(), u.as_slice())))
+                    .collect();
+                let result = store.doc_append_many(&rows).await;
+                match result {
+                    Ok(()) => batch.iter().map(|_| Ok(())).collect(),
+                    Err(e) => {
+                        let mut results: Vec<_> =
+                            (1..batch.len()).map(|_| Err(e.replicate())).collect();
+                        results.insert(0, Err(e));
+                        results
+                    }
+                }
+            }
+        },
+    )
+}
 
 /// How long a node may hold a document's compaction before another may take it over.
 const COMPACTION_LEASE: Duration = Duration::from_secs(60);
@@ -51,6 +85,8 @@ pub struct DocsConfig {
     pub max_docs_per_socket: usize,
     /// Bytes queued for one `/yjs` connection before it is closed as too slow.
     pub queue_bytes: usize,
+    /// Most frames' updates appended to the log in one statement (a group commit).
+    pub group_commit: usize,
 }
 
 impl Default for DocsConfig {
@@ -62,6 +98,7 @@ impl Default for DocsConfig {
             compact_bytes: 1024 * 1024,
             max_docs_per_socket: 32,
             queue_bytes: 4 * 1024 * 1024,
+            group_commit: 512,
         }
     }
 }
@@ -180,6 +217,8 @@ pub struct Docs {
     node: NodeId,
     pub config: DocsConfig,
     registry: Mutex<HashMap<DocId, Arc<OnceCell<Arc<LoadedDoc>>>>>,
+    /// The log writes of every document here, group-committed.
+    log: LogCommits,
     next_conn: AtomicU64,
     pub stats: DocStats,
     clock: SharedClock,
@@ -195,6 +234,7 @@ impl Docs {
     ) -> Arc<Docs> {
         Arc::new(Docs {
             clock,
+            log: log_commits(store.clone(), config.group_commit),
             access: Access::new(store.clone()),
             store,
             bus,
@@ -412,14 +452,17 @@ impl Docs {
         doc: &Arc<LoadedDoc>,
         updates: &[Vec<u8>],
     ) -> Result<(), DocsError> {
-        for update in updates {
-            if let Err(e) = self.store.doc_append(doc.id.as_str(), update).await {
-                doc.lock().unlogged = true;
-                return Err(e.into());
-            }
-        }
         if updates.is_empty() {
             return Ok(());
+        }
+        let logged = match self.log.submit((doc.id.clone(), updates.to_vec())).await {
+            Ok(result) => result,
+            // The writer is gone: as unavailable as the database.
+            Err(_) => Err(StoreError::Db(sqlx::Error::PoolClosed)),
+        };
+        if let Err(e) = logged {
+            doc.lock().unlogged = true;
+            return Err(e.into());
         }
         let due = {
             let mut inner = doc.lock();
