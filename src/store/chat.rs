@@ -272,7 +272,13 @@ impl Store {
                  SELECT id, room, seq, author_id, client_id, body, reply_to, $2::bigint, FALSE FROM numbered
                  RETURNING id, seq)
              SELECT n.i, s.seq FROM stored s JOIN numbered n ON n.id = s.id";
-        let query = sqlx::query_as::<_, (i64, i64)>(sql).bind(input).bind(now);
+        // Planned at every run, not prepared once: a plan made while `messages` was small
+        // (a fresh database) keeps scanning it whole for retries as it grows; planned anew,
+        // the retry check is an index probe (measured: p50 560 ms against 16 ms at 10,000/s).
+        let query = sqlx::query_as::<_, (i64, i64)>(sql)
+            .persistent(false)
+            .bind(input)
+            .bind(now);
         let mentioned = batch.iter().any(|m| !m.mentions.is_empty());
         let (rows, seqs) = if mentioned {
             let mut w = self.begin_commit().await?;
