@@ -6,7 +6,9 @@
 //! batches grow by themselves and one transaction (one fsync) serves many writes; at rest
 //! nothing is delayed.
 
+use futures_util::FutureExt;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Mutex;
 use tokio::sync::{mpsc, oneshot};
 
@@ -26,7 +28,7 @@ struct Worker<T, R> {
     commit: Box<dyn FnMut(Vec<T>) -> futures_util::future::BoxFuture<'static, Vec<R>> + Send>,
 }
 
-/// The worker has stopped (its commit panicked); the write was not made.
+/// The write was not made: its commit panicked, or the worker is gone.
 #[derive(Debug, Clone, Copy, thiserror::Error)]
 #[error("the commit worker has stopped")]
 pub struct Stopped;
@@ -67,7 +69,16 @@ impl<T: Send + 'static, R: Send + 'static> Worker<T, R> {
         while self.rx.recv_many(&mut jobs, self.max).await > 0 {
             let (items, replies): (Vec<T>, Vec<oneshot::Sender<R>>) = jobs.drain(..).unzip();
             metrics::histogram!("hub_group_commit_size").record(items.len() as f64);
-            let results = (self.commit)(items).await;
+            // A commit that panics fails its own batch (its callers hear `Stopped`), not the
+            // worker: the writes behind it still commit.
+            let results = match AssertUnwindSafe((self.commit)(items)).catch_unwind().await {
+                Ok(results) => results,
+                Err(_) => {
+                    metrics::counter!("hub_group_commit_panics_total").increment(1);
+                    tracing::error!(writes = replies.len(), "a group commit panicked");
+                    continue;
+                }
+            };
             debug_assert_eq!(results.len(), replies.len(), "one result per write");
             for (reply, result) in replies.into_iter().zip(results) {
                 // A caller that went away no longer needs its answer; the write stands.
@@ -125,13 +136,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_worker_that_panicked_answers_stopped() {
-        let group = GroupCommit::new(4, 4, |_: Vec<u8>| async {
-            panic!("commit failed");
-            #[allow(unreachable_code)]
-            Vec::<u8>::new()
+    async fn a_commit_that_panics_fails_its_batch_and_the_next_ones_commit() {
+        let group = GroupCommit::new(4, 4, |batch: Vec<u8>| async move {
+            assert!(!batch.contains(&0), "commit failed");
+            batch
         });
-        assert!(group.submit(1).await.is_err());
-        assert!(group.submit(2).await.is_err());
+        assert!(group.submit(0).await.is_err(), "the panicking batch fails");
+        assert_eq!(group.submit(7).await.unwrap(), 7, "the worker goes on");
     }
 }
