@@ -310,12 +310,8 @@ async fn commit_sends(
             }
             results
         }
-        Err(e) => {
-            // Nothing was stored: every send of the batch fails the same way.
-            let mut results: Vec<_> = (1..batch.len()).map(|_| Err(e.replicate())).collect();
-            results.insert(0, Err(e));
-            results
-        }
+        // Nothing was stored: every send of the batch fails the same way.
+        Err(e) => e.for_each(batch.len()),
     };
     for (draft, result) in batch.iter().zip(&results) {
         if let Ok((message, true)) = result {

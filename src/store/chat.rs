@@ -65,6 +65,27 @@ fn shaped<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
     })
 }
 
+/// Records, within `w`, whom the message `id` (`m`, stored as `seq`) mentions.
+async fn insert_mentions(
+    w: &mut WriteTx,
+    id: &str,
+    m: &NewMessage<'_>,
+    seq: i64,
+) -> StoreResult<()> {
+    for user in m.mentions {
+        sqlx::query(
+            "INSERT INTO mentions (message_id, user_id, room, seq) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(user.as_str())
+        .bind(m.room)
+        .bind(seq)
+        .execute(&mut *w.tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// `n` rows of `width` placeholders, `($1, $2), ($3, $4)…`, each closed by `tail`.
 fn push_rows(sql: &mut String, n: usize, width: usize, tail: &str) {
     use std::fmt::Write;
@@ -280,36 +301,21 @@ impl Store {
             .bind(input)
             .bind(now);
         let mentioned = batch.iter().any(|m| !m.mentions.is_empty());
-        let (rows, seqs) = if mentioned {
+        let rows = if mentioned {
             let mut w = self.begin_commit().await?;
             let rows = query.fetch_all(&mut *w.tx).await?;
-            let seqs: BTreeMap<usize, i64> =
-                rows.iter().map(|(i, seq)| (*i as usize, *seq)).collect();
-            for (i, m) in batch.iter().enumerate() {
-                let Some(seq) = seqs.get(&i) else { continue };
-                for user in m.mentions {
-                    sqlx::query(
-                        "INSERT INTO mentions (message_id, user_id, room, seq) VALUES ($1, $2, $3, $4)",
-                    )
-                    .bind(ids[i].as_str())
-                    .bind(user.as_str())
-                    .bind(m.room)
-                    .bind(*seq)
-                    .execute(&mut *w.tx)
-                    .await?;
-                }
+            for (i, seq) in &rows {
+                let i = *i as usize;
+                insert_mentions(&mut w, &ids[i], &batch[i], *seq).await?;
             }
             w.commit().await?;
-            (rows.len(), seqs)
+            rows
         } else {
             // One statement commits by itself.
-            let rows = query.fetch_all(self.commit_pool()).await?;
-            (
-                rows.len(),
-                rows.into_iter().map(|(i, seq)| (i as usize, seq)).collect(),
-            )
+            query.fetch_all(self.commit_pool()).await?
         };
-        debug_assert_eq!(rows, seqs.len());
+        let seqs: BTreeMap<usize, i64> =
+            rows.into_iter().map(|(i, seq)| (i as usize, seq)).collect();
         let mut first: BTreeMap<(&str, &str), usize> = BTreeMap::new();
         let mut results: Vec<StoreResult<(Message, bool)>> = Vec::with_capacity(batch.len());
         for (i, m) in batch.iter().enumerate() {
@@ -407,17 +413,7 @@ impl Store {
             insert.execute(&mut *w.tx).await?;
         }
         for (m, msg) in fresh.iter().zip(&messages) {
-            for user in m.mentions {
-                sqlx::query(
-                    "INSERT INTO mentions (message_id, user_id, room, seq) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(msg.id.as_str())
-                .bind(user.as_str())
-                .bind(m.room)
-                .bind(msg.seq)
-                .execute(&mut *w.tx)
-                .await?;
-            }
+            insert_mentions(w, msg.id.as_str(), m, msg.seq).await?;
         }
         Ok(messages)
     }

@@ -141,6 +141,13 @@ impl StoreError {
         }
     }
 
+    /// This failure as the answer of each of the `n` writes of a batch that failed as a whole.
+    pub fn for_each<T>(self, n: usize) -> Vec<StoreResult<T>> {
+        let mut results: Vec<StoreResult<T>> = (1..n).map(|_| Err(self.replicate())).collect();
+        results.insert(0, Err(self));
+        results
+    }
+
     /// What a client may be told. Internal causes are logged here, never sent.
     pub fn public_message(&self) -> String {
         match self {

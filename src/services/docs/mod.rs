@@ -21,9 +21,8 @@ mod sink;
 
 pub use sink::{DocSink, Sink};
 
-use super::batch::GroupCommit;
-
 use super::access::{Access, AccessError};
+use super::batch::GroupCommit;
 use crate::bus::{Bus, BusMessage, DocFrame, DocFrameKind, Topic, publish};
 use crate::clock::SharedClock;
 use crate::store::{Store, StoreError};
@@ -54,15 +53,9 @@ fn log_commits(store: Store, max: usize) -> LogCommits {
                     .iter()
                     .flat_map(|(doc, updates)| updates.iter().map(|u| (doc.as_str(), u.as_slice())))
                     .collect();
-                let result = store.doc_append_many(&rows).await;
-                match result {
+                match store.doc_append_many(&rows).await {
                     Ok(()) => batch.iter().map(|_| Ok(())).collect(),
-                    Err(e) => {
-                        let mut results: Vec<_> =
-                            (1..batch.len()).map(|_| Err(e.replicate())).collect();
-                        results.insert(0, Err(e));
-                        results
-                    }
+                    Err(e) => e.for_each(batch.len()),
                 }
             }
         },

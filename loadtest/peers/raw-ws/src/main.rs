@@ -23,6 +23,9 @@ use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 type Tx = mpsc::UnboundedSender<Utf8Bytes>;
 
+/// How a connection ended; its error is only ever dropped (a connection that fails just ends).
+type Served = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
 #[derive(Default)]
 struct Room {
     seq: u64,
@@ -45,7 +48,7 @@ struct Join<'a> {
 }
 
 #[derive(Deserialize)]
-struct Send<'a> {
+struct Say<'a> {
     #[serde(borrow)]
     room: std::borrow::Cow<'a, str>,
     #[serde(borrow)]
@@ -83,7 +86,7 @@ async fn main() -> std::io::Result<()> {
     }
 }
 
-async fn serve(stream: TcpStream, id: u64, rooms: &Rooms) -> anyhow_lite::Result {
+async fn serve(stream: TcpStream, id: u64, rooms: &Rooms) -> Served {
     stream.set_nodelay(true)?;
     let config = WebSocketConfig::default()
         .read_buffer_size(4096)
@@ -137,7 +140,7 @@ async fn serve(stream: TcpStream, id: u64, rooms: &Rooms) -> anyhow_lite::Result
                 let _ = tx.send(answer.into());
             }
             "chat:send" => {
-                let Ok(send) = serde_json::from_str::<Send>(data.get()) else {
+                let Ok(send) = serde_json::from_str::<Say>(data.get()) else {
                     continue;
                 };
                 let room_json = serde_json::to_string(&send.room).unwrap_or_default();
@@ -167,9 +170,4 @@ async fn serve(stream: TcpStream, id: u64, rooms: &Rooms) -> anyhow_lite::Result
     }
     writer.abort();
     Ok(())
-}
-
-/// Errors are only ever dropped here (a connection that fails just ends).
-mod anyhow_lite {
-    pub type Result = std::result::Result<(), Box<dyn std::error::Error + Send + Sync>>;
 }
