@@ -139,6 +139,10 @@ pub struct Settings {
     /// Packets buffered per socket before it counts as a slow consumer and is disconnected.
     #[arg(long, env = "HUB_SOCKET_BUFFER", default_value_t = 1024)]
     pub socket_buffer: usize,
+    /// Read buffer of each Socket.IO WebSocket, in bytes: what an idle connection keeps for
+    /// reading. A longer message is read in steps of this size.
+    #[arg(long, env = "HUB_WS_READ_BUFFER", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(256..=1_048_576))]
+    pub ws_read_buffer: u32,
     /// Largest Socket.IO payload accepted, in bytes.
     #[arg(long, env = "HUB_MAX_PAYLOAD", default_value_t = 1_000_000)]
     pub max_payload: u64,
@@ -291,7 +295,7 @@ impl Default for SocketConfig {
             max_payload: 1_000_000,
             ping_interval: Duration::from_secs(25),
             ping_timeout: Duration::from_secs(20),
-            ws_read_buffer_size: 4096,
+            ws_read_buffer_size: 1024,
             write_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(5),
         }
@@ -478,7 +482,7 @@ impl Settings {
                 ping_timeout: self.ping_timeout,
                 write_timeout: self.write_timeout,
                 connect_timeout: self.connect_timeout,
-                ..SocketConfig::default()
+                ws_read_buffer_size: self.ws_read_buffer as usize,
             },
             node_id: new_node_id(),
             presence: PresenceConfig {
@@ -723,6 +727,22 @@ mod tests {
         }
         // Server flags are not token flags.
         assert!(Cli::try_parse_from(["hub", "token", "--user", "a", "--addr", "x"]).is_err());
+    }
+
+    #[test]
+    fn the_websocket_read_buffer_is_a_bounded_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let resolved = settings(dir.path()).resolve().unwrap();
+        assert_eq!(resolved.socket.ws_read_buffer_size, 1024);
+        let cli = Cli::parse_from(["hub", "--ws-read-buffer", "4096"]);
+        assert_eq!(cli.settings.ws_read_buffer, 4096);
+        for bad in ["255", "1048577", "0", "many"] {
+            assert!(
+                Cli::try_parse_from(["hub", "--ws-read-buffer", bad]).is_err(),
+                "{bad} is refused"
+            );
+        }
+        assert!(Cli::try_parse_from(["hub", "--ws-read-buffer", "256"]).is_ok());
     }
 
     #[test]

@@ -1052,3 +1052,60 @@ async fn a_client_that_cannot_keep_up_is_disconnected() {
     assert_eq!(joined["missed"].as_array().unwrap().len(), sent);
     hub.stop().await.unwrap();
 }
+
+/// The per-socket buffers are small and grow only for what they carry: a 256-byte read buffer,
+/// a packet queue whose slots are allocated 32 at a time, a write buffer that keeps 1 KiB once
+/// written out. A burst well past 32 packets, and messages many times those sizes in both
+/// directions, still arrive whole and in order, and the socket stays usable afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bursts_and_long_messages_cross_the_small_socket_buffers() {
+    let hub = TestHub::start_with(Backend::Sqlite, |c| {
+        c.socket.ws_read_buffer_size = 256;
+        c.chat.max_body_chars = 100_000;
+        c.chat.burst = 1_000;
+    })
+    .await;
+    let room = venture_room(&hub).await;
+    let mut alice = Sio::connect(hub.addr, &hub.token("alice")).await;
+    alice.join(&room).await;
+    let mut bob = Sio::connect(hub.addr, &hub.token("bob")).await;
+    bob.join(&room).await;
+
+    // 150 sends without waiting for their acks: alice gets 150 messages queued back to back.
+    let bodies: Vec<String> = (0..150)
+        .map(|i| match i % 50 {
+            // Every 50th is 60 KB: 240 reads of bob's buffer, many times the kept write buffer.
+            0 => format!("{i}:{}", "é".repeat(30_000)),
+            _ => format!("{i}: short"),
+        })
+        .collect();
+    for (i, body) in bodies.iter().enumerate() {
+        bob.emit(
+            "chat:send",
+            json!({"room": room, "client_id": format!("burst-{i}"), "body": body}),
+        )
+        .await;
+    }
+    let mut acked = 0;
+    while acked < bodies.len() {
+        let (_, ack) = bob.next_ack().await;
+        assert_eq!(ack["ok"], true, "{ack}");
+        acked += 1;
+    }
+    let mut seen = Vec::new();
+    while seen.len() < bodies.len() {
+        seen.push(alice.event("chat:message").await);
+    }
+    let got: Vec<&str> = seen.iter().map(|m| m["body"].as_str().unwrap()).collect();
+    let want: Vec<&str> = bodies.iter().map(String::as_str).collect();
+    assert!(got == want, "alice got the burst whole and in order");
+    let seqs: Vec<i64> = seen.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (1..=150).collect::<Vec<_>>());
+
+    // After the burst both sockets still carry a long message each way.
+    let long = "z".repeat(90_000);
+    let back = alice.say(&room, "after", &long).await;
+    assert_eq!(back["seq"], 151);
+    assert_eq!(bob.event("chat:message").await["body"], long);
+    hub.stop().await.unwrap();
+}
