@@ -26,6 +26,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::mpsc;
 
+/// Queued frames written before one flush.
+const FLUSH_EVERY: usize = 64;
+
 pub async fn upgrade(
     State(core): State<Core>,
     Path(doc_id): Path<DocId>,
@@ -60,20 +63,35 @@ async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bo
     // A peer that stops reading makes `send` fail after the connection's write timeout (see
     // `net`), so this task always ends and the queue's memory goes with it.
     let writer = tokio::spawn(async move {
-        while let Some(item) = out.rx.recv().await {
-            let sent = match item {
-                WsOut::Frame(frame) => {
-                    let len = frame.len();
-                    let sent = write.send(Message::Binary(frame)).await;
-                    out.written(len);
-                    sent
+        while let Some(first) = out.rx.recv().await {
+            // Frames that queued up while the last write was in flight go out together: each
+            // is still its own WebSocket message, but they share one write (and one syscall)
+            // instead of a write and a flush each. At most `FLUSH_EVERY` frames wait for the
+            // flush, so a steady stream still goes out in steady writes.
+            let (mut item, mut fed) = (Some(first), 0);
+            while let Some(next) = item.take() {
+                match next {
+                    WsOut::Frame(frame) => {
+                        let len = frame.len();
+                        let sent = write.feed(Message::Binary(frame)).await;
+                        out.written(len);
+                        if sent.is_err() {
+                            return;
+                        }
+                    }
+                    WsOut::Close(code, reason) => {
+                        let _ = write.send(close(code, &reason)).await;
+                        return;
+                    }
                 }
-                WsOut::Close(code, reason) => {
-                    let _ = write.send(close(code, &reason)).await;
-                    return;
-                }
-            };
-            if sent.is_err() {
+                fed += 1;
+                item = if fed < FLUSH_EVERY {
+                    out.rx.try_recv().ok()
+                } else {
+                    None
+                };
+            }
+            if write.flush().await.is_err() {
                 return;
             }
         }
