@@ -7,6 +7,8 @@
 #   loadtest/bench.sh sweep        # both at several rates (latency at equal load)
 #   loadtest/bench.sh idle-hub     # 19,000 idle connections, hub memory per connection
 #   loadtest/bench.sh idle-node    # the same against Node socket.io
+#   loadtest/bench.sh idle-joined  # 19,000 connections that joined 190 rooms of 100 (presence on
+#                                  # the hub): hub, raw peer and Node one after the other
 #   loadtest/bench.sh presence     # 50 users/s churn for 10 s
 #   loadtest/bench.sh docs         # 10 documents x 20 editors typing 5/s each over /yjs
 #   loadtest/bench.sh abuse        # stalled readers, handshake flood, awareness flood: hub RSS
@@ -32,7 +34,7 @@
 # (Node) must be free: it refuses to measure a server it did not start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-figure="${1:?which figure? chat-hub, chat-node, chat-raw, sweep, fanout, commit, idle-hub, idle-node, idle-raw, presence, docs, abuse, cluster}"
+figure="${1:?which figure? chat-hub, chat-node, chat-raw, sweep, fanout, commit, idle-hub, idle-node, idle-raw, idle-joined, presence, docs, abuse, cluster}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hub-target}"
 cargo build --release -q -p hub -p loadtest -p raw-ws-peer
 bin="$CARGO_TARGET_DIR/release"
@@ -122,6 +124,16 @@ case "$figure" in
     done ;;
   idle-hub) start_hub; hub_lt --json "$out/idle-hub.json" idle --connections 19000 --rate 3000 --hold 5 --pid "$hub_pid" ;;
   idle-raw) start_raw; raw_lt --json "$out/idle-raw.json" idle --connections 19000 --rate 3000 --hold 5 --pid "$raw_pid" ;;
+  idle-joined)
+    # 19,000 users, each in one of 190 rooms of 100 (and so with presence on the hub), the hub,
+    # the raw peer and Node one after the other.
+    idle_summary() { python3 -c "import json;d=json.load(open('$1'));print('%-6s %d connected, %d joined: %.1f KiB per connection (%.1f before the joins), %d dropped' % ('$2', d['connected'], d['joined'], d['target_kib_per_connection'], d['target_kib_per_connection_before_join'], d['dropped_during_hold']))"; }
+    start_hub; hub_lt --quiet --json "$out/idle-joined-hub.json" idle --connections 19000 --rate 3000 --hold 5 --rooms 190 --pid "$hub_pid" >/dev/null
+    kill "$hub_pid"; wait "$hub_pid" 2>/dev/null || true
+    start_raw; raw_lt --quiet --json "$out/idle-joined-raw.json" idle --connections 19000 --rate 3000 --hold 5 --rooms 190 --pid "$raw_pid" >/dev/null
+    kill "$raw_pid"; wait "$raw_pid" 2>/dev/null || true
+    start_node; node_lt --quiet --json "$out/idle-joined-node.json" idle --connections 19000 --rate 3000 --hold 5 --rooms 190 --pid "$node_pid" >/dev/null
+    for who in hub raw node; do idle_summary "$out/idle-joined-$who.json" "$who"; done ;;
   fanout)
     # One room of 1,000 at rising rates, the three servers in turn in the same run.
     start_hub; start_raw; start_node

@@ -180,8 +180,25 @@ pub async fn join_all(
     rooms: impl Fn(usize) -> String,
     joined: &[Arc<Joined>],
 ) -> usize {
+    join_paced(conns, rooms, joined, None).await
+}
+
+/// [`join_all`], sending at most `rate` joins a second when given (as clients that join right
+/// after they connect would), all at once otherwise.
+pub async fn join_paced(
+    conns: &[Option<Conn>],
+    rooms: impl Fn(usize) -> String,
+    joined: &[Arc<Joined>],
+    rate: Option<f64>,
+) -> usize {
+    let interval = rate.map(|r| Duration::from_secs_f64(1.0 / r.max(1.0)));
+    let mut next = tokio::time::Instant::now();
     for (i, c) in conns.iter().enumerate() {
         if let Some(c) = c {
+            if let Some(interval) = interval {
+                tokio::time::sleep_until(next).await;
+                next += interval;
+            }
             let join = RoomJoin {
                 room: rooms(i),
                 since: None,
