@@ -122,17 +122,17 @@ case "$figure" in
         python3 -c "import json,sys;d=json.load(open('$out/sweep-$who-$rate.json'));print('%-5s %4s msg/s: %7.0f delivered/s  p50 %7.1f ms  p99 %7.1f ms  lost %d  gaps %d' % ('$who', '$rate', d['delivered_per_second'], d['latency']['p50_ms'], d['latency']['p99_ms'], d['expected_deliveries']-d['delivered'], d['seq_gaps']))"
       done
     done ;;
-  idle-hub) start_hub; hub_lt --json "$out/idle-hub.json" idle --connections 19000 --rate 3000 --hold 5 --pid "$hub_pid" ;;
-  idle-raw) start_raw; raw_lt --json "$out/idle-raw.json" idle --connections 19000 --rate 3000 --hold 5 --pid "$raw_pid" ;;
+  idle-hub) start_hub; hub_lt --json "$out/idle-hub.json" idle --connections 19000 --rate 3000 --hold 5 --settle 12 --pid "$hub_pid" ;;
+  idle-raw) start_raw; raw_lt --json "$out/idle-raw.json" idle --connections 19000 --rate 3000 --hold 5 --settle 12 --pid "$raw_pid" ;;
   idle-joined)
     # 19,000 users, each in one of 190 rooms of 100 (and so with presence on the hub), the hub,
     # the raw peer and Node one after the other.
     idle_summary() { python3 -c "import json;d=json.load(open('$1'));print('%-6s %d connected, %d joined: %.1f KiB per connection (%.1f before the joins), %d dropped' % ('$2', d['connected'], d['joined'], d['target_kib_per_connection'], d['target_kib_per_connection_before_join'], d['dropped_during_hold']))"; }
-    start_hub; hub_lt --quiet --json "$out/idle-joined-hub.json" idle --connections 19000 --rate 3000 --hold 5 --rooms 190 --pid "$hub_pid" >/dev/null
+    start_hub; hub_lt --quiet --json "$out/idle-joined-hub.json" idle --connections 19000 --rate 3000 --hold 5 --settle 12 --rooms 190 --pid "$hub_pid" >/dev/null
     kill "$hub_pid"; wait "$hub_pid" 2>/dev/null || true
-    start_raw; raw_lt --quiet --json "$out/idle-joined-raw.json" idle --connections 19000 --rate 3000 --hold 5 --rooms 190 --pid "$raw_pid" >/dev/null
+    start_raw; raw_lt --quiet --json "$out/idle-joined-raw.json" idle --connections 19000 --rate 3000 --hold 5 --settle 12 --rooms 190 --pid "$raw_pid" >/dev/null
     kill "$raw_pid"; wait "$raw_pid" 2>/dev/null || true
-    start_node; node_lt --quiet --json "$out/idle-joined-node.json" idle --connections 19000 --rate 3000 --hold 5 --rooms 190 --pid "$node_pid" >/dev/null
+    start_node; node_lt --quiet --json "$out/idle-joined-node.json" idle --connections 19000 --rate 3000 --hold 5 --settle 12 --rooms 190 --pid "$node_pid" >/dev/null
     for who in hub raw node; do idle_summary "$out/idle-joined-$who.json" "$who"; done ;;
   fanout)
     # One room of 1,000 at rising rates, the three servers in turn in the same run.
@@ -149,7 +149,7 @@ case "$figure" in
     start_hub
     hub_lt --json "$out/commit.json" chat --rooms 100 --members 1 --publishers 200 --rate "${BENCH_RATE:-10000}" --duration 10 --drain 3
     summary "$out/commit.json" "group commit, ${BENCH_RATE:-10000} msg/s" ;;
-  idle-node) start_node; node_lt --json "$out/idle-node.json" idle --connections 19000 --rate 3000 --hold 5 --pid "$node_pid" ;;
+  idle-node) start_node; node_lt --json "$out/idle-node.json" idle --connections 19000 --rate 3000 --hold 5 --settle 12 --pid "$node_pid" ;;
   presence) start_hub; hub_lt --json "$out/presence.json" presence --rate 50 --duration 10 --stay-ms 1000 --grace-ms 5000 ;;
   docs) start_hub; hub_lt --json "$out/docs.json" docs --docs 10 --editors 20 --rate 5 --duration 10 --drain 3 ;;
   docs-side)

@@ -28,6 +28,11 @@ pub struct IdleArgs {
     /// room `i % rooms`; on the hub each room is a venture with those users as members.
     #[arg(long, default_value_t = 0)]
     pub rooms: usize,
+    /// Seconds to wait after the last handshake (and after the last join) before reading the
+    /// target's memory: long enough for what the burst freed to go back to the system (the
+    /// hub trims every 10 s).
+    #[arg(long, default_value_t = 2)]
+    pub settle: u64,
     /// Joins sent per second (with `--rooms`).
     #[arg(long, default_value_t = 1000.0)]
     pub join_rate: f64,
@@ -124,7 +129,7 @@ pub async fn run(ctx: &Ctx, args: &IdleArgs) -> anyhow::Result<IdleSummary> {
         _ => None,
     };
     // Let allocations settle before reading the target's memory.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(Duration::from_secs(args.settle)).await;
     let mut after = args.pid.and_then(rss_kib);
     let (mut ok, mut before_join) = (0, None);
     if !rooms.is_empty() {
@@ -141,7 +146,7 @@ pub async fn run(ctx: &Ctx, args: &IdleArgs) -> anyhow::Result<IdleSummary> {
             eprintln!("{ok} connections joined their rooms");
         }
         // The presence of each join reaches the room; let that fan-out drain first.
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        tokio::time::sleep(Duration::from_secs(args.settle.max(5))).await;
         after = args.pid.and_then(rss_kib);
     }
     let hub_reported = if ctx.is_hub {
