@@ -176,7 +176,7 @@ case "$figure" in
     gens=()
     for i in 0 1 2; do
       port=$(( 3000 + 2 * i ))
-      "${on_loadgen[@]}" "$bin/loadtest" --quiet --target "http://127.0.0.1:$port" --json "$out/cluster-50k-$i.json" idle --connections "${BENCH_PER_NODE:-16667}" --rate 1000 --hold "${BENCH_HOLD:-60}" --pid "${node_pids[$i]}" >/dev/null &
+      "${on_loadgen[@]}" "$bin/loadtest" --quiet --target "http://127.0.0.1:$port" --json "$out/cluster-50k-$i.json" idle --connections "${BENCH_PER_NODE:-16667}" --rate 1000 --settle 12 --hold "${BENCH_HOLD:-60}" --pid "${node_pids[$i]}" >/dev/null &
       gens+=($!)
     done
     for g in "${gens[@]}"; do wait "$g"; done
