@@ -63,14 +63,13 @@ async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bo
     // A peer that stops reading makes `send` fail after the connection's write timeout (see
     // `net`), so this task always ends and the queue's memory goes with it.
     let writer = tokio::spawn(async move {
-        while let Some(first) = out.rx.recv().await {
+        while let Some(mut item) = out.rx.recv().await {
             // Frames that queued up while the last write was in flight go out together: each
             // is still its own WebSocket message, but they share one write (and one syscall)
             // instead of a write and a flush each. At most `FLUSH_EVERY` frames wait for the
             // flush, so a steady stream still goes out in steady writes.
-            let (mut item, mut fed) = (Some(first), 0);
-            while let Some(next) = item.take() {
-                match next {
+            for _ in 0..FLUSH_EVERY {
+                match item {
                     WsOut::Frame(frame) => {
                         let len = frame.len();
                         let sent = write.feed(Message::Binary(frame)).await;
@@ -84,12 +83,10 @@ async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bo
                         return;
                     }
                 }
-                fed += 1;
-                item = if fed < FLUSH_EVERY {
-                    out.rx.try_recv().ok()
-                } else {
-                    None
-                };
+                match out.rx.try_recv() {
+                    Ok(next) => item = next,
+                    Err(_) => break,
+                }
             }
             if write.flush().await.is_err() {
                 return;
