@@ -67,12 +67,6 @@ use std::{
 use crate::{config::EngineIoConfig, errors::Error};
 use bytes::Bytes;
 use engineioxide_core::{Packet, PacketBuf, ProtocolVersion, Str, TransportType};
-
-/// Packets queued for a connection, boxed: tokio's bounded mpsc allocates its slots 32 at a
-/// time whatever the capacity, so with an inline [`PacketBuf`] (168 bytes) every socket paid
-/// for a 5.4 KiB block before anything was sent, and for another at each burst of 32. Boxed,
-/// a block is 32 pointers.
-pub(crate) type QueuedPackets = Box<PacketBuf>;
 use futures_util::FutureExt;
 use http::request::Parts;
 use smallvec::{SmallVec, smallvec};
@@ -84,6 +78,12 @@ use tokio::sync::{
 
 pub use engineioxide_core::Sid;
 use tokio_util::sync::CancellationToken;
+
+/// Packets queued for a connection, boxed: tokio's bounded mpsc allocates its slots 32 at a
+/// time whatever the capacity, so with an inline [`PacketBuf`] (168 bytes) every socket paid
+/// for a 5.4 KiB block before anything was sent, and for another at each burst of 32. Boxed,
+/// a block is 32 pointers.
+pub(crate) type QueuedPackets = Box<PacketBuf>;
 
 /// A [`DisconnectReason`] represents the reason why a [`Socket`] was closed.
 #[derive(Debug, Clone, PartialEq, Eq)]
