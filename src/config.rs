@@ -136,6 +136,13 @@ pub struct Settings {
     /// Largest pool of database connections.
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
+    /// SQLite: page cache of each pooled connection, in KiB.
+    #[arg(long, env = "HUB_SQLITE_CACHE_KIB", default_value_t = crate::store::StoreOptions::SQLITE_CACHE_KIB, value_parser = clap::value_parser!(u32).range(64..=4_194_304))]
+    pub sqlite_cache_kib: u32,
+    /// SQLite: how much of the database file each connection reads through a memory map, in
+    /// MiB; 0 (the default) turns the map off.
+    #[arg(long, env = "HUB_SQLITE_MMAP_MIB", default_value_t = crate::store::StoreOptions::SQLITE_MMAP_BYTES >> 20, value_parser = clap::value_parser!(u64).range(0..=1_048_576))]
+    pub sqlite_mmap_mib: u64,
     /// Packets buffered per socket before it counts as a slow consumer and is disconnected.
     #[arg(long, env = "HUB_SOCKET_BUFFER", default_value_t = 1024)]
     pub socket_buffer: usize,
@@ -307,6 +314,9 @@ impl Default for SocketConfig {
 pub struct Config {
     pub database_url: String,
     pub db_max_connections: u32,
+    /// See [`crate::store::StoreOptions`].
+    pub sqlite_cache_kib: u32,
+    pub sqlite_mmap_bytes: u64,
     pub redis_url: Option<String>,
     /// Prefix of the hub's Redis channels.
     pub redis_prefix: String,
@@ -345,6 +355,8 @@ impl Config {
         Config {
             database_url: database_url.into(),
             db_max_connections: 16,
+            sqlite_cache_kib: crate::store::StoreOptions::SQLITE_CACHE_KIB,
+            sqlite_mmap_bytes: crate::store::StoreOptions::SQLITE_MMAP_BYTES,
             redis_url: None,
             redis_prefix: "hub:".into(),
             jwt_secret: jwt_secret.into(),
@@ -470,6 +482,8 @@ impl Settings {
         Ok(Config {
             database_url,
             db_max_connections: self.db_max_connections,
+            sqlite_cache_kib: self.sqlite_cache_kib,
+            sqlite_mmap_bytes: self.sqlite_mmap_mib << 20,
             redis_url: self.redis_url.clone(),
             redis_prefix: self.redis_prefix.clone(),
             jwt_secret,
@@ -727,6 +741,38 @@ mod tests {
         }
         // Server flags are not token flags.
         assert!(Cli::try_parse_from(["hub", "token", "--user", "a", "--addr", "x"]).is_err());
+    }
+
+    #[test]
+    fn the_sqlite_cache_and_map_are_bounded_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let resolved = settings(dir.path()).resolve().unwrap();
+        assert_eq!(resolved.sqlite_cache_kib, 512);
+        assert_eq!(resolved.sqlite_mmap_bytes, 0);
+        let cli = Cli::parse_from([
+            "hub",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--sqlite-cache-kib",
+            "2000",
+            "--sqlite-mmap-mib",
+            "64",
+        ]);
+        let resolved = cli.settings.resolve().unwrap();
+        assert_eq!(resolved.sqlite_cache_kib, 2000);
+        assert_eq!(resolved.sqlite_mmap_bytes, 64 * 1024 * 1024);
+        for (flag, bad) in [
+            ("--sqlite-cache-kib", "63"),
+            ("--sqlite-cache-kib", "4194305"),
+            ("--sqlite-cache-kib", "-5"),
+            ("--sqlite-mmap-mib", "1048577"),
+            ("--sqlite-mmap-mib", "lots"),
+        ] {
+            assert!(
+                Cli::try_parse_from(["hub", flag, bad]).is_err(),
+                "{flag} {bad} is refused"
+            );
+        }
     }
 
     #[test]

@@ -209,7 +209,12 @@ pub async fn open_blobs(files: &services::files::FilesConfig) -> anyhow::Result<
 
 /// Connects to the configured database and applies its migrations.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let store = Store::connect(&config.database_url, config.db_max_connections)
+    let options = store::StoreOptions {
+        max_connections: config.db_max_connections,
+        sqlite_cache_kib: config.sqlite_cache_kib,
+        sqlite_mmap_bytes: config.sqlite_mmap_bytes,
+    };
+    let store = Store::open(&config.database_url, options)
         .await
         .with_context(|| {
             format!(

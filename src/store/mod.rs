@@ -192,6 +192,37 @@ impl WriteTx {
     }
 }
 
+/// How [`Store::open`] sizes its pool and, on SQLite, how each connection caches the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Largest number of pooled connections.
+    pub max_connections: u32,
+    /// SQLite: the page cache of each connection, in KiB (`PRAGMA cache_size`). A page that is
+    /// not in it is read again from the operating system's cache of the file.
+    pub sqlite_cache_kib: u32,
+    /// SQLite: how much of the file each connection reads through a memory map
+    /// (`PRAGMA mmap_size`), in bytes; 0 (the default) reads pages into the connection's cache.
+    /// The mapped pages are the operating system's, shared by every connection, but each
+    /// connection's map counts them again in the process's resident size.
+    pub sqlite_mmap_bytes: u64,
+}
+
+impl StoreOptions {
+    /// SQLite's own default is 2,000 KiB per connection: sixteen connections that read the
+    /// same pages keep sixteen copies of them, 31 MiB once a few thousand members have joined
+    /// their rooms (BENCHMARKS.md, "Idle connections and memory").
+    pub const SQLITE_CACHE_KIB: u32 = 512;
+    pub const SQLITE_MMAP_BYTES: u64 = 0;
+
+    pub fn new(max_connections: u32) -> StoreOptions {
+        StoreOptions {
+            max_connections,
+            sqlite_cache_kib: Self::SQLITE_CACHE_KIB,
+            sqlite_mmap_bytes: Self::SQLITE_MMAP_BYTES,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
@@ -211,8 +242,14 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens a pool on `url` (`sqlite:` or `postgres://`) and checks that one connection works.
+    /// Opens a pool on `url` (`sqlite:` or `postgres://`) with the default options and checks
+    /// that one connection works.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store, sqlx::Error> {
+        Store::open(url, StoreOptions::new(max_connections)).await
+    }
+
+    /// Opens a pool on `url` (`sqlite:` or `postgres://`) and checks that one connection works.
+    pub async fn open(url: &str, opts: StoreOptions) -> Result<Store, sqlx::Error> {
         install_default_drivers();
         let backend = Backend::from_url(url).ok_or_else(|| {
             sqlx::Error::Configuration(
@@ -225,11 +262,15 @@ impl Store {
         // No ping before every acquire: it doubles the round trips of every query; a broken
         // connection still fails its query and is replaced.
         let mut options = AnyPoolOptions::new()
-            .max_connections(max_connections.max(1))
+            .max_connections(opts.max_connections.max(1))
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .test_before_acquire(false);
         if backend == Backend::Sqlite {
-            options = options.after_connect(|conn, _meta| {
+            // Negative: a size in KiB rather than in pages.
+            let cache = format!("PRAGMA cache_size = -{}", opts.sqlite_cache_kib.max(1));
+            let mmap = format!("PRAGMA mmap_size = {}", opts.sqlite_mmap_bytes);
+            options = options.after_connect(move |conn, _meta| {
+                let (cache, mmap) = (cache.clone(), mmap.clone());
                 Box::pin(async move {
                     // WAL lets readers run beside the writer; NORMAL is durable across process
                     // crashes in WAL mode and avoids an fsync per commit.
@@ -237,6 +278,10 @@ impl Store {
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
                     conn.execute("PRAGMA foreign_keys = ON").await?;
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    // Built from two integers of the hub's own settings.
+                    conn.execute(sqlx::query(sqlx::AssertSqlSafe(cache)))
+                        .await?;
+                    conn.execute(sqlx::query(sqlx::AssertSqlSafe(mmap))).await?;
                     Ok(())
                 })
             });
@@ -362,4 +407,52 @@ pub fn rfc3339(ms: i64) -> String {
 /// A new UUID v7 (time-ordered) as text.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn pragma(store: &Store, name: &str) -> i64 {
+        let sql = format!("PRAGMA {name}");
+        let (value,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        value
+    }
+
+    #[tokio::test]
+    async fn every_sqlite_connection_gets_the_configured_cache_and_map() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("hub.db").display());
+        let defaults = Store::connect(&url, 2).await.unwrap();
+        // Negative: KiB, as set; SQLite's own default would read -2000.
+        assert_eq!(pragma(&defaults, "cache_size").await, -512);
+        assert_eq!(pragma(&defaults, "mmap_size").await, 0);
+        defaults.pool().close().await;
+
+        let opts = StoreOptions {
+            max_connections: 3,
+            sqlite_cache_kib: 1536,
+            sqlite_mmap_bytes: 8 << 20,
+        };
+        let store = Store::open(&url, opts).await.unwrap();
+        // Hold every connection of the pool at once: each one was set up, not only the first.
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            let mut conn = store.pool().acquire().await.unwrap();
+            let (cache,): (i64,) = sqlx::query_as("PRAGMA cache_size")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            let (mmap,): (i64,) = sqlx::query_as("PRAGMA mmap_size")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            assert_eq!((cache, mmap), (-1536, 8 << 20));
+            held.push(conn);
+        }
+        assert_eq!(store.pool().size(), 3);
+    }
 }
