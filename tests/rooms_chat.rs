@@ -794,8 +794,24 @@ async fn unread_and_mention_counts(backend: Backend) {
     );
     let mut bob2 = Sio::connect(hub.addr, &hub.token("bob")).await;
     assert_eq!(bob2.join(&room).await["unread"], 0);
-    alice.say(&room, "u4", "one more").await;
-    assert_eq!(bob2.join(&room).await["unread"], 1);
+    let more = alice.say(&room, "u4", "one more").await;
+    let joined = bob2.join(&room).await;
+    assert_eq!(
+        (joined["unread"].clone(), joined["last_seq"].clone()),
+        (json!(1), more["seq"].clone())
+    );
+    // A deleted message is no longer unread; the room's last seq stays.
+    alice
+        .ok("chat:delete", json!({"room": room, "id": more["id"]}))
+        .await;
+    let joined = bob2.join(&room).await;
+    assert_eq!(
+        (joined["unread"].clone(), joined["last_seq"].clone()),
+        (json!(0), more["seq"].clone())
+    );
+    let (_, list) = hub.get("/api/v1/rooms", &hub.token("bob")).await;
+    assert_eq!(rooms(&list)["unread"], 0);
+    assert_eq!(rooms(&list)["last_seq"], more["seq"]);
     hub.stop().await.unwrap();
 }
 

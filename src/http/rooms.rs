@@ -12,14 +12,15 @@ pub async fn list(State(core): State<Core>, who: Identity) -> Result<Json<RoomLi
     let mut rooms = Vec::new();
     for mine in core.store.rooms_of(&who.user_id).await? {
         let room = mine.room.to_string();
+        let (last_seq, unread) = core.store.chat_position(&room, &who.user_id).await?;
         rooms.push(RoomSummary {
             kind: match mine.room {
                 RoomName::Team(_) => "team",
                 _ => "venture",
             }
             .to_owned(),
-            last_seq: core.store.chat_last_seq(&room).await?,
-            unread: core.store.chat_unread(&room, &who.user_id).await?,
+            last_seq,
+            unread,
             mentions: core.store.chat_unread_mentions(&room, &who.user_id).await?,
             name: mine.name,
             venture_id: mine.venture_id,

@@ -79,8 +79,10 @@ pub async fn join(
         s.join(room.to_string());
         core.services.presence.join(&room, &sid(&s), &who).await;
         let (presence, typing) = core.services.presence.snapshot(&room);
-        let last_seq = core.store.chat_last_seq(room.as_str()).await?;
-        let unread = core.store.chat_unread(room.as_str(), &who.user_id).await?;
+        let (last_seq, unread) = core
+            .store
+            .chat_position(room.as_str(), &who.user_id)
+            .await?;
         let (missed, recovered) = match req.since {
             Some(since) if since > last_seq => (Some(Vec::new()), Some(false)),
             Some(since) => {

@@ -634,6 +634,22 @@ impl Store {
         Ok(n)
     }
 
+    /// `room`'s last seq and `user`'s unread count there (as [`Store::chat_last_seq`] and
+    /// [`Store::chat_unread`]), in one statement: what every join answers with.
+    pub async fn chat_position(&self, room: &str, user: &UserId) -> StoreResult<(i64, i64)> {
+        let (last_seq, unread): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE((SELECT last_seq FROM chat_rooms WHERE room = $1), 0),
+                    (SELECT COUNT(*) FROM messages
+                      WHERE room = $1 AND author_id <> $2 AND NOT deleted
+                        AND seq > COALESCE((SELECT seq FROM read_markers WHERE room = $1 AND user_id = $2), 0))",
+        )
+        .bind(room)
+        .bind(user.as_str())
+        .fetch_one(self.pool())
+        .await?;
+        Ok((last_seq, unread))
+    }
+
     /// Unread messages of `room` that mention `user`.
     pub async fn chat_unread_mentions(&self, room: &str, user: &UserId) -> StoreResult<i64> {
         let mut conn = self.pool().acquire().await?;
