@@ -85,6 +85,10 @@ pub struct DueLeave {
 pub struct PresenceRegistry {
     grace: Duration,
     rooms: BTreeMap<String, HashMap<UserId, UserState>>,
+    /// The rooms each present user is in (the keys of `rooms` where they are), so that what
+    /// concerns one user costs what that user is in, not what the whole node holds: a node
+    /// whose 19,000 sockets all drop has 19,000 disconnects to process at once.
+    user_rooms: HashMap<UserId, Vec<String>>,
     statuses: HashMap<UserId, Status>,
 }
 
@@ -128,6 +132,10 @@ impl PresenceRegistry {
                 };
                 let entry = entry_of(&self.statuses, user, &state);
                 users.insert(user.clone(), state);
+                self.user_rooms
+                    .entry(user.clone())
+                    .or_default()
+                    .push(room.to_owned());
                 Some(Change::Joined(entry))
             }
         }
@@ -160,22 +168,31 @@ impl PresenceRegistry {
         if users.is_empty() {
             self.rooms.remove(room);
         }
-        self.forget_status_if_gone(user);
+        if let Some(theirs) = self.user_rooms.get_mut(user) {
+            theirs.retain(|r| r != room);
+            if theirs.is_empty() {
+                // Present nowhere any more: their status goes with them.
+                self.user_rooms.remove(user);
+                self.statuses.remove(user);
+            }
+        }
         Some(Change::Left(user.clone()))
     }
 
-    fn forget_status_if_gone(&mut self, user: &UserId) {
-        if !self.rooms.values().any(|users| users.contains_key(user)) {
-            self.statuses.remove(user);
-        }
-    }
-
-    /// The rooms `conn` is in.
-    pub fn rooms_of(&self, conn: &ConnId) -> Vec<String> {
-        self.rooms
+    /// The rooms `conn`, a connection of `user`, is in.
+    pub fn rooms_of(&self, user: &UserId, conn: &ConnId) -> Vec<String> {
+        let Some(theirs) = self.user_rooms.get(user) else {
+            return Vec::new();
+        };
+        theirs
             .iter()
-            .filter(|(_, users)| users.values().any(|s| s.conns.contains(conn)))
-            .map(|(room, _)| room.clone())
+            .filter(|room| {
+                self.rooms
+                    .get(room.as_str())
+                    .and_then(|users| users.get(user))
+                    .is_some_and(|s| s.conns.contains(conn))
+            })
+            .cloned()
             .collect()
     }
 
@@ -192,11 +209,13 @@ impl PresenceRegistry {
         }
         self.statuses.insert(user.clone(), new);
         let mut changes = Vec::new();
-        for (room, users) in &self.rooms {
-            if let Some(state) = users.get(user) {
+        for room in self.user_rooms.get(user).into_iter().flatten() {
+            if let Some(state) = self.rooms.get(room).and_then(|users| users.get(user)) {
                 changes.push((room.clone(), Change::Updated(self.entry(user, state))));
             }
         }
+        // In the order of the rooms' names, as the rooms are kept.
+        changes.sort_by(|a, b| a.0.cmp(&b.0));
         changes
     }
 
@@ -421,7 +440,10 @@ mod tests {
             "alice is still on n1"
         );
         assert_eq!(p.present("r").len(), 1);
-        assert_eq!(p.rooms_of(&ConnId::new("n1", "a")), vec!["r".to_string()]);
+        assert_eq!(
+            p.rooms_of(&alice(), &ConnId::new("n1", "a")),
+            vec!["r".to_string()]
+        );
     }
 
     #[test]
@@ -432,5 +454,105 @@ mod tests {
         assert_eq!(p.remove_user("r", &alice()), Some(Change::Left(alice())));
         assert!(p.present("r").is_empty());
         assert_eq!(p.remove_user("r", &alice()), None);
+    }
+
+    /// The per-user index agrees with a scan of every room, whatever happens.
+    mod index {
+        use super::*;
+        use proptest::prelude::*;
+
+        #[derive(Debug, Clone)]
+        enum Op {
+            Add(usize, usize, usize, usize),
+            Remove(usize, usize, usize),
+            Kick(usize, usize),
+            Expire(u64),
+            DropNode(usize),
+            Status(usize),
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                4 => (0..3usize, 0..2usize, 0..3usize, 0..4usize).prop_map(|(r, n, u, c)| Op::Add(r, n, u, c)),
+                3 => (0..3usize, 0..2usize, 0..4usize).prop_map(|(r, n, c)| Op::Remove(r, n, c)),
+                1 => (0..3usize, 0..3usize).prop_map(|(r, u)| Op::Kick(r, u)),
+                1 => (0..8u64).prop_map(Op::Expire),
+                1 => (0..2usize).prop_map(Op::DropNode),
+                1 => (0..3usize).prop_map(Op::Status),
+            ]
+        }
+
+        fn scan_rooms_of(p: &PresenceRegistry, conn: &ConnId) -> Vec<String> {
+            let mut rooms: Vec<String> = p
+                .rooms
+                .iter()
+                .filter(|(_, users)| users.values().any(|s| s.conns.contains(conn)))
+                .map(|(room, _)| room.clone())
+                .collect();
+            rooms.sort();
+            rooms
+        }
+
+        proptest! {
+            #[test]
+            fn rooms_of_and_statuses_match_a_full_scan(ops in proptest::collection::vec(op(), 1..60)) {
+                let t0 = Instant::now();
+                let mut p = PresenceRegistry::new(Duration::from_secs(2));
+                let users: Vec<UserId> = ["ann", "bo", "cy"].iter().map(|u| UserId::from(*u)).collect();
+                // A connection belongs to one user: conn c of node n is user c % 3's.
+                let conn = |n: usize, c: usize| ConnId::new(format!("n{n}"), format!("s{c}"));
+                let owner = |c: usize| users[c % 3].clone();
+                for op in ops {
+                    let before: Vec<bool> = users
+                        .iter()
+                        .map(|u| p.rooms.values().any(|users| users.contains_key(u)))
+                        .collect();
+                    match op {
+                        Op::Add(r, n, _, c) => {
+                            p.add(&format!("r{r}"), conn(n, c), &owner(c), "x", "t");
+                        }
+                        Op::Remove(r, n, c) => {
+                            p.remove(&format!("r{r}"), &conn(n, c), t0);
+                        }
+                        Op::Kick(r, u) => {
+                            p.remove_user(&format!("r{r}"), &users[u]);
+                        }
+                        Op::Expire(s) => {
+                            p.expire(t0 + Duration::from_secs(s));
+                        }
+                        Op::DropNode(n) => {
+                            p.remove_node(&format!("n{n}"));
+                        }
+                        Op::Status(u) => {
+                            p.set_status(&users[u], PresenceStatus::Away, Value::Null);
+                        }
+                    }
+                    for n in 0..2 {
+                        for c in 0..4 {
+                            let mut mine = p.rooms_of(&owner(c), &conn(n, c));
+                            mine.sort();
+                            prop_assert_eq!(mine, scan_rooms_of(&p, &conn(n, c)));
+                        }
+                    }
+                    for (i, u) in users.iter().enumerate() {
+                        let present = p.rooms.values().any(|users| users.contains_key(u));
+                        prop_assert_eq!(p.user_rooms.contains_key(u), present);
+                        if before[i] && !present {
+                            prop_assert!(p.statuses.get(u).is_none(), "a status outlives its user");
+                        }
+                        let mut indexed = p.user_rooms.get(u).cloned().unwrap_or_default();
+                        indexed.sort();
+                        let mut scanned: Vec<String> = p
+                            .rooms
+                            .iter()
+                            .filter(|(_, users)| users.contains_key(u))
+                            .map(|(r, _)| r.clone())
+                            .collect();
+                        scanned.sort();
+                        prop_assert_eq!(indexed, scanned);
+                    }
+                }
+            }
+        }
     }
 }

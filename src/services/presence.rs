@@ -143,7 +143,7 @@ impl Presence {
 
     /// A socket disconnected: it leaves every room it was in.
     pub async fn disconnect(&self, sid: &SocketId, user: &UserId) {
-        let rooms = lock(&self.registry).rooms_of(&self.conn(sid));
+        let rooms = lock(&self.registry).rooms_of(user, &self.conn(sid));
         for room in rooms {
             self.leave(&RoomId::from(room), sid, user).await;
         }
