@@ -209,8 +209,8 @@ pub struct StoreOptions {
 
 impl StoreOptions {
     /// SQLite's own default is 2,000 KiB per connection: sixteen connections that read the
-    /// same pages keep sixteen copies of them, 31 MiB once a few thousand members have joined
-    /// their rooms (BENCHMARKS.md, "Idle connections and memory").
+    /// same pages keep sixteen copies of them: 31 MiB once 19,000 members had joined their
+    /// rooms (BENCHMARKS.md, "Idle connections and memory").
     pub const SQLITE_CACHE_KIB: u32 = 512;
     pub const SQLITE_MMAP_BYTES: u64 = 0;
 
