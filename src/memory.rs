@@ -1,24 +1,25 @@
 //! The allocator, and giving memory back to the system after a burst.
 //!
-//! On Linux with glibc, the hub's own allocations go to jemalloc ([`GLOBAL`]). An idle
-//! connection is mostly small blocks that live as long as it does, allocated between the
-//! short-lived ones of its handshake and its join; glibc's allocator leaves the holes of the
-//! short-lived ones inside pages that stay resident, where jemalloc's size classes pack the
-//! long-lived blocks together. On 19,000 connections that joined rooms of 100: 13.8 KiB per
-//! connection, against 15.0 with glibc's (BENCHMARKS.md, "Idle connections and memory").
-//! jemalloc's background thread returns the pages freed by a burst about 10 s after it.
+//! On Linux with glibc, the hub's own allocations go to jemalloc. An idle connection is mostly
+//! small blocks that live as long as it does; a join allocates more of them between short-lived
+//! ones (the role read, the answer with the room's presence, the presence packets of the
+//! others' joins). glibc's allocator leaves the holes of the short-lived blocks inside pages
+//! that stay resident, where jemalloc's size classes keep the long-lived ones together. On
+//! 19,000 connections that joined rooms of 100: 13.4 KiB per connection, against 15.0 with
+//! glibc's (BENCHMARKS.md, "Idle connections and memory"). jemalloc's background thread
+//! returns the pages freed by a burst about 10 s after it.
 //!
 //! The embedded SQLite still allocates through glibc, whose arenas keep the pages of freed
 //! blocks: [`spawn_trimmer`] asks glibc every [`TRIM_EVERY`] to return its free pages
 //! (`malloc_trim`). A trim takes about a millisecond; see BENCHMARKS.md, "Memory under abuse".
 //! Elsewhere than glibc it does nothing.
 
-/// The allocator of every Rust allocation of the hub (its tests and tools included).
+use std::time::Duration;
+
+/// The allocator of every Rust allocation of the hub (its tests included).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
-use std::time::Duration;
 
 /// How often free pages are returned to the system.
 pub const TRIM_EVERY: Duration = Duration::from_secs(10);
