@@ -606,7 +606,7 @@ impl Store {
         .bind(seq)
         .execute(self.pool())
         .await?;
-        self.chat_unread(room, user).await
+        Ok(self.chat_position(room, user).await?.1)
     }
 
     async fn read_marker(conn: &mut AnyConnection, room: &str, user: &UserId) -> StoreResult<i64> {
@@ -619,23 +619,9 @@ impl Store {
         Ok(row.map_or(0, |(s,)| s))
     }
 
-    /// Live messages after `user`'s read marker that `user` did not write.
-    pub async fn chat_unread(&self, room: &str, user: &UserId) -> StoreResult<i64> {
-        let mut conn = self.pool().acquire().await?;
-        let marker = Store::read_marker(&mut conn, room, user).await?;
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM messages WHERE room = $1 AND seq > $2 AND author_id <> $3 AND NOT deleted",
-        )
-        .bind(room)
-        .bind(marker)
-        .bind(user.as_str())
-        .fetch_one(&mut *conn)
-        .await?;
-        Ok(n)
-    }
-
-    /// `room`'s last seq and `user`'s unread count there (as [`Store::chat_last_seq`] and
-    /// [`Store::chat_unread`]), in one statement: what every join answers with.
+    /// `room`'s last seq (as [`Store::chat_last_seq`]) and `user`'s unread count there: the live
+    /// messages after their read marker that they did not write. One statement: what every
+    /// join and the room list answer with.
     pub async fn chat_position(&self, room: &str, user: &UserId) -> StoreResult<(i64, i64)> {
         let (last_seq, unread): (i64, i64) = sqlx::query_as(
             "SELECT COALESCE((SELECT last_seq FROM chat_rooms WHERE room = $1), 0),

@@ -266,11 +266,7 @@ impl Store {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .test_before_acquire(false);
         if backend == Backend::Sqlite {
-            // Negative: a size in KiB rather than in pages.
-            let cache = format!("PRAGMA cache_size = -{}", opts.sqlite_cache_kib.max(1));
-            let mmap = format!("PRAGMA mmap_size = {}", opts.sqlite_mmap_bytes);
             options = options.after_connect(move |conn, _meta| {
-                let (cache, mmap) = (cache.clone(), mmap.clone());
                 Box::pin(async move {
                     // WAL lets readers run beside the writer; NORMAL is durable across process
                     // crashes in WAL mode and avoids an fsync per commit.
@@ -278,9 +274,12 @@ impl Store {
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
                     conn.execute("PRAGMA foreign_keys = ON").await?;
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    // Built from two integers of the hub's own settings.
+                    // Built from two integers of the hub's own settings. A negative cache size
+                    // is in KiB rather than in pages.
+                    let cache = format!("PRAGMA cache_size = -{}", opts.sqlite_cache_kib.max(1));
                     conn.execute(sqlx::query(sqlx::AssertSqlSafe(cache)))
                         .await?;
+                    let mmap = format!("PRAGMA mmap_size = {}", opts.sqlite_mmap_bytes);
                     conn.execute(sqlx::query(sqlx::AssertSqlSafe(mmap))).await?;
                     Ok(())
                 })
