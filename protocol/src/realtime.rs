@@ -31,6 +31,27 @@ pub mod client {
     pub const DOC_LEAVE: &str = "doc:leave";
     /// `(doc_id, bytes)`: exactly one y-protocols message, both directions.
     pub const DOC_MSG: &str = "doc:msg";
+
+    /// Every client event, in the order above.
+    pub const ALL: [&str; 17] = [
+        SYS_PING,
+        SYS_ECHO,
+        ROOM_JOIN,
+        ROOM_LEAVE,
+        PRESENCE_SET,
+        TYPING_START,
+        TYPING_STOP,
+        CHAT_SEND,
+        CHAT_EDIT,
+        CHAT_DELETE,
+        CHAT_REACT,
+        CHAT_HISTORY,
+        CHAT_THREAD,
+        CHAT_READ,
+        DOC_JOIN,
+        DOC_LEAVE,
+        DOC_MSG,
+    ];
 }
 
 /// Server → client event names.

@@ -13,6 +13,7 @@ mod chat;
 mod deliver;
 mod docs;
 pub mod emit;
+mod events;
 mod payload;
 mod rooms;
 mod sys;
@@ -22,7 +23,7 @@ pub use deliver::SioSockets;
 use crate::auth::{AuthError, AuthenticateError, Identity, find_token};
 use crate::config::SocketConfig;
 use crate::state::Core;
-use hub_protocol::realtime::{HandshakeAuth, client};
+use hub_protocol::realtime::HandshakeAuth;
 use hub_rooms::RoomName;
 use socketioxide::SocketIo;
 use socketioxide::extract::{Extension, SocketRef, State, TryData};
@@ -96,25 +97,10 @@ async fn on_connect(s: SocketRef, Extension(who): Extension<Identity>) {
     tracing::debug!(user = %who.user_id, sid = %s.id, transport = ?s.transport_type(), "socket connected");
 }
 
+/// The client events go through the shared table of [`events`] (one fallback handler, which
+/// allocates nothing per socket); the disconnect handler is the socket's own.
 fn register_handlers(s: &SocketRef) {
-    s.on(client::SYS_PING, sys::ping);
-    s.on(client::SYS_ECHO, sys::echo);
-    s.on(client::ROOM_JOIN, rooms::join);
-    s.on(client::ROOM_LEAVE, rooms::leave);
-    s.on(client::PRESENCE_SET, rooms::set_presence);
-    s.on(client::TYPING_START, rooms::typing_start);
-    s.on(client::TYPING_STOP, rooms::typing_stop);
-    s.on(client::CHAT_SEND, chat::send);
-    s.on(client::CHAT_EDIT, chat::edit);
-    s.on(client::CHAT_DELETE, chat::delete);
-    s.on(client::CHAT_REACT, chat::react);
-    s.on(client::CHAT_HISTORY, chat::history);
-    s.on(client::CHAT_THREAD, chat::thread);
-    s.on(client::CHAT_READ, chat::read);
-    s.on(client::DOC_JOIN, docs::join);
-    s.on(client::DOC_LEAVE, docs::leave);
-    s.on(client::DOC_MSG, docs::message);
-    s.on_fallback(sys::unknown_event);
+    s.on_fallback(events::Dispatch);
     s.on_disconnect(on_disconnect);
 }
 
