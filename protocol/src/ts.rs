@@ -94,28 +94,7 @@ fn render() -> String {
         s.push_str("} as const;\n\n");
         s
     };
-    out.push_str(&consts(
-        "ClientEvents",
-        &[
-            ("SYS_PING", client::SYS_PING),
-            ("SYS_ECHO", client::SYS_ECHO),
-            ("ROOM_JOIN", client::ROOM_JOIN),
-            ("ROOM_LEAVE", client::ROOM_LEAVE),
-            ("PRESENCE_SET", client::PRESENCE_SET),
-            ("TYPING_START", client::TYPING_START),
-            ("TYPING_STOP", client::TYPING_STOP),
-            ("CHAT_SEND", client::CHAT_SEND),
-            ("CHAT_EDIT", client::CHAT_EDIT),
-            ("CHAT_DELETE", client::CHAT_DELETE),
-            ("CHAT_REACT", client::CHAT_REACT),
-            ("CHAT_HISTORY", client::CHAT_HISTORY),
-            ("CHAT_THREAD", client::CHAT_THREAD),
-            ("CHAT_READ", client::CHAT_READ),
-            ("DOC_JOIN", client::DOC_JOIN),
-            ("DOC_LEAVE", client::DOC_LEAVE),
-            ("DOC_MSG", client::DOC_MSG),
-        ],
-    ));
+    out.push_str(&consts("ClientEvents", &CLIENT_EVENTS));
     out.push_str(&consts(
         "ServerEvents",
         &[
@@ -140,6 +119,32 @@ fn render() -> String {
         "/** The most messages a `room:join` with `since` returns. */\nexport const MISSED_LIMIT = {MISSED_LIMIT};\n"
     ));
     out
+}
+
+/// The SDK's `ClientEvents`: every client event, under its constant's name.
+const CLIENT_EVENTS: [(&str, &str); 17] = [
+    ("SYS_PING", client::SYS_PING),
+    ("SYS_ECHO", client::SYS_ECHO),
+    ("ROOM_JOIN", client::ROOM_JOIN),
+    ("ROOM_LEAVE", client::ROOM_LEAVE),
+    ("PRESENCE_SET", client::PRESENCE_SET),
+    ("TYPING_START", client::TYPING_START),
+    ("TYPING_STOP", client::TYPING_STOP),
+    ("CHAT_SEND", client::CHAT_SEND),
+    ("CHAT_EDIT", client::CHAT_EDIT),
+    ("CHAT_DELETE", client::CHAT_DELETE),
+    ("CHAT_REACT", client::CHAT_REACT),
+    ("CHAT_HISTORY", client::CHAT_HISTORY),
+    ("CHAT_THREAD", client::CHAT_THREAD),
+    ("CHAT_READ", client::CHAT_READ),
+    ("DOC_JOIN", client::DOC_JOIN),
+    ("DOC_LEAVE", client::DOC_LEAVE),
+    ("DOC_MSG", client::DOC_MSG),
+];
+
+#[test]
+fn the_sdk_names_every_client_event() {
+    assert_eq!(CLIENT_EVENTS.map(|(_, event)| event), client::ALL);
 }
 
 #[test]
