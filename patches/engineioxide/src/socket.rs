@@ -336,7 +336,7 @@ where
     ///
     /// If the client or server does not respond within the timeout, the connection is closed.
     #[cfg(feature = "v3")]
-    async fn heartbeat_job(&self, interval: Duration, timeout: Duration) -> Result<(), Error> {
+    pub(crate) async fn heartbeat_job(&self, interval: Duration, timeout: Duration) -> Result<(), Error> {
         match self.protocol {
             ProtocolVersion::V3 => self.heartbeat_job_v3(interval, timeout).await,
             ProtocolVersion::V4 => self.heartbeat_job_v4(interval, timeout).await,
@@ -347,7 +347,7 @@ where
     ///
     /// If the client does not respond within the timeout, the connection is closed.
     #[cfg(not(feature = "v3"))]
-    async fn heartbeat_job(&self, interval: Duration, timeout: Duration) -> Result<(), Error> {
+    pub(crate) async fn heartbeat_job(&self, interval: Duration, timeout: Duration) -> Result<(), Error> {
         self.heartbeat_job_v4(interval, timeout).await
     }
 

@@ -87,8 +87,8 @@ pub fn new_req<R: Send + 'static, B, H: EngineIoHandler>(
     });
     tokio::spawn(async move {
         let res = match open.await {
-            Some(Ok((socket, rx))) => {
-                forward(&engine, socket, rx).await;
+            Some(Ok((socket, rx, beat))) => {
+                forward(&engine, socket, rx, beat).await;
                 Ok(())
             }
             Some(Err(e)) => Err(e),
@@ -133,20 +133,26 @@ pub async fn on_init<H: EngineIoHandler, S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (socket, rx) = Box::pin(open_session(engine.clone(), conn, protocol, sid, req_data)).await?;
-    forward(&engine, socket, rx).await;
+    let (socket, rx, beat) =
+        Box::pin(open_session(engine.clone(), conn, protocol, sid, req_data)).await?;
+    forward(&engine, socket, rx, beat).await;
     Ok(())
 }
 
-/// The opening half of [`on_init`]: the handshake (or the upgrade from polling), the heartbeat
-/// and the writer task. Returns the socket and the reading half of the websocket.
+/// An open websocket session: its socket, the reading half of the websocket, and whether the
+/// reading task also runs the heartbeat (a session that began on the websocket; one upgraded
+/// from polling keeps the heartbeat task it started with).
+type Session<D, S> = (Arc<Socket<D>>, SplitStream<WebSocketStream<S>>, bool);
+
+/// The opening half of [`on_init`]: the handshake (or the upgrade from polling) and the writer
+/// task. Returns the session.
 async fn open_session<H: EngineIoHandler, S>(
     engine: Arc<EngineIo<H>>,
     conn: S,
     protocol: ProtocolVersion,
     sid: Option<Sid>,
     req_data: Parts,
-) -> Result<(Arc<Socket<H::Data>>, SplitStream<WebSocketStream<S>>), Error>
+) -> Result<Session<H::Data, S>, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -156,7 +162,7 @@ where
         .max_frame_size(Some(engine.config.ws_max_frame_size));
 
     let ws_init = move || WebSocketStream::from_raw_socket(conn, Role::Server, Some(ws_config));
-    let (socket, ws) = if let Some(sid) = sid {
+    let (socket, ws, beat) = if let Some(sid) = sid {
         match engine.get_socket(sid) {
             None => return Err(Error::UnknownSessionID(sid)),
             Some(socket) if socket.is_ws() => return Err(Error::MultipleWebsocketRequests),
@@ -181,7 +187,7 @@ where
                         return Err(Error::Upgrade);
                     }
                 }
-                (socket, ws)
+                (socket, ws, false)
             }
         }
     } else {
@@ -192,33 +198,51 @@ where
 
         let mut ws = ws_init().await;
         init_handshake(socket.id, &mut ws, &engine.config).await?;
-        socket
-            .clone()
-            .spawn_heartbeat(engine.config.ping_interval, engine.config.ping_timeout);
-        (socket, ws)
+        (socket, ws, true)
     };
     let (tx, rx) = ws.split();
 
     // Pipe between websocket and internal socket channel.
     tokio::spawn(forward_to_socket::<H, S>(socket.clone(), tx));
-    Ok((socket, rx))
+    Ok((socket, rx, beat))
 }
 
 /// The reading half of [`on_init`]: forwards what the websocket reads to the socket until the
-/// connection or the session ends.
+/// connection or the session ends. With `beat`, the same task runs the session's heartbeat: a
+/// task of its own would cost every connection its own future and task header (0.9 KiB).
 async fn forward<H: EngineIoHandler, S>(
     engine: &Arc<EngineIo<H>>,
     socket: Arc<Socket<H::Data>>,
     rx: SplitStream<WebSocketStream<S>>,
+    beat: bool,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let read = forward_to_handler(engine, rx, &socket);
+    let read_and_beat = async {
+        if !beat {
+            return Some(read.await);
+        }
+        let heartbeat =
+            socket.heartbeat_job(engine.config.ping_interval, engine.config.ping_timeout);
+        let (read, heartbeat) = (std::pin::pin!(read), std::pin::pin!(heartbeat));
+        match futures_util::future::select(read, heartbeat).await {
+            futures_util::future::Either::Left((res, _)) => Some(res),
+            // The heartbeat only ends when the client missed it.
+            futures_util::future::Either::Right((_e, _)) => {
+                #[cfg(feature = "tracing")]
+                tracing::debug!(sid = ?socket.id, "heartbeat error: {_e:?}");
+                None
+            }
+        }
+    };
     // pipe between internal socket channel and websocket
-    match forward_to_handler(engine, rx, &socket)
+    match read_and_beat
         .with_cancellation_token(&socket.cancellation_token)
         .await
     {
-        Some(Err(ref e)) => {
+        Some(None) => socket.close(DisconnectReason::HeartbeatTimeout),
+        Some(Some(Err(ref e))) => {
             let reason =
                 Option::<DisconnectReason>::from(e).unwrap_or(DisconnectReason::TransportError);
 
@@ -226,7 +250,7 @@ async fn forward<H: EngineIoHandler, S>(
             tracing::debug!("error when handling packet: {:?}", e);
             engine.close_session(socket.id, reason);
         }
-        Some(Ok(())) => {
+        Some(Some(Ok(()))) => {
             #[cfg(feature = "tracing")]
             tracing::debug!(sid = %socket.id, "ws transport was closed");
             engine.close_session(socket.id, DisconnectReason::TransportClose);
