@@ -126,13 +126,15 @@ case "$figure" in
   idle-raw) start_raw; raw_lt --json "$out/idle-raw.json" idle --connections 19000 --rate 3000 --hold 5 --settle 12 --pid "$raw_pid" ;;
   idle-joined)
     # 19,000 users, each in one of 190 rooms of 100 (and so with presence on the hub), the hub,
-    # the raw peer and Node one after the other.
+    # the raw peer and Node one after the other, joining at BENCH_JOIN_RATE a second (default
+    # 1000; on a slow machine the hub, on one core, refuses some joins at that rate: `joined`).
+    join_rate="${BENCH_JOIN_RATE:-1000}"
     idle_summary() { python3 -c "import json;d=json.load(open('$1'));print('%-6s %d connected, %d joined: %.1f KiB per connection (%.1f before the joins), %d dropped' % ('$2', d['connected'], d['joined'], d['target_kib_per_connection'], d['target_kib_per_connection_before_join'], d['dropped_during_hold']))"; }
-    start_hub; hub_lt --quiet --json "$out/idle-joined-hub.json" idle --connections 19000 --rate 3000 --hold 5 --settle 12 --rooms 190 --pid "$hub_pid" >/dev/null
+    start_hub; hub_lt --quiet --json "$out/idle-joined-hub.json" idle --connections 19000 --rate 3000 --hold 5 --settle 12 --rooms 190 --join-rate "$join_rate" --pid "$hub_pid" >/dev/null
     kill "$hub_pid"; wait "$hub_pid" 2>/dev/null || true
-    start_raw; raw_lt --quiet --json "$out/idle-joined-raw.json" idle --connections 19000 --rate 3000 --hold 5 --settle 12 --rooms 190 --pid "$raw_pid" >/dev/null
+    start_raw; raw_lt --quiet --json "$out/idle-joined-raw.json" idle --connections 19000 --rate 3000 --hold 5 --settle 12 --rooms 190 --join-rate "$join_rate" --pid "$raw_pid" >/dev/null
     kill "$raw_pid"; wait "$raw_pid" 2>/dev/null || true
-    start_node; node_lt --quiet --json "$out/idle-joined-node.json" idle --connections 19000 --rate 3000 --hold 5 --settle 12 --rooms 190 --pid "$node_pid" >/dev/null
+    start_node; node_lt --quiet --json "$out/idle-joined-node.json" idle --connections 19000 --rate 3000 --hold 5 --settle 12 --rooms 190 --join-rate "$join_rate" --pid "$node_pid" >/dev/null
     for who in hub raw node; do idle_summary "$out/idle-joined-$who.json" "$who"; done ;;
   fanout)
     # One room of 1,000 at rising rates, the three servers in turn in the same run.

@@ -99,9 +99,6 @@ where
     }
 }
 
-/// The capacity an empty `out_buffer` keeps; a larger one is freed once written out.
-const OUT_BUFFER_KEEP: usize = 1024;
-
 /// A codec for WebSocket frames.
 #[derive(Debug)]
 pub(super) struct FrameCodec {
@@ -289,9 +286,10 @@ impl FrameCodec {
             }
             self.out_buffer.drain(0..len);
         }
-        // Everything is written: give back what a burst grew the buffer to, so that an idle
-        // connection does not keep its high-water mark for the rest of its life.
-        if self.out_buffer.capacity() > OUT_BUFFER_KEEP {
+        // Everything is written: give the buffer back, so that an idle connection keeps
+        // nothing (it kept its high-water mark for the rest of its life). The next write
+        // allocates again: one allocation per flush, against the syscall of each.
+        if self.out_buffer.capacity() > 0 {
             self.out_buffer = Vec::new();
         }
 
