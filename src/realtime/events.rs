@@ -18,7 +18,7 @@ use std::marker::PhantomData;
 use std::sync::{Arc, LazyLock};
 
 /// Every client event the hub answers, and its handler.
-pub static EVENTS: LazyLock<Events> = LazyLock::new(|| {
+static EVENTS: LazyLock<Events> = LazyLock::new(|| {
     let mut events = Events::new(sys::unknown_event);
     events.on(client::SYS_PING, sys::ping);
     events.on(client::SYS_ECHO, sys::echo);
@@ -58,7 +58,7 @@ where
 }
 
 /// Event names to handlers.
-pub struct Events {
+struct Events {
     by_name: HashMap<&'static str, Box<dyn Erased>>,
     unknown: Box<dyn Erased>,
 }

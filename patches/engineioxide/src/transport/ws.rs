@@ -207,6 +207,13 @@ where
     Ok((socket, rx, beat))
 }
 
+/// What ended the reading half of a session: the websocket (or reading from it), or, where it
+/// also ran the heartbeat, a missed pong.
+enum Ended {
+    Read(Result<(), Error>),
+    MissedHeartbeat,
+}
+
 /// The reading half of [`on_init`]: forwards what the websocket reads to the socket until the
 /// connection or the session ends. With `beat`, the same task runs the session's heartbeat: a
 /// task of its own would cost every connection its own future and task header (0.9 KiB).
@@ -221,18 +228,18 @@ async fn forward<H: EngineIoHandler, S>(
     let read = forward_to_handler(engine, rx, &socket);
     let read_and_beat = async {
         if !beat {
-            return Some(read.await);
+            return Ended::Read(read.await);
         }
         let heartbeat =
             socket.heartbeat_job(engine.config.ping_interval, engine.config.ping_timeout);
         let (read, heartbeat) = (std::pin::pin!(read), std::pin::pin!(heartbeat));
         match futures_util::future::select(read, heartbeat).await {
-            futures_util::future::Either::Left((res, _)) => Some(res),
+            futures_util::future::Either::Left((res, _)) => Ended::Read(res),
             // The heartbeat only ends when the client missed it.
             futures_util::future::Either::Right((_e, _)) => {
                 #[cfg(feature = "tracing")]
                 tracing::debug!(sid = ?socket.id, "heartbeat error: {_e:?}");
-                None
+                Ended::MissedHeartbeat
             }
         }
     };
@@ -241,8 +248,8 @@ async fn forward<H: EngineIoHandler, S>(
         .with_cancellation_token(&socket.cancellation_token)
         .await
     {
-        Some(None) => socket.close(DisconnectReason::HeartbeatTimeout),
-        Some(Some(Err(ref e))) => {
+        Some(Ended::MissedHeartbeat) => socket.close(DisconnectReason::HeartbeatTimeout),
+        Some(Ended::Read(Err(ref e))) => {
             let reason =
                 Option::<DisconnectReason>::from(e).unwrap_or(DisconnectReason::TransportError);
 
@@ -250,7 +257,7 @@ async fn forward<H: EngineIoHandler, S>(
             tracing::debug!("error when handling packet: {:?}", e);
             engine.close_session(socket.id, reason);
         }
-        Some(Some(Ok(()))) => {
+        Some(Ended::Read(Ok(()))) => {
             #[cfg(feature = "tracing")]
             tracing::debug!(sid = %socket.id, "ws transport was closed");
             engine.close_session(socket.id, DisconnectReason::TransportClose);
