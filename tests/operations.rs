@@ -4,6 +4,7 @@
 mod common;
 
 use common::eio::{Frame, WsClient};
+use common::sio::Sio;
 use common::{Backend, SECRET, TestDb, TestHub, WAIT};
 use serde_json::{Value, json};
 use std::process::Stdio;
@@ -152,6 +153,11 @@ async fn metrics_count_sockets_events_and_requests(backend: Backend) {
     assert_eq!(c.emit_ack(1, "sys:ping", Value::Null).await["ok"], true);
     assert_eq!(c.emit_ack(2, "nope", json!({})).await["ok"], false);
     let (_, _) = hub.get("/api/v1/me", "bad-token").await;
+    let venture = hub.venture("alice", "Acme").await;
+    let room = format!("venture:{venture}");
+    let mut sio = Sio::connect(hub.addr, &hub.token("alice")).await;
+    sio.join(&room).await;
+    sio.say(&room, "m1", "measured").await;
     let resp = hub.http.get(hub.url("/metrics")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert!(
@@ -181,6 +187,11 @@ async fn metrics_count_sockets_events_and_requests(backend: Backend) {
         value("hub_http_request_duration_seconds_count{method=\"GET\",route=\"/api/v1/me\"}")
             >= 1.0
     );
+    // The send, its group commit and how long each took (recorded before the ack).
+    assert!(value("hub_chat_send_seconds_count") >= 1.0);
+    assert!(value("hub_chat_send_seconds_sum") > 0.0);
+    assert!(value("hub_group_commit_seconds_count") >= 1.0);
+    assert!(value("hub_group_commit_size_count") >= 1.0);
     hub.stop().await.unwrap();
 }
 

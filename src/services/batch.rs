@@ -71,6 +71,7 @@ impl<T: Send + 'static, R: Send + 'static> Worker<T, R> {
             metrics::histogram!("hub_group_commit_size").record(items.len() as f64);
             // A commit that panics fails its own batch (its callers hear `Stopped`), not the
             // worker: the writes behind it still commit.
+            let started = std::time::Instant::now();
             let results = match AssertUnwindSafe((self.commit)(items)).catch_unwind().await {
                 Ok(results) => results,
                 Err(_) => {
@@ -79,6 +80,7 @@ impl<T: Send + 'static, R: Send + 'static> Worker<T, R> {
                     continue;
                 }
             };
+            metrics::histogram!("hub_group_commit_seconds").record(started.elapsed().as_secs_f64());
             debug_assert_eq!(results.len(), replies.len(), "one result per write");
             for (reply, result) in replies.into_iter().zip(results) {
                 // A caller that went away no longer needs its answer; the write stands.

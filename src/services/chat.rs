@@ -67,6 +67,7 @@ impl Services {
         req: &ChatSend,
         sender: Option<SocketId>,
     ) -> ChatResult<Message> {
+        let _timer = SendTimer(std::time::Instant::now());
         if !role.can_edit() {
             return Err(ChatError::Forbidden("viewers cannot send messages"));
         }
@@ -253,6 +254,16 @@ impl Services {
                 Except::default(),
             )
             .await;
+    }
+}
+
+/// Records how long a send took the hub, from its checks to its answer (the commit and the
+/// publish included), whatever the answer: `hub_chat_send_seconds`.
+struct SendTimer(std::time::Instant);
+
+impl Drop for SendTimer {
+    fn drop(&mut self) {
+        metrics::histogram!("hub_chat_send_seconds").record(self.0.elapsed().as_secs_f64());
     }
 }
 
