@@ -69,9 +69,9 @@ impl<T: Send + 'static, R: Send + 'static> Worker<T, R> {
         while self.rx.recv_many(&mut jobs, self.max).await > 0 {
             let (items, replies): (Vec<T>, Vec<oneshot::Sender<R>>) = jobs.drain(..).unzip();
             metrics::histogram!("hub_group_commit_size").record(items.len() as f64);
+            let started = std::time::Instant::now();
             // A commit that panics fails its own batch (its callers hear `Stopped`), not the
             // worker: the writes behind it still commit.
-            let started = std::time::Instant::now();
             let results = match AssertUnwindSafe((self.commit)(items)).catch_unwind().await {
                 Ok(results) => results,
                 Err(_) => {
