@@ -5,7 +5,8 @@
 //! before the upgrade: a refusal is an HTTP error with the JSON body, never a socket. After
 //! the upgrade the server sends its sync step 1 and the awareness, answers step 1 with step 2,
 //! relays updates to every other connection and awareness to every connection (the sender
-//! included), one message per frame. A malformed message closes the socket (1003) without
+//! included), one message per frame; the updates of frames read together from one connection
+//! are logged and relayed merged, as one update. A malformed message closes the socket (1003) without
 //! touching the document; a connection whose queue overflows (in bytes) is closed (1013) and
 //! resyncs when its client reconnects. Close reasons are short (RFC 6455 allows 123 bytes); the
 //! detail goes to the log.
@@ -28,6 +29,8 @@ use tokio::sync::mpsc;
 
 /// Queued frames written before one flush.
 const FLUSH_EVERY: usize = 64;
+/// Frames already read that are handled as one batch, at most.
+const READ_BATCH: usize = 32;
 
 pub async fn upgrade(
     State(core): State<Core>,
@@ -59,7 +62,7 @@ async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bo
     let docs = core.services.docs.clone();
     let (queue, mut out) = WsQueue::new(docs.config.queue_bytes);
     let conn = docs.attach(&doc, Box::new(queue), can_write, &user);
-    let (mut write, mut read) = socket.split();
+    let (mut write, read) = socket.split();
     // A peer that stops reading makes `send` fail after the connection's write timeout (see
     // `net`), so this task always ends and the queue's memory goes with it.
     let writer = tokio::spawn(async move {
@@ -96,23 +99,46 @@ async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bo
         let _ = write.send(close(1013, "reconnect to resync")).await;
     });
     tracing::debug!(doc = %doc.id, %user, conn, "yjs connection open");
-    while let Some(Ok(message)) = read.next().await {
-        let frame = match message {
-            Message::Binary(b) => b,
-            Message::Close(_) => break,
-            Message::Text(_) => {
-                docs.close_conn(&doc, conn, 1003, "binary y-protocols frames only");
+    // The frames that are already read when the last batch is done are handled together (at
+    // most `READ_BATCH`): their updates are logged once and relayed as one. An idle editor's
+    // frame goes alone, at once; a fast one's keystrokes cost one log row and one frame to each
+    // other connection per batch.
+    let mut read = read.ready_chunks(READ_BATCH);
+    while let Some(chunk) = read.next().await {
+        let mut frames: Vec<Bytes> = Vec::with_capacity(chunk.len());
+        // What ends the connection after this batch, if anything: a close from the peer (or a
+        // broken socket), or a text frame, which y-protocols never sends.
+        let mut end: Option<Option<(u16, &str)>> = None;
+        for message in chunk {
+            match message {
+                Ok(Message::Binary(b)) => frames.push(b),
+                Ok(Message::Close(_)) | Err(_) => {
+                    end = Some(None);
+                    break;
+                }
+                Ok(Message::Text(_)) => {
+                    end = Some(Some((1003, "binary y-protocols frames only")));
+                    break;
+                }
+                Ok(_) => {}
+            }
+        }
+        if !frames.is_empty() {
+            metrics::counter!("hub_yjs_frames_total").increment(frames.len() as u64);
+            let batch: Vec<&[u8]> = frames.iter().map(|f| f.as_ref()).collect();
+            if let Err(e) = docs.receive_many(&doc, conn, &batch).await {
+                metrics::counter!("hub_doc_errors_total").increment(1);
+                // The detail goes to the log; the close frame carries a short reason.
+                tracing::debug!(doc = %doc.id, error = %e, "yjs frame refused");
+                let (code, reason) = close_of(e.code());
+                docs.close_conn(&doc, conn, code, reason);
                 break;
             }
-            _ => continue,
-        };
-        metrics::counter!("hub_yjs_frames_total").increment(1);
-        if let Err(e) = docs.receive(&doc, conn, &frame).await {
-            metrics::counter!("hub_doc_errors_total").increment(1);
-            // The detail goes to the log; the close frame carries a short reason.
-            tracing::debug!(doc = %doc.id, error = %e, "yjs frame refused");
-            let (code, reason) = close_of(e.code());
-            docs.close_conn(&doc, conn, code, reason);
+        }
+        if let Some(close) = end {
+            if let Some((code, reason)) = close {
+                docs.close_conn(&doc, conn, code, reason);
+            }
             break;
         }
     }

@@ -16,6 +16,7 @@ on_both_backends!(
     a_restarted_hub_serves_the_same_content,
     concurrent_cold_opens_load_once,
     malformed_frames_close_the_socket_and_harm_nothing,
+    an_editors_burst_is_relayed_merged_and_logged_whole,
     refusals_happen_before_the_upgrade,
     idle_documents_unload_and_reload_the_same,
     socketio_document_joins_are_checked_and_bounded,
@@ -245,6 +246,114 @@ async fn malformed_frames_close_the_socket_and_harm_nothing(backend: Backend) {
     .unwrap();
     assert_eq!(text.closed().await, Some(1003));
     assert_eq!(text_of(&hub.doc_state(&id).await), "intact");
+    hub.stop().await.unwrap();
+}
+
+/// `n` keystrokes of one editor (client `client`) typing the characters of `keys` over and over
+/// at the end of its text, as update frames, and the text they make.
+fn keystrokes(client: u64, n: usize, keys: &str) -> (Vec<Vec<u8>>, String) {
+    use yrs::{Doc, Text, Transact};
+    let doc = Doc::with_client_id(client);
+    let text = doc.get_or_insert_text("t");
+    let mut typed = String::new();
+    let frames = (0..n)
+        .map(|i| {
+            let key = keys.chars().cycle().nth(i).unwrap().to_string();
+            typed.push_str(&key);
+            let mut txn = doc.transact_mut();
+            let at = text.len(&txn);
+            text.insert(&mut txn, at, &key);
+            hub_rooms::doc::update_frame(&txn.encode_update_v1())
+        })
+        .collect();
+    (frames, typed)
+}
+
+/// Writes `frames` in one go: the hub reads them together.
+async fn burst(client: &mut YClient, frames: &[Vec<u8>]) {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    for f in frames {
+        client.ws.feed(Message::binary(f.clone())).await.unwrap();
+    }
+    client.ws.flush().await.unwrap();
+}
+
+async fn an_editors_burst_is_relayed_merged_and_logged_whole(backend: Backend) {
+    use yrs::sync::{Message, SyncMessage};
+    use yrs::updates::decoder::Decode;
+    use yrs::{Doc, GetString, Transact, Update};
+    let hub = TestHub::start(backend).await;
+    let room = venture_room(&hub).await;
+    let id = new_doc(&hub, &room, "Burst").await;
+    let mut reader = YClient::connect(hub.addr, &id, Some(&hub.token("vic")))
+        .await
+        .unwrap();
+    reader.recv_prefixed(&[0, 0]).await;
+    let mut writer = YClient::connect(hub.addr, &id, Some(&hub.token("bob")))
+        .await
+        .unwrap();
+    writer.recv_prefixed(&[0, 0]).await;
+    let (keys, typed) = keystrokes(9, 300, "0123456789");
+    burst(&mut writer, &keys).await;
+
+    // The reader gets every keystroke, in order, in fewer frames than were typed.
+    let replica = Doc::new();
+    let text = replica.get_or_insert_text("t");
+    let mut frames = 0;
+    while text.get_string(&replica.transact()) != typed {
+        let update = reader.recv_prefixed(&[0, 2]).await;
+        let Ok(Message::Sync(SyncMessage::Update(u))) = Message::decode_v1(&update) else {
+            panic!("not an update frame: {update:?}");
+        };
+        replica
+            .transact_mut()
+            .apply_update(Update::decode_v1(&u).unwrap())
+            .unwrap();
+        frames += 1;
+        assert!(frames <= keys.len(), "more frames than keystrokes");
+    }
+    assert!(
+        frames < keys.len(),
+        "{frames} frames for {} keystrokes",
+        keys.len()
+    );
+
+    // A refused frame in a burst: what came before it stands, what came after it does not.
+    let mut careless = YClient::connect(hub.addr, &id, Some(&hub.token("bob")))
+        .await
+        .unwrap();
+    careless.recv_prefixed(&[0, 0]).await;
+    let (more, more_typed) = keystrokes(10, 3, "xyz");
+    burst(
+        &mut careless,
+        &[
+            more[0].clone(),
+            more[1].clone(),
+            vec![0, 2, 200],
+            more[2].clone(),
+        ],
+    )
+    .await;
+    assert_eq!(careless.closed().await, Some(1003));
+    let after = text_of(&hub.doc_state(&id).await);
+    assert_eq!(after.len(), typed.len() + 2, "{after}");
+    assert!(after.contains("xy") && !after.contains('z'), "{after}");
+    assert_eq!(more_typed, "xyz");
+
+    // The log holds all of it, in fewer rows than frames.
+    let hub = hub.restart().await;
+    assert_eq!(text_of(&hub.doc_state(&id).await), after);
+    let store = hub::store::Store::connect(&hub.db.url, 1).await.unwrap();
+    let stored = store.doc_load(&id).await.unwrap();
+    assert!(stored.snapshot.is_none());
+    assert!(
+        stored.updates.len() < keys.len(),
+        "{} log rows for {} frames",
+        stored.updates.len(),
+        keys.len()
+    );
+    store.close().await;
     hub.stop().await.unwrap();
 }
 

@@ -77,7 +77,8 @@ impl Default for DocLimits {
 pub struct Outcome {
     /// Frames for the connection that sent the frame.
     pub reply: Vec<Vec<u8>>,
-    /// Frames for every other connection.
+    /// Frames for every other connection: from [`DocSession::receive`], exactly one update
+    /// frame per entry of `updates`.
     pub others: Vec<Vec<u8>>,
     /// Frames for every connection, the sender included (awareness is echoed).
     pub everyone: Vec<Vec<u8>>,
@@ -87,6 +88,18 @@ pub struct Outcome {
     pub refused: usize,
     /// Awareness messages skipped because the connection is over its awareness rate.
     pub throttled: usize,
+}
+
+impl Outcome {
+    /// Adds what a later frame produced after what this one holds.
+    fn absorb(&mut self, later: Outcome) {
+        self.reply.extend(later.reply);
+        self.others.extend(later.others);
+        self.everyone.extend(later.everyone);
+        self.updates.extend(later.updates);
+        self.refused += later.refused;
+        self.throttled += later.throttled;
+    }
 }
 
 pub fn encode(message: &Message) -> Vec<u8> {
@@ -266,6 +279,44 @@ impl DocSession {
             }
         }
         Ok(out)
+    }
+
+    /// Handles frames that arrived together from `conn`, in order, as [`receive`] does each.
+    /// Their document changes come out as one update (what yrs integrated from all of them,
+    /// merged), so they are logged once and relayed as one frame; replies and awareness keep
+    /// their order. A refused frame ends the batch: the outcome holds what the frames before it
+    /// did, and the error comes with it.
+    ///
+    /// [`receive`]: DocSession::receive
+    pub fn receive_many<'a>(
+        &mut self,
+        conn: ConnKey,
+        can_write: bool,
+        frames: impl IntoIterator<Item = &'a [u8]>,
+        now: Instant,
+    ) -> (Outcome, Option<DocError>) {
+        let mut out = Outcome::default();
+        let mut refused = None;
+        for frame in frames {
+            match self.receive(conn, can_write, frame, now) {
+                Ok(one) => out.absorb(one),
+                Err(e) => {
+                    refused = Some(e);
+                    break;
+                }
+            }
+        }
+        if out.updates.len() > 1 {
+            // The parts are yrs's own encodings, so merging them cannot fail; if it did, they
+            // would simply go out one by one.
+            if let Ok(merged) = guard(|| {
+                yrs::merge_updates_v1(&out.updates).map_err(|e| DocError::Malformed(e.to_string()))
+            }) {
+                out.others = vec![update_frame(&merged)];
+                out.updates = vec![merged];
+            }
+        }
+        (out, refused)
     }
 
     /// Checks every message of a frame before any is applied, so that a refused frame changes
@@ -724,6 +775,93 @@ mod tests {
                 .get_string(&replica.transact()),
             "hi there"
         );
+    }
+
+    /// Successive edits of one editor (client 7), typing `parts` one after another at the end.
+    fn typing(parts: &[&str]) -> Vec<Vec<u8>> {
+        let doc = Doc::with_client_id(7);
+        let text = doc.get_or_insert_text("t");
+        parts
+            .iter()
+            .map(|p| {
+                let mut txn = doc.transact_mut();
+                let at = text.len(&txn);
+                text.insert(&mut txn, at, p);
+                txn.encode_update_v1()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn frames_received_together_are_logged_and_relayed_as_one_update() {
+        let mut s = session();
+        let frames: Vec<Vec<u8>> = typing(&["ab", "cd", "ef"])
+            .iter()
+            .map(|u| update_frame(u))
+            .collect();
+        let step1 = encode(&Message::Sync(SyncMessage::SyncStep1(
+            StateVector::default(),
+        )));
+        let mut batch: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+        batch.insert(1, &step1);
+        let (out, refused) = s.receive_many(1, true, batch, t0());
+        assert_eq!(refused, None);
+        assert_eq!(text_of(&s), "abcdef");
+        // One update, one frame for the others, and it carries all three edits.
+        assert_eq!(out.updates.len(), 1);
+        assert_eq!(out.others, vec![update_frame(&out.updates[0])]);
+        let (replica, _) = DocSession::load(None, [out.updates[0].as_slice()]).unwrap();
+        assert_eq!(
+            replica
+                .get_or_insert_text("t")
+                .get_string(&replica.transact()),
+            "abcdef"
+        );
+        // The step 1 in the middle was answered with what the document had at that point.
+        assert_eq!(out.reply.len(), 1);
+        let Message::Sync(SyncMessage::SyncStep2(state)) =
+            Message::decode_v1(&out.reply[0]).unwrap()
+        else {
+            panic!("not a step 2: {:?}", out.reply[0]);
+        };
+        let (at_step1, _) = DocSession::load(None, [state.as_slice()]).unwrap();
+        assert_eq!(
+            at_step1
+                .get_or_insert_text("t")
+                .get_string(&at_step1.transact()),
+            "ab"
+        );
+    }
+
+    #[test]
+    fn a_refused_frame_ends_the_batch_and_keeps_what_came_before() {
+        let mut s = session();
+        let edits = typing(&["ab", "cd", "ef"]);
+        let (first, last) = (update_frame(&edits[0]), update_frame(&edits[2]));
+        let garbage = [0u8, 2, 200];
+        let (out, refused) = s.receive_many(
+            1,
+            true,
+            [first.as_slice(), &garbage, &update_frame(&edits[1]), &last],
+            t0(),
+        );
+        assert!(
+            matches!(refused, Some(DocError::Malformed(_))),
+            "{refused:?}"
+        );
+        assert_eq!(out.updates, vec![edits[0].clone()]);
+        assert_eq!(out.others, vec![first]);
+        assert_eq!(text_of(&s), "ab");
+    }
+
+    #[test]
+    fn a_single_frame_comes_out_as_receive_gives_it() {
+        let (mut one, mut many) = (session(), session());
+        let frame = update_frame(&text_update(7, "solo"));
+        let alone = one.receive(1, true, &frame, t0()).unwrap();
+        let (batched, refused) = many.receive_many(1, true, [frame.as_slice()], t0());
+        assert_eq!(refused, None);
+        assert_eq!(batched, alone);
     }
 
     fn new_part_of(doc: &Doc, since: &StateVector) -> Vec<u8> {

@@ -390,13 +390,29 @@ impl Docs {
         conn: ConnKey,
         frame: &[u8],
     ) -> Result<Received, DocsError> {
+        self.receive_many(doc, conn, &[frame]).await
+    }
+
+    /// Handles frames that arrived together from connection `conn`, in order: their updates
+    /// are merged into one, logged in one row and relayed as one frame (a busy editor's
+    /// keystrokes cost the others one frame per read, not one per keystroke). A refused frame
+    /// ends the batch; what the frames before it did is still logged and relayed, then the
+    /// error is returned.
+    pub async fn receive_many(
+        self: &Arc<Self>,
+        doc: &Arc<LoadedDoc>,
+        conn: ConnKey,
+        frames: &[&[u8]],
+    ) -> Result<Received, DocsError> {
         let now = self.clock.now();
-        let outcome = {
+        let (outcome, refused_frame) = {
             let mut inner = doc.lock();
             let Some(can_write) = inner.conns.get(&conn).map(|c| c.can_write) else {
                 return Err(DocsError::NotFound);
             };
-            inner.session.receive(conn, can_write, frame, now)?
+            inner
+                .session
+                .receive_many(conn, can_write, frames.iter().copied(), now)
         };
         if outcome.refused > 0 {
             metrics::counter!("hub_doc_refused_total").increment(outcome.refused as u64);
@@ -413,9 +429,12 @@ impl Docs {
         for frame in &outcome.everyone {
             self.publish(doc, DocFrameKind::Awareness, frame).await;
         }
-        Ok(Received {
-            refused: outcome.refused,
-        })
+        match refused_frame {
+            Some(e) => Err(e.into()),
+            None => Ok(Received {
+                refused: outcome.refused,
+            }),
+        }
     }
 
     /// Applies an update from a server-side tool, like an edit from a connection.
