@@ -20,7 +20,9 @@
 #   loadtest/bench.sh cluster-50k  # 50,000 idle connections over 3 nodes (Postgres + Redis),
 #                                  # one generator process per node, held past two heartbeats
 #   loadtest/bench.sh docs-side    # 1 document x 20 editors at rising rates: the hub and the
-#                                  # stock @y/websocket-server in turn, in the same run
+#                                  # stock @y/websocket-server in turn, in the same run;
+#                                  # BENCH_APPLIERS=2 has only 2 editors replay what they get
+#                                  # (the others read and time it), to offer more per core
 #   loadtest/bench.sh fanout       # hub, raw peer and Node side by side, 1 room x 1000, at
 #                                  # rising rates: latency and losses at each
 #
@@ -102,7 +104,7 @@ start_yws() {
   for _ in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/3004) 2>/dev/null && return; sleep 0.1; done
   echo "@y/websocket-server did not start" >&2; exit 1
 }
-docs_summary() { python3 -c "import json;d=json.load(open('$1'));l=d['latency'];print('%-30s %8.0f updates/s in  %9.0f relayed/s  p50 %7.1f ms  p99 %7.1f ms  %d/%d converged  generator %d%%%s' % ('$2', d['updates_sent']/d.get('seconds', $3), d['received_per_second'], l['p50_ms'], l['p99_ms'], d['converged_documents'], d['documents'], d['generator']['cpu_percent'], ' (bottleneck)' if d['generator']['bottleneck'] else ''))"; }
+docs_summary() { python3 -c "import json;d=json.load(open('$1'));l=d['latency'];print('%-30s %8.0f updates/s in  %9.0f relayed/s  %9d frames  p50 %7.1f ms  p99 %7.1f ms  %d/%d converged  generator %d%%%s' % ('$2', d['updates_sent']/d.get('seconds', $3), d['received_per_second'], d['frames_received'], l['p50_ms'], l['p99_ms'], d['converged_documents'], d['documents'], d['generator']['cpu_percent'], ' (bottleneck)' if d['generator']['bottleneck'] else ''))"; }
 yws_lt() { "${on_loadgen[@]}" "$bin/loadtest" --target http://127.0.0.1:3004 --peer y-websocket "$@"; }
 raw_lt() { "${on_loadgen[@]}" "$bin/loadtest" --target http://127.0.0.1:3003 --peer raw "$@"; }
 hub_lt() { "${on_loadgen[@]}" "$bin/loadtest" --data-dir "$data" "$@"; }
@@ -158,7 +160,7 @@ case "$figure" in
     start_hub; start_yws
     for rate in ${BENCH_RATES:-50 100 200 400}; do
       for who in hub yws; do
-        "${who}_lt" --quiet --json "$out/docs-$who-$rate.json" docs --docs 1 --editors 20 --rate "$rate" --duration 10 --drain 3 >/dev/null
+        "${who}_lt" --quiet --json "$out/docs-$who-$rate.json" docs --docs 1 --editors 20 --rate "$rate" --duration 10 --drain 3 --appliers "${BENCH_APPLIERS:-0}" >/dev/null
         docs_summary "$out/docs-$who-$rate.json" "$who, 20 x $rate/s" 10
       done
     done ;;

@@ -226,10 +226,9 @@ async fn chat_against_the_node_peer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn docs_editors_converge() {
     let (base, stop, _dir) = hub(Duration::from_secs(5)).await;
-    let s = loadtest(
-        &base,
-        "hub",
-        &[
+    // 2 documents x 4 editors at 10 updates/s for 2 s, then the given options.
+    let docs = |more: &[&'static str]| {
+        let mut args = vec![
             "docs",
             "--docs",
             "2",
@@ -241,15 +240,27 @@ async fn docs_editors_converge() {
             "2",
             "--drain",
             "2",
-        ],
-    )
-    .await;
+        ];
+        args.extend_from_slice(more);
+        args
+    };
+    let s = loadtest(&base, "hub", &docs(&[])).await;
     assert_eq!(s["converged_documents"], 2, "{s}");
     let sent = s["updates_sent"].as_u64().unwrap();
     assert!(sent >= 100, "{s}");
     // Every update reaches the 3 other editors of its document.
     assert_eq!(s["updates_received"].as_u64().unwrap(), sent * 3, "{s}");
+    assert!(s["frames_received"].as_u64().unwrap() <= sent * 3, "{s}");
     assert!(s["latency"]["samples"].as_u64().unwrap() >= sent * 3);
+    assert_eq!(s["appliers"], 4, "{s}");
+
+    // Two editors of each document replay, the other two only read: nothing is lost either
+    // way, and the two that replay agree.
+    let s = loadtest(&base, "hub", &docs(&["--appliers", "2"])).await;
+    assert_eq!(s["appliers"], 2, "{s}");
+    assert_eq!(s["converged_documents"], 2, "{s}");
+    let sent = s["updates_sent"].as_u64().unwrap();
+    assert_eq!(s["updates_received"].as_u64().unwrap(), sent * 3, "{s}");
     let _ = stop.send(());
 }
 

@@ -1,7 +1,9 @@
-//! `docs` (hub only): E editors on each of D documents over `/yjs`, each typing at a rate. Every
-//! insertion carries its send time (`@<micros>#`); editors record how long others' edits took to
-//! arrive, apply everything to their own yrs replica, and at the end all replicas of a
-//! document must be equal.
+//! `docs`: E editors on each of D documents over `/yjs`, each typing at a rate. Every insertion
+//! carries its send time (`@<micros>#`); editors record how long others' edits took to arrive
+//! (a frame may bring several: the hub merges what one editor sent together), apply everything
+//! to their own yrs replica, and at the end all replicas of a document must be equal. With
+//! `--appliers N` only N editors per document apply and are compared; the others read, time and
+//! count, so that one generator core can offer more than it could replay.
 
 use crate::stats::{Latency, Recorder, micros_now};
 use clap::Args;
@@ -34,6 +36,9 @@ pub struct DocsArgs {
     /// Seconds to let the last edits arrive.
     #[arg(long, default_value_t = 3)]
     pub drain: u64,
+    /// Editors per document that apply what they receive and are compared at the end (0: all).
+    #[arg(long, default_value_t = 0)]
+    pub appliers: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -41,9 +46,16 @@ pub struct DocsSummary {
     pub documents: usize,
     pub editors: usize,
     pub updates_sent: u64,
+    /// Insertions that reached an editor (one per other editor and update when nothing is lost).
     pub updates_received: u64,
+    /// The update frames that brought them.
+    pub frames_received: u64,
+    /// `updates_received` per second.
     pub received_per_second: f64,
+    /// Documents whose applying editors all ended with the same text.
     pub converged_documents: usize,
+    /// Editors per document that applied and were compared.
+    pub appliers: usize,
     pub latency: Latency,
 }
 
@@ -137,7 +149,15 @@ pub async fn run(ctx: &super::Ctx, args: &DocsArgs) -> anyhow::Result<DocsSummar
         (0..args.docs).map(|d| format!("lt-{run}-{d}")).collect()
     };
     let recorder = Recorder::new();
-    let (sent, received) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let (sent, received, frames) = (
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+    );
+    let appliers = match args.appliers {
+        0 => args.editors,
+        n => n.min(args.editors),
+    };
     let bar = ctx.bar((args.docs * args.editors) as u64, "editors");
     // Typing starts when every editor is connected, so every edit is relayed to all the others.
     let everyone = Arc::new(tokio::sync::Barrier::new(args.docs * args.editors + 1));
@@ -157,12 +177,14 @@ pub async fn run(ctx: &super::Ctx, args: &DocsArgs) -> anyhow::Result<DocsSummar
             let (ws, _) =
                 tokio_tungstenite::connect_async_with_config(url, Some(config), true).await?;
             bar.inc(1);
-            let (rec, sent, received, slot) = (
+            let (rec, sent, received, frames, slot) = (
                 recorder.clone(),
                 sent.clone(),
                 received.clone(),
+                frames.clone(),
                 d * args.editors + e,
             );
+            let applies = e < appliers;
             let (rate, duration, drain) = (
                 args.rate,
                 Duration::from_secs(args.duration),
@@ -205,12 +227,15 @@ pub async fn run(ctx: &super::Ctx, args: &DocsArgs) -> anyhow::Result<DocsSummar
                                 1 | 2 => {
                                     if kind == 2 {
                                         let now = micros_now();
+                                        let mut n = 0;
                                         for t in stamps(body) {
                                             rec.record(slot, now.saturating_sub(t));
+                                            n += 1;
                                         }
-                                        received.fetch_add(1, Ordering::Relaxed);
+                                        received.fetch_add(n, Ordering::Relaxed);
+                                        frames.fetch_add(1, Ordering::Relaxed);
                                     }
-                                    if let Ok(u) = Update::decode_v1(body) {
+                                    if applies && let Ok(u) = Update::decode_v1(body) {
                                         let _ = replica.transact_mut().apply_update(u);
                                     }
                                 }
@@ -221,7 +246,7 @@ pub async fn run(ctx: &super::Ctx, args: &DocsArgs) -> anyhow::Result<DocsSummar
                     }
                 }
                 let _ = write.close().await;
-                (d, text.get_string(&replica.transact()))
+                (d, applies.then(|| text.get_string(&replica.transact())))
             }));
         }
     }
@@ -230,22 +255,24 @@ pub async fn run(ctx: &super::Ctx, args: &DocsArgs) -> anyhow::Result<DocsSummar
     let start = Instant::now();
     let mut texts: Vec<Vec<String>> = vec![Vec::new(); args.docs];
     for t in tasks {
-        if let Ok((d, text)) = t.await {
+        if let Ok((d, Some(text))) = t.await {
             texts[d].push(text);
         }
     }
     let secs = start.elapsed().as_secs_f64().max(1e-9);
     let converged = texts
         .iter()
-        .filter(|t| t.len() == args.editors && t.windows(2).all(|w| w[0] == w[1]))
+        .filter(|t| t.len() == appliers && t.windows(2).all(|w| w[0] == w[1]))
         .count();
     Ok(DocsSummary {
         documents: args.docs,
         editors: args.editors,
         updates_sent: sent.load(Ordering::Relaxed),
         updates_received: received.load(Ordering::Relaxed),
+        frames_received: frames.load(Ordering::Relaxed),
         received_per_second: received.load(Ordering::Relaxed) as f64 / secs,
         converged_documents: converged,
+        appliers,
         latency: Latency::of(&recorder.merged()),
     })
 }
