@@ -268,6 +268,10 @@ pub struct Settings {
     /// while a write is in flight go together in the next one (no waiting window).
     #[arg(long, env = "HUB_DOC_GROUP_COMMIT", default_value_t = 512)]
     pub doc_group_commit: usize,
+    /// Most frames of one `/yjs` connection, already read, handled together: their updates
+    /// are merged into one, logged in one row and relayed as one frame (1 turns it off).
+    #[arg(long, env = "HUB_DOC_READ_BATCH", default_value_t = 32)]
+    pub doc_read_batch: usize,
     /// Largest awareness message (the JSON of its states), in bytes.
     #[arg(long, env = "HUB_DOC_MAX_AWARENESS", default_value_t = 32 * 1024)]
     pub doc_max_awareness: usize,
@@ -472,6 +476,9 @@ impl Settings {
         if !(1..=10_000).contains(&self.doc_group_commit) {
             bail!("HUB_DOC_GROUP_COMMIT must be between 1 and 10000");
         }
+        if !(1..=1024).contains(&self.doc_read_batch) {
+            bail!("HUB_DOC_READ_BATCH must be between 1 and 1024");
+        }
         if !(self.doc_awareness_rate.is_finite() && self.doc_awareness_rate > 0.0)
             || self.doc_awareness_burst == 0
         {
@@ -524,6 +531,7 @@ impl Settings {
                 max_docs_per_socket: self.docs_per_socket,
                 queue_bytes: self.doc_queue_bytes,
                 group_commit: self.doc_group_commit,
+                read_batch: self.doc_read_batch,
                 ..DocsConfig::default()
             },
             jobs: crate::services::jobs::JobsConfig {
@@ -708,6 +716,31 @@ mod tests {
         let mut s = settings(dir.path());
         s.redis_url = Some("http://nope".into());
         assert!(s.resolve().unwrap_err().to_string().contains("REDIS_URL"));
+    }
+
+    #[test]
+    fn the_doc_read_batch_is_a_bounded_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(settings(dir.path()).resolve().unwrap().docs.read_batch, 32);
+        for (value, ok) in [("0", false), ("1", true), ("1024", true), ("1025", false)] {
+            let cli = Cli::parse_from([
+                "hub",
+                "--data-dir",
+                dir.path().to_str().unwrap(),
+                "--doc-read-batch",
+                value,
+            ]);
+            match cli.settings.resolve() {
+                Ok(c) => {
+                    assert!(ok, "{value} was accepted");
+                    assert_eq!(c.docs.read_batch.to_string(), value);
+                }
+                Err(e) => {
+                    assert!(!ok, "{value} was refused: {e}");
+                    assert!(e.to_string().contains("HUB_DOC_READ_BATCH"), "{e}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -29,8 +29,6 @@ use tokio::sync::mpsc;
 
 /// Queued frames written before one flush.
 const FLUSH_EVERY: usize = 64;
-/// Frames already read that are handled as one batch, at most.
-const READ_BATCH: usize = 32;
 
 pub async fn upgrade(
     State(core): State<Core>,
@@ -60,50 +58,18 @@ pub async fn upgrade(
 async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bool, user: UserId) {
     metrics::gauge!("hub_yjs_connections").increment(1.0);
     let docs = core.services.docs.clone();
-    let (queue, mut out) = WsQueue::new(docs.config.queue_bytes);
+    let (queue, out) = WsQueue::new(docs.config.queue_bytes);
     let conn = docs.attach(&doc, Box::new(queue), can_write, &user);
-    let (mut write, read) = socket.split();
+    let (write, read) = socket.split();
     // A peer that stops reading makes `send` fail after the connection's write timeout (see
     // `net`), so this task always ends and the queue's memory goes with it.
-    let writer = tokio::spawn(async move {
-        while let Some(mut item) = out.rx.recv().await {
-            // Frames that queued up while the last write was in flight go out together: each
-            // is still its own WebSocket message, but they share one write (and one syscall)
-            // instead of a write and a flush each. At most `FLUSH_EVERY` frames wait for the
-            // flush, so a steady stream still goes out in steady writes.
-            for _ in 0..FLUSH_EVERY {
-                match item {
-                    WsOut::Frame(frame) => {
-                        let len = frame.len();
-                        let sent = write.feed(Message::Binary(frame)).await;
-                        out.written(len);
-                        if sent.is_err() {
-                            return;
-                        }
-                    }
-                    WsOut::Close(code, reason) => {
-                        let _ = write.send(close(code, &reason)).await;
-                        return;
-                    }
-                }
-                match out.rx.try_recv() {
-                    Ok(next) => item = next,
-                    Err(_) => break,
-                }
-            }
-            if write.flush().await.is_err() {
-                return;
-            }
-        }
-        // The hub dropped this connection (it fell behind, or the document went away).
-        let _ = write.send(close(1013, "reconnect to resync")).await;
-    });
+    let writer = tokio::spawn(write_out(out, write));
     tracing::debug!(doc = %doc.id, %user, conn, "yjs connection open");
     // The frames that are already read when the last batch is done are handled together (at
-    // most `READ_BATCH`): their updates are logged once and relayed as one. An idle editor's
+    // most `read_batch`, `HUB_DOC_READ_BATCH`): their updates are logged once and relayed as one. An idle editor's
     // frame goes alone, at once; a fast one's keystrokes cost one log row and one frame to each
     // other connection per batch.
-    let mut read = read.ready_chunks(READ_BATCH);
+    let mut read = read.ready_chunks(docs.config.read_batch.max(1));
     while let Some(chunk) = read.next().await {
         let mut frames: Vec<Bytes> = Vec::with_capacity(chunk.len());
         // What ends the connection after this batch, if anything: a close from the peer (or a
@@ -159,6 +125,49 @@ fn close_of(code: ErrorCode) -> (u16, &'static str) {
             (1011, "storage unavailable: reconnect later")
         }
     }
+}
+
+/// Writes what is queued for a connection until the hub drops it or a write fails (a peer that
+/// stops reading makes `send` fail after the connection's write timeout, see `net`, so this
+/// always ends and the queue's memory goes with it).
+///
+/// Frames that queued up while the last write was in flight go out together: each is still its
+/// own WebSocket message, but they share one write (and one syscall) instead of a write and a
+/// flush each. At most `FLUSH_EVERY` frames wait for the flush, so a steady stream still goes
+/// out in steady writes.
+async fn write_out<S>(mut out: WsQueueRx, mut write: S)
+where
+    S: futures_util::Sink<Message> + Unpin,
+{
+    while let Some(first) = out.rx.recv().await {
+        let mut next = Some(first);
+        let mut fed = 0;
+        while let Some(item) = next.take() {
+            match item {
+                WsOut::Frame(frame) => {
+                    let len = frame.len();
+                    let sent = write.feed(Message::Binary(frame)).await;
+                    out.written(len);
+                    if sent.is_err() {
+                        return;
+                    }
+                }
+                WsOut::Close(code, reason) => {
+                    let _ = write.send(close(code, &reason)).await;
+                    return;
+                }
+            }
+            fed += 1;
+            if fed < FLUSH_EVERY {
+                next = out.rx.try_recv().ok();
+            }
+        }
+        if write.flush().await.is_err() {
+            return;
+        }
+    }
+    // The hub dropped this connection (it fell behind, or the document went away).
+    let _ = write.send(close(1013, "reconnect to resync")).await;
 }
 
 fn close(code: u16, reason: &str) -> Message {
@@ -292,6 +301,33 @@ mod tests {
         rx_written_all(&q, 100);
         assert!(!q.push(Bytes::from_static(b"x")));
         assert_eq!(q.queued.load(Ordering::Acquire), 0);
+    }
+
+    #[tokio::test]
+    async fn the_writer_writes_every_queued_frame_in_order_across_flushes() {
+        let (q, rx) = WsQueue::new(1 << 20);
+        // More than several flushes' worth queued before the writer starts: every one of them
+        // must go out, in order, and give its bytes back.
+        let n = FLUSH_EVERY * 3 + 5;
+        for i in 0..n {
+            assert!(q.push(Bytes::from((i as u32).to_be_bytes().to_vec())));
+        }
+        let queued = rx.queued.clone();
+        drop(q);
+        let mut frames: Vec<Message> = Vec::new();
+        write_out(rx, &mut frames).await;
+        assert_eq!(frames.len(), n + 1);
+        for (i, m) in frames[..n].iter().enumerate() {
+            assert_eq!(
+                m,
+                &Message::Binary(Bytes::from((i as u32).to_be_bytes().to_vec()))
+            );
+        }
+        let Message::Close(Some(frame)) = &frames[n] else {
+            panic!("not a close: {:?}", frames[n]);
+        };
+        assert_eq!(frame.code, 1013);
+        assert_eq!(queued.load(Ordering::Acquire), 0);
     }
 
     /// Gives back `n` queued bytes, as a writer that finished would.

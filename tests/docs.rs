@@ -17,6 +17,7 @@ on_both_backends!(
     concurrent_cold_opens_load_once,
     malformed_frames_close_the_socket_and_harm_nothing,
     an_editors_burst_is_relayed_merged_and_logged_whole,
+    a_read_batch_of_one_relays_every_frame_alone,
     refusals_happen_before_the_upgrade,
     idle_documents_unload_and_reload_the_same,
     socketio_document_joins_are_checked_and_bounded,
@@ -354,6 +355,41 @@ async fn an_editors_burst_is_relayed_merged_and_logged_whole(backend: Backend) {
         keys.len()
     );
     store.close().await;
+    hub.stop().await.unwrap();
+}
+
+async fn a_read_batch_of_one_relays_every_frame_alone(backend: Backend) {
+    use yrs::sync::{Message, SyncMessage};
+    use yrs::updates::decoder::Decode;
+    let hub = TestHub::start_with(backend, |c| c.docs.read_batch = 1).await;
+    let room = venture_room(&hub).await;
+    let id = new_doc(&hub, &room, "One by one").await;
+    let mut reader = YClient::connect(hub.addr, &id, Some(&hub.token("vic")))
+        .await
+        .unwrap();
+    reader.recv_prefixed(&[0, 0]).await;
+    let mut writer = YClient::connect(hub.addr, &id, Some(&hub.token("bob")))
+        .await
+        .unwrap();
+    writer.recv_prefixed(&[0, 0]).await;
+    let (keys, typed) = keystrokes(9, 40, "abcd");
+    burst(&mut writer, &keys).await;
+    // One relayed update per keystroke, each exactly what that keystroke added.
+    for (i, key) in keys.iter().enumerate() {
+        let update = reader.recv_prefixed(&[0, 2]).await;
+        let Ok(Message::Sync(SyncMessage::Update(got))) = Message::decode_v1(&update) else {
+            panic!("not an update frame: {update:?}");
+        };
+        let Ok(Message::Sync(SyncMessage::Update(sent))) = Message::decode_v1(key) else {
+            unreachable!()
+        };
+        assert_eq!(
+            yrs::Update::decode_v1(&got).unwrap().state_vector(),
+            yrs::Update::decode_v1(&sent).unwrap().state_vector(),
+            "keystroke {i}"
+        );
+    }
+    assert_eq!(text_of(&hub.doc_state(&id).await), typed);
     hub.stop().await.unwrap();
 }
 

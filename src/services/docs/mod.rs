@@ -80,6 +80,9 @@ pub struct DocsConfig {
     pub queue_bytes: usize,
     /// Most frames' updates appended to the log in one statement (a group commit).
     pub group_commit: usize,
+    /// Most frames of one `/yjs` connection, already read, handled as one batch (their
+    /// updates merged, logged and relayed as one).
+    pub read_batch: usize,
 }
 
 impl Default for DocsConfig {
@@ -92,6 +95,7 @@ impl Default for DocsConfig {
             max_docs_per_socket: 32,
             queue_bytes: 4 * 1024 * 1024,
             group_commit: 512,
+            read_batch: 32,
         }
     }
 }
