@@ -8,8 +8,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
-/// Messages a subscriber may fall behind by before it lags.
+/// Messages a subscriber may fall behind by before it lags: on the one events topic...
 const CAPACITY: usize = 65_536;
+/// ...and on a document's topic. A broadcast channel allocates all its slots when it is made
+/// (about 56 bytes each), and every loaded document has a topic: 65,536 slots would cost each
+/// one 3.5 MiB, 1,024 cost it 56 KiB. The one listener of a document's topic only hands frames
+/// to connection queues, and one that lags re-reads the document's log, losing nothing.
+const DOC_CAPACITY: usize = 1_024;
 
 #[derive(Clone)]
 pub struct LocalBus {
@@ -49,8 +54,17 @@ impl LocalBus {
     pub(super) fn receiver(&self, topic: &Topic) -> broadcast::Receiver<Bytes> {
         self.lock_topics()
             .entry(topic.clone())
-            .or_insert_with(|| broadcast::channel(self.capacity).0)
+            .or_insert_with(|| broadcast::channel(self.capacity_of(topic)).0)
             .subscribe()
+    }
+
+    /// How far a receiver of `topic` may fall behind.
+    fn capacity_of(&self, topic: &Topic) -> usize {
+        if *topic == Topic::events() {
+            self.capacity
+        } else {
+            self.capacity.min(DOC_CAPACITY)
+        }
     }
 
     fn lock_topics(&self) -> std::sync::MutexGuard<'_, HashMap<Topic, broadcast::Sender<Bytes>>> {
@@ -115,6 +129,32 @@ mod tests {
             }
         }
         assert!(other.try_recv().is_err(), "topics are separate");
+    }
+
+    #[tokio::test]
+    async fn a_document_topic_holds_1024_messages_the_events_topic_65536() {
+        use tokio::sync::broadcast::error::RecvError;
+        let bus = LocalBus::new();
+        let (doc, events) = (Topic::doc(&DocId::from("d")), Topic::events());
+        let (mut doc_rx, mut events_rx) = (bus.subscribe(&doc).rx, bus.subscribe(&events).rx);
+        for i in 0..DOC_CAPACITY as u32 + 1 {
+            let payload = Bytes::from(i.to_be_bytes().to_vec());
+            bus.publish(&doc, payload.clone()).await.unwrap();
+            bus.publish(&events, payload).await.unwrap();
+        }
+        // One past the document's backlog: its listener is told it missed the first one.
+        assert_eq!(doc_rx.recv().await, Err(RecvError::Lagged(1)));
+        assert_eq!(
+            doc_rx.recv().await.unwrap(),
+            Bytes::from(1u32.to_be_bytes().to_vec())
+        );
+        assert_eq!(
+            events_rx.recv().await.unwrap(),
+            Bytes::from(0u32.to_be_bytes().to_vec())
+        );
+        assert_eq!(events_rx.len(), DOC_CAPACITY);
+        assert_eq!(CAPACITY, 65_536);
+        assert_eq!(DOC_CAPACITY, 1_024);
     }
 
     #[tokio::test]
