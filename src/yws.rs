@@ -63,14 +63,28 @@ async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bo
     let (write, read) = socket.split();
     // A peer that stops reading makes `send` fail after the connection's write timeout (see
     // `net`), so this task always ends and the queue's memory goes with it.
-    let writer = tokio::spawn(write_out(out, write));
+    let mut writer = tokio::spawn(write_out(out, write));
+    // Whether the writer ended first: the hub dropped the connection (its queue overflowed,
+    // or the document went away) or a write failed. Then the connection is over even if its
+    // peer, silent, sends nothing more.
+    let mut writer_ended = false;
     tracing::debug!(doc = %doc.id, %user, conn, "yjs connection open");
     // The frames that are already read when the last batch is done are handled together (at
-    // most `read_batch`, `HUB_DOC_READ_BATCH`): their updates are logged once and relayed as one. An idle editor's
-    // frame goes alone, at once; a fast one's keystrokes cost one log row and one frame to each
-    // other connection per batch.
+    // most `read_batch`, `HUB_DOC_READ_BATCH`): their updates are logged once and relayed as
+    // one. An idle editor's frame goes alone, at once; a fast one's keystrokes cost one log row
+    // and one frame to each other connection per batch.
     let mut read = read.ready_chunks(docs.config.read_batch.max(1));
-    while let Some(chunk) = read.next().await {
+    loop {
+        let chunk = tokio::select! {
+            chunk = read.next() => match chunk {
+                Some(chunk) => chunk,
+                None => break,
+            },
+            _ = &mut writer => {
+                writer_ended = true;
+                break;
+            }
+        };
         let mut frames: Vec<Bytes> = Vec::with_capacity(chunk.len());
         // What ends the connection after this batch, if anything: a close from the peer (or a
         // broken socket), or a text frame, which y-protocols never sends.
@@ -109,7 +123,9 @@ async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bo
         }
     }
     docs.detach(&doc, conn);
-    let _ = writer.await;
+    if !writer_ended {
+        let _ = writer.await;
+    }
     metrics::gauge!("hub_yjs_connections").decrement(1.0);
 }
 
