@@ -280,21 +280,30 @@ async fn burst(client: &mut YClient, frames: &[Vec<u8>]) {
     client.ws.flush().await.unwrap();
 }
 
+/// A new document with vic reading it and bob writing it, both attached (their first frame,
+/// the hub's step 1, is read).
+async fn reader_and_writer(hub: &TestHub, title: &str) -> (String, YClient, YClient) {
+    let room = venture_room(hub).await;
+    let id = new_doc(hub, &room, title).await;
+    let mut attached = Vec::new();
+    for user in ["vic", "bob"] {
+        let mut c = YClient::connect(hub.addr, &id, Some(&hub.token(user)))
+            .await
+            .unwrap();
+        c.recv_prefixed(&[0, 0]).await;
+        attached.push(c);
+    }
+    let writer = attached.pop().unwrap();
+    let reader = attached.pop().unwrap();
+    (id, reader, writer)
+}
+
 async fn an_editors_burst_is_relayed_merged_and_logged_whole(backend: Backend) {
     use yrs::sync::{Message, SyncMessage};
     use yrs::updates::decoder::Decode;
     use yrs::{Doc, GetString, Transact, Update};
     let hub = TestHub::start(backend).await;
-    let room = venture_room(&hub).await;
-    let id = new_doc(&hub, &room, "Burst").await;
-    let mut reader = YClient::connect(hub.addr, &id, Some(&hub.token("vic")))
-        .await
-        .unwrap();
-    reader.recv_prefixed(&[0, 0]).await;
-    let mut writer = YClient::connect(hub.addr, &id, Some(&hub.token("bob")))
-        .await
-        .unwrap();
-    writer.recv_prefixed(&[0, 0]).await;
+    let (id, mut reader, mut writer) = reader_and_writer(&hub, "Burst").await;
     let (keys, typed) = keystrokes(9, 300, "0123456789");
     burst(&mut writer, &keys).await;
 
@@ -362,16 +371,7 @@ async fn a_read_batch_of_one_relays_every_frame_alone(backend: Backend) {
     use yrs::sync::{Message, SyncMessage};
     use yrs::updates::decoder::Decode;
     let hub = TestHub::start_with(backend, |c| c.docs.read_batch = 1).await;
-    let room = venture_room(&hub).await;
-    let id = new_doc(&hub, &room, "One by one").await;
-    let mut reader = YClient::connect(hub.addr, &id, Some(&hub.token("vic")))
-        .await
-        .unwrap();
-    reader.recv_prefixed(&[0, 0]).await;
-    let mut writer = YClient::connect(hub.addr, &id, Some(&hub.token("bob")))
-        .await
-        .unwrap();
-    writer.recv_prefixed(&[0, 0]).await;
+    let (id, mut reader, mut writer) = reader_and_writer(&hub, "One by one").await;
     let (keys, typed) = keystrokes(9, 40, "abcd");
     burst(&mut writer, &keys).await;
     // One relayed update per keystroke, each exactly what that keystroke added.
