@@ -519,6 +519,12 @@ mod tests {
         text.get_string(&s.doc().transact())
     }
 
+    /// The text of a new document made of `update` alone.
+    fn text_in(update: &[u8]) -> String {
+        let (doc, _) = DocSession::load(None, [update]).unwrap();
+        doc.get_or_insert_text("t").get_string(&doc.transact())
+    }
+
     #[test]
     fn step1_is_answered_with_what_the_peer_lacks() {
         let mut s = session();
@@ -534,11 +540,7 @@ mod tests {
         else {
             panic!("expected step 2")
         };
-        let (peer, _) = DocSession::load(None, [update.as_slice()]).unwrap();
-        assert_eq!(
-            peer.get_or_insert_text("t").get_string(&peer.transact()),
-            "hello"
-        );
+        assert_eq!(text_in(&update), "hello");
     }
 
     #[test]
@@ -768,13 +770,7 @@ mod tests {
             .receive(1, true, &update_frame(&update), t0())
             .unwrap();
         assert_eq!(out.updates.len(), 1);
-        let (replica, _) = DocSession::load(None, [out.updates[0].as_slice()]).unwrap();
-        assert_eq!(
-            replica
-                .get_or_insert_text("t")
-                .get_string(&replica.transact()),
-            "hi there"
-        );
+        assert_eq!(text_in(&out.updates[0]), "hi there");
     }
 
     /// Successive edits of one editor (client 7), typing `parts` one after another at the end.
@@ -810,13 +806,7 @@ mod tests {
         // One update, one frame for the others, and it carries all three edits.
         assert_eq!(out.updates.len(), 1);
         assert_eq!(out.others, vec![update_frame(&out.updates[0])]);
-        let (replica, _) = DocSession::load(None, [out.updates[0].as_slice()]).unwrap();
-        assert_eq!(
-            replica
-                .get_or_insert_text("t")
-                .get_string(&replica.transact()),
-            "abcdef"
-        );
+        assert_eq!(text_in(&out.updates[0]), "abcdef");
         // The step 1 in the middle was answered with what the document had at that point.
         assert_eq!(out.reply.len(), 1);
         let Message::Sync(SyncMessage::SyncStep2(state)) =
@@ -824,13 +814,7 @@ mod tests {
         else {
             panic!("not a step 2: {:?}", out.reply[0]);
         };
-        let (at_step1, _) = DocSession::load(None, [state.as_slice()]).unwrap();
-        assert_eq!(
-            at_step1
-                .get_or_insert_text("t")
-                .get_string(&at_step1.transact()),
-            "ab"
-        );
+        assert_eq!(text_in(&state), "ab");
     }
 
     #[test]
