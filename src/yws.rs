@@ -6,9 +6,9 @@
 //! the upgrade the server sends its sync step 1 and the awareness, answers step 1 with step 2,
 //! relays updates to every other connection and awareness to every connection (the sender
 //! included), one message per frame; the updates of frames read together from one connection
-//! are logged and relayed merged, as one update. A malformed message closes the socket (1003) without
-//! touching the document; a connection whose queue overflows (in bytes) is closed (1013) and
-//! resyncs when its client reconnects. Close reasons are short (RFC 6455 allows 123 bytes); the
+//! are logged and relayed merged, as one update. A malformed message closes the socket (1003)
+//! without touching the document; a connection whose queue overflows (in bytes) is closed
+//! (1013) and resyncs when its client reconnects. Close reasons are short (RFC 6455 allows 123 bytes); the
 //! detail goes to the log.
 
 use crate::auth::find_token;
@@ -86,18 +86,17 @@ async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bo
             }
         };
         let mut frames: Vec<Bytes> = Vec::with_capacity(chunk.len());
-        // What ends the connection after this batch, if anything: a close from the peer (or a
-        // broken socket), or a text frame, which y-protocols never sends.
-        let mut end: Option<Option<(u16, &str)>> = None;
+        // What ends the connection after this batch, if anything.
+        let mut end = None;
         for message in chunk {
             match message {
                 Ok(Message::Binary(b)) => frames.push(b),
                 Ok(Message::Close(_)) | Err(_) => {
-                    end = Some(None);
+                    end = Some(End::Gone);
                     break;
                 }
                 Ok(Message::Text(_)) => {
-                    end = Some(Some((1003, "binary y-protocols frames only")));
+                    end = Some(End::Text);
                     break;
                 }
                 Ok(_) => {}
@@ -105,8 +104,7 @@ async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bo
         }
         if !frames.is_empty() {
             metrics::counter!("hub_yjs_frames_total").increment(frames.len() as u64);
-            let batch: Vec<&[u8]> = frames.iter().map(|f| f.as_ref()).collect();
-            if let Err(e) = docs.receive_many(&doc, conn, &batch).await {
+            if let Err(e) = docs.receive_many(&doc, conn, &frames).await {
                 metrics::counter!("hub_doc_errors_total").increment(1);
                 // The detail goes to the log; the close frame carries a short reason.
                 tracing::debug!(doc = %doc.id, error = %e, "yjs frame refused");
@@ -115,11 +113,13 @@ async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bo
                 break;
             }
         }
-        if let Some(close) = end {
-            if let Some((code, reason)) = close {
-                docs.close_conn(&doc, conn, code, reason);
+        match end {
+            Some(End::Gone) => break,
+            Some(End::Text) => {
+                docs.close_conn(&doc, conn, 1003, "binary y-protocols frames only");
+                break;
             }
-            break;
+            None => {}
         }
     }
     docs.detach(&doc, conn);
@@ -127,6 +127,14 @@ async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bo
         let _ = writer.await;
     }
     metrics::gauge!("hub_yjs_connections").decrement(1.0);
+}
+
+/// What ends a `/yjs` connection once the frames read before it are handled.
+enum End {
+    /// The peer closed, or the socket broke.
+    Gone,
+    /// A text frame, which y-protocols never sends (closed with 1003).
+    Text,
 }
 
 /// The `/yjs` close code (and its short reason) of each error code: the one place it is

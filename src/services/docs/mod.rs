@@ -406,7 +406,7 @@ impl Docs {
         self: &Arc<Self>,
         doc: &Arc<LoadedDoc>,
         conn: ConnKey,
-        frames: &[&[u8]],
+        frames: &[impl AsRef<[u8]>],
     ) -> Result<Received, DocsError> {
         let now = self.clock.now();
         let (outcome, refused_frame) = {
@@ -416,7 +416,7 @@ impl Docs {
             };
             inner
                 .session
-                .receive_many(conn, can_write, frames.iter().copied(), now)
+                .receive_many(conn, can_write, frames.iter().map(AsRef::as_ref), now)
         };
         if outcome.refused > 0 {
             metrics::counter!("hub_doc_refused_total").increment(outcome.refused as u64);
