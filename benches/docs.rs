@@ -221,11 +221,12 @@ async fn relay_rate(b: &Bench) {
                             panic!("editor {i}: not an update frame");
                         };
                         let inserted = Update::decode_v1(&u).unwrap().insertions(false);
-                        all.merge_with(inserted.clone());
                         relayed += inserted
                             .iter()
-                            .flat_map(|(_, ranges)| ranges.iter().map(|r| r.len()).collect::<Vec<_>>())
+                            .map(|(_, ranges)| ranges.iter().map(|r| r.len()).sum::<usize>())
                             .sum::<usize>();
+                        // What arrived, to say which edits are missing if some never do.
+                        all.merge_with(inserted);
                         frames += 1;
                     }
                     Ok(Some(Ok(Message::Close(close)))) => {
