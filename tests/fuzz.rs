@@ -117,13 +117,27 @@ impl Proc {
 
     /// Resident memory of the process, in KiB.
     fn rss_kib(&self) -> u64 {
+        self.status_kib("VmRSS:")
+    }
+
+    /// The peak of resident memory since the last [`Proc::reset_peak`], in KiB.
+    fn peak_kib(&self) -> u64 {
+        self.status_kib("VmHWM:")
+    }
+
+    fn reset_peak(&self) {
+        let pid = self.child.id().expect("running");
+        std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("reset the peak RSS");
+    }
+
+    fn status_kib(&self, field: &str) -> u64 {
         let pid = self.child.id().expect("running");
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .find_map(|l| l.strip_prefix(field))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmRSS")
+            .expect(field)
     }
 
     fn panics(&self) -> Vec<String> {
@@ -500,6 +514,54 @@ async fn the_running_hub_survives_fuzzing(backend: Backend) {
         })
     });
     result.unwrap();
+
+    // Malformed updates whose counts claim millions to billions of entries, on all three
+    // paths: each is refused, and the peak of the hub's memory while it refuses one stays
+    // within a few MiB (it was 4 GiB per 500-byte frame when yrs reserved what they claimed).
+    let mut sio = WsClient::connected(hub.addr, &alice).await;
+    sio.emit_ack(1, client::DOC_JOIN, json!({ "doc": doc }))
+        .await;
+    let mut ack_id = 10;
+    for count in [1u64 << 24, 1 << 26, 1 << 28, u32::MAX as u64] {
+        for update in common::yjs::update_bombs(count) {
+            let frame = yrs::updates::encoder::Encode::encode_v1(&yrs::sync::Message::Sync(
+                yrs::sync::SyncMessage::Update(update.clone()),
+            ));
+            hub.reset_peak();
+            let rss = hub.rss_kib();
+            let resp = http
+                .post(format!("{base}/api/v1/docs/{doc}/updates"))
+                .bearer_auth(&alice)
+                .body(update.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 422, "REST, {count}");
+            let mut y = YClient::connect(hub.addr, &doc, Some(&alice))
+                .await
+                .expect("yjs connect");
+            y.recv_prefixed(&[0, 0]).await;
+            y.send(frame.clone()).await;
+            assert_eq!(y.closed().await, Some(1003), "/yjs, {count}");
+            ack_id += 1;
+            sio.send(&format!(
+                "451-{ack_id}{}",
+                json!([client::DOC_MSG, doc, {"_placeholder": true, "num": 0}])
+            ))
+            .await;
+            sio.send_binary(frame).await;
+            let ack = sio.wait_ack(ack_id).await;
+            assert_eq!(ack["error"]["code"], "invalid", "doc:msg, {count}: {ack}");
+            let peak = hub.peak_kib();
+            eprintln!(
+                "fuzz: a malformed update claiming {count} entries: peak {peak} KiB, from {rss} KiB"
+            );
+            assert!(
+                peak < rss + 16 * 1024,
+                "a 500-byte update claiming {count} entries took the peak from {rss} KiB to {peak} KiB"
+            );
+        }
+    }
 
     // Engine.IO: garbage packets on fresh sessions; each may be refused, the hub stays up.
     let strategy = (any::<String>(), any::<bool>());

@@ -227,16 +227,19 @@ impl DocSession {
         frame: &[u8],
         now: Instant,
     ) -> Result<Outcome, DocError> {
+        // Read the frame's shape without allocating first: yrs sizes buffers from the counts
+        // it reads, so nothing reaches it before every count is checked against the bytes.
+        let parts = crate::ywire::scan_frame(frame).map_err(malformed)?;
         let messages: Vec<Message> = guard(|| {
             let mut decoder = DecoderV1::new(Cursor::new(frame));
             MessageReader::new(&mut decoder)
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| DocError::Malformed(e.to_string()))
         })?;
-        if messages.is_empty() {
+        if messages.is_empty() || messages.len() != parts.len() {
             return Err(DocError::Malformed("empty frame".into()));
         }
-        self.check_all(&messages)?;
+        self.check_all(&messages, can_write)?;
         let mut out = Outcome::default();
         for message in messages {
             match message {
@@ -248,8 +251,9 @@ impl DocSession {
                 Message::Sync(SyncMessage::SyncStep2(update))
                 | Message::Sync(SyncMessage::Update(update)) => {
                     if !can_write {
-                        // A read-only peer's step 2 is normally empty: only real changes count.
-                        if !decode_update(&update)?.is_empty() {
+                        // A read-only peer's step 2 is normally the empty update: anything else
+                        // is refused unread.
+                        if update.as_slice() != crate::ywire::EMPTY_UPDATE {
                             out.refused += 1;
                         }
                         continue;
@@ -322,13 +326,15 @@ impl DocSession {
     /// Checks every message of a frame before any is applied, so that a refused frame changes
     /// nothing (its updates are not half applied and never logged). A frame of one message
     /// (the usual case) is checked as it is applied.
-    fn check_all(&self, messages: &[Message]) -> Result<(), DocError> {
+    fn check_all(&self, messages: &[Message], can_write: bool) -> Result<(), DocError> {
         if messages.len() < 2 {
             return Ok(());
         }
         for message in messages {
             match message {
-                Message::Sync(SyncMessage::SyncStep2(update) | SyncMessage::Update(update)) => {
+                Message::Sync(SyncMessage::SyncStep2(update) | SyncMessage::Update(update))
+                    if can_write =>
+                {
                     if update.len() > self.limits.max_update_bytes {
                         return Err(DocError::UpdateTooLarge {
                             size: update.len(),
@@ -381,6 +387,7 @@ impl DocSession {
 
     /// Applies awareness states received from another node (no connection of ours owns them).
     pub fn apply_remote_awareness(&mut self, frame: &[u8]) -> Result<(), DocError> {
+        crate::ywire::scan_frame(frame).map_err(malformed)?;
         let message =
             guard(|| Message::decode_v1(frame).map_err(|e| DocError::Malformed(e.to_string())))?;
         if let Message::Awareness(update) = message {
@@ -479,7 +486,13 @@ fn is_null(json: &str) -> bool {
     json.trim() == "null"
 }
 
+fn malformed(e: crate::ywire::WireError) -> DocError {
+    DocError::Malformed(e.to_string())
+}
+
+/// Decodes a v1 update once [`crate::ywire::check_update`] has bounded what it may cost.
 fn decode_update(bytes: &[u8]) -> Result<Update, DocError> {
+    crate::ywire::check_update(bytes).map_err(malformed)?;
     guard(|| Update::decode_v1(bytes).map_err(|e| DocError::Malformed(e.to_string())))
 }
 

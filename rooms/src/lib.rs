@@ -7,7 +7,8 @@
 //! - [`presence`]: per-user presence from per-connection events, with reconnect grace.
 //! - [`typing`]: typing indicators with expiry.
 //! - [`chat`]: message limits, mentions, send rate, history paging.
-//! - [`doc`]: the y-sync session of a document. [`rate`]: token buckets.
+//! - [`doc`]: the y-sync session of a document; [`ywire`]: its frames read within bounds
+//!   before yrs decodes them. [`rate`]: token buckets.
 //! - [`audit`]: the WORM chain. [`events`]: events in. [`fields`]: field checks.
 //! - [`gamification`]: XP, levels, reputation. [`badges`]: badge rules. [`profiles`]:
 //!   profiles, skills, endorsements, portfolio. [`wallets`]: BUZ issuance, the ledger chain,
@@ -31,6 +32,7 @@ pub mod room;
 pub mod signatures;
 pub mod typing;
 pub mod wallets;
+pub mod ywire;
 
 pub use access::{Actor, Denied, MemberChange, check_member_change};
 pub use room::{RoomName, RoomNameError};

@@ -104,3 +104,29 @@ pub fn is_empty(state: &[u8]) -> bool {
         .expect("applicable");
     txn.state_vector() == StateVector::default()
 }
+
+fn varu(mut v: u64, out: &mut Vec<u8>) {
+    while v >= 0x80 {
+        out.push((v as u8 & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Malformed v1 updates of 500 bytes whose counts claim `count` entries: clients, blocks of
+/// one client, and values of an `Any` content. Before the hub bounded its decoding, each made
+/// yrs reserve gigabytes.
+pub fn update_bombs(count: u64) -> Vec<Vec<u8>> {
+    let mut clients = Vec::new();
+    varu(count, &mut clients);
+    let mut blocks = vec![1];
+    varu(count, &mut blocks);
+    blocks.extend([5, 0]);
+    let mut any = vec![1, 1, 5, 0, 8, 1, 1, b't', 1, 117];
+    varu(count, &mut any);
+    let mut bombs = vec![clients, blocks, any];
+    for b in &mut bombs {
+        b.resize(500, 0);
+    }
+    bombs
+}
