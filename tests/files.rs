@@ -26,6 +26,7 @@ on_both_backends!(
     shares_decide_who_reads_comments_and_signs,
     holds_keep_documents_and_clients_are_their_owners,
     signatures_verify_webcrypto_keys,
+    a_signature_is_bound_to_its_request_and_signer,
 );
 
 fn user(u: &str) -> String {
@@ -790,16 +791,8 @@ async fn signatures_verify_webcrypto_keys(backend: Backend) {
         doc["id"].as_str().unwrap().to_owned(),
         doc["checksum_sha256"].as_str().unwrap().to_owned(),
     );
-    let message = format!("hub-signature:v1:{id}:{sum}");
-    let tampered = format!("hub-signature:v1:{id}:{}", "0".repeat(64));
-    let out = run_node(
-        "webcrypto-sign.mjs",
-        &[
-            ("KEYS", "2".into()),
-            ("MESSAGES", json!([message, tampered]).to_string()),
-        ],
-    )
-    .await;
+    // Keys first (the message a signer signs names the request, known once it is made).
+    let out = run_node("webcrypto-sign.mjs", &[("KEYS", "3".into())]).await;
     let signed: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
     // bob registers key 0 as a JWK; carol registers key 1 as an SPKI PEM.
     let (status, bob_key) = hub
@@ -842,11 +835,20 @@ async fn signatures_verify_webcrypto_keys(backend: Backend) {
             .len(),
         1
     );
-    let (_, bob_second) = hub
+    // Carol's key is hers: bob cannot register it too.
+    let (status, err) = hub
         .post(
             "/api/v1/keys",
             &bob,
             json!({"spki_pem": signed["keys"][1]["spki_pem"]}),
+        )
+        .await;
+    assert_eq!(status, 409, "{err}");
+    let (_, bob_second) = hub
+        .post(
+            "/api/v1/keys",
+            &bob,
+            json!({"spki_pem": signed["keys"][2]["spki_pem"]}),
         )
         .await;
 
@@ -866,10 +868,31 @@ async fn signatures_verify_webcrypto_keys(backend: Backend) {
     let mut live = Sio::connect(hub.addr, &bob).await;
     let (status, req) = request("bob").await;
     assert_eq!(status, 201, "{req}");
+    let req_id = req["id"].as_str().unwrap();
+    let message = format!("hub-signature:v2:{id}:{sum}:{req_id}:bob");
     assert_eq!(
         (req["status"].clone(), req["message"].clone()),
         (json!("REQUESTED"), json!(message))
     );
+    // The same keys sign the request's message, a tampered one, and the v1 message (which
+    // named neither the request nor the signer, and is no longer accepted for new requests).
+    let tampered = format!("hub-signature:v2:{id}:{}:{req_id}:bob", "0".repeat(64));
+    let v1 = format!("hub-signature:v1:{id}:{sum}");
+    let private: Vec<Value> = signed["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["private"].clone())
+        .collect();
+    let out = run_node(
+        "webcrypto-sign.mjs",
+        &[
+            ("PRIVATE", json!(private).to_string()),
+            ("MESSAGES", json!([message, tampered, v1]).to_string()),
+        ],
+    )
+    .await;
+    let signed: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
     let told = live
         .event_where("notification", |n| n["kind"] == "signature_requested")
         .await;
@@ -891,6 +914,7 @@ async fn signatures_verify_webcrypto_keys(backend: Backend) {
         (&bob, carol_key["id"].clone(), sig(1, 0), 400, "key_id"), // another user's key
         (&bob, bob_key["id"].clone(), sig(1, 0), 400, "signature"), // signed with the wrong key
         (&bob, bob_key["id"].clone(), sig(0, 1), 400, "signature"), // a tampered message
+        (&bob, bob_key["id"].clone(), sig(0, 2), 400, "signature"), // the v1 message
         (&bob, bob_second["id"].clone(), sig(0, 0), 400, "signature"), // bob's other key
         (
             &bob,
@@ -982,5 +1006,130 @@ async fn signatures_verify_webcrypto_keys(backend: Backend) {
             .1["signatures"][0]["status"],
         "SIGNED"
     );
+    hub.stop().await.unwrap();
+}
+
+/// B, holding a `can_sign` share of a document A signed, cannot pass A's signature off as
+/// hers: A's public key cannot be registered again by anyone else, and the message A signed
+/// names A's request and A, so it verifies for no request of B's under any key.
+async fn a_signature_is_bound_to_its_request_and_signer(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let (alice, bob) = (user("alice"), user("bob"));
+    hub.get("/api/v1/me", &bob).await;
+    let doc = upload(&hub, &alice, "CONTRACT", pdf(2048)).await;
+    let id = doc["id"].as_str().unwrap().to_owned();
+    let keys: Value = serde_json::from_str(
+        run_node("webcrypto-sign.mjs", &[("KEYS", "2".into())])
+            .await
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap();
+    let (a_pub, b_pub) = (
+        keys["keys"][0]["jwk"].clone(),
+        keys["keys"][1]["jwk"].clone(),
+    );
+    let (status, a_key) = hub
+        .post("/api/v1/keys", &alice, json!({ "jwk": a_pub }))
+        .await;
+    assert_eq!(status, 201, "{a_key}");
+    let (_, a_req) = hub
+        .post(
+            "/api/v1/signatures",
+            &alice,
+            json!({"document_id": id, "signer_id": "alice"}),
+        )
+        .await;
+    let a_message = a_req["message"].as_str().unwrap().to_owned();
+    let signed: Value = serde_json::from_str(
+        run_node(
+            "webcrypto-sign.mjs",
+            &[
+                ("PRIVATE", json!([keys["keys"][0]["private"]]).to_string()),
+                ("MESSAGES", json!([a_message]).to_string()),
+            ],
+        )
+        .await
+        .lines()
+        .last()
+        .unwrap(),
+    )
+    .unwrap();
+    let a_signature = signed["signatures"][0][0].as_str().unwrap().to_owned();
+    let (status, done) = hub
+        .post(
+            &format!("/api/v1/signatures/{}/sign", a_req["id"].as_str().unwrap()),
+            &alice,
+            json!({"key_id": a_key["id"], "signature": a_signature}),
+        )
+        .await;
+    assert_eq!(
+        (status, done["status"].clone()),
+        (200, json!("SIGNED")),
+        "{done}"
+    );
+
+    // Bob may sign, and sees Alice's signature and its message.
+    hub.post(
+        &format!("/api/v1/documents/{id}/share"),
+        &alice,
+        json!({"to_user_id": "bob", "can_sign": true}),
+    )
+    .await;
+    let (_, b_req) = hub
+        .post(
+            "/api/v1/signatures",
+            &alice,
+            json!({"document_id": id, "signer_id": "bob"}),
+        )
+        .await;
+    assert_ne!(b_req["message"], a_req["message"]);
+    // Alice's public key is hers: registering it as Bob's is refused, in either form.
+    let (status, err) = hub
+        .post("/api/v1/keys", &bob, json!({ "jwk": a_pub }))
+        .await;
+    assert_eq!(status, 409, "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("another user"),
+        "{err}"
+    );
+    let (status, _) = hub
+        .post(
+            "/api/v1/keys",
+            &bob,
+            json!({"spki_pem": keys["keys"][0]["spki_pem"]}),
+        )
+        .await;
+    assert_eq!(status, 409);
+    // Replayed under Bob's own key, or Alice's key id, Alice's signature does not verify.
+    let (status, b_key) = hub
+        .post("/api/v1/keys", &bob, json!({ "jwk": b_pub }))
+        .await;
+    assert_eq!(status, 201);
+    let sign = format!("/api/v1/signatures/{}/sign", b_req["id"].as_str().unwrap());
+    for key in [&b_key["id"], &a_key["id"]] {
+        let (status, err) = hub
+            .post(
+                &sign,
+                &bob,
+                json!({"key_id": key, "signature": a_signature}),
+            )
+            .await;
+        assert_eq!(status, 400, "{err}");
+    }
+    let (_, list) = hub
+        .get(&format!("/api/v1/documents/{id}/signatures"), &bob)
+        .await;
+    let statuses: Vec<&str> = list["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["SIGNED", "REQUESTED"]);
     hub.stop().await.unwrap();
 }

@@ -1,6 +1,7 @@
 //! Signing keys and signatures over uploaded documents (`/api/v1/keys`, `/api/v1/signatures`).
 //! A signature is ECDSA P-256 with SHA-256 over the UTF-8 message
-//! `hub-signature:v1:{document_id}:{checksum_sha256}`.
+//! `hub-signature:v2:{document_id}:{checksum_sha256}:{request_id}:{signer_id}` (requests made
+//! before v2 keep `hub-signature:v1:{document_id}:{checksum_sha256}`).
 
 use crate::ids::UserId;
 use serde::{Deserialize, Serialize};
@@ -57,7 +58,8 @@ pub struct Signature {
     pub requested_by: UserId,
     /// `REQUESTED` or `SIGNED`.
     pub status: String,
-    /// The message signed (`hub-signature:v1:{document_id}:{checksum_sha256}`).
+    /// The message to sign, and signed: `hub-signature:v2:{document_id}:{checksum_sha256}:{id}:{signer_id}`
+    /// (`hub-signature:v1:{document_id}:{checksum_sha256}` on requests made before v2).
     pub message: String,
     pub key_fingerprint: Option<String>,
     pub signature: Option<String>,

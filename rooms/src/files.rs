@@ -184,9 +184,33 @@ pub fn parse_range(header: Option<&str>, size: u64) -> RangeAsk {
     }
 }
 
-/// The UTF-8 message a signature covers.
-pub fn signature_message(document_id: &str, checksum_sha256: &str) -> String {
+/// The UTF-8 message a signature covers (format `v2`): it names the request and the signer, so
+/// a signature made for one request or one signer verifies for no other.
+pub fn signature_message(
+    request_id: &str,
+    document_id: &str,
+    checksum_sha256: &str,
+    signer_id: &str,
+) -> String {
+    format!("hub-signature:v2:{document_id}:{checksum_sha256}:{request_id}:{signer_id}")
+}
+
+/// The message of format `v1`, which named only the document and its checksum. Signatures made
+/// before `v2` keep it and still verify; no new request uses it.
+pub fn signature_message_v1(document_id: &str, checksum_sha256: &str) -> String {
     format!("hub-signature:v1:{document_id}:{checksum_sha256}")
+}
+
+/// Whether `message`, stored with a request, is what that request's format prescribes.
+pub fn is_signature_message(
+    message: &str,
+    request_id: &str,
+    document_id: &str,
+    checksum_sha256: &str,
+    signer_id: &str,
+) -> bool {
+    message == signature_message(request_id, document_id, checksum_sha256, signer_id)
+        || message == signature_message_v1(document_id, checksum_sha256)
 }
 
 /// A share's target: exactly one of a user or a client.
@@ -390,7 +414,39 @@ mod tests {
         assert!(check_share_target(None, Some("c1")).is_ok());
         assert!(check_share_target(None, None).is_err());
         assert!(check_share_target(Some("bob"), Some("c1")).is_err());
-        assert_eq!(signature_message("d1", "ab"), "hub-signature:v1:d1:ab");
+        assert_eq!(
+            signature_message("s1", "d1", "ab", "bob"),
+            "hub-signature:v2:d1:ab:s1:bob"
+        );
+        assert_eq!(signature_message_v1("d1", "ab"), "hub-signature:v1:d1:ab");
+        assert!(is_signature_message(
+            "hub-signature:v1:d1:ab",
+            "s1",
+            "d1",
+            "ab",
+            "bob"
+        ));
+        assert!(is_signature_message(
+            "hub-signature:v2:d1:ab:s1:bob",
+            "s1",
+            "d1",
+            "ab",
+            "bob"
+        ));
+        assert!(!is_signature_message(
+            "hub-signature:v2:d1:ab:s1:eve",
+            "s1",
+            "d1",
+            "ab",
+            "bob"
+        ));
+        assert!(!is_signature_message(
+            "hub-signature:v2:d1:ab:s2:bob",
+            "s1",
+            "d1",
+            "ab",
+            "bob"
+        ));
         assert!(check_comment("").is_err());
         assert!(check_comment(&"c".repeat(2001)).is_err());
         assert_eq!(check_comment(" ok\nfine ").unwrap(), "ok\nfine");

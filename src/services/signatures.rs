@@ -3,8 +3,11 @@
 //! - A user registers P-256 public keys; removing one keeps the signatures it made.
 //! - The owner of a document asks someone to sign it: the owner, or someone whose live share
 //!   allows signing. The signer is told (`signature_requested`).
-//! - The signer signs `hub-signature:v1:{document_id}:{checksum_sha256}` with one of their own
-//!   keys. The hub re-reads the stored file first (a document whose content changed is refused),
+//! - The signer signs `hub-signature:v2:{document_id}:{checksum_sha256}:{request_id}:{signer_id}`
+//!   (the request's `message`) with one of their own keys; a public key belongs to one user
+//!   only, so a signature seen on one request can neither be replayed on another nor claimed
+//!   under another name. Requests made before `v2` keep their `v1` message and verify as they
+//!   were signed. The hub re-reads the stored file first (a document whose content changed is refused),
 //!   checks the signer may still sign, and verifies the signature; the request becomes
 //!   `SIGNED` with the key's fingerprint, the owner is told (`document_signed`), and both steps
 //!   are in the document's audit chain.
@@ -112,13 +115,14 @@ impl Services {
                 "{signer} holds no share of this document that allows signing"
             )));
         }
+        let id = new_id();
         let row = SignatureRow {
-            id: new_id(),
+            message: signature_message(&id, &file.id, &file.checksum, signer.as_str()),
+            id,
             file_id: file.id.clone(),
             signer_id: signer.clone(),
             requested_by: caller.clone(),
             status: "REQUESTED".into(),
-            message: signature_message(&file.id, &file.checksum),
             key_fingerprint: None,
             signature: None,
             signed_at: None,
@@ -200,7 +204,7 @@ impl Services {
                 "the stored document no longer matches its checksum".into(),
             ));
         }
-        let message = signature_message(&file.id, &file.checksum);
+        let message = signature_message(id, &file.id, &file.checksum, caller.as_str());
         if message != req.message || !verify(&key.spki_der, &message, signature)? {
             return Err(FileError::Field(FieldError::new(
                 "signature",

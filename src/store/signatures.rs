@@ -96,6 +96,25 @@ impl Store {
                 "this key is registered already".into(),
             ));
         }
+        // A public key belongs to the first user who registered it, for good: otherwise anyone
+        // could claim a key recovered from someone else's signature.
+        sqlx::query(
+            "INSERT INTO key_holders (fingerprint, user_id) VALUES ($1, $2) ON CONFLICT (fingerprint) DO NOTHING",
+        )
+        .bind(fingerprint)
+        .bind(user.as_str())
+        .execute(&mut *w.tx)
+        .await?;
+        let (holder,): (String,) =
+            sqlx::query_as("SELECT user_id FROM key_holders WHERE fingerprint = $1")
+                .bind(fingerprint)
+                .fetch_one(&mut *w.tx)
+                .await?;
+        if holder != user.as_str() {
+            return Err(StoreError::Conflict(
+                "this key is registered to another user".into(),
+            ));
+        }
         let (id, at) = (new_id(), self.now_ms());
         sqlx::query(
             "INSERT INTO signing_keys (id, user_id, fingerprint, spki_der, created_at) VALUES ($1, $2, $3, $4, $5)",

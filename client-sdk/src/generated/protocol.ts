@@ -897,7 +897,8 @@ export type Signature = { id: string, document_id: string, signer_id: UserId, re
  */
 status: string, 
 /**
- * The message signed (`hub-signature:v1:{document_id}:{checksum_sha256}`).
+ * The message to sign, and signed: `hub-signature:v2:{document_id}:{checksum_sha256}:{id}:{signer_id}`
+ * (`hub-signature:v1:{document_id}:{checksum_sha256}` on requests made before v2).
  */
 message: string, key_fingerprint: string | null, signature: string | null, signed_at: string | null, created_at: string, };
 
