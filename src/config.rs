@@ -178,9 +178,18 @@ pub struct Settings {
     /// REST requests with a token, per user: `count/period`.
     #[arg(long, env = "HUB_REST_RATE_USER", default_value = "3000/15m", value_parser = parse_quota)]
     pub rest_rate_user: hub_rooms::rate::Quota,
-    /// Take a client's address from the first X-Forwarded-For entry (behind a trusted proxy).
+    /// Take a client's address from X-Forwarded-For (behind proxies): the entry
+    /// `HUB_TRUSTED_PROXY_HOPS` places from the right, or, with `HUB_TRUSTED_PROXIES`, the
+    /// right-most entry that is not one of them. Never the left-most, which the client writes.
     #[arg(long, env = "HUB_TRUST_FORWARDED", default_value_t = false)]
     pub trust_forwarded: bool,
+    /// How many proxies in front of the hub append to X-Forwarded-For.
+    #[arg(long, env = "HUB_TRUSTED_PROXY_HOPS", default_value_t = 1)]
+    pub trusted_proxy_hops: usize,
+    /// The proxies' addresses or networks, comma-separated (`10.0.0.0/8,192.0.2.7`); when
+    /// set, they decide instead of the hop count.
+    #[arg(long, env = "HUB_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How often the `worm-integrity` job re-walks the audit chains.
     #[arg(long, env = "HUB_JOB_WORM_INTEGRITY", default_value = "5m", value_parser = humantime::parse_duration)]
     pub job_worm_integrity: Duration,
@@ -385,6 +394,14 @@ impl Config {
     }
 }
 
+/// An address (`192.0.2.7`, one host) or a network (`10.0.0.0/8`).
+fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} is neither an IP address nor a network like 10.0.0.0/8"))
+}
+
 fn parse_quota(text: &str) -> Result<hub_rooms::rate::Quota, String> {
     hub_rooms::rate::Quota::parse(text)
 }
@@ -556,7 +573,13 @@ impl Settings {
             rest_limits: crate::limits::RestLimitsConfig {
                 anonymous: self.rest_rate_anon,
                 user: self.rest_rate_user,
-                trust_forwarded: self.trust_forwarded,
+                forwarded: match (self.trust_forwarded, self.trusted_proxies.is_empty()) {
+                    (false, _) => crate::limits::Forwarded::Ignored,
+                    (true, true) => crate::limits::Forwarded::Hops(self.trusted_proxy_hops),
+                    (true, false) => {
+                        crate::limits::Forwarded::Proxies(self.trusted_proxies.clone())
+                    }
+                },
             },
         })
     }

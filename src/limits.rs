@@ -13,7 +13,21 @@ use std::time::{Duration, Instant};
 pub struct RestLimitsConfig {
     pub anonymous: Quota,
     pub user: Quota,
-    pub trust_forwarded: bool,
+    pub forwarded: Forwarded,
+}
+
+/// Whom `X-Forwarded-For` is believed from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Forwarded {
+    /// Not at all: the client is the connection's peer (the default).
+    #[default]
+    Ignored,
+    /// From this many proxies in front of the hub, each appending the address it saw: the
+    /// client is the entry this many places from the right.
+    Hops(usize),
+    /// From these proxies: the client is the right-most address (the peer included) that is
+    /// not one of them, and the header counts only when the peer is one of them.
+    Proxies(Vec<ipnet::IpNet>),
 }
 
 impl Default for RestLimitsConfig {
@@ -27,7 +41,7 @@ impl Default for RestLimitsConfig {
                 count: 3000,
                 per: Duration::from_secs(15 * 60),
             },
-            trust_forwarded: false,
+            forwarded: Forwarded::Ignored,
         }
     }
 }
@@ -35,7 +49,7 @@ impl Default for RestLimitsConfig {
 pub struct RestLimits {
     anonymous: Mutex<KeyedLimiter<IpAddr>>,
     user: Mutex<KeyedLimiter<UserId>>,
-    trust_forwarded: bool,
+    forwarded: Forwarded,
 }
 
 impl RestLimits {
@@ -43,23 +57,16 @@ impl RestLimits {
         RestLimits {
             anonymous: Mutex::new(KeyedLimiter::new(config.anonymous)),
             user: Mutex::new(KeyedLimiter::new(config.user)),
-            trust_forwarded: config.trust_forwarded,
+            forwarded: config.forwarded.clone(),
         }
     }
 
-    /// The client's address: the connection's, or the first `X-Forwarded-For` entry when the
-    /// proxy is trusted.
+    /// The client's address. The left of `X-Forwarded-For` is whatever the client wrote, so
+    /// it is read from the right: past the trusted proxies, never further. An entry that is
+    /// not an address ends the walk at the peer.
     pub fn client_ip(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> IpAddr {
-        let forwarded = self
-            .trust_forwarded
-            .then(|| headers.get("x-forwarded-for"))
-            .flatten()
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|first| first.trim().parse().ok());
-        forwarded
-            .or(peer)
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+        let peer = peer.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        client_ip(&self.forwarded, headers, peer)
     }
 
     /// Takes one request from an anonymous client's allowance, or says how long to wait.
@@ -76,5 +83,103 @@ impl RestLimits {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .check(user, now)
+    }
+}
+
+fn client_ip(forwarded: &Forwarded, headers: &HeaderMap, peer: IpAddr) -> IpAddr {
+    // Every X-Forwarded-For header, in order, as one list of hops (left: furthest).
+    let hops = || {
+        let mut hops: Vec<Option<IpAddr>> = Vec::new();
+        for value in headers.get_all("x-forwarded-for") {
+            let Ok(value) = value.to_str() else {
+                hops.push(None);
+                continue;
+            };
+            hops.extend(value.split(',').map(|h| h.trim().parse().ok()));
+        }
+        hops
+    };
+    match forwarded {
+        Forwarded::Ignored => peer,
+        Forwarded::Hops(0) => peer,
+        Forwarded::Hops(n) => {
+            let hops = hops();
+            match hops.len().checked_sub(*n) {
+                Some(i) => hops[i].unwrap_or(peer),
+                // Fewer entries than proxies: the left-most one some proxy wrote.
+                None => hops.first().copied().flatten().unwrap_or(peer),
+            }
+        }
+        Forwarded::Proxies(trusted) => {
+            let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+            if !is_trusted(&peer) {
+                return peer;
+            }
+            let mut client = peer;
+            for hop in hops().into_iter().rev() {
+                match hop {
+                    Some(ip) if is_trusted(&ip) => client = ip,
+                    Some(ip) => return ip,
+                    None => return client,
+                }
+            }
+            client
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_xff(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append("x-forwarded-for", v.parse().unwrap());
+        }
+        h
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_client_is_read_from_the_right_past_trusted_hops() {
+        let peer = ip("10.0.0.1");
+        // (setting, X-Forwarded-For headers, expected client)
+        let hops1 = Forwarded::Hops(1);
+        let hops2 = Forwarded::Hops(2);
+        let lb: Vec<ipnet::IpNet> = vec!["10.0.0.0/24".parse().unwrap()];
+        let proxies = Forwarded::Proxies(lb);
+        let table: Vec<(&Forwarded, Vec<&str>, &str)> = vec![
+            (&Forwarded::Ignored, vec!["1.1.1.1"], "10.0.0.1"),
+            // One appending proxy: a forged left entry is ignored.
+            (&hops1, vec!["6.6.6.6, 2.2.2.2"], "2.2.2.2"),
+            (&hops1, vec!["2.2.2.2"], "2.2.2.2"),
+            (&hops1, vec![], "10.0.0.1"),
+            (&hops1, vec!["6.6.6.6", "2.2.2.2"], "2.2.2.2"),
+            (&hops1, vec!["6.6.6.6, junk"], "10.0.0.1"),
+            // Two proxies (CDN then balancer): the client is second from the right.
+            (&hops2, vec!["6.6.6.6, 2.2.2.2, 3.3.3.3"], "2.2.2.2"),
+            (&hops2, vec!["2.2.2.2"], "2.2.2.2"),
+            // A trusted list: skip the balancers, stop at the first outsider.
+            (&proxies, vec!["6.6.6.6, 2.2.2.2, 10.0.0.7"], "2.2.2.2"),
+            (&proxies, vec!["10.0.0.9, 10.0.0.7"], "10.0.0.9"),
+            (&proxies, vec!["6.6.6.6, bad, 10.0.0.7"], "10.0.0.7"),
+        ];
+        for (setting, headers, expected) in table {
+            assert_eq!(
+                client_ip(setting, &with_xff(&headers), peer),
+                ip(expected),
+                "{setting:?} {headers:?}"
+            );
+        }
+        // A peer that is not a trusted proxy is the client, whatever it forwards.
+        let proxies = Forwarded::Proxies(vec!["10.0.0.0/24".parse().unwrap()]);
+        assert_eq!(
+            client_ip(&proxies, &with_xff(&["2.2.2.2"]), ip("9.9.9.9")),
+            ip("9.9.9.9")
+        );
     }
 }

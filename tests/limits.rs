@@ -25,7 +25,7 @@ on_both_backends!(
 async fn hub(
     backend: Backend,
     clock: &std::sync::Arc<ManualClock>,
-    trust_forwarded: bool,
+    forwarded: hub::limits::Forwarded,
 ) -> TestHub {
     let runtime = hub::Runtime {
         clock: clock.clone(),
@@ -34,7 +34,7 @@ async fn hub(
     TestHub::start_in(TestDb::new(backend).await, runtime, move |c| {
         c.rest_limits.anonymous = Quota::parse("3/15m").unwrap();
         c.rest_limits.user = Quota::parse("5/1m").unwrap();
-        c.rest_limits.trust_forwarded = trust_forwarded;
+        c.rest_limits.forwarded = forwarded;
     })
     .await
 }
@@ -67,7 +67,7 @@ async fn me(
 
 async fn anonymous_requests_count_per_address_and_users_per_user(backend: Backend) {
     let clock = ManualClock::new(now_ms());
-    let hub = hub(backend, &clock, false).await;
+    let hub = hub(backend, &clock, hub::limits::Forwarded::Ignored).await;
     let (alice, bob) = (hub.token("alice"), hub.token("bob"));
 
     for _ in 0..3 {
@@ -76,6 +76,14 @@ async fn anonymous_requests_count_per_address_and_users_per_user(backend: Backen
     assert_eq!(me(&hub, None, None).await, (429, Some("300".into())));
     // A forged X-Forwarded-For changes nothing unless the hub trusts its proxy.
     assert_eq!(me(&hub, None, Some("203.0.113.9")).await.0, 429);
+    // Nor does a token in the URL, which REST authentication does not read: it is anonymous.
+    let with_query = hub
+        .http
+        .get(hub.url(&format!("/api/v1/me?token={}", hub.token("alice"))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_query.status().as_u16(), 429);
 
     for _ in 0..5 {
         assert_eq!(me(&hub, Some(&alice), None).await.0, 200);
@@ -105,15 +113,34 @@ async fn anonymous_requests_count_per_address_and_users_per_user(backend: Backen
 
 async fn behind_a_trusted_proxy_the_forwarded_address_counts(backend: Backend) {
     let clock = ManualClock::new(now_ms());
-    let hub = hub(backend, &clock, true).await;
-    for _ in 0..3 {
-        assert_eq!(me(&hub, None, Some("203.0.113.1")).await.0, 401);
+    // One proxy that appends the address it saw: the client writes whatever it likes on the
+    // left, the proxy's entry is the right-most.
+    let hub = hub(backend, &clock, hub::limits::Forwarded::Hops(1)).await;
+    for i in 0..3 {
+        let forged = format!("198.51.100.{i}, 203.0.113.1");
+        assert_eq!(me(&hub, None, Some(&forged)).await.0, 401);
     }
-    assert_eq!(me(&hub, None, Some("203.0.113.1, 10.0.0.1")).await.0, 429);
     assert_eq!(
-        me(&hub, None, Some("203.0.113.2")).await.0,
+        me(&hub, None, Some("198.51.100.77, 203.0.113.1")).await.0,
+        429,
+        "a new forged left entry buys nothing"
+    );
+    assert_eq!(
+        me(&hub, None, Some("203.0.113.1, 203.0.113.2")).await.0,
         401,
         "another client"
     );
+    hub.stop().await.unwrap();
+    // Named proxies: the right-most entry that is not one of them (the peer is 127.0.0.1).
+    let proxies = vec![
+        "127.0.0.0/8".parse().unwrap(),
+        "10.0.0.0/8".parse().unwrap(),
+    ];
+    let hub = self::hub(backend, &clock, hub::limits::Forwarded::Proxies(proxies)).await;
+    for i in 0..3 {
+        let forged = format!("198.51.100.{i}, 203.0.113.5, 10.1.2.3");
+        assert_eq!(me(&hub, None, Some(&forged)).await.0, 401);
+    }
+    assert_eq!(me(&hub, None, Some("203.0.113.5")).await.0, 429);
     hub.stop().await.unwrap();
 }

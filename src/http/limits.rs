@@ -1,8 +1,9 @@
 //! Abuse limits on REST: requests without a valid token count against their client's IP
 //! address, requests with one against their user, each with its own quota
 //! (`HUB_REST_RATE_ANON`, `HUB_REST_RATE_USER`). Over it: `429 rate_limited` with `Retry-After`
-//! (seconds). Time is the hub's clock. Behind a proxy, `HUB_TRUST_FORWARDED` takes the client's
-//! address from the first `X-Forwarded-For` entry instead of the connection's.
+//! (seconds). Time is the hub's clock. Behind proxies, `HUB_TRUST_FORWARDED` takes the client's
+//! address from `X-Forwarded-For`: the right-most entry that is not a trusted proxy (see
+//! [`crate::limits::RestLimits::client_ip`]).
 
 use crate::error::AppError;
 use crate::net::PeerAddr;
@@ -16,7 +17,9 @@ use axum::response::{IntoResponse, Response};
 pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let limits = &state.limits;
     let now = state.core.clock.now();
-    let user = crate::auth::find_token(None, req.headers(), req.uri().query())
+    // The token REST authentication reads (the header only): a `?token=` that authenticates
+    // nothing must not buy a user's allowance either.
+    let user = crate::auth::find_token(None, req.headers(), None)
         .ok()
         .and_then(|token| state.core.auth.verify(&token).ok())
         .map(|who| who.user_id);
