@@ -100,9 +100,10 @@ pub enum LogFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
-    /// Address to listen on.
-    #[arg(long = "addr", env = "HUB_ADDR", default_value = "0.0.0.0:3000")]
-    pub addr: SocketAddr,
+    /// Address to listen on. Unset: 127.0.0.1:3000 in development (only this machine can
+    /// reach the development sign-in), 0.0.0.0:3000 in any other environment.
+    #[arg(long = "addr", env = "HUB_ADDR")]
+    pub addr: Option<SocketAddr>,
     /// Database URL: postgres://user@host/db, or sqlite:path. Unset: SQLite file in DATA_DIR.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
@@ -427,6 +428,19 @@ pub fn redact_url(url: &str) -> String {
 }
 
 impl Settings {
+    /// Where to listen: `HUB_ADDR`, or by default loopback in development (the development
+    /// sign-in must not face a network) and every interface elsewhere.
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.addr.unwrap_or_else(|| {
+            let ip = if self.environment == "development" {
+                std::net::Ipv4Addr::LOCALHOST
+            } else {
+                std::net::Ipv4Addr::UNSPECIFIED
+            };
+            SocketAddr::from((ip, 3000))
+        })
+    }
+
     /// Validates the settings and builds the [`Config`]. Creates `DATA_DIR`, and the secret file
     /// in it, when the embedded defaults need them.
     pub fn resolve(&self) -> anyhow::Result<Config> {
@@ -780,13 +794,24 @@ mod tests {
     fn serve_is_the_default_command_and_flags_parse() {
         let cli = Cli::parse_from(["hub", "--addr", "127.0.0.1:4000", "--ping-interval", "5s"]);
         assert!(cli.command.is_none());
-        assert_eq!(cli.settings.addr, "127.0.0.1:4000".parse().unwrap());
+        assert_eq!(
+            cli.settings.listen_addr(),
+            "127.0.0.1:4000".parse().unwrap()
+        );
         assert_eq!(cli.settings.ping_interval, Duration::from_secs(5));
         let cli = Cli::parse_from(["hub", "serve", "--addr", "127.0.0.1:4001"]);
         match cli.into_command() {
-            Command::Serve(s) => assert_eq!(s.addr, "127.0.0.1:4001".parse().unwrap()),
+            Command::Serve(s) => assert_eq!(s.listen_addr(), "127.0.0.1:4001".parse().unwrap()),
             other => panic!("unexpected {other:?}"),
         }
+        // Unset: loopback in development, every interface elsewhere.
+        let dev = Cli::parse_from(["hub", "--environment", "development"]);
+        assert_eq!(
+            dev.settings.listen_addr(),
+            "127.0.0.1:3000".parse().unwrap()
+        );
+        let prod = Cli::parse_from(["hub", "--environment", "production"]);
+        assert_eq!(prod.settings.listen_addr(), "0.0.0.0:3000".parse().unwrap());
         let cli = Cli::parse_from(["hub", "token", "--user", "alice", "--ttl", "2h"]);
         match cli.command {
             Some(Command::Token(t)) => {

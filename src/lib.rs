@@ -162,6 +162,11 @@ pub async fn run_with(
         }
     );
     tracing::info!("mint a token for local use with: hub token --user <id> [--name <name>]");
+    if config.environment == "development" {
+        tracing::warn!(
+            "development sign-in is ON: POST /api/dev/token gives any user's token to clients on this machine (set HUB_ENV=production on a shared machine)"
+        );
+    }
 
     // Real-time traffic is many small frames: Nagle's algorithm would hold them back for the
     // peer's delayed ACK (tens of milliseconds).

@@ -86,9 +86,10 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
                 tracing::warn!(error = %e, "could not raise the file descriptor limit");
             }
-            let listener = tokio::net::TcpListener::bind(settings.addr)
+            let addr = settings.listen_addr();
+            let listener = tokio::net::TcpListener::bind(addr)
                 .await
-                .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.addr))?;
+                .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
             hub::memory::spawn_trimmer();
             hub::run(config, listener, hub::shutdown_signal()).await
         }

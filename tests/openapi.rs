@@ -183,6 +183,7 @@ async fn the_development_token_route_exists_only_in_development() {
         (json!({"user_id": "ann", "ttl_secs": 0}), "ttl_secs"),
         (json!({"user_id": "ann", "ttl_secs": 700_000}), "ttl_secs"),
         (json!({"user_id": "ann", "role": "root"}), ""),
+        (json!({"user_id": "ann", "role": "system"}), "system"),
     ] {
         let (status, err) = hub
             .call(Method::POST, "/api/dev/token", None, Some(bad.clone()))

@@ -1,13 +1,16 @@
 //! `POST /api/dev/token`: development only (the route exists when `HUB_ENV=development`, the
 //! default of `cargo run`; set `HUB_ENV=production` anywhere else). It signs a token for any
-//! user and makes them a member of the demo venture (see [`crate::services::dev`]).
+//! user and makes them a member of the demo venture (see [`crate::services::dev`]). It answers
+//! only clients on this machine (a loopback peer) and never mints a `system` token: the
+//! machine's own user may try the product as anyone, nobody else may.
 
 use super::ApiJson;
 use super::ventures::{check_user_id, clean_name};
 use crate::error::AppError;
+use crate::net::PeerAddr;
 use crate::state::Core;
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use hub_protocol::AccountRole;
 use hub_protocol::rest::{DevToken, DevTokenIssued};
 use std::time::Duration;
@@ -17,10 +20,21 @@ pub const DEFAULT_TTL_SECS: u64 = 12 * 3600;
 /// And at most this long.
 pub const MAX_TTL_SECS: u64 = 7 * 24 * 3600;
 
+/// Whether a development token may be given to a client at `peer`: only one on this machine.
+pub fn answers(peer: std::net::IpAddr) -> bool {
+    peer.to_canonical().is_loopback()
+}
+
 pub async fn token(
     State(core): State<Core>,
+    ConnectInfo(PeerAddr(peer)): ConnectInfo<PeerAddr>,
     ApiJson(body): ApiJson<DevToken>,
 ) -> Result<Json<DevTokenIssued>, AppError> {
+    if !answers(peer.ip()) {
+        return Err(AppError::forbidden(
+            "the development sign-in answers only clients on the hub's own machine",
+        ));
+    }
     check_user_id(&body.user_id)?;
     let name = match body.name.as_deref() {
         Some(n) => clean_name("name", n)?,
@@ -33,6 +47,11 @@ pub async fn token(
         )));
     }
     let role = body.role.unwrap_or(AccountRole::User);
+    if role == AccountRole::System {
+        return Err(AppError::invalid(
+            "role: the development sign-in never mints system tokens (use `hub token --role system`)",
+        ));
+    }
     let token = core
         .auth
         .mint(
@@ -53,4 +72,24 @@ pub async fn token(
         venture_id,
         doc_id,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_loopback_peers_are_answered() {
+        for (ip, answered) in [
+            ("127.0.0.1", true),
+            ("127.8.9.10", true),
+            ("::1", true),
+            ("::ffff:127.0.0.1", true),
+            ("192.0.2.2", false),
+            ("10.0.0.1", false),
+            ("::ffff:10.0.0.1", false),
+            ("0.0.0.0", false),
+            ("fd00::2", false),
+        ] {
+            assert_eq!(super::answers(ip.parse().unwrap()), answered, "{ip}");
+        }
+    }
 }
