@@ -13,6 +13,7 @@ on_both_backends!(
     an_event_is_stored_once_and_a_replay_changes_nothing,
     out_of_range_fields_are_named,
     only_system_and_admin_accounts_send_events,
+    kyc_returns_to_a_status_it_once_had,
 );
 
 fn system(hub: &TestHub) -> String {
@@ -203,5 +204,74 @@ async fn only_system_and_admin_accounts_send_events(backend: Backend) {
         .post("/api/v1/events/task/accepted", &admin, task("t-9"))
         .await;
     assert_eq!(status, 201);
+    hub.stop().await.unwrap();
+}
+
+/// KYC's latest status wins, also when it returns to one it had: FAILED → PASSED → FAILED
+/// leaves the user FAILED (a task's BUZ is withheld for KYC), and the reverse leaves them
+/// PASSED (credited). The same status again is a replay; an event with its own `kyc_id` is
+/// deduplicated by it, even after the status moved on.
+async fn kyc_returns_to_a_status_it_once_had(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let token = system(&hub);
+    let kyc = |user: &str, status: &str, id: Option<&str>| {
+        let mut body = json!({"user_id": user, "status": status});
+        if let Some(id) = id {
+            body["kyc_id"] = json!(id);
+        }
+        let (hub, token) = (&hub, &token);
+        async move { hub.post("/api/v1/events/kyc", token, body).await }
+    };
+    let credited = |user: &str, task: &str| {
+        let body = json!({"task_id": task, "user_id": user, "tier": "C", "quality": 1.0,
+                          "reviewer_trust": 100});
+        let (hub, token) = (&hub, &token);
+        async move {
+            let (status, answer) = hub.post("/api/v1/events/task/accepted", token, body).await;
+            assert_eq!(status, 201, "{answer}");
+            answer["buz"].clone()
+        }
+    };
+    // (status sent, expected HTTP status, expected id)
+    for (status, http, id) in [
+        ("FAILED", 201, "fay:FAILED"),
+        ("PASSED", 201, "fay:PASSED"),
+        ("PASSED", 200, "fay:PASSED"),
+        ("FAILED", 201, "fay:FAILED:1"),
+        ("FAILED", 200, "fay:FAILED:1"),
+    ] {
+        let (got, answer) = kyc("fay", status, None).await;
+        assert_eq!(
+            (got, answer["id"].as_str().unwrap()),
+            (http, id),
+            "{answer}"
+        );
+    }
+    let buz = credited("fay", "t-fay").await;
+    assert_eq!(
+        (buz["credited"].clone(), buz["reason"].clone()),
+        (json!(0), json!("kyc")),
+        "{buz}"
+    );
+
+    for (status, id) in [
+        ("PASSED", "pat:PASSED"),
+        ("FAILED", "pat:FAILED"),
+        ("PASSED", "pat:PASSED:1"),
+    ] {
+        let (got, answer) = kyc("pat", status, None).await;
+        assert_eq!((got, answer["id"].as_str().unwrap()), (201, id), "{answer}");
+    }
+    // Not withheld for KYC (a new user's reputation gate may still hold it).
+    let buz = credited("pat", "t-pat").await;
+    assert_ne!(buz["reason"], "kyc", "{buz}");
+
+    // Source ids: a late retry of an old event changes nothing.
+    assert_eq!(kyc("kim", "PASSED", Some("src-1")).await.0, 201);
+    assert_eq!(kyc("kim", "FAILED", Some("src-2")).await.0, 201);
+    let (got, answer) = kyc("kim", "PASSED", Some("src-1")).await;
+    assert_eq!((got, answer["duplicate"].clone()), (200, json!(true)));
+    let buz = credited("kim", "t-kim").await;
+    assert_eq!(buz["reason"], "kyc", "kim is still FAILED: {buz}");
     hub.stop().await.unwrap();
 }

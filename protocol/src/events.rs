@@ -45,12 +45,19 @@ pub struct BugEvent {
     pub severity: String,
 }
 
-/// `POST /api/v1/events/kyc`. Its id is `{user_id}:{status}`: the same status twice is a replay.
+/// `POST /api/v1/events/kyc`. The latest status wins. With `kyc_id`, that is the event's id
+/// (a retry of it is a replay, whatever came since); without, the event is a replay exactly
+/// when the user's status is already `status`, and its id is `{user_id}:{status}` the first time
+/// a status is reached and `{user_id}:{status}:{n}` the n-th time it is reached again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct KycEvent {
     pub user_id: UserId,
     /// `PENDING`, `PASSED` or `FAILED`.
     pub status: String,
+    /// The event's own id at its source, 1 to 128 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub kyc_id: Option<String>,
 }
 
 /// `POST /api/v1/events/device`. Its id is `{user_id}:{date}`: one report per user and day.

@@ -79,13 +79,30 @@ pub fn bug(e: &BugEvent) -> Result<Checked, FieldError> {
     })
 }
 
+/// A KYC event. Without a `kyc_id`, the id given here is the first-time one
+/// ([`kyc_id`] with `n = 0`); the store picks the right `n` in the transaction.
 pub fn kyc(e: &KycEvent) -> Result<Checked, FieldError> {
     user("user_id", e.user_id.as_str())?;
     one_of("status", &e.status, &["PENDING", "PASSED", "FAILED"])?;
+    if let Some(kyc_id) = &e.kyc_id {
+        id("kyc_id", kyc_id)?;
+    }
     Ok(Checked {
         kind: "kyc",
-        id: format!("{}:{}", e.user_id, e.status),
+        id: match &e.kyc_id {
+            Some(kyc_id) => kyc_id.clone(),
+            None => kyc_id(e.user_id.as_str(), &e.status, 0),
+        },
     })
+}
+
+/// The id of a KYC event without one of its own: `{user}:{status}` the first time the status is
+/// reached (`n = 0`), `{user}:{status}:{n}` the n-th time it is reached again.
+pub fn kyc_id(user: &str, status: &str, n: u64) -> String {
+    match n {
+        0 => format!("{user}:{status}"),
+        n => format!("{user}:{status}:{n}"),
+    }
 }
 
 pub fn device(e: &DeviceEvent) -> Result<Checked, FieldError> {
@@ -175,11 +192,17 @@ mod tests {
 
     #[test]
     fn ids_of_events_without_one_of_their_own() {
-        let k = KycEvent {
+        let mut k = KycEvent {
             user_id: "bob".into(),
             status: "PASSED".into(),
+            kyc_id: None,
         };
         assert_eq!(kyc(&k).unwrap().id, "bob:PASSED");
+        assert_eq!(kyc_id("bob", "PASSED", 2), "bob:PASSED:2");
+        k.kyc_id = Some("vendor-7".into());
+        assert_eq!(kyc(&k).unwrap().id, "vendor-7");
+        k.kyc_id = Some(String::new());
+        assert_eq!(kyc(&k).unwrap_err().field, "kyc_id");
         let d = DeviceEvent {
             user_id: "bob".into(),
             date: "2024-02-29".into(),

@@ -65,6 +65,12 @@ impl Services {
         let user = event.user();
         let mut w = self.store.begin_write().await?;
         let mut fx = Effects::default();
+        let mut checked = checked;
+        if let EventIn::Kyc(e) = event
+            && e.kyc_id.is_none()
+        {
+            checked.id = self.store.kyc_event_id(&mut w, user, &e.status).await?;
+        }
         let created = self
             .store
             .insert_event(

@@ -51,4 +51,38 @@ impl Store {
         }
         Ok(inserted)
     }
+
+    /// The id of a KYC event for `user` reaching `status` that carries no id of its own, read
+    /// inside `w`: the id of the event that set the current status when it is `status` already
+    /// (so the event is a replay), else the next id for `status` (see
+    /// [`hub_rooms::events::kyc_id`]).
+    pub async fn kyc_event_id(
+        &self,
+        w: &mut WriteTx,
+        user: &UserId,
+        status: &str,
+    ) -> StoreResult<String> {
+        let first = hub_rooms::events::kyc_id(user.as_str(), status, 0);
+        let (current,): (Option<String>,) =
+            sqlx::query_as("SELECT (SELECT kyc_status FROM user_stats WHERE user_id = $1)")
+                .bind(user.as_str())
+                .fetch_one(&mut *w.tx)
+                .await?;
+        // Events of this user and status without an id of their own: `first`, `first:1`, ...
+        let (reached,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM events WHERE kind = 'kyc' AND user_id = $1
+             AND (id = $2 OR substr(id, 1, length($2) + 1) = $2 || ':')",
+        )
+        .bind(user.as_str())
+        .bind(&first)
+        .fetch_one(&mut *w.tx)
+        .await?;
+        let reached = reached.max(0) as u64;
+        let n = if current.as_deref() == Some(status) {
+            reached.saturating_sub(1)
+        } else {
+            reached
+        };
+        Ok(hub_rooms::events::kyc_id(user.as_str(), status, n))
+    }
 }

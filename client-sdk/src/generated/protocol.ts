@@ -512,7 +512,11 @@ export type KycEvent = { user_id: UserId,
 /**
  * `PENDING`, `PASSED` or `FAILED`.
  */
-status: string, };
+status: string, 
+/**
+ * The event's own id at its source, 1 to 128 characters.
+ */
+kyc_id?: string, };
 
 export type DeviceEvent = { user_id: UserId, 
 /**
