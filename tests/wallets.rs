@@ -19,6 +19,7 @@ on_both_backends!(
     every_gate_withholds_with_its_reason_and_the_cap_credits_up_to_it,
     the_ledger_is_a_chain_the_database_will_not_rewrite,
     wallet_updates_reach_the_owner_on_another_node,
+    balances_stop_at_two_to_the_53_and_credits_past_it_are_withheld,
 );
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -412,4 +413,83 @@ async fn wallet_updates_reach_the_owner_on_another_node(backend: Backend) {
     assert_eq!(note["data"]["buz_balance"], 80);
     a.stop().await.unwrap();
     b.stop().await.unwrap();
+}
+
+/// A wallet holds at most 2^53 - 1 BUZ (what JavaScript reads exactly): an adjustment past it
+/// is refused naming the bound (400 for the amount, 409 for the balance), a task credit past
+/// it is stored and withheld (`balance_limit`) so its retry is a plain replay, and the
+/// ledger still verifies.
+async fn balances_stop_at_two_to_the_53_and_credits_past_it_are_withheld(backend: Backend) {
+    let hub = TestHub::start_with(backend, lax).await;
+    const MAX: i64 = 9_007_199_254_740_991;
+    let adjust = |amount: Value| {
+        let hub = &hub;
+        async move {
+            hub.post(
+                "/api/v1/wallets/ivy/adjust",
+                &admin(),
+                json!({"amount": amount, "note": "bounds"}),
+            )
+            .await
+        }
+    };
+    for (amount, status, says) in [
+        (json!(i64::MAX), 400, "9007199254740991"),
+        (json!(i64::MIN), 400, "9007199254740991"),
+        (json!(MAX + 1), 400, "9007199254740991"),
+    ] {
+        let (got, err) = adjust(amount.clone()).await;
+        assert_eq!(got, status, "{amount}: {err}");
+        assert!(
+            err["error"]["message"].as_str().unwrap().contains(says),
+            "{err}"
+        );
+    }
+    let (status, entry) = adjust(json!(MAX - 100)).await;
+    assert_eq!(
+        (status, entry["balance_after"].clone()),
+        (201, json!(MAX - 100))
+    );
+    let (status, err) = adjust(json!(101)).await;
+    assert_eq!(status, 409, "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("9007199254740991"),
+        "{err}"
+    );
+    // 150 BUZ: 100 fit, 50 are withheld at the bound; the event stands and replays.
+    let buz = task(&hub, "t-max", "ivy", "A", 1.0, 100.0).await;
+    assert_eq!(
+        buz,
+        json!({"computed": 150, "credited": 100, "withheld": 50, "reason": "balance_limit"})
+    );
+    let buz = task(&hub, "t-past", "ivy", "A", 1.0, 100.0).await;
+    assert_eq!(
+        (buz["credited"].clone(), buz["withheld"].clone()),
+        (json!(0), json!(150))
+    );
+    let (status, again) = hub
+        .post(
+            "/api/v1/events/task/accepted",
+            &token("platform", AccountRole::System),
+            json!({"task_id": "t-past", "user_id": "ivy", "tier": "A", "quality": 1.0, "reviewer_trust": 100}),
+        )
+        .await;
+    assert_eq!((status, again["duplicate"].clone()), (200, json!(true)));
+    let w = wallet(&hub, "ivy").await;
+    assert_eq!(
+        (w["buz_balance"].clone(), w["available"].clone()),
+        (json!(MAX), json!(MAX))
+    );
+    let (status, verify) = hub
+        .get("/api/v1/wallet/me/verify", &token("ivy", AccountRole::User))
+        .await;
+    assert_eq!(
+        (status, verify["ok"].clone()),
+        (200, json!(true)),
+        "{verify}"
+    );
+    hub.stop().await.unwrap();
 }

@@ -161,7 +161,8 @@ pub struct BuzData {
     pub credited: i64,
     #[ts(type = "number")]
     pub withheld: i64,
-    /// Why some was withheld (`kyc`, `reputation`, `device`, `velocity`, `daily_cap`).
+    /// Why some was withheld (`kyc`, `reputation`, `device`, `velocity`, `daily_cap`,
+    /// `balance_limit`).
     pub reason: Option<String>,
     /// The balance after the credit.
     #[ts(type = "number")]

@@ -85,7 +85,7 @@ pub struct WithheldBuz {
     pub user_id: UserId,
     #[ts(type = "number")]
     pub amount: i64,
-    /// `kyc`, `reputation`, `device`, `velocity` or `daily_cap`.
+    /// `kyc`, `reputation`, `device`, `velocity`, `daily_cap` or `balance_limit`.
     pub reason: String,
     pub created_at: String,
 }

@@ -83,6 +83,33 @@ pub enum Withheld {
     Device,
     Velocity,
     DailyCap,
+    /// The wallet holds [`MAX_BUZ`]: what would pass it is withheld.
+    BalanceLimit,
+}
+
+/// The most BUZ a wallet holds, and the largest amount of one entry: 2^53 - 1, so that a
+/// JavaScript client reads every balance exactly.
+pub const MAX_BUZ: i64 = (1 << 53) - 1;
+
+/// Why an entry cannot be appended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// It would take the balance or the lock below zero, or the lock above the balance.
+    NotEnough { available: i64 },
+    /// It would take the balance past [`MAX_BUZ`], or its amount is past it.
+    OverLimit,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::NotEnough { available } => write!(f, "not enough BUZ: {available} available"),
+            Refusal::OverLimit => write!(
+                f,
+                "a wallet holds at most {MAX_BUZ} BUZ (2^53 - 1), and one entry moves at most as much"
+            ),
+        }
+    }
 }
 
 impl Withheld {
@@ -93,6 +120,7 @@ impl Withheld {
             Withheld::Device => "device",
             Withheld::Velocity => "velocity",
             Withheld::DailyCap => "daily_cap",
+            Withheld::BalanceLimit => "balance_limit",
         }
     }
 }
@@ -181,6 +209,27 @@ impl EntryType {
         .find(|t| t.as_str() == s)
     }
 
+    /// The balance and pending lock after an entry of `amount` on a wallet at `balance` and
+    /// `pending`, in checked arithmetic within [`MAX_BUZ`].
+    pub fn apply(self, balance: i64, pending: i64, amount: i64) -> Result<(i64, i64), Refusal> {
+        if amount.checked_abs().is_none_or(|a| a > MAX_BUZ) {
+            return Err(Refusal::OverLimit);
+        }
+        let (db, dp) = self.moves(amount);
+        let (Some(b), Some(p)) = (balance.checked_add(db), pending.checked_add(dp)) else {
+            return Err(Refusal::OverLimit);
+        };
+        if b > MAX_BUZ {
+            return Err(Refusal::OverLimit);
+        }
+        if b < 0 || p < 0 || p > b {
+            return Err(Refusal::NotEnough {
+                available: (balance - pending).max(0),
+            });
+        }
+        Ok((b, p))
+    }
+
     /// How the entry moves (balance, pending lock).
     pub fn moves(self, amount: i64) -> (i64, i64) {
         match self {
@@ -258,15 +307,14 @@ pub fn walk(entries: &[Entry]) -> Walk {
         } else if expected_hash(e) != e.hash {
             broken("hash does not match the entry")
         } else if let Some(kind) = EntryType::parse(&e.kind) {
-            let (db, dp) = kind.moves(e.amount);
-            balance += db;
-            pending += dp;
-            if balance != e.balance_after {
-                broken("balance_after is not what the amounts add up to")
-            } else if balance < 0 || pending < 0 || pending > balance {
-                broken("the amounts take the wallet below zero")
-            } else {
-                None
+            match kind.apply(balance, pending, e.amount) {
+                Ok((b, p)) if b == e.balance_after => {
+                    (balance, pending) = (b, p);
+                    None
+                }
+                Ok(_) => broken("balance_after is not what the amounts add up to"),
+                Err(Refusal::NotEnough { .. }) => broken("the amounts take the wallet below zero"),
+                Err(Refusal::OverLimit) => broken("the amounts take the wallet past its bound"),
             }
         } else {
             broken("unknown entry type")
@@ -502,6 +550,42 @@ mod tests {
             .credited,
             50
         );
+    }
+
+    #[test]
+    fn entries_stay_within_the_bound_in_checked_arithmetic() {
+        use EntryType::*;
+        let max = MAX_BUZ;
+        assert_eq!(max, 9_007_199_254_740_991);
+        // (kind, balance, pending, amount, expected)
+        let table = [
+            (Earn, 0, 0, 10, Ok((10, 0))),
+            (Earn, max - 1, 0, 1, Ok((max, 0))),
+            (Earn, max, 0, 1, Err(Refusal::OverLimit)),
+            (Adjust, 0, 0, max, Ok((max, 0))),
+            (Adjust, 0, 0, max + 1, Err(Refusal::OverLimit)),
+            (Adjust, 5, 0, i64::MAX, Err(Refusal::OverLimit)),
+            (Adjust, 5, 0, i64::MIN, Err(Refusal::OverLimit)),
+            (Adjust, 5, 0, -6, Err(Refusal::NotEnough { available: 5 })),
+            (Adjust, 5, 0, -5, Ok((0, 0))),
+            (Lock, 10, 4, 6, Ok((10, 10))),
+            (Lock, 10, 4, 7, Err(Refusal::NotEnough { available: 6 })),
+            (Unlock, 10, 4, 5, Err(Refusal::NotEnough { available: 6 })),
+            (Spend, 10, 4, 4, Ok((6, 0))),
+        ];
+        for (kind, balance, pending, amount, expected) in table {
+            assert_eq!(
+                kind.apply(balance, pending, amount),
+                expected,
+                "{kind:?} {balance} {pending} {amount}"
+            );
+        }
+        // A ledger whose amounts would wrap is broken, not a panic or a wrapped balance.
+        let first = entry(1, Adjust, max, max, None);
+        let second = entry(2, Adjust, i64::MAX, 0, Some(first.hash.clone()));
+        let w = walk(&[first, second]);
+        assert_eq!(w.first_broken.map(|b| b.0), Some(2));
+        assert_eq!(w.balance, max);
     }
 
     #[test]

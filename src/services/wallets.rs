@@ -92,7 +92,14 @@ impl Services {
             credits_last_hour,
             credited_today,
         };
-        let out = issue(computed, &self.buz.gates, &standing);
+        let mut out = issue(computed, &self.buz.gates, &standing);
+        // A wallet holds at most MAX_BUZ: what would pass it is withheld, and the event stands.
+        let room = (hub_rooms::wallets::MAX_BUZ - wallet.balance).max(0);
+        if out.credited > room {
+            out.withheld += out.credited - room;
+            out.credited = room;
+            out.reason = Some(hub_rooms::wallets::Withheld::BalanceLimit);
+        }
         let reason = out.reason.map(|r| r.as_str().to_owned());
         if out.credited > 0 {
             self.store
@@ -269,6 +276,14 @@ impl Services {
         let note = required_text("note", note, 280)?;
         if amount == 0 {
             return Err(FieldError::new("amount", "must not be 0").into());
+        }
+        let max = hub_rooms::wallets::MAX_BUZ;
+        if amount.checked_abs().is_none_or(|a| a > max) {
+            return Err(FieldError::new(
+                "amount",
+                format!("at most {max} BUZ (2^53 - 1) either way"),
+            )
+            .into());
         }
         if !hub_rooms::room::valid_id(user.as_str()) {
             return Err(FieldError::new("user_id", "not a user id").into());

@@ -175,7 +175,7 @@ impl Store {
     /// Appends an entry to `wallet`'s ledger inside `w` (the wallet locked by
     /// [`Store::lock_wallet`]), moves the wallet, and records the entry in the owner's audit
     /// chain. Refuses (`Conflict`) what would take the balance or the lock below zero or the lock
-    /// above the balance.
+    /// above the balance, or the balance past `MAX_BUZ`.
     pub async fn append_ledger(
         &self,
         w: &mut WriteTx,
@@ -184,14 +184,9 @@ impl Store {
         amount: i64,
         refs: Refs<'_>,
     ) -> StoreResult<Entry> {
-        let (db, dp) = kind.moves(amount);
-        let (balance, pending) = (wallet.balance + db, wallet.pending + dp);
-        if balance < 0 || pending < 0 || pending > balance {
-            return Err(StoreError::Conflict(format!(
-                "not enough BUZ: {} available",
-                (wallet.balance - wallet.pending).max(0)
-            )));
-        }
+        let (balance, pending) = kind
+            .apply(wallet.balance, wallet.pending, amount)
+            .map_err(|refusal| StoreError::Conflict(refusal.to_string()))?;
         let now = self.now_ms();
         let mut e = Entry {
             id: new_id(),

@@ -209,7 +209,8 @@ export type SkillVerifiedData = { skill: string, by: UserId, };
 
 export type BuzData = { task_id: string, credited: number, withheld: number, 
 /**
- * Why some was withheld (`kyc`, `reputation`, `device`, `velocity`, `daily_cap`).
+ * Why some was withheld (`kyc`, `reputation`, `device`, `velocity`, `daily_cap`,
+ * `balance_limit`).
  */
 reason: string | null, 
 /**
@@ -740,7 +741,7 @@ export type BrokenLedgerEntry = { seq: number, id: string, reason: string, };
 
 export type WithheldBuz = { id: string, task_id: string, user_id: UserId, amount: number, 
 /**
- * `kyc`, `reputation`, `device`, `velocity` or `daily_cap`.
+ * `kyc`, `reputation`, `device`, `velocity`, `daily_cap` or `balance_limit`.
  */
 reason: string, created_at: string, };
 
