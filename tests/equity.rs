@@ -16,6 +16,7 @@ use std::time::Duration;
 on_both_backends!(
     a_window_lives_from_scheduled_to_finalized,
     two_hundred_concurrent_credits_and_conversions_keep_the_wallet_right,
+    nobody_decides_her_own_conversion_request,
 );
 
 const DAY_MS: i64 = 86_400_000;
@@ -347,5 +348,100 @@ async fn two_hundred_concurrent_credits_and_conversions_keep_the_wallet_right(ba
     );
     let (_, report) = hub.get("/api/debug/worm/integrity", &admin()).await;
     assert_eq!(report["ok"], true);
+    hub.stop().await.unwrap();
+}
+
+/// Board approval is never self-service: a requester cannot decide her own request, even as an
+/// owner; another owner or an admin does, and a one-owner venture's requests go to the admins.
+async fn nobody_decides_her_own_conversion_request(backend: Backend) {
+    let start = today_at(3);
+    let clock = ManualClock::new(start);
+    let hub = hub_on_clock(backend, &clock, lax).await;
+    let alice = token("alice", AccountRole::User);
+    let (_, v) = hub
+        .post("/api/v1/ventures", &alice, json!({"name": "Solo"}))
+        .await;
+    let solo = v["id"].as_str().unwrap().to_owned();
+    let (_, v) = hub
+        .post("/api/v1/ventures", &alice, json!({"name": "Duo"}))
+        .await;
+    let duo = v["id"].as_str().unwrap().to_owned();
+    let (status, added) = hub
+        .post(
+            &format!("/api/v1/ventures/{duo}/members"),
+            &admin(),
+            json!({"user_id": "bob", "role": "owner"}),
+        )
+        .await;
+    assert!([200, 201].contains(&status), "{added}");
+    assert_eq!(credit(&hub, "a0", "alice").await.0, 201);
+    let at = |ms: i64| hub::store::rfc3339(ms);
+    let (status, window) = hub
+        .post(
+            "/api/v1/conversion-windows",
+            &admin(),
+            json!({"name": "Round", "opens_at": at(start + DAY_MS),
+                   "closes_at": at(start + 8 * DAY_MS), "equity_rate_bps": 25}),
+        )
+        .await;
+    assert_eq!(status, 201, "{window}");
+    clock.advance(Duration::from_millis(DAY_MS as u64));
+    run_job(&hub).await;
+    let ask = |venture: &str| {
+        let body = json!({"window_id": window["id"], "venture_id": venture, "buz": 100});
+        let (hub, alice) = (&hub, &alice);
+        async move {
+            let (status, r) = hub.post("/api/v1/equity/convert", alice, body).await;
+            assert_eq!(status, 201, "{r}");
+            r["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let decide = |id: String, tok: String| {
+        let path = format!("/api/v1/equity/conversions/{id}/decide");
+        let hub = &hub;
+        async move { hub.post(&path, &tok, json!({"approve": true})).await }
+    };
+    // Solo: alice is the only owner; her own decision is refused, an admin's stands.
+    let mine = ask(&solo).await;
+    let (status, err) = decide(mine.clone(), alice.clone()).await;
+    assert_eq!(status, 403, "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("her own"),
+        "{err}"
+    );
+    let (status, done) = decide(mine, admin()).await;
+    assert_eq!(
+        (status, done["decided_by"].clone()),
+        (200, json!("ops")),
+        "{done}"
+    );
+    // Duo: the other owner decides.
+    let mine = ask(&duo).await;
+    assert_eq!(decide(mine.clone(), alice.clone()).await.0, 403);
+    let (status, done) = decide(mine, token("bob", AccountRole::User)).await;
+    assert_eq!(
+        (status, done["decided_by"].clone()),
+        (200, json!("bob")),
+        "{done}"
+    );
+    // An admin who asked for herself is a requester too.
+    let (_, v) = hub
+        .post("/api/v1/ventures", &admin(), json!({"name": "Ops"}))
+        .await;
+    let ops_venture = v["id"].as_str().unwrap().to_owned();
+    assert_eq!(credit(&hub, "o0", "ops").await.0, 201);
+    let (status, r) = hub
+        .post(
+            "/api/v1/equity/convert",
+            &admin(),
+            json!({"window_id": window["id"], "venture_id": ops_venture, "buz": 50}),
+        )
+        .await;
+    assert_eq!(status, 201, "{r}");
+    let id = r["id"].as_str().unwrap().to_owned();
+    assert_eq!(decide(id, admin()).await.0, 403);
     hub.stop().await.unwrap();
 }

@@ -171,6 +171,26 @@ pub fn issue(computed: i64, gates: &Gates, s: &Standing) -> Issue {
     }
 }
 
+/// Whether `decider` may approve or reject `requester`'s conversion request: the venture's
+/// owners (its board) or an admin (`privileged`), and never the requester, whatever their role,
+/// so a one-owner venture's own owner's requests go to the admins.
+pub fn may_decide_conversion(
+    requester: &str,
+    decider: &str,
+    decider_is_owner: bool,
+    privileged: bool,
+) -> Result<(), &'static str> {
+    if requester == decider {
+        return Err(
+            "a requester never decides her own conversion request: another owner of the venture or an admin does",
+        );
+    }
+    if !decider_is_owner && !privileged {
+        return Err("the venture's owners (its board) or an admin decide conversions");
+    }
+    Ok(())
+}
+
 /// Basis points of a venture's equity for `buz` at `rate_bps` per 1,000 BUZ, rounded down.
 pub fn equity_bp(buz: i64, rate_bps: i64) -> i64 {
     (buz.saturating_mul(rate_bps)).div_euclid(1000)
@@ -586,6 +606,25 @@ mod tests {
         let w = walk(&[first, second]);
         assert_eq!(w.first_broken.map(|b| b.0), Some(2));
         assert_eq!(w.balance, max);
+    }
+
+    #[test]
+    fn nobody_decides_her_own_conversion() {
+        // (requester, decider, decider is an owner, decider is an admin, allowed)
+        for (req, by, owner, admin, ok) in [
+            ("ann", "bob", true, false, true),
+            ("ann", "ops", false, true, true),
+            ("ann", "ann", true, false, false),
+            ("ann", "ann", true, true, false),
+            ("ann", "ann", false, true, false),
+            ("ann", "bob", false, false, false),
+        ] {
+            assert_eq!(
+                may_decide_conversion(req, by, owner, admin).is_ok(),
+                ok,
+                "{req} {by} {owner} {admin}"
+            );
+        }
     }
 
     #[test]

@@ -206,7 +206,8 @@ impl Services {
         Ok(row.view())
     }
 
-    /// The venture's owners or an admin (`privileged`) decide request `id`.
+    /// The venture's owners or an admin (`privileged`) decide request `id`, never its requester
+    /// (see [`hub_rooms::wallets::may_decide_conversion`]).
     pub async fn decide(
         &self,
         by: &UserId,
@@ -223,7 +224,9 @@ impl Services {
             .conversion(id)
             .await?
             .ok_or_else(|| WalletError::NotFound("no such conversion request".into()))?;
-        if !privileged {
+        let is_owner = if privileged {
+            false
+        } else {
             let role = self
                 .access
                 .venture(
@@ -241,12 +244,15 @@ impl Services {
                     other => other.into(),
                 })?
                 .1;
-            if role != Some(Role::Owner) {
-                return Err(WalletError::Forbidden(
-                    "the venture's owners (its board) or an admin decide conversions".into(),
-                ));
-            }
-        }
+            role == Some(Role::Owner)
+        };
+        hub_rooms::wallets::may_decide_conversion(
+            found.user_id.as_str(),
+            by.as_str(),
+            is_owner,
+            privileged,
+        )
+        .map_err(|why| WalletError::Forbidden(why.into()))?;
         self.advance_windows().await?;
         let now = self.clock.now_ms();
         let mut w = self.store.begin_write().await?;
