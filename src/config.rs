@@ -217,6 +217,13 @@ pub struct Settings {
     /// Markdown, JSON, ZIP and office documents).
     #[arg(long, env = "HUB_FILES_TYPES", value_delimiter = ',')]
     pub files_types: Vec<String>,
+    /// How much of a refused upload's body the hub still reads and drops, so that the client
+    /// sees the answer (413, 415, 400...) instead of a reset; a larger body is cut off.
+    #[arg(long, env = "HUB_UPLOAD_DRAIN_BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub upload_drain_bytes: u64,
+    /// How long the hub reads a refused upload's body at most before it answers.
+    #[arg(long, env = "HUB_UPLOAD_DRAIN_TIME", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub upload_drain_time: Duration,
     /// How long a document link shared with a client lives when its share has no expiry.
     #[arg(long, env = "HUB_SHARE_LINK_TTL", default_value = "30d", value_parser = humantime::parse_duration)]
     pub share_link_ttl: Duration,
@@ -634,6 +641,8 @@ impl Settings {
                 types
             },
             link_ttl: self.share_link_ttl,
+            drain_bytes: self.upload_drain_bytes,
+            drain_time: self.upload_drain_time,
         })
     }
 

@@ -51,8 +51,62 @@ pub fn sniff_matches(content_type: &str, head: &[u8]) -> bool {
         | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         | "application/vnd.openxmlformats-officedocument.presentationml.presentation"
         | "application/vnd.oasis.opendocument.text" => head.starts_with(b"PK\x03\x04"),
-        t if t.starts_with("text/") || t == "application/json" => looks_like_text(head),
+        t if is_text_type(t) => looks_like_text(head),
         _ => false,
+    }
+}
+
+/// Whether files of type `essence` are text, and so checked whole (see [`TextCheck`]).
+pub fn is_text_type(essence: &str) -> bool {
+    essence.starts_with("text/") || essence == "application/json"
+}
+
+/// Checks that a file, given chunk by chunk, is UTF-8 without NUL from its first byte to its
+/// last: a character may be split between chunks, never cut at the end.
+#[derive(Debug, Default)]
+pub struct TextCheck {
+    /// The first bytes of a character whose rest is in the next chunk.
+    partial: Vec<u8>,
+}
+
+impl TextCheck {
+    /// Takes the next chunk; false once the file is not text.
+    pub fn push(&mut self, chunk: &[u8]) -> bool {
+        if chunk.contains(&0) {
+            return false;
+        }
+        let mut rest = chunk;
+        if let Some(&lead) = self.partial.first() {
+            let width = match lead {
+                0xC0..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                0xF0..=0xF7 => 4,
+                _ => return false,
+            };
+            let take = (width - self.partial.len()).min(rest.len());
+            self.partial.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if self.partial.len() < width {
+                return true;
+            }
+            if std::str::from_utf8(&self.partial).is_err() {
+                return false;
+            }
+            self.partial.clear();
+        }
+        match std::str::from_utf8(rest) {
+            Ok(_) => true,
+            Err(e) if e.error_len().is_none() => {
+                self.partial.extend_from_slice(&rest[e.valid_up_to()..]);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Whether the file ended on a whole character.
+    pub fn finish(&self) -> bool {
+        self.partial.is_empty()
     }
 }
 
@@ -91,13 +145,23 @@ pub fn check_type(declared: &str, allowed: &[String], head: &[u8]) -> Result<Str
     Ok(t)
 }
 
-/// A file name as kept: the last path component, control characters and quotes removed, at
-/// most 200 characters; `file` when nothing is left.
+/// Characters that reorder or hide text without showing themselves: bidirectional embeddings,
+/// overrides and isolates, directional marks, zero-width characters, line and paragraph
+/// separators and the byte-order mark. In a name, `invoice\u{202E}fdp.exe` shows as
+/// `invoiceexe.pdf`.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}'
+        | '\u{FEFF}')
+}
+
+/// A file name as kept: the last path component, control, bidirectional and invisible format
+/// characters and quotes removed, at most 200 characters; `file` when nothing is left.
 pub fn clean_file_name(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or("");
     let kept: String = last
         .chars()
-        .filter(|c| !c.is_control() && *c != '"')
+        .filter(|c| !c.is_control() && !is_invisible_format(*c) && *c != '"')
         .take(200)
         .collect();
     let kept = kept.trim().to_owned();
@@ -340,6 +404,13 @@ mod tests {
         assert_eq!(clean_file_name("C:\\docs\\a \"b\".pdf"), "a b.pdf");
         assert_eq!(clean_file_name(".."), "file");
         assert_eq!(clean_file_name(""), "file");
+        assert_eq!(clean_file_name("invoice\u{202E}fdp.exe"), "invoicefdp.exe");
+        assert_eq!(
+            clean_file_name("a\u{2066}b\u{200F}c\u{200B}d\u{FEFF}\u{0007}\ne.txt"),
+            "abcde.txt"
+        );
+        assert_eq!(clean_file_name("\u{202E}\u{202C}"), "file");
+        assert_eq!(clean_file_name("Zoë résumé.pdf"), "Zoë résumé.pdf");
         assert_eq!(
             check_meta(" NDA ", "Contract").unwrap(),
             ("NDA".into(), "contract".into())
@@ -450,5 +521,27 @@ mod tests {
         assert!(check_comment("").is_err());
         assert!(check_comment(&"c".repeat(2001)).is_err());
         assert_eq!(check_comment(" ok\nfine ").unwrap(), "ok\nfine");
+    }
+
+    #[test]
+    fn text_is_checked_whole_across_chunks() {
+        // (chunks, is text)
+        let e = "é".as_bytes(); // [0xC3, 0xA9]
+        let euro = "€".as_bytes(); // 3 bytes
+        let table: Vec<(Vec<&[u8]>, bool)> = vec![
+            (vec![b"plain", b" text"], true),
+            (vec![&e[..1], &e[1..]], true),
+            (vec![&euro[..1], &euro[1..2], &euro[2..]], true),
+            (vec![b"abc", &euro[..2]], false), // cut at the end
+            (vec![b"abc", b"d\0e"], false),
+            (vec![b"ok", &[0xFF]], false),
+            (vec![&e[..1], b"x"], false), // a lead byte followed by ASCII
+            (vec![&[0x80]], false),
+        ];
+        for (chunks, text) in table {
+            let mut check = TextCheck::default();
+            let pushed = chunks.iter().all(|c| check.push(c));
+            assert_eq!(pushed && check.finish(), text, "{chunks:?}");
+        }
     }
 }

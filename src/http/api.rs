@@ -109,6 +109,8 @@ pub enum Answer {
 pub struct Wiring {
     /// The largest upload body, the file limit plus the form around it.
     pub upload_limit: usize,
+    /// How a refused upload's body is still read before the answer.
+    pub drain: files::Drain,
     /// Whether the development routes exist (`HUB_ENV=development`).
     pub development: bool,
     /// This document, served at `/api/openapi.json`.
@@ -475,6 +477,13 @@ pub fn routes() -> Vec<Route> {
         op(POST, "/api/v1/documents", "uploadDocument", |m, w| {
             m.post(files::upload)
                 .layer(axum::extract::DefaultBodyLimit::max(w.upload_limit))
+                .layer(axum::middleware::from_fn_with_state(
+                    files::Drain {
+                        limit: w.upload_limit as u64,
+                        ..w.drain
+                    },
+                    files::drain_refused,
+                ))
         })
         .doc("documents", "Uploads a file (multipart), checked and hashed as it streams")
         .form(&[

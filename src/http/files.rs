@@ -24,6 +24,78 @@ use serde::Deserialize;
 /// The most bytes of a text field of the upload form.
 const MAX_FIELD_BYTES: usize = 1024;
 
+/// How a refused upload's body is still read: the route's body limit, and how much and how
+/// long the hub reads and drops before it answers.
+#[derive(Debug, Clone, Copy)]
+pub struct Drain {
+    pub limit: u64,
+    pub bytes: u64,
+    pub time: std::time::Duration,
+}
+
+/// Middleware of the upload route. A client that sends a whole body before it reads (Node's
+/// `fetch`, browsers) sees a reset instead of the answer when the hub answers early and closes
+/// with its body unread. So the handler reads the body through a handle kept here; when it
+/// refuses the upload (any 4xx), what it left unread is read and dropped, up to
+/// `Drain::bytes` and `Drain::time`, before the answer goes out. A declared `Content-Length`
+/// over the limit is refused at once, its body drained the same way when it is within the
+/// bound.
+pub async fn drain_refused(
+    State(drain): State<Drain>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use futures_util::StreamExt;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let (parts, body) = req.into_parts();
+    let stream = std::sync::Arc::new(tokio::sync::Mutex::new(body.into_data_stream()));
+    if let Some(len) = declared
+        && len > drain.limit
+    {
+        if len <= drain.bytes {
+            drop_rest(&stream, drain).await;
+        }
+        return AppError::too_large(format!(
+            "the upload of {len} bytes is larger than the {} allowed",
+            drain.limit
+        ))
+        .into_response();
+    }
+    let shared = stream.clone();
+    let body = Body::from_stream(futures_util::stream::unfold(shared, |s| async move {
+        let next = s.lock().await.next().await;
+        next.map(|item| (item, s))
+    }));
+    let response = next
+        .run(axum::extract::Request::from_parts(parts, body))
+        .await;
+    if response.status().is_client_error() {
+        drop_rest(&stream, drain).await;
+    }
+    response
+}
+
+/// Reads and drops what is left of a body, within the drain's bounds.
+async fn drop_rest(stream: &tokio::sync::Mutex<axum::body::BodyDataStream>, drain: Drain) {
+    use futures_util::StreamExt;
+    let mut stream = stream.lock().await;
+    let mut read = 0u64;
+    let _ = tokio::time::timeout(drain.time, async {
+        while read < drain.bytes {
+            match stream.next().await {
+                Some(Ok(chunk)) => read += chunk.len() as u64,
+                _ => break,
+            }
+        }
+    })
+    .await;
+    metrics::counter!("hub_upload_drained_bytes_total").increment(read);
+}
+
 /// `POST /api/v1/documents` (multipart: `title`, `type`, optional `venture_id` and `client_id`,
 /// and `file`, in any order).
 pub async fn upload(

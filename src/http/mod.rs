@@ -58,7 +58,13 @@ pub fn router(
     yjs: axum::routing::MethodRouter<AppState>,
 ) -> Router {
     let development = state.core.info.environment == "development";
+    let files = &state.core.services.files_config;
     let wiring = api::Wiring {
+        drain: files::Drain {
+            limit: upload_limit as u64,
+            bytes: files.drain_bytes,
+            time: files.drain_time,
+        },
         upload_limit,
         development,
         openapi: std::sync::Arc::new(api::openapi(development)),

@@ -25,8 +25,8 @@ use hub_protocol::notifications::{
 use hub_protocol::{UserId, VentureId};
 use hub_rooms::fields::{FieldError, required_text};
 use hub_rooms::files::{
-    ByteRange, DEFAULT_TYPES, RangeAsk, SNIFF_BYTES, check_comment, check_declared, check_meta,
-    check_share_target, check_type, clean_file_name,
+    ByteRange, DEFAULT_TYPES, RangeAsk, SNIFF_BYTES, TextCheck, check_comment, check_declared,
+    check_meta, check_share_target, check_type, clean_file_name, essence, is_text_type,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -48,6 +48,11 @@ pub struct FilesConfig {
     pub types: Vec<String>,
     /// How long a client link lives when its share has no expiry of its own.
     pub link_ttl: Duration,
+    /// How much of a refused upload's body the hub still reads (and drops) before it answers,
+    /// so that a client still sending sees the answer instead of a reset...
+    pub drain_bytes: u64,
+    /// ...and for how long at most.
+    pub drain_time: Duration,
 }
 
 impl Default for FilesConfig {
@@ -59,6 +64,8 @@ impl Default for FilesConfig {
             max_bytes: 25 * 1024 * 1024,
             types: DEFAULT_TYPES.iter().map(|t| t.to_string()).collect(),
             link_ttl: Duration::from_secs(30 * 86_400),
+            drain_bytes: 32 * 1024 * 1024,
+            drain_time: Duration::from_secs(10),
         }
     }
 }
@@ -135,6 +142,8 @@ pub struct Upload {
     file_name: String,
     max: u64,
     types: Vec<String>,
+    /// For a text type, every byte is checked (UTF-8 without NUL), not just the first ones.
+    text: Option<TextCheck>,
 }
 
 impl Upload {
@@ -153,6 +162,11 @@ impl Upload {
                 self.check()?;
             }
         }
+        if let Some(text) = &mut self.text
+            && !text.push(&chunk)
+        {
+            return Err(self.not_text());
+        }
         self.writer.write(chunk).await?;
         Ok(())
     }
@@ -162,6 +176,24 @@ impl Upload {
             .map_err(|e| FileError::UnsupportedType(e.to_string()))?;
         self.content_type = Some(t);
         Ok(())
+    }
+
+    /// The end of the file: the last checks that need all of it.
+    fn check_end(&mut self) -> Result<(), FileError> {
+        if self.content_type.is_none() {
+            self.check()?;
+        }
+        if self.text.as_ref().is_some_and(|t| !t.finish()) {
+            return Err(self.not_text());
+        }
+        Ok(())
+    }
+
+    fn not_text(&self) -> FileError {
+        FileError::UnsupportedType(format!(
+            "file: the file is not {}: text must be UTF-8 without NUL throughout",
+            essence(&self.declared)
+        ))
     }
 
     /// Drops what was written.
@@ -207,6 +239,7 @@ impl Services {
             file_name: clean_file_name(file_name),
             max: cfg.max_bytes,
             types: cfg.types.clone(),
+            text: is_text_type(&essence(declared)).then(TextCheck::default),
         })
     }
 
@@ -218,9 +251,7 @@ impl Services {
         mut up: Upload,
         meta: UploadMeta,
     ) -> Result<FileDoc, FileError> {
-        if up.content_type.is_none()
-            && let Err(e) = up.check()
-        {
+        if let Err(e) = up.check_end() {
             up.abort().await;
             return Err(e);
         }
@@ -419,7 +450,8 @@ impl Services {
         Ok(rows.iter().map(FileRow::view).collect())
     }
 
-    /// The bytes of `row` that `ask` names, verified as they go out.
+    /// The bytes of `row` that `ask` names: the whole file verified as it goes out, or a range
+    /// of a file no check has found corrupted. A flagged file is refused.
     pub async fn content(&self, row: FileRow, ask: RangeAsk) -> Result<Content, FileError> {
         let size = u64::try_from(row.size).unwrap_or(0);
         let range = match ask {
@@ -432,16 +464,35 @@ impl Services {
                 )));
             }
         };
-        let (start, end) = range.map(|r| (r.start, r.end + 1)).unwrap_or((0, size));
-        let inner = self.blobs.read(&row.storage_key).await.map_err(|e| {
+        if row.corrupted_at.is_some() {
+            return Err(FileError::Conflict(
+                "the stored document does not match its checksum".into(),
+            ));
+        }
+        let missing = |e: BlobError| {
             if e.is_not_found() {
                 FileError::Conflict("the document's content is missing from storage".into())
             } else {
                 e.into()
             }
-        })?;
-        let me = self.me().ok_or_else(no_file)?;
-        let stream = verified(inner, start, end, row.clone(), me).boxed();
+        };
+        let stream = match range {
+            // The content was hashed as it was written and is re-hashed by every scrub (and
+            // every whole download), which flag it at the first mismatch: a range of a file
+            // not flagged is read alone, without re-reading the whole file.
+            Some(r) => self
+                .blobs
+                .read_range(&row.storage_key, r.start..r.end + 1)
+                .await
+                .map_err(missing)?
+                .map(|r| r.map_err(|e| std::io::Error::other(e.to_string())))
+                .boxed(),
+            None => {
+                let inner = self.blobs.read(&row.storage_key).await.map_err(missing)?;
+                let me = self.me().ok_or_else(no_file)?;
+                verified(inner, 0, size, row.clone(), me).boxed()
+            }
+        };
         Ok(Content { row, range, stream })
     }
 

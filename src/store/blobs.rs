@@ -118,6 +118,23 @@ impl Blobs {
             .boxed())
     }
 
+    /// Bytes `range` of `key`, as they stream (only those are read).
+    pub async fn read_range(
+        &self,
+        key: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, BlobError> {
+        let options = object_store::GetOptions {
+            range: Some(object_store::GetRange::Bounded(range)),
+            ..Default::default()
+        };
+        let got = self.store.get_opts(&Path::from(key), options).await?;
+        Ok(got
+            .into_stream()
+            .map(|r| r.map_err(BlobError::from))
+            .boxed())
+    }
+
     /// The SHA-256 (hex) and size of `key`, read through.
     pub async fn hash(&self, key: &str) -> Result<(String, u64), BlobError> {
         let mut stream = self.read(key).await?;
