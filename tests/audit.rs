@@ -16,6 +16,8 @@ on_both_backends!(
     every_change_is_recorded_in_its_ventures_chain,
     the_database_refuses_to_rewrite_the_log,
     a_row_changed_behind_the_hubs_back_is_found_and_reanchored,
+    a_cut_tail_and_a_moved_head_are_found_and_a_reanchor_names_content,
+    a_broken_wallet_ledger_is_found_reanchored_once_and_health_recovers,
     the_integrity_job_runs_once_per_period_across_nodes,
 );
 
@@ -250,4 +252,172 @@ async fn the_integrity_job_runs_once_per_period_across_nodes(backend: Backend) {
     assert_eq!(outcomes, vec!["ok", "skipped"], "{ja} {jb}");
     a.stop().await.unwrap();
     b.stop().await.unwrap();
+}
+
+/// Every chain is compared with its head: the last entries cut (which used to read as intact
+/// until the next write) are found at the first missing seq, the heads and whole-table
+/// statements are refused by the database, and a reanchor names the content it accepts, so the
+/// same entry changed again is found again.
+async fn a_cut_tail_and_a_moved_head_are_found_and_a_reanchor_names_content(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let venture = eight_changes(&hub).await;
+    let name = format!("venture:{venture}");
+    let mut conn = raw(&hub).await;
+    let mut refused = vec![
+        "UPDATE worm_heads SET seq = seq - 1".to_owned(),
+        format!("UPDATE worm_heads SET hash = 'x' WHERE scope = '{name}'"),
+        "DELETE FROM worm_heads".to_owned(),
+    ];
+    if hub.db.backend == Backend::Postgres {
+        refused.extend(
+            [
+                "TRUNCATE worm_audits",
+                "TRUNCATE worm_heads",
+                "TRUNCATE wallet_ledgers",
+            ]
+            .map(str::to_owned),
+        );
+    }
+    for sql in refused {
+        let err = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    assert_eq!(integrity(&hub).await["ok"], true);
+
+    // The last two entries cut behind the hub's back.
+    common::lift_trigger(
+        &hub,
+        "worm_audits",
+        "DELETE",
+        &format!("DELETE FROM worm_audits WHERE scope = '{name}' AND seq > 6"),
+    )
+    .await;
+    let report = integrity(&hub).await;
+    let chain = scope(&report, &name);
+    assert_eq!(chain["ok"], false, "{chain}");
+    assert_eq!(chain["first_broken"]["seq"], 7);
+    assert_eq!(chain["first_broken"]["id"], "(cut)");
+    assert!(
+        chain["first_broken"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("head names seq 8"),
+        "{chain}"
+    );
+    let (status, repaired) = hub
+        .post("/api/debug/worm/reanchor", &admin(&hub), json!({}))
+        .await;
+    assert_eq!(
+        (status, repaired["ok"].clone()),
+        (200, json!(true)),
+        "{repaired}"
+    );
+    assert_eq!(scope(&repaired, &name)["reanchored"], json!([7]));
+    // The chain goes on; cutting into it again is a new finding.
+    hub.add_member(&venture, "alice", "carol", "viewer").await;
+    assert_eq!(integrity(&hub).await["ok"], true);
+
+    // A reanchored entry changed again is found again.
+    tamper(&hub, &name, 3).await;
+    hub.post("/api/debug/worm/reanchor", &admin(&hub), json!({}))
+        .await;
+    assert_eq!(integrity(&hub).await["ok"], true);
+    common::edit_append_only(
+        &hub,
+        "worm_audits",
+        &format!("UPDATE worm_audits SET details = '{{\"role\":\"admin\"}}' WHERE scope = '{name}' AND seq = 3"),
+    )
+    .await;
+    let report = integrity(&hub).await;
+    assert_eq!(scope(&report, &name)["first_broken"]["seq"], 3, "{report}");
+    hub.stop().await.unwrap();
+}
+
+/// A wallet's ledger is compared with the wallet's head: a cut tail (two trailing entries that
+/// cancel out, like a LOCK and its UNLOCK, and so leave the balance as it was) is found. A reanchor writes one entry per broken
+/// wallet, in its owner's chain, and health recovers.
+async fn a_broken_wallet_ledger_is_found_reanchored_once_and_health_recovers(backend: Backend) {
+    let hub = TestHub::start_with(backend, common::lax_buz).await;
+    let system = hub.token_with("platform", None, hub_protocol::AccountRole::System);
+    let ops = admin(&hub);
+    for task in ["t1", "t2"] {
+        let (status, body) = hub
+            .post(
+                "/api/v1/events/task/accepted",
+                &system,
+                json!({"task_id": task, "user_id": "hal", "tier": "A", "quality": 1.0, "reviewer_trust": 100}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    // An adjustment and its reversal: two entries whose loss the balance does not show.
+    for amount in [50, -50] {
+        let (status, body) = hub
+            .post(
+                "/api/v1/wallets/hal/adjust",
+                &ops,
+                json!({"amount": amount, "note": "round trip"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let (_, wallet) = hub.get("/api/v1/wallets/hal", &ops).await;
+    let wallet_scope = format!("wallet:{}", wallet["id"].as_str().unwrap());
+    assert_eq!(integrity(&hub).await["ok"], true);
+    common::lift_trigger(
+        &hub,
+        "wallet_ledgers",
+        "DELETE",
+        "DELETE FROM wallet_ledgers WHERE seq > 2",
+    )
+    .await;
+    let report = integrity(&hub).await;
+    let chain = scope(&report, &wallet_scope);
+    assert_eq!(chain["ok"], false, "{report}");
+    assert_eq!(
+        (
+            chain["first_broken"]["seq"].clone(),
+            chain["first_broken"]["id"].clone()
+        ),
+        (json!(3), json!("(cut)"))
+    );
+    let (_, health) = hub
+        .call(reqwest::Method::GET, "/api/health", None, None)
+        .await;
+    assert_eq!(health["status"], "degraded");
+
+    let user_chain = |report: &Value| scope(report, "user:hal")["entries"].as_u64().unwrap();
+    let before = user_chain(&report);
+    let (status, repaired) = hub.post("/api/debug/worm/reanchor", &ops, json!({})).await;
+    assert_eq!(
+        (status, repaired["ok"].clone()),
+        (200, json!(true)),
+        "{repaired}"
+    );
+    assert_eq!(
+        user_chain(&repaired),
+        before + 1,
+        "one ledger.reanchor entry in the owner's chain"
+    );
+    assert!(
+        repaired["scopes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["scope"] == wallet_scope.as_str())
+            .count()
+            == 1,
+        "no audit scope named like the wallet: {repaired}"
+    );
+    let (_, health) = hub
+        .call(reqwest::Method::GET, "/api/health", None, None)
+        .await;
+    assert_eq!(health["status"], "healthy");
+    // A second repair finds nothing to record.
+    let (_, again) = hub.post("/api/debug/worm/reanchor", &ops, json!({})).await;
+    assert_eq!(user_chain(&again), before + 1);
+    hub.stop().await.unwrap();
 }

@@ -29,8 +29,12 @@ pub struct ScopeIntegrity {
 pub struct BrokenEntry {
     #[ts(type = "number")]
     pub seq: i64,
+    /// The entry's id, or `(cut)` where entries are missing.
     pub id: String,
     pub reason: String,
+    /// SHA-256 of what was found as stored: a reanchor passes the break over only while it is
+    /// the same to the byte.
+    pub fingerprint: String,
 }
 
 /// `GET /api/debug/jobs/health`.

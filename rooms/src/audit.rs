@@ -99,17 +99,89 @@ pub fn expected_hash(e: &Entry) -> String {
     chain_hash(e.prev_hash.as_deref(), &payload(e))
 }
 
-/// Where a chain breaks first.
+/// Where a chain breaks first. `fingerprint` is the SHA-256 of what the finding is about, as
+/// stored (see [`entry_fingerprint`] and [`tail_fingerprint`]): a reanchor accepts a finding
+/// only while it still has the fingerprint it recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Broken {
     pub seq: i64,
     pub id: String,
     pub reason: String,
+    pub fingerprint: String,
 }
 
+/// The id a finding about missing entries carries (a cut tail, a truncated chain, a gap).
+pub const CUT: &str = "(cut)";
+
 /// The action of the entry that records a break, so that the chain continues from it: its
-/// `details` hold `broken_seq`, `broken_id` and `reason`. History is never rewritten.
+/// `details` hold `broken_seq`, `broken_id`, `reason` and `fingerprint`. History is never
+/// rewritten.
 pub const REANCHOR: &str = "worm.reanchor";
+
+/// The head a scope's chain must end at: the last seq and hash its appends wrote (kept apart
+/// from the entries, in `worm_heads`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: Option<String>,
+}
+
+/// A break a reanchor records: it is passed over while the finding is the same to the byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub seq: i64,
+    pub id: String,
+    pub fingerprint: String,
+}
+
+impl Recorded {
+    /// The record that a reanchor entry's `details` hold, if they hold one.
+    pub fn from_details(details: &Value) -> Option<Recorded> {
+        Some(Recorded {
+            seq: details.get("broken_seq")?.as_i64()?,
+            id: details.get("broken_id")?.as_str()?.to_owned(),
+            fingerprint: details.get("fingerprint")?.as_str()?.to_owned(),
+        })
+    }
+
+    fn covers(&self, b: &Broken) -> bool {
+        self.seq == b.seq && self.id == b.id && self.fingerprint == b.fingerprint
+    }
+}
+
+/// Whether a record in `recorded` accepts finding `b`.
+pub fn is_recorded(recorded: &[Recorded], b: &Broken) -> bool {
+    recorded.iter().any(|r| r.covers(b))
+}
+
+/// The SHA-256 (hex) of `parts`, each followed by a newline.
+pub fn fingerprint(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update(b"\n");
+    }
+    hex(&hasher.finalize())
+}
+
+/// What an entry is, as stored: its payload and the hash it carries.
+pub fn entry_fingerprint(e: &Entry) -> String {
+    fingerprint(&[&payload(e), &e.hash])
+}
+
+/// What a chain's end is: where its head points (`head_seq`, `head_hash`) and the hash of the
+/// last entry left before it (`last_hash`), so a reanchored cut goes stale when either moves.
+pub fn tail_fingerprint(head_seq: i64, head_hash: Option<&str>, last_hash: Option<&str>) -> String {
+    fingerprint(&[
+        &head_seq.to_string(),
+        head_hash.unwrap_or(""),
+        last_hash.unwrap_or(""),
+    ])
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// What walking a scope's chain found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -124,40 +196,98 @@ pub struct Check {
 /// out of step, a `prev_hash` that is not the previous entry's hash, or a hash that does not
 /// match the entry's fields.
 pub fn first_broken(entries: &[Entry]) -> Option<Broken> {
-    walk(entries, &[]).first_broken
+    walk(entries, None, &[]).first_broken
 }
 
-/// Walks a scope's entries like [`first_broken`], passing over the breaks that a later
-/// [`REANCHOR`] entry records (the walk goes on from the broken entry as stored).
-pub fn check(entries: &[Entry]) -> Check {
-    let recorded: Vec<(i64, String)> = entries
+/// Walks a scope's entries like [`first_broken`], then compares the end with `head` (a chain
+/// whose last entries were cut, or emptied, ends short of its head), passing over the breaks
+/// that a [`REANCHOR`] entry of the scope records with the same fingerprint (the walk goes on
+/// from the entry as stored; across a recorded cut, from the head the cut left).
+pub fn check(entries: &[Entry], head: Option<&Head>) -> Check {
+    let recorded: Vec<Recorded> = entries
         .iter()
         .filter(|e| e.action == REANCHOR)
-        .filter_map(|e| {
-            let seq = e.details.get("broken_seq")?.as_i64()?;
-            let id = e.details.get("broken_id")?.as_str()?.to_owned();
-            Some((seq, id))
-        })
+        .filter_map(|e| Recorded::from_details(&e.details))
         .collect();
-    walk(entries, &recorded)
+    walk(entries, head, &recorded)
 }
 
-fn walk(entries: &[Entry], recorded: &[(i64, String)]) -> Check {
+fn walk(entries: &[Entry], head: Option<&Head>, recorded: &[Recorded]) -> Check {
     let mut reanchored = Vec::new();
     let mut prev: Option<&Entry> = None;
+    let found = |b: Broken, reanchored: &mut Vec<i64>| {
+        if is_recorded(recorded, &b) {
+            reanchored.push(b.seq);
+            None
+        } else {
+            Some(b)
+        }
+    };
     for e in entries {
-        if let Some(broken) = link_broken(prev, e) {
-            if recorded.iter().any(|(s, id)| *s == e.seq && *id == e.id) {
-                reanchored.push(e.seq);
-                prev = Some(e);
-                continue;
+        let expected_seq = prev.map_or(1, |p| p.seq + 1);
+        if e.seq > expected_seq {
+            // Entries are missing before this one: a recorded cut says the chain went on from
+            // the head it left (this entry's prev_hash), and only this entry's hash is left to
+            // check.
+            let cut = Broken {
+                seq: expected_seq,
+                id: CUT.into(),
+                reason: format!("entries {expected_seq} to {} are missing", e.seq - 1),
+                fingerprint: tail_fingerprint(
+                    e.seq - 1,
+                    e.prev_hash.as_deref(),
+                    prev.map(|p| p.hash.as_str()),
+                ),
+            };
+            if let Some(b) = found(cut, &mut reanchored) {
+                return Check {
+                    first_broken: Some(b),
+                    reanchored,
+                };
             }
+            if expected_hash(e) != e.hash {
+                let b = Broken {
+                    seq: e.seq,
+                    id: e.id.clone(),
+                    reason: "hash does not match the entry's fields".into(),
+                    fingerprint: entry_fingerprint(e),
+                };
+                if let Some(b) = found(b, &mut reanchored) {
+                    return Check {
+                        first_broken: Some(b),
+                        reanchored,
+                    };
+                }
+            }
+        } else if let Some(b) = link_broken(prev, e)
+            && let Some(b) = found(b, &mut reanchored)
+        {
             return Check {
-                first_broken: Some(broken),
+                first_broken: Some(b),
                 reanchored,
             };
         }
         prev = Some(e);
+    }
+    if let Some(head) = head {
+        let (last_seq, last_hash) = prev.map_or((0, None), |p| (p.seq, Some(p.hash.as_str())));
+        if head.seq != last_seq || head.hash.as_deref() != last_hash {
+            let b = Broken {
+                seq: last_seq + 1,
+                id: CUT.into(),
+                reason: format!(
+                    "the chain ends at seq {last_seq} but its head names seq {}",
+                    head.seq
+                ),
+                fingerprint: tail_fingerprint(head.seq, head.hash.as_deref(), last_hash),
+            };
+            if let Some(b) = found(b, &mut reanchored) {
+                return Check {
+                    first_broken: Some(b),
+                    reanchored,
+                };
+            }
+        }
     }
     Check {
         first_broken: None,
@@ -167,25 +297,24 @@ fn walk(entries: &[Entry], recorded: &[(i64, String)]) -> Check {
 
 /// Whether the link from `prev` to `e` is broken, and how.
 fn link_broken(prev: Option<&Entry>, e: &Entry) -> Option<Broken> {
-    {
-        let broken = |reason: String| {
-            Some(Broken {
-                seq: e.seq,
-                id: e.id.clone(),
-                reason,
-            })
-        };
-        let expected_seq = prev.map_or(1, |p| p.seq + 1);
-        if e.seq != expected_seq {
-            return broken(format!("seq {} where {expected_seq} was due", e.seq));
-        }
-        let expected_prev = prev.map(|p| p.hash.as_str());
-        if e.prev_hash.as_deref() != expected_prev {
-            return broken("prev_hash is not the previous entry's hash".into());
-        }
-        if e.hash != expected_hash(e) {
-            return broken("hash does not match the entry's fields".into());
-        }
+    let broken = |reason: String| {
+        Some(Broken {
+            seq: e.seq,
+            id: e.id.clone(),
+            reason,
+            fingerprint: entry_fingerprint(e),
+        })
+    };
+    let expected_seq = prev.map_or(1, |p| p.seq + 1);
+    if e.seq != expected_seq {
+        return broken(format!("seq {} where {expected_seq} was due", e.seq));
+    }
+    let expected_prev = prev.map(|p| p.hash.as_str());
+    if e.prev_hash.as_deref() != expected_prev {
+        return broken("prev_hash is not the previous entry's hash".into());
+    }
+    if e.hash != expected_hash(e) {
+        return broken("hash does not match the entry's fields".into());
     }
     None
 }
@@ -258,9 +387,11 @@ mod tests {
         assert_eq!(broken.seq, 4);
         assert!(broken.reason.contains("prev_hash"));
 
+        // An entry missing in the middle is found where it is missing.
         let mut gap = chain(5);
         gap.remove(1);
-        assert_eq!(first_broken(&gap).unwrap().seq, 3);
+        let b = first_broken(&gap).unwrap();
+        assert_eq!((b.seq, b.id.as_str()), (2, CUT));
     }
 
     #[test]
@@ -277,22 +408,89 @@ mod tests {
             ref_id: None,
             actor_id: None,
             action: REANCHOR.into(),
-            details: json!({"broken_seq": 2, "broken_id": "id-2", "reason": broken.reason}),
+            details: json!({"broken_seq": 2, "broken_id": "id-2", "reason": broken.reason,
+                            "fingerprint": broken.fingerprint}),
             created_at: 1_700_000_000_004,
             prev_hash: Some(entries[2].hash.clone()),
             hash: String::new(),
         };
         reanchor.hash = expected_hash(&reanchor);
         entries.push(reanchor);
+        let head = Head {
+            seq: 4,
+            hash: Some(entries[3].hash.clone()),
+        };
         assert_eq!(
-            check(&entries),
+            check(&entries, Some(&head)),
             Check {
                 first_broken: None,
                 reanchored: vec![2]
             }
         );
+        // The same entry changed again is found again: the record names its content.
+        let mut again = entries.clone();
+        again[1].details = json!({"tampered": "twice"});
+        assert_eq!(check(&again, Some(&head)).first_broken.unwrap().seq, 2);
         // A later tamper is still found.
         entries[2].action = "member.removed".into();
-        assert_eq!(check(&entries).first_broken.unwrap().seq, 3);
+        assert_eq!(check(&entries, Some(&head)).first_broken.unwrap().seq, 3);
+    }
+
+    fn head_of(entries: &[Entry]) -> Head {
+        Head {
+            seq: entries.last().map_or(0, |e| e.seq),
+            hash: entries.last().map(|e| e.hash.clone()),
+        }
+    }
+
+    fn reanchor_after(entries: &mut Vec<Entry>, head: &Head, b: &Broken) {
+        let seq = head.seq + 1;
+        let mut e = Entry {
+            id: format!("id-{seq}"),
+            scope: "venture:v".into(),
+            seq,
+            ref_id: None,
+            actor_id: Some("ops".into()),
+            action: REANCHOR.into(),
+            details: json!({"broken_seq": b.seq, "broken_id": b.id, "reason": b.reason,
+                            "fingerprint": b.fingerprint}),
+            created_at: 1_800_000_000_000,
+            prev_hash: head.hash.clone(),
+            hash: String::new(),
+        };
+        e.hash = expected_hash(&e);
+        entries.push(e);
+    }
+
+    #[test]
+    fn a_cut_tail_and_an_emptied_chain_are_found_against_the_head_and_can_be_reanchored() {
+        let full = chain(6);
+        let head = head_of(&full);
+        assert_eq!(check(&full, Some(&head)).first_broken, None);
+        // (entries left, the seq found)
+        for (left, seq) in [(4usize, 5i64), (0, 1)] {
+            let mut cut = full[..left].to_vec();
+            let b = check(&cut, Some(&head)).first_broken.unwrap();
+            assert_eq!((b.seq, b.id.as_str()), (seq, CUT), "{left} left");
+            assert!(b.reason.contains("head names seq 6"), "{}", b.reason);
+            // The reanchor appends at the head; the chain then reads whole across the cut.
+            reanchor_after(&mut cut, &head, &b);
+            let new_head = head_of(&cut);
+            let found = check(&cut, Some(&new_head));
+            assert_eq!(found.first_broken, None, "{left} left");
+            assert_eq!(found.reanchored, vec![seq]);
+            // Cutting further is a new finding.
+            if left > 0 {
+                let mut more = cut.clone();
+                more.remove(left - 1);
+                assert!(check(&more, Some(&new_head)).first_broken.is_some());
+            }
+        }
+        // A head moved back (or forward) without its entries is a finding too.
+        let behind = Head {
+            seq: 5,
+            hash: Some(full[4].hash.clone()),
+        };
+        assert_eq!(check(&full, Some(&behind)).first_broken.unwrap().seq, 7);
     }
 }

@@ -21,6 +21,7 @@
 //! `UNLOCK` gives it back; `SPEND` takes locked BUZ out of the balance; `ADJUST` adds a signed
 //! amount (an admin's correction). `balance_after` is the balance after the entry.
 
+use crate::audit::{Broken, CUT, Head, Recorded, is_recorded, tail_fingerprint};
 use crate::gamification::{credibility, round};
 use sha2::{Digest, Sha256};
 
@@ -304,51 +305,132 @@ fn hex(bytes: &[u8]) -> String {
 /// What a walk of a wallet's ledger found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Walk {
-    /// The first entry that does not hold: its seq, id and why.
-    pub first_broken: Option<(i64, String, String)>,
-    /// The balance and pending lock the amounts add up to.
+    /// The first finding no reanchor records: its seq, id, why and fingerprint.
+    pub first_broken: Option<Broken>,
+    /// The balance and pending lock the amounts add up to (across a recorded break, from the
+    /// entry's `balance_after` as stored).
     pub balance: i64,
     pub pending: i64,
+    /// Seqs of breaks that reanchors record.
+    pub reanchored: Vec<i64>,
+}
+
+/// What a ledger entry is, as stored.
+pub fn entry_fingerprint(e: &Entry) -> String {
+    crate::audit::fingerprint(&[
+        &e.id,
+        &payload(e),
+        e.prev_hash.as_deref().unwrap_or(""),
+        &e.hash,
+    ])
 }
 
 /// Walks `entries` (in seq order): seqs from 1 without gaps, each `prev_hash` the previous
 /// `hash`, each `hash` recomputed, each `balance_after` what the amounts add up to, and neither
 /// the balance nor the lock ever below zero or the lock above the balance.
 pub fn walk(entries: &[Entry]) -> Walk {
+    walk_against(entries, None, &[])
+}
+
+/// Walks like [`walk`], then compares the end with the wallet's head (`seq`, `head_hash`): a
+/// ledger whose last entries were cut ends short of it. Findings that `recorded` holds with
+/// the same fingerprint are passed over (the walk goes on from the entry as stored).
+pub fn walk_against(entries: &[Entry], head: Option<&Head>, recorded: &[Recorded]) -> Walk {
     let (mut balance, mut pending) = (0i64, 0i64);
-    let mut prev: Option<&str> = None;
-    let mut first_broken = None;
-    for (i, e) in entries.iter().enumerate() {
-        let broken = |why: &str| Some((e.seq, e.id.clone(), why.to_owned()));
-        let why = if e.seq != i as i64 + 1 {
-            broken("seq is not the next one")
-        } else if e.prev_hash.as_deref() != prev {
-            broken("prev_hash is not the previous entry's hash")
-        } else if expected_hash(e) != e.hash {
-            broken("hash does not match the entry")
-        } else if let Some(kind) = EntryType::parse(&e.kind) {
-            match kind.apply(balance, pending, e.amount) {
-                Ok((b, p)) if b == e.balance_after => {
-                    (balance, pending) = (b, p);
-                    None
-                }
-                Ok(_) => broken("balance_after is not what the amounts add up to"),
-                Err(Refusal::NotEnough { .. }) => broken("the amounts take the wallet below zero"),
-                Err(Refusal::OverLimit) => broken("the amounts take the wallet past its bound"),
-            }
-        } else {
-            broken("unknown entry type")
+    let mut prev: Option<&Entry> = None;
+    let mut reanchored = Vec::new();
+    let mut finding = None;
+    for e in entries {
+        let expected_seq = prev.map_or(1, |p| p.seq + 1);
+        let broken = |why: &str| {
+            Some(Broken {
+                seq: e.seq,
+                id: e.id.clone(),
+                reason: why.to_owned(),
+                fingerprint: entry_fingerprint(e),
+            })
         };
-        if why.is_some() {
-            first_broken = why;
-            break;
+        let mut why = if e.seq > expected_seq {
+            let cut = Broken {
+                seq: expected_seq,
+                id: CUT.into(),
+                reason: format!("entries {expected_seq} to {} are missing", e.seq - 1),
+                fingerprint: tail_fingerprint(
+                    e.seq - 1,
+                    e.prev_hash.as_deref(),
+                    prev.map(|p| p.hash.as_str()),
+                ),
+            };
+            if is_recorded(recorded, &cut) {
+                reanchored.push(cut.seq);
+                None
+            } else {
+                Some(cut)
+            }
+        } else if e.seq != expected_seq {
+            broken("seq is not the next one")
+        } else if e.prev_hash.as_deref() != prev.map(|p| p.hash.as_str()) {
+            broken("prev_hash is not the previous entry's hash")
+        } else {
+            None
+        };
+        if why.is_none() {
+            why = if expected_hash(e) != e.hash {
+                broken("hash does not match the entry")
+            } else if let Some(kind) = EntryType::parse(&e.kind) {
+                match kind.apply(balance, pending, e.amount) {
+                    Ok((b, p)) if b == e.balance_after => {
+                        (balance, pending) = (b, p);
+                        None
+                    }
+                    Ok(_) => broken("balance_after is not what the amounts add up to"),
+                    Err(Refusal::NotEnough { .. }) => {
+                        broken("the amounts take the wallet below zero")
+                    }
+                    Err(Refusal::OverLimit) => broken("the amounts take the wallet past its bound"),
+                }
+            } else {
+                broken("unknown entry type")
+            };
         }
-        prev = Some(&e.hash);
+        if let Some(b) = why {
+            if !is_recorded(recorded, &b) {
+                finding = Some(b);
+                break;
+            }
+            // Recorded: go on from the entry as stored.
+            reanchored.push(b.seq);
+            balance = e.balance_after.clamp(0, MAX_BUZ);
+            pending = pending.clamp(0, balance);
+        }
+        prev = Some(e);
+    }
+    if finding.is_none()
+        && let Some(head) = head
+    {
+        let (last_seq, last_hash) = prev.map_or((0, None), |p| (p.seq, Some(p.hash.as_str())));
+        if head.seq != last_seq || head.hash.as_deref() != last_hash {
+            let b = Broken {
+                seq: last_seq + 1,
+                id: CUT.into(),
+                reason: format!(
+                    "the ledger ends at seq {last_seq} but the wallet's head names seq {}",
+                    head.seq
+                ),
+                fingerprint: tail_fingerprint(head.seq, head.hash.as_deref(), last_hash),
+            };
+            if is_recorded(recorded, &b) {
+                reanchored.push(b.seq);
+            } else {
+                finding = Some(b);
+            }
+        }
     }
     Walk {
-        first_broken,
+        first_broken: finding,
         balance,
         pending,
+        reanchored,
     }
 }
 
@@ -604,7 +686,7 @@ mod tests {
         let first = entry(1, Adjust, max, max, None);
         let second = entry(2, Adjust, i64::MAX, 0, Some(first.hash.clone()));
         let w = walk(&[first, second]);
-        assert_eq!(w.first_broken.map(|b| b.0), Some(2));
+        assert_eq!(w.first_broken.map(|b| b.seq), Some(2));
         assert_eq!(w.balance, max);
     }
 
@@ -695,28 +777,65 @@ mod tests {
         let good = chain();
         let w = walk(&good);
         assert_eq!((w.first_broken, w.balance, w.pending), (None, 130, 0));
+        let seq = |w: Walk| w.first_broken.unwrap().seq;
         // Any field changed is caught at its entry.
         let mut bad = good.clone();
         bad[3].amount = 60;
-        assert_eq!(walk(&bad).first_broken.unwrap().0, 4);
+        assert_eq!(seq(walk(&bad)), 4);
         let mut bad = good.clone();
         bad[5].note = None;
-        assert_eq!(walk(&bad).first_broken.unwrap().0, 6);
+        assert_eq!(seq(walk(&bad)), 6);
         // A rehashed change breaks the next link, or the sums.
         let mut bad = good.clone();
         bad[3].amount = 60;
         bad[3].hash = expected_hash(&bad[3]);
         let found = walk(&bad).first_broken.unwrap();
-        assert_eq!(found.0, 4, "{found:?}"); // balance_after no longer adds up
+        assert_eq!(found.seq, 4, "{found:?}"); // balance_after no longer adds up
         let mut bad = good.clone();
         bad.remove(2);
-        assert_eq!(walk(&bad).first_broken.unwrap().0, 4, "a gap");
+        let gap = walk(&bad).first_broken.unwrap();
+        assert_eq!((gap.seq, gap.id.as_str()), (3, CUT), "a gap");
         // A lock beyond the balance is refused by the walk too.
         let over = vec![entry(1, EntryType::Lock, 10, 0, None)];
         assert_eq!(
-            walk(&over).first_broken.unwrap().2,
+            walk(&over).first_broken.unwrap().reason,
             "the amounts take the wallet below zero"
         );
+    }
+
+    #[test]
+    fn a_cut_tail_is_found_against_the_head_and_a_recorded_break_is_passed_over() {
+        let good = chain();
+        let n = good.len() as i64;
+        let head = Head {
+            seq: n,
+            hash: Some(good[good.len() - 1].hash.clone()),
+        };
+        assert_eq!(walk_against(&good, Some(&head), &[]).first_broken, None);
+        // The last two entries cut: the sums may still hold, the head does not.
+        let cut = good[..good.len() - 2].to_vec();
+        let b = walk_against(&cut, Some(&head), &[]).first_broken.unwrap();
+        assert_eq!((b.seq, b.id.as_str()), (n - 1, CUT));
+        // A tampered amount, recorded: the walk goes on from the entry as stored.
+        let mut bad = good.clone();
+        bad[3].amount = 60;
+        let b = walk_against(&bad, Some(&head), &[]).first_broken.unwrap();
+        let record = Recorded {
+            seq: b.seq,
+            id: b.id.clone(),
+            fingerprint: b.fingerprint.clone(),
+        };
+        let w = walk_against(&bad, Some(&head), std::slice::from_ref(&record));
+        assert_eq!(
+            (w.first_broken, w.balance, w.reanchored),
+            (None, 130, vec![4])
+        );
+        // The same entry changed again is a new finding.
+        bad[3].amount = 61;
+        let again = walk_against(&bad, Some(&head), &[record])
+            .first_broken
+            .unwrap();
+        assert_eq!(again.seq, 4);
     }
 
     #[test]

@@ -17,17 +17,13 @@ impl Services {
     /// (`hub_worm_breaks_total`).
     pub async fn worm_integrity(&self) -> Result<WormIntegrity, StoreError> {
         let mut scopes = Vec::new();
-        for scope in self.store.audit_scopes().await? {
+        for (scope, head) in self.store.audit_scopes().await? {
             let entries = self.store.audit_entries(&scope).await?;
-            let found = check(&entries);
+            let found = check(&entries, head.as_ref());
             scopes.push(ScopeIntegrity {
                 ok: found.first_broken.is_none(),
                 entries: entries.len() as u64,
-                first_broken: found.first_broken.map(|b| BrokenEntry {
-                    seq: b.seq,
-                    id: b.id,
-                    reason: b.reason,
-                }),
+                first_broken: found.first_broken.map(broken_entry),
                 reanchored: found.reanchored,
                 scope,
             });
@@ -66,9 +62,12 @@ impl Services {
         self.worm_broken.load(Ordering::Acquire)
     }
 
-    /// Records every current break with a `worm.reanchor` entry by `actor` (the chain then
-    /// goes on from it) and returns the check that follows. Each pass records the first
-    /// unrecorded break of each scope; a scope broken in several places takes several passes.
+    /// Records every current break with a reanchor entry by `actor` (the chain then goes on
+    /// from it) and returns the check that follows. Each pass records the first unrecorded
+    /// break of each scope, one entry per broken scope; a scope broken in several places takes
+    /// several passes. An audit scope's break is recorded in that scope (`worm.reanchor`); a
+    /// wallet ledger's in its owner's chain (`ledger.reanchor`, naming the wallet). A record
+    /// holds the finding's fingerprint: the same entry changed again is a new break.
     pub async fn worm_reanchor(&self, actor: &str) -> Result<WormIntegrity, StoreError> {
         let mut report = self.worm_integrity().await?;
         for _ in 0..MAX_REANCHOR_PASSES {
@@ -79,23 +78,51 @@ impl Services {
                 let Some(broken) = &scope.first_broken else {
                     continue;
                 };
+                let mut details = json!({
+                    "broken_seq": broken.seq,
+                    "broken_id": broken.id,
+                    "reason": broken.reason,
+                    "fingerprint": broken.fingerprint,
+                });
+                let (chain, action) = match scope.scope.strip_prefix(WALLET_SCOPE) {
+                    Some(wallet) => {
+                        let Some(owner) = self.store.wallet_owner(wallet).await? else {
+                            continue;
+                        };
+                        details["wallet_id"] = json!(wallet);
+                        (format!("user:{owner}"), LEDGER_REANCHOR)
+                    }
+                    None => (scope.scope.clone(), REANCHOR),
+                };
                 self.store
                     .audit_alone(NewAudit {
-                        scope: scope.scope.clone(),
+                        scope: chain,
                         ref_id: Some(&broken.id),
                         actor_id: Some(actor),
-                        action: REANCHOR,
-                        details: json!({
-                            "broken_seq": broken.seq,
-                            "broken_id": broken.id,
-                            "reason": broken.reason,
-                        }),
+                        action,
+                        details,
                     })
                     .await?;
             }
             report = self.worm_integrity().await?;
         }
         Ok(report)
+    }
+}
+
+/// Wallet ledgers appear in the integrity report as scopes `wallet:{id}`.
+pub const WALLET_SCOPE: &str = "wallet:";
+
+/// The action of the entry, in a wallet owner's chain, that records a break of the wallet's
+/// ledger (its `details` name the wallet as `wallet_id`).
+pub const LEDGER_REANCHOR: &str = "ledger.reanchor";
+
+pub(super) fn broken_entry(b: hub_rooms::audit::Broken) -> BrokenEntry {
+    BrokenEntry {
+        seq: b.seq,
+        id: b.id,
+        reason: b.reason,
+        fingerprint: b.fingerprint,
     }
 }
 

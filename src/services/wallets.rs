@@ -9,7 +9,7 @@
 use super::Services;
 use super::effects::{Effects, FeedTo};
 use crate::store::{Refs, StoreError, StoreResult, WalletRow, WriteTx};
-use hub_protocol::audit::{BrokenEntry, ScopeIntegrity};
+use hub_protocol::audit::ScopeIntegrity;
 use hub_protocol::events::TaskAccepted;
 use hub_protocol::notifications::{BuzData, NotificationBody};
 use hub_protocol::realtime::server;
@@ -18,9 +18,10 @@ use hub_protocol::wallets::{
     WithheldList,
 };
 use hub_protocol::{UserId, VentureId};
+use hub_rooms::audit::{Broken, Head, fingerprint, is_recorded};
 use hub_rooms::fields::{FieldError, required_text};
 use hub_rooms::gamification::{day_start_ms, utc_day};
-use hub_rooms::wallets::{EntryType, Gates, Standing, issue, task_buz, walk};
+use hub_rooms::wallets::{EntryType, Gates, Standing, issue, task_buz, walk_against};
 use serde_json::json;
 
 /// The issuance settings.
@@ -201,38 +202,65 @@ impl Services {
         Ok(self.verify(&wallet).await?.0)
     }
 
-    async fn verify(&self, wallet: &WalletRow) -> StoreResult<(WalletVerify, Option<String>)> {
+    async fn verify(&self, wallet: &WalletRow) -> StoreResult<(WalletVerify, Option<Broken>)> {
         let entries = self.store.ledger_entries(&wallet.id).await?;
-        let found = walk(&entries);
-        // The amounts, re-added whatever the links say.
-        let (balance, pending) =
+        let recorded = self
+            .store
+            .ledger_reanchors(&wallet.user_id, &wallet.id)
+            .await?;
+        let head = Head {
+            seq: wallet.seq,
+            hash: wallet.head_hash.clone(),
+        };
+        let found = walk_against(&entries, Some(&head), &recorded);
+        // The balances the ledger gives: the walk's, or, past a break, the amounts re-added
+        // whatever the links say.
+        let (balance, pending) = if found.first_broken.is_none() {
+            (found.balance, found.pending)
+        } else {
             entries
                 .iter()
                 .fold((0i64, 0i64), |(b, p), e| match EntryType::parse(&e.kind) {
                     Some(kind) => {
                         let (db, dp) = kind.moves(e.amount);
-                        (b + db, p + dp)
+                        (b.saturating_add(db), p.saturating_add(dp))
                     }
                     None => (b, p),
-                });
+                })
+        };
         let balance_matches = balance == wallet.balance && pending == wallet.pending;
-        let first_broken = found
-            .first_broken
-            .map(|(seq, id, reason)| BrokenLedgerEntry { seq, id, reason });
-        let mismatch = (!balance_matches).then(|| {
-            format!(
-                "the wallet holds {} (locked {}) but its ledger adds up to {balance} (locked {pending})",
-                wallet.balance, wallet.pending
-            )
+        // A wallet whose balances are not what its ledger says is a finding of its own.
+        let mismatch = (!balance_matches)
+            .then(|| Broken {
+                seq: wallet.seq,
+                id: wallet.id.clone(),
+                reason: format!(
+                    "the wallet holds {} (locked {}) but its ledger adds up to {balance} (locked {pending})",
+                    wallet.balance, wallet.pending
+                ),
+                fingerprint: fingerprint(&[
+                    &wallet.id,
+                    &wallet.seq.to_string(),
+                    &wallet.balance.to_string(),
+                    &wallet.pending.to_string(),
+                    &balance.to_string(),
+                    &pending.to_string(),
+                ]),
+            })
+            .filter(|b| !is_recorded(&recorded, b));
+        let first_broken = found.first_broken.clone().map(|b| BrokenLedgerEntry {
+            seq: b.seq,
+            id: b.id,
+            reason: b.reason,
         });
         Ok((
             WalletVerify {
-                ok: first_broken.is_none() && balance_matches,
+                ok: first_broken.is_none() && mismatch.is_none(),
                 entries: entries.len() as i64,
                 balance_matches,
                 first_broken,
             },
-            mismatch,
+            found.first_broken.or(mismatch),
         ))
     }
 
@@ -240,25 +268,12 @@ impl Services {
     pub(super) async fn wallet_integrity(&self) -> StoreResult<Vec<ScopeIntegrity>> {
         let mut scopes = Vec::new();
         for wallet in self.store.wallets().await? {
-            let (report, mismatch) = self.verify(&wallet).await?;
-            let first_broken = match (report.first_broken, mismatch) {
-                (Some(b), _) => Some(BrokenEntry {
-                    seq: b.seq,
-                    id: b.id,
-                    reason: b.reason,
-                }),
-                (None, Some(why)) => Some(BrokenEntry {
-                    seq: wallet.seq,
-                    id: wallet.id.clone(),
-                    reason: why,
-                }),
-                (None, None) => None,
-            };
+            let (report, finding) = self.verify(&wallet).await?;
             scopes.push(ScopeIntegrity {
-                scope: format!("wallet:{}", wallet.id),
+                scope: format!("{}{}", super::audit::WALLET_SCOPE, wallet.id),
                 entries: report.entries as u64,
-                ok: first_broken.is_none(),
-                first_broken,
+                ok: finding.is_none(),
+                first_broken: finding.map(super::audit::broken_entry),
                 reanchored: Vec::new(),
             });
         }

@@ -3,7 +3,7 @@
 //! committed together or not at all. Appends to one scope queue on the scope's head row.
 
 use super::{Store, StoreResult, WriteTx, new_id};
-use hub_rooms::audit::{Entry, expected_hash};
+use hub_rooms::audit::{Entry, Head, expected_hash};
 use serde_json::Value;
 
 /// What to record.
@@ -96,13 +96,22 @@ impl Store {
         Ok(entry)
     }
 
-    /// Every scope with entries, sorted.
-    pub async fn audit_scopes(&self) -> StoreResult<Vec<String>> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT DISTINCT scope FROM worm_audits ORDER BY scope")
-                .fetch_all(self.pool())
-                .await?;
-        Ok(rows.into_iter().map(|(s,)| s).collect())
+    /// Every scope with entries or with a head past seq 0 (a chain emptied behind the hub's
+    /// back still has its head), sorted, with its head.
+    pub async fn audit_scopes(&self) -> StoreResult<Vec<(String, Option<Head>)>> {
+        let rows: Vec<(String, Option<i64>, Option<String>)> = sqlx::query_as(
+            "SELECT s.scope, h.seq, h.hash FROM
+               (SELECT DISTINCT scope FROM worm_audits
+                UNION SELECT scope FROM worm_heads WHERE seq > 0) s
+             LEFT JOIN worm_heads h ON h.scope = s.scope
+             ORDER BY s.scope",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(scope, seq, hash)| (scope, seq.map(|seq| Head { seq, hash })))
+            .collect())
     }
 
     /// A scope's entries in seq order. A `details` that is not JSON is kept as a string, so the

@@ -418,4 +418,34 @@ impl Store {
             .await?;
         Ok(rows.into_iter().map(wallet_row).collect())
     }
+
+    /// The owner of wallet `id`.
+    pub async fn wallet_owner(&self, id: &str) -> StoreResult<Option<UserId>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT user_id FROM wallets WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|(u,)| UserId(u)))
+    }
+
+    /// The breaks of wallet `wallet`'s ledger that `ledger.reanchor` entries of its owner's
+    /// chain record.
+    pub async fn ledger_reanchors(
+        &self,
+        owner: &UserId,
+        wallet: &str,
+    ) -> StoreResult<Vec<hub_rooms::audit::Recorded>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT details FROM worm_audits WHERE scope = $1 AND action = 'ledger.reanchor' ORDER BY seq",
+        )
+        .bind(format!("user:{owner}"))
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(details,)| serde_json::from_str::<serde_json::Value>(&details).ok())
+            .filter(|d| d.get("wallet_id").and_then(|w| w.as_str()) == Some(wallet))
+            .filter_map(|d| hub_rooms::audit::Recorded::from_details(&d))
+            .collect())
+    }
 }

@@ -461,8 +461,14 @@ pub async fn raw_db(hub: &TestHub) -> sqlx::AnyConnection {
 /// edit (dropped and re-created on SQLite, disabled and enabled on Postgres), as someone with
 /// direct access to the database could.
 pub async fn edit_append_only(hub: &TestHub, table: &str, edit: &str) {
+    lift_trigger(hub, table, "UPDATE", edit).await;
+}
+
+/// Runs `edit` on an append-only `table` with its `{table}_no_{event}` trigger (`UPDATE` or
+/// `DELETE`) lifted for the edit.
+pub async fn lift_trigger(hub: &TestHub, table: &str, event: &str, edit: &str) {
     let mut conn = raw_db(hub).await;
-    let trigger = format!("{table}_no_update");
+    let trigger = format!("{table}_no_{}", event.to_ascii_lowercase());
     let statements: Vec<String> = match hub.db.backend {
         Backend::Postgres => vec![
             format!("ALTER TABLE {table} DISABLE TRIGGER {trigger}"),
@@ -473,7 +479,7 @@ pub async fn edit_append_only(hub: &TestHub, table: &str, edit: &str) {
             format!("DROP TRIGGER {trigger}"),
             edit.to_owned(),
             format!(
-                "CREATE TRIGGER {trigger} BEFORE UPDATE ON {table} \
+                "CREATE TRIGGER {trigger} BEFORE {event} ON {table} \
                  BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
             ),
         ],

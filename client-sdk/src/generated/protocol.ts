@@ -418,7 +418,16 @@ first_broken: BrokenEntry | null,
  */
 reanchored: Array<number>, };
 
-export type BrokenEntry = { seq: number, id: string, reason: string, };
+export type BrokenEntry = { seq: number, 
+/**
+ * The entry's id, or `(cut)` where entries are missing.
+ */
+id: string, reason: string, 
+/**
+ * SHA-256 of what was found as stored: a reanchor passes the break over only while it is
+ * the same to the byte.
+ */
+fingerprint: string, };
 
 export type JobsHealth = { 
 /**
