@@ -63,7 +63,7 @@ port_free() {
 }
 start_hub() {
   port_free 3000
-  HUB_CHAT_RATE=1000 HUB_CHAT_BURST=1000 HUB_REST_RATE_USER=1000000/1s LOG_FORMAT=json "${on_server[@]}" "$bin/hub" --addr 127.0.0.1:3000 --data-dir "$data" >"$data/hub.log" 2>&1 &
+  HUB_CHAT_RATE=1000 HUB_CHAT_BURST=1000 HUB_REST_RATE_USER=1000000/1s HUB_MAX_CONNS_PER_USER=0 HUB_MAX_CONNS_PER_IP=0 HUB_HANDSHAKE_RATE_IP=off LOG_FORMAT=json "${on_server[@]}" "$bin/hub" --addr 127.0.0.1:3000 --data-dir "$data" >"$data/hub.log" 2>&1 &
   pids+=($!); hub_pid=$!
   for _ in $(seq 1 50); do
     kill -0 "$hub_pid" 2>/dev/null || { echo "the hub exited: $(tail -n 3 "$data/hub.log")" >&2; exit 1; }
@@ -202,7 +202,7 @@ PY
     "$bin/hub" migrate >/dev/null
     for port in 3000 3002; do
       port_free "$port"
-      HUB_CHAT_RATE=1000 HUB_CHAT_BURST=1000 HUB_REST_RATE_USER=1000000/1s LOG_FORMAT=json "${on_server[@]}" "$bin/hub" --addr "127.0.0.1:$port" --data-dir "$data" >"$data/hub-$port.log" 2>&1 &
+      HUB_CHAT_RATE=1000 HUB_CHAT_BURST=1000 HUB_REST_RATE_USER=1000000/1s HUB_MAX_CONNS_PER_USER=0 HUB_MAX_CONNS_PER_IP=0 HUB_HANDSHAKE_RATE_IP=off LOG_FORMAT=json "${on_server[@]}" "$bin/hub" --addr "127.0.0.1:$port" --data-dir "$data" >"$data/hub-$port.log" 2>&1 &
       pids+=($!)
       for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.2; done
     done

@@ -184,6 +184,16 @@ pub struct Settings {
     /// right-most entry that is not one of them. Never the left-most, which the client writes.
     #[arg(long, env = "HUB_TRUST_FORWARDED", default_value_t = false)]
     pub trust_forwarded: bool,
+    /// Live connections (Socket.IO and /yjs together) one user may hold on a node; 0: no limit.
+    #[arg(long, env = "HUB_MAX_CONNS_PER_USER", default_value_t = 100)]
+    pub max_conns_per_user: u32,
+    /// Live connections one client address may hold on a node; 0: no limit.
+    #[arg(long, env = "HUB_MAX_CONNS_PER_IP", default_value_t = 1000)]
+    pub max_conns_per_ip: u32,
+    /// Handshakes (Socket.IO and /yjs, refused ones too) one address may start: `count/period`,
+    /// or `off`.
+    #[arg(long, env = "HUB_HANDSHAKE_RATE_IP", default_value = "200/10s", value_parser = parse_optional_quota)]
+    pub handshake_rate_ip: OptionalQuota,
     /// How many proxies in front of the hub append to X-Forwarded-For.
     #[arg(long, env = "HUB_TRUSTED_PROXY_HOPS", default_value_t = 1)]
     pub trusted_proxy_hops: usize,
@@ -357,6 +367,7 @@ pub struct Config {
     pub buz: crate::services::wallets::BuzConfig,
     pub files: crate::services::files::FilesConfig,
     pub rest_limits: crate::limits::RestLimitsConfig,
+    pub conn_limits: hub_rooms::conns::ConnLimits,
 }
 
 impl std::fmt::Debug for Config {
@@ -394,6 +405,7 @@ impl Config {
             buz: Default::default(),
             files: Default::default(),
             rest_limits: crate::limits::RestLimitsConfig::default(),
+            conn_limits: hub_rooms::conns::ConnLimits::default(),
         }
     }
 
@@ -408,6 +420,17 @@ fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
     text.parse::<ipnet::IpNet>()
         .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
         .map_err(|_| format!("{text:?} is neither an IP address nor a network like 10.0.0.0/8"))
+}
+
+/// A quota, or none (`off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionalQuota(pub Option<hub_rooms::rate::Quota>);
+
+fn parse_optional_quota(text: &str) -> Result<OptionalQuota, String> {
+    match text.trim() {
+        "off" | "none" | "0" => Ok(OptionalQuota(None)),
+        other => hub_rooms::rate::Quota::parse(other).map(|q| OptionalQuota(Some(q))),
+    }
 }
 
 fn parse_quota(text: &str) -> Result<hub_rooms::rate::Quota, String> {
@@ -601,6 +624,11 @@ impl Settings {
                         crate::limits::Forwarded::Proxies(self.trusted_proxies.clone())
                     }
                 },
+            },
+            conn_limits: hub_rooms::conns::ConnLimits {
+                per_user: self.max_conns_per_user,
+                per_ip: self.max_conns_per_ip,
+                handshakes_per_ip: self.handshake_rate_ip.0,
             },
         })
     }
@@ -813,6 +841,18 @@ mod tests {
             Command::Serve(s) => assert_eq!(s.listen_addr(), "127.0.0.1:4001".parse().unwrap()),
             other => panic!("unexpected {other:?}"),
         }
+        let cli = Cli::parse_from([
+            "hub",
+            "--handshake-rate-ip",
+            "off",
+            "--max-conns-per-user",
+            "0",
+        ]);
+        assert_eq!(cli.settings.handshake_rate_ip, OptionalQuota(None));
+        assert_eq!(cli.settings.max_conns_per_user, 0);
+        let cli = Cli::parse_from(["hub", "--handshake-rate-ip", "5/1s"]);
+        assert_eq!(cli.settings.handshake_rate_ip.0.map(|q| q.count), Some(5));
+        assert!(Cli::try_parse_from(["hub", "--handshake-rate-ip", "fast"]).is_err());
         // Unset: loopback in development, every interface elsewhere.
         let dev = Cli::parse_from(["hub", "--environment", "development"]);
         assert_eq!(

@@ -119,6 +119,7 @@ pub async fn run_with(
         auth,
         info: Arc::new(NodeInfo::new(&config, bus.kind())),
         services: services.clone(),
+        conns: limits::ConnGate::new(config.conn_limits, config.rest_limits.forwarded.clone()),
     };
     let (socket_layer, io) = realtime::build(core.clone(), &config.socket);
     // Background tasks live as long as this call: if it is dropped (the process dies), they go.

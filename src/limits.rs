@@ -1,11 +1,14 @@
-//! The REST abuse limits' state: a token bucket per client address for requests without a
-//! token, one per user for requests with one (the middleware is `http::limits`).
+//! The abuse limits' state: for REST, a token bucket per client address for requests without a
+//! token, one per user for requests with one (the middleware is `http::limits`); for live
+//! connections (Socket.IO and `/yjs`), the [`ConnGate`] that counts them by user and address
+//! (the rules are `hub_rooms::conns`).
 
 use axum::http::HeaderMap;
 use hub_protocol::UserId;
+use hub_rooms::conns::{Admission, ConnLimits, Refusal};
 use hub_rooms::rate::{KeyedLimiter, Quota};
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The REST quotas.
@@ -83,6 +86,79 @@ impl RestLimits {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .check(user, now)
+    }
+}
+
+/// Live connections by user and address, and handshakes by address, on this node.
+pub struct ConnGate {
+    admission: Mutex<Admission>,
+    forwarded: Forwarded,
+}
+
+/// An admitted connection: released when dropped (the connection ended).
+pub struct ConnTicket {
+    gate: Arc<ConnGate>,
+    user: String,
+    ip: IpAddr,
+}
+
+impl Drop for ConnTicket {
+    fn drop(&mut self) {
+        self.gate.lock().release(&self.user, self.ip);
+    }
+}
+
+impl ConnGate {
+    pub fn new(limits: ConnLimits, forwarded: Forwarded) -> Arc<ConnGate> {
+        Arc::new(ConnGate {
+            admission: Mutex::new(Admission::new(limits)),
+            forwarded,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Admission> {
+        self.admission.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The client's address, read as the REST limits read it.
+    pub fn client_ip(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> IpAddr {
+        client_ip(
+            &self.forwarded,
+            headers,
+            peer.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        )
+    }
+
+    /// A handshake from `ip` begins.
+    pub fn handshake(&self, ip: IpAddr, now: Instant) -> Result<(), Refusal> {
+        let refused = self.lock().handshake(ip, now);
+        if refused.is_err() {
+            metrics::counter!("hub_connections_refused_total", "why" => "handshake_rate")
+                .increment(1);
+        }
+        refused
+    }
+
+    /// A connection of `user` from `ip` opens; it counts until the ticket is dropped.
+    pub fn admit(self: &Arc<Self>, user: &str, ip: IpAddr) -> Result<ConnTicket, Refusal> {
+        self.lock().admit(user, ip).inspect_err(|r| {
+            let why = match r {
+                Refusal::UserFull { .. } => "per_user",
+                Refusal::AddressFull { .. } => "per_ip",
+                Refusal::TooFast { .. } => "handshake_rate",
+            };
+            metrics::counter!("hub_connections_refused_total", "why" => why).increment(1);
+        })?;
+        Ok(ConnTicket {
+            gate: self.clone(),
+            user: user.to_owned(),
+            ip,
+        })
+    }
+
+    /// Connections `user` holds on this node.
+    pub fn held_by(&self, user: &str) -> u32 {
+        self.lock().held_by(user)
     }
 }
 

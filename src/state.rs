@@ -20,6 +20,8 @@ pub struct Core {
     pub auth: Arc<Auth>,
     pub info: Arc<NodeInfo>,
     pub services: Arc<crate::services::Services>,
+    /// Live connections by user and address (Socket.IO and `/yjs`).
+    pub conns: Arc<crate::limits::ConnGate>,
 }
 
 /// Facts about this node, fixed at startup.

@@ -13,11 +13,12 @@
 
 use crate::auth::find_token;
 use crate::error::AppError;
+use crate::net::PeerAddr;
 use crate::services::docs::{DocSink, LoadedDoc};
 use crate::state::Core;
 use crate::validate::{NUL_REFUSED, has_nul};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use bytes::Bytes;
@@ -33,12 +34,23 @@ const FLUSH_EVERY: usize = 64;
 pub async fn upgrade(
     State(core): State<Core>,
     Path(doc_id): Path<DocId>,
+    ConnectInfo(PeerAddr(peer)): ConnectInfo<PeerAddr>,
     uri: Uri,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, AppError> {
+    let ip = core.conns.client_ip(&headers, Some(peer.ip()));
+    let limited =
+        |r: hub_rooms::conns::Refusal| AppError::of(ErrorCode::RateLimited, r.to_string());
+    core.conns
+        .handshake(ip, core.clock.now())
+        .map_err(limited)?;
     let token = find_token(None, &headers, uri.query())?;
     let who = core.auth.authenticate(&token).await?;
+    let ticket = core
+        .conns
+        .admit(who.user_id.as_str(), ip)
+        .map_err(limited)?;
     if has_nul(doc_id.as_str()) {
         return Err(AppError::invalid(NUL_REFUSED));
     }
@@ -52,7 +64,10 @@ pub async fn upgrade(
         .read_buffer_size(4096)
         .max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| serve(core, doc, socket, role.can_edit(), who.user_id)))
+        .on_upgrade(move |socket| async move {
+            serve(core, doc, socket, role.can_edit(), who.user_id).await;
+            drop(ticket);
+        }))
 }
 
 async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bool, user: UserId) {

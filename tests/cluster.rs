@@ -46,6 +46,8 @@ impl Node {
             .env("HUB_PRESENCE_GRACE", format!("{GRACE_MS}ms"))
             .env("HUB_CHAT_RATE", "1000")
             .env("HUB_REST_RATE_USER", "1000000/1s")
+            .env("HUB_MAX_CONNS_PER_IP", "0")
+            .env("HUB_HANDSHAKE_RATE_IP", "off")
             .env("HUB_CHAT_BURST", "1000")
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())

@@ -20,6 +20,7 @@ fn now_ms() -> i64 {
 on_both_backends!(
     anonymous_requests_count_per_address_and_users_per_user,
     behind_a_trusted_proxy_the_forwarded_address_counts,
+    connections_are_capped_per_user_and_address_and_handshakes_per_address,
 );
 
 async fn hub(
@@ -142,5 +143,104 @@ async fn behind_a_trusted_proxy_the_forwarded_address_counts(backend: Backend) {
         assert_eq!(me(&hub, None, Some(&forged)).await.0, 401);
     }
     assert_eq!(me(&hub, None, Some("203.0.113.5")).await.0, 429);
+    hub.stop().await.unwrap();
+}
+
+/// Live connections, Socket.IO and `/yjs` together, are capped per user and per address, and
+/// handshakes per address: over a limit the handshake is refused with `rate_limited` (a
+/// `connect_error` over Socket.IO, `429` on the `/yjs` upgrade), and a connection that ends
+/// gives its place back.
+async fn connections_are_capped_per_user_and_address_and_handshakes_per_address(backend: Backend) {
+    use common::eio::WsClient;
+    use common::yjs::YClient;
+    let db = TestDb::new(backend).await;
+    let hub = TestHub::start_on(db, |c| {
+        c.conn_limits = hub_rooms::conns::ConnLimits {
+            per_user: 3,
+            per_ip: 5,
+            handshakes_per_ip: None,
+        };
+    })
+    .await;
+    let (alice, bob) = (hub.token("alice"), hub.token("bob"));
+    let doc = {
+        let venture = hub.venture("alice", "Acme").await;
+        let (status, doc) = hub
+            .post(
+                "/api/v1/docs",
+                &alice,
+                serde_json::json!({"room": format!("venture:{venture}"), "title": "D"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{doc}");
+        doc["id"].as_str().unwrap().to_owned()
+    };
+    let mut alices = Vec::new();
+    for _ in 0..2 {
+        alices.push(WsClient::connected(hub.addr, &alice).await);
+    }
+    let yjs = YClient::connect(hub.addr, &doc, Some(&alice))
+        .await
+        .expect("the third");
+    let (_, refused) = WsClient::connect(hub.addr, Some(&alice)).await;
+    assert!(refused.starts_with("44"), "{refused}");
+    assert!(
+        refused.contains("rate_limited: this user holds 3"),
+        "{refused}"
+    );
+    assert_eq!(
+        YClient::connect(hub.addr, &doc, Some(&alice)).await.err(),
+        Some(429)
+    );
+    // Bob has his own allowance, but the address holds 5 at most.
+    let _b1 = WsClient::connected(hub.addr, &bob).await;
+    let _b2 = WsClient::connected(hub.addr, &bob).await;
+    let (_, refused) = WsClient::connect(hub.addr, Some(&bob)).await;
+    assert!(refused.contains("this address holds 5"), "{refused}");
+    // A connection that ends gives its place back.
+    drop(yjs);
+    let mut back = None;
+    for _ in 0..200 {
+        let (c, answer) = WsClient::connect(hub.addr, Some(&alice)).await;
+        if answer.starts_with("40{") {
+            back = Some(c);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        back.is_some(),
+        "the closed /yjs connection's place came back"
+    );
+    hub.stop().await.unwrap();
+
+    // Handshakes per address, refused ones included: 4 per hour.
+    let db = TestDb::new(backend).await;
+    let hub = TestHub::start_on(db, |c| {
+        c.conn_limits = hub_rooms::conns::ConnLimits {
+            per_user: 0,
+            per_ip: 0,
+            handshakes_per_ip: Some(Quota::parse("4/1h").unwrap()),
+        };
+    })
+    .await;
+    let (_, first) = WsClient::connect(hub.addr, Some("forged")).await;
+    assert!(first.contains("unauthorized"), "{first}");
+    for _ in 0..3 {
+        WsClient::connected(hub.addr, &hub.token("carol")).await;
+    }
+    let (_, refused) = WsClient::connect(hub.addr, Some(&hub.token("carol"))).await;
+    assert!(
+        refused.contains(
+            "rate_limited: too many connections opened from this address; retry in 900 s"
+        ),
+        "{refused}"
+    );
+    assert_eq!(
+        YClient::connect(hub.addr, "any", Some(&hub.token("carol")))
+            .await
+            .err(),
+        Some(429)
+    );
     hub.stop().await.unwrap();
 }

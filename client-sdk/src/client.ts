@@ -145,6 +145,11 @@ export class HubClient extends Emitter<HubClientEvents> {
       // While `active`, socket.io-client retries by itself (a network failure); otherwise the
       // hub refused the handshake.
       if (this.socket.active) return;
+      if (err.message.startsWith("rate_limited")) {
+        // Too many connections for this user or address, or opened too fast: said once per
+        // refusal, and retried with backoff.
+        this.emit("error", new HubError({ code: "rate_limited", message: err.message }));
+      }
       if (err.message.startsWith("unauthorized")) {
         if (!this.tokens.renewable) {
           this.state.set("unauthorized");

@@ -172,3 +172,31 @@ test("more missed than a join returns: the rest is paged, still exactly once and
     await hub.stop();
   }
 });
+
+test("a connection over the hub's per-user limit is reported as rate_limited and retried", async () => {
+  const hub = await Hub.start({ HUB_MAX_CONNS_PER_USER: "2" });
+  try {
+    const first = await client(hub, "ann");
+    const second = await client(hub, "ann");
+    const token = (await hub.token("ann")).token;
+    const third = new HubClient({ url: hub.url, token, autoConnect: false, ...FAST });
+    const error = new Promise((resolve) => {
+      const off = third.on("error", (e) => {
+        off();
+        resolve(e);
+      });
+    });
+    third.connect();
+    const refused = await error;
+    assert.equal(refused.code, "rate_limited");
+    assert.match(refused.message, /holds 2 connections/);
+    assert.notEqual(third.state.get(), "connected");
+    // One closes: the third gets in on a retry.
+    first.c.close();
+    await until("the third connected", () => third.state.get() === "connected");
+    second.c.close();
+    third.close();
+  } finally {
+    await hub.stop();
+  }
+});

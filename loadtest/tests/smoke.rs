@@ -24,6 +24,8 @@ async fn hub_with(
     config.chat.rate_per_second = 1000.0;
     config.chat.burst = 1000;
     config.presence.grace = grace;
+    // Every simulated client comes from this one address.
+    config.conn_limits = hub_rooms::conns::ConnLimits::none();
     tweak(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -2,6 +2,7 @@
 //! clock of their own. The server calls these; unit tests call them directly.
 //!
 //! # Layout
+//! - [`conns`]: how many connections a user and an address hold, and how fast they open.
 //! - [`room`]: room names (`venture:{id}`, `team:{id}`, `user:{id}`), parsed strictly.
 //! - [`access`]: who may change whose membership, and the last-owner invariant.
 //! - [`presence`]: per-user presence from per-connection events, with reconnect grace.
@@ -20,6 +21,7 @@ pub mod access;
 pub mod audit;
 pub mod badges;
 pub mod chat;
+pub mod conns;
 pub mod doc;
 pub mod events;
 pub mod fields;

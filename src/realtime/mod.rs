@@ -69,10 +69,24 @@ async fn authenticate(
     };
     let explicit = auth.ok().and_then(|a| a.token);
     let parts = s.req_parts();
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<crate::net::PeerAddr>>()
+        .map(|c| c.0.0.ip());
+    let ip = core.conns.client_ip(&parts.headers, peer);
+    let limited = |r: hub_rooms::conns::Refusal| ConnectRefused(r.to_string());
+    core.conns
+        .handshake(ip, core.clock.now())
+        .map_err(limited)?;
     let token =
         find_token(explicit.as_deref(), &parts.headers, parts.uri.query()).map_err(refuse)?;
     match core.auth.authenticate(&token).await {
         Ok(identity) => {
+            let ticket = core
+                .conns
+                .admit(identity.user_id.as_str(), ip)
+                .map_err(limited)?;
+            s.extensions.insert(std::sync::Arc::new(ticket));
             // Everything the socket needs is set up here, not in the connect handler:
             // socketioxide answers the CONNECT once the middleware returns but runs the connect
             // handler later, so a client that emits on `connect` could otherwise reach a
@@ -105,6 +119,9 @@ fn register_handlers(s: &SocketRef) {
 }
 
 async fn on_disconnect(s: SocketRef, reason: DisconnectReason, State(core): State<Core>) {
+    // The connection no longer counts against its user's and address's limits.
+    s.extensions
+        .remove::<std::sync::Arc<crate::limits::ConnTicket>>();
     if let Some(mine) = s.extensions.get::<docs::SocketDocs>() {
         docs::leave_all(&core, &mine);
     }

@@ -147,6 +147,7 @@ impl TestHub {
         let plenty = hub_rooms::rate::Quota::parse("1000000/1s").expect("quota");
         config.rest_limits.anonymous = plenty;
         config.rest_limits.user = plenty;
+        config.conn_limits = hub_rooms::conns::ConnLimits::none();
         tweak(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
