@@ -42,11 +42,11 @@ fn scope<'a>(report: &'a Value, scope: &str) -> &'a Value {
 }
 
 /// A venture with eight recorded changes; returns its id.
-async fn eight_changes(hub: &TestHub) -> String {
+async fn ten_changes(hub: &TestHub) -> String {
     let alice = hub.token("alice");
     let venture = hub.venture("alice", "Acme").await; // 1 venture.created
-    hub.add_member(&venture, "alice", "bob", "member").await; // 2 member.added
-    hub.add_member(&venture, "alice", "bob", "admin").await; // 3 member.role_changed
+    hub.add_member(&venture, "alice", "bob", "member").await; // 2 member.invited, 3 member.added
+    hub.add_member(&venture, "alice", "bob", "admin").await; // 4 member.role_changed
     hub.add_member(&venture, "alice", "bob", "admin").await; // no change: nothing recorded
     let (status, team) = hub
         .post(
@@ -54,46 +54,46 @@ async fn eight_changes(hub: &TestHub) -> String {
             &alice,
             json!({"name": "Core"}),
         )
-        .await; // 4 team.created
+        .await; // 5 team.created
     assert_eq!(status, 201, "{team}");
     let team = team["id"].as_str().unwrap();
-    let (status, _) = hub
-        .post(
-            &format!("/api/v1/teams/{team}/members"),
-            &alice,
-            json!({"user_id": "bob", "role": "member"}),
-        )
-        .await; // 5 member.added (team)
-    assert!(status == 201 || status == 200);
+    // 6 member.invited, 7 member.added (team)
+    hub.join_group(
+        &format!("/api/v1/teams/{team}/members"),
+        &alice,
+        "bob",
+        "member",
+    )
+    .await;
     let (status, doc) = hub
         .post(
             "/api/v1/docs",
             &alice,
             json!({"room": format!("team:{team}"), "title": "Plan"}),
         )
-        .await; // 6 document.created (a team room's document: the venture's chain)
+        .await; // 8 document.created (a team room's document: the venture's chain)
     assert_eq!(status, 201, "{doc}");
     let (status, _) = hub
         .delete(
             &format!("/api/v1/docs/{}", doc["id"].as_str().unwrap()),
             &alice,
         )
-        .await; // 7 document.deleted
+        .await; // 9 document.deleted
     assert_eq!(status, 204);
     let (status, _) = hub
         .delete(&format!("/api/v1/ventures/{venture}/members/bob"), &alice)
-        .await; // 8 member.removed
+        .await; // 10 member.removed
     assert_eq!(status, 204);
     venture
 }
 
 async fn every_change_is_recorded_in_its_ventures_chain(backend: Backend) {
     let hub = TestHub::start(backend).await;
-    let venture = eight_changes(&hub).await;
+    let venture = ten_changes(&hub).await;
     let report = integrity(&hub).await;
     assert_eq!(report["ok"], true, "{report}");
     let chain = scope(&report, &format!("venture:{venture}"));
-    assert_eq!(chain["entries"], 8, "{chain}");
+    assert_eq!(chain["entries"], 10, "{chain}");
     assert_eq!(chain["first_broken"], Value::Null);
     // Operators only.
     let (status, _) = hub
@@ -109,7 +109,7 @@ async fn raw(hub: &TestHub) -> sqlx::AnyConnection {
 
 async fn the_database_refuses_to_rewrite_the_log(backend: Backend) {
     let hub = TestHub::start(backend).await;
-    eight_changes(&hub).await;
+    ten_changes(&hub).await;
     let mut conn = raw(&hub).await;
     for sql in [
         "UPDATE worm_audits SET action = 'nothing' WHERE seq = 1",
@@ -136,7 +136,7 @@ async fn tamper(hub: &TestHub, scope: &str, seq: i64) {
 
 async fn a_row_changed_behind_the_hubs_back_is_found_and_reanchored(backend: Backend) {
     let hub = TestHub::start(backend).await;
-    let venture = eight_changes(&hub).await;
+    let venture = ten_changes(&hub).await;
     let name = format!("venture:{venture}");
     tamper(&hub, &name, 3).await;
 
@@ -194,16 +194,16 @@ async fn a_row_changed_behind_the_hubs_back_is_found_and_reanchored(backend: Bac
     assert_eq!(repaired["ok"], true, "{repaired}");
     let chain = scope(&repaired, &name);
     assert_eq!(chain["reanchored"], json!([3]));
-    assert_eq!(chain["entries"], 9, "the eight, and the reanchor");
+    assert_eq!(chain["entries"], 11, "the ten, and the reanchor");
     let (_, health) = hub
         .call(reqwest::Method::GET, "/api/health", None, None)
         .await;
     assert_eq!(health["status"], "healthy");
     // The chain goes on from the reanchor; a later tamper is still found, at its entry.
-    hub.add_member(&venture, "alice", "carol", "viewer").await;
-    tamper(&hub, &name, 10).await;
+    hub.add_member(&venture, "alice", "carol", "viewer").await; // 12, 13
+    tamper(&hub, &name, 12).await;
     let report = integrity(&hub).await;
-    assert_eq!(scope(&report, &name)["first_broken"]["seq"], 10);
+    assert_eq!(scope(&report, &name)["first_broken"]["seq"], 12);
     hub.stop().await.unwrap();
 }
 
@@ -222,7 +222,7 @@ async fn the_integrity_job_runs_once_per_period_across_nodes(backend: Backend) {
     };
     let a = TestHub::start_in(db, runtime(), |_| {}).await;
     let b = TestHub::start_in(shared, runtime(), |_| {}).await;
-    eight_changes(&a).await;
+    ten_changes(&a).await;
     let results = async |hub: &TestHub| -> Value {
         let (status, body) = hub.get("/api/debug/jobs/health", &admin(hub)).await;
         assert_eq!(status, 200, "{body}");
@@ -260,7 +260,7 @@ async fn the_integrity_job_runs_once_per_period_across_nodes(backend: Backend) {
 /// same entry changed again is found again.
 async fn a_cut_tail_and_a_moved_head_are_found_and_a_reanchor_names_content(backend: Backend) {
     let hub = TestHub::start(backend).await;
-    let venture = eight_changes(&hub).await;
+    let venture = ten_changes(&hub).await;
     let name = format!("venture:{venture}");
     let mut conn = raw(&hub).await;
     let mut refused = vec![
@@ -304,7 +304,7 @@ async fn a_cut_tail_and_a_moved_head_are_found_and_a_reanchor_names_content(back
         chain["first_broken"]["reason"]
             .as_str()
             .unwrap()
-            .contains("head names seq 8"),
+            .contains("head names seq 10"),
         "{chain}"
     );
     let (status, repaired) = hub

@@ -74,12 +74,7 @@ async fn a_window_lives_from_scheduled_to_finalized(backend: Backend) {
         .await;
     let venture = v["id"].as_str().unwrap().to_owned();
     for user in ["bob", "carl"] {
-        hub.post(
-            &format!("/api/v1/ventures/{venture}/members"),
-            &alice,
-            json!({"user_id": user}),
-        )
-        .await;
+        hub.add_member(&venture, "alice", user, "member").await;
     }
     for i in 0..3 {
         assert_eq!(credit(&hub, &format!("b{i}"), "bob").await.0, 201); // 400 each

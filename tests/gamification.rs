@@ -342,14 +342,7 @@ async fn leaderboards_rank_members_and_are_pushed_live(backend: Backend) {
         .await;
     let venture = v["id"].as_str().unwrap().to_owned();
     for user in ["bob", "cat"] {
-        let (status, _) = hub
-            .post(
-                &format!("/api/v1/ventures/{venture}/members"),
-                &alice,
-                json!({"user_id": user}),
-            )
-            .await;
-        assert_eq!(status, 201);
+        hub.add_member(&venture, "alice", user, "member").await;
     }
     let mut watcher = Sio::connect(hub.addr, &alice).await;
     watcher.join(&format!("venture:{venture}")).await;
@@ -409,6 +402,26 @@ async fn leaderboards_rank_members_and_are_pushed_live(backend: Backend) {
     watcher
         .event_where("leaderboard", |b| b["by"] == "reputation")
         .await;
+    // A private profile's level, XP and reputation show on no board.
+    let (status, _) = hub
+        .call(
+            reqwest::Method::PATCH,
+            "/api/v1/profiles/me",
+            Some(&token("cat", AccountRole::User)),
+            Some(json!({"is_public": false})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, board) = hub
+        .get(&format!("/api/v1/ventures/{venture}/leaderboard"), &alice)
+        .await;
+    let users: Vec<&str> = board["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["user_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(users, ["alice", "bob"]);
     // Members only; bad orderings and limits are named.
     let (status, _) = hub
         .get(

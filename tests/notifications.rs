@@ -1,4 +1,4 @@
-//! Stored notifications on both backends: mentions and membership changes are stored, sent
+//! Stored notifications on both backends: mentions, invitations and membership changes are stored, sent
 //! live after they are committed, listed newest first (all or unread), and marked read by id
 //! or all at once; a user never reads or marks another's.
 
@@ -15,6 +15,23 @@ async fn notifications_are_stored_sent_listed_and_read(backend: Backend) {
     let venture = hub.venture("alice", "Acme").await;
     let mut bob = Sio::connect(hub.addr, &hub.token("bob")).await;
     hub.add_member(&venture, "alice", "bob", "member").await;
+    // Invited, live; then a member once he accepted.
+    let invited = bob.event("notification").await;
+    assert_eq!(invited["kind"], "member_invited");
+    assert_eq!(
+        (
+            invited["data"]["venture_id"].clone(),
+            invited["data"]["venture_name"].clone(),
+            invited["data"]["role"].clone(),
+            invited["data"]["invited_by"].clone()
+        ),
+        (
+            json!(venture),
+            json!("Acme"),
+            json!("member"),
+            json!("alice")
+        )
+    );
     let added = bob.event("notification").await;
     assert_eq!(added["kind"], "member_added");
     assert_eq!(
@@ -48,7 +65,7 @@ async fn notifications_are_stored_sent_listed_and_read(backend: Backend) {
         }
     };
     let all = list("").await;
-    assert_eq!(all["unread_count"], 4);
+    assert_eq!(all["unread_count"], 5);
     let kinds: Vec<&str> = all["notifications"]
         .as_array()
         .unwrap()
@@ -57,7 +74,13 @@ async fn notifications_are_stored_sent_listed_and_read(backend: Backend) {
         .collect();
     assert_eq!(
         kinds,
-        ["mention", "mention", "mention", "member_added"],
+        [
+            "mention",
+            "mention",
+            "mention",
+            "member_added",
+            "member_invited"
+        ],
         "newest first"
     );
     assert_eq!(all["notifications"][0]["data"]["excerpt"], "@bob look 2");
@@ -70,7 +93,7 @@ async fn notifications_are_stored_sent_listed_and_read(backend: Backend) {
     let (_, rest) = hub
         .get(&format!("/api/v1/notifications?before={last}"), &bob_token)
         .await;
-    assert_eq!(rest["notifications"].as_array().unwrap().len(), 2);
+    assert_eq!(rest["notifications"].as_array().unwrap().len(), 3);
     assert_eq!(rest["has_more"], false);
 
     // Read by id; another user's ids change nothing.
@@ -83,7 +106,7 @@ async fn notifications_are_stored_sent_listed_and_read(backend: Backend) {
         )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(read, json!({"unread_count": 3}));
+    assert_eq!(read, json!({"unread_count": 4}));
     let (_, theirs) = hub
         .post(
             "/api/v1/notifications/read",
@@ -93,7 +116,7 @@ async fn notifications_are_stored_sent_listed_and_read(backend: Backend) {
         .await;
     assert_eq!(theirs["unread_count"], 0);
     let unread = list("?unread=true").await;
-    assert_eq!(unread["notifications"].as_array().unwrap().len(), 3);
+    assert_eq!(unread["notifications"].as_array().unwrap().len(), 4);
     assert!(
         unread["notifications"]
             .as_array()

@@ -323,6 +323,10 @@ async fn real_answers_validate_against_the_document() {
         Some(json!({"user_id": "bob", "role": "member"})),
     )
     .await;
+    let mine = api.ok("listInvitations", &[], &bob, None).await;
+    let inv = mine["invitations"][0]["id"].as_str().unwrap().to_owned();
+    api.ok("acceptInvitation", &[&inv], &bob, Some(json!({})))
+        .await;
     api.ok("getVenture", &[&v], ann, None).await;
     let t = api
         .ok("createTeam", &[&v], ann, Some(json!({"name": "Core"})))
@@ -335,6 +339,22 @@ async fn real_answers_validate_against_the_document() {
         Some(json!({"user_id": "bob", "role": "member"})),
     )
     .await;
+    let mine = api.ok("listInvitations", &[], &bob, None).await;
+    let inv = mine["invitations"][0]["id"].as_str().unwrap().to_owned();
+    api.ok("acceptInvitation", &[&inv], &bob, Some(json!({})))
+        .await;
+    // An invitation declined.
+    let carol = token("carol", AccountRole::User);
+    api.ok(
+        "putVentureMember",
+        &[&v],
+        ann,
+        Some(json!({"user_id": "carol", "role": "viewer"})),
+    )
+    .await;
+    let mine = api.ok("listInvitations", &[], &carol, None).await;
+    let inv = mine["invitations"][0]["id"].as_str().unwrap().to_owned();
+    api.ok("declineInvitation", &[&inv], &carol, None).await;
     api.ok("getTeam", &[&t], ann, None).await;
     api.ok("listRooms", &[], ann, None).await;
     let room = format!("venture:{v}");

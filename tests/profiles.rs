@@ -215,9 +215,23 @@ async fn skills_are_listed_from_the_catalog_and_verified_by_owners(backend: Back
     }
     // Verification: an owner of a venture bob is in, or an admin; not bob, not a stranger.
     let venture = hub.venture("alice", "Acme").await;
-    hub.add_member(&venture, "alice", "bob", "member").await;
-    hub.add_member(&venture, "alice", "carol", "admin").await;
     let verify = "/api/v1/profiles/bob/skills/rust/verify";
+    // Invited is not in: until bob accepts, alice has no say over his profile.
+    let (status, invited) = hub
+        .post(
+            &format!("/api/v1/ventures/{venture}/members"),
+            &user("alice"),
+            json!({"user_id": "bob"}),
+        )
+        .await;
+    assert_eq!(status, 202, "{invited}");
+    assert_eq!(hub.post(verify, &user("alice"), json!({})).await.0, 403);
+    let id = invited["invitation"]["id"].as_str().unwrap();
+    let (status, _) = hub
+        .post(&format!("/api/v1/invitations/{id}/accept"), &bob, json!({}))
+        .await;
+    assert_eq!(status, 201);
+    hub.add_member(&venture, "alice", "carol", "admin").await;
     for who in ["bob", "carol", "dave"] {
         assert_eq!(
             hub.post(verify, &user(who), json!({})).await.0,
@@ -244,6 +258,28 @@ async fn skills_are_listed_from_the_catalog_and_verified_by_owners(backend: Back
         404,
         "bob does not list it"
     );
+    // Nobody verifies their own skills: not an owner of a venture she is in, not an admin.
+    for (who, tok) in [("alice", user("alice")), ("ops", admin())] {
+        let (status, _) = hub
+            .post("/api/v1/profiles/me/skills", &tok, json!({"skill": "Rust"}))
+            .await;
+        assert_eq!(status, 201);
+        let (status, err) = hub
+            .post(
+                &format!("/api/v1/profiles/{who}/skills/rust/verify"),
+                &tok,
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 403, "{who}: {err}");
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("their own"),
+            "{err}"
+        );
+    }
     // Verified in bob's audit chain.
     let (_, report) = hub.get("/api/debug/worm/integrity", &admin()).await;
     let bob_chain = report["scopes"]

@@ -95,35 +95,137 @@ async fn owners_and_admins_manage_members_by_the_rules(backend: Backend) {
     let id = hub.venture("alice", "Acme").await;
     let members = format!("/api/v1/ventures/{id}/members");
 
-    // Owner adds an admin and a member (201 when added, 200 when the role changes).
-    let (status, m) = hub
+    // The owner invites an admin and a member (202); each is a member once they accept (201);
+    // a member's role changes at once (200).
+    let (status, inv) = hub
         .post(
             &members,
             &hub.token("alice"),
             json!({"user_id": "bob", "role": "admin"}),
         )
         .await;
-    assert_eq!(status, 201, "{m}");
-    assert_eq!(m["role"], "admin");
+    assert_eq!(
+        (status, inv["status"].clone()),
+        (202, json!("invited")),
+        "{inv}"
+    );
+    assert_eq!(inv["invitation"]["role"], "admin");
+    assert_eq!(inv["member"], Value::Null);
+    // Invited is not a member: bob sees nothing of the venture yet.
+    assert_eq!(
+        hub.get(&format!("/api/v1/ventures/{id}"), &hub.token("bob"))
+            .await
+            .0,
+        404
+    );
+    let (_, mine) = hub.get("/api/v1/invitations", &hub.token("bob")).await;
+    assert_eq!(mine["invitations"][0]["venture_name"], "Acme");
+    let bob_inv = mine["invitations"][0]["id"].as_str().unwrap().to_owned();
+    // Nobody but bob answers it.
+    let accept = |inv: &str| format!("/api/v1/invitations/{inv}/accept");
+    assert_eq!(
+        hub.post(&accept(&bob_inv), &hub.token("carol"), json!({}))
+            .await
+            .0,
+        404
+    );
     let (status, m) = hub
-        .post(&members, &hub.token("alice"), json!({"user_id": "carol"}))
+        .post(&accept(&bob_inv), &hub.token("bob"), json!({}))
         .await;
-    assert_eq!((status, m["role"].clone()), (201, json!("member")));
-    let (status, _) = hub
+    assert_eq!((status, m["role"].clone()), (201, json!("admin")), "{m}");
+    assert_eq!(
+        hub.post(&accept(&bob_inv), &hub.token("bob"), json!({}))
+            .await
+            .0,
+        404
+    );
+    hub.add_member(&id, "alice", "carol", "member").await;
+    let (status, m) = hub
         .post(
             &members,
             &hub.token("alice"),
             json!({"user_id": "carol", "role": "viewer"}),
         )
         .await;
-    assert_eq!(status, 200);
+    assert_eq!(
+        (status, m["status"].clone(), m["member"]["role"].clone()),
+        (200, json!("changed"), json!("viewer"))
+    );
+    // Declined and withdrawn invitations are gone.
+    let (_, inv) = hub
+        .post(&members, &hub.token("alice"), json!({"user_id": "erin"}))
+        .await;
+    let erin_inv = inv["invitation"]["id"].as_str().unwrap().to_owned();
+    let (_, inv) = hub
+        .post(&members, &hub.token("alice"), json!({"user_id": "fay"}))
+        .await;
+    let fay_inv = inv["invitation"]["id"].as_str().unwrap().to_owned();
+    let (_, detail) = hub
+        .get(&format!("/api/v1/ventures/{id}"), &hub.token("alice"))
+        .await;
+    assert_eq!(
+        detail["invitations"].as_array().unwrap().len(),
+        2,
+        "{detail}"
+    );
+    let (_, detail) = hub
+        .get(&format!("/api/v1/ventures/{id}"), &hub.token("carol"))
+        .await;
+    assert_eq!(
+        detail["invitations"],
+        json!([]),
+        "only managers see invitations"
+    );
+    assert_eq!(
+        hub.post(
+            &format!("/api/v1/invitations/{erin_inv}/decline"),
+            &hub.token("erin"),
+            json!({})
+        )
+        .await
+        .0,
+        204
+    );
+    assert_eq!(
+        hub.delete(&format!("{members}/fay"), &hub.token("alice"))
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        hub.post(&accept(&fay_inv), &hub.token("fay"), json!({}))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        hub.post(&accept(&erin_inv), &hub.token("erin"), json!({}))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        hub.get("/api/v1/invitations", &hub.token("erin")).await.1["invitations"],
+        json!([])
+    );
 
     // An admin manages members but never the owner role.
     let bob = hub.token("bob");
     let (status, _) = hub
         .post(&members, &bob, json!({"user_id": "dave", "role": "member"}))
         .await;
-    assert_eq!(status, 201);
+    assert_eq!(status, 202);
+    let dave_inv =
+        hub.get("/api/v1/invitations", &hub.token("dave")).await.1["invitations"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    assert_eq!(
+        hub.post(&accept(&dave_inv), &hub.token("dave"), json!({}))
+            .await
+            .0,
+        201
+    );
     let (status, body) = hub
         .post(&members, &bob, json!({"user_id": "dave", "role": "owner"}))
         .await;
@@ -199,11 +301,8 @@ async fn the_last_owner_cannot_leave_or_be_demoted(backend: Backend) {
         .await;
     assert_eq!(status, 409);
 
-    // With a second owner, the first may step down.
-    let (status, _) = hub
-        .post(&members, &alice, json!({"user_id": "bob", "role": "owner"}))
-        .await;
-    assert_eq!(status, 201);
+    // With a second owner (invited, and accepted), the first may step down.
+    hub.add_member(&id, "alice", "bob", "owner").await;
     let (status, _) = hub
         .post(
             &members,
@@ -251,14 +350,10 @@ async fn teams_belong_to_ventures_and_follow_venture_membership(backend: Backend
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["code"], "invalid");
-    let (status, _) = hub
-        .post(
-            &tmembers,
-            &hub.token("carol"),
-            json!({"user_id": "bob", "role": "member"}),
-        )
+    let joined = hub
+        .join_group(&tmembers, &hub.token("carol"), "bob", "member")
         .await;
-    assert_eq!(status, 201);
+    assert_eq!(joined["role"], "member");
     // A venture owner manages every team, member of it or not.
     let (status, _) = hub
         .post(
@@ -488,8 +583,21 @@ async fn bad_input_gets_the_json_error_body(backend: Backend) {
 async fn users_are_learned_and_renamed_from_tokens(backend: Backend) {
     let hub = TestHub::start(backend).await;
     let id = hub.venture("alice", "Acme").await;
-    // Bob is added before he ever signed in: his name is his id until a token tells it.
-    hub.add_member(&id, "alice", "bob", "member").await;
+    // An admin adds Bob directly, before he ever signed in: his name is his id until a token
+    // tells it.
+    let admin = hub.token_with("ops", None, AccountRole::Admin);
+    let (status, added) = hub
+        .post(
+            &format!("/api/v1/ventures/{id}/members"),
+            &admin,
+            json!({"user_id": "bob"}),
+        )
+        .await;
+    assert_eq!(
+        (status, added["status"].clone()),
+        (201, json!("added")),
+        "{added}"
+    );
     let members = |detail: &Value, user: &str| {
         detail["members"]
             .as_array()

@@ -733,7 +733,8 @@ async fn unread_and_mention_counts(backend: Backend) {
     assert_eq!(status, 200, "{list}");
     assert_eq!(list["notifications"][0], note);
     assert_eq!(list["notifications"][1]["kind"], "member_added");
-    assert_eq!(list["unread_count"], 2);
+    assert_eq!(list["notifications"][2]["kind"], "member_invited");
+    assert_eq!(list["unread_count"], 3);
 
     let rooms = |v: &Value| {
         v["rooms"]
@@ -895,11 +896,24 @@ async fn the_access_matrix_holds(backend: Backend) {
         .await;
     let mut alice = Sio::connect(hub.addr, &hub.token("alice")).await;
     assert_eq!(alice.join(&team_room).await["role"], "owner");
-    let (status, _) = hub
+    // Invited to the team, bob is not in it until he accepts.
+    let team_members = format!("/api/v1/teams/{}/members", team["id"].as_str().unwrap());
+    let (status, invited) = hub
         .post(
-            &format!("/api/v1/teams/{}/members", team["id"].as_str().unwrap()),
+            &team_members,
             &hub.token("alice"),
             json!({"user_id": "bob"}),
+        )
+        .await;
+    assert_eq!(status, 202, "{invited}");
+    bob.fails("room:join", json!({"room": team_room}), "forbidden")
+        .await;
+    let id = invited["invitation"]["id"].as_str().unwrap();
+    let (status, _) = hub
+        .post(
+            &format!("/api/v1/invitations/{id}/accept"),
+            &hub.token("bob"),
+            json!({}),
         )
         .await;
     assert_eq!(status, 201);

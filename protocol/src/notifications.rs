@@ -24,6 +24,9 @@ pub struct Notification {
 pub enum NotificationBody {
     /// A chat message names the user.
     Mention(MentionData),
+    /// The user is invited to a venture or one of its teams (accept or decline it through
+    /// `/api/v1/invitations`).
+    MemberInvited(crate::rest::Invitation),
     /// The user was added to a venture or one of its teams.
     MemberAdded(MemberData),
     /// The user was removed from a venture or one of its teams.
@@ -61,6 +64,7 @@ impl NotificationBody {
     pub fn kind(&self) -> &'static str {
         match self {
             NotificationBody::Mention(_) => "mention",
+            NotificationBody::MemberInvited(_) => "member_invited",
             NotificationBody::MemberAdded(_) => "member_added",
             NotificationBody::MemberRemoved(_) => "member_removed",
             NotificationBody::AuditBroken(_) => "audit_broken",

@@ -21,8 +21,9 @@ pub struct CreateTeam {
     pub name: String,
 }
 
-/// `POST /api/v1/ventures/{id}/members` and `POST /api/v1/teams/{id}/members`: adds a member,
-/// or changes the role of an existing one.
+/// `POST /api/v1/ventures/{id}/members` and `POST /api/v1/teams/{id}/members`: invites someone
+/// who is not a member (an admin or `system` adds them directly), or changes the role of an
+/// existing member.
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct PutMember {
     pub user_id: UserId,
@@ -52,6 +53,44 @@ pub struct VentureDetail {
     pub venture: Venture,
     pub teams: Vec<Team>,
     pub members: Vec<Member>,
+    /// Pending invitations to the venture and its teams, for its owners and admins (empty for
+    /// everyone else).
+    #[serde(default)]
+    pub invitations: Vec<Invitation>,
+}
+
+/// An invitation to a venture or one of its teams: the user is a member once they accept it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct Invitation {
+    pub id: String,
+    pub venture_id: VentureId,
+    pub venture_name: String,
+    /// Set for an invitation to a team.
+    pub team_id: Option<TeamId>,
+    pub team_name: Option<String>,
+    pub user_id: UserId,
+    /// The role the user has once they accept.
+    pub role: Role,
+    pub invited_by: UserId,
+    pub created_at: String,
+}
+
+/// `GET /api/v1/invitations`: the caller's pending invitations, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+pub struct InvitationList {
+    pub invitations: Vec<Invitation>,
+}
+
+/// The answer of `POST …/members`: `added` (`201`, by an admin or `system`), `changed` (`200`,
+/// a member's role), or `invited` (`202`, a member once they accept).
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+pub struct MemberSet {
+    /// `added`, `changed` or `invited`.
+    pub status: String,
+    /// The member, when added or changed.
+    pub member: Option<Member>,
+    /// The invitation, when invited.
+    pub invitation: Option<Invitation>,
 }
 
 /// `GET /api/v1/ventures`

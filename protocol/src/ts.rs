@@ -46,7 +46,7 @@ macro_rules! wire_types {
         NotificationList, MarkRead, UnreadCount,
         CreateDoc, DocInfo, DocList, DocRef, DocJoined, DocRemoved, DocError,
         CreateVenture, CreateTeam, PutMember, Venture, VentureDetail, VentureList, Team, TeamDetail,
-        Member, User, Me, Health, HealthServices, RoomSummary, RoomList, DevToken, DevTokenIssued,
+        Member, MemberSet, Invitation, InvitationList, User, Me, Health, HealthServices, RoomSummary, RoomList, DevToken, DevTokenIssued,
         WormIntegrity, ScopeIntegrity, BrokenEntry, JobsHealth, JobStatus, JobRun,
         Activity, ActivityPage,
         TaskAccepted, ReviewEvent, BugEvent, KycEvent, DeviceEvent, ViolationEvent, EventAccepted,

@@ -4,7 +4,11 @@
 //! - only owners and admins (of the venture, or of the team for team membership) or a
 //!   privileged account change memberships; anyone may remove themselves;
 //! - only an owner or a privileged account grants `owner`, or changes or removes an owner;
-//! - a venture or team never loses its last owner.
+//! - a venture or team never loses its last owner;
+//! - nobody becomes a member without consent: adding someone who is not a member is an
+//!   invitation they accept or decline ([`needs_consent`]); only a privileged account (an
+//!   admin or `system`, behind which the platform's own consent flow stands) adds directly. A
+//!   member's role changes without a new consent.
 
 use hub_protocol::Role;
 
@@ -35,6 +39,12 @@ pub enum Denied {
     OwnerOnly,
     #[error("the last owner cannot be removed or demoted")]
     LastOwner,
+}
+
+/// Whether setting a member with `current` role (none: not a member) by an account that is
+/// `privileged` or not is an invitation rather than a change.
+pub fn needs_consent(current: Option<Role>, privileged: bool) -> bool {
+    current.is_none() && !privileged
 }
 
 /// Decides whether `actor` may make `change`, given how many owners the group has now.
@@ -198,5 +208,22 @@ mod tests {
             Err(Denied::NotManager)
         );
         assert_eq!(check_member_change(member(Role::Admin), kick, 1), Ok(()));
+    }
+
+    #[test]
+    fn joining_needs_consent_unless_a_privileged_account_adds() {
+        // (current role, privileged, an invitation)
+        for (current, privileged, invite) in [
+            (None, false, true),
+            (None, true, false),
+            (Some(Role::Viewer), false, false),
+            (Some(Role::Member), true, false),
+        ] {
+            assert_eq!(
+                needs_consent(current, privileged),
+                invite,
+                "{current:?} {privileged}"
+            );
+        }
     }
 }

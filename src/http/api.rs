@@ -4,8 +4,8 @@
 //! without being described, and a description cannot name a type the handler does not use.
 
 use super::{
-    badges, clients, debug, dev, docs, equity, events, files, gamification, health, me,
-    notifications, profiles, rooms, signatures, teams, ventures, wallets,
+    badges, clients, debug, dev, docs, equity, events, files, gamification, health, invitations,
+    me, notifications, profiles, rooms, signatures, teams, ventures, wallets,
 };
 use crate::state::AppState;
 use axum::routing::MethodRouter;
@@ -304,12 +304,12 @@ pub fn routes() -> Vec<Route> {
             .query::<ventures::ActivityQuery>()
             .ok::<ActivityPage>(),
         op(POST, "/api/v1/ventures/{id}/members", "putVentureMember", |m, _| m.post(ventures::put_member))
-            .doc("ventures", "Adds a member or changes their role")
+            .doc("ventures", "Invites someone (202; an admin or system adds them directly, 201) or changes a member's role (200)")
             .body::<PutMember>()
-            .created::<Member>()
-            .also(&[200]),
+            .created::<MemberSet>()
+            .also(&[200, 202]),
         op(DELETE, "/api/v1/ventures/{id}/members/{user}", "removeVentureMember", |m, _| m.delete(ventures::remove_member))
-            .doc("ventures", "Removes a member")
+            .doc("ventures", "Removes a member, or withdraws their invitation")
             .no_content(),
         op(GET, "/api/v1/ventures/{id}/leaderboard", "getLeaderboard", |m, _| m.get(gamification::leaderboard))
             .doc("gamification", "The venture's members ranked by XP or reputation")
@@ -319,12 +319,21 @@ pub fn routes() -> Vec<Route> {
             .doc("teams", "A team with its members")
             .ok::<TeamDetail>(),
         op(POST, "/api/v1/teams/{id}/members", "putTeamMember", |m, _| m.post(teams::put_member))
-            .doc("teams", "Adds a team member or changes their role")
+            .doc("teams", "Invites a venture member to the team (202; an admin or system adds directly, 201) or changes a team member's role (200)")
             .body::<PutMember>()
-            .created::<Member>()
-            .also(&[200]),
+            .created::<MemberSet>()
+            .also(&[200, 202]),
         op(DELETE, "/api/v1/teams/{id}/members/{user}", "removeTeamMember", |m, _| m.delete(teams::remove_member))
-            .doc("teams", "Removes a team member")
+            .doc("teams", "Removes a team member, or withdraws their invitation")
+            .no_content(),
+        op(GET, "/api/v1/invitations", "listInvitations", |m, _| m.get(invitations::list))
+            .doc("invitations", "My pending invitations to ventures and teams, newest first")
+            .ok::<InvitationList>(),
+        op(POST, "/api/v1/invitations/{id}/accept", "acceptInvitation", |m, _| m.post(invitations::accept))
+            .doc("invitations", "Accepts my invitation: I become a member with its role")
+            .created::<Member>(),
+        op(POST, "/api/v1/invitations/{id}/decline", "declineInvitation", |m, _| m.post(invitations::decline))
+            .doc("invitations", "Declines my invitation")
             .no_content(),
         // Events in.
         op(POST, "/api/v1/events/task/accepted", "taskAccepted", |m, _| m.post(events::task_accepted))

@@ -16,6 +16,7 @@ mod extract;
 mod files;
 mod gamification;
 mod health;
+mod invitations;
 pub mod limits;
 mod me;
 mod notifications;

@@ -6,11 +6,11 @@ use super::{ApiJson, ApiPath};
 use crate::auth::Identity;
 use crate::error::AppError;
 use crate::state::Core;
-use crate::store::{Group, Requester, Store, StoreError, TeamRow};
+use crate::store::{Group, Removed, Requester, SetOutcome, Store, StoreError, TeamRow};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use hub_protocol::rest::{CreateTeam, Member, PutMember, Team, TeamDetail};
+use hub_protocol::rest::{CreateTeam, MemberSet, PutMember, Team, TeamDetail};
 use hub_protocol::{Role, TeamId, UserId, VentureId};
 use hub_rooms::RoomName;
 use serde_json::json;
@@ -77,7 +77,7 @@ pub async fn put_member(
     who: Identity,
     ApiPath(id): ApiPath<TeamId>,
     ApiJson(body): ApiJson<PutMember>,
-) -> Result<(StatusCode, Json<Member>), AppError> {
+) -> Result<(StatusCode, Json<MemberSet>), AppError> {
     check_user_id(&body.user_id)?;
     let (team, _) = visible_team(&core, &who, &id).await?;
     let by = Requester {
@@ -89,14 +89,14 @@ pub async fn put_member(
         .services
         .watch_roles(&body.user_id, vec![RoomName::Team(team.id.clone())])
         .await?;
-    let (member, added) = core
+    let outcome = core
         .store
         .set_member(&group, by, &body.user_id, body.role)
         .await?;
     core.services
         .follow_roles(before, "no longer allowed in the team")
         .await?;
-    if added {
+    if let SetOutcome::Added(member) = &outcome {
         core.services
             .member_joined(
                 &team.venture_id,
@@ -107,12 +107,7 @@ pub async fn put_member(
             )
             .await;
     }
-    let status = if added {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(member_view(member))))
+    Ok(super::ventures::member_set(&core, outcome).await)
 }
 
 pub async fn remove_member(
@@ -125,13 +120,17 @@ pub async fn remove_member(
         user: &who.user_id,
         privileged: who.role.is_privileged(),
     };
-    core.store
+    let removed = core
+        .store
         .remove_member(&Store::team_group(&team), by, &user)
         .await
         .map_err(|e| match e {
-            StoreError::NotFound => AppError::not_found("no such member"),
+            StoreError::NotFound => AppError::not_found("no such member or invitation"),
             other => other.into(),
         })?;
+    if removed == Removed::Invitation {
+        return Ok(StatusCode::NO_CONTENT);
+    }
     // Venture owners and admins keep the team room through their venture role.
     let room = RoomName::Team(team.id.clone());
     if core

@@ -5,12 +5,14 @@ use crate::auth::{Identity, valid_user_id};
 use crate::error::AppError;
 use crate::services::access::Caller;
 use crate::state::Core;
-use crate::store::{Group, MemberRow, Requester, TeamRow, VentureRow, rfc3339};
+use crate::store::{
+    Group, MemberRow, Removed, Requester, SetOutcome, TeamRow, VentureRow, rfc3339,
+};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use hub_protocol::rest::{
-    CreateVenture, Member, PutMember, Team, Venture, VentureDetail, VentureList,
+    CreateVenture, Member, MemberSet, PutMember, Team, Venture, VentureDetail, VentureList,
 };
 use hub_protocol::{Role, UserId, VentureId};
 use hub_rooms::RoomName;
@@ -144,15 +146,27 @@ pub async fn get(
         .collect();
     let members = core
         .store
-        .members(&Group::Venture(id))
+        .members(&Group::Venture(id.clone()))
         .await?
         .into_iter()
         .map(member_view)
         .collect();
+    let manages = who.role.is_privileged() || role.is_some_and(|r| r.can_manage());
+    let invitations = if manages {
+        core.store
+            .invitations_in(&id)
+            .await?
+            .iter()
+            .map(crate::services::members::invitation_view)
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(Json(VentureDetail {
         venture: venture_view(venture, role),
         teams,
         members,
+        invitations,
     }))
 }
 
@@ -161,7 +175,7 @@ pub async fn put_member(
     who: Identity,
     ApiPath(id): ApiPath<VentureId>,
     ApiJson(body): ApiJson<PutMember>,
-) -> Result<(StatusCode, Json<Member>), AppError> {
+) -> Result<(StatusCode, Json<MemberSet>), AppError> {
     check_user_id(&body.user_id)?;
     visible_venture(&core, &who, &id).await?;
     let by = Requester {
@@ -174,24 +188,44 @@ pub async fn put_member(
         rooms.push(RoomName::Team(team.id));
     }
     let before = core.services.watch_roles(&body.user_id, rooms).await?;
-    let (member, added) = core
+    let outcome = core
         .store
         .set_member(&Group::Venture(id.clone()), by, &body.user_id, body.role)
         .await?;
     core.services
         .follow_roles(before, "no longer allowed in the room")
         .await?;
-    if added {
+    if let SetOutcome::Added(member) = &outcome {
         core.services
             .member_joined(&id, None, &member.user_id, member.role, &who.user_id)
             .await;
     }
-    let status = if added {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
+    Ok(member_set(&core, outcome).await)
+}
+
+/// The answer of `POST …/members`, with the invitee told when it is an invitation.
+pub async fn member_set(core: &Core, outcome: SetOutcome) -> (StatusCode, Json<MemberSet>) {
+    let (status, word, member, invitation) = match outcome {
+        SetOutcome::Added(m) => (StatusCode::CREATED, "added", Some(member_view(m)), None),
+        SetOutcome::Changed(m) => (StatusCode::OK, "changed", Some(member_view(m)), None),
+        SetOutcome::Invited(i) => {
+            core.services.member_invited(&i).await;
+            (
+                StatusCode::ACCEPTED,
+                "invited",
+                None,
+                Some(crate::services::members::invitation_view(&i)),
+            )
+        }
     };
-    Ok((status, Json(member_view(member))))
+    (
+        status,
+        Json(MemberSet {
+            status: word.to_owned(),
+            member,
+            invitation,
+        }),
+    )
 }
 
 pub async fn remove_member(
@@ -204,13 +238,19 @@ pub async fn remove_member(
         user: &who.user_id,
         privileged: who.role.is_privileged(),
     };
-    core.store
+    let removed = core
+        .store
         .remove_member(&Group::Venture(id.clone()), by, &user)
         .await
         .map_err(|e| match e {
-            crate::store::StoreError::NotFound => AppError::not_found("no such member"),
+            crate::store::StoreError::NotFound => {
+                AppError::not_found("no such member or invitation")
+            }
             other => other.into(),
         })?;
+    if removed == Removed::Invitation {
+        return Ok(StatusCode::NO_CONTENT);
+    }
     // Out of the venture means out of its rooms, the team rooms included, at once.
     let mut rooms = vec![RoomName::Venture(id.clone()).id()];
     for team in core.store.teams_of_venture(&id).await? {

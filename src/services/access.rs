@@ -224,10 +224,21 @@ mod tests {
             user: &ann,
             privileged: false,
         };
-        store
+        // Invited first: an invitation grants nothing until bob accepts it.
+        let crate::store::SetOutcome::Invited(invitation) = store
             .set_member(&group, by, &bob, Role::Viewer)
             .await
-            .unwrap();
+            .unwrap()
+        else {
+            panic!("an owner's add is an invitation");
+        };
+        let pending = Access::new(store.clone());
+        let bob_caller = Caller {
+            user: &bob,
+            privileged: false,
+        };
+        assert!(pending.venture(bob_caller, &venture.id).await.is_err());
+        store.accept_invitation(&invitation.id, &bob).await.unwrap();
         let access = Access::new(store.clone());
         let room = RoomName::Venture(venture.id.clone());
         let doc = store

@@ -126,6 +126,12 @@ impl Services {
                 found.name
             )));
         }
+        if by == user {
+            return Err(ProfileError::Forbidden(
+                "nobody verifies their own skills: an owner of a venture you belong to, or an admin, does"
+                    .into(),
+            ));
+        }
         if !privileged && !self.store.owns_a_venture_of(by, user).await? {
             return Err(ProfileError::Forbidden(
                 "only an owner of a venture the user belongs to, or an admin, verifies skills"

@@ -454,7 +454,9 @@ impl Store {
         Ok(Rep(row.map(|(r,)| r).unwrap_or(0)))
     }
 
-    /// The members of `venture`, best first by `by` (ties by user id), at most `limit`.
+    /// The members of `venture` whose profile is public, best first by `by` (ties by user id),
+    /// at most `limit`: a private profile's level, XP and reputation are shown to nobody else,
+    /// and a board (pushed live to the whole room) is the same for everyone.
     pub async fn leaderboard(
         &self,
         venture: &VentureId,
@@ -469,7 +471,8 @@ impl Store {
             "SELECT m.user_id, u.name, COALESCE(p.level, 1), COALESCE(p.xp, 0), COALESCE(p.rep_milli, 0)
              FROM venture_members m JOIN users u ON u.id = m.user_id
              LEFT JOIN profiles p ON p.user_id = m.user_id
-             WHERE m.venture_id = $1 ORDER BY {order}, m.user_id LIMIT $2"
+             WHERE m.venture_id = $1 AND COALESCE(p.is_public, 1) <> 0
+             ORDER BY {order}, m.user_id LIMIT $2"
         );
         let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(venture.as_str())

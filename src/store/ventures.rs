@@ -2,7 +2,7 @@
 //! through [`Group`]: one code path decides, under a row lock, whether a change is allowed
 //! (`hub_rooms::check_member_change`) and applies it.
 
-use super::{NewAudit, Store, StoreError, StoreResult, new_id};
+use super::{NewAudit, Store, StoreError, StoreResult, WriteTx, new_id};
 use hub_protocol::{Role, TeamId, UserId, VentureId};
 use hub_rooms::{Actor, MemberChange, check_member_change};
 use serde_json::json;
@@ -63,28 +63,28 @@ impl Group {
         }
     }
 
-    fn table(&self) -> &'static str {
+    pub(super) fn table(&self) -> &'static str {
         match self {
             Group::Venture(_) => "venture_members",
             Group::Team { .. } => "team_members",
         }
     }
 
-    fn key(&self) -> &'static str {
+    pub(super) fn key(&self) -> &'static str {
         match self {
             Group::Venture(_) => "venture_id",
             Group::Team { .. } => "team_id",
         }
     }
 
-    fn id(&self) -> &str {
+    pub(super) fn id(&self) -> &str {
         match self {
             Group::Venture(id) => id.as_str(),
             Group::Team { id, .. } => id.as_str(),
         }
     }
 
-    fn parent_table(&self) -> &'static str {
+    pub(super) fn parent_table(&self) -> &'static str {
         match self {
             Group::Venture(_) => "ventures",
             Group::Team { .. } => "teams",
@@ -97,7 +97,7 @@ pub(super) fn parse_role(s: &str) -> StoreResult<Role> {
         .map_err(|e| StoreError::Db(sqlx::Error::Decode(Box::new(e))))
 }
 
-async fn role_in(
+pub(super) async fn role_in(
     conn: &mut AnyConnection,
     group: &Group,
     user: &UserId,
@@ -115,7 +115,7 @@ async fn role_in(
     role.map(|(r,)| parse_role(&r)).transpose()
 }
 
-async fn owner_count(conn: &mut AnyConnection, group: &Group) -> StoreResult<usize> {
+pub(super) async fn owner_count(conn: &mut AnyConnection, group: &Group) -> StoreResult<usize> {
     let sql = format!(
         "SELECT COUNT(*) FROM {} WHERE {} = $1 AND role = 'owner'",
         group.table(),
@@ -130,7 +130,7 @@ async fn owner_count(conn: &mut AnyConnection, group: &Group) -> StoreResult<usi
 
 /// The role that gives `user` power over `group`'s members: the group role, or for a team the
 /// venture role when that one manages (a venture admin manages every team of the venture).
-async fn managing_role(
+pub(super) async fn managing_role(
     conn: &mut AnyConnection,
     group: &Group,
     user: &UserId,
@@ -146,6 +146,34 @@ async fn managing_role(
         (Some(a), Some(b)) => Some(if a.rank() >= b.rank() { a } else { b }),
         (a, b) => a.or(b),
     })
+}
+
+/// What setting a member did.
+#[derive(Debug, Clone)]
+pub enum SetOutcome {
+    /// A privileged account added them.
+    Added(MemberRow),
+    /// They were a member: their role is set.
+    Changed(MemberRow),
+    /// They were not a member: they are invited, and a member once they accept.
+    Invited(super::InvitationRow),
+}
+
+/// What removing someone from a group did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removed {
+    /// They were a member and are no longer.
+    Member,
+    /// They were only invited: the invitation is withdrawn.
+    Invitation,
+}
+
+/// Whether a managing role may manage members (withdraw an invitation).
+pub(super) fn lock_role_check(role: Option<Role>) -> StoreResult<()> {
+    match role {
+        Some(r) if r.can_manage() => Ok(()),
+        _ => Err(StoreError::Denied(hub_rooms::Denied::NotManager)),
+    }
 }
 
 /// Who is asking, as the membership rules see it.
@@ -266,15 +294,15 @@ impl Store {
         Ok(members)
     }
 
-    /// Adds `target` to `group` with `role`, or changes their role. Returns the member and
-    /// whether it was added (`true`) or changed (`false`).
+    /// Adds `target` to `group` with `role`, changes their role, or, when they are not a
+    /// member and `by` is not privileged, invites them (see `hub_rooms::access::needs_consent`).
     pub async fn set_member(
         &self,
         group: &Group,
         by: Requester<'_>,
         target: &UserId,
         role: Role,
-    ) -> StoreResult<(MemberRow, bool)> {
+    ) -> StoreResult<SetOutcome> {
         let mut w = self.begin_write().await?;
         self.lock_group(&mut w.tx, group).await?;
         let actor = Actor {
@@ -295,6 +323,38 @@ impl Store {
             )));
         }
         self.ensure_user(&mut w.tx, target).await?;
+        if hub_rooms::access::needs_consent(current, by.privileged) {
+            let invitation = self
+                .upsert_invitation(&mut w, group, by.user, target, role)
+                .await?;
+            w.commit().await?;
+            return Ok(SetOutcome::Invited(invitation));
+        }
+        let row = self
+            .put_member(&mut w, group, by.user, target, role, current, None)
+            .await?;
+        w.commit().await?;
+        Ok(if current.is_none() {
+            SetOutcome::Added(row)
+        } else {
+            SetOutcome::Changed(row)
+        })
+    }
+
+    /// Writes `target`'s membership of `group` with `role` inside `w` (its `current` role
+    /// read there), and its audit entry when it changed anything; `invited_by` names who
+    /// invited them when they join by accepting.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn put_member(
+        &self,
+        w: &mut WriteTx,
+        group: &Group,
+        by: &UserId,
+        target: &UserId,
+        role: Role,
+        current: Option<Role>,
+        invited_by: Option<&UserId>,
+    ) -> StoreResult<MemberRow> {
         let now = self.now_ms();
         let sql = format!(
             "INSERT INTO {} ({}, user_id, role, added_at) VALUES ($1, $2, $3, $4)
@@ -321,52 +381,55 @@ impl Store {
             .fetch_one(&mut *w.tx)
             .await?;
         if current != Some(role) {
+            let mut details = json!({
+                "group": group.kind(),
+                "group_id": group.id(),
+                "user_id": target,
+                "role": role,
+                "previous_role": current,
+            });
+            if let Some(inviter) = invited_by {
+                details["invited_by"] = json!(inviter);
+            }
             self.audit(
-                &mut w,
+                w,
                 NewAudit {
                     scope: group.audit_scope(),
                     ref_id: Some(target.as_str()),
-                    actor_id: Some(by.user.as_str()),
+                    actor_id: Some(by.as_str()),
                     action: if current.is_none() {
                         "member.added"
                     } else {
                         "member.role_changed"
                     },
-                    details: json!({
-                        "group": group.kind(),
-                        "group_id": group.id(),
-                        "user_id": target,
-                        "role": role,
-                        "previous_role": current,
-                    }),
+                    details,
                 },
             )
             .await?;
         }
-        w.commit().await?;
-        Ok((
-            MemberRow {
-                user_id: target.clone(),
-                name,
-                role,
-                added_at,
-            },
-            current.is_none(),
-        ))
+        Ok(MemberRow {
+            user_id: target.clone(),
+            name,
+            role,
+            added_at,
+        })
     }
 
-    /// Removes `target` from `group`. Leaving a venture also leaves all its teams.
+    /// Removes `target` from `group`. Leaving a venture also leaves all its teams. Someone who
+    /// is only invited has the invitation withdrawn instead (by a manager, or by themselves).
     pub async fn remove_member(
         &self,
         group: &Group,
         by: Requester<'_>,
         target: &UserId,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<Removed> {
         let mut w = self.begin_write().await?;
         self.lock_group(&mut w.tx, group).await?;
-        let current = role_in(&mut w.tx, group, target)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let Some(current) = role_in(&mut w.tx, group, target).await? else {
+            self.withdraw_invitation(&mut w, group, by, target).await?;
+            w.commit().await?;
+            return Ok(Removed::Invitation);
+        };
         let actor = Actor {
             role: managing_role(&mut w.tx, group, by.user).await?,
             privileged: by.privileged,
@@ -414,12 +477,16 @@ impl Store {
         )
         .await?;
         w.commit().await?;
-        Ok(())
+        Ok(Removed::Member)
     }
 
     /// Locks the venture or team row so that concurrent membership changes of one group run one
     /// after the other (the last-owner check depends on it). Fails with `NotFound` when absent.
-    async fn lock_group(&self, conn: &mut AnyConnection, group: &Group) -> StoreResult<()> {
+    pub(super) async fn lock_group(
+        &self,
+        conn: &mut AnyConnection,
+        group: &Group,
+    ) -> StoreResult<()> {
         let sql = format!(
             "SELECT id FROM {} WHERE id = $1{}",
             group.parent_table(),

@@ -301,18 +301,50 @@ impl TestHub {
     }
 
     /// Adds `user` to a venture with `role`, as `by`.
+    /// `by` adds `user` to `venture` with `role`: an invitation that `user` accepts (or a role
+    /// change of a member).
     pub async fn add_member(&self, venture: &str, by: &str, user: &str, role: &str) {
+        self.join_group(
+            &format!("/api/v1/ventures/{venture}/members"),
+            &self.token(by),
+            user,
+            role,
+        )
+        .await;
+    }
+
+    /// Posts `{user_id: user, role}` to a group's `members` path with `token`, and when that is
+    /// an invitation, accepts it as `user`. Returns the member.
+    pub async fn join_group(
+        &self,
+        members: &str,
+        token: &str,
+        user: &str,
+        role: &str,
+    ) -> serde_json::Value {
         let (status, body) = self
             .post(
-                &format!("/api/v1/ventures/{venture}/members"),
-                &self.token(by),
+                members,
+                token,
                 serde_json::json!({"user_id": user, "role": role}),
             )
             .await;
-        assert!(
-            status == 201 || status == 200,
-            "add member: {status} {body}"
-        );
+        match status {
+            200 | 201 => body["member"].clone(),
+            202 => {
+                let id = body["invitation"]["id"].as_str().expect("an invitation id");
+                let (status, member) = self
+                    .post(
+                        &format!("/api/v1/invitations/{id}/accept"),
+                        &self.token(user),
+                        serde_json::json!({}),
+                    )
+                    .await;
+                assert_eq!(status, 201, "accept: {member}");
+                member
+            }
+            _ => panic!("add member: {status} {body}"),
+        }
     }
 
     /// `POST /api/v1/docs/{doc}/updates` with a binary update; returns the status.

@@ -9,6 +9,7 @@ import {
   type DocProvider,
   HubClient,
   HubError,
+  type Invitation,
   type Notification,
   type PresenceEntry,
   RestClient,
@@ -48,8 +49,10 @@ function describe(n: Notification): string {
   switch (n.kind) {
     case "mention":
       return `${n.data.author_name} mentioned you: “${n.data.excerpt}”`;
+    case "member_invited":
+      return `${n.data.invited_by} invited you to ${n.data.venture_name} as ${n.data.role}`;
     case "member_added":
-      return `You were added to a venture by ${n.data.by}`;
+      return `You joined a venture (invited by ${n.data.by})`;
     case "member_removed":
       return `You were removed from a venture by ${n.data.by}`;
     case "badge_awarded":
@@ -134,6 +137,7 @@ class Session {
   editor: EditorView | undefined;
   readonly cleanups: (() => void)[] = [];
   readonly venturesEl = h("ul", { class: "ventures", "data-testid": "ventures" });
+  readonly invitesEl = h("ul", { class: "invites", "data-testid": "invitations" });
   readonly presenceEl = h("ul", { class: "presence", "data-testid": "presence" });
   readonly messagesEl = h("div", { class: "messages", "data-testid": "messages" });
   readonly typingEl = h("div", { class: "typing", "data-testid": "typing" });
@@ -191,7 +195,16 @@ class Session {
       h(
         "main",
         {},
-        h("section", {}, h("h2", {}, "Ventures"), this.venturesEl, h("h2", { style: "margin-top:16px" }, "Here now"), this.presenceEl),
+        h(
+          "section",
+          {},
+          h("h2", {}, "Ventures"),
+          this.venturesEl,
+          h("h2", { style: "margin-top:16px" }, "Invitations"),
+          this.invitesEl,
+          h("h2", { style: "margin-top:16px" }, "Here now"),
+          this.presenceEl,
+        ),
         h("section", {}, h("h2", {}, this.roomTitle, " ", this.unreadEl), this.messagesEl, this.typingEl, compose),
         h("section", {}, h("h2", {}, this.docTitle), this.editorEl),
         h(
@@ -206,6 +219,15 @@ class Session {
       this.state.textContent = s;
       this.state.className = `pill ${s}`;
     });
+    // An invitation arrives live: show it at once.
+    let invitesSeen = 0;
+    this.client.notifications.items.subscribe((items) => {
+      const invites = items.filter((n) => n.kind === "member_invited").length;
+      if (invites !== invitesSeen) {
+        invitesSeen = invites;
+        void this.loadInvitations();
+      }
+    });
     this.client.notifications.items.subscribe((items) => {
       this.notesEl.replaceChildren(
         ...(items.length ? items : []).map((n) => h("li", { class: n.read ? "" : "unread" }, describe(n))),
@@ -214,6 +236,41 @@ class Session {
     });
     void this.client.notifications.load().catch(() => {});
     void this.loadVentures();
+    void this.loadInvitations();
+  }
+
+  /** My pending invitations, each accepted or declined here; accepting adds the venture. */
+  async loadInvitations(): Promise<void> {
+    let invitations: Invitation[];
+    try {
+      invitations = (await this.client.rest.listInvitations()).invitations;
+    } catch (e) {
+      this.invitesEl.replaceChildren(h("li", { class: "muted" }, String(e)));
+      return;
+    }
+    if (!invitations.length) {
+      this.invitesEl.replaceChildren(h("li", { class: "muted" }, "None"));
+      return;
+    }
+    this.invitesEl.replaceChildren(
+      ...invitations.map((inv) => {
+        const where = inv.team_name ? `${inv.venture_name} / ${inv.team_name}` : inv.venture_name;
+        const answer = (accept: boolean) => async () => {
+          if (accept) await this.client.rest.acceptInvitation({ id: inv.id });
+          else await this.client.rest.declineInvitation({ id: inv.id });
+          await this.loadInvitations();
+          if (accept) await this.loadVentures();
+        };
+        return h(
+          "li",
+          { "data-testid": "invitation" },
+          h("span", {}, `${where} as ${inv.role}, from ${inv.invited_by} `),
+          h("button", { class: "primary", onclick: () => void answer(true)().catch(() => {}) }, "Accept"),
+          " ",
+          h("button", { onclick: () => void answer(false)().catch(() => {}) }, "Decline"),
+        );
+      }),
+    );
   }
 
   async loadVentures(): Promise<void> {
@@ -224,12 +281,16 @@ class Session {
       this.venturesEl.replaceChildren(h("li", { class: "muted" }, String(e)));
       return;
     }
+    this.venturesEl.replaceChildren();
     const buttons = ventures.map((v) => {
       const b = h("button", { onclick: () => void this.open(v, b) }, v.name);
       this.venturesEl.append(h("li", {}, b));
       return b;
     });
-    if (ventures[0]) void this.open(ventures[0], buttons[0]);
+    // The first venture opens unless one is open already (a list reloaded after an accept).
+    const current = this.room ? ventures.findIndex((v) => `venture:${v.id}` === this.room?.id) : -1;
+    if (current >= 0) buttons[current].classList.add("active");
+    else if (ventures[0]) void this.open(ventures[0], buttons[0]);
   }
 
   async open(venture: Venture, button: HTMLButtonElement): Promise<void> {

@@ -101,3 +101,29 @@ test("a newcomer picks a user on the sign-in page", async () => {
   await p.getByTestId("ventures").filter({ hasText: "Demo venture" }).waitFor(WAIT);
   await p.locator('[data-testid=presence] [data-user="carol"]').waitFor(WAIT);
 });
+
+test("an invitation arrives live and the invitee joins the venture by accepting it", async () => {
+  const { p, errors } = await page("dana");
+  await p.getByTestId("invitations").filter({ hasText: "None" }).waitFor(WAIT);
+  // Eve creates a venture and invites Dana (a pending member sees nothing of it).
+  const eve = (await hub.token("eve")).token;
+  const call = async (path, body) => {
+    const res = await fetch(`${hub.url}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${eve}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  const venture = await call("/api/v1/ventures", { name: "Orbit Labs" });
+  assert.equal(venture.status, 201);
+  const invited = await call(`/api/v1/ventures/${venture.body.id}/members`, { user_id: "dana", role: "member" });
+  assert.equal(invited.status, 202);
+  const invitation = p.getByTestId("invitation").filter({ hasText: "Orbit Labs as member, from eve" });
+  await invitation.waitFor(WAIT);
+  assert.equal(await p.getByTestId("ventures").filter({ hasText: "Orbit Labs" }).count(), 0);
+  await invitation.getByRole("button", { name: "Accept" }).click();
+  await p.getByTestId("ventures").filter({ hasText: "Orbit Labs" }).waitFor(WAIT);
+  await p.getByTestId("invitations").filter({ hasText: "None" }).waitFor(WAIT);
+  assert.deepEqual(errors, []);
+});

@@ -161,9 +161,9 @@ export type Notification = {
 /**
  * UUID v7: ids order by time.
  */
-id: string, created_at: string, read: boolean, } & ({ "kind": "mention", "data": MentionData } | { "kind": "member_added", "data": MemberData } | { "kind": "member_removed", "data": MemberData } | { "kind": "audit_broken", "data": AuditBrokenData } | { "kind": "level_up", "data": LevelUpData } | { "kind": "badge_awarded", "data": BadgeAwardedData } | { "kind": "endorsed", "data": EndorsedData } | { "kind": "skill_verified", "data": SkillVerifiedData } | { "kind": "buz_credited", "data": BuzData } | { "kind": "buz_withheld", "data": BuzData } | { "kind": "conversion_decided", "data": ConversionDecidedData } | { "kind": "document_shared", "data": DocumentSharedData } | { "kind": "document_commented", "data": DocumentCommentedData } | { "kind": "signature_requested", "data": SignatureData } | { "kind": "document_signed", "data": SignatureData } | { "kind": "file_corrupted", "data": FileCorruptedData });
+id: string, created_at: string, read: boolean, } & ({ "kind": "mention", "data": MentionData } | { "kind": "member_invited", "data": Invitation } | { "kind": "member_added", "data": MemberData } | { "kind": "member_removed", "data": MemberData } | { "kind": "audit_broken", "data": AuditBrokenData } | { "kind": "level_up", "data": LevelUpData } | { "kind": "badge_awarded", "data": BadgeAwardedData } | { "kind": "endorsed", "data": EndorsedData } | { "kind": "skill_verified", "data": SkillVerifiedData } | { "kind": "buz_credited", "data": BuzData } | { "kind": "buz_withheld", "data": BuzData } | { "kind": "conversion_decided", "data": ConversionDecidedData } | { "kind": "document_shared", "data": DocumentSharedData } | { "kind": "document_commented", "data": DocumentCommentedData } | { "kind": "signature_requested", "data": SignatureData } | { "kind": "document_signed", "data": SignatureData } | { "kind": "file_corrupted", "data": FileCorruptedData });
 
-export type NotificationBody = { "kind": "mention", "data": MentionData } | { "kind": "member_added", "data": MemberData } | { "kind": "member_removed", "data": MemberData } | { "kind": "audit_broken", "data": AuditBrokenData } | { "kind": "level_up", "data": LevelUpData } | { "kind": "badge_awarded", "data": BadgeAwardedData } | { "kind": "endorsed", "data": EndorsedData } | { "kind": "skill_verified", "data": SkillVerifiedData } | { "kind": "buz_credited", "data": BuzData } | { "kind": "buz_withheld", "data": BuzData } | { "kind": "conversion_decided", "data": ConversionDecidedData } | { "kind": "document_shared", "data": DocumentSharedData } | { "kind": "document_commented", "data": DocumentCommentedData } | { "kind": "signature_requested", "data": SignatureData } | { "kind": "document_signed", "data": SignatureData } | { "kind": "file_corrupted", "data": FileCorruptedData };
+export type NotificationBody = { "kind": "mention", "data": MentionData } | { "kind": "member_invited", "data": Invitation } | { "kind": "member_added", "data": MemberData } | { "kind": "member_removed", "data": MemberData } | { "kind": "audit_broken", "data": AuditBrokenData } | { "kind": "level_up", "data": LevelUpData } | { "kind": "badge_awarded", "data": BadgeAwardedData } | { "kind": "endorsed", "data": EndorsedData } | { "kind": "skill_verified", "data": SkillVerifiedData } | { "kind": "buz_credited", "data": BuzData } | { "kind": "buz_withheld", "data": BuzData } | { "kind": "conversion_decided", "data": ConversionDecidedData } | { "kind": "document_shared", "data": DocumentSharedData } | { "kind": "document_commented", "data": DocumentCommentedData } | { "kind": "signature_requested", "data": SignatureData } | { "kind": "document_signed", "data": SignatureData } | { "kind": "file_corrupted", "data": FileCorruptedData };
 
 export type MentionData = { room: string, message_id: MessageId, seq: number, author_id: UserId, author_name: string, 
 /**
@@ -280,7 +280,12 @@ export type Venture = { id: VentureId, name: string, description: string | null,
  */
 role: Role | null, };
 
-export type VentureDetail = { teams: Array<Team>, members: Array<Member>, id: VentureId, name: string, description: string | null, created_by: UserId, created_at: string, 
+export type VentureDetail = { teams: Array<Team>, members: Array<Member>, 
+/**
+ * Pending invitations to the venture and its teams, for its owners and admins (empty for
+ * everyone else).
+ */
+invitations: Array<Invitation>, id: VentureId, name: string, description: string | null, created_by: UserId, created_at: string, 
 /**
  * The caller's role in this venture (absent for a privileged account that is no member).
  */
@@ -301,6 +306,32 @@ export type TeamDetail = { members: Array<Member>, id: TeamId, venture_id: Ventu
 role: Role | null, };
 
 export type Member = { user_id: UserId, name: string, role: Role, added_at: string, };
+
+export type MemberSet = { 
+/**
+ * `added`, `changed` or `invited`.
+ */
+status: string, 
+/**
+ * The member, when added or changed.
+ */
+member: Member | null, 
+/**
+ * The invitation, when invited.
+ */
+invitation: Invitation | null, };
+
+export type Invitation = { id: string, venture_id: VentureId, venture_name: string, 
+/**
+ * Set for an invitation to a team.
+ */
+team_id: TeamId | null, team_name: string | null, user_id: UserId, 
+/**
+ * The role the user has once they accept.
+ */
+role: Role, invited_by: UserId, created_at: string, };
+
+export type InvitationList = { invitations: Array<Invitation>, };
 
 export type User = { id: UserId, name: string, role: AccountRole, };
 

@@ -1,7 +1,7 @@
 // Generated from the hub's REST table (src/http/api.rs). Do not edit by hand:
 // run `UPDATE_GENERATED=1 cargo test --test openapi` after changing a route.
 
-import type { ActiveWindow, ActivityPage, AddSkill, Adjust, AwardBadge, Badge, BadgeAward, BadgeList, BadgesEvaluated, BugEvent, Client, ClientList, Comment, CommentList, Conversion, ConversionList, ConversionWindow, ConvertRequest, CreateBadge, CreateDoc, CreateTeam, CreateVenture, CreateWindow, Decide, DevToken, DevTokenIssued, DeviceEvent, DocInfo, DocList, Endorse, Endorsement, EvaluateBadges, EventAccepted, FileDoc, FileList, GamificationStatus, Health, Hold, JobRun, JobsHealth, KeyList, KycEvent, Leaderboard, LedgerEntry, LedgerPage, MarkRead, Me, Member, NewClient, NewComment, NewKey, NewPortfolioItem, NewShare, NotificationList, PatchBadge, PatchClient, Portfolio, PortfolioItem, Profile, ProfilePatch, PutMember, RequestSignature, ReviewEvent, RoomList, Share, ShareList, SharedDoc, Sign, Signature, SignatureList, SigningKey, Skill, SkillList, TaskAccepted, Team, TeamDetail, UnreadCount, Venture, VentureDetail, VentureList, ViolationEvent, Wallet, WalletVerify, WindowList, WithheldList, WormIntegrity } from "./protocol.js";
+import type { ActiveWindow, ActivityPage, AddSkill, Adjust, AwardBadge, Badge, BadgeAward, BadgeList, BadgesEvaluated, BugEvent, Client, ClientList, Comment, CommentList, Conversion, ConversionList, ConversionWindow, ConvertRequest, CreateBadge, CreateDoc, CreateTeam, CreateVenture, CreateWindow, Decide, DevToken, DevTokenIssued, DeviceEvent, DocInfo, DocList, Endorse, Endorsement, EvaluateBadges, EventAccepted, FileDoc, FileList, GamificationStatus, Health, Hold, InvitationList, JobRun, JobsHealth, KeyList, KycEvent, Leaderboard, LedgerEntry, LedgerPage, MarkRead, Me, Member, MemberSet, NewClient, NewComment, NewKey, NewPortfolioItem, NewShare, NotificationList, PatchBadge, PatchClient, Portfolio, PortfolioItem, Profile, ProfilePatch, PutMember, RequestSignature, ReviewEvent, RoomList, Share, ShareList, SharedDoc, Sign, Signature, SignatureList, SigningKey, Skill, SkillList, TaskAccepted, Team, TeamDetail, UnreadCount, Venture, VentureDetail, VentureList, ViolationEvent, Wallet, WalletVerify, WindowList, WithheldList, WormIntegrity } from "./protocol.js";
 
 /** Every REST operation by id: its arguments (path and query parameters, `body`) and its answer. */
 export interface RestOperations {
@@ -35,18 +35,24 @@ export interface RestOperations {
   createTeam: { args: { id: string; body: CreateTeam }; answer: Team };
   /** The venture's activity feed, newest first */
   getVentureActivity: { args: { id: string; before?: string; limit?: number }; answer: ActivityPage };
-  /** Adds a member or changes their role */
-  putVentureMember: { args: { id: string; body: PutMember }; answer: Member };
-  /** Removes a member */
+  /** Invites someone (202; an admin or system adds them directly, 201) or changes a member's role (200) */
+  putVentureMember: { args: { id: string; body: PutMember }; answer: MemberSet };
+  /** Removes a member, or withdraws their invitation */
   removeVentureMember: { args: { id: string; user: string }; answer: void };
   /** The venture's members ranked by XP or reputation */
   getLeaderboard: { args: { id: string; by?: string; limit?: number }; answer: Leaderboard };
   /** A team with its members */
   getTeam: { args: { id: string }; answer: TeamDetail };
-  /** Adds a team member or changes their role */
-  putTeamMember: { args: { id: string; body: PutMember }; answer: Member };
-  /** Removes a team member */
+  /** Invites a venture member to the team (202; an admin or system adds directly, 201) or changes a team member's role (200) */
+  putTeamMember: { args: { id: string; body: PutMember }; answer: MemberSet };
+  /** Removes a team member, or withdraws their invitation */
   removeTeamMember: { args: { id: string; user: string }; answer: void };
+  /** My pending invitations to ventures and teams, newest first */
+  listInvitations: { args: Record<string, never>; answer: InvitationList };
+  /** Accepts my invitation: I become a member with its role */
+  acceptInvitation: { args: { id: string }; answer: Member };
+  /** Declines my invitation */
+  declineInvitation: { args: { id: string }; answer: void };
   /** A task was accepted: XP, BUZ, badges, feed */
   taskAccepted: { args: { body: TaskAccepted }; answer: EventAccepted };
   /** A review was done */
@@ -208,6 +214,9 @@ export const REST_OPERATIONS = {
   getTeam: { method: "GET", path: "/api/v1/teams/{id}", params: ["id"], query: [], body: "none", answer: "json", access: "token" },
   putTeamMember: { method: "POST", path: "/api/v1/teams/{id}/members", params: ["id"], query: [], body: "json", answer: "json", access: "token" },
   removeTeamMember: { method: "DELETE", path: "/api/v1/teams/{id}/members/{user}", params: ["id", "user"], query: [], body: "none", answer: "empty", access: "token" },
+  listInvitations: { method: "GET", path: "/api/v1/invitations", params: [], query: [], body: "none", answer: "json", access: "token" },
+  acceptInvitation: { method: "POST", path: "/api/v1/invitations/{id}/accept", params: ["id"], query: [], body: "none", answer: "json", access: "token" },
+  declineInvitation: { method: "POST", path: "/api/v1/invitations/{id}/decline", params: ["id"], query: [], body: "none", answer: "empty", access: "token" },
   taskAccepted: { method: "POST", path: "/api/v1/events/task/accepted", params: [], query: [], body: "json", answer: "json", access: "token" },
   reviewDone: { method: "POST", path: "/api/v1/events/review", params: [], query: [], body: "json", answer: "json", access: "token" },
   bugReported: { method: "POST", path: "/api/v1/events/bug", params: [], query: [], body: "json", answer: "json", access: "token" },
