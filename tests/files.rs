@@ -1227,7 +1227,9 @@ async fn text_is_checked_whole_names_lose_bidi_and_ranges_read_only_the_range(ba
     let id = doc["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/documents/{id}/content");
     let resp = download(&hub, Some(&alice), &path, None).await;
-    let h = resp.headers();
+    let h = resp.headers().clone();
+    // Read to the end: the download verifies the file as it goes, before it is damaged below.
+    assert_eq!(resp.bytes().await.unwrap().len(), 4096);
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert!(
         h["content-disposition"]
