@@ -134,9 +134,14 @@ pub struct Settings {
         value_delimiter = ','
     )]
     pub cors_origins: Vec<String>,
-    /// Largest pool of database connections.
+    /// Largest pool of database connections for reads.
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
+    /// Postgres: connections for domain write transactions, a pool apart from the readers'
+    /// (so a burst of writes never starves a read). Unset: half of DATABASE_MAX_CONNECTIONS, at
+    /// least 2.
+    #[arg(long, env = "HUB_DB_WRITE_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub db_write_connections: Option<u32>,
     /// SQLite: page cache of each pooled connection, in KiB.
     #[arg(long, env = "HUB_SQLITE_CACHE_KIB", default_value_t = crate::store::StoreOptions::SQLITE_CACHE_KIB, value_parser = clap::value_parser!(u32).range(64..=4_194_304))]
     pub sqlite_cache_kib: u32,
@@ -276,6 +281,10 @@ pub struct Settings {
     /// every node. 0s reads it every time.
     #[arg(long, env = "HUB_ROLE_CACHE", default_value = "1s", value_parser = humantime::parse_duration)]
     pub role_cache: Duration,
+    /// Requests that may wait for one user's turn (their events, wallet, endorsements, badges)
+    /// before the next is refused with `busy`.
+    #[arg(long, env = "HUB_USER_QUEUE", default_value_t = crate::services::turns::DEFAULT_DEPTH, value_parser = parse_queue_depth)]
+    pub user_queue: usize,
     /// A document without connections unloads from memory after this long.
     #[arg(long, env = "HUB_DOC_IDLE", default_value = "30s", value_parser = humantime::parse_duration)]
     pub doc_idle: Duration,
@@ -345,6 +354,8 @@ impl Default for SocketConfig {
 pub struct Config {
     pub database_url: String,
     pub db_max_connections: u32,
+    /// See [`crate::store::StoreOptions::write_connections`].
+    pub db_write_connections: u32,
     /// See [`crate::store::StoreOptions`].
     pub sqlite_cache_kib: u32,
     pub sqlite_mmap_bytes: u64,
@@ -361,6 +372,8 @@ pub struct Config {
     pub chat: ChatConfig,
     /// See [`crate::services::access::Access::member_recent`].
     pub role_cache: Duration,
+    /// See [`crate::services::turns`].
+    pub user_queue: usize,
     pub docs: DocsConfig,
     pub jobs: crate::services::jobs::JobsConfig,
     pub gamification: crate::services::gamification::GamificationConfig,
@@ -387,6 +400,7 @@ impl Config {
         Config {
             database_url: database_url.into(),
             db_max_connections: 16,
+            db_write_connections: 8,
             sqlite_cache_kib: crate::store::StoreOptions::SQLITE_CACHE_KIB,
             sqlite_mmap_bytes: crate::store::StoreOptions::SQLITE_MMAP_BYTES,
             redis_url: None,
@@ -399,6 +413,7 @@ impl Config {
             presence: PresenceConfig::default(),
             chat: ChatConfig::default(),
             role_cache: Duration::from_secs(1),
+            user_queue: crate::services::turns::DEFAULT_DEPTH,
             docs: DocsConfig::default(),
             jobs: crate::services::jobs::JobsConfig::default(),
             gamification: Default::default(),
@@ -411,6 +426,14 @@ impl Config {
 
     pub fn backend(&self) -> Backend {
         Backend::from_url(&self.database_url).unwrap_or(Backend::Sqlite)
+    }
+}
+
+/// A queue depth: 1 to 1,000,000.
+fn parse_queue_depth(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
+        _ => Err(format!("{text:?} is not a number from 1 to 1000000")),
     }
 }
 
@@ -550,6 +573,9 @@ impl Settings {
         Ok(Config {
             database_url,
             db_max_connections: self.db_max_connections,
+            db_write_connections: self
+                .db_write_connections
+                .unwrap_or((self.db_max_connections / 2).max(2)),
             sqlite_cache_kib: self.sqlite_cache_kib,
             sqlite_mmap_bytes: self.sqlite_mmap_mib << 20,
             redis_url: self.redis_url.clone(),
@@ -574,6 +600,7 @@ impl Settings {
                 dead_after: self.node_timeout,
             },
             role_cache: self.role_cache,
+            user_queue: self.user_queue,
             chat: ChatConfig {
                 max_body_chars: self.max_message_chars,
                 rate_per_second: self.chat_rate,

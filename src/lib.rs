@@ -110,6 +110,7 @@ pub async fn run_with(
             buz: config.buz.clone(),
             files: config.files.clone(),
             role_cache: config.role_cache,
+            user_queue: config.user_queue,
         },
         runtime.clock.clone(),
     );
@@ -217,6 +218,7 @@ pub async fn open_blobs(files: &services::files::FilesConfig) -> anyhow::Result<
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let options = store::StoreOptions {
         max_connections: config.db_max_connections,
+        write_connections: config.db_write_connections,
         sqlite_cache_kib: config.sqlite_cache_kib,
         sqlite_mmap_bytes: config.sqlite_mmap_bytes,
     };

@@ -158,7 +158,9 @@ fn close_of(code: ErrorCode) -> (u16, &'static str) {
     match code {
         ErrorCode::Invalid => (1003, "malformed y-protocols message"),
         ErrorCode::TooLarge => (1009, "message too large"),
-        ErrorCode::NotFound | ErrorCode::RateLimited => (1013, "reconnect to resync"),
+        ErrorCode::NotFound | ErrorCode::RateLimited | ErrorCode::Busy => {
+            (1013, "reconnect to resync")
+        }
         ErrorCode::Forbidden | ErrorCode::Unauthorized => (4403, "not allowed"),
         ErrorCode::Conflict | ErrorCode::Unavailable | ErrorCode::Internal => {
             (1011, "storage unavailable: reconnect later")

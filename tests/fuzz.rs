@@ -20,12 +20,13 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 on_both_backends!(the_running_hub_survives_fuzzing);
 
-const CODES: [&str; 9] = [
+const CODES: [&str; 10] = [
     "unauthorized",
     "forbidden",
     "not_found",
     "invalid",
     "rate_limited",
+    "busy",
     "too_large",
     "conflict",
     "unavailable",

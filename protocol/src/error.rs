@@ -20,6 +20,9 @@ pub enum ErrorCode {
     Invalid,
     /// Too many requests; retry later.
     RateLimited,
+    /// Too much work already waits for the same user or wallet; retry later (nothing of the
+    /// request was applied).
+    Busy,
     /// The payload is larger than allowed.
     TooLarge,
     /// The request conflicts with the current state.
@@ -32,12 +35,13 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order above.
-    pub const ALL: [ErrorCode; 9] = [
+    pub const ALL: [ErrorCode; 10] = [
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
         ErrorCode::Invalid,
         ErrorCode::RateLimited,
+        ErrorCode::Busy,
         ErrorCode::TooLarge,
         ErrorCode::Conflict,
         ErrorCode::Unavailable,
@@ -51,6 +55,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::Invalid => "invalid",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Busy => "busy",
             ErrorCode::TooLarge => "too_large",
             ErrorCode::Conflict => "conflict",
             ErrorCode::Unavailable => "unavailable",

@@ -85,6 +85,7 @@ pub fn router(
         .layer(socket_layer)
         .layer(middleware::map_request(own_request_head))
         .layer(middleware::from_fn(track_http))
+        .layer(middleware::from_fn(one_request))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request| {
                 tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
@@ -114,6 +115,12 @@ fn cors(origins: &[String]) -> CorsLayer {
             Method::DELETE,
         ])
         .allow_headers(Any)
+}
+
+/// Each HTTP request is one request scope for the use cases it runs (see
+/// `services::request_scope`).
+async fn one_request(req: Request, next: middleware::Next) -> axum::response::Response {
+    crate::services::request_scope(next.run(req)).await
 }
 
 /// Socket.IO keeps each socket's request head (`req_parts`) for the socket's whole life. hyper

@@ -45,7 +45,7 @@ pub async fn tick(services: &Services) {
             .await
         {
             Ok(true) => {
-                services.run_job(def.name).await;
+                crate::services::request_scope(services.run_job(def.name)).await;
             }
             Ok(false) => services.jobs.skipped(def.name, now),
             Err(e) => {

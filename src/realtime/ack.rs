@@ -72,7 +72,7 @@ where
 {
     metrics::counter!("hub_socket_events_total", "event" => event).increment(1);
     let span = tracing::info_span!("socket_event", event, user);
-    let result = handler.instrument(span).await;
+    let result = crate::services::request_scope(handler.instrument(span)).await;
     let sent = match result {
         Ok(data) => {
             metrics::counter!("hub_socket_acks_total", "result" => "ok").increment(1);

@@ -111,6 +111,7 @@ impl Services {
 
     /// Evaluates `user`'s badges in a transaction of its own.
     pub async fn evaluate_user(&self, user: &UserId) -> StoreResult<Vec<String>> {
+        let _turn = self.turn_of(&[user]).await?;
         let mut w = self.store.begin_write().await?;
         let mut fx = Effects::default();
         let awarded = self.evaluate_badges(&mut w, &mut fx, user).await?;
@@ -201,6 +202,7 @@ impl Services {
         } else {
             reason
         };
+        let _turn = self.turn_of(&[user]).await?;
         let mut w = self.store.begin_write().await?;
         let badge = self
             .store

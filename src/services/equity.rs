@@ -151,6 +151,7 @@ impl Services {
             )
             .await?;
         self.advance_windows().await?;
+        let _turn = self.turn_of(&[user]).await?;
         let now = self.clock.now_ms();
         let mut w = self.store.begin_write().await?;
         let mut fx = Effects::default();
@@ -254,6 +255,7 @@ impl Services {
         )
         .map_err(|why| WalletError::Forbidden(why.into()))?;
         self.advance_windows().await?;
+        let _turn = self.turn_of(&[&found.user_id]).await?;
         let now = self.clock.now_ms();
         let mut w = self.store.begin_write().await?;
         let mut fx = Effects::default();

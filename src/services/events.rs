@@ -63,6 +63,8 @@ impl Services {
             .body()
             .map_err(|e| StoreError::Invalid(format!("the event does not encode: {e}")))?;
         let user = event.user();
+        // One user's events take turns here: a burst waits in memory, not on the database.
+        let _turn = self.turn_of(&[user]).await?;
         let mut w = self.store.begin_write().await?;
         let mut fx = Effects::default();
         let mut checked = checked;
@@ -124,7 +126,7 @@ impl Services {
                 self.grant_xp(w, fx, user, "task", &e.task_id, xp).await?;
                 // The task's venture, if it names one that exists: its feed hears the task.
                 let venture = match &e.venture_id {
-                    Some(v) if self.store.get_venture(v).await?.is_some() => Some(v.clone()),
+                    Some(v) if self.store.venture_exists(w, v).await? => Some(v.clone()),
                     _ => None,
                 };
                 buz = Some(self.credit_task(w, fx, e, venture.as_ref()).await?);

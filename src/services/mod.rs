@@ -67,11 +67,17 @@ pub mod notify;
 pub mod presence;
 pub mod profiles;
 pub mod signatures;
+pub mod turns;
 pub mod wallets;
+
+/// Runs one request of a transport (an HTTP request, a socket event, a job's run): inside it, a
+/// use case that holds a write transaction cannot read through the pool beside it (see
+/// `store::WriteTx`).
+pub use crate::store::one_request as request_scope;
 
 use crate::bus::{Bus, BusMessage, Liveness, NodeChange, Topic};
 use crate::clock::SharedClock;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use docs::{Docs, DocsConfig};
 use hub_protocol::{NodeId, Role, RoomId, UserId};
 use hub_rooms::RoomName;
@@ -144,6 +150,8 @@ pub struct Services {
     me: std::sync::Weak<Services>,
     /// Chat sends, group-committed and published in seq order.
     chat_commits: chat::ChatCommits,
+    /// Work on one user takes turns here, not in the database (see [`turns`]).
+    pub turns: Arc<turns::Turns>,
 }
 
 /// The services' settings.
@@ -159,9 +167,23 @@ pub struct ServicesConfig {
     /// How long a role read for an action in a joined room is reused (see
     /// [`access::Access::member_recent`]).
     pub role_cache: std::time::Duration,
+    /// Requests that may wait for one user's turn (see [`turns`]).
+    pub user_queue: usize,
 }
 
 impl Services {
+    /// Waits for the turn of `users` (see [`turns`]); `busy` when too many already wait.
+    pub async fn turn_of(
+        &self,
+        users: &[&hub_protocol::UserId],
+    ) -> Result<turns::Turn, StoreError> {
+        let keys: Vec<&str> = users.iter().map(|u| u.as_str()).collect();
+        self.turns
+            .take(&keys)
+            .await
+            .map_err(|busy| StoreError::Busy(busy.to_string()))
+    }
+
     pub fn new(
         node: NodeId,
         bus: Arc<dyn Bus>,
@@ -179,6 +201,7 @@ impl Services {
             buz,
             files: files_config,
             role_cache,
+            user_queue,
         } = config;
         let notify = Notify::new(bus.clone());
         let docs = Docs::new(
@@ -206,6 +229,7 @@ impl Services {
         let chat_commits = chat::chat_commits(store.clone(), notify.clone(), chat.group_commit);
         Arc::new_cyclic(|me| Services {
             me: me.clone(),
+            turns: turns::Turns::new(user_queue),
             chat_commits,
             gamification,
             buz,

@@ -138,6 +138,7 @@ impl Services {
                     .into(),
             ));
         }
+        let _turn = self.turn_of(&[user]).await?;
         let mut w = self.store.begin_write().await?;
         let mut fx = Effects::default();
         self.store.lock_users(&mut w, &[user]).await?;
@@ -186,6 +187,7 @@ impl Services {
                 req.user_id, skill.name
             )));
         }
+        let _turn = self.turn_of(&[endorser, &req.user_id]).await?;
         let now = self.clock.now_ms();
         let today = day_start_ms(utc_day(now));
         let mut w = self.store.begin_write().await?;

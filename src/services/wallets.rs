@@ -303,6 +303,7 @@ impl Services {
         if !hub_rooms::room::valid_id(user.as_str()) {
             return Err(FieldError::new("user_id", "not a user id").into());
         }
+        let _turn = self.turn_of(&[user]).await?;
         let mut w = self.store.begin_write().await?;
         let mut fx = Effects::default();
         self.store.lock_users(&mut w, &[user]).await?;

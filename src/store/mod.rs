@@ -105,6 +105,9 @@ pub enum StoreError {
     Invalid(String),
     #[error(transparent)]
     Denied(#[from] hub_rooms::Denied),
+    /// Too much work waits for the same user (see `services::turns`).
+    #[error("{0}")]
+    Busy(String),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
 }
@@ -120,6 +123,7 @@ impl StoreError {
             StoreError::Invalid(_) => ErrorCode::Invalid,
             StoreError::Denied(hub_rooms::Denied::LastOwner) => ErrorCode::Conflict,
             StoreError::Denied(_) => ErrorCode::Forbidden,
+            StoreError::Busy(_) => ErrorCode::Busy,
             StoreError::Db(db) if Self::is_constraint_violation(db) => ErrorCode::Conflict,
             StoreError::Db(
                 sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
@@ -136,6 +140,7 @@ impl StoreError {
             StoreError::Conflict(m) => StoreError::Conflict(m.clone()),
             StoreError::Invalid(m) => StoreError::Invalid(m.clone()),
             StoreError::Denied(d) => StoreError::Denied(*d),
+            StoreError::Busy(m) => StoreError::Busy(m.clone()),
             StoreError::Db(db) => StoreError::Db(match self.code() {
                 hub_protocol::ErrorCode::Unavailable => sqlx::Error::PoolTimedOut,
                 _ => sqlx::Error::Protocol(db.to_string()),
@@ -154,7 +159,7 @@ impl StoreError {
     pub fn public_message(&self) -> String {
         match self {
             StoreError::NotFound => "not found".into(),
-            StoreError::Conflict(m) | StoreError::Invalid(m) => m.clone(),
+            StoreError::Conflict(m) | StoreError::Invalid(m) | StoreError::Busy(m) => m.clone(),
             StoreError::Denied(d) => d.to_string(),
             StoreError::Db(db) => match self.code() {
                 hub_protocol::ErrorCode::Conflict => {
@@ -182,23 +187,64 @@ impl StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// A write transaction; on SQLite it also holds the writer lock until it ends.
+/// A write transaction; on SQLite it also holds the writer lock until it ends. While a request
+/// holds one, everything it reads goes through it (`&mut *w.tx`): a read through the pool would
+/// take a second connection, and enough requests doing that at once each hold one connection
+/// and wait for another until the acquire timeout. [`Store::pool`] refuses such a read (see
+/// [`one_request`]).
 pub struct WriteTx {
     pub tx: Transaction<'static, Any>,
     _writer: Option<OwnedMutexGuard<()>>,
+    _held: WriteHeld,
 }
 
 impl WriteTx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+        let WriteTx { tx, .. } = self;
+        tx.commit().await
     }
+}
+
+tokio::task_local! {
+    /// How many write transactions the current request holds.
+    static WRITES_HELD: std::cell::Cell<u32>;
+}
+
+/// Runs `request` as one request of a transport: inside it, [`Store::pool`] knows whether a
+/// write transaction is held. Transports wrap each request, event and job run in it.
+pub async fn one_request<F: std::future::Future>(request: F) -> F::Output {
+    WRITES_HELD.scope(std::cell::Cell::new(0), request).await
+}
+
+/// Counts a write transaction as held by the current request until dropped.
+struct WriteHeld;
+
+impl WriteHeld {
+    fn new() -> WriteHeld {
+        let _ = WRITES_HELD.try_with(|n| n.set(n.get() + 1));
+        WriteHeld
+    }
+}
+
+impl Drop for WriteHeld {
+    fn drop(&mut self) {
+        let _ = WRITES_HELD.try_with(|n| n.set(n.get().saturating_sub(1)));
+    }
+}
+
+/// Whether the current request holds a write transaction.
+pub fn write_held() -> bool {
+    WRITES_HELD.try_with(|n| n.get() > 0).unwrap_or(false)
 }
 
 /// How [`Store::open`] sizes its pool and, on SQLite, how each connection caches the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreOptions {
-    /// Largest number of pooled connections.
+    /// Largest number of pooled connections for reads.
     pub max_connections: u32,
+    /// Postgres: largest number of connections held by domain write transactions, a pool apart
+    /// from the readers' (`HUB_DB_WRITE_CONNECTIONS`).
+    pub write_connections: u32,
     /// SQLite: the page cache of each connection, in KiB (`PRAGMA cache_size`). A page that is
     /// not in it is read again from the operating system's cache of the file.
     pub sqlite_cache_kib: u32,
@@ -219,6 +265,7 @@ impl StoreOptions {
     pub fn new(max_connections: u32) -> StoreOptions {
         StoreOptions {
             max_connections,
+            write_connections: (max_connections / 2).max(2),
             sqlite_cache_kib: Self::SQLITE_CACHE_KIB,
             sqlite_mmap_bytes: Self::SQLITE_MMAP_BYTES,
         }
@@ -227,7 +274,11 @@ impl StoreOptions {
 
 #[derive(Clone)]
 pub struct Store {
+    /// Reads. On Postgres, writes have a pool of their own ([`StoreOptions::write_connections`]),
+    /// so a burst of writes never takes the connections readers need.
     pool: AnyPool,
+    /// Domain write transactions (the main pool on SQLite, whose writes take turns anyway).
+    write_pool: AnyPool,
     /// Where group commits take their connections (the main pool on SQLite).
     commit_pool: AnyPool,
     backend: Backend,
@@ -296,8 +347,17 @@ impl Store {
                 .connect_lazy(url)?,
             Backend::Sqlite => pool.clone(),
         };
+        let write_pool = match backend {
+            Backend::Postgres => AnyPoolOptions::new()
+                .max_connections(opts.write_connections.max(1))
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .test_before_acquire(false)
+                .connect_lazy(url)?,
+            Backend::Sqlite => pool.clone(),
+        };
         Ok(Store {
             commit_pool,
+            write_pool,
             pool,
             backend,
             writer: Arc::new(Mutex::new(())),
@@ -320,7 +380,22 @@ impl Store {
         self.backend
     }
 
+    /// The pool, for reads outside any write transaction. A read through it while the current
+    /// request holds a write transaction is a defect (it takes a second connection: see
+    /// [`WriteTx`]): tests fail on it at once, production counts it
+    /// (`hub_store_reads_beside_a_write_total`) and logs where.
     pub fn pool(&self) -> &AnyPool {
+        if write_held() {
+            metrics::counter!("hub_store_reads_beside_a_write_total").increment(1);
+            tracing::error!(
+                backtrace = %std::backtrace::Backtrace::force_capture(),
+                "a read through the pool while this request holds a write transaction"
+            );
+            debug_assert!(
+                false,
+                "a read through the pool while this request holds a write transaction: read through the transaction"
+            );
+        }
         &self.pool
     }
 
@@ -350,11 +425,12 @@ impl Store {
         // connection commits in between.
         let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Postgres => self.write_pool.begin().await?,
         };
         Ok(WriteTx {
             tx,
             _writer: writer,
+            _held: WriteHeld::new(),
         })
     }
 
@@ -366,6 +442,7 @@ impl Store {
             Backend::Postgres => Ok(WriteTx {
                 tx: self.commit_pool.begin().await?,
                 _writer: None,
+                _held: WriteHeld::new(),
             }),
             Backend::Sqlite => self.begin_write().await,
         }
@@ -412,6 +489,34 @@ pub fn new_id() -> String {
 
 #[cfg(test)]
 mod tests {
+    /// Inside a request, a read through the pool while a write transaction is held is caught
+    /// (a debug assertion in tests); once the transaction ends, reads through the pool are
+    /// fine again, and outside any request scope nothing is checked.
+    #[tokio::test]
+    async fn a_read_beside_a_held_write_is_caught() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("hub.db").display());
+        let store = Store::connect(&url, 2).await.unwrap();
+        store.migrate().await.unwrap();
+        let caught = one_request(async {
+            let w = store.begin_write().await.unwrap();
+            assert!(write_held());
+            let beside = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let _ = store.pool();
+            }));
+            w.commit().await.unwrap();
+            assert!(!write_held(), "the transaction ended");
+            let _ = store.pool();
+            beside.is_err()
+        })
+        .await;
+        assert!(caught, "the read beside the write was let through");
+        let w = store.begin_write().await.unwrap();
+        assert!(!write_held(), "outside a request scope nothing is counted");
+        let _ = store.pool();
+        drop(w);
+    }
+
     use super::*;
 
     async fn pragma(store: &Store, name: &str) -> i64 {
@@ -435,6 +540,7 @@ mod tests {
 
         let opts = StoreOptions {
             max_connections: 3,
+            write_connections: 1,
             sqlite_cache_kib: 1536,
             sqlite_mmap_bytes: 8 << 20,
         };

@@ -231,6 +231,15 @@ impl Store {
         Ok(row)
     }
 
+    /// Whether venture `id` exists, read inside `w`.
+    pub async fn venture_exists(&self, w: &mut WriteTx, id: &VentureId) -> StoreResult<bool> {
+        let found: Option<(String,)> = sqlx::query_as("SELECT id FROM ventures WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        Ok(found.is_some())
+    }
+
     pub async fn get_venture(&self, id: &VentureId) -> StoreResult<Option<VentureRow>> {
         let row: Option<VentureTuple> = sqlx::query_as(
             "SELECT id, name, description, created_by, created_at FROM ventures WHERE id = $1",

@@ -17,7 +17,7 @@ export type Role = "owner" | "admin" | "member" | "viewer";
 
 export type AccountRole = "user" | "admin" | "system";
 
-export type ErrorCode = "unauthorized" | "forbidden" | "not_found" | "invalid" | "rate_limited" | "too_large" | "conflict" | "unavailable" | "internal";
+export type ErrorCode = "unauthorized" | "forbidden" | "not_found" | "invalid" | "rate_limited" | "busy" | "too_large" | "conflict" | "unavailable" | "internal";
 
 export type ErrorDetail = { code: ErrorCode, message: string, };
 

@@ -1,0 +1,168 @@
+//! Domain writes under bursts, on both backends, with the database pools at their smallest (2
+//! connections to read, 1 to write): a burst for one user waits for that user's turn in the
+//! hub (not on the database while holding connections), a burst over many users shares the
+//! writers, every event is applied exactly once (duplicates mixed in answer as replays), the
+//! balance is the sum of the ledger and the chains hold, and a bystander's reads go on during
+//! the burst. Past `HUB_USER_QUEUE`, a request is refused with `busy` and nothing of it is
+//! applied; retried later, it goes through.
+
+mod common;
+
+use common::{Backend, TestHub};
+use futures_util::future::join_all;
+use hub_protocol::AccountRole;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    a_burst_for_one_user_and_over_many_users_is_applied_exactly_once_on_a_tiny_pool,
+    past_the_user_queue_a_request_is_refused_busy_and_applies_nothing,
+);
+
+async fn small_pools(backend: Backend, queue: usize) -> TestHub {
+    TestHub::start_with(backend, move |c| {
+        common::lax_buz(c);
+        c.db_max_connections = 2;
+        c.db_write_connections = 1;
+        c.user_queue = queue;
+    })
+    .await
+}
+
+fn task(id: &str, user: &str) -> Value {
+    json!({"task_id": id, "user_id": user, "tier": "C", "quality": 1.0, "reviewer_trust": 100})
+}
+
+/// A task of `venture`: its credit also reads the venture, inside the event's transaction.
+fn venture_task(id: &str, user: &str, venture: &str) -> Value {
+    let mut t = task(id, user);
+    t["venture_id"] = json!(venture);
+    t
+}
+
+/// Posts every event at once; the answers in order.
+async fn burst_answers(hub: &TestHub, events: &[Value]) -> Vec<(u16, Value)> {
+    let system = hub.token_with("platform", None, AccountRole::System);
+    let sends = events.iter().map(|e| {
+        let (hub, system) = (hub, &system);
+        async move {
+            hub.post("/api/v1/events/task/accepted", system, e.clone())
+                .await
+        }
+    });
+    join_all(sends).await
+}
+
+/// Posts every event at once; the statuses in order.
+async fn burst(hub: &TestHub, events: &[Value]) -> Vec<u16> {
+    burst_answers(hub, events)
+        .await
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect()
+}
+
+async fn wallet(hub: &TestHub, user: &str) -> Value {
+    let (status, w) = hub.get("/api/v1/wallet/me", &hub.token(user)).await;
+    assert_eq!(status, 200, "{w}");
+    w
+}
+
+async fn a_burst_for_one_user_and_over_many_users_is_applied_exactly_once_on_a_tiny_pool(
+    backend: Backend,
+) {
+    let hub = small_pools(backend, 4096).await;
+    let venture = hub.venture("alice", "Acme").await;
+    // 200 events for one user at once, 40 of them duplicates of others (same task id).
+    let events: Vec<Value> = (0..200)
+        .map(|i| venture_task(&format!("hot-{}", i % 160), "hot", &venture))
+        .collect();
+    // A bystander reads during the burst.
+    let bystander = hub.token("reader");
+    let reads = async {
+        let mut statuses = Vec::new();
+        for _ in 0..20 {
+            statuses.push(hub.get("/api/v1/me", &bystander).await.0);
+        }
+        statuses
+    };
+    let (statuses, reads) = tokio::join!(burst(&hub, &events), reads);
+    assert_eq!(reads, vec![200; 20], "the bystander's reads");
+    let created = statuses.iter().filter(|s| **s == 201).count();
+    let replays = statuses.iter().filter(|s| **s == 200).count();
+    assert_eq!((created, replays), (160, 40), "{statuses:?}");
+    // C at quality 1.0 and trust 100: 50 BUZ each, once per task.
+    let w = wallet(&hub, "hot").await;
+    assert_eq!(w["buz_balance"], 160 * 50, "{w}");
+    let (_, verify) = hub.get("/api/v1/wallet/me/verify", &hub.token("hot")).await;
+    assert_eq!(
+        (verify["ok"].clone(), verify["entries"].clone()),
+        (json!(true), json!(160)),
+        "{verify}"
+    );
+
+    // 200 events over 200 users at once.
+    let events: Vec<Value> = (0..200)
+        .map(|i| venture_task(&format!("spread-{i}"), &format!("u{i}"), &venture))
+        .collect();
+    let statuses = burst(&hub, &events).await;
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    for i in [0, 77, 199] {
+        assert_eq!(wallet(&hub, &format!("u{i}")).await["buz_balance"], 50);
+    }
+    let admin = hub.token_with("ops", None, AccountRole::Admin);
+    let (_, report) = hub.get("/api/debug/worm/integrity", &admin).await;
+    assert_eq!(report["ok"], true, "every chain holds");
+    hub.stop().await.unwrap();
+}
+
+async fn past_the_user_queue_a_request_is_refused_busy_and_applies_nothing(backend: Backend) {
+    let hub = small_pools(backend, 4).await;
+    let events: Vec<Value> = (0..60).map(|i| task(&format!("b-{i}"), "busy")).collect();
+    let answers = burst_answers(&hub, &events).await;
+    for (status, body) in &answers {
+        if *status == 429 {
+            assert_eq!(body["error"]["code"], "busy", "{body}");
+            assert!(
+                body["error"]["message"].as_str().unwrap().contains("busy"),
+                "{body}"
+            );
+        }
+    }
+    let statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
+    let created = statuses.iter().filter(|s| **s == 201).count();
+    let refused: Vec<usize> = statuses
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| **s == 429)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(created + refused.len(), 60, "{statuses:?}");
+    assert!(
+        !refused.is_empty(),
+        "60 at once for a queue of 4: {statuses:?}"
+    );
+    assert!(created >= 4, "{statuses:?}");
+    // Exactly what was acknowledged is applied.
+    assert_eq!(
+        wallet(&hub, "busy").await["buz_balance"],
+        created as i64 * 50
+    );
+    // The refusal says so, and the refused ones go through when retried one at a time.
+    let system = hub.token_with("platform", None, AccountRole::System);
+    let (status, err) = hub
+        .post(
+            "/api/v1/events/task/accepted",
+            &system,
+            events[refused[0]].clone(),
+        )
+        .await;
+    assert_eq!(status, 201, "a retry alone passes: {err}");
+    for i in &refused[1..] {
+        let (status, body) = hub
+            .post("/api/v1/events/task/accepted", &system, events[*i].clone())
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    assert_eq!(wallet(&hub, "busy").await["buz_balance"], 60 * 50);
+    hub.stop().await.unwrap();
+}
