@@ -15,12 +15,24 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 use tracing_subscriber::EnvFilter;
 
+/// Whether log lines carry colour: only on a terminal, and never with `NO_COLOR` set to
+/// anything but the empty string (<https://no-color.org>). A file or a pipe gets plain text.
+pub fn use_color(is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
 /// Installs the global tracing subscriber. Call once, from `main`.
 pub fn init_logging(format: LogFormat) {
+    use std::io::IsTerminal;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,socketioxide=warn,engineioxide=warn"));
+    let color = use_color(
+        std::io::stdout().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(color)
         .with_target(false);
     match format {
         LogFormat::Json => builder
@@ -52,4 +64,27 @@ pub fn metrics_handle() -> PrometheusHandle {
             }
         })
         .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        // (a terminal, NO_COLOR, colour)
+        for (tty, no_color, color) in [
+            (true, None, true),
+            (false, None, false),
+            (true, Some("1"), false),
+            (true, Some(""), true),
+            (false, Some("1"), false),
+        ] {
+            assert_eq!(
+                super::use_color(tty, no_color.map(OsStr::new)),
+                color,
+                "{tty} {no_color:?}"
+            );
+        }
+    }
 }

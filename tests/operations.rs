@@ -423,6 +423,35 @@ async fn token_command_mints_tokens_the_hub_accepts() {
     assert!(stderr.contains("user id"), "{stderr}");
 }
 
+/// `hub serve > hub.log`: logs to a file or a pipe are plain text, without colour codes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_to_a_pipe_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = hub_cmd(dir.path());
+    cmd.env("LOG_FORMAT", "pretty").env_remove("NO_COLOR");
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    loop {
+        let line = tokio::time::timeout(WAIT, lines.next_line())
+            .await
+            .expect("no startup log")
+            .unwrap()
+            .expect("hub exited before listening");
+        let listening = line.contains("hub listening on");
+        seen.push(line);
+        if listening {
+            break;
+        }
+    }
+    child.kill().await.unwrap();
+    assert!(
+        seen.iter().all(|l| !l.contains('\u{1b}')),
+        "colour codes in a pipe: {seen:?}"
+    );
+    assert!(seen.iter().any(|l| l.contains("INFO")), "{seen:?}");
+}
+
 #[tokio::test]
 async fn migrate_command_prepares_the_embedded_database() {
     let dir = tempfile::tempdir().unwrap();
