@@ -113,6 +113,9 @@ async function signIn(user: string): Promise<void> {
     return;
   }
   sessionStorage.setItem("hub-demo-user", user);
+  // The venture to open: the one in the URL (`?venture=`), else the demo venture every
+  // development user belongs to, so two tabs meet in the same room.
+  const wanted = new URLSearchParams(location.search).get("venture") ?? first?.venture_id;
   const client = new HubClient({
     url,
     // The first token, then a fresh one for each reconnect that needs it.
@@ -125,7 +128,7 @@ async function signIn(user: string): Promise<void> {
       return (await anonymous.devToken({ body: { user_id: user, name } })).token;
     },
   });
-  new Session(client, user, name).start();
+  new Session(client, user, name, wanted).start();
 }
 
 class Session {
@@ -146,13 +149,16 @@ class Session {
   readonly docTitle = h("span", {}, "Document");
   readonly input = h("input", { placeholder: "Message… (@name mentions)", "data-testid": "chat-input" });
   readonly state = h("span", { class: "pill", "data-testid": "connection" });
-  readonly roomTitle = h("span", {}, "Room");
+  readonly roomTitle = h("span", { "data-testid": "room-title" }, "Room");
   readonly unreadEl = h("span", { class: "pill", "data-testid": "unread" });
 
-  constructor(client: HubClient, user: string, name: string) {
+  readonly wanted: string | undefined;
+
+  constructor(client: HubClient, user: string, name: string, wanted?: string) {
     this.client = client;
     this.user = user;
     this.name = name;
+    this.wanted = wanted;
   }
 
   start(): void {
@@ -287,10 +293,13 @@ class Session {
       this.venturesEl.append(h("li", {}, b));
       return b;
     });
-    // The first venture opens unless one is open already (a list reloaded after an accept).
+    // The venture asked for (the URL's, else the demo venture) opens, or the first one, unless
+    // one is open already (a list reloaded after an accept).
     const current = this.room ? ventures.findIndex((v) => `venture:${v.id}` === this.room?.id) : -1;
+    const wanted = ventures.findIndex((v) => v.id === this.wanted);
+    const first = wanted >= 0 ? wanted : 0;
     if (current >= 0) buttons[current].classList.add("active");
-    else if (ventures[0]) void this.open(ventures[0], buttons[0]);
+    else if (ventures[first]) void this.open(ventures[first], buttons[first]);
   }
 
   async open(venture: Venture, button: HTMLButtonElement): Promise<void> {
@@ -301,6 +310,11 @@ class Session {
     this.provider?.destroy();
     this.editor?.destroy();
     this.roomTitle.textContent = venture.name;
+    // Which venture this tab is in: in the page, its title and its address.
+    document.title = `${venture.name} · ${this.name} · hub`;
+    const address = new URL(location.href);
+    address.searchParams.set("venture", venture.id);
+    history.replaceState(null, "", address);
     const room = await this.client.rooms.join(`venture:${venture.id}`);
     this.room = room;
     this.cleanups.push(

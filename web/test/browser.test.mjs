@@ -126,4 +126,13 @@ test("an invitation arrives live and the invitee joins the venture by accepting 
   await p.getByTestId("ventures").filter({ hasText: "Orbit Labs" }).waitFor(WAIT);
   await p.getByTestId("invitations").filter({ hasText: "None" }).waitFor(WAIT);
   assert.deepEqual(errors, []);
+  // With two ventures, a fresh tab still opens the demo venture (where the other demo users
+  // are), says so in its title, and the address names the venture to open.
+  const { p: again } = await page("dana");
+  await again.getByTestId("room-title").filter({ hasText: "Demo venture" }).waitFor(WAIT);
+  assert.match(await again.title(), /^Demo venture · Dana · hub$/);
+  const orbit = `${hub.url}/?user=dana&venture=${venture.body.id}`;
+  await again.goto(orbit);
+  await again.getByTestId("room-title").filter({ hasText: "Orbit Labs" }).waitFor(WAIT);
+  assert.match(new URL(again.url()).search, new RegExp(`venture=${venture.body.id}`));
 });
