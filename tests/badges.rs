@@ -17,6 +17,7 @@ on_both_backends!(
     early_contributor_needs_the_first_ninety_days,
     the_rule_validator_guards_the_catalog,
     awards_happen_once_and_are_told,
+    the_review_recount_moves_counts_to_the_reviewers,
 );
 
 fn admin() -> String {
@@ -47,12 +48,13 @@ async fn badges_of(hub: &TestHub, user: &str) -> Vec<String> {
         .collect()
 }
 
-async fn review(hub: &TestHub, id: &str, user: &str, helpful: bool, agreed: bool) {
+/// `reviewer` writes review `id` of `author`'s work.
+async fn review(hub: &TestHub, id: &str, reviewer: &str, helpful: bool, agreed: bool) {
     event(
         hub,
         "review",
-        json!({"review_id": id, "reviewer_id": "someone", "user_id": user, "helpful": helpful,
-               "agreed": agreed, "quality": 4, "reviewer_trust": 100}),
+        json!({"review_id": id, "reviewer_id": reviewer, "user_id": format!("author-of-{reviewer}"),
+               "helpful": helpful, "agreed": agreed, "quality": 4, "reviewer_trust": 100}),
     )
     .await;
 }
@@ -90,7 +92,8 @@ async fn seeded_badges_follow_their_rules(backend: Backend) {
     .await;
     assert_eq!(badges_of(&hub, "hunter").await, ["bug_hunter_bronze"]);
 
-    // Top Reviewer: 50 helpful reviews and at least 80 % agreement.
+    // Top Reviewer: 50 helpful reviews written, at least 80 % of them agreed with: the reviewer
+    // earns it, not the author of the work reviewed.
     for i in 0..49 {
         review(&hub, &format!("ra{i}"), "rita", true, true).await;
     }
@@ -100,6 +103,10 @@ async fn seeded_badges_follow_their_rules(backend: Backend) {
         badges_of(&hub, "rita").await,
         ["top_reviewer"],
         "50 helpful, 98 %"
+    );
+    assert!(
+        badges_of(&hub, "author-of-rita").await.is_empty(),
+        "the reviewed author"
     );
     for i in 0..50 {
         review(&hub, &format!("rb{i}"), "ross", true, i < 39).await;
@@ -444,5 +451,50 @@ async fn awards_happen_once_and_are_told(backend: Backend) {
         .cloned()
         .unwrap();
     assert_eq!(chain["entries"], 3);
+    hub.stop().await.unwrap();
+}
+
+/// Migration 16 recounts reviews for their reviewers from the stored review events: run again
+/// over counts kept the old way (for the reviewed author), it leaves each reviewer with the
+/// reviews they wrote and the author with none.
+async fn the_review_recount_moves_counts_to_the_reviewers(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    for (id, helpful, agreed) in [("r1", true, true), ("r2", true, false), ("r3", false, true)] {
+        event(
+            &hub,
+            "review",
+            json!({"review_id": id, "reviewer_id": "rae", "user_id": "abe", "helpful": helpful,
+                   "agreed": agreed, "quality": 4, "reviewer_trust": 100}),
+        )
+        .await;
+    }
+    let mut conn = common::raw_db(&hub).await;
+    // The counts as the old code kept them: on the author.
+    sqlx::query("UPDATE user_stats SET reviews = 3, reviews_agreed = 2, helpful_reviews = 2 WHERE user_id = 'abe'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE user_stats SET reviews = 0, reviews_agreed = 0, helpful_reviews = 0 WHERE user_id = 'rae'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let recount = match backend {
+        Backend::Postgres => include_str!("../migrations/postgres/0016_reviews_by_reviewer.sql"),
+        Backend::Sqlite => include_str!("../migrations/sqlite/0016_reviews_by_reviewer.sql"),
+    };
+    sqlx::raw_sql(sqlx::AssertSqlSafe(recount))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    for (user, counts) in [("rae", (3, 2, 2)), ("abe", (0, 0, 0))] {
+        let got: (i64, i64, i64) = sqlx::query_as(
+            "SELECT reviews, reviews_agreed, helpful_reviews FROM user_stats WHERE user_id = $1",
+        )
+        .bind(user)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(got, counts, "{user}");
+    }
     hub.stop().await.unwrap();
 }

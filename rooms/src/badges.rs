@@ -126,7 +126,7 @@ pub struct Metrics {
     pub days_since_join: i64,
     pub critical_bugs: i64,
     pub helpful_reviews: i64,
-    /// Reviews of the user's work, and how many of them agreed.
+    /// Reviews the user wrote, and how many of them agreed.
     pub reviews: i64,
     pub reviews_agreed: i64,
     /// `NONE`, `PENDING`, `PASSED` or `FAILED` (the latest report).

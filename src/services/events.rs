@@ -39,6 +39,15 @@ impl EventIn<'_> {
         }
     }
 
+    /// Every user the event changes: its user, and a review's reviewer (whose reviews written
+    /// count towards Top Reviewer).
+    pub fn users(&self) -> Vec<&UserId> {
+        match self {
+            EventIn::Review(e) if e.reviewer_id != e.user_id => vec![&e.user_id, &e.reviewer_id],
+            other => vec![other.user()],
+        }
+    }
+
     fn body(&self) -> Result<serde_json::Value, serde_json::Error> {
         match self {
             EventIn::Task(e) => serde_json::to_value(e),
@@ -64,8 +73,11 @@ impl Services {
             .map_err(|e| StoreError::Invalid(format!("the event does not encode: {e}")))?;
         let user = event.user();
         // One user's events take turns here: a burst waits in memory, not on the database.
-        let _turn = self.turn_of(&[user]).await?;
+        let users = event.users();
+        let _turn = self.turn_of(&users).await?;
         let mut w = self.store.begin_write().await?;
+        // Every user's chain head first, in one order, before any of their rows.
+        self.store.lock_users(&mut w, &users).await?;
         let mut fx = Effects::default();
         let mut checked = checked;
         if let EventIn::Kyc(e) = event
@@ -141,19 +153,27 @@ impl Services {
                 }
             }
             EventIn::Review(e) => {
-                self.store.bump_stat(w, user, Stat::Reviews, 1).await?;
+                // Reviews written count for the reviewer (Top Reviewer: helpful reviews given,
+                // and the share of them that agreed); the XP of a helpful review goes to the
+                // user whose work it reviewed.
+                let reviewer = &e.reviewer_id;
+                self.store.ensure_profile(w, reviewer).await?;
+                self.store.bump_stat(w, reviewer, Stat::Reviews, 1).await?;
                 if e.agreed {
                     self.store
-                        .bump_stat(w, user, Stat::ReviewsAgreed, 1)
+                        .bump_stat(w, reviewer, Stat::ReviewsAgreed, 1)
                         .await?;
                 }
                 if e.helpful {
                     self.store
-                        .bump_stat(w, user, Stat::HelpfulReviews, 1)
+                        .bump_stat(w, reviewer, Stat::HelpfulReviews, 1)
                         .await?;
                     let xp = review_xp(true, e.reviewer_trust);
                     self.grant_xp(w, fx, user, "review", &e.review_id, xp)
                         .await?;
+                }
+                if reviewer != user {
+                    self.evaluate_badges(w, fx, reviewer).await?;
                 }
             }
             EventIn::Bug(e) => {
