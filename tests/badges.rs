@@ -276,7 +276,7 @@ async fn the_rule_validator_guards_the_catalog(backend: Backend) {
         ),
         (
             json!({"type": "COMPOSITE", "all": [{"type": "MANUAL"}]}),
-            "rule.all[0]",
+            "rule.all",
         ),
     ] {
         let (status, err) = create(json!({"code": "x", "name": "X", "rule": rule})).await;
@@ -309,6 +309,57 @@ async fn the_rule_validator_guards_the_catalog(backend: Backend) {
             .0,
         409
     );
+    // The guide's own rule JSON: bare operators, bare conditions in COMPOSITE, MANUAL inside;
+    // stored in the one form.
+    let (status, badge) = create(json!({"code": "guide", "name": "Guide", "rule":
+        {"type": "COMPOSITE", "all": [{"metric": "tasksAccepted", "gte": 2}, {"type": "MANUAL"}]}}))
+    .await;
+    assert_eq!(status, 201, "{badge}");
+    assert_eq!(
+        badge["rule"],
+        json!({"type": "COMPOSITE", "all": [
+            {"type": "THRESHOLD", "conditions": [{"metric": "tasksAccepted", "op": "gte", "value": 2}]},
+            {"type": "MANUAL"}]})
+    );
+    // MANUAL in `all`: an admin may award it once the rest holds, never before; the rule never
+    // awards it by itself.
+    let award = |user: &str| {
+        let body = json!({"user_id": user});
+        let hub = &hub;
+        async move { hub.post("/api/v1/badges/guide/award", &admin(), body).await }
+    };
+    let (status, err) = award("gus").await;
+    assert_eq!(status, 409, "{err}");
+    for t in ["g1", "g2"] {
+        event(
+            &hub,
+            "task/accepted",
+            json!({"task_id": t, "user_id": "gus", "tier": "C",
+            "quality": 1.0, "reviewer_trust": 100}),
+        )
+        .await;
+    }
+    assert!(
+        badges_of(&hub, "gus").await.iter().all(|b| b != "guide"),
+        "not by itself"
+    );
+    let (status, awarded) = award("gus").await;
+    assert!([200, 201].contains(&status), "{awarded}");
+    assert_eq!(awarded["awarded"], true);
+    // MANUAL in `any`: by hand whatever the rest.
+    let (status, _) = create(json!({"code": "either", "name": "Either", "rule":
+        {"type": "COMPOSITE", "any": [{"metric": "criticalBugs", "gte": 99}, {"type": "MANUAL"}]}}))
+    .await;
+    assert_eq!(status, 201);
+    let (status, awarded) = hub
+        .post(
+            "/api/v1/badges/either/award",
+            &admin(),
+            json!({"user_id": "hal"}),
+        )
+        .await;
+    assert!([200, 201].contains(&status), "{awarded}");
+
     // Only admins write the catalog.
     let (status, _) = hub
         .post(

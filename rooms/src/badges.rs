@@ -87,13 +87,18 @@ pub enum Op {
 }
 
 impl Op {
-    fn parse(s: &str) -> Option<Op> {
-        match s {
-            "gte" => Some(Op::Gte),
-            "lte" => Some(Op::Lte),
-            "eq" => Some(Op::Eq),
-            _ => None,
+    const ALL: [Op; 3] = [Op::Gte, Op::Lte, Op::Eq];
+
+    fn name(self) -> &'static str {
+        match self {
+            Op::Gte => "gte",
+            Op::Lte => "lte",
+            Op::Eq => "eq",
         }
+    }
+
+    fn parse(s: &str) -> Option<Op> {
+        Op::ALL.into_iter().find(|op| op.name() == s)
     }
 }
 
@@ -198,9 +203,53 @@ impl Rule {
     pub fn is_manual(&self) -> bool {
         matches!(self, Rule::Manual)
     }
+
+    /// Whether an admin may award the badge by hand to a user with `metrics`: always, except
+    /// for a COMPOSITE `all` with MANUAL among its members, which means "an admin may award it
+    /// once the rest holds". (MANUAL in `any` means "or awarded by hand".)
+    pub fn may_award_by_hand(&self, metrics: &Metrics) -> bool {
+        match self {
+            Rule::All(rules) if rules.iter().any(Rule::is_manual) => rules
+                .iter()
+                .filter(|r| !r.is_manual())
+                .all(|r| r.holds(metrics)),
+            _ => true,
+        }
+    }
+
+    /// The rule in its one stored form: `{type, conditions: [{metric, op, value}]}`,
+    /// `{type: "COMPOSITE", all | any: [rule]}`, `{type: "MANUAL"}`.
+    pub fn to_json(&self) -> Value {
+        use serde_json::json;
+        match self {
+            Rule::Threshold(conditions) => json!({
+                "type": "THRESHOLD",
+                "conditions": conditions.iter().map(Condition::to_json).collect::<Vec<_>>(),
+            }),
+            Rule::All(rules) => json!({
+                "type": "COMPOSITE",
+                "all": rules.iter().map(Rule::to_json).collect::<Vec<_>>(),
+            }),
+            Rule::Any(rules) => json!({
+                "type": "COMPOSITE",
+                "any": rules.iter().map(Rule::to_json).collect::<Vec<_>>(),
+            }),
+            Rule::Manual => json!({"type": "MANUAL"}),
+        }
+    }
 }
 
 impl Condition {
+    fn to_json(&self) -> Value {
+        let value = match &self.value {
+            // Whole numbers as integers, as they were written.
+            Target::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Value::from(*n as i64),
+            Target::Number(n) => Value::from(*n),
+            Target::Text(t) => Value::from(t.clone()),
+        };
+        serde_json::json!({"metric": self.metric.name(), "op": self.op.name(), "value": value})
+    }
+
     fn holds(&self, metrics: &Metrics) -> bool {
         match (metrics.value(self.metric), &self.value) {
             (Target::Number(m), Target::Number(v)) => match self.op {
@@ -250,6 +299,10 @@ fn parse_at(v: &Value, at: &str, depth: usize) -> Result<Rule, FieldError> {
         return refuse(at, format!("rules nest at most {MAX_DEPTH} deep"));
     }
     let map = object(v, at)?;
+    // A bare condition (the guide's form inside COMPOSITE): a THRESHOLD of that one condition.
+    if !map.contains_key("type") && map.contains_key("metric") {
+        return Ok(Rule::Threshold(vec![condition(v, at)?]));
+    }
     let kind = map
         .get("type")
         .and_then(Value::as_str)
@@ -276,18 +329,17 @@ fn parse_at(v: &Value, at: &str, depth: usize) -> Result<Rule, FieldError> {
                 };
             let at = format!("{at}.{key}");
             let items = list(map.get(key), &at)?;
-            let rules = items
+            let rules: Vec<Rule> = items
                 .iter()
                 .enumerate()
-                .map(|(i, r)| {
-                    let at = format!("{at}[{i}]");
-                    let rule = parse_at(r, &at, depth + 1)?;
-                    if rule.is_manual() {
-                        return refuse(&at, "MANUAL stands alone, never inside COMPOSITE");
-                    }
-                    Ok(rule)
-                })
+                .map(|(i, r)| parse_at(r, &format!("{at}[{i}]"), depth + 1))
                 .collect::<Result<_, _>>()?;
+            if rules.iter().all(Rule::is_manual) {
+                return refuse(
+                    &at,
+                    "a COMPOSITE of MANUAL only is MANUAL: write {\"type\": \"MANUAL\"}",
+                );
+            }
             Ok(make(rules))
         }
         "MANUAL" => {
@@ -301,9 +353,27 @@ fn parse_at(v: &Value, at: &str, depth: usize) -> Result<Rule, FieldError> {
     }
 }
 
+/// A condition: `{metric, op, value}`, or the guide's `{metric, gte | lte | eq: value}`.
 fn condition(v: &Value, at: &str) -> Result<Condition, FieldError> {
     let map = object(v, at)?;
-    only_keys(map, at, &["metric", "op", "value"])?;
+    let bare: Vec<Op> = Op::ALL
+        .into_iter()
+        .filter(|op| map.contains_key(op.name()))
+        .collect();
+    let (op_name, value) = match bare.as_slice() {
+        [] => {
+            only_keys(map, at, &["metric", "op", "value"])?;
+            (
+                map.get("op").and_then(Value::as_str).unwrap_or(""),
+                map.get("value"),
+            )
+        }
+        [op] => {
+            only_keys(map, at, &["metric", op.name()])?;
+            (op.name(), map.get(op.name()))
+        }
+        _ => return refuse(at, "one operator: gte, lte or eq"),
+    };
     let name = map.get("metric").and_then(Value::as_str).unwrap_or("");
     let metric = Metric::parse(name).ok_or_else(|| {
         let known: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
@@ -312,14 +382,12 @@ fn condition(v: &Value, at: &str) -> Result<Condition, FieldError> {
             format!("unknown metric {name:?}; one of {}", known.join(", ")),
         )
     })?;
-    let op_name = map.get("op").and_then(Value::as_str).unwrap_or("");
     let op = Op::parse(op_name).ok_or_else(|| {
         FieldError::new(
             format!("{at}.op"),
             format!("unknown operator {op_name:?}; one of gte, lte, eq"),
         )
     })?;
-    let value = map.get("value");
     let value = if metric.is_text() {
         if op != Op::Eq {
             return refuse(
@@ -561,7 +629,15 @@ mod tests {
             (json!({"type": "COMPOSITE", "all": [], "any": []}), "rule"),
             (
                 json!({"type": "COMPOSITE", "all": [{"type": "MANUAL"}]}),
+                "rule.all",
+            ),
+            (
+                json!({"type": "COMPOSITE", "all": [{"metric": "tasksAccepted", "gte": 1, "lte": 9}]}),
                 "rule.all[0]",
+            ),
+            (
+                json!({"type": "COMPOSITE", "all": [{"metric": "tasksAccepted", "gte": 1, "value": 9}]}),
+                "rule.all[0].value",
             ),
             (
                 json!({"type": "COMPOSITE", "any": [{"type": "THRESHOLD", "conditions": [{"metric": "x", "op": "eq", "value": 1}]}]}),
@@ -577,6 +653,78 @@ mod tests {
             deep = json!({"type": "COMPOSITE", "all": [deep]});
         }
         assert!(parse(&deep).is_err());
+    }
+
+    #[test]
+    fn the_guides_own_forms_are_read_and_stored_in_one() {
+        // The guide writes conditions as {metric, <op>: value} and COMPOSITE members as bare
+        // conditions; both read as the {metric, op, value} form, which is what is stored.
+        let guide =
+            json!({"type": "THRESHOLD", "conditions": [{"metric": "tasksAccepted", "gte": 5}]});
+        let ours = json!({"type": "THRESHOLD", "conditions": [{"metric": "tasksAccepted", "op": "gte", "value": 5}]});
+        assert_eq!(parse(&guide).unwrap(), parse(&ours).unwrap());
+        assert_eq!(parse(&guide).unwrap().to_json(), ours);
+        let composite = json!({"type": "COMPOSITE", "all": [
+            {"metric": "kycStatus", "eq": "PASSED"},
+            {"metric": "deviceCompliantDays", "gte": 90},
+            {"type": "THRESHOLD", "conditions": [{"metric": "policyViolations", "op": "eq", "value": 0}]},
+        ]});
+        let stored = parse(&composite).unwrap().to_json();
+        assert_eq!(
+            stored,
+            json!({"type": "COMPOSITE", "all": [
+                {"type": "THRESHOLD", "conditions": [{"metric": "kycStatus", "op": "eq", "value": "PASSED"}]},
+                {"type": "THRESHOLD", "conditions": [{"metric": "deviceCompliantDays", "op": "gte", "value": 90}]},
+                {"type": "THRESHOLD", "conditions": [{"metric": "policyViolations", "op": "eq", "value": 0}]},
+            ]})
+        );
+        assert_eq!(
+            parse(&stored).unwrap(),
+            parse(&composite).unwrap(),
+            "stored form reads back"
+        );
+        assert_eq!(
+            parse(&json!({"type": "THRESHOLD", "conditions": [{"metric": "endorsementQuality", "gte": 4.5}]}))
+                .unwrap()
+                .to_json()["conditions"][0]["value"],
+            json!(4.5)
+        );
+    }
+
+    #[test]
+    fn manual_inside_composite_means_or_by_hand_in_any_and_once_the_rest_holds_in_all() {
+        let tasks = |n| Metrics {
+            tasks_accepted: n,
+            ..Metrics::default()
+        };
+        let any = parse(&json!({"type": "COMPOSITE", "any": [
+            {"metric": "tasksAccepted", "gte": 10}, {"type": "MANUAL"}]}))
+        .unwrap();
+        // (tasks, holds by itself, an admin may award it)
+        for (n, holds, by_hand) in [(10, true, true), (3, false, true)] {
+            assert_eq!(
+                (any.holds(&tasks(n)), any.may_award_by_hand(&tasks(n))),
+                (holds, by_hand),
+                "any {n}"
+            );
+        }
+        let all = parse(&json!({"type": "COMPOSITE", "all": [
+            {"metric": "tasksAccepted", "gte": 10}, {"type": "MANUAL"}]}))
+        .unwrap();
+        for (n, holds, by_hand) in [(10, false, true), (3, false, false)] {
+            assert_eq!(
+                (all.holds(&tasks(n)), all.may_award_by_hand(&tasks(n))),
+                (holds, by_hand),
+                "all {n}"
+            );
+        }
+        // A plain rule or MANUAL: an admin awards it whatever the metrics.
+        let plain = parse(
+            &json!({"type": "THRESHOLD", "conditions": [{"metric": "tasksAccepted", "gte": 10}]}),
+        )
+        .unwrap();
+        assert!(plain.may_award_by_hand(&tasks(0)));
+        assert!(Rule::Manual.may_award_by_hand(&tasks(0)));
     }
 
     #[test]

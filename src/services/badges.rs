@@ -22,6 +22,9 @@ pub enum BadgeError {
     Field(#[from] FieldError),
     #[error("no badge {0}")]
     Unknown(String),
+    /// Awarded by hand only once the rest of its rule holds.
+    #[error("{0}")]
+    NotYet(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -145,9 +148,9 @@ impl Services {
             code: body.code.clone(),
             name: required_text("name", &body.name, MAX_NAME)?,
             description: text("description", &body.description, MAX_DESCRIPTION, false)?,
-            rule: body.rule.clone(),
+            // Stored in its one form, whichever of the accepted forms it came in.
+            rule: parse(&body.rule)?.to_json(),
         };
-        parse(&row.rule)?;
         self.store.create_badge(&row).await?;
         Ok(self
             .store
@@ -173,9 +176,11 @@ impl Services {
                 Some(d) => text("description", d, MAX_DESCRIPTION, false)?,
                 None => current.description,
             },
-            rule: patch.rule.clone().unwrap_or(current.rule),
+            rule: match &patch.rule {
+                Some(rule) => parse(rule)?.to_json(),
+                None => current.rule,
+            },
         };
-        parse(&row.rule)?;
         self.store.update_badge(&row).await?;
         Ok(self.store.badge(code).await?.ok_or(StoreError::NotFound)?)
     }
@@ -211,6 +216,15 @@ impl Services {
             .into_iter()
             .find(|b| b.code == code)
             .ok_or_else(|| BadgeError::Unknown(code.to_owned()))?;
+        // A COMPOSITE `all` with MANUAL in it: an admin awards it once the rest holds.
+        if let Ok(rule) = parse(&badge.rule) {
+            let metrics = self.store.metrics(&mut w, user).await?;
+            if !rule.may_award_by_hand(&metrics) {
+                return Err(BadgeError::NotYet(format!(
+                    "{user} does not meet the rest of {code}'s rule yet: an admin awards it once the rest holds"
+                )));
+            }
+        }
         let mut fx = Effects::default();
         let awarded = self
             .award(&mut w, &mut fx, user, &badge, &reason, Some(by))
@@ -237,6 +251,7 @@ impl BadgeError {
         match self {
             BadgeError::Field(_) => ErrorCode::Invalid,
             BadgeError::Unknown(_) => ErrorCode::NotFound,
+            BadgeError::NotYet(_) => ErrorCode::Conflict,
             BadgeError::Store(e) => e.code(),
         }
     }
