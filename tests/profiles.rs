@@ -406,6 +406,55 @@ async fn portfolios_show_private_items_to_their_owner_only(backend: Backend) {
         .await;
     assert_eq!(status, 201, "{public}");
     assert_eq!(public["impact"], json!({"users": 1200}));
+    // The hub knows no task t-9 of alice's: the claim stands alone.
+    assert_eq!(public["verified"], Value::Null);
+    // A task the hub credited: beside the claim (999 BUZ), what it recorded (50 BUZ, its venture).
+    let (status, answer) = hub
+        .post(
+            "/api/v1/events/task/accepted",
+            &token("platform", AccountRole::System),
+            json!({"task_id": "t-real", "user_id": "alice", "venture_id": "v-acme", "tier": "C",
+                   "quality": 1.0, "reviewer_trust": 100}),
+        )
+        .await;
+    assert_eq!(status, 201, "{answer}");
+    let (status, claimed) = hub
+        .post(
+            "/api/v1/portfolio",
+            &alice,
+            json!({"title": "Real", "buz": 999, "task_id": "t-real"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{claimed}");
+    assert_eq!(claimed["buz"], 999, "what alice wrote");
+    let credited = answer["buz"]["credited"].as_i64().unwrap();
+    assert_eq!(
+        (
+            claimed["verified"]["task_id"].clone(),
+            claimed["verified"]["buz_credited"].clone(),
+            claimed["verified"]["venture_id"].clone()
+        ),
+        (json!("t-real"), json!(credited), json!("v-acme")),
+        "what the hub knows"
+    );
+    // Someone else's task is not alice's.
+    let (_, theirs) = hub
+        .post(
+            "/api/v1/portfolio",
+            &user("bob"),
+            json!({"title": "Borrowed", "task_id": "t-real"}),
+        )
+        .await;
+    assert_eq!(theirs["verified"], Value::Null);
+    let (_, listed) = hub.get("/api/v1/profiles/me/portfolio", &alice).await;
+    assert_eq!(listed["items"][0]["verified"]["task_id"], "t-real");
+    hub.call(
+        Method::DELETE,
+        &format!("/api/v1/portfolio/{}", claimed["id"].as_str().unwrap()),
+        Some(&alice),
+        None,
+    )
+    .await;
     let (status, _) = hub
         .post(
             "/api/v1/portfolio",

@@ -194,6 +194,8 @@ pub struct NewPortfolioItem {
     pub task_id: Option<String>,
 }
 
+/// A portfolio item. `title`, `summary`, `artifact_url`, `buz`, `impact` and `task_id` are what
+/// the user wrote (claims); `verified` is what the hub itself recorded for `task_id`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct PortfolioItem {
     pub id: String,
@@ -201,6 +203,7 @@ pub struct PortfolioItem {
     pub title: String,
     pub summary: String,
     pub artifact_url: Option<String>,
+    /// BUZ the user claims for it (unchecked; compare `verified.buz_credited`).
     #[ts(type = "number | null")]
     pub buz: Option<i64>,
     #[ts(type = "Record<string, unknown>")]
@@ -208,6 +211,22 @@ pub struct PortfolioItem {
     pub is_public: bool,
     pub task_id: Option<String>,
     pub created_at: String,
+    /// What the hub recorded for `task_id`: null when it knows no accepted task of this user
+    /// with that id (or the item names none).
+    pub verified: Option<VerifiedTask>,
+}
+
+/// An accepted task as the hub recorded it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
+pub struct VerifiedTask {
+    pub task_id: String,
+    /// The venture the task event named, if any.
+    pub venture_id: Option<String>,
+    /// BUZ credited to the user's wallet for the task.
+    #[ts(type = "number")]
+    pub buz_credited: i64,
+    /// When the hub received the task's acceptance.
+    pub accepted_at: String,
 }
 
 /// `GET /api/v1/profiles/{user_id}/portfolio`: public items, newest first (all of them for

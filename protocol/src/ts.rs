@@ -51,7 +51,7 @@ macro_rules! wire_types {
         Activity, ActivityPage,
         TaskAccepted, ReviewEvent, BugEvent, KycEvent, DeviceEvent, ViolationEvent, EventAccepted,
         Theme, Profile, ProfileBadge, ProfileSkill, ProfilePatch, Skill, SkillList, AddSkill, Endorse,
-        Endorsement, NewPortfolioItem, PortfolioItem, Portfolio,
+        Endorsement, NewPortfolioItem, PortfolioItem, VerifiedTask, Portfolio,
         Badge, BadgeList, CreateBadge, PatchBadge, AwardBadge, BadgeAward, EvaluateBadges, BadgesEvaluated,
         Leaderboard, LeaderboardEntry, GamificationStatus, BadgeCount,
         Wallet, LedgerEntry, LedgerPage, WalletVerify, BrokenLedgerEntry, WithheldBuz, WithheldList,

@@ -280,7 +280,11 @@ impl Services {
         item: &NewPortfolioItem,
     ) -> Result<PortfolioItem, ProfileError> {
         let entry = check_portfolio(item)?;
-        Ok(self.store.add_portfolio_item(user, &entry).await?)
+        let mut added = self.store.add_portfolio_item(user, &entry).await?;
+        if let Some(task) = &added.task_id {
+            added.verified = self.store.verified_task(user, task).await?;
+        }
+        Ok(added)
     }
 
     /// `user`'s portfolio as `viewer` may see it (every item for the owner, public ones for
@@ -295,6 +299,13 @@ impl Services {
         if !profile.is_public && !owner {
             return Err(no_profile());
         }
-        Ok(self.store.portfolio(user, owner).await?)
+        let mut items = self.store.portfolio(user, owner).await?;
+        // Beside what the user wrote, what the hub knows of the task it names.
+        for item in &mut items {
+            if let Some(task) = &item.task_id {
+                item.verified = self.store.verified_task(user, task).await?;
+            }
+        }
+        Ok(items)
     }
 }

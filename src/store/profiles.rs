@@ -55,6 +55,7 @@ fn portfolio_item(r: PortfolioRow) -> PortfolioItem {
         is_public: r.7 != 0,
         task_id: r.8,
         created_at: rfc3339(r.9),
+        verified: None,
     }
 }
 
@@ -387,6 +388,7 @@ impl Store {
             is_public: item.is_public,
             task_id: item.task_id.clone(),
             created_at: rfc3339(at),
+            verified: None,
         })
     }
 
@@ -401,6 +403,42 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         Ok(rows.into_iter().map(portfolio_item).collect())
+    }
+
+    /// What the hub recorded of `user`'s accepted task `task_id`: the venture its event named,
+    /// the BUZ credited for it and when it arrived; `None` when it knows no such task.
+    pub async fn verified_task(
+        &self,
+        user: &UserId,
+        task_id: &str,
+    ) -> StoreResult<Option<hub_protocol::profiles::VerifiedTask>> {
+        let event: Option<(String, i64)> = sqlx::query_as(
+            "SELECT body, received_at FROM events WHERE kind = 'task.accepted' AND id = $1 AND user_id = $2",
+        )
+        .bind(task_id)
+        .bind(user.as_str())
+        .fetch_optional(self.pool())
+        .await?;
+        let Some((body, at)) = event else {
+            return Ok(None);
+        };
+        let (credited,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(l.amount), 0) AS BIGINT) FROM wallet_ledgers l JOIN wallets w ON w.id = l.wallet_id
+             WHERE w.user_id = $1 AND l.task_id = $2 AND l.type = 'EARN'",
+        )
+        .bind(user.as_str())
+        .bind(task_id)
+        .fetch_one(self.pool())
+        .await?;
+        let venture_id = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|b| b.get("venture_id")?.as_str().map(str::to_owned));
+        Ok(Some(hub_protocol::profiles::VerifiedTask {
+            task_id: task_id.to_owned(),
+            venture_id,
+            buz_credited: credited,
+            accepted_at: rfc3339(at),
+        }))
     }
 
     /// Deletes `user`'s item `id`; `NotFound` when it is not theirs.

@@ -680,7 +680,30 @@ impact?: Record<string, unknown>,
  */
 is_public?: boolean, task_id?: string, };
 
-export type PortfolioItem = { id: string, user_id: UserId, title: string, summary: string, artifact_url: string | null, buz: number | null, impact: Record<string, unknown>, is_public: boolean, task_id: string | null, created_at: string, };
+export type PortfolioItem = { id: string, user_id: UserId, title: string, summary: string, artifact_url: string | null, 
+/**
+ * BUZ the user claims for it (unchecked; compare `verified.buz_credited`).
+ */
+buz: number | null, impact: Record<string, unknown>, is_public: boolean, task_id: string | null, created_at: string, 
+/**
+ * What the hub recorded for `task_id`: null when it knows no accepted task of this user
+ * with that id (or the item names none).
+ */
+verified: VerifiedTask | null, };
+
+export type VerifiedTask = { task_id: string, 
+/**
+ * The venture the task event named, if any.
+ */
+venture_id: string | null, 
+/**
+ * BUZ credited to the user's wallet for the task.
+ */
+buz_credited: number, 
+/**
+ * When the hub received the task's acceptance.
+ */
+accepted_at: string, };
 
 export type Portfolio = { items: Array<PortfolioItem>, };
 
