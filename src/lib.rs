@@ -163,7 +163,13 @@ pub async fn run_with(
             None => "in-process".to_owned(),
         }
     );
-    tracing::info!("mint a token for local use with: hub token --user <id> [--name <name>]");
+    tracing::info!(
+        "mint a token for local use with: {} --user <id> [--name <name>]",
+        token_command(
+            std::env::current_exe().ok().as_deref(),
+            std::env::var_os("PATH").as_deref()
+        )
+    );
     if config.environment == "development" {
         tracing::warn!(
             "development sign-in is ON: POST /api/dev/token gives any user's token to clients on this machine (set HUB_ENV=production on a shared machine)"
@@ -212,6 +218,31 @@ pub async fn open_blobs(files: &services::files::FilesConfig) -> anyhow::Result<
         .await
         .with_context(|| format!("cannot reach the file store {}", blobs.location))?;
     Ok(blobs)
+}
+
+/// The command that runs `hub token` as this binary was started: `cargo run` for a build under
+/// `target/`, `hub token` when the binary's folder is on `PATH`, else its full path.
+pub fn token_command(exe: Option<&std::path::Path>, path: Option<&std::ffi::OsStr>) -> String {
+    let Some(exe) = exe else {
+        return "hub token".to_owned();
+    };
+    let dir = exe.parent();
+    let profile = dir.and_then(|d| d.file_name()).and_then(|n| n.to_str());
+    let in_target = dir
+        .and_then(|d| d.parent())
+        .and_then(|t| t.file_name())
+        .is_some_and(|n| n == "target" || n.to_string_lossy().ends_with("-target"));
+    match profile {
+        Some("release") if in_target => return "cargo run --release -q -- token".to_owned(),
+        Some("debug") if in_target => return "cargo run -q -- token".to_owned(),
+        _ => {}
+    }
+    let on_path = path.is_some_and(|p| std::env::split_paths(p).any(|d| Some(d.as_path()) == dir));
+    if on_path {
+        "hub token".to_owned()
+    } else {
+        format!("{} token", exe.display())
+    }
 }
 
 /// Connects to the configured database and applies its migrations.
@@ -266,5 +297,43 @@ pub async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_command;
+    use std::ffi::OsStr;
+    use std::path::Path;
+
+    #[test]
+    fn the_token_hint_is_a_command_that_works_where_the_hub_was_started() {
+        // (the binary, PATH, the hint)
+        for (exe, path, hint) in [
+            (
+                "/src/hub/target/release/hub",
+                "/usr/bin",
+                "cargo run --release -q -- token",
+            ),
+            (
+                "/src/hub/target/debug/hub",
+                "/usr/bin",
+                "cargo run -q -- token",
+            ),
+            (
+                "/root/.cache/hub-target/release/hub",
+                "",
+                "cargo run --release -q -- token",
+            ),
+            ("/usr/local/bin/hub", "/usr/bin:/usr/local/bin", "hub token"),
+            ("/opt/hub/hub", "/usr/bin", "/opt/hub/hub token"),
+        ] {
+            assert_eq!(
+                token_command(Some(Path::new(exe)), Some(OsStr::new(path))),
+                hint,
+                "{exe}"
+            );
+        }
+        assert_eq!(token_command(None, None), "hub token");
     }
 }

@@ -43,14 +43,28 @@ fn usage_error(e: clap::Error) -> ExitCode {
         let _ = e.print();
         return ExitCode::SUCCESS;
     }
-    let text = e.render().to_string();
-    let first = text
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("invalid arguments")
-        .trim_start_matches("error: ");
-    eprintln!("hub: {first} (see hub --help)");
+    eprintln!(
+        "hub: {} (see hub --help)",
+        usage_line(&e.render().to_string())
+    );
     ExitCode::FAILURE
+}
+
+/// clap's message on one line: what is wrong, what is missing and its tip ("a similar
+/// argument exists"), without the usage block that follows.
+fn usage_line(rendered: &str) -> String {
+    let parts: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .map(|l| l.trim_start_matches("error: "))
+        .collect();
+    if parts.is_empty() {
+        "invalid arguments".to_owned()
+    } else {
+        parts.join(" ")
+    }
 }
 
 /// An error and its causes on one line, each cause said once: a cause whose text its parent
@@ -112,6 +126,40 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             )?;
             println!("{token}");
             Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::usage_line;
+    use clap::Parser;
+
+    fn line(args: &[&str]) -> String {
+        let e = hub::config::Cli::try_parse_from(args).unwrap_err();
+        usage_line(&e.render().to_string())
+    }
+
+    #[test]
+    fn a_usage_error_is_one_line_that_names_what_is_missing_and_the_tip() {
+        let missing = line(&["hub", "token"]);
+        assert!(
+            missing.contains("required arguments were not provided"),
+            "{missing}"
+        );
+        assert!(missing.contains("--user <USER>"), "{missing}");
+        let typo = line(&["hub", "tokn"]);
+        assert!(
+            typo.contains("'tokn'") && typo.contains("'token'"),
+            "{typo}"
+        );
+        let flag = line(&["hub", "--adr", "x"]);
+        assert!(
+            flag.contains("'--adr'") && flag.contains("'--addr'"),
+            "{flag}"
+        );
+        for l in [missing, typo, flag] {
+            assert!(!l.contains('\n') && !l.contains("Usage:"), "{l}");
         }
     }
 }

@@ -438,13 +438,44 @@ async fn logs_to_a_pipe_carry_no_colour_codes() {
             .expect("no startup log")
             .unwrap()
             .expect("hub exited before listening");
-        let listening = line.contains("hub listening on");
+        let last = line.contains("mint a token for local use");
         seen.push(line);
-        if listening {
+        if last {
             break;
         }
     }
+    // The startup hint names a command that works here (this test binary is under target/),
+    // and a refused request is one line at the default level.
+    assert!(
+        seen.iter()
+            .any(|l| l.contains("mint a token for local use with: cargo run")),
+        "{seen:?}"
+    );
+    let addr = seen
+        .iter()
+        .find_map(|l| l.split("hub listening on http://").nth(1))
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap()
+        .to_owned();
+    let refused = common::http_client()
+        .get(format!("http://{addr}/api/v1/me"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let line = tokio::time::timeout(WAIT, async {
+        loop {
+            let line = lines.next_line().await.unwrap().unwrap();
+            if line.contains("/api/v1/me") {
+                return line;
+            }
+        }
+    })
+    .await
+    .expect("a line for the refused request");
+    assert!(line.contains("GET /api/v1/me -> 401"), "{line}");
     child.kill().await.unwrap();
+    seen.push(line);
     assert!(
         seen.iter().all(|l| !l.contains('\u{1b}')),
         "colour codes in a pipe: {seen:?}"

@@ -245,14 +245,33 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// `http://host:port[/]`: the base URL and `host:port`, or why it is not one.
+fn parse_target(target: &str) -> anyhow::Result<(String, String)> {
+    let base = target.trim().trim_end_matches('/').to_owned();
+    let Some((scheme, hostport)) = base.split_once("://") else {
+        bail!("--target {target:?} must be http://host:port (e.g. http://127.0.0.1:3000)");
+    };
+    if scheme != "http" {
+        bail!(
+            "--target {target:?}: only http:// targets (the hub serves plain HTTP and WebSocket)"
+        );
+    }
+    let port = hostport
+        .rsplit_once(':')
+        .map(|(_, p)| p)
+        .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    if hostport.contains('/') || port.is_none() {
+        bail!(
+            "--target {target:?} needs a port and nothing after it: http://host:port (e.g. http://127.0.0.1:3000)"
+        );
+    }
+    Ok((base.clone(), hostport.to_owned()))
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut targets = Vec::new();
     for target in &cli.target {
-        let base = target.trim_end_matches('/').to_owned();
-        let hostport = base
-            .split("://")
-            .nth(1)
-            .context("--target must be http://host:port")?;
+        let (base, hostport) = parse_target(target)?;
         let addr = hostport
             .to_socket_addrs()
             .with_context(|| format!("cannot resolve {hostport}"))?
@@ -352,11 +371,46 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )?;
         }
     }
+    // A run where no connection got through measured nothing: say so and fail.
+    if let Some(why) = scenarios::all_failed() {
+        bail!("{why}");
+    }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_target_is_http_host_and_port() {
+        // (target, the host:port it names, or the start of the refusal)
+        for (target, answer) in [
+            ("http://127.0.0.1:3000", Ok("127.0.0.1:3000")),
+            ("http://localhost:3001/", Ok("localhost:3001")),
+            (
+                "http://example.com",
+                Err("--target \"http://example.com\" needs a port"),
+            ),
+            (
+                "http://127.0.0.1:3000/api",
+                Err("--target \"http://127.0.0.1:3000/api\" needs a port"),
+            ),
+            (
+                "127.0.0.1:3000",
+                Err("--target \"127.0.0.1:3000\" must be http://host:port"),
+            ),
+            (
+                "https://127.0.0.1:3000",
+                Err("--target \"https://127.0.0.1:3000\": only http://"),
+            ),
+        ] {
+            match (super::parse_target(target), answer) {
+                (Ok((_, hostport)), Ok(expected)) => assert_eq!(hostport, expected),
+                (Err(e), Err(start)) => assert!(e.to_string().starts_with(start), "{target}: {e}"),
+                (got, expected) => panic!("{target}: {got:?}, expected {expected:?}"),
+            }
+        }
+    }
+
     #[test]
     fn cpu_time_is_read_after_the_command_name() {
         // utime 250 and stime 50 ticks (fields 14 and 15), a name with a space and a ')'.

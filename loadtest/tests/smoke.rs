@@ -474,3 +474,25 @@ async fn the_hubs_rate_limit_is_reported_with_its_limit() {
     );
     let _ = stop.send(());
 }
+
+/// A run where every connection failed (here, tokens signed with another secret) measured
+/// nothing: it fails, and says why, instead of reporting zeros with exit code 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_where_every_connection_failed_exits_non_zero() {
+    let (base, stop, _dir) = hub(Duration::from_secs(5)).await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_loadtest"))
+        .args(["--target", &base, "--peer", "hub", "--quiet"])
+        .args(["--jwt-secret", "not-the-hubs-secret-not-the-hubs-secret!"])
+        .args(["idle", "--connections", "5", "--rate", "100", "--hold", "0"])
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("every one of the 5 connections failed to connect"),
+        "{stderr}"
+    );
+    let _ = stop.send(());
+}

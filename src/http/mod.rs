@@ -156,8 +156,18 @@ async fn track_http(req: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
+    let path = req.uri().path().to_owned();
     let response = next.run(req).await;
     if !is_socketio {
+        // A refused request is one line at the default level: what was asked and the answer.
+        let code = response.status();
+        if code.is_client_error() || code.is_server_error() {
+            tracing::info!(
+                "{method} {path} -> {} ({} ms)",
+                code.as_u16(),
+                start.elapsed().as_millis()
+            );
+        }
         let status = response.status().as_u16().to_string();
         metrics::counter!("hub_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
             .increment(1);

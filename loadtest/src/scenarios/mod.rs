@@ -168,10 +168,28 @@ where
         }
     }
     bar.finish();
-    if let Some(e) = first_error {
+    if let Some(e) = &first_error {
         eprintln!("{failed} connections failed; first error: {e}");
     }
+    if n > 0 && failed == n {
+        let mut all = ALL_FAILED.lock().unwrap_or_else(|e| e.into_inner());
+        all.get_or_insert_with(|| {
+            format!(
+                "every one of the {n} {what} failed to connect; first error: {}",
+                first_error.unwrap_or_else(|| "a connecting task died".into())
+            )
+        });
+    }
     (conns, failed)
+}
+
+/// Set when every connection of a batch failed: the run then fails (exit code 1), whatever
+/// its report says.
+static ALL_FAILED: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Why the run failed because no connection got through, if that happened.
+pub fn all_failed() -> Option<String> {
+    ALL_FAILED.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// Sends `room:join` (ack id 0) on each connection and waits for the acks.
