@@ -225,3 +225,24 @@ async fn the_readmes_run_as_written() {
         assert!(text.contains(expected), "expected `{expected}` in:\n{text}");
     }
 }
+
+/// The README's Jobs section names every job of the catalog with the setting that times it.
+#[test]
+fn the_jobs_section_names_every_job() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme
+        .split("\n## Jobs\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("a Jobs section");
+    let board = hub::services::jobs::JobBoard::new(Default::default());
+    for def in board.defs() {
+        assert!(
+            section.contains(&format!("`{}`", def.name)),
+            "{} is not listed",
+            def.name
+        );
+    }
+    assert_eq!(board.defs().len(), 5);
+}

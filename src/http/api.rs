@@ -398,6 +398,7 @@ pub fn routes() -> Vec<Route> {
             .ok::<Profile>(),
         op(GET, "/api/v1/skills", "listSkills", |m, _| m.get(profiles::skills))
             .doc("skills", "The skill catalog")
+            .access(Access::Optional)
             .ok::<SkillList>(),
         op(POST, "/api/v1/skills", "createSkill", |m, _| m.post(profiles::create_skill))
             .doc("skills", "Adds a skill to the catalog (operators)")
@@ -414,6 +415,7 @@ pub fn routes() -> Vec<Route> {
         // Badges.
         op(GET, "/api/v1/badges", "listBadges", |m, _| m.get(badges::list))
             .doc("badges", "The badge catalog")
+            .access(Access::Optional)
             .ok::<BadgeList>(),
         op(POST, "/api/v1/badges", "createBadge", |m, _| m.post(badges::create))
             .doc("badges", "Adds a badge with its rule (operators)")
@@ -593,7 +595,7 @@ pub fn routes() -> Vec<Route> {
             .ok::<Signature>(),
         // Operations.
         op(GET, "/api/health", "health", |m, _| m.get(health::health))
-            .doc("operations", "Liveness and the state of the shared services (503 when degraded)")
+            .doc("operations", "Liveness and the state of the shared services: 200 healthy, or degraded while Redis is away or the audit log is broken; 503 degraded when the database does not answer")
             .access(Access::Public)
             .also(&[503])
             .ok::<Health>(),

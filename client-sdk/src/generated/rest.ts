@@ -173,7 +173,7 @@ export interface RestOperations {
   requestSignature: { args: { body: RequestSignature }; answer: Signature };
   /** Signs: an ECDSA P-256 signature over the signing message */
   sign: { args: { id: string; body: Sign }; answer: Signature };
-  /** Liveness and the state of the shared services (503 when degraded) */
+  /** Liveness and the state of the shared services: 200 healthy, or degraded while Redis is away or the audit log is broken; 503 degraded when the database does not answer */
   health: { args: Record<string, never>; answer: Health };
   /** Re-checks every audit chain (operators) */
   wormIntegrity: { args: Record<string, never>; answer: WormIntegrity };
@@ -231,11 +231,11 @@ export const REST_OPERATIONS = {
   getProfile: { method: "GET", path: "/api/v1/profiles/{user_id}", params: ["user_id"], query: [], body: "none", answer: "json", access: "optional" },
   getPortfolio: { method: "GET", path: "/api/v1/profiles/{user_id}/portfolio", params: ["user_id"], query: [], body: "none", answer: "json", access: "optional" },
   verifySkill: { method: "POST", path: "/api/v1/profiles/{user_id}/skills/{skill}/verify", params: ["user_id", "skill"], query: [], body: "none", answer: "json", access: "token" },
-  listSkills: { method: "GET", path: "/api/v1/skills", params: [], query: [], body: "none", answer: "json", access: "token" },
+  listSkills: { method: "GET", path: "/api/v1/skills", params: [], query: [], body: "none", answer: "json", access: "optional" },
   createSkill: { method: "POST", path: "/api/v1/skills", params: [], query: [], body: "json", answer: "json", access: "operator" },
   addPortfolioItem: { method: "POST", path: "/api/v1/portfolio", params: [], query: [], body: "json", answer: "json", access: "token" },
   deletePortfolioItem: { method: "DELETE", path: "/api/v1/portfolio/{id}", params: ["id"], query: [], body: "none", answer: "empty", access: "token" },
-  listBadges: { method: "GET", path: "/api/v1/badges", params: [], query: [], body: "none", answer: "json", access: "token" },
+  listBadges: { method: "GET", path: "/api/v1/badges", params: [], query: [], body: "none", answer: "json", access: "optional" },
   createBadge: { method: "POST", path: "/api/v1/badges", params: [], query: [], body: "json", answer: "json", access: "operator" },
   evaluateBadges: { method: "POST", path: "/api/v1/badges/evaluate", params: [], query: [], body: "json", answer: "json", access: "token" },
   patchBadge: { method: "PATCH", path: "/api/v1/badges/{code}", params: ["code"], query: [], body: "json", answer: "json", access: "operator" },
