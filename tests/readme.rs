@@ -7,11 +7,13 @@
 //!   session waits until it answers on `localhost:3000`;
 //! - `<!-- tested: file NAME -->`: the block is saved as NAME, for a later block to run.
 //!
+//! The session runs as a newcomer's would: in a scratch copy of the repository (its top-level
+//! entries linked, no `data/`, no `node_modules/`), with only what the pages themselves install
+//! (`npm install` runs for real, in the scratch directories the pages create).
 //! `cargo run --release [-p PKG] -- ARGS` runs the binaries this test build already made (a
 //! `cargo` on the session's PATH forwards to them), so the documented commands run unchanged
-//! without a second, release build. The JavaScript blocks find the packages the README tells
-//! to install in `tests/js/node_modules` and the SDK in `client-sdk/` (`scripts/test` installs
-//! and builds both).
+//! without a second, release build. The SDK must be built (`client-sdk/dist`, as its README
+//! says; `scripts/test` does it).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -143,29 +145,31 @@ async fn the_readmes_run_as_written() {
         bins.join("loadtest").exists(),
         "the loadtest binary is not built: run the tests with --workspace (scripts/test does)"
     );
-    let modules = root.join("tests/js/node_modules");
     assert!(
-        modules.exists() && root.join("client-sdk/dist/index.js").exists(),
-        "run `npm ci --prefix tests/js` and `npm ci --prefix client-sdk` (scripts/test does)"
+        root.join("client-sdk/dist/index.js").exists(),
+        "build the SDK first: `npm ci --prefix client-sdk` (scripts/test does)"
     );
     assert!(
         std::net::TcpStream::connect("127.0.0.1:3000").is_err(),
         "the documentation uses port 3000, which already serves something: stop it first"
     );
 
+    // A scratch copy of the repository, as a fresh clone looks: what the pages create (data/,
+    // node_modules/, the scripts they save) lands here or in the scratch directories they make.
     let work = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(root).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if [".git", "data", "target", "node_modules"]
+            .iter()
+            .any(|skip| name == *skip)
+        {
+            continue;
+        }
+        std::os::unix::fs::symlink(entry.path(), work.path().join(&name)).unwrap();
+    }
     let shims = tempfile::tempdir().unwrap();
     cargo_shim(shims.path(), bins);
-    // What `npm install` in the tour brings, and the SDK as an application would depend on it.
-    let node_modules = work.path().join("node_modules");
-    std::fs::create_dir(&node_modules).unwrap();
-    for entry in std::fs::read_dir(&modules).unwrap() {
-        let entry = entry.unwrap();
-        std::os::unix::fs::symlink(entry.path(), node_modules.join(entry.file_name())).unwrap();
-    }
-    let scope = node_modules.join("@hub");
-    std::fs::create_dir_all(&scope).unwrap();
-    std::os::unix::fs::symlink(root.join("client-sdk"), scope.join("client-sdk")).unwrap();
 
     let script = session_script(root);
     std::fs::write(work.path().join("session.sh"), &script).unwrap();
@@ -184,6 +188,7 @@ async fn the_readmes_run_as_written() {
         .env_remove("DATA_DIR")
         .env_remove("HUB_ADDR")
         .env_remove("TOKEN")
+        .env_remove("HUB")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
