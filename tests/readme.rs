@@ -1,5 +1,5 @@
 //! The documentation runs as written. Every fenced block marked `<!-- tested -->` in README.md,
-//! client-sdk/README.md and loadtest/README.md runs, in that order, in one bash session in a
+//! client-sdk/README.md, loadtest/README.md and the `docs/` pages runs, in that order, in one bash session in a
 //! fresh directory, against a hub that the README itself starts:
 //!
 //! - `<!-- tested -->` before a `sh` block: its lines run in the session (`set -euo pipefail`);
@@ -18,7 +18,24 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-const DOCS: [&str; 3] = ["README.md", "client-sdk/README.md", "loadtest/README.md"];
+/// The pages, in the order a newcomer reads them: the READMEs, then every `docs/` page.
+fn docs(root: &Path) -> Vec<String> {
+    let mut pages: Vec<String> = ["README.md", "client-sdk/README.md", "loadtest/README.md"]
+        .map(str::to_owned)
+        .to_vec();
+    let mut more: Vec<String> = std::fs::read_dir(root.join("docs"))
+        .map(|dir| {
+            dir.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".md"))
+                .map(|n| format!("docs/{n}"))
+                .collect()
+        })
+        .unwrap_or_default();
+    more.sort();
+    pages.extend(more);
+    pages
+}
 
 #[derive(Debug, PartialEq)]
 enum Block {
@@ -69,8 +86,8 @@ fn marked_blocks(markdown: &str) -> Vec<Block> {
 fn session_script(root: &Path) -> String {
     let mut script = String::from("set -euo pipefail\n");
     let mut background = 0;
-    for doc in DOCS {
-        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+    for doc in docs(root) {
+        let text = std::fs::read_to_string(root.join(&doc)).unwrap();
         script.push_str(&format!("echo '### {doc}'\n"));
         for block in marked_blocks(&text) {
             match block {
@@ -242,6 +259,7 @@ fn the_jobs_section_names_every_job() {
         .and_then(|rest| rest.split("\n## ").next())
         .expect("a Jobs section");
     let board = hub::services::jobs::JobBoard::new(Default::default());
+    assert!(docs(Path::new(env!("CARGO_MANIFEST_DIR"))).contains(&"docs/rest.md".to_owned()));
     for def in board.defs() {
         assert!(
             section.contains(&format!("`{}`", def.name)),
