@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Backend, TestHub};
+use common::{Backend, TestDb, TestHub};
 use futures_util::future::join_all;
 use hub_protocol::AccountRole;
 use serde_json::{Value, json};
@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 on_both_backends!(
     a_burst_for_one_user_and_over_many_users_is_applied_exactly_once_on_a_tiny_pool,
     past_the_user_queue_a_request_is_refused_busy_and_applies_nothing,
+    two_nodes_crediting_one_wallet_at_once_keep_it_right,
 );
 
 async fn small_pools(backend: Backend, queue: usize) -> TestHub {
@@ -165,4 +166,38 @@ async fn past_the_user_queue_a_request_is_refused_busy_and_applies_nothing(backe
     }
     assert_eq!(wallet(&hub, "busy").await["buz_balance"], 60 * 50);
     hub.stop().await.unwrap();
+}
+
+/// Two nodes on one database credit one wallet at once: the turns are each node's, and the
+/// database orders the two nodes' transactions on the user's rows. Every event applies once
+/// (duplicates sent to both nodes answer as replays), the balance is the sum of the ledger and
+/// the chain holds.
+async fn two_nodes_crediting_one_wallet_at_once_keep_it_right(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let shared = db.shared();
+    let a = TestHub::start_on(db, common::lax_buz).await;
+    let b = TestHub::start_on(shared, common::lax_buz).await;
+    // 100 tasks, each sent to both nodes at once.
+    let events: Vec<Value> = (0..100)
+        .map(|i| task(&format!("both-{i}"), "wally"))
+        .collect();
+    let (on_a, on_b) = tokio::join!(burst(&a, &events), burst(&b, &events));
+    let statuses: Vec<u16> = on_a.into_iter().chain(on_b).collect();
+    let created = statuses.iter().filter(|s| **s == 201).count();
+    let replays = statuses.iter().filter(|s| **s == 200).count();
+    assert_eq!((created, replays), (100, 100), "{statuses:?}");
+    for hub in [&a, &b] {
+        let w = wallet(hub, "wally").await;
+        assert_eq!(w["buz_balance"], 100 * 50, "{w}");
+        let (_, verify) = hub
+            .get("/api/v1/wallet/me/verify", &hub.token("wally"))
+            .await;
+        assert_eq!(
+            (verify["ok"].clone(), verify["entries"].clone()),
+            (json!(true), json!(100)),
+            "{verify}"
+        );
+    }
+    a.stop().await.unwrap();
+    b.stop().await.unwrap();
 }
