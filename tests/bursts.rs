@@ -17,6 +17,7 @@ on_both_backends!(
     a_burst_for_one_user_and_over_many_users_is_applied_exactly_once_on_a_tiny_pool,
     past_the_user_queue_a_request_is_refused_busy_and_applies_nothing,
     two_nodes_crediting_one_wallet_at_once_keep_it_right,
+    a_hub_killed_mid_burst_keeps_every_acknowledged_event_once_and_nothing_half_done,
 );
 
 async fn small_pools(backend: Backend, queue: usize) -> TestHub {
@@ -200,4 +201,156 @@ async fn two_nodes_crediting_one_wallet_at_once_keep_it_right(backend: Backend) 
     }
     a.stop().await.unwrap();
     b.stop().await.unwrap();
+}
+
+/// The hub binary on `db`, and the address it listens on.
+async fn spawn_hub(db: &TestDb, dir: &std::path::Path) -> (tokio::process::Child, String) {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_hub"))
+        .env("DATABASE_URL", &db.url)
+        .env("JWT_SECRET", common::SECRET)
+        .env("DATA_DIR", dir)
+        .env("HUB_ADDR", "127.0.0.1:0")
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .env("HUB_REST_RATE_USER", "1000000/1s")
+        .env("HUB_BUZ_REQUIRE_KYC", "false")
+        .env("HUB_BUZ_MIN_REPUTATION", "0")
+        .env("HUB_BUZ_MAX_CREDITS_PER_HOUR", "1000000")
+        .env("HUB_BUZ_DAILY_CAP", "1000000000")
+        .env_remove("REDIS_URL")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn the hub");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = tokio::time::timeout(common::WAIT, async {
+        loop {
+            let line = lines.next_line().await.unwrap().expect("the hub exited");
+            if let Some(rest) = line.split("hub listening on http://").nth(1) {
+                return rest.split(' ').next().unwrap().to_owned();
+            }
+        }
+    })
+    .await
+    .expect("the hub did not start");
+    // Keep reading its output so that it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, format!("http://{addr}"))
+}
+
+/// A hub killed (SIGKILL) in the middle of a burst for one user: every event it acknowledged
+/// is stored once, nothing it did not store is half there (the balance is exactly the credits
+/// stored, the chain holds), and every event is retried to completion on the restarted hub.
+async fn a_hub_killed_mid_burst_keeps_every_acknowledged_event_once_and_nothing_half_done(
+    backend: Backend,
+) {
+    let db = TestDb::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let system = common::lasting_token("platform", AccountRole::System);
+    let http = common::http_client();
+    let (mut child, base) = spawn_hub(&db, dir.path()).await;
+    let events: Vec<Value> = (0..300).map(|i| task(&format!("k-{i}"), "kim")).collect();
+    let post = |base: String, e: Value| {
+        let (http, system) = (http.clone(), system.clone());
+        async move {
+            http.post(format!("{base}/api/v1/events/task/accepted"))
+                .bearer_auth(&system)
+                .json(&e)
+                .send()
+                .await
+                .ok()
+                .map(|r| r.status().as_u16())
+        }
+    };
+    let sends: Vec<_> = events
+        .iter()
+        .map(|e| tokio::spawn(post(base.clone(), e.clone())))
+        .collect();
+    // Kill it once some have been acknowledged.
+    let acked_before_kill = tokio::time::timeout(common::WAIT, async {
+        loop {
+            let (n,): (i64,) = {
+                let mut conn = common::raw_db_url(&db.url).await;
+                sqlx::query_as("SELECT COUNT(*) FROM events WHERE kind = 'task.accepted'")
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap()
+            };
+            if n >= 20 {
+                return n;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("no event was stored");
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    let mut acknowledged = Vec::new();
+    for (i, send) in sends.into_iter().enumerate() {
+        if send.await.unwrap() == Some(201) {
+            acknowledged.push(format!("k-{i}"));
+        }
+    }
+    assert!(acked_before_kill >= 20);
+    // What the database holds: every acknowledged event, once; a credit for each stored one.
+    let (child2, base) = spawn_hub(&db, dir.path()).await;
+    let mut conn = common::raw_db_url(&db.url).await;
+    let stored: Vec<(String,)> =
+        sqlx::query_as("SELECT id FROM events WHERE kind = 'task.accepted' AND user_id = 'kim'")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    let stored: std::collections::BTreeSet<String> = stored.into_iter().map(|(id,)| id).collect();
+    for id in &acknowledged {
+        assert!(stored.contains(id), "acknowledged {id} is not stored");
+    }
+    let token = common::lasting_token("kim", AccountRole::User);
+    let wallet_of = |base: String| {
+        let (http, token) = (http.clone(), token.clone());
+        async move {
+            http.get(format!("{base}/api/v1/wallet/me"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        wallet_of(base.clone()).await["buz_balance"],
+        stored.len() as i64 * 50
+    );
+    // Every event retried: the stored ones are replays, the others go through.
+    for (i, e) in events.iter().enumerate() {
+        let status = post(base.clone(), e.clone()).await;
+        let expected = if stored.contains(&format!("k-{i}")) {
+            200
+        } else {
+            201
+        };
+        assert_eq!(status, Some(expected), "k-{i}");
+    }
+    assert_eq!(wallet_of(base.clone()).await["buz_balance"], 300 * 50);
+    let verify = http
+        .get(format!("{base}/api/v1/wallet/me/verify"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(
+        (verify["ok"].clone(), verify["entries"].clone()),
+        (json!(true), json!(300)),
+        "{verify}"
+    );
+    drop(child2);
+    db.drop_schema().await;
 }

@@ -484,8 +484,13 @@ pub async fn hub_on_clock(
 
 /// A direct connection to the hub's database, behind its back.
 pub async fn raw_db(hub: &TestHub) -> sqlx::AnyConnection {
+    raw_db_url(&hub.db.url).await
+}
+
+/// A direct connection to the test database at `url`, behind the hub's back.
+pub async fn raw_db_url(url: &str) -> sqlx::AnyConnection {
     sqlx::any::install_default_drivers();
-    sqlx::AnyConnection::connect(&hub.db.url)
+    sqlx::AnyConnection::connect(url)
         .await
         .expect("connect to the test database")
 }
