@@ -179,6 +179,39 @@ pub fn tail_fingerprint(head_seq: i64, head_hash: Option<&str>, last_hash: Optio
     ])
 }
 
+/// The finding of entries missing between an entry at `prev_seq` (0: none) with hash
+/// `prev_hash` and the next one present, at `next_seq` with `next_prev_hash`.
+pub fn gap(
+    prev_seq: i64,
+    prev_hash: Option<&str>,
+    next_seq: i64,
+    next_prev_hash: Option<&str>,
+) -> Broken {
+    Broken {
+        seq: prev_seq + 1,
+        id: CUT.into(),
+        reason: format!("entries {} to {} are missing", prev_seq + 1, next_seq - 1),
+        fingerprint: tail_fingerprint(next_seq - 1, next_prev_hash, prev_hash),
+    }
+}
+
+/// The finding of a chain that does not end where its head (`head_seq`, `head_hash`) says,
+/// its last entry at `last_seq` (0: none) with `last_hash`; `what` names the chain.
+pub fn short_of_head(
+    what: &str,
+    last_seq: i64,
+    last_hash: Option<&str>,
+    head_seq: i64,
+    head_hash: Option<&str>,
+) -> Broken {
+    Broken {
+        seq: last_seq + 1,
+        id: CUT.into(),
+        reason: format!("{what} ends at seq {last_seq} but its head names seq {head_seq}"),
+        fingerprint: tail_fingerprint(head_seq, head_hash, last_hash),
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -229,16 +262,12 @@ fn walk(entries: &[Entry], head: Option<&Head>, recorded: &[Recorded]) -> Check 
             // Entries are missing before this one: a recorded cut says the chain went on from
             // the head it left (this entry's prev_hash), and only this entry's hash is left to
             // check.
-            let cut = Broken {
-                seq: expected_seq,
-                id: CUT.into(),
-                reason: format!("entries {expected_seq} to {} are missing", e.seq - 1),
-                fingerprint: tail_fingerprint(
-                    e.seq - 1,
-                    e.prev_hash.as_deref(),
-                    prev.map(|p| p.hash.as_str()),
-                ),
-            };
+            let cut = gap(
+                expected_seq - 1,
+                prev.map(|p| p.hash.as_str()),
+                e.seq,
+                e.prev_hash.as_deref(),
+            );
             if let Some(b) = found(cut, &mut reanchored) {
                 return Check {
                     first_broken: Some(b),
@@ -272,15 +301,13 @@ fn walk(entries: &[Entry], head: Option<&Head>, recorded: &[Recorded]) -> Check 
     if let Some(head) = head {
         let (last_seq, last_hash) = prev.map_or((0, None), |p| (p.seq, Some(p.hash.as_str())));
         if head.seq != last_seq || head.hash.as_deref() != last_hash {
-            let b = Broken {
-                seq: last_seq + 1,
-                id: CUT.into(),
-                reason: format!(
-                    "the chain ends at seq {last_seq} but its head names seq {}",
-                    head.seq
-                ),
-                fingerprint: tail_fingerprint(head.seq, head.hash.as_deref(), last_hash),
-            };
+            let b = short_of_head(
+                "the chain",
+                last_seq,
+                last_hash,
+                head.seq,
+                head.hash.as_deref(),
+            );
             if let Some(b) = found(b, &mut reanchored) {
                 return Check {
                     first_broken: Some(b),

@@ -21,7 +21,7 @@
 //! `UNLOCK` gives it back; `SPEND` takes locked BUZ out of the balance; `ADJUST` adds a signed
 //! amount (an admin's correction). `balance_after` is the balance after the entry.
 
-use crate::audit::{Broken, CUT, Head, Recorded, is_recorded, tail_fingerprint};
+use crate::audit::{Broken, Head, Recorded, gap, is_recorded, short_of_head};
 use crate::gamification::{credibility, round};
 use sha2::{Digest, Sha256};
 
@@ -351,16 +351,12 @@ pub fn walk_against(entries: &[Entry], head: Option<&Head>, recorded: &[Recorded
             })
         };
         let mut why = if e.seq > expected_seq {
-            let cut = Broken {
-                seq: expected_seq,
-                id: CUT.into(),
-                reason: format!("entries {expected_seq} to {} are missing", e.seq - 1),
-                fingerprint: tail_fingerprint(
-                    e.seq - 1,
-                    e.prev_hash.as_deref(),
-                    prev.map(|p| p.hash.as_str()),
-                ),
-            };
+            let cut = gap(
+                expected_seq - 1,
+                prev.map(|p| p.hash.as_str()),
+                e.seq,
+                e.prev_hash.as_deref(),
+            );
             if is_recorded(recorded, &cut) {
                 reanchored.push(cut.seq);
                 None
@@ -410,15 +406,13 @@ pub fn walk_against(entries: &[Entry], head: Option<&Head>, recorded: &[Recorded
     {
         let (last_seq, last_hash) = prev.map_or((0, None), |p| (p.seq, Some(p.hash.as_str())));
         if head.seq != last_seq || head.hash.as_deref() != last_hash {
-            let b = Broken {
-                seq: last_seq + 1,
-                id: CUT.into(),
-                reason: format!(
-                    "the ledger ends at seq {last_seq} but the wallet's head names seq {}",
-                    head.seq
-                ),
-                fingerprint: tail_fingerprint(head.seq, head.hash.as_deref(), last_hash),
-            };
+            let b = short_of_head(
+                "the ledger",
+                last_seq,
+                last_hash,
+                head.seq,
+                head.hash.as_deref(),
+            );
             if is_recorded(recorded, &b) {
                 reanchored.push(b.seq);
             } else {
@@ -499,6 +493,7 @@ fn month_start_ms(y: i64, m: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::CUT;
 
     #[test]
     fn the_formula_table() {
