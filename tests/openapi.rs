@@ -194,6 +194,32 @@ async fn the_development_token_route_exists_only_in_development() {
         .await;
     assert_eq!(status, 200, "{docs}");
     assert_eq!(docs["docs"].as_array().unwrap().len(), 1);
+    hub.stop().await.unwrap();
+    // Behind a trusted proxy, a remote client is refused even though the peer is local.
+    let hub = TestHub::start_with(Backend::Sqlite, |c| {
+        c.environment = "development".into();
+        c.rest_limits.forwarded = hub::limits::Forwarded::Hops(1);
+        c.conn_limits = hub_rooms::conns::ConnLimits::none();
+    })
+    .await;
+    let refused = hub
+        .http
+        .post(hub.url("/api/dev/token"))
+        .header("x-forwarded-for", "203.0.113.9")
+        .json(&json!({"user_id": "ann"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    let local = hub
+        .http
+        .post(hub.url("/api/dev/token"))
+        .header("x-forwarded-for", "127.0.0.1")
+        .json(&json!({"user_id": "ann"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(local.status().as_u16(), 200);
     for (bad, field) in [
         (json!({"user_id": "a b"}), "user"),
         (json!({"user_id": "ann", "ttl_secs": 0}), "ttl_secs"),

@@ -1,8 +1,9 @@
 //! `POST /api/dev/token`: development only (the route exists when `HUB_ENV=development`, the
 //! default of `cargo run`; set `HUB_ENV=production` anywhere else). It signs a token for any
 //! user and makes them a member of the demo venture (see [`crate::services::dev`]). It answers
-//! only clients on this machine (a loopback peer) and never mints a `system` token: the
-//! machine's own user may try the product as anyone, nobody else may.
+//! only clients on this machine (a loopback peer and, behind trusted proxies, a loopback client
+//! as they report it) and never mints a `system` token: the machine's own user may try the
+//! product as anyone, nobody else may.
 
 use super::ApiJson;
 use super::ventures::{check_user_id, clean_name};
@@ -28,9 +29,12 @@ pub fn answers(peer: std::net::IpAddr) -> bool {
 pub async fn token(
     State(core): State<Core>,
     ConnectInfo(PeerAddr(peer)): ConnectInfo<PeerAddr>,
+    headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<DevToken>,
 ) -> Result<Json<DevTokenIssued>, AppError> {
-    if !answers(peer.ip()) {
+    // The client as the abuse limits read it: behind trusted proxies, the address they saw.
+    let client = core.conns.client_ip(&headers, Some(peer.ip()));
+    if !answers(peer.ip()) || !answers(client) {
         return Err(AppError::forbidden(
             "the development sign-in answers only clients on the hub's own machine",
         ));
