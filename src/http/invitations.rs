@@ -41,11 +41,9 @@ pub async fn accept(
     // The rooms whose roles change for the user's live sockets.
     let mine = core
         .store
-        .invitations_of(&who.user_id)
-        .await?
-        .into_iter()
-        .find(|i| i.id == id)
-        .ok_or_else(|| AppError::not_found("no such invitation"))?;
+        .own_invitation(&id, &who.user_id)
+        .await
+        .map_err(not_found)?;
     let mut rooms = vec![RoomName::Venture(mine.venture_id.clone())];
     match &mine.team_id {
         Some(team) => rooms = vec![RoomName::Team(team.clone())],

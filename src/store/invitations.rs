@@ -237,7 +237,8 @@ impl Store {
         Ok(())
     }
 
-    async fn own_invitation(&self, id: &str, user: &UserId) -> StoreResult<InvitationRow> {
+    /// `user`'s invitation `id`; `NotFound` when it is not theirs (or answered, or withdrawn).
+    pub async fn own_invitation(&self, id: &str, user: &UserId) -> StoreResult<InvitationRow> {
         let sql = format!("{SELECT} WHERE i.id = $1 AND i.user_id = $2");
         let found: Option<Tuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(id)
