@@ -309,10 +309,11 @@ async fn a_hub_killed_mid_burst_keeps_every_acknowledged_event_once_and_nothing_
         assert!(stored.contains(id), "acknowledged {id} is not stored");
     }
     let token = common::lasting_token("kim", AccountRole::User);
-    let wallet_of = |base: String| {
+    // A GET of one of kim's own resources, as JSON.
+    let mine = |path: String| {
         let (http, token) = (http.clone(), token.clone());
         async move {
-            http.get(format!("{base}/api/v1/wallet/me"))
+            http.get(path)
                 .bearer_auth(&token)
                 .send()
                 .await
@@ -322,6 +323,7 @@ async fn a_hub_killed_mid_burst_keeps_every_acknowledged_event_once_and_nothing_
                 .unwrap()
         }
     };
+    let wallet_of = |base: String| mine(format!("{base}/api/v1/wallet/me"));
     assert_eq!(
         wallet_of(base.clone()).await["buz_balance"],
         stored.len() as i64 * 50
@@ -337,15 +339,7 @@ async fn a_hub_killed_mid_burst_keeps_every_acknowledged_event_once_and_nothing_
         assert_eq!(status, Some(expected), "k-{i}");
     }
     assert_eq!(wallet_of(base.clone()).await["buz_balance"], 300 * 50);
-    let verify = http
-        .get(format!("{base}/api/v1/wallet/me/verify"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    let verify = mine(format!("{base}/api/v1/wallet/me/verify")).await;
     assert_eq!(
         (verify["ok"].clone(), verify["entries"].clone()),
         (json!(true), json!(300)),
