@@ -23,6 +23,11 @@
 #                                  # stock @y/websocket-server in turn, in the same run;
 #                                  # BENCH_APPLIERS=2 has only 2 editors replay what they get
 #                                  # (the others read and time it), to offer more per core
+#   loadtest/bench.sh ledger       # domain events (task accepted, crediting BUZ) spread over
+#                                  # 10,000 users, on one hot user, and bursts of 1,000, on
+#                                  # Postgres then SQLite, beside a plain hash-chained ledger
+#                                  # run by pgbench on the same Postgres (loadtest/peers/
+#                                  # pg-ledger); prints the ratios (needs Postgres, pgbench)
 #   loadtest/bench.sh fanout       # hub, raw peer and Node side by side, 1 room x 1000, at
 #                                  # rising rates: latency and losses at each
 #
@@ -36,7 +41,7 @@
 # (Node) must be free: it refuses to measure a server it did not start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-figure="${1:?which figure? chat-hub, chat-node, chat-raw, sweep, fanout, commit, idle-hub, idle-node, idle-raw, idle-joined, presence, docs, abuse, cluster}"
+figure="${1:?which figure? chat-hub, chat-node, chat-raw, sweep, fanout, commit, ledger, idle-hub, idle-node, idle-raw, idle-joined, presence, docs, abuse, cluster}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hub-target}"
 cargo build --release -q -p hub -p loadtest -p raw-ws-peer
 bin="$CARGO_TARGET_DIR/release"
@@ -51,6 +56,7 @@ if [ "${BENCH_PIN:-1}" != 0 ] && command -v taskset >/dev/null && [ "$(nproc)" -
 fi
 data="$(mktemp -d)"
 pids=()
+hub_env=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$data"; }
 trap cleanup EXIT
 
@@ -63,7 +69,7 @@ port_free() {
 }
 start_hub() {
   port_free 3000
-  HUB_CHAT_RATE=1000 HUB_CHAT_BURST=1000 HUB_REST_RATE_USER=1000000/1s HUB_MAX_CONNS_PER_USER=0 HUB_MAX_CONNS_PER_IP=0 HUB_HANDSHAKE_RATE_IP=off LOG_FORMAT=json "${on_server[@]}" "$bin/hub" --addr 127.0.0.1:3000 --data-dir "$data" >"$data/hub.log" 2>&1 &
+  env "${hub_env[@]}" HUB_CHAT_RATE=1000 HUB_CHAT_BURST=1000 HUB_REST_RATE_USER=1000000/1s HUB_MAX_CONNS_PER_USER=0 HUB_MAX_CONNS_PER_IP=0 HUB_HANDSHAKE_RATE_IP=off LOG_FORMAT=json "${on_server[@]}" "$bin/hub" --addr 127.0.0.1:3000 --data-dir "$data" >"$data/hub.log" 2>&1 &
   pids+=($!); hub_pid=$!
   for _ in $(seq 1 50); do
     kill -0 "$hub_pid" 2>/dev/null || { echo "the hub exited: $(tail -n 3 "$data/hub.log")" >&2; exit 1; }
@@ -218,5 +224,50 @@ PY
       "${on_loadgen[@]}" "$bin/loadtest" --quiet "${args[@]}" --json "$out/cluster-docs-$where.json" docs --docs 10 --editors 20 --rate 5 --duration 10 --drain 3 >/dev/null
       python3 -c "import json;d=json.load(open('$out/cluster-docs-$where.json'));l=d['latency'];print('docs, %s node(s): %d/%d converged, %.0f updates/s received, p50 %.1f ms, p99 %.1f ms' % ('$where', d['converged_documents'], d['documents'], d['received_per_second'], l['p50_ms'], l['p99_ms']))"
     done ;;
+  ledger)
+    # The issuance gates relaxed, so that every event credits BUZ (tier C, quality 1.0, trust
+    # 100: 50 BUZ each), as the plain ledger's every statement does.
+    hub_env=(HUB_BUZ_REQUIRE_KYC=false HUB_BUZ_MIN_REPUTATION=0 HUB_BUZ_MAX_CREDITS_PER_HOUR=100000000 HUB_BUZ_DAILY_CAP=1000000000000)
+    events_summary() { python3 -c "import json;d=json.load(open('$1'));l=d['latency'];b=d['bystander']['latency'];print('%-34s %7.0f events/s  p50 %6.1f  p99 %7.1f  p999 %7.1f ms  %s  bystander p99 %6.1f ms  wrong wallets %s' % ('$2', d['events_per_second'], l['p50_ms'], l['p99_ms'], l['p999_ms'], ' '.join('%s x %d' % kv for kv in d['statuses'].items()), b['p99_ms'], d['wrong_wallets']))"; }
+    events_runs() {
+      local tag="$1"
+      hub_lt --quiet --json "$out/ledger-$tag-spread.json" events --users 10000 --events "${BENCH_EVENTS:-30000}" --in-flight "${BENCH_IN_FLIGHT:-64}" >/dev/null
+      events_summary "$out/ledger-$tag-spread.json" "$tag, spread over 10,000 users"
+      hub_lt --quiet --json "$out/ledger-$tag-hot.json" events --users 1 --events "${BENCH_HOT_EVENTS:-10000}" --in-flight "${BENCH_IN_FLIGHT:-64}" >/dev/null
+      events_summary "$out/ledger-$tag-hot.json" "$tag, one hot user"
+      hub_lt --quiet --json "$out/ledger-$tag-burst-hot.json" events --users 1 --events 1000 --in-flight 1000 >/dev/null
+      events_summary "$out/ledger-$tag-burst-hot.json" "$tag, burst of 1,000 for one user"
+      hub_lt --quiet --json "$out/ledger-$tag-burst-spread.json" events --users 1000 --events 1000 --in-flight 1000 >/dev/null
+      events_summary "$out/ledger-$tag-burst-spread.json" "$tag, burst of 1,000 over 1,000"
+    }
+    postgres_schema
+    start_hub
+    events_runs postgres
+    kill "$hub_pid"; wait "$hub_pid" 2>/dev/null || true
+    # The plain ledger, in a schema of its own on the same Postgres, same client count as the
+    # issue's baseline (16 clients, 2 threads, 10 s).
+    ledger_schema="${schema}_ledger"
+    psql "$pg" -q -c "CREATE SCHEMA $ledger_schema" >/dev/null
+    trap 'cleanup; psql "$pg" -q -c "DROP SCHEMA IF EXISTS $schema CASCADE" -c "DROP SCHEMA IF EXISTS $ledger_schema CASCADE" >/dev/null 2>&1 || true' EXIT
+    PGOPTIONS="-c search_path=$ledger_schema" psql "$pg" -q -v wallets=10000 -f loadtest/peers/pg-ledger/schema.sql >/dev/null 2>&1
+    for wallets in 10000 1; do
+      PGOPTIONS="-c search_path=$ledger_schema" "${on_loadgen[@]}" pgbench -n -c 16 -j 2 -T "${BENCH_PGBENCH_SECONDS:-10}" -D "wallets=$wallets" -f loadtest/peers/pg-ledger/credit.sql "$pg" >"$out/ledger-pgbench-$wallets.txt" 2>&1
+    done
+    unset DATABASE_URL
+    start_hub
+    events_runs sqlite
+    python3 - "$out" <<'PY'
+import json, re, sys
+out = sys.argv[1]
+def tps(w):
+    return float(re.search(r"tps = ([0-9.]+)", open(f"{out}/ledger-pgbench-{w}.txt").read()).group(1))
+spread, hot = tps(10000), tps(1)
+pg = {k: json.load(open(f"{out}/ledger-postgres-{k}.json"))["events_per_second"] for k in ("spread", "hot")}
+lite = {k: json.load(open(f"{out}/ledger-sqlite-{k}.json"))["events_per_second"] for k in ("spread", "hot")}
+print(f"plain ledger (pgbench -c 16 -j 2): {spread:.0f} credits/s over 10,000 wallets, {hot:.0f}/s on one wallet")
+print(f"hub on Postgres: spread {pg['spread']:.0f}/s = {pg['spread'] / spread:.2f} x the plain ledger; hot {pg['hot']:.0f}/s = {pg['hot'] / hot:.2f} x")
+print(f"hub on SQLite:   spread {lite['spread']:.0f}/s, hot {lite['hot']:.0f}/s")
+PY
+    ;;
   *) echo "unknown figure $figure" >&2; exit 2 ;;
 esac

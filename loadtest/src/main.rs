@@ -8,6 +8,7 @@
 //! loadtest --data-dir ./data presence --rate 50 --duration 10 --grace-ms 5000
 //! loadtest --data-dir ./data docs --docs 10 --editors 20 --rate 5 --duration 10
 //! loadtest --data-dir ./data abuse --pid $(pgrep -x hub)
+//! loadtest --data-dir ./data events --users 1000 --events 20000 --in-flight 64
 //! ```
 //!
 //! Bounded by its flags in count and time; targets loopback addresses unless `--allow-remote`.
@@ -105,6 +106,9 @@ enum Scenario {
     /// Hostile clients (stalled readers, handshake floods, awareness floods); report the
     /// target's memory before, at the peak and after (hub only).
     Abuse(scenarios::abuse::AbuseArgs),
+    /// Domain events posted over REST (spread, one hot user, bursts); report events/s,
+    /// latency, answers by status, a bystander's read latency, and the wallets after (hub only).
+    Events(scenarios::events::EventsArgs),
 }
 
 fn print_table(title: &str, value: &serde_json::Value) {
@@ -358,6 +362,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Scenario::Abuse(args) => {
             let s = scenarios::abuse::run(&ctx, args).await?;
             report(&cli, &format!("abuse, {target}"), &s)?;
+        }
+        Scenario::Events(args) => {
+            let s = scenarios::events::run(&ctx, args).await?;
+            report(
+                &cli,
+                &format!(
+                    "events, {target}: {} over {} user(s), {} in flight",
+                    args.events, args.users, args.in_flight
+                ),
+                &s,
+            )?;
         }
         Scenario::Presence(args) => {
             let s = scenarios::presence::run(&ctx, args).await?;

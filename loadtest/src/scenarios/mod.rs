@@ -3,6 +3,7 @@
 pub mod abuse;
 pub mod chat;
 pub mod docs;
+pub mod events;
 pub mod idle;
 pub mod presence;
 
