@@ -285,6 +285,18 @@ pub struct Settings {
     /// before the next is refused with `busy`.
     #[arg(long, env = "HUB_USER_QUEUE", default_value_t = crate::services::turns::DEFAULT_DEPTH, value_parser = parse_queue_depth)]
     pub user_queue: usize,
+    /// Queues of the domain group commit (events, adjustments, conversions, endorsements,
+    /// badge awards), each with one worker and one write transaction at a time; one user's
+    /// writes always go to the same one. Unset: 1 on SQLite, 4 on Postgres.
+    #[arg(long, env = "HUB_DOMAIN_LANES", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub domain_lanes: Option<u32>,
+    /// Most domain writes committed in one transaction.
+    #[arg(long, env = "HUB_DOMAIN_GROUP_COMMIT", default_value_t = crate::services::writes::DEFAULT_GROUP_COMMIT as u32, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub domain_group_commit: u32,
+    /// Tests only: the chance (0 to 1) that a domain write fails as if the database had, at a
+    /// random point of it. Never set it in production.
+    #[arg(long, env = "HUB_TEST_DB_FAULTS", default_value_t = 0.0, hide = true)]
+    pub db_faults: f64,
     /// A document without connections unloads from memory after this long.
     #[arg(long, env = "HUB_DOC_IDLE", default_value = "30s", value_parser = humantime::parse_duration)]
     pub doc_idle: Duration,
@@ -374,6 +386,10 @@ pub struct Config {
     pub role_cache: Duration,
     /// See [`crate::services::turns`].
     pub user_queue: usize,
+    /// See [`crate::services::writes`].
+    pub writes: crate::services::writes::WritesConfig,
+    /// See [`crate::store::StoreOptions::fault_ppm`].
+    pub db_fault_ppm: u32,
     pub docs: DocsConfig,
     pub jobs: crate::services::jobs::JobsConfig,
     pub gamification: crate::services::gamification::GamificationConfig,
@@ -414,6 +430,8 @@ impl Config {
             chat: ChatConfig::default(),
             role_cache: Duration::from_secs(1),
             user_queue: crate::services::turns::DEFAULT_DEPTH,
+            writes: Default::default(),
+            db_fault_ppm: 0,
             docs: DocsConfig::default(),
             jobs: crate::services::jobs::JobsConfig::default(),
             gamification: Default::default(),
@@ -560,6 +578,9 @@ impl Settings {
         if !(1..=10_000).contains(&self.doc_group_commit) {
             bail!("HUB_DOC_GROUP_COMMIT must be between 1 and 10000");
         }
+        if !(self.db_faults.is_finite() && (0.0..=1.0).contains(&self.db_faults)) {
+            bail!("HUB_TEST_DB_FAULTS must be between 0 and 1");
+        }
         if !(1..=1024).contains(&self.doc_read_batch) {
             bail!("HUB_DOC_READ_BATCH must be between 1 and 1024");
         }
@@ -601,6 +622,11 @@ impl Settings {
             },
             role_cache: self.role_cache,
             user_queue: self.user_queue,
+            writes: crate::services::writes::WritesConfig {
+                lanes: self.domain_lanes.map(|n| n as usize),
+                group_commit: self.domain_group_commit as usize,
+            },
+            db_fault_ppm: (self.db_faults * 1_000_000.0).round() as u32,
             chat: ChatConfig {
                 max_body_chars: self.max_message_chars,
                 rate_per_second: self.chat_rate,

@@ -111,6 +111,7 @@ pub async fn run_with(
             files: config.files.clone(),
             role_cache: config.role_cache,
             user_queue: config.user_queue,
+            writes: config.writes.clone(),
         },
         runtime.clock.clone(),
     );
@@ -252,6 +253,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         write_connections: config.db_write_connections,
         sqlite_cache_kib: config.sqlite_cache_kib,
         sqlite_mmap_bytes: config.sqlite_mmap_bytes,
+        fault_ppm: config.db_fault_ppm,
     };
     let store = Store::open(&config.database_url, options)
         .await

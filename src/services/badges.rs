@@ -114,12 +114,11 @@ impl Services {
 
     /// Evaluates `user`'s badges in a transaction of its own.
     pub async fn evaluate_user(&self, user: &UserId) -> StoreResult<Vec<String>> {
-        let _turn = self.turn_of(&[user]).await?;
-        let mut w = self.store.begin_write().await?;
-        let mut fx = Effects::default();
-        let awarded = self.evaluate_badges(&mut w, &mut fx, user).await?;
-        self.finish(w, fx).await?;
-        Ok(awarded)
+        let who = user.clone();
+        self.write::<_, StoreError, _>(&[user], move |s, w, fx| {
+            Box::pin(async move { s.evaluate_badges(w, fx, &who).await })
+        })
+        .await
     }
 
     /// `badges-hourly`: evaluates every user, in batches of 100.
@@ -207,29 +206,34 @@ impl Services {
         } else {
             reason
         };
-        let _turn = self.turn_of(&[user]).await?;
-        let mut w = self.store.begin_write().await?;
-        let badge = self
-            .store
-            .badge_rows(&mut w)
-            .await?
-            .into_iter()
-            .find(|b| b.code == code)
-            .ok_or_else(|| BadgeError::Unknown(code.to_owned()))?;
-        // A COMPOSITE `all` with MANUAL in it: an admin awards it once the rest holds.
-        if let Ok(rule) = parse(&badge.rule) {
-            let metrics = self.store.metrics(&mut w, user).await?;
-            if !rule.may_award_by_hand(&metrics) {
-                return Err(BadgeError::NotYet(format!(
-                    "{user} does not meet the rest of {code}'s rule yet: an admin awards it once the rest holds"
-                )));
-            }
-        }
-        let mut fx = Effects::default();
+        let (who, code_owned, by) = (user.clone(), code.to_owned(), by.clone());
         let awarded = self
-            .award(&mut w, &mut fx, user, &badge, &reason, Some(by))
+            .write::<_, BadgeError, _>(&[user], move |s, w, fx| {
+                Box::pin(async move {
+                let (user, code) = (&who, code_owned.as_str());
+                let badge = s
+                    .store
+                    .badge_rows(w)
+                    .await?
+                    .into_iter()
+                    .find(|b| b.code == code)
+                    .ok_or_else(|| BadgeError::Unknown(code.to_owned()))?;
+                // A COMPOSITE `all` with MANUAL in it: an admin awards it once the rest holds.
+                if let Ok(rule) = parse(&badge.rule) {
+                    let metrics = s.store.metrics(w, user).await?;
+                    if !rule.may_award_by_hand(&metrics) {
+                        return Err(BadgeError::NotYet(format!(
+                            "{user} does not meet the rest of {code}'s rule yet: an admin awards it once the rest holds"
+                        )));
+                    }
+                }
+                let awarded = s
+                    .award(w, fx, user, &badge, &reason, Some(&by))
+                    .await?;
+        Ok(awarded)
+                })
+            })
             .await?;
-        self.finish(w, fx).await?;
         let (reason, at) = self
             .store
             .badge_award(user, code)

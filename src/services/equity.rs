@@ -151,60 +151,61 @@ impl Services {
             )
             .await?;
         self.advance_windows().await?;
-        let _turn = self.turn_of(&[user]).await?;
         let now = self.clock.now_ms();
-        let mut w = self.store.begin_write().await?;
-        let mut fx = Effects::default();
-        self.store.lock_users(&mut w, &[user]).await?;
-        let mut wallet = self.store.lock_wallet(&mut w, user).await?;
-        let window = self
-            .store
-            .lock_window(&mut w, &req.window_id)
-            .await?
-            .ok_or_else(|| WalletError::NotFound("no such conversion window".into()))?;
-        if window.status != OPEN || now < window.opens_at || now >= window.closes_at {
-            return Err(WalletError::Conflict(format!(
-                "the window is {}, not OPEN",
-                window.status
-            )));
-        }
-        let available = wallet.balance - wallet.pending;
-        if req.buz > available {
-            return Err(WalletError::Conflict(format!(
-                "not enough BUZ: {available} available"
-            )));
-        }
-        let row = ConversionRow {
-            id: new_id(),
-            user_id: user.clone(),
-            wallet_id: wallet.id.clone(),
-            window_id: window.id.clone(),
-            venture_id: req.venture_id.clone(),
-            buz_used: req.buz,
-            status: "PENDING".into(),
-            equity_granted_bp: None,
-            note: None,
-            decided_by: None,
-            decided_at: None,
-            created_at: now,
-        };
-        self.store.add_conversion(&mut w, &row).await?;
-        self.store
-            .append_ledger(
-                &mut w,
-                &mut wallet,
-                EntryType::Lock,
-                req.buz,
-                Refs {
-                    conversion_id: Some(&row.id),
-                    ..Refs::default()
-                },
-            )
-            .await
-            .map_err(conflict)?;
-        wallet_changed(&mut fx, &wallet);
-        self.finish(w, fx).await?;
-        Ok(row.view())
+        let (who, req) = (user.clone(), req.clone());
+        self.write::<_, WalletError, _>(&[user], move |s, w, fx| {
+            Box::pin(async move {
+                let mut wallet = s.store.lock_wallet(w, &who).await?;
+                let window = s
+                    .store
+                    .lock_window(w, &req.window_id)
+                    .await?
+                    .ok_or_else(|| WalletError::NotFound("no such conversion window".into()))?;
+                if window.status != OPEN || now < window.opens_at || now >= window.closes_at {
+                    return Err(WalletError::Conflict(format!(
+                        "the window is {}, not OPEN",
+                        window.status
+                    )));
+                }
+                let available = wallet.balance - wallet.pending;
+                if req.buz > available {
+                    return Err(WalletError::Conflict(format!(
+                        "not enough BUZ: {available} available"
+                    )));
+                }
+                let row = ConversionRow {
+                    id: new_id(),
+                    user_id: who.clone(),
+                    wallet_id: wallet.id.clone(),
+                    window_id: window.id.clone(),
+                    venture_id: req.venture_id.clone(),
+                    buz_used: req.buz,
+                    status: "PENDING".into(),
+                    equity_granted_bp: None,
+                    note: None,
+                    decided_by: None,
+                    decided_at: None,
+                    created_at: now,
+                };
+                s.store.add_conversion(w, &row).await?;
+                s.store
+                    .append_ledger(
+                        w,
+                        &mut wallet,
+                        EntryType::Lock,
+                        req.buz,
+                        Refs {
+                            conversion_id: Some(&row.id),
+                            ..Refs::default()
+                        },
+                    )
+                    .await
+                    .map_err(conflict)?;
+                wallet_changed(fx, &wallet);
+                Ok(row.view())
+            })
+        })
+        .await
     }
 
     /// The venture's owners or an admin (`privileged`) decide request `id`, never its requester
@@ -255,81 +256,80 @@ impl Services {
         )
         .map_err(|why| WalletError::Forbidden(why.into()))?;
         self.advance_windows().await?;
-        let _turn = self.turn_of(&[&found.user_id]).await?;
         let now = self.clock.now_ms();
-        let mut w = self.store.begin_write().await?;
-        let mut fx = Effects::default();
-        self.store.lock_users(&mut w, &[&found.user_id]).await?;
-        let mut wallet = self.store.lock_wallet(&mut w, &found.user_id).await?;
-        let conv = self
-            .store
-            .lock_conversion(&mut w, id)
-            .await?
-            .ok_or_else(|| WalletError::NotFound("no such conversion request".into()))?;
-        if conv.status != "PENDING" {
-            return Err(WalletError::Conflict(format!(
-                "the request is already {}",
-                conv.status
-            )));
-        }
-        let window = self
-            .store
-            .lock_window(&mut w, &conv.window_id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        if window.status != OPEN || now >= window.closes_at {
-            return Err(WalletError::Conflict("the window has closed".into()));
-        }
-        let (status, kind, bp) = if decision.approve {
-            (
-                "APPROVED",
-                EntryType::Spend,
-                Some(equity_bp(conv.buz_used, window.rate_bps)),
-            )
-        } else {
-            ("REJECTED", EntryType::Unlock, None)
-        };
-        self.store
-            .append_ledger(
-                &mut w,
-                &mut wallet,
-                kind,
-                conv.buz_used,
-                Refs {
-                    conversion_id: Some(&conv.id),
-                    note: note.as_deref(),
-                    ..Refs::default()
-                },
-            )
-            .await
-            .map_err(conflict)?;
-        self.store
-            .settle_conversion(&mut w, &conv.id, status, bp, Some(by), note.as_deref())
-            .await?;
-        if decision.approve {
-            self.store
-                .bump_stat(&mut w, &conv.user_id, Stat::EquityConversions, 1)
-                .await?;
-            if self.store.first_window_id(&mut w).await?.as_deref() == Some(conv.window_id.as_str())
-            {
-                self.store
-                    .bump_stat(&mut w, &conv.user_id, Stat::FirstWindowConversions, 1)
+        let (who, by, id_owned, decision) = (
+            found.user_id.clone(),
+            by.clone(),
+            id.to_owned(),
+            decision.clone(),
+        );
+        self.write::<_, WalletError, _>(&[&found.user_id], move |s, w, fx| {
+            Box::pin(async move {
+                let mut wallet = s.store.lock_wallet(w, &who).await?;
+                let conv = s
+                    .store
+                    .lock_conversion(w, &id_owned)
+                    .await?
+                    .ok_or_else(|| WalletError::NotFound("no such conversion request".into()))?;
+                if conv.status != "PENDING" {
+                    return Err(WalletError::Conflict(format!(
+                        "the request is already {}",
+                        conv.status
+                    )));
+                }
+                let window = s
+                    .store
+                    .lock_window(w, &conv.window_id)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                if window.status != OPEN || now >= window.closes_at {
+                    return Err(WalletError::Conflict("the window has closed".into()));
+                }
+                let (status, kind, bp) = if decision.approve {
+                    (
+                        "APPROVED",
+                        EntryType::Spend,
+                        Some(equity_bp(conv.buz_used, window.rate_bps)),
+                    )
+                } else {
+                    ("REJECTED", EntryType::Unlock, None)
+                };
+                s.store
+                    .append_ledger(
+                        w,
+                        &mut wallet,
+                        kind,
+                        conv.buz_used,
+                        Refs {
+                            conversion_id: Some(&conv.id),
+                            note: note.as_deref(),
+                            ..Refs::default()
+                        },
+                    )
+                    .await
+                    .map_err(conflict)?;
+                s.store
+                    .settle_conversion(w, &conv.id, status, bp, Some(&by), note.as_deref())
                     .await?;
-            }
-            self.evaluate_badges(&mut w, &mut fx, &conv.user_id).await?;
-        }
-        self.settled(
-            &mut w,
-            &mut fx,
-            &conv,
-            status,
-            bp,
-            Some(by),
-            note.as_deref(),
-        )
+                if decision.approve {
+                    s.store
+                        .bump_stat(w, &conv.user_id, Stat::EquityConversions, 1)
+                        .await?;
+                    if s.store.first_window_id(w).await?.as_deref() == Some(conv.window_id.as_str())
+                    {
+                        s.store
+                            .bump_stat(w, &conv.user_id, Stat::FirstWindowConversions, 1)
+                            .await?;
+                    }
+                    s.evaluate_badges(w, fx, &conv.user_id).await?;
+                }
+                s.settled(w, fx, &conv, status, bp, Some(&by), note.as_deref())
+                    .await?;
+                wallet_changed(fx, &wallet);
+                Ok(())
+            })
+        })
         .await?;
-        wallet_changed(&mut fx, &wallet);
-        self.finish(w, fx).await?;
         let done = self
             .store
             .conversion(id)
@@ -343,37 +343,38 @@ impl Services {
         let Some(found) = self.store.conversion(id).await? else {
             return Ok(());
         };
-        let mut w = self.store.begin_write().await?;
-        let mut fx = Effects::default();
-        self.store.lock_users(&mut w, &[&found.user_id]).await?;
-        let mut wallet = self.store.lock_wallet(&mut w, &found.user_id).await?;
-        let Some(conv) = self.store.lock_conversion(&mut w, id).await? else {
-            return Ok(());
-        };
-        if conv.status != "PENDING" {
-            return Ok(());
-        }
-        self.store
-            .append_ledger(
-                &mut w,
-                &mut wallet,
-                EntryType::Unlock,
-                conv.buz_used,
-                Refs {
-                    conversion_id: Some(&conv.id),
-                    note: Some("the window closed"),
-                    ..Refs::default()
-                },
-            )
-            .await?;
-        self.store
-            .settle_conversion(&mut w, &conv.id, "EXPIRED", None, None, None)
-            .await?;
-        self.settled(&mut w, &mut fx, &conv, "EXPIRED", None, None, None)
-            .await?;
-        wallet_changed(&mut fx, &wallet);
-        self.finish(w, fx).await?;
-        Ok(())
+        let (who, id) = (found.user_id.clone(), id.to_owned());
+        self.write::<_, WalletError, _>(&[&found.user_id], move |s, w, fx| {
+            Box::pin(async move {
+                let mut wallet = s.store.lock_wallet(w, &who).await?;
+                let Some(conv) = s.store.lock_conversion(w, &id).await? else {
+                    return Ok(());
+                };
+                if conv.status != "PENDING" {
+                    return Ok(());
+                }
+                s.store
+                    .append_ledger(
+                        w,
+                        &mut wallet,
+                        EntryType::Unlock,
+                        conv.buz_used,
+                        Refs {
+                            conversion_id: Some(&conv.id),
+                            note: Some("the window closed"),
+                            ..Refs::default()
+                        },
+                    )
+                    .await?;
+                s.store
+                    .settle_conversion(w, &conv.id, "EXPIRED", None, None, None)
+                    .await?;
+                s.settled(w, fx, &conv, "EXPIRED", None, None, None).await?;
+                wallet_changed(fx, &wallet);
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Records a settled request in the venture's chain and tells the requester.

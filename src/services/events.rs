@@ -60,8 +60,48 @@ impl EventIn<'_> {
     }
 }
 
+/// An event in, owned: what a write of the group commit carries.
+#[derive(Debug, Clone)]
+enum Event {
+    Task(TaskAccepted),
+    Review(ReviewEvent),
+    Bug(BugEvent),
+    Kyc(KycEvent),
+    Device(DeviceEvent),
+    Violation(ViolationEvent),
+}
+
+impl Event {
+    fn of(event: EventIn<'_>) -> Event {
+        match event {
+            EventIn::Task(e) => Event::Task(e.clone()),
+            EventIn::Review(e) => Event::Review(e.clone()),
+            EventIn::Bug(e) => Event::Bug(e.clone()),
+            EventIn::Kyc(e) => Event::Kyc(e.clone()),
+            EventIn::Device(e) => Event::Device(e.clone()),
+            EventIn::Violation(e) => Event::Violation(e.clone()),
+        }
+    }
+
+    fn as_in(&self) -> EventIn<'_> {
+        match self {
+            Event::Task(e) => EventIn::Task(e),
+            Event::Review(e) => EventIn::Review(e),
+            Event::Bug(e) => EventIn::Bug(e),
+            Event::Kyc(e) => EventIn::Kyc(e),
+            Event::Device(e) => EventIn::Device(e),
+            Event::Violation(e) => EventIn::Violation(e),
+        }
+    }
+}
+
+/// What storing an event did: its id, whether it was new, and for a task what it did to the
+/// wallet.
+type Stored = (String, bool, Option<hub_protocol::wallets::BuzOutcome>);
+
 impl Services {
-    /// Records a checked event sent by `by` and applies it.
+    /// Records a checked event sent by `by` and applies it, in the domain group commit (see
+    /// [`super::writes`]): all of it or nothing, in its users' order.
     pub async fn event_in(
         &self,
         checked: Checked,
@@ -71,52 +111,66 @@ impl Services {
         let body = event
             .body()
             .map_err(|e| StoreError::Invalid(format!("the event does not encode: {e}")))?;
-        let user = event.user();
-        // One user's events take turns here: a burst waits in memory, not on the database.
-        let users = event.users();
-        let _turn = self.turn_of(&users).await?;
-        let mut w = self.store.begin_write().await?;
-        // Every user's chain head first, in one order, before any of their rows.
-        self.store.lock_users(&mut w, &users).await?;
-        let mut fx = Effects::default();
-        let mut checked = checked;
-        if let EventIn::Kyc(e) = event
-            && e.kyc_id.is_none()
-        {
-            checked.id = self.store.kyc_event_id(&mut w, user, &e.status).await?;
-        }
-        let created = self
-            .store
-            .insert_event(
-                &mut w,
-                NewEvent {
-                    kind: checked.kind,
-                    id: &checked.id,
-                    user,
-                    body: &body,
-                    by,
-                },
-            )
+        let kind = checked.kind;
+        let owned = Event::of(event);
+        let by = by.clone();
+        let (id, created, buz): Stored = self
+            .write(&event.users(), move |s, w, fx| {
+                Box::pin(async move { s.store_event(w, fx, checked, &owned, &body, &by).await })
+            })
             .await?;
-        let buz = if created {
-            self.react(&mut w, &mut fx, event).await?
-        } else {
-            None
-        };
-        self.finish(w, fx).await?;
         let buz = match (buz, event) {
             (Some(outcome), _) => Some(outcome),
             (None, EventIn::Task(e)) if !created => self.task_outcome(e).await?,
             _ => None,
         };
-        metrics::counter!("hub_events_in_total", "kind" => checked.kind, "duplicate" => (!created).to_string())
+        metrics::counter!("hub_events_in_total", "kind" => kind, "duplicate" => (!created).to_string())
             .increment(1);
         Ok(EventAccepted {
-            id: checked.id,
-            kind: checked.kind.to_owned(),
+            id,
+            kind: kind.to_owned(),
             duplicate: !created,
             buz,
         })
+    }
+
+    /// Stores the event once by its kind and id and, when it is new, reacts to it; inside the
+    /// batch's transaction, its users already locked.
+    async fn store_event(
+        &self,
+        w: &mut WriteTx,
+        fx: &mut Effects,
+        mut checked: Checked,
+        event: &Event,
+        body: &serde_json::Value,
+        by: &UserId,
+    ) -> StoreResult<Stored> {
+        let event = event.as_in();
+        let user = event.user();
+        if let EventIn::Kyc(e) = event
+            && e.kyc_id.is_none()
+        {
+            checked.id = self.store.kyc_event_id(w, user, &e.status).await?;
+        }
+        let created = self
+            .store
+            .insert_event(
+                w,
+                NewEvent {
+                    kind: checked.kind,
+                    id: &checked.id,
+                    user,
+                    body,
+                    by,
+                },
+            )
+            .await?;
+        let buz = if created {
+            self.react(w, fx, event).await?
+        } else {
+            None
+        };
+        Ok((checked.id, created, buz))
     }
 
     /// What a new event changes, inside its transaction; for a task, what it did to the

@@ -69,6 +69,7 @@ pub mod profiles;
 pub mod signatures;
 pub mod turns;
 pub mod wallets;
+pub mod writes;
 
 /// Runs one request of a transport (an HTTP request, a socket event, a job's run): inside it, a
 /// use case that holds a write transaction cannot read through the pool beside it (see
@@ -77,7 +78,7 @@ pub use crate::store::one_request as request_scope;
 
 use crate::bus::{Bus, BusMessage, Liveness, NodeChange, Topic};
 use crate::clock::SharedClock;
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use docs::{Docs, DocsConfig};
 use hub_protocol::{NodeId, Role, RoomId, UserId};
 use hub_rooms::RoomName;
@@ -150,8 +151,10 @@ pub struct Services {
     me: std::sync::Weak<Services>,
     /// Chat sends, group-committed and published in seq order.
     chat_commits: chat::ChatCommits,
-    /// Work on one user takes turns here, not in the database (see [`turns`]).
+    /// How many writes may wait for one user (see [`turns`]).
     pub turns: Arc<turns::Turns>,
+    /// The domain group commit (see [`writes`]).
+    writes: writes::Writes,
 }
 
 /// The services' settings.
@@ -169,21 +172,11 @@ pub struct ServicesConfig {
     pub role_cache: std::time::Duration,
     /// Requests that may wait for one user's turn (see [`turns`]).
     pub user_queue: usize,
+    /// The domain group commit (see [`writes`]).
+    pub writes: writes::WritesConfig,
 }
 
 impl Services {
-    /// Waits for the turn of `users` (see [`turns`]); `busy` when too many already wait.
-    pub async fn turn_of(
-        &self,
-        users: &[&hub_protocol::UserId],
-    ) -> Result<turns::Turn, StoreError> {
-        let keys: Vec<&str> = users.iter().map(|u| u.as_str()).collect();
-        self.turns
-            .take(&keys)
-            .await
-            .map_err(|busy| StoreError::Busy(busy.to_string()))
-    }
-
     pub fn new(
         node: NodeId,
         bus: Arc<dyn Bus>,
@@ -202,6 +195,7 @@ impl Services {
             files: files_config,
             role_cache,
             user_queue,
+            writes: writes_config,
         } = config;
         let notify = Notify::new(bus.clone());
         let docs = Docs::new(
@@ -227,7 +221,12 @@ impl Services {
             clock.clone(),
         );
         let chat_commits = chat::chat_commits(store.clone(), notify.clone(), chat.group_commit);
+        let lanes = writes_config.lanes.unwrap_or(match store.backend() {
+            crate::store::Backend::Sqlite => 1,
+            crate::store::Backend::Postgres => writes::DEFAULT_POSTGRES_LANES,
+        });
         Arc::new_cyclic(|me| Services {
+            writes: writes::Writes::new(me.clone(), lanes, writes_config.group_commit),
             me: me.clone(),
             turns: turns::Turns::new(user_queue),
             chat_commits,

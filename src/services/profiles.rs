@@ -9,7 +9,6 @@
 //!   XP, at most 20 a day from endorsements. Both users' chains are locked first, in one order.
 
 use super::Services;
-use super::effects::Effects;
 use crate::store::{NewAudit, NewEndorsement, Stat, StoreError};
 use hub_protocol::UserId;
 use hub_protocol::notifications::{EndorsedData, NotificationBody, SkillVerifiedData};
@@ -138,31 +137,35 @@ impl Services {
                     .into(),
             ));
         }
-        let _turn = self.turn_of(&[user]).await?;
-        let mut w = self.store.begin_write().await?;
-        let mut fx = Effects::default();
-        self.store.lock_users(&mut w, &[user]).await?;
-        if self.store.verify_skill(&mut w, user, &key, by).await? {
-            self.store
-                .audit(
-                    &mut w,
-                    NewAudit {
-                        scope: format!("user:{user}"),
-                        ref_id: Some(&key),
-                        actor_id: Some(by.as_str()),
-                        action: "skill.verified",
-                        details: json!({"skill": found.name}),
-                    },
-                )
-                .await?;
-            let data = SkillVerifiedData {
-                skill: found.name.clone(),
-                by: by.clone(),
-            };
-            self.note(&mut w, &mut fx, user, NotificationBody::SkillVerified(data))
-                .await?;
-        }
-        self.finish(w, fx).await?;
+        let (who, by_owned, key, found_name) =
+            (user.clone(), by.clone(), key.clone(), found.name.clone());
+        self.write::<_, ProfileError, _>(&[user], move |s, w, fx| {
+            Box::pin(async move {
+                let (user, by) = (&who, &by_owned);
+                if s.store.verify_skill(w, user, &key, by).await? {
+                    s.store
+                        .audit(
+                            w,
+                            NewAudit {
+                                scope: format!("user:{user}"),
+                                ref_id: Some(&key),
+                                actor_id: Some(by.as_str()),
+                                action: "skill.verified",
+                                details: json!({"skill": found_name}),
+                            },
+                        )
+                        .await?;
+                    let data = SkillVerifiedData {
+                        skill: found_name.clone(),
+                        by: by.clone(),
+                    };
+                    s.note(w, fx, user, NotificationBody::SkillVerified(data))
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+        .await?;
         self.profile(user, Some(user)).await
     }
 
@@ -187,91 +190,70 @@ impl Services {
                 req.user_id, skill.name
             )));
         }
-        let _turn = self.turn_of(&[endorser, &req.user_id]).await?;
         let now = self.clock.now_ms();
         let today = day_start_ms(utc_day(now));
-        let mut w = self.store.begin_write().await?;
-        let mut fx = Effects::default();
-        self.store
-            .lock_users(&mut w, &[endorser, &req.user_id])
-            .await?;
-        let given = self
-            .store
-            .endorsements_given_since(&mut w, endorser, today)
-            .await?;
-        if !may_endorse(given) {
-            return Err(ProfileError::RateLimited(format!(
-                "at most {ENDORSEMENTS_PER_DAY} endorsements a day; more tomorrow (UTC)"
-            )));
-        }
-        let (rep, _) = self.store.lock_rep(&mut w, endorser).await?;
-        let weight = trust_weight(rep.score());
-        let endorsement = self
-            .store
-            .add_endorsement(
-                &mut w,
-                NewEndorsement {
-                    endorser,
-                    user: &req.user_id,
-                    skill_key: &key,
+        let users = [endorser, &req.user_id];
+        let (endorser_owned, req, key, skill) =
+            (endorser.clone(), req.clone(), key.clone(), skill.clone());
+        self.write::<_, ProfileError, _>(&users, move |s, w, fx| {
+            Box::pin(async move {
+                let endorser = &endorser_owned;
+                let given = s.store.endorsements_given_since(w, endorser, today).await?;
+                if !may_endorse(given) {
+                    return Err(ProfileError::RateLimited(format!(
+                        "at most {ENDORSEMENTS_PER_DAY} endorsements a day; more tomorrow (UTC)"
+                    )));
+                }
+                let (rep, _) = s.store.lock_rep(w, endorser).await?;
+                let weight = trust_weight(rep.score());
+                let endorsement = s
+                    .store
+                    .add_endorsement(
+                        w,
+                        NewEndorsement {
+                            endorser,
+                            user: &req.user_id,
+                            skill_key: &key,
+                            rating,
+                            note: note.as_deref(),
+                            weight_milli: (weight * 1000.0).round() as i64,
+                            xp: 0,
+                        },
+                        &skill.name,
+                    )
+                    .await?;
+                let earned_today = s
+                    .store
+                    .xp_from_between(w, &req.user_id, "endorsement", today, today + 86_400_000)
+                    .await?;
+                let xp = endorsement_credit(endorsement_xp(rep.score()), earned_today);
+                s.grant_xp(w, fx, &req.user_id, "endorsement", &endorsement.id, xp)
+                    .await?;
+                s.store.set_endorsement_xp(w, &endorsement.id, xp).await?;
+                s.store
+                    .bump_stat(w, &req.user_id, Stat::EndorsementsReceived, 1)
+                    .await?;
+                s.store
+                    .bump_stat(
+                        w,
+                        &req.user_id,
+                        Stat::EndorsementRatingSum,
+                        i64::from(rating),
+                    )
+                    .await?;
+                let data = EndorsedData {
+                    endorser_id: endorser.clone(),
+                    skill: skill.name.clone(),
                     rating,
-                    note: note.as_deref(),
-                    weight_milli: (weight * 1000.0).round() as i64,
-                    xp: 0,
-                },
-                &skill.name,
-            )
-            .await?;
-        let earned_today = self
-            .store
-            .xp_from_between(
-                &mut w,
-                &req.user_id,
-                "endorsement",
-                today,
-                today + 86_400_000,
-            )
-            .await?;
-        let xp = endorsement_credit(endorsement_xp(rep.score()), earned_today);
-        self.grant_xp(
-            &mut w,
-            &mut fx,
-            &req.user_id,
-            "endorsement",
-            &endorsement.id,
-            xp,
-        )
-        .await?;
-        self.store
-            .set_endorsement_xp(&mut w, &endorsement.id, xp)
-            .await?;
-        self.store
-            .bump_stat(&mut w, &req.user_id, Stat::EndorsementsReceived, 1)
-            .await?;
-        self.store
-            .bump_stat(
-                &mut w,
-                &req.user_id,
-                Stat::EndorsementRatingSum,
-                i64::from(rating),
-            )
-            .await?;
-        let data = EndorsedData {
-            endorser_id: endorser.clone(),
-            skill: skill.name.clone(),
-            rating,
-            xp,
-        };
-        self.note(
-            &mut w,
-            &mut fx,
-            &req.user_id,
-            NotificationBody::Endorsed(data),
-        )
-        .await?;
-        self.evaluate_badges(&mut w, &mut fx, &req.user_id).await?;
-        self.finish(w, fx).await?;
-        Ok(Endorsement { xp, ..endorsement })
+                    xp,
+                };
+                s.note(w, fx, &req.user_id, NotificationBody::Endorsed(data))
+                    .await?;
+                s.evaluate_badges(w, fx, &req.user_id).await?;
+                Ok(Endorsement { xp, ..endorsement })
+            })
+        })
+        .await
     }
 
     pub async fn add_portfolio_item(

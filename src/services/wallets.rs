@@ -303,32 +303,33 @@ impl Services {
         if !hub_rooms::room::valid_id(user.as_str()) {
             return Err(FieldError::new("user_id", "not a user id").into());
         }
-        let _turn = self.turn_of(&[user]).await?;
-        let mut w = self.store.begin_write().await?;
-        let mut fx = Effects::default();
-        self.store.lock_users(&mut w, &[user]).await?;
-        let mut wallet = self.store.lock_wallet(&mut w, user).await?;
-        let note = format!("{note} (by {by})");
-        let entry = self
-            .store
-            .append_ledger(
-                &mut w,
-                &mut wallet,
-                EntryType::Adjust,
-                amount,
-                Refs {
-                    note: Some(&note),
-                    ..Refs::default()
-                },
-            )
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict(m) => WalletError::Conflict(m),
-                other => other.into(),
-            })?;
-        wallet_changed(&mut fx, &wallet);
-        self.finish(w, fx).await?;
-        Ok(crate::store::entry_view(entry))
+        let (who, by) = (user.clone(), by.clone());
+        self.write::<_, WalletError, _>(&[user], move |s, w, fx| {
+            Box::pin(async move {
+                let mut wallet = s.store.lock_wallet(w, &who).await?;
+                let note = format!("{note} (by {by})");
+                let entry = s
+                    .store
+                    .append_ledger(
+                        w,
+                        &mut wallet,
+                        EntryType::Adjust,
+                        amount,
+                        Refs {
+                            note: Some(&note),
+                            ..Refs::default()
+                        },
+                    )
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::Conflict(m) => WalletError::Conflict(m),
+                        other => other.into(),
+                    })?;
+                wallet_changed(fx, &wallet);
+                Ok(crate::store::entry_view(entry))
+            })
+        })
+        .await
     }
 }
 

@@ -253,6 +253,9 @@ pub struct StoreOptions {
     /// The mapped pages are the operating system's, shared by every connection, but each
     /// connection's map counts them again in the process's resident size.
     pub sqlite_mmap_bytes: u64,
+    /// Tests only: the chance, in millionths, that a domain write's statement fails as if the
+    /// database had (see [`Store::fault`]); 0 in production.
+    pub fault_ppm: u32,
 }
 
 impl StoreOptions {
@@ -268,6 +271,7 @@ impl StoreOptions {
             write_connections: (max_connections / 2).max(2),
             sqlite_cache_kib: Self::SQLITE_CACHE_KIB,
             sqlite_mmap_bytes: Self::SQLITE_MMAP_BYTES,
+            fault_ppm: 0,
         }
     }
 }
@@ -284,6 +288,8 @@ pub struct Store {
     backend: Backend,
     writer: Arc<Mutex<()>>,
     clock: SharedClock,
+    /// See [`StoreOptions::fault_ppm`].
+    fault_ppm: u32,
 }
 
 impl std::fmt::Debug for Store {
@@ -362,6 +368,7 @@ impl Store {
             backend,
             writer: Arc::new(Mutex::new(())),
             clock: crate::clock::system(),
+            fault_ppm: opts.fault_ppm,
         })
     }
 
@@ -446,6 +453,44 @@ impl Store {
             }),
             Backend::Sqlite => self.begin_write().await,
         }
+    }
+
+    /// Marks where a write of a group commit begins inside `w` (see `services::writes`).
+    pub async fn savepoint(&self, w: &mut WriteTx) -> StoreResult<()> {
+        self.fault("savepoint")?;
+        sqlx::query("SAVEPOINT hub_write")
+            .execute(&mut *w.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends the write begun by [`Store::savepoint`]: keeps it, or with `undo` takes back
+    /// everything it wrote (the transaction goes on, as it was before the write).
+    pub async fn end_savepoint(&self, w: &mut WriteTx, undo: bool) -> StoreResult<()> {
+        if undo {
+            sqlx::query("ROLLBACK TO SAVEPOINT hub_write")
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        sqlx::query("RELEASE SAVEPOINT hub_write")
+            .execute(&mut *w.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Tests only: fails, with the chance set by [`StoreOptions::fault_ppm`], as if the
+    /// database had failed at `point` (an I/O error: `unavailable`, to be retried). Called at
+    /// the points of a domain write where a real failure would leave it half-done if it were
+    /// not all or nothing: after rows are written, before the savepoint is released, before
+    /// the commit.
+    pub fn fault(&self, point: &'static str) -> StoreResult<()> {
+        if self.fault_ppm == 0 || rand::random_range(0..1_000_000) >= self.fault_ppm {
+            return Ok(());
+        }
+        metrics::counter!("hub_store_faults_injected_total", "point" => point).increment(1);
+        Err(StoreError::Db(sqlx::Error::Io(std::io::Error::other(
+            format!("injected failure at {point}"),
+        ))))
     }
 
     /// ` FOR UPDATE` on Postgres; empty on SQLite, where the writer lock already serializes.
@@ -543,6 +588,7 @@ mod tests {
             write_connections: 1,
             sqlite_cache_kib: 1536,
             sqlite_mmap_bytes: 8 << 20,
+            fault_ppm: 0,
         };
         let store = Store::open(&url, opts).await.unwrap();
         // Hold every connection of the pool at once: each one was set up, not only the first.

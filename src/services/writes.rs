@@ -1,0 +1,261 @@
+//! Group commit for domain writes: events in, admin adjustments, conversions and their
+//! decisions, endorsements, skill verifications and badge awards.
+//!
+//! A use case hands its work (a closure over the transaction) to [`Services::write`] and
+//! waits. Each **lane** is a queue with one worker (`batch::GroupCommit`): the worker takes
+//! whatever has queued up, begins one transaction, locks every user of the batch at once (one
+//! order for everyone, so two lanes or two nodes never wait for each other in a cycle), and
+//! applies the writes one after the other, **each inside a savepoint**: a write that fails is
+//! rolled back to its savepoint and answered with its own error, the others go on. One commit
+//! then makes the whole batch durable. What the writes leave to do (notifications sent live,
+//! pushes, the feed, leaderboards) is applied after that commit, in batch order, while the
+//! next batch is already being written; each caller is answered once its own effects are out.
+//!
+//! One user's writes always go to the same lane (chosen by their first user), so they are
+//! applied in the order they arrived, in the hub rather than in the database's lock queue; a
+//! burst for one user becomes a few batches instead of one connection per request. How many
+//! may wait for one user is bounded (see [`super::turns`]): past it, `busy`.
+//!
+//! When the batch as a whole fails (the database is unreachable, the commit fails), nothing of
+//! it is applied and every write of it is answered with that failure (`unavailable`, to be
+//! retried: events are idempotent by their id).
+
+use super::Services;
+use super::batch::GroupCommit;
+use super::effects::Effects;
+use crate::store::{StoreError, WriteTx};
+use futures_util::future::BoxFuture;
+use hub_protocol::UserId;
+use std::any::Any;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, Weak};
+use tokio::sync::oneshot;
+
+/// Most writes in one transaction, by default (`HUB_DOMAIN_GROUP_COMMIT`).
+pub const DEFAULT_GROUP_COMMIT: usize = 256;
+
+/// Lanes on Postgres, by default (`HUB_DOMAIN_LANES`); SQLite has one writer, so one lane.
+pub const DEFAULT_POSTGRES_LANES: usize = 4;
+
+/// The domain group commit's settings.
+#[derive(Debug, Clone, Default)]
+pub struct WritesConfig {
+    /// Queues with a worker each; `None`: one on SQLite, [`DEFAULT_POSTGRES_LANES`] on
+    /// Postgres.
+    pub lanes: Option<usize>,
+    /// Most writes in one transaction; 0: [`DEFAULT_GROUP_COMMIT`].
+    pub group_commit: usize,
+}
+
+type Boxed = Box<dyn Any + Send>;
+
+/// A write: applied inside the batch's transaction, its value or its own refusal boxed.
+type Apply = Box<
+    dyn for<'a> FnOnce(
+            &'a Services,
+            &'a mut WriteTx,
+            &'a mut Effects,
+        ) -> BoxFuture<'a, Result<Boxed, Boxed>>
+        + Send,
+>;
+
+pub(super) struct Job {
+    users: Vec<UserId>,
+    apply: Apply,
+}
+
+/// What a write's caller hears.
+pub(super) enum Answer {
+    /// Committed; `effects` says when what it left to do is out.
+    Done {
+        value: Boxed,
+        effects: oneshot::Receiver<()>,
+    },
+    /// Refused by the write itself; rolled back to its savepoint, nothing of it applied.
+    Refused(Boxed),
+    /// The batch failed as a whole; nothing of it applied.
+    Failed(StoreError),
+}
+
+/// The lanes.
+pub(super) struct Writes {
+    lanes: Vec<GroupCommit<Job, Answer>>,
+}
+
+impl Writes {
+    pub(super) fn new(me: Weak<Services>, lanes: usize, group_commit: usize) -> Writes {
+        let max = if group_commit == 0 {
+            DEFAULT_GROUP_COMMIT
+        } else {
+            group_commit
+        };
+        let lanes = (0..lanes.max(1))
+            .map(|_| {
+                let me = me.clone();
+                // The effects of the lane's last committed batch: the next batch's effects go
+                // after them, so that everyone hears of one lane's changes in commit order.
+                let last_effects: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>> = Arc::default();
+                GroupCommit::new(max, max.saturating_mul(4), move |jobs: Vec<Job>| {
+                    let (me, last_effects) = (me.clone(), last_effects.clone());
+                    async move {
+                        let Some(services) = me.upgrade() else {
+                            return jobs
+                                .iter()
+                                .map(|_| Answer::Failed(StoreError::Db(sqlx::Error::PoolClosed)))
+                                .collect();
+                        };
+                        crate::store::one_request(commit_batch(&services, jobs, &last_effects))
+                            .await
+                    }
+                })
+            })
+            .collect();
+        Writes { lanes }
+    }
+
+    fn lane_of(&self, user: &UserId) -> &GroupCommit<Job, Answer> {
+        let mut hasher = std::hash::DefaultHasher::new();
+        user.as_str().hash(&mut hasher);
+        &self.lanes[(hasher.finish() % self.lanes.len() as u64) as usize]
+    }
+}
+
+/// One batch: one transaction, a savepoint per write, one commit, then the effects.
+async fn commit_batch(
+    s: &Arc<Services>,
+    jobs: Vec<Job>,
+    last_effects: &Mutex<Option<tokio::task::JoinHandle<()>>>,
+) -> Vec<Answer> {
+    let n = jobs.len();
+    metrics::histogram!("hub_domain_batch_size").record(n as f64);
+    let failed = |e: StoreError| -> Vec<Answer> {
+        metrics::counter!("hub_domain_batches_failed_total").increment(1);
+        tracing::warn!(writes = n, error = %e, "a domain batch failed; nothing of it applied");
+        e.for_each::<()>(n)
+            .into_iter()
+            .map(|r| Answer::Failed(r.err().unwrap_or(StoreError::NotFound)))
+            .collect()
+    };
+    let mut w = match s.store.begin_write().await {
+        Ok(w) => w,
+        Err(e) => return failed(e.into()),
+    };
+    let mut users: Vec<&UserId> = jobs.iter().flat_map(|j| j.users.iter()).collect();
+    users.sort();
+    users.dedup();
+    if let Err(e) = s.store.lock_users(&mut w, &users).await {
+        return failed(e);
+    }
+    drop(users);
+    // Per write: its outcome, and its effects when it stands.
+    let mut outcomes: Vec<(Result<Boxed, Answer>, Effects)> = Vec::with_capacity(n);
+    for job in jobs {
+        if let Err(e) = s.store.savepoint(&mut w).await {
+            return failed(e);
+        }
+        let mut fx = Effects::default();
+        let outcome = (job.apply)(s, &mut w, &mut fx).await;
+        // A failure injected after the write, before its savepoint is released, as if the
+        // database had failed right there (tests only).
+        let outcome = match (outcome, s.store.fault("release")) {
+            (Ok(value), Ok(())) => Ok(value),
+            (Ok(_), Err(e)) => Err(Answer::Failed(e)),
+            (Err(refusal), _) => Err(Answer::Refused(refusal)),
+        };
+        let undo = outcome.is_err();
+        if let Err(e) = s.store.end_savepoint(&mut w, undo).await {
+            return failed(e);
+        }
+        outcomes.push((outcome, if undo { Effects::default() } else { fx }));
+    }
+    if let Err(e) = s.store.fault("commit") {
+        return failed(e);
+    }
+    if let Err(e) = w.commit().await {
+        return failed(e.into());
+    }
+    // After the commit: the effects, in order, after the lane's previous batch's.
+    let mut answers = Vec::with_capacity(n);
+    let mut effects = Vec::with_capacity(n);
+    for (outcome, fx) in outcomes {
+        match outcome {
+            Ok(value) => {
+                let (done, heard) = oneshot::channel();
+                effects.push((fx, done));
+                answers.push(Answer::Done {
+                    value,
+                    effects: heard,
+                });
+            }
+            Err(answer) => answers.push(answer),
+        }
+    }
+    let mut last = last_effects.lock().unwrap_or_else(|e| e.into_inner());
+    let before = last.take();
+    let services = s.clone();
+    *last = Some(tokio::spawn(async move {
+        if let Some(before) = before {
+            let _ = before.await;
+        }
+        for (fx, done) in effects {
+            services.apply(fx).await;
+            let _ = done.send(());
+        }
+    }));
+    answers
+}
+
+impl Services {
+    /// Runs `apply` in the next group commit of the lane of `users[0]`, after every user in
+    /// `users` is locked, inside a savepoint of its own; answers once it is committed and its
+    /// effects are out. `busy` at once when too many writes already wait for one of `users`.
+    pub async fn write<R, E, F>(&self, users: &[&UserId], apply: F) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: for<'a> FnOnce(
+                &'a Services,
+                &'a mut WriteTx,
+                &'a mut Effects,
+            ) -> BoxFuture<'a, Result<R, E>>
+            + Send
+            + 'static,
+    {
+        let Some(first) = users.first() else {
+            return Err(StoreError::Invalid("a write names no user".into()).into());
+        };
+        let keys: Vec<&str> = users.iter().map(|u| u.as_str()).collect();
+        let _turn = self
+            .turns
+            .enter(&keys)
+            .map_err(|busy| StoreError::Busy(busy.to_string()))?;
+        let job = Job {
+            users: users.iter().map(|u| (*u).clone()).collect(),
+            apply: Box::new(move |s, w, fx| {
+                Box::pin(async move {
+                    match apply(s, w, fx).await {
+                        Ok(value) => Ok(Box::new(value) as Boxed),
+                        Err(refusal) => Err(Box::new(refusal) as Boxed),
+                    }
+                })
+            }),
+        };
+        let lost = || {
+            StoreError::Db(sqlx::Error::Protocol(
+                "a domain write lost its answer".into(),
+            ))
+        };
+        match self.writes.lane_of(first).submit(job).await {
+            Ok(Answer::Done { value, effects }) => {
+                let _ = effects.await;
+                value.downcast::<R>().map(|v| *v).map_err(|_| lost().into())
+            }
+            Ok(Answer::Refused(refusal)) => Err(refusal
+                .downcast::<E>()
+                .map(|e| *e)
+                .unwrap_or_else(|_| lost().into())),
+            Ok(Answer::Failed(e)) => Err(e.into()),
+            Err(_stopped) => Err(StoreError::Db(sqlx::Error::PoolClosed).into()),
+        }
+    }
+}
