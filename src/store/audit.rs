@@ -36,6 +36,7 @@ type Row = (
 impl Store {
     /// Appends `new` to its scope's chain inside `w`.
     pub async fn audit(&self, w: &mut WriteTx, new: NewAudit<'_>) -> StoreResult<Entry> {
+        self.fault("audit")?;
         sqlx::query(
             "INSERT INTO worm_heads (scope, seq, hash) VALUES ($1, 0, NULL) ON CONFLICT (scope) DO NOTHING",
         )

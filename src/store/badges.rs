@@ -130,6 +130,7 @@ impl Store {
         reason: &str,
         by: Option<&UserId>,
     ) -> StoreResult<Option<i64>> {
+        self.fault("award_badge")?;
         self.ensure_profile(w, user).await?;
         let at = self.now_ms();
         let inserted = sqlx::query(

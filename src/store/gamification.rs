@@ -144,6 +144,7 @@ impl Store {
         ref_id: &str,
         amount: i64,
     ) -> StoreResult<XpChange> {
+        self.fault("add_xp")?;
         self.ensure_profile(w, user).await?;
         let lock = format!(
             "SELECT xp FROM profiles WHERE user_id = $1{}",
@@ -233,6 +234,7 @@ impl Store {
         stat: Stat,
         by: i64,
     ) -> StoreResult<()> {
+        self.fault("bump_stat")?;
         let column = stat.column();
         let sql = format!("UPDATE user_stats SET {column} = {column} + $2 WHERE user_id = $1");
         let changed = sqlx::query(sqlx::AssertSqlSafe(sql))

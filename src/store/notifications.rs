@@ -41,6 +41,7 @@ impl Store {
         user: &UserId,
         body: NotificationBody,
     ) -> StoreResult<Notification> {
+        self.fault("add_notification_in")?;
         let (id, at) = (new_id(), self.now_ms());
         let encoded = serde_json::to_value(&body)
             .map_err(|e| super::StoreError::Invalid(format!("notification data: {e}")))?;

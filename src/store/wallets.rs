@@ -184,6 +184,7 @@ impl Store {
         amount: i64,
         refs: Refs<'_>,
     ) -> StoreResult<Entry> {
+        self.fault("append_ledger")?;
         let (balance, pending) = kind
             .apply(wallet.balance, wallet.pending, amount)
             .map_err(|refusal| StoreError::Conflict(refusal.to_string()))?;
