@@ -46,7 +46,7 @@ impl Services {
         let metrics = self.store.metrics(w, user).await?;
         let held = self.store.awarded_codes(w, user).await?;
         let mut awarded = Vec::new();
-        for badge in self.store.badge_rows(w).await? {
+        for badge in self.store.badge_rows(w).await?.iter() {
             if held.contains(&badge.code) {
                 continue;
             }
@@ -55,7 +55,7 @@ impl Services {
                 continue;
             };
             if rule.holds(&metrics) && self.award(w, fx, user, &badge, "rule", None).await? {
-                awarded.push(badge.code);
+                awarded.push(badge.code.clone());
             }
         }
         Ok(awarded)
@@ -215,8 +215,9 @@ impl Services {
                     .store
                     .badge_rows(w)
                     .await?
-                    .into_iter()
+                    .iter()
                     .find(|b| b.code == code)
+                    .cloned()
                     .ok_or_else(|| BadgeError::Unknown(code.to_owned()))?;
                 // A COMPOSITE `all` with MANUAL in it: an admin awards it once the rest holds.
                 if let Ok(rule) = parse(&badge.rule) {

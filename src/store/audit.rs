@@ -37,20 +37,26 @@ impl Store {
     /// Appends `new` to its scope's chain inside `w`.
     pub async fn audit(&self, w: &mut WriteTx, new: NewAudit<'_>) -> StoreResult<Entry> {
         self.fault("audit")?;
-        sqlx::query(
-            "INSERT INTO worm_heads (scope, seq, hash) VALUES ($1, 0, NULL) ON CONFLICT (scope) DO NOTHING",
-        )
-        .bind(&new.scope)
-        .execute(&mut *w.tx)
-        .await?;
-        let head = format!(
-            "SELECT seq, hash FROM worm_heads WHERE scope = $1{}",
-            self.for_update()
-        );
-        let (seq, prev_hash): (i64, Option<String>) = sqlx::query_as(sqlx::AssertSqlSafe(head))
-            .bind(&new.scope)
-            .fetch_one(&mut *w.tx)
-            .await?;
+        let (seq, prev_hash) = match w.known.heads.get(&new.scope) {
+            // Locked by this transaction, as it last moved it.
+            Some(head) => head.clone(),
+            None => {
+                sqlx::query(
+                    "INSERT INTO worm_heads (scope, seq, hash) VALUES ($1, 0, NULL) ON CONFLICT (scope) DO NOTHING",
+                )
+                .bind(&new.scope)
+                .execute(&mut *w.tx)
+                .await?;
+                let head = format!(
+                    "SELECT seq, hash FROM worm_heads WHERE scope = $1{}",
+                    self.for_update()
+                );
+                sqlx::query_as::<_, (i64, Option<String>)>(sqlx::AssertSqlSafe(head))
+                    .bind(&new.scope)
+                    .fetch_one(&mut *w.tx)
+                    .await?
+            }
+        };
         let mut entry = Entry {
             id: new_id(),
             scope: new.scope,
@@ -86,6 +92,9 @@ impl Store {
             .bind(&entry.hash)
             .execute(&mut *w.tx)
             .await?;
+        w.known
+            .heads
+            .insert(entry.scope.clone(), (entry.seq, Some(entry.hash.clone())));
         Ok(entry)
     }
 
@@ -158,33 +167,60 @@ impl Store {
     }
 }
 
+/// Users locked per statement by [`Store::lock_users`].
+const LOCK_CHUNK: usize = 500;
+
 impl Store {
     /// Takes the chain heads of `users`' scopes (`user:{id}`) inside `w`, in one order. Every
     /// transaction that changes a user's standing (XP, badges, BUZ) takes its user's head
-    /// before any of their rows, so two transactions never wait on each other in a cycle.
+    /// before any of their rows, so two transactions never wait on each other in a cycle. A
+    /// batch of writes takes all its users at once, in two statements; a head this
+    /// transaction already holds is not asked for again.
     pub async fn lock_users(
         &self,
         w: &mut WriteTx,
         users: &[&hub_protocol::UserId],
     ) -> StoreResult<()> {
-        let mut scopes: Vec<String> = users.iter().map(|u| format!("user:{u}")).collect();
-        scopes.sort();
-        scopes.dedup();
-        for scope in scopes {
-            sqlx::query(
-                "INSERT INTO worm_heads (scope, seq, hash) VALUES ($1, 0, NULL) ON CONFLICT (scope) DO NOTHING",
-            )
-            .bind(&scope)
-            .execute(&mut *w.tx)
-            .await?;
-            let head = format!(
-                "SELECT seq FROM worm_heads WHERE scope = $1{}",
+        let mut users: Vec<&hub_protocol::UserId> = users
+            .iter()
+            .copied()
+            .filter(|u| !w.known.heads.contains_key(&format!("user:{u}")))
+            .collect();
+        users.sort();
+        users.dedup();
+        for chunk in users.chunks(LOCK_CHUNK) {
+            let scopes: Vec<String> = chunk.iter().map(|u| format!("user:{u}")).collect();
+            let list = |from: usize| -> String {
+                (0..chunk.len())
+                    .map(|i| format!("${}", from + i))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let insert = format!(
+                "INSERT INTO worm_heads (scope, seq, hash) VALUES {} ON CONFLICT (scope) DO NOTHING",
+                (0..chunk.len())
+                    .map(|i| format!("(${}, 0, NULL)", i + 1))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(insert));
+            for scope in &scopes {
+                query = query.bind(scope);
+            }
+            query.execute(&mut *w.tx).await?;
+            let select = format!(
+                "SELECT scope, seq, hash FROM worm_heads WHERE scope IN ({}) ORDER BY scope{}",
+                list(1),
                 self.for_update()
             );
-            sqlx::query(sqlx::AssertSqlSafe(head))
-                .bind(&scope)
-                .fetch_one(&mut *w.tx)
-                .await?;
+            let mut query =
+                sqlx::query_as::<_, (String, i64, Option<String>)>(sqlx::AssertSqlSafe(select));
+            for scope in &scopes {
+                query = query.bind(scope);
+            }
+            for (scope, seq, hash) in query.fetch_all(&mut *w.tx).await? {
+                w.known.heads.insert(scope, (seq, hash));
+            }
         }
         Ok(())
     }

@@ -57,20 +57,26 @@ impl Store {
     }
 
     /// Every badge with its rule, inside `w` (for evaluation).
-    pub async fn badge_rows(&self, w: &mut WriteTx) -> StoreResult<Vec<BadgeRow>> {
+    pub async fn badge_rows(&self, w: &mut WriteTx) -> StoreResult<std::sync::Arc<Vec<BadgeRow>>> {
+        if let Some(badges) = &w.known.badges {
+            return Ok(badges.clone());
+        }
         let rows: Vec<(String, String, String, String)> =
             sqlx::query_as("SELECT code, name, description, rule FROM badges ORDER BY code")
                 .fetch_all(&mut *w.tx)
                 .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(code, name, description, rule)| BadgeRow {
-                code,
-                name,
-                description,
-                rule: serde_json::from_str(&rule).unwrap_or_default(),
-            })
-            .collect())
+        let badges = std::sync::Arc::new(
+            rows.into_iter()
+                .map(|(code, name, description, rule)| BadgeRow {
+                    code,
+                    name,
+                    description,
+                    rule: serde_json::from_str(&rule).unwrap_or_default(),
+                })
+                .collect::<Vec<_>>(),
+        );
+        w.known.badges = Some(badges.clone());
+        Ok(badges)
     }
 
     pub async fn badge(&self, code: &str) -> StoreResult<Option<Badge>> {

@@ -116,6 +116,9 @@ fn stats_written(changed: u64) -> StoreResult<()> {
 impl Store {
     /// Makes sure `user` exists with a profile and a stats row (the defaults).
     pub async fn ensure_profile(&self, w: &mut WriteTx, user: &UserId) -> StoreResult<()> {
+        if w.known.profiles.contains(user.as_str()) {
+            return Ok(());
+        }
         self.ensure_user(&mut w.tx, user).await?;
         let now = self.now_ms();
         sqlx::query(
@@ -131,6 +134,7 @@ impl Store {
         .bind(user.as_str())
         .execute(&mut *w.tx)
         .await?;
+        w.known.profiles.insert(user.as_str().to_owned());
         Ok(())
     }
 

@@ -196,9 +196,36 @@ pub struct WriteTx {
     pub tx: Transaction<'static, Any>,
     _writer: Option<OwnedMutexGuard<()>>,
     _held: WriteHeld,
+    /// What this transaction already knows, so that it does not ask the database twice.
+    known: Known,
+    /// [`WriteTx::known`] as it was at the open savepoint, put back if the savepoint is undone.
+    saved: Option<Known>,
+}
+
+/// Rows a write transaction made sure of or holds locked, as it last wrote them. Only what
+/// nobody else can change before the transaction ends: rows it created or locked (a chain's
+/// head), and the badge catalog (changed only by an admin's own transaction, and read again
+/// by the next transaction).
+#[derive(Debug, Clone, Default)]
+struct Known {
+    /// Users whose `users`, `profiles` and `user_stats` rows exist.
+    profiles: std::collections::HashSet<String>,
+    /// Chain heads (seq, hash) by scope, locked by this transaction.
+    heads: std::collections::HashMap<String, (i64, Option<String>)>,
+    badges: Option<Arc<Vec<BadgeRow>>>,
 }
 
 impl WriteTx {
+    fn new(tx: Transaction<'static, Any>, writer: Option<OwnedMutexGuard<()>>) -> WriteTx {
+        WriteTx {
+            tx,
+            _writer: writer,
+            _held: WriteHeld::new(),
+            known: Known::default(),
+            saved: None,
+        }
+    }
+
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         let WriteTx { tx, .. } = self;
         tx.commit().await
@@ -434,11 +461,7 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.write_pool.begin().await?,
         };
-        Ok(WriteTx {
-            tx,
-            _writer: writer,
-            _held: WriteHeld::new(),
-        })
+        Ok(WriteTx::new(tx, writer))
     }
 
     /// A write transaction for a group commit. On Postgres it comes from a pool of its own, so
@@ -446,11 +469,7 @@ impl Store {
     /// SQLite it is [`Store::begin_write`] (one writer anyway).
     pub async fn begin_commit(&self) -> Result<WriteTx, sqlx::Error> {
         match self.backend {
-            Backend::Postgres => Ok(WriteTx {
-                tx: self.commit_pool.begin().await?,
-                _writer: None,
-                _held: WriteHeld::new(),
-            }),
+            Backend::Postgres => Ok(WriteTx::new(self.commit_pool.begin().await?, None)),
             Backend::Sqlite => self.begin_write().await,
         }
     }
@@ -461,6 +480,7 @@ impl Store {
         sqlx::query("SAVEPOINT hub_write")
             .execute(&mut *w.tx)
             .await?;
+        w.saved = Some(w.known.clone());
         Ok(())
     }
 
@@ -471,7 +491,11 @@ impl Store {
             sqlx::query("ROLLBACK TO SAVEPOINT hub_write")
                 .execute(&mut *w.tx)
                 .await?;
+            if let Some(known) = w.saved.take() {
+                w.known = known;
+            }
         }
+        w.saved = None;
         sqlx::query("RELEASE SAVEPOINT hub_write")
             .execute(&mut *w.tx)
             .await?;
