@@ -76,22 +76,23 @@ impl Services {
         let computed = task_buz(&e.tier, e.quality, e.reviewer_trust);
         let mut wallet = self.store.lock_wallet(w, user).await?;
         let now = self.clock.now_ms();
-        let (kyc_status, rep_milli, device_compliant) = self.store.gate_facts(w, user).await?;
-        let (credits_last_hour, _) = self
+        let facts = self
             .store
             // The last hour: a credit exactly an hour old no longer counts.
-            .credits_since(w, &wallet.id, now - HOUR_MS + 1)
-            .await?;
-        let (_, credited_today) = self
-            .store
-            .credits_since(w, &wallet.id, day_start_ms(utc_day(now)))
+            .issuance_facts(
+                w,
+                user,
+                &wallet.id,
+                now - HOUR_MS + 1,
+                day_start_ms(utc_day(now)),
+            )
             .await?;
         let standing = Standing {
-            kyc_status,
-            reputation: rep_milli as f64 / 1000.0,
-            device_compliant,
-            credits_last_hour,
-            credited_today,
+            kyc_status: facts.kyc_status,
+            reputation: facts.rep_milli as f64 / 1000.0,
+            device_compliant: facts.device_compliant,
+            credits_last_hour: facts.credits_last_hour,
+            credited_today: facts.credited_today,
         };
         let mut out = issue(computed, &self.buz.gates, &standing);
         // A wallet holds at most MAX_BUZ: what would pass it is withheld, and the event stands.

@@ -51,7 +51,7 @@ pub use rooms::MyRoom;
 pub use signatures::{KeyRow, SignatureRow};
 pub use teams::TeamRow;
 pub use ventures::{Group, MemberRow, Removed, Requester, SetOutcome, VentureRow};
-pub use wallets::{Refs, WalletRow, entry_view};
+pub use wallets::{IssuanceFacts, Refs, WalletRow, entry_view};
 
 use crate::clock::SharedClock;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -40,6 +40,16 @@ impl WalletRow {
 }
 
 /// What a ledger entry refers to.
+/// What the issuance gates read (see [`Store::issuance_facts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuanceFacts {
+    pub kyc_status: String,
+    pub rep_milli: i64,
+    pub device_compliant: Option<bool>,
+    pub credits_last_hour: i64,
+    pub credited_today: i64,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Refs<'a> {
     pub task_id: Option<&'a str>,
@@ -135,6 +145,19 @@ impl Store {
     /// `user`'s wallet, created with the user if missing, locked for the rest of `w`.
     pub async fn lock_wallet(&self, w: &mut WriteTx, user: &UserId) -> StoreResult<WalletRow> {
         self.ensure_profile(w, user).await?;
+        let sql = format!(
+            "SELECT {WALLET_COLUMNS} FROM wallets WHERE user_id = $1{}",
+            self.for_update()
+        );
+        // Most wallets exist: one round trip; a new one is created first (another
+        // transaction creating it at the same time is waited for by the insert).
+        let found: Option<WalletTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(user.as_str())
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        if let Some(row) = found {
+            return Ok(wallet_row(row));
+        }
         let now = self.now_ms();
         sqlx::query(
             "INSERT INTO wallets (id, user_id, created_at, updated_at) VALUES ($1, $2, $3, $3)
@@ -256,41 +279,40 @@ impl Store {
         Ok(e)
     }
 
-    /// Credits (`EARN` entries) of `wallet_id` since `since_ms`: how many, and how much.
-    pub async fn credits_since(
-        &self,
-        w: &mut WriteTx,
-        wallet_id: &str,
-        since_ms: i64,
-    ) -> StoreResult<(i64, i64)> {
-        let (n, sum): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM wallet_ledgers
-             WHERE wallet_id = $1 AND type = 'EARN' AND created_at >= $2",
-        )
-        .bind(wallet_id)
-        .bind(since_ms)
-        .fetch_one(&mut *w.tx)
-        .await?;
-        Ok((n, sum))
-    }
-
-    /// What the issuance gates read of `user` inside `w`: KYC status, reputation (thousandths)
-    /// and the latest device report's compliance.
-    pub async fn gate_facts(
+    /// What the issuance gates read of `user` inside `w`, in one round trip: KYC status,
+    /// reputation (thousandths), the latest device report's compliance, and the credits
+    /// (`EARN` entries) of `wallet_id` since `hour_since` (how many) and since `day_since`
+    /// (how much).
+    pub async fn issuance_facts(
         &self,
         w: &mut WriteTx,
         user: &UserId,
-    ) -> StoreResult<(String, i64, Option<bool>)> {
-        let row: Option<(String, Option<i64>, Option<i64>)> = sqlx::query_as(
-            "SELECT s.kyc_status, s.device_last_compliant, p.rep_milli FROM user_stats s
-             LEFT JOIN profiles p ON p.user_id = s.user_id WHERE s.user_id = $1",
+        wallet_id: &str,
+        hour_since: i64,
+        day_since: i64,
+    ) -> StoreResult<IssuanceFacts> {
+        type Row = (Option<String>, Option<i64>, Option<i64>, i64, i64);
+        let (kyc, device, rep, credits_last_hour, credited_today): Row = sqlx::query_as(
+            "SELECT (SELECT kyc_status FROM user_stats WHERE user_id = $1),
+                    (SELECT device_last_compliant FROM user_stats WHERE user_id = $1),
+                    (SELECT rep_milli FROM profiles WHERE user_id = $1),
+                    (SELECT COUNT(*) FROM wallet_ledgers
+                      WHERE wallet_id = $2 AND type = 'EARN' AND created_at >= $3),
+                    (SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM wallet_ledgers
+                      WHERE wallet_id = $2 AND type = 'EARN' AND created_at >= $4)",
         )
         .bind(user.as_str())
-        .fetch_optional(&mut *w.tx)
+        .bind(wallet_id)
+        .bind(hour_since)
+        .bind(day_since)
+        .fetch_one(&mut *w.tx)
         .await?;
-        Ok(match row {
-            Some((kyc, device, rep)) => (kyc, rep.unwrap_or(0), device.map(|d| d != 0)),
-            None => ("NONE".to_owned(), 0, None),
+        Ok(IssuanceFacts {
+            kyc_status: kyc.unwrap_or_else(|| "NONE".to_owned()),
+            rep_milli: rep.unwrap_or(0),
+            device_compliant: device.map(|d| d != 0),
+            credits_last_hour,
+            credited_today,
         })
     }
 
