@@ -115,7 +115,7 @@ impl Services {
         let owned = Event::of(event);
         let by = by.clone();
         let (id, created, buz): Stored = self
-            .write(&event.users(), move |s, w, fx| {
+            .write_profiled(&event.users(), move |s, w, fx| {
                 Box::pin(async move { s.store_event(w, fx, checked, &owned, &body, &by).await })
             })
             .await?;

@@ -61,6 +61,8 @@ type Apply = Box<
 
 pub(super) struct Job {
     users: Vec<UserId>,
+    /// The write gives its users a profile anyway: the batch makes sure of them all at once.
+    profiles: bool,
     apply: Apply,
 }
 
@@ -146,7 +148,15 @@ async fn commit_batch(
     if let Err(e) = s.store.lock_users(&mut w, &users).await {
         return failed(e);
     }
-    drop(users);
+    let profiled: Vec<&UserId> = jobs
+        .iter()
+        .filter(|j| j.profiles)
+        .flat_map(|j| j.users.iter())
+        .collect();
+    if let Err(e) = s.store.ensure_profiles(&mut w, &profiled).await {
+        return failed(e);
+    }
+    drop((users, profiled));
     // Per write: its outcome, and its effects when it stands.
     let mut outcomes: Vec<(Result<Boxed, Answer>, Effects)> = Vec::with_capacity(n);
     for job in jobs {
@@ -221,6 +231,38 @@ impl Services {
             + Send
             + 'static,
     {
+        self.submit(users, false, apply).await
+    }
+
+    /// [`Services::write`] for a write that gives each of `users` a profile (user, profile and
+    /// stats rows) anyway: the batch makes sure of them all at once, before its first write.
+    pub async fn write_profiled<R, E, F>(&self, users: &[&UserId], apply: F) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: for<'a> FnOnce(
+                &'a Services,
+                &'a mut WriteTx,
+                &'a mut Effects,
+            ) -> BoxFuture<'a, Result<R, E>>
+            + Send
+            + 'static,
+    {
+        self.submit(users, true, apply).await
+    }
+
+    async fn submit<R, E, F>(&self, users: &[&UserId], profiles: bool, apply: F) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: for<'a> FnOnce(
+                &'a Services,
+                &'a mut WriteTx,
+                &'a mut Effects,
+            ) -> BoxFuture<'a, Result<R, E>>
+            + Send
+            + 'static,
+    {
         let Some(first) = users.first() else {
             return Err(StoreError::Invalid("a write names no user".into()).into());
         };
@@ -231,6 +273,7 @@ impl Services {
             .map_err(|busy| StoreError::Busy(busy.to_string()))?;
         let job = Job {
             users: users.iter().map(|u| (*u).clone()).collect(),
+            profiles,
             apply: Box::new(move |s, w, fx| {
                 Box::pin(async move {
                     match apply(s, w, fx).await {

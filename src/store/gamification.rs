@@ -113,6 +113,9 @@ fn stats_written(changed: u64) -> StoreResult<()> {
     }
 }
 
+/// Users per statement of [`Store::ensure_profiles`].
+const PROFILE_CHUNK: usize = 500;
+
 impl Store {
     /// Makes sure `user` exists with a profile and a stats row (the defaults).
     pub async fn ensure_profile(&self, w: &mut WriteTx, user: &UserId) -> StoreResult<()> {
@@ -135,6 +138,64 @@ impl Store {
         .execute(&mut *w.tx)
         .await?;
         w.known.profiles.insert(user.as_str().to_owned());
+        Ok(())
+    }
+
+    /// [`Store::ensure_profile`] for many users at once: three statements, however many (a
+    /// batch of domain writes makes sure of its users' rows before its first write).
+    pub async fn ensure_profiles(&self, w: &mut WriteTx, users: &[&UserId]) -> StoreResult<()> {
+        let mut users: Vec<&UserId> = users
+            .iter()
+            .copied()
+            .filter(|u| !w.known.profiles.contains(u.as_str()))
+            .collect();
+        users.sort();
+        users.dedup();
+        let now = self.now_ms();
+        for chunk in users.chunks(PROFILE_CHUNK) {
+            // $1 is the time where a statement has one; the users follow.
+            let values = |shape: &str, from: usize| -> String {
+                (0..chunk.len())
+                    .map(|i| shape.replace('?', &format!("${}", i + from)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            for (sql, timed) in [
+                (
+                    format!(
+                        "INSERT INTO users (id, name, created_at, updated_at) VALUES {} ON CONFLICT (id) DO NOTHING",
+                        values("(?, ?, $1, $1)", 2)
+                    ),
+                    true,
+                ),
+                (
+                    format!(
+                        "INSERT INTO profiles (user_id, updated_at) VALUES {} ON CONFLICT (user_id) DO NOTHING",
+                        values("(?, $1)", 2)
+                    ),
+                    true,
+                ),
+                (
+                    format!(
+                        "INSERT INTO user_stats (user_id) VALUES {} ON CONFLICT (user_id) DO NOTHING",
+                        values("(?)", 1)
+                    ),
+                    false,
+                ),
+            ] {
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                if timed {
+                    query = query.bind(now);
+                }
+                for user in chunk {
+                    query = query.bind(user.as_str());
+                }
+                query.execute(&mut *w.tx).await?;
+            }
+            for user in chunk {
+                w.known.profiles.insert(user.as_str().to_owned());
+            }
+        }
         Ok(())
     }
 
