@@ -27,6 +27,7 @@ pub mod events;
 pub mod fields;
 pub mod files;
 pub mod gamification;
+pub mod merkle;
 pub mod presence;
 pub mod profiles;
 pub mod rate;
