@@ -21,6 +21,7 @@ pub mod access;
 pub mod audit;
 pub mod badges;
 pub mod chat;
+pub mod checkpoint;
 pub mod conns;
 pub mod doc;
 pub mod events;
