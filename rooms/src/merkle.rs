@@ -16,6 +16,22 @@ use sha2::{Digest, Sha256};
 /// A SHA-256 hash.
 pub type Hash = [u8; 32];
 
+/// The leaf of a WORM audit entry: the canonical JSON (sorted keys, no spaces) of
+/// `{"hash", "kind": "audit", "scope", "seq"}`, its chain hash standing for its content.
+pub fn audit_leaf(scope: &str, seq: i64, hash: &str) -> String {
+    crate::audit::canonical_json(
+        &serde_json::json!({"kind": "audit", "scope": scope, "seq": seq, "hash": hash}),
+    )
+}
+
+/// The leaf of a ledger entry: the canonical JSON of `{"hash", "kind": "ledger", "seq",
+/// "wallet_id"}`.
+pub fn ledger_leaf(wallet_id: &str, seq: i64, hash: &str) -> String {
+    crate::audit::canonical_json(
+        &serde_json::json!({"kind": "ledger", "wallet_id": wallet_id, "seq": seq, "hash": hash}),
+    )
+}
+
 /// The root of the empty tree: `SHA-256()`.
 pub fn empty_root() -> Hash {
     Sha256::digest([]).into()
@@ -536,6 +552,18 @@ mod tests {
         frontier.push(leaf_hash(b"next"));
         assert_eq!(rebuilt.root(), frontier.root());
         assert!(Frontier::from_peaks(1000, vec![]).is_none());
+    }
+
+    #[test]
+    fn leaves_are_canonical_json() {
+        assert_eq!(
+            audit_leaf("user:ann", 3, "ab12"),
+            r#"{"hash":"ab12","kind":"audit","scope":"user:ann","seq":3}"#
+        );
+        assert_eq!(
+            ledger_leaf("w1", 7, "cd34"),
+            r#"{"hash":"cd34","kind":"ledger","seq":7,"wallet_id":"w1"}"#
+        );
     }
 
     #[test]

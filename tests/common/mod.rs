@@ -162,7 +162,7 @@ impl TestHub {
                 let _ = rx.await;
             },
         ));
-        let hub = TestHub {
+        let mut hub = TestHub {
             addr,
             base: format!("http://{addr}"),
             db,
@@ -180,7 +180,7 @@ impl TestHub {
     /// the caller's business.
     pub async fn external(addr: SocketAddr, db: TestDb) -> TestHub {
         let config = Config::new(db.url.clone(), SECRET.as_bytes().to_vec());
-        let hub = TestHub {
+        let mut hub = TestHub {
             addr,
             base: format!("http://{addr}"),
             db,
@@ -193,7 +193,7 @@ impl TestHub {
         hub
     }
 
-    async fn wait_ready(&self) {
+    async fn wait_ready(&mut self) {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             if let Ok(r) = self.http.get(self.url("/api/health")).send().await
@@ -201,10 +201,16 @@ impl TestHub {
             {
                 return;
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "hub did not become ready"
-            );
+            if let Some(handle) = self.handle.take_if(|h| h.is_finished()) {
+                panic!("the hub stopped before it was ready: {:?}", handle.await);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let health = match self.http.get(self.url("/api/health")).send().await {
+                    Ok(r) => format!("{} {}", r.status(), r.text().await.unwrap_or_default()),
+                    Err(e) => e.to_string(),
+                };
+                panic!("hub did not become ready: {health}");
+            }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
