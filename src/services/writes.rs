@@ -133,10 +133,9 @@ async fn commit_batch(
     let failed = |e: StoreError| -> Vec<Answer> {
         metrics::counter!("hub_domain_batches_failed_total").increment(1);
         tracing::warn!(writes = n, error = %e, "a domain batch failed; nothing of it applied");
-        e.for_each::<()>(n)
-            .into_iter()
-            .map(|r| Answer::Failed(r.err().unwrap_or(StoreError::NotFound)))
-            .collect()
+        let mut answers: Vec<Answer> = (1..n).map(|_| Answer::Failed(e.replicate())).collect();
+        answers.insert(0, Answer::Failed(e));
+        answers
     };
     let mut w = match s.store.begin_write().await {
         Ok(w) => w,
@@ -215,6 +214,25 @@ async fn commit_batch(
     answers
 }
 
+/// A domain write: what it does inside the batch's transaction, its value or its refusal.
+pub trait WriteFn<R, E>:
+    for<'a> FnOnce(&'a Services, &'a mut WriteTx, &'a mut Effects) -> BoxFuture<'a, Result<R, E>>
+    + Send
+    + 'static
+{
+}
+
+impl<R, E, F> WriteFn<R, E> for F where
+    F: for<'a> FnOnce(
+            &'a Services,
+            &'a mut WriteTx,
+            &'a mut Effects,
+        ) -> BoxFuture<'a, Result<R, E>>
+        + Send
+        + 'static
+{
+}
+
 impl Services {
     /// Runs `apply` in the next group commit of the lane of `users[0]`, after every user in
     /// `users` is locked, inside a savepoint of its own; answers once it is committed and its
@@ -223,13 +241,7 @@ impl Services {
     where
         R: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: for<'a> FnOnce(
-                &'a Services,
-                &'a mut WriteTx,
-                &'a mut Effects,
-            ) -> BoxFuture<'a, Result<R, E>>
-            + Send
-            + 'static,
+        F: WriteFn<R, E>,
     {
         self.submit(users, false, apply).await
     }
@@ -240,13 +252,7 @@ impl Services {
     where
         R: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: for<'a> FnOnce(
-                &'a Services,
-                &'a mut WriteTx,
-                &'a mut Effects,
-            ) -> BoxFuture<'a, Result<R, E>>
-            + Send
-            + 'static,
+        F: WriteFn<R, E>,
     {
         self.submit(users, true, apply).await
     }
@@ -255,13 +261,7 @@ impl Services {
     where
         R: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: for<'a> FnOnce(
-                &'a Services,
-                &'a mut WriteTx,
-                &'a mut Effects,
-            ) -> BoxFuture<'a, Result<R, E>>
-            + Send
-            + 'static,
+        F: WriteFn<R, E>,
     {
         let Some(first) = users.first() else {
             return Err(StoreError::Invalid("a write names no user".into()).into());

@@ -352,7 +352,9 @@ impl Store {
 
     /// What badge rules read of `user` (defaults for a user without stats), as of now.
     pub async fn metrics(&self, w: &mut WriteTx, user: &UserId) -> StoreResult<Metrics> {
-        type StatsRow = (
+        // The stats row and the user's join time in one round trip (no stats row: the join
+        // time alone).
+        type Row = (
             i64,
             i64,
             i64,
@@ -367,23 +369,7 @@ impl Store {
             i64,
             Option<i64>,
         );
-        type Row = (
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            String,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-        );
-        // The stats row and the user's join time in one round trip (no stats row: the join
-        // time alone).
-        let row: Option<(Row, Option<i64>)> = sqlx::query_as(
+        let row: Option<Row> = sqlx::query_as(
             "SELECT tasks_accepted, critical_bugs, helpful_reviews, reviews, reviews_agreed,
                     kyc_status, device_compliant_days, policy_violations, endorsements_received,
                     endorsement_rating_sum, equity_conversions, first_window_conversions,
@@ -392,25 +378,18 @@ impl Store {
         )
         .bind(user.as_str())
         .fetch_optional(&mut *w.tx)
-        .await?
-        .map(|r: StatsRow| {
-            (
-                (r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11),
-                r.12,
-            )
-        });
-        let (row, joined) = match row {
-            Some((row, joined)) => (Some(row), joined.map(|at| (at,))),
-            None => (
-                None,
-                sqlx::query_as::<_, (i64,)>("SELECT created_at FROM users WHERE id = $1")
+        .await?;
+        let joined: Option<i64> = match &row {
+            Some(r) => r.12,
+            None => {
+                sqlx::query_scalar("SELECT created_at FROM users WHERE id = $1")
                     .bind(user.as_str())
                     .fetch_optional(&mut *w.tx)
-                    .await?,
-            ),
+                    .await?
+            }
         };
         let days_since_join = joined
-            .map(|(at,)| utc_day(self.now_ms()) - utc_day(at))
+            .map(|at| utc_day(self.now_ms()) - utc_day(at))
             .unwrap_or(0)
             .max(0);
         let Some(r) = row else {
