@@ -1,10 +1,12 @@
 // The Node peer of the load tests: socket.io 4.8 with the hub's chat semantics (join a room,
 // send a message with an ack, the room gets it with a per-room seq), and nothing else: no
 // authentication, no storage. PORT (default 3001).
+import { createServer } from "node:http";
 import { Server } from "socket.io";
 
 const port = Number(process.env.PORT ?? 3001);
-const io = new Server(port, {
+const http = createServer();
+const io = new Server(http, {
   cors: { origin: "*" },
   // Match the hub: no compression, 1 MB payloads, default heartbeat.
   perMessageDeflate: false,
@@ -34,4 +36,5 @@ io.on("connection", (socket) => {
   socket.on("sys:ping", (ack) => ack?.({ ok: true, time: new Date().toISOString(), node: "node-peer" }));
 });
 
-console.log(`socket.io peer listening on :${port}`);
+// Said once the port is bound, not before: whoever waits for this line may connect at once.
+http.listen(port, "127.0.0.1", () => console.log(`socket.io peer listening on :${port}`));
