@@ -17,6 +17,7 @@ on_both_backends!(
     the_database_refuses_to_rewrite_the_log,
     a_row_changed_behind_the_hubs_back_is_found_and_reanchored,
     a_cut_tail_and_a_moved_head_are_found_and_a_reanchor_names_content,
+    a_head_moves_forward_only_over_entries_that_all_exist,
     a_broken_wallet_ledger_is_found_reanchored_once_and_health_recovers,
     the_integrity_job_runs_once_per_period_across_nodes,
 );
@@ -252,6 +253,114 @@ async fn the_integrity_job_runs_once_per_period_across_nodes(backend: Backend) {
     assert_eq!(outcomes, vec!["ok", "skipped"], "{ja} {jb}");
     a.stop().await.unwrap();
     b.stop().await.unwrap();
+}
+
+/// A batch of writes moves each head once, several entries forward; the database lets a head
+/// move so only over entries that all exist (a head past a gap, back, or onto an entry that is
+/// not the one at its seq is refused), for audit chains and wallets alike.
+async fn a_head_moves_forward_only_over_entries_that_all_exist(backend: Backend) {
+    let hub = TestHub::start(backend).await;
+    let mut conn = raw(&hub).await;
+    let run = async |conn: &mut sqlx::AnyConnection, sql: &str| {
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(conn)
+            .await
+            .map(|_| ())
+    };
+    let refused = async |conn: &mut sqlx::AnyConnection, sql: &str| {
+        let err = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(conn)
+            .await
+            .expect_err(sql);
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    };
+    let entry = |seq: i64| {
+        format!(
+            "INSERT INTO worm_audits (id, scope, seq, action, details, created_at, hash)
+             VALUES ('gap-{seq}', 'test:gap', {seq}, 'test.step', '{{}}', 0, 'h{seq}')"
+        )
+    };
+    run(
+        &mut conn,
+        "INSERT INTO worm_heads (scope, seq, hash) VALUES ('test:gap', 0, NULL)",
+    )
+    .await
+    .unwrap();
+    run(&mut conn, &entry(1)).await.unwrap();
+    run(&mut conn, &entry(3)).await.unwrap();
+    // Past the missing 2.
+    refused(
+        &mut conn,
+        "UPDATE worm_heads SET seq = 3, hash = 'h3' WHERE scope = 'test:gap'",
+    )
+    .await;
+    // Onto an entry with another hash.
+    refused(
+        &mut conn,
+        "UPDATE worm_heads SET seq = 1, hash = 'h3' WHERE scope = 'test:gap'",
+    )
+    .await;
+    run(&mut conn, &entry(2)).await.unwrap();
+    // Three entries at once, all there.
+    run(
+        &mut conn,
+        "UPDATE worm_heads SET seq = 3, hash = 'h3' WHERE scope = 'test:gap'",
+    )
+    .await
+    .unwrap();
+    refused(
+        &mut conn,
+        "UPDATE worm_heads SET seq = 2, hash = 'h2' WHERE scope = 'test:gap'",
+    )
+    .await;
+    refused(
+        &mut conn,
+        "UPDATE worm_heads SET seq = 3, hash = 'h3' WHERE scope = 'test:gap'",
+    )
+    .await;
+
+    // A wallet: its head and balance move together onto the last entry, over all of them.
+    run(
+        &mut conn,
+        "INSERT INTO users (id, name, created_at, updated_at) VALUES ('gapper', 'Gapper', 0, 0)",
+    )
+    .await
+    .unwrap();
+    run(&mut conn, "INSERT INTO wallets (id, user_id, created_at, updated_at) VALUES ('w-gap', 'gapper', 0, 0)")
+        .await
+        .unwrap();
+    let credit = |seq: i64| {
+        format!(
+            "INSERT INTO wallet_ledgers (id, wallet_id, seq, type, amount, balance_after, created_at, hash)
+             VALUES ('wl-{seq}', 'w-gap', {seq}, 'EARN', 10, {}, 0, 'l{seq}')",
+            10 * seq
+        )
+    };
+    run(&mut conn, &credit(1)).await.unwrap();
+    run(&mut conn, &credit(3)).await.unwrap();
+    refused(
+        &mut conn,
+        "UPDATE wallets SET seq = 3, head_hash = 'l3', buz_balance = 30 WHERE id = 'w-gap'",
+    )
+    .await;
+    run(&mut conn, &credit(2)).await.unwrap();
+    // The balance must be the last entry's.
+    refused(
+        &mut conn,
+        "UPDATE wallets SET seq = 3, head_hash = 'l3', buz_balance = 31 WHERE id = 'w-gap'",
+    )
+    .await;
+    run(
+        &mut conn,
+        "UPDATE wallets SET seq = 3, head_hash = 'l3', buz_balance = 30 WHERE id = 'w-gap'",
+    )
+    .await
+    .unwrap();
+    refused(
+        &mut conn,
+        "UPDATE wallets SET seq = 2, head_hash = 'l2', buz_balance = 20 WHERE id = 'w-gap'",
+    )
+    .await;
 }
 
 /// Every chain is compared with its head: the last entries cut (which used to read as intact

@@ -8,6 +8,7 @@ use crate::store::{BoardBy, StoreResult, WriteTx};
 use hub_protocol::notifications::Notification;
 use hub_protocol::{UserId, VentureId};
 use serde_json::Value;
+use std::collections::HashMap;
 
 /// Where a feed entry goes.
 #[derive(Debug, Clone)]
@@ -88,42 +89,65 @@ impl Services {
     /// The after-commit work: live notifications and pushes, feed entries, leaderboards. A
     /// failure here is logged; the committed change stands.
     pub async fn apply(&self, fx: Effects) {
-        for (user, note) in &fx.notes {
-            self.send_notification(user, note).await;
+        self.apply_all(vec![(fx, None)]).await
+    }
+
+    /// [`Services::apply`] for the writes of a batch, in order, each one's `done` told once its
+    /// own effects are out. Whose ventures the feed entries and leaderboards need is read once
+    /// for the whole batch.
+    pub async fn apply_all(&self, batch: Vec<(Effects, Option<tokio::sync::oneshot::Sender<()>>)>) {
+        let mut users: Vec<&UserId> = Vec::new();
+        for (fx, _) in &batch {
+            users.extend(fx.feed.iter().filter_map(|e| match &e.to {
+                FeedTo::VenturesOf(user) => Some(user),
+                FeedTo::Venture(_) => None,
+            }));
+            users.extend(fx.boards.iter().map(|(user, _)| user));
         }
-        for (user, event, data) in &fx.pushes {
-            self.notify.to_user(user, event, data).await;
-        }
-        for entry in fx.feed {
-            let ventures = match entry.to {
-                FeedTo::Venture(v) => vec![v],
-                FeedTo::VenturesOf(user) => match self.store.venture_ids_of(&user).await {
-                    Ok(v) => v,
-                    Err(e) => {
-                        tracing::warn!(%user, error = %e, "cannot list a user's ventures for the feed");
-                        continue;
-                    }
-                },
-            };
-            for venture in ventures {
-                self.record_activity(
-                    &venture,
-                    entry.actor.as_ref(),
-                    &entry.verb,
-                    (&entry.object.0, &entry.object.1),
-                    entry.data.clone(),
-                )
-                .await;
+        let ventures_of = if users.is_empty() {
+            Ok(HashMap::new())
+        } else {
+            self.store.venture_ids_of_many(&users).await
+        };
+        let ventures_of = match ventures_of {
+            Ok(map) => map,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot list users' ventures for the feed and leaderboards");
+                HashMap::new()
             }
-        }
-        for (user, by) in fx.boards {
-            match self.store.venture_ids_of(&user).await {
-                Ok(ventures) => {
-                    for venture in ventures {
-                        self.leaderboard_changed(&venture, by);
-                    }
+        };
+        let none: Vec<VentureId> = Vec::new();
+        let of = |user: &UserId| ventures_of.get(user).unwrap_or(&none);
+        for (fx, done) in batch {
+            for (user, note) in &fx.notes {
+                self.send_notification(user, note).await;
+            }
+            for (user, event, data) in &fx.pushes {
+                self.notify.to_user(user, event, data).await;
+            }
+            for entry in fx.feed {
+                let ventures = match &entry.to {
+                    FeedTo::Venture(v) => std::slice::from_ref(v),
+                    FeedTo::VenturesOf(user) => of(user).as_slice(),
+                };
+                for venture in ventures {
+                    self.record_activity(
+                        venture,
+                        entry.actor.as_ref(),
+                        &entry.verb,
+                        (&entry.object.0, &entry.object.1),
+                        entry.data.clone(),
+                    )
+                    .await;
                 }
-                Err(e) => tracing::warn!(%user, error = %e, "cannot list a user's ventures"),
+            }
+            for (user, by) in fx.boards {
+                for venture in of(&user) {
+                    self.leaderboard_changed(venture, by);
+                }
+            }
+            if let Some(done) = done {
+                let _ = done.send(());
             }
         }
     }

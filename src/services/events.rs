@@ -6,6 +6,7 @@
 
 use super::Services;
 use super::effects::{Effects, FeedTo};
+use super::writes::Reads;
 use crate::store::{NewEvent, Stat, StoreError, StoreResult, WriteTx};
 use hub_protocol::UserId;
 use hub_protocol::events::{
@@ -46,6 +47,35 @@ impl EventIn<'_> {
             EventIn::Review(e) if e.reviewer_id != e.user_id => vec![&e.user_id, &e.reviewer_id],
             other => vec![other.user()],
         }
+    }
+
+    /// What applying the event reads, declared for its batch (see [`Reads`]).
+    fn reads(&self, checked: &Checked) -> Reads {
+        let mut reads = Reads::default();
+        // A KYC event without an id of its own gets one inside the transaction.
+        if !checked.id.is_empty() {
+            reads
+                .events
+                .push((checked.kind.to_owned(), checked.id.clone()));
+        }
+        match self {
+            EventIn::Task(e) => {
+                reads.wallets.push(e.user_id.clone());
+                reads
+                    .xp
+                    .push((e.user_id.clone(), "task", e.task_id.clone()));
+                if let Some(v) = &e.venture_id {
+                    reads.ventures.push(v.to_string());
+                }
+            }
+            EventIn::Review(e) if e.helpful => {
+                reads
+                    .xp
+                    .push((e.user_id.clone(), "review", e.review_id.clone()));
+            }
+            _ => {}
+        }
+        reads
     }
 
     fn body(&self) -> Result<serde_json::Value, serde_json::Error> {
@@ -112,10 +142,11 @@ impl Services {
             .body()
             .map_err(|e| StoreError::Invalid(format!("the event does not encode: {e}")))?;
         let kind = checked.kind;
+        let reads = event.reads(&checked);
         let owned = Event::of(event);
         let by = by.clone();
         let (id, created, buz): Stored = self
-            .write_profiled(&event.users(), move |s, w, fx| {
+            .write_reading(&event.users(), reads, move |s, w, fx| {
                 Box::pin(async move { s.store_event(w, fx, checked, &owned, &body, &by).await })
             })
             .await?;

@@ -75,17 +75,10 @@ impl Services {
         let user = &e.user_id;
         let computed = task_buz(&e.tier, e.quality, e.reviewer_trust);
         let mut wallet = self.store.lock_wallet(w, user).await?;
-        let now = self.clock.now_ms();
+        let (hour_since, day_since) = issuance_windows(w.now());
         let facts = self
             .store
-            // The last hour: a credit exactly an hour old no longer counts.
-            .issuance_facts(
-                w,
-                user,
-                &wallet.id,
-                now - HOUR_MS + 1,
-                day_start_ms(utc_day(now)),
-            )
+            .issuance_facts(w, user, &wallet.id, hour_since, day_since)
             .await?;
         let standing = Standing {
             kyc_status: facts.kyc_status,
@@ -332,6 +325,12 @@ impl Services {
         })
         .await
     }
+}
+
+/// Where the issuance gates' windows begin at `now`: the last hour (a credit exactly an hour
+/// old no longer counts) and the UTC day.
+pub(super) fn issuance_windows(now: i64) -> (i64, i64) {
+    (now - HOUR_MS + 1, day_start_ms(utc_day(now)))
 }
 
 /// Tells the owner's sockets of the wallet's new state, after the commit.

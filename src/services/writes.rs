@@ -61,9 +61,26 @@ type Apply = Box<
 
 pub(super) struct Job {
     users: Vec<UserId>,
-    /// The write gives its users a profile anyway: the batch makes sure of them all at once.
+    /// The write gives its users a profile anyway: the batch makes sure of them all at once,
+    /// and reads their standing (counters, XP, badges held) for all of them at once.
     profiles: bool,
+    reads: Reads,
     apply: Apply,
+}
+
+/// What a write says up front it will read, so that its batch reads it for every write at
+/// once (a handful of statements per batch instead of several per write). A write that reads
+/// something it did not declare still works: that read goes to the database on its own.
+#[derive(Debug, Default, Clone)]
+pub struct Reads {
+    /// Users whose wallets it locks.
+    pub wallets: Vec<UserId>,
+    /// Events (kind, id) it stores unless they are stored.
+    pub events: Vec<(String, String)>,
+    /// XP grants (user, source, ref) it makes unless they are made.
+    pub xp: Vec<(UserId, &'static str, String)>,
+    /// Ventures whose existence it checks.
+    pub ventures: Vec<String>,
 }
 
 /// What a write's caller hears.
@@ -155,7 +172,11 @@ async fn commit_batch(
     if let Err(e) = s.store.ensure_profiles(&mut w, &profiled).await {
         return failed(e);
     }
-    drop((users, profiled));
+    let reads: Vec<&Reads> = jobs.iter().map(|j| &j.reads).collect();
+    if let Err(e) = read_ahead(s, &mut w, &reads, &profiled).await {
+        return failed(e);
+    }
+    drop((users, profiled, reads));
     // Per write: its outcome, and its effects when it stands.
     let mut outcomes: Vec<(Result<Boxed, Answer>, Effects)> = Vec::with_capacity(n);
     for job in jobs {
@@ -206,12 +227,67 @@ async fn commit_batch(
         if let Some(before) = before {
             let _ = before.await;
         }
-        for (fx, done) in effects {
-            services.apply(fx).await;
-            let _ = done.send(());
-        }
+        services
+            .apply_all(
+                effects
+                    .into_iter()
+                    .map(|(fx, done)| (fx, Some(done)))
+                    .collect(),
+            )
+            .await;
     }));
     answers
+}
+
+/// Reads what the batch's writes declared (and the standing of the users they give a
+/// profile) into the transaction, a statement per kind of row for the whole batch.
+async fn read_ahead(
+    s: &Services,
+    w: &mut WriteTx,
+    jobs: &[&Reads],
+    profiled: &[&UserId],
+) -> Result<(), StoreError> {
+    if !profiled.is_empty() {
+        s.store.load_standing(w, profiled).await?;
+        s.store.load_awarded(w, profiled).await?;
+        // The badge rules every change of standing is checked against.
+        s.store.badge_rows(w).await?;
+    }
+    let wallets: Vec<&UserId> = jobs.iter().flat_map(|j| j.wallets.iter()).collect();
+    if !wallets.is_empty() {
+        s.store.lock_wallets(w, &wallets).await?;
+        let ids: Vec<String> = wallets.iter().filter_map(|u| w.wallet_id_of(u)).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let (hour_since, day_since) = super::wallets::issuance_windows(w.now());
+        s.store
+            .load_issuance(w, &ids, hour_since, day_since)
+            .await?;
+    }
+    let events: Vec<(&str, &str)> = jobs
+        .iter()
+        .flat_map(|j| j.events.iter())
+        .map(|(k, i)| (k.as_str(), i.as_str()))
+        .collect();
+    if !events.is_empty() {
+        s.store.load_events(w, &events).await?;
+    }
+    let xp: Vec<(&str, &str, &str)> = jobs
+        .iter()
+        .flat_map(|j| j.xp.iter())
+        .map(|(u, s, r)| (u.as_str(), *s, r.as_str()))
+        .collect();
+    if !xp.is_empty() {
+        s.store.load_xp(w, &xp).await?;
+    }
+    let ventures: Vec<&str> = jobs
+        .iter()
+        .flat_map(|j| j.ventures.iter())
+        .map(String::as_str)
+        .collect();
+    if !ventures.is_empty() {
+        s.store.load_ventures(w, &ventures).await?;
+    }
+    Ok(())
 }
 
 /// A domain write: what it does inside the batch's transaction, its value or its refusal.
@@ -243,7 +319,7 @@ impl Services {
         E: From<StoreError> + Send + 'static,
         F: WriteFn<R, E>,
     {
-        self.submit(users, false, apply).await
+        self.submit(users, false, Reads::default(), apply).await
     }
 
     /// [`Services::write`] for a write that gives each of `users` a profile (user, profile and
@@ -254,10 +330,32 @@ impl Services {
         E: From<StoreError> + Send + 'static,
         F: WriteFn<R, E>,
     {
-        self.submit(users, true, apply).await
+        self.submit(users, true, Reads::default(), apply).await
     }
 
-    async fn submit<R, E, F>(&self, users: &[&UserId], profiles: bool, apply: F) -> Result<R, E>
+    /// [`Services::write_profiled`] for a write that declares what it will read (see
+    /// [`Reads`]).
+    pub async fn write_reading<R, E, F>(
+        &self,
+        users: &[&UserId],
+        reads: Reads,
+        apply: F,
+    ) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: WriteFn<R, E>,
+    {
+        self.submit(users, true, reads, apply).await
+    }
+
+    async fn submit<R, E, F>(
+        &self,
+        users: &[&UserId],
+        profiles: bool,
+        reads: Reads,
+        apply: F,
+    ) -> Result<R, E>
     where
         R: Send + 'static,
         E: From<StoreError> + Send + 'static,
@@ -274,6 +372,7 @@ impl Services {
         let job = Job {
             users: users.iter().map(|u| (*u).clone()).collect(),
             profiles,
+            reads,
             apply: Box::new(move |s, w, fx| {
                 Box::pin(async move {
                     match apply(s, w, fx).await {

@@ -2,6 +2,7 @@
 //! the same transaction as the change it records, so a change and its audit entry are
 //! committed together or not at all. Appends to one scope queue on the scope's head row.
 
+use super::behind::AuditRow;
 use super::{Store, StoreResult, WriteTx, new_id};
 use hub_rooms::audit::{Entry, Head, expected_hash};
 use serde_json::Value;
@@ -34,7 +35,8 @@ type Row = (
 );
 
 impl Store {
-    /// Appends `new` to its scope's chain inside `w`.
+    /// Appends `new` to its scope's chain inside `w`. The entry waits in the transaction's
+    /// buffer with the head's move (see `behind`); the head is locked on first use.
     pub async fn audit(&self, w: &mut WriteTx, new: NewAudit<'_>) -> StoreResult<Entry> {
         self.fault("audit")?;
         let (seq, prev_hash) = match w.known.heads.get(&new.scope) {
@@ -45,7 +47,7 @@ impl Store {
                     "INSERT INTO worm_heads (scope, seq, hash) VALUES ($1, 0, NULL) ON CONFLICT (scope) DO NOTHING",
                 )
                 .bind(&new.scope)
-                .execute(&mut *w.tx)
+                .execute(w.conn().await?)
                 .await?;
                 let head = format!(
                     "SELECT seq, hash FROM worm_heads WHERE scope = $1{}",
@@ -53,7 +55,7 @@ impl Store {
                 );
                 sqlx::query_as::<_, (i64, Option<String>)>(sqlx::AssertSqlSafe(head))
                     .bind(&new.scope)
-                    .fetch_one(&mut *w.tx)
+                    .fetch_one(w.conn().await?)
                     .await?
             }
         };
@@ -70,31 +72,23 @@ impl Store {
             hash: String::new(),
         };
         entry.hash = expected_hash(&entry);
-        sqlx::query(
-            "INSERT INTO worm_audits (id, scope, seq, ref_id, actor_id, action, details, created_at, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&entry.id)
-        .bind(&entry.scope)
-        .bind(entry.seq)
-        .bind(entry.ref_id.as_deref())
-        .bind(entry.actor_id.as_deref())
-        .bind(&entry.action)
-        .bind(hub_rooms::audit::canonical_json(&entry.details))
-        .bind(entry.created_at)
-        .bind(entry.prev_hash.as_deref())
-        .bind(&entry.hash)
-        .execute(&mut *w.tx)
-        .await?;
-        sqlx::query("UPDATE worm_heads SET seq = $2, hash = $3 WHERE scope = $1")
-            .bind(&entry.scope)
-            .bind(entry.seq)
-            .bind(&entry.hash)
-            .execute(&mut *w.tx)
-            .await?;
-        w.known
-            .heads
-            .insert(entry.scope.clone(), (entry.seq, Some(entry.hash.clone())));
+        w.pending.audits.push(AuditRow {
+            id: entry.id.clone(),
+            scope: entry.scope.clone(),
+            seq: entry.seq,
+            ref_id: entry.ref_id.clone(),
+            actor_id: entry.actor_id.clone(),
+            action: entry.action.clone(),
+            details: hub_rooms::audit::canonical_json(&entry.details),
+            created_at: entry.created_at,
+            prev_hash: entry.prev_hash.clone(),
+            hash: entry.hash.clone(),
+        });
+        w.learn(
+            |k| &mut k.heads,
+            entry.scope.clone(),
+            (entry.seq, Some(entry.hash.clone())),
+        );
         Ok(entry)
     }
 
@@ -181,45 +175,31 @@ impl Store {
         w: &mut WriteTx,
         users: &[&hub_protocol::UserId],
     ) -> StoreResult<()> {
-        let mut users: Vec<&hub_protocol::UserId> = users
-            .iter()
-            .copied()
-            .filter(|u| !w.known.heads.contains_key(&format!("user:{u}")))
-            .collect();
-        users.sort();
-        users.dedup();
+        let users: Vec<&hub_protocol::UserId> =
+            super::unknown(users, |u| w.known.heads.contains_key(&format!("user:{u}")));
         for chunk in users.chunks(LOCK_CHUNK) {
             let scopes: Vec<String> = chunk.iter().map(|u| format!("user:{u}")).collect();
-            let list = |from: usize| -> String {
-                (0..chunk.len())
-                    .map(|i| format!("${}", from + i))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
+            let list = self.backend.json_list(1);
             let insert = format!(
-                "INSERT INTO worm_heads (scope, seq, hash) VALUES {} ON CONFLICT (scope) DO NOTHING",
-                (0..chunk.len())
-                    .map(|i| format!("(${}, 0, NULL)", i + 1))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "INSERT INTO worm_heads (scope, seq, hash)
+                 SELECT value, 0, NULL FROM ({list}) AS x WHERE true
+                 ON CONFLICT (scope) DO NOTHING"
             );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(insert));
-            for scope in &scopes {
-                query = query.bind(scope);
-            }
-            query.execute(&mut *w.tx).await?;
+            sqlx::query(sqlx::AssertSqlSafe(insert))
+                .bind(super::json_array(&scopes))
+                .bind(scopes.len() as i64)
+                .execute(w.conn().await?)
+                .await?;
             let select = format!(
-                "SELECT scope, seq, hash FROM worm_heads WHERE scope IN ({}) ORDER BY scope{}",
-                list(1),
+                "SELECT scope, seq, hash FROM worm_heads WHERE scope IN ({list}) ORDER BY scope{}",
                 self.for_update()
             );
-            let mut query =
-                sqlx::query_as::<_, (String, i64, Option<String>)>(sqlx::AssertSqlSafe(select));
-            for scope in &scopes {
-                query = query.bind(scope);
-            }
-            for (scope, seq, hash) in query.fetch_all(&mut *w.tx).await? {
-                w.known.heads.insert(scope, (seq, hash));
+            let query =
+                sqlx::query_as::<_, (String, i64, Option<String>)>(sqlx::AssertSqlSafe(select))
+                    .bind(super::json_array(&scopes))
+                    .bind(scopes.len() as i64);
+            for (scope, seq, hash) in query.fetch_all(w.conn().await?).await? {
+                w.learn(|k| &mut k.heads, scope, (seq, hash));
             }
         }
         Ok(())

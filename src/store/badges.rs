@@ -1,10 +1,13 @@
 //! Badges and their awards: one award per user and badge (the primary key), so awarding twice
 //! changes nothing. The seeded badges are inserted at startup when missing.
 
+use super::behind::AwardRow;
 use super::{Store, StoreError, StoreResult, WriteTx, rfc3339};
 use hub_protocol::UserId;
 use hub_protocol::badges::Badge;
 use hub_protocol::profiles::ProfileBadge;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// A badge as stored: its rule is the JSON text, checked when written.
 #[derive(Debug, Clone)]
@@ -63,7 +66,7 @@ impl Store {
         }
         let rows: Vec<(String, String, String, String)> =
             sqlx::query_as("SELECT code, name, description, rule FROM badges ORDER BY code")
-                .fetch_all(&mut *w.tx)
+                .fetch_all(w.conn().await?)
                 .await?;
         let badges = std::sync::Arc::new(
             rows.into_iter()
@@ -138,20 +141,22 @@ impl Store {
     ) -> StoreResult<Option<i64>> {
         self.fault("award_badge")?;
         self.ensure_profile(w, user).await?;
+        let held = self.held_codes(w, user).await?;
+        if held.contains(code) {
+            return Ok(None);
+        }
         let at = self.now_ms();
-        let inserted = sqlx::query(
-            "INSERT INTO badge_awards (user_id, code, reason, awarded_by, awarded_at) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (user_id, code) DO NOTHING",
-        )
-        .bind(user.as_str())
-        .bind(code)
-        .bind(reason)
-        .bind(by.map(UserId::as_str))
-        .bind(at)
-        .execute(&mut *w.tx)
-        .await?
-        .rows_affected();
-        Ok((inserted == 1).then_some(at))
+        w.pending.awards.push(AwardRow {
+            user_id: user.to_string(),
+            code: code.to_owned(),
+            reason: reason.to_owned(),
+            awarded_by: by.map(|b| b.to_string()),
+            awarded_at: at,
+        });
+        let mut now_held = (*held).clone();
+        now_held.insert(code.to_owned());
+        w.learn(|k| &mut k.awarded, user.to_string(), Arc::new(now_held));
+        Ok(Some(at))
     }
 
     /// When and why `user` got `code`, if they did.
@@ -171,12 +176,63 @@ impl Store {
 
     /// The codes `user` holds, inside `w`.
     pub async fn awarded_codes(&self, w: &mut WriteTx, user: &UserId) -> StoreResult<Vec<String>> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT code FROM badge_awards WHERE user_id = $1")
-                .bind(user.as_str())
-                .fetch_all(&mut *w.tx)
-                .await?;
-        Ok(rows.into_iter().map(|(c,)| c).collect())
+        Ok(self.held_codes(w, user).await?.iter().cloned().collect())
+    }
+
+    /// The codes `user` holds, read once per transaction (see [`Store::load_awarded`]).
+    async fn held_codes(
+        &self,
+        w: &mut WriteTx,
+        user: &UserId,
+    ) -> StoreResult<Arc<BTreeSet<String>>> {
+        if let Some(held) = w.known.awarded.get(user.as_str()) {
+            return Ok(held.clone());
+        }
+        self.load_awarded(w, &[user]).await?;
+        Ok(w.known
+            .awarded
+            .get(user.as_str())
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    /// Reads the codes `users` hold, and the XP grants those awards brought, into `w`, in two
+    /// statements per 500. The user's head, which `w` holds, covers their awards and XP:
+    /// nobody else changes them meanwhile.
+    pub async fn load_awarded(&self, w: &mut WriteTx, users: &[&UserId]) -> StoreResult<()> {
+        let users: Vec<&UserId> =
+            super::unknown(users, |u| w.known.awarded.contains_key(u.as_str()));
+        for chunk in users.chunks(500) {
+            let list = self.backend.json_list(1);
+            let sql = format!("SELECT user_id, code FROM badge_awards WHERE user_id IN ({list})");
+            let query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql))
+                .bind(super::json_array(chunk))
+                .bind(chunk.len() as i64);
+            let mut held: HashMap<String, BTreeSet<String>> = HashMap::new();
+            for (user, code) in query.fetch_all(w.conn().await?).await? {
+                held.entry(user).or_default().insert(code);
+            }
+            // And the XP their badges brought, which an award grants with the badge.
+            let sql = format!(
+                "SELECT user_id, ref_id FROM xp_events WHERE source = 'badge' AND user_id IN ({list})"
+            );
+            let query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql))
+                .bind(super::json_array(chunk))
+                .bind(chunk.len() as i64);
+            for (user, code) in query.fetch_all(w.conn().await?).await? {
+                w.learn(|k| &mut k.xp, (user, "badge".to_owned(), code), true);
+            }
+            for user in chunk {
+                let codes = held.remove(user.as_str()).unwrap_or_default();
+                w.learn(|k| &mut k.awarded, user.to_string(), Arc::new(codes));
+                w.learn(
+                    |k| &mut k.xp_sources,
+                    (user.to_string(), "badge".to_owned()),
+                    (),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// `user`'s badges, oldest award first.

@@ -80,7 +80,7 @@ async fn insert_mentions(
         .bind(user.as_str())
         .bind(m.room)
         .bind(seq)
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?;
     }
     Ok(())
@@ -197,7 +197,7 @@ impl Store {
             for m in chunk {
                 select = select.bind(m.author.as_str()).bind(m.client_id);
             }
-            for (author, client_id, room) in select.fetch_all(&mut *w.tx).await? {
+            for (author, client_id, room) in select.fetch_all(w.conn().await?).await? {
                 if let Some(m) = chunk
                     .iter()
                     .find(|m| m.author.as_str() == author && m.client_id == client_id)
@@ -303,7 +303,7 @@ impl Store {
         let mentioned = batch.iter().any(|m| !m.mentions.is_empty());
         let rows = if mentioned {
             let mut w = self.begin_commit().await?;
-            let rows = query.fetch_all(&mut *w.tx).await?;
+            let rows = query.fetch_all(w.conn().await?).await?;
             for (i, seq) in &rows {
                 let i = *i as usize;
                 insert_mentions(&mut w, &ids[i], &batch[i], *seq).await?;
@@ -378,7 +378,7 @@ impl Store {
             for (room, count) in chunk {
                 upsert = upsert.bind(*room).bind(*count);
             }
-            for (room, last) in upsert.fetch_all(&mut *w.tx).await? {
+            for (room, last) in upsert.fetch_all(w.conn().await?).await? {
                 if let Some((name, count)) = counts.get_key_value(room.as_str()) {
                     next.insert(*name, last - count + 1);
                 }
@@ -410,7 +410,7 @@ impl Store {
                     .bind(msg.reply_to.as_ref().map(MessageId::as_str))
                     .bind(now);
             }
-            insert.execute(&mut *w.tx).await?;
+            insert.execute(w.conn().await?).await?;
         }
         for (m, msg) in fresh.iter().zip(&messages) {
             insert_mentions(w, msg.id.as_str(), m, msg.seq).await?;
@@ -472,15 +472,15 @@ impl Store {
             .bind(self.now_ms())
             .bind(room)
             .bind(id)
-            .execute(&mut *w.tx)
+            .execute(w.conn().await?)
             .await?;
         sqlx::query("DELETE FROM reactions WHERE message_id = $1")
             .bind(id)
-            .execute(&mut *w.tx)
+            .execute(w.conn().await?)
             .await?;
         sqlx::query("DELETE FROM mentions WHERE message_id = $1")
             .bind(id)
-            .execute(&mut *w.tx)
+            .execute(w.conn().await?)
             .await?;
         w.commit().await?;
         self.chat_get(room, id).await?.ok_or(StoreError::NotFound)

@@ -42,7 +42,7 @@ impl Store {
         owner: &UserId,
         c: &ClientFields,
     ) -> StoreResult<Client> {
-        self.ensure_user(&mut w.tx, owner).await?;
+        self.ensure_user(w.conn().await?, owner).await?;
         let (id, now) = (new_id(), self.now_ms());
         let sql =
             format!("INSERT INTO clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)");
@@ -55,7 +55,7 @@ impl Store {
             .bind(c.organization.as_deref())
             .bind(serde_json::to_string(&c.tags).unwrap_or_else(|_| "[]".into()))
             .bind(now)
-            .execute(&mut *w.tx)
+            .execute(w.conn().await?)
             .await?;
         Ok(Client {
             id,
@@ -111,7 +111,7 @@ impl Store {
         .bind(c.organization.as_deref())
         .bind(serde_json::to_string(&c.tags).unwrap_or_else(|_| "[]".into()))
         .bind(self.now_ms())
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?
         .rows_affected();
         if changed == 0 {
@@ -130,7 +130,7 @@ impl Store {
         let gone = sqlx::query("DELETE FROM clients WHERE id = $1 AND owner_id = $2")
             .bind(id)
             .bind(owner.as_str())
-            .execute(&mut *w.tx)
+            .execute(w.conn().await?)
             .await?
             .rows_affected();
         if gone == 0 {

@@ -83,7 +83,7 @@ impl Store {
             .bind(&row.title)
             .bind(creator.as_str())
             .bind(row.created_at)
-            .execute(&mut *w.tx)
+            .execute(w.conn().await?)
             .await?;
         let scope = self.room_audit_scope(&mut w, room).await?;
         self.audit(
@@ -107,7 +107,7 @@ impl Store {
             let venture: Option<(String,)> =
                 sqlx::query_as("SELECT venture_id FROM teams WHERE id = $1")
                     .bind(team)
-                    .fetch_optional(&mut *w.tx)
+                    .fetch_optional(w.conn().await?)
                     .await?;
             if let Some((venture,)) = venture {
                 return Ok(format!("venture:{venture}"));
@@ -142,14 +142,14 @@ impl Store {
         let room: Option<(String, String)> =
             sqlx::query_as("SELECT room, title FROM docs WHERE id = $1")
                 .bind(id)
-                .fetch_optional(&mut *w.tx)
+                .fetch_optional(w.conn().await?)
                 .await?;
         let Some((room, title)) = room else {
             return Err(StoreError::NotFound);
         };
         sqlx::query("DELETE FROM docs WHERE id = $1")
             .bind(id)
-            .execute(&mut *w.tx)
+            .execute(w.conn().await?)
             .await?;
         let scope = self.room_audit_scope(&mut w, &room).await?;
         self.audit(
@@ -203,7 +203,7 @@ impl Store {
         }
         let mut w = self.begin_commit().await?;
         for chunk in updates.chunks(APPEND_ROWS) {
-            append_rows(chunk, now).execute(&mut *w.tx).await?;
+            append_rows(chunk, now).execute(w.conn().await?).await?;
         }
         w.commit().await?;
         Ok(())
@@ -215,7 +215,7 @@ impl Store {
         let lock = format!("SELECT id FROM docs WHERE id = $1{}", self.for_update());
         let found: Option<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(lock))
             .bind(id)
-            .fetch_optional(&mut *w.tx)
+            .fetch_optional(w.conn().await?)
             .await?;
         if found.is_none() {
             return Err(StoreError::NotFound);
@@ -223,12 +223,12 @@ impl Store {
         let snapshot: Option<(Vec<u8>,)> =
             sqlx::query_as("SELECT state FROM doc_snapshots WHERE doc_id = $1")
                 .bind(id)
-                .fetch_optional(&mut *w.tx)
+                .fetch_optional(w.conn().await?)
                 .await?;
         let updates: Vec<(i64, Vec<u8>)> =
             sqlx::query_as("SELECT id, data FROM doc_updates WHERE doc_id = $1 ORDER BY id")
                 .bind(id)
-                .fetch_all(&mut *w.tx)
+                .fetch_all(w.conn().await?)
                 .await?;
         let Some(&(last, _)) = updates.last() else {
             return Ok(0);
@@ -250,12 +250,12 @@ impl Store {
         .bind(id)
         .bind(&state)
         .bind(self.now_ms())
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?;
         sqlx::query("DELETE FROM doc_updates WHERE doc_id = $1 AND id <= $2")
             .bind(id)
             .bind(last)
-            .execute(&mut *w.tx)
+            .execute(w.conn().await?)
             .await?;
         w.commit().await?;
         Ok(updates.len())

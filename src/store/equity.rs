@@ -146,7 +146,7 @@ impl Store {
         let clash: Option<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(overlap))
             .bind(opens_at)
             .bind(closes_at)
-            .fetch_optional(&mut *w.tx)
+            .fetch_optional(w.conn().await?)
             .await?;
         if clash.is_some() {
             return Err(StoreError::Conflict(
@@ -173,7 +173,7 @@ impl Store {
         .bind(row.rate_bps)
         .bind(&row.status)
         .bind(now)
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?;
         w.commit().await?;
         Ok(row)
@@ -196,7 +196,7 @@ impl Store {
         );
         let row: Option<WindowTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(id)
-            .fetch_optional(&mut *w.tx)
+            .fetch_optional(w.conn().await?)
             .await?;
         Ok(row.map(window))
     }
@@ -211,7 +211,7 @@ impl Store {
             .bind(id)
             .bind(status)
             .bind(self.now_ms())
-            .execute(&mut *w.tx)
+            .execute(w.conn().await?)
             .await?;
         Ok(())
     }
@@ -220,7 +220,7 @@ impl Store {
     pub async fn first_window_id(&self, w: &mut WriteTx) -> StoreResult<Option<String>> {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT id FROM conversion_windows ORDER BY opens_at, id LIMIT 1")
-                .fetch_optional(&mut *w.tx)
+                .fetch_optional(w.conn().await?)
                 .await?;
         Ok(row.map(|(id,)| id))
     }
@@ -239,7 +239,7 @@ impl Store {
         .bind(row.buz_used)
         .bind(&row.status)
         .bind(row.created_at)
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?;
         Ok(())
     }
@@ -256,7 +256,7 @@ impl Store {
         );
         let row: Option<ConversionTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(id)
-            .fetch_optional(&mut *w.tx)
+            .fetch_optional(w.conn().await?)
             .await?;
         Ok(row.map(conversion))
     }
@@ -290,7 +290,7 @@ impl Store {
         .bind(by.map(UserId::as_str))
         .bind(self.now_ms())
         .bind(note)
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?;
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! Events in, stored once by (kind, id), with their audit entry in the same transaction.
 
+use super::behind::EventRow;
 use super::{NewAudit, Store, StoreResult, WriteTx};
 use hub_protocol::UserId;
 use serde_json::Value;
@@ -17,24 +18,39 @@ pub struct NewEvent<'a> {
 
 impl Store {
     /// Stores `event` inside `w` unless an event of its kind and id is already stored; true
-    /// when it is new. A new event is audited in the user's chain (`event.{kind}`) first, so
+    /// when it is new. Whether it is stored is read once per transaction (with the batch's
+    /// other events, see [`Store::load_events`]); an event is always about its user, whose
+    /// head the transaction holds, so nobody else can store it meanwhile. A new event is audited in the user's chain (`event.{kind}`) first, so
     /// that every transaction that touches a user takes the chain's head before the user's
     /// rows (one lock order, no deadlock).
     pub async fn insert_event(&self, w: &mut WriteTx, event: NewEvent<'_>) -> StoreResult<bool> {
-        let inserted = sqlx::query(
-            "INSERT INTO events (kind, id, user_id, body, received_by, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (kind, id) DO NOTHING",
-        )
-        .bind(event.kind)
-        .bind(event.id)
-        .bind(event.user.as_str())
-        .bind(hub_rooms::audit::canonical_json(event.body))
-        .bind(event.by.as_str())
-        .bind(self.now_ms())
-        .execute(&mut *w.tx)
-        .await?
-        .rows_affected()
-            == 1;
+        let key = (event.kind.to_owned(), event.id.to_owned());
+        let stored = match w.known.events.get(&key) {
+            Some(stored) => *stored,
+            None => {
+                let found: Option<(i64,)> =
+                    sqlx::query_as("SELECT 1 FROM events WHERE kind = $1 AND id = $2")
+                        .bind(event.kind)
+                        .bind(event.id)
+                        .fetch_optional(w.conn().await?)
+                        .await?;
+                found.is_some()
+            }
+        };
+        let inserted = !stored;
+        if inserted {
+            // The user's head is held, and with it every event of theirs: the row waits in
+            // the buffer.
+            w.pending.events.push(EventRow {
+                kind: key.0.clone(),
+                id: key.1.clone(),
+                user_id: event.user.to_string(),
+                body: hub_rooms::audit::canonical_json(event.body),
+                received_by: event.by.to_string(),
+                received_at: self.now_ms(),
+            });
+        }
+        w.learn(|k| &mut k.events, key, true);
         if inserted {
             self.audit(
                 w,
@@ -52,6 +68,48 @@ impl Store {
         Ok(inserted)
     }
 
+    /// Reads which of `keys` (kind, id) are stored into `w`, in one statement per 500.
+    pub async fn load_events(&self, w: &mut WriteTx, keys: &[(&str, &str)]) -> StoreResult<()> {
+        let mut keys: Vec<(&str, &str)> = keys
+            .iter()
+            .copied()
+            .filter(|(kind, id)| {
+                !w.known
+                    .events
+                    .contains_key(&((*kind).to_owned(), (*id).to_owned()))
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        for chunk in keys.chunks(500) {
+            let rows = self
+                .backend
+                .json_rows(1, &[("kind", "text"), ("id", "text")]);
+            let sql = format!(
+                "SELECT r.kind, r.id FROM ({rows}) AS r
+                 WHERE EXISTS (SELECT 1 FROM events e WHERE e.kind = r.kind AND e.id = r.id)"
+            );
+            let keys: Vec<serde_json::Value> = chunk
+                .iter()
+                .map(|(kind, id)| serde_json::json!({"kind": kind, "id": id}))
+                .collect();
+            let query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql))
+                .bind(serde_json::Value::from(keys).to_string())
+                .bind(chunk.len() as i64);
+            let found: std::collections::HashSet<(String, String)> = query
+                .fetch_all(w.conn().await?)
+                .await?
+                .into_iter()
+                .collect();
+            for (kind, id) in chunk {
+                let key = ((*kind).to_owned(), (*id).to_owned());
+                let stored = found.contains(&key);
+                w.learn(|k| &mut k.events, key, stored);
+            }
+        }
+        Ok(())
+    }
+
     /// The id of a KYC event for `user` reaching `status` that carries no id of its own, read
     /// inside `w`: the id of the event that set the current status when it is `status` already
     /// (so the event is a replay), else the next id for `status` (see
@@ -66,7 +124,7 @@ impl Store {
         let (current,): (Option<String>,) =
             sqlx::query_as("SELECT (SELECT kyc_status FROM user_stats WHERE user_id = $1)")
                 .bind(user.as_str())
-                .fetch_one(&mut *w.tx)
+                .fetch_one(w.conn().await?)
                 .await?;
         // Events of this user and status without an id of their own: `first`, `first:1`, ...
         let (reached,): (i64,) = sqlx::query_as(
@@ -75,7 +133,7 @@ impl Store {
         )
         .bind(user.as_str())
         .bind(&first)
-        .fetch_one(&mut *w.tx)
+        .fetch_one(w.conn().await?)
         .await?;
         let reached = reached.max(0) as u64;
         let n = if current.as_deref() == Some(status) {

@@ -177,7 +177,7 @@ fn share(t: ShareTuple) -> ShareRow {
 impl Store {
     /// Records an uploaded file inside `w`.
     pub async fn add_file(&self, w: &mut WriteTx, f: &FileRow) -> StoreResult<()> {
-        self.ensure_user(&mut w.tx, &f.owner_id).await?;
+        self.ensure_user(w.conn().await?, &f.owner_id).await?;
         let sql = format!(
             "INSERT INTO files ({FILE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         );
@@ -196,7 +196,7 @@ impl Store {
             .bind(f.hold_reason.as_deref())
             .bind(f.corrupted_at)
             .bind(f.created_at)
-            .execute(&mut *w.tx)
+            .execute(w.conn().await?)
             .await?;
         Ok(())
     }
@@ -218,7 +218,7 @@ impl Store {
         );
         let row: Option<FileTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(id)
-            .fetch_optional(&mut *w.tx)
+            .fetch_optional(w.conn().await?)
             .await?;
         Ok(row.map(file))
     }
@@ -257,7 +257,7 @@ impl Store {
     pub async fn delete_file(&self, w: &mut WriteTx, id: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM files WHERE id = $1")
             .bind(id)
-            .execute(&mut *w.tx)
+            .execute(w.conn().await?)
             .await?;
         Ok(())
     }
@@ -275,7 +275,7 @@ impl Store {
             .bind(reason)
             .bind(reason.map(|_| by.as_str()))
             .bind(reason.map(|_| self.now_ms()))
-            .execute(&mut *w.tx)
+            .execute(w.conn().await?)
             .await?;
         Ok(())
     }
@@ -332,7 +332,7 @@ impl Store {
             .bind(s.revoked_at)
             .bind(&s.created_by)
             .bind(s.created_at)
-            .execute(&mut *w.tx)
+            .execute(w.conn().await?)
             .await?;
         Ok(())
     }
@@ -386,7 +386,7 @@ impl Store {
         .bind(id)
         .bind(file_id)
         .bind(self.now_ms())
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?
         .rows_affected();
         if changed == 0 {
@@ -402,7 +402,7 @@ impl Store {
         )
         .bind(client)
         .bind(self.now_ms())
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?
         .rows_affected())
     }
@@ -423,7 +423,7 @@ impl Store {
         .bind(author.as_str())
         .bind(body)
         .bind(at)
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?;
         Ok(Comment {
             id,

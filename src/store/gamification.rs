@@ -3,7 +3,8 @@
 //! (`xp_events`, one grant per user, source and ref) whose sum is the profile's `xp`, changed
 //! under the profile's row lock in the caller's transaction.
 
-use super::{Store, StoreError, StoreResult, WriteTx, new_id};
+use super::behind::{StatRow, XpRow};
+use super::{Standing, Store, StoreError, StoreResult, WriteTx, new_id};
 use hub_protocol::{UserId, VentureId};
 use hub_rooms::badges::Metrics;
 use hub_rooms::gamification::{Rep, level_for, utc_day};
@@ -119,88 +120,82 @@ const PROFILE_CHUNK: usize = 500;
 impl Store {
     /// Makes sure `user` exists with a profile and a stats row (the defaults).
     pub async fn ensure_profile(&self, w: &mut WriteTx, user: &UserId) -> StoreResult<()> {
-        if w.known.profiles.contains(user.as_str()) {
+        if w.known.profiles.contains_key(user.as_str()) {
             return Ok(());
         }
-        self.ensure_user(&mut w.tx, user).await?;
+        self.ensure_user(w.conn().await?, user).await?;
         let now = self.now_ms();
         sqlx::query(
             "INSERT INTO profiles (user_id, updated_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING",
         )
         .bind(user.as_str())
         .bind(now)
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?;
         sqlx::query(
             "INSERT INTO user_stats (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING",
         )
         .bind(user.as_str())
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?;
-        w.known.profiles.insert(user.as_str().to_owned());
+        w.learn(|k| &mut k.profiles, user.as_str().to_owned(), ());
         Ok(())
     }
 
     /// [`Store::ensure_profile`] for many users at once: three statements, however many (a
     /// batch of domain writes makes sure of its users' rows before its first write).
     pub async fn ensure_profiles(&self, w: &mut WriteTx, users: &[&UserId]) -> StoreResult<()> {
-        let mut users: Vec<&UserId> = users
-            .iter()
-            .copied()
-            .filter(|u| !w.known.profiles.contains(u.as_str()))
-            .collect();
-        users.sort();
-        users.dedup();
+        let users: Vec<&UserId> =
+            super::unknown(users, |u| w.known.profiles.contains_key(u.as_str()));
         let now = self.now_ms();
         for chunk in users.chunks(PROFILE_CHUNK) {
-            // $1 is the time where a statement has one; the users follow.
-            let values = |shape: &str, from: usize| -> String {
-                (0..chunk.len())
-                    .map(|i| shape.replace('?', &format!("${}", i + from)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
+            // $1: the users, as a JSON array, $2 how many; $3: the time, where a statement has
+            // one. `WHERE true` lets SQLite read the `ON CONFLICT` as the insert's.
+            let list = self.backend.json_list(1);
             for (sql, timed) in [
                 (
                     format!(
-                        "INSERT INTO users (id, name, created_at, updated_at) VALUES {} ON CONFLICT (id) DO NOTHING",
-                        values("(?, ?, $1, $1)", 2)
+                        "INSERT INTO users (id, name, created_at, updated_at)
+                         SELECT value, value, $3, $3 FROM ({list}) AS x WHERE true
+                         ON CONFLICT (id) DO NOTHING"
                     ),
                     true,
                 ),
                 (
                     format!(
-                        "INSERT INTO profiles (user_id, updated_at) VALUES {} ON CONFLICT (user_id) DO NOTHING",
-                        values("(?, $1)", 2)
+                        "INSERT INTO profiles (user_id, updated_at)
+                         SELECT value, $3 FROM ({list}) AS x WHERE true
+                         ON CONFLICT (user_id) DO NOTHING"
                     ),
                     true,
                 ),
                 (
                     format!(
-                        "INSERT INTO user_stats (user_id) VALUES {} ON CONFLICT (user_id) DO NOTHING",
-                        values("(?)", 1)
+                        "INSERT INTO user_stats (user_id)
+                         SELECT value FROM ({list}) AS x WHERE true
+                         ON CONFLICT (user_id) DO NOTHING"
                     ),
                     false,
                 ),
             ] {
-                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(super::json_array(chunk))
+                    .bind(chunk.len() as i64);
                 if timed {
                     query = query.bind(now);
                 }
-                for user in chunk {
-                    query = query.bind(user.as_str());
-                }
-                query.execute(&mut *w.tx).await?;
+                query.execute(w.conn().await?).await?;
             }
             for user in chunk {
-                w.known.profiles.insert(user.as_str().to_owned());
+                w.learn(|k| &mut k.profiles, user.as_str().to_owned(), ());
             }
         }
         Ok(())
     }
 
     /// Grants `amount` XP to `user` for (`source`, `ref_id`), once: a second grant for the same
-    /// pair changes nothing (and answers 0 granted).
+    /// pair changes nothing (and answers 0 granted). The grant and the profile's move wait in
+    /// the transaction's buffer (see `behind`).
     pub async fn add_xp(
         &self,
         w: &mut WriteTx,
@@ -211,60 +206,180 @@ impl Store {
     ) -> StoreResult<XpChange> {
         self.fault("add_xp")?;
         self.ensure_profile(w, user).await?;
-        let lock = format!(
-            "SELECT xp FROM profiles WHERE user_id = $1{}",
-            self.for_update()
-        );
-        let (xp,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(lock))
-            .bind(user.as_str())
-            .fetch_one(&mut *w.tx)
-            .await?;
+        let standing = self.standing(w, user).await?.ok_or(StoreError::NotFound)?;
+        let xp = standing.xp;
         let level_before = level_for(xp);
+        let unchanged = XpChange {
+            granted: 0,
+            xp,
+            level_before,
+            level: level_before,
+        };
         if amount <= 0 {
-            return Ok(XpChange {
-                granted: 0,
-                xp,
-                level_before,
-                level: level_before,
-            });
+            return Ok(unchanged);
         }
-        let inserted = sqlx::query(
-            "INSERT INTO xp_events (id, user_id, source, ref_id, amount, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, source, ref_id) DO NOTHING",
-        )
-        .bind(new_id())
-        .bind(user.as_str())
-        .bind(source)
-        .bind(ref_id)
-        .bind(amount)
-        .bind(self.now_ms())
-        .execute(&mut *w.tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if !inserted {
-            return Ok(XpChange {
-                granted: 0,
-                xp,
-                level_before,
-                level: level_before,
-            });
+        let key = (user.to_string(), source.to_owned(), ref_id.to_owned());
+        let every_grant_known = w
+            .known
+            .xp_sources
+            .contains_key(&(key.0.clone(), key.1.clone()));
+        let granted = match w.known.xp.get(&key) {
+            Some(granted) => *granted,
+            None if every_grant_known => false,
+            None => {
+                let found: Option<(i64,)> = sqlx::query_as(
+                    "SELECT 1 FROM xp_events WHERE user_id = $1 AND source = $2 AND ref_id = $3",
+                )
+                .bind(user.as_str())
+                .bind(source)
+                .bind(ref_id)
+                .fetch_optional(w.conn().await?)
+                .await?;
+                found.is_some()
+            }
+        };
+        if granted {
+            return Ok(unchanged);
         }
         let after = xp.saturating_add(amount);
         let level = level_for(after);
-        sqlx::query("UPDATE profiles SET xp = $2, level = $3, updated_at = $4 WHERE user_id = $1")
-            .bind(user.as_str())
-            .bind(after)
-            .bind(i64::from(level))
-            .bind(self.now_ms())
-            .execute(&mut *w.tx)
-            .await?;
+        let at = self.now_ms();
+        w.pending.xp.push(XpRow {
+            id: new_id(),
+            user_id: user.to_string(),
+            source: source.to_owned(),
+            ref_id: ref_id.to_owned(),
+            amount,
+            created_at: at,
+            xp_after: after,
+            level_after: i64::from(level),
+        });
+        w.learn(|k| &mut k.xp, key, true);
+        let mut standing = standing;
+        standing.xp = after;
+        w.learn(|k| &mut k.standing, user.to_string(), standing);
         Ok(XpChange {
             granted: amount,
             xp: after,
             level_before,
             level,
         })
+    }
+
+    /// Reads which of the XP grants `keys` (user, source, ref) are stored into `w`, in one
+    /// statement per 500.
+    pub async fn load_xp(&self, w: &mut WriteTx, keys: &[(&str, &str, &str)]) -> StoreResult<()> {
+        let mut keys: Vec<(&str, &str, &str)> = keys
+            .iter()
+            .copied()
+            .filter(|(u, s, r)| {
+                !w.known
+                    .xp
+                    .contains_key(&((*u).to_owned(), (*s).to_owned(), (*r).to_owned()))
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        for chunk in keys.chunks(500) {
+            let rows = self.backend.json_rows(
+                1,
+                &[("user_id", "text"), ("source", "text"), ("ref_id", "text")],
+            );
+            let sql = format!(
+                "SELECT r.user_id, r.source, r.ref_id FROM ({rows}) AS r
+                 WHERE EXISTS (SELECT 1 FROM xp_events x
+                   WHERE x.user_id = r.user_id AND x.source = r.source AND x.ref_id = r.ref_id)"
+            );
+            let keys: Vec<serde_json::Value> = chunk
+                .iter()
+                .map(|(u, s, r)| serde_json::json!({"user_id": u, "source": s, "ref_id": r}))
+                .collect();
+            let query = sqlx::query_as::<_, (String, String, String)>(sqlx::AssertSqlSafe(sql))
+                .bind(serde_json::Value::from(keys).to_string())
+                .bind(chunk.len() as i64);
+            let found: std::collections::HashSet<(String, String, String)> = query
+                .fetch_all(w.conn().await?)
+                .await?
+                .into_iter()
+                .collect();
+            for (u, s, r) in chunk {
+                let key = ((*u).to_owned(), (*s).to_owned(), (*r).to_owned());
+                let stored = found.contains(&key);
+                w.learn(|k| &mut k.xp, key, stored);
+            }
+        }
+        Ok(())
+    }
+
+    /// What `w` knows of `user`'s standing, read on first use (with the users of the batch,
+    /// see [`Store::load_standing`]); `None` for a user without a profile.
+    pub(super) async fn standing(
+        &self,
+        w: &mut WriteTx,
+        user: &UserId,
+    ) -> StoreResult<Option<Standing>> {
+        if let Some(s) = w.known.standing.get(user.as_str()) {
+            return Ok(Some(s.clone()));
+        }
+        self.load_standing(w, &[user]).await?;
+        Ok(w.known.standing.get(user.as_str()).cloned())
+    }
+
+    /// Reads the counters, XP, reputation and join time of `users` into `w`, in one statement
+    /// per 500 users; the profile rows are locked on Postgres. Users without a profile are
+    /// left out.
+    pub async fn load_standing(&self, w: &mut WriteTx, users: &[&UserId]) -> StoreResult<()> {
+        let users: Vec<&UserId> =
+            super::unknown(users, |u| w.known.standing.contains_key(u.as_str()));
+        let lock = match self.backend {
+            super::Backend::Postgres => " FOR UPDATE OF p",
+            super::Backend::Sqlite => "",
+        };
+        for chunk in users.chunks(PROFILE_CHUNK) {
+            let list = self.backend.json_list(1);
+            let sql = format!(
+                "SELECT s.user_id, s.tasks_accepted, s.critical_bugs, s.helpful_reviews, s.reviews,
+                        s.reviews_agreed, s.kyc_status, s.device_compliant_days, s.policy_violations,
+                        s.endorsements_received, s.endorsement_rating_sum, s.equity_conversions,
+                        s.first_window_conversions, s.device_last_compliant, u.created_at, p.xp,
+                        p.rep_milli
+                 FROM user_stats s JOIN users u ON u.id = s.user_id
+                 JOIN profiles p ON p.user_id = s.user_id
+                 WHERE s.user_id IN ({list}){lock}"
+            );
+            let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(super::json_array(chunk))
+                .bind(chunk.len() as i64);
+            let rows = query.fetch_all(w.conn().await?).await?;
+            for row in rows {
+                use sqlx::Row;
+                let user: String = row.try_get(0)?;
+                let standing = Standing {
+                    metrics: Metrics {
+                        tasks_accepted: row.try_get(1)?,
+                        days_since_join: 0,
+                        critical_bugs: row.try_get(2)?,
+                        helpful_reviews: row.try_get(3)?,
+                        reviews: row.try_get(4)?,
+                        reviews_agreed: row.try_get(5)?,
+                        kyc_status: row.try_get(6)?,
+                        device_compliant_days: row.try_get(7)?,
+                        policy_violations: row.try_get(8)?,
+                        endorsements_received: row.try_get(9)?,
+                        endorsement_rating_sum: row.try_get(10)?,
+                        equity_conversions: row.try_get(11)?,
+                        first_window_conversions: row.try_get(12)?,
+                    },
+                    device_last_compliant: row.try_get(13)?,
+                    joined_ms: row.try_get(14)?,
+                    xp: row.try_get(15)?,
+                    rep_milli: row.try_get(16)?,
+                };
+                w.learn(|k| &mut k.profiles, user.clone(), ());
+                w.learn(|k| &mut k.standing, user, standing);
+            }
+        }
+        Ok(())
     }
 
     /// XP `user` got from `source` between `from_ms` (inclusive) and `to_ms` (exclusive).
@@ -284,7 +399,7 @@ impl Store {
         .bind(source)
         .bind(from_ms)
         .bind(to_ms)
-        .fetch_one(&mut *w.tx)
+        .fetch_one(w.conn().await?)
         .await?;
         Ok(n)
     }
@@ -301,11 +416,36 @@ impl Store {
     ) -> StoreResult<()> {
         self.fault("bump_stat")?;
         let column = stat.column();
+        // A user whose rows this transaction knows: the bump waits in the buffer.
+        if let Some(mut standing) = w.known.standing.get(user.as_str()).cloned() {
+            let m = &mut standing.metrics;
+            let counter = match stat {
+                Stat::TasksAccepted => &mut m.tasks_accepted,
+                Stat::CriticalBugs => &mut m.critical_bugs,
+                Stat::HelpfulReviews => &mut m.helpful_reviews,
+                Stat::Reviews => &mut m.reviews,
+                Stat::ReviewsAgreed => &mut m.reviews_agreed,
+                Stat::DeviceCompliantDays => &mut m.device_compliant_days,
+                Stat::PolicyViolations => &mut m.policy_violations,
+                Stat::EndorsementsReceived => &mut m.endorsements_received,
+                Stat::EndorsementRatingSum => &mut m.endorsement_rating_sum,
+                Stat::EquityConversions => &mut m.equity_conversions,
+                Stat::FirstWindowConversions => &mut m.first_window_conversions,
+            };
+            *counter = counter.saturating_add(by);
+            w.pending.stats.push(StatRow {
+                user: user.to_string(),
+                column,
+                by,
+            });
+            w.learn(|k| &mut k.standing, user.to_string(), standing);
+            return Ok(());
+        }
         let sql = format!("UPDATE user_stats SET {column} = {column} + $2 WHERE user_id = $1");
         let changed = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(user.as_str())
             .bind(by)
-            .execute(&mut *w.tx)
+            .execute(w.conn().await?)
             .await?
             .rows_affected();
         stats_written(changed)
@@ -313,10 +453,11 @@ impl Store {
 
     /// Records `user`'s latest KYC status (see [`Store::bump_stat`]).
     pub async fn set_kyc(&self, w: &mut WriteTx, user: &UserId, status: &str) -> StoreResult<()> {
+        w.forget(|k| &mut k.standing, &user.to_string());
         let changed = sqlx::query("UPDATE user_stats SET kyc_status = $2 WHERE user_id = $1")
             .bind(user.as_str())
             .bind(status)
-            .execute(&mut *w.tx)
+            .execute(w.conn().await?)
             .await?
             .rows_affected();
         stats_written(changed)
@@ -331,6 +472,7 @@ impl Store {
         date: &str,
         compliant: bool,
     ) -> StoreResult<()> {
+        w.forget(|k| &mut k.standing, &user.to_string());
         let changed = sqlx::query(
             "UPDATE user_stats SET
                  device_compliant_days = device_compliant_days + $3,
@@ -344,7 +486,7 @@ impl Store {
         .bind(date)
         .bind(i64::from(compliant))
         .bind(i64::from(compliant))
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?
         .rows_affected();
         stats_written(changed)
@@ -352,67 +494,27 @@ impl Store {
 
     /// What badge rules read of `user` (defaults for a user without stats), as of now.
     pub async fn metrics(&self, w: &mut WriteTx, user: &UserId) -> StoreResult<Metrics> {
-        // The stats row and the user's join time in one round trip (no stats row: the join
-        // time alone).
-        type Row = (
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            String,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            Option<i64>,
-        );
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT tasks_accepted, critical_bugs, helpful_reviews, reviews, reviews_agreed,
-                    kyc_status, device_compliant_days, policy_violations, endorsements_received,
-                    endorsement_rating_sum, equity_conversions, first_window_conversions,
-                    (SELECT created_at FROM users WHERE id = $1)
-             FROM user_stats WHERE user_id = $1",
-        )
-        .bind(user.as_str())
-        .fetch_optional(&mut *w.tx)
-        .await?;
-        let joined: Option<i64> = match &row {
-            Some(r) => r.12,
-            None => {
-                sqlx::query_scalar("SELECT created_at FROM users WHERE id = $1")
-                    .bind(user.as_str())
-                    .fetch_optional(&mut *w.tx)
-                    .await?
-            }
+        let days_since = |joined: Option<i64>| {
+            joined
+                .map(|at| utc_day(self.now_ms()) - utc_day(at))
+                .unwrap_or(0)
+                .max(0)
         };
-        let days_since_join = joined
-            .map(|at| utc_day(self.now_ms()) - utc_day(at))
-            .unwrap_or(0)
-            .max(0);
-        let Some(r) = row else {
+        if let Some(standing) = self.standing(w, user).await? {
             return Ok(Metrics {
-                days_since_join,
-                kyc_status: "NONE".into(),
-                ..Metrics::default()
+                days_since_join: days_since(standing.joined_ms),
+                ..standing.metrics
             });
-        };
+        }
+        // No stats row: the join time alone.
+        let joined: Option<i64> = sqlx::query_scalar("SELECT created_at FROM users WHERE id = $1")
+            .bind(user.as_str())
+            .fetch_optional(w.conn().await?)
+            .await?;
         Ok(Metrics {
-            tasks_accepted: r.0,
-            days_since_join,
-            critical_bugs: r.1,
-            helpful_reviews: r.2,
-            reviews: r.3,
-            reviews_agreed: r.4,
-            kyc_status: r.5,
-            device_compliant_days: r.6,
-            policy_violations: r.7,
-            endorsements_received: r.8,
-            endorsement_rating_sum: r.9,
-            equity_conversions: r.10,
-            first_window_conversions: r.11,
+            days_since_join: days_since(joined),
+            kyc_status: "NONE".into(),
+            ..Metrics::default()
         })
     }
 
@@ -469,7 +571,7 @@ impl Store {
                 .bind(user.as_str())
                 .bind(from)
                 .bind(to)
-                .fetch_all(&mut *w.tx)
+                .fetch_all(w.conn().await?)
                 .await?;
             for (day, value) in rows {
                 let d = days.entry(day).or_default();
@@ -496,7 +598,7 @@ impl Store {
         );
         let (rep, day): (i64, Option<i64>) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(user.as_str())
-            .fetch_one(&mut *w.tx)
+            .fetch_one(w.conn().await?)
             .await?;
         Ok((Rep(rep), day))
     }
@@ -508,6 +610,7 @@ impl Store {
         rep: Rep,
         day: i64,
     ) -> StoreResult<()> {
+        w.forget(|k| &mut k.standing, &user.to_string());
         sqlx::query(
             "UPDATE profiles SET rep_milli = $2, rep_day = $3, updated_at = $4 WHERE user_id = $1",
         )
@@ -515,7 +618,7 @@ impl Store {
         .bind(rep.0)
         .bind(day)
         .bind(self.now_ms())
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?;
         Ok(())
     }
@@ -576,6 +679,34 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         Ok(rows.into_iter().map(|(v,)| VentureId(v)).collect())
+    }
+
+    /// The ventures of each of `users` (one statement per 500 users); a user of none is left
+    /// out.
+    pub async fn venture_ids_of_many(
+        &self,
+        users: &[&UserId],
+    ) -> StoreResult<std::collections::HashMap<UserId, Vec<VentureId>>> {
+        let mut users: Vec<&UserId> = users.to_vec();
+        users.sort();
+        users.dedup();
+        let mut out: std::collections::HashMap<UserId, Vec<VentureId>> = Default::default();
+        for chunk in users.chunks(500) {
+            let list = self.backend.json_list(1);
+            let sql = format!(
+                "SELECT user_id, venture_id FROM venture_members WHERE user_id IN ({list})
+                 ORDER BY user_id, venture_id"
+            );
+            let query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql))
+                .bind(super::json_array(chunk))
+                .bind(chunk.len() as i64);
+            for (user, venture) in query.fetch_all(self.pool()).await? {
+                out.entry(UserId(user))
+                    .or_default()
+                    .push(VentureId(venture));
+            }
+        }
+        Ok(out)
     }
 
     /// Counts for the operators' status: users, private profiles, XP granted, awards.

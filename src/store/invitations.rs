@@ -93,7 +93,7 @@ impl Store {
         .bind(role.as_str())
         .bind(by.as_str())
         .bind(self.now_ms())
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?;
         let invitation = self
             .invitation_in(w, group, target)
@@ -131,7 +131,7 @@ impl Store {
             .bind(group.kind())
             .bind(group.id())
             .bind(user.as_str())
-            .fetch_optional(&mut *w.tx)
+            .fetch_optional(w.conn().await?)
             .await?;
         found.map(row).transpose()
     }
@@ -166,7 +166,7 @@ impl Store {
         let invitation = self.own_invitation(id, user).await?;
         let group = invitation.group();
         let mut w = self.begin_write().await?;
-        self.lock_group(&mut w.tx, &group).await?;
+        self.lock_group(w.conn().await?, &group).await?;
         // Read again under the lock: withdrawn or answered meanwhile is gone.
         let invitation = self
             .invitation_in(&mut w, &group, user)
@@ -174,7 +174,7 @@ impl Store {
             .filter(|i| i.id == id)
             .ok_or(StoreError::NotFound)?;
         if let Group::Team { venture, .. } = &group
-            && role_in(&mut w.tx, &Group::Venture(venture.clone()), user)
+            && role_in(w.conn().await?, &Group::Venture(venture.clone()), user)
                 .await?
                 .is_none()
         {
@@ -182,7 +182,7 @@ impl Store {
                 "join the venture first: a team's members are members of its venture".into(),
             ));
         }
-        let current = role_in(&mut w.tx, &group, user).await?;
+        let current = role_in(w.conn().await?, &group, user).await?;
         let member = self
             .put_member(
                 &mut w,
@@ -204,7 +204,7 @@ impl Store {
         let invitation = self.own_invitation(id, user).await?;
         let group = invitation.group();
         let mut w = self.begin_write().await?;
-        self.lock_group(&mut w.tx, &group).await?;
+        self.lock_group(w.conn().await?, &group).await?;
         if !self.delete_invitation(&mut w, id).await? {
             return Err(StoreError::NotFound);
         }
@@ -228,7 +228,7 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         if by.user != target && !by.privileged {
-            let role = managing_role(&mut w.tx, group, by.user).await?;
+            let role = managing_role(w.conn().await?, group, by.user).await?;
             lock_role_check(role)?;
         }
         self.delete_invitation(w, &invitation.id).await?;
@@ -251,7 +251,7 @@ impl Store {
     async fn delete_invitation(&self, w: &mut WriteTx, id: &str) -> StoreResult<bool> {
         Ok(sqlx::query("DELETE FROM invitations WHERE id = $1")
             .bind(id)
-            .execute(&mut *w.tx)
+            .execute(w.conn().await?)
             .await?
             .rows_affected()
             == 1)

@@ -16,6 +16,7 @@
 mod activity;
 mod audit;
 mod badges;
+mod behind;
 mod blobs;
 mod chat;
 mod clients;
@@ -38,6 +39,7 @@ mod wallets;
 pub use activity::NewActivity;
 pub use audit::NewAudit;
 pub use badges::BadgeRow;
+pub use behind::WriteTx;
 pub use blobs::{BlobError, BlobWriter, Blobs, hex as hex_of};
 pub use chat::NewMessage;
 pub use docs::{DocRow, StoredDoc};
@@ -55,10 +57,11 @@ pub use wallets::{IssuanceFacts, Refs, WalletRow, entry_view};
 
 use crate::clock::SharedClock;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
+use sqlx::{AnyPool, Connection, Executor};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::Mutex;
 
 /// How long a request waits for a database connection before it fails with `unavailable`.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -80,6 +83,52 @@ impl Backend {
         match self {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
+        }
+    }
+
+    /// A query of the text values of the JSON array bound at `$n`, for `IN (…)` lists of any
+    /// length in one statement text (prepared once) and one bound value; `$n+1` is bound to
+    /// the number of values. That `LIMIT` tells Postgres's planner how many rows come (it
+    /// assumes 100 for a set-returning function, and joins a big table by scanning it whole
+    /// rather than probing its index 100 times).
+    pub fn json_list(self, n: usize) -> String {
+        match self {
+            Backend::Postgres => format!(
+                "SELECT jsonb_array_elements_text(${n}::jsonb) AS value LIMIT ${}",
+                n + 1
+            ),
+            Backend::Sqlite => format!("SELECT value FROM json_each(${n}) LIMIT ${}", n + 1),
+        }
+    }
+
+    /// A subquery of the rows of the JSON array of objects bound at `$n`, as `columns` (name
+    /// and Postgres type): many rows in one parameter and one statement text; `$n+1` is bound
+    /// to the number of rows (see [`Backend::json_list`]).
+    pub fn json_rows(self, n: usize, columns: &[(&str, &str)]) -> String {
+        match self {
+            Backend::Postgres => format!(
+                "SELECT {} FROM jsonb_to_recordset(${n}::jsonb) AS r({}) LIMIT ${}",
+                columns
+                    .iter()
+                    .map(|(c, _)| format!("r.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                columns
+                    .iter()
+                    .map(|(c, t)| format!("{c} {t}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                n + 1
+            ),
+            Backend::Sqlite => format!(
+                "SELECT {} FROM json_each(${n}) LIMIT ${}",
+                columns
+                    .iter()
+                    .map(|(c, _)| format!("json_extract(value, '$.{c}') AS {c}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                n + 1
+            ),
         }
     }
 
@@ -187,49 +236,56 @@ impl StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// A write transaction; on SQLite it also holds the writer lock until it ends. While a request
-/// holds one, everything it reads goes through it (`&mut *w.tx`): a read through the pool would
-/// take a second connection, and enough requests doing that at once each hold one connection
-/// and wait for another until the acquire timeout. [`Store::pool`] refuses such a read (see
-/// [`one_request`]).
-pub struct WriteTx {
-    pub tx: Transaction<'static, Any>,
-    _writer: Option<OwnedMutexGuard<()>>,
-    _held: WriteHeld,
-    /// What this transaction already knows, so that it does not ask the database twice.
-    known: Known,
-    /// [`WriteTx::known`] as it was at the open savepoint, put back if the savepoint is undone.
-    saved: Option<Known>,
-}
-
-/// Rows a write transaction made sure of or holds locked, as it last wrote them. Only what
-/// nobody else can change before the transaction ends: rows it created or locked (a chain's
-/// head), and the badge catalog (changed only by an admin's own transaction, and read again
-/// by the next transaction).
-#[derive(Debug, Clone, Default)]
-struct Known {
+/// Rows a write transaction made sure of, holds locked, or wrote, as it last wrote them. Only
+/// what nobody else can change before the transaction ends: rows it created or locked (a
+/// chain's head, a wallet), rows of users whose chain head it holds (every writer of a user's
+/// standing takes that head first), and the badge catalog (changed only by an admin's own
+/// transaction, and read again by the next transaction). What a write teaches it is taken
+/// back with the write (see `behind`).
+#[derive(Default)]
+pub(super) struct Known {
     /// Users whose `users`, `profiles` and `user_stats` rows exist.
-    profiles: std::collections::HashSet<String>,
+    pub profiles: HashMap<String, ()>,
     /// Chain heads (seq, hash) by scope, locked by this transaction.
-    heads: std::collections::HashMap<String, (i64, Option<String>)>,
-    badges: Option<Arc<Vec<BadgeRow>>>,
+    pub heads: HashMap<String, (i64, Option<String>)>,
+    pub badges: Option<Arc<Vec<BadgeRow>>>,
+    /// Wallets by owner, locked by this transaction.
+    pub wallets: HashMap<String, WalletRow>,
+    /// What the badge rules and the issuance gates read of a user, by user.
+    pub standing: HashMap<String, Standing>,
+    /// The badge codes each user holds.
+    pub awarded: HashMap<String, Arc<std::collections::BTreeSet<String>>>,
+    /// Whether an event (kind, id) is stored.
+    pub events: HashMap<(String, String), bool>,
+    /// Whether an XP grant (user, source, ref) is stored.
+    pub xp: HashMap<(String, String, String), bool>,
+    /// (user, source) pairs whose every stored grant is in `xp`: a grant of theirs missing
+    /// there is not stored.
+    pub xp_sources: HashMap<(String, String), ()>,
+    /// Whether a venture exists.
+    pub ventures: HashMap<String, bool>,
+    /// Credits counted by the issuance gates, by wallet.
+    pub issuance: HashMap<String, Issuance>,
 }
 
-impl WriteTx {
-    fn new(tx: Transaction<'static, Any>, writer: Option<OwnedMutexGuard<()>>) -> WriteTx {
-        WriteTx {
-            tx,
-            _writer: writer,
-            _held: WriteHeld::new(),
-            known: Known::default(),
-            saved: None,
-        }
-    }
+/// A user's counters, XP, level, reputation and join time, as a write transaction knows them.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Standing {
+    pub metrics: hub_rooms::badges::Metrics,
+    pub device_last_compliant: Option<i64>,
+    pub joined_ms: Option<i64>,
+    pub xp: i64,
+    pub rep_milli: i64,
+}
 
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        let WriteTx { tx, .. } = self;
-        tx.commit().await
-    }
+/// A wallet's credits in the issuance gates' windows, counted from the window starts of the
+/// transaction's clock ([`WriteTx::now`]).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Issuance {
+    pub hour_since: i64,
+    pub day_since: i64,
+    pub credits_last_hour: i64,
+    pub credited_today: i64,
 }
 
 tokio::task_local! {
@@ -244,10 +300,10 @@ pub async fn one_request<F: std::future::Future>(request: F) -> F::Output {
 }
 
 /// Counts a write transaction as held by the current request until dropped.
-struct WriteHeld;
+pub(super) struct WriteHeld;
 
 impl WriteHeld {
-    fn new() -> WriteHeld {
+    pub(super) fn new() -> WriteHeld {
         let _ = WRITES_HELD.try_with(|n| n.set(n.get() + 1));
         WriteHeld
     }
@@ -385,6 +441,17 @@ impl Store {
                 .max_connections(opts.write_connections.max(1))
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .test_before_acquire(false)
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        // A domain batch's statements are prepared once per connection, but
+                        // each is planned for its own parameters: a generic plan made while the
+                        // tables were small (a fresh database) would keep scanning them whole
+                        // as they grow.
+                        conn.execute("SET plan_cache_mode = force_custom_plan")
+                            .await?;
+                        Ok(())
+                    })
+                })
                 .connect_lazy(url)?,
             Backend::Sqlite => pool.clone(),
         };
@@ -461,7 +528,7 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.write_pool.begin().await?,
         };
-        Ok(WriteTx::new(tx, writer))
+        Ok(WriteTx::new(tx, writer, self.now_ms(), self.backend))
     }
 
     /// A write transaction for a group commit. On Postgres it comes from a pool of its own, so
@@ -469,37 +536,28 @@ impl Store {
     /// SQLite it is [`Store::begin_write`] (one writer anyway).
     pub async fn begin_commit(&self) -> Result<WriteTx, sqlx::Error> {
         match self.backend {
-            Backend::Postgres => Ok(WriteTx::new(self.commit_pool.begin().await?, None)),
+            Backend::Postgres => Ok(WriteTx::new(
+                self.commit_pool.begin().await?,
+                None,
+                self.now_ms(),
+                self.backend,
+            )),
             Backend::Sqlite => self.begin_write().await,
         }
     }
 
-    /// Marks where a write of a group commit begins inside `w` (see `services::writes`).
+    /// Marks where a write of a group commit begins inside `w` (see `services::writes` and
+    /// `behind`: a real savepoint is taken only if the write runs a statement of its own).
     pub async fn savepoint(&self, w: &mut WriteTx) -> StoreResult<()> {
         self.fault("savepoint")?;
-        sqlx::query("SAVEPOINT hub_write")
-            .execute(&mut *w.tx)
-            .await?;
-        w.saved = Some(w.known.clone());
+        w.open_item();
         Ok(())
     }
 
     /// Ends the write begun by [`Store::savepoint`]: keeps it, or with `undo` takes back
     /// everything it wrote (the transaction goes on, as it was before the write).
     pub async fn end_savepoint(&self, w: &mut WriteTx, undo: bool) -> StoreResult<()> {
-        if undo {
-            sqlx::query("ROLLBACK TO SAVEPOINT hub_write")
-                .execute(&mut *w.tx)
-                .await?;
-            if let Some(known) = w.saved.take() {
-                w.known = known;
-            }
-        }
-        w.saved = None;
-        sqlx::query("RELEASE SAVEPOINT hub_write")
-            .execute(&mut *w.tx)
-            .await?;
-        Ok(())
+        Ok(w.close_item(undo).await?)
     }
 
     /// Tests only: fails, with the chance set by [`StoreOptions::fault_ppm`], as if the
@@ -549,6 +607,21 @@ pub fn rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Those of `items` that `known` does not hold, once each and sorted (the order rows are
+/// locked in).
+pub(crate) fn unknown<T: Ord + Copy>(items: &[T], known: impl Fn(&T) -> bool) -> Vec<T> {
+    let mut out: Vec<T> = items.iter().copied().filter(|i| !known(i)).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// `values` as a JSON array, to bind for [`Backend::json_list`].
+pub(crate) fn json_array<T: AsRef<str>>(values: &[T]) -> String {
+    serde_json::to_string(&values.iter().map(AsRef::as_ref).collect::<Vec<&str>>())
+        .unwrap_or_else(|_| "[]".to_owned())
 }
 
 /// A new UUID v7 (time-ordered) as text.

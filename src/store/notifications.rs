@@ -1,5 +1,6 @@
 //! Stored notifications.
 
+use super::behind::NoteRow;
 use super::{Store, StoreResult, WriteTx, new_id, rfc3339};
 use hub_protocol::UserId;
 use hub_protocol::notifications::{Notification, NotificationBody};
@@ -46,16 +47,13 @@ impl Store {
         let encoded = serde_json::to_value(&body)
             .map_err(|e| super::StoreError::Invalid(format!("notification data: {e}")))?;
         let data = encoded.get("data").cloned().unwrap_or(Value::Null);
-        sqlx::query(
-            "INSERT INTO notifications (id, user_id, kind, data, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&id)
-        .bind(user.as_str())
-        .bind(body.kind())
-        .bind(data.to_string())
-        .bind(at)
-        .execute(&mut *w.tx)
-        .await?;
+        w.pending.notes.push(NoteRow {
+            id: id.clone(),
+            user_id: user.to_string(),
+            kind: body.kind().to_owned(),
+            data: data.to_string(),
+            created_at: at,
+        });
         Ok(Notification {
             id,
             body,

@@ -121,7 +121,7 @@ impl Store {
                 sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(user.as_str())
                     .bind(value.as_deref())
-                    .execute(&mut *w.tx)
+                    .execute(w.conn().await?)
                     .await?;
             }
         }
@@ -129,20 +129,20 @@ impl Store {
             sqlx::query("UPDATE profiles SET theme = $2 WHERE user_id = $1")
                 .bind(user.as_str())
                 .bind(theme.as_str())
-                .execute(&mut *w.tx)
+                .execute(w.conn().await?)
                 .await?;
         }
         if let Some(public) = patch.is_public {
             sqlx::query("UPDATE profiles SET is_public = $2 WHERE user_id = $1")
                 .bind(user.as_str())
                 .bind(i64::from(public))
-                .execute(&mut *w.tx)
+                .execute(w.conn().await?)
                 .await?;
         }
         sqlx::query("UPDATE profiles SET updated_at = $2 WHERE user_id = $1")
             .bind(user.as_str())
             .bind(self.now_ms())
-            .execute(&mut *w.tx)
+            .execute(w.conn().await?)
             .await?;
         w.commit().await?;
         Ok(())
@@ -215,7 +215,7 @@ impl Store {
         .bind(skill_key)
         .bind(evidence)
         .bind(self.now_ms())
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?;
         w.commit().await?;
         Ok(())
@@ -274,7 +274,7 @@ impl Store {
         .bind(skill_key)
         .bind(by.as_str())
         .bind(self.now_ms())
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?
         .rows_affected();
         Ok(changed == 1)
@@ -292,7 +292,7 @@ impl Store {
         )
         .bind(endorser.as_str())
         .bind(since_ms)
-        .fetch_one(&mut *w.tx)
+        .fetch_one(w.conn().await?)
         .await?;
         Ok(n)
     }
@@ -320,7 +320,7 @@ impl Store {
         .bind(e.weight_milli)
         .bind(e.xp)
         .bind(at)
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?
         .rows_affected();
         if inserted == 0 {
@@ -347,7 +347,7 @@ impl Store {
         sqlx::query("UPDATE endorsements SET xp = $2 WHERE id = $1")
             .bind(id)
             .bind(xp)
-            .execute(&mut *w.tx)
+            .execute(w.conn().await?)
             .await?;
         Ok(())
     }
@@ -374,7 +374,7 @@ impl Store {
         .bind(i64::from(item.is_public))
         .bind(item.task_id.as_deref())
         .bind(at)
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?;
         w.commit().await?;
         Ok(PortfolioItem {

@@ -83,13 +83,13 @@ impl Store {
         fingerprint: &str,
         spki_der: &[u8],
     ) -> StoreResult<SigningKey> {
-        self.ensure_user(&mut w.tx, user).await?;
+        self.ensure_user(w.conn().await?, user).await?;
         let taken: Option<(String,)> = sqlx::query_as(
             "SELECT id FROM signing_keys WHERE user_id = $1 AND fingerprint = $2 AND removed_at IS NULL",
         )
         .bind(user.as_str())
         .bind(fingerprint)
-        .fetch_optional(&mut *w.tx)
+        .fetch_optional(w.conn().await?)
         .await?;
         if taken.is_some() {
             return Err(StoreError::Conflict(
@@ -103,12 +103,12 @@ impl Store {
         )
         .bind(fingerprint)
         .bind(user.as_str())
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?;
         let (holder,): (String,) =
             sqlx::query_as("SELECT user_id FROM key_holders WHERE fingerprint = $1")
                 .bind(fingerprint)
-                .fetch_one(&mut *w.tx)
+                .fetch_one(w.conn().await?)
                 .await?;
         if holder != user.as_str() {
             return Err(StoreError::Conflict(
@@ -124,7 +124,7 @@ impl Store {
         .bind(fingerprint)
         .bind(super::blobs::hex(spki_der))
         .bind(at)
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?;
         Ok(SigningKey {
             id,
@@ -175,7 +175,7 @@ impl Store {
         .bind(id)
         .bind(user.as_str())
         .bind(self.now_ms())
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?
         .rows_affected();
         if changed == 0 {
@@ -203,7 +203,7 @@ impl Store {
             .bind(s.signature.as_deref())
             .bind(s.signed_at)
             .bind(s.created_at)
-            .execute(&mut *w.tx)
+            .execute(w.conn().await?)
             .await?;
         Ok(())
     }
@@ -220,7 +220,7 @@ impl Store {
         );
         let row: Option<SigTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(id)
-            .fetch_optional(&mut *w.tx)
+            .fetch_optional(w.conn().await?)
             .await?;
         Ok(row.map(sig))
     }
@@ -251,7 +251,7 @@ impl Store {
         .bind(&key.fingerprint)
         .bind(signature)
         .bind(self.now_ms())
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?;
         Ok(())
     }

@@ -52,20 +52,20 @@ impl Store {
         .bind(&row.name)
         .bind(creator.as_str())
         .bind(row.created_at)
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await;
         match inserted {
             Err(e) if StoreError::is_constraint_violation(&e) => return Err(StoreError::NotFound),
             other => other?,
         };
-        self.ensure_user(&mut w.tx, creator).await?;
+        self.ensure_user(w.conn().await?, creator).await?;
         sqlx::query(
             "INSERT INTO team_members (team_id, user_id, role, added_at) VALUES ($1, $2, 'owner', $3)",
         )
         .bind(row.id.as_str())
         .bind(creator.as_str())
         .bind(row.created_at)
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?;
         self.audit(
             &mut w,

@@ -206,7 +206,7 @@ impl Store {
         .bind(row.description.as_deref())
         .bind(creator.as_str())
         .bind(row.created_at)
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?;
         sqlx::query(
             "INSERT INTO venture_members (venture_id, user_id, role, added_at) VALUES ($1, $2, 'owner', $3)",
@@ -214,7 +214,7 @@ impl Store {
         .bind(row.id.as_str())
         .bind(creator.as_str())
         .bind(row.created_at)
-        .execute(&mut *w.tx)
+        .execute(w.conn().await?)
         .await?;
         self.audit(
             &mut w,
@@ -232,12 +232,37 @@ impl Store {
     }
 
     /// Whether venture `id` exists, read inside `w`.
+    /// Whether venture `id` exists, read once per transaction (see
+    /// [`Store::load_ventures`]). Ventures are never deleted.
     pub async fn venture_exists(&self, w: &mut WriteTx, id: &VentureId) -> StoreResult<bool> {
-        let found: Option<(String,)> = sqlx::query_as("SELECT id FROM ventures WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(&mut *w.tx)
-            .await?;
-        Ok(found.is_some())
+        if let Some(exists) = w.known.ventures.get(id.as_str()) {
+            return Ok(*exists);
+        }
+        self.load_ventures(w, &[id.as_str()]).await?;
+        Ok(w.known.ventures.get(id.as_str()).copied().unwrap_or(false))
+    }
+
+    /// Reads which of `ids` are ventures into `w`, in one statement per 500.
+    pub async fn load_ventures(&self, w: &mut WriteTx, ids: &[&str]) -> StoreResult<()> {
+        let ids: Vec<&str> = super::unknown(ids, |id| w.known.ventures.contains_key(*id));
+        for chunk in ids.chunks(500) {
+            let list = self.backend.json_list(1);
+            let sql = format!("SELECT id FROM ventures WHERE id IN ({list})");
+            let query = sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(sql))
+                .bind(super::json_array(chunk))
+                .bind(chunk.len() as i64);
+            let found: std::collections::HashSet<String> = query
+                .fetch_all(w.conn().await?)
+                .await?
+                .into_iter()
+                .map(|(id,)| id)
+                .collect();
+            for id in chunk {
+                let exists = found.contains(*id);
+                w.learn(|k| &mut k.ventures, (*id).to_owned(), exists);
+            }
+        }
+        Ok(())
     }
 
     pub async fn get_venture(&self, id: &VentureId) -> StoreResult<Option<VentureRow>> {
@@ -313,17 +338,17 @@ impl Store {
         role: Role,
     ) -> StoreResult<SetOutcome> {
         let mut w = self.begin_write().await?;
-        self.lock_group(&mut w.tx, group).await?;
+        self.lock_group(w.conn().await?, group).await?;
         let actor = Actor {
-            role: managing_role(&mut w.tx, group, by.user).await?,
+            role: managing_role(w.conn().await?, group, by.user).await?,
             privileged: by.privileged,
         };
-        let current = role_in(&mut w.tx, group, target).await?;
-        let owners = owner_count(&mut w.tx, group).await?;
+        let current = role_in(w.conn().await?, group, target).await?;
+        let owners = owner_count(w.conn().await?, group).await?;
         check_member_change(actor, MemberChange::Set { current, new: role }, owners)
             .map_err(StoreError::Denied)?;
         if let Group::Team { venture, .. } = group
-            && role_in(&mut w.tx, &Group::Venture(venture.clone()), target)
+            && role_in(w.conn().await?, &Group::Venture(venture.clone()), target)
                 .await?
                 .is_none()
         {
@@ -331,7 +356,7 @@ impl Store {
                 "user {target} must be a member of the venture before joining one of its teams"
             )));
         }
-        self.ensure_user(&mut w.tx, target).await?;
+        self.ensure_user(w.conn().await?, target).await?;
         if hub_rooms::access::needs_consent(current, by.privileged) {
             let invitation = self
                 .upsert_invitation(&mut w, group, by.user, target, role)
@@ -377,7 +402,7 @@ impl Store {
             .bind(target.as_str())
             .bind(role.as_str())
             .bind(now)
-            .execute(&mut *w.tx)
+            .execute(w.conn().await?)
             .await?;
         let sql = format!(
             "SELECT u.name, m.added_at FROM {} m JOIN users u ON u.id = m.user_id WHERE m.{} = $1 AND m.user_id = $2",
@@ -387,7 +412,7 @@ impl Store {
         let (name, added_at): (String, i64) = sqlx::query_as(AssertSqlSafe(sql))
             .bind(group.id())
             .bind(target.as_str())
-            .fetch_one(&mut *w.tx)
+            .fetch_one(w.conn().await?)
             .await?;
         if current != Some(role) {
             let mut details = json!({
@@ -433,17 +458,17 @@ impl Store {
         target: &UserId,
     ) -> StoreResult<Removed> {
         let mut w = self.begin_write().await?;
-        self.lock_group(&mut w.tx, group).await?;
-        let Some(current) = role_in(&mut w.tx, group, target).await? else {
+        self.lock_group(w.conn().await?, group).await?;
+        let Some(current) = role_in(w.conn().await?, group, target).await? else {
             self.withdraw_invitation(&mut w, group, by, target).await?;
             w.commit().await?;
             return Ok(Removed::Invitation);
         };
         let actor = Actor {
-            role: managing_role(&mut w.tx, group, by.user).await?,
+            role: managing_role(w.conn().await?, group, by.user).await?,
             privileged: by.privileged,
         };
-        let owners = owner_count(&mut w.tx, group).await?;
+        let owners = owner_count(w.conn().await?, group).await?;
         let change = MemberChange::Remove {
             current,
             is_self: by.user == target,
@@ -457,7 +482,7 @@ impl Store {
         sqlx::query(AssertSqlSafe(sql))
             .bind(group.id())
             .bind(target.as_str())
-            .execute(&mut *w.tx)
+            .execute(w.conn().await?)
             .await?;
         if let Group::Venture(venture) = group {
             sqlx::query(
@@ -466,7 +491,7 @@ impl Store {
             )
             .bind(target.as_str())
             .bind(venture.as_str())
-            .execute(&mut *w.tx)
+            .execute(w.conn().await?)
             .await?;
         }
         self.audit(

@@ -4,11 +4,13 @@
 //! which writes the ledger entry, moves the wallet's head, and records the entry in the owner's
 //! audit chain, all together.
 
-use super::{NewAudit, Store, StoreError, StoreResult, WriteTx, new_id, rfc3339};
+use super::behind::{LedgerRow, WithheldRow};
+use super::{Issuance, NewAudit, Store, StoreError, StoreResult, WriteTx, new_id, rfc3339};
 use hub_protocol::UserId;
 use hub_protocol::wallets::{LedgerEntry, Wallet, WithheldBuz};
 use hub_rooms::wallets::{Entry, EntryType, expected_hash};
 use serde_json::json;
+use std::collections::HashMap;
 
 /// A wallet as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,39 +146,77 @@ pub fn entry_view(e: Entry) -> LedgerEntry {
 impl Store {
     /// `user`'s wallet, created with the user if missing, locked for the rest of `w`.
     pub async fn lock_wallet(&self, w: &mut WriteTx, user: &UserId) -> StoreResult<WalletRow> {
-        self.ensure_profile(w, user).await?;
-        let sql = format!(
-            "SELECT {WALLET_COLUMNS} FROM wallets WHERE user_id = $1{}",
-            self.for_update()
-        );
-        // Most wallets exist: one round trip; a new one is created first (another
-        // transaction creating it at the same time is waited for by the insert).
-        let found: Option<WalletTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(user.as_str())
-            .fetch_optional(&mut *w.tx)
-            .await?;
-        if let Some(row) = found {
-            return Ok(wallet_row(row));
+        if let Some(wallet) = w.known.wallets.get(user.as_str()) {
+            return Ok(wallet.clone());
         }
-        let now = self.now_ms();
-        sqlx::query(
-            "INSERT INTO wallets (id, user_id, created_at, updated_at) VALUES ($1, $2, $3, $3)
-             ON CONFLICT (user_id) DO NOTHING",
-        )
-        .bind(new_id())
-        .bind(user.as_str())
-        .bind(now)
-        .execute(&mut *w.tx)
-        .await?;
+        self.lock_wallets(w, &[user]).await?;
+        w.known
+            .wallets
+            .get(user.as_str())
+            .cloned()
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// [`Store::lock_wallet`] for many users at once: the wallets that exist are locked in one
+    /// statement per 500; missing ones are created (with their users) first.
+    pub async fn lock_wallets(&self, w: &mut WriteTx, users: &[&UserId]) -> StoreResult<()> {
+        let users: Vec<&UserId> =
+            super::unknown(users, |u| w.known.wallets.contains_key(u.as_str()));
+        for chunk in users.chunks(500) {
+            let found = self.select_wallets(w, chunk).await?;
+            if found < chunk.len() {
+                let missing: Vec<&UserId> = chunk
+                    .iter()
+                    .copied()
+                    .filter(|u| !w.known.wallets.contains_key(u.as_str()))
+                    .collect();
+                self.ensure_profiles(w, &missing).await?;
+                let now = self.now_ms();
+                let rows: Vec<serde_json::Value> = missing
+                    .iter()
+                    .map(|u| json!({"id": new_id(), "user_id": u.as_str()}))
+                    .collect();
+                // Another transaction creating one at the same time is waited for by the
+                // insert.
+                let sql = format!(
+                    "INSERT INTO wallets (id, user_id, created_at, updated_at)
+                     SELECT r.id, r.user_id, $3, $3 FROM ({}) AS r WHERE true
+                     ON CONFLICT (user_id) DO NOTHING",
+                    self.backend
+                        .json_rows(1, &[("id", "text"), ("user_id", "text")])
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(serde_json::Value::from(rows).to_string())
+                    .bind(missing.len() as i64)
+                    .bind(now)
+                    .execute(w.conn().await?)
+                    .await?;
+                self.select_wallets(w, &missing).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Locks the wallets of `users` that exist into `w`; answers how many.
+    async fn select_wallets(&self, w: &mut WriteTx, users: &[&UserId]) -> StoreResult<usize> {
+        if users.is_empty() {
+            return Ok(0);
+        }
         let sql = format!(
-            "SELECT {WALLET_COLUMNS} FROM wallets WHERE user_id = $1{}",
+            "SELECT {WALLET_COLUMNS} FROM wallets WHERE user_id IN ({}) ORDER BY user_id{}",
+            self.backend.json_list(1),
             self.for_update()
         );
-        let row: WalletTuple = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(user.as_str())
-            .fetch_one(&mut *w.tx)
-            .await?;
-        Ok(wallet_row(row))
+        let query = sqlx::query_as::<_, WalletTuple>(sqlx::AssertSqlSafe(sql))
+            .bind(super::json_array(users))
+            .bind(users.len() as i64);
+        let rows = query.fetch_all(w.conn().await?).await?;
+        let n = rows.len();
+        for row in rows {
+            let wallet = wallet_row(row);
+            w.learn(|k| &mut k.wallets, wallet.user_id.to_string(), wallet);
+        }
+        Ok(n)
     }
 
     /// `user`'s wallet, created on first use.
@@ -228,37 +268,6 @@ impl Store {
             hash: String::new(),
         };
         e.hash = expected_hash(&e);
-        let sql = format!(
-            "INSERT INTO wallet_ledgers ({ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(&e.id)
-            .bind(&e.wallet_id)
-            .bind(e.seq)
-            .bind(&e.kind)
-            .bind(e.amount)
-            .bind(e.balance_after)
-            .bind(e.task_id.as_deref())
-            .bind(e.review_id.as_deref())
-            .bind(e.conversion_id.as_deref())
-            .bind(e.note.as_deref())
-            .bind(e.created_at)
-            .bind(e.prev_hash.as_deref())
-            .bind(&e.hash)
-            .execute(&mut *w.tx)
-            .await?;
-        sqlx::query(
-            "UPDATE wallets SET buz_balance = $2, pending_lock = $3, seq = $4, head_hash = $5, updated_at = $6
-             WHERE id = $1",
-        )
-        .bind(&wallet.id)
-        .bind(balance)
-        .bind(pending)
-        .bind(e.seq)
-        .bind(&e.hash)
-        .bind(now)
-        .execute(&mut *w.tx)
-        .await?;
         self.audit(
             w,
             NewAudit {
@@ -271,18 +280,35 @@ impl Store {
             },
         )
         .await?;
+        if kind == EntryType::Earn
+            && let Some(mut counted) = w.known.issuance.get(&wallet.id).cloned()
+        {
+            counted.credits_last_hour += 1;
+            counted.credited_today = counted.credited_today.saturating_add(amount);
+            w.learn(|k| &mut k.issuance, wallet.id.clone(), counted);
+        }
+        w.pending.ledger.push(LedgerRow {
+            entry: e.clone(),
+            pending_after: pending,
+        });
         wallet.balance = balance;
         wallet.pending = pending;
         wallet.seq = e.seq;
         wallet.head_hash = Some(e.hash.clone());
         wallet.updated_at = now;
+        w.learn(
+            |k| &mut k.wallets,
+            wallet.user_id.to_string(),
+            wallet.clone(),
+        );
         Ok(e)
     }
 
-    /// What the issuance gates read of `user` inside `w`, in one round trip: KYC status,
-    /// reputation (thousandths), the latest device report's compliance, and the credits
-    /// (`EARN` entries) of `wallet_id` since `hour_since` (how many) and since `day_since`
-    /// (how much).
+    /// What the issuance gates read of `user` inside `w`: KYC status, reputation
+    /// (thousandths), the latest device report's compliance, and the credits (`EARN` entries)
+    /// of `wallet_id` since `hour_since` (how many) and since `day_since` (how much). The
+    /// counts are read once per transaction and windows (see [`Store::load_issuance`]) and
+    /// kept up to date by [`Store::append_ledger`].
     pub async fn issuance_facts(
         &self,
         w: &mut WriteTx,
@@ -291,29 +317,81 @@ impl Store {
         hour_since: i64,
         day_since: i64,
     ) -> StoreResult<IssuanceFacts> {
-        type Row = (Option<String>, Option<i64>, Option<i64>, i64, i64);
-        let (kyc, device, rep, credits_last_hour, credited_today): Row = sqlx::query_as(
-            "SELECT (SELECT kyc_status FROM user_stats WHERE user_id = $1),
-                    (SELECT device_last_compliant FROM user_stats WHERE user_id = $1),
-                    (SELECT rep_milli FROM profiles WHERE user_id = $1),
-                    (SELECT COUNT(*) FROM wallet_ledgers
-                      WHERE wallet_id = $2 AND type = 'EARN' AND created_at >= $3),
-                    (SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM wallet_ledgers
-                      WHERE wallet_id = $2 AND type = 'EARN' AND created_at >= $4)",
-        )
-        .bind(user.as_str())
-        .bind(wallet_id)
-        .bind(hour_since)
-        .bind(day_since)
-        .fetch_one(&mut *w.tx)
-        .await?;
+        let counted = match w.known.issuance.get(wallet_id) {
+            Some(c) if c.hour_since == hour_since && c.day_since == day_since => c.clone(),
+            _ => {
+                w.forget(|k| &mut k.issuance, &wallet_id.to_owned());
+                self.load_issuance(w, &[wallet_id], hour_since, day_since)
+                    .await?;
+                w.known.issuance.get(wallet_id).cloned().unwrap_or_default()
+            }
+        };
+        let standing = self.standing(w, user).await?.unwrap_or_default();
         Ok(IssuanceFacts {
-            kyc_status: kyc.unwrap_or_else(|| "NONE".to_owned()),
-            rep_milli: rep.unwrap_or(0),
-            device_compliant: device.map(|d| d != 0),
-            credits_last_hour,
-            credited_today,
+            kyc_status: if standing.metrics.kyc_status.is_empty() {
+                "NONE".to_owned()
+            } else {
+                standing.metrics.kyc_status
+            },
+            rep_milli: standing.rep_milli,
+            device_compliant: standing.device_last_compliant.map(|d| d != 0),
+            credits_last_hour: counted.credits_last_hour,
+            credited_today: counted.credited_today,
         })
+    }
+
+    /// Counts the credits of `wallets` in the issuance windows into `w`, in one statement
+    /// (wallets already counted for these windows are skipped).
+    pub async fn load_issuance(
+        &self,
+        w: &mut WriteTx,
+        wallets: &[&str],
+        hour_since: i64,
+        day_since: i64,
+    ) -> StoreResult<()> {
+        let wallets: Vec<&str> = super::unknown(wallets, |id| {
+            w.known
+                .issuance
+                .get(*id)
+                .is_some_and(|c| c.hour_since == hour_since && c.day_since == day_since)
+        });
+        for chunk in wallets.chunks(500) {
+            let list = self.backend.json_list(3);
+            let sql = format!(
+                // Driven by the list, each count an index range of one wallet (a plan that
+                // starts from the ledger scans it).
+                "SELECT w.value,
+                        (SELECT COUNT(*) FROM wallet_ledgers l
+                          WHERE l.wallet_id = w.value AND l.type = 'EARN' AND l.created_at >= $1),
+                        (SELECT CAST(COALESCE(SUM(l.amount), 0) AS BIGINT) FROM wallet_ledgers l
+                          WHERE l.wallet_id = w.value AND l.type = 'EARN' AND l.created_at >= $2)
+                 FROM ({list}) AS w"
+            );
+            let query = sqlx::query_as::<_, (String, i64, i64)>(sqlx::AssertSqlSafe(sql))
+                .bind(hour_since)
+                .bind(day_since)
+                .bind(super::json_array(chunk))
+                .bind(chunk.len() as i64);
+            let rows = query.fetch_all(w.conn().await?).await?;
+            let mut counts: HashMap<&str, (i64, i64)> = rows
+                .iter()
+                .map(|(id, n, sum)| (id.as_str(), (*n, *sum)))
+                .collect();
+            for id in chunk {
+                let (n, sum) = counts.remove(id).unwrap_or_default();
+                w.learn(
+                    |k| &mut k.issuance,
+                    (*id).to_owned(),
+                    Issuance {
+                        hour_since,
+                        day_since,
+                        credits_last_hour: n,
+                        credited_today: sum,
+                    },
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Records BUZ withheld from a task's credit, inside `w`.
@@ -325,18 +403,14 @@ impl Store {
         amount: i64,
         reason: &str,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO buz_withheld (id, task_id, user_id, amount, reason, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(new_id())
-        .bind(task_id)
-        .bind(user.as_str())
-        .bind(amount)
-        .bind(reason)
-        .bind(self.now_ms())
-        .execute(&mut *w.tx)
-        .await?;
+        w.pending.withheld.push(WithheldRow {
+            id: new_id(),
+            task_id: task_id.to_owned(),
+            user_id: user.to_string(),
+            amount,
+            reason: reason.to_owned(),
+            created_at: self.now_ms(),
+        });
         Ok(())
     }
 

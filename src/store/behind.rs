@@ -1,0 +1,759 @@
+//! Write-behind inside a write transaction.
+//!
+//! A domain write mostly appends: audit and ledger entries, notifications, the event itself,
+//! XP grants, badge awards, withheld BUZ, counters bumped. None of those rows is read back by
+//! the write that made them, and what the next writes of the same transaction need to know
+//! (chain heads, wallet balances, XP, counters, what exists) is kept in [`Known`]. So the rows
+//! wait here, in memory, and reach the database together: one multi-row statement per table,
+//! and one statement per table for the rows they move (heads, wallets, profiles, counters),
+//! whatever the number of writes in the batch.
+//!
+//! The rule that keeps this invisible: **every statement the transaction runs goes through
+//! [`WriteTx::conn`], which first writes whatever waits here.** A query therefore always sees
+//! every row written before it, whoever wrote it, and nothing in the store can read around
+//! the buffer. [`WriteTx::commit`] writes the rest before it commits.
+//!
+//! A write of a group commit is an *item* ([`WriteTx::open_item`]): its rows can be taken back
+//! alone. While the item only appends and reads what [`Known`] holds, taking it back is
+//! dropping its rows from the buffer and undoing what it taught [`Known`] (a journal). Only
+//! when it runs a statement of its own does the item get a real savepoint (`SAVEPOINT
+//! hub_write`, taken after the rows of the writes before it are written), so that the
+//! database can take it back too.
+
+use super::{Backend, Known, WriteHeld};
+use serde::Serialize;
+use sqlx::{Any, AnyConnection, Transaction};
+use std::collections::HashMap;
+use tokio::sync::OwnedMutexGuard;
+
+#[derive(Serialize)]
+pub(super) struct AuditRow {
+    pub id: String,
+    pub scope: String,
+    pub seq: i64,
+    pub ref_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub action: String,
+    /// Canonical JSON.
+    pub details: String,
+    pub created_at: i64,
+    pub prev_hash: Option<String>,
+    pub hash: String,
+}
+
+pub(super) struct LedgerRow {
+    pub entry: hub_rooms::wallets::Entry,
+    /// The wallet's pending lock after the entry (the wallet row keeps it; the entry does not).
+    pub pending_after: i64,
+}
+
+#[derive(Serialize)]
+pub(super) struct EventRow {
+    pub kind: String,
+    pub id: String,
+    pub user_id: String,
+    pub body: String,
+    pub received_by: String,
+    pub received_at: i64,
+}
+
+#[derive(Serialize)]
+pub(super) struct XpRow {
+    pub id: String,
+    pub user_id: String,
+    pub source: String,
+    pub ref_id: String,
+    pub amount: i64,
+    pub created_at: i64,
+    /// The profile's XP and level once this grant is counted.
+    #[serde(skip)]
+    pub xp_after: i64,
+    #[serde(skip)]
+    pub level_after: i64,
+}
+
+pub(super) struct StatRow {
+    pub user: String,
+    pub column: &'static str,
+    pub by: i64,
+}
+
+#[derive(Serialize)]
+pub(super) struct WithheldRow {
+    pub id: String,
+    pub task_id: String,
+    pub user_id: String,
+    pub amount: i64,
+    pub reason: String,
+    pub created_at: i64,
+}
+
+#[derive(Serialize)]
+pub(super) struct AwardRow {
+    pub user_id: String,
+    pub code: String,
+    pub reason: String,
+    pub awarded_by: Option<String>,
+    pub awarded_at: i64,
+}
+
+#[derive(Serialize)]
+pub(super) struct NoteRow {
+    pub id: String,
+    pub user_id: String,
+    pub kind: String,
+    pub data: String,
+    pub created_at: i64,
+}
+
+/// Rows written but not yet sent, in the order they were written.
+#[derive(Default)]
+pub(super) struct Pending {
+    pub events: Vec<EventRow>,
+    pub audits: Vec<AuditRow>,
+    pub ledger: Vec<LedgerRow>,
+    pub xp: Vec<XpRow>,
+    pub stats: Vec<StatRow>,
+    pub withheld: Vec<WithheldRow>,
+    pub awards: Vec<AwardRow>,
+    pub notes: Vec<NoteRow>,
+}
+
+/// How long each buffer was: where an item began.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Marks([usize; 8]);
+
+impl Pending {
+    pub fn is_empty(&self) -> bool {
+        self.marks() == Marks::default()
+    }
+
+    pub fn marks(&self) -> Marks {
+        Marks([
+            self.events.len(),
+            self.audits.len(),
+            self.ledger.len(),
+            self.xp.len(),
+            self.stats.len(),
+            self.withheld.len(),
+            self.awards.len(),
+            self.notes.len(),
+        ])
+    }
+
+    /// Drops every row written since `marks`.
+    pub fn truncate(&mut self, m: Marks) {
+        self.events.truncate(m.0[0]);
+        self.audits.truncate(m.0[1]);
+        self.ledger.truncate(m.0[2]);
+        self.xp.truncate(m.0[3]);
+        self.stats.truncate(m.0[4]);
+        self.withheld.truncate(m.0[5]);
+        self.awards.truncate(m.0[6]);
+        self.notes.truncate(m.0[7]);
+    }
+
+    /// Takes the rows written before `marks`, leaving the later ones.
+    fn split_off_front(&mut self, m: Marks) -> Pending {
+        fn front<T>(v: &mut Vec<T>, n: usize) -> Vec<T> {
+            let rest = v.split_off(n.min(v.len()));
+            std::mem::replace(v, rest)
+        }
+        Pending {
+            events: front(&mut self.events, m.0[0]),
+            audits: front(&mut self.audits, m.0[1]),
+            ledger: front(&mut self.ledger, m.0[2]),
+            xp: front(&mut self.xp, m.0[3]),
+            stats: front(&mut self.stats, m.0[4]),
+            withheld: front(&mut self.withheld, m.0[5]),
+            awards: front(&mut self.awards, m.0[6]),
+            notes: front(&mut self.notes, m.0[7]),
+        }
+    }
+}
+
+/// A write transaction; on SQLite it also holds the writer lock until it ends. While a request
+/// holds one, everything it reads goes through it ([`WriteTx::conn`]): a read through the pool
+/// would take a second connection, and enough requests doing that at once each hold one
+/// connection and wait for another until the acquire timeout. [`super::Store::pool`] refuses
+/// such a read (see [`super::one_request`]). The connection itself is private to this module,
+/// so that no statement can pass the buffer.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _writer: Option<OwnedMutexGuard<()>>,
+    _held: WriteHeld,
+    /// What this transaction already knows, so that it does not ask the database twice.
+    pub(super) known: Known,
+    /// Rows written and not yet sent.
+    pub(super) pending: Pending,
+    item: Option<Item>,
+    /// Why the transaction can only fail now: rows already answered for could not be written.
+    poisoned: Option<String>,
+    now: i64,
+    backend: Backend,
+}
+
+/// A change to [`Known`], taken back if its item is.
+pub(super) type Undo = Box<dyn FnOnce(&mut Known) + Send>;
+
+/// The open item of a group commit.
+pub(super) struct Item {
+    /// The buffers' lengths when it began (all zero once the rows before it were written).
+    marks: Marks,
+    /// Whether `SAVEPOINT hub_write` was taken for it.
+    savepoint: bool,
+    /// What it taught [`Known`], latest last.
+    journal: Vec<Undo>,
+}
+
+impl WriteTx {
+    pub(super) fn new(
+        tx: Transaction<'static, Any>,
+        writer: Option<OwnedMutexGuard<()>>,
+        now: i64,
+        backend: Backend,
+    ) -> WriteTx {
+        WriteTx {
+            tx,
+            _writer: writer,
+            _held: WriteHeld::new(),
+            known: Known::default(),
+            pending: Pending::default(),
+            item: None,
+            poisoned: None,
+            now,
+            backend,
+        }
+    }
+
+    /// The transaction's clock: when it began, in milliseconds since the Unix epoch. Rules
+    /// that count over time windows (the issuance gates) read their windows from it, so that
+    /// every write of a batch is judged at one instant.
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    /// The id of `user`'s wallet, when this transaction holds it.
+    pub fn wallet_id_of(&self, user: &hub_protocol::UserId) -> Option<String> {
+        self.known.wallets.get(user.as_str()).map(|w| w.id.clone())
+    }
+
+    /// The connection, for a statement of the caller's: whatever waits in the buffer is written
+    /// first (and, inside an item that has none yet, its savepoint taken), so the statement
+    /// sees every row this transaction wrote.
+    pub async fn conn(&mut self) -> Result<&mut AnyConnection, sqlx::Error> {
+        self.check()?;
+        let unsaved = self.item.as_ref().is_some_and(|i| !i.savepoint);
+        if unsaved {
+            let marks = self.item.as_ref().map(|i| i.marks).unwrap_or_default();
+            let before = self.pending.split_off_front(marks);
+            if let Err(e) = write(&mut self.tx, self.backend, before).await {
+                // Rows of writes already answered for could not be written: the whole
+                // transaction must fail.
+                self.poisoned = Some(e.to_string());
+                return Err(e);
+            }
+            sqlx::query("SAVEPOINT hub_write")
+                .execute(&mut *self.tx)
+                .await?;
+            if let Some(item) = &mut self.item {
+                item.savepoint = true;
+                item.marks = Marks::default();
+            }
+        }
+        if !self.pending.is_empty() {
+            let all = std::mem::take(&mut self.pending);
+            if let Err(e) = write(&mut self.tx, self.backend, all).await {
+                if self.item.is_none() {
+                    self.poisoned = Some(e.to_string());
+                }
+                return Err(e);
+            }
+        }
+        Ok(&mut *self.tx)
+    }
+
+    /// Fails once rows that were answered for could not be written.
+    fn check(&self) -> Result<(), sqlx::Error> {
+        match &self.poisoned {
+            Some(cause) => Err(sqlx::Error::Protocol(format!(
+                "the transaction could not write what it held: {cause}"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes whatever waits, then commits.
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        self.item = None;
+        self.conn().await?;
+        let WriteTx { tx, .. } = self;
+        tx.commit().await
+    }
+
+    /// Begins an item: what follows can be taken back alone ([`WriteTx::close_item`]).
+    pub(super) fn open_item(&mut self) {
+        self.item = Some(Item {
+            marks: self.pending.marks(),
+            savepoint: false,
+            journal: Vec::new(),
+        });
+    }
+
+    /// Ends the open item: keeps it, or with `undo` takes back all it wrote and taught.
+    pub(super) async fn close_item(&mut self, undo: bool) -> Result<(), sqlx::Error> {
+        let Some(item) = self.item.take() else {
+            return self.check();
+        };
+        if undo {
+            if item.savepoint {
+                sqlx::query("ROLLBACK TO SAVEPOINT hub_write")
+                    .execute(&mut *self.tx)
+                    .await?;
+            }
+            self.pending.truncate(item.marks);
+            for undo in item.journal.into_iter().rev() {
+                undo(&mut self.known);
+            }
+        }
+        if item.savepoint {
+            sqlx::query("RELEASE SAVEPOINT hub_write")
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        self.check()
+    }
+
+    /// Sets `key` in one of [`Known`]'s maps, remembering how to take it back if the open
+    /// item is.
+    pub(super) fn learn<K, V>(
+        &mut self,
+        map: fn(&mut Known) -> &mut HashMap<K, V>,
+        key: K,
+        value: V,
+    ) where
+        K: Clone + std::hash::Hash + Eq + Send + 'static,
+        V: Send + 'static,
+    {
+        let old = map(&mut self.known).insert(key.clone(), value);
+        if let Some(item) = &mut self.item {
+            item.journal.push(Box::new(move |known: &mut Known| {
+                let m = map(known);
+                match old {
+                    Some(v) => {
+                        m.insert(key, v);
+                    }
+                    None => {
+                        m.remove(&key);
+                    }
+                }
+            }));
+        }
+    }
+
+    /// Forgets `key` of one of [`Known`]'s maps (its next read goes to the database).
+    pub(super) fn forget<K, V>(&mut self, map: fn(&mut Known) -> &mut HashMap<K, V>, key: &K)
+    where
+        K: Clone + std::hash::Hash + Eq + Send + 'static,
+        V: Send + 'static,
+    {
+        if let Some(old) = map(&mut self.known).remove(key)
+            && let Some(item) = &mut self.item
+        {
+            let key = key.clone();
+            item.journal.push(Box::new(move |known: &mut Known| {
+                map(known).insert(key, old);
+            }));
+        }
+    }
+}
+
+/// Sends `rows`: each table's rows in one statement, then one statement per table for the
+/// rows they move. The rows travel as one JSON parameter, so every statement has one text
+/// whatever the number of rows (prepared once per connection) and one value to bind.
+async fn write(tx: &mut AnyConnection, backend: Backend, rows: Pending) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let Pending {
+        events,
+        audits,
+        ledger,
+        xp,
+        stats,
+        withheld,
+        awards,
+        notes,
+    } = rows;
+    insert(tx, backend, "events", EVENT_COLUMNS, &events).await?;
+    insert(tx, backend, "worm_audits", AUDIT_COLUMNS, &audits).await?;
+    // Each head once, onto the last entry appended to its chain.
+    let heads: Vec<Head> = last_by(&audits, |a| a.scope.as_str())
+        .into_iter()
+        .map(|a| Head {
+            scope: &a.scope,
+            seq: a.seq,
+            hash: &a.hash,
+        })
+        .collect();
+    update(
+        tx,
+        backend,
+        "worm_heads",
+        &[("scope", "text"), ("seq", "bigint"), ("hash", "text")],
+        &heads,
+    )
+    .await?;
+    let entries: Vec<LedgerJson> = ledger.iter().map(LedgerJson::of).collect();
+    insert(tx, backend, "wallet_ledgers", LEDGER_COLUMNS, &entries).await?;
+    let wallets: Vec<WalletJson> = last_by(&ledger, |l| l.entry.wallet_id.as_str())
+        .into_iter()
+        .map(|l| WalletJson {
+            id: &l.entry.wallet_id,
+            buz_balance: l.entry.balance_after,
+            pending_lock: l.pending_after,
+            seq: l.entry.seq,
+            head_hash: &l.entry.hash,
+            updated_at: l.entry.created_at,
+        })
+        .collect();
+    update(
+        tx,
+        backend,
+        "wallets",
+        &[
+            ("id", "text"),
+            ("buz_balance", "bigint"),
+            ("pending_lock", "bigint"),
+            ("seq", "bigint"),
+            ("head_hash", "text"),
+            ("updated_at", "bigint"),
+        ],
+        &wallets,
+    )
+    .await?;
+    insert(tx, backend, "xp_events", XP_COLUMNS, &xp).await?;
+    let profiles: Vec<ProfileJson> = last_by(&xp, |x| x.user_id.as_str())
+        .into_iter()
+        .map(|x| ProfileJson {
+            user_id: &x.user_id,
+            xp: x.xp_after,
+            level: x.level_after,
+            updated_at: x.created_at,
+        })
+        .collect();
+    update(
+        tx,
+        backend,
+        "profiles",
+        &[
+            ("user_id", "text"),
+            ("xp", "bigint"),
+            ("level", "bigint"),
+            ("updated_at", "bigint"),
+        ],
+        &profiles,
+    )
+    .await?;
+    // Counters: the sum of each user's bumps, one statement per counter.
+    let mut sums: Vec<(&'static str, Vec<StatJson>)> = Vec::new();
+    let mut at: HashMap<(&str, &str), (usize, usize)> = HashMap::new();
+    for s in &stats {
+        match at.get(&(s.column, s.user.as_str())) {
+            Some(&(c, u)) => sums[c].1[u].by = sums[c].1[u].by.saturating_add(s.by),
+            None => {
+                let c = match sums.iter().position(|(column, _)| *column == s.column) {
+                    Some(c) => c,
+                    None => {
+                        sums.push((s.column, Vec::new()));
+                        sums.len() - 1
+                    }
+                };
+                at.insert((s.column, s.user.as_str()), (c, sums[c].1.len()));
+                sums[c].1.push(StatJson {
+                    user_id: &s.user,
+                    by: s.by,
+                });
+            }
+        }
+    }
+    for (column, users) in &sums {
+        let source = backend.json_rows(1, &[("user_id", "text"), ("by", "bigint")]);
+        let sql = format!(
+            "UPDATE user_stats SET {column} = {column} + r.by FROM ({source}) AS r
+             WHERE user_stats.user_id = r.user_id"
+        );
+        let changed = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(encode(users)?)
+            .bind(users.len() as i64)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        // Every stats writer needs the user's row: a missing one is an error, never a lost
+        // count.
+        if changed != users.len() as u64 {
+            return Err(sqlx::Error::Protocol(format!(
+                "{} of {} users have no stats row",
+                users.len() as u64 - changed,
+                users.len()
+            )));
+        }
+    }
+    insert(tx, backend, "buz_withheld", WITHHELD_COLUMNS, &withheld).await?;
+    insert(tx, backend, "badge_awards", AWARD_COLUMNS, &awards).await?;
+    insert(tx, backend, "notifications", NOTE_COLUMNS, &notes).await?;
+    Ok(())
+}
+
+const EVENT_COLUMNS: &[(&str, &str)] = &[
+    ("kind", "text"),
+    ("id", "text"),
+    ("user_id", "text"),
+    ("body", "text"),
+    ("received_by", "text"),
+    ("received_at", "bigint"),
+];
+const AUDIT_COLUMNS: &[(&str, &str)] = &[
+    ("id", "text"),
+    ("scope", "text"),
+    ("seq", "bigint"),
+    ("ref_id", "text"),
+    ("actor_id", "text"),
+    ("action", "text"),
+    ("details", "text"),
+    ("created_at", "bigint"),
+    ("prev_hash", "text"),
+    ("hash", "text"),
+];
+const LEDGER_COLUMNS: &[(&str, &str)] = &[
+    ("id", "text"),
+    ("wallet_id", "text"),
+    ("seq", "bigint"),
+    ("type", "text"),
+    ("amount", "bigint"),
+    ("balance_after", "bigint"),
+    ("task_id", "text"),
+    ("review_id", "text"),
+    ("conversion_id", "text"),
+    ("note", "text"),
+    ("created_at", "bigint"),
+    ("prev_hash", "text"),
+    ("hash", "text"),
+];
+const XP_COLUMNS: &[(&str, &str)] = &[
+    ("id", "text"),
+    ("user_id", "text"),
+    ("source", "text"),
+    ("ref_id", "text"),
+    ("amount", "bigint"),
+    ("created_at", "bigint"),
+];
+const WITHHELD_COLUMNS: &[(&str, &str)] = &[
+    ("id", "text"),
+    ("task_id", "text"),
+    ("user_id", "text"),
+    ("amount", "bigint"),
+    ("reason", "text"),
+    ("created_at", "bigint"),
+];
+const AWARD_COLUMNS: &[(&str, &str)] = &[
+    ("user_id", "text"),
+    ("code", "text"),
+    ("reason", "text"),
+    ("awarded_by", "text"),
+    ("awarded_at", "bigint"),
+];
+const NOTE_COLUMNS: &[(&str, &str)] = &[
+    ("id", "text"),
+    ("user_id", "text"),
+    ("kind", "text"),
+    ("data", "text"),
+    ("created_at", "bigint"),
+];
+
+#[derive(Serialize)]
+struct Head<'a> {
+    scope: &'a str,
+    seq: i64,
+    hash: &'a str,
+}
+
+#[derive(Serialize)]
+struct LedgerJson<'a> {
+    id: &'a str,
+    wallet_id: &'a str,
+    seq: i64,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    amount: i64,
+    balance_after: i64,
+    task_id: Option<&'a str>,
+    review_id: Option<&'a str>,
+    conversion_id: Option<&'a str>,
+    note: Option<&'a str>,
+    created_at: i64,
+    prev_hash: Option<&'a str>,
+    hash: &'a str,
+}
+
+impl<'a> LedgerJson<'a> {
+    fn of(l: &'a LedgerRow) -> LedgerJson<'a> {
+        let e = &l.entry;
+        LedgerJson {
+            id: &e.id,
+            wallet_id: &e.wallet_id,
+            seq: e.seq,
+            kind: &e.kind,
+            amount: e.amount,
+            balance_after: e.balance_after,
+            task_id: e.task_id.as_deref(),
+            review_id: e.review_id.as_deref(),
+            conversion_id: e.conversion_id.as_deref(),
+            note: e.note.as_deref(),
+            created_at: e.created_at,
+            prev_hash: e.prev_hash.as_deref(),
+            hash: &e.hash,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct WalletJson<'a> {
+    id: &'a str,
+    buz_balance: i64,
+    pending_lock: i64,
+    seq: i64,
+    head_hash: &'a str,
+    updated_at: i64,
+}
+
+#[derive(Serialize)]
+struct ProfileJson<'a> {
+    user_id: &'a str,
+    xp: i64,
+    level: i64,
+    updated_at: i64,
+}
+
+#[derive(Serialize)]
+struct StatJson<'a> {
+    user_id: &'a str,
+    by: i64,
+}
+
+fn encode<R: Serialize>(rows: &[R]) -> Result<String, sqlx::Error> {
+    serde_json::to_string(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
+/// The last row of each key, in first-seen order of the keys.
+fn last_by<'r, R>(rows: &'r [R], key: impl Fn(&R) -> &str) -> Vec<&'r R> {
+    let mut at: HashMap<&str, usize> = HashMap::new();
+    let mut out: Vec<&R> = Vec::new();
+    for row in rows {
+        match at.get(key(row)) {
+            Some(&i) => out[i] = row,
+            None => {
+                at.insert(key(row), out.len());
+                out.push(row);
+            }
+        }
+    }
+    out
+}
+
+/// `INSERT INTO table (columns) SELECT … FROM <the rows as JSON>`: one statement.
+async fn insert<R: Serialize>(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    table: &str,
+    columns: &[(&str, &str)],
+    rows: &[R],
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let names = columns
+        .iter()
+        .map(|(c, _)| *c)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO {table} ({names}) {}",
+        backend.json_rows(1, columns)
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(encode(rows)?)
+        .bind(rows.len() as i64)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// `UPDATE table SET … FROM <the rows as JSON> WHERE table.key = r.key`, the key being the
+/// first of `columns`: one statement.
+async fn update<R: Serialize>(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    table: &str,
+    columns: &[(&str, &str)],
+    rows: &[R],
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let key = columns[0].0;
+    let set = columns[1..]
+        .iter()
+        .map(|(c, _)| format!("{c} = r.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "UPDATE {table} SET {set} FROM ({}) AS r WHERE {table}.{key} = r.{key}",
+        backend.json_rows(1, columns)
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(encode(rows)?)
+        .bind(rows.len() as i64)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_row_of_each_key_in_first_seen_order() {
+        let rows = [("a", 1), ("b", 2), ("a", 3), ("c", 4), ("b", 5)];
+        let last: Vec<(&str, i32)> = last_by(&rows, |r| r.0).into_iter().copied().collect();
+        assert_eq!(last, vec![("a", 3), ("b", 5), ("c", 4)]);
+    }
+
+    #[test]
+    fn the_front_of_the_buffer_is_taken_up_to_the_marks() {
+        let mut p = Pending::default();
+        for (i, user) in ["a", "b", "c"].iter().enumerate() {
+            p.stats.push(StatRow {
+                user: (*user).into(),
+                column: "tasks_accepted",
+                by: i as i64,
+            });
+        }
+        let mut m = Marks::default();
+        m.0[4] = 2;
+        let front = p.split_off_front(m);
+        assert_eq!(
+            front
+                .stats
+                .iter()
+                .map(|s| s.user.as_str())
+                .collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        assert_eq!(p.stats.len(), 1);
+        assert_eq!(p.stats[0].user, "c");
+        p.truncate(Marks::default());
+        assert!(p.is_empty());
+    }
+}
