@@ -756,4 +756,120 @@ mod tests {
         p.truncate(Marks::default());
         assert!(p.is_empty());
     }
+
+    use crate::store::{NewAudit, Store};
+    use hub_protocol::UserId;
+
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("hub.db").display());
+        let store = Store::connect(&url, 2).await.unwrap();
+        store.migrate().await.unwrap();
+        (dir, store)
+    }
+
+    fn entry(scope: &str) -> NewAudit<'static> {
+        NewAudit {
+            scope: scope.to_owned(),
+            ref_id: None,
+            actor_id: None,
+            action: "test.step",
+            details: serde_json::json!({}),
+        }
+    }
+
+    async fn entries_seen(w: &mut WriteTx, scope: &str) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM worm_audits WHERE scope = $1")
+            .bind(scope)
+            .fetch_one(w.conn().await.unwrap())
+            .await
+            .unwrap()
+    }
+
+    /// An item that only appended is taken back in memory: its rows leave the buffer and the
+    /// head it moved is as before. An item that ran a statement of its own got a savepoint
+    /// first (after the rows of the items before it were sent), and is taken back by the
+    /// database too. A statement always sees the rows written before it.
+    #[tokio::test]
+    async fn an_item_is_taken_back_from_the_buffer_or_from_its_savepoint() {
+        let (_dir, store) = store().await;
+        let ann = UserId::from("ann");
+        let scope = "user:ann";
+        let mut w = store.begin_write().await.unwrap();
+        store.lock_users(&mut w, &[&ann]).await.unwrap();
+        assert_eq!(w.known.heads[scope].0, 0);
+
+        // Appends only: nothing reaches the database, and undoing forgets all of it.
+        w.open_item();
+        store.audit(&mut w, entry(scope)).await.unwrap();
+        store.audit(&mut w, entry(scope)).await.unwrap();
+        assert_eq!(w.pending.audits.len(), 2);
+        assert_eq!(w.known.heads[scope].0, 2);
+        assert!(w.item.as_ref().is_some_and(|i| !i.savepoint));
+        w.close_item(true).await.unwrap();
+        assert!(w.pending.is_empty());
+        assert_eq!(w.known.heads[scope].0, 0);
+
+        // A kept item, then one that reads: the kept one's row is sent before its savepoint.
+        w.open_item();
+        store.audit(&mut w, entry(scope)).await.unwrap();
+        w.close_item(false).await.unwrap();
+        w.open_item();
+        store.audit(&mut w, entry(scope)).await.unwrap();
+        assert_eq!(
+            entries_seen(&mut w, scope).await,
+            2,
+            "the read sees both rows"
+        );
+        assert!(w.item.as_ref().is_some_and(|i| i.savepoint));
+        assert!(w.pending.is_empty());
+        w.close_item(true).await.unwrap();
+        assert_eq!(
+            entries_seen(&mut w, scope).await,
+            1,
+            "the savepoint took one back"
+        );
+        assert_eq!(w.known.heads[scope].0, 1);
+
+        // The next append follows the kept entry; the commit sends it and moves the head
+        // over both.
+        w.open_item();
+        let e = store.audit(&mut w, entry(scope)).await.unwrap();
+        assert_eq!(e.seq, 2);
+        w.close_item(false).await.unwrap();
+        w.commit().await.unwrap();
+        let (seq, hash): (i64, String) =
+            sqlx::query_as("SELECT seq, hash FROM worm_heads WHERE scope = $1")
+                .bind(scope)
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_eq!((seq, hash), (2, e.hash));
+        let chain = store.audit_entries(scope).await.unwrap();
+        assert_eq!(chain.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(chain[1].prev_hash.as_deref(), Some(chain[0].hash.as_str()));
+    }
+
+    /// Rows of writes already answered for that cannot be written fail the whole
+    /// transaction: the next statement and the commit both refuse.
+    #[tokio::test]
+    async fn rows_that_cannot_be_written_fail_the_transaction() {
+        let (_dir, store) = store().await;
+        let mut w = store.begin_write().await.unwrap();
+        // A counter bump for a user with no stats row: the flush finds no row to bump.
+        w.pending.stats.push(StatRow {
+            user: "nobody".into(),
+            column: "tasks_accepted",
+            by: 1,
+        });
+        w.open_item();
+        let err = w
+            .conn()
+            .await
+            .err()
+            .expect("the earlier rows cannot be written");
+        assert!(err.to_string().contains("no stats row"), "{err}");
+        assert!(w.close_item(false).await.is_err(), "the item cannot stand");
+        assert!(w.commit().await.is_err(), "nor can the transaction");
+    }
 }
