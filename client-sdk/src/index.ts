@@ -32,6 +32,8 @@ import type {
   DocRef,
   DocRemoved,
   DocError,
+  Leaderboard,
+  WalletUpdated,
 } from "./generated/protocol.js";
 
 export * from "./generated/protocol.js";
@@ -72,6 +74,10 @@ export interface ServerToClient {
   "room:role": (e: RoomRoleChanged) => void;
   /** An entry of a venture's activity feed (to the venture's room). */
   activity: (a: Activity) => void;
+  /** A venture's leaderboard, pushed to its room when a member's standing changes. */
+  leaderboard: (b: Leaderboard) => void;
+  /** My wallet's balances, on each of my sockets, when they move. */
+  "wallet:updated": (w: WalletUpdated) => void;
 }
 
 /** Events a client sends, each with its typed ack. */

@@ -12,6 +12,9 @@ const BIN =
 
 export const WAIT_MS = 10_000;
 
+/** The JWT secret of the hubs started here. */
+export const SECRET = "sdk-test-secret-sdk-test-secret-sdk!";
+
 async function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -59,7 +62,7 @@ export class Hub {
         ...env,
         HUB_ADDR: `127.0.0.1:${this.port}`,
         DATA_DIR: this.dir,
-        JWT_SECRET: "sdk-test-secret-sdk-test-secret-sdk!",
+        JWT_SECRET: SECRET,
         HUB_ENV: "development",
         LOG_FORMAT: "json",
         RUST_LOG: "warn",
