@@ -670,17 +670,6 @@ impl Store {
             .collect())
     }
 
-    /// The ventures `user` is a member of.
-    pub async fn venture_ids_of(&self, user: &UserId) -> StoreResult<Vec<VentureId>> {
-        let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT venture_id FROM venture_members WHERE user_id = $1 ORDER BY venture_id",
-        )
-        .bind(user.as_str())
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows.into_iter().map(|(v,)| VentureId(v)).collect())
-    }
-
     /// The ventures of each of `users` (one statement per 500 users); a user of none is left
     /// out.
     pub async fn venture_ids_of_many(
