@@ -253,12 +253,20 @@ impl WriteTx {
                 self.poisoned = Some(e.to_string());
                 return Err(e);
             }
-            sqlx::query("SAVEPOINT hub_write")
+            // What waits now is the item's own; its marks count from here.
+            if let Some(item) = &mut self.item {
+                item.marks = Marks::default();
+            }
+            if let Err(e) = sqlx::query("SAVEPOINT hub_write")
                 .execute(&mut *self.tx)
-                .await?;
+                .await
+            {
+                // Without its savepoint the item could not be taken back alone.
+                self.poisoned = Some(e.to_string());
+                return Err(e);
+            }
             if let Some(item) = &mut self.item {
                 item.savepoint = true;
-                item.marks = Marks::default();
             }
         }
         if !self.pending.is_empty() {
