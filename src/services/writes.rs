@@ -4,10 +4,12 @@
 //! A use case hands its work (a closure over the transaction) to [`Services::write`] and
 //! waits. Each **lane** is a queue with one worker (`batch::GroupCommit`): the worker takes
 //! whatever has queued up, begins one transaction, locks every user of the batch at once (one
-//! order for everyone, so two lanes or two nodes never wait for each other in a cycle), and
-//! applies the writes one after the other, **each inside a savepoint**: a write that fails is
-//! rolled back to its savepoint and answered with its own error, the others go on. One commit
-//! then makes the whole batch durable. What the writes leave to do (notifications sent live,
+//! order for everyone, so two lanes or two nodes never wait for each other in a cycle), reads
+//! ahead what the writes declared ([`Reads`]), and applies the writes one after the other,
+//! **each all or nothing on its own**: a write that fails is taken back (from the
+//! transaction's buffer, or from its savepoint once it ran a statement of its own: see
+//! `store::behind`) and answered with its own error, the others go on. One commit then makes
+//! the whole batch durable. What the writes leave to do (notifications sent live,
 //! pushes, the feed, leaderboards) is applied after that commit, in batch order, while the
 //! next batch is already being written; each caller is answered once its own effects are out.
 //!
@@ -90,7 +92,7 @@ pub(super) enum Answer {
         value: Boxed,
         effects: oneshot::Receiver<()>,
     },
-    /// Refused by the write itself; rolled back to its savepoint, nothing of it applied.
+    /// Refused by the write itself; taken back, nothing of it applied.
     Refused(Boxed),
     /// The batch failed as a whole; nothing of it applied.
     Failed(StoreError),
@@ -139,7 +141,8 @@ impl Writes {
     }
 }
 
-/// One batch: one transaction, a savepoint per write, one commit, then the effects.
+/// One batch: one transaction, the reads ahead, each write all or nothing, one commit, then
+/// the effects.
 async fn commit_batch(
     s: &Arc<Services>,
     jobs: Vec<Job>,
@@ -180,12 +183,12 @@ async fn commit_batch(
     // Per write: its outcome, and its effects when it stands.
     let mut outcomes: Vec<(Result<Boxed, Answer>, Effects)> = Vec::with_capacity(n);
     for job in jobs {
-        if let Err(e) = s.store.savepoint(&mut w).await {
+        if let Err(e) = s.store.begin_item(&mut w).await {
             return failed(e);
         }
         let mut fx = Effects::default();
         let outcome = (job.apply)(s, &mut w, &mut fx).await;
-        // A failure injected after the write, before its savepoint is released, as if the
+        // A failure injected after the write, before it is kept, as if the
         // database had failed right there (tests only).
         let outcome = match (outcome, s.store.fault("release")) {
             (Ok(value), Ok(())) => Ok(value),
@@ -193,7 +196,7 @@ async fn commit_batch(
             (Err(refusal), _) => Err(Answer::Refused(refusal)),
         };
         let undo = outcome.is_err();
-        if let Err(e) = s.store.end_savepoint(&mut w, undo).await {
+        if let Err(e) = s.store.end_item(&mut w, undo).await {
             return failed(e);
         }
         outcomes.push((outcome, if undo { Effects::default() } else { fx }));
@@ -311,7 +314,7 @@ impl<R, E, F> WriteFn<R, E> for F where
 
 impl Services {
     /// Runs `apply` in the next group commit of the lane of `users[0]`, after every user in
-    /// `users` is locked, inside a savepoint of its own; answers once it is committed and its
+    /// `users` is locked, all or nothing on its own; answers once it is committed and its
     /// effects are out. `busy` at once when too many writes already wait for one of `users`.
     pub async fn write<R, E, F>(&self, users: &[&UserId], apply: F) -> Result<R, E>
     where

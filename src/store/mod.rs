@@ -548,15 +548,15 @@ impl Store {
 
     /// Marks where a write of a group commit begins inside `w` (see `services::writes` and
     /// `behind`: a real savepoint is taken only if the write runs a statement of its own).
-    pub async fn savepoint(&self, w: &mut WriteTx) -> StoreResult<()> {
+    pub async fn begin_item(&self, w: &mut WriteTx) -> StoreResult<()> {
         self.fault("savepoint")?;
         w.open_item();
         Ok(())
     }
 
-    /// Ends the write begun by [`Store::savepoint`]: keeps it, or with `undo` takes back
+    /// Ends the write begun by [`Store::begin_item`]: keeps it, or with `undo` takes back
     /// everything it wrote (the transaction goes on, as it was before the write).
-    pub async fn end_savepoint(&self, w: &mut WriteTx, undo: bool) -> StoreResult<()> {
+    pub async fn end_item(&self, w: &mut WriteTx, undo: bool) -> StoreResult<()> {
         Ok(w.close_item(undo).await?)
     }
 
