@@ -491,12 +491,7 @@ async fn write(tx: &mut AnyConnection, backend: Backend, rows: Pending) -> Resul
             "UPDATE user_stats SET {column} = {column} + r.by FROM ({source}) AS r
              WHERE user_stats.user_id = r.user_id"
         );
-        let changed = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(encode(users)?)
-            .bind(users.len() as i64)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let changed = send(tx, sql, users).await?;
         // Every stats writer needs the user's row: a missing one is an error, never a lost
         // count.
         if changed != users.len() as u64 {
@@ -669,6 +664,21 @@ fn last_by<'r, R>(rows: &'r [R], key: impl Fn(&R) -> &str) -> Vec<&'r R> {
     out
 }
 
+/// Runs `sql`, whose `$1` is `rows` as JSON and `$2` their number (see
+/// [`Backend::json_rows`]); answers how many rows it changed.
+async fn send<R: Serialize>(
+    tx: &mut AnyConnection,
+    sql: String,
+    rows: &[R],
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(encode(rows)?)
+        .bind(rows.len() as i64)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected())
+}
+
 /// `INSERT INTO table (columns) SELECT … FROM <the rows as JSON>`: one statement.
 async fn insert<R: Serialize>(
     tx: &mut AnyConnection,
@@ -689,12 +699,7 @@ async fn insert<R: Serialize>(
         "INSERT INTO {table} ({names}) {}",
         backend.json_rows(1, columns)
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(encode(rows)?)
-        .bind(rows.len() as i64)
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
+    send(tx, sql, rows).await.map(|_| ())
 }
 
 /// `UPDATE table SET … FROM <the rows as JSON> WHERE table.key = r.key`, the key being the
@@ -719,12 +724,7 @@ async fn update<R: Serialize>(
         "UPDATE {table} SET {set} FROM ({}) AS r WHERE {table}.{key} = r.{key}",
         backend.json_rows(1, columns)
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(encode(rows)?)
-        .bind(rows.len() as i64)
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
+    send(tx, sql, rows).await.map(|_| ())
 }
 
 #[cfg(test)]
