@@ -52,6 +52,10 @@ pub fn key_hash(name: &str, key: &VerifyingKey) -> [u8; 4] {
     [digest[0], digest[1], digest[2], digest[3]]
 }
 
+fn hex4(hash: &[u8; 4]) -> String {
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A key that signs notes under a name.
 pub struct NoteSigner {
     name: String,
@@ -72,19 +76,62 @@ impl NoteSigner {
         })
     }
 
+    /// Reads a signer key as Go's `note` package writes one:
+    /// `PRIVATE+KEY+<name>+<hex key hash>+<base64(0x01 ‖ seed)>`.
+    pub fn parse(skey: &str) -> Result<NoteSigner, NoteError> {
+        let rest = skey
+            .trim()
+            .strip_prefix("PRIVATE+KEY+")
+            .ok_or(NoteError::BadKey("a signer key starts with PRIVATE+KEY+"))?;
+        // The name and the hex hash hold no '+'; the base64 key may.
+        let mut parts = rest.splitn(3, '+');
+        let (Some(name), Some(hash), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(NoteError::BadKey("expected PRIVATE+KEY+name+hash+key"));
+        };
+        let key = B64
+            .decode(key)
+            .map_err(|_| NoteError::BadKey("the key is not base64"))?;
+        let [ED25519, seed @ ..] = key.as_slice() else {
+            return Err(NoteError::BadKey("not an Ed25519 key"));
+        };
+        let seed: [u8; 32] = seed
+            .try_into()
+            .map_err(|_| NoteError::BadKey("an Ed25519 seed is 32 bytes"))?;
+        let signer = NoteSigner::new(name, &seed)?;
+        if hash != hex4(&signer.hash) {
+            return Err(NoteError::BadKey(
+                "the key hash does not match the name and key",
+            ));
+        }
+        Ok(signer)
+    }
+
+    /// Its signer key, in the form [`NoteSigner::parse`] reads.
+    pub fn private_key(&self) -> String {
+        let mut key = vec![ED25519];
+        key.extend_from_slice(self.key.as_bytes());
+        format!(
+            "PRIVATE+KEY+{}+{}+{}",
+            self.name,
+            hex4(&self.hash),
+            B64.encode(key)
+        )
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The raw Ed25519 public key.
+    pub fn public_key(&self) -> [u8; 32] {
+        self.key.verifying_key().to_bytes()
+    }
+
     /// Its verifier key, as `signed-note` writes it.
     pub fn vkey(&self) -> String {
         let mut key = vec![ED25519];
         key.extend_from_slice(self.key.verifying_key().as_bytes());
-        format!(
-            "{}+{}+{}",
-            self.name,
-            self.hash
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>(),
-            B64.encode(key)
-        )
+        format!("{}+{}+{}", self.name, hex4(&self.hash), B64.encode(key))
     }
 
     /// `text` (which ends with a newline) signed: the text, a blank line, its signature line.
@@ -273,6 +320,32 @@ mod tests {
     const VKEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
     const TEXT: &str = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
     const SIGNATURE: &str = "\u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+
+    /// The signer key of the same example.
+    const SKEY: &str =
+        "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+
+    #[test]
+    fn the_example_signer_key_reads_back_and_signs_as_go_does() {
+        let signer = NoteSigner::parse(SKEY).unwrap();
+        assert_eq!(signer.name(), "PeterNeumann");
+        assert_eq!(signer.vkey(), VKEY);
+        assert_eq!(signer.private_key(), SKEY);
+        assert_eq!(signer.sign(TEXT).unwrap(), format!("{TEXT}\n{SIGNATURE}"));
+        // A hash that does not match the name, a key of another algorithm, no prefix.
+        let bad_hash = SKEY.replace("c74f20a3", "c74f20a4");
+        assert!(matches!(
+            NoteSigner::parse(&bad_hash),
+            Err(NoteError::BadKey(_))
+        ));
+        let renamed = SKEY.replace("PeterNeumann", "Someone");
+        assert!(matches!(
+            NoteSigner::parse(&renamed),
+            Err(NoteError::BadKey(_))
+        ));
+        assert!(NoteSigner::parse(&SKEY["PRIVATE+".len()..]).is_err());
+        assert!(NoteSigner::parse("PRIVATE+KEY+n+00000000+AAAA").is_err());
+    }
 
     #[test]
     fn a_note_signed_elsewhere_opens_and_a_changed_one_does_not() {

@@ -104,6 +104,35 @@ pub fn fold(hashes: &[Hash]) -> Option<Hash> {
     Some(rest.iter().rev().fold(*last, |acc, h| node_hash(h, &acc)))
 }
 
+/// The root of a perfect subtree from its leaves' hashes (a power of two of them, left to
+/// right); `empty_root()` for none.
+pub fn perfect_root(leaves: &[Hash]) -> Hash {
+    let mut level: Vec<Hash> = leaves.to_vec();
+    if level.is_empty() {
+        return empty_root();
+    }
+    while level.len() > 1 {
+        level = level
+            .chunks(2)
+            .map(|pair| match pair {
+                [l, r] => node_hash(l, r),
+                [one] => *one,
+                _ => empty_root(),
+            })
+            .collect();
+    }
+    level[0]
+}
+
+/// The root of the tree over `leaves` (leaf hashes), as RFC 6962's MTH defines it.
+pub fn root_of(leaves: &[Hash]) -> Hash {
+    let mut f = Frontier::default();
+    for l in leaves {
+        f.push(*l);
+    }
+    f.root()
+}
+
 /// Why a proof cannot be made or checked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProofError {
@@ -275,6 +304,11 @@ impl Frontier {
 
     pub fn size(&self) -> u64 {
         self.size
+    }
+
+    /// The peaks' hashes, in the order of [`Frontier::peak_ids`].
+    pub fn peaks(&self) -> &[Hash] {
+        &self.peaks
     }
 
     /// The tree's root (the empty tree's for no leaf).
@@ -563,6 +597,25 @@ mod tests {
         assert_eq!(
             ledger_leaf("w1", 7, "cd34"),
             r#"{"hash":"cd34","kind":"ledger","seq":7,"wallet_id":"w1"}"#
+        );
+    }
+
+    #[test]
+    fn a_perfect_subtree_folds_from_its_leaves_as_the_tree_does() {
+        let leaves: Vec<Hash> = (0u8..64).map(|i| leaf_hash(&[i])).collect();
+        for width in [1usize, 2, 4, 8, 16, 32, 64] {
+            assert_eq!(perfect_root(&leaves[..width]), root_of(&leaves[..width]));
+        }
+        // RFC 6962: MTH of two leaves is the node of their hashes.
+        assert_eq!(
+            perfect_root(&leaves[..2]),
+            node_hash(&leaves[0], &leaves[1])
+        );
+        assert_eq!(root_of(&[]), empty_root());
+        // A tree of 5 leaves splits at 4.
+        assert_eq!(
+            root_of(&leaves[..5]),
+            node_hash(&perfect_root(&leaves[..4]), &leaves[4])
         );
     }
 
