@@ -20,6 +20,7 @@
 //! hub_write`, taken after the rows of the writes before it are written), so that the
 //! database can take it back too.
 
+use super::auditlog::{self, Edge, Kind, Logged};
 use super::{Backend, Known, WriteHeld};
 use serde::Serialize;
 use sqlx::{Any, AnyConnection, Transaction};
@@ -191,6 +192,11 @@ pub struct WriteTx {
     poisoned: Option<String>,
     now: i64,
     backend: Backend,
+    /// The audit and ledger entries sent so far, in order: their leaves are appended to the
+    /// Merkle log at the commit (see `auditlog`).
+    logged: Vec<Logged>,
+    /// The log's edge as this store last committed it.
+    edge: Edge,
 }
 
 /// A change to [`Known`], taken back if its item is.
@@ -204,6 +210,8 @@ pub(super) struct Item {
     savepoint: bool,
     /// What it taught [`Known`], latest last.
     journal: Vec<Undo>,
+    /// How many entries were logged when its savepoint was taken.
+    logged: usize,
 }
 
 impl WriteTx {
@@ -212,6 +220,7 @@ impl WriteTx {
         writer: Option<OwnedMutexGuard<()>>,
         now: i64,
         backend: Backend,
+        edge: Edge,
     ) -> WriteTx {
         WriteTx {
             tx,
@@ -223,6 +232,8 @@ impl WriteTx {
             poisoned: None,
             now,
             backend,
+            logged: Vec::new(),
+            edge,
         }
     }
 
@@ -247,7 +258,7 @@ impl WriteTx {
         if unsaved {
             let marks = self.item.as_ref().map(|i| i.marks).unwrap_or_default();
             let before = self.pending.split_off_front(marks);
-            if let Err(e) = write(&mut self.tx, self.backend, before).await {
+            if let Err(e) = write(&mut self.tx, self.backend, before, &mut self.logged).await {
                 // Rows of writes already answered for could not be written: the whole
                 // transaction must fail.
                 self.poisoned = Some(e.to_string());
@@ -256,6 +267,7 @@ impl WriteTx {
             // What waits now is the item's own; its marks count from here.
             if let Some(item) = &mut self.item {
                 item.marks = Marks::default();
+                item.logged = self.logged.len();
             }
             if let Err(e) = sqlx::query("SAVEPOINT hub_write")
                 .execute(&mut *self.tx)
@@ -271,7 +283,7 @@ impl WriteTx {
         }
         if !self.pending.is_empty() {
             let all = std::mem::take(&mut self.pending);
-            if let Err(e) = write(&mut self.tx, self.backend, all).await {
+            if let Err(e) = write(&mut self.tx, self.backend, all, &mut self.logged).await {
                 if self.item.is_none() {
                     self.poisoned = Some(e.to_string());
                 }
@@ -291,12 +303,33 @@ impl WriteTx {
         }
     }
 
-    /// Writes whatever waits, then commits.
+    /// Writes whatever waits, appends the leaves of the entries it wrote to the Merkle log,
+    /// then commits.
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
         self.item = None;
         self.conn().await?;
-        let WriteTx { tx, .. } = self;
-        tx.commit().await
+        if self.logged.is_empty() {
+            let WriteTx { tx, .. } = self;
+            return tx.commit().await;
+        }
+        let WriteTx {
+            mut tx,
+            logged,
+            edge,
+            backend,
+            ..
+        } = self;
+        // Held until the commit ends: this node's appends take turns here, in commit order.
+        let mut edge = edge.lock().await;
+        let next = auditlog::append(&mut tx, backend, edge.clone(), &logged).await?;
+        tx.commit().await?;
+        *edge = Some(next);
+        Ok(())
+    }
+
+    /// Notes an entry written by a statement of the caller's, for the log.
+    pub(super) fn log(&mut self, entry: Logged) {
+        self.logged.push(entry);
     }
 
     /// Begins an item: what follows can be taken back alone ([`WriteTx::close_item`]).
@@ -305,6 +338,7 @@ impl WriteTx {
             marks: self.pending.marks(),
             savepoint: false,
             journal: Vec::new(),
+            logged: self.logged.len(),
         });
     }
 
@@ -318,6 +352,7 @@ impl WriteTx {
                 sqlx::query("ROLLBACK TO SAVEPOINT hub_write")
                     .execute(&mut *self.tx)
                     .await?;
+                self.logged.truncate(item.logged);
             }
             self.pending.truncate(item.marks);
             for undo in item.journal.into_iter().rev() {
@@ -379,10 +414,41 @@ impl WriteTx {
 /// Sends `rows`: each table's rows in one statement, then one statement per table for the
 /// rows they move. The rows travel as one JSON parameter, so every statement has one text
 /// whatever the number of rows (prepared once per connection) and one value to bind.
-async fn write(tx: &mut AnyConnection, backend: Backend, rows: Pending) -> Result<(), sqlx::Error> {
+async fn write(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    rows: Pending,
+    logged: &mut Vec<Logged>,
+) -> Result<(), sqlx::Error> {
     if rows.is_empty() {
         return Ok(());
     }
+    let entries = rows
+        .audits
+        .iter()
+        .map(|a| Logged {
+            kind: Kind::Audit,
+            chain: a.scope.clone(),
+            seq: a.seq,
+            hash: a.hash.clone(),
+        })
+        .chain(rows.ledger.iter().map(|l| Logged {
+            kind: Kind::Ledger,
+            chain: l.entry.wallet_id.clone(),
+            seq: l.entry.seq,
+            hash: l.entry.hash.clone(),
+        }))
+        .collect::<Vec<_>>();
+    write_rows(tx, backend, rows).await?;
+    logged.extend(entries);
+    Ok(())
+}
+
+async fn write_rows(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    rows: Pending,
+) -> Result<(), sqlx::Error> {
     let Pending {
         events,
         audits,
@@ -680,7 +746,7 @@ async fn send<R: Serialize>(
 }
 
 /// `INSERT INTO table (columns) SELECT … FROM <the rows as JSON>`: one statement.
-async fn insert<R: Serialize>(
+pub(super) async fn insert<R: Serialize>(
     tx: &mut AnyConnection,
     backend: Backend,
     table: &str,

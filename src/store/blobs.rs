@@ -154,6 +154,26 @@ impl Blobs {
         }
     }
 
+    /// The whole content of `key`.
+    pub async fn get(&self, key: &str) -> Result<Bytes, BlobError> {
+        Ok(self.store.get(&Path::from(key)).await?.bytes().await?)
+    }
+
+    /// The keys under `prefix` (a folder, ending with `/`), sorted.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, BlobError> {
+        let prefix = Path::from(prefix.trim_end_matches('/'));
+        let mut keys: Vec<String> = self
+            .store
+            .list(Some(&prefix))
+            .map(|m| m.map(|m| m.location.to_string()))
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()?;
+        keys.sort();
+        Ok(keys)
+    }
+
     /// Overwrites `key` with `bytes` (for repair tools and tests that damage a file).
     pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), BlobError> {
         self.store.put(&Path::from(key), bytes.into()).await?;

@@ -15,6 +15,7 @@
 
 mod activity;
 mod audit;
+pub mod auditlog;
 mod badges;
 mod behind;
 mod blobs;
@@ -373,6 +374,8 @@ pub struct Store {
     clock: SharedClock,
     /// See [`StoreOptions::fault_ppm`].
     fault_ppm: u32,
+    /// The Merkle log's right edge as this store last committed it (see `auditlog`).
+    edge: auditlog::Edge,
 }
 
 impl std::fmt::Debug for Store {
@@ -463,6 +466,7 @@ impl Store {
             writer: Arc::new(Mutex::new(())),
             clock: crate::clock::system(),
             fault_ppm: opts.fault_ppm,
+            edge: Default::default(),
         })
     }
 
@@ -501,10 +505,25 @@ impl Store {
     }
 
     /// Applies the embedded migrations of this backend.
+    /// Then logs the entries a database made before the Merkle log holds (once).
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self.backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await,
-            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await,
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        match self.log_backfill().await {
+            Ok(0) => Ok(()),
+            Ok(n) => {
+                tracing::info!(
+                    entries = n,
+                    "the audit log's Merkle tree now holds the entries written before it"
+                );
+                Ok(())
+            }
+            Err(StoreError::Db(e)) => Err(sqlx::migrate::MigrateError::Execute(e)),
+            Err(e) => Err(sqlx::migrate::MigrateError::Execute(sqlx::Error::Protocol(
+                e.to_string(),
+            ))),
         }
     }
 
@@ -528,7 +547,13 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.write_pool.begin().await?,
         };
-        Ok(WriteTx::new(tx, writer, self.now_ms(), self.backend))
+        Ok(WriteTx::new(
+            tx,
+            writer,
+            self.now_ms(),
+            self.backend,
+            self.edge.clone(),
+        ))
     }
 
     /// A write transaction for a group commit. On Postgres it comes from a pool of its own, so
@@ -541,6 +566,7 @@ impl Store {
                 None,
                 self.now_ms(),
                 self.backend,
+                self.edge.clone(),
             )),
             Backend::Sqlite => self.begin_write().await,
         }

@@ -1,0 +1,546 @@
+//! The Merkle log of audit and ledger entries (RFC 6962 hashing, see `hub_rooms::merkle`).
+//!
+//! Every audit and ledger entry a write transaction sends is noted by [`super::WriteTx`]; at
+//! its commit the transaction appends one leaf per entry, in the order it sent them, and moves
+//! the log's head (`audit_log_head`: the size and the right edge of the tree) in the same
+//! commit. Appends queue on the head row, which puts the leaves of concurrent transactions in
+//! commit order: on one node an in-process lock over the edge comes first (so writers queue in
+//! memory, and the edge need not be read back), and across nodes the head's `size` guards the
+//! move (a node whose edge is stale reads it again, locked).
+//!
+//! Leaves keep their chain, seq and the entry's hash as logged, so that the log still says what
+//! was there when the entry has been edited or removed since. Perfect subtrees of
+//! [`STORED_LEVEL`] and more are kept as nodes; smaller ones are folded from their leaves when
+//! a proof names them (at most 255 leaves read per node).
+
+use super::{Backend, Store, StoreError, StoreResult, behind};
+use hub_rooms::merkle::{self, Frontier, Hash, NodeId};
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+use std::sync::Arc;
+
+/// The smallest subtree whose root is stored: 2^8 = 256 leaves.
+pub const STORED_LEVEL: u8 = 8;
+
+/// An entry sent by a write transaction, waiting for its leaf.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Logged {
+    pub kind: Kind,
+    /// The audit scope or the wallet id.
+    pub chain: String,
+    pub seq: i64,
+    /// The entry's chain hash (hex).
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Audit,
+    Ledger,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Audit => "audit",
+            Kind::Ledger => "ledger",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        match s {
+            "audit" => Some(Kind::Audit),
+            "ledger" => Some(Kind::Ledger),
+            _ => None,
+        }
+    }
+}
+
+/// The leaf of an entry: its canonical encoding (see `hub_rooms::merkle`).
+pub fn leaf_of(kind: Kind, chain: &str, seq: i64, hash: &str) -> String {
+    match kind {
+        Kind::Audit => merkle::audit_leaf(chain, seq, hash),
+        Kind::Ledger => merkle::ledger_leaf(chain, seq, hash),
+    }
+}
+
+/// The log's right edge, shared by every write transaction of this store: `None` until read.
+pub(super) type Edge = Arc<tokio::sync::Mutex<Option<Frontier>>>;
+
+#[derive(Serialize)]
+struct LeafRow<'a> {
+    idx: i64,
+    kind: &'static str,
+    chain: &'a str,
+    seq: i64,
+    hash: &'a str,
+    leaf_hash: String,
+}
+
+#[derive(Serialize)]
+struct NodeRow {
+    level: i64,
+    idx: i64,
+    hash: String,
+}
+
+const LEAF_COLUMNS: &[(&str, &str)] = &[
+    ("idx", "bigint"),
+    ("kind", "text"),
+    ("chain", "text"),
+    ("seq", "bigint"),
+    ("hash", "text"),
+    ("leaf_hash", "text"),
+];
+const NODE_COLUMNS: &[(&str, &str)] = &[("level", "smallint"), ("idx", "bigint"), ("hash", "text")];
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn peaks_text(f: &Frontier) -> String {
+    f.peaks().iter().map(hex::encode).collect()
+}
+
+fn parse_peaks(size: i64, text: &str) -> Result<Frontier, sqlx::Error> {
+    let bad = || sqlx::Error::Protocol("audit_log_head holds a malformed edge".into());
+    let bytes = hex::decode(text).map_err(|_| bad())?;
+    if bytes.len() % 32 != 0 {
+        return Err(bad());
+    }
+    let peaks: Vec<Hash> = bytes
+        .chunks(32)
+        .map(|c| c.try_into().unwrap_or([0u8; 32]))
+        .collect();
+    Frontier::from_peaks(u64::try_from(size).map_err(|_| bad())?, peaks).ok_or_else(bad)
+}
+
+/// Reads the head; on Postgres inside a write transaction, `lock` holds it until the commit.
+async fn read_head(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    lock: bool,
+) -> Result<Frontier, sqlx::Error> {
+    let sql = match (backend, lock) {
+        (Backend::Postgres, true) => {
+            "SELECT size, peaks FROM audit_log_head WHERE id = 1 FOR UPDATE"
+        }
+        _ => "SELECT size, peaks FROM audit_log_head WHERE id = 1",
+    };
+    let row = sqlx::query(sql).fetch_one(&mut *conn).await?;
+    parse_peaks(row.try_get("size")?, &row.try_get::<String, _>("peaks")?)
+}
+
+/// Appends a leaf per entry of `logged` to the log, inside the transaction that wrote them,
+/// from the edge this node last committed (`known`, or read when `None`). Answers the new
+/// edge, which the caller keeps once the transaction has committed.
+pub(super) async fn append(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    known: Option<Frontier>,
+    logged: &[Logged],
+) -> Result<Frontier, sqlx::Error> {
+    let base = match known {
+        Some(f) => f,
+        None => read_head(conn, backend, true).await?,
+    };
+    let mut grown = grow(&base, logged);
+    if !move_head(conn, &base, &grown.edge).await? {
+        // Another node appended since this one's edge: read it again, locked.
+        let base = read_head(conn, backend, true).await?;
+        grown = grow(&base, logged);
+        if !move_head(conn, &base, &grown.edge).await? {
+            return Err(sqlx::Error::Protocol(
+                "the audit log's head moved under its lock".into(),
+            ));
+        }
+    }
+    behind::insert(
+        conn,
+        backend,
+        "audit_log",
+        LEAF_COLUMNS,
+        &grown.leaves(logged),
+    )
+    .await?;
+    behind::insert(conn, backend, "audit_log_nodes", NODE_COLUMNS, &grown.nodes).await?;
+    Ok(grown.edge)
+}
+
+struct Grown {
+    start: u64,
+    edge: Frontier,
+    leaf_hashes: Vec<Hash>,
+    nodes: Vec<NodeRow>,
+}
+
+impl Grown {
+    fn leaves<'a>(&self, logged: &'a [Logged]) -> Vec<LeafRow<'a>> {
+        logged
+            .iter()
+            .zip(&self.leaf_hashes)
+            .enumerate()
+            .map(|(i, (l, h))| LeafRow {
+                idx: to_i64(self.start + i as u64),
+                kind: l.kind.as_str(),
+                chain: &l.chain,
+                seq: l.seq,
+                hash: &l.hash,
+                leaf_hash: hex::encode(h),
+            })
+            .collect()
+    }
+}
+
+fn grow(base: &Frontier, logged: &[Logged]) -> Grown {
+    let mut edge = base.clone();
+    let mut leaf_hashes = Vec::with_capacity(logged.len());
+    let mut nodes = Vec::new();
+    for l in logged {
+        let leaf = merkle::leaf_hash(leaf_of(l.kind, &l.chain, l.seq, &l.hash).as_bytes());
+        leaf_hashes.push(leaf);
+        for (id, hash) in edge.push(leaf) {
+            if id.level >= STORED_LEVEL {
+                nodes.push(NodeRow {
+                    level: i64::from(id.level),
+                    idx: to_i64(id.index),
+                    hash: hex::encode(hash),
+                });
+            }
+        }
+    }
+    Grown {
+        start: base.size(),
+        edge,
+        leaf_hashes,
+        nodes,
+    }
+}
+
+/// Moves the head from `from` to `to`, unless it is no longer at `from`'s size.
+async fn move_head(
+    conn: &mut AnyConnection,
+    from: &Frontier,
+    to: &Frontier,
+) -> Result<bool, sqlx::Error> {
+    let moved =
+        sqlx::query("UPDATE audit_log_head SET size = $1, peaks = $2 WHERE id = 1 AND size = $3")
+            .bind(to_i64(to.size()))
+            .bind(peaks_text(to))
+            .bind(to_i64(from.size()))
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    Ok(moved == 1)
+}
+
+/// A leaf of the log as stored, with the entry it stands for as stored now.
+#[derive(Debug, Clone)]
+pub struct LogRow {
+    pub index: u64,
+    pub kind: Kind,
+    pub chain: String,
+    pub seq: i64,
+    pub hash: String,
+    pub leaf_hash: Hash,
+    pub audit: Option<hub_rooms::audit::Entry>,
+    pub ledger: Option<hub_rooms::wallets::Entry>,
+}
+
+fn hash_of(text: &str) -> StoreResult<Hash> {
+    hex::decode(text)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| StoreError::Invalid("the audit log holds a malformed hash".into()))
+}
+
+impl Store {
+    /// The log's size and root now.
+    pub async fn log_head(&self) -> StoreResult<Frontier> {
+        let mut conn = self.pool().acquire().await?;
+        Ok(read_head(&mut conn, self.backend, false).await?)
+    }
+
+    /// The leaves `from..to` (clamped to the log) with their entries as stored now.
+    pub async fn log_rows(&self, from: u64, to: u64) -> StoreResult<Vec<LogRow>> {
+        let rows = sqlx::query(
+            "SELECT l.idx, l.kind, l.chain, l.seq, l.hash, l.leaf_hash,
+                    a.id AS a_id, a.ref_id AS a_ref, a.actor_id AS a_actor, a.action AS a_action,
+                    a.details AS a_details, a.created_at AS a_at, a.prev_hash AS a_prev,
+                    a.hash AS a_hash,
+                    w.id AS w_id, w.type AS w_type, w.amount AS w_amount,
+                    w.balance_after AS w_balance, w.task_id AS w_task, w.review_id AS w_review,
+                    w.conversion_id AS w_conversion, w.note AS w_note, w.created_at AS w_at,
+                    w.prev_hash AS w_prev, w.hash AS w_hash
+             FROM audit_log l
+             LEFT JOIN worm_audits a ON l.kind = 'audit' AND a.scope = l.chain AND a.seq = l.seq
+             LEFT JOIN wallet_ledgers w ON l.kind = 'ledger' AND w.wallet_id = l.chain AND w.seq = l.seq
+             WHERE l.idx >= $1 AND l.idx < $2
+             ORDER BY l.idx",
+        )
+        .bind(to_i64(from))
+        .bind(to_i64(to))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(log_row).collect()
+    }
+
+    /// The leaf hashes `from..to`, in order (fewer when the log is shorter).
+    pub async fn log_leaf_hashes(&self, from: u64, to: u64) -> StoreResult<Vec<Hash>> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT idx, leaf_hash FROM audit_log WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+        )
+        .bind(to_i64(from))
+        .bind(to_i64(to))
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (i, (idx, hash)) in rows.iter().enumerate() {
+            if *idx != to_i64(from + i as u64) {
+                return Err(StoreError::Invalid(format!(
+                    "the audit log has no leaf {}",
+                    from + i as u64
+                )));
+            }
+            out.push(hash_of(hash)?);
+        }
+        Ok(out)
+    }
+
+    /// The root of the perfect subtree `id`: stored, or folded from its leaves.
+    pub async fn log_node(&self, id: NodeId) -> StoreResult<Hash> {
+        if id.level >= STORED_LEVEL {
+            let hash: Option<String> = sqlx::query_scalar(
+                "SELECT hash FROM audit_log_nodes WHERE level = $1 AND idx = $2",
+            )
+            .bind(i64::from(id.level))
+            .bind(to_i64(id.index))
+            .fetch_optional(self.pool())
+            .await?;
+            return match hash {
+                Some(h) => hash_of(&h),
+                None => Err(StoreError::Invalid(format!(
+                    "the audit log has no node {}/{}",
+                    id.level, id.index
+                ))),
+            };
+        }
+        let width = 1u64 << id.level;
+        let leaves = self.log_leaf_hashes(id.start(), id.start() + width).await?;
+        if leaves.len() as u64 != width {
+            return Err(StoreError::Invalid(format!(
+                "the audit log has no leaf {}",
+                id.start() + leaves.len() as u64
+            )));
+        }
+        Ok(merkle::perfect_root(&leaves))
+    }
+
+    /// Appends a leaf for every audit and ledger entry that has none, in the order they were
+    /// written (time, then audit before ledger, then chain and seq): a database made before
+    /// the log existed gets its entries logged once, at start.
+    pub async fn log_backfill(&self) -> StoreResult<u64> {
+        let mut w = self.begin_write().await?;
+        let conn = w.conn().await?;
+        let sql = match self.backend {
+            // Two nodes starting at once: the second waits here, then finds the log filled.
+            Backend::Postgres => "SELECT size FROM audit_log_head WHERE id = 1 FOR UPDATE",
+            Backend::Sqlite => "SELECT size FROM audit_log_head WHERE id = 1",
+        };
+        let size: i64 = sqlx::query_scalar(sql).fetch_one(&mut *conn).await?;
+        if size > 0 {
+            return Ok(0);
+        }
+        let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
+            "SELECT kind, chain, seq, hash FROM (
+                 SELECT 'audit' AS kind, scope AS chain, seq, hash, created_at, 0 AS k FROM worm_audits
+                 UNION ALL
+                 SELECT 'ledger' AS kind, wallet_id AS chain, seq, hash, created_at, 1 AS k FROM wallet_ledgers
+             ) e ORDER BY created_at, k, chain, seq",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let n = rows.len() as u64;
+        for (kind, chain, seq, hash) in rows {
+            w.log(Logged {
+                kind: Kind::parse(&kind).unwrap_or(Kind::Audit),
+                chain,
+                seq,
+                hash,
+            });
+        }
+        w.commit().await?;
+        Ok(n)
+    }
+}
+
+fn log_row(r: &sqlx::any::AnyRow) -> StoreResult<LogRow> {
+    let kind: String = r.try_get("kind")?;
+    let kind = Kind::parse(&kind)
+        .ok_or_else(|| StoreError::Invalid(format!("the audit log holds a leaf of kind {kind}")))?;
+    let chain: String = r.try_get("chain")?;
+    let seq: i64 = r.try_get("seq")?;
+    let audit = match r.try_get::<Option<String>, _>("a_id")? {
+        Some(id) => {
+            let details: String = r.try_get("a_details")?;
+            Some(hub_rooms::audit::Entry {
+                id,
+                scope: chain.clone(),
+                seq,
+                ref_id: r.try_get("a_ref")?,
+                actor_id: r.try_get("a_actor")?,
+                action: r.try_get("a_action")?,
+                // Kept as stored: a details text that no longer parses stands as a string,
+                // whose hash cannot match.
+                details: serde_json::from_str(&details)
+                    .unwrap_or(serde_json::Value::String(details)),
+                created_at: r.try_get("a_at")?,
+                prev_hash: r.try_get("a_prev")?,
+                hash: r.try_get("a_hash")?,
+            })
+        }
+        None => None,
+    };
+    let ledger = match r.try_get::<Option<String>, _>("w_id")? {
+        Some(id) => Some(hub_rooms::wallets::Entry {
+            id,
+            wallet_id: chain.clone(),
+            seq,
+            kind: r.try_get("w_type")?,
+            amount: r.try_get("w_amount")?,
+            balance_after: r.try_get("w_balance")?,
+            task_id: r.try_get("w_task")?,
+            review_id: r.try_get("w_review")?,
+            conversion_id: r.try_get("w_conversion")?,
+            note: r.try_get("w_note")?,
+            created_at: r.try_get("w_at")?,
+            prev_hash: r.try_get("w_prev")?,
+            hash: r.try_get("w_hash")?,
+        }),
+        None => None,
+    };
+    let index: i64 = r.try_get("idx")?;
+    Ok(LogRow {
+        index: u64::try_from(index).unwrap_or_default(),
+        kind,
+        chain,
+        seq,
+        hash: r.try_get("hash")?,
+        leaf_hash: hash_of(&r.try_get::<String, _>("leaf_hash")?)?,
+        audit,
+        ledger,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::NewAudit;
+
+    async fn open(url: &str) -> Store {
+        let store = Store::connect(url, 2).await.unwrap();
+        store.migrate().await.unwrap();
+        store
+    }
+
+    fn entry(scope: &str, n: usize) -> NewAudit<'static> {
+        NewAudit {
+            scope: scope.to_owned(),
+            ref_id: None,
+            actor_id: None,
+            action: "test.step",
+            details: serde_json::json!({ "n": n }),
+        }
+    }
+
+    /// What the log should hold: a leaf per stored entry, in the order of `expected`.
+    async fn assert_log_is(store: &Store, expected: &[(String, i64)]) {
+        let rows = store.log_rows(0, 1_000).await.unwrap();
+        let got: Vec<(String, i64)> = rows.iter().map(|r| (r.chain.clone(), r.seq)).collect();
+        assert_eq!(got, expected);
+        let mut leaves = Vec::new();
+        for r in &rows {
+            let audit = r.audit.as_ref().expect("the entry is stored");
+            assert_eq!(audit.hash, r.hash);
+            let leaf = merkle::leaf_hash(leaf_of(Kind::Audit, &r.chain, r.seq, &r.hash).as_bytes());
+            assert_eq!(leaf, r.leaf_hash);
+            leaves.push(leaf);
+        }
+        let head = store.log_head().await.unwrap();
+        assert_eq!(head.size(), expected.len() as u64);
+        assert_eq!(head.root(), merkle::root_of(&leaves));
+    }
+
+    /// Two stores on one database stand for two nodes: each keeps its own edge, and a commit
+    /// from a stale edge reads the head again. An item taken back through its savepoint leaves
+    /// no leaf; a transaction that rolls back leaves none either.
+    #[tokio::test]
+    async fn leaves_follow_commits_across_nodes_and_items_taken_back_leave_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("hub.db").display());
+        let (a, b) = (open(&url).await, open(&url).await);
+        let mut expected = Vec::new();
+        let mut n = 0;
+        for (store, scope, count) in [(&a, "a", 3), (&b, "b", 2), (&a, "a", 2), (&b, "b", 1)] {
+            let mut w = store.begin_write().await.unwrap();
+            for _ in 0..count {
+                let e = store.audit(&mut w, entry(scope, n)).await.unwrap();
+                expected.push((e.scope, e.seq));
+                n += 1;
+            }
+            w.commit().await.unwrap();
+        }
+        assert_log_is(&a, &expected).await;
+
+        // An item that ran a statement of its own (so its rows were sent under a savepoint),
+        // then was taken back.
+        let mut w = a.begin_write().await.unwrap();
+        let kept = a.audit(&mut w, entry("a", 100)).await.unwrap();
+        a.begin_item(&mut w).await.unwrap();
+        a.audit(&mut w, entry("c", 101)).await.unwrap();
+        w.conn().await.unwrap();
+        a.end_item(&mut w, true).await.unwrap();
+        w.commit().await.unwrap();
+        expected.push((kept.scope, kept.seq));
+        assert_log_is(&b, &expected).await;
+
+        // Rolled back: nothing logged, and the next commit starts where the log is.
+        let mut w = b.begin_write().await.unwrap();
+        b.audit(&mut w, entry("b", 200)).await.unwrap();
+        w.conn().await.unwrap();
+        drop(w);
+        let mut w = b.begin_write().await.unwrap();
+        let e = b.audit(&mut w, entry("b", 201)).await.unwrap();
+        w.commit().await.unwrap();
+        expected.push((e.scope, e.seq));
+        assert_log_is(&a, &expected).await;
+    }
+
+    /// Proof nodes: a subtree of 256 leaves and more is read from the nodes kept at append,
+    /// a smaller one folded from its leaves; both match the tree computed whole.
+    #[tokio::test]
+    async fn stored_and_folded_nodes_match_the_whole_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("hub.db").display());
+        let store = open(&url).await;
+        let mut w = store.begin_write().await.unwrap();
+        for n in 0..600 {
+            store.audit(&mut w, entry("s", n)).await.unwrap();
+        }
+        w.commit().await.unwrap();
+        let leaves = store.log_leaf_hashes(0, 600).await.unwrap();
+        assert_eq!(leaves.len(), 600);
+        for (level, index) in [(9u8, 0u64), (8, 1), (7, 3), (0, 599), (3, 70)] {
+            let id = NodeId { level, index };
+            let start = id.start() as usize;
+            let whole = merkle::perfect_root(&leaves[start..start + (1 << level)]);
+            assert_eq!(store.log_node(id).await.unwrap(), whole, "{id:?}");
+        }
+        // Not there yet: a subtree past the end.
+        assert!(store.log_node(NodeId { level: 8, index: 2 }).await.is_err());
+        assert!(store.log_node(NodeId { level: 4, index: 40 }).await.is_err());
+    }
+}
