@@ -32,6 +32,38 @@ pub fn ledger_leaf(wallet_id: &str, seq: i64, hash: &str) -> String {
     )
 }
 
+/// What a leaf of the log stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeafKind {
+    Audit,
+    Ledger,
+}
+
+impl LeafKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeafKind::Audit => "audit",
+            LeafKind::Ledger => "ledger",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LeafKind> {
+        match s {
+            "audit" => Some(LeafKind::Audit),
+            "ledger" => Some(LeafKind::Ledger),
+            _ => None,
+        }
+    }
+}
+
+/// The leaf of an entry of `kind` in `chain` (its scope or wallet id).
+pub fn leaf_of(kind: LeafKind, chain: &str, seq: i64, hash: &str) -> String {
+    match kind {
+        LeafKind::Audit => audit_leaf(chain, seq, hash),
+        LeafKind::Ledger => ledger_leaf(chain, seq, hash),
+    }
+}
+
 /// The root of the empty tree: `SHA-256()`.
 pub fn empty_root() -> Hash {
     Sha256::digest([]).into()

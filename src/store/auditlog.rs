@@ -15,6 +15,7 @@
 
 use super::{Backend, Store, StoreError, StoreResult, behind};
 use hub_rooms::merkle::{self, Frontier, Hash, NodeId};
+pub use hub_rooms::merkle::{LeafKind as Kind, leaf_of};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use std::sync::Arc;
@@ -31,37 +32,6 @@ pub(super) struct Logged {
     pub seq: i64,
     /// The entry's chain hash (hex).
     pub hash: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Audit,
-    Ledger,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Audit => "audit",
-            Kind::Ledger => "ledger",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Kind> {
-        match s {
-            "audit" => Some(Kind::Audit),
-            "ledger" => Some(Kind::Ledger),
-            _ => None,
-        }
-    }
-}
-
-/// The leaf of an entry: its canonical encoding (see `hub_rooms::merkle`).
-pub fn leaf_of(kind: Kind, chain: &str, seq: i64, hash: &str) -> String {
-    match kind {
-        Kind::Audit => merkle::audit_leaf(chain, seq, hash),
-        Kind::Ledger => merkle::ledger_leaf(chain, seq, hash),
-    }
 }
 
 /// The log's right edge, shared by every write transaction of this store: `None` until read.
@@ -541,6 +511,14 @@ mod tests {
         }
         // Not there yet: a subtree past the end.
         assert!(store.log_node(NodeId { level: 8, index: 2 }).await.is_err());
-        assert!(store.log_node(NodeId { level: 4, index: 40 }).await.is_err());
+        assert!(
+            store
+                .log_node(NodeId {
+                    level: 4,
+                    index: 40
+                })
+                .await
+                .is_err()
+        );
     }
 }
