@@ -17,6 +17,7 @@ use std::time::Duration;
 pub const MIN_SECRET_LEN: usize = 32;
 const SECRET_FILE: &str = "jwt_secret";
 const SQLITE_FILE: &str = "hub.db";
+const AUDIT_KEY_FILE: &str = "audit_key";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -43,6 +44,16 @@ pub enum Command {
     /// Print a signed JWT for local use, signed with the secret the hub uses (JWT_SECRET, or
     /// DATA_DIR/jwt_secret, which the hub creates on its first start).
     Token(TokenArgs),
+    /// The audit log, checked from outside.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Verify the audit log's checkpoints, their consistency and (with --full) every entry:
+    /// exit 0 when all holds, 1 naming the first bad index, 2 when it could not check.
+    Verify(crate::verifier::VerifyArgs),
 }
 
 impl Cli {
@@ -221,6 +232,25 @@ pub struct Settings {
     /// How often the `files-scrub` job re-hashes every stored file.
     #[arg(long, env = "HUB_JOB_FILES_SCRUB", default_value = "24h", value_parser = humantime::parse_duration)]
     pub job_files_scrub: Duration,
+    /// The Ed25519 key that signs the audit log's checkpoints, as a C2SP signed-note signer key
+    /// (`PRIVATE+KEY+<name>+<hash>+<key>`). Unset: generated once into DATA_DIR/audit_key.
+    /// Every node of a cluster needs the same one.
+    #[arg(long, env = "HUB_AUDIT_KEY_FILE")]
+    pub audit_key_file: Option<PathBuf>,
+    /// The origin line of the audit log's checkpoints (a schema-less URL naming this log).
+    /// Unset: the key's name.
+    #[arg(long, env = "HUB_AUDIT_ORIGIN")]
+    pub audit_origin: Option<String>,
+    /// How often the `audit-checkpoint` job signs the audit log's head (when it grew).
+    #[arg(long, env = "HUB_AUDIT_CHECKPOINT_EVERY", default_value = "1m", value_parser = humantime::parse_duration)]
+    pub audit_checkpoint_every: Duration,
+    /// Witnesses' `add-checkpoint` URLs (C2SP tlog-witness), comma separated: each new
+    /// checkpoint is POSTed to them.
+    #[arg(long, env = "HUB_AUDIT_WITNESSES", value_delimiter = ',')]
+    pub audit_witnesses: Vec<String>,
+    /// How long a witness may take to answer.
+    #[arg(long, env = "HUB_AUDIT_WITNESS_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub audit_witness_timeout: Duration,
     /// Where uploaded files live: `s3://bucket/prefix` (with the usual AWS_* variables), or
     /// unset for `DATA_DIR/files`.
     #[arg(long, env = "HUB_FILES_URL")]
@@ -395,6 +425,7 @@ pub struct Config {
     pub gamification: crate::services::gamification::GamificationConfig,
     pub buz: crate::services::wallets::BuzConfig,
     pub files: crate::services::files::FilesConfig,
+    pub audit_log: crate::services::auditlog::AuditLogConfig,
     pub rest_limits: crate::limits::RestLimitsConfig,
     pub conn_limits: hub_rooms::conns::ConnLimits,
 }
@@ -437,6 +468,7 @@ impl Config {
             gamification: Default::default(),
             buz: Default::default(),
             files: Default::default(),
+            audit_log: Default::default(),
             rest_limits: crate::limits::RestLimitsConfig::default(),
             conn_limits: hub_rooms::conns::ConnLimits::default(),
         }
@@ -547,9 +579,10 @@ impl Settings {
             || self.job_badges.is_zero()
             || self.job_conversion_windows.is_zero()
             || self.job_files_scrub.is_zero()
+            || self.audit_checkpoint_every.is_zero()
         {
             bail!(
-                "HUB_JOB_WORM_INTEGRITY, HUB_JOB_BADGES, HUB_JOB_CONVERSION_WINDOWS and HUB_JOB_FILES_SCRUB must be longer than zero"
+                "HUB_JOB_WORM_INTEGRITY, HUB_JOB_BADGES, HUB_JOB_CONVERSION_WINDOWS, HUB_JOB_FILES_SCRUB and HUB_AUDIT_CHECKPOINT_EVERY must be longer than zero"
             );
         }
         if !self.buz_min_reputation.is_finite()
@@ -654,8 +687,10 @@ impl Settings {
                 reputation: self.job_reputation_at,
                 conversion_windows_every: self.job_conversion_windows,
                 files_scrub_every: self.job_files_scrub,
+                audit_checkpoint_every: self.audit_checkpoint_every,
             },
             files: self.files_config()?,
+            audit_log: self.audit_log_config()?,
             buz: crate::services::wallets::BuzConfig {
                 gates: hub_rooms::wallets::Gates {
                     require_kyc: self.buz_require_kyc,
@@ -727,6 +762,47 @@ impl Settings {
         })
     }
 
+    fn audit_log_config(&self) -> anyhow::Result<crate::services::auditlog::AuditLogConfig> {
+        use crate::services::auditlog::{AuditLogConfig, DEFAULT_ORIGIN, new_key};
+        use hub_rooms::checkpoint::NoteSigner;
+        let (key, from) = match &self.audit_key_file {
+            Some(path) => (
+                std::fs::read_to_string(path).with_context(|| {
+                    format!("cannot read HUB_AUDIT_KEY_FILE {}", path.display())
+                })?,
+                path.clone(),
+            ),
+            None => {
+                self.ensure_data_dir()?;
+                let path = self.data_dir.join(AUDIT_KEY_FILE);
+                let name = self.audit_origin.as_deref().unwrap_or(DEFAULT_ORIGIN);
+                let made =
+                    new_key(name).map_err(|e| anyhow::anyhow!("HUB_AUDIT_ORIGIN {name:?}: {e}"))?;
+                (load_or_create(&path, &made)?, path)
+            }
+        };
+        let signer = NoteSigner::parse(&key)
+            .map_err(|e| anyhow::anyhow!("the audit key in {}: {e}", from.display()))?;
+        let origin = self
+            .audit_origin
+            .clone()
+            .unwrap_or_else(|| signer.name().to_owned());
+        if origin.is_empty() || origin.contains('\n') {
+            bail!("HUB_AUDIT_ORIGIN must be one non-empty line");
+        }
+        for url in &self.audit_witnesses {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                bail!("HUB_AUDIT_WITNESSES: {url:?} is not an http(s) URL");
+            }
+        }
+        Ok(AuditLogConfig {
+            origin,
+            key: key.trim().to_owned(),
+            witnesses: self.audit_witnesses.clone(),
+            witness_timeout: self.audit_witness_timeout,
+        })
+    }
+
     /// The JWT secret: `JWT_SECRET`, or the one kept in `DATA_DIR` (generated on first use,
     /// mode 0600).
     pub fn jwt_secret(&self) -> anyhow::Result<Vec<u8>> {
@@ -772,26 +848,38 @@ fn read_secret(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
     }
 }
 
-fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
-    if let Some(secret) = read_secret(path)? {
-        return Ok(secret);
+/// The text kept in `path`, or `made` written there first (mode 0600) when there is none.
+fn load_or_create(path: &Path, made: &str) -> anyhow::Result<String> {
+    match std::fs::read_to_string(path) {
+        Ok(s) => return Ok(s),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     }
-    let secret = hex::encode(rand::random::<[u8; 32]>());
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     match options.open(path) {
         Ok(mut file) => {
-            file.write_all(secret.as_bytes())
+            file.write_all(made.as_bytes())
                 .and_then(|_| file.sync_all())
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            Ok(secret.into_bytes())
+            Ok(made.to_owned())
         }
         // Another process created it first: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_or_create_secret(path),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+        }
         Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
     }
+}
+
+fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = read_secret(path)? {
+        return Ok(secret);
+    }
+    load_or_create(path, &hex::encode(rand::random::<[u8; 32]>()))?;
+    read_secret(path)?.ok_or_else(|| anyhow::anyhow!("cannot read {}", path.display()))
 }
 
 #[cfg(test)]
@@ -821,6 +909,54 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn the_audit_key_is_generated_once_privately_or_read_from_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = settings(dir.path());
+        let first = s.resolve().unwrap().audit_log;
+        assert_eq!(first.origin, crate::services::auditlog::DEFAULT_ORIGIN);
+        assert!(first.key.starts_with("PRIVATE+KEY+localhost/hub-audit+"));
+        assert_eq!(s.resolve().unwrap().audit_log.key, first.key);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(AUDIT_KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // An operator's key file; the origin defaults to its name.
+        let file = dir.path().join("operator.key");
+        let key = crate::services::auditlog::new_key("audit.example.com/hub").unwrap();
+        std::fs::write(&file, format!("{key}\n")).unwrap();
+        s.audit_key_file = Some(file.clone());
+        let chosen = s.resolve().unwrap().audit_log;
+        assert_eq!(chosen.key, key);
+        assert_eq!(chosen.origin, "audit.example.com/hub");
+        s.audit_origin = Some("other.example/log".into());
+        assert_eq!(s.resolve().unwrap().audit_log.origin, "other.example/log");
+        // A file that holds no signer key, a missing one, a witness that is not a URL.
+        std::fs::write(&file, "not a key").unwrap();
+        let e = s.resolve().unwrap_err().to_string();
+        assert!(e.contains("the audit key in"), "{e}");
+        s.audit_key_file = Some(dir.path().join("missing.key"));
+        assert!(
+            s.resolve()
+                .unwrap_err()
+                .to_string()
+                .contains("HUB_AUDIT_KEY_FILE")
+        );
+        s.audit_key_file = None;
+        s.audit_witnesses = vec!["ftp://witness".into()];
+        assert!(
+            s.resolve()
+                .unwrap_err()
+                .to_string()
+                .contains("HUB_AUDIT_WITNESSES")
+        );
     }
 
     #[test]

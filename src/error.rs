@@ -184,6 +184,17 @@ impl From<crate::services::wallets::WalletError> for AppError {
     }
 }
 
+impl From<crate::services::auditlog::LogError> for AppError {
+    fn from(e: crate::services::auditlog::LogError) -> Self {
+        use crate::services::auditlog::LogError;
+        match e {
+            LogError::Store(s) => s.into(),
+            LogError::Blob(b) => AppError::unavailable(b),
+            other => AppError::of(other.code(), other.to_string()),
+        }
+    }
+}
+
 impl From<crate::services::files::FileError> for AppError {
     fn from(e: crate::services::files::FileError) -> Self {
         use crate::services::files::FileError;

@@ -36,6 +36,7 @@ pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod validate;
+pub mod verifier;
 pub mod yws;
 
 pub use config::Config;
@@ -112,6 +113,7 @@ pub async fn run_with(
             role_cache: config.role_cache,
             user_queue: config.user_queue,
             writes: config.writes.clone(),
+            audit_log: config.audit_log.clone(),
         },
         runtime.clock.clone(),
     );

@@ -1,7 +1,7 @@
 //! `hub`: parses flags and runs the chosen command. Errors end the process with one line.
 
 use clap::Parser;
-use hub::config::{Cli, Command};
+use hub::config::{AuditCommand, Cli, Command};
 use hub_protocol::AccountRole;
 use std::process::ExitCode;
 
@@ -13,7 +13,7 @@ fn main() -> ExitCode {
     let command = cli.into_command();
     let log_format = match &command {
         Command::Serve(s) | Command::Migrate(s) => s.log_format,
-        Command::Token(_) => hub::config::LogFormat::Pretty,
+        Command::Token(_) | Command::Audit(_) => hub::config::LogFormat::Pretty,
     };
     hub::telemetry::init_logging(log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -26,6 +26,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Command::Audit(AuditCommand::Verify(args)) = &command {
+        return runtime.block_on(audit_verify(args));
+    }
     match runtime.block_on(execute(command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -92,6 +95,29 @@ fn strip_source_location(text: &str) -> &str {
     }
 }
 
+/// `hub audit verify`: what it checked on stdout, the verdict last; exit 0, 1 (the log does
+/// not hold) or 2 (it could not be checked).
+async fn audit_verify(args: &hub::verifier::VerifyArgs) -> ExitCode {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    match hub::verifier::verify(args).await {
+        Ok(report) => {
+            for line in &report.lines {
+                println!("{line}");
+            }
+            println!("{}", report.verdict());
+            if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("hub audit verify: {}", one_line(&e));
+            ExitCode::from(2)
+        }
+    }
+}
+
 async fn execute(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve(settings) => {
@@ -127,6 +153,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
+        Command::Audit(AuditCommand::Verify(_)) => Ok(()),
     }
 }
 

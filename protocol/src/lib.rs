@@ -14,6 +14,7 @@
 //! - [`docs`]: collaborative documents.
 //! - [`notifications`]: stored notifications, a typed payload per kind.
 //! - [`audit`], [`events`], [`activity`]: operators' reports, events in, the venture feed.
+//! - [`auditlog`]: the Merkle log of audit and ledger entries, its proofs and checkpoints.
 //! - [`profiles`], [`badges`], [`gamification`]: profiles, skills, endorsements, portfolio,
 //!   badges, XP, levels, reputation, leaderboards.
 //! - [`wallets`], [`equity`]: wallets, ledgers, BUZ issuance, conversion windows and equity.
@@ -24,6 +25,7 @@
 
 pub mod activity;
 pub mod audit;
+pub mod auditlog;
 pub mod badges;
 pub mod chat;
 pub mod clients;

@@ -4,6 +4,7 @@
 
 use crate::activity::*;
 use crate::audit::*;
+use crate::auditlog::*;
 use crate::badges::*;
 use crate::chat::*;
 use crate::clients::*;
@@ -48,6 +49,8 @@ macro_rules! wire_types {
         CreateVenture, CreateTeam, PutMember, Venture, VentureDetail, VentureList, Team, TeamDetail,
         Member, MemberSet, Invitation, InvitationList, User, Me, Health, HealthServices, RoomSummary, RoomList, DevToken, DevTokenIssued,
         WormIntegrity, ScopeIntegrity, BrokenEntry, JobsHealth, JobStatus, JobRun,
+        AuditRecord, LedgerRecord, LogEntry, LogEntryPage, InclusionProof, ConsistencyProof, AuditKey,
+        CheckpointInfo, CheckpointList,
         Activity, ActivityPage,
         TaskAccepted, ReviewEvent, BugEvent, KycEvent, DeviceEvent, ViolationEvent, EventAccepted,
         Theme, Profile, ProfileBadge, ProfileSkill, ProfilePatch, Skill, SkillList, AddSkill, Endorse,

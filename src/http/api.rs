@@ -4,13 +4,14 @@
 //! without being described, and a description cannot name a type the handler does not use.
 
 use super::{
-    badges, clients, debug, dev, docs, equity, events, files, gamification, health, invitations,
-    me, notifications, profiles, rooms, signatures, teams, ventures, wallets,
+    auditlog, badges, clients, debug, dev, docs, equity, events, files, gamification, health,
+    invitations, me, notifications, profiles, rooms, signatures, teams, ventures, wallets,
 };
 use crate::state::AppState;
 use axum::routing::MethodRouter;
 use hub_protocol::activity::ActivityPage;
 use hub_protocol::audit::{JobRun, JobsHealth, WormIntegrity};
+use hub_protocol::auditlog::*;
 use hub_protocol::badges::*;
 use hub_protocol::clients::*;
 use hub_protocol::docs::{CreateDoc, DocInfo, DocList};
@@ -599,6 +600,37 @@ pub fn routes() -> Vec<Route> {
             .access(Access::Public)
             .also(&[503])
             .ok::<Health>(),
+        op(GET, "/api/v1/audit/key", "auditKey", |m, _| m.get(auditlog::key))
+            .doc("audit", "The verifier key of the audit log's checkpoints (C2SP signed-note)")
+            .access(Access::Public)
+            .ok::<AuditKey>(),
+        op(GET, "/api/v1/audit/checkpoint", "auditCheckpoint", |m, _| m.get(auditlog::checkpoint))
+            .doc("audit", "The latest signed checkpoint of the audit log (C2SP tlog-checkpoint in a signed note)")
+            .access(Access::Public)
+            .bytes_answer("text/plain"),
+        op(GET, "/api/v1/audit/checkpoints", "auditCheckpoints", |m, _| m.get(auditlog::checkpoints))
+            .doc("audit", "Every checkpoint in the object store, largest first")
+            .access(Access::Public)
+            .ok::<CheckpointList>(),
+        op(GET, "/api/v1/audit/entries", "auditEntries", |m, _| m.get(auditlog::entries))
+            .doc("audit", "Consecutive leaves of the audit log with their entries (operators)")
+            .access(Access::Operator)
+            .query::<auditlog::EntriesQuery>()
+            .ok::<LogEntryPage>(),
+        op(GET, "/api/v1/audit/entries/{index}", "auditEntry", |m, _| m.get(auditlog::entry))
+            .doc("audit", "One leaf of the audit log: the entry and its leaf bytes (operators)")
+            .access(Access::Operator)
+            .ok::<LogEntry>(),
+        op(GET, "/api/v1/audit/proof/inclusion", "auditInclusionProof", |m, _| m.get(auditlog::inclusion))
+            .doc("audit", "RFC 6962 inclusion proof of a leaf (operators)")
+            .access(Access::Operator)
+            .query::<auditlog::InclusionQuery>()
+            .ok::<InclusionProof>(),
+        op(GET, "/api/v1/audit/proof/consistency", "auditConsistencyProof", |m, _| m.get(auditlog::consistency))
+            .doc("audit", "RFC 6962 consistency proof between two sizes of the log (operators)")
+            .access(Access::Operator)
+            .query::<auditlog::ConsistencyQuery>()
+            .ok::<ConsistencyProof>(),
         op(GET, "/api/debug/worm/integrity", "wormIntegrity", |m, _| m.get(debug::worm_integrity))
             .doc("operations", "Re-checks every audit chain (operators)")
             .access(Access::Operator)

@@ -27,7 +27,8 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         Some(Err(why)) => (format!("error: {why}"), false),
     };
     let db_ok = database == "ok";
-    let audit_ok = !core.services.worm_is_broken();
+    let log_refused = core.services.auditlog.refused();
+    let audit_ok = !core.services.worm_is_broken() && log_refused.is_none();
     let status = if db_ok && redis_ok && audit_ok {
         "healthy"
     } else {
@@ -60,6 +61,8 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
                 "Redis unreachable: other nodes do not hear this one; local traffic flows"
                     .to_owned(),
             )
+        } else if let Some(why) = log_refused {
+            Some(format!("the audit log's checkpoints stopped: {why}"))
         } else if !audit_ok {
             Some("the audit log's chain is broken: see /api/debug/worm/integrity".to_owned())
         } else {

@@ -5,6 +5,7 @@
 //! wrong methods and malformed input.
 
 pub mod api;
+mod auditlog;
 mod badges;
 mod clients;
 mod debug;

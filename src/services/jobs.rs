@@ -19,6 +19,8 @@ pub const BADGES_HOURLY: &str = "badges-hourly";
 pub const CONVERSION_WINDOWS: &str = "conversion-windows";
 /// `files-scrub`: re-hashes every stored file.
 pub const FILES_SCRUB: &str = "files-scrub";
+/// `audit-checkpoint`: signs the Merkle log's head and writes it outside the database.
+pub const AUDIT_CHECKPOINT: &str = "audit-checkpoint";
 
 const DAY: Duration = Duration::from_secs(86_400);
 
@@ -93,6 +95,7 @@ pub struct JobsConfig {
     pub reputation: Schedule,
     pub conversion_windows_every: Duration,
     pub files_scrub_every: Duration,
+    pub audit_checkpoint_every: Duration,
 }
 
 impl Default for JobsConfig {
@@ -103,6 +106,7 @@ impl Default for JobsConfig {
             reputation: Schedule::DailyAt { minute: 2 * 60 },
             conversion_windows_every: Duration::from_secs(15 * 60),
             files_scrub_every: DAY,
+            audit_checkpoint_every: Duration::from_secs(60),
         }
     }
 }
@@ -154,6 +158,10 @@ impl JobBoard {
             JobDef {
                 name: FILES_SCRUB,
                 schedule: Schedule::Every(config.files_scrub_every),
+            },
+            JobDef {
+                name: AUDIT_CHECKPOINT,
+                schedule: Schedule::Every(config.audit_checkpoint_every),
             },
         ];
         JobBoard {
@@ -260,6 +268,7 @@ impl Services {
                 .await
                 .map_err(|e| e.to_string()),
             FILES_SCRUB => self.files_scrub().await.map_err(|e| e.to_string()),
+            AUDIT_CHECKPOINT => self.audit_checkpoint_job().await.map_err(|e| e.to_string()),
             other => Err(format!("no body for job {other}")),
         };
         let duration_ms = started.elapsed().as_millis() as u64;

@@ -49,6 +49,7 @@ macro_rules! domain_error {
 pub mod access;
 pub mod activity;
 pub mod audit;
+pub mod auditlog;
 pub mod badges;
 pub mod batch;
 pub mod chat;
@@ -144,8 +145,10 @@ pub struct Services {
     /// BUZ issuance gates.
     pub buz: wallets::BuzConfig,
     pub files_config: files::FilesConfig,
-    /// Where uploaded files' contents live.
+    /// Where uploaded files' contents live (and the audit log's checkpoints).
     pub blobs: crate::store::Blobs,
+    /// The Merkle log's signer (see [`auditlog`]).
+    pub auditlog: auditlog::AuditLog,
     boards: gamification::Boards,
     /// This value's own handle, for the tasks it spawns.
     me: std::sync::Weak<Services>,
@@ -174,6 +177,8 @@ pub struct ServicesConfig {
     pub user_queue: usize,
     /// The domain group commit (see [`writes`]).
     pub writes: writes::WritesConfig,
+    /// The Merkle log's key, origin and witnesses.
+    pub audit_log: auditlog::AuditLogConfig,
 }
 
 impl Services {
@@ -196,6 +201,7 @@ impl Services {
             role_cache,
             user_queue,
             writes: writes_config,
+            audit_log,
         } = config;
         let notify = Notify::new(bus.clone());
         let docs = Docs::new(
@@ -234,6 +240,7 @@ impl Services {
             buz,
             files_config,
             blobs,
+            auditlog: auditlog::AuditLog::new(audit_log),
             boards: Default::default(),
             liveness,
             presence_config,

@@ -490,6 +490,93 @@ export type JobRun = { name: string, result: string, error: string | null, durat
  */
 output: unknown, };
 
+export type AuditRecord = { id: string, scope: string, seq: number, ref_id: string | null, actor_id: string | null, action: string, details: unknown, created_at: number, prev_hash: string | null, hash: string, };
+
+export type LedgerRecord = { id: string, wallet_id: string, seq: number, 
+/**
+ * `EARN`, `LOCK`, `UNLOCK`, `SPEND` or `ADJUST`.
+ */
+type: string, amount: number, balance_after: number, task_id: string | null, review_id: string | null, conversion_id: string | null, note: string | null, created_at: number, prev_hash: string | null, hash: string, };
+
+export type LogEntry = { index: number, 
+/**
+ * `audit` or `ledger`.
+ */
+kind: string, 
+/**
+ * The leaf as the log recorded it: the canonical JSON `{"hash","kind","scope","seq"}`
+ * (audit) or `{"hash","kind","seq","wallet_id"}` (ledger).
+ */
+leaf: string, 
+/**
+ * `SHA-256(0x00 ‖ leaf)`, base64.
+ */
+leaf_hash: string, 
+/**
+ * The audit entry as stored now (`null` when it is gone, or for a ledger leaf).
+ */
+audit: AuditRecord | null, 
+/**
+ * The ledger entry as stored now (`null` when it is gone, or for an audit leaf).
+ */
+ledger: LedgerRecord | null, };
+
+export type LogEntryPage = { entries: Array<LogEntry>, 
+/**
+ * The log's size when the page was read.
+ */
+size: number, };
+
+export type InclusionProof = { index: number, size: number, 
+/**
+ * The leaf's hash, base64.
+ */
+leaf_hash: string, 
+/**
+ * The root of the tree of `size` leaves, base64.
+ */
+root: string, 
+/**
+ * From the leaf up, base64.
+ */
+proof: Array<string>, };
+
+export type ConsistencyProof = { from: number, to: number, 
+/**
+ * The roots of both trees, base64.
+ */
+from_root: string, to_root: string, proof: Array<string>, };
+
+export type AuditKey = { 
+/**
+ * The log's origin: the first line of every checkpoint and the signature's name.
+ */
+origin: string, 
+/**
+ * The C2SP `signed-note` verifier key: `<name>+<hex key hash>+<base64(0x01 ‖ key)>`.
+ */
+vkey: string, 
+/**
+ * The Ed25519 public key alone, base64 (32 bytes).
+ */
+public_key: string, };
+
+export type CheckpointInfo = { size: number, 
+/**
+ * base64.
+ */
+root: string, 
+/**
+ * Its key in the object store (`audit/checkpoints/…`).
+ */
+key: string, 
+/**
+ * The signed note, as served by `GET /api/v1/audit/checkpoint`.
+ */
+note: string, };
+
+export type CheckpointList = { checkpoints: Array<CheckpointInfo>, };
+
 export type Activity = { 
 /**
  * UUID v7: ids order by time.

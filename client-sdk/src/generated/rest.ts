@@ -1,7 +1,7 @@
 // Generated from the hub's REST table (src/http/api.rs). Do not edit by hand:
 // run `UPDATE_GENERATED=1 cargo test --test openapi` after changing a route.
 
-import type { ActiveWindow, ActivityPage, AddSkill, Adjust, AwardBadge, Badge, BadgeAward, BadgeList, BadgesEvaluated, BugEvent, Client, ClientList, Comment, CommentList, Conversion, ConversionList, ConversionWindow, ConvertRequest, CreateBadge, CreateDoc, CreateTeam, CreateVenture, CreateWindow, Decide, DevToken, DevTokenIssued, DeviceEvent, DocInfo, DocList, Endorse, Endorsement, EvaluateBadges, EventAccepted, FileDoc, FileList, GamificationStatus, Health, Hold, InvitationList, JobRun, JobsHealth, KeyList, KycEvent, Leaderboard, LedgerEntry, LedgerPage, MarkRead, Me, Member, MemberSet, NewClient, NewComment, NewKey, NewPortfolioItem, NewShare, NotificationList, PatchBadge, PatchClient, Portfolio, PortfolioItem, Profile, ProfilePatch, PutMember, RequestSignature, ReviewEvent, RoomList, Share, ShareList, SharedDoc, Sign, Signature, SignatureList, SigningKey, Skill, SkillList, TaskAccepted, Team, TeamDetail, UnreadCount, Venture, VentureDetail, VentureList, ViolationEvent, Wallet, WalletVerify, WindowList, WithheldList, WormIntegrity } from "./protocol.js";
+import type { ActiveWindow, ActivityPage, AddSkill, Adjust, AuditKey, AwardBadge, Badge, BadgeAward, BadgeList, BadgesEvaluated, BugEvent, CheckpointList, Client, ClientList, Comment, CommentList, ConsistencyProof, Conversion, ConversionList, ConversionWindow, ConvertRequest, CreateBadge, CreateDoc, CreateTeam, CreateVenture, CreateWindow, Decide, DevToken, DevTokenIssued, DeviceEvent, DocInfo, DocList, Endorse, Endorsement, EvaluateBadges, EventAccepted, FileDoc, FileList, GamificationStatus, Health, Hold, InclusionProof, InvitationList, JobRun, JobsHealth, KeyList, KycEvent, Leaderboard, LedgerEntry, LedgerPage, LogEntry, LogEntryPage, MarkRead, Me, Member, MemberSet, NewClient, NewComment, NewKey, NewPortfolioItem, NewShare, NotificationList, PatchBadge, PatchClient, Portfolio, PortfolioItem, Profile, ProfilePatch, PutMember, RequestSignature, ReviewEvent, RoomList, Share, ShareList, SharedDoc, Sign, Signature, SignatureList, SigningKey, Skill, SkillList, TaskAccepted, Team, TeamDetail, UnreadCount, Venture, VentureDetail, VentureList, ViolationEvent, Wallet, WalletVerify, WindowList, WithheldList, WormIntegrity } from "./protocol.js";
 
 /** Every REST operation by id: its arguments (path and query parameters, `body`) and its answer. */
 export interface RestOperations {
@@ -175,6 +175,20 @@ export interface RestOperations {
   sign: { args: { id: string; body: Sign }; answer: Signature };
   /** Liveness and the state of the shared services: 200 healthy, or degraded while Redis is away or the audit log is broken; 503 degraded when the database does not answer */
   health: { args: Record<string, never>; answer: Health };
+  /** The verifier key of the audit log's checkpoints (C2SP signed-note) */
+  auditKey: { args: Record<string, never>; answer: AuditKey };
+  /** The latest signed checkpoint of the audit log (C2SP tlog-checkpoint in a signed note) */
+  auditCheckpoint: { args: Record<string, never>; answer: ArrayBuffer };
+  /** Every checkpoint in the object store, largest first */
+  auditCheckpoints: { args: Record<string, never>; answer: CheckpointList };
+  /** Consecutive leaves of the audit log with their entries (operators) */
+  auditEntries: { args: { from?: number; limit?: number }; answer: LogEntryPage };
+  /** One leaf of the audit log: the entry and its leaf bytes (operators) */
+  auditEntry: { args: { index: string }; answer: LogEntry };
+  /** RFC 6962 inclusion proof of a leaf (operators) */
+  auditInclusionProof: { args: { index: number; size?: number }; answer: InclusionProof };
+  /** RFC 6962 consistency proof between two sizes of the log (operators) */
+  auditConsistencyProof: { args: { from: number; to?: number }; answer: ConsistencyProof };
   /** Re-checks every audit chain (operators) */
   wormIntegrity: { args: Record<string, never>; answer: WormIntegrity };
   /** Re-anchors broken chains after an investigation (operators) */
@@ -278,6 +292,13 @@ export const REST_OPERATIONS = {
   requestSignature: { method: "POST", path: "/api/v1/signatures", params: [], query: [], body: "json", answer: "json", access: "token" },
   sign: { method: "POST", path: "/api/v1/signatures/{id}/sign", params: ["id"], query: [], body: "json", answer: "json", access: "token" },
   health: { method: "GET", path: "/api/health", params: [], query: [], body: "none", answer: "json", access: "public" },
+  auditKey: { method: "GET", path: "/api/v1/audit/key", params: [], query: [], body: "none", answer: "json", access: "public" },
+  auditCheckpoint: { method: "GET", path: "/api/v1/audit/checkpoint", params: [], query: [], body: "none", answer: "bytes", access: "public" },
+  auditCheckpoints: { method: "GET", path: "/api/v1/audit/checkpoints", params: [], query: [], body: "none", answer: "json", access: "public" },
+  auditEntries: { method: "GET", path: "/api/v1/audit/entries", params: [], query: ["from", "limit"], body: "none", answer: "json", access: "operator" },
+  auditEntry: { method: "GET", path: "/api/v1/audit/entries/{index}", params: ["index"], query: [], body: "none", answer: "json", access: "operator" },
+  auditInclusionProof: { method: "GET", path: "/api/v1/audit/proof/inclusion", params: [], query: ["index", "size"], body: "none", answer: "json", access: "operator" },
+  auditConsistencyProof: { method: "GET", path: "/api/v1/audit/proof/consistency", params: [], query: ["from", "to"], body: "none", answer: "json", access: "operator" },
   wormIntegrity: { method: "GET", path: "/api/debug/worm/integrity", params: [], query: [], body: "none", answer: "json", access: "operator" },
   wormReanchor: { method: "POST", path: "/api/debug/worm/reanchor", params: [], query: [], body: "none", answer: "json", access: "operator" },
   jobsHealth: { method: "GET", path: "/api/debug/jobs/health", params: [], query: [], body: "none", answer: "json", access: "operator" },
