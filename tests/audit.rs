@@ -530,3 +530,840 @@ async fn a_broken_wallet_ledger_is_found_reanchored_once_and_health_recovers(bac
     assert_eq!(user_chain(&again), before + 1);
     hub.stop().await.unwrap();
 }
+
+// ---------------------------------------------------------------------------------------------
+// The Merkle log: every audit and ledger entry is a leaf, checkpoints are signed and kept in the
+// object store, and `hub audit verify` finds the first bad index of whatever was done behind
+// the hub's back.
+
+mod merkle_log {
+    use super::admin;
+    use super::common::{self, Backend, TestDb, TestHub};
+    use crate::on_both_backends;
+    use hub_protocol::AccountRole;
+    use hub_rooms::checkpoint::{Checkpoint, NoteSigner};
+    use hub_rooms::merkle::{self, Frontier, Hash};
+    use serde_json::{Value, json};
+    use sqlx::Row;
+
+    on_both_backends!(
+        an_honest_log_verifies_and_its_proofs_check_out_elsewhere,
+        a_row_edited_is_caught_at_its_index,
+        a_consistent_rewrite_of_a_ledger_is_caught_at_its_first_changed_entry,
+        a_consistent_rewrite_of_an_audit_scope_is_caught_at_its_first_changed_entry,
+        an_entry_inserted_in_the_middle_is_caught_where_it_went_in,
+        a_cut_tail_is_caught_and_the_hub_refuses_to_sign_again,
+        a_truncated_audit_table_is_caught_at_its_first_entry,
+        two_checkpoints_of_one_size_are_a_fork_caught_where_they_part,
+        an_honest_log_of_100000_entries_verifies,
+    );
+
+    const FAILED: i32 = 1;
+
+    /// A hub whose events credit BUZ, with some history: ten venture changes and four credits.
+    async fn hub_with_history(backend: Backend) -> TestHub {
+        let hub = TestHub::start_with(backend, common::lax_buz).await;
+        super::ten_changes(&hub).await;
+        for (task, user) in [
+            ("T-1", "bob"),
+            ("T-2", "bob"),
+            ("T-3", "carol"),
+            ("T-4", "bob"),
+        ] {
+            credit(&hub, task, user).await;
+        }
+        hub
+    }
+
+    async fn credit(hub: &TestHub, task: &str, user: &str) {
+        let (status, answer) = hub
+            .post(
+                "/api/v1/events/task/accepted",
+                &hub.token_with("platform", None, AccountRole::System),
+                json!({"task_id": task, "user_id": user, "tier": "C", "quality": 1.0, "reviewer_trust": 100}),
+            )
+            .await;
+        assert_eq!(status, 201, "{answer}");
+    }
+
+    /// Runs `audit-checkpoint` now; answers its output.
+    async fn checkpoint(hub: &TestHub) -> Value {
+        let (status, run) = hub
+            .post(
+                "/api/debug/jobs/audit-checkpoint/run",
+                &admin(hub),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 200, "{run}");
+        assert_eq!(run["result"], "ok", "{run}");
+        run["output"].clone()
+    }
+
+    async fn public(hub: &TestHub, path: &str) -> (u16, String) {
+        let res = hub.http.get(hub.url(path)).send().await.unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    }
+
+    async fn vkey(hub: &TestHub) -> String {
+        let (status, body) = public(hub, "/api/v1/audit/key").await;
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str::<Value>(&body).unwrap()["vkey"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Where the hub keeps its checkpoints: the files' object store.
+    fn store_dir(hub: &TestHub) -> String {
+        hub.config.files.dir.display().to_string()
+    }
+
+    /// Runs `hub audit verify` against `hub`; its exit code and output.
+    async fn verify(hub: &TestHub, extra: &[&str]) -> (i32, String) {
+        let key = vkey(hub).await;
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_hub"))
+            .args(["audit", "verify", "--url", &hub.base, "--key", &key])
+            .args(["--token", &admin(hub)])
+            .args(extra)
+            .output()
+            .await
+            .expect("run hub audit verify");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code().unwrap_or(-1), text)
+    }
+
+    async fn verify_full(hub: &TestHub) -> (i32, String) {
+        let dir = store_dir(hub);
+        verify(hub, &["--full", "--checkpoints", &dir]).await
+    }
+
+    fn assert_fails_at(outcome: (i32, String), index: i64) {
+        let (code, text) = outcome;
+        assert_eq!(code, FAILED, "{text}");
+        assert!(
+            text.contains(&format!("FAIL at index {index}:")),
+            "expected the first bad index {index}:\n{text}"
+        );
+    }
+
+    async fn log_index(hub: &TestHub, kind: &str, chain: &str, seq: i64) -> i64 {
+        let mut conn = common::raw_db(hub).await;
+        sqlx::query_scalar("SELECT idx FROM audit_log WHERE kind = $1 AND chain = $2 AND seq = $3")
+            .bind(kind)
+            .bind(chain)
+            .bind(seq)
+            .fetch_one(&mut conn)
+            .await
+            .expect("the entry has a leaf")
+    }
+
+    /// Runs `statements` with every guard of the database off, as its administrator could.
+    async fn behind_the_hubs_back(hub: &TestHub, statements: &[String]) {
+        let mut conn = common::raw_db(hub).await;
+        match hub.db.backend {
+            Backend::Postgres => {
+                sqlx::query("SET session_replication_role = replica")
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            }
+            Backend::Sqlite => {
+                let triggers: Vec<String> =
+                    sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+                        .fetch_all(&mut conn)
+                        .await
+                        .unwrap();
+                for t in triggers {
+                    sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER {t}")))
+                        .execute(&mut conn)
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+        for sql in statements {
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .execute(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+    }
+
+    fn lit(v: Option<&str>) -> String {
+        v.map(|s| format!("'{}'", s.replace('\'', "''")))
+            .unwrap_or_else(|| "NULL".into())
+    }
+
+    async fn audit_chain(hub: &TestHub, scope: &str) -> Vec<hub_rooms::audit::Entry> {
+        let mut conn = common::raw_db(hub).await;
+        let rows = sqlx::query(
+            "SELECT id, scope, seq, ref_id, actor_id, action, details, created_at, prev_hash, hash
+             FROM worm_audits WHERE scope = $1 ORDER BY seq",
+        )
+        .bind(scope)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        rows.iter()
+            .map(|r| hub_rooms::audit::Entry {
+                id: r.get("id"),
+                scope: r.get("scope"),
+                seq: r.get("seq"),
+                ref_id: r.get("ref_id"),
+                actor_id: r.get("actor_id"),
+                action: r.get("action"),
+                details: serde_json::from_str(&r.get::<String, _>("details")).unwrap(),
+                created_at: r.get("created_at"),
+                prev_hash: r.get("prev_hash"),
+                hash: r.get("hash"),
+            })
+            .collect()
+    }
+
+    /// Rewrites `scope`'s chain as `edit` leaves it, every seq, link and hash made consistent
+    /// again and the head moved onto the new end: what a careful forger does.
+    async fn rewrite_scope(
+        hub: &TestHub,
+        scope: &str,
+        edit: impl FnOnce(&mut Vec<hub_rooms::audit::Entry>),
+    ) {
+        let mut chain = audit_chain(hub, scope).await;
+        edit(&mut chain);
+        let mut prev: Option<String> = None;
+        let mut sql = vec![format!(
+            "DELETE FROM worm_audits WHERE scope = {}",
+            lit(Some(scope))
+        )];
+        for (i, e) in chain.iter_mut().enumerate() {
+            e.seq = i as i64 + 1;
+            e.prev_hash = prev.clone();
+            e.hash = hub_rooms::audit::expected_hash(e);
+            prev = Some(e.hash.clone());
+            sql.push(format!(
+                "INSERT INTO worm_audits (id, scope, seq, ref_id, actor_id, action, details, created_at, prev_hash, hash) \
+                 VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                lit(Some(&e.id)),
+                lit(Some(&e.scope)),
+                e.seq,
+                lit(e.ref_id.as_deref()),
+                lit(e.actor_id.as_deref()),
+                lit(Some(&e.action)),
+                lit(Some(&hub_rooms::audit::canonical_json(&e.details))),
+                e.created_at,
+                lit(e.prev_hash.as_deref()),
+                lit(Some(&e.hash)),
+            ));
+        }
+        let last = chain.last().unwrap();
+        sql.push(format!(
+            "UPDATE worm_heads SET seq = {}, hash = {} WHERE scope = {}",
+            last.seq,
+            lit(Some(&last.hash)),
+            lit(Some(scope))
+        ));
+        behind_the_hubs_back(hub, &sql).await;
+    }
+
+    async fn venture_scope(hub: &TestHub) -> String {
+        let mut conn = common::raw_db(hub).await;
+        sqlx::query_scalar("SELECT scope FROM worm_audits WHERE scope LIKE 'venture:%' LIMIT 1")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    }
+
+    async fn wallet_of(hub: &TestHub, user: &str) -> String {
+        let mut conn = common::raw_db(hub).await;
+        sqlx::query_scalar("SELECT id FROM wallets WHERE user_id = $1")
+            .bind(user)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    }
+
+    async fn an_honest_log_verifies_and_its_proofs_check_out_elsewhere(backend: Backend) {
+        // A witness that keeps what it is sent.
+        let seen: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+        let app = {
+            let seen = seen.clone();
+            axum::Router::new().route(
+                "/add-checkpoint",
+                axum::routing::post(move |body: String| {
+                    let seen = seen.clone();
+                    async move {
+                        seen.lock().unwrap().push(body);
+                        "\u{2014} witness AAAA\n"
+                    }
+                }),
+            )
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let witness = format!("http://{}/add-checkpoint", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let db = TestDb::new(backend).await;
+        let hub = TestHub::start_on(db, |c| {
+            common::lax_buz(c);
+            c.audit_log.witnesses = vec![witness.clone()];
+        })
+        .await;
+        super::ten_changes(&hub).await;
+        credit(&hub, "T-1", "bob").await;
+
+        // No checkpoint yet: the latest is 404, the list empty.
+        let (status, _) = public(&hub, "/api/v1/audit/checkpoint").await;
+        assert_eq!(status, 404);
+        let first = checkpoint(&hub).await;
+        assert_eq!(first["signed"], true, "{first}");
+        let size = first["size"].as_u64().unwrap();
+        // Ten audit entries, a ledger entry and whatever audit the credit made.
+        assert!(size >= 11, "{first}");
+        assert_eq!(first["witnesses"][0]["status"], 200, "{first}");
+        // Nothing grew: nothing new is signed.
+        assert_eq!(checkpoint(&hub).await["signed"], false);
+
+        // The checkpoint is public and opens with the published key.
+        let (status, note) = public(&hub, "/api/v1/audit/checkpoint").await;
+        assert_eq!(status, 200);
+        let key: Value = serde_json::from_str(&public(&hub, "/api/v1/audit/key").await.1).unwrap();
+        let verifier =
+            hub_rooms::checkpoint::NoteVerifier::parse(key["vkey"].as_str().unwrap()).unwrap();
+        let body = Checkpoint::parse(verifier.open(&note).unwrap()).unwrap();
+        assert_eq!(body.size, size);
+        assert_eq!(body.origin, hub.config.audit_log.origin);
+        // It lives in the object store, with its leaves.
+        let dir = hub.config.files.dir.join("audit");
+        assert!(dir.join("checkpoints").read_dir().unwrap().count() == 1);
+        let leaves_file = dir
+            .join("leaves")
+            .read_dir()
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let leaves: Vec<Hash> = std::fs::read(&leaves_file)
+            .unwrap()
+            .chunks(32)
+            .map(|c| c.try_into().unwrap())
+            .collect();
+        assert_eq!(leaves.len() as u64, size);
+        assert_eq!(merkle::root_of(&leaves), body.root);
+
+        // Entries and proofs are for operators; the proofs check out here.
+        let ops = admin(&hub);
+        let (status, _) = hub
+            .get("/api/v1/audit/entries/0", &hub.token("alice"))
+            .await;
+        assert_eq!(status, 403);
+        let (status, e0) = hub.get("/api/v1/audit/entries/0", &ops).await;
+        assert_eq!(status, 200, "{e0}");
+        assert_eq!(e0["kind"], "audit");
+        assert_eq!(e0["audit"]["action"], "venture.created");
+        let leaf0 = merkle::leaf_hash(e0["leaf"].as_str().unwrap().as_bytes());
+        assert_eq!(leaf0, leaves[0]);
+        let (status, p) = hub
+            .get(
+                &format!("/api/v1/audit/proof/inclusion?index=3&size={size}"),
+                &ops,
+            )
+            .await;
+        assert_eq!(status, 200, "{p}");
+        let proof: Vec<Hash> = p["proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| b64(h))
+            .collect();
+        assert!(merkle::verify_inclusion(
+            &leaves[3], 3, size, &proof, &body.root
+        ));
+        for bad in [
+            format!("/api/v1/audit/proof/inclusion?index={size}&size={size}"),
+            format!("/api/v1/audit/proof/inclusion?index=0&size={}", size + 1),
+            "/api/v1/audit/proof/consistency?from=0".to_owned(),
+            "/api/v1/audit/entries?limit=0".to_owned(),
+        ] {
+            let (status, body) = hub.get(&bad, &ops).await;
+            assert_eq!(status, 422, "{bad}: {body}");
+            assert!(body["error"]["message"].is_string(), "{body}");
+        }
+        let (status, _) = hub
+            .get(&format!("/api/v1/audit/entries/{size}"), &ops)
+            .await;
+        assert_eq!(status, 404);
+
+        // The verifier: all holds, and it keeps what it trusted.
+        let state = tempfile::NamedTempFile::new().unwrap();
+        let state_path = state.path().display().to_string();
+        std::fs::remove_file(&state_path).unwrap();
+        let (code, text) = verify(
+            &hub,
+            &[
+                "--full",
+                "--checkpoints",
+                &store_dir(&hub),
+                "--state",
+                &state_path,
+            ],
+        )
+        .await;
+        assert_eq!(code, 0, "{text}");
+        assert!(
+            text.contains(&format!("OK: the log of {size} entries verifies")),
+            "{text}"
+        );
+        let trusted: Value = serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();
+        assert_eq!(trusted["size"], size);
+
+        // The log grows; the next checkpoint extends the last one, as the witness is shown.
+        credit(&hub, "T-2", "carol").await;
+        super::ten_changes(&hub).await;
+        let second = checkpoint(&hub).await;
+        let size2 = second["size"].as_u64().unwrap();
+        assert!(size2 > size);
+        let told = seen.lock().unwrap().clone();
+        assert_eq!(told.len(), 2, "{told:?}");
+        assert!(told[0].starts_with("old 0\n\n"), "{}", told[0]);
+        let (head, note2) = told[1].split_once("\n\n").unwrap();
+        let mut lines = head.lines();
+        assert_eq!(lines.next(), Some(format!("old {size}").as_str()));
+        let proof: Vec<Hash> = lines.map(|l| b64(&json!(l))).collect();
+        let body2 = Checkpoint::parse(verifier.open(note2).unwrap()).unwrap();
+        assert!(merkle::verify_consistency(
+            size,
+            size2,
+            &body.root,
+            &body2.root,
+            &proof
+        ));
+        // Through the API only (no object store), from the state the verifier kept.
+        let (code, text) = verify(&hub, &["--state", &state_path]).await;
+        assert_eq!(code, 0, "{text}");
+        let trusted: Value = serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();
+        assert_eq!(trusted["size"], size2);
+        // With the object store alone, no hub at all.
+        let key = vkey(&hub).await;
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_hub"))
+            .args([
+                "audit",
+                "verify",
+                "--key",
+                &key,
+                "--checkpoints",
+                &store_dir(&hub),
+            ])
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        // A wrong key opens nothing: the verifier cannot vouch for anything.
+        let other = NoteSigner::new("someone-else", &[7u8; 32]).unwrap().vkey();
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_hub"))
+            .args([
+                "audit",
+                "verify",
+                "--key",
+                &other,
+                "--checkpoints",
+                &store_dir(&hub),
+            ])
+            .output()
+            .await
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(FAILED),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+
+        // Code this project did not write agrees: Node's Ed25519 and an RFC 9162 library.
+        let out = common::node::run_node(
+            "audit-interop.mjs",
+            &[("HUB", hub.base.clone()), ("TOKEN", ops.clone())],
+        )
+        .await;
+        let report: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+        assert_eq!(report["size"], size2, "{report}");
+        assert_eq!(report["signatureOk"], true, "{report}");
+        assert_eq!(report["forgedRejected"], true, "{report}");
+        assert_eq!(report["rootOk"], true, "{report}");
+        assert_eq!(report["inclusion"], report["inclusionChecked"], "{report}");
+        assert!(report["inclusion"].as_u64().unwrap() >= 4, "{report}");
+        assert_eq!(
+            report["inclusionTamperedRejected"], report["inclusionChecked"],
+            "{report}"
+        );
+        assert_eq!(
+            report["consistency"], report["consistencyChecked"],
+            "{report}"
+        );
+        assert_eq!(
+            report["consistencyTamperedRejected"], report["consistencyChecked"],
+            "{report}"
+        );
+        hub.stop().await.unwrap();
+    }
+
+    fn b64(v: &Value) -> Hash {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap()
+    }
+
+    async fn a_row_edited_is_caught_at_its_index(backend: Backend) {
+        let hub = hub_with_history(backend).await;
+        checkpoint(&hub).await;
+        assert_eq!(verify_full(&hub).await.0, 0);
+        let scope = venture_scope(&hub).await;
+        let at = log_index(&hub, "audit", &scope, 4).await;
+        behind_the_hubs_back(
+            &hub,
+            &[format!(
+                "UPDATE worm_audits SET details = '{{\"role\":\"owner\"}}' WHERE scope = {} AND seq = 4",
+                lit(Some(&scope))
+            )],
+        )
+        .await;
+        let outcome = verify_full(&hub).await;
+        assert!(
+            outcome.1.contains("hash does not match its content"),
+            "{}",
+            outcome.1
+        );
+        assert_fails_at(outcome, at);
+        hub.stop().await.unwrap();
+    }
+
+    async fn a_consistent_rewrite_of_a_ledger_is_caught_at_its_first_changed_entry(
+        backend: Backend,
+    ) {
+        let hub = hub_with_history(backend).await;
+        checkpoint(&hub).await;
+        let wallet = wallet_of(&hub, "bob").await;
+        let at = log_index(&hub, "ledger", &wallet, 2).await;
+        // +1,000 BUZ minted into bob's second credit, every later balance and hash made to fit.
+        let mut conn = common::raw_db(&hub).await;
+        let rows = sqlx::query(
+            "SELECT id, seq, type, amount, balance_after, task_id, review_id, conversion_id, note, created_at
+             FROM wallet_ledgers WHERE wallet_id = $1 ORDER BY seq",
+        )
+        .bind(&wallet)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        assert!(rows.len() >= 3);
+        let mut sql = vec![format!(
+            "DELETE FROM wallet_ledgers WHERE wallet_id = {}",
+            lit(Some(&wallet))
+        )];
+        let mut prev: Option<String> = None;
+        let mut last = (0i64, 0i64, String::new());
+        for r in &rows {
+            let seq: i64 = r.get("seq");
+            let minted = if seq >= 2 { 1000 } else { 0 };
+            let mut e = hub_rooms::wallets::Entry {
+                id: r.get("id"),
+                wallet_id: wallet.clone(),
+                seq,
+                kind: r.get("type"),
+                amount: r.get::<i64, _>("amount") + if seq == 2 { 1000 } else { 0 },
+                balance_after: r.get::<i64, _>("balance_after") + minted,
+                task_id: r.get("task_id"),
+                review_id: r.get("review_id"),
+                conversion_id: r.get("conversion_id"),
+                note: r.get("note"),
+                created_at: r.get("created_at"),
+                prev_hash: prev.clone(),
+                hash: String::new(),
+            };
+            e.hash = hub_rooms::wallets::expected_hash(&e);
+            prev = Some(e.hash.clone());
+            last = (e.seq, e.balance_after, e.hash.clone());
+            sql.push(format!(
+                "INSERT INTO wallet_ledgers (id, wallet_id, seq, type, amount, balance_after, task_id, review_id, conversion_id, note, created_at, prev_hash, hash) \
+                 VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                lit(Some(&e.id)), lit(Some(&wallet)), e.seq, lit(Some(&e.kind)), e.amount, e.balance_after,
+                lit(e.task_id.as_deref()), lit(e.review_id.as_deref()), lit(e.conversion_id.as_deref()),
+                lit(e.note.as_deref()), e.created_at, lit(e.prev_hash.as_deref()), lit(Some(&e.hash)),
+            ));
+        }
+        sql.push(format!(
+            "UPDATE wallets SET buz_balance = {}, head_hash = {} WHERE id = {}",
+            last.1,
+            lit(Some(&last.2)),
+            lit(Some(&wallet))
+        ));
+        behind_the_hubs_back(&hub, &sql).await;
+        // The hub's own walk of the chain sees nothing wrong: only the log can tell.
+        let (status, walked) = hub.get("/api/v1/wallet/me/verify", &hub.token("bob")).await;
+        assert_eq!(status, 200, "{walked}");
+        assert_eq!(walked["ok"], true, "{walked}");
+        let outcome = verify_full(&hub).await;
+        assert!(
+            outcome
+                .1
+                .contains("does not make the leaf its checkpoint signed"),
+            "{}",
+            outcome.1
+        );
+        assert_fails_at(outcome, at);
+        hub.stop().await.unwrap();
+    }
+
+    async fn a_consistent_rewrite_of_an_audit_scope_is_caught_at_its_first_changed_entry(
+        backend: Backend,
+    ) {
+        let hub = hub_with_history(backend).await;
+        checkpoint(&hub).await;
+        let scope = venture_scope(&hub).await;
+        let at = log_index(&hub, "audit", &scope, 4).await;
+        // bob was made admin (seq 4): the history now says owner.
+        rewrite_scope(&hub, &scope, |chain| {
+            assert_eq!(chain[3].action, "member.role_changed");
+            chain[3].details = json!({"role": "owner", "user_id": "bob"});
+        })
+        .await;
+        let report = super::integrity(&hub).await;
+        assert_eq!(report["ok"], true, "the chain itself holds: {report}");
+        assert_fails_at(verify_full(&hub).await, at);
+        hub.stop().await.unwrap();
+    }
+
+    async fn an_entry_inserted_in_the_middle_is_caught_where_it_went_in(backend: Backend) {
+        let hub = hub_with_history(backend).await;
+        checkpoint(&hub).await;
+        let scope = venture_scope(&hub).await;
+        let at = log_index(&hub, "audit", &scope, 3).await;
+        rewrite_scope(&hub, &scope, |chain| {
+            let mut forged = chain[2].clone();
+            forged.id = "forged".into();
+            forged.action = "member.role_changed".into();
+            forged.details = json!({"role": "owner", "user_id": "mallory"});
+            chain.insert(2, forged);
+        })
+        .await;
+        assert_fails_at(verify_full(&hub).await, at);
+        hub.stop().await.unwrap();
+    }
+
+    async fn a_cut_tail_is_caught_and_the_hub_refuses_to_sign_again(backend: Backend) {
+        let hub = hub_with_history(backend).await;
+        let size = checkpoint(&hub).await["size"].as_i64().unwrap();
+        let keep = size - 3;
+        // The last three entries go, with their leaves; the log's head is made to fit.
+        let mut conn = common::raw_db(&hub).await;
+        let cut: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT kind, chain, seq FROM audit_log WHERE idx >= $1")
+                .bind(keep)
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+        let kept: Vec<String> =
+            sqlx::query_scalar("SELECT leaf_hash FROM audit_log WHERE idx < $1 ORDER BY idx")
+                .bind(keep)
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+        let mut edge = Frontier::default();
+        for h in &kept {
+            edge.push(hex::decode(h).unwrap().try_into().unwrap());
+        }
+        let peaks: String = edge.peaks().iter().map(hex::encode).collect();
+        let mut sql = vec![
+            format!("DELETE FROM audit_log WHERE idx >= {keep}"),
+            format!("UPDATE audit_log_head SET size = {keep}, peaks = '{peaks}'"),
+        ];
+        for (kind, chain, seq) in cut {
+            sql.push(match kind.as_str() {
+                "audit" => format!(
+                    "DELETE FROM worm_audits WHERE scope = {} AND seq = {seq}",
+                    lit(Some(&chain))
+                ),
+                _ => format!(
+                    "DELETE FROM wallet_ledgers WHERE wallet_id = {} AND seq = {seq}",
+                    lit(Some(&chain))
+                ),
+            });
+        }
+        behind_the_hubs_back(&hub, &sql).await;
+        let outcome = verify_full(&hub).await;
+        assert!(outcome.1.contains("fewer than the"), "{}", outcome.1);
+        assert_fails_at(outcome, keep);
+        // The hub will not sign a log shorter than its last checkpoint, and says so.
+        let (status, run) = hub
+            .post(
+                "/api/debug/jobs/audit-checkpoint/run",
+                &admin(&hub),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(run["result"], "failed", "{run}");
+        assert!(
+            run["error"].as_str().unwrap().contains("fewer than"),
+            "{run}"
+        );
+        let (_, health) = public(&hub, "/api/health").await;
+        let health: Value = serde_json::from_str(&health).unwrap();
+        assert_eq!(health["status"], "degraded", "{health}");
+        assert!(
+            health["reason"]
+                .as_str()
+                .unwrap()
+                .contains("checkpoints stopped"),
+            "{health}"
+        );
+        hub.stop().await.unwrap();
+    }
+
+    async fn a_truncated_audit_table_is_caught_at_its_first_entry(backend: Backend) {
+        let hub = hub_with_history(backend).await;
+        checkpoint(&hub).await;
+        let mut conn = common::raw_db(&hub).await;
+        let first: i64 = sqlx::query_scalar("SELECT MIN(idx) FROM audit_log WHERE kind = 'audit'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        let sql = match backend {
+            Backend::Postgres => "TRUNCATE worm_audits, worm_heads",
+            Backend::Sqlite => "DELETE FROM worm_audits",
+        };
+        behind_the_hubs_back(&hub, &[sql.to_owned()]).await;
+        let outcome = verify_full(&hub).await;
+        assert!(
+            outcome.1.contains("entry of this leaf is gone"),
+            "{}",
+            outcome.1
+        );
+        assert_fails_at(outcome, first);
+        hub.stop().await.unwrap();
+    }
+
+    async fn two_checkpoints_of_one_size_are_a_fork_caught_where_they_part(backend: Backend) {
+        let hub = hub_with_history(backend).await;
+        let size = checkpoint(&hub).await["size"].as_u64().unwrap();
+        // Someone with the key signs another history of the same size: leaf 5 differs.
+        let dir = hub.config.files.dir.join("audit");
+        let honest = dir
+            .join("leaves")
+            .read_dir()
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let mut leaves: Vec<Hash> = std::fs::read(honest)
+            .unwrap()
+            .chunks(32)
+            .map(|c| c.try_into().unwrap())
+            .collect();
+        leaves[5] = merkle::leaf_hash(b"{\"forged\":true}");
+        let root = merkle::root_of(&leaves);
+        let signer = NoteSigner::parse(&hub.config.audit_log.key).unwrap();
+        let note = signer
+            .sign(
+                &Checkpoint {
+                    origin: hub.config.audit_log.origin.clone(),
+                    size,
+                    root,
+                    extensions: vec![],
+                }
+                .body(),
+            )
+            .unwrap();
+        let hex_root = hex::encode(root);
+        std::fs::write(dir.join(format!("checkpoints/{size:020}-{hex_root}")), note).unwrap();
+        std::fs::write(
+            dir.join(format!("leaves/{:020}-{size:020}-{hex_root}", 0)),
+            leaves.concat(),
+        )
+        .unwrap();
+        let outcome = verify(&hub, &["--checkpoints", &store_dir(&hub)]).await;
+        assert!(outcome.1.contains("fork"), "{}", outcome.1);
+        assert_fails_at(outcome, 5);
+        // The hub sees it too, and signs nothing more.
+        credit(&hub, "T-9", "bob").await;
+        let (_, run) = hub
+            .post(
+                "/api/debug/jobs/audit-checkpoint/run",
+                &admin(&hub),
+                json!({}),
+            )
+            .await;
+        assert_eq!(run["result"], "failed", "{run}");
+        hub.stop().await.unwrap();
+    }
+
+    async fn an_honest_log_of_100000_entries_verifies(backend: Backend) {
+        const ENTRIES: usize = 100_000;
+        let db = TestDb::new(backend).await;
+        {
+            let store = hub::store::Store::connect(&db.url, 2).await.unwrap();
+            store.migrate().await.unwrap();
+            for batch in 0..ENTRIES / 2000 {
+                let mut w = store.begin_write().await.unwrap();
+                for i in 0..2000 {
+                    let n = batch * 2000 + i;
+                    store
+                        .audit(
+                            &mut w,
+                            hub::store::NewAudit {
+                                scope: format!("user:u{}", n % 50),
+                                ref_id: None,
+                                actor_id: Some("loader"),
+                                action: "test.entry",
+                                details: json!({"n": n}),
+                            },
+                        )
+                        .await
+                        .unwrap();
+                }
+                w.commit().await.unwrap();
+            }
+        }
+        let hub = TestHub::start_on(db, |_| {}).await;
+        let out = checkpoint(&hub).await;
+        assert_eq!(out["size"], ENTRIES as u64, "{out}");
+        let (code, text) = verify_full(&hub).await;
+        assert_eq!(code, 0, "{text}");
+        assert!(
+            text.contains(&format!("{ENTRIES} entries re-hashed")),
+            "{text}"
+        );
+        // Proofs of a large tree reach through its stored nodes.
+        let (status, p) = hub
+            .get(
+                &format!("/api/v1/audit/proof/inclusion?index=77777&size={ENTRIES}"),
+                &admin(&hub),
+            )
+            .await;
+        assert_eq!(status, 200, "{p}");
+        assert_eq!(p["proof"].as_array().unwrap().len(), 17);
+        let (status, c) = hub
+            .get("/api/v1/audit/proof/consistency?from=65537", &admin(&hub))
+            .await;
+        assert_eq!(status, 200, "{c}");
+        let proof: Vec<Hash> = c["proof"].as_array().unwrap().iter().map(b64).collect();
+        assert!(merkle::verify_consistency(
+            65537,
+            ENTRIES as u64,
+            &b64(&c["from_root"]),
+            &b64(&c["to_root"]),
+            &proof
+        ));
+        hub.stop().await.unwrap();
+    }
+}
