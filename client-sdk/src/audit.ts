@@ -115,3 +115,55 @@ export async function verifyConsistency(args: {
   }
   return equal(fr, oldRoot) && equal(sr, newRoot) && sn === 0;
 }
+
+/** A checkpoint of the audit log whose signature verified. */
+export interface OpenedCheckpoint {
+  /** The log's origin (its first line). */
+  origin: string;
+  /** How many entries the log held. */
+  size: number;
+  /** The root of their tree. */
+  root: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Opens a checkpoint (`GET /api/v1/audit/checkpoint`: a C2SP `tlog-checkpoint` in a C2SP
+ * `signed-note`) with the log's verifier key (`name+hash+base64(0x01 ‖ key)`, as
+ * `GET /api/v1/audit/key` serves it, or as its operator publishes it) on WebCrypto's Ed25519.
+ * Throws unless a signature line by that key verifies. Keep the key from a source other than
+ * the hub you check, and the last checkpoint you opened: a newer one must be consistent with it
+ * ({@link verifyConsistency}).
+ */
+export async function openCheckpoint(note: string, vkey: string): Promise<OpenedCheckpoint> {
+  const [name, hashHex, ...rest] = vkey.trim().split("+");
+  const key = bytes(rest.join("+"));
+  if (!name || !hashHex || key.length !== 33 || key[0] !== 1) throw new Error("not an Ed25519 verifier key");
+  const publicKey = key.slice(1);
+  const keyHash = (await sha256(encoder.encode(`${name}\n`), key)).slice(0, 4);
+  if (Array.from(keyHash, (b) => b.toString(16).padStart(2, "0")).join("") !== hashHex) {
+    throw new Error("the verifier key's hash does not match its name and key");
+  }
+  const split = note.lastIndexOf("\n\n");
+  if (split < 0) throw new Error("not a signed note");
+  const text = note.slice(0, split + 1);
+  const ed25519 = await globalThis.crypto.subtle.importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
+  let verified = false;
+  for (const line of note.slice(split + 2).split("\n")) {
+    const m = /^\u2014 (\S+) (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const sig = bytes(m[2]);
+    if (sig.length !== 68 || !equal(sig.slice(0, 4), keyHash)) continue;
+    if (await globalThis.crypto.subtle.verify("Ed25519", ed25519, sig.slice(4), encoder.encode(text))) {
+      verified = true;
+      break;
+    }
+  }
+  if (!verified) throw new Error(`no signature by ${name} verifies`);
+  const [origin, size, root] = text.slice(0, -1).split("\n");
+  if (!origin || !/^(0|[1-9][0-9]*)$/.test(size ?? "") || !root) throw new Error("not a checkpoint");
+  const rootBytes = bytes(root);
+  if (rootBytes.length !== 32) throw new Error("not a checkpoint: the root is not 32 bytes");
+  return { origin, size: Number(size), root: rootBytes };
+}

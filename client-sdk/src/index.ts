@@ -45,7 +45,15 @@ export { RestClient, REST_OPERATIONS, type RestOperations, type RestApi, type Op
 export { HubError } from "./errors.js";
 export { Store, Emitter, type Readable, type Unsubscribe } from "./store.js";
 export { Tokens, tokenExpiry, tokenClaims, type TokenSource } from "./token.js";
-export { verifyInclusion, verifyConsistency, leafHash, nodeHash, type HashLike } from "./audit.js";
+export {
+  verifyInclusion,
+  verifyConsistency,
+  openCheckpoint,
+  leafHash,
+  nodeHash,
+  type HashLike,
+  type OpenedCheckpoint,
+} from "./audit.js";
 
 type Reply<T> = (ack: Ack<T>) => void;
 
