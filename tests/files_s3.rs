@@ -2,7 +2,8 @@
 //! `scripts/services` installs it, `HUB_TEST_MOTO` points at another `moto_server`), started by
 //! the test on a port of its own. On both backends: a multi-part upload, its download and a
 //! range, an object damaged in the bucket found by the scrub and never served whole, an
-//! upload broken off midway leaving no object and no pending upload, and deletion.
+//! upload broken off midway leaving no object and no pending upload, and deletion. And the
+//! audit log's checkpoints in the bucket, verified by `hub audit verify` from the bucket alone.
 
 mod common;
 
@@ -13,7 +14,10 @@ use serde_json::{Value, json};
 use sha2::Digest;
 use std::time::Duration;
 
-on_both_backends!(files_live_in_an_s3_bucket);
+on_both_backends!(
+    files_live_in_an_s3_bucket,
+    audit_checkpoints_live_in_the_bucket_and_verify_from_it,
+);
 
 fn moto_server() -> std::path::PathBuf {
     match std::env::var_os("HUB_TEST_MOTO") {
@@ -261,5 +265,75 @@ async fn files_live_in_an_s3_bucket(backend: Backend) {
         204
     );
     assert!(objects(&moto, &bucket).await.is_empty());
+    hub.stop().await.unwrap();
+}
+
+async fn audit_checkpoints_live_in_the_bucket_and_verify_from_it(backend: Backend) {
+    let moto = start_moto().await;
+    let bucket = format!("hub-{}", uuid::Uuid::now_v7().simple());
+    let made = common::http_client()
+        .put(format!("{}/{bucket}", moto.url))
+        .send()
+        .await
+        .unwrap();
+    assert!(made.status().is_success());
+    let endpoint = moto.url.clone();
+    let b2 = bucket.clone();
+    let hub = TestHub::start_with(backend, move |c| {
+        c.files.url = Some(format!("s3://{b2}/tenant-a"));
+        c.files.s3_options = [
+            ("endpoint", endpoint.as_str()),
+            ("allow_http", "true"),
+            ("region", "us-east-1"),
+            ("access_key_id", "test"),
+            ("secret_access_key", "test"),
+            ("virtual_hosted_style_request", "false"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    })
+    .await;
+    let admin = token("ops", AccountRole::Admin);
+    hub.venture("alice", "Acme").await;
+    hub.venture("alice", "Beta").await;
+    let (status, run) = hub
+        .post("/api/debug/jobs/audit-checkpoint/run", &admin, json!({}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(run["result"], "ok", "{run}");
+    let size = run["output"]["size"].as_u64().unwrap();
+    assert!(size >= 2, "{run}");
+    let keys = objects(&moto, &bucket).await;
+    let prefixed = |p: &str| keys.iter().filter(|k| k.starts_with(p)).count();
+    assert_eq!(prefixed("tenant-a/audit/checkpoints/"), 1, "{keys:?}");
+    assert_eq!(prefixed("tenant-a/audit/leaves/"), 1, "{keys:?}");
+
+    let (status, key) = hub.get("/api/v1/audit/key", &admin).await;
+    assert_eq!(status, 200);
+    let verify = |place: String| {
+        let moto = moto.url.clone();
+        let key = key["vkey"].as_str().unwrap().to_owned();
+        async move {
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_hub"))
+                .args(["audit", "verify", "--key", &key, "--checkpoints", &place])
+                .env("AWS_ENDPOINT", moto)
+                .env("AWS_ALLOW_HTTP", "true")
+                .env("AWS_REGION", "us-east-1")
+                .env("AWS_ACCESS_KEY_ID", "test")
+                .env("AWS_SECRET_ACCESS_KEY", "test")
+                .env("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "false")
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let out = verify(format!("s3://{bucket}/tenant-a")).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains(&format!("OK: the log of {size} entries verifies")), "{text}");
+    // Another tenant's prefix holds no checkpoint: nothing to vouch for.
+    let out = verify(format!("s3://{bucket}/tenant-b")).await;
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
     hub.stop().await.unwrap();
 }
