@@ -267,5 +267,5 @@ fn the_jobs_section_names_every_job() {
             def.name
         );
     }
-    assert_eq!(board.defs().len(), 5);
+    assert_eq!(board.defs().len(), 6);
 }
