@@ -321,8 +321,11 @@ impl WriteTx {
         } = self;
         // Held until the commit ends: this node's appends take turns here, in commit order.
         let mut edge = edge.lock().await;
+        let started = std::time::Instant::now();
         let next = auditlog::append(&mut tx, backend, edge.clone(), &logged).await?;
+        metrics::histogram!("hub_audit_log_append_seconds").record(started.elapsed().as_secs_f64());
         tx.commit().await?;
+        metrics::counter!("hub_audit_log_leaves_total").increment(logged.len() as u64);
         *edge = Some(next);
         Ok(())
     }
