@@ -200,6 +200,7 @@ async fn two_nodes_crediting_one_wallet_at_once_keep_it_right(backend: Backend) 
             "{verify}"
         );
     }
+    common::assert_log_holds_every_entry(&a.db.url).await;
     a.stop().await.unwrap();
     b.stop().await.unwrap();
 }
@@ -346,6 +347,7 @@ async fn a_hub_killed_mid_burst_keeps_every_acknowledged_event_once_and_nothing_
         (json!(true), json!(300)),
         "{verify}"
     );
+    common::assert_log_holds_every_entry(&db.url).await;
     drop(child2);
     db.drop_schema().await;
 }
@@ -354,7 +356,8 @@ async fn a_hub_killed_mid_burst_keeps_every_acknowledged_event_once_and_nothing_
 /// written: XP, stats, ledger, audit, notifications, savepoint release, commit) while bursts
 /// of events are applied in batches. Every refusal is `unavailable` (503) and applies nothing
 /// of its event; retried, every event is applied exactly once: the balance is the sum of
-/// the ledger, each credit has exactly one notification, every chain holds.
+/// the ledger, each credit has exactly one notification, every chain holds, and the audit
+/// log's Merkle tree holds every entry once (no leaf of a write taken back).
 async fn database_failures_mid_batch_apply_nothing_half_and_every_refused_event_retries(
     backend: Backend,
 ) {
@@ -416,5 +419,6 @@ async fn database_failures_mid_batch_apply_nothing_half_and_every_refused_event_
         (200, json!(true)),
         "{report}"
     );
+    common::assert_log_holds_every_entry(&hub.db.url).await;
     hub.stop().await.unwrap();
 }
