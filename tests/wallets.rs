@@ -20,6 +20,7 @@ on_both_backends!(
     the_ledger_is_a_chain_the_database_will_not_rewrite,
     wallet_updates_reach_the_owner_on_another_node,
     balances_stop_at_two_to_the_53_and_credits_past_it_are_withheld,
+    a_development_sample_task_credits_a_new_user_past_the_default_gates,
 );
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -492,4 +493,72 @@ async fn balances_stop_at_two_to_the_53_and_credits_past_it_are_withheld(backend
         "{verify}"
     );
     hub.stop().await.unwrap();
+}
+
+/// `POST /api/dev/sample-task` (development only): a new user, under the default gates (KYC
+/// required, reputation 60), is made eligible and credited as the platform would: BUZ by the
+/// formula (tier B 100 × quality 0.9 × trust 0.8, rounded: 72), XP, and at the fifth task the
+/// Early Contributor badge.
+async fn a_development_sample_task_credits_a_new_user_past_the_default_gates(backend: Backend) {
+    let hub = TestHub::start_with(backend, |c| c.environment = "development".into()).await;
+    let newbie = hub.token("newbie");
+    let mut credited = 0;
+    for i in 1..=5 {
+        let (status, done) = hub.post("/api/dev/sample-task", &newbie, json!({})).await;
+        assert_eq!(status, 201, "{done}");
+        assert_eq!(done["kind"], "task.accepted");
+        assert_eq!(done["buz"]["withheld"], 0, "{done}");
+        let each = done["buz"]["credited"].as_i64().unwrap();
+        assert_eq!(
+            each,
+            hub_rooms::wallets::task_buz("B", 0.9, 80.0),
+            "task {i}"
+        );
+        credited += each;
+    }
+    let (_, wallet) = hub.get("/api/v1/wallet/me", &newbie).await;
+    assert_eq!(wallet["buz_balance"], credited, "{wallet}");
+    let (_, profile) = hub.get("/api/v1/profiles/me", &newbie).await;
+    assert!(profile["xp"].as_i64().unwrap() > 0, "{profile}");
+    let badges: Vec<&str> = profile["badges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(badges, ["early_contributor"], "{profile}");
+    // In a venture of mine, it is in the venture's feed; in another's, refused.
+    let mine = hub.venture("newbie", "Newbie Labs").await;
+    let (status, _) = hub
+        .post("/api/dev/sample-task", &newbie, json!({"venture_id": mine}))
+        .await;
+    assert_eq!(status, 201);
+    let (_, feed) = hub
+        .get(&format!("/api/v1/ventures/{mine}/activity"), &newbie)
+        .await;
+    assert!(
+        feed["activities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["verb"] == "task.accepted"),
+        "{feed}"
+    );
+    let theirs = hub.venture("someone", "Not Yours").await;
+    let (status, body) = hub
+        .post(
+            "/api/dev/sample-task",
+            &newbie,
+            json!({"venture_id": theirs}),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    hub.stop().await.unwrap();
+    // Anywhere but development, the route does not exist.
+    let prod = TestHub::start(backend).await;
+    let (status, _) = prod
+        .post("/api/dev/sample-task", &prod.token("newbie"), json!({}))
+        .await;
+    assert_eq!(status, 404);
+    prod.stop().await.unwrap();
 }

@@ -217,6 +217,15 @@ pub struct DevToken {
     pub ttl_secs: Option<u64>,
 }
 
+/// `POST /api/dev/sample-task` (development only): a sample task accepted for the caller.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct SampleTask {
+    /// The venture the task belongs to (one the caller is a member of).
+    #[serde(default)]
+    #[ts(optional)]
+    pub venture_id: Option<VentureId>,
+}
+
 /// The answer to `POST /api/dev/token`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct DevTokenIssued {

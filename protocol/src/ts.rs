@@ -47,7 +47,7 @@ macro_rules! wire_types {
         NotificationList, MarkRead, UnreadCount,
         CreateDoc, DocInfo, DocList, DocRef, DocJoined, DocRemoved, DocError,
         CreateVenture, CreateTeam, PutMember, Venture, VentureDetail, VentureList, Team, TeamDetail,
-        Member, MemberSet, Invitation, InvitationList, User, Me, Health, HealthServices, RoomSummary, RoomList, DevToken, DevTokenIssued,
+        Member, MemberSet, Invitation, InvitationList, User, Me, Health, HealthServices, RoomSummary, RoomList, DevToken, DevTokenIssued, SampleTask,
         WormIntegrity, ScopeIntegrity, BrokenEntry, JobsHealth, JobStatus, JobRun,
         AuditRecord, LedgerRecord, LogEntry, LogEntryPage, InclusionProof, ConsistencyProof, AuditKey,
         CheckpointInfo, CheckpointList,

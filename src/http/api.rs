@@ -501,7 +501,7 @@ pub fn routes() -> Vec<Route> {
         .form(&[
             ("file", "the file (binary)"),
             ("title", "the title; the file's name when absent"),
-            ("type", "the declared MIME type, checked against the content"),
+            ("type", "the document's kind: 1 to 40 of a-z, 0-9, _ and - (e.g. contract, plan)"),
             ("venture_id", "the venture it belongs to"),
             ("client_id", "the client it concerns"),
         ])
@@ -663,6 +663,11 @@ pub fn routes() -> Vec<Route> {
             .access(Access::Public)
             .body::<DevToken>()
             .ok::<DevTokenIssued>()
+            .dev_only(),
+        op(POST, "/api/dev/sample-task", "devSampleTask", |m, _| m.post(dev::sample_task))
+            .doc("development", "A sample task accepted for me: KYC passed and reputation at the gate first, then BUZ, XP and badges as for any task (HUB_ENV=development only)")
+            .body::<SampleTask>()
+            .created::<EventAccepted>()
             .dev_only(),
     ]
 }

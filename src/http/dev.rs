@@ -7,13 +7,16 @@
 
 use super::ApiJson;
 use super::ventures::{check_user_id, clean_name};
+use crate::auth::Identity;
 use crate::error::AppError;
 use crate::net::PeerAddr;
 use crate::state::Core;
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
 use hub_protocol::AccountRole;
-use hub_protocol::rest::{DevToken, DevTokenIssued};
+use hub_protocol::events::EventAccepted;
+use hub_protocol::rest::{DevToken, DevTokenIssued, SampleTask};
 use std::time::Duration;
 
 /// A development token lives this long unless asked otherwise.
@@ -76,6 +79,18 @@ pub async fn token(
         venture_id,
         doc_id,
     }))
+}
+
+/// `POST /api/dev/sample-task {venture_id?}`: a sample task accepted for the caller (see
+/// [`crate::services::Services::dev_sample_task`]): BUZ, XP and badges arrive as they would.
+pub async fn sample_task(
+    State(core): State<Core>,
+    who: Identity,
+    ApiJson(body): ApiJson<SampleTask>,
+) -> Result<(StatusCode, Json<EventAccepted>), AppError> {
+    let venture = body.venture_id;
+    let accepted = core.services.dev_sample_task(&who.user_id, venture).await?;
+    Ok((StatusCode::CREATED, Json(accepted)))
 }
 
 #[cfg(test)]

@@ -1,10 +1,14 @@
 //! The development demo (only used when the hub runs with `HUB_ENV=development`): one venture,
 //! "Demo venture", owned by the user `demo`, with one shared document, "Demo notes". Every
 //! development user asking for a token becomes a member, so two browser tabs as two users meet
-//! in the same room and document at once.
+//! in the same room and document at once. And a sample task for a development user, so that a
+//! newcomer sees BUZ, XP, levels and badges arrive.
 
 use super::Services;
-use crate::store::{Group, Requester, StoreResult};
+use super::access::AccessError;
+use super::events::EventIn;
+use crate::store::{Group, Requester, StoreError, StoreResult};
+use hub_protocol::events::{EventAccepted, KycEvent, TaskAccepted};
 use hub_protocol::{AccountRole, Role, UserId, VentureId};
 use hub_rooms::RoomName;
 
@@ -68,5 +72,54 @@ impl Services {
             None => self.store.create_doc(&room, DEMO_DOC, &owner).await?.id,
         };
         Ok((venture, doc))
+    }
+}
+
+/// The sample task: tier B, quality 0.9, reviewed by someone trusted at 80.
+pub const SAMPLE_TIER: &str = "B";
+pub const SAMPLE_QUALITY: f64 = 0.9;
+pub const SAMPLE_TRUST: f64 = 80.0;
+
+impl Services {
+    /// A task accepted for `user`, as the platform would send it, for the demo: the user is
+    /// first made eligible for BUZ as the platform would make them (a `PASSED` KYC event, and
+    /// their reputation raised to the issuance gate when it is below), then the task goes
+    /// through the same path as any `POST /api/v1/events/task/accepted`, in `venture` when
+    /// given. Development only (the route exists only there).
+    pub async fn dev_sample_task(
+        &self,
+        user: &UserId,
+        venture: Option<VentureId>,
+    ) -> Result<EventAccepted, AccessError> {
+        if let Some(v) = &venture {
+            self.access
+                .member(user, &RoomName::Venture(v.clone()))
+                .await?;
+        }
+        let platform = UserId::from("platform");
+        let kyc = KycEvent {
+            user_id: user.clone(),
+            status: "PASSED".into(),
+            kyc_id: Some(format!("dev-kyc-{user}")),
+        };
+        let checked =
+            hub_rooms::events::kyc(&kyc).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        self.event_in(checked, EventIn::Kyc(&kyc), &platform)
+            .await?;
+        let gate = (self.buz.gates.min_reputation * 1000.0).ceil() as i64;
+        self.store.dev_raise_reputation(user, gate).await?;
+        let task = TaskAccepted {
+            task_id: format!("sample-{}", uuid::Uuid::now_v7().simple()),
+            user_id: user.clone(),
+            venture_id: venture,
+            tier: SAMPLE_TIER.into(),
+            quality: SAMPLE_QUALITY,
+            reviewer_trust: SAMPLE_TRUST,
+        };
+        let checked = hub_rooms::events::task_accepted(&task)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        Ok(self
+            .event_in(checked, EventIn::Task(&task), &platform)
+            .await?)
     }
 }

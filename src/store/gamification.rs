@@ -142,6 +142,22 @@ impl Store {
         Ok(())
     }
 
+    /// Raises `user`'s reputation to `milli` thousandths when it is below (the development
+    /// demo's sample task; nothing else changes a reputation but the daily fold).
+    pub async fn dev_raise_reputation(&self, user: &UserId, milli: i64) -> StoreResult<()> {
+        let mut w = self.begin_write().await?;
+        self.ensure_profile(&mut w, user).await?;
+        sqlx::query(
+            "UPDATE profiles SET rep_milli = $2, updated_at = $3 WHERE user_id = $1 AND rep_milli < $2",
+        )
+        .bind(user.as_str())
+        .bind(milli)
+        .bind(self.now_ms())
+        .execute(w.conn().await?)
+        .await?;
+        Ok(w.commit().await?)
+    }
+
     /// [`Store::ensure_profile`] for many users at once: three statements, however many (a
     /// batch of domain writes makes sure of its users' rows before its first write).
     pub async fn ensure_profiles(&self, w: &mut WriteTx, users: &[&UserId]) -> StoreResult<()> {

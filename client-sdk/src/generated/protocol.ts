@@ -429,6 +429,12 @@ venture_id: VentureId,
  */
 doc_id: string, };
 
+export type SampleTask = { 
+/**
+ * The venture the task belongs to (one the caller is a member of).
+ */
+venture_id?: VentureId, };
+
 export type WormIntegrity = { 
 /**
  * Every scope holds (a break recorded by a `worm.reanchor` entry counts as held).

@@ -1,7 +1,7 @@
 // Generated from the hub's REST table (src/http/api.rs). Do not edit by hand:
 // run `UPDATE_GENERATED=1 cargo test --test openapi` after changing a route.
 
-import type { ActiveWindow, ActivityPage, AddSkill, Adjust, AuditKey, AwardBadge, Badge, BadgeAward, BadgeList, BadgesEvaluated, BugEvent, CheckpointList, Client, ClientList, Comment, CommentList, ConsistencyProof, Conversion, ConversionList, ConversionWindow, ConvertRequest, CreateBadge, CreateDoc, CreateTeam, CreateVenture, CreateWindow, Decide, DevToken, DevTokenIssued, DeviceEvent, DocInfo, DocList, Endorse, Endorsement, EvaluateBadges, EventAccepted, FileDoc, FileList, GamificationStatus, Health, Hold, InclusionProof, InvitationList, JobRun, JobsHealth, KeyList, KycEvent, Leaderboard, LedgerEntry, LedgerPage, LogEntry, LogEntryPage, MarkRead, Me, Member, MemberSet, NewClient, NewComment, NewKey, NewPortfolioItem, NewShare, NotificationList, PatchBadge, PatchClient, Portfolio, PortfolioItem, Profile, ProfilePatch, PutMember, RequestSignature, ReviewEvent, RoomList, Share, ShareList, SharedDoc, Sign, Signature, SignatureList, SigningKey, Skill, SkillList, TaskAccepted, Team, TeamDetail, UnreadCount, Venture, VentureDetail, VentureList, ViolationEvent, Wallet, WalletVerify, WindowList, WithheldList, WormIntegrity } from "./protocol.js";
+import type { ActiveWindow, ActivityPage, AddSkill, Adjust, AuditKey, AwardBadge, Badge, BadgeAward, BadgeList, BadgesEvaluated, BugEvent, CheckpointList, Client, ClientList, Comment, CommentList, ConsistencyProof, Conversion, ConversionList, ConversionWindow, ConvertRequest, CreateBadge, CreateDoc, CreateTeam, CreateVenture, CreateWindow, Decide, DevToken, DevTokenIssued, DeviceEvent, DocInfo, DocList, Endorse, Endorsement, EvaluateBadges, EventAccepted, FileDoc, FileList, GamificationStatus, Health, Hold, InclusionProof, InvitationList, JobRun, JobsHealth, KeyList, KycEvent, Leaderboard, LedgerEntry, LedgerPage, LogEntry, LogEntryPage, MarkRead, Me, Member, MemberSet, NewClient, NewComment, NewKey, NewPortfolioItem, NewShare, NotificationList, PatchBadge, PatchClient, Portfolio, PortfolioItem, Profile, ProfilePatch, PutMember, RequestSignature, ReviewEvent, RoomList, SampleTask, Share, ShareList, SharedDoc, Sign, Signature, SignatureList, SigningKey, Skill, SkillList, TaskAccepted, Team, TeamDetail, UnreadCount, Venture, VentureDetail, VentureList, ViolationEvent, Wallet, WalletVerify, WindowList, WithheldList, WormIntegrity } from "./protocol.js";
 
 /** Every REST operation by id: its arguments (path and query parameters, `body`) and its answer. */
 export interface RestOperations {
@@ -203,6 +203,8 @@ export interface RestOperations {
   openapi: { args: Record<string, never>; answer: Record<string, unknown> };
   /** A token for any development user, member of the demo venture (HUB_ENV=development only) (development only) */
   devToken: { args: { body: DevToken }; answer: DevTokenIssued };
+  /** A sample task accepted for me: KYC passed and reputation at the gate first, then BUZ, XP and badges as for any task (HUB_ENV=development only) (development only) */
+  devSampleTask: { args: { body: SampleTask }; answer: EventAccepted };
 }
 
 /** How each operation is called. */
@@ -306,4 +308,5 @@ export const REST_OPERATIONS = {
   runJob: { method: "POST", path: "/api/debug/jobs/{name}/run", params: ["name"], query: [], body: "none", answer: "json", access: "operator" },
   openapi: { method: "GET", path: "/api/openapi.json", params: [], query: [], body: "none", answer: "json", access: "public" },
   devToken: { method: "POST", path: "/api/dev/token", params: [], query: [], body: "json", answer: "json", access: "public" },
+  devSampleTask: { method: "POST", path: "/api/dev/sample-task", params: [], query: [], body: "json", answer: "json", access: "token" },
 } as const;
