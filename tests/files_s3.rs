@@ -330,10 +330,22 @@ async fn audit_checkpoints_live_in_the_bucket_and_verify_from_it(backend: Backen
     };
     let out = verify(format!("s3://{bucket}/tenant-a")).await;
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains(&format!("OK: the log of {size} entries verifies")), "{text}");
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(&format!("OK: the log of {size} entries verifies")),
+        "{text}"
+    );
     // Another tenant's prefix holds no checkpoint: nothing to vouch for.
     let out = verify(format!("s3://{bucket}/tenant-b")).await;
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     hub.stop().await.unwrap();
 }
