@@ -134,7 +134,8 @@ fn no_rest_route_is_registered_outside_the_table() {
             "/yjs/{doc}",
             "/",
             "/assets/app.js",
-            "/assets/app.css"
+            "/assets/app.css",
+            "/favicon.svg"
         ]
     );
 }

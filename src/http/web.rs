@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
 
 /// `(path, content type, bytes)` of each asset.
-const ASSETS: [(&str, &str, &[u8]); 3] = [
+const ASSETS: [(&str, &str, &[u8]); 4] = [
     (
         "/",
         "text/html; charset=utf-8",
@@ -27,11 +27,16 @@ const ASSETS: [(&str, &str, &[u8]); 3] = [
         "text/css; charset=utf-8",
         include_bytes!("../../web/dist/app.css"),
     ),
+    (
+        "/favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../../web/dist/favicon.svg"),
+    ),
 ];
 
 /// Each asset's strong ETag (its SHA-256), computed once.
-fn etags() -> &'static [String; 3] {
-    static TAGS: OnceLock<[String; 3]> = OnceLock::new();
+fn etags() -> &'static [String; 4] {
+    static TAGS: OnceLock<[String; 4]> = OnceLock::new();
     TAGS.get_or_init(|| {
         ASSETS.map(|(_, _, bytes)| format!("\"{}\"", hex::encode(&Sha256::digest(bytes)[..12])))
     })
@@ -68,5 +73,9 @@ pub fn router() -> Router<AppState> {
         .route(
             "/assets/app.css",
             get(|h: HeaderMap| async move { serve(2, &h) }),
+        )
+        .route(
+            "/favicon.svg",
+            get(|h: HeaderMap| async move { serve(3, &h) }),
         )
 }
