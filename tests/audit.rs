@@ -542,7 +542,7 @@ mod merkle_log {
     use crate::on_both_backends;
     use hub_protocol::AccountRole;
     use hub_rooms::checkpoint::{Checkpoint, NoteSigner};
-    use hub_rooms::merkle::{self, Frontier, Hash};
+    use hub_rooms::merkle::{self, Frontier, Hash, LeafKind};
     use serde_json::{Value, json};
     use sqlx::Row;
 
@@ -651,15 +651,30 @@ mod merkle_log {
         );
     }
 
+    /// The log index of an entry, as the operators' API lists the leaves.
     async fn log_index(hub: &TestHub, kind: &str, chain: &str, seq: i64) -> i64 {
-        let mut conn = common::raw_db(hub).await;
-        sqlx::query_scalar("SELECT idx FROM audit_log WHERE kind = $1 AND chain = $2 AND seq = $3")
-            .bind(kind)
-            .bind(chain)
-            .bind(seq)
-            .fetch_one(&mut conn)
-            .await
-            .expect("the entry has a leaf")
+        let (status, page) = hub
+            .get("/api/v1/audit/entries?from=0&limit=1000", &admin(hub))
+            .await;
+        assert_eq!(status, 200, "{page}");
+        let wanted = match kind {
+            "audit" => merkle::audit_leaf(chain, seq, ""),
+            _ => merkle::ledger_leaf(chain, seq, ""),
+        };
+        // The leaf without its hash names the entry: compare all but the hash.
+        let name = |leaf: &str| {
+            let mut v: Value = serde_json::from_str(leaf).unwrap();
+            v["hash"] = Value::Null;
+            v
+        };
+        page["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| name(e["leaf"].as_str().unwrap()) == name(&wanted))
+            .unwrap_or_else(|| panic!("no leaf for {kind} {chain} {seq}"))["index"]
+            .as_i64()
+            .unwrap()
     }
 
     /// Runs `statements` with every guard of the database off, as its administrator could.
@@ -1162,31 +1177,31 @@ mod merkle_log {
     async fn a_cut_tail_is_caught_and_the_hub_refuses_to_sign_again(backend: Backend) {
         let hub = hub_with_history(backend).await;
         let size = checkpoint(&hub).await["size"].as_i64().unwrap();
-        let keep = size - 3;
-        // The last three entries go, with their leaves; the log's head is made to fit.
+        // The last commit's entries go, with their leaves; the log's head is made to fit.
         let mut conn = common::raw_db(&hub).await;
-        let cut: Vec<(String, String, i64)> =
-            sqlx::query_as("SELECT kind, chain, seq FROM audit_log WHERE idx >= $1")
-                .bind(keep)
+        let commits: Vec<(i64, String)> =
+            sqlx::query_as("SELECT first_idx, leaves FROM audit_log ORDER BY first_idx")
                 .fetch_all(&mut conn)
                 .await
                 .unwrap();
-        let kept: Vec<String> =
-            sqlx::query_scalar("SELECT leaf_hash FROM audit_log WHERE idx < $1 ORDER BY idx")
-                .bind(keep)
-                .fetch_all(&mut conn)
-                .await
-                .unwrap();
+        let (keep, last) = commits.last().cloned().unwrap();
+        assert!(keep < size);
         let mut edge = Frontier::default();
-        for h in &kept {
-            edge.push(hex::decode(h).unwrap().try_into().unwrap());
+        for (_, leaves) in &commits[..commits.len() - 1] {
+            let leaves: Vec<(String, String, i64, String)> = serde_json::from_str(leaves).unwrap();
+            for (kind, chain, seq, hash) in leaves {
+                let leaf = merkle::leaf_of(LeafKind::parse(&kind).unwrap(), &chain, seq, &hash);
+                edge.push(merkle::leaf_hash(leaf.as_bytes()));
+            }
         }
+        assert_eq!(edge.size() as i64, keep);
         let peaks: String = edge.peaks().iter().map(hex::encode).collect();
         let mut sql = vec![
-            format!("DELETE FROM audit_log WHERE idx >= {keep}"),
+            format!("DELETE FROM audit_log WHERE first_idx >= {keep}"),
             format!("UPDATE audit_log_head SET size = {keep}, peaks = '{peaks}'"),
         ];
-        for (kind, chain, seq) in cut {
+        let cut: Vec<(String, String, i64, String)> = serde_json::from_str(&last).unwrap();
+        for (kind, chain, seq, _) in cut {
             sql.push(match kind.as_str() {
                 "audit" => format!(
                     "DELETE FROM worm_audits WHERE scope = {} AND seq = {seq}",
@@ -1232,10 +1247,16 @@ mod merkle_log {
     async fn a_truncated_audit_table_is_caught_at_its_first_entry(backend: Backend) {
         let hub = hub_with_history(backend).await;
         checkpoint(&hub).await;
-        let mut conn = common::raw_db(&hub).await;
-        let first: i64 = sqlx::query_scalar("SELECT MIN(idx) FROM audit_log WHERE kind = 'audit'")
-            .fetch_one(&mut conn)
-            .await
+        let (_, page) = hub
+            .get("/api/v1/audit/entries?from=0&limit=1000", &admin(&hub))
+            .await;
+        let first = page["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == "audit")
+            .unwrap()["index"]
+            .as_i64()
             .unwrap();
         let sql = match backend {
             Backend::Postgres => "TRUNCATE worm_audits, worm_heads",

@@ -1,15 +1,14 @@
 -- The Merkle log (RFC 6962) over every WORM audit entry and every ledger entry, in commit
--- order. A leaf per entry: which chain, which seq, the entry's hash (its leaf is rebuilt from
--- these, see hub_rooms::merkle), and SHA-256(0x00 || leaf) in hex. The tree's right edge is
--- the head's `peaks`; the roots of its perfect subtrees of 256 leaves and more are kept in
--- audit_log_nodes (smaller ones are folded from the leaves when a proof needs them).
+-- order. One row per commit that appended: its first leaf's index, how many leaves, and the
+-- leaves as a JSON array of [kind, chain, seq, hash] (which chain, which seq, the entry's hash
+-- as logged; a leaf is rebuilt from these, see hub_rooms::merkle). One row per commit, not per
+-- leaf, so the log costs one insert per commit whatever the number of entries. The tree's
+-- right edge is the head's `peaks`; the roots of its perfect subtrees of 256 leaves and more are
+-- kept in audit_log_nodes (smaller ones are folded from the leaves when a proof needs them).
 CREATE TABLE audit_log (
-    idx BIGINT PRIMARY KEY,
-    kind TEXT NOT NULL CHECK (kind IN ('audit', 'ledger')),
-    chain TEXT NOT NULL,
-    seq BIGINT NOT NULL,
-    hash TEXT NOT NULL,
-    leaf_hash TEXT NOT NULL
+    first_idx BIGINT PRIMARY KEY,
+    count BIGINT NOT NULL CHECK (count > 0),
+    leaves TEXT NOT NULL
 );
 
 CREATE TABLE audit_log_nodes (

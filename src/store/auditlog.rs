@@ -8,16 +8,18 @@
 //! memory, and the edge need not be read back), and across nodes the head's `size` guards the
 //! move (a node whose edge is stale reads it again, locked).
 //!
-//! Leaves keep their chain, seq and the entry's hash as logged, so that the log still says what
-//! was there when the entry has been edited or removed since. Perfect subtrees of
-//! [`STORED_LEVEL`] and more are kept as nodes; smaller ones are folded from their leaves when
-//! a proof names them (at most 255 leaves read per node).
+//! A commit's leaves are one row (`audit_log`: the first index, the count, and each leaf's
+//! chain, seq and entry hash as logged, so that the log still says what was there when the
+//! entry has been edited or removed since): one insert per commit, whatever its size. Perfect
+//! subtrees of [`STORED_LEVEL`] and more are kept as nodes; smaller ones are folded from their
+//! leaves when a proof names them (at most 255 leaves read per node).
 
 use super::{Backend, Store, StoreError, StoreResult, behind};
 use hub_rooms::merkle::{self, Frontier, Hash, NodeId};
 pub use hub_rooms::merkle::{LeafKind as Kind, leaf_of};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The smallest subtree whose root is stored: 2^8 = 256 leaves.
@@ -38,30 +40,12 @@ pub(super) struct Logged {
 pub(super) type Edge = Arc<tokio::sync::Mutex<Option<Frontier>>>;
 
 #[derive(Serialize)]
-struct LeafRow<'a> {
-    idx: i64,
-    kind: &'static str,
-    chain: &'a str,
-    seq: i64,
-    hash: &'a str,
-    leaf_hash: String,
-}
-
-#[derive(Serialize)]
 struct NodeRow {
     level: i64,
     idx: i64,
     hash: String,
 }
 
-const LEAF_COLUMNS: &[(&str, &str)] = &[
-    ("idx", "bigint"),
-    ("kind", "text"),
-    ("chain", "text"),
-    ("seq", "bigint"),
-    ("hash", "text"),
-    ("leaf_hash", "text"),
-];
 const NODE_COLUMNS: &[(&str, &str)] = &[("level", "smallint"), ("idx", "bigint"), ("hash", "text")];
 
 fn to_i64(n: u64) -> i64 {
@@ -125,14 +109,17 @@ pub(super) async fn append(
             ));
         }
     }
-    behind::insert(
-        conn,
-        backend,
-        "audit_log",
-        LEAF_COLUMNS,
-        &grown.leaves(logged),
-    )
-    .await?;
+    let packed: Vec<(&str, &str, i64, &str)> = logged
+        .iter()
+        .map(|l| (l.kind.as_str(), l.chain.as_str(), l.seq, l.hash.as_str()))
+        .collect();
+    let packed = serde_json::to_string(&packed).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query("INSERT INTO audit_log (first_idx, count, leaves) VALUES ($1, $2, $3)")
+        .bind(to_i64(grown.start))
+        .bind(logged.len() as i64)
+        .bind(packed)
+        .execute(&mut *conn)
+        .await?;
     behind::insert(conn, backend, "audit_log_nodes", NODE_COLUMNS, &grown.nodes).await?;
     Ok(grown.edge)
 }
@@ -140,35 +127,14 @@ pub(super) async fn append(
 struct Grown {
     start: u64,
     edge: Frontier,
-    leaf_hashes: Vec<Hash>,
     nodes: Vec<NodeRow>,
-}
-
-impl Grown {
-    fn leaves<'a>(&self, logged: &'a [Logged]) -> Vec<LeafRow<'a>> {
-        logged
-            .iter()
-            .zip(&self.leaf_hashes)
-            .enumerate()
-            .map(|(i, (l, h))| LeafRow {
-                idx: to_i64(self.start + i as u64),
-                kind: l.kind.as_str(),
-                chain: &l.chain,
-                seq: l.seq,
-                hash: &l.hash,
-                leaf_hash: hex::encode(h),
-            })
-            .collect()
-    }
 }
 
 fn grow(base: &Frontier, logged: &[Logged]) -> Grown {
     let mut edge = base.clone();
-    let mut leaf_hashes = Vec::with_capacity(logged.len());
     let mut nodes = Vec::new();
     for l in logged {
         let leaf = merkle::leaf_hash(leaf_of(l.kind, &l.chain, l.seq, &l.hash).as_bytes());
-        leaf_hashes.push(leaf);
         for (id, hash) in edge.push(leaf) {
             if id.level >= STORED_LEVEL {
                 nodes.push(NodeRow {
@@ -182,7 +148,6 @@ fn grow(base: &Frontier, logged: &[Logged]) -> Grown {
     Grown {
         start: base.size(),
         edge,
-        leaf_hashes,
         nodes,
     }
 }
@@ -199,12 +164,29 @@ async fn move_head(
             .bind(peaks_text(to))
             .bind(to_i64(from.size()))
             .execute(&mut *conn)
-            .await?
-            .rows_affected();
-    Ok(moved == 1)
+            .await?;
+    Ok(moved.rows_affected() == 1)
 }
 
-/// A leaf of the log as stored, with the entry it stands for as stored now.
+/// A leaf of the log as logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leaf {
+    pub index: u64,
+    pub kind: Kind,
+    pub chain: String,
+    pub seq: i64,
+    /// The entry's hash when it was logged.
+    pub hash: String,
+}
+
+impl Leaf {
+    /// `SHA-256(0x00 ‖ leaf)`.
+    pub fn hash(&self) -> Hash {
+        merkle::leaf_hash(leaf_of(self.kind, &self.chain, self.seq, &self.hash).as_bytes())
+    }
+}
+
+/// A leaf of the log with the entry it stands for as stored now.
 #[derive(Debug, Clone)]
 pub struct LogRow {
     pub index: u64,
@@ -217,12 +199,24 @@ pub struct LogRow {
     pub ledger: Option<hub_rooms::wallets::Entry>,
 }
 
+fn malformed(why: impl std::fmt::Display) -> StoreError {
+    StoreError::Invalid(format!("the audit log holds a malformed row: {why}"))
+}
+
 fn hash_of(text: &str) -> StoreResult<Hash> {
     hex::decode(text)
         .ok()
         .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| StoreError::Invalid("the audit log holds a malformed hash".into()))
+        .ok_or_else(|| malformed("a hash that is not 32 bytes of hex"))
 }
+
+#[derive(Serialize)]
+struct EntryKey<'a> {
+    chain: &'a str,
+    seq: i64,
+}
+
+const KEY_COLUMNS: &[(&str, &str)] = &[("chain", "text"), ("seq", "bigint")];
 
 impl Store {
     /// The log's size and root now.
@@ -231,50 +225,138 @@ impl Store {
         Ok(read_head(&mut conn, self.backend, false).await?)
     }
 
-    /// The leaves `from..to` (clamped to the log) with their entries as stored now.
-    pub async fn log_rows(&self, from: u64, to: u64) -> StoreResult<Vec<LogRow>> {
-        let rows = sqlx::query(
-            "SELECT l.idx, l.kind, l.chain, l.seq, l.hash, l.leaf_hash,
-                    a.id AS a_id, a.ref_id AS a_ref, a.actor_id AS a_actor, a.action AS a_action,
-                    a.details AS a_details, a.created_at AS a_at, a.prev_hash AS a_prev,
-                    a.hash AS a_hash,
-                    w.id AS w_id, w.type AS w_type, w.amount AS w_amount,
-                    w.balance_after AS w_balance, w.task_id AS w_task, w.review_id AS w_review,
-                    w.conversion_id AS w_conversion, w.note AS w_note, w.created_at AS w_at,
-                    w.prev_hash AS w_prev, w.hash AS w_hash
-             FROM audit_log l
-             LEFT JOIN worm_audits a ON l.kind = 'audit' AND a.scope = l.chain AND a.seq = l.seq
-             LEFT JOIN wallet_ledgers w ON l.kind = 'ledger' AND w.wallet_id = l.chain AND w.seq = l.seq
-             WHERE l.idx >= $1 AND l.idx < $2
-             ORDER BY l.idx",
+    /// The leaves `from..to` as logged, in order; fewer when the log is shorter, and an error
+    /// when one is missing in between.
+    pub async fn log_leaves(&self, from: u64, to: u64) -> StoreResult<Vec<Leaf>> {
+        if from >= to {
+            return Ok(Vec::new());
+        }
+        // The commit holding `from`, and every later one that starts before `to`.
+        let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT first_idx, count, leaves FROM audit_log
+             WHERE first_idx >= COALESCE((SELECT MAX(first_idx) FROM audit_log WHERE first_idx <= $1), 0)
+               AND first_idx < $2
+             ORDER BY first_idx",
         )
         .bind(to_i64(from))
         .bind(to_i64(to))
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(log_row).collect()
+        let mut out = Vec::with_capacity((to - from).min(1 << 20) as usize);
+        let mut next = from;
+        for (first, count, leaves) in rows {
+            let first = u64::try_from(first).map_err(malformed)?;
+            let leaves: Vec<(String, String, i64, String)> =
+                serde_json::from_str(&leaves).map_err(malformed)?;
+            if leaves.len() as i64 != count {
+                return Err(malformed(format!(
+                    "the commit at {first} does not hold {count} leaves"
+                )));
+            }
+            for (i, (kind, chain, seq, hash)) in leaves.into_iter().enumerate() {
+                let index = first + i as u64;
+                if index < next || index >= to {
+                    continue;
+                }
+                if index != next {
+                    return Err(StoreError::Invalid(format!(
+                        "the audit log has no leaf {next}"
+                    )));
+                }
+                let kind = Kind::parse(&kind).ok_or_else(|| malformed(format!("kind {kind}")))?;
+                out.push(Leaf {
+                    index,
+                    kind,
+                    chain,
+                    seq,
+                    hash,
+                });
+                next += 1;
+            }
+        }
+        Ok(out)
     }
 
     /// The leaf hashes `from..to`, in order (fewer when the log is shorter).
     pub async fn log_leaf_hashes(&self, from: u64, to: u64) -> StoreResult<Vec<Hash>> {
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT idx, leaf_hash FROM audit_log WHERE idx >= $1 AND idx < $2 ORDER BY idx",
-        )
-        .bind(to_i64(from))
-        .bind(to_i64(to))
-        .fetch_all(self.pool())
-        .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (i, (idx, hash)) in rows.iter().enumerate() {
-            if *idx != to_i64(from + i as u64) {
-                return Err(StoreError::Invalid(format!(
-                    "the audit log has no leaf {}",
-                    from + i as u64
-                )));
+        Ok(self
+            .log_leaves(from, to)
+            .await?
+            .iter()
+            .map(Leaf::hash)
+            .collect())
+    }
+
+    /// The leaves `from..to` (clamped to the log) with their entries as stored now.
+    pub async fn log_rows(&self, from: u64, to: u64) -> StoreResult<Vec<LogRow>> {
+        let leaves = self.log_leaves(from, to).await?;
+        let keys = |kind: Kind| -> Vec<EntryKey<'_>> {
+            leaves
+                .iter()
+                .filter(|l| l.kind == kind)
+                .map(|l| EntryKey {
+                    chain: &l.chain,
+                    seq: l.seq,
+                })
+                .collect()
+        };
+        let (audit_keys, ledger_keys) = (keys(Kind::Audit), keys(Kind::Ledger));
+        let mut audits: HashMap<(String, i64), hub_rooms::audit::Entry> = HashMap::new();
+        if !audit_keys.is_empty() {
+            let sql = format!(
+                "SELECT a.id, a.scope, a.seq, a.ref_id, a.actor_id, a.action, a.details, a.created_at,
+                        a.prev_hash, a.hash
+                 FROM worm_audits a JOIN ({}) k ON a.scope = k.chain AND a.seq = k.seq",
+                self.backend.json_rows(1, KEY_COLUMNS)
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(serde_json::to_string(&audit_keys).map_err(malformed)?)
+                .bind(audit_keys.len() as i64)
+                .fetch_all(self.pool())
+                .await?;
+            for r in &rows {
+                let e = audit_of(r)?;
+                audits.insert((e.scope.clone(), e.seq), e);
             }
-            out.push(hash_of(hash)?);
         }
-        Ok(out)
+        let mut ledger: HashMap<(String, i64), hub_rooms::wallets::Entry> = HashMap::new();
+        if !ledger_keys.is_empty() {
+            let sql = format!(
+                "SELECT w.id, w.wallet_id, w.seq, w.type, w.amount, w.balance_after, w.task_id,
+                        w.review_id, w.conversion_id, w.note, w.created_at, w.prev_hash, w.hash
+                 FROM wallet_ledgers w JOIN ({}) k ON w.wallet_id = k.chain AND w.seq = k.seq",
+                self.backend.json_rows(1, KEY_COLUMNS)
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(serde_json::to_string(&ledger_keys).map_err(malformed)?)
+                .bind(ledger_keys.len() as i64)
+                .fetch_all(self.pool())
+                .await?;
+            for r in &rows {
+                let e = ledger_of(r)?;
+                ledger.insert((e.wallet_id.clone(), e.seq), e);
+            }
+        }
+        Ok(leaves
+            .into_iter()
+            .map(|l| {
+                let key = (l.chain.clone(), l.seq);
+                LogRow {
+                    index: l.index,
+                    leaf_hash: l.hash(),
+                    audit: (l.kind == Kind::Audit)
+                        .then(|| audits.remove(&key))
+                        .flatten(),
+                    ledger: (l.kind == Kind::Ledger)
+                        .then(|| ledger.remove(&key))
+                        .flatten(),
+                    kind: l.kind,
+                    chain: l.chain,
+                    seq: l.seq,
+                    hash: l.hash,
+                }
+            })
+            .collect())
     }
 
     /// The root of the perfect subtree `id`: stored, or folded from its leaves.
@@ -347,61 +429,39 @@ impl Store {
     }
 }
 
-fn log_row(r: &sqlx::any::AnyRow) -> StoreResult<LogRow> {
-    let kind: String = r.try_get("kind")?;
-    let kind = Kind::parse(&kind)
-        .ok_or_else(|| StoreError::Invalid(format!("the audit log holds a leaf of kind {kind}")))?;
-    let chain: String = r.try_get("chain")?;
-    let seq: i64 = r.try_get("seq")?;
-    let audit = match r.try_get::<Option<String>, _>("a_id")? {
-        Some(id) => {
-            let details: String = r.try_get("a_details")?;
-            Some(hub_rooms::audit::Entry {
-                id,
-                scope: chain.clone(),
-                seq,
-                ref_id: r.try_get("a_ref")?,
-                actor_id: r.try_get("a_actor")?,
-                action: r.try_get("a_action")?,
-                // Kept as stored: a details text that no longer parses stands as a string,
-                // whose hash cannot match.
-                details: serde_json::from_str(&details)
-                    .unwrap_or(serde_json::Value::String(details)),
-                created_at: r.try_get("a_at")?,
-                prev_hash: r.try_get("a_prev")?,
-                hash: r.try_get("a_hash")?,
-            })
-        }
-        None => None,
-    };
-    let ledger = match r.try_get::<Option<String>, _>("w_id")? {
-        Some(id) => Some(hub_rooms::wallets::Entry {
-            id,
-            wallet_id: chain.clone(),
-            seq,
-            kind: r.try_get("w_type")?,
-            amount: r.try_get("w_amount")?,
-            balance_after: r.try_get("w_balance")?,
-            task_id: r.try_get("w_task")?,
-            review_id: r.try_get("w_review")?,
-            conversion_id: r.try_get("w_conversion")?,
-            note: r.try_get("w_note")?,
-            created_at: r.try_get("w_at")?,
-            prev_hash: r.try_get("w_prev")?,
-            hash: r.try_get("w_hash")?,
-        }),
-        None => None,
-    };
-    let index: i64 = r.try_get("idx")?;
-    Ok(LogRow {
-        index: u64::try_from(index).unwrap_or_default(),
-        kind,
-        chain,
-        seq,
+fn audit_of(r: &sqlx::any::AnyRow) -> StoreResult<hub_rooms::audit::Entry> {
+    let details: String = r.try_get("details")?;
+    Ok(hub_rooms::audit::Entry {
+        id: r.try_get("id")?,
+        scope: r.try_get("scope")?,
+        seq: r.try_get("seq")?,
+        ref_id: r.try_get("ref_id")?,
+        actor_id: r.try_get("actor_id")?,
+        action: r.try_get("action")?,
+        // Kept as stored: a details text that no longer parses stands as a string, whose hash
+        // cannot match.
+        details: serde_json::from_str(&details).unwrap_or(serde_json::Value::String(details)),
+        created_at: r.try_get("created_at")?,
+        prev_hash: r.try_get("prev_hash")?,
         hash: r.try_get("hash")?,
-        leaf_hash: hash_of(&r.try_get::<String, _>("leaf_hash")?)?,
-        audit,
-        ledger,
+    })
+}
+
+fn ledger_of(r: &sqlx::any::AnyRow) -> StoreResult<hub_rooms::wallets::Entry> {
+    Ok(hub_rooms::wallets::Entry {
+        id: r.try_get("id")?,
+        wallet_id: r.try_get("wallet_id")?,
+        seq: r.try_get("seq")?,
+        kind: r.try_get("type")?,
+        amount: r.try_get("amount")?,
+        balance_after: r.try_get("balance_after")?,
+        task_id: r.try_get("task_id")?,
+        review_id: r.try_get("review_id")?,
+        conversion_id: r.try_get("conversion_id")?,
+        note: r.try_get("note")?,
+        created_at: r.try_get("created_at")?,
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
     })
 }
 
