@@ -19,16 +19,27 @@ pub type Hash = [u8; 32];
 /// The leaf of a WORM audit entry: the canonical JSON (sorted keys, no spaces) of
 /// `{"hash", "kind": "audit", "scope", "seq"}`, its chain hash standing for its content.
 pub fn audit_leaf(scope: &str, seq: i64, hash: &str) -> String {
-    crate::audit::canonical_json(
-        &serde_json::json!({"kind": "audit", "scope": scope, "seq": seq, "hash": hash}),
+    // Written out with its keys in order (the same bytes as `canonical_json` of the object):
+    // every entry of every commit is encoded here.
+    format!(
+        r#"{{"hash":{},"kind":"audit","scope":{},"seq":{seq}}}"#,
+        json_string(hash),
+        json_string(scope)
     )
+}
+
+/// `s` as a JSON string, escaped as serde_json (and so `canonical_json`) escapes it.
+fn json_string(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
 }
 
 /// The leaf of a ledger entry: the canonical JSON of `{"hash", "kind": "ledger", "seq",
 /// "wallet_id"}`.
 pub fn ledger_leaf(wallet_id: &str, seq: i64, hash: &str) -> String {
-    crate::audit::canonical_json(
-        &serde_json::json!({"kind": "ledger", "wallet_id": wallet_id, "seq": seq, "hash": hash}),
+    format!(
+        r#"{{"hash":{},"kind":"ledger","seq":{seq},"wallet_id":{}}}"#,
+        json_string(hash),
+        json_string(wallet_id)
     )
 }
 
@@ -630,6 +641,24 @@ mod tests {
             ledger_leaf("w1", 7, "cd34"),
             r#"{"hash":"cd34","kind":"ledger","seq":7,"wallet_id":"w1"}"#
         );
+        // The same bytes as the canonical JSON of the object, escapes and all.
+        for (chain, seq, hash) in [
+            ("venture:\"quoted\"\\back", -1i64, "\u{1}\n\u{2028}é"),
+            ("w/ü 😀", i64::MAX, ""),
+        ] {
+            assert_eq!(
+                audit_leaf(chain, seq, hash),
+                crate::audit::canonical_json(
+                    &serde_json::json!({"kind": "audit", "scope": chain, "seq": seq, "hash": hash})
+                )
+            );
+            assert_eq!(
+                ledger_leaf(chain, seq, hash),
+                crate::audit::canonical_json(
+                    &serde_json::json!({"kind": "ledger", "wallet_id": chain, "seq": seq, "hash": hash})
+                )
+            );
+        }
     }
 
     #[test]
