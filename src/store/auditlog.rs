@@ -98,34 +98,27 @@ pub(super) async fn append(
         Some(f) => f,
         None => read_head(conn, backend, true).await?,
     };
-    let mut grown = grow(&base, logged);
-    if !move_head(conn, &base, &grown.edge).await? {
-        // Another node appended since this one's edge: read it again, locked.
-        let base = read_head(conn, backend, true).await?;
-        grown = grow(&base, logged);
-        if !move_head(conn, &base, &grown.edge).await? {
-            return Err(sqlx::Error::Protocol(
-                "the audit log's head moved under its lock".into(),
-            ));
-        }
-    }
     let packed: Vec<(&str, &str, i64, &str)> = logged
         .iter()
         .map(|l| (l.kind.as_str(), l.chain.as_str(), l.seq, l.hash.as_str()))
         .collect();
     let packed = serde_json::to_string(&packed).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query("INSERT INTO audit_log (first_idx, count, leaves) VALUES ($1, $2, $3)")
-        .bind(to_i64(grown.start))
-        .bind(logged.len() as i64)
-        .bind(packed)
-        .execute(&mut *conn)
-        .await?;
+    let mut grown = grow(&base, logged);
+    if !move_and_insert(conn, backend, &base, &grown, &packed, logged.len()).await? {
+        // Another node appended since this one's edge: read it again, locked.
+        let base = read_head(conn, backend, true).await?;
+        grown = grow(&base, logged);
+        if !move_and_insert(conn, backend, &base, &grown, &packed, logged.len()).await? {
+            return Err(sqlx::Error::Protocol(
+                "the audit log's head moved under its lock".into(),
+            ));
+        }
+    }
     behind::insert(conn, backend, "audit_log_nodes", NODE_COLUMNS, &grown.nodes).await?;
     Ok(grown.edge)
 }
 
 struct Grown {
-    start: u64,
     edge: Frontier,
     nodes: Vec<NodeRow>,
 }
@@ -145,27 +138,60 @@ fn grow(base: &Frontier, logged: &[Logged]) -> Grown {
             }
         }
     }
-    Grown {
-        start: base.size(),
-        edge,
-        nodes,
-    }
+    Grown { edge, nodes }
 }
 
-/// Moves the head from `from` to `to`, unless it is no longer at `from`'s size.
-async fn move_head(
+/// Moves the head from `from` to `grown`'s edge and inserts the commit's row of leaves, unless
+/// the head is no longer at `from`'s size (then nothing is written). On Postgres both go in one
+/// statement, one round trip on the commit's path.
+async fn move_and_insert(
     conn: &mut AnyConnection,
+    backend: Backend,
     from: &Frontier,
-    to: &Frontier,
+    grown: &Grown,
+    packed: &str,
+    count: usize,
 ) -> Result<bool, sqlx::Error> {
-    let moved =
-        sqlx::query("UPDATE audit_log_head SET size = $1, peaks = $2 WHERE id = 1 AND size = $3")
+    let to = &grown.edge;
+    match backend {
+        Backend::Postgres => {
+            let done = sqlx::query(
+                "WITH moved AS (
+                     UPDATE audit_log_head SET size = $1, peaks = $2 WHERE id = 1 AND size = $3
+                     RETURNING size)
+                 INSERT INTO audit_log (first_idx, count, leaves)
+                 SELECT $3, $4, $5 FROM moved",
+            )
+            .bind(to_i64(to.size()))
+            .bind(peaks_text(to))
+            .bind(to_i64(from.size()))
+            .bind(count as i64)
+            .bind(packed)
+            .execute(&mut *conn)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        }
+        Backend::Sqlite => {
+            let moved = sqlx::query(
+                "UPDATE audit_log_head SET size = $1, peaks = $2 WHERE id = 1 AND size = $3",
+            )
             .bind(to_i64(to.size()))
             .bind(peaks_text(to))
             .bind(to_i64(from.size()))
             .execute(&mut *conn)
             .await?;
-    Ok(moved.rows_affected() == 1)
+            if moved.rows_affected() != 1 {
+                return Ok(false);
+            }
+            sqlx::query("INSERT INTO audit_log (first_idx, count, leaves) VALUES ($1, $2, $3)")
+                .bind(to_i64(from.size()))
+                .bind(count as i64)
+                .bind(packed)
+                .execute(&mut *conn)
+                .await?;
+            Ok(true)
+        }
+    }
 }
 
 /// A leaf of the log as logged.
