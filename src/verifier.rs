@@ -169,9 +169,20 @@ pub async fn verify(args: &VerifyArgs) -> anyhow::Result<Report> {
             files.insert((to, root), LeafFile { from, hashes });
         }
     } else if let Some(hub) = &hub {
-        let list: CheckpointList = hub.get_json("/api/v1/audit/checkpoints").await?;
-        for c in list.checkpoints {
-            notes.push((c.key, c.note));
+        let mut before: Option<u64> = None;
+        loop {
+            let path = match before {
+                Some(b) => format!("/api/v1/audit/checkpoints?limit=1000&before={b}"),
+                None => "/api/v1/audit/checkpoints?limit=1000".to_owned(),
+            };
+            let page: CheckpointList = hub.get_json(&path).await?;
+            before = page.checkpoints.last().map(|c| c.size);
+            for c in page.checkpoints {
+                notes.push((c.key, c.note));
+            }
+            if !page.has_more || before.is_none() {
+                break;
+            }
         }
     }
     let mut signed: Vec<Signed> = Vec::new();

@@ -956,6 +956,23 @@ mod merkle_log {
             &body2.root,
             &proof
         ));
+        // The list pages by size, largest first.
+        let (status, page) = public(&hub, "/api/v1/audit/checkpoints?limit=1").await;
+        assert_eq!(status, 200);
+        let page: Value = serde_json::from_str(&page).unwrap();
+        assert_eq!(page["checkpoints"].as_array().unwrap().len(), 1, "{page}");
+        assert_eq!(page["checkpoints"][0]["size"], size2);
+        assert_eq!(page["has_more"], true);
+        let (_, older) = public(
+            &hub,
+            &format!("/api/v1/audit/checkpoints?limit=1&before={size2}"),
+        )
+        .await;
+        let older: Value = serde_json::from_str(&older).unwrap();
+        assert_eq!(older["checkpoints"][0]["size"], size, "{older}");
+        assert_eq!(older["has_more"], false);
+        let (status, _) = public(&hub, "/api/v1/audit/checkpoints?limit=0").await;
+        assert_eq!(status, 422);
         // Through the API only (no object store), from the state the verifier kept.
         let (code, text) = verify(&hub, &["--state", &state_path]).await;
         assert_eq!(code, 0, "{text}");
@@ -1315,6 +1332,14 @@ mod merkle_log {
         let outcome = verify(&hub, &["--checkpoints", &store_dir(&hub)]).await;
         assert!(outcome.1.contains("fork"), "{}", outcome.1);
         assert_fails_at(outcome, 5);
+        // A page holds every checkpoint of its last size: the fork is never split.
+        let (_, page) = public(&hub, "/api/v1/audit/checkpoints?limit=1").await;
+        let page: Value = serde_json::from_str(&page).unwrap();
+        assert_eq!(page["checkpoints"].as_array().unwrap().len(), 2, "{page}");
+        // Through the API alone the verifier sees the fork too.
+        let (code, text) = verify(&hub, &[]).await;
+        assert_eq!(code, FAILED, "{text}");
+        assert!(text.contains("fork"), "{text}");
         // The hub sees it too, and signs nothing more.
         credit(&hub, "T-9", "bob").await;
         let (_, run) = hub

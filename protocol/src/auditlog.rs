@@ -130,8 +130,11 @@ pub struct CheckpointInfo {
     pub note: String,
 }
 
-/// `GET /api/v1/audit/checkpoints`: every checkpoint in the object store, largest first.
+/// `GET /api/v1/audit/checkpoints?before=&limit=`: checkpoints in the object store, largest
+/// first; a page holds every checkpoint of its last size (two of one size are a fork).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct CheckpointList {
     pub checkpoints: Vec<CheckpointInfo>,
+    /// Smaller checkpoints exist: ask again with `before` = the last size of this page.
+    pub has_more: bool,
 }

@@ -609,8 +609,9 @@ pub fn routes() -> Vec<Route> {
             .access(Access::Public)
             .bytes_answer("text/plain"),
         op(GET, "/api/v1/audit/checkpoints", "auditCheckpoints", |m, _| m.get(auditlog::checkpoints))
-            .doc("audit", "Every checkpoint in the object store, largest first")
+            .doc("audit", "Checkpoints in the object store, largest first, a page at a time")
             .access(Access::Public)
+            .query::<auditlog::CheckpointsQuery>()
             .ok::<CheckpointList>(),
         op(GET, "/api/v1/audit/entries", "auditEntries", |m, _| m.get(auditlog::entries))
             .doc("audit", "Consecutive leaves of the audit log with their entries (operators)")

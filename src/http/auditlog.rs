@@ -26,6 +26,15 @@ pub struct EntriesQuery {
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+pub struct CheckpointsQuery {
+    /// Only checkpoints smaller than this size (the last size of the previous page).
+    before: Option<u64>,
+    /// How many, 1 to 1000 (default 100); a page holds every checkpoint of its last size.
+    limit: Option<usize>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InclusionQuery {
     /// The leaf's index.
     index: u64,
@@ -56,9 +65,16 @@ pub async fn checkpoint(State(core): State<Core>) -> Result<impl IntoResponse, A
     ))
 }
 
-/// `GET /api/v1/audit/checkpoints`: every checkpoint, largest first; public.
-pub async fn checkpoints(State(core): State<Core>) -> Result<Json<CheckpointList>, AppError> {
-    Ok(Json(core.services.audit_checkpoints().await?))
+/// `GET /api/v1/audit/checkpoints?before=&limit=`: checkpoints, largest first; public.
+pub async fn checkpoints(
+    State(core): State<Core>,
+    Query(q): Query<CheckpointsQuery>,
+) -> Result<Json<CheckpointList>, AppError> {
+    Ok(Json(
+        core.services
+            .audit_checkpoints(q.before, q.limit.unwrap_or(100))
+            .await?,
+    ))
 }
 
 /// `GET /api/v1/audit/entries/{index}`.

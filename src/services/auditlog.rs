@@ -88,6 +88,8 @@ pub struct AuditLog {
     http: reqwest::Client,
     /// Why the last run refused to sign, while it does.
     refused: Mutex<Option<String>>,
+    /// The largest checkpoint size seen in the object store (listings start there).
+    top: std::sync::atomic::AtomicU64,
 }
 
 impl AuditLog {
@@ -108,6 +110,7 @@ impl AuditLog {
             witnesses: config.witnesses,
             http,
             refused: Mutex::new(None),
+            top: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -166,6 +169,11 @@ pub fn checkpoint_key(size: u64, root: &Hash) -> String {
     format!("{CHECKPOINTS}{size:020}-{}", hex::encode(root))
 }
 
+/// The size a checkpoint's key names (`audit/checkpoints/<size>-<root>`).
+fn size_of_key(key: &str) -> Option<u64> {
+    key.rsplit('/').next()?.split('-').next()?.parse().ok()
+}
+
 /// The object key of the leaf hashes `from..to` of the checkpoint with `root`.
 pub fn leaves_key(from: u64, to: u64, root: &Hash) -> String {
     format!("{LEAVES}{from:020}-{to:020}-{}", hex::encode(root))
@@ -181,13 +189,13 @@ impl Services {
         }
     }
 
-    /// Every checkpoint in the object store signed by this log's key, largest first (notes that
-    /// do not open with the key are left out).
-    pub async fn audit_checkpoints(&self) -> Result<CheckpointList, LogError> {
+    /// The checkpoint notes of `keys` that open with this log's key (others are logged and
+    /// left out), in the order given.
+    async fn read_checkpoints(&self, keys: &[String]) -> Result<Vec<CheckpointInfo>, LogError> {
         let verifier = self.auditlog.verifier()?;
         let mut out = Vec::new();
-        for key in self.blobs.list(CHECKPOINTS).await? {
-            let note = match self.blobs.get(&key).await {
+        for key in keys {
+            let note = match self.blobs.get(key).await {
                 Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
                 Err(e) if e.is_not_found() => continue,
                 Err(e) => return Err(e.into()),
@@ -205,19 +213,86 @@ impl Services {
             out.push(CheckpointInfo {
                 size: c.size,
                 root: b64(&c.root),
-                key,
+                key: key.clone(),
                 note,
             });
         }
-        out.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.key.cmp(&b.key)));
-        Ok(CheckpointList { checkpoints: out })
+        Ok(out)
+    }
+
+    /// Checkpoints smaller than `before`, largest first: `limit` of them, and every other one
+    /// of the last size listed.
+    pub async fn audit_checkpoints(
+        &self,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<CheckpointList, LogError> {
+        if limit == 0 || limit > MAX_PAGE as usize {
+            return Err(LogError::Invalid(format!(
+                "limit must be between 1 and {MAX_PAGE}"
+            )));
+        }
+        let mut keys: Vec<(u64, String)> = self
+            .blobs
+            .list(CHECKPOINTS)
+            .await?
+            .into_iter()
+            .filter_map(|k| Some((size_of_key(&k)?, k)))
+            .filter(|(size, _)| before.is_none_or(|b| *size < b))
+            .collect();
+        keys.sort_by(|a, b| b.cmp(a));
+        let mut cut = keys.len().min(limit);
+        while cut > 0 && cut < keys.len() && keys[cut].0 == keys[cut - 1].0 {
+            cut += 1;
+        }
+        let has_more = cut < keys.len();
+        let page: Vec<String> = keys.into_iter().take(cut).map(|(_, k)| k).collect();
+        let mut checkpoints = self.read_checkpoints(&page).await?;
+        checkpoints.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.key.cmp(&b.key)));
+        Ok(CheckpointList {
+            checkpoints,
+            has_more,
+        })
+    }
+
+    /// Every checkpoint of the largest size in the object store (one, unless the log forked).
+    /// Only keys from the largest size seen before are listed, so this does not grow with the
+    /// number of checkpoints kept.
+    async fn latest_checkpoints(&self) -> Result<Vec<CheckpointInfo>, LogError> {
+        let seen = self.auditlog.top.load(std::sync::atomic::Ordering::Relaxed);
+        let mut keys = self
+            .blobs
+            .list_after(CHECKPOINTS, &format!("{CHECKPOINTS}{seen:020}"))
+            .await?;
+        if keys.is_empty() && seen > 0 {
+            // What was the largest is gone: look at everything again.
+            keys = self.blobs.list(CHECKPOINTS).await?;
+        }
+        let sized: Vec<(u64, String)> = keys
+            .into_iter()
+            .filter_map(|k| Some((size_of_key(&k)?, k)))
+            .collect();
+        let Some(top) = sized.iter().map(|(s, _)| *s).max() else {
+            return Ok(Vec::new());
+        };
+        let keys: Vec<String> = sized
+            .into_iter()
+            .filter(|(s, _)| *s == top)
+            .map(|(_, k)| k)
+            .collect();
+        let found = self.read_checkpoints(&keys).await?;
+        if !found.is_empty() {
+            self.auditlog
+                .top
+                .store(top, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(found)
     }
 
     /// The latest checkpoint (its signed note).
     pub async fn audit_checkpoint(&self) -> Result<CheckpointInfo, LogError> {
-        self.audit_checkpoints()
+        self.latest_checkpoints()
             .await?
-            .checkpoints
             .into_iter()
             .next()
             .ok_or_else(|| LogError::NotFound("no checkpoint yet".into()))
@@ -357,7 +432,7 @@ impl Services {
     async fn make_checkpoint(&self) -> Result<serde_json::Value, LogError> {
         let head = self.store.log_head().await?;
         let (size, root) = (head.size(), head.root());
-        let latest = self.audit_checkpoints().await?.checkpoints;
+        let latest = self.latest_checkpoints().await?;
         // Every checkpoint of the largest size must agree; the log must extend it.
         let (from, from_root) = match latest.first() {
             None => (0, None),

@@ -174,6 +174,21 @@ impl Blobs {
         Ok(keys)
     }
 
+    /// The keys under `prefix` that sort after `offset` (S3 starts the listing there), sorted.
+    pub async fn list_after(&self, prefix: &str, offset: &str) -> Result<Vec<String>, BlobError> {
+        let prefix = Path::from(prefix.trim_end_matches('/'));
+        let mut keys: Vec<String> = self
+            .store
+            .list_with_offset(Some(&prefix), &Path::from(offset))
+            .map(|m| m.map(|m| m.location.to_string()))
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()?;
+        keys.sort();
+        Ok(keys)
+    }
+
     /// Overwrites `key` with `bytes` (for repair tools and tests that damage a file).
     pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), BlobError> {
         self.store.put(&Path::from(key), bytes.into()).await?;

@@ -581,7 +581,11 @@ key: string,
  */
 note: string, };
 
-export type CheckpointList = { checkpoints: Array<CheckpointInfo>, };
+export type CheckpointList = { checkpoints: Array<CheckpointInfo>, 
+/**
+ * Smaller checkpoints exist: ask again with `before` = the last size of this page.
+ */
+has_more: boolean, };
 
 export type Activity = { 
 /**

@@ -179,8 +179,8 @@ export interface RestOperations {
   auditKey: { args: Record<string, never>; answer: AuditKey };
   /** The latest signed checkpoint of the audit log (C2SP tlog-checkpoint in a signed note) */
   auditCheckpoint: { args: Record<string, never>; answer: ArrayBuffer };
-  /** Every checkpoint in the object store, largest first */
-  auditCheckpoints: { args: Record<string, never>; answer: CheckpointList };
+  /** Checkpoints in the object store, largest first, a page at a time */
+  auditCheckpoints: { args: { before?: number; limit?: number }; answer: CheckpointList };
   /** Consecutive leaves of the audit log with their entries (operators) */
   auditEntries: { args: { from?: number; limit?: number }; answer: LogEntryPage };
   /** One leaf of the audit log: the entry and its leaf bytes (operators) */
@@ -296,7 +296,7 @@ export const REST_OPERATIONS = {
   health: { method: "GET", path: "/api/health", params: [], query: [], body: "none", answer: "json", access: "public" },
   auditKey: { method: "GET", path: "/api/v1/audit/key", params: [], query: [], body: "none", answer: "json", access: "public" },
   auditCheckpoint: { method: "GET", path: "/api/v1/audit/checkpoint", params: [], query: [], body: "none", answer: "bytes", access: "public" },
-  auditCheckpoints: { method: "GET", path: "/api/v1/audit/checkpoints", params: [], query: [], body: "none", answer: "json", access: "public" },
+  auditCheckpoints: { method: "GET", path: "/api/v1/audit/checkpoints", params: [], query: ["before", "limit"], body: "none", answer: "json", access: "public" },
   auditEntries: { method: "GET", path: "/api/v1/audit/entries", params: [], query: ["from", "limit"], body: "none", answer: "json", access: "operator" },
   auditEntry: { method: "GET", path: "/api/v1/audit/entries/{index}", params: ["index"], query: [], body: "none", answer: "json", access: "operator" },
   auditInclusionProof: { method: "GET", path: "/api/v1/audit/proof/inclusion", params: [], query: ["index", "size"], body: "none", answer: "json", access: "operator" },
