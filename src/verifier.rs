@@ -299,9 +299,8 @@ pub async fn verify(args: &VerifyArgs) -> anyhow::Result<Report> {
         && trusted_leaves.is_none()
         && args.token.is_some()
     {
-        let distinct: Vec<&Signed> = signed.iter().collect();
-        for pair in distinct.windows(2) {
-            let (a, b) = (pair[0], pair[1]);
+        for pair in signed.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
             if a.size < b.size
                 && a.size > 0
                 && !hub.consistent(a.size, &a.root, b.size, &b.root).await?

@@ -337,25 +337,20 @@ impl Services {
         Ok(merkle::fold(&peaks).unwrap_or_else(merkle::empty_root))
     }
 
-    async fn nodes(&self, plan: &[Vec<NodeId>]) -> Result<BTreeMap<NodeId, Hash>, LogError> {
+    /// The proof a plan names, from the stored nodes.
+    async fn proof_of(
+        &self,
+        plan: Result<Vec<Vec<NodeId>>, merkle::ProofError>,
+    ) -> Result<Vec<Hash>, LogError> {
+        let plan = plan.map_err(|e| LogError::Invalid(e.to_string()))?;
         let mut nodes = BTreeMap::new();
         for id in plan.iter().flatten() {
             if !nodes.contains_key(id) {
                 nodes.insert(*id, self.store.log_node(*id).await?);
             }
         }
-        Ok(nodes)
-    }
-
-    async fn head_covering(&self, size: u64) -> Result<Frontier, LogError> {
-        let head = self.store.log_head().await?;
-        if size > head.size() {
-            return Err(LogError::Invalid(format!(
-                "the log holds {} entries, fewer than {size}",
-                head.size()
-            )));
-        }
-        Ok(head)
+        merkle::assemble(&plan, |id| nodes.get(&id).copied())
+            .map_err(|e| LogError::Invalid(e.to_string()))
     }
 
     /// The inclusion proof of leaf `index` in the tree of `size` (the log's size by default).
@@ -366,12 +361,8 @@ impl Services {
     ) -> Result<InclusionProof, LogError> {
         let head = self.store.log_head().await?;
         let size = size.unwrap_or(head.size());
-        let head = self.head_covering(size).await?;
-        let plan =
-            merkle::inclusion_plan(index, size).map_err(|e| LogError::Invalid(e.to_string()))?;
-        let nodes = self.nodes(&plan).await?;
-        let proof = merkle::assemble(&plan, |id| nodes.get(&id).copied())
-            .map_err(|e| LogError::Invalid(e.to_string()))?;
+        covers(&head, size)?;
+        let proof = self.proof_of(merkle::inclusion_plan(index, size)).await?;
         let leaf = self
             .store
             .log_leaf_hashes(index, index + 1)
@@ -397,12 +388,8 @@ impl Services {
     ) -> Result<ConsistencyProof, LogError> {
         let head = self.store.log_head().await?;
         let to = to.unwrap_or(head.size());
-        let head = self.head_covering(to).await?;
-        let plan =
-            merkle::consistency_plan(from, to).map_err(|e| LogError::Invalid(e.to_string()))?;
-        let nodes = self.nodes(&plan).await?;
-        let proof = merkle::assemble(&plan, |id| nodes.get(&id).copied())
-            .map_err(|e| LogError::Invalid(e.to_string()))?;
+        covers(&head, to)?;
+        let proof = self.proof_of(merkle::consistency_plan(from, to)).await?;
         Ok(ConsistencyProof {
             from,
             to,
@@ -468,12 +455,7 @@ impl Services {
                     serde_json::json!({"size": size, "signed": false, "reason": "the log did not grow"}),
                 );
             }
-            let p = self.consistency_proof(from, Some(size)).await?;
-            proof = p
-                .proof
-                .iter()
-                .map(|h| decode_root(h))
-                .collect::<Result<Vec<_>, _>>()?;
+            proof = self.proof_of(merkle::consistency_plan(from, size)).await?;
             if !merkle::verify_consistency(from, size, &old, &root, &proof) {
                 return Err(LogError::Refused(format!(
                     "the log of {size} entries does not extend its checkpoint of {from}"
@@ -564,6 +546,17 @@ impl Services {
         }
         out
     }
+}
+
+/// Refuses a tree size past the log's.
+fn covers(head: &Frontier, size: u64) -> Result<(), LogError> {
+    if size > head.size() {
+        return Err(LogError::Invalid(format!(
+            "the log holds {} entries, fewer than {size}",
+            head.size()
+        )));
+    }
+    Ok(())
 }
 
 fn decode_root(text: &str) -> Result<Hash, LogError> {
