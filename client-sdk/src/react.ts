@@ -200,13 +200,34 @@ export function useDoc(docId: string | null, options: OpenOptions = {}) {
   };
 }
 
-/** My notifications (newest first) and the unread count, live; loaded on first use. */
+// The first load of a client's notifications, shared by every component that asks for the
+// same page (the store stays current afterwards with what the hub pushes).
+const notesLoaded = new WeakMap<HubClient, Map<number, Promise<unknown>>>();
+
+function loadNotes(client: HubClient, limit: number): Promise<unknown> {
+  let loads = notesLoaded.get(client);
+  if (!loads) {
+    loads = new Map();
+    notesLoaded.set(client, loads);
+  }
+  let load = loads.get(limit);
+  if (!load) {
+    load = client.notifications.load(limit);
+    // A failed load is tried again by the next component that asks.
+    load.catch(() => loads.delete(limit));
+    loads.set(limit, load);
+  }
+  return load;
+}
+
+/** My notifications (newest first) and the unread count, live; loaded on first use (once for
+ * every component of a client that asks for the same page). */
 export function useNotifications(limit = 50) {
   const client = useHub();
   const [status, setStatus] = useState<Status>({ loading: true, error: null });
   useEffect(() => {
     let live = true;
-    client.notifications.load(limit).then(
+    loadNotes(client, limit).then(
       () => live && setStatus({ loading: false, error: null }),
       (e) => live && setStatus({ loading: false, error: asHubError(e) }),
     );
