@@ -157,6 +157,8 @@ async fn commit_batch(
         answers.insert(0, Answer::Failed(e));
         answers
     };
+    // Where a batch's time goes, by phase (`hub_domain_batch_seconds{phase}`).
+    let mut clock = Phases::start();
     let mut w = match s.store.begin_write().await {
         Ok(w) => w,
         Err(e) => return failed(e.into()),
@@ -175,10 +177,12 @@ async fn commit_batch(
     if let Err(e) = s.store.ensure_profiles(&mut w, &profiled).await {
         return failed(e);
     }
+    clock.lap("open");
     let reads: Vec<&Reads> = jobs.iter().map(|j| &j.reads).collect();
     if let Err(e) = read_ahead(s, &mut w, &reads, &profiled).await {
         return failed(e);
     }
+    clock.lap("read");
     drop((users, profiled, reads));
     // Per write: its outcome, and its effects when it stands.
     let mut outcomes: Vec<(Result<Boxed, Answer>, Effects)> = Vec::with_capacity(n);
@@ -201,12 +205,14 @@ async fn commit_batch(
         }
         outcomes.push((outcome, if undo { Effects::default() } else { fx }));
     }
+    clock.lap("apply");
     if let Err(e) = s.store.fault("commit") {
         return failed(e);
     }
     if let Err(e) = w.commit().await {
         return failed(e.into());
     }
+    clock.lap("commit");
     // After the commit: the effects, in order, after the lane's previous batch's.
     let mut answers = Vec::with_capacity(n);
     let mut effects = Vec::with_capacity(n);
@@ -240,6 +246,24 @@ async fn commit_batch(
             .await;
     }));
     answers
+}
+
+/// The time of a batch's phases: `open` (begin, the users locked, their profiles made sure
+/// of), `read` (the reads ahead), `apply` (the writes, one after the other), `commit` (what
+/// waited in the buffer written, the log appended, the commit).
+struct Phases(std::time::Instant);
+
+impl Phases {
+    fn start() -> Phases {
+        Phases(std::time::Instant::now())
+    }
+
+    fn lap(&mut self, phase: &'static str) {
+        let now = std::time::Instant::now();
+        metrics::histogram!("hub_domain_batch_seconds", "phase" => phase)
+            .record(now.duration_since(self.0).as_secs_f64());
+        self.0 = now;
+    }
 }
 
 /// Reads what the batch's writes declared (and the standing of the users they give a
