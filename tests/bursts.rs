@@ -19,6 +19,7 @@ on_both_backends!(
     two_nodes_crediting_one_wallet_at_once_keep_it_right,
     a_hub_killed_mid_burst_keeps_every_acknowledged_event_once_and_nothing_half_done,
     database_failures_mid_batch_apply_nothing_half_and_every_refused_event_retries,
+    text_that_could_end_a_quoted_literal_is_written_as_it_was_sent,
 );
 
 async fn small_pools(backend: Backend, queue: usize) -> TestHub {
@@ -420,5 +421,57 @@ async fn database_failures_mid_batch_apply_nothing_half_and_every_refused_event_
         "{report}"
     );
     common::assert_log_holds_every_entry(&hub.db.url).await;
+    hub.stop().await.unwrap();
+}
+
+/// A batch's rows reach Postgres inside the text of one message, as dollar-quoted literals:
+/// whatever a note holds (quotes, backslashes, the quoting tags themselves, placeholders) is
+/// stored as sent, in writes that share a batch.
+async fn text_that_could_end_a_quoted_literal_is_written_as_it_was_sent(backend: Backend) {
+    let hub = small_pools(backend, 4096).await;
+    let statuses = burst(&hub, &[task("seed", "quill")]).await;
+    assert_eq!(statuses, vec![201]);
+    let admin = hub.token_with("ops", None, AccountRole::Admin);
+    let notes = [
+        "it's $j$ here",
+        "$j$$j1$$j2$ and $$ too",
+        r"back\slash \' and \\",
+        "$1 $2 ::jsonb); DROP TABLE wallets; --",
+        "\"quoted\" {\"json\": [1]} ünïcødé ✓",
+    ];
+    let sends = notes.iter().map(|note| {
+        let (hub, admin) = (&hub, &admin);
+        async move {
+            hub.post(
+                "/api/v1/wallets/quill/adjust",
+                admin,
+                json!({"amount": 1, "note": note}),
+            )
+            .await
+        }
+    });
+    let answers = join_all(sends).await;
+    for (status, entry) in &answers {
+        assert_eq!(*status, 201, "{entry}");
+    }
+    let (_, page) = hub
+        .get("/api/v1/wallet/me/ledger?limit=10", &hub.token("quill"))
+        .await;
+    let mut stored: Vec<String> = page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["note"].as_str().map(str::to_owned))
+        .collect();
+    stored.sort();
+    // The ledger names the admin after the note.
+    let mut sent: Vec<String> = notes.iter().map(|n| format!("{n} (by ops)")).collect();
+    sent.sort();
+    assert_eq!(stored, sent);
+    assert_eq!(wallet(&hub, "quill").await["buz_balance"], 50 + 5);
+    let (_, verify) = hub
+        .get("/api/v1/wallet/me/verify", &hub.token("quill"))
+        .await;
+    assert_eq!(verify["ok"], true, "{verify}");
     hub.stop().await.unwrap();
 }

@@ -22,6 +22,7 @@
 
 use super::auditlog::{self, Edge, Kind, Logged};
 use super::{Backend, Known, WriteHeld};
+use futures_util::TryStreamExt;
 use serde::Serialize;
 use sqlx::{Any, AnyConnection, Transaction};
 use std::collections::HashMap;
@@ -195,8 +196,10 @@ pub struct WriteTx {
     /// The audit and ledger entries sent so far, in order: their leaves are appended to the
     /// Merkle log at the commit (see `auditlog`).
     logged: Vec<Logged>,
-    /// The log's edge as this store last committed it.
+    /// The log's edge as this store last moved it (committed, or being committed).
     edge: Edge,
+    /// Failures injected per million at the log's turn (tests only; see `Store::fault`).
+    fault_ppm: u32,
 }
 
 /// A change to [`Known`], taken back if its item is.
@@ -221,6 +224,7 @@ impl WriteTx {
         now: i64,
         backend: Backend,
         edge: Edge,
+        fault_ppm: u32,
     ) -> WriteTx {
         WriteTx {
             tx,
@@ -234,6 +238,7 @@ impl WriteTx {
             backend,
             logged: Vec::new(),
             edge,
+            fault_ppm,
         }
     }
 
@@ -317,16 +322,40 @@ impl WriteTx {
             logged,
             edge,
             backend,
+            fault_ppm,
             ..
         } = self;
-        // Held until the commit ends: this node's appends take turns here, in commit order.
-        let mut edge = edge.lock().await;
+        // This node's appends take turns here, each from the edge the one before left. The
+        // turn ends once the head has moved, before the commit: the next append, sent at
+        // once, waits in the database on the head's row lock and goes on the moment this
+        // commit ends, instead of the whole commit's round trip waiting here. Commit order
+        // stays log order (the next transaction cannot move the head before this one
+        // commits), and should this one not commit, the next finds the head short of the
+        // edge it was given, reads it again and appends from there (as after another node's
+        // append).
+        let mut turn = edge.lock().await;
         let started = std::time::Instant::now();
-        let next = auditlog::append(&mut tx, backend, edge.clone(), &logged).await?;
+        let next = auditlog::append(&mut tx, backend, turn.clone(), &logged).await?;
         metrics::histogram!("hub_audit_log_append_seconds").record(started.elapsed().as_secs_f64());
-        tx.commit().await?;
+        *turn = Some(next);
+        drop(turn);
+        // A failure injected between the head's move and the commit (tests only): the edge
+        // handed on is then never committed.
+        let committed = match super::injected(fault_ppm, "log") {
+            Some(e) => {
+                // Rolled back as the connection goes back to its pool, not here: the next
+                // append may already wait on the head's row, holding the turn asked for below.
+                drop(tx);
+                Err(sqlx::Error::Io(e))
+            }
+            None => tx.commit().await,
+        };
+        if let Err(e) = committed {
+            // The edge handed on is not in the log: the next append reads the head.
+            *edge.lock().await = None;
+            return Err(e);
+        }
         metrics::counter!("hub_audit_log_leaves_total").increment(logged.len() as u64);
-        *edge = Some(next);
         Ok(())
     }
 
@@ -415,8 +444,9 @@ impl WriteTx {
 }
 
 /// Sends `rows`: each table's rows in one statement, then one statement per table for the
-/// rows they move. The rows travel as one JSON parameter, so every statement has one text
-/// whatever the number of rows (prepared once per connection) and one value to bind.
+/// rows they move. The rows travel as one JSON value per statement, so a statement's text
+/// does not grow with the number of rows; on Postgres all of them go in one message
+/// ([`Statements::run`]).
 async fn write(
     tx: &mut AnyConnection,
     backend: Backend,
@@ -462,8 +492,13 @@ async fn write_rows(
         awards,
         notes,
     } = rows;
-    insert(tx, backend, "events", EVENT_COLUMNS, &events).await?;
-    insert(tx, backend, "worm_audits", AUDIT_COLUMNS, &audits).await?;
+    let mut out = Statements::default();
+    out.push(insert_sql(backend, "events", EVENT_COLUMNS), &events, None)?;
+    out.push(
+        insert_sql(backend, "worm_audits", AUDIT_COLUMNS),
+        &audits,
+        None,
+    )?;
     // Each head once, onto the last entry appended to its chain.
     let heads: Vec<Head> = last_by(&audits, |a| a.scope.as_str())
         .into_iter()
@@ -473,16 +508,21 @@ async fn write_rows(
             hash: &a.hash,
         })
         .collect();
-    update(
-        tx,
-        backend,
-        "worm_heads",
-        &[("scope", "text"), ("seq", "bigint"), ("hash", "text")],
+    out.push(
+        update_sql(
+            backend,
+            "worm_heads",
+            &[("scope", "text"), ("seq", "bigint"), ("hash", "text")],
+        ),
         &heads,
-    )
-    .await?;
+        None,
+    )?;
     let entries: Vec<LedgerJson> = ledger.iter().map(LedgerJson::of).collect();
-    insert(tx, backend, "wallet_ledgers", LEDGER_COLUMNS, &entries).await?;
+    out.push(
+        insert_sql(backend, "wallet_ledgers", LEDGER_COLUMNS),
+        &entries,
+        None,
+    )?;
     let wallets: Vec<WalletJson> = last_by(&ledger, |l| l.entry.wallet_id.as_str())
         .into_iter()
         .map(|l| WalletJson {
@@ -494,22 +534,23 @@ async fn write_rows(
             updated_at: l.entry.created_at,
         })
         .collect();
-    update(
-        tx,
-        backend,
-        "wallets",
-        &[
-            ("id", "text"),
-            ("buz_balance", "bigint"),
-            ("pending_lock", "bigint"),
-            ("seq", "bigint"),
-            ("head_hash", "text"),
-            ("updated_at", "bigint"),
-        ],
+    out.push(
+        update_sql(
+            backend,
+            "wallets",
+            &[
+                ("id", "text"),
+                ("buz_balance", "bigint"),
+                ("pending_lock", "bigint"),
+                ("seq", "bigint"),
+                ("head_hash", "text"),
+                ("updated_at", "bigint"),
+            ],
+        ),
         &wallets,
-    )
-    .await?;
-    insert(tx, backend, "xp_events", XP_COLUMNS, &xp).await?;
+        None,
+    )?;
+    out.push(insert_sql(backend, "xp_events", XP_COLUMNS), &xp, None)?;
     let profiles: Vec<ProfileJson> = last_by(&xp, |x| x.user_id.as_str())
         .into_iter()
         .map(|x| ProfileJson {
@@ -519,19 +560,20 @@ async fn write_rows(
             updated_at: x.created_at,
         })
         .collect();
-    update(
-        tx,
-        backend,
-        "profiles",
-        &[
-            ("user_id", "text"),
-            ("xp", "bigint"),
-            ("level", "bigint"),
-            ("updated_at", "bigint"),
-        ],
+    out.push(
+        update_sql(
+            backend,
+            "profiles",
+            &[
+                ("user_id", "text"),
+                ("xp", "bigint"),
+                ("level", "bigint"),
+                ("updated_at", "bigint"),
+            ],
+        ),
         &profiles,
-    )
-    .await?;
+        None,
+    )?;
     // Counters: the sum of each user's bumps, one statement per counter.
     let mut sums: Vec<(&'static str, Vec<StatJson>)> = Vec::new();
     let mut at: HashMap<(&str, &str), (usize, usize)> = HashMap::new();
@@ -556,25 +598,138 @@ async fn write_rows(
     }
     for (column, users) in &sums {
         let source = backend.json_rows(1, &[("user_id", "text"), ("by", "bigint")]);
-        let sql = format!(
-            "UPDATE user_stats SET {column} = {column} + r.by FROM ({source}) AS r
-             WHERE user_stats.user_id = r.user_id"
-        );
-        let changed = send(tx, sql, users).await?;
         // Every stats writer needs the user's row: a missing one is an error, never a lost
         // count.
-        if changed != users.len() as u64 {
+        out.push(
+            format!(
+                "UPDATE user_stats SET {column} = {column} + r.by FROM ({source}) AS r
+                 WHERE user_stats.user_id = r.user_id"
+            ),
+            users,
+            Some("users have no stats row"),
+        )?;
+    }
+    out.push(
+        insert_sql(backend, "buz_withheld", WITHHELD_COLUMNS),
+        &withheld,
+        None,
+    )?;
+    out.push(
+        insert_sql(backend, "badge_awards", AWARD_COLUMNS),
+        &awards,
+        None,
+    )?;
+    out.push(
+        insert_sql(backend, "notifications", NOTE_COLUMNS),
+        &notes,
+        None,
+    )?;
+    out.run(tx, backend).await
+}
+
+/// The statements of one write of the buffer, in order: each with its rows as JSON (`$1`)
+/// and their number (`$2`).
+#[derive(Default)]
+struct Statements(Vec<Statement>);
+
+struct Statement {
+    sql: String,
+    json: String,
+    rows: usize,
+    /// Must change every one of its rows; else the write fails with this.
+    whole: Option<&'static str>,
+}
+
+impl Statements {
+    fn push<R: Serialize>(
+        &mut self,
+        sql: String,
+        rows: &[R],
+        whole: Option<&'static str>,
+    ) -> Result<(), sqlx::Error> {
+        if !rows.is_empty() {
+            self.0.push(Statement {
+                sql,
+                json: encode(rows)?,
+                rows: rows.len(),
+                whole,
+            });
+        }
+        Ok(())
+    }
+
+    /// Sends them. On Postgres all go in one message (one round trip instead of one per
+    /// table: the batch's connection waits on the network, not on the database, for most of
+    /// a flush otherwise), with the rows written into the text as dollar-quoted literals; on
+    /// SQLite, in process, each is its own prepared statement.
+    async fn run(self, tx: &mut AnyConnection, backend: Backend) -> Result<(), sqlx::Error> {
+        let changed: Vec<u64> = match backend {
+            Backend::Sqlite => {
+                let mut changed = Vec::with_capacity(self.0.len());
+                for s in &self.0 {
+                    let done = sqlx::query(sqlx::AssertSqlSafe(s.sql.as_str()))
+                        .bind(s.json.as_str())
+                        .bind(s.rows as i64)
+                        .execute(&mut *tx)
+                        .await?;
+                    changed.push(done.rows_affected());
+                }
+                changed
+            }
+            Backend::Postgres if self.0.is_empty() => Vec::new(),
+            Backend::Postgres => {
+                let text = self
+                    .0
+                    .iter()
+                    .map(|s| inline(&s.sql, &s.json, s.rows))
+                    .collect::<Vec<_>>()
+                    .join(";\n");
+                let done: Vec<_> = sqlx::raw_sql(sqlx::AssertSqlSafe(text))
+                    .fetch_many(&mut *tx)
+                    .try_collect()
+                    .await?;
+                done.into_iter()
+                    .filter_map(|step| match step {
+                        sqlx::Either::Left(result) => Some(result.rows_affected()),
+                        sqlx::Either::Right(_) => None,
+                    })
+                    .collect()
+            }
+        };
+        if changed.len() != self.0.len() {
             return Err(sqlx::Error::Protocol(format!(
-                "{} of {} users have no stats row",
-                users.len() as u64 - changed,
-                users.len()
+                "{} statements sent, {} answered",
+                self.0.len(),
+                changed.len()
             )));
         }
+        for (s, n) in self.0.iter().zip(changed) {
+            if let Some(what) = s.whole
+                && n != s.rows as u64
+            {
+                return Err(sqlx::Error::Protocol(format!(
+                    "{} of {} {what}",
+                    s.rows as u64 - n,
+                    s.rows
+                )));
+            }
+        }
+        Ok(())
     }
-    insert(tx, backend, "buz_withheld", WITHHELD_COLUMNS, &withheld).await?;
-    insert(tx, backend, "badge_awards", AWARD_COLUMNS, &awards).await?;
-    insert(tx, backend, "notifications", NOTE_COLUMNS, &notes).await?;
-    Ok(())
+}
+
+/// `sql` with its `$2` replaced by `rows` and its `$1` by `json` as a dollar-quoted literal,
+/// whose tag the text does not contain (so no content can end it, whatever the server's
+/// string settings).
+fn inline(sql: &str, json: &str, rows: usize) -> String {
+    let mut tag = String::from("$j$");
+    let mut n = 0u32;
+    while json.contains(tag.as_str()) {
+        n += 1;
+        tag = format!("$j{n}$");
+    }
+    sql.replacen("$2", &rows.to_string(), 1)
+        .replacen("$1", &format!("{tag}{json}{tag}"), 1)
 }
 
 const EVENT_COLUMNS: &[(&str, &str)] = &[
@@ -733,19 +888,32 @@ fn last_by<'r, R>(rows: &'r [R], key: impl Fn(&R) -> &str) -> Vec<&'r R> {
     out
 }
 
-/// Runs `sql`, whose `$1` is `rows` as JSON and `$2` their number (see
-/// [`Backend::json_rows`]); answers how many rows it changed.
-async fn send<R: Serialize>(
-    tx: &mut AnyConnection,
-    sql: String,
-    rows: &[R],
-) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(encode(rows)?)
-        .bind(rows.len() as i64)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected())
+/// `INSERT INTO table (columns) SELECT … FROM <the rows as JSON>`.
+fn insert_sql(backend: Backend, table: &str, columns: &[(&str, &str)]) -> String {
+    let names = columns
+        .iter()
+        .map(|(c, _)| *c)
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO {table} ({names}) {}",
+        backend.json_rows(1, columns)
+    )
+}
+
+/// `UPDATE table SET … FROM <the rows as JSON> WHERE table.key = r.key`, the key being the
+/// first of `columns`.
+fn update_sql(backend: Backend, table: &str, columns: &[(&str, &str)]) -> String {
+    let key = columns[0].0;
+    let set = columns[1..]
+        .iter()
+        .map(|(c, _)| format!("{c} = r.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "UPDATE {table} SET {set} FROM ({}) AS r WHERE {table}.{key} = r.{key}",
+        backend.json_rows(1, columns)
+    )
 }
 
 /// `INSERT INTO table (columns) SELECT … FROM <the rows as JSON>`: one statement.
@@ -759,41 +927,12 @@ pub(super) async fn insert<R: Serialize>(
     if rows.is_empty() {
         return Ok(());
     }
-    let names = columns
-        .iter()
-        .map(|(c, _)| *c)
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "INSERT INTO {table} ({names}) {}",
-        backend.json_rows(1, columns)
-    );
-    send(tx, sql, rows).await.map(|_| ())
-}
-
-/// `UPDATE table SET … FROM <the rows as JSON> WHERE table.key = r.key`, the key being the
-/// first of `columns`: one statement.
-async fn update<R: Serialize>(
-    tx: &mut AnyConnection,
-    backend: Backend,
-    table: &str,
-    columns: &[(&str, &str)],
-    rows: &[R],
-) -> Result<(), sqlx::Error> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let key = columns[0].0;
-    let set = columns[1..]
-        .iter()
-        .map(|(c, _)| format!("{c} = r.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "UPDATE {table} SET {set} FROM ({}) AS r WHERE {table}.{key} = r.{key}",
-        backend.json_rows(1, columns)
-    );
-    send(tx, sql, rows).await.map(|_| ())
+    sqlx::query(sqlx::AssertSqlSafe(insert_sql(backend, table, columns)))
+        .bind(encode(rows)?)
+        .bind(rows.len() as i64)
+        .execute(&mut *tx)
+        .await
+        .map(|_| ())
 }
 
 #[cfg(test)]
@@ -805,6 +944,21 @@ mod tests {
         let rows = [("a", 1), ("b", 2), ("a", 3), ("c", 4), ("b", 5)];
         let last: Vec<(&str, i32)> = last_by(&rows, |r| r.0).into_iter().copied().collect();
         assert_eq!(last, vec![("a", 3), ("b", 5), ("c", 4)]);
+    }
+
+    #[test]
+    fn rows_go_into_the_text_under_a_tag_they_do_not_contain() {
+        let sql =
+            "INSERT INTO t (a) SELECT r.a FROM jsonb_to_recordset($1::jsonb) AS r(a text) LIMIT $2";
+        assert_eq!(
+            inline(sql, r#"[{"a":"it's"}]"#, 1),
+            r#"INSERT INTO t (a) SELECT r.a FROM jsonb_to_recordset($j$[{"a":"it's"}]$j$::jsonb) AS r(a text) LIMIT 1"#
+        );
+        // Rows holding the tag, and the next one, get a third; `$1` and `$2` in the rows stay.
+        let json = r#"[{"a":"$j$ $j1$ $1 $2 \\ '' $$"}]"#;
+        let text = inline(sql, json, 12);
+        assert!(text.contains(&format!("($j2${json}$j2$::jsonb)")), "{text}");
+        assert!(text.ends_with("LIMIT 12"), "{text}");
     }
 
     #[test]

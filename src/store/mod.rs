@@ -321,6 +321,17 @@ pub fn write_held() -> bool {
     WRITES_HELD.try_with(|n| n.get() > 0).unwrap_or(false)
 }
 
+/// A failure drawn at `ppm` per million at `point` (tests only; see [`Store::fault`]).
+fn injected(ppm: u32, point: &'static str) -> Option<std::io::Error> {
+    if ppm == 0 || rand::random_range(0..1_000_000) >= ppm {
+        return None;
+    }
+    metrics::counter!("hub_store_faults_injected_total", "point" => point).increment(1);
+    Some(std::io::Error::other(format!(
+        "injected failure at {point}"
+    )))
+}
+
 /// How [`Store::open`] sizes its pool and, on SQLite, how each connection caches the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreOptions {
@@ -440,6 +451,9 @@ impl Store {
             Backend::Sqlite => pool.clone(),
         };
         let write_pool = match backend {
+            // The write-behind's flush carries its rows inside its text (one round trip for
+            // all its statements): sqlx must not log that text, slow or not, since it holds
+            // what users wrote.
             Backend::Postgres => AnyPoolOptions::new()
                 .max_connections(opts.write_connections.max(1))
                 .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -455,7 +469,9 @@ impl Store {
                         Ok(())
                     })
                 })
-                .connect_lazy(url)?,
+                .connect_lazy_with(sqlx::ConnectOptions::disable_statement_logging(
+                    url.parse::<sqlx::any::AnyConnectOptions>()?,
+                )),
             Backend::Sqlite => pool.clone(),
         };
         Ok(Store {
@@ -553,6 +569,7 @@ impl Store {
             self.now_ms(),
             self.backend,
             self.edge.clone(),
+            self.fault_ppm,
         ))
     }
 
@@ -567,6 +584,7 @@ impl Store {
                 self.now_ms(),
                 self.backend,
                 self.edge.clone(),
+                self.fault_ppm,
             )),
             Backend::Sqlite => self.begin_write().await,
         }
@@ -590,15 +608,12 @@ impl Store {
     /// database had failed at `point` (an I/O error: `unavailable`, to be retried). Called at
     /// the points of a domain write where a real failure would leave it half-done if it were
     /// not all or nothing: after rows are written, before the savepoint is released, before
-    /// the commit.
+    /// the commit (and, inside [`WriteTx::commit`], between the log's move and the commit).
     pub fn fault(&self, point: &'static str) -> StoreResult<()> {
-        if self.fault_ppm == 0 || rand::random_range(0..1_000_000) >= self.fault_ppm {
-            return Ok(());
+        match injected(self.fault_ppm, point) {
+            Some(e) => Err(StoreError::Db(sqlx::Error::Io(e))),
+            None => Ok(()),
         }
-        metrics::counter!("hub_store_faults_injected_total", "point" => point).increment(1);
-        Err(StoreError::Db(sqlx::Error::Io(std::io::Error::other(
-            format!("injected failure at {point}"),
-        ))))
     }
 
     /// ` FOR UPDATE` on Postgres; empty on SQLite, where the writer lock already serializes.
