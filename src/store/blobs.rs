@@ -162,31 +162,17 @@ impl Blobs {
     /// The keys under `prefix` (a folder, ending with `/`), sorted.
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, BlobError> {
         let prefix = Path::from(prefix.trim_end_matches('/'));
-        let mut keys: Vec<String> = self
-            .store
-            .list(Some(&prefix))
-            .map(|m| m.map(|m| m.location.to_string()))
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<Result<_, _>>()?;
-        keys.sort();
-        Ok(keys)
+        sorted_keys(self.store.list(Some(&prefix))).await
     }
 
     /// The keys under `prefix` that sort after `offset` (S3 starts the listing there), sorted.
     pub async fn list_after(&self, prefix: &str, offset: &str) -> Result<Vec<String>, BlobError> {
         let prefix = Path::from(prefix.trim_end_matches('/'));
-        let mut keys: Vec<String> = self
-            .store
-            .list_with_offset(Some(&prefix), &Path::from(offset))
-            .map(|m| m.map(|m| m.location.to_string()))
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<Result<_, _>>()?;
-        keys.sort();
-        Ok(keys)
+        sorted_keys(
+            self.store
+                .list_with_offset(Some(&prefix), &Path::from(offset)),
+        )
+        .await
     }
 
     /// Overwrites `key` with `bytes` (for repair tools and tests that damage a file).
@@ -234,4 +220,18 @@ impl BlobWriter {
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The keys of a listing, sorted (object stores do not promise an order).
+async fn sorted_keys(
+    listing: futures_util::stream::BoxStream<'_, object_store::Result<object_store::ObjectMeta>>,
+) -> Result<Vec<String>, BlobError> {
+    let mut keys: Vec<String> = listing
+        .map(|m| m.map(|m| m.location.to_string()))
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    keys.sort();
+    Ok(keys)
 }
