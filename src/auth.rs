@@ -204,6 +204,25 @@ pub enum AuthenticateError {
     Store(#[from] crate::store::StoreError),
 }
 
+/// A token refused on REST or `/yjs` (counted as `hub_auth_failures_total{transport="http"}`):
+/// `401 unauthorized`. Authentication is the edge's own step, so it converts here rather than
+/// through [`crate::error::DomainError`]: the count happens where the answer is made.
+impl From<AuthError> for crate::error::AppError {
+    fn from(e: AuthError) -> Self {
+        metrics::counter!("hub_auth_failures_total", "transport" => "http").increment(1);
+        crate::error::AppError::unauthorized(e.to_string())
+    }
+}
+
+impl From<AuthenticateError> for crate::error::AppError {
+    fn from(e: AuthenticateError) -> Self {
+        match e {
+            AuthenticateError::Auth(a) => a.into(),
+            AuthenticateError::Store(s) => s.into(),
+        }
+    }
+}
+
 /// Signs a token with `secret`; used by `hub token` and by tools that hold the secret.
 pub fn mint_with_secret(
     secret: &[u8],

@@ -1,9 +1,10 @@
-//! The HTTP error edge: [`AppError`] carries a status, a stable code and a human message, and
-//! renders the one error body `{"error": {"code", "message"}}`. Internal causes are logged
-//! here and never sent.
+//! Errors at the edges. Every domain's error implements [`DomainError`] (a stable code and what
+//! a client may be told); that one trait gives the HTTP error ([`AppError`], below) and the
+//! Socket.IO ack error (`realtime::ack::EventError`) one conversion each. [`AppError`] carries
+//! a status, a stable code and a human message, and renders the one error body
+//! `{"error": {"code", "message"}}`. Internal causes are logged where the message is made and
+//! never sent.
 
-use crate::auth::{AuthError, AuthenticateError};
-use crate::store::StoreError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use hub_protocol::{ErrorBody, ErrorCode};
@@ -110,103 +111,82 @@ impl IntoResponse for AppError {
     }
 }
 
-impl From<StoreError> for AppError {
-    fn from(e: StoreError) -> Self {
-        AppError::of(e.code(), e.public_message())
+/// A refusal or failure of a domain (the store, a service, a rule), as every transport answers
+/// it: the code decides the HTTP status, the ack's `code` and the `/yjs` close; the message is
+/// what the client reads.
+pub trait DomainError {
+    /// The stable code of this error.
+    fn code(&self) -> ErrorCode;
+
+    /// What a client may be told. An internal cause is logged here and never returned.
+    fn public_message(&self) -> String;
+
+    /// The HTTP status, when it is not the code's own (see [`status_of`]): a field that cannot
+    /// be read is `400`, a file of a refused type `415`.
+    fn http_status(&self) -> StatusCode {
+        status_of(self.code())
     }
 }
 
-impl From<AuthError> for AppError {
-    fn from(e: AuthError) -> Self {
-        metrics::counter!("hub_auth_failures_total", "transport" => "http").increment(1);
-        AppError::unauthorized(e.to_string())
-    }
-}
-
-impl From<AuthenticateError> for AppError {
-    fn from(e: AuthenticateError) -> Self {
-        match e {
-            AuthenticateError::Auth(a) => a.into(),
-            AuthenticateError::Store(s) => s.into(),
-        }
-    }
-}
-
-impl From<crate::services::access::AccessError> for AppError {
-    fn from(e: crate::services::access::AccessError) -> Self {
-        AppError::of(e.code(), e.public_message())
-    }
-}
-
-impl From<crate::services::docs::DocsError> for AppError {
-    fn from(e: crate::services::docs::DocsError) -> Self {
-        AppError::of(e.code(), e.public_message())
+impl<E: DomainError> From<E> for AppError {
+    fn from(e: E) -> Self {
+        AppError::new(e.http_status(), e.code(), e.public_message())
     }
 }
 
 /// A field out of its limits: `400 invalid`, naming the field.
-impl From<hub_rooms::fields::FieldError> for AppError {
-    fn from(e: hub_rooms::fields::FieldError) -> Self {
-        AppError::bad_request(e.to_string())
+impl DomainError for hub_rooms::fields::FieldError {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::Invalid
+    }
+
+    fn public_message(&self) -> String {
+        self.to_string()
+    }
+
+    fn http_status(&self) -> StatusCode {
+        StatusCode::BAD_REQUEST
     }
 }
 
-impl From<crate::services::profiles::ProfileError> for AppError {
-    fn from(e: crate::services::profiles::ProfileError) -> Self {
-        use crate::services::profiles::ProfileError;
-        match e {
-            ProfileError::Field(f) => f.into(),
-            ProfileError::Store(s) => s.into(),
-            other => AppError::of(other.code(), other.to_string()),
-        }
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
 
-impl From<crate::services::badges::BadgeError> for AppError {
-    fn from(e: crate::services::badges::BadgeError) -> Self {
-        use crate::services::badges::BadgeError;
-        match e {
-            BadgeError::Field(f) => f.into(),
-            BadgeError::Store(s) => s.into(),
-            other => AppError::of(other.code(), other.to_string()),
-        }
-    }
-}
-
-impl From<crate::services::wallets::WalletError> for AppError {
-    fn from(e: crate::services::wallets::WalletError) -> Self {
-        use crate::services::wallets::WalletError;
-        match e {
-            WalletError::Field(f) => f.into(),
-            WalletError::Store(s) => s.into(),
-            other => AppError::of(other.code(), other.to_string()),
-        }
-    }
-}
-
-impl From<crate::services::auditlog::LogError> for AppError {
-    fn from(e: crate::services::auditlog::LogError) -> Self {
-        use crate::services::auditlog::LogError;
-        match e {
-            LogError::Store(s) => s.into(),
-            LogError::Blob(b) => AppError::unavailable(b),
-            other => AppError::of(other.code(), other.to_string()),
-        }
-    }
-}
-
-impl From<crate::services::files::FileError> for AppError {
-    fn from(e: crate::services::files::FileError) -> Self {
-        use crate::services::files::FileError;
-        match e {
-            FileError::Field(f) => f.into(),
-            FileError::Store(s) => s.into(),
-            // An upload of a type off the list, or whose bytes are not what it says.
-            FileError::UnsupportedType(m) => {
-                AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::Invalid, m)
-            }
-            FileError::Blob(b) => AppError::unavailable(b),
-            other => AppError::of(other.code(), other.to_string()),
+    #[test]
+    fn a_domain_error_keeps_its_code_and_says_only_its_public_message() {
+        let cases: Vec<(AppError, StatusCode, ErrorCode, &str)> = vec![
+            (
+                StoreError::Db(sqlx::Error::PoolTimedOut).into(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                "the database is unavailable; retry later",
+            ),
+            (
+                StoreError::Db(sqlx::Error::Protocol("secret detail".into())).into(),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::Internal,
+                "internal error",
+            ),
+            (
+                StoreError::Busy("too many writes wait for u1".into()).into(),
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::Busy,
+                "too many writes wait for u1",
+            ),
+            (
+                hub_rooms::fields::FieldError::new("note", "at most 3 characters").into(),
+                StatusCode::BAD_REQUEST,
+                ErrorCode::Invalid,
+                "note: at most 3 characters",
+            ),
+        ];
+        for (error, status, code, message) in cases {
+            assert_eq!(
+                (error.status, error.code, error.message.as_str()),
+                (status, code, message)
+            );
         }
     }
 }

@@ -13,6 +13,7 @@
 
 use crate::auth::find_token;
 use crate::error::AppError;
+use crate::error::DomainError;
 use crate::net::PeerAddr;
 use crate::services::docs::{DocSink, LoadedDoc};
 use crate::state::Core;

@@ -4,6 +4,7 @@ mod common;
 
 use common::sio::Sio;
 use common::{Backend, TestHub};
+use hub::error::DomainError;
 use serde_json::{Value, json};
 use std::time::Duration;
 

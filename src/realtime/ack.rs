@@ -34,24 +34,10 @@ impl EventError {
     }
 }
 
-impl From<crate::store::StoreError> for EventError {
-    fn from(e: crate::store::StoreError) -> Self {
+/// Every domain's refusal, as an ack error: its code and public message.
+impl<E: crate::error::DomainError> From<E> for EventError {
+    fn from(e: E) -> Self {
         EventError::new(e.code(), e.public_message())
-    }
-}
-
-impl From<crate::services::access::AccessError> for EventError {
-    fn from(e: crate::services::access::AccessError) -> Self {
-        EventError::new(e.code(), e.public_message())
-    }
-}
-
-impl From<crate::services::chat::ChatError> for EventError {
-    fn from(e: crate::services::chat::ChatError) -> Self {
-        match e {
-            crate::services::chat::ChatError::Store(s) => s.into(),
-            other => EventError::new(other.code(), other.to_string()),
-        }
     }
 }
 

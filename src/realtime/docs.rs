@@ -8,6 +8,7 @@ use super::ack::{EventError, malformed, respond};
 use super::payload::Payload;
 use super::rooms::Done;
 use crate::auth::Identity;
+use crate::error::DomainError;
 use crate::services::docs::{DocSink, DocsError, LoadedDoc};
 use crate::state::Core;
 use bytes::Bytes;

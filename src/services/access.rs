@@ -29,9 +29,9 @@ pub enum AccessError {
     Store(#[from] StoreError),
 }
 
-impl AccessError {
+impl crate::error::DomainError for AccessError {
     /// The stable code of this error (see [`StoreError::code`]).
-    pub fn code(&self) -> ErrorCode {
+    fn code(&self) -> ErrorCode {
         match self {
             AccessError::NotFound(_) => ErrorCode::NotFound,
             AccessError::Forbidden(_) => ErrorCode::Forbidden,
@@ -40,7 +40,7 @@ impl AccessError {
     }
 
     /// What a client may be told.
-    pub fn public_message(&self) -> String {
+    fn public_message(&self) -> String {
         match self {
             AccessError::Store(s) => s.public_message(),
             other => other.to_string(),
@@ -196,6 +196,7 @@ impl Access {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::DomainError;
     use crate::store::Requester;
 
     async fn store() -> Store {

@@ -147,8 +147,8 @@ pub enum LogError {
 
 domain_error!(LogError);
 
-impl LogError {
-    pub fn code(&self) -> hub_protocol::ErrorCode {
+impl crate::error::DomainError for LogError {
+    fn code(&self) -> hub_protocol::ErrorCode {
         use hub_protocol::ErrorCode;
         match self {
             LogError::Invalid(_) => ErrorCode::Invalid,
@@ -156,6 +156,17 @@ impl LogError {
             LogError::Refused(_) => ErrorCode::Conflict,
             LogError::Store(e) => e.code(),
             LogError::Blob(_) => ErrorCode::Unavailable,
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            LogError::Store(s) => s.public_message(),
+            LogError::Blob(b) => {
+                tracing::warn!(error = %b, "dependency unavailable");
+                "a dependency of the hub is unavailable; retry later".into()
+            }
+            other => other.to_string(),
         }
     }
 }

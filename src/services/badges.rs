@@ -250,14 +250,29 @@ impl Services {
     }
 }
 
-impl BadgeError {
-    pub fn code(&self) -> hub_protocol::ErrorCode {
+impl crate::error::DomainError for BadgeError {
+    fn code(&self) -> hub_protocol::ErrorCode {
         use hub_protocol::ErrorCode;
         match self {
             BadgeError::Field(_) => ErrorCode::Invalid,
             BadgeError::Unknown(_) => ErrorCode::NotFound,
             BadgeError::NotYet(_) => ErrorCode::Conflict,
             BadgeError::Store(e) => e.code(),
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            BadgeError::Store(s) => s.public_message(),
+            BadgeError::Field(f) => f.public_message(),
+            other => other.to_string(),
+        }
+    }
+
+    fn http_status(&self) -> axum::http::StatusCode {
+        match self {
+            BadgeError::Field(f) => f.http_status(),
+            other => crate::error::status_of(other.code()),
         }
     }
 }

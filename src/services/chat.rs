@@ -38,17 +38,24 @@ pub enum ChatError {
     Unavailable,
 }
 
-impl ChatError {
+impl crate::error::DomainError for ChatError {
     /// The stable code of this refusal (a store error has its own mapping).
-    pub fn code(&self) -> ErrorCode {
+    fn code(&self) -> ErrorCode {
         match self {
             ChatError::Rule(hub_rooms::chat::ChatError::BodyTooLong(_)) => ErrorCode::TooLarge,
             ChatError::Rule(_) => ErrorCode::Invalid,
             ChatError::Forbidden(_) => ErrorCode::Forbidden,
             ChatError::NotFound => ErrorCode::NotFound,
             ChatError::RateLimited { .. } => ErrorCode::RateLimited,
-            ChatError::Store(_) => ErrorCode::Internal,
+            ChatError::Store(s) => s.code(),
             ChatError::Unavailable => ErrorCode::Unavailable,
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            ChatError::Store(s) => s.public_message(),
+            other => other.to_string(),
         }
     }
 }

@@ -92,8 +92,8 @@ pub enum FileError {
 
 domain_error!(FileError, access);
 
-impl FileError {
-    pub fn code(&self) -> hub_protocol::ErrorCode {
+impl crate::error::DomainError for FileError {
+    fn code(&self) -> hub_protocol::ErrorCode {
         use hub_protocol::ErrorCode;
         match self {
             FileError::Field(_) | FileError::UnsupportedType(_) => ErrorCode::Invalid,
@@ -103,6 +103,28 @@ impl FileError {
             FileError::Conflict(_) => ErrorCode::Conflict,
             FileError::Store(e) => e.code(),
             FileError::Blob(_) => ErrorCode::Unavailable,
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            FileError::Store(s) => s.public_message(),
+            FileError::Field(f) => f.public_message(),
+            FileError::Blob(b) => {
+                tracing::warn!(error = %b, "dependency unavailable");
+                "a dependency of the hub is unavailable; retry later".into()
+            }
+            other => other.to_string(),
+        }
+    }
+
+    /// A field that cannot be read is `400`; an upload of a type off the list, or whose bytes
+    /// are not what it says, `415`.
+    fn http_status(&self) -> axum::http::StatusCode {
+        match self {
+            FileError::Field(f) => f.http_status(),
+            FileError::UnsupportedType(_) => axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            other => crate::error::status_of(other.code()),
         }
     }
 }

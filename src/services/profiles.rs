@@ -41,8 +41,8 @@ pub enum ProfileError {
 
 domain_error!(ProfileError);
 
-impl ProfileError {
-    pub fn code(&self) -> hub_protocol::ErrorCode {
+impl crate::error::DomainError for ProfileError {
+    fn code(&self) -> hub_protocol::ErrorCode {
         use hub_protocol::ErrorCode;
         match self {
             ProfileError::Field(_) => ErrorCode::Invalid,
@@ -50,6 +50,21 @@ impl ProfileError {
             ProfileError::Forbidden(_) => ErrorCode::Forbidden,
             ProfileError::RateLimited(_) => ErrorCode::RateLimited,
             ProfileError::Store(e) => e.code(),
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            ProfileError::Store(s) => s.public_message(),
+            ProfileError::Field(f) => f.public_message(),
+            other => other.to_string(),
+        }
+    }
+
+    fn http_status(&self) -> axum::http::StatusCode {
+        match self {
+            ProfileError::Field(f) => f.http_status(),
+            other => crate::error::status_of(other.code()),
         }
     }
 }

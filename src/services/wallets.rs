@@ -46,8 +46,8 @@ pub enum WalletError {
 
 domain_error!(WalletError, access);
 
-impl WalletError {
-    pub fn code(&self) -> hub_protocol::ErrorCode {
+impl crate::error::DomainError for WalletError {
+    fn code(&self) -> hub_protocol::ErrorCode {
         use hub_protocol::ErrorCode;
         match self {
             WalletError::Field(_) => ErrorCode::Invalid,
@@ -55,6 +55,21 @@ impl WalletError {
             WalletError::Forbidden(_) => ErrorCode::Forbidden,
             WalletError::Conflict(_) => ErrorCode::Conflict,
             WalletError::Store(e) => e.code(),
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            WalletError::Store(s) => s.public_message(),
+            WalletError::Field(f) => f.public_message(),
+            other => other.to_string(),
+        }
+    }
+
+    fn http_status(&self) -> axum::http::StatusCode {
+        match self {
+            WalletError::Field(f) => f.http_status(),
+            other => crate::error::status_of(other.code()),
         }
     }
 }

@@ -57,6 +57,7 @@ pub use ventures::{Group, MemberRow, Removed, Requester, SetOutcome, VentureRow}
 pub use wallets::{IssuanceFacts, Refs, WalletRow, entry_view};
 
 use crate::clock::SharedClock;
+use crate::error::DomainError;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Connection, Executor};
 use std::collections::HashMap;
@@ -162,10 +163,10 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
 }
 
-impl StoreError {
+impl crate::error::DomainError for StoreError {
     /// The stable code of this error: the one mapping every transport derives its answer from
     /// (HTTP status, ack code, `/yjs` close code).
-    pub fn code(&self) -> hub_protocol::ErrorCode {
+    fn code(&self) -> hub_protocol::ErrorCode {
         use hub_protocol::ErrorCode;
         match self {
             StoreError::NotFound => ErrorCode::NotFound,
@@ -180,6 +181,37 @@ impl StoreError {
             ) => ErrorCode::Unavailable,
             StoreError::Db(_) => ErrorCode::Internal,
         }
+    }
+
+    /// What a client may be told. Internal causes are logged here, never sent.
+    fn public_message(&self) -> String {
+        match self {
+            StoreError::NotFound => "not found".into(),
+            StoreError::Conflict(m) | StoreError::Invalid(m) | StoreError::Busy(m) => m.clone(),
+            StoreError::Denied(d) => d.to_string(),
+            StoreError::Db(db) => match self.code() {
+                hub_protocol::ErrorCode::Conflict => {
+                    tracing::debug!(error = %db, "constraint violation");
+                    "the request conflicts with existing data".into()
+                }
+                hub_protocol::ErrorCode::Unavailable => {
+                    tracing::warn!(error = %db, "database unavailable");
+                    "the database is unavailable; retry later".into()
+                }
+                _ => {
+                    tracing::error!(error = %db, "internal database error");
+                    "internal error".into()
+                }
+            },
+        }
+    }
+}
+
+impl StoreError {
+    /// Whether a database error is a unique or foreign-key violation, i.e. caused by the data
+    /// the client sent rather than by the server.
+    pub fn is_constraint_violation(err: &sqlx::Error) -> bool {
+        matches!(err, sqlx::Error::Database(db) if db.is_unique_violation() || db.is_foreign_key_violation())
     }
 
     /// The same failure again, for each of the writes of a batch that failed as a whole: the
@@ -203,35 +235,6 @@ impl StoreError {
         let mut results: Vec<StoreResult<T>> = (1..n).map(|_| Err(self.replicate())).collect();
         results.insert(0, Err(self));
         results
-    }
-
-    /// What a client may be told. Internal causes are logged here, never sent.
-    pub fn public_message(&self) -> String {
-        match self {
-            StoreError::NotFound => "not found".into(),
-            StoreError::Conflict(m) | StoreError::Invalid(m) | StoreError::Busy(m) => m.clone(),
-            StoreError::Denied(d) => d.to_string(),
-            StoreError::Db(db) => match self.code() {
-                hub_protocol::ErrorCode::Conflict => {
-                    tracing::debug!(error = %db, "constraint violation");
-                    "the request conflicts with existing data".into()
-                }
-                hub_protocol::ErrorCode::Unavailable => {
-                    tracing::warn!(error = %db, "database unavailable");
-                    "the database is unavailable; retry later".into()
-                }
-                _ => {
-                    tracing::error!(error = %db, "internal database error");
-                    "internal error".into()
-                }
-            },
-        }
-    }
-
-    /// Whether a database error is a unique or foreign-key violation, i.e. caused by the data
-    /// the client sent rather than by the server.
-    pub fn is_constraint_violation(err: &sqlx::Error) -> bool {
-        matches!(err, sqlx::Error::Database(db) if db.is_unique_violation() || db.is_foreign_key_violation())
     }
 }
 

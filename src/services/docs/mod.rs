@@ -112,9 +112,9 @@ pub enum DocsError {
     Access(#[from] AccessError),
 }
 
-impl DocsError {
+impl crate::error::DomainError for DocsError {
     /// The stable code of this error (see [`StoreError::code`]).
-    pub fn code(&self) -> hub_protocol::ErrorCode {
+    fn code(&self) -> hub_protocol::ErrorCode {
         use hub_protocol::ErrorCode;
         match self {
             DocsError::Doc(
@@ -130,7 +130,7 @@ impl DocsError {
     }
 
     /// What a client may be told.
-    pub fn public_message(&self) -> String {
+    fn public_message(&self) -> String {
         match self {
             DocsError::Store(s) => s.public_message(),
             DocsError::NotFound => "no such document".into(),
