@@ -15,6 +15,14 @@ pub trait Clock: Send + Sync + 'static {
     fn now_ms(&self) -> i64;
 }
 
+/// Renders stored milliseconds as RFC 3339 UTC with millisecond precision, the one format
+/// every stored time is shown in.
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 /// A shared clock handle.
 pub type SharedClock = Arc<dyn Clock>;
 

@@ -119,7 +119,6 @@ pub async fn run_with(
     );
     let core = Core {
         clock: runtime.clock.clone(),
-        store: store.clone(),
         auth,
         info: Arc::new(NodeInfo::new(&config, bus.kind())),
         services: services.clone(),

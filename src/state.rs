@@ -4,7 +4,6 @@
 use crate::auth::Auth;
 use crate::clock::SharedClock;
 use crate::config::Config;
-use crate::store::Store;
 use axum::extract::FromRef;
 use metrics_exporter_prometheus::PrometheusHandle;
 use socketioxide::SocketIo;
@@ -16,7 +15,6 @@ use std::time::Instant;
 pub struct Core {
     /// The one source of time (see [`crate::clock`]).
     pub clock: SharedClock,
-    pub store: Store,
     pub auth: Arc<Auth>,
     pub info: Arc<NodeInfo>,
     pub services: Arc<crate::services::Services>,
@@ -58,12 +56,6 @@ pub struct AppState {
 impl FromRef<AppState> for Core {
     fn from_ref(s: &AppState) -> Core {
         s.core.clone()
-    }
-}
-
-impl FromRef<AppState> for Store {
-    fn from_ref(s: &AppState) -> Store {
-        s.core.store.clone()
     }
 }
 

@@ -1,7 +1,9 @@
 //! The floors of `src/` hold, read from the source itself (README "Architecture"):
-//! transports (`http`, `realtime`, `yws`, `jobs`) call services; services, the store and the
-//! bus never import a transport; no transport imports another; there is no import cycle
-//! between the hub's modules; the rules and wire-type crates stay free of I/O crates.
+//! transports (`http`, `realtime`, `yws`, `jobs`) call services, and only services: they never
+//! touch the store (no `crate::store` path, no `.store` field) nor call a rule of `hub_rooms`
+//! (they may name its types); services, the store and the bus never import a transport; no
+//! transport imports another; there is no import cycle between the hub's modules; the rules
+//! and wire-type crates stay free of I/O crates.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -88,6 +90,181 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
         }
     }
     graph
+}
+
+/// The code of a file without its comment lines.
+fn code_of(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The files of the transports, with their code.
+fn transport_files() -> Vec<(String, String)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files
+        .into_iter()
+        .filter(|f| TRANSPORTS.contains(&module_of(&src, f).as_str()))
+        .map(|f| {
+            let name = f.strip_prefix(&src).unwrap().display().to_string();
+            (name, code_of(&std::fs::read_to_string(&f).unwrap()))
+        })
+        .collect()
+}
+
+/// Where `code` touches the store: a `crate::store` path, or a field named `store` (a method
+/// call such as an atomic's `.store(…)` is not one).
+fn store_touches(code: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    if code.contains("crate::store") {
+        found.push("crate::store".to_owned());
+    }
+    let mut rest = code;
+    while let Some(at) = rest.find(".store") {
+        let after = &rest[at + ".store".len()..];
+        let ident_goes_on = after
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ident_goes_on && !after.trim_start().starts_with('(') {
+            found.push(".store".to_owned());
+        }
+        rest = after;
+    }
+    found
+}
+
+/// Every path `code` names under `krate::`, as its segments (a `use` group gives one path per
+/// item: `krate::{a::B, c}` is `a::B` and `c`).
+fn paths_under(code: &str, krate: &str) -> Vec<Vec<String>> {
+    fn ident(s: &str) -> (String, &str) {
+        let s = s.trim_start();
+        let end = s
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(s.len());
+        (s[..end].to_owned(), &s[end..])
+    }
+    /// The paths of one tree at the start of `s`, and what follows it.
+    fn tree<'a>(s: &'a str, prefix: Vec<String>, out: &mut Vec<Vec<String>>) -> &'a str {
+        let s = s.trim_start();
+        if let Some(mut inner) = s.strip_prefix('{') {
+            loop {
+                inner = tree(inner, prefix.clone(), out).trim_start();
+                if let Some(next) = inner.strip_prefix(',') {
+                    if let Some(end) = next.trim_start().strip_prefix('}') {
+                        return end;
+                    }
+                    inner = next;
+                } else {
+                    return inner.strip_prefix('}').unwrap_or(inner);
+                }
+            }
+        }
+        let (name, rest) = ident(s);
+        let mut path = prefix;
+        if name.is_empty() {
+            return rest;
+        }
+        path.push(name);
+        match rest.strip_prefix("::") {
+            Some(more) => tree(more, path, out),
+            None => {
+                out.push(path);
+                rest
+            }
+        }
+    }
+    let needle = format!("{krate}::");
+    let mut out = Vec::new();
+    let mut rest = code;
+    while let Some(at) = rest.find(&needle) {
+        let before = rest[..at].chars().next_back();
+        let after = &rest[at + needle.len()..];
+        if !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':') {
+            tree(after, Vec::new(), &mut out);
+        }
+        rest = after;
+    }
+    out
+}
+
+/// Whether a path names a type, trait or constant (its last segment starts in upper case)
+/// rather than a function or a module.
+fn names_a_type(path: &[String]) -> bool {
+    path.last()
+        .and_then(|s| s.chars().next())
+        .is_some_and(|c| c.is_ascii_uppercase())
+}
+
+#[test]
+fn paths_are_read_through_use_groups_and_lines() {
+    let code = "use hub_rooms::{RoomName, fields::FieldError};\nuse hub_rooms::events::{\n    Checked,\n    task_accepted,\n};\nlet x = hub_rooms::chat::history_limit(q);\nlet y = my_hub_rooms::z;";
+    let found: Vec<String> = paths_under(code, "hub_rooms")
+        .into_iter()
+        .map(|p| p.join("::"))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            "RoomName",
+            "fields::FieldError",
+            "events::Checked",
+            "events::task_accepted",
+            "chat::history_limit",
+        ]
+    );
+    assert!(names_a_type(&["fields".into(), "FieldError".into()]));
+    assert!(!names_a_type(&["chat".into(), "history_limit".into()]));
+}
+
+#[test]
+fn store_touches_are_told_from_other_stores() {
+    assert_eq!(store_touches("core.store.ping()"), vec![".store"]);
+    assert_eq!(
+        store_touches("let s = core\n    .store\n    .x()"),
+        vec![".store"]
+    );
+    assert_eq!(
+        store_touches("use crate::store::Store;"),
+        vec!["crate::store"]
+    );
+    assert!(
+        store_touches("flag.store(true, Ordering::Release); x.stored; self.store_event()")
+            .is_empty()
+    );
+}
+
+#[test]
+fn transports_reach_the_store_only_through_services() {
+    let mut touching = Vec::new();
+    for (file, code) in transport_files() {
+        for touch in store_touches(&code) {
+            touching.push(format!("{file}: {touch}"));
+        }
+    }
+    assert!(
+        touching.is_empty(),
+        "transports touch the store (call a service instead): {touching:?}"
+    );
+}
+
+#[test]
+fn transports_call_no_rule_directly() {
+    let mut calls = Vec::new();
+    for (file, code) in transport_files() {
+        for path in paths_under(&code, "hub_rooms") {
+            if !names_a_type(&path) {
+                calls.push(format!("{file}: hub_rooms::{}", path.join("::")));
+            }
+        }
+    }
+    assert!(
+        calls.is_empty(),
+        "transports call rules of hub_rooms (a service applies them): {calls:?}"
+    );
 }
 
 #[test]

@@ -12,7 +12,7 @@ use hub_protocol::badges::{AwardBadge, Badge, BadgeAward, BadgeList, CreateBadge
 /// `GET /api/v1/badges`.
 pub async fn list(State(core): State<Core>) -> Result<Json<BadgeList>, AppError> {
     Ok(Json(BadgeList {
-        badges: core.store.badges().await?,
+        badges: core.services.badge_catalog().await?,
     }))
 }
 

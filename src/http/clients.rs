@@ -11,7 +11,7 @@ use hub_protocol::clients::{Client, ClientList, NewClient, PatchClient};
 
 pub async fn list(State(core): State<Core>, who: Identity) -> Result<Json<ClientList>, AppError> {
     Ok(Json(ClientList {
-        clients: core.store.clients(&who.user_id).await?,
+        clients: core.services.clients_of(&who.user_id).await?,
     }))
 }
 
@@ -31,11 +31,7 @@ pub async fn get(
     who: Identity,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Client>, AppError> {
-    core.store
-        .client(&who.user_id, &id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| AppError::not_found("no such client"))
+    Ok(Json(core.services.client_of(&who.user_id, &id).await?))
 }
 
 pub async fn patch(

@@ -49,7 +49,7 @@ pub async fn jobs_health(
     let (running, last, jobs) = core.services.jobs.statuses();
     Ok(Json(JobsHealth {
         isRunning: running,
-        lastRun: last.map(crate::store::rfc3339),
+        lastRun: last.map(crate::clock::rfc3339),
         jobs,
     }))
 }

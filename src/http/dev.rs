@@ -6,10 +6,10 @@
 //! product as anyone, nobody else may.
 
 use super::ApiJson;
-use super::ventures::{check_user_id, clean_name};
 use crate::auth::Identity;
 use crate::error::AppError;
 use crate::net::PeerAddr;
+use crate::services::groups::{check_user_id, clean_name};
 use crate::state::Core;
 use axum::Json;
 use axum::extract::{ConnectInfo, State};

@@ -1,12 +1,12 @@
 //! Documents: create in a room, list a room's, read one, delete (room owner/admin), read the
 //! whole state as one Yjs update, apply an update from a server-side tool.
 
+use super::ventures::caller;
 use super::{ApiJson, ApiPath};
 use crate::auth::Identity;
 use crate::error::AppError;
 use crate::services::docs::LoadedDoc;
 use crate::state::Core;
-use crate::store::{DocRow, rfc3339};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -15,25 +15,8 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use hub_protocol::docs::{CreateDoc, DocInfo, DocList};
 use hub_protocol::{DocId, Role};
-use hub_rooms::RoomName;
 use serde::Deserialize;
 use std::sync::Arc;
-
-pub fn view(row: DocRow, role: Role) -> DocInfo {
-    DocInfo {
-        id: DocId(row.id),
-        room: row.room,
-        title: row.title,
-        created_by: row.created_by,
-        created_at: rfc3339(row.created_at),
-        role,
-    }
-}
-
-/// The document and the caller's role, or 404 for those outside its room.
-pub async fn visible(core: &Core, who: &Identity, id: &DocId) -> Result<(DocRow, Role), AppError> {
-    Ok(core.services.access.doc(&who.user_id, id).await?)
-}
 
 /// The loaded document (loading it if needed) and the caller's role, for those in its room.
 pub async fn open_visible(
@@ -44,50 +27,16 @@ pub async fn open_visible(
     Ok(core.services.docs.open_visible(&who.user_id, id).await?)
 }
 
-fn room_of(room: &str) -> Result<RoomName, AppError> {
-    let name: RoomName = room
-        .parse()
-        .map_err(|e| AppError::invalid(format!("room: {e}")))?;
-    if !name.is_joinable() {
-        return Err(AppError::invalid(
-            "documents belong to venture or team rooms",
-        ));
-    }
-    Ok(name)
-}
-
 pub async fn create(
     State(core): State<Core>,
     who: Identity,
     ApiJson(body): ApiJson<CreateDoc>,
 ) -> Result<(StatusCode, Json<DocInfo>), AppError> {
-    let title = super::ventures::clean_name("title", &body.title)?;
-    let room = room_of(&body.room)?;
-    let role = core.services.access.member(&who.user_id, &room).await?;
-    if !role.can_edit() {
-        return Err(AppError::forbidden("viewers cannot create documents"));
-    }
-    let row = core
-        .store
-        .create_doc(&room.to_string(), &title, &who.user_id)
+    let doc = core
+        .services
+        .doc_create(caller(&who), &body.room, &body.title)
         .await?;
-    let venture = match &room {
-        RoomName::Venture(v) => Some(v.clone()),
-        RoomName::Team(t) => core.store.get_team(t).await?.map(|t| t.venture_id),
-        RoomName::User(_) => None,
-    };
-    if let Some(venture) = venture {
-        core.services
-            .record_activity(
-                &venture,
-                Some(&who.user_id),
-                "document.created",
-                ("document", &row.id),
-                serde_json::json!({"title": row.title, "room": row.room}),
-            )
-            .await;
-    }
-    Ok((StatusCode::CREATED, Json(view(row, role))))
+    Ok((StatusCode::CREATED, Json(doc)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -103,15 +52,12 @@ pub async fn list(
     who: Identity,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<DocList>, AppError> {
-    let room = room_of(
-        q.room
-            .as_deref()
-            .ok_or_else(|| AppError::bad_request("the room query parameter is required"))?,
-    )?;
-    let role = core.services.access.member(&who.user_id, &room).await?;
-    let docs = core.store.docs_in_room(&room.to_string()).await?;
+    let room = q
+        .room
+        .as_deref()
+        .ok_or_else(|| AppError::bad_request("the room query parameter is required"))?;
     Ok(Json(DocList {
-        docs: docs.into_iter().map(|d| view(d, role)).collect(),
+        docs: core.services.docs_in(caller(&who), room).await?,
     }))
 }
 
@@ -120,8 +66,7 @@ pub async fn get(
     who: Identity,
     ApiPath(id): ApiPath<DocId>,
 ) -> Result<Json<DocInfo>, AppError> {
-    let (row, role) = visible(&core, &who, &id).await?;
-    Ok(Json(view(row, role)))
+    Ok(Json(core.services.doc_info(caller(&who), &id).await?))
 }
 
 pub async fn delete(
@@ -129,14 +74,7 @@ pub async fn delete(
     who: Identity,
     ApiPath(id): ApiPath<DocId>,
 ) -> Result<StatusCode, AppError> {
-    let (_, role) = visible(&core, &who, &id).await?;
-    if !role.can_manage() && !who.role.is_privileged() {
-        return Err(AppError::forbidden(
-            "only owners and admins of the room delete documents",
-        ));
-    }
-    core.store.delete_doc(id.as_str(), &who.user_id).await?;
-    core.services.docs.forget(&id);
+    core.services.doc_delete(caller(&who), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

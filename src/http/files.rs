@@ -5,20 +5,18 @@
 use super::{ApiJson, ApiPath};
 use crate::auth::Identity;
 use crate::error::AppError;
-use crate::services::files::{Content, Upload, UploadMeta};
+use crate::services::files::{Content, FileError, FileRow, Upload, UploadMeta};
 use crate::state::Core;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Multipart, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use hub_protocol::ErrorCode;
 use hub_protocol::files::{
     Comment, CommentList, FileDoc, FileList, Hold, NewComment, NewShare, Share, ShareList,
     SharedDoc,
 };
 use hub_protocol::signatures::SignatureList;
-use hub_rooms::files::parse_range;
 use serde::Deserialize;
 
 /// The most bytes of a text field of the upload form.
@@ -251,11 +249,7 @@ pub async fn content(
 }
 
 /// Answers a download of `row` for `headers` (`Range`, `If-None-Match`).
-async fn serve(
-    core: &Core,
-    row: crate::store::FileRow,
-    headers: &HeaderMap,
-) -> Result<Response, AppError> {
+async fn serve(core: &Core, row: FileRow, headers: &HeaderMap) -> Result<Response, AppError> {
     let etag = format!("\"{}\"", row.checksum);
     if headers
         .get(header::IF_NONE_MATCH)
@@ -266,22 +260,18 @@ async fn serve(
     }
     let size = u64::try_from(row.size).unwrap_or(0);
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
-    let ask = parse_range(range, size);
-    if ask == hub_rooms::files::RangeAsk::Unsatisfiable {
-        let mut r = AppError::new(
-            StatusCode::RANGE_NOT_SATISFIABLE,
-            ErrorCode::Invalid,
-            format!("range: outside the document's {size} bytes"),
-        )
-        .into_response();
-        r.headers_mut().insert(
-            header::CONTENT_RANGE,
-            HeaderValue::from_str(&format!("bytes */{size}"))
-                .unwrap_or(HeaderValue::from_static("bytes */0")),
-        );
-        return Ok(r);
-    }
-    let Content { row, range, stream } = core.services.content(row, ask).await?;
+    let Content { row, range, stream } = match core.services.content(row, range).await {
+        Err(e @ FileError::Unsatisfiable(size)) => {
+            let mut r = AppError::from(e).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes */{size}"))
+                    .unwrap_or(HeaderValue::from_static("bytes */0")),
+            );
+            return Ok(r);
+        }
+        other => other?,
+    };
     let (status, length) = match range {
         Some(r) => (StatusCode::PARTIAL_CONTENT, r.len()),
         None => (StatusCode::OK, size),

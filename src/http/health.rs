@@ -13,13 +13,9 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let core = &state.core;
-    let database = match tokio::time::timeout(CHECK_TIMEOUT, core.store.ping()).await {
-        Ok(Ok(())) => "ok".to_owned(),
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "health: database check failed");
-            format!("error: {}", short_reason(&e))
-        }
-        Err(_) => "error: timed out".to_owned(),
+    let database = match core.services.database_health(CHECK_TIMEOUT).await {
+        Ok(()) => "ok".to_owned(),
+        Err(why) => format!("error: {why}"),
     };
     let (redis, redis_ok) = match core.services.bus_health().await {
         None => ("not_configured".to_owned(), true),
@@ -36,12 +32,12 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
     };
     let body = Health {
         status: status.to_owned(),
-        timestamp: crate::store::rfc3339(core.clock.now_ms()),
+        timestamp: crate::clock::rfc3339(core.clock.now_ms()),
         environment: core.info.environment.clone(),
         database,
         redis,
         services: HealthServices {
-            storage: core.store.backend().as_str().to_owned(),
+            storage: core.services.storage_backend().to_owned(),
             fanout: core.info.fanout.to_owned(),
             connections: state.io.sockets().len() as u64,
             version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -75,13 +71,4 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         StatusCode::SERVICE_UNAVAILABLE
     };
     (code, Json(body))
-}
-
-fn short_reason(e: &sqlx::Error) -> &'static str {
-    match e {
-        sqlx::Error::PoolTimedOut => "connection pool timed out",
-        sqlx::Error::PoolClosed => "connection pool closed",
-        sqlx::Error::Io(_) => "connection failed",
-        _ => "query failed",
-    }
 }

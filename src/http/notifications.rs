@@ -24,18 +24,11 @@ pub async fn list(
     who: Identity,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<NotificationList>, AppError> {
-    let limit =
-        hub_rooms::chat::history_limit(q.limit).map_err(|e| AppError::invalid(e.to_string()))?;
-    let (notifications, has_more) = core
-        .store
-        .notifications(&who.user_id, q.unread, q.before.as_deref(), limit)
+    let page = core
+        .services
+        .notifications_page(&who.user_id, q.unread, q.before.as_deref(), q.limit)
         .await?;
-    let unread_count = core.store.unread_notifications(&who.user_id).await?;
-    Ok(Json(NotificationList {
-        notifications,
-        unread_count,
-        has_more,
-    }))
+    Ok(Json(page))
 }
 
 pub async fn mark_read(
@@ -43,17 +36,9 @@ pub async fn mark_read(
     who: Identity,
     ApiJson(body): ApiJson<MarkRead>,
 ) -> Result<Json<UnreadCount>, AppError> {
-    let ids = match (body.ids, body.all) {
-        (Some(ids), None | Some(false)) if ids.len() <= 1000 => Some(ids),
-        (Some(_), None | Some(false)) => {
-            return Err(AppError::invalid("ids: at most 1000 at a time"));
-        }
-        (None, Some(true)) => None,
-        _ => return Err(AppError::invalid("give either {ids: [...]} or {all: true}")),
-    };
     let unread_count = core
-        .store
-        .mark_notifications_read(&who.user_id, ids.as_deref())
+        .services
+        .notifications_mark_read(&who.user_id, body.ids, body.all)
         .await?;
     Ok(Json(UnreadCount { unread_count }))
 }

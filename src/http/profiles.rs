@@ -47,16 +47,15 @@ pub async fn patch_me(
     let Value::Object(map) = body else {
         return Err(AppError::bad_request("the body must be a JSON object"));
     };
-    let patch = hub_rooms::profiles::check_patch(&map)?;
     Ok(Json(
-        core.services.patch_profile(&who.user_id, &patch).await?,
+        core.services.profile_patch_json(&who.user_id, &map).await?,
     ))
 }
 
 /// `GET /api/v1/skills`: the catalog.
 pub async fn skills(State(core): State<Core>) -> Answer<SkillList> {
     Ok(Json(SkillList {
-        skills: core.store.skills().await?,
+        skills: core.services.skills().await?,
     }))
 }
 
@@ -126,7 +125,9 @@ pub async fn delete_portfolio_item(
     who: Identity,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, AppError> {
-    core.store.delete_portfolio_item(&who.user_id, &id).await?;
+    core.services
+        .portfolio_item_delete(&who.user_id, &id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -22,7 +22,7 @@ pub async fn add_key(
 
 pub async fn keys(State(core): State<Core>, who: Identity) -> Result<Json<KeyList>, AppError> {
     Ok(Json(KeyList {
-        keys: core.store.keys(&who.user_id).await?,
+        keys: core.services.keys_of(&who.user_id).await?,
     }))
 }
 

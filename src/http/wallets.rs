@@ -82,10 +82,7 @@ pub async fn of_user(
     ApiPath(user): ApiPath<UserId>,
 ) -> Result<Json<Wallet>, AppError> {
     super::debug::operator(&who)?;
-    if core.store.profile(&user).await?.is_none() {
-        return Err(AppError::not_found("no such user"));
-    }
-    Ok(Json(core.services.wallet_of(&user).await?.view()))
+    Ok(Json(core.services.wallet_of_user(&user).await?.view()))
 }
 
 /// `POST /api/v1/wallets/{user_id}/adjust` (admin): an `ADJUST` entry with a note.

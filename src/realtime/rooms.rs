@@ -4,11 +4,10 @@ use super::ack::{EventError, malformed, respond};
 use super::payload::Payload;
 use super::payload::PayloadError;
 use crate::auth::Identity;
+use crate::services::chat::CatchUp;
 use crate::state::Core;
 use hub_protocol::realtime::client;
-use hub_protocol::rooms::{
-    MAX_PRESENCE_META_BYTES, MISSED_LIMIT, PresenceSet, RoomJoin, RoomJoined, RoomRef,
-};
+use hub_protocol::rooms::{MAX_PRESENCE_META_BYTES, PresenceSet, RoomJoin, RoomJoined, RoomRef};
 use hub_protocol::{ErrorCode, Role, SocketId};
 use hub_rooms::RoomName;
 use serde::Serialize;
@@ -79,21 +78,15 @@ pub async fn join(
         s.join(room.to_string());
         core.services.presence.join(&room, &sid(&s), &who).await;
         let (presence, typing) = core.services.presence.snapshot(&room);
-        let (last_seq, unread) = core
-            .store
-            .chat_position(room.as_str(), &who.user_id)
+        let CatchUp {
+            last_seq,
+            unread,
+            missed,
+            recovered,
+        } = core
+            .services
+            .chat_catch_up(&room, &who.user_id, req.since)
             .await?;
-        let (missed, recovered) = match req.since {
-            Some(since) if since > last_seq => (Some(Vec::new()), Some(false)),
-            Some(since) => {
-                let (messages, more) = core
-                    .store
-                    .chat_history(room.as_str(), None, Some(since.max(0)), MISSED_LIMIT as u32)
-                    .await?;
-                (Some(messages), Some(!more))
-            }
-            None => (None, None),
-        };
         Ok(RoomJoined {
             room: room.0,
             role,

@@ -15,7 +15,7 @@ use socketioxide::extract::{AckSender, Event, Extension, State};
 pub async fn ping(ack: AckSender, Extension(who): Extension<Identity>, State(core): State<Core>) {
     respond(client::SYS_PING, who.user_id.as_str(), ack, async {
         Ok(Pong {
-            time: crate::store::rfc3339(core.clock.now_ms()),
+            time: crate::clock::rfc3339(core.clock.now_ms()),
             node: core.info.node_id.clone(),
         })
     })

@@ -52,7 +52,7 @@ impl Services {
         }
         Ok(WormIntegrity {
             ok,
-            checked_at: crate::store::rfc3339(self.clock.now_ms()),
+            checked_at: crate::clock::rfc3339(self.clock.now_ms()),
             scopes,
         })
     }

@@ -35,6 +35,11 @@ const MAX_NAME: usize = 80;
 const MAX_DESCRIPTION: usize = 280;
 
 impl Services {
+    /// The public badge catalog, with how many times each was awarded.
+    pub async fn badge_catalog(&self) -> StoreResult<Vec<Badge>> {
+        self.store.badges().await
+    }
+
     /// Evaluates every automatic badge `user` does not hold yet and awards those whose rule
     /// holds, inside `w`; answers the codes awarded.
     pub async fn evaluate_badges(
@@ -245,7 +250,7 @@ impl Services {
             user_id: user.clone(),
             awarded,
             reason,
-            awarded_at: crate::store::rfc3339(at),
+            awarded_at: crate::clock::rfc3339(at),
         })
     }
 }

@@ -17,9 +17,19 @@ use crate::store::{NewMessage, Store, StoreError, StoreResult};
 use hub_protocol::chat::{ChatSend, Message, Thread};
 use hub_protocol::notifications::{MentionData, NotificationBody};
 use hub_protocol::realtime::server;
+use hub_protocol::rooms::MISSED_LIMIT;
 use hub_protocol::{ErrorCode, MessageId, Role, RoomId, SocketId, UserId};
 use hub_rooms::RoomName;
 use hub_rooms::chat::{check_body, check_client_id, check_emoji, history_limit, mentions};
+
+/// Where a joining member stands in a room (see [`Services::chat_catch_up`]).
+#[derive(Debug)]
+pub struct CatchUp {
+    pub last_seq: i64,
+    pub unread: i64,
+    pub missed: Option<Vec<Message>>,
+    pub recovered: Option<bool>,
+}
 
 /// Why a chat use case refused.
 #[derive(Debug, thiserror::Error)]
@@ -212,6 +222,36 @@ impl Services {
             .await?;
         self.updated(&message).await;
         Ok(message)
+    }
+
+    /// Where `user` stands in `room` as they join it: the room's last seq, their unread count
+    /// and, when they say what they saw last (`since`), what they missed (at most
+    /// `MISSED_LIMIT` messages; `recovered` says whether that was all of it). A `since` past
+    /// the room's last seq (a room reset) misses nothing and recovers nothing.
+    pub async fn chat_catch_up(
+        &self,
+        room: &RoomId,
+        user: &UserId,
+        since: Option<i64>,
+    ) -> ChatResult<CatchUp> {
+        let (last_seq, unread) = self.store.chat_position(room.as_str(), user).await?;
+        let (missed, recovered) = match since {
+            Some(since) if since > last_seq => (Some(Vec::new()), Some(false)),
+            Some(since) => {
+                let (messages, more) = self
+                    .store
+                    .chat_history(room.as_str(), None, Some(since.max(0)), MISSED_LIMIT as u32)
+                    .await?;
+                (Some(messages), Some(!more))
+            }
+            None => (None, None),
+        };
+        Ok(CatchUp {
+            last_seq,
+            unread,
+            missed,
+            recovered,
+        })
     }
 
     /// A page of history, before or after a seq.

@@ -14,6 +14,19 @@ fn no_client() -> FileError {
 }
 
 impl Services {
+    /// The caller's own clients, by name.
+    pub async fn clients_of(&self, owner: &UserId) -> Result<Vec<Client>, FileError> {
+        Ok(self.store.clients(owner).await?)
+    }
+
+    /// One of the caller's own clients; anyone else's is `not_found`.
+    pub async fn client_of(&self, owner: &UserId, id: &str) -> Result<Client, FileError> {
+        self.store
+            .client(owner, id)
+            .await?
+            .ok_or_else(|| FileError::NotFound("no such client".into()))
+    }
+
     pub async fn create_client(
         &self,
         owner: &UserId,

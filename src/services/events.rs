@@ -7,12 +7,14 @@
 use super::Services;
 use super::effects::{Effects, FeedTo};
 use super::writes::Reads;
+use crate::error::DomainError;
 use crate::store::{NewEvent, Stat, StoreError, StoreResult, WriteTx};
+use hub_protocol::ErrorCode;
 use hub_protocol::UserId;
 use hub_protocol::events::{
     BugEvent, DeviceEvent, EventAccepted, KycEvent, ReviewEvent, TaskAccepted, ViolationEvent,
 };
-use hub_rooms::events::Checked;
+use hub_rooms::events::{Checked, FieldError};
 use hub_rooms::gamification::{review_xp, task_xp};
 use serde_json::json;
 
@@ -27,7 +29,58 @@ pub enum EventIn<'a> {
     Violation(&'a ViolationEvent),
 }
 
+/// Why an event from another service was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    /// Events come from `system` and `admin` accounts only.
+    #[error("events come from system or admin accounts")]
+    Forbidden,
+    /// A field out of its range: `400 invalid` naming it (the events' contract; the hub's other
+    /// routes answer `422`).
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl DomainError for EventError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            EventError::Forbidden => ErrorCode::Forbidden,
+            EventError::Field(f) => f.code(),
+            EventError::Store(s) => s.code(),
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            EventError::Field(f) => f.public_message(),
+            EventError::Store(s) => s.public_message(),
+            other => other.to_string(),
+        }
+    }
+
+    fn http_status(&self) -> axum::http::StatusCode {
+        match self {
+            EventError::Field(f) => f.http_status(),
+            other => crate::error::status_of(other.code()),
+        }
+    }
+}
+
 impl EventIn<'_> {
+    /// The event checked against its kind's rules (`hub_rooms::events`).
+    pub fn check(&self) -> Result<Checked, FieldError> {
+        match self {
+            EventIn::Task(e) => hub_rooms::events::task_accepted(e),
+            EventIn::Review(e) => hub_rooms::events::review(e),
+            EventIn::Bug(e) => hub_rooms::events::bug(e),
+            EventIn::Kyc(e) => hub_rooms::events::kyc(e),
+            EventIn::Device(e) => hub_rooms::events::device(e),
+            EventIn::Violation(e) => hub_rooms::events::violation(e),
+        }
+    }
+
     /// The user the event is about.
     pub fn user(&self) -> &UserId {
         match self {
@@ -130,6 +183,20 @@ impl Event {
 type Stored = (String, bool, Option<hub_protocol::wallets::BuzOutcome>);
 
 impl Services {
+    /// An event sent by another service through `caller` (a `system` or `admin` account):
+    /// checked, then recorded and applied as [`Services::event_in`] does.
+    pub async fn event_from(
+        &self,
+        caller: super::access::Caller<'_>,
+        event: EventIn<'_>,
+    ) -> Result<EventAccepted, EventError> {
+        if !caller.privileged {
+            return Err(EventError::Forbidden);
+        }
+        let checked = event.check()?;
+        Ok(self.event_in(checked, event, caller.user).await?)
+    }
+
     /// Records a checked event sent by `by` and applies it, in the domain group commit (see
     /// [`super::writes`]): all of it or nothing, in its users' order.
     pub async fn event_in(

@@ -12,9 +12,9 @@
 
 use super::Services;
 use super::effects::{Effects, FeedTo};
-use crate::store::{
-    BlobError, BlobWriter, FileRow, NewAudit, Perms, ShareRow, StoreError, WriteTx, new_id,
-};
+/// A stored document's row, as the services hand it to a transport to serve its content.
+pub use crate::store::FileRow;
+use crate::store::{BlobError, BlobWriter, NewAudit, Perms, ShareRow, StoreError, WriteTx, new_id};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
@@ -27,6 +27,7 @@ use hub_rooms::fields::{FieldError, required_text};
 use hub_rooms::files::{
     ByteRange, DEFAULT_TYPES, RangeAsk, SNIFF_BYTES, TextCheck, check_comment, check_declared,
     check_meta, check_share_target, check_type, clean_file_name, essence, is_text_type,
+    parse_range,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -88,6 +89,9 @@ pub enum FileError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Blob(#[from] BlobError),
+    /// A `Range` wholly outside the document, whose size this is: `416`.
+    #[error("range: outside the document's {0} bytes")]
+    Unsatisfiable(u64),
 }
 
 domain_error!(FileError, access);
@@ -103,6 +107,7 @@ impl crate::error::DomainError for FileError {
             FileError::Conflict(_) => ErrorCode::Conflict,
             FileError::Store(e) => e.code(),
             FileError::Blob(_) => ErrorCode::Unavailable,
+            FileError::Unsatisfiable(_) => ErrorCode::Invalid,
         }
     }
 
@@ -124,6 +129,7 @@ impl crate::error::DomainError for FileError {
         match self {
             FileError::Field(f) => f.http_status(),
             FileError::UnsupportedType(_) => axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            FileError::Unsatisfiable(_) => axum::http::StatusCode::RANGE_NOT_SATISFIABLE,
             other => crate::error::status_of(other.code()),
         }
     }
@@ -474,17 +480,12 @@ impl Services {
 
     /// The bytes of `row` that `ask` names: the whole file verified as it goes out, or a range
     /// of a file no check has found corrupted. A flagged file is refused.
-    pub async fn content(&self, row: FileRow, ask: RangeAsk) -> Result<Content, FileError> {
+    pub async fn content(&self, row: FileRow, range: Option<&str>) -> Result<Content, FileError> {
         let size = u64::try_from(row.size).unwrap_or(0);
-        let range = match ask {
+        let range = match parse_range(range, size) {
             RangeAsk::Whole => None,
             RangeAsk::One(r) => Some(r),
-            RangeAsk::Unsatisfiable => {
-                return Err(FileError::Field(FieldError::new(
-                    "range",
-                    "outside the file",
-                )));
-            }
+            RangeAsk::Unsatisfiable => return Err(FileError::Unsatisfiable(size)),
         };
         if row.corrupted_at.is_some() {
             return Err(FileError::Conflict(

@@ -13,10 +13,11 @@
 use super::Services;
 use super::effects::{Effects, FeedTo};
 use crate::store::{BoardBy, StoreResult, WriteTx, XpChange};
-use hub_protocol::gamification::{Leaderboard, LeaderboardEntry};
+use hub_protocol::gamification::{BadgeCount, GamificationStatus, Leaderboard, LeaderboardEntry};
 use hub_protocol::notifications::{LevelUpData, NotificationBody};
 use hub_protocol::realtime::server;
 use hub_protocol::{RoomId, UserId, VentureId};
+use hub_rooms::fields::FieldError;
 use hub_rooms::gamification::{DayGain, next_rep, utc_day};
 use serde_json::json;
 use std::collections::HashMap;
@@ -181,6 +182,53 @@ impl Services {
                 Err(e) => tracing::warn!(venture = %key.0, error = %e, "cannot read a leaderboard"),
             }
         });
+    }
+
+    /// The venture's leaderboard as a member (or a privileged account) asks for it: `by` is
+    /// `xp` (the default) or `reputation`, `limit` 1 to 100 (50 by default).
+    pub async fn venture_leaderboard(
+        &self,
+        caller: super::access::Caller<'_>,
+        venture: &VentureId,
+        by: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Leaderboard, super::profiles::ProfileError> {
+        self.access.venture(caller, venture).await?;
+        let by = match by {
+            None => BoardBy::Xp,
+            Some(s) => BoardBy::parse(s)
+                .ok_or_else(|| FieldError::new("by", "must be xp or reputation"))?,
+        };
+        let limit = limit.unwrap_or(50);
+        if !(1..=100).contains(&limit) {
+            return Err(FieldError::new("limit", "1 to 100").into());
+        }
+        Ok(self.leaderboard(venture, by, limit).await?)
+    }
+
+    /// The operators' view: counts, each badge's awards, and the gamification jobs.
+    pub async fn gamification_status(&self) -> StoreResult<GamificationStatus> {
+        let (users, private_profiles, xp_total, badges_awarded) =
+            self.store.gamification_counts().await?;
+        let badges = self
+            .store
+            .badges()
+            .await?
+            .into_iter()
+            .map(|b| BadgeCount {
+                code: b.code,
+                awarded_count: b.awarded_count,
+            })
+            .collect();
+        use super::jobs::{BADGES_HOURLY, REPUTATION_DAILY};
+        Ok(GamificationStatus {
+            users,
+            private_profiles,
+            xp_total,
+            badges_awarded,
+            badges,
+            jobs: self.job_statuses(&[REPUTATION_DAILY, BADGES_HOURLY]),
+        })
     }
 
     /// `venture`'s members best first by `by`, ranked (ties share a rank).

@@ -227,11 +227,11 @@ impl JobBoard {
                     name: d.name.to_owned(),
                     schedule: d.schedule.describe(),
                     running: s.running,
-                    last_run: s.last_run_ms.map(crate::store::rfc3339),
+                    last_run: s.last_run_ms.map(crate::clock::rfc3339),
                     last_result: s.last_result,
                     last_error: s.last_error,
                     last_duration_ms: s.last_duration_ms,
-                    next_run: s.next_run_ms.map(crate::store::rfc3339),
+                    next_run: s.next_run_ms.map(crate::clock::rfc3339),
                 }
             })
             .collect();

@@ -61,6 +61,7 @@ pub mod equity;
 pub mod events;
 pub mod files;
 pub mod gamification;
+pub mod groups;
 pub mod jobs;
 pub mod members;
 pub mod notifications;
@@ -305,6 +306,29 @@ impl Services {
     /// A handle on these services, for a task to keep (`None` once they are dropped).
     pub fn me(&self) -> Option<Arc<Services>> {
         self.me.upgrade()
+    }
+
+    /// Whether the database answers within `timeout`: `Err` with a short reason a health check
+    /// may show (the cause itself is logged).
+    pub async fn database_health(&self, timeout: std::time::Duration) -> Result<(), &'static str> {
+        match tokio::time::timeout(timeout, self.store.ping()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "health: database check failed");
+                Err(match e {
+                    sqlx::Error::PoolTimedOut => "connection pool timed out",
+                    sqlx::Error::PoolClosed => "connection pool closed",
+                    sqlx::Error::Io(_) => "connection failed",
+                    _ => "query failed",
+                })
+            }
+            Err(_) => Err("timed out"),
+        }
+    }
+
+    /// The storage backend's name (`sqlite` or `postgres`).
+    pub fn storage_backend(&self) -> &'static str {
+        self.store.backend().as_str()
     }
 
     /// The state of the link to the other nodes (see [`Bus::health`]).

@@ -105,7 +105,7 @@ impl Presence {
 
     /// A socket of `who` entered `room`.
     pub async fn join(&self, room: &RoomId, sid: &SocketId, who: &Identity) {
-        let since = crate::store::rfc3339(self.clock.now_ms());
+        let since = crate::clock::rfc3339(self.clock.now_ms());
         let change = lock(&self.registry).add(
             room.as_str(),
             self.conn(sid),

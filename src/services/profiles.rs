@@ -39,7 +39,7 @@ pub enum ProfileError {
     Store(#[from] StoreError),
 }
 
-domain_error!(ProfileError);
+domain_error!(ProfileError, access);
 
 impl crate::error::DomainError for ProfileError {
     fn code(&self) -> hub_protocol::ErrorCode {
@@ -74,6 +74,27 @@ fn no_profile() -> ProfileError {
 }
 
 impl Services {
+    /// Applies a profile patch sent as a JSON object (each field checked by
+    /// `hub_rooms::profiles::check_patch`) to the caller's own profile.
+    pub async fn profile_patch_json(
+        &self,
+        user: &UserId,
+        body: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Profile, ProfileError> {
+        let patch = hub_rooms::profiles::check_patch(body)?;
+        self.patch_profile(user, &patch).await
+    }
+
+    /// The skills catalog.
+    pub async fn skills(&self) -> Result<Vec<Skill>, ProfileError> {
+        Ok(self.store.skills().await?)
+    }
+
+    /// Deletes one of the caller's own portfolio items (anyone else's is `not_found`).
+    pub async fn portfolio_item_delete(&self, user: &UserId, id: &str) -> Result<(), ProfileError> {
+        Ok(self.store.delete_portfolio_item(user, id).await?)
+    }
+
     /// `user`'s profile with badges and skills, as `viewer` may see it: a private profile is
     /// "not found" to everyone but its owner.
     pub async fn profile(

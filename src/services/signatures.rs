@@ -25,6 +25,11 @@ use hub_rooms::signatures::{from_jwk, from_spki_pem, verify};
 use serde_json::json;
 
 impl Services {
+    /// The caller's signing keys in use.
+    pub async fn keys_of(&self, user: &UserId) -> Result<Vec<SigningKey>, FileError> {
+        Ok(self.store.keys(user).await?)
+    }
+
     pub async fn add_key(&self, user: &UserId, body: &NewKey) -> Result<SigningKey, FileError> {
         let key = match (&body.jwk, &body.spki_pem) {
             (Some(jwk), None) => from_jwk(jwk)?,

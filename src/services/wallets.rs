@@ -179,6 +179,14 @@ impl Services {
             }))
     }
 
+    /// An existing user's wallet, for an operator: `not_found` for a user the hub never saw.
+    pub async fn wallet_of_user(&self, user: &UserId) -> Result<WalletRow, WalletError> {
+        if self.store.profile(user).await?.is_none() {
+            return Err(WalletError::NotFound("no such user".into()));
+        }
+        Ok(self.wallet_of(user).await?)
+    }
+
     pub async fn wallet_of(&self, user: &UserId) -> StoreResult<WalletRow> {
         self.store.wallet(user).await
     }

@@ -646,12 +646,7 @@ pub(crate) fn page<T>(mut rows: Vec<T>, limit: u32) -> (Vec<T>, bool) {
     (rows, more)
 }
 
-/// Renders stored milliseconds as RFC 3339 UTC with millisecond precision.
-pub fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
+pub use crate::clock::rfc3339;
 
 /// Those of `items` that `known` does not hold, once each and sorted (the order rows are
 /// locked in).
@@ -748,5 +743,49 @@ mod tests {
             held.push(conn);
         }
         assert_eq!(store.pool().size(), 3);
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::StoreError;
+    use crate::error::AppError;
+    use axum::http::StatusCode;
+    use hub_protocol::ErrorCode;
+
+    #[test]
+    fn a_domain_error_keeps_its_code_and_says_only_its_public_message() {
+        let cases: Vec<(AppError, StatusCode, ErrorCode, &str)> = vec![
+            (
+                StoreError::Db(sqlx::Error::PoolTimedOut).into(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                "the database is unavailable; retry later",
+            ),
+            (
+                StoreError::Db(sqlx::Error::Protocol("secret detail".into())).into(),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::Internal,
+                "internal error",
+            ),
+            (
+                StoreError::Busy("too many writes wait for u1".into()).into(),
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::Busy,
+                "too many writes wait for u1",
+            ),
+            (
+                hub_rooms::fields::FieldError::new("note", "at most 3 characters").into(),
+                StatusCode::BAD_REQUEST,
+                ErrorCode::Invalid,
+                "note: at most 3 characters",
+            ),
+        ];
+        for (error, status, code, message) in cases {
+            assert_eq!(
+                (error.status, error.code, error.message.as_str()),
+                (status, code, message)
+            );
+        }
     }
 }

@@ -17,6 +17,7 @@
 //!   published meanwhile is missed: a writer logs before it publishes) and releases it at
 //!   unload; a lagging listener re-reads the log.
 
+mod catalog;
 mod sink;
 
 pub use sink::{DocSink, Sink};
@@ -110,6 +111,12 @@ pub enum DocsError {
     NotFound,
     #[error(transparent)]
     Access(#[from] AccessError),
+    /// A request about documents that cannot be met as sent (a title, a room).
+    #[error("{0}")]
+    Invalid(String),
+    /// Allowed to see the document, not to do this with it.
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 impl crate::error::DomainError for DocsError {
@@ -126,6 +133,8 @@ impl crate::error::DomainError for DocsError {
             DocsError::Store(s) => s.code(),
             DocsError::NotFound => ErrorCode::NotFound,
             DocsError::Access(a) => a.code(),
+            DocsError::Invalid(_) => ErrorCode::Invalid,
+            DocsError::Forbidden(_) => ErrorCode::Forbidden,
         }
     }
 
