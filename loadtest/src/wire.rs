@@ -5,13 +5,18 @@
 //! Parsing stays cheap on the hot path: a packet is matched by its prefix without allocating,
 //! and only packets of the wanted event are deserialized.
 
-use hub_protocol::realtime::{AckErr, HandshakeAuth};
+use hub_protocol::realtime::{AckErr, ClientEvent, HandshakeAuth};
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
 
-/// A Socket.IO EVENT packet: `42[<ack id>]["event",data]`.
-pub fn emit<T: Serialize>(ack: Option<u64>, event: &str, data: &T) -> String {
-    let body = serde_json::to_string(&(event, data)).unwrap_or_else(|_| "[]".into());
+/// A Socket.IO EVENT packet of the client event `E`: `42[<ack id>]["event",request]`, the
+/// request being the one the event contract gives `E`.
+pub fn emit<E>(ack: Option<u64>, _event: E, request: &E::Request) -> String
+where
+    E: ClientEvent,
+    E::Request: Serialize,
+{
+    let body = serde_json::to_string(&(E::NAME, request)).unwrap_or_else(|_| "[]".into());
     match ack {
         Some(id) => format!("42{id}{body}"),
         None => format!("42{body}"),
@@ -98,7 +103,7 @@ mod tests {
             reply_to: None,
         };
         assert_eq!(
-            emit(Some(7), client::CHAT_SEND, &send),
+            emit(Some(7), client::ChatSendEvent, &send),
             r#"427["chat:send",{"room":"venture:v","client_id":"c1","body":"hi","reply_to":null}]"#
         );
         assert_eq!(connect("t.k"), r#"40{"token":"t.k"}"#);

@@ -17,7 +17,9 @@ use crate::gamification::*;
 use crate::ids::{DocId, MessageId, RoomId, TeamId, UserId, VentureId};
 use crate::notifications::*;
 use crate::profiles::*;
-use crate::realtime::{AckErr, ConnectRefusal, HandshakeAuth, Pong, client, server};
+use crate::realtime::{
+    AckErr, ConnectRefusal, Done, Echo, Echoed, EventTs, HandshakeAuth, Pong, client, server,
+};
 use crate::rest::*;
 use crate::roles::{AccountRole, Role};
 use crate::rooms::*;
@@ -36,7 +38,7 @@ macro_rules! wire_types {
     ($m:ident, $arg:expr) => {
         $m!($arg;
         UserId, VentureId, TeamId, RoomId, DocId, MessageId, Role, AccountRole, ErrorCode, ErrorDetail, ErrorBody, AckErr,
-        HandshakeAuth, ConnectRefusal, Pong,
+        HandshakeAuth, ConnectRefusal, Pong, Done, Echo, Echoed,
         RoomJoin, RoomJoined, RoomRef, PresenceStatus, PresenceEntry, PresenceSet, PresenceChanged,
         PresenceLeft, Typing, RoomRemoved, RoomRoleChanged,
         Message, ChatSend, MessageAck, ChatEdit, MessageRef, ChatReact, ChatHistory, MessagePage,
@@ -89,34 +91,30 @@ fn render() -> String {
         "/** The ack of every client event: the payload beside `ok: true`, or an error. */\n\
          export type Ack<T> = ({ ok: true } & T) | AckErr;\n\n",
     );
-    let consts = |name: &str, pairs: &[(&str, &str)]| {
+    out.push_str(
+        "/** A client event's ack callback. */\nexport type Reply<T> = (ack: Ack<T>) => void;\n\n",
+    );
+    let consts = |name: &str, events: &[EventTs]| {
         let mut s = format!("export const {name} = {{\n");
-        for (k, v) in pairs {
-            s.push_str(&format!("  {k}: \"{v}\",\n"));
+        for e in events {
+            s.push_str(&format!("  {}: \"{}\",\n", e.konst, e.name));
         }
         s.push_str("} as const;\n\n");
         s
     };
-    out.push_str(&consts("ClientEvents", &CLIENT_EVENTS));
-    out.push_str(&consts(
-        "ServerEvents",
-        &[
-            ("PRESENCE_JOIN", server::PRESENCE_JOIN),
-            ("PRESENCE_UPDATE", server::PRESENCE_UPDATE),
-            ("PRESENCE_LEAVE", server::PRESENCE_LEAVE),
-            ("TYPING", server::TYPING),
-            ("CHAT_MESSAGE", server::CHAT_MESSAGE),
-            ("CHAT_UPDATED", server::CHAT_UPDATED),
-            ("NOTIFICATION", server::NOTIFICATION),
-            ("ROOM_REMOVED", server::ROOM_REMOVED),
-            ("ROOM_ROLE", server::ROOM_ROLE),
-            ("ACTIVITY", server::ACTIVITY),
-            ("LEADERBOARD", server::LEADERBOARD),
-            ("WALLET_UPDATED", server::WALLET_UPDATED),
-            ("DOC_MSG", server::DOC_MSG),
-            ("DOC_REMOVED", server::DOC_REMOVED),
-            ("DOC_ERROR", server::DOC_ERROR),
-        ],
+    let client_events = client::table(cfg);
+    let server_events = server::table(cfg);
+    out.push_str(&consts("ClientEvents", &client_events));
+    out.push_str(&consts("ServerEvents", &server_events));
+    out.push_str(&event_map(
+        "ServerToClient",
+        "Events the server sends (for `Socket<ServerToClient, ClientToServer>`).",
+        &server_events,
+    ));
+    out.push_str(&event_map(
+        "ClientToServer",
+        "Events a client sends, each with its typed ack.",
+        &client_events,
     ));
     out.push_str(&format!(
         "/** The most messages a `room:join` with `since` returns. */\nexport const MISSED_LIMIT = {MISSED_LIMIT};\n"
@@ -124,30 +122,48 @@ fn render() -> String {
     out
 }
 
-/// The SDK's `ClientEvents`: every client event, under its constant's name.
-const CLIENT_EVENTS: [(&str, &str); 17] = [
-    ("SYS_PING", client::SYS_PING),
-    ("SYS_ECHO", client::SYS_ECHO),
-    ("ROOM_JOIN", client::ROOM_JOIN),
-    ("ROOM_LEAVE", client::ROOM_LEAVE),
-    ("PRESENCE_SET", client::PRESENCE_SET),
-    ("TYPING_START", client::TYPING_START),
-    ("TYPING_STOP", client::TYPING_STOP),
-    ("CHAT_SEND", client::CHAT_SEND),
-    ("CHAT_EDIT", client::CHAT_EDIT),
-    ("CHAT_DELETE", client::CHAT_DELETE),
-    ("CHAT_REACT", client::CHAT_REACT),
-    ("CHAT_HISTORY", client::CHAT_HISTORY),
-    ("CHAT_THREAD", client::CHAT_THREAD),
-    ("CHAT_READ", client::CHAT_READ),
-    ("DOC_JOIN", client::DOC_JOIN),
-    ("DOC_LEAVE", client::DOC_LEAVE),
-    ("DOC_MSG", client::DOC_MSG),
-];
+/// An interface of socket.io-client's event map: each event's listener (or emitter, with its
+/// ack callback), under its doc comment.
+fn event_map(name: &str, doc: &str, events: &[EventTs]) -> String {
+    let mut s = format!("/** {doc} */\nexport interface {name} {{\n");
+    for e in events {
+        let doc = e.doc.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+        let doc = doc.trim();
+        if !doc.is_empty() {
+            s.push_str(&format!("  /** {doc} */\n"));
+        }
+        let mut args = e.args.clone();
+        if let Some((ack, optional)) = &e.ack {
+            if !args.is_empty() {
+                args.push_str(", ");
+            }
+            let q = if *optional { "?" } else { "" };
+            args.push_str(&format!("reply{q}: Reply<{ack}>"));
+        }
+        s.push_str(&format!("  \"{}\": ({args}) => void;\n", e.name));
+    }
+    s.push_str("}\n\n");
+    s
+}
 
 #[test]
-fn the_sdk_names_every_client_event() {
-    assert_eq!(CLIENT_EVENTS.map(|(_, event)| event), client::ALL);
+fn every_client_and_server_event_is_in_the_generated_maps() {
+    let ts = render();
+    for name in client::ALL.iter().chain(server::ALL) {
+        assert!(
+            ts.contains(&format!("  \"{name}\": (")),
+            "{name} is missing"
+        );
+    }
+    // The ack is typed: `room:join` answers `RoomJoined`, `doc:msg` may go without one.
+    assert!(ts.contains("\"room:join\": (req: RoomJoin, reply: Reply<RoomJoined>) => void;"));
+    assert!(
+        ts.contains(
+            "\"doc:msg\": (doc: string, message: Uint8Array, reply?: Reply<Done>) => void;"
+        )
+    );
+    assert!(ts.contains("\"sys:ping\": (reply: Reply<Pong>) => void;"));
+    assert!(ts.contains("\"wallet:updated\": (e: WalletUpdated) => void;"));
 }
 
 #[test]

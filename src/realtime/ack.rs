@@ -3,8 +3,7 @@
 
 use super::payload::PayloadError;
 use hub_protocol::ErrorCode;
-use hub_protocol::realtime::{AckErr, AckOk};
-use serde::Serialize;
+use hub_protocol::realtime::{AckErr, AckOk, ClientEvent};
 use socketioxide::extract::AckSender;
 use std::future::Future;
 use tracing::Instrument;
@@ -50,10 +49,20 @@ pub fn malformed(event: &str, shape: &str) -> impl FnOnce(PayloadError) -> Event
     }
 }
 
-/// Runs `handler` for `event` under a span and answers the ack with its result.
-pub async fn respond<T, F>(event: &'static str, user: &str, ack: AckSender, handler: F)
+/// Runs `handler` for the client event `E` under a span and answers the ack with its result,
+/// which must be the ack the event contract gives `E` (`hub_protocol::realtime::client`).
+pub async fn respond<E, F>(_event: E, user: &str, ack: AckSender, handler: F)
 where
-    T: Serialize,
+    E: ClientEvent,
+    F: Future<Output = Result<E::Ack, EventError>>,
+{
+    respond_as(E::NAME, user, ack, handler).await;
+}
+
+/// [`respond`] for an event outside the contract (an unknown one, refused), by its name.
+pub async fn respond_as<T, F>(event: &'static str, user: &str, ack: AckSender, handler: F)
+where
+    T: serde::Serialize,
     F: Future<Output = Result<T, EventError>>,
 {
     metrics::counter!("hub_socket_events_total", "event" => event).increment(1);

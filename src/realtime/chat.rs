@@ -20,7 +20,7 @@ pub async fn send(
     State(core): State<Core>,
     Payload(req): Payload<ChatSend>,
 ) {
-    respond(client::CHAT_SEND, who.user_id.as_str(), ack, async {
+    respond(client::ChatSendEvent, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(
             client::CHAT_SEND,
             "{room, client_id, body, reply_to?}",
@@ -42,7 +42,7 @@ pub async fn edit(
     State(core): State<Core>,
     Payload(req): Payload<ChatEdit>,
 ) {
-    respond(client::CHAT_EDIT, who.user_id.as_str(), ack, async {
+    respond(client::ChatEditEvent, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::CHAT_EDIT, "{room, id, body}"))?;
         let (room, role) = joined_room(&s, &core, &who, &req.room).await?;
         let message = core
@@ -61,7 +61,7 @@ pub async fn delete(
     State(core): State<Core>,
     Payload(req): Payload<MessageRef>,
 ) {
-    respond(client::CHAT_DELETE, who.user_id.as_str(), ack, async {
+    respond(client::ChatDeleteEvent, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::CHAT_DELETE, "{room, id}"))?;
         let (room, role) = joined_room(&s, &core, &who, &req.room).await?;
         let message = core
@@ -80,7 +80,7 @@ pub async fn react(
     State(core): State<Core>,
     Payload(req): Payload<ChatReact>,
 ) {
-    respond(client::CHAT_REACT, who.user_id.as_str(), ack, async {
+    respond(client::ChatReactEvent, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::CHAT_REACT, "{room, id, emoji, add}"))?;
         let (room, role) = joined_room(&s, &core, &who, &req.room).await?;
         let message = core
@@ -99,7 +99,7 @@ pub async fn history(
     State(core): State<Core>,
     Payload(req): Payload<ChatHistory>,
 ) {
-    respond(client::CHAT_HISTORY, who.user_id.as_str(), ack, async {
+    respond(client::ChatHistoryEvent, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(
             client::CHAT_HISTORY,
             "{room, before?, after?, limit?}",
@@ -121,7 +121,7 @@ pub async fn thread(
     State(core): State<Core>,
     Payload(req): Payload<MessageRef>,
 ) {
-    respond(client::CHAT_THREAD, who.user_id.as_str(), ack, async {
+    respond(client::ChatThreadEvent, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::CHAT_THREAD, "{room, id}"))?;
         let (room, _) = joined_room(&s, &core, &who, &req.room).await?;
         Ok(core.services.chat_thread(&room, &req.id).await?)
@@ -136,7 +136,7 @@ pub async fn read(
     State(core): State<Core>,
     Payload(req): Payload<ChatRead>,
 ) {
-    respond(client::CHAT_READ, who.user_id.as_str(), ack, async {
+    respond(client::ChatReadEvent, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::CHAT_READ, "{room, seq}"))?;
         let (room, _) = joined_room(&s, &core, &who, &req.room).await?;
         let unread = core

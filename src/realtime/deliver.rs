@@ -32,7 +32,7 @@ impl Sockets for SioSockets {
             if skip == Some(socket.id) {
                 continue;
             }
-            emit::to_socket(&socket, event, data);
+            emit::relayed(&socket, event, data);
         }
     }
 
@@ -44,7 +44,7 @@ impl Sockets for SioSockets {
                     socket.leave(room.to_string());
                     emit::to_socket(
                         &socket,
-                        server::ROOM_REMOVED,
+                        server::RoomRemovedEvent,
                         &RoomRemoved {
                             room: room.to_string(),
                             reason: reason.to_owned(),
@@ -60,7 +60,7 @@ impl Sockets for SioSockets {
             for room in rooms {
                 emit::to_socket(
                     &socket,
-                    server::ROOM_ROLE,
+                    server::RoomRoleEvent,
                     &RoomRoleChanged {
                         room: room.to_string(),
                         role,

@@ -6,13 +6,13 @@
 
 use super::ack::{EventError, malformed, respond};
 use super::payload::Payload;
-use super::rooms::Done;
 use crate::auth::Identity;
 use crate::error::DomainError;
 use crate::services::docs::{DocSink, DocsError, LoadedDoc};
 use crate::state::Core;
 use bytes::Bytes;
 use hub_protocol::docs::{DocJoined, DocRef};
+use hub_protocol::realtime::Done;
 use hub_protocol::realtime::client;
 use hub_protocol::{DocId, ErrorCode, RoomId};
 use hub_rooms::doc::ConnKey;
@@ -41,15 +41,15 @@ impl DocSink for SocketSink {
     fn send(&self, doc: &DocId, frame: Bytes) -> bool {
         super::emit::to_socket(
             &self.0,
-            hub_protocol::realtime::server::DOC_MSG,
-            &(doc, frame),
+            hub_protocol::realtime::server::DocMsgEvent,
+            &(doc.clone(), frame),
         )
     }
 
     fn close(&self, doc: &DocId, _code: u16, reason: &str) {
         super::emit::to_socket(
             &self.0,
-            hub_protocol::realtime::server::DOC_REMOVED,
+            hub_protocol::realtime::server::DocRemovedEvent,
             &hub_protocol::docs::DocRemoved {
                 doc: doc.clone(),
                 reason: reason.to_owned(),
@@ -77,7 +77,7 @@ pub async fn join(
     State(core): State<Core>,
     Payload(req): Payload<DocRef>,
 ) {
-    respond(client::DOC_JOIN, who.user_id.as_str(), ack, async {
+    respond(client::DocJoinEvent, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::DOC_JOIN, "{doc}"))?;
         let (row, role) = core.services.access.doc(&who.user_id, &req.doc).await?;
         let already = mine.with(|m| m.contains_key(&req.doc));
@@ -121,7 +121,7 @@ pub async fn leave(
     State(core): State<Core>,
     Payload(req): Payload<DocRef>,
 ) {
-    respond(client::DOC_LEAVE, who.user_id.as_str(), ack, async {
+    respond(client::DocLeaveEvent, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::DOC_LEAVE, "{doc}"))?;
         if let Some((doc, conn)) = mine.with(|m| m.remove(&req.doc)) {
             core.services.docs.detach(&doc, conn);
@@ -140,7 +140,7 @@ pub async fn message(
     Payload(req): Payload<(DocId, Bytes)>,
 ) {
     let mut failed: Option<(DocId, EventError)> = None;
-    respond(client::DOC_MSG, who.user_id.as_str(), ack, async {
+    respond(client::DocMsgEvent, who.user_id.as_str(), ack, async {
         let (id, frame) = req.map_err(malformed(client::DOC_MSG, "(doc_id, bytes)"))?;
         let Some((doc, conn)) = mine.with(|m| m.get(&id).cloned()) else {
             let err = EventError::new(
@@ -172,7 +172,7 @@ pub async fn message(
         metrics::counter!("hub_doc_errors_total").increment(1);
         super::emit::to_socket(
             &s,
-            hub_protocol::realtime::server::DOC_ERROR,
+            hub_protocol::realtime::server::DocErrorEvent,
             &hub_protocol::docs::DocError {
                 doc,
                 error: hub_protocol::ErrorDetail {

@@ -2,6 +2,7 @@
 //! socket buffer counts a drop and disconnects the socket as a slow consumer (it resyncs on
 //! reconnect, see ARCHITECTURE "Lossless over a lossy transport").
 
+use hub_protocol::realtime::ServerEvent;
 use serde::Serialize;
 use socketioxide::extract::SocketRef;
 use socketioxide::{SendError, SocketError};
@@ -17,8 +18,19 @@ pub fn count_send_error(e: &SendError) {
     metrics::counter!("hub_socket_emit_dropped_total", "reason" => reason).increment(1);
 }
 
-/// Emits `event` to one socket. A full buffer disconnects the socket.
-pub fn to_socket<T: Serialize + ?Sized>(s: &SocketRef, event: &str, data: &T) -> bool {
+/// Emits the server event `E` to one socket, with the payload the event contract gives it. A
+/// full buffer disconnects the socket.
+pub fn to_socket<E: ServerEvent>(s: &SocketRef, _event: E, data: &E::Payload) -> bool {
+    send(s, E::NAME, data)
+}
+
+/// Emits a delivery relayed from the bus (its event typed where it was sent, its data encoded
+/// once there) to one socket.
+pub fn relayed(s: &SocketRef, event: &str, data: &serde_json::value::RawValue) -> bool {
+    send(s, event, data)
+}
+
+fn send<T: Serialize + ?Sized>(s: &SocketRef, event: &str, data: &T) -> bool {
     match s.emit(event, data) {
         Ok(()) => true,
         Err(e) => {

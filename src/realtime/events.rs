@@ -8,7 +8,7 @@
 //! extractors and run exactly as if registered with `on`.
 
 use super::{chat, docs, rooms, sys};
-use hub_protocol::realtime::client;
+use hub_protocol::realtime::{ClientEvent, client};
 use socketioxide::adapter::LocalAdapter;
 use socketioxide::extract::Event;
 use socketioxide::handler::{FromMessageParts, MessageHandler, Value};
@@ -20,23 +20,23 @@ use std::sync::{Arc, LazyLock};
 /// Every client event the hub answers, and its handler.
 static EVENTS: LazyLock<Events> = LazyLock::new(|| {
     let mut events = Events::new(sys::unknown_event);
-    events.on(client::SYS_PING, sys::ping);
-    events.on(client::SYS_ECHO, sys::echo);
-    events.on(client::ROOM_JOIN, rooms::join);
-    events.on(client::ROOM_LEAVE, rooms::leave);
-    events.on(client::PRESENCE_SET, rooms::set_presence);
-    events.on(client::TYPING_START, rooms::typing_start);
-    events.on(client::TYPING_STOP, rooms::typing_stop);
-    events.on(client::CHAT_SEND, chat::send);
-    events.on(client::CHAT_EDIT, chat::edit);
-    events.on(client::CHAT_DELETE, chat::delete);
-    events.on(client::CHAT_REACT, chat::react);
-    events.on(client::CHAT_HISTORY, chat::history);
-    events.on(client::CHAT_THREAD, chat::thread);
-    events.on(client::CHAT_READ, chat::read);
-    events.on(client::DOC_JOIN, docs::join);
-    events.on(client::DOC_LEAVE, docs::leave);
-    events.on(client::DOC_MSG, docs::message);
+    events.on(client::SysPingEvent, sys::ping);
+    events.on(client::SysEchoEvent, sys::echo);
+    events.on(client::RoomJoinEvent, rooms::join);
+    events.on(client::RoomLeaveEvent, rooms::leave);
+    events.on(client::PresenceSetEvent, rooms::set_presence);
+    events.on(client::TypingStartEvent, rooms::typing_start);
+    events.on(client::TypingStopEvent, rooms::typing_stop);
+    events.on(client::ChatSendEvent, chat::send);
+    events.on(client::ChatEditEvent, chat::edit);
+    events.on(client::ChatDeleteEvent, chat::delete);
+    events.on(client::ChatReactEvent, chat::react);
+    events.on(client::ChatHistoryEvent, chat::history);
+    events.on(client::ChatThreadEvent, chat::thread);
+    events.on(client::ChatReadEvent, chat::read);
+    events.on(client::DocJoinEvent, docs::join);
+    events.on(client::DocLeaveEvent, docs::leave);
+    events.on(client::DocMsgEvent, docs::message);
     events
 });
 
@@ -75,11 +75,14 @@ impl Events {
         }
     }
 
-    fn on<H, T>(&mut self, event: &'static str, handler: H)
+    /// Registers the handler of the client event `E`, under its name.
+    fn on<E, H, T>(&mut self, _event: E, handler: H)
     where
+        E: ClientEvent,
         H: MessageHandler<LocalAdapter, T>,
         T: Send + Sync + 'static,
     {
+        let event = E::NAME;
         let previous = self
             .by_name
             .insert(event, Box::new(Typed(handler, PhantomData)));

@@ -6,21 +6,11 @@ use super::payload::PayloadError;
 use crate::auth::Identity;
 use crate::services::chat::CatchUp;
 use crate::state::Core;
-use hub_protocol::realtime::client;
+use hub_protocol::realtime::{ClientEvent, Done, client};
 use hub_protocol::rooms::{MAX_PRESENCE_META_BYTES, PresenceSet, RoomJoin, RoomJoined, RoomRef};
 use hub_protocol::{ErrorCode, Role, SocketId};
 use hub_rooms::RoomName;
-use serde::Serialize;
 use socketioxide::extract::{AckSender, Extension, SocketRef, State};
-
-/// An ack with no fields beside `ok`.
-#[derive(Debug, Serialize)]
-pub struct Done {}
-
-#[derive(Debug, Serialize)]
-pub struct Left {
-    room: String,
-}
 
 pub fn parse_room(room: &str) -> Result<RoomName, EventError> {
     let name: RoomName = room
@@ -70,7 +60,7 @@ pub async fn join(
     State(core): State<Core>,
     Payload(req): Payload<RoomJoin>,
 ) {
-    respond(client::ROOM_JOIN, who.user_id.as_str(), ack, async {
+    respond(client::RoomJoinEvent, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::ROOM_JOIN, "{room, since?}"))?;
         let name = parse_room(&req.room)?;
         let role = core.services.access.member(&who.user_id, &name).await?;
@@ -108,7 +98,7 @@ pub async fn leave(
     State(core): State<Core>,
     Payload(req): Payload<RoomRef>,
 ) {
-    respond(client::ROOM_LEAVE, who.user_id.as_str(), ack, async {
+    respond(client::RoomLeaveEvent, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::ROOM_LEAVE, "{room}"))?;
         let room = parse_room(&req.room)?.id();
         s.leave(room.to_string());
@@ -116,7 +106,7 @@ pub async fn leave(
             .presence
             .leave(&room, &sid(&s), &who.user_id)
             .await;
-        Ok(Left { room: room.0 })
+        Ok(RoomRef { room: room.0 })
     })
     .await;
 }
@@ -127,7 +117,7 @@ pub async fn set_presence(
     State(core): State<Core>,
     Payload(req): Payload<PresenceSet>,
 ) {
-    respond(client::PRESENCE_SET, who.user_id.as_str(), ack, async {
+    respond(client::PresenceSetEvent, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(
             client::PRESENCE_SET,
             "{status: online|away|busy, meta?}",
@@ -151,7 +141,9 @@ pub async fn set_presence(
     .await;
 }
 
-async fn typing(
+/// `typing:start` (`start`) or `typing:stop`, the event `event`.
+async fn typing<E: ClientEvent<Ack = Done>>(
+    event: E,
     s: SocketRef,
     ack: AckSender,
     who: Identity,
@@ -159,13 +151,9 @@ async fn typing(
     req: Result<RoomRef, PayloadError>,
     start: bool,
 ) {
-    let event = if start {
-        client::TYPING_START
-    } else {
-        client::TYPING_STOP
-    };
+    let name = E::NAME;
     respond(event, who.user_id.as_str(), ack, async {
-        let req = req.map_err(malformed(event, "{room}"))?;
+        let req = req.map_err(malformed(name, "{room}"))?;
         let (name, role) = joined_room(&s, &core, &who, &req.room).await?;
         if !role.can_edit() {
             return Err(EventError::new(ErrorCode::Forbidden, "viewers do not type"));
@@ -194,7 +182,7 @@ pub async fn typing_start(
     State(core): State<Core>,
     Payload(req): Payload<RoomRef>,
 ) {
-    typing(s, ack, who, core, req, true).await;
+    typing(client::TypingStartEvent, s, ack, who, core, req, true).await;
 }
 
 pub async fn typing_stop(
@@ -204,5 +192,5 @@ pub async fn typing_stop(
     State(core): State<Core>,
     Payload(req): Payload<RoomRef>,
 ) {
-    typing(s, ack, who, core, req, false).await;
+    typing(client::TypingStopEvent, s, ack, who, core, req, false).await;
 }

@@ -2,18 +2,16 @@
 //! `sys:echo` (returns a binary payload, to check binary attachments end to end), and the
 //! answer to unknown events.
 
-use super::ack::{EventError, malformed, respond};
+use super::ack::{EventError, malformed, respond, respond_as};
 use super::payload::Payload;
 use crate::auth::Identity;
 use crate::state::Core;
-use bytes::Bytes;
 use hub_protocol::ErrorCode;
-use hub_protocol::realtime::{Pong, client};
-use serde::{Deserialize, Serialize};
+use hub_protocol::realtime::{Echo, Echoed, Pong, client};
 use socketioxide::extract::{AckSender, Event, Extension, State};
 
 pub async fn ping(ack: AckSender, Extension(who): Extension<Identity>, State(core): State<Core>) {
-    respond(client::SYS_PING, who.user_id.as_str(), ack, async {
+    respond(client::SysPingEvent, who.user_id.as_str(), ack, async {
         Ok(Pong {
             time: crate::clock::rfc3339(core.clock.now_ms()),
             node: core.info.node_id.clone(),
@@ -22,25 +20,14 @@ pub async fn ping(ack: AckSender, Extension(who): Extension<Identity>, State(cor
     .await;
 }
 
-#[derive(Debug, Deserialize)]
-pub struct EchoIn {
-    data: Bytes,
-}
-
-#[derive(Debug, Serialize)]
-pub struct EchoOut {
-    data: Bytes,
-    size: usize,
-}
-
 pub async fn echo(
     ack: AckSender,
     Extension(who): Extension<Identity>,
-    Payload(payload): Payload<EchoIn>,
+    Payload(payload): Payload<Echo>,
 ) {
-    respond(client::SYS_ECHO, who.user_id.as_str(), ack, async {
-        let EchoIn { data } = payload.map_err(malformed(client::SYS_ECHO, "{data: <binary>}"))?;
-        Ok(EchoOut {
+    respond(client::SysEchoEvent, who.user_id.as_str(), ack, async {
+        let Echo { data } = payload.map_err(malformed(client::SYS_ECHO, "{data: <binary>}"))?;
+        Ok(Echoed {
             size: data.len(),
             data,
         })
@@ -54,7 +41,7 @@ pub async fn unknown_event(
     Extension(who): Extension<Identity>,
 ) {
     tracing::debug!(user = %who.user_id, event, "unknown event");
-    respond::<(), _>("unknown", who.user_id.as_str(), ack, async move {
+    respond_as::<(), _>("unknown", who.user_id.as_str(), ack, async move {
         Err(EventError::new(
             ErrorCode::NotFound,
             format!("unknown event {event:?}"),

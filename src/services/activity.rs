@@ -32,7 +32,7 @@ impl Services {
             Ok(activity) => {
                 let room = RoomId::from(format!("venture:{venture}"));
                 self.notify
-                    .to_room(&room, server::ACTIVITY, &activity, Except::default())
+                    .to_room(&room, server::ActivityEvent, &activity, Except::default())
                     .await;
             }
             Err(e) => tracing::warn!(%venture, verb, error = %e, "cannot record an activity"),

@@ -296,7 +296,7 @@ impl Services {
         self.notify
             .to_room(
                 &RoomId::from(message.room.as_str()),
-                server::CHAT_UPDATED,
+                server::ChatUpdatedEvent,
                 message,
                 Except::default(),
             )
@@ -378,7 +378,7 @@ async fn commit_sends(
                 sid: draft.sender.clone(),
             };
             notify
-                .to_room(&draft.room, server::CHAT_MESSAGE, message, except)
+                .to_room(&draft.room, server::ChatMessageEvent, message, except)
                 .await;
         }
     }

@@ -6,6 +6,7 @@
 use super::Services;
 use crate::store::{BoardBy, StoreResult, WriteTx};
 use hub_protocol::notifications::Notification;
+use hub_protocol::realtime::ServerEvent;
 use hub_protocol::{UserId, VentureId};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -35,11 +36,27 @@ pub struct Effects {
     pub feed: Vec<FeedEntry>,
     /// Users whose standing changed: the leaderboards of their ventures are refreshed.
     pub boards: Vec<(UserId, BoardBy)>,
-    /// Pushes to one user's sockets: event name and payload.
-    pub pushes: Vec<(UserId, &'static str, Value)>,
+    /// Pushes to one user's sockets: event name and payload, made by [`Effects::push`].
+    pushes: Vec<(UserId, &'static str, Value)>,
 }
 
 impl Effects {
+    /// A push of the server event `E` to `user`'s sockets after the commit, replacing an
+    /// earlier push of the same event to the same user in this transaction (the last state
+    /// is the one worth sending).
+    pub fn push<E: ServerEvent>(&mut self, user: &UserId, _event: E, data: &E::Payload) {
+        let data = match serde_json::to_value(data) {
+            Ok(data) => data,
+            Err(e) => {
+                tracing::error!(event = E::NAME, error = %e, "cannot serialize a push");
+                return;
+            }
+        };
+        self.pushes
+            .retain(|(u, event, _)| !(u == user && *event == E::NAME));
+        self.pushes.push((user.clone(), E::NAME, data));
+    }
+
     pub fn feed(
         &mut self,
         to: FeedTo,
@@ -123,7 +140,7 @@ impl Services {
                 self.send_notification(user, note).await;
             }
             for (user, event, data) in &fx.pushes {
-                self.notify.to_user(user, event, data).await;
+                self.notify.send_to_user(user, event, data).await;
             }
             for entry in fx.feed {
                 let ventures = match &entry.to {

@@ -176,7 +176,7 @@ impl Services {
                 Ok(board) => {
                     let room = RoomId::from(format!("venture:{}", key.0));
                     this.notify
-                        .to_room(&room, server::LEADERBOARD, &board, Default::default())
+                        .to_room(&room, server::LeaderboardEvent, &board, Default::default())
                         .await;
                 }
                 Err(e) => tracing::warn!(venture = %key.0, error = %e, "cannot read a leaderboard"),

@@ -74,6 +74,8 @@ impl Services {
     /// Sends a stored (committed) notification live to every socket of `user`.
     pub async fn send_notification(&self, user: &UserId, note: &Notification) {
         metrics::counter!("hub_notifications_total", "kind" => note.body.kind()).increment(1);
-        self.notify.to_user(user, server::NOTIFICATION, note).await;
+        self.notify
+            .to_user(user, server::NotificationEvent, note)
+            .await;
     }
 }

@@ -10,6 +10,7 @@
 use crate::bus::{Bus, BusMessage, Notice, Topic, publish};
 use crate::services::docs::Docs;
 use hub_protocol::Role;
+use hub_protocol::realtime::ServerEvent;
 use hub_protocol::{RoomId, SocketId, UserId};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -50,8 +51,20 @@ impl Notify {
         Notify { bus }
     }
 
-    /// Sends `event` with `data` to every socket in `room`, on every node.
-    pub async fn to_room<T: Serialize + ?Sized>(
+    /// Sends the server event `E` with `data` to every socket in `room`, on every node.
+    pub async fn to_room<E: ServerEvent>(
+        &self,
+        room: &RoomId,
+        _event: E,
+        data: &E::Payload,
+        except: Except<'_>,
+    ) {
+        self.send(room, E::NAME, data, except).await;
+    }
+
+    /// Sends `event` with `data`, typed by whoever made it (see [`super::effects::Effects`]),
+    /// to every socket in `room`, on every node.
+    pub(super) async fn send<T: Serialize + ?Sized>(
         &self,
         room: &RoomId,
         event: &str,
@@ -75,15 +88,26 @@ impl Notify {
         .await;
     }
 
-    /// Sends `event` to every connection of `user`.
-    pub async fn to_user<T: Serialize + ?Sized>(&self, user: &UserId, event: &str, data: &T) {
-        self.to_room(
-            &RoomId::from(format!("user:{user}")),
-            event,
-            data,
-            Except::default(),
-        )
-        .await;
+    /// Sends the server event `E` to every connection of `user`.
+    pub async fn to_user<E: ServerEvent>(&self, user: &UserId, event: E, data: &E::Payload) {
+        self.to_room(&Self::user_room(user), event, data, Except::default())
+            .await;
+    }
+
+    /// Sends `event`, typed where it was made, to every connection of `user`.
+    pub(super) async fn send_to_user<T: Serialize + ?Sized>(
+        &self,
+        user: &UserId,
+        event: &str,
+        data: &T,
+    ) {
+        self.send(&Self::user_room(user), event, data, Except::default())
+            .await;
+    }
+
+    /// The room every socket of `user` is in.
+    fn user_room(user: &UserId) -> RoomId {
+        RoomId::from(format!("user:{user}"))
     }
 
     /// Makes every socket of `user`, on every node, leave `rooms`, and tells the user why.

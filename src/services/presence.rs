@@ -262,7 +262,7 @@ impl Presence {
                     self.notify
                         .to_room(
                             &RoomId::from(room.as_str()),
-                            server::PRESENCE_JOIN,
+                            server::PresenceJoinEvent,
                             &payload,
                             except,
                         )
@@ -276,7 +276,7 @@ impl Presence {
                     self.notify
                         .to_room(
                             &RoomId::from(room.as_str()),
-                            server::PRESENCE_UPDATE,
+                            server::PresenceUpdateEvent,
                             &payload,
                             Except::default(),
                         )
@@ -290,7 +290,7 @@ impl Presence {
                     self.notify
                         .to_room(
                             &RoomId::from(room.as_str()),
-                            server::PRESENCE_LEAVE,
+                            server::PresenceLeaveEvent,
                             &payload,
                             Except::default(),
                         )
@@ -309,7 +309,7 @@ impl Presence {
                     self.notify
                         .to_room(
                             &RoomId::from(room.as_str()),
-                            server::TYPING,
+                            server::TypingEvent,
                             &payload,
                             except,
                         )

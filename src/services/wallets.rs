@@ -363,11 +363,5 @@ pub(super) fn wallet_changed(fx: &mut Effects, wallet: &WalletRow) {
         pending_lock: wallet.pending,
         available: (wallet.balance - wallet.pending).max(0),
     };
-    fx.pushes
-        .retain(|(u, event, _)| !(u == &wallet.user_id && *event == server::WALLET_UPDATED));
-    fx.pushes.push((
-        wallet.user_id.clone(),
-        server::WALLET_UPDATED,
-        serde_json::to_value(update).unwrap_or_default(),
-    ));
+    fx.push(&wallet.user_id, server::WalletUpdatedEvent, &update);
 }

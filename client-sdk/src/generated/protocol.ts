@@ -39,6 +39,12 @@ time: string,
  */
 node: string, };
 
+export type Done = Record<symbol, never>;
+
+export type Echo = { data: ArrayBuffer | Uint8Array, };
+
+export type Echoed = { data: ArrayBuffer, size: number, };
+
 export type RoomJoin = { room: string, 
 /**
  * The last seq this client has seen in the room.
@@ -1072,6 +1078,9 @@ export type SignatureList = { signatures: Array<Signature>, };
 /** The ack of every client event: the payload beside `ok: true`, or an error. */
 export type Ack<T> = ({ ok: true } & T) | AckErr;
 
+/** A client event's ack callback. */
+export type Reply<T> = (ack: Ack<T>) => void;
+
 export const ClientEvents = {
   SYS_PING: "sys:ping",
   SYS_ECHO: "sys:echo",
@@ -1109,6 +1118,78 @@ export const ServerEvents = {
   DOC_REMOVED: "doc:removed",
   DOC_ERROR: "doc:error",
 } as const;
+
+/** Events the server sends (for `Socket<ServerToClient, ClientToServer>`). */
+export interface ServerToClient {
+  /** Someone came online in a room (or opened another tab). */
+  "presence:join": (e: PresenceChanged) => void;
+  /** Someone's presence status or metadata changed. */
+  "presence:update": (e: PresenceChanged) => void;
+  /** Someone left a room (their last tab, or their grace period ended). */
+  "presence:leave": (e: PresenceLeft) => void;
+  /** Who is typing in a room. */
+  "typing": (e: Typing) => void;
+  /** A new chat message in a joined room. */
+  "chat:message": (e: Message) => void;
+  /** A message was edited, deleted or reacted to. */
+  "chat:updated": (e: Message) => void;
+  /** A stored notification of the user, live. */
+  "notification": (e: Notification) => void;
+  /** The user lost access to a room (membership removed); its sockets have left it. */
+  "room:removed": (e: RoomRemoved) => void;
+  /** `{room, role, can_write}`: the user's role in a room changed; it applies at once. */
+  "room:role": (e: RoomRoleChanged) => void;
+  /** An entry of a venture's activity feed, to the `venture:{id}` room. */
+  "activity": (e: Activity) => void;
+  /** A venture's leaderboard changed (`Leaderboard`), to the `venture:{id}` room, throttled. */
+  "leaderboard": (e: Leaderboard) => void;
+  /** `{buz_balance, pending_lock, available}`: the user's wallet changed. */
+  "wallet:updated": (e: WalletUpdated) => void;
+  /** One y-protocols message of a joined document. */
+  "doc:msg": (doc: string, message: ArrayBuffer) => void;
+  /** This socket no longer follows the document (deleted, access removed, fell behind). */
+  "doc:removed": (e: DocRemoved) => void;
+  /** `{doc, error}`: a `doc:msg` was refused. */
+  "doc:error": (e: DocError) => void;
+}
+
+/** Events a client sends, each with its typed ack. */
+export interface ClientToServer {
+  /** Diagnostic: answers with the server time, to measure round trips. */
+  "sys:ping": (reply: Reply<Pong>) => void;
+  /** Diagnostic: answers with the binary payload it was given. */
+  "sys:echo": (req: Echo, reply: Reply<Echoed>) => void;
+  /** Joins a room: its presence, typing, the caller's role and chat position, and what was missed since `since`. */
+  "room:join": (req: RoomJoin, reply: Reply<RoomJoined>) => void;
+  /** Leaves a room. */
+  "room:leave": (req: RoomRef, reply: Reply<RoomRef>) => void;
+  /** Sets the caller's presence status and metadata in a joined room. */
+  "presence:set": (req: PresenceSet, reply: Reply<Done>) => void;
+  /** The caller started typing in a joined room. */
+  "typing:start": (req: RoomRef, reply: Reply<Done>) => void;
+  /** The caller stopped typing. */
+  "typing:stop": (req: RoomRef, reply: Reply<Done>) => void;
+  /** Sends a chat message: acknowledged once stored, with its `seq`. */
+  "chat:send": (req: ChatSend, reply: Reply<MessageAck>) => void;
+  /** Edits one of the caller's messages. */
+  "chat:edit": (req: ChatEdit, reply: Reply<MessageAck>) => void;
+  /** Deletes a message (its author, or the room's owners and admins). */
+  "chat:delete": (req: MessageRef, reply: Reply<MessageAck>) => void;
+  /** Adds or removes a reaction. */
+  "chat:react": (req: ChatReact, reply: Reply<MessageAck>) => void;
+  /** A page of a room's history. */
+  "chat:history": (req: ChatHistory, reply: Reply<MessagePage>) => void;
+  /** A message and its replies. */
+  "chat:thread": (req: MessageRef, reply: Reply<Thread>) => void;
+  /** Moves the caller's read marker; the unread count after. */
+  "chat:read": (req: ChatRead, reply: Reply<Unread>) => void;
+  /** Follows a document over this socket (Yjs sync starts with `doc:msg`). */
+  "doc:join": (req: DocRef, reply: Reply<DocJoined>) => void;
+  /** Stops following a document. */
+  "doc:leave": (req: DocRef, reply: Reply<Done>) => void;
+  /** `(doc_id, bytes)`: exactly one y-protocols message, both directions; the ack is optional. */
+  "doc:msg": (doc: string, message: Uint8Array, reply?: Reply<Done>) => void;
+}
 
 /** The most messages a `room:join` with `since` returns. */
 export const MISSED_LIMIT = 500;

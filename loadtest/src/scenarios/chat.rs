@@ -254,7 +254,7 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
                     body,
                     reply_to: None,
                 };
-                let packet = wire::emit(Some(k), client::CHAT_SEND, &send);
+                let packet = wire::emit(Some(k), client::ChatSendEvent, &send);
                 if tx.send(Out::Packet(packet)).await.is_err() {
                     return;
                 }

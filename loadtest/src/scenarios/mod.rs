@@ -222,7 +222,7 @@ pub async fn join_paced(
                 room: rooms(i),
                 since: None,
             };
-            let packet = crate::wire::emit(Some(0), client::ROOM_JOIN, &join);
+            let packet = crate::wire::emit(Some(0), client::RoomJoinEvent, &join);
             let _ = c.tx.send(Out::Packet(packet)).await;
         }
     }

@@ -57,7 +57,7 @@ fn join_packet(ack: u64, room: &str) -> String {
         room: room.to_owned(),
         since: None,
     };
-    wire::emit(Some(ack), client::ROOM_JOIN, &join)
+    wire::emit(Some(ack), client::RoomJoinEvent, &join)
 }
 
 pub async fn run(ctx: &Ctx, args: &PresenceArgs) -> anyhow::Result<PresenceSummary> {
