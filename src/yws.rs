@@ -15,7 +15,7 @@ use crate::auth::find_token;
 use crate::error::AppError;
 use crate::error::DomainError;
 use crate::net::PeerAddr;
-use crate::services::docs::{DocSink, LoadedDoc};
+use crate::services::docs::{CloseReason, DocSink, LoadedDoc};
 use crate::state::Core;
 use crate::validate::{NUL_REFUSED, has_nul};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -124,15 +124,14 @@ async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bo
                 metrics::counter!("hub_doc_errors_total").increment(1);
                 // The detail goes to the log; the close frame carries a short reason.
                 tracing::debug!(doc = %doc.id, error = %e, "yjs frame refused");
-                let (code, reason) = close_of(e.code());
-                docs.close_conn(&doc, conn, code, reason);
+                docs.close_conn(&doc, conn, CloseReason::Refused(e.code()));
                 break;
             }
         }
         match end {
             Some(End::Gone) => break,
             Some(End::Text) => {
-                docs.close_conn(&doc, conn, 1003, "binary y-protocols frames only");
+                docs.close_conn(&doc, conn, CloseReason::TextFrame);
                 break;
             }
             None => {}
@@ -153,19 +152,21 @@ enum End {
     Text,
 }
 
-/// The `/yjs` close code (and its short reason) of each error code: the one place it is
+/// The `/yjs` close code of each reason the engine ends a connection: the one place it is
 /// decided.
-fn close_of(code: ErrorCode) -> (u16, &'static str) {
-    match code {
-        ErrorCode::Invalid => (1003, "malformed y-protocols message"),
-        ErrorCode::TooLarge => (1009, "message too large"),
-        ErrorCode::NotFound | ErrorCode::RateLimited | ErrorCode::Busy => {
-            (1013, "reconnect to resync")
-        }
-        ErrorCode::Forbidden | ErrorCode::Unauthorized => (4403, "not allowed"),
-        ErrorCode::Conflict | ErrorCode::Unavailable | ErrorCode::Internal => {
-            (1011, "storage unavailable: reconnect later")
-        }
+fn close_code(reason: CloseReason) -> u16 {
+    match reason {
+        CloseReason::Deleted => 4404,
+        CloseReason::TooSlow => 1013,
+        CloseReason::AccessLost => 4403,
+        CloseReason::TextFrame => 1003,
+        CloseReason::Refused(code) => match code {
+            ErrorCode::Invalid => 1003,
+            ErrorCode::TooLarge => 1009,
+            ErrorCode::NotFound | ErrorCode::RateLimited | ErrorCode::Busy => 1013,
+            ErrorCode::Forbidden | ErrorCode::Unauthorized => 4403,
+            ErrorCode::Conflict | ErrorCode::Unavailable | ErrorCode::Internal => 1011,
+        },
     }
 }
 
@@ -307,16 +308,63 @@ impl DocSink for WsQueue {
         self.push(frame)
     }
 
-    fn close(&self, _doc: &DocId, code: u16, reason: &str) {
-        let _ = self
-            .tx
-            .send(WsOut::Close(code, close_reason(reason).to_owned()));
+    fn close(&self, _doc: &DocId, reason: CloseReason) {
+        let _ = self.tx.send(WsOut::Close(
+            close_code(reason),
+            close_reason(reason.message()).to_owned(),
+        ));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_close_reason_has_its_yjs_close_code() {
+        let table = [
+            (CloseReason::Deleted, 4404, "document deleted"),
+            (
+                CloseReason::AccessLost,
+                4403,
+                "no longer a member of the room",
+            ),
+            (CloseReason::TooSlow, 1013, "too slow: reconnect to resync"),
+            (
+                CloseReason::TextFrame,
+                1003,
+                "binary y-protocols frames only",
+            ),
+            (
+                CloseReason::Refused(ErrorCode::Invalid),
+                1003,
+                "malformed y-protocols message",
+            ),
+            (
+                CloseReason::Refused(ErrorCode::TooLarge),
+                1009,
+                "message too large",
+            ),
+            (
+                CloseReason::Refused(ErrorCode::Busy),
+                1013,
+                "reconnect to resync",
+            ),
+            (
+                CloseReason::Refused(ErrorCode::Forbidden),
+                4403,
+                "not allowed",
+            ),
+            (
+                CloseReason::Refused(ErrorCode::Internal),
+                1011,
+                "storage unavailable: reconnect later",
+            ),
+        ];
+        for (reason, code, message) in table {
+            assert_eq!((close_code(reason), reason.message()), (code, message));
+        }
+    }
 
     #[test]
     fn close_reasons_fit_a_close_frame() {

@@ -8,7 +8,7 @@ use super::ack::{EventError, malformed, respond};
 use super::payload::Payload;
 use crate::auth::Identity;
 use crate::error::DomainError;
-use crate::services::docs::{DocSink, DocsError, LoadedDoc};
+use crate::services::docs::{CloseReason, DocSink, DocsError, LoadedDoc};
 use crate::state::Core;
 use bytes::Bytes;
 use hub_protocol::docs::{DocJoined, DocRef};
@@ -46,13 +46,13 @@ impl DocSink for SocketSink {
         )
     }
 
-    fn close(&self, doc: &DocId, _code: u16, reason: &str) {
+    fn close(&self, doc: &DocId, reason: CloseReason) {
         super::emit::to_socket(
             &self.0,
             hub_protocol::realtime::server::DocRemovedEvent,
             &hub_protocol::docs::DocRemoved {
                 doc: doc.clone(),
-                reason: reason.to_owned(),
+                reason: reason.message().to_owned(),
             },
         );
     }

@@ -20,7 +20,7 @@
 mod catalog;
 mod sink;
 
-pub use sink::{DocSink, Sink};
+pub use sink::{CloseReason, DocSink, Sink};
 
 use super::access::{Access, AccessError};
 use super::batch::GroupCommit;
@@ -643,7 +643,7 @@ impl Docs {
             doc.stop_listening();
             let conns: Vec<Conn> = doc.lock().conns.drain().map(|(_, c)| c).collect();
             for conn in conns {
-                conn.sink.close(&doc.id, 4404, "document deleted");
+                conn.sink.close(&doc.id, CloseReason::Deleted);
             }
         }
     }
@@ -756,7 +756,7 @@ fn drop_failed(doc: &DocId, inner: &mut Inner, failed: Vec<ConnKey>) {
             );
             // Its awareness stays until the connection detaches (its reader ends, or its
             // socket disconnects), which relays the removal to everyone else.
-            conn.sink.close(doc, 1013, "too slow: reconnect to resync");
+            conn.sink.close(doc, CloseReason::TooSlow);
         }
     }
 }
@@ -791,8 +791,7 @@ impl Docs {
                     .collect()
             };
             for (_, conn) in gone {
-                conn.sink
-                    .close(&doc.id, 4403, "no longer a member of the room");
+                conn.sink.close(&doc.id, CloseReason::AccessLost);
             }
         }
     }
@@ -809,10 +808,10 @@ impl Docs {
     }
 
     /// Closes one connection with a reason (and forgets it).
-    pub fn close_conn(&self, doc: &LoadedDoc, conn: ConnKey, code: u16, reason: &str) {
+    pub fn close_conn(&self, doc: &LoadedDoc, conn: ConnKey, reason: CloseReason) {
         let removed = doc.lock().conns.remove(&conn);
         if let Some(c) = removed {
-            c.sink.close(&doc.id, code, reason);
+            c.sink.close(&doc.id, reason);
         }
     }
 }

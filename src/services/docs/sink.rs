@@ -3,7 +3,7 @@
 //! emits, in `realtime::docs`), so the engine knows no transport.
 
 use bytes::Bytes;
-use hub_protocol::DocId;
+use hub_protocol::{DocId, ErrorCode};
 
 /// The connection side of a document connection.
 pub trait DocSink: Send + Sync {
@@ -11,9 +11,47 @@ pub trait DocSink: Send + Sync {
     /// closes it, and its client resyncs when it reconnects.
     fn send(&self, doc: &DocId, frame: Bytes) -> bool;
 
-    /// Ends the connection's use of the document, with a code (the `/yjs` close codes) and a
-    /// reason.
-    fn close(&self, doc: &DocId, code: u16, reason: &str);
+    /// Ends the connection's use of the document, for `reason` (each transport says it its
+    /// own way: `/yjs` as a close code, Socket.IO as `doc:removed`).
+    fn close(&self, doc: &DocId, reason: CloseReason);
+}
+
+/// Why the engine ends a connection's use of a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The document was deleted.
+    Deleted,
+    /// The connection could not keep up with its queue; its client reconnects and resyncs.
+    TooSlow,
+    /// The user is no longer a member of the document's room.
+    AccessLost,
+    /// A text frame, where y-protocols sends binary frames only.
+    TextFrame,
+    /// A frame was refused with this code (malformed, too large, not allowed, storage down).
+    Refused(ErrorCode),
+}
+
+impl CloseReason {
+    /// What the client is told.
+    pub fn message(self) -> &'static str {
+        match self {
+            CloseReason::Deleted => "document deleted",
+            CloseReason::TooSlow => "too slow: reconnect to resync",
+            CloseReason::AccessLost => "no longer a member of the room",
+            CloseReason::TextFrame => "binary y-protocols frames only",
+            CloseReason::Refused(code) => match code {
+                ErrorCode::Invalid => "malformed y-protocols message",
+                ErrorCode::TooLarge => "message too large",
+                ErrorCode::NotFound | ErrorCode::RateLimited | ErrorCode::Busy => {
+                    "reconnect to resync"
+                }
+                ErrorCode::Forbidden | ErrorCode::Unauthorized => "not allowed",
+                ErrorCode::Conflict | ErrorCode::Unavailable | ErrorCode::Internal => {
+                    "storage unavailable: reconnect later"
+                }
+            },
+        }
+    }
 }
 
 /// A connection's sink, as the engine holds it.
