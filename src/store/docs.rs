@@ -169,20 +169,29 @@ impl Store {
 
     /// The snapshot and the logged updates, in order.
     pub async fn doc_load(&self, id: &str) -> StoreResult<StoredDoc> {
-        let snapshot: Option<(Vec<u8>,)> =
-            sqlx::query_as("SELECT state FROM doc_snapshots WHERE doc_id = $1")
-                .bind(id)
-                .fetch_optional(self.pool())
-                .await?;
-        let updates: Vec<(Vec<u8>,)> =
-            sqlx::query_as("SELECT data FROM doc_updates WHERE doc_id = $1 ORDER BY id")
-                .bind(id)
-                .fetch_all(self.pool())
-                .await?;
-        Ok(StoredDoc {
-            snapshot: snapshot.map(|(s,)| s),
-            updates: updates.into_iter().map(|(u,)| u).collect(),
-        })
+        // One statement, so one snapshot of both tables: read in two, a compaction committing
+        // between them (the snapshot written after the first read, the folded updates deleted
+        // before the second) would load the document empty.
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT CAST(0 AS BIGINT) AS part, state AS data, CAST(0 AS BIGINT) AS seq
+               FROM doc_snapshots WHERE doc_id = $1
+             UNION ALL
+             SELECT CAST(1 AS BIGINT) AS part, data, id AS seq FROM doc_updates WHERE doc_id = $1
+             ORDER BY part, seq",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?;
+        let mut snapshot = None;
+        let mut updates = Vec::with_capacity(rows.len());
+        for (part, data) in rows {
+            if part == 0 {
+                snapshot = Some(data);
+            } else {
+                updates.push(data);
+            }
+        }
+        Ok(StoredDoc { snapshot, updates })
     }
 
     /// Appends an update to the log.
@@ -259,5 +268,59 @@ impl Store {
             .await?;
         w.commit().await?;
         Ok(updates.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hub_protocol::AccountRole;
+    use yrs::updates::decoder::Decode;
+    use yrs::{GetString, ReadTxn, Text, Transact, Update};
+
+    /// A document loaded while its log is being folded holds every update committed before
+    /// the load: never the state between the snapshot's write and the log's delete.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_load_during_a_compaction_misses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("hub.db").display());
+        let store = Store::connect(&url, 4).await.unwrap();
+        store.migrate().await.unwrap();
+        let alice = UserId::from("alice");
+        store
+            .upsert_user(&alice, "Alice", AccountRole::User)
+            .await
+            .unwrap();
+        let venture = store.create_venture(&alice, "Acme", None).await.unwrap();
+        let doc = store
+            .create_doc(&format!("venture:{}", venture.id), "Notes", &alice)
+            .await
+            .unwrap();
+        let writer = yrs::Doc::with_client_id(7);
+        let text = writer.get_or_insert_text("t");
+        let mut expected = String::new();
+        for i in 0..150 {
+            let before = writer.transact().state_vector();
+            let c = char::from(b'a' + (i % 26) as u8);
+            text.push(&mut writer.transact_mut(), &c.to_string());
+            expected.push(c);
+            let update = writer.transact().encode_state_as_update_v1(&before);
+            store.doc_append(&doc.id, &update).await.unwrap();
+            let (compacted, loaded) =
+                tokio::join!(store.doc_compact(&doc.id), store.doc_load(&doc.id));
+            compacted.unwrap();
+            let loaded = loaded.unwrap();
+            let reader = yrs::Doc::new();
+            {
+                let mut txn = reader.transact_mut();
+                for part in loaded.snapshot.iter().chain(&loaded.updates) {
+                    txn.apply_update(Update::decode_v1(part).unwrap()).unwrap();
+                }
+            }
+            let got = reader
+                .get_or_insert_text("t")
+                .get_string(&reader.transact());
+            assert_eq!(got, expected, "load {i} missed committed updates");
+        }
     }
 }
