@@ -3,7 +3,7 @@
 //! and clients spread over the nodes; then the failures: a node killed with SIGKILL, Redis
 //! restarted.
 
-mod common;
+use crate::common;
 
 use common::redis::{PrivateRedis, free_port, prefix, redis_url};
 use common::sio::Sio;

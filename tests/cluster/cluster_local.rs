@@ -2,7 +2,7 @@
 //! without Redis) and the real Redis (each test cluster on channels of its own). The same
 //! presence and fan-out code runs above both.
 
-mod common;
+use crate::common;
 
 use common::sio::Sio;
 use common::{Backend, TestDb, TestHub, WAIT};

@@ -2,7 +2,7 @@
 //! acknowledged without being stored), health says so, and the hub recovers by itself when the
 //! database returns. The outage is a TCP proxy between the hub and Postgres that the test cuts.
 
-mod common;
+use crate::common;
 
 use common::sio::Sio;
 use common::{Backend, TestDb, TestHub, WAIT};

@@ -3,7 +3,7 @@
 //! run time, and what happens when Redis goes away and comes back (on a private Redis server
 //! this test starts and stops).
 
-mod common;
+use crate::common;
 
 use bytes::Bytes;
 use common::redis::{PrivateRedis, free_port, prefix, redis_url};

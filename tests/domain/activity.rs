@@ -2,7 +2,7 @@
 //! documents created, accepted tasks, stored newest first with paging, readable by members
 //! only, and heard live in the venture's room.
 
-mod common;
+use crate::common;
 
 use common::sio::Sio;
 use common::{Backend, TestHub};

@@ -4,7 +4,7 @@
 //! health says so, and a reanchor records the break without rewriting anything. And the
 //! `worm-integrity` job runs once per period across two nodes racing for it.
 
-mod common;
+use crate::common;
 
 use common::{Backend, TestDb, TestHub, WAIT};
 use hub::clock::ManualClock;
@@ -539,7 +539,6 @@ async fn a_broken_wallet_ledger_is_found_reanchored_once_and_health_recovers(bac
 mod merkle_log {
     use super::admin;
     use super::common::{self, Backend, TestDb, TestHub};
-    use crate::on_both_backends;
     use hub_protocol::AccountRole;
     use hub_rooms::checkpoint::{Checkpoint, NoteSigner};
     use hub_rooms::merkle::{self, Frontier, Hash, LeafKind};

@@ -2,7 +2,7 @@
 //! it, the rule validator behind the admin routes, awards that happen once (by rule, by the
 //! hourly job, by hand) with their notification, XP and audit entry.
 
-mod common;
+use crate::common;
 
 use common::sio::Sio;
 use common::{Backend, TestHub, hub_on_clock, lasting_token as token, today_at};
@@ -179,7 +179,7 @@ async fn seeded_badges_follow_their_rules(backend: Backend) {
         "44 / 11 = 4.0"
     );
 
-    // Equity Pioneer comes from an approved conversion in the first window (tests/equity.rs);
+    // Equity Pioneer comes from an approved conversion in the first window (tests/domain/equity.rs);
     // no event in awards it.
     let (_, catalog) = hub.call(Method::GET, "/api/v1/badges", None, None).await;
     let counts: Vec<(String, i64)> = catalog["badges"]
@@ -530,8 +530,8 @@ async fn the_review_recount_moves_counts_to_the_reviewers(backend: Backend) {
         .await
         .unwrap();
     let recount = match backend {
-        Backend::Postgres => include_str!("../migrations/postgres/0016_reviews_by_reviewer.sql"),
-        Backend::Sqlite => include_str!("../migrations/sqlite/0016_reviews_by_reviewer.sql"),
+        Backend::Postgres => include_str!("../../migrations/postgres/0016_reviews_by_reviewer.sql"),
+        Backend::Sqlite => include_str!("../../migrations/sqlite/0016_reviews_by_reviewer.sql"),
     };
     sqlx::raw_sql(sqlx::AssertSqlSafe(recount))
         .execute(&mut conn)

@@ -6,7 +6,7 @@
 //! the burst. Past `HUB_USER_QUEUE`, a request is refused with `busy` and nothing of it is
 //! applied; retried later, it goes through.
 
-mod common;
+use crate::common;
 
 use common::{Backend, TestDb, TestHub};
 use futures_util::future::join_all;

@@ -4,7 +4,7 @@
 //! ledger entries, notifications and Equity Pioneer, and 200 concurrent credits and conversion
 //! requests on one wallet leaving the right balance and an intact chain.
 
-mod common;
+use crate::common;
 
 use common::sio::Sio;
 use common::{Backend, TestHub, hub_on_clock, lasting_token as token, today_at};

@@ -3,7 +3,7 @@
 //! refused with `400 invalid` naming the field out of range, and only from system or admin
 //! accounts.
 
-mod common;
+use crate::common;
 
 use common::{Backend, TestHub};
 use hub_protocol::AccountRole;

@@ -5,7 +5,7 @@
 //! comments by permission, legal holds, clients, and signatures with real P-256 keys made by
 //! WebCrypto in Node (good, wrong key, another user's key, tampered message, changed document).
 
-mod common;
+use crate::common;
 
 use common::node::run_node;
 use common::sio::Sio;

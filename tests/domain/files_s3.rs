@@ -5,7 +5,7 @@
 //! upload broken off midway leaving no object and no pending upload, and deletion. And the
 //! audit log's checkpoints in the bucket, verified by `hub audit verify` from the bucket alone.
 
-mod common;
+use crate::common;
 
 use common::{Backend, TestHub, lasting_token as token};
 use hub_protocol::AccountRole;

@@ -3,7 +3,7 @@
 //! hand-computed table (a quiet user stays at 0, an active one decays once quiet), the job's
 //! 02:00 UTC schedule, and leaderboards read and pushed live.
 
-mod common;
+use crate::common;
 
 use common::sio::Sio;
 use common::{Backend, TestHub, hub_on_clock, lasting_token as token, today_at};

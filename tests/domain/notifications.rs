@@ -2,7 +2,7 @@
 //! live after they are committed, listed newest first (all or unread), and marked read by id
 //! or all at once; a user never reads or marks another's.
 
-mod common;
+use crate::common;
 
 use common::sio::Sio;
 use common::{Backend, TestHub};

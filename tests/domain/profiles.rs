@@ -3,7 +3,7 @@
 //! admins only, the endorsement limits (not yourself, once per skill, 5 a day, 20 XP a day)
 //! on the hub's clock, and portfolios that show their private items to their owner only.
 
-mod common;
+use crate::common;
 
 use common::sio::Sio;
 use common::{Backend, TestHub, hub_on_clock, lasting_token as token, today_at};

@@ -4,7 +4,7 @@
 //! rewrite it, a row changed behind the hub's back found at its entry), and `wallet:updated`
 //! reaching the owner on another node.
 
-mod common;
+use crate::common;
 
 use common::sio::Sio;
 use common::{Backend, TestDb, TestHub, hub_on_clock, lasting_token as token, today_at};

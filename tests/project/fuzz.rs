@@ -4,7 +4,7 @@
 //! below 500 with the JSON error body, a `/yjs` close with a protocol code), the process must
 //! log no panic, and its memory must stay bounded.
 
-mod common;
+use crate::common;
 
 use common::eio::WsClient;
 use common::yjs::{YClient, YFrame, text_update};

@@ -3,7 +3,7 @@
 //! the router, none is described that does not exist), real answers of a running hub validate
 //! against the document's schemas, and `client-sdk/src/generated/rest.ts` is up to date.
 
-mod common;
+use crate::common;
 
 use common::{Backend, TestHub, lasting_token as token};
 use hub::http::api::{self, Access, Answer, Body, Route};
@@ -669,7 +669,7 @@ fn render_rest_ts() -> String {
     }
     let mut out = String::from(
         "// Generated from the hub's REST table (src/http/api.rs). Do not edit by hand:\n\
-         // run `UPDATE_GENERATED=1 cargo test --test openapi` after changing a route.\n\n",
+         // run `UPDATE_GENERATED=1 cargo test --test project openapi::` after changing a route.\n\n",
     );
     out.push_str(&format!(
         "import type {{ {} }} from \"./protocol.js\";\n\n",
@@ -693,6 +693,6 @@ fn the_sdk_rest_client_is_generated_from_the_table() {
     let current = std::fs::read_to_string(GENERATED).unwrap_or_default();
     assert!(
         current == fresh,
-        "client-sdk/src/generated/rest.ts is stale: run `UPDATE_GENERATED=1 cargo test --test openapi`"
+        "client-sdk/src/generated/rest.ts is stale: run `UPDATE_GENERATED=1 cargo test --test project openapi::`"
     );
 }

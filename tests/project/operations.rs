@@ -1,7 +1,7 @@
 //! Operations: health, metrics, graceful shutdown, and the `hub` binary itself (startup
 //! errors on one line, `token`, `migrate`, `--help`, SIGTERM).
 
-mod common;
+use crate::common;
 
 use common::eio::{Frame, WsClient};
 use common::sio::Sio;

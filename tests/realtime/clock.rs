@@ -2,7 +2,7 @@
 //! clock refills rate limits, expires typing, ends presence grace and stamps stored times only
 //! when the test moves the clock.
 
-mod common;
+use crate::common;
 
 use common::sio::Sio;
 use common::{Backend, TestDb, TestHub};

@@ -1,7 +1,7 @@
 //! Collaborative documents: REST, the `/yjs` endpoint with stock Yjs clients (node), documents
 //! over Socket.IO, persistence across restarts, single loads, limits, on both backends.
 
-mod common;
+use crate::common;
 
 use common::node::run_node;
 use common::sio::Sio;

@@ -2,7 +2,7 @@
 //! defect found by probing, on both backends, with real clients (raw WebSocket and Engine.IO
 //! for stalls and floods, raw y-protocols and stock y-websocket for documents).
 
-mod common;
+use crate::common;
 
 use common::eio::WsClient;
 use common::node::run_node;

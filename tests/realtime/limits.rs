@@ -3,7 +3,7 @@
 //! refilled the allowance. Hand-computed: 3 per 15 minutes is one every 300 s; 5 per minute is
 //! one every 12 s.
 
-mod common;
+use crate::common;
 
 use common::{Backend, TestDb, TestHub};
 use hub::clock::ManualClock;

@@ -1,6 +1,6 @@
 //! REST: ventures, teams, memberships, `/me`, and the error contract, on both backends.
 
-mod common;
+use crate::common;
 
 use common::{Backend, TestHub};
 use hub_protocol::AccountRole;

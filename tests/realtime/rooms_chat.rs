@@ -1,6 +1,6 @@
 //! Rooms, presence, typing and durable chat with real Socket.IO clients, on both backends.
 
-mod common;
+use crate::common;
 
 use common::sio::Sio;
 use common::{Backend, TestHub};

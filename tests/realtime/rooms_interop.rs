@@ -1,6 +1,6 @@
 //! The chat scenario with the stock `socket.io-client` from npm (tests/js/chat-scenario.mjs).
 
-mod common;
+use crate::common;
 
 use common::node::run_node;
 use common::{Backend, TestHub};

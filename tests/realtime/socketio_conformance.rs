@@ -1,7 +1,7 @@
 //! Socket.IO conformance, from the public Engine.IO v4 and Socket.IO v5 protocol documents:
 //! raw packets over WebSocket and long-polling against a real hub, on both backends.
 
-mod common;
+use crate::common;
 
 use common::eio::{
     Frame, WsClient, polling_get, polling_open, polling_post, polling_recv, polling_url, ws_url,

@@ -2,7 +2,7 @@
 //! connect with a token, refusal without one, acks, binary payloads, reconnect.
 //! Needs `npm ci --prefix tests/js` (the test command in the README does it).
 
-mod common;
+use crate::common;
 
 use common::node::run_node;
 use common::{Backend, TestHub};
