@@ -1,6 +1,8 @@
-//! Real time on one node (the clock, documents, hostile clients, limits, identity and access over REST, rooms and chat, Socket.IO conformance and interop with stock clients): one test binary, so the hub is linked once for all of them. A real hub per
-//! test, on SQLite and on Postgres (`<suite>::<test>::sqlite`, `…::postgres`), with real
-//! clients. Run one suite with `cargo test --test realtime <suite>::`.
+//! Real time on one node (the clock, documents, hostile clients, limits, identity and access over
+//! REST, rooms and chat, Socket.IO conformance and interop with stock clients): one test binary, so
+//! the hub is linked once for all of them. A real hub per test, on SQLite and on Postgres
+//! (`<suite>::<test>::sqlite`, `…::postgres`), with real clients. Run one suite with `cargo test
+//! --test realtime <suite>::`.
 
 #[macro_use]
 #[path = "../common/mod.rs"]
