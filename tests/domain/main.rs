@@ -19,4 +19,5 @@ mod files_s3;
 mod gamification;
 mod notifications;
 mod profiles;
+mod services;
 mod wallets;

@@ -1,0 +1,253 @@
+//! The services built alone, as the wiring builds them for the transports: on each backend,
+//! over the in-process bus, with a manual clock. What a transport calls is checked here without
+//! one: the use cases of ventures, teams and invitations, events in, notifications.
+
+use crate::common::{Backend, TestDb};
+use hub::bus::LocalBus;
+use hub::clock::{ManualClock, rfc3339};
+use hub::error::{AppError, DomainError};
+use hub::services::access::Caller;
+use hub::services::events::{EventError, EventIn};
+use hub::services::groups::{GroupError, MemberOutcome};
+use hub::services::{Services, ServicesConfig};
+use hub::store::{Store, StoreError};
+use hub_protocol::events::KycEvent;
+use hub_protocol::{AccountRole, ErrorCode, Role, UserId};
+use std::sync::Arc;
+
+on_both_backends!(
+    ventures_teams_and_invitations_run_without_a_transport,
+    events_in_are_checked_before_they_are_stored,
+    notification_reads_refuse_what_cannot_be_met,
+);
+
+/// 2026-01-01T00:00:00Z.
+const START_MS: i64 = 1_767_225_600_000;
+
+struct Built {
+    services: Arc<Services>,
+    clock: Arc<ManualClock>,
+    _db: TestDb,
+}
+
+async fn built(backend: Backend) -> Built {
+    let db = TestDb::new(backend).await;
+    let clock = ManualClock::new(START_MS);
+    let store = Store::connect(&db.url, 4)
+        .await
+        .expect("connect")
+        .with_clock(clock.clone());
+    store.migrate().await.expect("migrate");
+    let files = hub::services::files::FilesConfig {
+        dir: db.dir().join("files"),
+        ..Default::default()
+    };
+    let blobs = hub::open_blobs(&files).await.expect("blobs");
+    let services = Services::new(
+        "node-a".to_owned().into(),
+        Arc::new(LocalBus::new()),
+        store.clone(),
+        blobs,
+        ServicesConfig::default(),
+        clock.clone(),
+    );
+    for (id, name) in [("alice", "Alice"), ("bob", "Bob")] {
+        store
+            .upsert_user(&UserId::from(id), name, AccountRole::User)
+            .await
+            .expect("user");
+    }
+    Built {
+        services,
+        clock,
+        _db: db,
+    }
+}
+
+fn user(id: &UserId) -> Caller<'_> {
+    Caller {
+        user: id,
+        privileged: false,
+    }
+}
+
+async fn ventures_teams_and_invitations_run_without_a_transport(backend: Backend) {
+    let b = built(backend).await;
+    let s = &b.services;
+    let (alice, bob) = (UserId::from("alice"), UserId::from("bob"));
+
+    let venture = s
+        .venture_create(user(&alice), "  Acme  ", Some("rockets"))
+        .await
+        .unwrap();
+    assert_eq!(venture.name, "Acme", "names are trimmed");
+    assert_eq!(venture.role, Some(Role::Owner));
+    assert_eq!(
+        venture.created_at,
+        rfc3339(START_MS),
+        "the services' clock stamps it"
+    );
+    match s.venture_create(user(&alice), " ", None).await {
+        Err(e @ GroupError::Invalid(_)) => assert_eq!(e.code(), ErrorCode::Invalid),
+        other => panic!("a blank name: {other:?}"),
+    }
+
+    // Someone outside the venture sees nothing of it, and cannot make teams in it.
+    let hidden = s.venture_detail(user(&bob), &venture.id).await.unwrap_err();
+    assert_eq!(hidden.code(), ErrorCode::NotFound);
+    let refused = s
+        .team_create(user(&bob), &venture.id, "Ops")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::NotFound);
+
+    // A new member is invited; the invitation waits for them, and accepting makes the member.
+    b.clock.advance(std::time::Duration::from_secs(60));
+    let (outcome, set) = s
+        .venture_member_set(user(&alice), &venture.id, &bob, Role::Member)
+        .await
+        .unwrap();
+    assert_eq!(outcome, MemberOutcome::Invited);
+    assert_eq!(set.status, "invited");
+    let invitation = set.invitation.expect("the invitation");
+    let waiting = s.invitations_of(&bob).await.unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].id, invitation.id);
+    let member = s.invitation_accept(&bob, &invitation.id).await.unwrap();
+    assert_eq!(
+        (member.user_id.as_str(), member.role),
+        ("bob", Role::Member)
+    );
+    assert_eq!(member.added_at, rfc3339(START_MS + 60_000));
+    let again = s.invitation_accept(&bob, &invitation.id).await.unwrap_err();
+    assert_eq!(
+        again.code(),
+        ErrorCode::NotFound,
+        "an invitation is accepted once"
+    );
+
+    let team = s
+        .team_create(user(&alice), &venture.id, "Ops")
+        .await
+        .unwrap();
+    let detail = s.venture_detail(user(&alice), &venture.id).await.unwrap();
+    let members: Vec<&str> = detail.members.iter().map(|m| m.user_id.as_str()).collect();
+    assert_eq!(members, vec!["alice", "bob"]);
+    assert_eq!(detail.teams.len(), 1);
+    assert_eq!(detail.teams[0].id, team.id);
+    assert_eq!(
+        detail.teams[0].role,
+        Some(Role::Owner),
+        "alice made the team"
+    );
+    let rooms: Vec<String> = s
+        .rooms_of(&bob)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.room)
+        .collect();
+    assert_eq!(rooms, vec![format!("venture:{}", venture.id)]);
+
+    // A member, not a manager: bob cannot remove alice, and the refusal changes nothing.
+    let denied = s
+        .venture_member_remove(user(&bob), &venture.id, &alice)
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), ErrorCode::Forbidden);
+    s.venture_member_remove(user(&alice), &venture.id, &bob)
+        .await
+        .unwrap();
+    let (ventures, _) = s.groups_of(&bob).await.unwrap();
+    assert!(ventures.is_empty(), "bob is out: {ventures:?}");
+    let gone = s
+        .venture_member_remove(user(&alice), &venture.id, &bob)
+        .await
+        .unwrap_err();
+    assert_eq!(gone.public_message(), "no such member or invitation");
+}
+
+async fn events_in_are_checked_before_they_are_stored(backend: Backend) {
+    let b = built(backend).await;
+    let kyc = KycEvent {
+        user_id: UserId::from("bob"),
+        status: "PASSED".into(),
+        kyc_id: Some("k-1".into()),
+    };
+    let alice = UserId::from("alice");
+    let refused = b
+        .services
+        .event_from(user(&alice), EventIn::Kyc(&kyc))
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, EventError::Forbidden), "{refused:?}");
+    let system = Caller {
+        user: &alice,
+        privileged: true,
+    };
+    let bad = KycEvent {
+        status: "MAYBE".into(),
+        ..kyc.clone()
+    };
+    let refused = b
+        .services
+        .event_from(system, EventIn::Kyc(&bad))
+        .await
+        .unwrap_err();
+    let answer = AppError::from(refused);
+    assert_eq!(
+        (answer.status.as_u16(), answer.code),
+        (400, ErrorCode::Invalid)
+    );
+    let first = b
+        .services
+        .event_from(system, EventIn::Kyc(&kyc))
+        .await
+        .unwrap();
+    let replay = b
+        .services
+        .event_from(system, EventIn::Kyc(&kyc))
+        .await
+        .unwrap();
+    assert_eq!((first.duplicate, replay.duplicate), (false, true));
+    assert_eq!(first.id, replay.id);
+}
+
+async fn notification_reads_refuse_what_cannot_be_met(backend: Backend) {
+    let b = built(backend).await;
+    let bob = UserId::from("bob");
+    let page = b
+        .services
+        .notifications_page(&bob, false, None, None)
+        .await
+        .unwrap();
+    assert_eq!((page.notifications.len(), page.unread_count), (0, 0));
+    let too_many = b
+        .services
+        .notifications_page(&bob, false, None, Some(101))
+        .await
+        .unwrap_err();
+    assert!(matches!(too_many, StoreError::Invalid(_)), "{too_many:?}");
+    let both = b
+        .services
+        .notifications_mark_read(&bob, Some(vec!["n1".into()]), Some(true))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        both.public_message(),
+        "give either {ids: [...]} or {all: true}"
+    );
+    let many: Vec<String> = (0..1001).map(|i| format!("n{i}")).collect();
+    let refused = b
+        .services
+        .notifications_mark_read(&bob, Some(many), None)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.public_message(), "ids: at most 1000 at a time");
+    let none = b
+        .services
+        .notifications_mark_read(&bob, None, Some(true))
+        .await
+        .unwrap();
+    assert_eq!(none, 0);
+}
