@@ -68,6 +68,14 @@ impl fmt::Display for UnknownRole {
 
 impl std::error::Error for UnknownRole {}
 
+/// A role as stored (its name), for rows read from the database.
+impl TryFrom<String> for Role {
+    type Error = UnknownRole;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
 impl FromStr for Role {
     type Err = UnknownRole;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -32,27 +32,14 @@ fn append_rows(
     insert
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DocRow {
     pub id: String,
     pub room: String,
     pub title: String,
+    #[sqlx(try_from = "String")]
     pub created_by: UserId,
     pub created_at: i64,
-}
-
-type DocTuple = (String, String, String, String, i64);
-
-impl From<DocTuple> for DocRow {
-    fn from((id, room, title, created_by, created_at): DocTuple) -> Self {
-        DocRow {
-            id,
-            room,
-            title,
-            created_by: UserId(created_by),
-            created_at,
-        }
-    }
 }
 
 /// A stored document: its snapshot and the updates logged after it.
@@ -117,23 +104,23 @@ impl Store {
     }
 
     pub async fn get_doc(&self, id: &str) -> StoreResult<Option<DocRow>> {
-        let row: Option<DocTuple> = sqlx::query_as(
-            "SELECT id, room, title, created_by, created_at FROM docs WHERE id = $1",
+        Ok(
+            sqlx::query_as(
+                "SELECT id, room, title, created_by, created_at FROM docs WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?,
         )
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(row.map(DocRow::from))
     }
 
     pub async fn docs_in_room(&self, room: &str) -> StoreResult<Vec<DocRow>> {
-        let rows: Vec<DocTuple> = sqlx::query_as(
+        Ok(sqlx::query_as(
             "SELECT id, room, title, created_by, created_at FROM docs WHERE room = $1 ORDER BY created_at, id",
         )
         .bind(room)
         .fetch_all(self.pool())
-        .await?;
-        Ok(rows.into_iter().map(DocRow::from).collect())
+        .await?)
     }
 
     /// Deletes document `id`, as `by`.

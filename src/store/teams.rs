@@ -1,31 +1,29 @@
 //! Teams inside ventures.
 
-use super::ventures::{Group, parse_role};
+use super::ventures::Group;
 use super::{NewAudit, Store, StoreError, StoreResult, new_id};
 use hub_protocol::{Role, TeamId, UserId, VentureId};
 use serde_json::json;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct TeamRow {
+    #[sqlx(try_from = "String")]
     pub id: TeamId,
+    #[sqlx(try_from = "String")]
     pub venture_id: VentureId,
     pub name: String,
+    #[sqlx(try_from = "String")]
     pub created_by: UserId,
     pub created_at: i64,
 }
 
-type TeamTuple = (String, String, String, String, i64);
-
-impl From<TeamTuple> for TeamRow {
-    fn from((id, venture_id, name, created_by, created_at): TeamTuple) -> Self {
-        TeamRow {
-            id: TeamId(id),
-            venture_id: VentureId(venture_id),
-            name,
-            created_by: UserId(created_by),
-            created_at,
-        }
-    }
+/// A team and the role of the user it was read for.
+#[derive(sqlx::FromRow)]
+struct TeamWithRole {
+    #[sqlx(flatten)]
+    team: TeamRow,
+    #[sqlx(try_from = "String")]
+    role: Role,
 }
 
 impl Store {
@@ -83,29 +81,27 @@ impl Store {
     }
 
     pub async fn get_team(&self, id: &TeamId) -> StoreResult<Option<TeamRow>> {
-        let row: Option<TeamTuple> = sqlx::query_as(
+        Ok(sqlx::query_as(
             "SELECT id, venture_id, name, created_by, created_at FROM teams WHERE id = $1",
         )
         .bind(id.as_str())
         .fetch_optional(self.pool())
-        .await?;
-        Ok(row.map(TeamRow::from))
+        .await?)
     }
 
     pub async fn teams_of_venture(&self, venture: &VentureId) -> StoreResult<Vec<TeamRow>> {
-        let rows: Vec<TeamTuple> = sqlx::query_as(
+        Ok(sqlx::query_as(
             "SELECT id, venture_id, name, created_by, created_at FROM teams WHERE venture_id = $1
              ORDER BY created_at, id",
         )
         .bind(venture.as_str())
         .fetch_all(self.pool())
-        .await?;
-        Ok(rows.into_iter().map(TeamRow::from).collect())
+        .await?)
     }
 
     /// The teams `user` belongs to, with the user's role, oldest first.
     pub async fn teams_of(&self, user: &UserId) -> StoreResult<Vec<(TeamRow, Role)>> {
-        let rows: Vec<(String, String, String, String, i64, String)> = sqlx::query_as(
+        let rows: Vec<TeamWithRole> = sqlx::query_as(
             "SELECT t.id, t.venture_id, t.name, t.created_by, t.created_at, m.role
              FROM teams t JOIN team_members m ON m.team_id = t.id
              WHERE m.user_id = $1 ORDER BY t.created_at, t.id",
@@ -113,14 +109,7 @@ impl Store {
         .bind(user.as_str())
         .fetch_all(self.pool())
         .await?;
-        rows.into_iter()
-            .map(|(id, venture_id, name, created_by, created_at, role)| {
-                Ok((
-                    TeamRow::from((id, venture_id, name, created_by, created_at)),
-                    parse_role(&role)?,
-                ))
-            })
-            .collect()
+        Ok(rows.into_iter().map(|r| (r.team, r.role)).collect())
     }
 
     /// The group handle of a team (it knows its venture, for the membership rules).

@@ -9,33 +9,32 @@ use serde_json::json;
 // Dynamic SQL here only interpolates table and column names from `Group`, never input.
 use sqlx::{AnyConnection, AssertSqlSafe};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct VentureRow {
+    #[sqlx(try_from = "String")]
     pub id: VentureId,
     pub name: String,
     pub description: Option<String>,
+    #[sqlx(try_from = "String")]
     pub created_by: UserId,
     pub created_at: i64,
 }
 
-type VentureTuple = (String, String, Option<String>, String, i64);
-
-impl From<VentureTuple> for VentureRow {
-    fn from((id, name, description, created_by, created_at): VentureTuple) -> Self {
-        VentureRow {
-            id: VentureId(id),
-            name,
-            description,
-            created_by: UserId(created_by),
-            created_at,
-        }
-    }
+/// A venture and the role of the user it was read for.
+#[derive(sqlx::FromRow)]
+struct VentureWithRole {
+    #[sqlx(flatten)]
+    venture: VentureRow,
+    #[sqlx(try_from = "String")]
+    role: Role,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct MemberRow {
+    #[sqlx(try_from = "String")]
     pub user_id: UserId,
     pub name: String,
+    #[sqlx(try_from = "String")]
     pub role: Role,
     pub added_at: i64,
 }
@@ -266,18 +265,17 @@ impl Store {
     }
 
     pub async fn get_venture(&self, id: &VentureId) -> StoreResult<Option<VentureRow>> {
-        let row: Option<VentureTuple> = sqlx::query_as(
+        Ok(sqlx::query_as(
             "SELECT id, name, description, created_by, created_at FROM ventures WHERE id = $1",
         )
         .bind(id.as_str())
         .fetch_optional(self.pool())
-        .await?;
-        Ok(row.map(VentureRow::from))
+        .await?)
     }
 
     /// The ventures `user` belongs to, with the user's role, oldest first.
     pub async fn ventures_of(&self, user: &UserId) -> StoreResult<Vec<(VentureRow, Role)>> {
-        let rows: Vec<(String, String, Option<String>, String, i64, String)> = sqlx::query_as(
+        let rows: Vec<VentureWithRole> = sqlx::query_as(
             "SELECT v.id, v.name, v.description, v.created_by, v.created_at, m.role
              FROM ventures v JOIN venture_members m ON m.venture_id = v.id
              WHERE m.user_id = $1 ORDER BY v.created_at, v.id",
@@ -285,14 +283,7 @@ impl Store {
         .bind(user.as_str())
         .fetch_all(self.pool())
         .await?;
-        rows.into_iter()
-            .map(|(id, name, description, created_by, created_at, role)| {
-                Ok((
-                    VentureRow::from((id, name, description, created_by, created_at)),
-                    parse_role(&role)?,
-                ))
-            })
-            .collect()
+        Ok(rows.into_iter().map(|r| (r.venture, r.role)).collect())
     }
 
     /// The role of `user` in `group`, if a member.
@@ -309,21 +300,10 @@ impl Store {
             group.table(),
             group.key()
         );
-        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(AssertSqlSafe(sql))
+        let mut members: Vec<MemberRow> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(group.id())
             .fetch_all(self.pool())
             .await?;
-        let mut members = rows
-            .into_iter()
-            .map(|(user_id, name, role, added_at)| {
-                Ok(MemberRow {
-                    user_id: UserId(user_id),
-                    name,
-                    role: parse_role(&role)?,
-                    added_at,
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
         members.sort_by_key(|m| std::cmp::Reverse(m.role.rank()));
         Ok(members)
     }
