@@ -3,7 +3,7 @@
 //! in the venture's audit chain: `member.invited`, `member.added` (with `invited_by`),
 //! `member.invitation_declined`, `member.invitation_withdrawn`.
 
-use super::ventures::{Group, Requester, lock_role_check, managing_role, parse_role, role_in};
+use super::ventures::{Group, Requester, lock_role_check, managing_role, role_in};
 use super::{MemberRow, NewAudit, Store, StoreError, StoreResult, WriteTx, new_id};
 use hub_protocol::{Role, TeamId, UserId, VentureId};
 use serde_json::json;
@@ -35,35 +35,29 @@ impl InvitationRow {
     }
 }
 
-type Tuple = (
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-    String,
-    i64,
-);
-
-const SELECT: &str =
-    "SELECT i.id, i.venture_id, v.name, t.id, t.name, i.user_id, i.role, i.invited_by, i.created_at
+const SELECT: &str = "SELECT i.id, i.venture_id, v.name AS venture_name, t.id AS team_id,
+            t.name AS team_name, i.user_id, i.role, i.invited_by, i.created_at
      FROM invitations i JOIN ventures v ON v.id = i.venture_id
      LEFT JOIN teams t ON i.group_kind = 'team' AND t.id = i.group_id";
 
-fn row(t: Tuple) -> StoreResult<InvitationRow> {
-    Ok(InvitationRow {
-        id: t.0,
-        venture_id: VentureId::from(t.1),
-        venture_name: t.2,
-        team_id: t.3.map(TeamId::from),
-        team_name: t.4,
-        user_id: UserId(t.5),
-        role: parse_role(&t.6)?,
-        invited_by: UserId(t.7),
-        created_at: t.8,
-    })
+/// Read by column name; the ids become typed ids and the role a [`Role`] (an unknown one is a
+/// decode error).
+impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for InvitationRow {
+    fn from_row(r: &'r sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row;
+        let role: String = r.try_get("role")?;
+        Ok(InvitationRow {
+            id: r.try_get("id")?,
+            venture_id: VentureId::from(r.try_get::<String, _>("venture_id")?),
+            venture_name: r.try_get("venture_name")?,
+            team_id: r.try_get::<Option<String>, _>("team_id")?.map(TeamId::from),
+            team_name: r.try_get("team_name")?,
+            user_id: UserId::from(r.try_get::<String, _>("user_id")?),
+            role: Role::try_from(role).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            invited_by: UserId::from(r.try_get::<String, _>("invited_by")?),
+            created_at: r.try_get("created_at")?,
+        })
+    }
 }
 
 impl Store {
@@ -127,33 +121,33 @@ impl Store {
     ) -> StoreResult<Option<InvitationRow>> {
         let sql =
             format!("{SELECT} WHERE i.group_kind = $1 AND i.group_id = $2 AND i.user_id = $3");
-        let found: Option<Tuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let found: Option<InvitationRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(group.kind())
             .bind(group.id())
             .bind(user.as_str())
             .fetch_optional(w.conn().await?)
             .await?;
-        found.map(row).transpose()
+        Ok(found)
     }
 
     /// `user`'s pending invitations, newest first.
     pub async fn invitations_of(&self, user: &UserId) -> StoreResult<Vec<InvitationRow>> {
         let sql = format!("{SELECT} WHERE i.user_id = $1 ORDER BY i.created_at DESC, i.id");
-        let rows: Vec<Tuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<InvitationRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(user.as_str())
             .fetch_all(self.pool())
             .await?;
-        rows.into_iter().map(row).collect()
+        Ok(rows)
     }
 
     /// The pending invitations to `venture` and its teams, oldest first.
     pub async fn invitations_in(&self, venture: &VentureId) -> StoreResult<Vec<InvitationRow>> {
         let sql = format!("{SELECT} WHERE i.venture_id = $1 ORDER BY i.created_at, i.id");
-        let rows: Vec<Tuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<InvitationRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(venture.as_str())
             .fetch_all(self.pool())
             .await?;
-        rows.into_iter().map(row).collect()
+        Ok(rows)
     }
 
     /// `user` accepts invitation `id`: they become a member of its group with its role (a team
@@ -240,12 +234,12 @@ impl Store {
     /// `user`'s invitation `id`; `NotFound` when it is not theirs (or answered, or withdrawn).
     pub async fn own_invitation(&self, id: &str, user: &UserId) -> StoreResult<InvitationRow> {
         let sql = format!("{SELECT} WHERE i.id = $1 AND i.user_id = $2");
-        let found: Option<Tuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let found: Option<InvitationRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .bind(user.as_str())
             .fetch_optional(self.pool())
             .await?;
-        found.map(row).transpose()?.ok_or(StoreError::NotFound)
+        found.ok_or(StoreError::NotFound)
     }
 
     async fn delete_invitation(&self, w: &mut WriteTx, id: &str) -> StoreResult<bool> {
