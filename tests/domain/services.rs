@@ -140,6 +140,25 @@ async fn ventures_teams_and_invitations_run_without_a_transport(backend: Backend
         Some(Role::Owner),
         "alice made the team"
     );
+    // A team takes venture members by invitation too; it names the team it is for.
+    let (outcome, set) = s
+        .team_member_set(user(&alice), &team.id, &bob, Role::Viewer)
+        .await
+        .unwrap();
+    assert_eq!(outcome, MemberOutcome::Invited);
+    let to_team = &s.invitations_of(&bob).await.unwrap()[0];
+    assert_eq!(to_team.id, set.invitation.expect("the invitation").id);
+    assert_eq!(
+        (to_team.team_id.as_ref(), to_team.team_name.as_deref()),
+        (Some(&team.id), Some("Ops"))
+    );
+    assert_eq!(
+        (to_team.venture_name.as_str(), to_team.role),
+        ("Acme", Role::Viewer)
+    );
+    s.invitation_decline(&bob, &to_team.id).await.unwrap();
+    assert!(s.invitations_of(&bob).await.unwrap().is_empty());
+
     let rooms: Vec<String> = s
         .rooms_of(&bob)
         .await
