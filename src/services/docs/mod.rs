@@ -16,15 +16,23 @@
 //!   own connections; a node takes the topic before it reads the log at load (nothing
 //!   published meanwhile is missed: a writer logs before it publishes) and releases it at
 //!   unload; a lagging listener re-reads the log.
+//!
+//! Here: loading, connections, frames in and out. Beside it: `catalog` (a room's documents as
+//! its members manage them), `lifecycle` (unload and compaction), `bus` (the document's
+//! topic), `membership` (access changes reaching connections), `sink` (a connection's side).
 
+mod bus;
+use bus::listen;
 mod catalog;
+mod lifecycle;
+mod membership;
 mod sink;
 
 pub use sink::{CloseReason, DocSink, Sink};
 
 use super::access::{Access, AccessError};
 use super::batch::GroupCommit;
-use crate::bus::{Bus, BusMessage, DocFrame, DocFrameKind, Topic, publish};
+use crate::bus::{Bus, DocFrameKind, Topic};
 use crate::clock::SharedClock;
 use crate::store::{Store, StoreError};
 use bytes::Bytes;
@@ -32,10 +40,9 @@ use hub_protocol::{DocId, NodeId, RoomId, UserId};
 use hub_rooms::doc::{ConnKey, DocError, DocLimits, DocSession, Outcome};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::OnceCell;
-use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::oneshot;
 
 /// The group commit of the update log: a frame's updates in, once they are durable.
@@ -553,195 +560,6 @@ impl Docs {
             });
         }
     }
-
-    async fn unload_if_idle(&self, doc: &Arc<LoadedDoc>, epoch: u64) {
-        let unlogged = {
-            let mut registry = self.registry();
-            let inner = doc.lock();
-            if !inner.conns.is_empty() || inner.epoch != epoch {
-                return;
-            }
-            let still_this = registry
-                .get(&doc.id)
-                .and_then(|c| c.get())
-                .is_some_and(|d| Arc::ptr_eq(d, doc));
-            if still_this {
-                registry.remove(&doc.id);
-                doc.stop_listening();
-            }
-            inner.unlogged.then(|| inner.session.state())
-        };
-        if let Some(state) = unlogged
-            && let Err(e) = self.store.doc_append(doc.id.as_str(), &state).await
-        {
-            tracing::error!(doc = %doc.id, error = %e, "could not save a document at unload");
-        }
-        self.compact(doc).await;
-        tracing::debug!(doc = %doc.id, "document unloaded");
-    }
-
-    fn spawn_compaction(self: &Arc<Self>, doc: Arc<LoadedDoc>) {
-        if doc.compacting.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let this = self.clone();
-        tokio::spawn(async move {
-            this.compact(&doc).await;
-            doc.compacting.store(false, Ordering::Release);
-        });
-    }
-
-    /// Folds the document's log into its snapshot, if no other node is doing it now: one
-    /// compactor per document across the cluster (a lease; the fold itself is also one
-    /// transaction under the document's row lock).
-    async fn compact(&self, doc: &LoadedDoc) {
-        let lease = format!("doc-compact:{}", doc.id);
-        match self
-            .store
-            .take_lease(&lease, self.node.as_str(), COMPACTION_LEASE)
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => {
-                // Another node folds the log now, this node's appends included.
-                let mut inner = doc.lock();
-                inner.logged = 0;
-                inner.logged_bytes = 0;
-                return;
-            }
-            Err(e) => {
-                tracing::warn!(doc = %doc.id, error = %e, "cannot take the compaction lease");
-                return;
-            }
-        }
-        self.fold(doc).await;
-        if let Err(e) = self.store.release_lease(&lease, self.node.as_str()).await {
-            tracing::debug!(doc = %doc.id, error = %e, "compaction lease not released; it expires");
-        }
-    }
-
-    async fn fold(&self, doc: &LoadedDoc) {
-        match self.store.doc_compact(doc.id.as_str()).await {
-            Ok(folded) => {
-                let mut inner = doc.lock();
-                inner.logged = inner.logged.saturating_sub(folded as u64);
-                if inner.logged == 0 {
-                    inner.logged_bytes = 0;
-                }
-                self.stats.compactions.fetch_add(1, Ordering::Relaxed);
-                metrics::counter!("hub_doc_compactions_total").increment(1);
-            }
-            Err(StoreError::NotFound) => {}
-            Err(e) => tracing::error!(doc = %doc.id, error = %e, "compaction failed"),
-        }
-    }
-
-    /// A document was deleted: its connections are closed and it is dropped from memory.
-    pub fn forget(&self, id: &DocId) {
-        let doc = self.registry().remove(id).and_then(|c| c.get().cloned());
-        if let Some(doc) = doc {
-            doc.stop_listening();
-            let conns: Vec<Conn> = doc.lock().conns.drain().map(|(_, c)| c).collect();
-            for conn in conns {
-                conn.sink.close(&doc.id, CloseReason::Deleted);
-            }
-        }
-    }
-
-    async fn publish(&self, doc: &LoadedDoc, kind: DocFrameKind, frame: &[u8]) {
-        let message = BusMessage::Doc(DocFrame {
-            kind,
-            node: self.node.clone(),
-            doc: doc.id.clone(),
-            room: doc.room.clone(),
-            frame: Bytes::copy_from_slice(frame),
-        });
-        publish(self.bus.as_ref(), &Topic::doc(&doc.id), &message).await;
-    }
-
-    /// A frame from the document's topic: applied and relayed to this node's connections
-    /// unless this node sent it.
-    fn receive_from_bus(&self, doc: &LoadedDoc, message: DocFrame) {
-        if message.node == self.node || message.doc != doc.id {
-            return;
-        }
-        let (kind, id, frame) = (message.kind, &doc.id, &message.frame[..]);
-        let outcome = {
-            let mut inner = doc.lock();
-            match kind {
-                DocFrameKind::Update => match inner.session.apply(frame) {
-                    Ok(Some(update)) => Outcome {
-                        others: vec![hub_rooms::doc::update_frame(&update)],
-                        ..Outcome::default()
-                    },
-                    Ok(None) => return,
-                    Err(e) => {
-                        tracing::warn!(doc = %id, error = %e, "update from another node refused");
-                        return;
-                    }
-                },
-                DocFrameKind::Awareness => {
-                    if let Err(e) = inner.session.apply_remote_awareness(frame) {
-                        tracing::warn!(doc = %id, error = %e, "awareness from another node refused");
-                        return;
-                    }
-                    Outcome {
-                        others: vec![frame.to_vec()],
-                        ..Outcome::default()
-                    }
-                }
-            }
-        };
-        self.relay(doc, None, &outcome);
-    }
-}
-
-/// Hears a loaded document's topic until the document unloads (`stop` fires) or goes, then
-/// releases the topic.
-async fn listen(
-    bus: Arc<dyn Bus>,
-    topic: Topic,
-    docs: Weak<Docs>,
-    doc: Weak<LoadedDoc>,
-    rx: broadcast::Receiver<Bytes>,
-    stop: oneshot::Receiver<()>,
-) {
-    tokio::select! {
-        _ = stop => {}
-        _ = hear(docs, doc, rx) => {}
-    }
-    // The receiver is gone with `hear`'s future: nobody on this node holds the topic now,
-    // unless the document was loaded again meanwhile (its new listener holds it).
-    bus.unsubscribe(&topic);
-}
-
-async fn hear(docs: Weak<Docs>, doc: Weak<LoadedDoc>, mut rx: broadcast::Receiver<Bytes>) {
-    loop {
-        let received = rx.recv().await;
-        let (Some(docs), Some(doc)) = (docs.upgrade(), doc.upgrade()) else {
-            return;
-        };
-        match received {
-            // The bus's gap marker: what it lost is in the log.
-            Ok(payload) if payload.is_empty() => docs.resync(&doc).await,
-            Ok(payload) => match BusMessage::decode(&payload) {
-                Ok(BusMessage::Doc(frame)) => {
-                    metrics::counter!("hub_bus_messages_in_total", "kind" => "doc").increment(1);
-                    docs.receive_from_bus(&doc, frame);
-                }
-                Ok(other) => {
-                    tracing::warn!(doc = %doc.id, kind = other.kind(), "unexpected message on a document topic")
-                }
-                Err(e) => tracing::warn!(doc = %doc.id, error = %e, "dropping a bus message"),
-            },
-            Err(RecvError::Lagged(n)) => {
-                metrics::counter!("hub_bus_lagged_total").increment(n);
-                tracing::warn!(doc = %doc.id, missed = n, "fell behind a document's topic; re-reading its log");
-                docs.resync(&doc).await;
-            }
-            Err(RecvError::Closed) => return,
-        }
-    }
 }
 
 /// Closes and forgets connections whose queue overflowed.
@@ -761,65 +579,11 @@ fn drop_failed(doc: &DocId, inner: &mut Inner, failed: Vec<ConnKey>) {
     }
 }
 
-impl Docs {
-    /// The loaded document (loading it if needed) and `user`'s role, for those in its room
-    /// (see [`Access::doc`]).
-    pub async fn open_visible(
-        self: &Arc<Self>,
-        user: &UserId,
-        id: &DocId,
-    ) -> Result<(Arc<LoadedDoc>, hub_protocol::Role), DocsError> {
-        let (row, role) = self.access.doc(user, id).await?;
-        let room = RoomId::from(row.room);
-        Ok((self.open(id, &room).await?, role))
-    }
-
-    /// `user` lost access to `rooms`: their connections to the documents of those rooms loaded
-    /// here are closed.
-    pub fn remove_user(&self, user: &UserId, rooms: &[RoomId]) {
-        for doc in self.loaded_where(|d| rooms.contains(&d.room)) {
-            let gone: Vec<(ConnKey, Conn)> = {
-                let mut inner = doc.lock();
-                let keys: Vec<ConnKey> = inner
-                    .conns
-                    .iter()
-                    .filter(|(_, c)| &c.user == user)
-                    .map(|(k, _)| *k)
-                    .collect();
-                keys.into_iter()
-                    .filter_map(|k| inner.conns.remove(&k).map(|c| (k, c)))
-                    .collect()
-            };
-            for (_, conn) in gone {
-                conn.sink.close(&doc.id, CloseReason::AccessLost);
-            }
-        }
-    }
-
-    /// `user`'s role in `room` changed to one that may (or may not) write: their connections to
-    /// the documents of that room loaded here take the new right at once.
-    pub fn set_can_write(&self, user: &UserId, room: &RoomId, can_write: bool) {
-        for doc in self.loaded_where(|d| &d.room == room) {
-            let mut inner = doc.lock();
-            for conn in inner.conns.values_mut().filter(|c| &c.user == user) {
-                conn.can_write = can_write;
-            }
-        }
-    }
-
-    /// Closes one connection with a reason (and forgets it).
-    pub fn close_conn(&self, doc: &LoadedDoc, conn: ConnKey, reason: CloseReason) {
-        let removed = doc.lock().conns.remove(&conn);
-        if let Some(c) = removed {
-            c.sink.close(&doc.id, reason);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::bus::LocalBus;
+    use crate::bus::{BusMessage, DocFrame};
     use yrs::updates::decoder::Decode;
     use yrs::{GetString, Transact};
 
