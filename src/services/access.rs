@@ -30,7 +30,7 @@ pub enum AccessError {
 }
 
 impl crate::error::DomainError for AccessError {
-    /// The stable code of this error (see [`StoreError::code`]).
+    /// The stable code of this error (see [`crate::error::DomainError::code`]).
     fn code(&self) -> ErrorCode {
         match self {
             AccessError::NotFound(_) => ErrorCode::NotFound,

@@ -127,7 +127,7 @@ pub enum DocsError {
 }
 
 impl crate::error::DomainError for DocsError {
-    /// The stable code of this error (see [`StoreError::code`]).
+    /// The stable code of this error (see [`crate::error::DomainError::code`]).
     fn code(&self) -> hub_protocol::ErrorCode {
         use hub_protocol::ErrorCode;
         match self {
