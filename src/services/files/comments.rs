@@ -1,0 +1,100 @@
+//! Comments on a file, and legal holds that keep it from deletion.
+
+use super::{FileError, no_file};
+use crate::services::Services;
+use crate::services::effects::Effects;
+use hub_protocol::UserId;
+use hub_protocol::files::{Comment, FileDoc};
+use hub_protocol::notifications::{DocumentCommentedData, NotificationBody};
+use hub_rooms::fields::required_text;
+use hub_rooms::files::check_comment;
+use serde_json::json;
+
+impl Services {
+    /// Comments on a document (those who may comment).
+    pub async fn comment(
+        &self,
+        caller: &UserId,
+        id: &str,
+        body: &str,
+    ) -> Result<Comment, FileError> {
+        let body = check_comment(body)?;
+        let (row, access) = self.visible_file(caller, id).await?;
+        if !access.perms.comment {
+            return Err(FileError::Forbidden(
+                "your share does not allow comments".into(),
+            ));
+        }
+        let mut w = self.store.begin_write().await?;
+        let mut fx = Effects::default();
+        let comment = self.store.add_comment(&mut w, id, caller, &body).await?;
+        self.file_audit(
+            &mut w,
+            &row,
+            caller,
+            "document.commented",
+            json!({"comment_id": comment.id}),
+        )
+        .await?;
+        if &row.owner_id != caller {
+            let data = DocumentCommentedData {
+                document_id: row.id.clone(),
+                title: row.title.clone(),
+                comment_id: comment.id.clone(),
+                author_id: caller.clone(),
+                excerpt: body.chars().take(140).collect(),
+            };
+            self.note(
+                &mut w,
+                &mut fx,
+                &row.owner_id,
+                NotificationBody::DocumentCommented(data),
+            )
+            .await?;
+        }
+        self.finish(w, fx).await?;
+        Ok(comment)
+    }
+
+    /// A document's comments (those who may view or comment).
+    pub async fn comments(&self, caller: &UserId, id: &str) -> Result<Vec<Comment>, FileError> {
+        let (_, access) = self.visible_file(caller, id).await?;
+        if !(access.perms.view || access.perms.comment) {
+            return Err(FileError::Forbidden(
+                "your share does not show comments".into(),
+            ));
+        }
+        Ok(self.store.comments(id).await?)
+    }
+
+    /// Places (`Some`) or lifts (`None`) a legal hold (admins).
+    pub async fn hold(
+        &self,
+        admin: &UserId,
+        id: &str,
+        reason: Option<&str>,
+    ) -> Result<FileDoc, FileError> {
+        let reason = match reason {
+            Some(r) => Some(required_text("reason", r, 280)?),
+            None => None,
+        };
+        let mut w = self.store.begin_write().await?;
+        let row = self
+            .store
+            .lock_file(&mut w, id)
+            .await?
+            .ok_or_else(no_file)?;
+        let action = if reason.is_some() {
+            "document.hold_placed"
+        } else {
+            "document.hold_lifted"
+        };
+        self.file_audit(&mut w, &row, admin, action, json!({"reason": reason}))
+            .await?;
+        self.store
+            .set_hold(&mut w, id, reason.as_deref(), admin)
+            .await?;
+        w.commit().await?;
+        Ok(self.store.file(id).await?.ok_or_else(no_file)?.view())
+    }
+}

@@ -1,0 +1,260 @@
+//! Uploaded files (`files` in code, documents on the wire): uploads that stream into the object
+//! store with their SHA-256, downloads verified as they go out, shares to users and to clients
+//! by signed link, comments, legal holds, and the `files-scrub` job.
+//!
+//! Access is decided at every request: the owner may do everything; another user holds what
+//! their live shares (neither revoked nor expired) allow; to anyone else the file does not
+//! exist. Every change is recorded in the audit chain of the file's venture (or of its owner).
+//!
+//! A download reads the whole stored object and hashes it while it sends the asked bytes,
+//! holding back the last piece until the hash is known: on a mismatch the transfer is cut, so
+//! a client never receives a complete corrupt file; the file is flagged and admins are told.
+
+use super::Services;
+/// A stored document's row, as the services hand it to a transport to serve its content.
+pub use crate::store::FileRow;
+use crate::store::{BlobError, NewAudit, Perms, StoreError, WriteTx};
+use hub_protocol::UserId;
+use hub_protocol::files::FileDoc;
+use hub_rooms::fields::FieldError;
+use hub_rooms::files::DEFAULT_TYPES;
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Files settings.
+#[derive(Debug, Clone)]
+pub struct FilesConfig {
+    /// `s3://bucket/prefix`, or `None` for `dir`.
+    pub url: Option<String>,
+    /// S3 options beside the `AWS_*` environment (`endpoint`, `allow_http`, …).
+    pub s3_options: Vec<(String, String)>,
+    pub dir: PathBuf,
+    /// The largest upload, bytes.
+    pub max_bytes: u64,
+    /// Content types accepted.
+    pub types: Vec<String>,
+    /// How long a client link lives when its share has no expiry of its own.
+    pub link_ttl: Duration,
+    /// How much of a refused upload's body the hub still reads (and drops) before it answers,
+    /// so that a client still sending sees the answer instead of a reset...
+    pub drain_bytes: u64,
+    /// ...and for how long at most.
+    pub drain_time: Duration,
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        FilesConfig {
+            url: None,
+            s3_options: Vec::new(),
+            dir: PathBuf::from("data/files"),
+            max_bytes: 25 * 1024 * 1024,
+            types: DEFAULT_TYPES.iter().map(|t| t.to_string()).collect(),
+            link_ttl: Duration::from_secs(30 * 86_400),
+            drain_bytes: 32 * 1024 * 1024,
+            drain_time: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    UnsupportedType(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+    /// A `Range` wholly outside the document, whose size this is: `416`.
+    #[error("range: outside the document's {0} bytes")]
+    Unsatisfiable(u64),
+}
+
+domain_error!(FileError, access);
+
+impl crate::error::DomainError for FileError {
+    fn code(&self) -> hub_protocol::ErrorCode {
+        use hub_protocol::ErrorCode;
+        match self {
+            FileError::Field(_) | FileError::UnsupportedType(_) => ErrorCode::Invalid,
+            FileError::TooLarge(_) => ErrorCode::TooLarge,
+            FileError::NotFound(_) => ErrorCode::NotFound,
+            FileError::Forbidden(_) => ErrorCode::Forbidden,
+            FileError::Conflict(_) => ErrorCode::Conflict,
+            FileError::Store(e) => e.code(),
+            FileError::Blob(_) => ErrorCode::Unavailable,
+            FileError::Unsatisfiable(_) => ErrorCode::Invalid,
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            FileError::Store(s) => s.public_message(),
+            FileError::Field(f) => f.public_message(),
+            FileError::Blob(b) => {
+                tracing::warn!(error = %b, "dependency unavailable");
+                "a dependency of the hub is unavailable; retry later".into()
+            }
+            other => other.to_string(),
+        }
+    }
+
+    /// A field that cannot be read is `400`; an upload of a type off the list, or whose bytes
+    /// are not what it says, `415`.
+    fn http_status(&self) -> axum::http::StatusCode {
+        match self {
+            FileError::Field(f) => f.http_status(),
+            FileError::UnsupportedType(_) => axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            FileError::Unsatisfiable(_) => axum::http::StatusCode::RANGE_NOT_SATISFIABLE,
+            other => crate::error::status_of(other.code()),
+        }
+    }
+}
+
+fn no_file() -> FileError {
+    FileError::NotFound("no such document".into())
+}
+
+/// What the caller may do with a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    pub owner: bool,
+    pub perms: Perms,
+}
+
+impl Access {
+    fn full() -> Access {
+        Access {
+            owner: true,
+            perms: Perms {
+                view: true,
+                comment: true,
+                sign: true,
+            },
+        }
+    }
+}
+
+mod comments;
+mod content;
+mod shares;
+mod upload;
+
+pub use content::Content;
+pub use upload::{Upload, UploadMeta};
+
+impl Services {
+    /// Records what happened to `row` in its audit chain.
+    pub(super) async fn file_audit(
+        &self,
+        w: &mut WriteTx,
+        row: &FileRow,
+        actor: &UserId,
+        action: &str,
+        details: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        self.store
+            .audit(
+                w,
+                NewAudit {
+                    scope: row.scope(),
+                    ref_id: Some(&row.id),
+                    actor_id: Some(actor.as_str()),
+                    action,
+                    details,
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The file and what `caller` may do with it; "not found" when nothing.
+    pub async fn visible_file(
+        &self,
+        caller: &UserId,
+        id: &str,
+    ) -> Result<(FileRow, Access), FileError> {
+        let row = self.store.file(id).await?.ok_or_else(no_file)?;
+        if &row.owner_id == caller {
+            return Ok((row, Access::full()));
+        }
+        let perms = self
+            .store
+            .user_perms(id, caller, self.clock.now_ms())
+            .await?;
+        if !perms.any() {
+            return Err(no_file());
+        }
+        Ok((
+            row,
+            Access {
+                owner: false,
+                perms,
+            },
+        ))
+    }
+
+    /// The file for its owner only (others: not found, or forbidden for those it is shared with).
+    pub(super) async fn owned_file(&self, caller: &UserId, id: &str) -> Result<FileRow, FileError> {
+        let (row, access) = self.visible_file(caller, id).await?;
+        if !access.owner {
+            return Err(FileError::Forbidden(
+                "only the document's owner may do that".into(),
+            ));
+        }
+        Ok(row)
+    }
+
+    /// `mine` or `shared` documents of `caller`.
+    pub async fn files(&self, caller: &UserId, shared: bool) -> Result<Vec<FileDoc>, FileError> {
+        let rows = if shared {
+            self.store
+                .files_shared_with(caller, self.clock.now_ms())
+                .await?
+        } else {
+            self.store.files_of(caller).await?
+        };
+        Ok(rows.iter().map(FileRow::view).collect())
+    }
+
+    /// Deletes a document (its owner; refused while on hold).
+    pub async fn delete_file(&self, caller: &UserId, id: &str) -> Result<(), FileError> {
+        self.owned_file(caller, id).await?;
+        let mut w = self.store.begin_write().await?;
+        let row = self
+            .store
+            .lock_file(&mut w, id)
+            .await?
+            .ok_or_else(no_file)?;
+        if row.hold_reason.is_some() {
+            return Err(FileError::Conflict(
+                "the document is under a legal hold and cannot be deleted".into(),
+            ));
+        }
+        self.file_audit(
+            &mut w,
+            &row,
+            caller,
+            "document.deleted",
+            json!({"title": row.title, "checksum_sha256": row.checksum}),
+        )
+        .await?;
+        self.store.delete_file(&mut w, id).await?;
+        w.commit().await?;
+        if let Err(e) = self.blobs.delete(&row.storage_key).await {
+            tracing::warn!(file = %id, error = %e, "a deleted document's content could not be removed");
+        }
+        Ok(())
+    }
+}
