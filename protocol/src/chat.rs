@@ -1,7 +1,7 @@
 //! Chat payloads. Each room has a gap-free, strictly increasing `seq`; an acked message is
 //! committed; a `client_id` sent again by the same user returns the original message.
 
-use crate::ids::{MessageId, UserId};
+use crate::ids::{MessageId, RoomId, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use ts_rs::TS;
@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Message {
     pub id: MessageId,
-    pub room: String,
+    pub room: RoomId,
     /// Per room, from 1, gap-free and strictly increasing. Order by it, not by arrival: in a
     /// cluster, seq N+1 can arrive before N, and a message can arrive twice (live and in a
     /// page): drop a seq already held.
@@ -31,7 +31,7 @@ pub struct Message {
 /// `chat:send`.
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct ChatSend {
-    pub room: String,
+    pub room: RoomId,
     /// Chosen by the client, unique per user: a retry with the same id returns the original.
     pub client_id: String,
     pub body: String,
@@ -49,7 +49,7 @@ pub struct MessageAck {
 /// `chat:edit`.
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct ChatEdit {
-    pub room: String,
+    pub room: RoomId,
     pub id: MessageId,
     pub body: String,
 }
@@ -57,14 +57,14 @@ pub struct ChatEdit {
 /// `chat:delete` (leaves a tombstone), and `chat:thread` (the replies to a message).
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct MessageRef {
-    pub room: String,
+    pub room: RoomId,
     pub id: MessageId,
 }
 
 /// `chat:react`.
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct ChatReact {
-    pub room: String,
+    pub room: RoomId,
     pub id: MessageId,
     pub emoji: String,
     /// `true` adds my reaction, `false` removes it.
@@ -75,7 +75,7 @@ pub struct ChatReact {
 /// it; otherwise the newest before `before` (or the newest of all).
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct ChatHistory {
-    pub room: String,
+    pub room: RoomId,
     #[serde(default)]
     #[ts(optional)]
     pub before: Option<i64>,
@@ -106,7 +106,7 @@ pub struct Thread {
 /// `chat:read`: everything up to `seq` is read.
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct ChatRead {
-    pub room: String,
+    pub room: RoomId,
     pub seq: i64,
 }
 

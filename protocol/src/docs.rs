@@ -2,7 +2,7 @@
 //! messages. A document belongs to a room; members with role `member` or above edit,
 //! `viewer`s read.
 
-use crate::ids::{DocId, UserId};
+use crate::ids::{DocId, RoomId, UserId};
 use crate::roles::Role;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -11,14 +11,14 @@ use utoipa::ToSchema;
 /// `POST /api/v1/docs`
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct CreateDoc {
-    pub room: String,
+    pub room: RoomId,
     pub title: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct DocInfo {
     pub id: DocId,
-    pub room: String,
+    pub room: RoomId,
     pub title: String,
     pub created_by: UserId,
     pub created_at: String,

@@ -2,7 +2,7 @@
 //! the row is committed). `GET /api/v1/notifications` pages the same objects. Each `kind` has
 //! a typed `data`: in TypeScript a `Notification` is a union discriminated by `kind`.
 
-use crate::ids::{MessageId, UserId};
+use crate::ids::{MessageId, RoomId, UserId};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
@@ -94,7 +94,7 @@ pub struct AuditBrokenData {
 /// `mention`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct MentionData {
-    pub room: String,
+    pub room: RoomId,
     pub message_id: MessageId,
     pub seq: i64,
     pub author_id: UserId,

@@ -1,7 +1,7 @@
 //! REST bodies under `/api/v1` and `/api/health`. Timestamps are RFC 3339 strings in UTC with
 //! millisecond precision (`2026-11-21T08:00:00.000Z`).
 
-use crate::ids::{TeamId, UserId, VentureId};
+use crate::ids::{RoomId, TeamId, UserId, VentureId};
 use crate::roles::{AccountRole, Role};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -178,7 +178,7 @@ pub struct HealthServices {
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct RoomSummary {
     /// `venture:{id}` or `team:{id}`.
-    pub room: String,
+    pub room: RoomId,
     /// `venture` or `team`.
     pub kind: String,
     pub name: String,

@@ -3,7 +3,7 @@
 //! A room is `venture:{id}` or `team:{id}`; joining needs a membership (any role).
 
 use crate::chat::Message;
-use crate::ids::UserId;
+use crate::ids::{RoomId, UserId};
 use crate::roles::Role;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 /// `room:join`: join a room; with `since`, also get the messages after that seq.
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct RoomJoin {
-    pub room: String,
+    pub room: RoomId,
     /// The last seq this client has seen in the room.
     #[serde(default)]
     #[ts(optional)]
@@ -22,7 +22,7 @@ pub struct RoomJoin {
 /// Ack of `room:join`.
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct RoomJoined {
-    pub room: String,
+    pub room: RoomId,
     /// My role in the room.
     pub role: Role,
     /// Who is here now, one entry per user.
@@ -49,7 +49,7 @@ pub const MISSED_LIMIT: usize = 500;
 /// `room:leave`, `typing:start`, `typing:stop`.
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct RoomRef {
-    pub room: String,
+    pub room: RoomId,
 }
 
 #[derive(
@@ -91,21 +91,21 @@ pub const MAX_PRESENCE_META_BYTES: usize = 1024;
 /// `presence:join` and `presence:update`.
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct PresenceChanged {
-    pub room: String,
+    pub room: RoomId,
     pub user: PresenceEntry,
 }
 
 /// `presence:leave`.
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct PresenceLeft {
-    pub room: String,
+    pub room: RoomId,
     pub user_id: UserId,
 }
 
 /// `typing`: someone started or stopped typing (never echoed to the typist).
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct Typing {
-    pub room: String,
+    pub room: RoomId,
     pub user_id: UserId,
     pub typing: bool,
 }
@@ -114,7 +114,7 @@ pub struct Typing {
 /// took the new rights at once (`can_write: false`: read-only from now on).
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct RoomRoleChanged {
-    pub room: String,
+    pub room: RoomId,
     pub role: Role,
     pub can_write: bool,
 }
@@ -122,6 +122,6 @@ pub struct RoomRoleChanged {
 /// `room:removed`: I lost access to a room; my sockets left it.
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 pub struct RoomRemoved {
-    pub room: String,
+    pub room: RoomId,
     pub reason: String,
 }

@@ -34,7 +34,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<DocInfo>), AppError> {
     let doc = core
         .services
-        .doc_create(caller(&who), &body.room, &body.title)
+        .doc_create(caller(&who), body.room.as_str(), &body.title)
         .await?;
     Ok((StatusCode::CREATED, Json(doc)))
 }

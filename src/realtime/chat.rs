@@ -25,7 +25,7 @@ pub async fn send(
             client::CHAT_SEND,
             "{room, client_id, body, reply_to?}",
         ))?;
-        let (room, role) = joined_room(&s, &core, &who, &req.room).await?;
+        let (room, role) = joined_room(&s, &core, &who, req.room.as_str()).await?;
         let message = core
             .services
             .chat_send(&who, &room, role, &req, Some(super::rooms::sid(&s)))
@@ -44,7 +44,7 @@ pub async fn edit(
 ) {
     respond(client::ChatEditEvent, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::CHAT_EDIT, "{room, id, body}"))?;
-        let (room, role) = joined_room(&s, &core, &who, &req.room).await?;
+        let (room, role) = joined_room(&s, &core, &who, req.room.as_str()).await?;
         let message = core
             .services
             .chat_edit(&who, &room, role, &req.id, &req.body)
@@ -63,7 +63,7 @@ pub async fn delete(
 ) {
     respond(client::ChatDeleteEvent, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::CHAT_DELETE, "{room, id}"))?;
-        let (room, role) = joined_room(&s, &core, &who, &req.room).await?;
+        let (room, role) = joined_room(&s, &core, &who, req.room.as_str()).await?;
         let message = core
             .services
             .chat_delete(&who, &room, role, &req.id)
@@ -82,7 +82,7 @@ pub async fn react(
 ) {
     respond(client::ChatReactEvent, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::CHAT_REACT, "{room, id, emoji, add}"))?;
-        let (room, role) = joined_room(&s, &core, &who, &req.room).await?;
+        let (room, role) = joined_room(&s, &core, &who, req.room.as_str()).await?;
         let message = core
             .services
             .chat_react(&who, &room, role, &req.id, &req.emoji, req.add)
@@ -104,7 +104,7 @@ pub async fn history(
             client::CHAT_HISTORY,
             "{room, before?, after?, limit?}",
         ))?;
-        let (room, _) = joined_room(&s, &core, &who, &req.room).await?;
+        let (room, _) = joined_room(&s, &core, &who, req.room.as_str()).await?;
         let (messages, has_more) = core
             .services
             .chat_history(&room, req.before, req.after, req.limit)
@@ -123,7 +123,7 @@ pub async fn thread(
 ) {
     respond(client::ChatThreadEvent, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::CHAT_THREAD, "{room, id}"))?;
-        let (room, _) = joined_room(&s, &core, &who, &req.room).await?;
+        let (room, _) = joined_room(&s, &core, &who, req.room.as_str()).await?;
         Ok(core.services.chat_thread(&room, &req.id).await?)
     })
     .await;
@@ -138,7 +138,7 @@ pub async fn read(
 ) {
     respond(client::ChatReadEvent, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::CHAT_READ, "{room, seq}"))?;
-        let (room, _) = joined_room(&s, &core, &who, &req.room).await?;
+        let (room, _) = joined_room(&s, &core, &who, req.room.as_str()).await?;
         let unread = core
             .services
             .chat_read(&room, &who.user_id, req.seq)

@@ -46,7 +46,7 @@ impl Sockets for SioSockets {
                         &socket,
                         server::RoomRemovedEvent,
                         &RoomRemoved {
-                            room: room.to_string(),
+                            room: room.clone(),
                             reason: reason.to_owned(),
                         },
                     );
@@ -62,7 +62,7 @@ impl Sockets for SioSockets {
                     &socket,
                     server::RoomRoleEvent,
                     &RoomRoleChanged {
-                        room: room.to_string(),
+                        room: room.clone(),
                         role,
                         can_write: role.can_edit(),
                     },

@@ -62,7 +62,7 @@ pub async fn join(
 ) {
     respond(client::RoomJoinEvent, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::ROOM_JOIN, "{room, since?}"))?;
-        let name = parse_room(&req.room)?;
+        let name = parse_room(req.room.as_str())?;
         let role = core.services.access.member(&who.user_id, &name).await?;
         let room = name.id();
         s.join(room.to_string());
@@ -78,7 +78,7 @@ pub async fn join(
             .chat_catch_up(&room, &who.user_id, req.since)
             .await?;
         Ok(RoomJoined {
-            room: room.0,
+            room,
             role,
             presence,
             typing,
@@ -100,13 +100,13 @@ pub async fn leave(
 ) {
     respond(client::RoomLeaveEvent, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::ROOM_LEAVE, "{room}"))?;
-        let room = parse_room(&req.room)?.id();
+        let room = parse_room(req.room.as_str())?.id();
         s.leave(room.to_string());
         core.services
             .presence
             .leave(&room, &sid(&s), &who.user_id)
             .await;
-        Ok(RoomRef { room: room.0 })
+        Ok(RoomRef { room })
     })
     .await;
 }
@@ -154,7 +154,7 @@ async fn typing<E: ClientEvent<Ack = Done>>(
     let name = E::NAME;
     respond(event, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(name, "{room}"))?;
-        let (name, role) = joined_room(&s, &core, &who, &req.room).await?;
+        let (name, role) = joined_room(&s, &core, &who, req.room.as_str()).await?;
         if !role.can_edit() {
             return Err(EventError::new(ErrorCode::Forbidden, "viewers do not type"));
         }

@@ -98,7 +98,7 @@ impl Services {
                 .by_client_id(&who.user_id, &req.client_id)
                 .await?
             {
-                Some(original) if original.room == room_id.as_str() => Ok(original),
+                Some(original) if original.room == room_id => Ok(original),
                 _ => Err(ChatError::RateLimited {
                     rate: self.chat.rate_per_second,
                     burst: self.chat.burst,
@@ -140,7 +140,7 @@ impl Services {
         self.presence.typing_stop(&room_id, &who.user_id).await;
         for user in &mentioned {
             let mention = MentionData {
-                room: room_id.to_string(),
+                room: room_id.clone(),
                 message_id: message.id.clone(),
                 seq: message.seq,
                 author_id: who.user_id.clone(),

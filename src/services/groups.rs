@@ -13,7 +13,7 @@ use hub_protocol::activity::ActivityPage;
 use hub_protocol::rest::{
     Invitation, Member, MemberSet, RoomSummary, Team, TeamDetail, Venture, VentureDetail,
 };
-use hub_protocol::{ErrorCode, Role, TeamId, UserId, VentureId};
+use hub_protocol::{ErrorCode, Role, RoomId, TeamId, UserId, VentureId};
 use hub_rooms::RoomName;
 use serde_json::json;
 
@@ -496,7 +496,7 @@ impl Services {
                 name: mine.name,
                 venture_id: mine.venture_id,
                 role: mine.role,
-                room,
+                room: RoomId::from(room),
             });
         }
         Ok(rooms)

@@ -256,7 +256,7 @@ impl Presence {
                         sid: None,
                     };
                     let payload = PresenceChanged {
-                        room: room.clone(),
+                        room: RoomId::from(room.as_str()),
                         user: user.clone(),
                     };
                     self.notify
@@ -270,7 +270,7 @@ impl Presence {
                 }
                 Announce::Presence(room, Change::Updated(user)) => {
                     let payload = PresenceChanged {
-                        room: room.clone(),
+                        room: RoomId::from(room.as_str()),
                         user,
                     };
                     self.notify
@@ -284,7 +284,7 @@ impl Presence {
                 }
                 Announce::Presence(room, Change::Left(user_id)) => {
                     let payload = PresenceLeft {
-                        room: room.clone(),
+                        room: RoomId::from(room.as_str()),
                         user_id,
                     };
                     self.notify
@@ -302,7 +302,7 @@ impl Presence {
                         sid: None,
                     };
                     let payload = Typing {
-                        room: room.clone(),
+                        room: RoomId::from(room.as_str()),
                         user_id: user_id.clone(),
                         typing,
                     };

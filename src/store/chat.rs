@@ -7,7 +7,7 @@
 
 use super::{Backend, Store, StoreError, StoreResult, WriteTx, new_id, rfc3339};
 use hub_protocol::chat::Message;
-use hub_protocol::{MessageId, UserId};
+use hub_protocol::{MessageId, RoomId, UserId};
 use sqlx::{AnyConnection, AssertSqlSafe};
 use std::collections::BTreeMap;
 
@@ -33,7 +33,7 @@ fn message(
 ) -> Message {
     Message {
         id: MessageId(id),
-        room,
+        room: RoomId::from(room),
         seq,
         author_id: UserId(author),
         client_id,
@@ -117,7 +117,7 @@ impl NewMessage<'_> {
     fn stored(&self, id: String, seq: i64, now: i64) -> Message {
         Message {
             id: MessageId(id),
-            room: self.room.to_owned(),
+            room: RoomId::from(self.room),
             seq,
             author_id: self.author.clone(),
             client_id: self.client_id.to_owned(),
@@ -676,7 +676,7 @@ impl Store {
 }
 
 fn same_room(original: Message, room: &str) -> StoreResult<Message> {
-    if original.room == room {
+    if original.room.as_str() == room {
         Ok(original)
     } else {
         Err(StoreError::Conflict(

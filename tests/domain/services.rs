@@ -164,7 +164,7 @@ async fn ventures_teams_and_invitations_run_without_a_transport(backend: Backend
         .await
         .unwrap()
         .into_iter()
-        .map(|r| r.room)
+        .map(|r| r.room.to_string())
         .collect();
     assert_eq!(rooms, vec![format!("venture:{}", venture.id)]);
 

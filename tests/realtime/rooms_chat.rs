@@ -368,7 +368,7 @@ async fn a_group_commit_answers_retries_with_their_originals(backend: Backend) {
         results
             .iter()
             .map(|r| match r {
-                Ok((m, created)) => Ok((m.room.clone(), m.seq, *created)),
+                Ok((m, created)) => Ok((m.room.to_string(), m.seq, *created)),
                 Err(e) => Err(e.code()),
             })
             .collect::<Vec<_>>()

@@ -45,13 +45,13 @@ export type Echo = { data: ArrayBuffer | Uint8Array, };
 
 export type Echoed = { data: ArrayBuffer, size: number, };
 
-export type RoomJoin = { room: string, 
+export type RoomJoin = { room: RoomId, 
 /**
  * The last seq this client has seen in the room.
  */
 since?: number, };
 
-export type RoomJoined = { room: string, 
+export type RoomJoined = { room: RoomId, 
 /**
  * My role in the room.
  */
@@ -81,7 +81,7 @@ missed?: Array<Message>,
  */
 recovered?: boolean, };
 
-export type RoomRef = { room: string, };
+export type RoomRef = { room: RoomId, };
 
 export type PresenceStatus = "online" | "away" | "busy";
 
@@ -97,17 +97,17 @@ since: string, };
 
 export type PresenceSet = { status: PresenceStatus, meta?: unknown, };
 
-export type PresenceChanged = { room: string, user: PresenceEntry, };
+export type PresenceChanged = { room: RoomId, user: PresenceEntry, };
 
-export type PresenceLeft = { room: string, user_id: UserId, };
+export type PresenceLeft = { room: RoomId, user_id: UserId, };
 
-export type Typing = { room: string, user_id: UserId, typing: boolean, };
+export type Typing = { room: RoomId, user_id: UserId, typing: boolean, };
 
-export type RoomRemoved = { room: string, reason: string, };
+export type RoomRemoved = { room: RoomId, reason: string, };
 
-export type RoomRoleChanged = { room: string, role: Role, can_write: boolean, };
+export type RoomRoleChanged = { room: RoomId, role: Role, can_write: boolean, };
 
-export type Message = { id: MessageId, room: string, 
+export type Message = { id: MessageId, room: RoomId, 
 /**
  * Per room, from 1, gap-free and strictly increasing. Order by it, not by arrival: in a
  * cluster, seq N+1 can arrive before N, and a message can arrive twice (live and in a
@@ -127,7 +127,7 @@ reply_to: MessageId | null, created_at: string, edited_at: string | null, delete
  */
 reactions: { [key in string]: Array<UserId> }, };
 
-export type ChatSend = { room: string, 
+export type ChatSend = { room: RoomId, 
 /**
  * Chosen by the client, unique per user: a retry with the same id returns the original.
  */
@@ -135,17 +135,17 @@ client_id: string, body: string, reply_to?: MessageId, };
 
 export type MessageAck = { message: Message, };
 
-export type ChatEdit = { room: string, id: MessageId, body: string, };
+export type ChatEdit = { room: RoomId, id: MessageId, body: string, };
 
-export type MessageRef = { room: string, id: MessageId, };
+export type MessageRef = { room: RoomId, id: MessageId, };
 
-export type ChatReact = { room: string, id: MessageId, emoji: string, 
+export type ChatReact = { room: RoomId, id: MessageId, emoji: string, 
 /**
  * `true` adds my reaction, `false` removes it.
  */
 add: boolean, };
 
-export type ChatHistory = { room: string, before?: number, after?: number, 
+export type ChatHistory = { room: RoomId, before?: number, after?: number, 
 /**
  * 1 to 100, default 50.
  */
@@ -159,7 +159,7 @@ has_more: boolean, };
 
 export type Thread = { root: Message, messages: Array<Message>, };
 
-export type ChatRead = { room: string, seq: number, };
+export type ChatRead = { room: RoomId, seq: number, };
 
 export type Unread = { unread: number, };
 
@@ -171,7 +171,7 @@ id: string, created_at: string, read: boolean, } & ({ "kind": "mention", "data":
 
 export type NotificationBody = { "kind": "mention", "data": MentionData } | { "kind": "member_invited", "data": Invitation } | { "kind": "member_added", "data": MemberData } | { "kind": "member_removed", "data": MemberData } | { "kind": "audit_broken", "data": AuditBrokenData } | { "kind": "level_up", "data": LevelUpData } | { "kind": "badge_awarded", "data": BadgeAwardedData } | { "kind": "endorsed", "data": EndorsedData } | { "kind": "skill_verified", "data": SkillVerifiedData } | { "kind": "buz_credited", "data": BuzData } | { "kind": "buz_withheld", "data": BuzData } | { "kind": "conversion_decided", "data": ConversionDecidedData } | { "kind": "document_shared", "data": DocumentSharedData } | { "kind": "document_commented", "data": DocumentCommentedData } | { "kind": "signature_requested", "data": SignatureData } | { "kind": "document_signed", "data": SignatureData } | { "kind": "file_corrupted", "data": FileCorruptedData };
 
-export type MentionData = { room: string, message_id: MessageId, seq: number, author_id: UserId, author_name: string, 
+export type MentionData = { room: RoomId, message_id: MessageId, seq: number, author_id: UserId, author_name: string, 
 /**
  * The start of the message.
  */
@@ -252,9 +252,9 @@ export type MarkRead = { ids?: Array<string>, all?: boolean, };
 
 export type UnreadCount = { unread_count: number, };
 
-export type CreateDoc = { room: string, title: string, };
+export type CreateDoc = { room: RoomId, title: string, };
 
-export type DocInfo = { id: DocId, room: string, title: string, created_by: UserId, created_at: string, 
+export type DocInfo = { id: DocId, room: RoomId, title: string, created_by: UserId, created_at: string, 
 /**
  * The caller's role in the document's room.
  */
@@ -387,7 +387,7 @@ export type RoomSummary = {
 /**
  * `venture:{id}` or `team:{id}`.
  */
-room: string, 
+room: RoomId, 
 /**
  * `venture` or `team`.
  */

@@ -293,7 +293,7 @@ async fn awareness(ctx: &super::Ctx, args: &AbuseArgs) -> anyhow::Result<Awarene
         .post(format!("{}/api/v1/docs", ctx.base))
         .bearer_auth(&admin)
         .json(&CreateDoc {
-            room: rooms[0].clone(),
+            room: rooms[0].as_str().into(),
             title: "awareness flood".into(),
         })
         .send()

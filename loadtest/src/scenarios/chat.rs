@@ -249,7 +249,7 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
                     .unwrap_or_else(|e| e.into_inner())
                     .insert(k, now);
                 let send = ChatSend {
-                    room: room.clone(),
+                    room: room.as_str().into(),
                     client_id: format!("p{j}-{k}-{}", micros_now()),
                     body,
                     reply_to: None,

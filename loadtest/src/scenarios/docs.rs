@@ -116,7 +116,7 @@ async fn hub_docs(
     let mut doc_ids = Vec::new();
     for d in 0..args.docs {
         let create = CreateDoc {
-            room: rooms[0].clone(),
+            room: rooms[0].as_str().into(),
             title: format!("loadtest doc {d}"),
         };
         let resp = http

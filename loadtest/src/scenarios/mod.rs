@@ -219,7 +219,7 @@ pub async fn join_paced(
                 next += interval;
             }
             let join = RoomJoin {
-                room: rooms(i),
+                room: rooms(i).into(),
                 since: None,
             };
             let packet = crate::wire::emit(Some(0), client::RoomJoinEvent, &join);

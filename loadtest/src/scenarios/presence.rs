@@ -54,7 +54,7 @@ struct Book {
 /// A `room:join` packet for `room` with ack id `ack`.
 fn join_packet(ack: u64, room: &str) -> String {
     let join = RoomJoin {
-        room: room.to_owned(),
+        room: room.into(),
         since: None,
     };
     wire::emit(Some(ack), client::RoomJoinEvent, &join)

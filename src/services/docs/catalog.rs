@@ -8,13 +8,13 @@ use crate::services::Services;
 use crate::services::access::Caller;
 use crate::store::DocRow;
 use hub_protocol::docs::DocInfo;
-use hub_protocol::{DocId, Role};
+use hub_protocol::{DocId, Role, RoomId};
 use hub_rooms::RoomName;
 
 pub fn doc_view(row: DocRow, role: Role) -> DocInfo {
     DocInfo {
         id: DocId(row.id),
-        room: row.room,
+        room: RoomId::from(row.room),
         title: row.title,
         created_by: row.created_by,
         created_at: rfc3339(row.created_at),
