@@ -1,7 +1,7 @@
 //! Uploaded files, called documents on the wire (`/api/v1/documents`): uploads with checksums,
 //! shares (to users, or to clients by a signed link), comments and legal holds.
 
-use crate::ids::UserId;
+use crate::ids::{UserId, VentureId};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
@@ -22,7 +22,7 @@ pub struct FileDoc {
     pub size: i64,
     /// Lowercase hex SHA-256 of the content (also its `ETag`).
     pub checksum_sha256: String,
-    pub venture_id: Option<String>,
+    pub venture_id: Option<VentureId>,
     pub client_id: Option<String>,
     /// Under a legal hold: it cannot be deleted.
     pub on_hold: bool,

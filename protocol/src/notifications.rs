@@ -2,7 +2,7 @@
 //! the row is committed). `GET /api/v1/notifications` pages the same objects. Each `kind` has
 //! a typed `data`: in TypeScript a `Notification` is a union discriminated by `kind`.
 
-use crate::ids::{MessageId, RoomId, UserId};
+use crate::ids::{MessageId, RoomId, UserId, VentureId};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
@@ -106,7 +106,7 @@ pub struct MentionData {
 /// `member_added` / `member_removed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct MemberData {
-    pub venture_id: String,
+    pub venture_id: VentureId,
     #[serde(default)]
     #[ts(optional)]
     pub team_id: Option<String>,
@@ -177,7 +177,7 @@ pub struct BuzData {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct ConversionDecidedData {
     pub conversion_id: String,
-    pub venture_id: String,
+    pub venture_id: VentureId,
     /// `APPROVED`, `REJECTED` or `EXPIRED`.
     pub status: String,
     #[ts(type = "number")]

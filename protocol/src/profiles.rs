@@ -1,7 +1,7 @@
 //! Profiles, skills, endorsements and portfolios (`/api/v1/profiles`, `/api/v1/skills`,
 //! `/api/v1/portfolio`).
 
-use crate::ids::UserId;
+use crate::ids::{UserId, VentureId};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
@@ -221,7 +221,7 @@ pub struct PortfolioItem {
 pub struct VerifiedTask {
     pub task_id: String,
     /// The venture the task event named, if any.
-    pub venture_id: Option<String>,
+    pub venture_id: Option<VentureId>,
     /// BUZ credited to the user's wallet for the task.
     #[ts(type = "number")]
     pub buz_credited: i64,

@@ -404,7 +404,7 @@ impl Services {
             .await?;
         let data = ConversionDecidedData {
             conversion_id: conv.id.clone(),
-            venture_id: conv.venture_id.to_string(),
+            venture_id: conv.venture_id.clone(),
             status: status.to_owned(),
             buz_used: conv.buz_used,
             equity_granted_bp: bp,

@@ -45,7 +45,7 @@ impl Services {
         by: &UserId,
     ) {
         let data = MemberData {
-            venture_id: venture.to_string(),
+            venture_id: venture.clone(),
             team_id: team.map(TeamId::to_string),
             role: Some(role),
             by: by.clone(),
@@ -75,7 +75,7 @@ impl Services {
         by: &UserId,
     ) {
         let data = MemberData {
-            venture_id: venture.to_string(),
+            venture_id: venture.clone(),
             team_id: team.map(TeamId::to_string),
             role: None,
             by: by.clone(),

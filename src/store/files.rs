@@ -2,8 +2,8 @@
 //! share is live while it is neither revoked nor expired, checked at every access.
 
 use super::{Store, StoreError, StoreResult, WriteTx, new_id, rfc3339};
-use hub_protocol::UserId;
 use hub_protocol::files::{Comment, FileDoc, Share};
+use hub_protocol::{UserId, VentureId};
 
 /// A file as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +17,7 @@ pub struct FileRow {
     pub size: i64,
     pub checksum: String,
     pub storage_key: String,
-    pub venture_id: Option<String>,
+    pub venture_id: Option<VentureId>,
     pub client_id: Option<String>,
     pub hold_reason: Option<String>,
     pub corrupted_at: Option<i64>,
@@ -148,7 +148,7 @@ fn file(t: FileTuple) -> FileRow {
         size: t.6,
         checksum: t.7,
         storage_key: t.8,
-        venture_id: t.9,
+        venture_id: t.9.map(VentureId::from),
         client_id: t.10,
         hold_reason: t.11,
         corrupted_at: t.12,
@@ -191,7 +191,7 @@ impl Store {
             .bind(f.size)
             .bind(&f.checksum)
             .bind(&f.storage_key)
-            .bind(f.venture_id.as_deref())
+            .bind(f.venture_id.as_ref().map(VentureId::as_str))
             .bind(f.client_id.as_deref())
             .bind(f.hold_reason.as_deref())
             .bind(f.corrupted_at)

@@ -435,7 +435,7 @@ impl Store {
             .and_then(|b| b.get("venture_id")?.as_str().map(str::to_owned));
         Ok(Some(hub_protocol::profiles::VerifiedTask {
             task_id: task_id.to_owned(),
-            venture_id,
+            venture_id: venture_id.map(hub_protocol::VentureId::from),
             buz_credited: credited,
             accepted_at: rfc3339(at),
         }))

@@ -177,7 +177,7 @@ export type MentionData = { room: RoomId, message_id: MessageId, seq: number, au
  */
 excerpt: string, };
 
-export type MemberData = { venture_id: string, team_id?: string, 
+export type MemberData = { venture_id: VentureId, team_id?: string, 
 /**
  * The role given (`member_added`).
  */
@@ -224,7 +224,7 @@ reason: string | null,
  */
 buz_balance: number, };
 
-export type ConversionDecidedData = { conversion_id: string, venture_id: string, 
+export type ConversionDecidedData = { conversion_id: string, venture_id: VentureId, 
 /**
  * `APPROVED`, `REJECTED` or `EXPIRED`.
  */
@@ -798,7 +798,7 @@ export type VerifiedTask = { task_id: string,
 /**
  * The venture the task event named, if any.
  */
-venture_id: string | null, 
+venture_id: VentureId | null, 
 /**
  * BUZ credited to the user's wallet for the task.
  */
@@ -987,7 +987,7 @@ type: string, file_name: string, content_type: string, size: number,
 /**
  * Lowercase hex SHA-256 of the content (also its `ETag`).
  */
-checksum_sha256: string, venture_id: string | null, client_id: string | null, 
+checksum_sha256: string, venture_id: VentureId | null, client_id: string | null, 
 /**
  * Under a legal hold: it cannot be deleted.
  */

@@ -190,7 +190,7 @@ impl Services {
                         &v,
                     )
                     .await?;
-                Some(v.to_string())
+                Some(v)
             }
             None => None,
         };
