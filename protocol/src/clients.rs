@@ -1,14 +1,14 @@
 //! Clients: people outside the platform a user works with (`/api/v1/clients`), visible to
 //! their owner only. Documents can be shared with them by a signed link.
 
-use crate::ids::UserId;
+use crate::ids::{ClientId, UserId};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Client {
-    pub id: String,
+    pub id: ClientId,
     pub owner_id: UserId,
     pub name: String,
     pub email: Option<String>,

@@ -1,7 +1,7 @@
 //! Uploaded files, called documents on the wire (`/api/v1/documents`): uploads with checksums,
 //! shares (to users, or to clients by a signed link), comments and legal holds.
 
-use crate::ids::{UserId, VentureId};
+use crate::ids::{ClientId, UserId, VentureId};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
@@ -23,7 +23,7 @@ pub struct FileDoc {
     /// Lowercase hex SHA-256 of the content (also its `ETag`).
     pub checksum_sha256: String,
     pub venture_id: Option<VentureId>,
-    pub client_id: Option<String>,
+    pub client_id: Option<ClientId>,
     /// Under a legal hold: it cannot be deleted.
     pub on_hold: bool,
     /// The stored content no longer matches its checksum (found by a download or the scrub).
@@ -45,7 +45,7 @@ pub struct NewShare {
     pub to_user_id: Option<UserId>,
     #[serde(default)]
     #[ts(optional)]
-    pub client_id: Option<String>,
+    pub client_id: Option<ClientId>,
     /// Default true.
     #[serde(default)]
     #[ts(optional)]
@@ -67,7 +67,7 @@ pub struct Share {
     pub id: String,
     pub document_id: String,
     pub to_user_id: Option<UserId>,
-    pub client_id: Option<String>,
+    pub client_id: Option<ClientId>,
     pub can_view: bool,
     pub can_comment: bool,
     pub can_sign: bool,

@@ -76,3 +76,8 @@ string_id!(
     /// A Socket.IO connection, unique on its node.
     SocketId
 );
+string_id!(
+    /// A client of a user's (a company or person their documents are shared with; UUID v7 text,
+    /// assigned by the hub).
+    ClientId
+);

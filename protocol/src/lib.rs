@@ -49,5 +49,5 @@ pub mod wallets;
 mod ts;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
-pub use ids::{DocId, MessageId, NodeId, RoomId, SocketId, TeamId, UserId, VentureId};
+pub use ids::{ClientId, DocId, MessageId, NodeId, RoomId, SocketId, TeamId, UserId, VentureId};
 pub use roles::{AccountRole, Role};

@@ -14,7 +14,7 @@ use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
 use crate::events::*;
 use crate::files::*;
 use crate::gamification::*;
-use crate::ids::{DocId, MessageId, RoomId, TeamId, UserId, VentureId};
+use crate::ids::{ClientId, DocId, MessageId, RoomId, TeamId, UserId, VentureId};
 use crate::notifications::*;
 use crate::profiles::*;
 use crate::realtime::{
@@ -37,7 +37,7 @@ const GENERATED: &str = concat!(
 macro_rules! wire_types {
     ($m:ident, $arg:expr) => {
         $m!($arg;
-        UserId, VentureId, TeamId, RoomId, DocId, MessageId, Role, AccountRole, ErrorCode, ErrorDetail, ErrorBody, AckErr,
+        UserId, VentureId, TeamId, RoomId, DocId, MessageId, ClientId, Role, AccountRole, ErrorCode, ErrorDetail, ErrorBody, AckErr,
         HandshakeAuth, ConnectRefusal, Pong, Done, Echo, Echoed,
         RoomJoin, RoomJoined, RoomRef, PresenceStatus, PresenceEntry, PresenceSet, PresenceChanged,
         PresenceLeft, Typing, RoomRemoved, RoomRoleChanged,

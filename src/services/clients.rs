@@ -44,7 +44,7 @@ impl Services {
         self.client_audit(
             &mut w,
             owner,
-            &client.id,
+            client.id.as_str(),
             "client.created",
             json!({"name": client.name}),
         )

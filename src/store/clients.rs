@@ -2,8 +2,8 @@
 //! another user's client does not exist for the caller.
 
 use super::{Store, StoreError, StoreResult, WriteTx, new_id, rfc3339};
-use hub_protocol::UserId;
 use hub_protocol::clients::Client;
+use hub_protocol::{ClientId, UserId};
 use hub_rooms::files::ClientFields;
 
 type ClientTuple = (
@@ -23,7 +23,7 @@ const COLUMNS: &str =
 
 fn client(t: ClientTuple) -> Client {
     Client {
-        id: t.0,
+        id: ClientId(t.0),
         owner_id: UserId(t.1),
         name: t.2,
         email: t.3,
@@ -58,7 +58,7 @@ impl Store {
             .execute(w.conn().await?)
             .await?;
         Ok(Client {
-            id,
+            id: ClientId(id),
             owner_id: owner.clone(),
             name: c.name.clone(),
             email: c.email.clone(),

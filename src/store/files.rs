@@ -3,7 +3,7 @@
 
 use super::{Store, StoreError, StoreResult, WriteTx, new_id, rfc3339};
 use hub_protocol::files::{Comment, FileDoc, Share};
-use hub_protocol::{UserId, VentureId};
+use hub_protocol::{ClientId, UserId, VentureId};
 
 /// A file as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +18,7 @@ pub struct FileRow {
     pub checksum: String,
     pub storage_key: String,
     pub venture_id: Option<VentureId>,
-    pub client_id: Option<String>,
+    pub client_id: Option<ClientId>,
     pub hold_reason: Option<String>,
     pub corrupted_at: Option<i64>,
     pub created_at: i64,
@@ -72,7 +72,7 @@ pub struct ShareRow {
     pub id: String,
     pub file_id: String,
     pub to_user_id: Option<String>,
-    pub client_id: Option<String>,
+    pub client_id: Option<ClientId>,
     pub perms: Perms,
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
@@ -149,7 +149,7 @@ fn file(t: FileTuple) -> FileRow {
         checksum: t.7,
         storage_key: t.8,
         venture_id: t.9.map(VentureId::from),
-        client_id: t.10,
+        client_id: t.10.map(ClientId),
         hold_reason: t.11,
         corrupted_at: t.12,
         created_at: t.13,
@@ -161,7 +161,7 @@ fn share(t: ShareTuple) -> ShareRow {
         id: t.0,
         file_id: t.1,
         to_user_id: t.2,
-        client_id: t.3,
+        client_id: t.3.map(ClientId),
         perms: Perms {
             view: t.4 != 0,
             comment: t.5 != 0,
@@ -192,7 +192,7 @@ impl Store {
             .bind(&f.checksum)
             .bind(&f.storage_key)
             .bind(f.venture_id.as_ref().map(VentureId::as_str))
-            .bind(f.client_id.as_deref())
+            .bind(f.client_id.as_ref().map(ClientId::as_str))
             .bind(f.hold_reason.as_deref())
             .bind(f.corrupted_at)
             .bind(f.created_at)
@@ -324,7 +324,7 @@ impl Store {
             .bind(&s.id)
             .bind(&s.file_id)
             .bind(s.to_user_id.as_deref())
-            .bind(s.client_id.as_deref())
+            .bind(s.client_id.as_ref().map(ClientId::as_str))
             .bind(i64::from(s.perms.view))
             .bind(i64::from(s.perms.comment))
             .bind(i64::from(s.perms.sign))

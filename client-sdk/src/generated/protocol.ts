@@ -13,6 +13,8 @@ export type DocId = string;
 
 export type MessageId = string;
 
+export type ClientId = string;
+
 export type Role = "owner" | "admin" | "member" | "viewer";
 
 export type AccountRole = "user" | "admin" | "system";
@@ -987,7 +989,7 @@ type: string, file_name: string, content_type: string, size: number,
 /**
  * Lowercase hex SHA-256 of the content (also its `ETag`).
  */
-checksum_sha256: string, venture_id: VentureId | null, client_id: string | null, 
+checksum_sha256: string, venture_id: VentureId | null, client_id: ClientId | null, 
 /**
  * Under a legal hold: it cannot be deleted.
  */
@@ -999,7 +1001,7 @@ corrupted: boolean, created_at: string, };
 
 export type FileList = { documents: Array<FileDoc>, };
 
-export type NewShare = { to_user_id?: UserId, client_id?: string, 
+export type NewShare = { to_user_id?: UserId, client_id?: ClientId, 
 /**
  * Default true.
  */
@@ -1009,7 +1011,7 @@ can_view?: boolean, can_comment?: boolean, can_sign?: boolean,
  */
 expires_at?: string, };
 
-export type Share = { id: string, document_id: string, to_user_id: UserId | null, client_id: string | null, can_view: boolean, can_comment: boolean, can_sign: boolean, expires_at: string | null, revoked: boolean, created_by: UserId, created_at: string, 
+export type Share = { id: string, document_id: string, to_user_id: UserId | null, client_id: ClientId | null, can_view: boolean, can_comment: boolean, can_sign: boolean, expires_at: string | null, revoked: boolean, created_by: UserId, created_at: string, 
 /**
  * For a client share, when created: the link's path with its signed token
  * (`/api/v1/shared/{token}`; its content at `/api/v1/shared/{token}/content`).
@@ -1036,7 +1038,7 @@ export type Hold = {
  */
 reason: string, };
 
-export type Client = { id: string, owner_id: UserId, name: string, email: string | null, phone: string | null, organization: string | null, tags: Array<string>, created_at: string, updated_at: string, };
+export type Client = { id: ClientId, owner_id: UserId, name: string, email: string | null, phone: string | null, organization: string | null, tags: Array<string>, created_at: string, updated_at: string, };
 
 export type NewClient = { name: string, email?: string, phone?: string, organization?: string, tags?: Array<string>, };
 

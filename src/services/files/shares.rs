@@ -4,9 +4,9 @@ use super::FileError;
 use crate::services::Services;
 use crate::services::effects::Effects;
 use crate::store::{FileRow, Perms, ShareRow, StoreError, new_id};
-use hub_protocol::UserId;
 use hub_protocol::files::NewShare;
 use hub_protocol::notifications::{DocumentSharedData, NotificationBody};
+use hub_protocol::{ClientId, UserId};
 use hub_rooms::fields::FieldError;
 use hub_rooms::files::check_share_target;
 use serde_json::json;
@@ -22,7 +22,7 @@ impl Services {
         let row = self.owned_file(caller, id).await?;
         check_share_target(
             req.to_user_id.as_ref().map(|u| u.as_str()),
-            req.client_id.as_deref(),
+            req.client_id.as_ref().map(ClientId::as_str),
         )?;
         let now = self.clock.now_ms();
         let expires_at = match req.expires_at.as_deref() {
@@ -46,7 +46,7 @@ impl Services {
             }
         }
         if let Some(c) = &req.client_id
-            && self.store.client(caller, c).await?.is_none()
+            && self.store.client(caller, c.as_str()).await?.is_none()
         {
             return Err(FileError::NotFound("no such client".into()));
         }
