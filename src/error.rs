@@ -111,9 +111,21 @@ impl IntoResponse for AppError {
     }
 }
 
+/// What a refusal was about, more precisely than its code, where HTTP answers with a status of
+/// its own (every other transport goes by the code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// A field that cannot be read as sent: `400`.
+    Unreadable,
+    /// A file of a type off the list, or whose bytes are not what it says: `415`.
+    UnsupportedType,
+    /// A byte range wholly outside the content: `416`.
+    RangeOutside,
+}
+
 /// A refusal or failure of a domain (the store, a service, a rule), as every transport answers
 /// it: the code decides the HTTP status, the ack's `code` and the `/yjs` close; the message is
-/// what the client reads.
+/// what the client reads. Nothing here names a transport.
 pub trait DomainError {
     /// The stable code of this error.
     fn code(&self) -> ErrorCode;
@@ -121,16 +133,21 @@ pub trait DomainError {
     /// What a client may be told. An internal cause is logged here and never returned.
     fn public_message(&self) -> String;
 
-    /// The HTTP status, when it is not the code's own (see [`status_of`]): a field that cannot
-    /// be read is `400`, a file of a refused type `415`.
-    fn http_status(&self) -> StatusCode {
-        status_of(self.code())
+    /// What the refusal was about, when the code alone does not say it (see [`Refusal`]).
+    fn refusal(&self) -> Option<Refusal> {
+        None
     }
 }
 
 impl<E: DomainError> From<E> for AppError {
     fn from(e: E) -> Self {
-        AppError::new(e.http_status(), e.code(), e.public_message())
+        let status = match e.refusal() {
+            Some(Refusal::Unreadable) => StatusCode::BAD_REQUEST,
+            Some(Refusal::UnsupportedType) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Some(Refusal::RangeOutside) => StatusCode::RANGE_NOT_SATISFIABLE,
+            None => status_of(e.code()),
+        };
+        AppError::new(status, e.code(), e.public_message())
     }
 }
 
@@ -144,7 +161,7 @@ impl DomainError for hub_rooms::fields::FieldError {
         self.to_string()
     }
 
-    fn http_status(&self) -> StatusCode {
-        StatusCode::BAD_REQUEST
+    fn refusal(&self) -> Option<Refusal> {
+        Some(Refusal::Unreadable)
     }
 }

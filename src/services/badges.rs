@@ -274,10 +274,10 @@ impl crate::error::DomainError for BadgeError {
         }
     }
 
-    fn http_status(&self) -> axum::http::StatusCode {
+    fn refusal(&self) -> Option<crate::error::Refusal> {
         match self {
-            BadgeError::Field(f) => f.http_status(),
-            other => crate::error::status_of(other.code()),
+            BadgeError::Field(f) => f.refusal(),
+            _ => None,
         }
     }
 }

@@ -60,10 +60,10 @@ impl DomainError for EventError {
         }
     }
 
-    fn http_status(&self) -> axum::http::StatusCode {
+    fn refusal(&self) -> Option<crate::error::Refusal> {
         match self {
-            EventError::Field(f) => f.http_status(),
-            other => crate::error::status_of(other.code()),
+            EventError::Field(f) => f.refusal(),
+            _ => None,
         }
     }
 }

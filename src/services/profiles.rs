@@ -61,10 +61,10 @@ impl crate::error::DomainError for ProfileError {
         }
     }
 
-    fn http_status(&self) -> axum::http::StatusCode {
+    fn refusal(&self) -> Option<crate::error::Refusal> {
         match self {
-            ProfileError::Field(f) => f.http_status(),
-            other => crate::error::status_of(other.code()),
+            ProfileError::Field(f) => f.refusal(),
+            _ => None,
         }
     }
 }

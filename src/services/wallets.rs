@@ -66,10 +66,10 @@ impl crate::error::DomainError for WalletError {
         }
     }
 
-    fn http_status(&self) -> axum::http::StatusCode {
+    fn refusal(&self) -> Option<crate::error::Refusal> {
         match self {
-            WalletError::Field(f) => f.http_status(),
-            other => crate::error::status_of(other.code()),
+            WalletError::Field(f) => f.refusal(),
+            _ => None,
         }
     }
 }

@@ -270,3 +270,47 @@ async fn notification_reads_refuse_what_cannot_be_met(backend: Backend) {
         .unwrap();
     assert_eq!(none, 0);
 }
+
+/// Every domain error converts to the HTTP error through its code and public message; an
+/// internal cause is never sent, and a refusal about a field keeps `400`.
+#[test]
+fn a_domain_error_keeps_its_code_and_says_only_its_public_message() {
+    let cases: Vec<(AppError, u16, ErrorCode, &str)> = vec![
+        (
+            StoreError::Db(sqlx::Error::PoolTimedOut).into(),
+            503,
+            ErrorCode::Unavailable,
+            "the database is unavailable; retry later",
+        ),
+        (
+            StoreError::Db(sqlx::Error::Protocol("secret detail".into())).into(),
+            500,
+            ErrorCode::Internal,
+            "internal error",
+        ),
+        (
+            StoreError::Busy("too many writes wait for u1".into()).into(),
+            429,
+            ErrorCode::Busy,
+            "too many writes wait for u1",
+        ),
+        (
+            hub_rooms::fields::FieldError::new("note", "at most 3 characters").into(),
+            400,
+            ErrorCode::Invalid,
+            "note: at most 3 characters",
+        ),
+        (
+            hub::services::files::FileError::Unsatisfiable(10).into(),
+            416,
+            ErrorCode::Invalid,
+            "range: outside the document's 10 bytes",
+        ),
+    ];
+    for (error, status, code, message) in cases {
+        assert_eq!(
+            (error.status.as_u16(), error.code, error.message.as_str()),
+            (status, code, message)
+        );
+    }
+}

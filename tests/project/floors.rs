@@ -304,6 +304,37 @@ fn nothing_below_the_transports_imports_one() {
 }
 
 #[test]
+fn nothing_below_the_transports_names_a_web_or_socket_crate() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut named = Vec::new();
+    for file in files {
+        if !BELOW_TRANSPORTS.contains(&module_of(&src, &file).as_str()) {
+            continue;
+        }
+        let code = code_of(&std::fs::read_to_string(&file).unwrap());
+        for krate in [
+            "axum::",
+            "socketioxide::",
+            "engineioxide::",
+            "tokio_tungstenite::",
+        ] {
+            if code.contains(krate) {
+                named.push(format!(
+                    "{}: {krate}",
+                    file.strip_prefix(&src).unwrap().display()
+                ));
+            }
+        }
+    }
+    assert!(
+        named.is_empty(),
+        "services, the store and the bus name a transport's crate: {named:?}"
+    );
+}
+
+#[test]
 fn no_transport_imports_another() {
     let graph = graph();
     for from in TRANSPORTS {

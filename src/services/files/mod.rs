@@ -110,14 +110,13 @@ impl crate::error::DomainError for FileError {
         }
     }
 
-    /// A field that cannot be read is `400`; an upload of a type off the list, or whose bytes
-    /// are not what it says, `415`.
-    fn http_status(&self) -> axum::http::StatusCode {
+    fn refusal(&self) -> Option<crate::error::Refusal> {
+        use crate::error::Refusal;
         match self {
-            FileError::Field(f) => f.http_status(),
-            FileError::UnsupportedType(_) => axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            FileError::Unsatisfiable(_) => axum::http::StatusCode::RANGE_NOT_SATISFIABLE,
-            other => crate::error::status_of(other.code()),
+            FileError::Field(f) => f.refusal(),
+            FileError::UnsupportedType(_) => Some(Refusal::UnsupportedType),
+            FileError::Unsatisfiable(_) => Some(Refusal::RangeOutside),
+            _ => None,
         }
     }
 }
