@@ -478,12 +478,15 @@ impl Services {
     }
 
     /// The rooms the user belongs to, with the last message's seq, the unread count and the
-    /// unread mentions of each.
+    /// unread mentions of each (read in one statement for all of them).
     pub async fn rooms_of(&self, user: &UserId) -> GroupResult<Vec<RoomSummary>> {
-        let mut rooms = Vec::new();
-        for mine in self.store.rooms_of(user).await? {
-            let room = mine.room.to_string();
-            let (last_seq, unread) = self.store.chat_position(&room, user).await?;
+        let mine = self.store.rooms_of(user).await?;
+        let names: Vec<String> = mine.iter().map(|m| m.room.to_string()).collect();
+        let positions = self.store.chat_positions(&names, user).await?;
+        let mut rooms = Vec::with_capacity(mine.len());
+        for ((mine, room), (last_seq, unread, mentions)) in
+            mine.into_iter().zip(names).zip(positions)
+        {
             rooms.push(RoomSummary {
                 kind: match mine.room {
                     RoomName::Team(_) => "team",
@@ -492,7 +495,7 @@ impl Services {
                 .to_owned(),
                 last_seq,
                 unread,
-                mentions: self.store.chat_unread_mentions(&room, user).await?,
+                mentions,
                 name: mine.name,
                 venture_id: mine.venture_id,
                 role: mine.role,

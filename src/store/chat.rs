@@ -8,7 +8,7 @@
 use super::{Backend, Store, StoreError, StoreResult, WriteTx, new_id, rfc3339};
 use hub_protocol::chat::Message;
 use hub_protocol::{MessageId, RoomId, UserId};
-use sqlx::{AnyConnection, AssertSqlSafe};
+use sqlx::AssertSqlSafe;
 use std::collections::BTreeMap;
 
 /// `deleted` is read as an integer: through sqlx's `Any` driver SQLite gives booleans as
@@ -609,16 +609,6 @@ impl Store {
         Ok(self.chat_position(room, user).await?.1)
     }
 
-    async fn read_marker(conn: &mut AnyConnection, room: &str, user: &UserId) -> StoreResult<i64> {
-        let row: Option<(i64,)> =
-            sqlx::query_as("SELECT seq FROM read_markers WHERE room = $1 AND user_id = $2")
-                .bind(room)
-                .bind(user.as_str())
-                .fetch_optional(conn)
-                .await?;
-        Ok(row.map_or(0, |(s,)| s))
-    }
-
     /// `room`'s last seq (as [`Store::chat_last_seq`]) and `user`'s unread count there: the live
     /// messages after their read marker that they did not write. One statement: what every
     /// join and the room list answer with.
@@ -636,19 +626,49 @@ impl Store {
         Ok((last_seq, unread))
     }
 
-    /// Unread messages of `room` that mention `user`.
-    pub async fn chat_unread_mentions(&self, room: &str, user: &UserId) -> StoreResult<i64> {
-        let mut conn = self.pool().acquire().await?;
-        let marker = Store::read_marker(&mut conn, room, user).await?;
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM mentions WHERE user_id = $1 AND room = $2 AND seq > $3",
-        )
-        .bind(user.as_str())
-        .bind(room)
-        .bind(marker)
-        .fetch_one(&mut *conn)
-        .await?;
-        Ok(n)
+    /// For each of `rooms`, in order: its last seq, `user`'s unread count there (as
+    /// [`Store::chat_position`]) and the unread messages that mention them. One statement for
+    /// as many as 500 rooms (the room list of a user in many rooms costs one round trip, not
+    /// two a room).
+    pub async fn chat_positions(
+        &self,
+        rooms: &[String],
+        user: &UserId,
+    ) -> StoreResult<Vec<(i64, i64, i64)>> {
+        const ROOMS_PER_STATEMENT: usize = 500;
+        let mut out = Vec::with_capacity(rooms.len());
+        for chunk in rooms.chunks(ROOMS_PER_STATEMENT) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(${}, ${})", 2 * i + 2, 2 * i + 3))
+                .collect();
+            let sql = format!(
+                "WITH r(room, ord) AS (VALUES {}),
+                      k AS (SELECT r.room, r.ord,
+                                   COALESCE((SELECT seq FROM read_markers m
+                                              WHERE m.room = r.room AND m.user_id = $1), 0) AS seen
+                              FROM r)
+                 SELECT k.ord,
+                        COALESCE((SELECT last_seq FROM chat_rooms c WHERE c.room = k.room), 0),
+                        (SELECT COUNT(*) FROM messages m
+                          WHERE m.room = k.room AND m.author_id <> $1 AND NOT m.deleted
+                            AND m.seq > k.seen),
+                        (SELECT COUNT(*) FROM mentions n
+                          WHERE n.user_id = $1 AND n.room = k.room AND n.seq > k.seen)
+                   FROM k ORDER BY k.ord",
+                values.join(", ")
+            );
+            let mut query =
+                sqlx::query_as::<_, (i64, i64, i64, i64)>(AssertSqlSafe(sql)).bind(user.as_str());
+            for (i, room) in chunk.iter().enumerate() {
+                query = query.bind(room.as_str()).bind(i as i64);
+            }
+            let rows = query.fetch_all(self.pool()).await?;
+            out.extend(
+                rows.into_iter()
+                    .map(|(_, last, unread, mentions)| (last, unread, mentions)),
+            );
+        }
+        Ok(out)
     }
 
     /// Fills in the reactions of `messages` (one query for the whole page).
