@@ -102,10 +102,11 @@ impl Services {
             status: "PASSED".into(),
             kyc_id: Some(format!("dev-kyc-{user}")),
         };
-        let checked =
-            hub_rooms::events::kyc(&kyc).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        self.event_in(checked, EventIn::Kyc(&kyc), &platform)
-            .await?;
+        let event = EventIn::Kyc(&kyc);
+        let checked = event
+            .check()
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        self.event_in(checked, event, &platform).await?;
         let gate = (self.buz.gates.min_reputation * 1000.0).ceil() as i64;
         self.store.dev_raise_reputation(user, gate).await?;
         let task = TaskAccepted {
@@ -116,10 +117,10 @@ impl Services {
             quality: SAMPLE_QUALITY,
             reviewer_trust: SAMPLE_TRUST,
         };
-        let checked = hub_rooms::events::task_accepted(&task)
+        let event = EventIn::Task(&task);
+        let checked = event
+            .check()
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        Ok(self
-            .event_in(checked, EventIn::Task(&task), &platform)
-            .await?)
+        Ok(self.event_in(checked, event, &platform).await?)
     }
 }
