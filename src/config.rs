@@ -2,7 +2,7 @@
 //! them. [`Settings::resolve`] turns the flags into the [`Config`] that [`crate::run`] takes,
 //! creating the data directory and the JWT secret file of the embedded default when needed.
 
-use crate::services::ChatConfig;
+use crate::services::chat::ChatConfig;
 use crate::services::docs::DocsConfig;
 use crate::services::presence::PresenceConfig;
 use crate::store::Backend;

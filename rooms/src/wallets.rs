@@ -135,6 +135,16 @@ pub struct Issue {
     pub reason: Option<Withheld>,
 }
 
+/// Where the issuance gates' windows begin at `now_ms` (Unix ms): the last hour, in which a
+/// credit exactly an hour old no longer counts, and the UTC day.
+pub fn issuance_windows(now_ms: i64) -> (i64, i64) {
+    const HOUR_MS: i64 = 3_600_000;
+    (
+        now_ms - HOUR_MS + 1,
+        crate::gamification::day_start_ms(crate::gamification::utc_day(now_ms)),
+    )
+}
+
 /// Applies the gates to a credit of `computed` BUZ.
 pub fn issue(computed: i64, gates: &Gates, s: &Standing) -> Issue {
     let refuse = |reason| Issue {
@@ -494,6 +504,18 @@ fn month_start_ms(y: i64, m: i64) -> i64 {
 mod tests {
     use super::*;
     use crate::audit::CUT;
+
+    #[test]
+    fn issuance_windows_start_an_hour_back_and_at_utc_midnight() {
+        // 2026-12-01T00:00Z is day 20423; at 01:30 the hour began at 00:30:00.001.
+        let midnight = 20_423 * 86_400_000;
+        let at = midnight + 5_400_000;
+        assert_eq!(issuance_windows(at), (midnight + 1_800_001, midnight));
+        // At midnight itself the hour reaches back into the day before; the day starts now.
+        assert_eq!(issuance_windows(midnight), (midnight - 3_599_999, midnight));
+        // A millisecond before midnight is still the day before.
+        assert_eq!(issuance_windows(midnight - 1).1, midnight - 86_400_000);
+    }
 
     #[test]
     fn the_formula_table() {

@@ -53,12 +53,12 @@ pub struct ConsistencyQuery {
 
 /// `GET /api/v1/audit/key`: public.
 pub async fn key(State(core): State<Core>) -> Json<AuditKey> {
-    Json(core.services.audit_key())
+    Json(core.services.auditlog.key())
 }
 
 /// `GET /api/v1/audit/checkpoint`: the latest signed checkpoint, as `text/plain`; public.
 pub async fn checkpoint(State(core): State<Core>) -> Result<impl IntoResponse, AppError> {
-    let latest = core.services.audit_checkpoint().await?;
+    let latest = core.services.auditlog.latest().await?;
     Ok((
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         latest.note,
@@ -72,7 +72,8 @@ pub async fn checkpoints(
 ) -> Result<Json<CheckpointList>, AppError> {
     Ok(Json(
         core.services
-            .audit_checkpoints(q.before, q.limit.unwrap_or(100))
+            .auditlog
+            .checkpoints(q.before, q.limit.unwrap_or(100))
             .await?,
     ))
 }
@@ -84,7 +85,7 @@ pub async fn entry(
     ApiPath(index): ApiPath<u64>,
 ) -> Result<Json<LogEntry>, AppError> {
     operator(&who)?;
-    Ok(Json(core.services.log_entry(index).await?))
+    Ok(Json(core.services.auditlog.entry(index).await?))
 }
 
 /// `GET /api/v1/audit/entries?from=&limit=`.
@@ -96,7 +97,8 @@ pub async fn entries(
     operator(&who)?;
     Ok(Json(
         core.services
-            .log_entries(q.from.unwrap_or(0), q.limit.unwrap_or(100))
+            .auditlog
+            .entries(q.from.unwrap_or(0), q.limit.unwrap_or(100))
             .await?,
     ))
 }
@@ -108,7 +110,12 @@ pub async fn inclusion(
     Query(q): Query<InclusionQuery>,
 ) -> Result<Json<InclusionProof>, AppError> {
     operator(&who)?;
-    Ok(Json(core.services.inclusion_proof(q.index, q.size).await?))
+    Ok(Json(
+        core.services
+            .auditlog
+            .inclusion_proof(q.index, q.size)
+            .await?,
+    ))
 }
 
 /// `GET /api/v1/audit/proof/consistency?from=&to=`.
@@ -118,5 +125,10 @@ pub async fn consistency(
     Query(q): Query<ConsistencyQuery>,
 ) -> Result<Json<ConsistencyProof>, AppError> {
     operator(&who)?;
-    Ok(Json(core.services.consistency_proof(q.from, q.to).await?))
+    Ok(Json(
+        core.services
+            .auditlog
+            .consistency_proof(q.from, q.to)
+            .await?,
+    ))
 }

@@ -12,7 +12,7 @@ use hub_protocol::badges::{AwardBadge, Badge, BadgeAward, BadgeList, CreateBadge
 /// `GET /api/v1/badges`.
 pub async fn list(State(core): State<Core>) -> Result<Json<BadgeList>, AppError> {
     Ok(Json(BadgeList {
-        badges: core.services.badge_catalog().await?,
+        badges: core.services.badges.catalog().await?,
     }))
 }
 
@@ -25,7 +25,7 @@ pub async fn create(
     super::debug::operator(&who)?;
     Ok((
         StatusCode::CREATED,
-        Json(core.services.create_badge(&body).await?),
+        Json(core.services.badges.create(&body).await?),
     ))
 }
 
@@ -37,7 +37,7 @@ pub async fn patch(
     ApiJson(body): ApiJson<PatchBadge>,
 ) -> Result<Json<Badge>, AppError> {
     super::debug::operator(&who)?;
-    Ok(Json(core.services.patch_badge(&code, &body).await?))
+    Ok(Json(core.services.badges.patch(&code, &body).await?))
 }
 
 /// `POST /api/v1/badges/{code}/award` (admin): `201` when awarded, `200` when the user already
@@ -51,6 +51,7 @@ pub async fn award(
     super::debug::operator(&who)?;
     let award = core
         .services
+        .badges
         .award_by_hand(&code, &body.user_id, body.reason.as_deref(), &who.user_id)
         .await?;
     let status = if award.awarded {

@@ -11,7 +11,7 @@ use hub_protocol::clients::{Client, ClientList, NewClient, PatchClient};
 
 pub async fn list(State(core): State<Core>, who: Identity) -> Result<Json<ClientList>, AppError> {
     Ok(Json(ClientList {
-        clients: core.services.clients_of(&who.user_id).await?,
+        clients: core.services.clients.of_owner(&who.user_id).await?,
     }))
 }
 
@@ -22,7 +22,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Client>), AppError> {
     Ok((
         StatusCode::CREATED,
-        Json(core.services.create_client(&who.user_id, &body).await?),
+        Json(core.services.clients.create(&who.user_id, &body).await?),
     ))
 }
 
@@ -31,7 +31,7 @@ pub async fn get(
     who: Identity,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Client>, AppError> {
-    Ok(Json(core.services.client_of(&who.user_id, &id).await?))
+    Ok(Json(core.services.clients.get(&who.user_id, &id).await?))
 }
 
 pub async fn patch(
@@ -41,7 +41,10 @@ pub async fn patch(
     ApiJson(body): ApiJson<PatchClient>,
 ) -> Result<Json<Client>, AppError> {
     Ok(Json(
-        core.services.patch_client(&who.user_id, &id, &body).await?,
+        core.services
+            .clients
+            .patch(&who.user_id, &id, &body)
+            .await?,
     ))
 }
 
@@ -50,6 +53,6 @@ pub async fn delete(
     who: Identity,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, AppError> {
-    core.services.delete_client(&who.user_id, &id).await?;
+    core.services.clients.delete(&who.user_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

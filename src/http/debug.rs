@@ -25,7 +25,7 @@ pub async fn worm_integrity(
     who: Identity,
 ) -> Result<Json<WormIntegrity>, AppError> {
     operator(&who)?;
-    Ok(Json(core.services.worm_integrity().await?))
+    Ok(Json(core.services.audit.integrity().await?))
 }
 
 /// `POST /api/debug/worm/reanchor`: records every current break with a `worm.reanchor` entry
@@ -36,7 +36,7 @@ pub async fn worm_reanchor(
 ) -> Result<Json<WormIntegrity>, AppError> {
     operator(&who)?;
     Ok(Json(
-        core.services.worm_reanchor(who.user_id.as_str()).await?,
+        core.services.audit.reanchor(who.user_id.as_str()).await?,
     ))
 }
 
@@ -46,7 +46,7 @@ pub async fn jobs_health(
     who: Identity,
 ) -> Result<Json<JobsHealth>, AppError> {
     operator(&who)?;
-    let (running, last, jobs) = core.services.jobs.statuses();
+    let (running, last, jobs) = core.services.jobs.board.statuses();
     Ok(Json(JobsHealth {
         isRunning: running,
         lastRun: last.map(crate::clock::rfc3339),
@@ -62,7 +62,8 @@ pub async fn run_job(
 ) -> Result<Json<JobRun>, AppError> {
     operator(&who)?;
     core.services
-        .run_job(&name)
+        .jobs
+        .run(&name)
         .await
         .map(Json)
         .ok_or_else(|| AppError::not_found(format!("no job named {name}")))

@@ -68,7 +68,7 @@ pub async fn token(
             Duration::from_secs(ttl),
         )
         .map_err(AppError::internal)?;
-    let (venture_id, doc_id) = core.services.dev_demo(&body.user_id, &name, role).await?;
+    let (venture_id, doc_id) = core.services.dev.demo(&body.user_id, &name, role).await?;
     let expires_at = chrono::Utc::now() + chrono::Duration::seconds(ttl as i64);
     Ok(Json(DevTokenIssued {
         token,
@@ -89,7 +89,7 @@ pub async fn sample_task(
     ApiJson(body): ApiJson<SampleTask>,
 ) -> Result<(StatusCode, Json<EventAccepted>), AppError> {
     let venture = body.venture_id;
-    let accepted = core.services.dev_sample_task(&who.user_id, venture).await?;
+    let accepted = core.services.dev.sample_task(&who.user_id, venture).await?;
     Ok((StatusCode::CREATED, Json(accepted)))
 }
 

@@ -34,7 +34,8 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<DocInfo>), AppError> {
     let doc = core
         .services
-        .doc_create(caller(&who), body.room.as_str(), &body.title)
+        .docs
+        .create(caller(&who), body.room.as_str(), &body.title)
         .await?;
     Ok((StatusCode::CREATED, Json(doc)))
 }
@@ -57,7 +58,7 @@ pub async fn list(
         .as_deref()
         .ok_or_else(|| AppError::bad_request("the room query parameter is required"))?;
     Ok(Json(DocList {
-        docs: core.services.docs_in(caller(&who), room).await?,
+        docs: core.services.docs.list_in(caller(&who), room).await?,
     }))
 }
 
@@ -66,7 +67,7 @@ pub async fn get(
     who: Identity,
     ApiPath(id): ApiPath<DocId>,
 ) -> Result<Json<DocInfo>, AppError> {
-    Ok(Json(core.services.doc_info(caller(&who), &id).await?))
+    Ok(Json(core.services.docs.info(caller(&who), &id).await?))
 }
 
 pub async fn delete(
@@ -74,7 +75,7 @@ pub async fn delete(
     who: Identity,
     ApiPath(id): ApiPath<DocId>,
 ) -> Result<StatusCode, AppError> {
-    core.services.doc_delete(caller(&who), &id).await?;
+    core.services.docs.delete(caller(&who), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -23,7 +23,12 @@ pub async fn create_window(
     super::debug::operator(&who)?;
     Ok((
         StatusCode::CREATED,
-        Json(core.services.create_window(&body, &who.user_id).await?),
+        Json(
+            core.services
+                .equity
+                .create_window(&body, &who.user_id)
+                .await?,
+        ),
     ))
 }
 
@@ -33,7 +38,7 @@ pub async fn windows(
     _who: Identity,
 ) -> Result<Json<WindowList>, AppError> {
     Ok(Json(WindowList {
-        windows: core.services.windows().await?,
+        windows: core.services.equity.windows().await?,
     }))
 }
 
@@ -43,7 +48,7 @@ pub async fn active(
     _who: Identity,
 ) -> Result<Json<ActiveWindow>, AppError> {
     Ok(Json(ActiveWindow {
-        window: core.services.active_window().await?,
+        window: core.services.equity.active_window().await?,
     }))
 }
 
@@ -55,7 +60,7 @@ pub async fn convert(
 ) -> Result<(StatusCode, Json<Conversion>), AppError> {
     Ok((
         StatusCode::CREATED,
-        Json(core.services.convert(&who.user_id, &body).await?),
+        Json(core.services.equity.convert(&who.user_id, &body).await?),
     ))
 }
 
@@ -68,6 +73,7 @@ pub async fn decide(
 ) -> Result<Json<Conversion>, AppError> {
     Ok(Json(
         core.services
+            .equity
             .decide(&who.user_id, who.role.is_privileged(), &id, &body)
             .await?,
     ))
@@ -88,6 +94,7 @@ pub async fn conversions(
     Ok(Json(ConversionList {
         conversions: core
             .services
+            .equity
             .conversions(
                 &who.user_id,
                 who.role.is_privileged(),

@@ -19,7 +19,11 @@ type Answer = Result<(StatusCode, Json<EventAccepted>), AppError>;
 
 /// `201` the first time, `200` for a replay.
 async fn accept(core: &Core, who: &Identity, event: EventIn<'_>) -> Answer {
-    let accepted = core.services.event_from(caller(who), event).await?;
+    let accepted = core
+        .services
+        .events
+        .from_service(caller(who), event)
+        .await?;
     let status = if accepted.duplicate {
         StatusCode::OK
     } else {

@@ -107,6 +107,7 @@ pub async fn upload(
     let result = match (read, upload) {
         (Ok(()), Some(up)) => core
             .services
+            .files
             .finish_upload(&who.user_id, up, meta)
             .await
             .map_err(AppError::from),
@@ -138,7 +139,12 @@ async fn read_form(
                     .unwrap_or("application/octet-stream")
                     .to_owned();
                 let file_name = field.file_name().unwrap_or("file").to_owned();
-                let up = upload.insert(core.services.begin_upload(&declared, &file_name).await?);
+                let up = upload.insert(
+                    core.services
+                        .files
+                        .begin_upload(&declared, &file_name)
+                        .await?,
+                );
                 while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
                     up.push(chunk).await?;
                 }
@@ -205,7 +211,7 @@ pub async fn list(
         Some(_) => return Err(AppError::bad_request("scope: mine or shared")),
     };
     Ok(Json(FileList {
-        documents: core.services.files(&who.user_id, shared).await?,
+        documents: core.services.files.list(&who.user_id, shared).await?,
     }))
 }
 
@@ -217,7 +223,8 @@ pub async fn get(
 ) -> Result<Json<FileDoc>, AppError> {
     Ok(Json(
         core.services
-            .visible_file(&who.user_id, &id)
+            .files
+            .visible(&who.user_id, &id)
             .await?
             .0
             .view(),
@@ -230,7 +237,7 @@ pub async fn delete(
     who: Identity,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, AppError> {
-    core.services.delete_file(&who.user_id, &id).await?;
+    core.services.files.delete(&who.user_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -241,7 +248,7 @@ pub async fn content(
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let (row, access) = core.services.visible_file(&who.user_id, &id).await?;
+    let (row, access) = core.services.files.visible(&who.user_id, &id).await?;
     if !access.perms.view {
         return Err(AppError::forbidden("your share does not allow viewing"));
     }
@@ -260,7 +267,7 @@ async fn serve(core: &Core, row: FileRow, headers: &HeaderMap) -> Result<Respons
     }
     let size = u64::try_from(row.size).unwrap_or(0);
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
-    let Content { row, range, stream } = match core.services.content(row, range).await {
+    let Content { row, range, stream } = match core.services.files.content(row, range).await {
         Err(e @ FileError::Unsatisfiable(size)) => {
             let mut r = AppError::from(e).into_response();
             r.headers_mut().insert(
@@ -341,11 +348,11 @@ pub async fn share(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<NewShare>,
 ) -> Result<(StatusCode, Json<Share>), AppError> {
-    let row = core.services.share(&who.user_id, &id, &body).await?;
+    let row = core.services.files.share(&who.user_id, &id, &body).await?;
     let mut share = row.view();
     if row.client_id.is_some() {
         let ttl =
-            i64::try_from(core.services.files_config.link_ttl.as_millis()).unwrap_or(i64::MAX);
+            i64::try_from(core.services.files.config().link_ttl.as_millis()).unwrap_or(i64::MAX);
         let exp = row
             .expires_at
             .unwrap_or_else(|| core.clock.now_ms().saturating_add(ttl));
@@ -367,6 +374,7 @@ pub async fn shares(
     Ok(Json(ShareList {
         shares: core
             .services
+            .files
             .shares(&who.user_id, &id)
             .await?
             .iter()
@@ -381,7 +389,10 @@ pub async fn revoke(
     who: Identity,
     ApiPath((id, share)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, AppError> {
-    core.services.revoke(&who.user_id, &id, &share).await?;
+    core.services
+        .files
+        .revoke(&who.user_id, &id, &share)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -397,7 +408,7 @@ pub async fn shared(
     ApiPath(token): ApiPath<String>,
 ) -> Result<Json<SharedDoc>, AppError> {
     let (share, doc) = link(&core, &token)?;
-    let (row, share) = core.services.by_link(&share, &doc).await?;
+    let (row, share) = core.services.files.by_link(&share, &doc).await?;
     Ok(Json(SharedDoc {
         document: row.view(),
         share: share.view(),
@@ -411,7 +422,7 @@ pub async fn shared_content(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let (share, doc) = link(&core, &token)?;
-    let (row, share) = core.services.by_link(&share, &doc).await?;
+    let (row, share) = core.services.files.by_link(&share, &doc).await?;
     if !share.perms.view {
         return Err(AppError::forbidden("the link does not allow viewing"));
     }
@@ -427,7 +438,12 @@ pub async fn comment(
 ) -> Result<(StatusCode, Json<Comment>), AppError> {
     Ok((
         StatusCode::CREATED,
-        Json(core.services.comment(&who.user_id, &id, &body.body).await?),
+        Json(
+            core.services
+                .files
+                .comment(&who.user_id, &id, &body.body)
+                .await?,
+        ),
     ))
 }
 
@@ -438,7 +454,7 @@ pub async fn comments(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<CommentList>, AppError> {
     Ok(Json(CommentList {
-        comments: core.services.comments(&who.user_id, &id).await?,
+        comments: core.services.files.comments(&who.user_id, &id).await?,
     }))
 }
 
@@ -452,6 +468,7 @@ pub async fn hold(
     super::debug::operator(&who)?;
     Ok(Json(
         core.services
+            .files
             .hold(&who.user_id, &id, Some(&body.reason))
             .await?,
     ))
@@ -464,7 +481,9 @@ pub async fn release(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<FileDoc>, AppError> {
     super::debug::operator(&who)?;
-    Ok(Json(core.services.hold(&who.user_id, &id, None).await?))
+    Ok(Json(
+        core.services.files.hold(&who.user_id, &id, None).await?,
+    ))
 }
 
 /// `GET /api/v1/documents/{id}/signatures`.
@@ -474,6 +493,10 @@ pub async fn signatures(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<SignatureList>, AppError> {
     Ok(Json(SignatureList {
-        signatures: core.services.signatures(&who.user_id, &id).await?,
+        signatures: core
+            .services
+            .signatures
+            .of_document(&who.user_id, &id)
+            .await?,
     }))
 }

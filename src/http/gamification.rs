@@ -28,6 +28,7 @@ pub async fn leaderboard(
 ) -> Result<Json<Leaderboard>, AppError> {
     let board = core
         .services
+        .gamification
         .venture_leaderboard(caller(&who), &id, q.by.as_deref(), q.limit)
         .await?;
     Ok(Json(board))
@@ -39,5 +40,5 @@ pub async fn status(
     who: Identity,
 ) -> Result<Json<GamificationStatus>, AppError> {
     super::debug::operator(&who)?;
-    Ok(Json(core.services.gamification_status().await?))
+    Ok(Json(core.services.gamification.status().await?))
 }

@@ -24,7 +24,7 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
     };
     let db_ok = database == "ok";
     let log_refused = core.services.auditlog.refused();
-    let audit_ok = !core.services.worm_is_broken() && log_refused.is_none();
+    let audit_ok = !core.services.audit.is_broken() && log_refused.is_none();
     let status = if db_ok && redis_ok && audit_ok {
         "healthy"
     } else {

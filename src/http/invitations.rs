@@ -16,7 +16,7 @@ pub async fn list(
     who: Identity,
 ) -> Result<Json<InvitationList>, AppError> {
     Ok(Json(InvitationList {
-        invitations: core.services.invitations_of(&who.user_id).await?,
+        invitations: core.services.groups.invitations_of(&who.user_id).await?,
     }))
 }
 
@@ -26,7 +26,11 @@ pub async fn accept(
     who: Identity,
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<Member>), AppError> {
-    let member = core.services.invitation_accept(&who.user_id, &id).await?;
+    let member = core
+        .services
+        .groups
+        .invitation_accept(&who.user_id, &id)
+        .await?;
     Ok((StatusCode::CREATED, Json(member)))
 }
 
@@ -36,6 +40,9 @@ pub async fn decline(
     who: Identity,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, AppError> {
-    core.services.invitation_decline(&who.user_id, &id).await?;
+    core.services
+        .groups
+        .invitation_decline(&who.user_id, &id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

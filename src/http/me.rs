@@ -8,7 +8,7 @@ use axum::extract::State;
 use hub_protocol::rest::{Me, User};
 
 pub async fn me(State(core): State<Core>, who: Identity) -> Result<Json<Me>, AppError> {
-    let (ventures, teams) = core.services.groups_of(&who.user_id).await?;
+    let (ventures, teams) = core.services.groups.groups_of(&who.user_id).await?;
     Ok(Json(Me {
         user: User {
             id: who.user_id,

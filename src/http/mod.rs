@@ -60,7 +60,7 @@ pub fn router(
     yjs: axum::routing::MethodRouter<AppState>,
 ) -> Router {
     let development = state.core.info.environment == "development";
-    let files = &state.core.services.files_config;
+    let files = state.core.services.files.config();
     let wiring = api::Wiring {
         drain: files::Drain {
             limit: upload_limit as u64,

@@ -26,7 +26,8 @@ pub async fn list(
 ) -> Result<Json<NotificationList>, AppError> {
     let page = core
         .services
-        .notifications_page(&who.user_id, q.unread, q.before.as_deref(), q.limit)
+        .notifications
+        .page(&who.user_id, q.unread, q.before.as_deref(), q.limit)
         .await?;
     Ok(Json(page))
 }
@@ -38,7 +39,8 @@ pub async fn mark_read(
 ) -> Result<Json<UnreadCount>, AppError> {
     let unread_count = core
         .services
-        .notifications_mark_read(&who.user_id, body.ids, body.all)
+        .notifications
+        .mark_read(&who.user_id, body.ids, body.all)
         .await?;
     Ok(Json(UnreadCount { unread_count }))
 }

@@ -26,14 +26,15 @@ pub async fn get(
     ApiPath(user): ApiPath<UserId>,
 ) -> Answer<Profile> {
     let viewer = who.as_ref().map(|w| &w.user_id);
-    Ok(Json(core.services.profile(&user, viewer).await?))
+    Ok(Json(core.services.profiles.view(&user, viewer).await?))
 }
 
 /// `GET /api/v1/profiles/me`.
 pub async fn me(State(core): State<Core>, who: Identity) -> Answer<Profile> {
     Ok(Json(
         core.services
-            .profile(&who.user_id, Some(&who.user_id))
+            .profiles
+            .view(&who.user_id, Some(&who.user_id))
             .await?,
     ))
 }
@@ -48,14 +49,17 @@ pub async fn patch_me(
         return Err(AppError::bad_request("the body must be a JSON object"));
     };
     Ok(Json(
-        core.services.profile_patch_json(&who.user_id, &map).await?,
+        core.services
+            .profiles
+            .patch_json(&who.user_id, &map)
+            .await?,
     ))
 }
 
 /// `GET /api/v1/skills`: the catalog.
 pub async fn skills(State(core): State<Core>) -> Answer<SkillList> {
     Ok(Json(SkillList {
-        skills: core.services.skills().await?,
+        skills: core.services.profiles.skills().await?,
     }))
 }
 
@@ -68,6 +72,7 @@ pub async fn create_skill(
     super::debug::operator(&who)?;
     let skill = core
         .services
+        .profiles
         .create_skill(&body.name, &body.category, &who.user_id)
         .await?;
     Ok((StatusCode::CREATED, Json(skill)))
@@ -79,7 +84,11 @@ pub async fn add_skill(
     who: Identity,
     ApiJson(body): ApiJson<AddSkill>,
 ) -> Result<(StatusCode, Json<Profile>), AppError> {
-    let profile = core.services.add_skill(&who.user_id, &body).await?;
+    let profile = core
+        .services
+        .profiles
+        .add_skill(&who.user_id, &body)
+        .await?;
     Ok((StatusCode::CREATED, Json(profile)))
 }
 
@@ -91,6 +100,7 @@ pub async fn verify_skill(
 ) -> Answer<Profile> {
     Ok(Json(
         core.services
+            .profiles
             .verify_skill(&user, &skill, &who.user_id, who.role.is_privileged())
             .await?,
     ))
@@ -102,7 +112,7 @@ pub async fn endorse(
     who: Identity,
     ApiJson(body): ApiJson<Endorse>,
 ) -> Result<(StatusCode, Json<Endorsement>), AppError> {
-    let endorsement = core.services.endorse(&who.user_id, &body).await?;
+    let endorsement = core.services.profiles.endorse(&who.user_id, &body).await?;
     Ok((StatusCode::CREATED, Json(endorsement)))
 }
 
@@ -114,6 +124,7 @@ pub async fn add_portfolio_item(
 ) -> Result<(StatusCode, Json<PortfolioItem>), AppError> {
     let item = core
         .services
+        .profiles
         .add_portfolio_item(&who.user_id, &body)
         .await?;
     Ok((StatusCode::CREATED, Json(item)))
@@ -126,6 +137,7 @@ pub async fn delete_portfolio_item(
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, AppError> {
     core.services
+        .profiles
         .portfolio_item_delete(&who.user_id, &id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -139,7 +151,7 @@ pub async fn portfolio(
 ) -> Answer<Portfolio> {
     let viewer = who.as_ref().map(|w| &w.user_id);
     Ok(Json(Portfolio {
-        items: core.services.portfolio(&user, viewer).await?,
+        items: core.services.profiles.portfolio(&user, viewer).await?,
     }))
 }
 
@@ -148,6 +160,7 @@ pub async fn my_portfolio(State(core): State<Core>, who: Identity) -> Answer<Por
     Ok(Json(Portfolio {
         items: core
             .services
+            .profiles
             .portfolio(&who.user_id, Some(&who.user_id))
             .await?,
     }))
@@ -164,7 +177,7 @@ pub async fn evaluate(
     if user != who.user_id {
         super::debug::operator(&who)?;
     }
-    let awarded = core.services.evaluate_user(&user).await?;
+    let awarded = core.services.badges.evaluate_user(&user).await?;
     Ok(Json(BadgesEvaluated {
         user_id: user,
         awarded,

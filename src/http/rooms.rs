@@ -9,6 +9,6 @@ use hub_protocol::rest::RoomList;
 
 pub async fn list(State(core): State<Core>, who: Identity) -> Result<Json<RoomList>, AppError> {
     Ok(Json(RoomList {
-        rooms: core.services.rooms_of(&who.user_id).await?,
+        rooms: core.services.groups.rooms_of(&who.user_id).await?,
     }))
 }

@@ -16,13 +16,18 @@ pub async fn add_key(
 ) -> Result<(StatusCode, Json<SigningKey>), AppError> {
     Ok((
         StatusCode::CREATED,
-        Json(core.services.add_key(&who.user_id, &body).await?),
+        Json(
+            core.services
+                .signatures
+                .add_key(&who.user_id, &body)
+                .await?,
+        ),
     ))
 }
 
 pub async fn keys(State(core): State<Core>, who: Identity) -> Result<Json<KeyList>, AppError> {
     Ok(Json(KeyList {
-        keys: core.services.keys_of(&who.user_id).await?,
+        keys: core.services.signatures.keys_of(&who.user_id).await?,
     }))
 }
 
@@ -31,7 +36,10 @@ pub async fn remove_key(
     who: Identity,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, AppError> {
-    core.services.remove_key(&who.user_id, &id).await?;
+    core.services
+        .signatures
+        .remove_key(&who.user_id, &id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -45,7 +53,8 @@ pub async fn request(
         StatusCode::CREATED,
         Json(
             core.services
-                .request_signature(&who.user_id, &body.document_id, &body.signer_id)
+                .signatures
+                .request(&who.user_id, &body.document_id, &body.signer_id)
                 .await?,
         ),
     ))
@@ -60,6 +69,7 @@ pub async fn sign(
 ) -> Result<Json<Signature>, AppError> {
     Ok(Json(
         core.services
+            .signatures
             .sign(&who.user_id, &id, &body.key_id, &body.signature)
             .await?,
     ))

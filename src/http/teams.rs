@@ -20,6 +20,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Team>), AppError> {
     let team = core
         .services
+        .groups
         .team_create(caller(&who), &venture, &body.name)
         .await?;
     Ok((StatusCode::CREATED, Json(team)))
@@ -30,7 +31,9 @@ pub async fn get(
     who: Identity,
     ApiPath(id): ApiPath<TeamId>,
 ) -> Result<Json<TeamDetail>, AppError> {
-    Ok(Json(core.services.team_detail(caller(&who), &id).await?))
+    Ok(Json(
+        core.services.groups.team_detail(caller(&who), &id).await?,
+    ))
 }
 
 pub async fn put_member(
@@ -41,6 +44,7 @@ pub async fn put_member(
 ) -> Result<(StatusCode, Json<MemberSet>), AppError> {
     let set = core
         .services
+        .groups
         .team_member_set(caller(&who), &id, &body.user_id, body.role)
         .await?;
     Ok(member_set(set))
@@ -52,6 +56,7 @@ pub async fn remove_member(
     ApiPath((id, user)): ApiPath<(TeamId, UserId)>,
 ) -> Result<StatusCode, AppError> {
     core.services
+        .groups
         .team_member_remove(caller(&who), &id, &user)
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -29,13 +29,14 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Venture>), AppError> {
     let venture = core
         .services
+        .groups
         .venture_create(caller(&who), &body.name, body.description.as_deref())
         .await?;
     Ok((StatusCode::CREATED, Json(venture)))
 }
 
 pub async fn list(State(core): State<Core>, who: Identity) -> Result<Json<VentureList>, AppError> {
-    let (ventures, _) = core.services.groups_of(&who.user_id).await?;
+    let (ventures, _) = core.services.groups.groups_of(&who.user_id).await?;
     Ok(Json(VentureList { ventures }))
 }
 
@@ -44,7 +45,12 @@ pub async fn get(
     who: Identity,
     ApiPath(id): ApiPath<VentureId>,
 ) -> Result<Json<VentureDetail>, AppError> {
-    Ok(Json(core.services.venture_detail(caller(&who), &id).await?))
+    Ok(Json(
+        core.services
+            .groups
+            .venture_detail(caller(&who), &id)
+            .await?,
+    ))
 }
 
 pub async fn put_member(
@@ -55,6 +61,7 @@ pub async fn put_member(
 ) -> Result<(StatusCode, Json<MemberSet>), AppError> {
     let set = core
         .services
+        .groups
         .venture_member_set(caller(&who), &id, &body.user_id, body.role)
         .await?;
     Ok(member_set(set))
@@ -76,6 +83,7 @@ pub async fn remove_member(
     ApiPath((id, user)): ApiPath<(VentureId, UserId)>,
 ) -> Result<StatusCode, AppError> {
     core.services
+        .groups
         .venture_member_remove(caller(&who), &id, &user)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -98,6 +106,7 @@ pub async fn activity(
 ) -> Result<Json<hub_protocol::activity::ActivityPage>, AppError> {
     Ok(Json(
         core.services
+            .groups
             .venture_activity(caller(&who), &id, q.before.as_deref(), q.limit)
             .await?,
     ))

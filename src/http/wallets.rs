@@ -38,7 +38,9 @@ fn limit(l: Option<u32>) -> Result<u32, AppError> {
 
 /// `GET /api/v1/wallet/me`.
 pub async fn me(State(core): State<Core>, who: Identity) -> Result<Json<Wallet>, AppError> {
-    Ok(Json(core.services.wallet_of(&who.user_id).await?.view()))
+    Ok(Json(
+        core.services.wallets.wallet_of(&who.user_id).await?.view(),
+    ))
 }
 
 /// `GET /api/v1/wallet/me/ledger?before=&limit=`.
@@ -49,7 +51,10 @@ pub async fn ledger(
 ) -> Result<Json<LedgerPage>, AppError> {
     let limit = limit(q.limit)?;
     Ok(Json(
-        core.services.ledger(&who.user_id, q.before, limit).await?,
+        core.services
+            .wallets
+            .ledger(&who.user_id, q.before, limit)
+            .await?,
     ))
 }
 
@@ -58,7 +63,9 @@ pub async fn verify(
     State(core): State<Core>,
     who: Identity,
 ) -> Result<Json<WalletVerify>, AppError> {
-    Ok(Json(core.services.verify_wallet(&who.user_id).await?))
+    Ok(Json(
+        core.services.wallets.verify_wallet(&who.user_id).await?,
+    ))
 }
 
 /// `GET /api/v1/wallet/me/withheld?before=&limit=`.
@@ -70,6 +77,7 @@ pub async fn withheld(
     let limit = limit(q.limit)?;
     Ok(Json(
         core.services
+            .wallets
             .withheld(&who.user_id, q.before.as_deref(), limit)
             .await?,
     ))
@@ -82,7 +90,9 @@ pub async fn of_user(
     ApiPath(user): ApiPath<UserId>,
 ) -> Result<Json<Wallet>, AppError> {
     super::debug::operator(&who)?;
-    Ok(Json(core.services.wallet_of_user(&user).await?.view()))
+    Ok(Json(
+        core.services.wallets.wallet_of_user(&user).await?.view(),
+    ))
 }
 
 /// `POST /api/v1/wallets/{user_id}/adjust` (admin): an `ADJUST` entry with a note.
@@ -95,6 +105,7 @@ pub async fn adjust(
     super::debug::operator(&who)?;
     let entry = core
         .services
+        .wallets
         .adjust(&who.user_id, &user, body.amount, &body.note)
         .await?;
     Ok((StatusCode::CREATED, Json(entry)))

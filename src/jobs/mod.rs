@@ -14,10 +14,13 @@ const TICK: Duration = Duration::from_secs(1);
 
 /// Plans every job one period from now and starts the scheduler in `tasks`.
 pub fn start(services: Arc<Services>, tasks: &mut JoinSet<()>) {
-    services.jobs.set_started();
+    services.jobs.board.set_started();
     let now = services.clock.now_ms();
-    for def in services.jobs.defs() {
-        services.jobs.plan(def.name, def.schedule.next_after(now));
+    for def in services.jobs.board.defs() {
+        services
+            .jobs
+            .board
+            .plan(def.name, def.schedule.next_after(now));
     }
     tasks.spawn(async move {
         let mut ticker = tokio::time::interval(TICK);
@@ -31,23 +34,28 @@ pub fn start(services: Arc<Services>, tasks: &mut JoinSet<()>) {
 /// Runs what is due now (by the hub's clock) and plans its next run.
 pub async fn tick(services: &Services) {
     let now = services.clock.now_ms();
-    for def in services.jobs.defs().to_vec() {
+    for def in services.jobs.board.defs().to_vec() {
         let due = services
             .jobs
+            .board
             .next_run_ms(def.name)
             .is_some_and(|at| now >= at);
         if !due {
             continue;
         }
-        services.jobs.plan(def.name, def.schedule.next_after(now));
+        services
+            .jobs
+            .board
+            .plan(def.name, def.schedule.next_after(now));
         match services
-            .take_job_lease(def.name, def.schedule.lease())
+            .jobs
+            .take_lease(def.name, def.schedule.lease())
             .await
         {
             Ok(true) => {
-                crate::services::request_scope(services.run_job(def.name)).await;
+                crate::services::request_scope(services.jobs.run(def.name)).await;
             }
-            Ok(false) => services.jobs.skipped(def.name, now),
+            Ok(false) => services.jobs.board.skipped(def.name, now),
             Err(e) => {
                 tracing::warn!(job = def.name, error = %e, "cannot take the job's lease; trying next period")
             }

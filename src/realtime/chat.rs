@@ -28,7 +28,8 @@ pub async fn send(
         let (room, role) = joined_room(&s, &core, &who, req.room.as_str()).await?;
         let message = core
             .services
-            .chat_send(&who, &room, role, &req, Some(super::rooms::sid(&s)))
+            .chat
+            .send(&who, &room, role, &req, Some(super::rooms::sid(&s)))
             .await?;
         Ok(MessageAck { message })
     })
@@ -47,7 +48,8 @@ pub async fn edit(
         let (room, role) = joined_room(&s, &core, &who, req.room.as_str()).await?;
         let message = core
             .services
-            .chat_edit(&who, &room, role, &req.id, &req.body)
+            .chat
+            .edit(&who, &room, role, &req.id, &req.body)
             .await?;
         Ok(MessageAck { message })
     })
@@ -66,7 +68,8 @@ pub async fn delete(
         let (room, role) = joined_room(&s, &core, &who, req.room.as_str()).await?;
         let message = core
             .services
-            .chat_delete(&who, &room, role, &req.id)
+            .chat
+            .delete(&who, &room, role, &req.id)
             .await?;
         Ok(MessageAck { message })
     })
@@ -85,7 +88,8 @@ pub async fn react(
         let (room, role) = joined_room(&s, &core, &who, req.room.as_str()).await?;
         let message = core
             .services
-            .chat_react(&who, &room, role, &req.id, &req.emoji, req.add)
+            .chat
+            .react(&who, &room, role, &req.id, &req.emoji, req.add)
             .await?;
         Ok(MessageAck { message })
     })
@@ -107,7 +111,8 @@ pub async fn history(
         let (room, _) = joined_room(&s, &core, &who, req.room.as_str()).await?;
         let (messages, has_more) = core
             .services
-            .chat_history(&room, req.before, req.after, req.limit)
+            .chat
+            .history(&room, req.before, req.after, req.limit)
             .await?;
         Ok(MessagePage { messages, has_more })
     })
@@ -124,7 +129,7 @@ pub async fn thread(
     respond(client::ChatThreadEvent, who.user_id.as_str(), ack, async {
         let req = req.map_err(malformed(client::CHAT_THREAD, "{room, id}"))?;
         let (room, _) = joined_room(&s, &core, &who, req.room.as_str()).await?;
-        Ok(core.services.chat_thread(&room, &req.id).await?)
+        Ok(core.services.chat.thread(&room, &req.id).await?)
     })
     .await;
 }
@@ -141,7 +146,8 @@ pub async fn read(
         let (room, _) = joined_room(&s, &core, &who, req.room.as_str()).await?;
         let unread = core
             .services
-            .chat_read(&room, &who.user_id, req.seq)
+            .chat
+            .read(&room, &who.user_id, req.seq)
             .await?;
         Ok(Unread { unread })
     })

@@ -75,7 +75,8 @@ pub async fn join(
             recovered,
         } = core
             .services
-            .chat_catch_up(&room, &who.user_id, req.since)
+            .chat
+            .catch_up(&room, &who.user_id, req.since)
             .await?;
         Ok(RoomJoined {
             room,

@@ -2,17 +2,27 @@
 //! committed, and the venture's room hears it live (`activity`). A feed entry that cannot be
 //! written is logged and skipped: the change itself stands (its audit entry is the record).
 
-use super::Services;
-use super::notify::Except;
-use crate::store::NewActivity;
+use super::notify::{Except, Notify};
+use crate::store::{NewActivity, Store};
 use hub_protocol::realtime::server;
 use hub_protocol::{RoomId, UserId, VentureId};
 use serde_json::Value;
 
-impl Services {
+/// The ventures' activity feeds.
+#[derive(Clone)]
+pub struct Activity {
+    store: Store,
+    notify: Notify,
+}
+
+impl Activity {
+    pub fn new(store: Store, notify: Notify) -> Activity {
+        Activity { store, notify }
+    }
+
     /// Records `verb` by `actor` on (`object_kind`, `object_id`) in `venture`'s feed and tells
     /// the venture's room.
-    pub async fn record_activity(
+    pub async fn record(
         &self,
         venture: &VentureId,
         actor: Option<&UserId>,

@@ -3,19 +3,46 @@
 //! (`hub_rooms::audit::check`) and, when asked, appends `worm.reanchor` entries that record a
 //! break so the chain goes on from it. History is never rewritten.
 
-use super::Services;
-use crate::store::{NewAudit, StoreError};
+use super::notifications::Notifications;
+use super::wallets::Wallets;
+use crate::clock::SharedClock;
+use crate::store::{NewAudit, Store, StoreError};
 use hub_protocol::audit::{BrokenEntry, ScopeIntegrity, WormIntegrity};
 use hub_protocol::notifications::{AuditBrokenData, NotificationBody};
 use hub_rooms::audit::{REANCHOR, check};
 use serde_json::json;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-impl Services {
+/// The audit chains' integrity check and repair.
+pub struct Audit {
+    store: Store,
+    wallets: Wallets,
+    notifications: Notifications,
+    clock: SharedClock,
+    /// The last check found a break.
+    broken: AtomicBool,
+}
+
+impl Audit {
+    pub fn new(
+        store: Store,
+        wallets: Wallets,
+        notifications: Notifications,
+        clock: SharedClock,
+    ) -> Audit {
+        Audit {
+            store,
+            wallets,
+            notifications,
+            clock,
+            broken: AtomicBool::new(false),
+        }
+    }
+
     /// Re-walks every scope's chain. A break that no reanchor records makes the report (and
     /// `/api/health`, until a later check passes) say so, and is counted
     /// (`hub_worm_breaks_total`).
-    pub async fn worm_integrity(&self) -> Result<WormIntegrity, StoreError> {
+    pub async fn integrity(&self) -> Result<WormIntegrity, StoreError> {
         let mut scopes = Vec::new();
         for (scope, head) in self.store.audit_scopes().await? {
             let entries = self.store.audit_entries(&scope).await?;
@@ -29,7 +56,15 @@ impl Services {
             });
         }
         // Every wallet's ledger is a chain of its own, checked the same way.
-        scopes.extend(self.wallet_integrity().await?);
+        for (wallet, entries, finding) in self.wallets.verify_all().await? {
+            scopes.push(ScopeIntegrity {
+                scope: format!("{WALLET_SCOPE}{}", wallet.id),
+                entries,
+                ok: finding.is_none(),
+                first_broken: finding.map(broken_entry),
+                reanchored: Vec::new(),
+            });
+        }
         let ok = scopes.iter().all(|s| s.ok);
         let broken = scopes.iter().filter(|s| !s.ok).count();
         if broken > 0 {
@@ -38,7 +73,7 @@ impl Services {
                 tracing::error!(scope = %s.scope, broken = ?s.first_broken, "the audit chain is broken");
             }
         }
-        let was_broken = self.worm_broken.swap(!ok, Ordering::AcqRel);
+        let was_broken = self.broken.swap(!ok, Ordering::AcqRel);
         if !ok && !was_broken {
             // Newly broken: every admin hears it once (until a check passes again).
             let broken: Vec<ScopeIntegrity> = scopes.iter().filter(|s| !s.ok).cloned().collect();
@@ -46,7 +81,8 @@ impl Services {
                 let data = AuditBrokenData {
                     scopes: broken.clone(),
                 };
-                self.notify_user(&admin, NotificationBody::AuditBroken(data))
+                self.notifications
+                    .add(&admin, NotificationBody::AuditBroken(data))
                     .await;
             }
         }
@@ -58,8 +94,8 @@ impl Services {
     }
 
     /// Whether the last integrity check found a break.
-    pub fn worm_is_broken(&self) -> bool {
-        self.worm_broken.load(Ordering::Acquire)
+    pub fn is_broken(&self) -> bool {
+        self.broken.load(Ordering::Acquire)
     }
 
     /// Records every current break with a reanchor entry by `actor` (the chain then goes on
@@ -68,8 +104,8 @@ impl Services {
     /// several passes. An audit scope's break is recorded in that scope (`worm.reanchor`); a
     /// wallet ledger's in its owner's chain (`ledger.reanchor`, naming the wallet). A record
     /// holds the finding's fingerprint: the same entry changed again is a new break.
-    pub async fn worm_reanchor(&self, actor: &str) -> Result<WormIntegrity, StoreError> {
-        let mut report = self.worm_integrity().await?;
+    pub async fn reanchor(&self, actor: &str) -> Result<WormIntegrity, StoreError> {
+        let mut report = self.integrity().await?;
         for _ in 0..MAX_REANCHOR_PASSES {
             if report.ok {
                 break;
@@ -104,7 +140,7 @@ impl Services {
                     })
                     .await?;
             }
-            report = self.worm_integrity().await?;
+            report = self.integrity().await?;
         }
         Ok(report)
     }
@@ -117,7 +153,7 @@ pub const WALLET_SCOPE: &str = "wallet:";
 /// ledger (its `details` name the wallet as `wallet_id`).
 pub const LEDGER_REANCHOR: &str = "ledger.reanchor";
 
-pub(super) fn broken_entry(b: hub_rooms::audit::Broken) -> BrokenEntry {
+fn broken_entry(b: hub_rooms::audit::Broken) -> BrokenEntry {
     BrokenEntry {
         seq: b.seq,
         id: b.id,

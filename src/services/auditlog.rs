@@ -15,9 +15,8 @@
 //! rolled back is refused, reported, and never signed. Witnesses, when configured, get each
 //! new checkpoint as C2SP `tlog-witness` `add-checkpoint` requests.
 
-use super::Services;
 use crate::store::auditlog::{Kind, LogRow};
-use crate::store::{BlobError, StoreError};
+use crate::store::{BlobError, Blobs, Store, StoreError};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use hub_protocol::auditlog::{
@@ -80,8 +79,11 @@ pub fn new_key(name: &str) -> Result<String, hub_rooms::checkpoint::NoteError> {
     Ok(NoteSigner::new(name, &rand::random::<[u8; 32]>())?.private_key())
 }
 
-/// The log's signer and what its last checkpoint run found.
+/// The log's signer, where its checkpoints go, and what its last checkpoint run found.
 pub struct AuditLog {
+    store: Store,
+    /// Where checkpoints and their leaves are written.
+    blobs: Blobs,
     signer: NoteSigner,
     origin: String,
     witnesses: Vec<String>,
@@ -94,7 +96,7 @@ pub struct AuditLog {
 
 impl AuditLog {
     /// The log of `config`, whose key the settings checked (see `config`).
-    pub fn new(config: AuditLogConfig) -> AuditLog {
+    pub fn new(config: AuditLogConfig, store: Store, blobs: Blobs) -> AuditLog {
         let signer = NoteSigner::parse(&config.key).unwrap_or_else(|e| {
             tracing::error!(error = %e, "the audit log's signer key does not parse: checkpoints are signed with a key of this process only");
             NoteSigner::new("invalid-key", &rand::random::<[u8; 32]>())
@@ -105,6 +107,8 @@ impl AuditLog {
             .build()
             .unwrap_or_default();
         AuditLog {
+            store,
+            blobs,
             signer,
             origin: config.origin,
             witnesses: config.witnesses,
@@ -190,20 +194,20 @@ pub fn leaves_key(from: u64, to: u64, root: &Hash) -> String {
     format!("{LEAVES}{from:020}-{to:020}-{}", hex::encode(root))
 }
 
-impl Services {
+impl AuditLog {
     /// The log's origin and verifier key.
-    pub fn audit_key(&self) -> AuditKey {
+    pub fn key(&self) -> AuditKey {
         AuditKey {
-            origin: self.auditlog.origin.clone(),
-            vkey: self.auditlog.signer.vkey(),
-            public_key: B64.encode(self.auditlog.signer.public_key()),
+            origin: self.origin.clone(),
+            vkey: self.signer.vkey(),
+            public_key: B64.encode(self.signer.public_key()),
         }
     }
 
     /// The checkpoint notes of `keys` that open with this log's key (others are logged and
     /// left out), in the order given.
     async fn read_checkpoints(&self, keys: &[String]) -> Result<Vec<CheckpointInfo>, LogError> {
-        let verifier = self.auditlog.verifier()?;
+        let verifier = self.verifier()?;
         let mut out = Vec::new();
         for key in keys {
             let note = match self.blobs.get(key).await {
@@ -233,7 +237,7 @@ impl Services {
 
     /// Checkpoints smaller than `before`, largest first: `limit` of them, and every other one
     /// of the last size listed.
-    pub async fn audit_checkpoints(
+    pub async fn checkpoints(
         &self,
         before: Option<u64>,
         limit: usize,
@@ -270,7 +274,7 @@ impl Services {
     /// Only keys from the largest size seen before are listed, so this does not grow with the
     /// number of checkpoints kept.
     async fn latest_checkpoints(&self) -> Result<Vec<CheckpointInfo>, LogError> {
-        let seen = self.auditlog.top.load(std::sync::atomic::Ordering::Relaxed);
+        let seen = self.top.load(std::sync::atomic::Ordering::Relaxed);
         let mut keys = self
             .blobs
             .list_after(CHECKPOINTS, &format!("{CHECKPOINTS}{seen:020}"))
@@ -293,15 +297,13 @@ impl Services {
             .collect();
         let found = self.read_checkpoints(&keys).await?;
         if !found.is_empty() {
-            self.auditlog
-                .top
-                .store(top, std::sync::atomic::Ordering::Relaxed);
+            self.top.store(top, std::sync::atomic::Ordering::Relaxed);
         }
         Ok(found)
     }
 
     /// The latest checkpoint (its signed note).
-    pub async fn audit_checkpoint(&self) -> Result<CheckpointInfo, LogError> {
+    pub async fn latest(&self) -> Result<CheckpointInfo, LogError> {
         self.latest_checkpoints()
             .await?
             .into_iter()
@@ -310,7 +312,7 @@ impl Services {
     }
 
     /// Leaf `index` and its entry.
-    pub async fn log_entry(&self, index: u64) -> Result<LogEntry, LogError> {
+    pub async fn entry(&self, index: u64) -> Result<LogEntry, LogError> {
         let rows = self.store.log_rows(index, index.saturating_add(1)).await?;
         rows.into_iter()
             .next()
@@ -319,7 +321,7 @@ impl Services {
     }
 
     /// Up to `limit` leaves from `from`.
-    pub async fn log_entries(&self, from: u64, limit: u64) -> Result<LogEntryPage, LogError> {
+    pub async fn entries(&self, from: u64, limit: u64) -> Result<LogEntryPage, LogError> {
         if limit == 0 || limit > MAX_PAGE {
             return Err(LogError::Invalid(format!(
                 "limit must be between 1 and {MAX_PAGE}"
@@ -412,16 +414,16 @@ impl Services {
 
     /// The `audit-checkpoint` job: signs the log's head when it grew since the latest
     /// checkpoint and extends it, and writes it outside the database.
-    pub async fn audit_checkpoint_job(&self) -> Result<serde_json::Value, LogError> {
+    pub async fn checkpoint_job(&self) -> Result<serde_json::Value, LogError> {
         let outcome = self.make_checkpoint().await;
         match &outcome {
             Err(LogError::Refused(why)) => {
-                if self.auditlog.refused().as_deref() != Some(why) {
+                if self.refused().as_deref() != Some(why) {
                     tracing::error!(reason = %why, "the audit log does not extend its last checkpoint: not signed");
                 }
-                self.auditlog.set_refused(Some(why.clone()));
+                self.set_refused(Some(why.clone()));
             }
-            Ok(_) => self.auditlog.set_refused(None),
+            Ok(_) => self.set_refused(None),
             Err(_) => {}
         }
         outcome
@@ -485,14 +487,13 @@ impl Services {
             )));
         }
         let body = Checkpoint {
-            origin: self.auditlog.origin.clone(),
+            origin: self.origin.clone(),
             size,
             root,
             extensions: Vec::new(),
         }
         .body();
         let note = self
-            .auditlog
             .signer
             .sign(&body)
             .map_err(|e| LogError::Invalid(e.to_string()))?;
@@ -531,9 +532,8 @@ impl Services {
         body.push('\n');
         body.push_str(note);
         let mut out = Vec::new();
-        for url in &self.auditlog.witnesses {
+        for url in &self.witnesses {
             let answer = self
-                .auditlog
                 .http
                 .post(url)
                 .header("content-type", "text/plain; charset=utf-8")

@@ -4,9 +4,11 @@
 //! user (`badge_awarded`), is recorded in their audit chain (`badge.awarded`) and, once
 //! committed, in the feed of their ventures.
 
-use super::Services;
 use super::effects::{Effects, FeedTo};
-use crate::store::{BadgeRow, NewAudit, StoreError, StoreResult, WriteTx};
+use super::notifications::Notifications;
+use super::writes::Writes;
+use super::xp::Xp;
+use crate::store::{BadgeRow, NewAudit, Store, StoreError, StoreResult, WriteTx};
 use hub_protocol::UserId;
 use hub_protocol::badges::{Badge, BadgeAward, CreateBadge, PatchBadge};
 use hub_protocol::notifications::{BadgeAwardedData, NotificationBody};
@@ -14,6 +16,7 @@ use hub_rooms::badges::{check_code, parse};
 use hub_rooms::fields::{FieldError, required_text, text};
 use hub_rooms::gamification::BADGE_XP;
 use serde_json::json;
+use std::sync::Arc;
 
 /// Why a badge change or award was refused.
 #[derive(Debug, thiserror::Error)]
@@ -33,16 +36,35 @@ domain_error!(BadgeError);
 
 const MAX_NAME: usize = 80;
 const MAX_DESCRIPTION: usize = 280;
+/// Users read at a time by the jobs that walk every user.
+pub const BATCH: u32 = 100;
 
-impl Services {
+#[derive(Clone)]
+pub struct Badges {
+    store: Store,
+    writes: Arc<Writes>,
+    xp: Xp,
+    notifications: Notifications,
+}
+
+impl Badges {
+    pub fn new(store: Store, writes: Arc<Writes>, xp: Xp, notifications: Notifications) -> Badges {
+        Badges {
+            store,
+            writes,
+            xp,
+            notifications,
+        }
+    }
+
     /// The public badge catalog, with how many times each was awarded.
-    pub async fn badge_catalog(&self) -> StoreResult<Vec<Badge>> {
+    pub async fn catalog(&self) -> StoreResult<Vec<Badge>> {
         self.store.badges().await
     }
 
     /// Evaluates every automatic badge `user` does not hold yet and awards those whose rule
     /// holds, inside `w`; answers the codes awarded.
-    pub async fn evaluate_badges(
+    pub async fn evaluate(
         &self,
         w: &mut WriteTx,
         fx: &mut Effects,
@@ -96,7 +118,8 @@ impl Services {
                 },
             )
             .await?;
-        self.grant_xp(w, fx, user, "badge", &badge.code, BADGE_XP)
+        self.xp
+            .grant(w, fx, user, "badge", &badge.code, BADGE_XP)
             .await?;
         let data = BadgeAwardedData {
             code: badge.code.clone(),
@@ -104,7 +127,8 @@ impl Services {
             reason: reason.to_owned(),
             xp: BADGE_XP,
         };
-        self.note(w, fx, user, NotificationBody::BadgeAwarded(data))
+        self.notifications
+            .add_in(w, fx, user, NotificationBody::BadgeAwarded(data))
             .await?;
         fx.feed(
             FeedTo::VenturesOf(user.clone()),
@@ -119,22 +143,20 @@ impl Services {
 
     /// Evaluates `user`'s badges in a transaction of its own.
     pub async fn evaluate_user(&self, user: &UserId) -> StoreResult<Vec<String>> {
-        let who = user.clone();
-        self.write::<_, StoreError, _>(&[user], move |s, w, fx| {
-            Box::pin(async move { s.evaluate_badges(w, fx, &who).await })
-        })
-        .await
+        let (who, this) = (user.clone(), self.clone());
+        self.writes
+            .write::<_, StoreError, _>(&[user], move |w, fx| {
+                Box::pin(async move { this.evaluate(w, fx, &who).await })
+            })
+            .await
     }
 
     /// `badges-hourly`: evaluates every user, in batches of 100.
-    pub async fn badges_hourly(&self) -> StoreResult<serde_json::Value> {
+    pub async fn hourly(&self) -> StoreResult<serde_json::Value> {
         let (mut users, mut awarded) = (0u64, 0u64);
         let mut after: Option<String> = None;
         loop {
-            let batch = self
-                .store
-                .users_after(after.as_deref(), super::gamification::BATCH)
-                .await?;
+            let batch = self.store.users_after(after.as_deref(), BATCH).await?;
             let Some(last) = batch.last() else { break };
             after = Some(last.user.to_string());
             for row in batch {
@@ -146,7 +168,7 @@ impl Services {
     }
 
     /// Adds a badge to the catalog (admin).
-    pub async fn create_badge(&self, body: &CreateBadge) -> Result<Badge, BadgeError> {
+    pub async fn create(&self, body: &CreateBadge) -> Result<Badge, BadgeError> {
         check_code(&body.code)?;
         let row = BadgeRow {
             code: body.code.clone(),
@@ -164,7 +186,7 @@ impl Services {
     }
 
     /// Changes a badge (admin); a new rule applies from the next evaluation.
-    pub async fn patch_badge(&self, code: &str, patch: &PatchBadge) -> Result<Badge, BadgeError> {
+    pub async fn patch(&self, code: &str, patch: &PatchBadge) -> Result<Badge, BadgeError> {
         let current = self
             .store
             .badge(code)
@@ -212,8 +234,10 @@ impl Services {
             reason
         };
         let (who, code_owned, by) = (user.clone(), code.to_owned(), by.clone());
+        let s = self.clone();
         let awarded = self
-            .write::<_, BadgeError, _>(&[user], move |s, w, fx| {
+            .writes
+            .write::<_, BadgeError, _>(&[user], move |w, fx| {
                 Box::pin(async move {
                 let (user, code) = (&who, code_owned.as_str());
                 let badge = s

@@ -5,14 +5,16 @@
 //!
 //! Sends are group-committed ([`GroupCommit`]): the sends that queue up while a commit is in
 //! flight, of any rooms, are stored in the next single transaction (at most
-//! [`ChatConfig::group_commit`](super::ChatConfig) of them), then published in seq order by
+//! [`ChatConfig::group_commit`] of them), then published in seq order by
 //! the one commit worker, then acked. So a node publishes each room's messages in seq order,
 //! and a send is acked only once it is committed.
 
-use super::Services;
 use super::batch::GroupCommit;
+use super::notifications::Notifications;
 use super::notify::{Except, Notify};
+use super::presence::Presence;
 use crate::auth::Identity;
+use crate::clock::SharedClock;
 use crate::store::{NewMessage, Store, StoreError, StoreResult};
 use hub_protocol::chat::{ChatSend, Message, Thread};
 use hub_protocol::notifications::{MentionData, NotificationBody};
@@ -20,9 +22,12 @@ use hub_protocol::realtime::server;
 use hub_protocol::rooms::MISSED_LIMIT;
 use hub_protocol::{ErrorCode, MessageId, Role, RoomId, SocketId, UserId};
 use hub_rooms::RoomName;
-use hub_rooms::chat::{check_body, check_client_id, check_emoji, history_limit, mentions};
+use hub_rooms::chat::{
+    RateLimiter, check_body, check_client_id, check_emoji, history_limit, mentions,
+};
+use std::sync::{Arc, Mutex};
 
-/// Where a joining member stands in a room (see [`Services::chat_catch_up`]).
+/// Where a joining member stands in a room (see [`Chat::catch_up`]).
 #[derive(Debug)]
 pub struct CatchUp {
     pub last_seq: i64,
@@ -72,11 +77,89 @@ impl crate::error::DomainError for ChatError {
 
 type ChatResult<T> = Result<T, ChatError>;
 
-impl Services {
+/// Chat limits.
+#[derive(Debug, Clone)]
+pub struct ChatConfig {
+    pub max_body_chars: usize,
+    /// Messages per second a user may send, sustained.
+    pub rate_per_second: f64,
+    /// Messages a user may send at once.
+    pub burst: u32,
+    /// Most sends stored in one transaction (a group commit).
+    pub group_commit: usize,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        ChatConfig {
+            max_body_chars: hub_rooms::chat::DEFAULT_MAX_BODY_CHARS,
+            rate_per_second: 10.0,
+            burst: 30,
+            group_commit: 256,
+        }
+    }
+}
+
+/// Chat: sends group-committed and published in seq order, with their rate limit.
+pub struct Chat {
+    store: Store,
+    notify: Notify,
+    presence: Arc<Presence>,
+    notifications: Notifications,
+    config: ChatConfig,
+    clock: SharedClock,
+    limiter: Mutex<RateLimiter>,
+    /// Sends, group-committed and published in seq order.
+    commits: ChatCommits,
+}
+
+impl Chat {
+    pub fn new(
+        store: Store,
+        notify: Notify,
+        presence: Arc<Presence>,
+        notifications: Notifications,
+        config: ChatConfig,
+        clock: SharedClock,
+    ) -> Chat {
+        Chat {
+            commits: chat_commits(store.clone(), notify.clone(), config.group_commit),
+            limiter: Mutex::new(RateLimiter::new(config.rate_per_second, config.burst)),
+            store,
+            notify,
+            presence,
+            notifications,
+            config,
+            clock,
+        }
+    }
+
+    /// The chat limits.
+    pub fn config(&self) -> &ChatConfig {
+        &self.config
+    }
+
+    /// Takes one send from `user`'s allowance.
+    fn allow_send(&self, user: &UserId) -> bool {
+        let now = self.clock.now();
+        self.limiter
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .allow(user, now)
+    }
+
+    /// Gives back the token of a send that turned out to be a retry.
+    fn refund_send(&self, user: &UserId) {
+        self.limiter
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .refund(user);
+    }
+
     /// Sends a message as `who` to `room`; `sender` (a socket id) does not get the broadcast.
     /// A retried `client_id` answers with the original (the store finds it), free of the rate
     /// limit: its token is given back, and over the rate it is still looked up.
-    pub async fn chat_send(
+    pub async fn send(
         &self,
         who: &Identity,
         room: &RoomName,
@@ -89,7 +172,7 @@ impl Services {
             return Err(ChatError::Forbidden("viewers cannot send messages"));
         }
         check_client_id(&req.client_id)?;
-        let body = check_body(&req.body, self.chat.max_body_chars)?;
+        let body = check_body(&req.body, self.config.max_body_chars)?;
         let room_id = room.id();
         if !self.allow_send(&who.user_id) {
             // Over the rate: a retry of a committed message still gets its original.
@@ -100,8 +183,8 @@ impl Services {
             {
                 Some(original) if original.room == room_id => Ok(original),
                 _ => Err(ChatError::RateLimited {
-                    rate: self.chat.rate_per_second,
-                    burst: self.chat.burst,
+                    rate: self.config.rate_per_second,
+                    burst: self.config.burst,
                 }),
             };
         }
@@ -128,7 +211,7 @@ impl Services {
         // a group commit (which also finds retries).
         self.store.chat_check_reply(&draft.new_message()).await?;
         let (message, created) = self
-            .chat_commits
+            .commits
             .submit(draft)
             .await
             .map_err(|_| ChatError::Unavailable)??;
@@ -147,14 +230,15 @@ impl Services {
                 author_name: who.name.clone(),
                 excerpt: message.body.chars().take(140).collect(),
             };
-            self.notify_user(user, NotificationBody::Mention(mention))
+            self.notifications
+                .add(user, NotificationBody::Mention(mention))
                 .await;
         }
         Ok(message)
     }
 
     /// The author edits their message.
-    pub async fn chat_edit(
+    pub async fn edit(
         &self,
         who: &Identity,
         room: &RoomName,
@@ -167,7 +251,7 @@ impl Services {
         if current.author_id != who.user_id || !role.can_edit() {
             return Err(ChatError::Forbidden("only the author edits a message"));
         }
-        let body = check_body(body, self.chat.max_body_chars)?;
+        let body = check_body(body, self.config.max_body_chars)?;
         let message = self
             .store
             .chat_edit(room.as_str(), id.as_str(), body)
@@ -177,7 +261,7 @@ impl Services {
     }
 
     /// The author, or a room owner or admin, deletes a message (a tombstone stays).
-    pub async fn chat_delete(
+    pub async fn delete(
         &self,
         who: &Identity,
         room: &RoomName,
@@ -201,7 +285,7 @@ impl Services {
     }
 
     /// Adds or removes `who`'s reaction.
-    pub async fn chat_react(
+    pub async fn react(
         &self,
         who: &Identity,
         room: &RoomName,
@@ -228,7 +312,7 @@ impl Services {
     /// and, when they say what they saw last (`since`), what they missed (at most
     /// `MISSED_LIMIT` messages; `recovered` says whether that was all of it). A `since` past
     /// the room's last seq (a room reset) misses nothing and recovers nothing.
-    pub async fn chat_catch_up(
+    pub async fn catch_up(
         &self,
         room: &RoomId,
         user: &UserId,
@@ -255,7 +339,7 @@ impl Services {
     }
 
     /// A page of history, before or after a seq.
-    pub async fn chat_history(
+    pub async fn history(
         &self,
         room: &RoomName,
         before: Option<i64>,
@@ -273,7 +357,7 @@ impl Services {
     }
 
     /// A message and its replies.
-    pub async fn chat_thread(&self, room: &RoomName, id: &MessageId) -> ChatResult<Thread> {
+    pub async fn thread(&self, room: &RoomName, id: &MessageId) -> ChatResult<Thread> {
         let room = room.id();
         let root = self.existing(&room, id).await?;
         let messages = self.store.chat_thread(room.as_str(), id.as_str()).await?;
@@ -281,7 +365,7 @@ impl Services {
     }
 
     /// Marks `room` read up to `seq` for `user`; returns what is still unread.
-    pub async fn chat_read(&self, room: &RoomName, user: &UserId, seq: i64) -> ChatResult<i64> {
+    pub async fn read(&self, room: &RoomName, user: &UserId, seq: i64) -> ChatResult<i64> {
         Ok(self.store.chat_read(room.id().as_str(), user, seq).await?)
     }
 
@@ -315,10 +399,10 @@ impl Drop for SendTimer {
 }
 
 /// The chat group commit of a node.
-pub(super) type ChatCommits = GroupCommit<Draft, StoreResult<(Message, bool)>>;
+type ChatCommits = GroupCommit<Draft, StoreResult<(Message, bool)>>;
 
 /// A send ready to store: checked, with its mentions found.
-pub(super) struct Draft {
+struct Draft {
     room: RoomId,
     author: UserId,
     client_id: String,
@@ -343,7 +427,7 @@ impl Draft {
 }
 
 /// The group commit of chat sends: at most `max` a transaction.
-pub(super) fn chat_commits(store: Store, notify: Notify, max: usize) -> ChatCommits {
+fn chat_commits(store: Store, notify: Notify, max: usize) -> ChatCommits {
     GroupCommit::new(max, max.saturating_mul(4), move |batch: Vec<Draft>| {
         let (store, notify) = (store.clone(), notify.clone());
         async move { commit_sends(&store, &notify, batch).await }

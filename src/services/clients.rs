@@ -1,9 +1,8 @@
 //! Clients: their owner's only (others see nothing), every change audited in the owner's
 //! chain. Deleting a client revokes the links shared with it.
 
-use super::Services;
 use super::files::FileError;
-use crate::store::{NewAudit, StoreError};
+use crate::store::{NewAudit, Store, StoreError};
 use hub_protocol::UserId;
 use hub_protocol::clients::{Client, NewClient, PatchClient};
 use hub_rooms::files::check_client;
@@ -13,25 +12,31 @@ fn no_client() -> FileError {
     FileError::NotFound("no such client".into())
 }
 
-impl Services {
+/// The clients a user registers (other apps a document can be shared with by signed link).
+#[derive(Clone)]
+pub struct Clients {
+    store: Store,
+}
+
+impl Clients {
+    pub fn new(store: Store) -> Clients {
+        Clients { store }
+    }
+
     /// The caller's own clients, by name.
-    pub async fn clients_of(&self, owner: &UserId) -> Result<Vec<Client>, FileError> {
+    pub async fn of_owner(&self, owner: &UserId) -> Result<Vec<Client>, FileError> {
         Ok(self.store.clients(owner).await?)
     }
 
     /// One of the caller's own clients; anyone else's is `not_found`.
-    pub async fn client_of(&self, owner: &UserId, id: &str) -> Result<Client, FileError> {
+    pub async fn get(&self, owner: &UserId, id: &str) -> Result<Client, FileError> {
         self.store
             .client(owner, id)
             .await?
             .ok_or_else(|| FileError::NotFound("no such client".into()))
     }
 
-    pub async fn create_client(
-        &self,
-        owner: &UserId,
-        body: &NewClient,
-    ) -> Result<Client, FileError> {
+    pub async fn create(&self, owner: &UserId, body: &NewClient) -> Result<Client, FileError> {
         let fields = check_client(
             &body.name,
             body.email.as_deref(),
@@ -41,7 +46,7 @@ impl Services {
         )?;
         let mut w = self.store.begin_write().await?;
         let client = self.store.add_client(&mut w, owner, &fields).await?;
-        self.client_audit(
+        self.audit(
             &mut w,
             owner,
             client.id.as_str(),
@@ -53,7 +58,7 @@ impl Services {
         Ok(client)
     }
 
-    pub async fn patch_client(
+    pub async fn patch(
         &self,
         owner: &UserId,
         id: &str,
@@ -76,7 +81,7 @@ impl Services {
             .update_client(&mut w, owner, id, &fields)
             .await
             .map_err(not_found)?;
-        self.client_audit(
+        self.audit(
             &mut w,
             owner,
             id,
@@ -88,14 +93,14 @@ impl Services {
         self.store.client(owner, id).await?.ok_or_else(no_client)
     }
 
-    pub async fn delete_client(&self, owner: &UserId, id: &str) -> Result<(), FileError> {
+    pub async fn delete(&self, owner: &UserId, id: &str) -> Result<(), FileError> {
         let mut w = self.store.begin_write().await?;
         let revoked = self.store.revoke_client_shares(&mut w, id).await?;
         self.store
             .delete_client(&mut w, owner, id)
             .await
             .map_err(not_found)?;
-        self.client_audit(
+        self.audit(
             &mut w,
             owner,
             id,
@@ -107,7 +112,7 @@ impl Services {
         Ok(())
     }
 
-    async fn client_audit(
+    async fn audit(
         &self,
         w: &mut crate::store::WriteTx,
         owner: &UserId,

@@ -4,10 +4,10 @@
 //! in the same room and document at once. And a sample task for a development user, so that a
 //! newcomer sees BUZ, XP, levels and badges arrive.
 
-use super::Services;
-use super::access::AccessError;
-use super::events::EventIn;
-use crate::store::{Group, Requester, StoreError, StoreResult};
+use super::access::{Access, AccessError};
+use super::events::{EventIn, Events};
+use super::wallets::BuzConfig;
+use crate::store::{Group, Requester, Store, StoreError, StoreResult};
 use hub_protocol::events::{EventAccepted, KycEvent, TaskAccepted};
 use hub_protocol::{AccountRole, Role, UserId, VentureId};
 use hub_rooms::RoomName;
@@ -20,10 +20,29 @@ pub const DEMO_DOC: &str = "Demo notes";
 /// Two first requests at once must not make two demo ventures.
 static DEMO_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-impl Services {
+/// The development demo and sample task.
+#[derive(Clone)]
+pub struct Dev {
+    store: Store,
+    access: Access,
+    events: Events,
+    /// Whose reputation gate a sample task's user is raised to.
+    buz: BuzConfig,
+}
+
+impl Dev {
+    pub fn new(store: Store, access: Access, events: Events, buz: BuzConfig) -> Dev {
+        Dev {
+            store,
+            access,
+            events,
+            buz,
+        }
+    }
+
     /// Makes sure the demo venture and its document exist and that `user` is a member (a
     /// member stays with the role they have). Returns the venture and the document.
-    pub async fn dev_demo(
+    pub async fn demo(
         &self,
         user: &UserId,
         name: &str,
@@ -80,13 +99,13 @@ pub const SAMPLE_TIER: &str = "B";
 pub const SAMPLE_QUALITY: f64 = 0.9;
 pub const SAMPLE_TRUST: f64 = 80.0;
 
-impl Services {
+impl Dev {
     /// A task accepted for `user`, as the platform would send it, for the demo: the user is
     /// first made eligible for BUZ as the platform would make them (a `PASSED` KYC event, and
     /// their reputation raised to the issuance gate when it is below), then the task goes
     /// through the same path as any `POST /api/v1/events/task/accepted`, in `venture` when
     /// given. Development only (the route exists only there).
-    pub async fn dev_sample_task(
+    pub async fn sample_task(
         &self,
         user: &UserId,
         venture: Option<VentureId>,
@@ -106,7 +125,7 @@ impl Services {
         let checked = event
             .check()
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        self.event_in(checked, event, &platform).await?;
+        self.events.accept(checked, event, &platform).await?;
         let gate = (self.buz.gates.min_reputation * 1000.0).ceil() as i64;
         self.store.dev_raise_reputation(user, gate).await?;
         let task = TaskAccepted {
@@ -121,6 +140,6 @@ impl Services {
         let checked = event
             .check()
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        Ok(self.event_in(checked, event, &platform).await?)
+        Ok(self.events.accept(checked, event, &platform).await?)
     }
 }

@@ -9,10 +9,14 @@
 //!   pending when their window closes expire (`UNLOCK`). Each decision notifies the requester
 //!   (`conversion_decided`) and is recorded in the venture's audit chain.
 
-use super::Services;
+use super::access::Access;
+use super::badges::Badges;
 use super::effects::Effects;
+use super::notifications::Notifications;
 use super::wallets::{WalletError, wallet_changed};
-use crate::store::{ConversionRow, NewAudit, Refs, Stat, StoreError, WriteTx, new_id};
+use super::writes::Writes;
+use crate::clock::SharedClock;
+use crate::store::{ConversionRow, NewAudit, Refs, Stat, Store, StoreError, WriteTx, new_id};
 use hub_protocol::equity::{Conversion, ConversionWindow, ConvertRequest, CreateWindow, Decide};
 use hub_protocol::notifications::{ConversionDecidedData, NotificationBody};
 use hub_protocol::{Role, UserId, VentureId};
@@ -21,6 +25,7 @@ use hub_rooms::wallets::{
     CLOSED, EntryType, FINALIZED, OPEN, SCHEDULED, equity_bp, next_quarter, next_status,
 };
 use serde_json::json;
+use std::sync::Arc;
 
 fn parse_time(field: &str, value: &str) -> Result<i64, FieldError> {
     chrono::DateTime::parse_from_rfc3339(value)
@@ -28,7 +33,36 @@ fn parse_time(field: &str, value: &str) -> Result<i64, FieldError> {
         .map_err(|_| FieldError::new(field, "an RFC 3339 time, such as 2027-01-01T00:00:00Z"))
 }
 
-impl Services {
+/// Conversion windows and equity conversions.
+#[derive(Clone)]
+pub struct Equity {
+    store: Store,
+    writes: Arc<Writes>,
+    access: Access,
+    badges: Badges,
+    notifications: Notifications,
+    clock: SharedClock,
+}
+
+impl Equity {
+    pub fn new(
+        store: Store,
+        writes: Arc<Writes>,
+        access: Access,
+        badges: Badges,
+        notifications: Notifications,
+        clock: SharedClock,
+    ) -> Equity {
+        Equity {
+            store,
+            writes,
+            access,
+            badges,
+            notifications,
+            clock,
+        }
+    }
+
     /// Adds a window (admin).
     pub async fn create_window(
         &self,
@@ -152,60 +186,61 @@ impl Services {
             .await?;
         self.advance_windows().await?;
         let now = self.clock.now_ms();
-        let (who, req) = (user.clone(), req.clone());
-        self.write::<_, WalletError, _>(&[user], move |s, w, fx| {
-            Box::pin(async move {
-                let mut wallet = s.store.lock_wallet(w, &who).await?;
-                let window = s
-                    .store
-                    .lock_window(w, &req.window_id)
-                    .await?
-                    .ok_or_else(|| WalletError::NotFound("no such conversion window".into()))?;
-                if window.status != OPEN || now < window.opens_at || now >= window.closes_at {
-                    return Err(WalletError::Conflict(format!(
-                        "the window is {}, not OPEN",
-                        window.status
-                    )));
-                }
-                let available = wallet.balance - wallet.pending;
-                if req.buz > available {
-                    return Err(WalletError::Conflict(format!(
-                        "not enough BUZ: {available} available"
-                    )));
-                }
-                let row = ConversionRow {
-                    id: new_id(),
-                    user_id: who.clone(),
-                    wallet_id: wallet.id.clone(),
-                    window_id: window.id.clone(),
-                    venture_id: req.venture_id.clone(),
-                    buz_used: req.buz,
-                    status: "PENDING".into(),
-                    equity_granted_bp: None,
-                    note: None,
-                    decided_by: None,
-                    decided_at: None,
-                    created_at: now,
-                };
-                s.store.add_conversion(w, &row).await?;
-                s.store
-                    .append_ledger(
-                        w,
-                        &mut wallet,
-                        EntryType::Lock,
-                        req.buz,
-                        Refs {
-                            conversion_id: Some(&row.id),
-                            ..Refs::default()
-                        },
-                    )
-                    .await
-                    .map_err(conflict)?;
-                wallet_changed(fx, &wallet);
-                Ok(row.view())
+        let (who, req, s) = (user.clone(), req.clone(), self.clone());
+        self.writes
+            .write::<_, WalletError, _>(&[user], move |w, fx| {
+                Box::pin(async move {
+                    let mut wallet = s.store.lock_wallet(w, &who).await?;
+                    let window = s
+                        .store
+                        .lock_window(w, &req.window_id)
+                        .await?
+                        .ok_or_else(|| WalletError::NotFound("no such conversion window".into()))?;
+                    if window.status != OPEN || now < window.opens_at || now >= window.closes_at {
+                        return Err(WalletError::Conflict(format!(
+                            "the window is {}, not OPEN",
+                            window.status
+                        )));
+                    }
+                    let available = wallet.balance - wallet.pending;
+                    if req.buz > available {
+                        return Err(WalletError::Conflict(format!(
+                            "not enough BUZ: {available} available"
+                        )));
+                    }
+                    let row = ConversionRow {
+                        id: new_id(),
+                        user_id: who.clone(),
+                        wallet_id: wallet.id.clone(),
+                        window_id: window.id.clone(),
+                        venture_id: req.venture_id.clone(),
+                        buz_used: req.buz,
+                        status: "PENDING".into(),
+                        equity_granted_bp: None,
+                        note: None,
+                        decided_by: None,
+                        decided_at: None,
+                        created_at: now,
+                    };
+                    s.store.add_conversion(w, &row).await?;
+                    s.store
+                        .append_ledger(
+                            w,
+                            &mut wallet,
+                            EntryType::Lock,
+                            req.buz,
+                            Refs {
+                                conversion_id: Some(&row.id),
+                                ..Refs::default()
+                            },
+                        )
+                        .await
+                        .map_err(conflict)?;
+                    wallet_changed(fx, &wallet);
+                    Ok(row.view())
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// The venture's owners or an admin (`privileged`) decide request `id`, never its requester
@@ -257,79 +292,84 @@ impl Services {
         .map_err(|why| WalletError::Forbidden(why.into()))?;
         self.advance_windows().await?;
         let now = self.clock.now_ms();
-        let (who, by, id_owned, decision) = (
+        let (who, by, id_owned, decision, s) = (
             found.user_id.clone(),
             by.clone(),
             id.to_owned(),
             decision.clone(),
+            self.clone(),
         );
-        self.write::<_, WalletError, _>(&[&found.user_id], move |s, w, fx| {
-            Box::pin(async move {
-                let mut wallet = s.store.lock_wallet(w, &who).await?;
-                let conv = s
-                    .store
-                    .lock_conversion(w, &id_owned)
-                    .await?
-                    .ok_or_else(|| WalletError::NotFound("no such conversion request".into()))?;
-                if conv.status != "PENDING" {
-                    return Err(WalletError::Conflict(format!(
-                        "the request is already {}",
-                        conv.status
-                    )));
-                }
-                let window = s
-                    .store
-                    .lock_window(w, &conv.window_id)
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
-                if window.status != OPEN || now >= window.closes_at {
-                    return Err(WalletError::Conflict("the window has closed".into()));
-                }
-                let (status, kind, bp) = if decision.approve {
-                    (
-                        "APPROVED",
-                        EntryType::Spend,
-                        Some(equity_bp(conv.buz_used, window.rate_bps)),
-                    )
-                } else {
-                    ("REJECTED", EntryType::Unlock, None)
-                };
-                s.store
-                    .append_ledger(
-                        w,
-                        &mut wallet,
-                        kind,
-                        conv.buz_used,
-                        Refs {
-                            conversion_id: Some(&conv.id),
-                            note: note.as_deref(),
-                            ..Refs::default()
-                        },
-                    )
-                    .await
-                    .map_err(conflict)?;
-                s.store
-                    .settle_conversion(w, &conv.id, status, bp, Some(&by), note.as_deref())
-                    .await?;
-                if decision.approve {
-                    s.store
-                        .bump_stat(w, &conv.user_id, Stat::EquityConversions, 1)
-                        .await?;
-                    if s.store.first_window_id(w).await?.as_deref() == Some(conv.window_id.as_str())
-                    {
-                        s.store
-                            .bump_stat(w, &conv.user_id, Stat::FirstWindowConversions, 1)
-                            .await?;
+        self.writes
+            .write::<_, WalletError, _>(&[&found.user_id], move |w, fx| {
+                Box::pin(async move {
+                    let mut wallet = s.store.lock_wallet(w, &who).await?;
+                    let conv = s
+                        .store
+                        .lock_conversion(w, &id_owned)
+                        .await?
+                        .ok_or_else(|| {
+                            WalletError::NotFound("no such conversion request".into())
+                        })?;
+                    if conv.status != "PENDING" {
+                        return Err(WalletError::Conflict(format!(
+                            "the request is already {}",
+                            conv.status
+                        )));
                     }
-                    s.evaluate_badges(w, fx, &conv.user_id).await?;
-                }
-                s.settled(w, fx, &conv, status, bp, Some(&by), note.as_deref())
-                    .await?;
-                wallet_changed(fx, &wallet);
-                Ok(())
+                    let window = s
+                        .store
+                        .lock_window(w, &conv.window_id)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    if window.status != OPEN || now >= window.closes_at {
+                        return Err(WalletError::Conflict("the window has closed".into()));
+                    }
+                    let (status, kind, bp) = if decision.approve {
+                        (
+                            "APPROVED",
+                            EntryType::Spend,
+                            Some(equity_bp(conv.buz_used, window.rate_bps)),
+                        )
+                    } else {
+                        ("REJECTED", EntryType::Unlock, None)
+                    };
+                    s.store
+                        .append_ledger(
+                            w,
+                            &mut wallet,
+                            kind,
+                            conv.buz_used,
+                            Refs {
+                                conversion_id: Some(&conv.id),
+                                note: note.as_deref(),
+                                ..Refs::default()
+                            },
+                        )
+                        .await
+                        .map_err(conflict)?;
+                    s.store
+                        .settle_conversion(w, &conv.id, status, bp, Some(&by), note.as_deref())
+                        .await?;
+                    if decision.approve {
+                        s.store
+                            .bump_stat(w, &conv.user_id, Stat::EquityConversions, 1)
+                            .await?;
+                        if s.store.first_window_id(w).await?.as_deref()
+                            == Some(conv.window_id.as_str())
+                        {
+                            s.store
+                                .bump_stat(w, &conv.user_id, Stat::FirstWindowConversions, 1)
+                                .await?;
+                        }
+                        s.badges.evaluate(w, fx, &conv.user_id).await?;
+                    }
+                    s.settled(w, fx, &conv, status, bp, Some(&by), note.as_deref())
+                        .await?;
+                    wallet_changed(fx, &wallet);
+                    Ok(())
+                })
             })
-        })
-        .await?;
+            .await?;
         let done = self
             .store
             .conversion(id)
@@ -343,38 +383,39 @@ impl Services {
         let Some(found) = self.store.conversion(id).await? else {
             return Ok(());
         };
-        let (who, id) = (found.user_id.clone(), id.to_owned());
-        self.write::<_, WalletError, _>(&[&found.user_id], move |s, w, fx| {
-            Box::pin(async move {
-                let mut wallet = s.store.lock_wallet(w, &who).await?;
-                let Some(conv) = s.store.lock_conversion(w, &id).await? else {
-                    return Ok(());
-                };
-                if conv.status != "PENDING" {
-                    return Ok(());
-                }
-                s.store
-                    .append_ledger(
-                        w,
-                        &mut wallet,
-                        EntryType::Unlock,
-                        conv.buz_used,
-                        Refs {
-                            conversion_id: Some(&conv.id),
-                            note: Some("the window closed"),
-                            ..Refs::default()
-                        },
-                    )
-                    .await?;
-                s.store
-                    .settle_conversion(w, &conv.id, "EXPIRED", None, None, None)
-                    .await?;
-                s.settled(w, fx, &conv, "EXPIRED", None, None, None).await?;
-                wallet_changed(fx, &wallet);
-                Ok(())
+        let (who, id, s) = (found.user_id.clone(), id.to_owned(), self.clone());
+        self.writes
+            .write::<_, WalletError, _>(&[&found.user_id], move |w, fx| {
+                Box::pin(async move {
+                    let mut wallet = s.store.lock_wallet(w, &who).await?;
+                    let Some(conv) = s.store.lock_conversion(w, &id).await? else {
+                        return Ok(());
+                    };
+                    if conv.status != "PENDING" {
+                        return Ok(());
+                    }
+                    s.store
+                        .append_ledger(
+                            w,
+                            &mut wallet,
+                            EntryType::Unlock,
+                            conv.buz_used,
+                            Refs {
+                                conversion_id: Some(&conv.id),
+                                note: Some("the window closed"),
+                                ..Refs::default()
+                            },
+                        )
+                        .await?;
+                    s.store
+                        .settle_conversion(w, &conv.id, "EXPIRED", None, None, None)
+                        .await?;
+                    s.settled(w, fx, &conv, "EXPIRED", None, None, None).await?;
+                    wallet_changed(fx, &wallet);
+                    Ok(())
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// Records a settled request in the venture's chain and tells the requester.
@@ -410,13 +451,14 @@ impl Services {
             equity_granted_bp: bp,
             note: note.map(str::to_owned),
         };
-        self.note(
-            w,
-            fx,
-            &conv.user_id,
-            NotificationBody::ConversionDecided(data),
-        )
-        .await
+        self.notifications
+            .add_in(
+                w,
+                fx,
+                &conv.user_id,
+                NotificationBody::ConversionDecided(data),
+            )
+            .await
     }
 
     /// `user`'s requests, or a venture's for its owners and admins.

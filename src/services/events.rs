@@ -4,11 +4,13 @@
 //! fully applied or not at all, and a replay answers `duplicate` and changes nothing. What
 //! reaches people (notifications, the feed, leaderboards) goes out after the commit.
 
-use super::Services;
+use super::badges::Badges;
 use super::effects::{Effects, FeedTo};
-use super::writes::Reads;
+use super::wallets::Wallets;
+use super::writes::{Reads, Writes};
+use super::xp::Xp;
 use crate::error::DomainError;
-use crate::store::{NewEvent, Stat, StoreError, StoreResult, WriteTx};
+use crate::store::{NewEvent, Stat, Store, StoreError, StoreResult, WriteTx};
 use hub_protocol::ErrorCode;
 use hub_protocol::UserId;
 use hub_protocol::events::{
@@ -17,6 +19,7 @@ use hub_protocol::events::{
 use hub_rooms::events::{Checked, FieldError};
 use hub_rooms::gamification::{review_xp, task_xp};
 use serde_json::json;
+use std::sync::Arc;
 
 /// An event in, typed.
 #[derive(Debug, Clone, Copy)]
@@ -182,10 +185,36 @@ impl Event {
 /// wallet.
 type Stored = (String, bool, Option<hub_protocol::wallets::BuzOutcome>);
 
-impl Services {
+/// Events in, and what they change.
+#[derive(Clone)]
+pub struct Events {
+    store: Store,
+    writes: Arc<Writes>,
+    xp: Xp,
+    badges: Badges,
+    wallets: Wallets,
+}
+
+impl Events {
+    pub fn new(
+        store: Store,
+        writes: Arc<Writes>,
+        xp: Xp,
+        badges: Badges,
+        wallets: Wallets,
+    ) -> Events {
+        Events {
+            store,
+            writes,
+            xp,
+            badges,
+            wallets,
+        }
+    }
+
     /// An event sent by another service through `caller` (a `system` or `admin` account):
-    /// checked, then recorded and applied as [`Services::event_in`] does.
-    pub async fn event_from(
+    /// checked, then recorded and applied as [`Events::accept`] does.
+    pub async fn from_service(
         &self,
         caller: super::access::Caller<'_>,
         event: EventIn<'_>,
@@ -194,12 +223,12 @@ impl Services {
             return Err(EventError::Forbidden);
         }
         let checked = event.check()?;
-        Ok(self.event_in(checked, event, caller.user).await?)
+        Ok(self.accept(checked, event, caller.user).await?)
     }
 
     /// Records a checked event sent by `by` and applies it, in the domain group commit (see
     /// [`super::writes`]): all of it or nothing, in its users' order.
-    pub async fn event_in(
+    pub async fn accept(
         &self,
         checked: Checked,
         event: EventIn<'_>,
@@ -211,15 +240,16 @@ impl Services {
         let kind = checked.kind;
         let reads = event.reads(&checked);
         let owned = Event::of(event);
-        let by = by.clone();
+        let (by, s) = (by.clone(), self.clone());
         let (id, created, buz): Stored = self
-            .write_reading(&event.users(), reads, move |s, w, fx| {
+            .writes
+            .write_reading(&event.users(), reads, move |w, fx| {
                 Box::pin(async move { s.store_event(w, fx, checked, &owned, &body, &by).await })
             })
             .await?;
         let buz = match (buz, event) {
             (Some(outcome), _) => Some(outcome),
-            (None, EventIn::Task(e)) if !created => self.task_outcome(e).await?,
+            (None, EventIn::Task(e)) if !created => self.wallets.task_outcome(e).await?,
             _ => None,
         };
         metrics::counter!("hub_events_in_total", "kind" => kind, "duplicate" => (!created).to_string())
@@ -287,13 +317,13 @@ impl Services {
                     .bump_stat(w, user, Stat::TasksAccepted, 1)
                     .await?;
                 let xp = task_xp(&e.tier, e.quality, e.reviewer_trust);
-                self.grant_xp(w, fx, user, "task", &e.task_id, xp).await?;
+                self.xp.grant(w, fx, user, "task", &e.task_id, xp).await?;
                 // The task's venture, if it names one that exists: its feed hears the task.
                 let venture = match &e.venture_id {
                     Some(v) if self.store.venture_exists(w, v).await? => Some(v.clone()),
                     _ => None,
                 };
-                buz = Some(self.credit_task(w, fx, e, venture.as_ref()).await?);
+                buz = Some(self.wallets.credit_task(w, fx, e, venture.as_ref()).await?);
                 if let Some(venture) = venture {
                     fx.feed(
                         FeedTo::Venture(venture),
@@ -321,11 +351,12 @@ impl Services {
                         .bump_stat(w, reviewer, Stat::HelpfulReviews, 1)
                         .await?;
                     let xp = review_xp(true, e.reviewer_trust);
-                    self.grant_xp(w, fx, user, "review", &e.review_id, xp)
+                    self.xp
+                        .grant(w, fx, user, "review", &e.review_id, xp)
                         .await?;
                 }
                 if reviewer != user {
-                    self.evaluate_badges(w, fx, reviewer).await?;
+                    self.badges.evaluate(w, fx, reviewer).await?;
                 }
             }
             EventIn::Bug(e) => {
@@ -345,7 +376,7 @@ impl Services {
                     .await?
             }
         }
-        self.evaluate_badges(w, fx, user).await?;
+        self.badges.evaluate(w, fx, user).await?;
         Ok(buz)
     }
 }

@@ -3,8 +3,9 @@
 //! to live sockets: roles followed in joined rooms, removed users taken out of the rooms at once.
 //! The rooms a user belongs to, with their chat positions, are read here too.
 
-use super::Services;
-use super::access::Caller;
+use super::access::{Access, Caller};
+use super::activity::Activity;
+use super::members::Members;
 use crate::clock::rfc3339;
 use crate::error::DomainError;
 use crate::store::{Group, InvitationRow, MemberRow, Removed, Requester, SetOutcome, StoreError};
@@ -128,7 +129,25 @@ pub enum MemberOutcome {
     Invited,
 }
 
-impl Services {
+/// Ventures, teams and who belongs to them.
+#[derive(Clone)]
+pub struct Groups {
+    store: Store,
+    access: Access,
+    activity: Activity,
+    members: Members,
+}
+
+impl Groups {
+    pub fn new(store: Store, access: Access, activity: Activity, members: Members) -> Groups {
+        Groups {
+            store,
+            access,
+            activity,
+            members,
+        }
+    }
+
     /// The caller's ventures and teams, each with the caller's role.
     pub async fn groups_of(&self, user: &UserId) -> GroupResult<(Vec<Venture>, Vec<Team>)> {
         let ventures = self.store.ventures_of(user).await?;
@@ -281,16 +300,17 @@ impl Services {
             user: caller.user,
             privileged: caller.privileged,
         };
-        let before = self.watch_roles(user, rooms).await?;
+        let before = self.members.watch_roles(user, rooms).await?;
         let outcome = self.store.set_member(&group, by, user, role).await?;
-        self.follow_roles(before, why).await?;
+        self.members.follow_roles(before, why).await?;
         let (venture, team) = match &group {
             Group::Venture(v) => (v, None),
             Group::Team { id, venture } => (venture, Some(id)),
         };
         Ok(match outcome {
             SetOutcome::Added(m) => {
-                self.member_joined(venture, team, &m.user_id, m.role, caller.user)
+                self.members
+                    .joined(venture, team, &m.user_id, m.role, caller.user)
                     .await;
                 (MemberOutcome::Added, member_set("added", Some(m), None))
             }
@@ -298,7 +318,7 @@ impl Services {
                 (MemberOutcome::Changed, member_set("changed", Some(m), None))
             }
             SetOutcome::Invited(i) => {
-                self.member_invited(&i).await;
+                self.members.invited(&i).await;
                 (
                     MemberOutcome::Invited,
                     member_set("invited", None, Some(&i)),
@@ -321,13 +341,14 @@ impl Services {
             return Ok(());
         }
         let rooms = self.venture_rooms(id).await?;
-        self.member_left(id, None, user, caller.user).await;
-        self.remove_user_from_rooms(
-            user,
-            rooms.iter().map(RoomName::id).collect(),
-            "removed from the venture",
-        )
-        .await;
+        self.members.left(id, None, user, caller.user).await;
+        self.members
+            .remove_user_from_rooms(
+                user,
+                rooms.iter().map(RoomName::id).collect(),
+                "removed from the venture",
+            )
+            .await;
         Ok(())
     }
 
@@ -346,10 +367,12 @@ impl Services {
         }
         let room = RoomName::Team(team.id.clone());
         if self.access.room_role(user, &room).await?.is_none() {
-            self.remove_user_from_rooms(user, vec![room.id()], "removed from the team")
+            self.members
+                .remove_user_from_rooms(user, vec![room.id()], "removed from the team")
                 .await;
         }
-        self.member_left(&team.venture_id, Some(&team.id), user, caller.user)
+        self.members
+            .left(&team.venture_id, Some(&team.id), user, caller.user)
             .await;
         Ok(())
     }
@@ -405,14 +428,15 @@ impl Services {
             ));
         }
         let row = self.store.create_team(venture, caller.user, &name).await?;
-        self.record_activity(
-            venture,
-            Some(caller.user),
-            "team.created",
-            ("team", row.id.as_str()),
-            json!({"name": row.name}),
-        )
-        .await;
+        self.activity
+            .record(
+                venture,
+                Some(caller.user),
+                "team.created",
+                ("team", row.id.as_str()),
+                json!({"name": row.name}),
+            )
+            .await;
         Ok(team_view(row, Some(Role::Owner)))
     }
 
@@ -450,21 +474,22 @@ impl Services {
             Some(team) => vec![RoomName::Team(team.clone())],
             None => self.venture_rooms(&mine.venture_id).await?,
         };
-        let before = self.watch_roles(user, rooms).await?;
+        let before = self.members.watch_roles(user, rooms).await?;
         let (invitation, member) = self
             .store
             .accept_invitation(id, user)
             .await
             .map_err(no_such("invitation"))?;
-        self.follow_roles(before, "").await?;
-        self.member_joined(
-            &invitation.venture_id,
-            invitation.team_id.as_ref(),
-            user,
-            member.role,
-            &invitation.invited_by,
-        )
-        .await;
+        self.members.follow_roles(before, "").await?;
+        self.members
+            .joined(
+                &invitation.venture_id,
+                invitation.team_id.as_ref(),
+                user,
+                member.role,
+                &invitation.invited_by,
+            )
+            .await;
         Ok(member_view(member))
     }
 

@@ -48,6 +48,7 @@ macro_rules! domain_error {
 
 pub mod access;
 pub mod activity;
+pub mod after_commit;
 pub mod audit;
 pub mod auditlog;
 pub mod badges;
@@ -63,6 +64,7 @@ pub mod files;
 pub mod gamification;
 pub mod groups;
 pub mod jobs;
+pub mod leaderboards;
 pub mod members;
 pub mod notifications;
 pub mod notify;
@@ -72,93 +74,86 @@ pub mod signatures;
 pub mod turns;
 pub mod wallets;
 pub mod writes;
+pub mod xp;
 
 /// Runs one request of a transport (an HTTP request, a socket event, a job's run): inside it, a
 /// use case that holds a write transaction cannot read through the pool beside it (see
 /// `store::WriteTx`).
 pub use crate::store::one_request as request_scope;
 
-use crate::bus::{Bus, BusMessage, Liveness, NodeChange, Topic};
+use crate::bus::{Bus, BusMessage, Liveness, NodeChange, Notice, Topic};
 use crate::clock::SharedClock;
-use crate::store::Store;
+use crate::store::{Blobs, Store};
+use access::Access;
+use activity::Activity;
+use after_commit::AfterCommit;
+use audit::Audit;
+use auditlog::{AuditLog, AuditLogConfig};
+use badges::Badges;
+use chat::{Chat, ChatConfig};
+use clients::Clients;
+use dev::Dev;
 use docs::{Docs, DocsConfig};
-use hub_protocol::{NodeId, Role, RoomId, UserId};
-use hub_rooms::RoomName;
-use hub_rooms::chat::RateLimiter;
+use equity::Equity;
+use events::Events;
+use files::{Files, FilesConfig};
+use gamification::{Gamification, GamificationConfig};
+use groups::Groups;
+use hub_protocol::NodeId;
+use jobs::{JobBoard, JobBodies, Jobs, JobsConfig};
+use leaderboards::Leaderboards;
+use members::Members;
+use notifications::Notifications;
 use notify::{Notify, Sockets};
 use presence::{Presence, PresenceConfig};
-use std::sync::{Arc, Mutex};
+use profiles::Profiles;
+use signatures::Signatures;
+use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinSet;
-
-/// Chat limits.
-#[derive(Debug, Clone)]
-pub struct ChatConfig {
-    pub max_body_chars: usize,
-    /// Messages per second a user may send, sustained.
-    pub rate_per_second: f64,
-    /// Messages a user may send at once.
-    pub burst: u32,
-    /// Most sends stored in one transaction (a group commit).
-    pub group_commit: usize,
-}
-
-impl Default for ChatConfig {
-    fn default() -> Self {
-        ChatConfig {
-            max_body_chars: hub_rooms::chat::DEFAULT_MAX_BODY_CHARS,
-            rate_per_second: 10.0,
-            burst: 30,
-            group_commit: 256,
-        }
-    }
-}
-
-/// A user's roles in some rooms, read before a membership change (see
-/// [`Services::watch_roles`]).
-pub struct RoleWatch {
-    user: UserId,
-    before: Vec<(RoomName, Option<Role>)>,
-}
+use wallets::{BuzConfig, Wallets};
+use writes::{Writes, WritesConfig};
+use xp::Xp;
 
 /// How often grace periods, typing, heartbeats and dead nodes are checked.
 const TICK: std::time::Duration = std::time::Duration::from_millis(100);
 
+/// The hub's services, one per domain, each built from the few it needs (the wiring is
+/// [`Services::new`]); a transport calls the one its request is about.
 pub struct Services {
     bus: Arc<dyn Bus>,
     store: Store,
-    pub access: access::Access,
-    pub docs: Arc<Docs>,
-    pub notify: Notify,
-    pub presence: Arc<Presence>,
-    /// Which nodes are alive.
-    pub liveness: Arc<Liveness>,
     presence_config: PresenceConfig,
-    pub chat: ChatConfig,
     /// The one source of time for every rule (see [`crate::clock`]).
     pub clock: SharedClock,
-    /// The last audit integrity check found a break.
-    worm_broken: std::sync::atomic::AtomicBool,
-    /// The periodic jobs' catalog and state.
-    pub jobs: jobs::JobBoard,
-    limiter: Mutex<RateLimiter>,
-    pub gamification: gamification::GamificationConfig,
-    /// BUZ issuance gates.
-    pub buz: wallets::BuzConfig,
-    pub files_config: files::FilesConfig,
-    /// Where uploaded files' contents live (and the audit log's checkpoints).
-    pub blobs: crate::store::Blobs,
-    /// The Merkle log's signer (see [`auditlog`]).
-    pub auditlog: auditlog::AuditLog,
-    boards: gamification::Boards,
-    /// This value's own handle, for the tasks it spawns.
-    me: std::sync::Weak<Services>,
-    /// Chat sends, group-committed and published in seq order.
-    chat_commits: chat::ChatCommits,
-    /// How many writes may wait for one user (see [`turns`]).
-    pub turns: Arc<turns::Turns>,
-    /// The domain group commit (see [`writes`]).
-    writes: writes::Writes,
+    /// Who may see and do what.
+    pub access: Access,
+    /// Room and user deliveries on every node.
+    pub notify: Notify,
+    /// Which nodes are alive.
+    pub liveness: Arc<Liveness>,
+    pub presence: Arc<Presence>,
+    pub chat: Chat,
+    /// The loaded-document engine, and the documents of each room.
+    pub docs: Arc<Docs>,
+    pub notifications: Notifications,
+    pub groups: Groups,
+    pub events: Events,
+    pub gamification: Gamification,
+    pub badges: Badges,
+    pub profiles: Profiles,
+    pub wallets: Wallets,
+    pub equity: Equity,
+    pub files: Files,
+    pub signatures: Signatures,
+    pub clients: Clients,
+    /// The audit chains' integrity.
+    pub audit: Arc<Audit>,
+    /// The Merkle log and its checkpoints.
+    pub auditlog: Arc<AuditLog>,
+    pub jobs: Jobs,
+    /// The development demo (its routes exist only in development).
+    pub dev: Dev,
 }
 
 /// The services' settings.
@@ -167,27 +162,28 @@ pub struct ServicesConfig {
     pub chat: ChatConfig,
     pub presence: PresenceConfig,
     pub docs: DocsConfig,
-    pub jobs: jobs::JobsConfig,
-    pub gamification: gamification::GamificationConfig,
-    pub buz: wallets::BuzConfig,
-    pub files: files::FilesConfig,
+    pub jobs: JobsConfig,
+    pub gamification: GamificationConfig,
+    pub buz: BuzConfig,
+    pub files: FilesConfig,
     /// How long a role read for an action in a joined room is reused (see
     /// [`access::Access::member_recent`]).
     pub role_cache: std::time::Duration,
     /// Requests that may wait for one user's turn (see [`turns`]).
     pub user_queue: usize,
     /// The domain group commit (see [`writes`]).
-    pub writes: writes::WritesConfig,
+    pub writes: WritesConfig,
     /// The Merkle log's key, origin and witnesses.
-    pub audit_log: auditlog::AuditLogConfig,
+    pub audit_log: AuditLogConfig,
 }
 
 impl Services {
+    /// Builds every service of node `node` over `store`, `blobs` and `bus`.
     pub fn new(
         node: NodeId,
         bus: Arc<dyn Bus>,
         store: Store,
-        blobs: crate::store::Blobs,
+        blobs: Blobs,
         config: ServicesConfig,
         clock: SharedClock,
     ) -> Arc<Services> {
@@ -195,23 +191,42 @@ impl Services {
             chat,
             presence,
             docs,
-            jobs: jobs_config,
+            jobs,
             gamification,
             buz,
-            files: files_config,
+            files,
             role_cache,
             user_queue,
-            writes: writes_config,
+            writes,
             audit_log,
         } = config;
+        let access = Access::remembering(store.clone(), role_cache);
         let notify = Notify::new(bus.clone());
-        let docs = Docs::new(
+        let notifications = Notifications::new(store.clone(), notify.clone());
+        let activity = Activity::new(store.clone(), notify.clone());
+        let leaderboards = Leaderboards::new(
             store.clone(),
-            bus.clone(),
-            node.clone(),
-            docs,
-            clock.clone(),
+            notify.clone(),
+            gamification.leaderboard_throttle,
         );
+        let after = AfterCommit::new(
+            store.clone(),
+            notify.clone(),
+            notifications.clone(),
+            activity.clone(),
+            leaderboards.clone(),
+        );
+        let lanes = writes.lanes.unwrap_or(match store.backend() {
+            crate::store::Backend::Sqlite => 1,
+            crate::store::Backend::Postgres => writes::DEFAULT_POSTGRES_LANES,
+        });
+        let writes = Arc::new(Writes::new(
+            store.clone(),
+            after.clone(),
+            lanes,
+            writes.group_commit,
+            user_queue,
+        ));
         let liveness = Arc::new(Liveness::new(
             node.clone(),
             presence.heartbeat,
@@ -220,42 +235,148 @@ impl Services {
         ));
         let presence_config = presence.clone();
         let presence = Presence::new(
-            node,
+            node.clone(),
             bus.clone(),
             notify.clone(),
             presence,
             liveness.clone(),
             clock.clone(),
         );
-        let chat_commits = chat::chat_commits(store.clone(), notify.clone(), chat.group_commit);
-        let lanes = writes_config.lanes.unwrap_or(match store.backend() {
-            crate::store::Backend::Sqlite => 1,
-            crate::store::Backend::Postgres => writes::DEFAULT_POSTGRES_LANES,
-        });
-        Arc::new_cyclic(|me| Services {
-            writes: writes::Writes::new(me.clone(), lanes, writes_config.group_commit),
-            me: me.clone(),
-            turns: turns::Turns::new(user_queue),
-            chat_commits,
-            gamification,
-            buz,
-            files_config,
-            blobs,
-            auditlog: auditlog::AuditLog::new(audit_log),
-            boards: Default::default(),
-            liveness,
-            presence_config,
-            clock,
-            worm_broken: std::sync::atomic::AtomicBool::new(false),
-            jobs: jobs::JobBoard::new(jobs_config),
-            access: access::Access::remembering(store.clone(), role_cache),
+        let docs = Docs::new(
+            store.clone(),
+            bus.clone(),
+            node.clone(),
+            docs,
+            clock.clone(),
+            activity.clone(),
+        );
+        let chat = Chat::new(
+            store.clone(),
+            notify.clone(),
+            presence.clone(),
+            notifications.clone(),
+            chat,
+            clock.clone(),
+        );
+        let members = Members::new(
+            access.clone(),
+            presence.clone(),
+            notify.clone(),
+            notifications.clone(),
+            activity.clone(),
+        );
+        let groups = Groups::new(store.clone(), access.clone(), activity, members);
+        let xp = Xp::new(store.clone(), notifications.clone());
+        let badges = Badges::new(
+            store.clone(),
+            writes.clone(),
+            xp.clone(),
+            notifications.clone(),
+        );
+        let wallets = Wallets::new(
+            store.clone(),
+            writes.clone(),
+            notifications.clone(),
+            buz.clone(),
+        );
+        let events = Events::new(
+            store.clone(),
+            writes.clone(),
+            xp.clone(),
+            badges.clone(),
+            wallets.clone(),
+        );
+        let equity = Equity::new(
+            store.clone(),
+            writes.clone(),
+            access.clone(),
+            badges.clone(),
+            notifications.clone(),
+            clock.clone(),
+        );
+        let profiles = Profiles::new(
+            store.clone(),
+            writes,
+            xp,
+            badges.clone(),
+            notifications.clone(),
+            clock.clone(),
+        );
+        let board = Arc::new(JobBoard::new(jobs));
+        let gamification = Gamification::new(
+            store.clone(),
+            access.clone(),
+            badges.clone(),
+            leaderboards,
+            after.clone(),
+            board.clone(),
+            clock.clone(),
+        );
+        let files = Files::new(
+            store.clone(),
+            access.clone(),
+            blobs.clone(),
+            notifications.clone(),
+            after.clone(),
+            clock.clone(),
+            files,
+        );
+        let signatures = Signatures::new(
+            store.clone(),
+            blobs.clone(),
+            files.clone(),
+            notifications.clone(),
+            after,
+            clock.clone(),
+        );
+        let audit = Arc::new(Audit::new(
+            store.clone(),
+            wallets.clone(),
+            notifications.clone(),
+            clock.clone(),
+        ));
+        let auditlog = Arc::new(AuditLog::new(audit_log, store.clone(), blobs));
+        let jobs = Jobs::new(
+            board,
+            store.clone(),
+            node,
+            clock.clone(),
+            JobBodies {
+                audit: audit.clone(),
+                auditlog: auditlog.clone(),
+                gamification: gamification.clone(),
+                badges: badges.clone(),
+                equity: equity.clone(),
+                files: files.clone(),
+            },
+        );
+        let dev = Dev::new(store.clone(), access.clone(), events.clone(), buz);
+        Arc::new(Services {
+            clients: Clients::new(store.clone()),
             bus,
             store,
-            docs,
-            limiter: Mutex::new(RateLimiter::new(chat.rate_per_second, chat.burst)),
+            presence_config,
+            clock,
+            access,
             notify,
+            liveness,
             presence,
             chat,
+            docs,
+            notifications,
+            groups,
+            events,
+            gamification,
+            badges,
+            profiles,
+            wallets,
+            equity,
+            files,
+            signatures,
+            audit,
+            auditlog,
+            jobs,
+            dev,
         })
     }
 
@@ -303,11 +424,6 @@ impl Services {
         });
     }
 
-    /// A handle on these services, for a task to keep (`None` once they are dropped).
-    pub fn me(&self) -> Option<Arc<Services>> {
-        self.me.upgrade()
-    }
-
     /// Whether the database answers within `timeout`: `Err` with a short reason a health check
     /// may show (the cause itself is logged).
     pub async fn database_health(&self, timeout: std::time::Duration) -> Result<(), &'static str> {
@@ -342,13 +458,12 @@ impl Services {
             BusMessage::Notify(notice) => {
                 // Remembered roles first: once the user hears of the change, it is in force.
                 match &notice {
-                    crate::bus::Notice::Leave { user, rooms, .. }
-                    | crate::bus::Notice::Access { user, rooms, .. } => {
+                    Notice::Leave { user, rooms, .. } | Notice::Access { user, rooms, .. } => {
                         self.access.forget(user, rooms)
                     }
-                    crate::bus::Notice::Deliver { .. } => {}
+                    Notice::Deliver { .. } => {}
                 }
-                notify::receive(sockets, &self.docs, notice)
+                deliver_notice(sockets, &self.docs, notice)
             }
             BusMessage::Presence(delta) => self.presence.receive(delta).await,
             BusMessage::Node(event) => {
@@ -381,82 +496,38 @@ impl Services {
     pub async fn stop(&self) {
         self.liveness.bye(self.bus.as_ref()).await;
     }
+}
 
-    /// Takes one send from `user`'s allowance.
-    pub fn allow_send(&self, user: &UserId) -> bool {
-        let now = self.clock.now();
-        self.limiter
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .allow(user, now)
-    }
-
-    /// Gives back the token of a send that turned out to be a retry.
-    pub fn refund_send(&self, user: &UserId) {
-        self.limiter
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .refund(user);
-    }
-
-    /// Reads `user`'s roles in `rooms` before a membership change; [`Services::follow_roles`]
-    /// then makes their live connections follow what changed.
-    pub async fn watch_roles(
-        &self,
-        user: &UserId,
-        rooms: Vec<RoomName>,
-    ) -> Result<RoleWatch, access::AccessError> {
-        let mut before = Vec::with_capacity(rooms.len());
-        for room in rooms {
-            let role = self.access.room_role(user, &room).await?;
-            before.push((room, role));
+/// Applies one notice from the bus on this node: its documents first, then its sockets.
+fn deliver_notice(sockets: &dyn Sockets, docs: &Docs, notice: Notice) {
+    match notice {
+        Notice::Deliver {
+            room,
+            event,
+            data,
+            except_user,
+            except_sid,
+        } => sockets.deliver(
+            &room,
+            &event,
+            &data,
+            except_user.as_ref(),
+            except_sid.as_ref(),
+        ),
+        Notice::Leave {
+            user,
+            rooms,
+            reason,
+        } => {
+            docs.remove_user(&user, &rooms);
+            sockets.leave(&user, &rooms, &reason);
         }
-        Ok(RoleWatch {
-            user: user.clone(),
-            before,
-        })
-    }
-
-    /// After a membership change: the user's live connections, on every node, follow what
-    /// changed (documents turn read-only or writable and `room:role` tells them; a room they
-    /// lost is left with `room:removed` and `lost_reason`); rooms whose role did not change are
-    /// left alone.
-    pub async fn follow_roles(
-        &self,
-        watch: RoleWatch,
-        lost_reason: &str,
-    ) -> Result<(), access::AccessError> {
-        let mut lost = Vec::new();
-        let mut changed: Vec<(Role, Vec<RoomId>)> = Vec::new();
-        for (room, was) in watch.before {
-            let now = self.access.room_role(&watch.user, &room).await?;
-            match (was, now) {
-                (Some(_), None) => lost.push(room.id()),
-                (was, Some(role)) if was != Some(role) => {
-                    match changed.iter_mut().find(|(r, _)| *r == role) {
-                        Some((_, rooms)) => rooms.push(room.id()),
-                        None => changed.push((role, vec![room.id()])),
-                    }
-                }
-                _ => {}
+        Notice::Access { user, rooms, role } => {
+            // Documents first: once the user hears of the change, it is already in force.
+            for room in &rooms {
+                docs.set_can_write(&user, room, role.can_edit());
             }
+            sockets.role_changed(&user, &rooms, role);
         }
-        if !lost.is_empty() {
-            self.remove_user_from_rooms(&watch.user, lost, lost_reason)
-                .await;
-        }
-        for (role, rooms) in changed {
-            self.notify.set_role(&watch.user, rooms, role).await;
-        }
-        Ok(())
-    }
-
-    /// `user` lost access to `rooms`: their sockets leave them on every node, their presence
-    /// goes, and they are told with `room:removed`.
-    pub async fn remove_user_from_rooms(&self, user: &UserId, rooms: Vec<RoomId>, reason: &str) {
-        for room in &rooms {
-            self.presence.kick(room, user).await;
-        }
-        self.notify.remove_from_rooms(user, rooms, reason).await;
     }
 }

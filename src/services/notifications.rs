@@ -1,8 +1,9 @@
 //! Stored notifications: a notification is committed first, then sent live as
 //! `notification` to every socket of its user, on every node.
 
-use super::Services;
-use crate::store::{StoreError, StoreResult};
+use super::effects::Effects;
+use super::notify::Notify;
+use crate::store::{Store, StoreError, StoreResult, WriteTx};
 use hub_protocol::UserId;
 use hub_protocol::notifications::{Notification, NotificationBody, NotificationList};
 use hub_protocol::realtime::server;
@@ -10,10 +11,21 @@ use hub_protocol::realtime::server;
 /// Most notifications one request marks read by id.
 pub const MAX_MARK_READ: usize = 1000;
 
-impl Services {
+/// Stored notifications and their live delivery.
+#[derive(Clone)]
+pub struct Notifications {
+    store: Store,
+    notify: Notify,
+}
+
+impl Notifications {
+    pub fn new(store: Store, notify: Notify) -> Notifications {
+        Notifications { store, notify }
+    }
+
     /// A page of `user`'s stored notifications, newest first (`unread` only those not yet
     /// read; `limit` 1 to 100, 50 by default), with how many are unread.
-    pub async fn notifications_page(
+    pub async fn page(
         &self,
         user: &UserId,
         unread: bool,
@@ -36,7 +48,7 @@ impl Services {
 
     /// Marks the given notifications of `user` read (at most [`MAX_MARK_READ`] at a time), or
     /// all of them; the unread count after.
-    pub async fn notifications_mark_read(
+    pub async fn mark_read(
         &self,
         user: &UserId,
         ids: Option<Vec<String>>,
@@ -63,16 +75,30 @@ impl Services {
 
     /// Stores a notification for `user` and tells them live. A notification that cannot be
     /// stored is logged and not sent (the change that caused it stands).
-    pub async fn notify_user(&self, user: &UserId, body: NotificationBody) {
+    pub async fn add(&self, user: &UserId, body: NotificationBody) {
         let kind = body.kind();
         match self.store.add_notification(user, body).await {
-            Ok(note) => self.send_notification(user, &note).await,
+            Ok(note) => self.send(user, &note).await,
             Err(e) => tracing::warn!(%user, kind, error = %e, "cannot store a notification"),
         }
     }
 
+    /// Stores a notification for `user` inside `w`; it is sent live once `w` commits (see
+    /// [`super::after_commit`]).
+    pub async fn add_in(
+        &self,
+        w: &mut WriteTx,
+        fx: &mut Effects,
+        user: &UserId,
+        body: NotificationBody,
+    ) -> StoreResult<()> {
+        let note = self.store.add_notification_in(w, user, body).await?;
+        fx.notes.push((user.clone(), note));
+        Ok(())
+    }
+
     /// Sends a stored (committed) notification live to every socket of `user`.
-    pub async fn send_notification(&self, user: &UserId, note: &Notification) {
+    pub async fn send(&self, user: &UserId, note: &Notification) {
         metrics::counter!("hub_notifications_total", "kind" => note.body.kind()).increment(1);
         self.notify
             .to_user(user, server::NotificationEvent, note)

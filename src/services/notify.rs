@@ -8,7 +8,6 @@
 //! own connections.
 
 use crate::bus::{Bus, BusMessage, Notice, Topic, publish};
-use crate::services::docs::Docs;
 use hub_protocol::Role;
 use hub_protocol::realtime::ServerEvent;
 use hub_protocol::{RoomId, SocketId, UserId};
@@ -138,39 +137,5 @@ impl Notify {
             &BusMessage::Notify(notice),
         )
         .await;
-    }
-}
-
-/// Applies one notice from the bus on this node: its documents first, then its sockets.
-pub(super) fn receive(sockets: &dyn Sockets, docs: &Docs, notice: Notice) {
-    match notice {
-        Notice::Deliver {
-            room,
-            event,
-            data,
-            except_user,
-            except_sid,
-        } => sockets.deliver(
-            &room,
-            &event,
-            &data,
-            except_user.as_ref(),
-            except_sid.as_ref(),
-        ),
-        Notice::Leave {
-            user,
-            rooms,
-            reason,
-        } => {
-            docs.remove_user(&user, &rooms);
-            sockets.leave(&user, &rooms, &reason);
-        }
-        Notice::Access { user, rooms, role } => {
-            // Documents first: once the user hears of the change, it is already in force.
-            for room in &rooms {
-                docs.set_can_write(&user, room, role.can_edit());
-            }
-            sockets.role_changed(&user, &rooms, role);
-        }
     }
 }

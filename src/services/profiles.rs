@@ -8,8 +8,12 @@
 //!   endorser per UTC day; it brings the endorsed user round(2 × the endorser's trust weight)
 //!   XP, at most 20 a day from endorsements. Both users' chains are locked first, in one order.
 
-use super::Services;
-use crate::store::{NewAudit, NewEndorsement, Stat, StoreError};
+use super::badges::Badges;
+use super::notifications::Notifications;
+use super::writes::Writes;
+use super::xp::Xp;
+use crate::clock::SharedClock;
+use crate::store::{NewAudit, NewEndorsement, Stat, Store, StoreError};
 use hub_protocol::UserId;
 use hub_protocol::notifications::{EndorsedData, NotificationBody, SkillVerifiedData};
 use hub_protocol::profiles::{
@@ -24,6 +28,7 @@ use hub_rooms::profiles::{
     may_endorse,
 };
 use serde_json::json;
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
@@ -73,16 +78,45 @@ fn no_profile() -> ProfileError {
     ProfileError::NotFound("no such profile".into())
 }
 
-impl Services {
+/// Profiles, skills, endorsements and portfolios.
+#[derive(Clone)]
+pub struct Profiles {
+    store: Store,
+    writes: Arc<Writes>,
+    xp: Xp,
+    badges: Badges,
+    notifications: Notifications,
+    clock: SharedClock,
+}
+
+impl Profiles {
+    pub fn new(
+        store: Store,
+        writes: Arc<Writes>,
+        xp: Xp,
+        badges: Badges,
+        notifications: Notifications,
+        clock: SharedClock,
+    ) -> Profiles {
+        Profiles {
+            store,
+            writes,
+            xp,
+            badges,
+            notifications,
+            clock,
+        }
+    }
+
     /// Applies a profile patch sent as a JSON object (each field checked by
     /// `hub_rooms::profiles::check_patch`) to the caller's own profile.
-    pub async fn profile_patch_json(
+    pub async fn patch_json(
         &self,
         user: &UserId,
         body: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<Profile, ProfileError> {
         let patch = hub_rooms::profiles::check_patch(body)?;
-        self.patch_profile(user, &patch).await
+        self.patch(user, &patch).await
     }
 
     /// The skills catalog.
@@ -97,7 +131,7 @@ impl Services {
 
     /// `user`'s profile with badges and skills, as `viewer` may see it: a private profile is
     /// "not found" to everyone but its owner.
-    pub async fn profile(
+    pub async fn view(
         &self,
         user: &UserId,
         viewer: Option<&UserId>,
@@ -111,13 +145,13 @@ impl Services {
         Ok(profile)
     }
 
-    pub async fn patch_profile(
+    pub async fn patch(
         &self,
         user: &UserId,
         patch: &ProfilePatch,
     ) -> Result<Profile, ProfileError> {
         self.store.patch_profile(user, patch).await?;
-        self.profile(user, Some(user)).await
+        self.view(user, Some(user)).await
     }
 
     pub async fn create_skill(
@@ -139,7 +173,7 @@ impl Services {
         self.store
             .add_user_skill(user, &key, evidence.as_deref())
             .await?;
-        self.profile(user, Some(user)).await
+        self.view(user, Some(user)).await
     }
 
     /// Verifies `user`'s `skill`: `by` is an admin (`privileged`) or an owner of a venture
@@ -173,36 +207,43 @@ impl Services {
                     .into(),
             ));
         }
-        let (who, by_owned, key, found_name) =
-            (user.clone(), by.clone(), key.clone(), found.name.clone());
-        self.write::<_, ProfileError, _>(&[user], move |s, w, fx| {
-            Box::pin(async move {
-                let (user, by) = (&who, &by_owned);
-                if s.store.verify_skill(w, user, &key, by).await? {
-                    s.store
-                        .audit(
-                            w,
-                            NewAudit {
-                                scope: format!("user:{user}"),
-                                ref_id: Some(&key),
-                                actor_id: Some(by.as_str()),
-                                action: "skill.verified",
-                                details: json!({"skill": found_name}),
-                            },
-                        )
-                        .await?;
-                    let data = SkillVerifiedData {
-                        skill: found_name.clone(),
-                        by: by.clone(),
-                    };
-                    s.note(w, fx, user, NotificationBody::SkillVerified(data))
-                        .await?;
-                }
-                Ok(())
+        let (who, by_owned, key, found_name, s) = (
+            user.clone(),
+            by.clone(),
+            key.clone(),
+            found.name.clone(),
+            self.clone(),
+        );
+        self.writes
+            .write::<_, ProfileError, _>(&[user], move |w, fx| {
+                Box::pin(async move {
+                    let (user, by) = (&who, &by_owned);
+                    if s.store.verify_skill(w, user, &key, by).await? {
+                        s.store
+                            .audit(
+                                w,
+                                NewAudit {
+                                    scope: format!("user:{user}"),
+                                    ref_id: Some(&key),
+                                    actor_id: Some(by.as_str()),
+                                    action: "skill.verified",
+                                    details: json!({"skill": found_name}),
+                                },
+                            )
+                            .await?;
+                        let data = SkillVerifiedData {
+                            skill: found_name.clone(),
+                            by: by.clone(),
+                        };
+                        s.notifications
+                            .add_in(w, fx, user, NotificationBody::SkillVerified(data))
+                            .await?;
+                    }
+                    Ok(())
+                })
             })
-        })
-        .await?;
-        self.profile(user, Some(user)).await
+            .await?;
+        self.view(user, Some(user)).await
     }
 
     /// `endorser` endorses `req.user_id`'s skill.
@@ -229,67 +270,74 @@ impl Services {
         let now = self.clock.now_ms();
         let today = day_start_ms(utc_day(now));
         let users = [endorser, &req.user_id];
-        let (endorser_owned, req, key, skill) =
-            (endorser.clone(), req.clone(), key.clone(), skill.clone());
-        self.write::<_, ProfileError, _>(&users, move |s, w, fx| {
-            Box::pin(async move {
-                let endorser = &endorser_owned;
-                let given = s.store.endorsements_given_since(w, endorser, today).await?;
-                if !may_endorse(given) {
-                    return Err(ProfileError::RateLimited(format!(
-                        "at most {ENDORSEMENTS_PER_DAY} endorsements a day; more tomorrow (UTC)"
-                    )));
-                }
-                let (rep, _) = s.store.lock_rep(w, endorser).await?;
-                let weight = trust_weight(rep.score());
-                let endorsement = s
-                    .store
-                    .add_endorsement(
-                        w,
-                        NewEndorsement {
-                            endorser,
-                            user: &req.user_id,
-                            skill_key: &key,
-                            rating,
-                            note: note.as_deref(),
-                            weight_milli: (weight * 1000.0).round() as i64,
-                            xp: 0,
-                        },
-                        &skill.name,
-                    )
-                    .await?;
-                let earned_today = s
-                    .store
-                    .xp_from_between(w, &req.user_id, "endorsement", today, today + 86_400_000)
-                    .await?;
-                let xp = endorsement_credit(endorsement_xp(rep.score()), earned_today);
-                s.grant_xp(w, fx, &req.user_id, "endorsement", &endorsement.id, xp)
-                    .await?;
-                s.store.set_endorsement_xp(w, &endorsement.id, xp).await?;
-                s.store
-                    .bump_stat(w, &req.user_id, Stat::EndorsementsReceived, 1)
-                    .await?;
-                s.store
-                    .bump_stat(
-                        w,
-                        &req.user_id,
-                        Stat::EndorsementRatingSum,
-                        i64::from(rating),
-                    )
-                    .await?;
-                let data = EndorsedData {
-                    endorser_id: endorser.clone(),
-                    skill: skill.name.clone(),
-                    rating,
-                    xp,
-                };
-                s.note(w, fx, &req.user_id, NotificationBody::Endorsed(data))
-                    .await?;
-                s.evaluate_badges(w, fx, &req.user_id).await?;
-                Ok(Endorsement { xp, ..endorsement })
+        let (endorser_owned, req, key, skill, s) = (
+            endorser.clone(),
+            req.clone(),
+            key.clone(),
+            skill.clone(),
+            self.clone(),
+        );
+        self.writes
+            .write::<_, ProfileError, _>(&users, move |w, fx| {
+                Box::pin(async move {
+                    let endorser = &endorser_owned;
+                    let given = s.store.endorsements_given_since(w, endorser, today).await?;
+                    if !may_endorse(given) {
+                        return Err(ProfileError::RateLimited(format!(
+                            "at most {ENDORSEMENTS_PER_DAY} endorsements a day; more tomorrow (UTC)"
+                        )));
+                    }
+                    let (rep, _) = s.store.lock_rep(w, endorser).await?;
+                    let weight = trust_weight(rep.score());
+                    let endorsement = s
+                        .store
+                        .add_endorsement(
+                            w,
+                            NewEndorsement {
+                                endorser,
+                                user: &req.user_id,
+                                skill_key: &key,
+                                rating,
+                                note: note.as_deref(),
+                                weight_milli: (weight * 1000.0).round() as i64,
+                                xp: 0,
+                            },
+                            &skill.name,
+                        )
+                        .await?;
+                    let earned_today = s
+                        .store
+                        .xp_from_between(w, &req.user_id, "endorsement", today, today + 86_400_000)
+                        .await?;
+                    let xp = endorsement_credit(endorsement_xp(rep.score()), earned_today);
+                    s.xp.grant(w, fx, &req.user_id, "endorsement", &endorsement.id, xp)
+                        .await?;
+                    s.store.set_endorsement_xp(w, &endorsement.id, xp).await?;
+                    s.store
+                        .bump_stat(w, &req.user_id, Stat::EndorsementsReceived, 1)
+                        .await?;
+                    s.store
+                        .bump_stat(
+                            w,
+                            &req.user_id,
+                            Stat::EndorsementRatingSum,
+                            i64::from(rating),
+                        )
+                        .await?;
+                    let data = EndorsedData {
+                        endorser_id: endorser.clone(),
+                        skill: skill.name.clone(),
+                        rating,
+                        xp,
+                    };
+                    s.notifications
+                        .add_in(w, fx, &req.user_id, NotificationBody::Endorsed(data))
+                        .await?;
+                    s.badges.evaluate(w, fx, &req.user_id).await?;
+                    Ok(Endorsement { xp, ..endorsement })
+                })
             })
-        })
-        .await
+            .await
     }
 
     pub async fn add_portfolio_item(

@@ -12,10 +12,12 @@
 //!   `SIGNED` with the key's fingerprint, the owner is told (`document_signed`), and both steps
 //!   are in the document's audit chain.
 
-use super::Services;
+use super::after_commit::AfterCommit;
 use super::effects::Effects;
-use super::files::FileError;
-use crate::store::{NewAudit, SignatureRow, StoreError, new_id};
+use super::files::{FileError, Files};
+use super::notifications::Notifications;
+use crate::clock::SharedClock;
+use crate::store::{Blobs, NewAudit, SignatureRow, Store, StoreError, new_id};
 use hub_protocol::UserId;
 use hub_protocol::notifications::{NotificationBody, SignatureData};
 use hub_protocol::signatures::{NewKey, Signature, SigningKey};
@@ -24,7 +26,35 @@ use hub_rooms::files::signature_message;
 use hub_rooms::signatures::{from_jwk, from_spki_pem, verify};
 use serde_json::json;
 
-impl Services {
+/// Signing keys, signature requests and signatures of uploaded documents.
+pub struct Signatures {
+    store: Store,
+    blobs: Blobs,
+    files: Files,
+    notifications: Notifications,
+    after: AfterCommit,
+    clock: SharedClock,
+}
+
+impl Signatures {
+    pub fn new(
+        store: Store,
+        blobs: Blobs,
+        files: Files,
+        notifications: Notifications,
+        after: AfterCommit,
+        clock: SharedClock,
+    ) -> Signatures {
+        Signatures {
+            store,
+            blobs,
+            files,
+            notifications,
+            after,
+            clock,
+        }
+    }
+
     /// The caller's signing keys in use.
     pub async fn keys_of(&self, user: &UserId) -> Result<Vec<SigningKey>, FileError> {
         Ok(self.store.keys(user).await?)
@@ -103,13 +133,13 @@ impl Services {
     }
 
     /// The owner of `document_id` asks `signer` to sign it.
-    pub async fn request_signature(
+    pub async fn request(
         &self,
         caller: &UserId,
         document_id: &str,
         signer: &UserId,
     ) -> Result<Signature, FileError> {
-        let (file, access) = self.visible_file(caller, document_id).await?;
+        let (file, access) = self.files.visible(caller, document_id).await?;
         if !access.owner {
             return Err(FileError::Forbidden(
                 "only the document's owner asks for signatures".into(),
@@ -155,14 +185,15 @@ impl Services {
             signer_id: signer.clone(),
             requested_by: caller.clone(),
         };
-        self.note(
-            &mut w,
-            &mut fx,
-            signer,
-            NotificationBody::SignatureRequested(data),
-        )
-        .await?;
-        self.finish(w, fx).await?;
+        self.notifications
+            .add_in(
+                &mut w,
+                &mut fx,
+                signer,
+                NotificationBody::SignatureRequested(data),
+            )
+            .await?;
+        self.after.finish(w, fx).await?;
         Ok(row.view())
     }
 
@@ -204,7 +235,7 @@ impl Services {
         // The document signed must be the document stored.
         let (actual, _) = self.blobs.hash(&file.storage_key).await?;
         if actual != file.checksum {
-            self.corrupted(&file, &actual, "signature").await;
+            self.files.corrupted(&file, &actual, "signature").await;
             return Err(FileError::Conflict(
                 "the stored document no longer matches its checksum".into(),
             ));
@@ -250,24 +281,25 @@ impl Services {
             signer_id: caller.clone(),
             requested_by: req.requested_by.clone(),
         };
-        self.note(
-            &mut w,
-            &mut fx,
-            &file.owner_id,
-            NotificationBody::DocumentSigned(data),
-        )
-        .await?;
-        self.finish(w, fx).await?;
+        self.notifications
+            .add_in(
+                &mut w,
+                &mut fx,
+                &file.owner_id,
+                NotificationBody::DocumentSigned(data),
+            )
+            .await?;
+        self.after.finish(w, fx).await?;
         Ok(self.store.signature(id).await?.ok_or_else(gone)?.view())
     }
 
     /// A document's signatures (those who may see it).
-    pub async fn signatures(
+    pub async fn of_document(
         &self,
         caller: &UserId,
         document_id: &str,
     ) -> Result<Vec<Signature>, FileError> {
-        self.visible_file(caller, document_id).await?;
+        self.files.visible(caller, document_id).await?;
         Ok(self
             .store
             .signatures_of(document_id)

@@ -6,10 +6,10 @@
 //! `wallet:updated` on every socket, on every node, and a `buz_credited` notification; the
 //! task's venture feed records `buz.credited`.
 
-use super::Services;
 use super::effects::{Effects, FeedTo};
-use crate::store::{Refs, StoreError, StoreResult, WalletRow, WriteTx};
-use hub_protocol::audit::ScopeIntegrity;
+use super::notifications::Notifications;
+use super::writes::Writes;
+use crate::store::{Refs, Store, StoreError, StoreResult, WalletRow, WriteTx};
 use hub_protocol::events::TaskAccepted;
 use hub_protocol::notifications::{BuzData, NotificationBody};
 use hub_protocol::realtime::server;
@@ -20,9 +20,11 @@ use hub_protocol::wallets::{
 use hub_protocol::{UserId, VentureId};
 use hub_rooms::audit::{Broken, Head, fingerprint, is_recorded};
 use hub_rooms::fields::{FieldError, required_text};
-use hub_rooms::gamification::{day_start_ms, utc_day};
-use hub_rooms::wallets::{EntryType, Gates, Standing, issue, task_buz, walk_against};
+use hub_rooms::wallets::{
+    EntryType, Gates, Standing, issuance_windows, issue, task_buz, walk_against,
+};
 use serde_json::json;
+use std::sync::Arc;
 
 /// The issuance settings.
 #[derive(Debug, Clone, Default)]
@@ -74,9 +76,34 @@ impl crate::error::DomainError for WalletError {
     }
 }
 
-const HOUR_MS: i64 = 3_600_000;
+#[derive(Clone)]
+pub struct Wallets {
+    store: Store,
+    writes: Arc<Writes>,
+    notifications: Notifications,
+    buz: BuzConfig,
+}
 
-impl Services {
+impl Wallets {
+    pub fn new(
+        store: Store,
+        writes: Arc<Writes>,
+        notifications: Notifications,
+        buz: BuzConfig,
+    ) -> Wallets {
+        Wallets {
+            store,
+            writes,
+            notifications,
+            buz,
+        }
+    }
+
+    /// The issuance settings.
+    pub fn buz(&self) -> &BuzConfig {
+        &self.buz
+    }
+
     /// Credits the BUZ of an accepted task inside its event's transaction `w` (the user's chain
     /// head already taken), through the gates; a credit is told in `venture`'s feed (the task's,
     /// when it exists).
@@ -156,7 +183,7 @@ impl Services {
         } else {
             NotificationBody::BuzWithheld(data)
         };
-        self.note(w, fx, user, body).await?;
+        self.notifications.add_in(w, fx, user, body).await?;
         Ok(BuzOutcome {
             computed,
             credited: out.credited,
@@ -281,20 +308,15 @@ impl Services {
         ))
     }
 
-    /// Every wallet's chain, as scopes `wallet:{id}` of the audit integrity report.
-    pub(super) async fn wallet_integrity(&self) -> StoreResult<Vec<ScopeIntegrity>> {
-        let mut scopes = Vec::new();
+    /// Every wallet, with how many entries its ledger holds and the first break found in
+    /// it (or in its balances), if any.
+    pub async fn verify_all(&self) -> StoreResult<Vec<(WalletRow, u64, Option<Broken>)>> {
+        let mut found = Vec::new();
         for wallet in self.store.wallets().await? {
             let (report, finding) = self.verify(&wallet).await?;
-            scopes.push(ScopeIntegrity {
-                scope: format!("{}{}", super::audit::WALLET_SCOPE, wallet.id),
-                entries: report.entries as u64,
-                ok: finding.is_none(),
-                first_broken: finding.map(super::audit::broken_entry),
-                reanchored: Vec::new(),
-            });
+            found.push((wallet, report.entries as u64, finding));
         }
-        Ok(scopes)
+        Ok(found)
     }
 
     /// An admin's correction of `user`'s balance by `amount` (signed), with a note.
@@ -320,40 +342,35 @@ impl Services {
         if !hub_rooms::room::valid_id(user.as_str()) {
             return Err(FieldError::new("user_id", "not a user id").into());
         }
-        let (who, by) = (user.clone(), by.clone());
-        self.write::<_, WalletError, _>(&[user], move |s, w, fx| {
-            Box::pin(async move {
-                let mut wallet = s.store.lock_wallet(w, &who).await?;
-                let note = format!("{note} (by {by})");
-                let entry = s
-                    .store
-                    .append_ledger(
-                        w,
-                        &mut wallet,
-                        EntryType::Adjust,
-                        amount,
-                        Refs {
-                            note: Some(&note),
-                            ..Refs::default()
-                        },
-                    )
-                    .await
-                    .map_err(|e| match e {
-                        StoreError::Conflict(m) => WalletError::Conflict(m),
-                        other => other.into(),
-                    })?;
-                wallet_changed(fx, &wallet);
-                Ok(crate::store::entry_view(entry))
+        let (who, by, s) = (user.clone(), by.clone(), self.clone());
+        self.writes
+            .write::<_, WalletError, _>(&[user], move |w, fx| {
+                Box::pin(async move {
+                    let mut wallet = s.store.lock_wallet(w, &who).await?;
+                    let note = format!("{note} (by {by})");
+                    let entry = s
+                        .store
+                        .append_ledger(
+                            w,
+                            &mut wallet,
+                            EntryType::Adjust,
+                            amount,
+                            Refs {
+                                note: Some(&note),
+                                ..Refs::default()
+                            },
+                        )
+                        .await
+                        .map_err(|e| match e {
+                            StoreError::Conflict(m) => WalletError::Conflict(m),
+                            other => other.into(),
+                        })?;
+                    wallet_changed(fx, &wallet);
+                    Ok(crate::store::entry_view(entry))
+                })
             })
-        })
-        .await
+            .await
     }
-}
-
-/// Where the issuance gates' windows begin at `now`: the last hour (a credit exactly an hour
-/// old no longer counts) and the UTC day.
-pub(super) fn issuance_windows(now: i64) -> (i64, i64) {
-    (now - HOUR_MS + 1, day_start_ms(utc_day(now)))
 }
 
 /// Tells the owner's sockets of the wallet's new state, after the commit.

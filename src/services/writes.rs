@@ -1,7 +1,7 @@
 //! Group commit for domain writes: events in, admin adjustments, conversions and their
 //! decisions, endorsements, skill verifications and badge awards.
 //!
-//! A use case hands its work (a closure over the transaction) to [`Services::write`] and
+//! A use case hands its work (a closure over the transaction) to [`Writes::write`] and
 //! waits. Each **lane** is a queue with one worker (`batch::GroupCommit`): the worker takes
 //! whatever has queued up, begins one transaction, locks every user of the batch at once (one
 //! order for everyone, so two lanes or two nodes never wait for each other in a cycle), reads
@@ -22,15 +22,16 @@
 //! it is applied and every write of it is answered with that failure (`unavailable`, to be
 //! retried: events are idempotent by their id).
 
-use super::Services;
+use super::after_commit::AfterCommit;
 use super::batch::GroupCommit;
 use super::effects::Effects;
-use crate::store::{StoreError, WriteTx};
+use super::turns::Turns;
+use crate::store::{Store, StoreError, WriteTx};
 use futures_util::future::BoxFuture;
 use hub_protocol::UserId;
 use std::any::Any;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 /// Most writes in one transaction, by default (`HUB_DOMAIN_GROUP_COMMIT`).
@@ -53,11 +54,7 @@ type Boxed = Box<dyn Any + Send>;
 
 /// A write: applied inside the batch's transaction, its value or its own refusal boxed.
 type Apply = Box<
-    dyn for<'a> FnOnce(
-            &'a Services,
-            &'a mut WriteTx,
-            &'a mut Effects,
-        ) -> BoxFuture<'a, Result<Boxed, Boxed>>
+    dyn for<'a> FnOnce(&'a mut WriteTx, &'a mut Effects) -> BoxFuture<'a, Result<Boxed, Boxed>>
         + Send,
 >;
 
@@ -98,13 +95,30 @@ pub(super) enum Answer {
     Failed(StoreError),
 }
 
+/// What a batch needs besides its writes.
+struct Engine {
+    store: Store,
+    after: AfterCommit,
+}
+
 /// The lanes.
-pub(super) struct Writes {
+pub struct Writes {
     lanes: Vec<GroupCommit<Job, Answer>>,
+    /// How many writes may wait for one user.
+    turns: Arc<Turns>,
 }
 
 impl Writes {
-    pub(super) fn new(me: Weak<Services>, lanes: usize, group_commit: usize) -> Writes {
+    /// `lanes` queues (at least one), at most `group_commit` writes in a transaction (0:
+    /// [`DEFAULT_GROUP_COMMIT`]), at most `user_queue` writes waiting for one user.
+    pub fn new(
+        store: Store,
+        after: AfterCommit,
+        lanes: usize,
+        group_commit: usize,
+        user_queue: usize,
+    ) -> Writes {
+        let engine = Arc::new(Engine { store, after });
         let max = if group_commit == 0 {
             DEFAULT_GROUP_COMMIT
         } else {
@@ -112,26 +126,22 @@ impl Writes {
         };
         let lanes = (0..lanes.max(1))
             .map(|_| {
-                let me = me.clone();
+                let engine = engine.clone();
                 // The effects of the lane's last committed batch: the next batch's effects go
                 // after them, so that everyone hears of one lane's changes in commit order.
                 let last_effects: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>> = Arc::default();
                 GroupCommit::new(max, max.saturating_mul(4), move |jobs: Vec<Job>| {
-                    let (me, last_effects) = (me.clone(), last_effects.clone());
+                    let (engine, last_effects) = (engine.clone(), last_effects.clone());
                     async move {
-                        let Some(services) = me.upgrade() else {
-                            return jobs
-                                .iter()
-                                .map(|_| Answer::Failed(StoreError::Db(sqlx::Error::PoolClosed)))
-                                .collect();
-                        };
-                        crate::store::one_request(commit_batch(&services, jobs, &last_effects))
-                            .await
+                        crate::store::one_request(commit_batch(&engine, jobs, &last_effects)).await
                     }
                 })
             })
             .collect();
-        Writes { lanes }
+        Writes {
+            lanes,
+            turns: Turns::new(user_queue),
+        }
     }
 
     fn lane_of(&self, user: &UserId) -> &GroupCommit<Job, Answer> {
@@ -144,7 +154,7 @@ impl Writes {
 /// One batch: one transaction, the reads ahead, each write all or nothing, one commit, then
 /// the effects.
 async fn commit_batch(
-    s: &Arc<Services>,
+    s: &Engine,
     jobs: Vec<Job>,
     last_effects: &Mutex<Option<tokio::task::JoinHandle<()>>>,
 ) -> Vec<Answer> {
@@ -191,7 +201,7 @@ async fn commit_batch(
             return failed(e);
         }
         let mut fx = Effects::default();
-        let outcome = (job.apply)(s, &mut w, &mut fx).await;
+        let outcome = (job.apply)(&mut w, &mut fx).await;
         // A failure injected after the write, before it is kept, as if the
         // database had failed right there (tests only).
         let outcome = match (outcome, s.store.fault("release")) {
@@ -231,12 +241,12 @@ async fn commit_batch(
     }
     let mut last = last_effects.lock().unwrap_or_else(|e| e.into_inner());
     let before = last.take();
-    let services = s.clone();
+    let after = s.after.clone();
     *last = Some(tokio::spawn(async move {
         if let Some(before) = before {
             let _ = before.await;
         }
-        services
+        after
             .apply_all(
                 effects
                     .into_iter()
@@ -269,7 +279,7 @@ impl Phases {
 /// Reads what the batch's writes declared (and the standing of the users they give a
 /// profile) into the transaction, a statement per kind of row for the whole batch.
 async fn read_ahead(
-    s: &Services,
+    s: &Engine,
     w: &mut WriteTx,
     jobs: &[&Reads],
     profiled: &[&UserId],
@@ -285,7 +295,7 @@ async fn read_ahead(
         s.store.lock_wallets(w, &wallets).await?;
         let ids: Vec<String> = wallets.iter().filter_map(|u| w.wallet_id_of(u)).collect();
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        let (hour_since, day_since) = super::wallets::issuance_windows(w.now());
+        let (hour_since, day_since) = hub_rooms::wallets::issuance_windows(w.now());
         s.store
             .load_issuance(w, &ids, hour_since, day_since)
             .await?;
@@ -319,24 +329,18 @@ async fn read_ahead(
 
 /// A domain write: what it does inside the batch's transaction, its value or its refusal.
 pub trait WriteFn<R, E>:
-    for<'a> FnOnce(&'a Services, &'a mut WriteTx, &'a mut Effects) -> BoxFuture<'a, Result<R, E>>
-    + Send
-    + 'static
+    for<'a> FnOnce(&'a mut WriteTx, &'a mut Effects) -> BoxFuture<'a, Result<R, E>> + Send + 'static
 {
 }
 
 impl<R, E, F> WriteFn<R, E> for F where
-    F: for<'a> FnOnce(
-            &'a Services,
-            &'a mut WriteTx,
-            &'a mut Effects,
-        ) -> BoxFuture<'a, Result<R, E>>
+    F: for<'a> FnOnce(&'a mut WriteTx, &'a mut Effects) -> BoxFuture<'a, Result<R, E>>
         + Send
         + 'static
 {
 }
 
-impl Services {
+impl Writes {
     /// Runs `apply` in the next group commit of the lane of `users[0]`, after every user in
     /// `users` is locked, all or nothing on its own; answers once it is committed and its
     /// effects are out. `busy` at once when too many writes already wait for one of `users`.
@@ -349,7 +353,7 @@ impl Services {
         self.submit(users, false, Reads::default(), apply).await
     }
 
-    /// [`Services::write`] for a write that gives each of `users` a profile (user, profile and
+    /// [`Writes::write`] for a write that gives each of `users` a profile (user, profile and
     /// stats rows) anyway: the batch makes sure of them all at once, before its first write.
     pub async fn write_profiled<R, E, F>(&self, users: &[&UserId], apply: F) -> Result<R, E>
     where
@@ -360,7 +364,7 @@ impl Services {
         self.submit(users, true, Reads::default(), apply).await
     }
 
-    /// [`Services::write_profiled`] for a write that declares what it will read (see
+    /// [`Writes::write_profiled`] for a write that declares what it will read (see
     /// [`Reads`]).
     pub async fn write_reading<R, E, F>(
         &self,
@@ -400,9 +404,9 @@ impl Services {
             users: users.iter().map(|u| (*u).clone()).collect(),
             profiles,
             reads,
-            apply: Box::new(move |s, w, fx| {
+            apply: Box::new(move |w, fx| {
                 Box::pin(async move {
-                    match apply(s, w, fx).await {
+                    match apply(w, fx).await {
                         Ok(value) => Ok(Box::new(value) as Boxed),
                         Err(refusal) => Err(Box::new(refusal) as Boxed),
                     }
@@ -414,7 +418,7 @@ impl Services {
                 "a domain write lost its answer".into(),
             ))
         };
-        match self.writes.lane_of(first).submit(job).await {
+        match self.lane_of(first).submit(job).await {
             Ok(Answer::Done { value, effects }) => {
                 let _ = effects.await;
                 value.downcast::<R>().map(|v| *v).map_err(|_| lost().into())

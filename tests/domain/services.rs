@@ -77,6 +77,7 @@ async fn ventures_teams_and_invitations_run_without_a_transport(backend: Backend
     let (alice, bob) = (UserId::from("alice"), UserId::from("bob"));
 
     let venture = s
+        .groups
         .venture_create(user(&alice), "  Acme  ", Some("rockets"))
         .await
         .unwrap();
@@ -87,15 +88,20 @@ async fn ventures_teams_and_invitations_run_without_a_transport(backend: Backend
         rfc3339(START_MS),
         "the services' clock stamps it"
     );
-    match s.venture_create(user(&alice), " ", None).await {
+    match s.groups.venture_create(user(&alice), " ", None).await {
         Err(e @ GroupError::Invalid(_)) => assert_eq!(e.code(), ErrorCode::Invalid),
         other => panic!("a blank name: {other:?}"),
     }
 
     // Someone outside the venture sees nothing of it, and cannot make teams in it.
-    let hidden = s.venture_detail(user(&bob), &venture.id).await.unwrap_err();
+    let hidden = s
+        .groups
+        .venture_detail(user(&bob), &venture.id)
+        .await
+        .unwrap_err();
     assert_eq!(hidden.code(), ErrorCode::NotFound);
     let refused = s
+        .groups
         .team_create(user(&bob), &venture.id, "Ops")
         .await
         .unwrap_err();
@@ -104,22 +110,31 @@ async fn ventures_teams_and_invitations_run_without_a_transport(backend: Backend
     // A new member is invited; the invitation waits for them, and accepting makes the member.
     b.clock.advance(std::time::Duration::from_secs(60));
     let (outcome, set) = s
+        .groups
         .venture_member_set(user(&alice), &venture.id, &bob, Role::Member)
         .await
         .unwrap();
     assert_eq!(outcome, MemberOutcome::Invited);
     assert_eq!(set.status, "invited");
     let invitation = set.invitation.expect("the invitation");
-    let waiting = s.invitations_of(&bob).await.unwrap();
+    let waiting = s.groups.invitations_of(&bob).await.unwrap();
     assert_eq!(waiting.len(), 1);
     assert_eq!(waiting[0].id, invitation.id);
-    let member = s.invitation_accept(&bob, &invitation.id).await.unwrap();
+    let member = s
+        .groups
+        .invitation_accept(&bob, &invitation.id)
+        .await
+        .unwrap();
     assert_eq!(
         (member.user_id.as_str(), member.role),
         ("bob", Role::Member)
     );
     assert_eq!(member.added_at, rfc3339(START_MS + 60_000));
-    let again = s.invitation_accept(&bob, &invitation.id).await.unwrap_err();
+    let again = s
+        .groups
+        .invitation_accept(&bob, &invitation.id)
+        .await
+        .unwrap_err();
     assert_eq!(
         again.code(),
         ErrorCode::NotFound,
@@ -127,10 +142,15 @@ async fn ventures_teams_and_invitations_run_without_a_transport(backend: Backend
     );
 
     let team = s
+        .groups
         .team_create(user(&alice), &venture.id, "Ops")
         .await
         .unwrap();
-    let detail = s.venture_detail(user(&alice), &venture.id).await.unwrap();
+    let detail = s
+        .groups
+        .venture_detail(user(&alice), &venture.id)
+        .await
+        .unwrap();
     let members: Vec<&str> = detail.members.iter().map(|m| m.user_id.as_str()).collect();
     assert_eq!(members, vec!["alice", "bob"]);
     assert_eq!(detail.teams.len(), 1);
@@ -142,11 +162,12 @@ async fn ventures_teams_and_invitations_run_without_a_transport(backend: Backend
     );
     // A team takes venture members by invitation too; it names the team it is for.
     let (outcome, set) = s
+        .groups
         .team_member_set(user(&alice), &team.id, &bob, Role::Viewer)
         .await
         .unwrap();
     assert_eq!(outcome, MemberOutcome::Invited);
-    let to_team = &s.invitations_of(&bob).await.unwrap()[0];
+    let to_team = &s.groups.invitations_of(&bob).await.unwrap()[0];
     assert_eq!(to_team.id, set.invitation.expect("the invitation").id);
     assert_eq!(
         (to_team.team_id.as_ref(), to_team.team_name.as_deref()),
@@ -156,10 +177,14 @@ async fn ventures_teams_and_invitations_run_without_a_transport(backend: Backend
         (to_team.venture_name.as_str(), to_team.role),
         ("Acme", Role::Viewer)
     );
-    s.invitation_decline(&bob, &to_team.id).await.unwrap();
-    assert!(s.invitations_of(&bob).await.unwrap().is_empty());
+    s.groups
+        .invitation_decline(&bob, &to_team.id)
+        .await
+        .unwrap();
+    assert!(s.groups.invitations_of(&bob).await.unwrap().is_empty());
 
     let rooms: Vec<String> = s
+        .groups
         .rooms_of(&bob)
         .await
         .unwrap()
@@ -170,16 +195,19 @@ async fn ventures_teams_and_invitations_run_without_a_transport(backend: Backend
 
     // A member, not a manager: bob cannot remove alice, and the refusal changes nothing.
     let denied = s
+        .groups
         .venture_member_remove(user(&bob), &venture.id, &alice)
         .await
         .unwrap_err();
     assert_eq!(denied.code(), ErrorCode::Forbidden);
-    s.venture_member_remove(user(&alice), &venture.id, &bob)
+    s.groups
+        .venture_member_remove(user(&alice), &venture.id, &bob)
         .await
         .unwrap();
-    let (ventures, _) = s.groups_of(&bob).await.unwrap();
+    let (ventures, _) = s.groups.groups_of(&bob).await.unwrap();
     assert!(ventures.is_empty(), "bob is out: {ventures:?}");
     let gone = s
+        .groups
         .venture_member_remove(user(&alice), &venture.id, &bob)
         .await
         .unwrap_err();
@@ -196,7 +224,8 @@ async fn events_in_are_checked_before_they_are_stored(backend: Backend) {
     let alice = UserId::from("alice");
     let refused = b
         .services
-        .event_from(user(&alice), EventIn::Kyc(&kyc))
+        .events
+        .from_service(user(&alice), EventIn::Kyc(&kyc))
         .await
         .unwrap_err();
     assert!(matches!(refused, EventError::Forbidden), "{refused:?}");
@@ -210,7 +239,8 @@ async fn events_in_are_checked_before_they_are_stored(backend: Backend) {
     };
     let refused = b
         .services
-        .event_from(system, EventIn::Kyc(&bad))
+        .events
+        .from_service(system, EventIn::Kyc(&bad))
         .await
         .unwrap_err();
     let answer = AppError::from(refused);
@@ -220,12 +250,14 @@ async fn events_in_are_checked_before_they_are_stored(backend: Backend) {
     );
     let first = b
         .services
-        .event_from(system, EventIn::Kyc(&kyc))
+        .events
+        .from_service(system, EventIn::Kyc(&kyc))
         .await
         .unwrap();
     let replay = b
         .services
-        .event_from(system, EventIn::Kyc(&kyc))
+        .events
+        .from_service(system, EventIn::Kyc(&kyc))
         .await
         .unwrap();
     assert_eq!((first.duplicate, replay.duplicate), (false, true));
@@ -237,19 +269,22 @@ async fn notification_reads_refuse_what_cannot_be_met(backend: Backend) {
     let bob = UserId::from("bob");
     let page = b
         .services
-        .notifications_page(&bob, false, None, None)
+        .notifications
+        .page(&bob, false, None, None)
         .await
         .unwrap();
     assert_eq!((page.notifications.len(), page.unread_count), (0, 0));
     let too_many = b
         .services
-        .notifications_page(&bob, false, None, Some(101))
+        .notifications
+        .page(&bob, false, None, Some(101))
         .await
         .unwrap_err();
     assert!(matches!(too_many, StoreError::Invalid(_)), "{too_many:?}");
     let both = b
         .services
-        .notifications_mark_read(&bob, Some(vec!["n1".into()]), Some(true))
+        .notifications
+        .mark_read(&bob, Some(vec!["n1".into()]), Some(true))
         .await
         .unwrap_err();
     assert_eq!(
@@ -259,13 +294,15 @@ async fn notification_reads_refuse_what_cannot_be_met(backend: Backend) {
     let many: Vec<String> = (0..1001).map(|i| format!("n{i}")).collect();
     let refused = b
         .services
-        .notifications_mark_read(&bob, Some(many), None)
+        .notifications
+        .mark_read(&bob, Some(many), None)
         .await
         .unwrap_err();
     assert_eq!(refused.public_message(), "ids: at most 1000 at a time");
     let none = b
         .services
-        .notifications_mark_read(&bob, None, Some(true))
+        .notifications
+        .mark_read(&bob, None, Some(true))
         .await
         .unwrap();
     assert_eq!(none, 0);

@@ -57,25 +57,25 @@ impl Docs {
         };
         self.relay(doc, None, &outcome);
     }
-}
 
-/// Hears a loaded document's topic until the document unloads (`stop` fires) or goes, then
-/// releases the topic.
-pub(super) async fn listen(
-    bus: Arc<dyn Bus>,
-    topic: Topic,
-    docs: Weak<Docs>,
-    doc: Weak<LoadedDoc>,
-    rx: broadcast::Receiver<Bytes>,
-    stop: oneshot::Receiver<()>,
-) {
-    tokio::select! {
-        _ = stop => {}
-        _ = hear(docs, doc, rx) => {}
+    /// Hears a loaded document's topic until the document unloads (`stop` fires) or goes, then
+    /// releases the topic.
+    pub(super) async fn listen(
+        bus: Arc<dyn Bus>,
+        topic: Topic,
+        docs: Weak<Docs>,
+        doc: Weak<LoadedDoc>,
+        rx: broadcast::Receiver<Bytes>,
+        stop: oneshot::Receiver<()>,
+    ) {
+        tokio::select! {
+            _ = stop => {}
+            _ = hear(docs, doc, rx) => {}
+        }
+        // The receiver is gone with `hear`'s future: nobody on this node holds the topic now,
+        // unless the document was loaded again meanwhile (its new listener holds it).
+        bus.unsubscribe(&topic);
     }
-    // The receiver is gone with `hear`'s future: nobody on this node holds the topic now,
-    // unless the document was loaded again meanwhile (its new listener holds it).
-    bus.unsubscribe(&topic);
 }
 
 async fn hear(docs: Weak<Docs>, doc: Weak<LoadedDoc>, mut rx: broadcast::Receiver<Bytes>) {

@@ -2,9 +2,8 @@
 //! team room (editors), list a room's, read one, delete one (the room's owners and admins, or a
 //! privileged account). What is inside a document is the engine's ([`super::Docs`]).
 
-use super::DocsError;
+use super::{Docs, DocsError};
 use crate::clock::rfc3339;
-use crate::services::Services;
 use crate::services::access::Caller;
 use crate::store::DocRow;
 use hub_protocol::docs::DocInfo;
@@ -35,9 +34,9 @@ fn doc_room(room: &str) -> Result<RoomName, DocsError> {
     Ok(name)
 }
 
-impl Services {
+impl Docs {
     /// A new document in `room`, made by one of its editors; the venture's feed records it.
-    pub async fn doc_create(
+    pub async fn create(
         &self,
         caller: Caller<'_>,
         room: &str,
@@ -62,20 +61,21 @@ impl Services {
             RoomName::User(_) => None,
         };
         if let Some(venture) = venture {
-            self.record_activity(
-                &venture,
-                Some(caller.user),
-                "document.created",
-                ("document", &row.id),
-                serde_json::json!({"title": row.title, "room": row.room}),
-            )
-            .await;
+            self.activity
+                .record(
+                    &venture,
+                    Some(caller.user),
+                    "document.created",
+                    ("document", &row.id),
+                    serde_json::json!({"title": row.title, "room": row.room}),
+                )
+                .await;
         }
         Ok(doc_view(row, role))
     }
 
     /// The documents of `room`, for its members.
-    pub async fn docs_in(&self, caller: Caller<'_>, room: &str) -> Result<Vec<DocInfo>, DocsError> {
+    pub async fn list_in(&self, caller: Caller<'_>, room: &str) -> Result<Vec<DocInfo>, DocsError> {
         let room = doc_room(room)?;
         let role = self.access.member(caller.user, &room).await?;
         let docs = self.store.docs_in_room(&room.to_string()).await?;
@@ -83,14 +83,14 @@ impl Services {
     }
 
     /// The document, for those in its room; `not_found` for everyone else.
-    pub async fn doc_info(&self, caller: Caller<'_>, id: &DocId) -> Result<DocInfo, DocsError> {
+    pub async fn info(&self, caller: Caller<'_>, id: &DocId) -> Result<DocInfo, DocsError> {
         let (row, role) = self.access.doc(caller.user, id).await?;
         Ok(doc_view(row, role))
     }
 
     /// Deletes the document (its room's owners and admins, or a privileged account) and
     /// unloads it on this node.
-    pub async fn doc_delete(&self, caller: Caller<'_>, id: &DocId) -> Result<(), DocsError> {
+    pub async fn delete(&self, caller: Caller<'_>, id: &DocId) -> Result<(), DocsError> {
         let (_, role) = self.access.doc(caller.user, id).await?;
         if !role.can_manage() && !caller.privileged {
             return Err(DocsError::Forbidden(
@@ -98,7 +98,7 @@ impl Services {
             ));
         }
         self.store.delete_doc(id.as_str(), caller.user).await?;
-        self.docs.forget(id);
+        self.forget(id);
         Ok(())
     }
 }

@@ -22,7 +22,6 @@
 //! topic), `membership` (access changes reaching connections), `sink` (a connection's side).
 
 mod bus;
-use bus::listen;
 mod catalog;
 mod lifecycle;
 mod membership;
@@ -31,6 +30,7 @@ mod sink;
 pub use sink::{CloseReason, DocSink, Sink};
 
 use super::access::{Access, AccessError};
+use super::activity::Activity;
 use super::batch::GroupCommit;
 use crate::bus::{Bus, DocFrameKind, Topic};
 use crate::clock::SharedClock;
@@ -226,6 +226,8 @@ pub struct DocStats {
 pub struct Docs {
     store: Store,
     access: Access,
+    /// The ventures' feeds, which hear of documents created.
+    activity: Activity,
     bus: Arc<dyn Bus>,
     node: NodeId,
     pub config: DocsConfig,
@@ -244,9 +246,11 @@ impl Docs {
         node: NodeId,
         config: DocsConfig,
         clock: SharedClock,
+        activity: Activity,
     ) -> Arc<Docs> {
         Arc::new(Docs {
             clock,
+            activity,
             log: log_commits(store.clone(), config.group_commit),
             access: Access::new(store.clone()),
             store,
@@ -327,7 +331,7 @@ impl Docs {
                 });
                 let (stop, stopped) = oneshot::channel();
                 *loaded.listener.lock().unwrap_or_else(|e| e.into_inner()) = Some(stop);
-                tokio::spawn(listen(
+                tokio::spawn(Docs::listen(
                     self.bus.clone(),
                     topic,
                     Arc::downgrade(self),
@@ -614,12 +618,17 @@ mod tests {
         let room = RoomId::from("venture:v1");
         let row = store.create_doc(room.as_str(), "Plan", &ann).await.unwrap();
         let bus = LocalBus::with_capacity(capacity);
+        let activity = crate::services::activity::Activity::new(
+            store.clone(),
+            crate::services::notify::Notify::new(Arc::new(bus.clone())),
+        );
         let docs = Docs::new(
             store.clone(),
             Arc::new(bus.clone()),
             NodeId::from("node-a"),
             DocsConfig::default(),
             crate::clock::system(),
+            activity,
         );
         (docs, bus, store, DocId::from(row.id), room)
     }

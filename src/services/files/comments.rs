@@ -1,7 +1,6 @@
 //! Comments on a file, and legal holds that keep it from deletion.
 
-use super::{FileError, no_file};
-use crate::services::Services;
+use super::{FileError, Files, no_file};
 use crate::services::effects::Effects;
 use hub_protocol::UserId;
 use hub_protocol::files::{Comment, FileDoc};
@@ -10,7 +9,7 @@ use hub_rooms::fields::required_text;
 use hub_rooms::files::check_comment;
 use serde_json::json;
 
-impl Services {
+impl Files {
     /// Comments on a document (those who may comment).
     pub async fn comment(
         &self,
@@ -19,7 +18,7 @@ impl Services {
         body: &str,
     ) -> Result<Comment, FileError> {
         let body = check_comment(body)?;
-        let (row, access) = self.visible_file(caller, id).await?;
+        let (row, access) = self.visible(caller, id).await?;
         if !access.perms.comment {
             return Err(FileError::Forbidden(
                 "your share does not allow comments".into(),
@@ -28,7 +27,7 @@ impl Services {
         let mut w = self.store.begin_write().await?;
         let mut fx = Effects::default();
         let comment = self.store.add_comment(&mut w, id, caller, &body).await?;
-        self.file_audit(
+        self.audit(
             &mut w,
             &row,
             caller,
@@ -44,21 +43,22 @@ impl Services {
                 author_id: caller.clone(),
                 excerpt: body.chars().take(140).collect(),
             };
-            self.note(
-                &mut w,
-                &mut fx,
-                &row.owner_id,
-                NotificationBody::DocumentCommented(data),
-            )
-            .await?;
+            self.notifications
+                .add_in(
+                    &mut w,
+                    &mut fx,
+                    &row.owner_id,
+                    NotificationBody::DocumentCommented(data),
+                )
+                .await?;
         }
-        self.finish(w, fx).await?;
+        self.after.finish(w, fx).await?;
         Ok(comment)
     }
 
     /// A document's comments (those who may view or comment).
     pub async fn comments(&self, caller: &UserId, id: &str) -> Result<Vec<Comment>, FileError> {
-        let (_, access) = self.visible_file(caller, id).await?;
+        let (_, access) = self.visible(caller, id).await?;
         if !(access.perms.view || access.perms.comment) {
             return Err(FileError::Forbidden(
                 "your share does not show comments".into(),
@@ -89,7 +89,7 @@ impl Services {
         } else {
             "document.hold_lifted"
         };
-        self.file_audit(&mut w, &row, admin, action, json!({"reason": reason}))
+        self.audit(&mut w, &row, admin, action, json!({"reason": reason}))
             .await?;
         self.store
             .set_hold(&mut w, id, reason.as_deref(), admin)

@@ -1,8 +1,7 @@
 //! Downloads verified as they go, the flag on a file whose bytes no longer match their
 //! checksum, and the `files-scrub` job that re-hashes every stored file.
 
-use super::{FileError, no_file};
-use crate::services::Services;
+use super::{FileError, Files};
 use crate::store::{BlobError, FileRow, NewAudit};
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -21,7 +20,7 @@ pub struct Content {
     pub stream: BoxStream<'static, Result<Bytes, std::io::Error>>,
 }
 
-impl Services {
+impl Files {
     /// The bytes of `row` that `ask` names: the whole file verified as it goes out, or a range
     /// of a file no check has found corrupted. A flagged file is refused.
     pub async fn content(&self, row: FileRow, range: Option<&str>) -> Result<Content, FileError> {
@@ -56,7 +55,7 @@ impl Services {
                 .boxed(),
             None => {
                 let inner = self.blobs.read(&row.storage_key).await.map_err(missing)?;
-                let me = self.me().ok_or_else(no_file)?;
+                let me = Arc::new(self.clone());
                 verified(inner, 0, size, row.clone(), me).boxed()
             }
         };
@@ -114,14 +113,15 @@ impl Services {
                 actual_sha256: actual.to_owned(),
                 found_by: found_by.to_owned(),
             };
-            self.notify_user(&admin, NotificationBody::FileCorrupted(data))
+            self.notifications
+                .add(&admin, NotificationBody::FileCorrupted(data))
                 .await;
         }
     }
 
     /// `files-scrub`: re-hashes every stored file, 100 at a time; mismatches are flagged and
     /// told.
-    pub async fn files_scrub(&self) -> Result<serde_json::Value, FileError> {
+    pub async fn scrub(&self) -> Result<serde_json::Value, FileError> {
         let (mut checked, mut corrupted, mut missing) = (0u64, 0u64, 0u64);
         let mut after: Option<String> = None;
         loop {
@@ -156,7 +156,7 @@ fn verified(
     start: u64,
     end: u64,
     row: FileRow,
-    services: Arc<Services>,
+    services: Arc<Files>,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
     struct State {
         inner: BoxStream<'static, Result<Bytes, BlobError>>,

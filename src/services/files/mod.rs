@@ -10,10 +10,14 @@
 //! holding back the last piece until the hash is known: on a mismatch the transfer is cut, so
 //! a client never receives a complete corrupt file; the file is flagged and admins are told.
 
-use super::Services;
+use super::access::Access as Membership;
+use super::after_commit::AfterCommit;
+use super::notifications::Notifications;
+use crate::clock::SharedClock;
 /// A stored document's row, as the services hand it to a transport to serve its content.
 pub use crate::store::FileRow;
 use crate::store::{BlobError, NewAudit, Perms, StoreError, WriteTx};
+use crate::store::{Blobs, Store};
 use hub_protocol::UserId;
 use hub_protocol::files::FileDoc;
 use hub_rooms::fields::FieldError;
@@ -153,9 +157,48 @@ mod upload;
 pub use content::Content;
 pub use upload::{Upload, UploadMeta};
 
-impl Services {
+/// Uploaded documents, their shares, comments, holds and content.
+#[derive(Clone)]
+pub struct Files {
+    store: Store,
+    /// Whether an uploader belongs to the venture they file a document in.
+    access: Membership,
+    /// Where the contents live.
+    blobs: Blobs,
+    notifications: Notifications,
+    after: AfterCommit,
+    clock: SharedClock,
+    config: FilesConfig,
+}
+
+impl Files {
+    pub fn new(
+        store: Store,
+        access: Membership,
+        blobs: Blobs,
+        notifications: Notifications,
+        after: AfterCommit,
+        clock: SharedClock,
+        config: FilesConfig,
+    ) -> Files {
+        Files {
+            store,
+            access,
+            blobs,
+            notifications,
+            after,
+            clock,
+            config,
+        }
+    }
+
+    /// The files settings.
+    pub fn config(&self) -> &FilesConfig {
+        &self.config
+    }
+
     /// Records what happened to `row` in its audit chain.
-    pub(super) async fn file_audit(
+    pub(super) async fn audit(
         &self,
         w: &mut WriteTx,
         row: &FileRow,
@@ -179,11 +222,7 @@ impl Services {
     }
 
     /// The file and what `caller` may do with it; "not found" when nothing.
-    pub async fn visible_file(
-        &self,
-        caller: &UserId,
-        id: &str,
-    ) -> Result<(FileRow, Access), FileError> {
+    pub async fn visible(&self, caller: &UserId, id: &str) -> Result<(FileRow, Access), FileError> {
         let row = self.store.file(id).await?.ok_or_else(no_file)?;
         if &row.owner_id == caller {
             return Ok((row, Access::full()));
@@ -205,8 +244,8 @@ impl Services {
     }
 
     /// The file for its owner only (others: not found, or forbidden for those it is shared with).
-    pub(super) async fn owned_file(&self, caller: &UserId, id: &str) -> Result<FileRow, FileError> {
-        let (row, access) = self.visible_file(caller, id).await?;
+    pub(super) async fn owned(&self, caller: &UserId, id: &str) -> Result<FileRow, FileError> {
+        let (row, access) = self.visible(caller, id).await?;
         if !access.owner {
             return Err(FileError::Forbidden(
                 "only the document's owner may do that".into(),
@@ -216,7 +255,7 @@ impl Services {
     }
 
     /// `mine` or `shared` documents of `caller`.
-    pub async fn files(&self, caller: &UserId, shared: bool) -> Result<Vec<FileDoc>, FileError> {
+    pub async fn list(&self, caller: &UserId, shared: bool) -> Result<Vec<FileDoc>, FileError> {
         let rows = if shared {
             self.store
                 .files_shared_with(caller, self.clock.now_ms())
@@ -228,8 +267,8 @@ impl Services {
     }
 
     /// Deletes a document (its owner; refused while on hold).
-    pub async fn delete_file(&self, caller: &UserId, id: &str) -> Result<(), FileError> {
-        self.owned_file(caller, id).await?;
+    pub async fn delete(&self, caller: &UserId, id: &str) -> Result<(), FileError> {
+        self.owned(caller, id).await?;
         let mut w = self.store.begin_write().await?;
         let row = self
             .store
@@ -241,7 +280,7 @@ impl Services {
                 "the document is under a legal hold and cannot be deleted".into(),
             ));
         }
-        self.file_audit(
+        self.audit(
             &mut w,
             &row,
             caller,

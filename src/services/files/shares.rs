@@ -1,7 +1,6 @@
 //! Shares: to users (with what they allow and until when) and to clients by signed link.
 
-use super::FileError;
-use crate::services::Services;
+use super::{FileError, Files};
 use crate::services::effects::Effects;
 use crate::store::{FileRow, Perms, ShareRow, StoreError, new_id};
 use hub_protocol::files::NewShare;
@@ -11,7 +10,7 @@ use hub_rooms::fields::FieldError;
 use hub_rooms::files::check_share_target;
 use serde_json::json;
 
-impl Services {
+impl Files {
     /// Shares a document (its owner) with a user or a client.
     pub async fn share(
         &self,
@@ -19,7 +18,7 @@ impl Services {
         id: &str,
         req: &NewShare,
     ) -> Result<ShareRow, FileError> {
-        let row = self.owned_file(caller, id).await?;
+        let row = self.owned(caller, id).await?;
         check_share_target(
             req.to_user_id.as_ref().map(|u| u.as_str()),
             req.client_id.as_ref().map(ClientId::as_str),
@@ -71,7 +70,7 @@ impl Services {
         };
         let mut w = self.store.begin_write().await?;
         let mut fx = Effects::default();
-        self.file_audit(
+        self.audit(
             &mut w,
             &row,
             caller,
@@ -98,29 +97,30 @@ impl Services {
                 can_comment: perms.comment,
                 can_sign: perms.sign,
             };
-            self.note(
-                &mut w,
-                &mut fx,
-                user,
-                NotificationBody::DocumentShared(data),
-            )
-            .await?;
+            self.notifications
+                .add_in(
+                    &mut w,
+                    &mut fx,
+                    user,
+                    NotificationBody::DocumentShared(data),
+                )
+                .await?;
         }
-        self.finish(w, fx).await?;
+        self.after.finish(w, fx).await?;
         Ok(share)
     }
 
     /// A document's shares (its owner).
     pub async fn shares(&self, caller: &UserId, id: &str) -> Result<Vec<ShareRow>, FileError> {
-        self.owned_file(caller, id).await?;
+        self.owned(caller, id).await?;
         Ok(self.store.shares_of(id).await?)
     }
 
     /// Revokes a share (its owner; allowed under a hold too).
     pub async fn revoke(&self, caller: &UserId, id: &str, share: &str) -> Result<(), FileError> {
-        let row = self.owned_file(caller, id).await?;
+        let row = self.owned(caller, id).await?;
         let mut w = self.store.begin_write().await?;
-        self.file_audit(
+        self.audit(
             &mut w,
             &row,
             caller,

@@ -2,8 +2,7 @@
 //! their type is checked against what they say; the row and its audit entry are written once
 //! the object is complete.
 
-use super::FileError;
-use crate::services::Services;
+use super::{FileError, Files};
 use crate::services::effects::{Effects, FeedTo};
 use crate::store::{BlobWriter, FileRow, new_id};
 use bytes::Bytes;
@@ -95,11 +94,11 @@ pub struct UploadMeta {
     pub client_id: Option<String>,
 }
 
-impl Services {
+impl Files {
     /// Starts an upload of a file declared as `declared` and named `file_name`; a type off the
     /// list is refused before anything is written.
     pub async fn begin_upload(&self, declared: &str, file_name: &str) -> Result<Upload, FileError> {
-        let cfg = &self.files_config;
+        let cfg = &self.config;
         check_declared(declared, &cfg.types)
             .map_err(|e| FileError::UnsupportedType(e.to_string()))?;
         let id = new_id();
@@ -227,7 +226,7 @@ impl Services {
         };
         let mut w = self.store.begin_write().await?;
         let mut fx = Effects::default();
-        self.file_audit(
+        self.audit(
             &mut w,
             &row,
             owner,
@@ -248,7 +247,7 @@ impl Services {
                 json!({"title": row.title, "type": row.kind}),
             );
         }
-        self.finish(w, fx).await?;
+        self.after.finish(w, fx).await?;
         metrics::counter!("hub_files_uploaded_total").increment(1);
         Ok(row.view())
     }

@@ -1,10 +1,6 @@
-//! The periodic jobs: what each one does (a use case of the services), how often it is due,
-//! and what its last run did. The scheduler in `crate::jobs` decides when and on which node a
-//! job runs (a lease per job in the database); operators read the state and run a job by hand
-//! through the debug routes.
+//! The jobs' catalog: their names, when each is due, and what its last run on this node did.
 
-use super::Services;
-use hub_protocol::audit::{JobRun, JobStatus};
+use hub_protocol::audit::JobStatus;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -119,12 +115,12 @@ pub struct JobDef {
 }
 
 #[derive(Debug, Default, Clone)]
-struct JobState {
-    running: bool,
-    last_run_ms: Option<i64>,
-    last_result: Option<String>,
-    last_error: Option<String>,
-    last_duration_ms: Option<u64>,
+pub(super) struct JobState {
+    pub(super) running: bool,
+    pub(super) last_run_ms: Option<i64>,
+    pub(super) last_result: Option<String>,
+    pub(super) last_error: Option<String>,
+    pub(super) last_duration_ms: Option<u64>,
     next_run_ms: Option<i64>,
 }
 
@@ -132,7 +128,7 @@ pub struct JobBoard {
     defs: Vec<JobDef>,
     state: Mutex<BTreeMap<&'static str, JobState>>,
     /// A job runs at most once at a time on this node (the lease keeps other nodes out).
-    locks: BTreeMap<&'static str, tokio::sync::Mutex<()>>,
+    pub(super) locks: BTreeMap<&'static str, tokio::sync::Mutex<()>>,
     started: std::sync::atomic::AtomicBool,
 }
 
@@ -175,7 +171,7 @@ impl JobBoard {
         }
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, BTreeMap<&'static str, JobState>> {
+    pub(super) fn state(&self) -> std::sync::MutexGuard<'_, BTreeMap<&'static str, JobState>> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -242,78 +238,13 @@ impl JobBoard {
             jobs,
         )
     }
-}
-
-impl Services {
-    /// Runs job `name` now on this node (waiting for a run of it already going here) and
-    /// records the result; `None` for an unknown job.
-    pub async fn run_job(&self, name: &str) -> Option<JobRun> {
-        let def = self.jobs.def(name)?.clone();
-        let _one_at_a_time = self.jobs.locks.get(def.name)?.lock().await;
-        let started_ms = self.clock.now_ms();
-        let started = std::time::Instant::now();
-        if let Some(s) = self.jobs.state().get_mut(def.name) {
-            s.running = true;
-        }
-        let outcome = match def.name {
-            WORM_INTEGRITY => self
-                .worm_integrity()
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|report| serde_json::to_value(report).map_err(|e| e.to_string())),
-            REPUTATION_DAILY => self.reputation_daily().await.map_err(|e| e.to_string()),
-            BADGES_HOURLY => self.badges_hourly().await.map_err(|e| e.to_string()),
-            CONVERSION_WINDOWS => self
-                .conversion_windows_job()
-                .await
-                .map_err(|e| e.to_string()),
-            FILES_SCRUB => self.files_scrub().await.map_err(|e| e.to_string()),
-            AUDIT_CHECKPOINT => self.audit_checkpoint_job().await.map_err(|e| e.to_string()),
-            other => Err(format!("no body for job {other}")),
-        };
-        let duration_ms = started.elapsed().as_millis() as u64;
-        let (result, error, output) = match outcome {
-            Ok(output) => ("ok".to_owned(), None, output),
-            Err(e) => {
-                tracing::error!(job = def.name, error = %e, "job failed");
-                ("failed".to_owned(), Some(e), serde_json::Value::Null)
-            }
-        };
-        metrics::counter!("hub_job_runs_total", "job" => def.name, "result" => result.clone())
-            .increment(1);
-        if let Some(s) = self.jobs.state().get_mut(def.name) {
-            s.running = false;
-            s.last_run_ms = Some(started_ms);
-            s.last_result = Some(result.clone());
-            s.last_error = error.clone();
-            s.last_duration_ms = Some(duration_ms);
-        }
-        Some(JobRun {
-            name: def.name.to_owned(),
-            result,
-            error,
-            duration_ms,
-            output,
-        })
-    }
 
     /// The state of the jobs named `names` (for the operators' reports of a domain).
-    pub fn job_statuses(&self, names: &[&str]) -> Vec<JobStatus> {
-        let (_, _, jobs) = self.jobs.statuses();
+    pub fn statuses_of(&self, names: &[&str]) -> Vec<JobStatus> {
+        let (_, _, jobs) = self.statuses();
         jobs.into_iter()
             .filter(|j| names.contains(&j.name.as_str()))
             .collect()
-    }
-
-    /// Takes (or renews) the lease that lets this node run `name` until `ttl` from now.
-    pub async fn take_job_lease(
-        &self,
-        name: &str,
-        ttl: Duration,
-    ) -> Result<bool, crate::store::StoreError> {
-        self.store
-            .take_lease(&format!("job:{name}"), self.liveness.node().as_str(), ttl)
-            .await
     }
 }
 
