@@ -14,13 +14,13 @@
 //! subtrees of [`STORED_LEVEL`] and more are kept as nodes; smaller ones are folded from their
 //! leaves when a proof names them (at most 255 leaves read per node).
 
-use super::{Backend, Store, StoreError, StoreResult, behind};
+use super::json_rows;
+use super::{Backend, Store, StoreError, StoreResult};
 use hub_rooms::merkle::{self, Frontier, Hash, NodeId};
 pub use hub_rooms::merkle::{LeafKind as Kind, leaf_of};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 /// The smallest subtree whose root is stored: 2^8 = 256 leaves.
 pub const STORED_LEVEL: u8 = 8;
@@ -35,9 +35,6 @@ pub(super) struct Logged {
     /// The entry's chain hash (hex).
     pub hash: String,
 }
-
-/// The log's right edge, shared by every write transaction of this store: `None` until read.
-pub(super) type Edge = Arc<tokio::sync::Mutex<Option<Frontier>>>;
 
 #[derive(Serialize)]
 struct NodeRow {
@@ -114,7 +111,7 @@ pub(super) async fn append(
             ));
         }
     }
-    behind::insert(conn, backend, "audit_log_nodes", NODE_COLUMNS, &grown.nodes).await?;
+    json_rows::insert(conn, backend, "audit_log_nodes", NODE_COLUMNS, &grown.nodes).await?;
     Ok(grown.edge)
 }
 

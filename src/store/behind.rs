@@ -20,8 +20,9 @@
 //! hub_write`, taken after the rows of the writes before it are written), so that the
 //! database can take it back too.
 
-use super::auditlog::{self, Edge, Kind, Logged};
-use super::{Backend, Known, WriteHeld};
+use super::auditlog::{self, Kind, Logged};
+use super::json_rows::{encode, insert_sql, update_sql};
+use super::{Backend, Edge, Known, WriteHeld};
 use futures_util::TryStreamExt;
 use serde::Serialize;
 use sqlx::{Any, AnyConnection, Transaction};
@@ -868,10 +869,6 @@ struct StatJson<'a> {
     by: i64,
 }
 
-fn encode<R: Serialize>(rows: &[R]) -> Result<String, sqlx::Error> {
-    serde_json::to_string(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))
-}
-
 /// The last row of each key, in first-seen order of the keys.
 fn last_by<'r, R>(rows: &'r [R], key: impl Fn(&R) -> &str) -> Vec<&'r R> {
     let mut at: HashMap<&str, usize> = HashMap::new();
@@ -886,53 +883,6 @@ fn last_by<'r, R>(rows: &'r [R], key: impl Fn(&R) -> &str) -> Vec<&'r R> {
         }
     }
     out
-}
-
-/// `INSERT INTO table (columns) SELECT … FROM <the rows as JSON>`.
-fn insert_sql(backend: Backend, table: &str, columns: &[(&str, &str)]) -> String {
-    let names = columns
-        .iter()
-        .map(|(c, _)| *c)
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        "INSERT INTO {table} ({names}) {}",
-        backend.json_rows(1, columns)
-    )
-}
-
-/// `UPDATE table SET … FROM <the rows as JSON> WHERE table.key = r.key`, the key being the
-/// first of `columns`.
-fn update_sql(backend: Backend, table: &str, columns: &[(&str, &str)]) -> String {
-    let key = columns[0].0;
-    let set = columns[1..]
-        .iter()
-        .map(|(c, _)| format!("{c} = r.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        "UPDATE {table} SET {set} FROM ({}) AS r WHERE {table}.{key} = r.{key}",
-        backend.json_rows(1, columns)
-    )
-}
-
-/// `INSERT INTO table (columns) SELECT … FROM <the rows as JSON>`: one statement.
-pub(super) async fn insert<R: Serialize>(
-    tx: &mut AnyConnection,
-    backend: Backend,
-    table: &str,
-    columns: &[(&str, &str)],
-    rows: &[R],
-) -> Result<(), sqlx::Error> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(sqlx::AssertSqlSafe(insert_sql(backend, table, columns)))
-        .bind(encode(rows)?)
-        .bind(rows.len() as i64)
-        .execute(&mut *tx)
-        .await
-        .map(|_| ())
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 //! in the venture's audit chain: `member.invited`, `member.added` (with `invited_by`),
 //! `member.invitation_declined`, `member.invitation_withdrawn`.
 
-use super::ventures::{Group, Requester, lock_role_check, managing_role, role_in};
-use super::{MemberRow, NewAudit, Store, StoreError, StoreResult, WriteTx, new_id};
+use super::membership::{Group, MemberRow, Requester, lock_role_check, managing_role, role_in};
+use super::{NewAudit, Store, StoreError, StoreResult, WriteTx, new_id};
 use hub_protocol::{Role, TeamId, UserId, VentureId};
 use serde_json::json;
 

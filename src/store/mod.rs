@@ -27,7 +27,9 @@ mod events;
 mod files;
 mod gamification;
 mod invitations;
+mod json_rows;
 mod leases;
+mod membership;
 mod notifications;
 mod profiles;
 mod rooms;
@@ -49,11 +51,12 @@ pub use events::NewEvent;
 pub use files::{FileRow, Perms, ShareRow};
 pub use gamification::{BoardBy, BoardRow, DayRow, RepRow, Stat, XpChange};
 pub use invitations::InvitationRow;
+pub use membership::{Group, MemberRow, Requester};
 pub use profiles::{NewEndorsement, skill_key};
 pub use rooms::MyRoom;
 pub use signatures::{KeyRow, SignatureRow};
 pub use teams::TeamRow;
-pub use ventures::{Group, MemberRow, Removed, Requester, SetOutcome, VentureRow};
+pub use ventures::{Removed, SetOutcome, VentureRow};
 pub use wallets::{IssuanceFacts, Refs, WalletRow, entry_view};
 
 use crate::clock::SharedClock;
@@ -374,6 +377,9 @@ impl StoreOptions {
     }
 }
 
+/// The log's right edge, shared by every write transaction of this store: `None` until read.
+pub(super) type Edge = Arc<Mutex<Option<hub_rooms::merkle::Frontier>>>;
+
 #[derive(Clone)]
 pub struct Store {
     /// Reads. On Postgres, writes have a pool of their own ([`StoreOptions::write_connections`]),
@@ -389,7 +395,7 @@ pub struct Store {
     /// See [`StoreOptions::fault_ppm`].
     fault_ppm: u32,
     /// The Merkle log's right edge as this store last committed it (see `auditlog`).
-    edge: auditlog::Edge,
+    edge: Edge,
 }
 
 impl std::fmt::Debug for Store {

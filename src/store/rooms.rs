@@ -1,7 +1,7 @@
 //! Rooms are views of ventures and teams: `venture:{id}` admits the venture's members,
 //! `team:{id}` the team's members and the venture's owners and admins.
 
-use super::ventures::Group;
+use super::membership::Group;
 use super::{Store, StoreResult};
 use hub_protocol::{Role, UserId, VentureId};
 use hub_rooms::RoomName;

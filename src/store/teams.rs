@@ -1,6 +1,6 @@
 //! Teams inside ventures.
 
-use super::ventures::Group;
+use super::membership::Group;
 use super::{NewAudit, Store, StoreError, StoreResult, new_id};
 use hub_protocol::{Role, TeamId, UserId, VentureId};
 use serde_json::json;
