@@ -163,10 +163,14 @@ fn paths_under(code: &str, krate: &str) -> Vec<Vec<String>> {
                 }
             }
         }
-        let (name, rest) = ident(s);
+        let (name, mut rest) = ident(s);
         let mut path = prefix;
         if name.is_empty() {
             return rest;
+        }
+        // `X as Y`: the path is X's.
+        if let Some(alias) = rest.trim_start().strip_prefix("as ") {
+            rest = ident(alias).1;
         }
         path.push(name);
         match rest.strip_prefix("::") {
@@ -400,4 +404,256 @@ fn the_rules_and_wire_types_stay_free_of_io() {
             );
         }
     }
+}
+
+/// The module path of a file of `src/` (`services/docs/mod.rs` is `services::docs`).
+fn module_path(src: &Path, file: &Path) -> Vec<String> {
+    let rel = file.strip_prefix(src).unwrap();
+    let mut path: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let last = path.pop().unwrap_or_default();
+    match last.trim_end_matches(".rs") {
+        "mod" | "lib" => {}
+        name => path.push(name.to_owned()),
+    }
+    path
+}
+
+/// A file's code without its `#[cfg(test)]` modules (a test may name any sibling; it is not
+/// part of what the file depends on).
+fn without_tests(code: &str) -> String {
+    let mut out = String::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("#[cfg(test)]") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at..];
+        // The item that follows: up to its closing brace, or its `;`.
+        let mut depth = 0usize;
+        let mut end = after.len();
+        for (i, c) in after.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        end = i + 1;
+                        break;
+                    }
+                }
+                ';' if depth == 0 => {
+                    end = i + 1;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The `pub use` statements of a piece of code (a module's public face), and the code
+/// without them.
+fn split_reexports(code: &str) -> (Vec<String>, String) {
+    let (mut reexports, mut rest) = (Vec::new(), String::new());
+    let mut left = code;
+    loop {
+        let at = ["pub use ", "pub(crate) use "]
+            .iter()
+            .filter_map(|k| left.find(k).map(|i| (i, k.len())))
+            .min();
+        let Some((at, len)) = at else {
+            rest.push_str(left);
+            break;
+        };
+        rest.push_str(&left[..at]);
+        let end = left[at..].find(';').map_or(left.len(), |e| at + e + 1);
+        reexports.push(left[at + len..end].trim_end_matches(';').to_owned());
+        left = &left[end..];
+    }
+    (reexports, rest)
+}
+
+/// The paths a piece of code names from its file's module `here` (through `crate::`,
+/// `super::`, `self::`, or one of the file's own child modules `children`), made absolute.
+fn named_paths(code: &str, here: &[String], children: &[String]) -> Vec<Vec<String>> {
+    let mut absolute: Vec<Vec<String>> = paths_under(code, "crate");
+    for path in paths_under(code, "super") {
+        let ups = 1 + path.iter().take_while(|s| *s == "super").count();
+        let base = &here[..here.len().saturating_sub(ups)];
+        let rest = path.iter().skip_while(|s| *s == "super");
+        absolute.push(base.iter().cloned().chain(rest.cloned()).collect());
+    }
+    for path in paths_under(code, "self") {
+        absolute.push(here.iter().cloned().chain(path).collect());
+    }
+    for child in children {
+        for path in paths_under(code, child) {
+            let mut full = here.to_vec();
+            full.push(child.clone());
+            full.extend(path);
+            absolute.push(full);
+        }
+    }
+    absolute
+}
+
+/// Which files of `src/` each file's code depends on: a path it names (through `crate::`,
+/// `super::`, `self::` or one of its own child modules) is resolved to the file that declares
+/// the longest module it starts with, and through that module's re-exports (`pub use`) to the
+/// file that defines the item. A module's re-exports are its public face, not a dependency of
+/// its own code; the file itself is left out.
+fn file_graph() -> BTreeMap<String, BTreeSet<String>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.retain(|f| f.file_name().is_some_and(|n| n != "main.rs"));
+    struct Unit {
+        name: String,
+        here: Vec<String>,
+        /// What it re-exports: the name it gives, the absolute path of the item.
+        face: BTreeMap<String, Vec<String>>,
+        /// The absolute paths its own code names.
+        names: Vec<Vec<String>>,
+    }
+    let units: Vec<Unit> = files
+        .iter()
+        .map(|file| {
+            let name = file.strip_prefix(&src).unwrap().display().to_string();
+            let here = module_path(&src, file);
+            let code = without_tests(&code_of(&std::fs::read_to_string(file).unwrap()));
+            let children: Vec<String> = code
+                .lines()
+                .filter_map(|l| {
+                    let l = l.trim_start();
+                    let l = l.strip_prefix("pub ").unwrap_or(l);
+                    let m = l.strip_prefix("mod ")?.strip_suffix(';')?;
+                    Some(m.trim().to_owned())
+                })
+                .collect();
+            let (reexports, own) = split_reexports(&code);
+            let mut face = BTreeMap::new();
+            for statement in reexports {
+                // `a::b::{C, d::E}` is read as the paths under an imagined root.
+                let wrapped = format!("self::{statement}");
+                for path in named_paths(&wrapped, &here, &children) {
+                    let path: Vec<String> = path[here.len()..].to_vec();
+                    let absolute = match path.first().map(String::as_str) {
+                        Some("crate") => path[1..].to_vec(),
+                        Some("super") => {
+                            let ups = path.iter().take_while(|s| *s == "super").count();
+                            let base = &here[..here.len().saturating_sub(ups)];
+                            base.iter()
+                                .cloned()
+                                .chain(path[ups..].iter().cloned())
+                                .collect()
+                        }
+                        Some("self") => here
+                            .iter()
+                            .cloned()
+                            .chain(path[1..].iter().cloned())
+                            .collect(),
+                        _ => here.iter().cloned().chain(path.iter().cloned()).collect(),
+                    };
+                    if let Some(last) = absolute.last() {
+                        face.insert(last.clone(), absolute);
+                    }
+                }
+            }
+            let names = named_paths(&own, &here, &children);
+            Unit {
+                name,
+                here,
+                face,
+                names,
+            }
+        })
+        .collect();
+    let by_module: BTreeMap<&[String], &Unit> =
+        units.iter().map(|u| (u.here.as_slice(), u)).collect();
+    // The file defining what `path` names, through re-exports.
+    fn resolve<'a>(
+        by_module: &BTreeMap<&[String], &'a Unit>,
+        path: &[String],
+        depth: u8,
+    ) -> Option<&'a Unit> {
+        let n = (0..=path.len())
+            .rev()
+            .find(|n| by_module.contains_key(&path[..*n]))?;
+        let unit = by_module[&path[..n]];
+        if depth < 8
+            && let Some(item) = path.get(n)
+            && let Some(target) = unit.face.get(item)
+        {
+            let mut next = target.clone();
+            next.extend(path[n + 1..].iter().cloned());
+            return resolve(by_module, &next, depth + 1).or(Some(unit));
+        }
+        Some(unit)
+    }
+    let mut graph = BTreeMap::new();
+    for unit in &units {
+        let entry: &mut BTreeSet<String> = graph.entry(unit.name.clone()).or_default();
+        for path in &unit.names {
+            if let Some(target) = resolve(&by_module, path, 0)
+                && target.name != unit.name
+            {
+                entry.insert(target.name.clone());
+            }
+        }
+    }
+    graph
+}
+
+#[test]
+fn the_file_graph_reads_faces_and_leaves_tests_out() {
+    let code = "use a::B;\n#[cfg(test)]\nmod tests {\n    use super::*;\n    fn f() { g({ 1 }) }\n}\nuse c::D;\n";
+    assert_eq!(without_tests(code), "use a::B;\n\nuse c::D;\n");
+    let (faces, own) =
+        split_reexports("pub use x::{A, B as C};\nuse y::D;\npub(crate) use z::E;\n");
+    assert_eq!(faces, vec!["x::{A, B as C}".to_owned(), "z::E".to_owned()]);
+    assert_eq!(own.trim(), "use y::D;");
+    // `store/mod.rs` re-exports; what a sibling names through it resolves to the defining file.
+    let graph = file_graph();
+    let behind = graph.get("store/audit.rs").expect("store/audit.rs is read");
+    assert!(behind.contains("store/behind.rs"), "{behind:?}");
+}
+
+#[test]
+fn no_two_files_import_each_other_even_in_a_circle() {
+    let graph = file_graph();
+    let mut cycles = Vec::new();
+    fn visit<'a>(
+        node: &'a str,
+        graph: &'a BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<&'a str>,
+        done: &mut BTreeSet<&'a str>,
+        cycles: &mut Vec<String>,
+    ) {
+        if done.contains(node) {
+            return;
+        }
+        if let Some(at) = path.iter().position(|n| *n == node) {
+            cycles.push(format!("{} -> {node}", path[at..].join(" -> ")));
+            return;
+        }
+        path.push(node);
+        for next in graph.get(node).into_iter().flatten() {
+            visit(next, graph, path, done, cycles);
+        }
+        path.pop();
+        done.insert(node);
+    }
+    let mut done = BTreeSet::new();
+    for node in graph.keys() {
+        visit(node, &graph, &mut Vec::new(), &mut done, &mut cycles);
+    }
+    assert!(
+        cycles.is_empty(),
+        "import circles between files:\n{}",
+        cycles.join("\n")
+    );
 }
