@@ -219,15 +219,18 @@ mod tests {
                 .await
                 .unwrap();
         }
-        let venture = store.create_venture(&ann, "V", None).await.unwrap();
+        let mut w = store.begin_write().await.unwrap();
+        let venture = store.insert_venture(&mut w, &ann, "V", None).await.unwrap();
+        w.commit().await.unwrap();
+        let membership = crate::services::membership::Membership::new(store.clone());
         let group = Group::Venture(venture.id.clone());
         let by = Requester {
             user: &ann,
             privileged: false,
         };
         // Invited first: an invitation grants nothing until bob accepts it.
-        let crate::store::SetOutcome::Invited(invitation) = store
-            .set_member(&group, by, &bob, Role::Viewer)
+        let crate::services::membership::SetOutcome::Invited(invitation) = membership
+            .set(&group, by, &bob, Role::Viewer)
             .await
             .unwrap()
         else {
@@ -239,13 +242,15 @@ mod tests {
             privileged: false,
         };
         assert!(pending.venture(bob_caller, &venture.id).await.is_err());
-        store.accept_invitation(&invitation.id, &bob).await.unwrap();
+        membership.accept(&invitation.id, &bob).await.unwrap();
         let access = Access::new(store.clone());
         let room = RoomName::Venture(venture.id.clone());
+        let mut w = store.begin_write().await.unwrap();
         let doc = store
-            .create_doc(&room.to_string(), "Plan", &ann)
+            .create_doc(&mut w, &room.to_string(), "Plan", &ann)
             .await
             .unwrap();
+        w.commit().await.unwrap();
         let doc_id = DocId::from(doc.id.as_str());
         let as_user = |user| Caller {
             user,

@@ -5,12 +5,16 @@
 //! newcomer sees BUZ, XP, levels and badges arrive.
 
 use super::access::{Access, AccessError};
+use super::docs::Docs;
 use super::events::{EventIn, Events};
+use super::groups::Groups;
+use super::membership::Membership;
 use super::wallets::BuzConfig;
 use crate::store::{Group, Requester, Store, StoreError, StoreResult};
 use hub_protocol::events::{EventAccepted, KycEvent, TaskAccepted};
 use hub_protocol::{AccountRole, Role, UserId, VentureId};
 use hub_rooms::RoomName;
+use std::sync::Arc;
 
 /// The owner of the demo venture.
 pub const DEMO_OWNER: &str = "demo";
@@ -25,16 +29,36 @@ static DEMO_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 pub struct Dev {
     store: Store,
     access: Access,
+    groups: Groups,
+    membership: Membership,
+    docs: Arc<Docs>,
     events: Events,
     /// Whose reputation gate a sample task's user is raised to.
     buz: BuzConfig,
 }
 
+/// The services the demo goes through, as any user's requests do.
+pub struct DevUses {
+    pub groups: Groups,
+    pub membership: Membership,
+    pub docs: Arc<Docs>,
+    pub events: Events,
+}
+
 impl Dev {
-    pub fn new(store: Store, access: Access, events: Events, buz: BuzConfig) -> Dev {
+    pub fn new(store: Store, access: Access, uses: DevUses, buz: BuzConfig) -> Dev {
+        let DevUses {
+            groups,
+            membership,
+            docs,
+            events,
+        } = uses;
         Dev {
             store,
             access,
+            groups,
+            membership,
+            docs,
             events,
             buz,
         }
@@ -63,8 +87,8 @@ impl Dev {
         let venture = match existing {
             Some((v, _)) => v.id,
             None => {
-                self.store
-                    .create_venture(&owner, DEMO_VENTURE, Some("Where development users meet"))
+                self.groups
+                    .new_venture(&owner, DEMO_VENTURE, Some("Where development users meet"))
                     .await?
                     .id
             }
@@ -75,9 +99,7 @@ impl Dev {
                 user: &owner,
                 privileged: true,
             };
-            self.store
-                .set_member(&group, by, user, Role::Member)
-                .await?;
+            self.membership.set(&group, by, user, Role::Member).await?;
         }
         let room = RoomName::Venture(venture.clone()).to_string();
         let doc = match self
@@ -88,7 +110,7 @@ impl Dev {
             .find(|d| d.title == DEMO_DOC)
         {
             Some(d) => d.id,
-            None => self.store.create_doc(&room, DEMO_DOC, &owner).await?.id,
+            None => self.docs.new_doc(&room, DEMO_DOC, &owner).await?.id,
         };
         Ok((venture, doc))
     }

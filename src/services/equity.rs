@@ -13,10 +13,12 @@ use super::access::Access;
 use super::badges::Badges;
 use super::effects::Effects;
 use super::notifications::Notifications;
-use super::wallets::{WalletError, wallet_changed};
+use super::wallets::{WalletError, Wallets, wallet_changed};
 use super::writes::Writes;
 use crate::clock::SharedClock;
-use crate::store::{ConversionRow, NewAudit, Refs, Stat, Store, StoreError, WriteTx, new_id};
+use crate::store::{
+    ConversionRow, NewAudit, Refs, Stat, Store, StoreError, WindowRow, WriteTx, new_id,
+};
 use hub_protocol::equity::{Conversion, ConversionWindow, ConvertRequest, CreateWindow, Decide};
 use hub_protocol::notifications::{ConversionDecidedData, NotificationBody};
 use hub_protocol::{Role, UserId, VentureId};
@@ -37,6 +39,7 @@ fn parse_time(field: &str, value: &str) -> Result<i64, FieldError> {
 #[derive(Clone)]
 pub struct Equity {
     store: Store,
+    wallets: Wallets,
     writes: Arc<Writes>,
     access: Access,
     badges: Badges,
@@ -47,6 +50,7 @@ pub struct Equity {
 impl Equity {
     pub fn new(
         store: Store,
+        wallets: Wallets,
         writes: Arc<Writes>,
         access: Access,
         badges: Badges,
@@ -55,6 +59,7 @@ impl Equity {
     ) -> Equity {
         Equity {
             store,
+            wallets,
             writes,
             access,
             badges,
@@ -84,11 +89,45 @@ impl Equity {
         }
         let status = next_status(SCHEDULED, opens, closes, now);
         let row = self
-            .store
-            .create_window(&name, opens, closes, body.equity_rate_bps, status, Some(by))
+            .add_window(&name, opens, closes, body.equity_rate_bps, status, Some(by))
             .await
             .map_err(conflict)?;
         Ok(row.view())
+    }
+
+    /// Adds a window, recorded in the system chain (`window.created`, by `by` or the hub);
+    /// `Conflict` when it overlaps another. The entry is written first: taking the chain's
+    /// head serializes window creation, so two overlapping windows cannot both pass.
+    async fn add_window(
+        &self,
+        name: &str,
+        opens_at: i64,
+        closes_at: i64,
+        rate_bps: i64,
+        status: &str,
+        by: Option<&UserId>,
+    ) -> Result<WindowRow, StoreError> {
+        let mut w = self.store.begin_write().await?;
+        let id = new_id();
+        self.store
+            .audit(
+                &mut w,
+                NewAudit {
+                    scope: "system".into(),
+                    ref_id: Some(&id),
+                    actor_id: by.map(UserId::as_str),
+                    action: "window.created",
+                    details: json!({"name": name, "opens_at": opens_at,
+                        "closes_at": closes_at, "equity_rate_bps": rate_bps}),
+                },
+            )
+            .await?;
+        let row = self
+            .store
+            .insert_window(&mut w, id, name, opens_at, closes_at, rate_bps, status)
+            .await?;
+        w.commit().await?;
+        Ok(row)
     }
 
     /// Every window, newest first (due moves applied).
@@ -153,8 +192,7 @@ impl Equity {
         let mut scheduled = None;
         if !covered && let Some(last) = windows.first() {
             match self
-                .store
-                .create_window(&name, start, end, last.rate_bps, SCHEDULED, None)
+                .add_window(&name, start, end, last.rate_bps, SCHEDULED, None)
                 .await
             {
                 Ok(row) => scheduled = Some(row.view()),
@@ -223,8 +261,8 @@ impl Equity {
                         created_at: now,
                     };
                     s.store.add_conversion(w, &row).await?;
-                    s.store
-                        .append_ledger(
+                    s.wallets
+                        .append(
                             w,
                             &mut wallet,
                             EntryType::Lock,
@@ -333,8 +371,8 @@ impl Equity {
                     } else {
                         ("REJECTED", EntryType::Unlock, None)
                     };
-                    s.store
-                        .append_ledger(
+                    s.wallets
+                        .append(
                             w,
                             &mut wallet,
                             kind,
@@ -394,8 +432,8 @@ impl Equity {
                     if conv.status != "PENDING" {
                         return Ok(());
                     }
-                    s.store
-                        .append_ledger(
+                    s.wallets
+                        .append(
                             w,
                             &mut wallet,
                             EntryType::Unlock,

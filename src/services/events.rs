@@ -10,7 +10,7 @@ use super::wallets::Wallets;
 use super::writes::{Reads, Writes};
 use super::xp::Xp;
 use crate::error::DomainError;
-use crate::store::{NewEvent, Stat, Store, StoreError, StoreResult, WriteTx};
+use crate::store::{NewAudit, NewEvent, Stat, Store, StoreError, StoreResult, WriteTx};
 use hub_protocol::ErrorCode;
 use hub_protocol::UserId;
 use hub_protocol::events::{
@@ -294,6 +294,21 @@ impl Events {
             )
             .await?;
         let buz = if created {
+            // Recorded in the user's chain first, so that every transaction that touches a
+            // user takes the chain's head before the user's rows (one lock order).
+            self.store
+                .audit(
+                    w,
+                    NewAudit {
+                        scope: format!("user:{user}"),
+                        ref_id: Some(&checked.id),
+                        actor_id: Some(by.as_str()),
+                        action: &format!("event.{}", checked.kind),
+                        details: body.clone(),
+                    },
+                )
+                .await?;
+            self.store.ensure_profile(w, user).await?;
             self.react(w, fx, event).await?
         } else {
             None

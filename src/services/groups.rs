@@ -6,9 +6,10 @@
 use super::access::{Access, Caller};
 use super::activity::Activity;
 use super::members::Members;
+use super::membership::{Membership, Removed, SetOutcome};
 use crate::clock::rfc3339;
 use crate::error::DomainError;
-use crate::store::{Group, InvitationRow, MemberRow, Removed, Requester, SetOutcome, StoreError};
+use crate::store::{Group, InvitationRow, MemberRow, NewAudit, Requester, StoreError};
 use crate::store::{Store, TeamRow, VentureRow};
 use hub_protocol::activity::ActivityPage;
 use hub_protocol::rest::{
@@ -133,15 +134,23 @@ pub enum MemberOutcome {
 #[derive(Clone)]
 pub struct Groups {
     store: Store,
+    membership: Membership,
     access: Access,
     activity: Activity,
     members: Members,
 }
 
 impl Groups {
-    pub fn new(store: Store, access: Access, activity: Activity, members: Members) -> Groups {
+    pub fn new(
+        store: Store,
+        membership: Membership,
+        access: Access,
+        activity: Activity,
+        members: Members,
+    ) -> Groups {
         Groups {
             store,
+            membership,
             access,
             activity,
             members,
@@ -178,11 +187,36 @@ impl Groups {
                 "description must be at most {MAX_DESCRIPTION_CHARS} characters"
             )));
         }
+        let row = self.new_venture(caller.user, &name, description).await?;
+        Ok(venture_view(row, Some(Role::Owner)))
+    }
+
+    /// Writes a new venture by `creator` (its owner) with its audit entry (`venture.created`).
+    pub async fn new_venture(
+        &self,
+        creator: &UserId,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<VentureRow, StoreError> {
+        let mut w = self.store.begin_write().await?;
         let row = self
             .store
-            .create_venture(caller.user, &name, description)
+            .insert_venture(&mut w, creator, name, description)
             .await?;
-        Ok(venture_view(row, Some(Role::Owner)))
+        self.store
+            .audit(
+                &mut w,
+                NewAudit {
+                    scope: format!("venture:{}", row.id),
+                    ref_id: Some(row.id.as_str()),
+                    actor_id: Some(creator.as_str()),
+                    action: "venture.created",
+                    details: json!({"name": row.name, "description": row.description, "owner": creator}),
+                },
+            )
+            .await?;
+        w.commit().await?;
+        Ok(row)
     }
 
     /// The venture as a member (or a privileged account) sees it: its teams with the caller's
@@ -301,7 +335,7 @@ impl Groups {
             privileged: caller.privileged,
         };
         let before = self.members.watch_roles(user, rooms).await?;
-        let outcome = self.store.set_member(&group, by, user, role).await?;
+        let outcome = self.membership.set(&group, by, user, role).await?;
         self.members.follow_roles(before, why).await?;
         let (venture, team) = match &group {
             Group::Venture(v) => (v, None),
@@ -387,8 +421,8 @@ impl Groups {
             user: caller.user,
             privileged: caller.privileged,
         };
-        self.store
-            .remove_member(group, by, user)
+        self.membership
+            .remove(group, by, user)
             .await
             .map_err(no_such("member or invitation"))
     }
@@ -427,7 +461,24 @@ impl Groups {
                 "only owners and admins of the venture create teams".into(),
             ));
         }
-        let row = self.store.create_team(venture, caller.user, &name).await?;
+        let mut w = self.store.begin_write().await?;
+        let row = self
+            .store
+            .insert_team(&mut w, venture, caller.user, &name)
+            .await?;
+        self.store
+            .audit(
+                &mut w,
+                NewAudit {
+                    scope: format!("venture:{venture}"),
+                    ref_id: Some(row.id.as_str()),
+                    actor_id: Some(caller.user.as_str()),
+                    action: "team.created",
+                    details: json!({"team_id": row.id, "name": row.name, "owner": caller.user}),
+                },
+            )
+            .await?;
+        w.commit().await?;
         self.activity
             .record(
                 venture,
@@ -476,8 +527,8 @@ impl Groups {
         };
         let before = self.members.watch_roles(user, rooms).await?;
         let (invitation, member) = self
-            .store
-            .accept_invitation(id, user)
+            .membership
+            .accept(id, user)
             .await
             .map_err(no_such("invitation"))?;
         self.members.follow_roles(before, "").await?;
@@ -495,8 +546,8 @@ impl Groups {
 
     /// Declines the user's own invitation.
     pub async fn invitation_decline(&self, user: &UserId, id: &str) -> GroupResult<()> {
-        self.store
-            .decline_invitation(id, user)
+        self.membership
+            .decline(id, user)
             .await
             .map_err(no_such("invitation"))?;
         Ok(())

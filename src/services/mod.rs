@@ -66,6 +66,7 @@ pub mod groups;
 pub mod jobs;
 pub mod leaderboards;
 pub mod members;
+pub mod membership;
 pub mod notifications;
 pub mod notify;
 pub mod presence;
@@ -92,7 +93,7 @@ use auditlog::{AuditLog, AuditLogConfig};
 use badges::Badges;
 use chat::{Chat, ChatConfig};
 use clients::Clients;
-use dev::Dev;
+use dev::{Dev, DevUses};
 use docs::{Docs, DocsConfig};
 use equity::Equity;
 use events::Events;
@@ -103,6 +104,7 @@ use hub_protocol::NodeId;
 use jobs::{JobBoard, JobBodies, Jobs, JobsConfig};
 use leaderboards::Leaderboards;
 use members::Members;
+use membership::Membership;
 use notifications::Notifications;
 use notify::{Notify, Sockets};
 use presence::{Presence, PresenceConfig};
@@ -265,7 +267,14 @@ impl Services {
             notifications.clone(),
             activity.clone(),
         );
-        let groups = Groups::new(store.clone(), access.clone(), activity, members);
+        let membership = Membership::new(store.clone());
+        let groups = Groups::new(
+            store.clone(),
+            membership.clone(),
+            access.clone(),
+            activity,
+            members,
+        );
         let xp = Xp::new(store.clone(), notifications.clone());
         let badges = Badges::new(
             store.clone(),
@@ -288,6 +297,7 @@ impl Services {
         );
         let equity = Equity::new(
             store.clone(),
+            wallets.clone(),
             writes.clone(),
             access.clone(),
             badges.clone(),
@@ -350,7 +360,17 @@ impl Services {
                 files: files.clone(),
             },
         );
-        let dev = Dev::new(store.clone(), access.clone(), events.clone(), buz);
+        let dev = Dev::new(
+            store.clone(),
+            access.clone(),
+            DevUses {
+                groups: groups.clone(),
+                membership,
+                docs: docs.clone(),
+                events: events.clone(),
+            },
+            buz,
+        );
         Arc::new(Services {
             clients: Clients::new(store.clone()),
             bus,

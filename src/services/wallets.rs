@@ -9,7 +9,7 @@
 use super::effects::{Effects, FeedTo};
 use super::notifications::Notifications;
 use super::writes::Writes;
-use crate::store::{Refs, Store, StoreError, StoreResult, WalletRow, WriteTx};
+use crate::store::{NewAudit, Refs, Store, StoreError, StoreResult, WalletRow, WriteTx};
 use hub_protocol::events::TaskAccepted;
 use hub_protocol::notifications::{BuzData, NotificationBody};
 use hub_protocol::realtime::server;
@@ -21,7 +21,7 @@ use hub_protocol::{UserId, VentureId};
 use hub_rooms::audit::{Broken, Head, fingerprint, is_recorded};
 use hub_rooms::fields::{FieldError, required_text};
 use hub_rooms::wallets::{
-    EntryType, Gates, Standing, issuance_windows, issue, task_buz, walk_against,
+    Entry, EntryType, Gates, Standing, issuance_windows, issue, task_buz, walk_against,
 };
 use serde_json::json;
 use std::sync::Arc;
@@ -139,18 +139,17 @@ impl Wallets {
         }
         let reason = out.reason.map(|r| r.as_str().to_owned());
         if out.credited > 0 {
-            self.store
-                .append_ledger(
-                    w,
-                    &mut wallet,
-                    EntryType::Earn,
-                    out.credited,
-                    Refs {
-                        task_id: Some(&e.task_id),
-                        ..Refs::default()
-                    },
-                )
-                .await?;
+            self.append(
+                w,
+                &mut wallet,
+                EntryType::Earn,
+                out.credited,
+                Refs {
+                    task_id: Some(&e.task_id),
+                    ..Refs::default()
+                },
+            )
+            .await?;
             wallet_changed(fx, &wallet);
             metrics::counter!("hub_buz_credited_total").increment(out.credited as u64);
             if let Some(venture) = venture {
@@ -190,6 +189,38 @@ impl Wallets {
             withheld: out.withheld,
             reason,
         })
+    }
+
+    /// Appends an entry to `wallet`'s ledger inside `w` (the wallet locked) and records it in
+    /// the owner's audit chain (`wallet.{kind}`, with its seq, amount, balance and hash).
+    /// `Conflict` for what would take the balance or the lock below zero, the lock above the
+    /// balance, or the balance past `MAX_BUZ`.
+    pub async fn append(
+        &self,
+        w: &mut WriteTx,
+        wallet: &mut WalletRow,
+        kind: EntryType,
+        amount: i64,
+        refs: Refs<'_>,
+    ) -> StoreResult<Entry> {
+        let e = self
+            .store
+            .append_ledger(w, wallet, kind, amount, refs)
+            .await?;
+        self.store
+            .audit(
+                w,
+                NewAudit {
+                    scope: format!("user:{}", wallet.user_id),
+                    ref_id: Some(&e.id),
+                    actor_id: None,
+                    action: &format!("wallet.{}", kind.as_str().to_lowercase()),
+                    details: json!({"wallet_id": e.wallet_id, "seq": e.seq, "amount": e.amount,
+                                    "balance_after": e.balance_after, "hash": e.hash}),
+                },
+            )
+            .await?;
+        Ok(e)
     }
 
     /// What the first delivery of task event `e` did to the wallet (for a replay's answer).
@@ -349,8 +380,7 @@ impl Wallets {
                     let mut wallet = s.store.lock_wallet(w, &who).await?;
                     let note = format!("{note} (by {by})");
                     let entry = s
-                        .store
-                        .append_ledger(
+                        .append(
                             w,
                             &mut wallet,
                             EntryType::Adjust,

@@ -42,7 +42,7 @@ impl Store {
         owner: &UserId,
         c: &ClientFields,
     ) -> StoreResult<Client> {
-        self.ensure_user(w.conn().await?, owner).await?;
+        self.ensure_user(w, owner).await?;
         let (id, now) = (new_id(), self.now_ms());
         let sql =
             format!("INSERT INTO clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)");

@@ -4,10 +4,9 @@
 //! small updates), under a lock on the document row, so one node compacts a document at a time
 //! and updates logged meanwhile by other nodes stay in the log.
 
-use super::{NewAudit, Store, StoreError, StoreResult, WriteTx, new_id};
+use super::{Store, StoreError, StoreResult, WriteTx, new_id};
 use hub_protocol::UserId;
 use hub_rooms::doc::DocSession;
-use serde_json::json;
 
 /// Updates appended per `INSERT` statement (3 parameters each, well under both backends'
 /// limit on parameters per statement).
@@ -50,8 +49,10 @@ pub struct StoredDoc {
 }
 
 impl Store {
+    /// A new document in `room` by `creator`, inside `w`.
     pub async fn create_doc(
         &self,
+        w: &mut WriteTx,
         room: &str,
         title: &str,
         creator: &UserId,
@@ -63,7 +64,6 @@ impl Store {
             created_by: creator.clone(),
             created_at: self.now_ms(),
         };
-        let mut w = self.begin_write().await?;
         sqlx::query("INSERT INTO docs (id, room, title, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&row.id)
             .bind(&row.room)
@@ -72,24 +72,11 @@ impl Store {
             .bind(row.created_at)
             .execute(w.conn().await?)
             .await?;
-        let scope = self.room_audit_scope(&mut w, room).await?;
-        self.audit(
-            &mut w,
-            NewAudit {
-                scope,
-                ref_id: Some(&row.id),
-                actor_id: Some(creator.as_str()),
-                action: "document.created",
-                details: json!({"doc_id": row.id, "room": row.room, "title": row.title}),
-            },
-        )
-        .await?;
-        w.commit().await?;
         Ok(row)
     }
 
     /// The audit scope of something in `room`: its venture's.
-    async fn room_audit_scope(&self, w: &mut WriteTx, room: &str) -> StoreResult<String> {
+    pub async fn room_audit_scope(&self, w: &mut WriteTx, room: &str) -> StoreResult<String> {
         if let Some(team) = room.strip_prefix("team:") {
             let venture: Option<(String,)> =
                 sqlx::query_as("SELECT venture_id FROM teams WHERE id = $1")
@@ -123,9 +110,8 @@ impl Store {
         .await?)
     }
 
-    /// Deletes document `id`, as `by`.
-    pub async fn delete_doc(&self, id: &str, by: &UserId) -> StoreResult<()> {
-        let mut w = self.begin_write().await?;
+    /// Deletes document `id` inside `w`; its room and title (`NotFound` when it is gone).
+    pub async fn delete_doc(&self, w: &mut WriteTx, id: &str) -> StoreResult<(String, String)> {
         let room: Option<(String, String)> =
             sqlx::query_as("SELECT room, title FROM docs WHERE id = $1")
                 .bind(id)
@@ -138,20 +124,7 @@ impl Store {
             .bind(id)
             .execute(w.conn().await?)
             .await?;
-        let scope = self.room_audit_scope(&mut w, &room).await?;
-        self.audit(
-            &mut w,
-            NewAudit {
-                scope,
-                ref_id: Some(id),
-                actor_id: Some(by.as_str()),
-                action: "document.deleted",
-                details: json!({"doc_id": id, "room": room, "title": title}),
-            },
-        )
-        .await?;
-        w.commit().await?;
-        Ok(())
+        Ok((room, title))
     }
 
     /// The snapshot and the logged updates, in order.
@@ -278,11 +251,16 @@ mod tests {
             .upsert_user(&alice, "Alice", AccountRole::User)
             .await
             .unwrap();
-        let venture = store.create_venture(&alice, "Acme", None).await.unwrap();
-        let doc = store
-            .create_doc(&format!("venture:{}", venture.id), "Notes", &alice)
+        let mut w = store.begin_write().await.unwrap();
+        let venture = store
+            .insert_venture(&mut w, &alice, "Acme", None)
             .await
             .unwrap();
+        let doc = store
+            .create_doc(&mut w, &format!("venture:{}", venture.id), "Notes", &alice)
+            .await
+            .unwrap();
+        w.commit().await.unwrap();
         let writer = yrs::Doc::with_client_id(7);
         let text = writer.get_or_insert_text("t");
         let mut expected = String::new();

@@ -2,7 +2,7 @@
 //! locked in its wallet while it is `PENDING`, and its status changes only forward, under its
 //! row lock, in the transaction that moves the wallet.
 
-use super::{Store, StoreError, StoreResult, WriteTx, new_id, rfc3339};
+use super::{Store, StoreError, StoreResult, WriteTx, rfc3339};
 use hub_protocol::equity::{Conversion, ConversionWindow};
 use hub_protocol::{UserId, VentureId};
 
@@ -113,32 +113,20 @@ fn conversion(t: ConversionTuple) -> ConversionRow {
 }
 
 impl Store {
-    /// Adds a window; `Conflict` when it overlaps another.
-    pub async fn create_window(
+    /// Adds window `id` inside `w`; `Conflict` when it overlaps another. The caller first
+    /// takes the head of the chain that records it (the system chain), which serializes window
+    /// creation: two overlapping windows cannot both pass the check.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_window(
         &self,
+        w: &mut WriteTx,
+        id: String,
         name: &str,
         opens_at: i64,
         closes_at: i64,
         rate_bps: i64,
         status: &str,
-        by: Option<&UserId>,
     ) -> StoreResult<WindowRow> {
-        let mut w = self.begin_write().await?;
-        let id = new_id();
-        // Recorded in the system chain first: taking its head serializes window creation, so
-        // two overlapping windows cannot both pass the check below.
-        self.audit(
-            &mut w,
-            super::NewAudit {
-                scope: "system".into(),
-                ref_id: Some(&id),
-                actor_id: by.map(UserId::as_str),
-                action: "window.created",
-                details: serde_json::json!({"name": name, "opens_at": opens_at,
-                    "closes_at": closes_at, "equity_rate_bps": rate_bps}),
-            },
-        )
-        .await?;
         let overlap = format!(
             "SELECT id FROM conversion_windows WHERE opens_at < $2 AND closes_at > $1{}",
             self.for_update()
@@ -175,7 +163,6 @@ impl Store {
         .bind(now)
         .execute(w.conn().await?)
         .await?;
-        w.commit().await?;
         Ok(row)
     }
 

@@ -1,7 +1,7 @@
-//! Events in, stored once by (kind, id), with their audit entry in the same transaction.
+//! Events in, stored once by (kind, id).
 
 use super::behind::EventRow;
-use super::{NewAudit, Store, StoreResult, WriteTx};
+use super::{Store, StoreResult, WriteTx};
 use hub_protocol::UserId;
 use serde_json::Value;
 
@@ -20,9 +20,7 @@ impl Store {
     /// Stores `event` inside `w` unless an event of its kind and id is already stored; true
     /// when it is new. Whether it is stored is read once per transaction (with the batch's
     /// other events, see [`Store::load_events`]); an event is always about its user, whose
-    /// head the transaction holds, so nobody else can store it meanwhile. A new event is audited in the user's chain (`event.{kind}`) first, so
-    /// that every transaction that touches a user takes the chain's head before the user's
-    /// rows (one lock order, no deadlock).
+    /// head the transaction holds, so nobody else can store it meanwhile.
     pub async fn insert_event(&self, w: &mut WriteTx, event: NewEvent<'_>) -> StoreResult<bool> {
         let key = (event.kind.to_owned(), event.id.to_owned());
         let stored = match w.known.events.get(&key) {
@@ -51,20 +49,6 @@ impl Store {
             });
         }
         w.learn(|k| &mut k.events, key, true);
-        if inserted {
-            self.audit(
-                w,
-                NewAudit {
-                    scope: format!("user:{}", event.user),
-                    ref_id: Some(event.id),
-                    actor_id: Some(event.by.as_str()),
-                    action: &format!("event.{}", event.kind),
-                    details: event.body.clone(),
-                },
-            )
-            .await?;
-            self.ensure_profile(w, event.user).await?;
-        }
         Ok(inserted)
     }
 

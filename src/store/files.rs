@@ -177,7 +177,7 @@ fn share(t: ShareTuple) -> ShareRow {
 impl Store {
     /// Records an uploaded file inside `w`.
     pub async fn add_file(&self, w: &mut WriteTx, f: &FileRow) -> StoreResult<()> {
-        self.ensure_user(w.conn().await?, &f.owner_id).await?;
+        self.ensure_user(w, &f.owner_id).await?;
         let sql = format!(
             "INSERT INTO files ({FILE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         );

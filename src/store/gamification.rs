@@ -123,7 +123,7 @@ impl Store {
         if w.known.profiles.contains_key(user.as_str()) {
             return Ok(());
         }
-        self.ensure_user(w.conn().await?, user).await?;
+        self.ensure_user(w, user).await?;
         let now = self.now_ms();
         sqlx::query(
             "INSERT INTO profiles (user_id, updated_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING",

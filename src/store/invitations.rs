@@ -1,12 +1,10 @@
-//! Invitations to ventures and teams: a pending invitation grants nothing; accepting it makes
-//! the member (with the role it names), declining or withdrawing it removes it. Each step is
-//! in the venture's audit chain: `member.invited`, `member.added` (with `invited_by`),
-//! `member.invitation_declined`, `member.invitation_withdrawn`.
+//! Invitations to ventures and teams, as rows: a pending invitation grants nothing; what
+//! accepting, declining and withdrawing one do (and their audit entries) is
+//! `services::membership`'s.
 
-use super::membership::{Group, MemberRow, Requester, lock_role_check, managing_role, role_in};
-use super::{NewAudit, Store, StoreError, StoreResult, WriteTx, new_id};
+use super::membership::Group;
+use super::{Store, StoreError, StoreResult, WriteTx, new_id};
 use hub_protocol::{Role, TeamId, UserId, VentureId};
-use serde_json::json;
 
 /// An invitation as stored, with the names of its venture and team.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +61,7 @@ impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for InvitationRow {
 impl Store {
     /// Invites `target` to `group` with `role` inside `w` (the group locked and the inviter's
     /// right checked); inviting again changes the role.
-    pub(super) async fn upsert_invitation(
+    pub async fn upsert_invitation(
         &self,
         w: &mut WriteTx,
         group: &Group,
@@ -93,27 +91,11 @@ impl Store {
             .invitation_in(w, group, target)
             .await?
             .ok_or(StoreError::NotFound)?;
-        self.audit(
-            w,
-            NewAudit {
-                scope: group.audit_scope(),
-                ref_id: Some(target.as_str()),
-                actor_id: Some(by.as_str()),
-                action: "member.invited",
-                details: json!({
-                    "group": group.kind(),
-                    "group_id": group.id(),
-                    "user_id": target,
-                    "role": role,
-                    "invitation_id": invitation.id,
-                }),
-            },
-        )
-        .await?;
         Ok(invitation)
     }
 
-    async fn invitation_in(
+    /// `user`'s invitation to `group`, read inside `w`.
+    pub async fn invitation_in(
         &self,
         w: &mut WriteTx,
         group: &Group,
@@ -150,87 +132,6 @@ impl Store {
         Ok(rows)
     }
 
-    /// `user` accepts invitation `id`: they become a member of its group with its role (a team
-    /// invitation needs the venture's membership first). `NotFound` when it is not theirs.
-    pub async fn accept_invitation(
-        &self,
-        id: &str,
-        user: &UserId,
-    ) -> StoreResult<(InvitationRow, MemberRow)> {
-        let invitation = self.own_invitation(id, user).await?;
-        let group = invitation.group();
-        let mut w = self.begin_write().await?;
-        self.lock_group(w.conn().await?, &group).await?;
-        // Read again under the lock: withdrawn or answered meanwhile is gone.
-        let invitation = self
-            .invitation_in(&mut w, &group, user)
-            .await?
-            .filter(|i| i.id == id)
-            .ok_or(StoreError::NotFound)?;
-        if let Group::Team { venture, .. } = &group
-            && role_in(w.conn().await?, &Group::Venture(venture.clone()), user)
-                .await?
-                .is_none()
-        {
-            return Err(StoreError::Conflict(
-                "join the venture first: a team's members are members of its venture".into(),
-            ));
-        }
-        let current = role_in(w.conn().await?, &group, user).await?;
-        let member = self
-            .put_member(
-                &mut w,
-                &group,
-                user,
-                user,
-                invitation.role,
-                current,
-                Some(&invitation.invited_by),
-            )
-            .await?;
-        self.delete_invitation(&mut w, id).await?;
-        w.commit().await?;
-        Ok((invitation, member))
-    }
-
-    /// `user` declines invitation `id`.
-    pub async fn decline_invitation(&self, id: &str, user: &UserId) -> StoreResult<InvitationRow> {
-        let invitation = self.own_invitation(id, user).await?;
-        let group = invitation.group();
-        let mut w = self.begin_write().await?;
-        self.lock_group(w.conn().await?, &group).await?;
-        if !self.delete_invitation(&mut w, id).await? {
-            return Err(StoreError::NotFound);
-        }
-        self.invitation_audit(&mut w, &invitation, user, "member.invitation_declined")
-            .await?;
-        w.commit().await?;
-        Ok(invitation)
-    }
-
-    /// `by` withdraws `target`'s invitation to `group` inside `w` (the group locked): a manager
-    /// of the group, or `target` themselves. `NotFound` when there is none.
-    pub(super) async fn withdraw_invitation(
-        &self,
-        w: &mut WriteTx,
-        group: &Group,
-        by: Requester<'_>,
-        target: &UserId,
-    ) -> StoreResult<()> {
-        let invitation = self
-            .invitation_in(w, group, target)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        if by.user != target && !by.privileged {
-            let role = managing_role(w.conn().await?, group, by.user).await?;
-            lock_role_check(role)?;
-        }
-        self.delete_invitation(w, &invitation.id).await?;
-        self.invitation_audit(w, &invitation, by.user, "member.invitation_withdrawn")
-            .await?;
-        Ok(())
-    }
-
     /// `user`'s invitation `id`; `NotFound` when it is not theirs (or answered, or withdrawn).
     pub async fn own_invitation(&self, id: &str, user: &UserId) -> StoreResult<InvitationRow> {
         let sql = format!("{SELECT} WHERE i.id = $1 AND i.user_id = $2");
@@ -242,40 +143,13 @@ impl Store {
         found.ok_or(StoreError::NotFound)
     }
 
-    async fn delete_invitation(&self, w: &mut WriteTx, id: &str) -> StoreResult<bool> {
+    /// Deletes invitation `id` inside `w`; false when it was gone.
+    pub async fn delete_invitation(&self, w: &mut WriteTx, id: &str) -> StoreResult<bool> {
         Ok(sqlx::query("DELETE FROM invitations WHERE id = $1")
             .bind(id)
             .execute(w.conn().await?)
             .await?
             .rows_affected()
             == 1)
-    }
-
-    async fn invitation_audit(
-        &self,
-        w: &mut WriteTx,
-        invitation: &InvitationRow,
-        actor: &UserId,
-        action: &str,
-    ) -> StoreResult<()> {
-        let group = invitation.group();
-        self.audit(
-            w,
-            NewAudit {
-                scope: group.audit_scope(),
-                ref_id: Some(invitation.user_id.as_str()),
-                actor_id: Some(actor.as_str()),
-                action,
-                details: json!({
-                    "group": group.kind(),
-                    "group_id": group.id(),
-                    "user_id": invitation.user_id,
-                    "role": invitation.role,
-                    "invitation_id": invitation.id,
-                }),
-            },
-        )
-        .await?;
-        Ok(())
     }
 }

@@ -2,7 +2,7 @@
 //! change. The rules that decide a change are `hub_rooms::check_member_change`; the changes
 //! themselves are `ventures` (members) and `invitations`.
 
-use super::{StoreError, StoreResult};
+use super::{Store, StoreError, StoreResult, WriteTx};
 use hub_protocol::{Role, TeamId, UserId, VentureId};
 // Dynamic SQL here only interpolates table and column names from `Group`, never input.
 use sqlx::{AnyConnection, AssertSqlSafe};
@@ -54,7 +54,7 @@ impl Group {
         }
     }
 
-    pub(super) fn id(&self) -> &str {
+    pub fn id(&self) -> &str {
         match self {
             Group::Venture(id) => id.as_str(),
             Group::Team { id, .. } => id.as_str(),
@@ -92,7 +92,7 @@ pub(super) async fn role_in(
     role.map(|(r,)| parse_role(&r)).transpose()
 }
 
-pub(super) async fn owner_count(conn: &mut AnyConnection, group: &Group) -> StoreResult<usize> {
+pub(super) async fn owner_count_in(conn: &mut AnyConnection, group: &Group) -> StoreResult<usize> {
     let sql = format!(
         "SELECT COUNT(*) FROM {} WHERE {} = $1 AND role = 'owner'",
         group.table(),
@@ -125,17 +125,37 @@ pub(super) async fn managing_role(
     })
 }
 
-/// Whether a managing role may manage members (withdraw an invitation).
-pub(super) fn lock_role_check(role: Option<Role>) -> StoreResult<()> {
-    match role {
-        Some(r) if r.can_manage() => Ok(()),
-        _ => Err(StoreError::Denied(hub_rooms::Denied::NotManager)),
-    }
-}
-
 /// Who is asking, as the membership rules see it.
 #[derive(Debug, Clone)]
 pub struct Requester<'a> {
     pub user: &'a UserId,
     pub privileged: bool,
+}
+
+impl Store {
+    /// `user`'s role in `group`, read inside `w`.
+    pub async fn group_role(
+        &self,
+        w: &mut WriteTx,
+        group: &Group,
+        user: &UserId,
+    ) -> StoreResult<Option<Role>> {
+        role_in(w.conn().await?, group, user).await
+    }
+
+    /// The role that gives `user` power over `group`'s members, read inside `w`: the group
+    /// role, or for a team the venture role when that one manages.
+    pub async fn managing_role(
+        &self,
+        w: &mut WriteTx,
+        group: &Group,
+        user: &UserId,
+    ) -> StoreResult<Option<Role>> {
+        managing_role(w.conn().await?, group, user).await
+    }
+
+    /// How many owners `group` has, read inside `w`.
+    pub async fn owner_count(&self, w: &mut WriteTx, group: &Group) -> StoreResult<usize> {
+        owner_count_in(w.conn().await?, group).await
+    }
 }

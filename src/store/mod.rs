@@ -56,7 +56,7 @@ pub use profiles::{NewEndorsement, skill_key};
 pub use rooms::MyRoom;
 pub use signatures::{KeyRow, SignatureRow};
 pub use teams::TeamRow;
-pub use ventures::{Removed, SetOutcome, VentureRow};
+pub use ventures::VentureRow;
 pub use wallets::{IssuanceFacts, Refs, WalletRow, entry_view};
 
 use crate::clock::SharedClock;

@@ -83,7 +83,7 @@ impl Store {
         fingerprint: &str,
         spki_der: &[u8],
     ) -> StoreResult<SigningKey> {
-        self.ensure_user(w.conn().await?, user).await?;
+        self.ensure_user(w, user).await?;
         let taken: Option<(String,)> = sqlx::query_as(
             "SELECT id FROM signing_keys WHERE user_id = $1 AND fingerprint = $2 AND removed_at IS NULL",
         )

@@ -1,9 +1,8 @@
 //! Teams inside ventures.
 
 use super::membership::Group;
-use super::{NewAudit, Store, StoreError, StoreResult, new_id};
+use super::{Store, StoreError, StoreResult, WriteTx, new_id};
 use hub_protocol::{Role, TeamId, UserId, VentureId};
-use serde_json::json;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct TeamRow {
@@ -27,9 +26,11 @@ struct TeamWithRole {
 }
 
 impl Store {
-    /// Creates a team in `venture`; its creator becomes the team's owner.
-    pub async fn create_team(
+    /// A new team in `venture` inside `w`; its creator becomes the team's owner. `NotFound`
+    /// when the venture does not exist.
+    pub async fn insert_team(
         &self,
+        w: &mut WriteTx,
         venture: &VentureId,
         creator: &UserId,
         name: &str,
@@ -41,7 +42,6 @@ impl Store {
             created_by: creator.clone(),
             created_at: self.now_ms(),
         };
-        let mut w = self.begin_write().await?;
         let inserted = sqlx::query(
             "INSERT INTO teams (id, venture_id, name, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -56,7 +56,7 @@ impl Store {
             Err(e) if StoreError::is_constraint_violation(&e) => return Err(StoreError::NotFound),
             other => other?,
         };
-        self.ensure_user(w.conn().await?, creator).await?;
+        self.ensure_user(w, creator).await?;
         sqlx::query(
             "INSERT INTO team_members (team_id, user_id, role, added_at) VALUES ($1, $2, 'owner', $3)",
         )
@@ -65,18 +65,6 @@ impl Store {
         .bind(row.created_at)
         .execute(w.conn().await?)
         .await?;
-        self.audit(
-            &mut w,
-            NewAudit {
-                scope: format!("venture:{venture}"),
-                ref_id: Some(row.id.as_str()),
-                actor_id: Some(creator.as_str()),
-                action: "team.created",
-                details: json!({"team_id": row.id, "name": row.name, "owner": creator}),
-            },
-        )
-        .await?;
-        w.commit().await?;
         Ok(row)
     }
 

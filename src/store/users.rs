@@ -34,11 +34,7 @@ impl Store {
 
     /// Makes sure a user row exists (for a member added before their first sign-in); the name
     /// is the id until a token tells the real one.
-    pub(super) async fn ensure_user(
-        &self,
-        tx: &mut sqlx::AnyConnection,
-        id: &UserId,
-    ) -> StoreResult<()> {
+    pub async fn ensure_user(&self, w: &mut super::WriteTx, id: &UserId) -> StoreResult<()> {
         let now = self.now_ms();
         sqlx::query(
             "INSERT INTO users (id, name, created_at, updated_at) VALUES ($1, $1, $2, $2)
@@ -46,7 +42,7 @@ impl Store {
         )
         .bind(id.as_str())
         .bind(now)
-        .execute(tx)
+        .execute(w.conn().await?)
         .await?;
         Ok(())
     }

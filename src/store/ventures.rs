@@ -1,14 +1,12 @@
-//! Ventures and memberships. Venture and team memberships follow the same rules, so both go
-//! through [`Group`]: one code path decides, under a row lock, whether a change is allowed
-//! (`hub_rooms::check_member_change`) and applies it.
+//! Ventures and their members' rows. Venture and team memberships are read and written the
+//! same way, through [`Group`]; whether a change is allowed is the services' call
+//! (`services::membership`, with `hub_rooms::check_member_change`), under [`Store::lock_group`].
 
-use super::membership::{Group, MemberRow, Requester, managing_role, owner_count, role_in};
-use super::{NewAudit, Store, StoreError, StoreResult, WriteTx, new_id};
+use super::membership::{Group, MemberRow, role_in};
+use super::{Store, StoreError, StoreResult, WriteTx, new_id};
 use hub_protocol::{Role, UserId, VentureId};
-use hub_rooms::{Actor, MemberChange, check_member_change};
-use serde_json::json;
 // Dynamic SQL here only interpolates table and column names from `Group`, never input.
-use sqlx::{AnyConnection, AssertSqlSafe};
+use sqlx::AssertSqlSafe;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct VentureRow {
@@ -30,29 +28,11 @@ struct VentureWithRole {
     role: Role,
 }
 
-/// What setting a member did.
-#[derive(Debug, Clone)]
-pub enum SetOutcome {
-    /// A privileged account added them.
-    Added(MemberRow),
-    /// They were a member: their role is set.
-    Changed(MemberRow),
-    /// They were not a member: they are invited, and a member once they accept.
-    Invited(super::InvitationRow),
-}
-
-/// What removing someone from a group did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Removed {
-    /// They were a member and are no longer.
-    Member,
-    /// They were only invited: the invitation is withdrawn.
-    Invitation,
-}
-
 impl Store {
-    pub async fn create_venture(
+    /// A new venture by `creator`, inside `w`; its creator becomes its owner.
+    pub async fn insert_venture(
         &self,
+        w: &mut WriteTx,
         creator: &UserId,
         name: &str,
         description: Option<&str>,
@@ -64,7 +44,6 @@ impl Store {
             created_by: creator.clone(),
             created_at: self.now_ms(),
         };
-        let mut w = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO ventures (id, name, description, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -83,18 +62,6 @@ impl Store {
         .bind(row.created_at)
         .execute(w.conn().await?)
         .await?;
-        self.audit(
-            &mut w,
-            NewAudit {
-                scope: format!("venture:{}", row.id),
-                ref_id: Some(row.id.as_str()),
-                actor_id: Some(creator.as_str()),
-                action: "venture.created",
-                details: json!({"name": row.name, "description": row.description, "owner": creator}),
-            },
-        )
-        .await?;
-        w.commit().await?;
         Ok(row)
     }
 
@@ -176,66 +143,14 @@ impl Store {
         Ok(members)
     }
 
-    /// Adds `target` to `group` with `role`, changes their role, or, when they are not a
-    /// member and `by` is not privileged, invites them (see `hub_rooms::access::needs_consent`).
-    pub async fn set_member(
-        &self,
-        group: &Group,
-        by: Requester<'_>,
-        target: &UserId,
-        role: Role,
-    ) -> StoreResult<SetOutcome> {
-        let mut w = self.begin_write().await?;
-        self.lock_group(w.conn().await?, group).await?;
-        let actor = Actor {
-            role: managing_role(w.conn().await?, group, by.user).await?,
-            privileged: by.privileged,
-        };
-        let current = role_in(w.conn().await?, group, target).await?;
-        let owners = owner_count(w.conn().await?, group).await?;
-        check_member_change(actor, MemberChange::Set { current, new: role }, owners)
-            .map_err(StoreError::Denied)?;
-        if let Group::Team { venture, .. } = group
-            && role_in(w.conn().await?, &Group::Venture(venture.clone()), target)
-                .await?
-                .is_none()
-        {
-            return Err(StoreError::Invalid(format!(
-                "user {target} must be a member of the venture before joining one of its teams"
-            )));
-        }
-        self.ensure_user(w.conn().await?, target).await?;
-        if hub_rooms::access::needs_consent(current, by.privileged) {
-            let invitation = self
-                .upsert_invitation(&mut w, group, by.user, target, role)
-                .await?;
-            w.commit().await?;
-            return Ok(SetOutcome::Invited(invitation));
-        }
-        let row = self
-            .put_member(&mut w, group, by.user, target, role, current, None)
-            .await?;
-        w.commit().await?;
-        Ok(if current.is_none() {
-            SetOutcome::Added(row)
-        } else {
-            SetOutcome::Changed(row)
-        })
-    }
-
-    /// Writes `target`'s membership of `group` with `role` inside `w` (its `current` role
-    /// read there), and its audit entry when it changed anything; `invited_by` names who
-    /// invited them when they join by accepting.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) async fn put_member(
+    /// Writes `target`'s membership of `group` with `role` inside `w` (added, or their role
+    /// changed), and reads it back with their name.
+    pub async fn put_member(
         &self,
         w: &mut WriteTx,
         group: &Group,
-        by: &UserId,
         target: &UserId,
         role: Role,
-        current: Option<Role>,
-        invited_by: Option<&UserId>,
     ) -> StoreResult<MemberRow> {
         let now = self.now_ms();
         let sql = format!(
@@ -262,33 +177,6 @@ impl Store {
             .bind(target.as_str())
             .fetch_one(w.conn().await?)
             .await?;
-        if current != Some(role) {
-            let mut details = json!({
-                "group": group.kind(),
-                "group_id": group.id(),
-                "user_id": target,
-                "role": role,
-                "previous_role": current,
-            });
-            if let Some(inviter) = invited_by {
-                details["invited_by"] = json!(inviter);
-            }
-            self.audit(
-                w,
-                NewAudit {
-                    scope: group.audit_scope(),
-                    ref_id: Some(target.as_str()),
-                    actor_id: Some(by.as_str()),
-                    action: if current.is_none() {
-                        "member.added"
-                    } else {
-                        "member.role_changed"
-                    },
-                    details,
-                },
-            )
-            .await?;
-        }
         Ok(MemberRow {
             user_id: target.clone(),
             name,
@@ -297,31 +185,14 @@ impl Store {
         })
     }
 
-    /// Removes `target` from `group`. Leaving a venture also leaves all its teams. Someone who
-    /// is only invited has the invitation withdrawn instead (by a manager, or by themselves).
-    pub async fn remove_member(
+    /// Deletes `target`'s membership of `group` inside `w`; out of a venture is out of all its
+    /// teams too.
+    pub async fn delete_member(
         &self,
+        w: &mut WriteTx,
         group: &Group,
-        by: Requester<'_>,
         target: &UserId,
-    ) -> StoreResult<Removed> {
-        let mut w = self.begin_write().await?;
-        self.lock_group(w.conn().await?, group).await?;
-        let Some(current) = role_in(w.conn().await?, group, target).await? else {
-            self.withdraw_invitation(&mut w, group, by, target).await?;
-            w.commit().await?;
-            return Ok(Removed::Invitation);
-        };
-        let actor = Actor {
-            role: managing_role(w.conn().await?, group, by.user).await?,
-            privileged: by.privileged,
-        };
-        let owners = owner_count(w.conn().await?, group).await?;
-        let change = MemberChange::Remove {
-            current,
-            is_self: by.user == target,
-        };
-        check_member_change(actor, change, owners).map_err(StoreError::Denied)?;
+    ) -> StoreResult<()> {
         let sql = format!(
             "DELETE FROM {} WHERE {} = $1 AND user_id = $2",
             group.table(),
@@ -342,33 +213,12 @@ impl Store {
             .execute(w.conn().await?)
             .await?;
         }
-        self.audit(
-            &mut w,
-            NewAudit {
-                scope: group.audit_scope(),
-                ref_id: Some(target.as_str()),
-                actor_id: Some(by.user.as_str()),
-                action: "member.removed",
-                details: json!({
-                    "group": group.kind(),
-                    "group_id": group.id(),
-                    "user_id": target,
-                    "previous_role": current,
-                }),
-            },
-        )
-        .await?;
-        w.commit().await?;
-        Ok(Removed::Member)
+        Ok(())
     }
 
     /// Locks the venture or team row so that concurrent membership changes of one group run one
     /// after the other (the last-owner check depends on it). Fails with `NotFound` when absent.
-    pub(super) async fn lock_group(
-        &self,
-        conn: &mut AnyConnection,
-        group: &Group,
-    ) -> StoreResult<()> {
+    pub async fn lock_group(&self, w: &mut WriteTx, group: &Group) -> StoreResult<()> {
         let sql = format!(
             "SELECT id FROM {} WHERE id = $1{}",
             group.parent_table(),
@@ -376,7 +226,7 @@ impl Store {
         );
         let found: Option<(String,)> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(group.id())
-            .fetch_optional(conn)
+            .fetch_optional(w.conn().await?)
             .await?;
         found.map(|_| ()).ok_or(StoreError::NotFound)
     }

@@ -5,7 +5,7 @@
 //! audit chain, all together.
 
 use super::behind::{LedgerRow, WithheldRow};
-use super::{Issuance, NewAudit, Store, StoreError, StoreResult, WriteTx, new_id, rfc3339};
+use super::{Issuance, Store, StoreError, StoreResult, WriteTx, new_id, rfc3339};
 use hub_protocol::UserId;
 use hub_protocol::wallets::{LedgerEntry, Wallet, WithheldBuz};
 use hub_rooms::wallets::{Entry, EntryType, expected_hash};
@@ -268,18 +268,6 @@ impl Store {
             hash: String::new(),
         };
         e.hash = expected_hash(&e);
-        self.audit(
-            w,
-            NewAudit {
-                scope: format!("user:{}", wallet.user_id),
-                ref_id: Some(&e.id),
-                actor_id: None,
-                action: &format!("wallet.{}", kind.as_str().to_lowercase()),
-                details: json!({"wallet_id": e.wallet_id, "seq": e.seq, "amount": e.amount,
-                                "balance_after": e.balance_after, "hash": e.hash}),
-            },
-        )
-        .await?;
         if kind == EntryType::Earn
             && let Some(mut counted) = w.known.issuance.get(&wallet.id).cloned()
         {

@@ -609,6 +609,31 @@ fn file_graph() -> BTreeMap<String, BTreeSet<String>> {
 }
 
 #[test]
+fn the_store_writes_no_audit_entry_of_its_own() {
+    // The services write every audit entry, in the transaction of the change it records; the
+    // store only knows how (`store/audit.rs`).
+    let store = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store");
+    let mut files = Vec::new();
+    rust_files(&store, &mut files);
+    let mut found = Vec::new();
+    for file in files {
+        if file.file_name().is_some_and(|n| n == "audit.rs") {
+            continue;
+        }
+        let code = without_tests(&code_of(&std::fs::read_to_string(&file).unwrap()));
+        for needle in ["NewAudit {", ".audit(", ".audit_alone("] {
+            if code.contains(needle) {
+                found.push(format!("{}: {needle}", file.display()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "the store writes audit entries: {found:#?}"
+    );
+}
+
+#[test]
 fn the_file_graph_reads_faces_and_leaves_tests_out() {
     let code = "use a::B;\n#[cfg(test)]\nmod tests {\n    use super::*;\n    fn f() { g({ 1 }) }\n}\nuse c::D;\n";
     assert_eq!(without_tests(code), "use a::B;\n\nuse c::D;\n");

@@ -5,9 +5,9 @@
 use super::{Docs, DocsError};
 use crate::clock::rfc3339;
 use crate::services::access::Caller;
-use crate::store::DocRow;
+use crate::store::{DocRow, NewAudit, StoreError};
 use hub_protocol::docs::DocInfo;
-use hub_protocol::{DocId, Role, RoomId};
+use hub_protocol::{DocId, Role, RoomId, UserId};
 use hub_rooms::RoomName;
 
 pub fn doc_view(row: DocRow, role: Role) -> DocInfo {
@@ -51,10 +51,7 @@ impl Docs {
                 "viewers cannot create documents".into(),
             ));
         }
-        let row = self
-            .store
-            .create_doc(&room.to_string(), &title, caller.user)
-            .await?;
+        let row = self.new_doc(&room.to_string(), &title, caller.user).await?;
         let venture = match &room {
             RoomName::Venture(v) => Some(v.clone()),
             RoomName::Team(t) => self.store.get_team(t).await?.map(|t| t.venture_id),
@@ -72,6 +69,33 @@ impl Docs {
                 .await;
         }
         Ok(doc_view(row, role))
+    }
+
+    /// Writes a new document in `room` by `creator` with its audit entry (`document.created`,
+    /// in the chain of the room's venture).
+    pub async fn new_doc(
+        &self,
+        room: &str,
+        title: &str,
+        creator: &UserId,
+    ) -> Result<DocRow, StoreError> {
+        let mut w = self.store.begin_write().await?;
+        let row = self.store.create_doc(&mut w, room, title, creator).await?;
+        let scope = self.store.room_audit_scope(&mut w, &row.room).await?;
+        self.store
+            .audit(
+                &mut w,
+                NewAudit {
+                    scope,
+                    ref_id: Some(&row.id),
+                    actor_id: Some(creator.as_str()),
+                    action: "document.created",
+                    details: serde_json::json!({"doc_id": row.id, "room": row.room, "title": row.title}),
+                },
+            )
+            .await?;
+        w.commit().await?;
+        Ok(row)
     }
 
     /// The documents of `room`, for its members.
@@ -97,7 +121,22 @@ impl Docs {
                 "only owners and admins of the room delete documents".into(),
             ));
         }
-        self.store.delete_doc(id.as_str(), caller.user).await?;
+        let mut w = self.store.begin_write().await.map_err(StoreError::from)?;
+        let (room, title) = self.store.delete_doc(&mut w, id.as_str()).await?;
+        let scope = self.store.room_audit_scope(&mut w, &room).await?;
+        self.store
+            .audit(
+                &mut w,
+                NewAudit {
+                    scope,
+                    ref_id: Some(id.as_str()),
+                    actor_id: Some(caller.user.as_str()),
+                    action: "document.deleted",
+                    details: serde_json::json!({"doc_id": id.as_str(), "room": room, "title": title}),
+                },
+            )
+            .await?;
+        w.commit().await.map_err(StoreError::from)?;
         self.forget(id);
         Ok(())
     }

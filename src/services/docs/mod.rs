@@ -616,7 +616,12 @@ mod tests {
             .await
             .unwrap();
         let room = RoomId::from("venture:v1");
-        let row = store.create_doc(room.as_str(), "Plan", &ann).await.unwrap();
+        let mut w = store.begin_write().await.unwrap();
+        let row = store
+            .create_doc(&mut w, room.as_str(), "Plan", &ann)
+            .await
+            .unwrap();
+        w.commit().await.unwrap();
         let bus = LocalBus::with_capacity(capacity);
         let activity = crate::services::activity::Activity::new(
             store.clone(),
