@@ -532,21 +532,21 @@ fn check_entry(e: &LogEntry) -> (Hash, Option<String>) {
         (Some(Kind::Ledger), _, Some(l)) => {
             let entry = hub_rooms::wallets::Entry {
                 id: l.id.clone(),
-                wallet_id: l.wallet_id.clone(),
+                wallet_id: l.wallet_id.to_string(),
                 seq: l.seq,
                 kind: l.kind.clone(),
                 amount: l.amount,
                 balance_after: l.balance_after,
-                task_id: l.task_id.clone(),
+                task_id: l.task_id.as_ref().map(ToString::to_string),
                 review_id: l.review_id.clone(),
-                conversion_id: l.conversion_id.clone(),
+                conversion_id: l.conversion_id.as_ref().map(ToString::to_string),
                 note: l.note.clone(),
                 created_at: l.created_at,
                 prev_hash: l.prev_hash.clone(),
                 hash: l.hash.clone(),
             };
             let ok = hub_rooms::wallets::expected_hash(&entry) == l.hash;
-            (l.wallet_id.clone(), l.seq, l.hash.clone(), ok)
+            (l.wallet_id.to_string(), l.seq, l.hash.clone(), ok)
         }
         _ => {
             return (

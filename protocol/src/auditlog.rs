@@ -4,6 +4,7 @@
 //! Hashes are base64 (standard alphabet, padded), as in C2SP checkpoints; an entry's own chain
 //! hash stays lowercase hex, as its chain stores it.
 
+use crate::ids::{ConversionId, TaskId, WalletId};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
@@ -30,7 +31,7 @@ pub struct AuditRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct LedgerRecord {
     pub id: String,
-    pub wallet_id: String,
+    pub wallet_id: WalletId,
     #[ts(type = "number")]
     pub seq: i64,
     /// `EARN`, `LOCK`, `UNLOCK`, `SPEND` or `ADJUST`.
@@ -41,9 +42,9 @@ pub struct LedgerRecord {
     pub amount: i64,
     #[ts(type = "number")]
     pub balance_after: i64,
-    pub task_id: Option<String>,
+    pub task_id: Option<TaskId>,
     pub review_id: Option<String>,
-    pub conversion_id: Option<String>,
+    pub conversion_id: Option<ConversionId>,
     pub note: Option<String>,
     #[ts(type = "number")]
     pub created_at: i64,

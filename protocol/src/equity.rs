@@ -1,7 +1,7 @@
 //! Conversion windows and equity conversions (`/api/v1/conversion-windows`,
 //! `/api/v1/equity`): BUZ converted into venture equity, decided by the venture's board.
 
-use crate::ids::{UserId, VentureId};
+use crate::ids::{ConversionId, UserId, VentureId, WindowId};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 /// A conversion window: BUZ may be converted into venture equity while it is `OPEN`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct ConversionWindow {
-    pub id: String,
+    pub id: WindowId,
     pub name: String,
     pub opens_at: String,
     pub closes_at: String,
@@ -49,7 +49,7 @@ pub struct WindowList {
 /// `POST /api/v1/equity/convert`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct ConvertRequest {
-    pub window_id: String,
+    pub window_id: WindowId,
     pub venture_id: VentureId,
     #[ts(type = "number")]
     pub buz: i64,
@@ -58,10 +58,10 @@ pub struct ConvertRequest {
 /// A conversion request: BUZ locked until the venture's board decides.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Conversion {
-    pub id: String,
+    pub id: ConversionId,
     pub user_id: UserId,
     pub venture_id: VentureId,
-    pub window_id: String,
+    pub window_id: WindowId,
     /// `PENDING`, `APPROVED`, `REJECTED` or `EXPIRED`.
     pub status: String,
     #[ts(type = "number")]

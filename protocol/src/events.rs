@@ -1,7 +1,7 @@
 //! Events in: what the platform's other services tell the hub (`POST /api/v1/events/...`,
 //! `system` or `admin` accounts). Each is stored once, keyed by its own id.
 
-use crate::ids::{UserId, VentureId};
+use crate::ids::{TaskId, UserId, VentureId};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 /// `POST /api/v1/events/task/accepted`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct TaskAccepted {
-    pub task_id: String,
+    pub task_id: TaskId,
     pub user_id: UserId,
     #[serde(default)]
     #[ts(optional)]

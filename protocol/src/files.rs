@@ -1,7 +1,7 @@
 //! Uploaded files, called documents on the wire (`/api/v1/documents`): uploads with checksums,
 //! shares (to users, or to clients by a signed link), comments and legal holds.
 
-use crate::ids::{ClientId, UserId, VentureId};
+use crate::ids::{ClientId, FileId, ShareId, UserId, VentureId};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 /// An uploaded document. Its content is at `GET /api/v1/documents/{id}/content`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct FileDoc {
-    pub id: String,
+    pub id: FileId,
     pub owner_id: UserId,
     pub title: String,
     /// `contract`, `invoice`, … (1–40 characters of a-z, 0-9, _ and -).
@@ -64,8 +64,8 @@ pub struct NewShare {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Share {
-    pub id: String,
-    pub document_id: String,
+    pub id: ShareId,
+    pub document_id: FileId,
     pub to_user_id: Option<UserId>,
     pub client_id: Option<ClientId>,
     pub can_view: bool,
@@ -105,7 +105,7 @@ pub struct NewComment {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Comment {
     pub id: String,
-    pub document_id: String,
+    pub document_id: FileId,
     pub author_id: UserId,
     pub body: String,
     pub created_at: String,

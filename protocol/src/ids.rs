@@ -81,3 +81,44 @@ string_id!(
     /// assigned by the hub).
     ClientId
 );
+string_id!(
+    /// An uploaded document (`documents` on the wire, `files` in code; UUID v7 text, assigned by
+    /// the hub).
+    FileId
+);
+string_id!(
+    /// A share of an uploaded document, to a user or a client (UUID v7 text).
+    ShareId
+);
+string_id!(
+    /// A user's signing key (UUID v7 text).
+    KeyId
+);
+string_id!(
+    /// A signature of an uploaded document, or a request for one (UUID v7 text).
+    SignatureId
+);
+string_id!(
+    /// A user's BUZ wallet (UUID v7 text).
+    WalletId
+);
+string_id!(
+    /// A conversion window (UUID v7 text).
+    WindowId
+);
+string_id!(
+    /// A request to convert BUZ into equity (UUID v7 text).
+    ConversionId
+);
+string_id!(
+    /// A task of the platform's, as its events name it.
+    TaskId
+);
+string_id!(
+    /// A stored notification (UUID v7: ids order by time).
+    NotificationId
+);
+string_id!(
+    /// An invitation to a venture or a team (UUID v7 text).
+    InvitationId
+);

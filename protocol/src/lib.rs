@@ -49,5 +49,8 @@ pub mod wallets;
 mod ts;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
-pub use ids::{ClientId, DocId, MessageId, NodeId, RoomId, SocketId, TeamId, UserId, VentureId};
+pub use ids::{
+    ClientId, ConversionId, DocId, FileId, InvitationId, KeyId, MessageId, NodeId, NotificationId,
+    RoomId, ShareId, SignatureId, SocketId, TaskId, TeamId, UserId, VentureId, WalletId, WindowId,
+};
 pub use roles::{AccountRole, Role};

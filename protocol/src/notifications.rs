@@ -2,7 +2,10 @@
 //! the row is committed). `GET /api/v1/notifications` pages the same objects. Each `kind` has
 //! a typed `data`: in TypeScript a `Notification` is a union discriminated by `kind`.
 
-use crate::ids::{MessageId, RoomId, UserId, VentureId};
+use crate::ids::{
+    ConversionId, FileId, MessageId, NotificationId, RoomId, ShareId, SignatureId, TaskId, UserId,
+    VentureId,
+};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
@@ -10,7 +13,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Notification {
     /// UUID v7: ids order by time.
-    pub id: String,
+    pub id: NotificationId,
     /// `kind` and its `data`.
     #[serde(flatten)]
     pub body: NotificationBody,
@@ -160,7 +163,7 @@ pub struct SkillVerifiedData {
 /// `buz_credited` / `buz_withheld`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct BuzData {
-    pub task_id: String,
+    pub task_id: TaskId,
     #[ts(type = "number")]
     pub credited: i64,
     #[ts(type = "number")]
@@ -176,7 +179,7 @@ pub struct BuzData {
 /// `conversion_decided`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct ConversionDecidedData {
-    pub conversion_id: String,
+    pub conversion_id: ConversionId,
     pub venture_id: VentureId,
     /// `APPROVED`, `REJECTED` or `EXPIRED`.
     pub status: String,
@@ -190,9 +193,9 @@ pub struct ConversionDecidedData {
 /// `document_shared`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct DocumentSharedData {
-    pub document_id: String,
+    pub document_id: FileId,
     pub title: String,
-    pub share_id: String,
+    pub share_id: ShareId,
     pub by: UserId,
     pub can_view: bool,
     pub can_comment: bool,
@@ -202,7 +205,7 @@ pub struct DocumentSharedData {
 /// `document_commented`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct DocumentCommentedData {
-    pub document_id: String,
+    pub document_id: FileId,
     pub title: String,
     pub comment_id: String,
     pub author_id: UserId,
@@ -213,8 +216,8 @@ pub struct DocumentCommentedData {
 /// `signature_requested` / `document_signed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct SignatureData {
-    pub signature_id: String,
-    pub document_id: String,
+    pub signature_id: SignatureId,
+    pub document_id: FileId,
     pub title: String,
     pub signer_id: UserId,
     pub requested_by: UserId,
@@ -223,7 +226,7 @@ pub struct SignatureData {
 /// `file_corrupted`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct FileCorruptedData {
-    pub document_id: String,
+    pub document_id: FileId,
     pub title: String,
     pub owner_id: UserId,
     pub expected_sha256: String,
@@ -245,7 +248,7 @@ pub struct NotificationList {
 pub struct MarkRead {
     #[serde(default)]
     #[ts(optional)]
-    pub ids: Option<Vec<String>>,
+    pub ids: Option<Vec<NotificationId>>,
     #[serde(default)]
     #[ts(optional)]
     pub all: Option<bool>,

@@ -1,7 +1,7 @@
 //! Profiles, skills, endorsements and portfolios (`/api/v1/profiles`, `/api/v1/skills`,
 //! `/api/v1/portfolio`).
 
-use crate::ids::{UserId, VentureId};
+use crate::ids::{TaskId, UserId, VentureId};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
@@ -191,7 +191,7 @@ pub struct NewPortfolioItem {
     pub is_public: Option<bool>,
     #[serde(default)]
     #[ts(optional)]
-    pub task_id: Option<String>,
+    pub task_id: Option<TaskId>,
 }
 
 /// A portfolio item. `title`, `summary`, `artifact_url`, `buz`, `impact` and `task_id` are what
@@ -209,7 +209,7 @@ pub struct PortfolioItem {
     #[ts(type = "Record<string, unknown>")]
     pub impact: serde_json::Value,
     pub is_public: bool,
-    pub task_id: Option<String>,
+    pub task_id: Option<TaskId>,
     pub created_at: String,
     /// What the hub recorded for `task_id`: null when it knows no accepted task of this user
     /// with that id (or the item names none).
@@ -219,7 +219,7 @@ pub struct PortfolioItem {
 /// An accepted task as the hub recorded it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 pub struct VerifiedTask {
-    pub task_id: String,
+    pub task_id: TaskId,
     /// The venture the task event named, if any.
     pub venture_id: Option<VentureId>,
     /// BUZ credited to the user's wallet for the task.

@@ -1,7 +1,7 @@
 //! REST bodies under `/api/v1` and `/api/health`. Timestamps are RFC 3339 strings in UTC with
 //! millisecond precision (`2026-11-21T08:00:00.000Z`).
 
-use crate::ids::{RoomId, TeamId, UserId, VentureId};
+use crate::ids::{InvitationId, RoomId, TeamId, UserId, VentureId};
 use crate::roles::{AccountRole, Role};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -62,7 +62,7 @@ pub struct VentureDetail {
 /// An invitation to a venture or one of its teams: the user is a member once they accept it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Invitation {
-    pub id: String,
+    pub id: InvitationId,
     pub venture_id: VentureId,
     pub venture_name: String,
     /// Set for an invitation to a team.

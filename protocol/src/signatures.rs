@@ -3,7 +3,7 @@
 //! `hub-signature:v2:{document_id}:{checksum_sha256}:{request_id}:{signer_id}` (requests made
 //! before v2 keep `hub-signature:v1:{document_id}:{checksum_sha256}`).
 
-use crate::ids::UserId;
+use crate::ids::{FileId, KeyId, SignatureId, UserId};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
@@ -22,7 +22,7 @@ pub struct NewKey {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct SigningKey {
-    pub id: String,
+    pub id: KeyId,
     /// Lowercase hex SHA-256 of the key's SPKI DER.
     pub fingerprint: String,
     pub created_at: String,
@@ -38,22 +38,22 @@ pub struct KeyList {
 /// share with `can_sign`) to sign.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct RequestSignature {
-    pub document_id: String,
+    pub document_id: FileId,
     pub signer_id: UserId,
 }
 
 /// `POST /api/v1/signatures/{id}/sign`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Sign {
-    pub key_id: String,
+    pub key_id: KeyId,
     /// base64url of the raw `r‖s` (64 bytes, WebCrypto's output) or of DER.
     pub signature: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Signature {
-    pub id: String,
-    pub document_id: String,
+    pub id: SignatureId,
+    pub document_id: FileId,
     pub signer_id: UserId,
     pub requested_by: UserId,
     /// `REQUESTED` or `SIGNED`.

@@ -14,7 +14,10 @@ use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
 use crate::events::*;
 use crate::files::*;
 use crate::gamification::*;
-use crate::ids::{ClientId, DocId, MessageId, RoomId, TeamId, UserId, VentureId};
+use crate::ids::{
+    ClientId, ConversionId, DocId, FileId, InvitationId, KeyId, MessageId, NotificationId, RoomId,
+    ShareId, SignatureId, TaskId, TeamId, UserId, VentureId, WalletId, WindowId,
+};
 use crate::notifications::*;
 use crate::profiles::*;
 use crate::realtime::{
@@ -37,7 +40,8 @@ const GENERATED: &str = concat!(
 macro_rules! wire_types {
     ($m:ident, $arg:expr) => {
         $m!($arg;
-        UserId, VentureId, TeamId, RoomId, DocId, MessageId, ClientId, Role, AccountRole, ErrorCode, ErrorDetail, ErrorBody, AckErr,
+        UserId, VentureId, TeamId, RoomId, DocId, MessageId, ClientId, FileId, ShareId, KeyId, SignatureId,
+        WalletId, WindowId, ConversionId, TaskId, NotificationId, InvitationId, Role, AccountRole, ErrorCode, ErrorDetail, ErrorBody, AckErr,
         HandshakeAuth, ConnectRefusal, Pong, Done, Echo, Echoed,
         RoomJoin, RoomJoined, RoomRef, PresenceStatus, PresenceEntry, PresenceSet, PresenceChanged,
         PresenceLeft, Typing, RoomRemoved, RoomRoleChanged,
@@ -326,6 +330,14 @@ fn openapi_schemas_agree_with_the_typescript() {
                 ));
             }
             compared += 1;
+        } else if decl.split_once('=').map(|(_, t)| t.trim().trim_end_matches(';').trim())
+            == Some("string")
+        {
+            // A typed id: a string on both sides.
+            if schema["type"] != "string" {
+                problems.push(format!("{name}: a string in TypeScript, not in the schema"));
+            }
+            compared += 1;
         }
     }
     assert!(
@@ -333,7 +345,7 @@ fn openapi_schemas_agree_with_the_typescript() {
         "schemas disagree:\n{}",
         problems.join("\n")
     );
-    // Nearly every type is an object or a string enum; unions and newtypes are the rest.
+    // Nearly every type is an object, a string enum or a typed id; unions are the rest.
     assert!(
         compared + 12 >= all.len(),
         "only {compared} of {} compared",

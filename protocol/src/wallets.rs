@@ -1,7 +1,7 @@
 //! Wallets and their ledgers (`/api/v1/wallet`, `/api/v1/wallets`), BUZ issuance, and the
 //! live `wallet:updated` event.
 
-use crate::ids::UserId;
+use crate::ids::{ConversionId, TaskId, UserId, WalletId};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 /// `GET /api/v1/wallet/me`: one per user, created on first use.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct Wallet {
-    pub id: String,
+    pub id: WalletId,
     pub user_id: UserId,
     #[ts(type = "number")]
     pub buz_balance: i64,
@@ -29,7 +29,7 @@ pub struct Wallet {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct LedgerEntry {
     pub id: String,
-    pub wallet_id: String,
+    pub wallet_id: WalletId,
     /// Per wallet, from 1, gap-free.
     #[ts(type = "number")]
     pub seq: i64,
@@ -41,9 +41,9 @@ pub struct LedgerEntry {
     pub amount: i64,
     #[ts(type = "number")]
     pub balance_after: i64,
-    pub task_id: Option<String>,
+    pub task_id: Option<TaskId>,
     pub review_id: Option<String>,
-    pub conversion_id: Option<String>,
+    pub conversion_id: Option<ConversionId>,
     pub note: Option<String>,
     pub created_at: String,
     pub prev_hash: Option<String>,
@@ -81,7 +81,7 @@ pub struct BrokenLedgerEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct WithheldBuz {
     pub id: String,
-    pub task_id: String,
+    pub task_id: TaskId,
     pub user_id: UserId,
     #[ts(type = "number")]
     pub amount: i64,

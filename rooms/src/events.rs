@@ -42,14 +42,14 @@ pub struct Checked {
 }
 
 pub fn task_accepted(e: &TaskAccepted) -> Result<Checked, FieldError> {
-    id("task_id", &e.task_id)?;
+    id("task_id", e.task_id.as_str())?;
     user("user_id", e.user_id.as_str())?;
     one_of("tier", &e.tier, &["S", "A", "B", "C"])?;
     range("quality", e.quality, 0.6, 1.4)?;
     range("reviewer_trust", e.reviewer_trust, 0.0, 200.0)?;
     Ok(Checked {
         kind: "task.accepted",
-        id: e.task_id.clone(),
+        id: e.task_id.to_string(),
     })
 }
 

@@ -154,7 +154,7 @@ pub fn check_portfolio(item: &NewPortfolioItem) -> Result<PortfolioEntry, FieldE
         }
         Some(_) => return refuse("impact", "must be an object"),
     };
-    let task_id = match item.task_id.as_deref().map(str::trim) {
+    let task_id = match item.task_id.as_ref().map(|t| t.as_str().trim()) {
         None | Some("") => None,
         Some(t) => Some(required_text("task_id", t, 128)?),
     };

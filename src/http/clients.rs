@@ -7,6 +7,7 @@ use crate::state::Core;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use hub_protocol::ClientId;
 use hub_protocol::clients::{Client, ClientList, NewClient, PatchClient};
 
 pub async fn list(State(core): State<Core>, who: Identity) -> Result<Json<ClientList>, AppError> {
@@ -29,7 +30,7 @@ pub async fn create(
 pub async fn get(
     State(core): State<Core>,
     who: Identity,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<ClientId>,
 ) -> Result<Json<Client>, AppError> {
     Ok(Json(core.services.clients.get(&who.user_id, &id).await?))
 }
@@ -37,7 +38,7 @@ pub async fn get(
 pub async fn patch(
     State(core): State<Core>,
     who: Identity,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<ClientId>,
     ApiJson(body): ApiJson<PatchClient>,
 ) -> Result<Json<Client>, AppError> {
     Ok(Json(
@@ -51,7 +52,7 @@ pub async fn patch(
 pub async fn delete(
     State(core): State<Core>,
     who: Identity,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<ClientId>,
 ) -> Result<StatusCode, AppError> {
     core.services.clients.delete(&who.user_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -7,11 +7,11 @@ use crate::state::Core;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use hub_protocol::VentureId;
 use hub_protocol::equity::{
     ActiveWindow, Conversion, ConversionList, ConversionWindow, ConvertRequest, CreateWindow,
     Decide, WindowList,
 };
+use hub_protocol::{ConversionId, VentureId};
 use serde::Deserialize;
 
 /// `POST /api/v1/conversion-windows` (admin).
@@ -68,7 +68,7 @@ pub async fn convert(
 pub async fn decide(
     State(core): State<Core>,
     who: Identity,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<ConversionId>,
     ApiJson(body): ApiJson<Decide>,
 ) -> Result<Json<Conversion>, AppError> {
     Ok(Json(

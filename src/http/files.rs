@@ -17,6 +17,7 @@ use hub_protocol::files::{
     SharedDoc,
 };
 use hub_protocol::signatures::SignatureList;
+use hub_protocol::{FileId, ShareId};
 use serde::Deserialize;
 
 /// The most bytes of a text field of the upload form.
@@ -219,7 +220,7 @@ pub async fn list(
 pub async fn get(
     State(core): State<Core>,
     who: Identity,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<FileId>,
 ) -> Result<Json<FileDoc>, AppError> {
     Ok(Json(
         core.services
@@ -235,7 +236,7 @@ pub async fn get(
 pub async fn delete(
     State(core): State<Core>,
     who: Identity,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<FileId>,
 ) -> Result<StatusCode, AppError> {
     core.services.files.delete(&who.user_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -245,7 +246,7 @@ pub async fn delete(
 pub async fn content(
     State(core): State<Core>,
     who: Identity,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<FileId>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let (row, access) = core.services.files.visible(&who.user_id, &id).await?;
@@ -345,7 +346,7 @@ fn disposition(name: &str) -> String {
 pub async fn share(
     State(core): State<Core>,
     who: Identity,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<FileId>,
     ApiJson(body): ApiJson<NewShare>,
 ) -> Result<(StatusCode, Json<Share>), AppError> {
     let row = core.services.files.share(&who.user_id, &id, &body).await?;
@@ -358,7 +359,7 @@ pub async fn share(
             .unwrap_or_else(|| core.clock.now_ms().saturating_add(ttl));
         let token = core
             .auth
-            .mint_link(&row.id, &row.file_id, exp)
+            .mint_link(row.id.as_str(), row.file_id.as_str(), exp)
             .map_err(AppError::internal)?;
         share.link = Some(format!("/api/v1/shared/{token}"));
     }
@@ -369,7 +370,7 @@ pub async fn share(
 pub async fn shares(
     State(core): State<Core>,
     who: Identity,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<FileId>,
 ) -> Result<Json<ShareList>, AppError> {
     Ok(Json(ShareList {
         shares: core
@@ -387,7 +388,7 @@ pub async fn shares(
 pub async fn revoke(
     State(core): State<Core>,
     who: Identity,
-    ApiPath((id, share)): ApiPath<(String, String)>,
+    ApiPath((id, share)): ApiPath<(FileId, ShareId)>,
 ) -> Result<StatusCode, AppError> {
     core.services
         .files
@@ -408,7 +409,11 @@ pub async fn shared(
     ApiPath(token): ApiPath<String>,
 ) -> Result<Json<SharedDoc>, AppError> {
     let (share, doc) = link(&core, &token)?;
-    let (row, share) = core.services.files.by_link(&share, &doc).await?;
+    let (row, share) = core
+        .services
+        .files
+        .by_link(&ShareId::from(share), &FileId::from(doc))
+        .await?;
     Ok(Json(SharedDoc {
         document: row.view(),
         share: share.view(),
@@ -422,7 +427,11 @@ pub async fn shared_content(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let (share, doc) = link(&core, &token)?;
-    let (row, share) = core.services.files.by_link(&share, &doc).await?;
+    let (row, share) = core
+        .services
+        .files
+        .by_link(&ShareId::from(share), &FileId::from(doc))
+        .await?;
     if !share.perms.view {
         return Err(AppError::forbidden("the link does not allow viewing"));
     }
@@ -433,7 +442,7 @@ pub async fn shared_content(
 pub async fn comment(
     State(core): State<Core>,
     who: Identity,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<FileId>,
     ApiJson(body): ApiJson<NewComment>,
 ) -> Result<(StatusCode, Json<Comment>), AppError> {
     Ok((
@@ -451,7 +460,7 @@ pub async fn comment(
 pub async fn comments(
     State(core): State<Core>,
     who: Identity,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<FileId>,
 ) -> Result<Json<CommentList>, AppError> {
     Ok(Json(CommentList {
         comments: core.services.files.comments(&who.user_id, &id).await?,
@@ -462,7 +471,7 @@ pub async fn comments(
 pub async fn hold(
     State(core): State<Core>,
     who: Identity,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<FileId>,
     ApiJson(body): ApiJson<Hold>,
 ) -> Result<Json<FileDoc>, AppError> {
     super::debug::operator(&who)?;
@@ -478,7 +487,7 @@ pub async fn hold(
 pub async fn release(
     State(core): State<Core>,
     who: Identity,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<FileId>,
 ) -> Result<Json<FileDoc>, AppError> {
     super::debug::operator(&who)?;
     Ok(Json(
@@ -490,7 +499,7 @@ pub async fn release(
 pub async fn signatures(
     State(core): State<Core>,
     who: Identity,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<FileId>,
 ) -> Result<Json<SignatureList>, AppError> {
     Ok(Json(SignatureList {
         signatures: core

@@ -8,6 +8,7 @@ use crate::state::Core;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use hub_protocol::InvitationId;
 use hub_protocol::rest::{InvitationList, Member};
 
 /// `GET /api/v1/invitations`.
@@ -24,7 +25,7 @@ pub async fn list(
 pub async fn accept(
     State(core): State<Core>,
     who: Identity,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<InvitationId>,
 ) -> Result<(StatusCode, Json<Member>), AppError> {
     let member = core
         .services
@@ -38,7 +39,7 @@ pub async fn accept(
 pub async fn decline(
     State(core): State<Core>,
     who: Identity,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<InvitationId>,
 ) -> Result<StatusCode, AppError> {
     core.services
         .groups

@@ -7,6 +7,7 @@ use crate::error::AppError;
 use crate::state::Core;
 use axum::Json;
 use axum::extract::{Query, State};
+use hub_protocol::NotificationId;
 use hub_protocol::notifications::{MarkRead, NotificationList, UnreadCount};
 use serde::Deserialize;
 
@@ -15,7 +16,7 @@ use serde::Deserialize;
 pub struct ListQuery {
     #[serde(default)]
     unread: bool,
-    before: Option<String>,
+    before: Option<NotificationId>,
     limit: Option<u32>,
 }
 
@@ -27,7 +28,7 @@ pub async fn list(
     let page = core
         .services
         .notifications
-        .page(&who.user_id, q.unread, q.before.as_deref(), q.limit)
+        .page(&who.user_id, q.unread, q.before.as_ref(), q.limit)
         .await?;
     Ok(Json(page))
 }

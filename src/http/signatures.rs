@@ -8,6 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use hub_protocol::signatures::{KeyList, NewKey, RequestSignature, Sign, Signature, SigningKey};
+use hub_protocol::{KeyId, SignatureId};
 
 pub async fn add_key(
     State(core): State<Core>,
@@ -34,7 +35,7 @@ pub async fn keys(State(core): State<Core>, who: Identity) -> Result<Json<KeyLis
 pub async fn remove_key(
     State(core): State<Core>,
     who: Identity,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<KeyId>,
 ) -> Result<StatusCode, AppError> {
     core.services
         .signatures
@@ -64,7 +65,7 @@ pub async fn request(
 pub async fn sign(
     State(core): State<Core>,
     who: Identity,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<SignatureId>,
     ApiJson(body): ApiJson<Sign>,
 ) -> Result<Json<Signature>, AppError> {
     Ok(Json(

@@ -7,6 +7,7 @@ use super::notifications::Notifications;
 use super::wallets::Wallets;
 use crate::clock::SharedClock;
 use crate::store::{NewAudit, Store, StoreError};
+use hub_protocol::WalletId;
 use hub_protocol::audit::{BrokenEntry, ScopeIntegrity, WormIntegrity};
 use hub_protocol::notifications::{AuditBrokenData, NotificationBody};
 use hub_rooms::audit::{REANCHOR, check};
@@ -122,7 +123,8 @@ impl Audit {
                 });
                 let (chain, action) = match scope.scope.strip_prefix(WALLET_SCOPE) {
                     Some(wallet) => {
-                        let Some(owner) = self.store.wallet_owner(wallet).await? else {
+                        let Some(owner) = self.store.wallet_owner(&WalletId::from(wallet)).await?
+                        else {
                             continue;
                         };
                         details["wallet_id"] = json!(wallet);

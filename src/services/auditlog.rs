@@ -604,14 +604,14 @@ fn log_entry(row: LogRow) -> LogEntry {
             .filter(|_| row.kind == Kind::Ledger)
             .map(|l| LedgerRecord {
                 id: l.id,
-                wallet_id: l.wallet_id,
+                wallet_id: l.wallet_id.into(),
                 seq: l.seq,
                 kind: l.kind,
                 amount: l.amount,
                 balance_after: l.balance_after,
-                task_id: l.task_id,
+                task_id: l.task_id.map(Into::into),
                 review_id: l.review_id,
-                conversion_id: l.conversion_id,
+                conversion_id: l.conversion_id.map(Into::into),
                 note: l.note,
                 created_at: l.created_at,
                 prev_hash: l.prev_hash,

@@ -2,11 +2,27 @@
 //! chain. Deleting a client revokes the links shared with it.
 
 use super::files::FileError;
-use crate::store::{NewAudit, Store, StoreError};
-use hub_protocol::UserId;
+use crate::clock::rfc3339;
+use crate::store::{ClientRow, NewAudit, Store, StoreError};
 use hub_protocol::clients::{Client, NewClient, PatchClient};
+use hub_protocol::{ClientId, UserId};
 use hub_rooms::files::check_client;
 use serde_json::json;
+
+/// A client as its owner sees it.
+pub fn client_view(row: ClientRow) -> Client {
+    Client {
+        id: row.id,
+        owner_id: row.owner_id,
+        name: row.name,
+        email: row.email,
+        phone: row.phone,
+        organization: row.organization,
+        tags: serde_json::from_str(&row.tags).unwrap_or_default(),
+        created_at: rfc3339(row.created_at),
+        updated_at: rfc3339(row.updated_at),
+    }
+}
 
 fn no_client() -> FileError {
     FileError::NotFound("no such client".into())
@@ -25,15 +41,22 @@ impl Clients {
 
     /// The caller's own clients, by name.
     pub async fn of_owner(&self, owner: &UserId) -> Result<Vec<Client>, FileError> {
-        Ok(self.store.clients(owner).await?)
+        Ok(self
+            .store
+            .clients(owner)
+            .await?
+            .into_iter()
+            .map(client_view)
+            .collect())
     }
 
     /// One of the caller's own clients; anyone else's is `not_found`.
-    pub async fn get(&self, owner: &UserId, id: &str) -> Result<Client, FileError> {
+    pub async fn get(&self, owner: &UserId, id: &ClientId) -> Result<Client, FileError> {
         self.store
             .client(owner, id)
             .await?
-            .ok_or_else(|| FileError::NotFound("no such client".into()))
+            .map(client_view)
+            .ok_or_else(no_client)
     }
 
     pub async fn create(&self, owner: &UserId, body: &NewClient) -> Result<Client, FileError> {
@@ -49,22 +72,27 @@ impl Clients {
         self.audit(
             &mut w,
             owner,
-            client.id.as_str(),
+            &client.id,
             "client.created",
             json!({"name": client.name}),
         )
         .await?;
         w.commit().await?;
-        Ok(client)
+        Ok(client_view(client))
     }
 
     pub async fn patch(
         &self,
         owner: &UserId,
-        id: &str,
+        id: &ClientId,
         patch: &PatchClient,
     ) -> Result<Client, FileError> {
-        let current = self.store.client(owner, id).await?.ok_or_else(no_client)?;
+        let current = self
+            .store
+            .client(owner, id)
+            .await?
+            .map(client_view)
+            .ok_or_else(no_client)?;
         let pick = |new: &Option<Option<String>>, old: &Option<String>| match new {
             Some(v) => v.clone(),
             None => old.clone(),
@@ -90,10 +118,14 @@ impl Clients {
         )
         .await?;
         w.commit().await?;
-        self.store.client(owner, id).await?.ok_or_else(no_client)
+        self.store
+            .client(owner, id)
+            .await?
+            .map(client_view)
+            .ok_or_else(no_client)
     }
 
-    pub async fn delete(&self, owner: &UserId, id: &str) -> Result<(), FileError> {
+    pub async fn delete(&self, owner: &UserId, id: &ClientId) -> Result<(), FileError> {
         let mut w = self.store.begin_write().await?;
         let revoked = self.store.revoke_client_shares(&mut w, id).await?;
         self.store
@@ -116,7 +148,7 @@ impl Clients {
         &self,
         w: &mut crate::store::WriteTx,
         owner: &UserId,
-        id: &str,
+        id: &ClientId,
         action: &str,
         details: serde_json::Value,
     ) -> Result<(), StoreError> {
@@ -125,7 +157,7 @@ impl Clients {
                 w,
                 NewAudit {
                     scope: format!("user:{owner}"),
-                    ref_id: Some(id),
+                    ref_id: Some(id.as_str()),
                     actor_id: Some(owner.as_str()),
                     action,
                     details,

@@ -151,7 +151,7 @@ impl Dev {
         let gate = (self.buz.gates.min_reputation * 1000.0).ceil() as i64;
         self.store.dev_raise_reputation(user, gate).await?;
         let task = TaskAccepted {
-            task_id: format!("sample-{}", uuid::Uuid::now_v7().simple()),
+            task_id: format!("sample-{}", uuid::Uuid::now_v7().simple()).into(),
             user_id: user.clone(),
             venture_id: venture,
             tier: SAMPLE_TIER.into(),

@@ -15,19 +15,52 @@ use super::effects::Effects;
 use super::notifications::Notifications;
 use super::wallets::{WalletError, Wallets, wallet_changed};
 use super::writes::Writes;
-use crate::clock::SharedClock;
+use crate::clock::{SharedClock, rfc3339};
 use crate::store::{
     ConversionRow, NewAudit, Refs, Stat, Store, StoreError, WindowRow, WriteTx, new_id,
 };
 use hub_protocol::equity::{Conversion, ConversionWindow, ConvertRequest, CreateWindow, Decide};
 use hub_protocol::notifications::{ConversionDecidedData, NotificationBody};
-use hub_protocol::{Role, UserId, VentureId};
+use hub_protocol::{ConversionId, Role, UserId, VentureId, WindowId};
 use hub_rooms::fields::{FieldError, required_text, text};
 use hub_rooms::wallets::{
     CLOSED, EntryType, FINALIZED, OPEN, SCHEDULED, equity_bp, next_quarter, next_status,
 };
 use serde_json::json;
 use std::sync::Arc;
+
+impl WindowRow {
+    /// The window as clients see it.
+    pub fn view(&self) -> ConversionWindow {
+        ConversionWindow {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            opens_at: rfc3339(self.opens_at),
+            closes_at: rfc3339(self.closes_at),
+            equity_rate_bps: self.rate_bps,
+            status: self.status.clone(),
+        }
+    }
+}
+
+impl ConversionRow {
+    /// The request as clients see it.
+    pub fn view(&self) -> Conversion {
+        Conversion {
+            id: self.id.clone(),
+            user_id: self.user_id.clone(),
+            venture_id: self.venture_id.clone(),
+            window_id: self.window_id.clone(),
+            status: self.status.clone(),
+            buz_used: self.buz_used,
+            equity_granted_bp: self.equity_granted_bp,
+            note: self.note.clone(),
+            decided_by: self.decided_by.clone(),
+            decided_at: self.decided_at.map(rfc3339),
+            created_at: rfc3339(self.created_at),
+        }
+    }
+}
 
 fn parse_time(field: &str, value: &str) -> Result<i64, FieldError> {
     chrono::DateTime::parse_from_rfc3339(value)
@@ -124,7 +157,15 @@ impl Equity {
             .await?;
         let row = self
             .store
-            .insert_window(&mut w, id, name, opens_at, closes_at, rate_bps, status)
+            .insert_window(
+                &mut w,
+                WindowId(id),
+                name,
+                opens_at,
+                closes_at,
+                rate_bps,
+                status,
+            )
             .await?;
         w.commit().await?;
         Ok(row)
@@ -247,7 +288,7 @@ impl Equity {
                         )));
                     }
                     let row = ConversionRow {
-                        id: new_id(),
+                        id: ConversionId(new_id()),
                         user_id: who.clone(),
                         wallet_id: wallet.id.clone(),
                         window_id: window.id.clone(),
@@ -268,7 +309,7 @@ impl Equity {
                             EntryType::Lock,
                             req.buz,
                             Refs {
-                                conversion_id: Some(&row.id),
+                                conversion_id: Some(row.id.as_str()),
                                 ..Refs::default()
                             },
                         )
@@ -287,7 +328,7 @@ impl Equity {
         &self,
         by: &UserId,
         privileged: bool,
-        id: &str,
+        id: &ConversionId,
         decision: &Decide,
     ) -> Result<Conversion, WalletError> {
         let note = match &decision.note {
@@ -333,7 +374,7 @@ impl Equity {
         let (who, by, id_owned, decision, s) = (
             found.user_id.clone(),
             by.clone(),
-            id.to_owned(),
+            id.clone(),
             decision.clone(),
             self.clone(),
         );
@@ -378,7 +419,7 @@ impl Equity {
                             kind,
                             conv.buz_used,
                             Refs {
-                                conversion_id: Some(&conv.id),
+                                conversion_id: Some(conv.id.as_str()),
                                 note: note.as_deref(),
                                 ..Refs::default()
                             },
@@ -392,9 +433,7 @@ impl Equity {
                         s.store
                             .bump_stat(w, &conv.user_id, Stat::EquityConversions, 1)
                             .await?;
-                        if s.store.first_window_id(w).await?.as_deref()
-                            == Some(conv.window_id.as_str())
-                        {
+                        if s.store.first_window_id(w).await?.as_ref() == Some(&conv.window_id) {
                             s.store
                                 .bump_stat(w, &conv.user_id, Stat::FirstWindowConversions, 1)
                                 .await?;
@@ -417,7 +456,7 @@ impl Equity {
     }
 
     /// Expires a request still pending when its window closed: its BUZ is unlocked.
-    async fn expire(&self, id: &str) -> Result<(), WalletError> {
+    async fn expire(&self, id: &ConversionId) -> Result<(), WalletError> {
         let Some(found) = self.store.conversion(id).await? else {
             return Ok(());
         };
@@ -439,7 +478,7 @@ impl Equity {
                             EntryType::Unlock,
                             conv.buz_used,
                             Refs {
-                                conversion_id: Some(&conv.id),
+                                conversion_id: Some(conv.id.as_str()),
                                 note: Some("the window closed"),
                                 ..Refs::default()
                             },
@@ -473,7 +512,7 @@ impl Equity {
                 w,
                 NewAudit {
                     scope: format!("venture:{}", conv.venture_id),
-                    ref_id: Some(&conv.id),
+                    ref_id: Some(conv.id.as_str()),
                     actor_id: by.map(UserId::as_str),
                     action: &format!("equity.{}", status.to_lowercase()),
                     details: json!({"user_id": conv.user_id, "window_id": conv.window_id,

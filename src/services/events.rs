@@ -119,7 +119,7 @@ impl EventIn<'_> {
                 reads.wallets.push(e.user_id.clone());
                 reads
                     .xp
-                    .push((e.user_id.clone(), "task", e.task_id.clone()));
+                    .push((e.user_id.clone(), "task", e.task_id.to_string()));
                 if let Some(v) = &e.venture_id {
                     reads.ventures.push(v.to_string());
                 }
@@ -332,7 +332,9 @@ impl Events {
                     .bump_stat(w, user, Stat::TasksAccepted, 1)
                     .await?;
                 let xp = task_xp(&e.tier, e.quality, e.reviewer_trust);
-                self.xp.grant(w, fx, user, "task", &e.task_id, xp).await?;
+                self.xp
+                    .grant(w, fx, user, "task", e.task_id.as_str(), xp)
+                    .await?;
                 // The task's venture, if it names one that exists: its feed hears the task.
                 let venture = match &e.venture_id {
                     Some(v) if self.store.venture_exists(w, v).await? => Some(v.clone()),
@@ -344,7 +346,7 @@ impl Events {
                         FeedTo::Venture(venture),
                         Some(user),
                         "task.accepted",
-                        ("task", &e.task_id),
+                        ("task", e.task_id.as_str()),
                         json!({"tier": e.tier, "quality": e.quality, "xp": xp}),
                     );
                 }

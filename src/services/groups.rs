@@ -15,7 +15,7 @@ use hub_protocol::activity::ActivityPage;
 use hub_protocol::rest::{
     Invitation, Member, MemberSet, RoomSummary, Team, TeamDetail, Venture, VentureDetail,
 };
-use hub_protocol::{ErrorCode, Role, RoomId, TeamId, UserId, VentureId};
+use hub_protocol::{ErrorCode, InvitationId, Role, RoomId, TeamId, UserId, VentureId};
 use hub_rooms::RoomName;
 use serde_json::json;
 
@@ -515,7 +515,7 @@ impl Groups {
 
     /// Accepts the user's own invitation: the membership it makes, followed at once by the
     /// user's live sockets. Someone else's invitation is `not_found`.
-    pub async fn invitation_accept(&self, user: &UserId, id: &str) -> GroupResult<Member> {
+    pub async fn invitation_accept(&self, user: &UserId, id: &InvitationId) -> GroupResult<Member> {
         let mine = self
             .store
             .own_invitation(id, user)
@@ -545,7 +545,7 @@ impl Groups {
     }
 
     /// Declines the user's own invitation.
-    pub async fn invitation_decline(&self, user: &UserId, id: &str) -> GroupResult<()> {
+    pub async fn invitation_decline(&self, user: &UserId, id: &InvitationId) -> GroupResult<()> {
         self.membership
             .decline(id, user)
             .await

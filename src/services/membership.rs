@@ -13,7 +13,7 @@
 use crate::store::{
     Group, InvitationRow, MemberRow, NewAudit, Requester, Store, StoreError, StoreResult, WriteTx,
 };
-use hub_protocol::{Role, UserId};
+use hub_protocol::{InvitationId, Role, UserId};
 use hub_rooms::{Actor, Denied, MemberChange, check_member_change};
 use serde_json::json;
 
@@ -220,7 +220,11 @@ impl Membership {
 
     /// `user` accepts invitation `id`: they become a member of its group with its role (a team
     /// invitation needs the venture's membership first). `NotFound` when it is not theirs.
-    pub async fn accept(&self, id: &str, user: &UserId) -> StoreResult<(InvitationRow, MemberRow)> {
+    pub async fn accept(
+        &self,
+        id: &InvitationId,
+        user: &UserId,
+    ) -> StoreResult<(InvitationRow, MemberRow)> {
         let invitation = self.store.own_invitation(id, user).await?;
         let group = invitation.group();
         let mut w = self.store.begin_write().await?;
@@ -230,7 +234,7 @@ impl Membership {
             .store
             .invitation_in(&mut w, &group, user)
             .await?
-            .filter(|i| i.id == id)
+            .filter(|i| i.id == *id)
             .ok_or(StoreError::NotFound)?;
         if let Group::Team { venture, .. } = &group
             && self
@@ -261,7 +265,7 @@ impl Membership {
     }
 
     /// `user` declines invitation `id`.
-    pub async fn decline(&self, id: &str, user: &UserId) -> StoreResult<InvitationRow> {
+    pub async fn decline(&self, id: &InvitationId, user: &UserId) -> StoreResult<InvitationRow> {
         let invitation = self.store.own_invitation(id, user).await?;
         let group = invitation.group();
         let mut w = self.store.begin_write().await?;

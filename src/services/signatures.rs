@@ -16,15 +16,44 @@ use super::after_commit::AfterCommit;
 use super::effects::Effects;
 use super::files::{FileError, Files};
 use super::notifications::Notifications;
-use crate::clock::SharedClock;
-use crate::store::{Blobs, NewAudit, SignatureRow, Store, StoreError, new_id};
-use hub_protocol::UserId;
+use crate::clock::{SharedClock, rfc3339};
+use crate::store::{Blobs, KeyRow, NewAudit, SignatureRow, Store, StoreError, new_id};
 use hub_protocol::notifications::{NotificationBody, SignatureData};
 use hub_protocol::signatures::{NewKey, Signature, SigningKey};
+use hub_protocol::{FileId, KeyId, SignatureId, UserId};
 use hub_rooms::fields::FieldError;
 use hub_rooms::files::signature_message;
 use hub_rooms::signatures::{from_jwk, from_spki_pem, verify};
 use serde_json::json;
+
+impl SignatureRow {
+    /// The request (or the signature) as clients see it.
+    pub fn view(&self) -> Signature {
+        Signature {
+            id: self.id.clone(),
+            document_id: self.file_id.clone(),
+            signer_id: self.signer_id.clone(),
+            requested_by: self.requested_by.clone(),
+            status: self.status.clone(),
+            message: self.message.clone(),
+            key_fingerprint: self.key_fingerprint.clone(),
+            signature: self.signature.clone(),
+            signed_at: self.signed_at.map(rfc3339),
+            created_at: rfc3339(self.created_at),
+        }
+    }
+}
+
+impl KeyRow {
+    /// The key as its owner sees it.
+    pub fn view(&self) -> SigningKey {
+        SigningKey {
+            id: self.id.clone(),
+            fingerprint: self.fingerprint.clone(),
+            created_at: rfc3339(self.created_at),
+        }
+    }
+}
 
 /// Signing keys, signature requests and signatures of uploaded documents.
 pub struct Signatures {
@@ -57,7 +86,13 @@ impl Signatures {
 
     /// The caller's signing keys in use.
     pub async fn keys_of(&self, user: &UserId) -> Result<Vec<SigningKey>, FileError> {
-        Ok(self.store.keys(user).await?)
+        Ok(self
+            .store
+            .keys(user)
+            .await?
+            .iter()
+            .map(KeyRow::view)
+            .collect())
     }
 
     pub async fn add_key(&self, user: &UserId, body: &NewKey) -> Result<SigningKey, FileError> {
@@ -80,7 +115,7 @@ impl Signatures {
                 &mut w,
                 NewAudit {
                     scope: format!("user:{user}"),
-                    ref_id: Some(&added.id),
+                    ref_id: Some(added.id.as_str()),
                     actor_id: Some(user.as_str()),
                     action: "key.registered",
                     details: json!({"fingerprint": added.fingerprint}),
@@ -88,10 +123,10 @@ impl Signatures {
             )
             .await?;
         w.commit().await?;
-        Ok(added)
+        Ok(added.view())
     }
 
-    pub async fn remove_key(&self, user: &UserId, id: &str) -> Result<(), FileError> {
+    pub async fn remove_key(&self, user: &UserId, id: &KeyId) -> Result<(), FileError> {
         let mut w = self.store.begin_write().await?;
         self.store
             .remove_key(&mut w, user, id)
@@ -105,7 +140,7 @@ impl Signatures {
                 &mut w,
                 NewAudit {
                     scope: format!("user:{user}"),
-                    ref_id: Some(id),
+                    ref_id: Some(id.as_str()),
                     actor_id: Some(user.as_str()),
                     action: "key.removed",
                     details: json!({}),
@@ -136,7 +171,7 @@ impl Signatures {
     pub async fn request(
         &self,
         caller: &UserId,
-        document_id: &str,
+        document_id: &FileId,
         signer: &UserId,
     ) -> Result<Signature, FileError> {
         let (file, access) = self.files.visible(caller, document_id).await?;
@@ -152,8 +187,8 @@ impl Signatures {
         }
         let id = new_id();
         let row = SignatureRow {
-            message: signature_message(&id, &file.id, &file.checksum, signer.as_str()),
-            id,
+            message: signature_message(&id, file.id.as_str(), &file.checksum, signer.as_str()),
+            id: SignatureId(id),
             file_id: file.id.clone(),
             signer_id: signer.clone(),
             requested_by: caller.clone(),
@@ -170,7 +205,7 @@ impl Signatures {
                 &mut w,
                 NewAudit {
                     scope: file.scope(),
-                    ref_id: Some(&file.id),
+                    ref_id: Some(file.id.as_str()),
                     actor_id: Some(caller.as_str()),
                     action: "signature.requested",
                     details: json!({"signature_id": row.id, "signer_id": signer}),
@@ -201,8 +236,8 @@ impl Signatures {
     pub async fn sign(
         &self,
         caller: &UserId,
-        id: &str,
-        key_id: &str,
+        id: &SignatureId,
+        key_id: &KeyId,
         signature: &str,
     ) -> Result<Signature, FileError> {
         let gone = || FileError::NotFound("no such signature request".into());
@@ -240,7 +275,12 @@ impl Signatures {
                 "the stored document no longer matches its checksum".into(),
             ));
         }
-        let message = signature_message(id, &file.id, &file.checksum, caller.as_str());
+        let message = signature_message(
+            id.as_str(),
+            file.id.as_str(),
+            &file.checksum,
+            caller.as_str(),
+        );
         if message != req.message || !verify(&key.spki_der, &message, signature)? {
             return Err(FileError::Field(FieldError::new(
                 "signature",
@@ -265,7 +305,7 @@ impl Signatures {
                 &mut w,
                 NewAudit {
                     scope: file.scope(),
-                    ref_id: Some(&file.id),
+                    ref_id: Some(file.id.as_str()),
                     actor_id: Some(caller.as_str()),
                     action: "signature.signed",
                     details: json!({"signature_id": id, "key_fingerprint": key.fingerprint,
@@ -297,7 +337,7 @@ impl Signatures {
     pub async fn of_document(
         &self,
         caller: &UserId,
-        document_id: &str,
+        document_id: &FileId,
     ) -> Result<Vec<Signature>, FileError> {
         self.files.visible(caller, document_id).await?;
         Ok(self

@@ -9,13 +9,16 @@
 use super::effects::{Effects, FeedTo};
 use super::notifications::Notifications;
 use super::writes::Writes;
-use crate::store::{NewAudit, Refs, Store, StoreError, StoreResult, WalletRow, WriteTx};
+use crate::clock::rfc3339;
+use crate::store::{
+    NewAudit, Refs, Store, StoreError, StoreResult, WalletRow, WithheldEntry, WriteTx,
+};
 use hub_protocol::events::TaskAccepted;
 use hub_protocol::notifications::{BuzData, NotificationBody};
 use hub_protocol::realtime::server;
 use hub_protocol::wallets::{
-    BrokenLedgerEntry, BuzOutcome, LedgerEntry, LedgerPage, WalletUpdated, WalletVerify,
-    WithheldList,
+    BrokenLedgerEntry, BuzOutcome, LedgerEntry, LedgerPage, Wallet, WalletUpdated, WalletVerify,
+    WithheldBuz, WithheldList,
 };
 use hub_protocol::{UserId, VentureId};
 use hub_rooms::audit::{Broken, Head, fingerprint, is_recorded};
@@ -145,7 +148,7 @@ impl Wallets {
                 EntryType::Earn,
                 out.credited,
                 Refs {
-                    task_id: Some(&e.task_id),
+                    task_id: Some(e.task_id.as_str()),
                     ..Refs::default()
                 },
             )
@@ -157,7 +160,7 @@ impl Wallets {
                     FeedTo::Venture(venture.clone()),
                     Some(user),
                     "buz.credited",
-                    ("task", &e.task_id),
+                    ("task", e.task_id.as_str()),
                     json!({"amount": out.credited, "withheld": out.withheld}),
                 );
             }
@@ -258,7 +261,10 @@ impl Wallets {
     ) -> StoreResult<LedgerPage> {
         let wallet = self.store.wallet(user).await?;
         let (entries, has_more) = self.store.ledger_page(&wallet.id, before, limit).await?;
-        Ok(LedgerPage { entries, has_more })
+        Ok(LedgerPage {
+            entries: entries.into_iter().map(ledger_view).collect(),
+            has_more,
+        })
     }
 
     pub async fn withheld(
@@ -268,7 +274,10 @@ impl Wallets {
         limit: u32,
     ) -> StoreResult<WithheldList> {
         let (withheld, has_more) = self.store.withheld(user, before, limit).await?;
-        Ok(WithheldList { withheld, has_more })
+        Ok(WithheldList {
+            withheld: withheld.into_iter().map(withheld_view).collect(),
+            has_more,
+        })
     }
 
     /// Re-walks `user`'s ledger and re-adds its amounts.
@@ -308,13 +317,13 @@ impl Wallets {
         let mismatch = (!balance_matches)
             .then(|| Broken {
                 seq: wallet.seq,
-                id: wallet.id.clone(),
+                id: wallet.id.to_string(),
                 reason: format!(
                     "the wallet holds {} (locked {}) but its ledger adds up to {balance} (locked {pending})",
                     wallet.balance, wallet.pending
                 ),
                 fingerprint: fingerprint(&[
-                    &wallet.id,
+                    wallet.id.as_str(),
                     &wallet.seq.to_string(),
                     &wallet.balance.to_string(),
                     &wallet.pending.to_string(),
@@ -396,10 +405,57 @@ impl Wallets {
                             other => other.into(),
                         })?;
                     wallet_changed(fx, &wallet);
-                    Ok(crate::store::entry_view(entry))
+                    Ok(ledger_view(entry))
                 })
             })
             .await
+    }
+}
+
+impl WalletRow {
+    /// The wallet as its owner (or an operator) sees it.
+    pub fn view(&self) -> Wallet {
+        Wallet {
+            id: self.id.clone(),
+            user_id: self.user_id.clone(),
+            buz_balance: self.balance,
+            pending_lock: self.pending,
+            available: (self.balance - self.pending).max(0),
+            chain_address: self.chain_address.clone(),
+            chain_type: self.chain_type.clone(),
+            updated_at: rfc3339(self.updated_at),
+        }
+    }
+}
+
+/// A ledger entry as clients see it.
+pub fn ledger_view(e: Entry) -> LedgerEntry {
+    LedgerEntry {
+        id: e.id,
+        wallet_id: e.wallet_id.into(),
+        seq: e.seq,
+        kind: e.kind,
+        amount: e.amount,
+        balance_after: e.balance_after,
+        task_id: e.task_id.map(Into::into),
+        review_id: e.review_id,
+        conversion_id: e.conversion_id.map(Into::into),
+        note: e.note,
+        created_at: rfc3339(e.created_at),
+        prev_hash: e.prev_hash,
+        hash: e.hash,
+    }
+}
+
+/// A withheld credit as its user sees it.
+fn withheld_view(w: WithheldEntry) -> WithheldBuz {
+    WithheldBuz {
+        id: w.id,
+        task_id: w.task_id,
+        user_id: w.user_id,
+        amount: w.amount,
+        reason: w.reason,
+        created_at: rfc3339(w.created_at),
     }
 }
 

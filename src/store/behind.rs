@@ -252,7 +252,10 @@ impl WriteTx {
 
     /// The id of `user`'s wallet, when this transaction holds it.
     pub fn wallet_id_of(&self, user: &hub_protocol::UserId) -> Option<String> {
-        self.known.wallets.get(user.as_str()).map(|w| w.id.clone())
+        self.known
+            .wallets
+            .get(user.as_str())
+            .map(|w| w.id.to_string())
     }
 
     /// The connection, for a statement of the caller's: whatever waits in the buffer is written

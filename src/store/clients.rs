@@ -1,39 +1,28 @@
 //! Clients, visible to their owner only: every read and write is filtered by the owner, so
 //! another user's client does not exist for the caller.
 
-use super::{Store, StoreError, StoreResult, WriteTx, new_id, rfc3339};
-use hub_protocol::clients::Client;
+use super::{Store, StoreError, StoreResult, WriteTx, new_id};
 use hub_protocol::{ClientId, UserId};
 use hub_rooms::files::ClientFields;
 
-type ClientTuple = (
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    String,
-    i64,
-    i64,
-);
+/// A client as stored (its tags as a JSON array).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ClientRow {
+    #[sqlx(try_from = "String")]
+    pub id: ClientId,
+    #[sqlx(try_from = "String")]
+    pub owner_id: UserId,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub organization: Option<String>,
+    pub tags: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
 
 const COLUMNS: &str =
     "id, owner_id, name, email, phone, organization, tags, created_at, updated_at";
-
-fn client(t: ClientTuple) -> Client {
-    Client {
-        id: ClientId(t.0),
-        owner_id: UserId(t.1),
-        name: t.2,
-        email: t.3,
-        phone: t.4,
-        organization: t.5,
-        tags: serde_json::from_str(&t.6).unwrap_or_default(),
-        created_at: rfc3339(t.7),
-        updated_at: rfc3339(t.8),
-    }
-}
 
 impl Store {
     pub async fn add_client(
@@ -41,54 +30,55 @@ impl Store {
         w: &mut WriteTx,
         owner: &UserId,
         c: &ClientFields,
-    ) -> StoreResult<Client> {
+    ) -> StoreResult<ClientRow> {
         self.ensure_user(w, owner).await?;
-        let (id, now) = (new_id(), self.now_ms());
+        let (id, now) = (ClientId(new_id()), self.now_ms());
+        let tags = serde_json::to_string(&c.tags).unwrap_or_else(|_| "[]".into());
         let sql =
             format!("INSERT INTO clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)");
         sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(&id)
+            .bind(id.as_str())
             .bind(owner.as_str())
             .bind(&c.name)
             .bind(c.email.as_deref())
             .bind(c.phone.as_deref())
             .bind(c.organization.as_deref())
-            .bind(serde_json::to_string(&c.tags).unwrap_or_else(|_| "[]".into()))
+            .bind(&tags)
             .bind(now)
             .execute(w.conn().await?)
             .await?;
-        Ok(Client {
-            id: ClientId(id),
+        Ok(ClientRow {
+            id,
             owner_id: owner.clone(),
             name: c.name.clone(),
             email: c.email.clone(),
             phone: c.phone.clone(),
             organization: c.organization.clone(),
-            tags: c.tags.clone(),
-            created_at: rfc3339(now),
-            updated_at: rfc3339(now),
+            tags,
+            created_at: now,
+            updated_at: now,
         })
     }
 
     /// `owner`'s client `id`.
-    pub async fn client(&self, owner: &UserId, id: &str) -> StoreResult<Option<Client>> {
+    pub async fn client(&self, owner: &UserId, id: &ClientId) -> StoreResult<Option<ClientRow>> {
         let sql = format!("SELECT {COLUMNS} FROM clients WHERE id = $1 AND owner_id = $2");
-        let row: Option<ClientTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
+        let row: Option<ClientRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str())
             .bind(owner.as_str())
             .fetch_optional(self.pool())
             .await?;
-        Ok(row.map(client))
+        Ok(row)
     }
 
     /// `owner`'s clients, by name.
-    pub async fn clients(&self, owner: &UserId) -> StoreResult<Vec<Client>> {
+    pub async fn clients(&self, owner: &UserId) -> StoreResult<Vec<ClientRow>> {
         let sql = format!("SELECT {COLUMNS} FROM clients WHERE owner_id = $1 ORDER BY name, id");
-        let rows: Vec<ClientTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<ClientRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(owner.as_str())
             .fetch_all(self.pool())
             .await?;
-        Ok(rows.into_iter().map(client).collect())
+        Ok(rows)
     }
 
     /// Replaces `owner`'s client `id` with `c`; `NotFound` when it is not theirs.
@@ -96,14 +86,14 @@ impl Store {
         &self,
         w: &mut WriteTx,
         owner: &UserId,
-        id: &str,
+        id: &ClientId,
         c: &ClientFields,
     ) -> StoreResult<()> {
         let changed = sqlx::query(
             "UPDATE clients SET name = $3, email = $4, phone = $5, organization = $6, tags = $7, updated_at = $8
              WHERE id = $1 AND owner_id = $2",
         )
-        .bind(id)
+        .bind(id.as_str())
         .bind(owner.as_str())
         .bind(&c.name)
         .bind(c.email.as_deref())
@@ -125,10 +115,10 @@ impl Store {
         &self,
         w: &mut WriteTx,
         owner: &UserId,
-        id: &str,
+        id: &ClientId,
     ) -> StoreResult<()> {
         let gone = sqlx::query("DELETE FROM clients WHERE id = $1 AND owner_id = $2")
-            .bind(id)
+            .bind(id.as_str())
             .bind(owner.as_str())
             .execute(w.conn().await?)
             .await?

@@ -2,115 +2,63 @@
 //! locked in its wallet while it is `PENDING`, and its status changes only forward, under its
 //! row lock, in the transaction that moves the wallet.
 
-use super::{Store, StoreError, StoreResult, WriteTx, rfc3339};
-use hub_protocol::equity::{Conversion, ConversionWindow};
-use hub_protocol::{UserId, VentureId};
+use super::{Store, StoreError, StoreResult, WriteTx, id_of, opt_id_of};
+use hub_protocol::{ConversionId, UserId, VentureId, WalletId, WindowId};
+use sqlx::Row;
+use sqlx::any::AnyRow;
 
 /// A window as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct WindowRow {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: WindowId,
     pub name: String,
     pub opens_at: i64,
     pub closes_at: i64,
+    #[sqlx(rename = "equity_rate_bps")]
     pub rate_bps: i64,
     pub status: String,
-}
-
-impl WindowRow {
-    pub fn view(&self) -> ConversionWindow {
-        ConversionWindow {
-            id: self.id.clone(),
-            name: self.name.clone(),
-            opens_at: rfc3339(self.opens_at),
-            closes_at: rfc3339(self.closes_at),
-            equity_rate_bps: self.rate_bps,
-            status: self.status.clone(),
-        }
-    }
 }
 
 /// A conversion request as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConversionRow {
-    pub id: String,
+    pub id: ConversionId,
     pub user_id: UserId,
-    pub wallet_id: String,
-    pub window_id: String,
+    pub wallet_id: WalletId,
+    pub window_id: WindowId,
     pub venture_id: VentureId,
     pub buz_used: i64,
     pub status: String,
     pub equity_granted_bp: Option<i64>,
     pub note: Option<String>,
-    pub decided_by: Option<String>,
+    pub decided_by: Option<UserId>,
     pub decided_at: Option<i64>,
     pub created_at: i64,
 }
 
-impl ConversionRow {
-    pub fn view(&self) -> Conversion {
-        Conversion {
-            id: self.id.clone(),
-            user_id: self.user_id.clone(),
-            venture_id: self.venture_id.clone(),
-            window_id: self.window_id.clone(),
-            status: self.status.clone(),
-            buz_used: self.buz_used,
-            equity_granted_bp: self.equity_granted_bp,
-            note: self.note.clone(),
-            decided_by: self.decided_by.clone().map(UserId),
-            decided_at: self.decided_at.map(rfc3339),
-            created_at: rfc3339(self.created_at),
-        }
+/// Read by column name, ids typed.
+impl<'r> sqlx::FromRow<'r, AnyRow> for ConversionRow {
+    fn from_row(r: &'r AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(ConversionRow {
+            id: id_of(r, "id")?,
+            user_id: id_of(r, "user_id")?,
+            wallet_id: id_of(r, "wallet_id")?,
+            window_id: id_of(r, "window_id")?,
+            venture_id: id_of(r, "venture_id")?,
+            buz_used: r.try_get("buz_used")?,
+            status: r.try_get("status")?,
+            equity_granted_bp: r.try_get("equity_granted_bp")?,
+            note: r.try_get("note")?,
+            decided_by: opt_id_of(r, "decided_by")?,
+            decided_at: r.try_get("decided_at")?,
+            created_at: r.try_get("created_at")?,
+        })
     }
 }
 
 const WINDOW_COLUMNS: &str = "id, name, opens_at, closes_at, equity_rate_bps, status";
 const CONVERSION_COLUMNS: &str = "id, user_id, wallet_id, window_id, venture_id, buz_used, status, equity_granted_bp, note, decided_by, decided_at, created_at";
-
-type WindowTuple = (String, String, i64, i64, i64, String);
-type ConversionTuple = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    i64,
-);
-
-fn window((id, name, opens_at, closes_at, rate_bps, status): WindowTuple) -> WindowRow {
-    WindowRow {
-        id,
-        name,
-        opens_at,
-        closes_at,
-        rate_bps,
-        status,
-    }
-}
-
-fn conversion(t: ConversionTuple) -> ConversionRow {
-    ConversionRow {
-        id: t.0,
-        user_id: UserId(t.1),
-        wallet_id: t.2,
-        window_id: t.3,
-        venture_id: VentureId(t.4),
-        buz_used: t.5,
-        status: t.6,
-        equity_granted_bp: t.7,
-        note: t.8,
-        decided_by: t.9,
-        decided_at: t.10,
-        created_at: t.11,
-    }
-}
 
 impl Store {
     /// Adds window `id` inside `w`; `Conflict` when it overlaps another. The caller first
@@ -120,7 +68,7 @@ impl Store {
     pub async fn insert_window(
         &self,
         w: &mut WriteTx,
-        id: String,
+        id: WindowId,
         name: &str,
         opens_at: i64,
         closes_at: i64,
@@ -154,7 +102,7 @@ impl Store {
             "INSERT INTO conversion_windows (id, name, opens_at, closes_at, equity_rate_bps, status, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
         )
-        .bind(&row.id)
+        .bind(row.id.as_str())
         .bind(&row.name)
         .bind(row.opens_at)
         .bind(row.closes_at)
@@ -169,33 +117,37 @@ impl Store {
     /// Every window, newest first (by opening).
     pub async fn windows(&self) -> StoreResult<Vec<WindowRow>> {
         let sql = format!("SELECT {WINDOW_COLUMNS} FROM conversion_windows ORDER BY opens_at DESC");
-        let rows: Vec<WindowTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<WindowRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .fetch_all(self.pool())
             .await?;
-        Ok(rows.into_iter().map(window).collect())
+        Ok(rows)
     }
 
     /// The window `id`, locked inside `w`.
-    pub async fn lock_window(&self, w: &mut WriteTx, id: &str) -> StoreResult<Option<WindowRow>> {
+    pub async fn lock_window(
+        &self,
+        w: &mut WriteTx,
+        id: &WindowId,
+    ) -> StoreResult<Option<WindowRow>> {
         let sql = format!(
             "SELECT {WINDOW_COLUMNS} FROM conversion_windows WHERE id = $1{}",
             self.for_update()
         );
-        let row: Option<WindowTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
+        let row: Option<WindowRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str())
             .fetch_optional(w.conn().await?)
             .await?;
-        Ok(row.map(window))
+        Ok(row)
     }
 
     pub async fn set_window_status(
         &self,
         w: &mut WriteTx,
-        id: &str,
+        id: &WindowId,
         status: &str,
     ) -> StoreResult<()> {
         sqlx::query("UPDATE conversion_windows SET status = $2, updated_at = $3 WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .bind(status)
             .bind(self.now_ms())
             .execute(w.conn().await?)
@@ -204,12 +156,12 @@ impl Store {
     }
 
     /// The id of the first window there ever was (the earliest to open).
-    pub async fn first_window_id(&self, w: &mut WriteTx) -> StoreResult<Option<String>> {
+    pub async fn first_window_id(&self, w: &mut WriteTx) -> StoreResult<Option<WindowId>> {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT id FROM conversion_windows ORDER BY opens_at, id LIMIT 1")
                 .fetch_optional(w.conn().await?)
                 .await?;
-        Ok(row.map(|(id,)| id))
+        Ok(row.map(|(id,)| WindowId(id)))
     }
 
     /// Records a `PENDING` request inside `w`.
@@ -218,10 +170,10 @@ impl Store {
             "INSERT INTO equity_conversions (id, user_id, wallet_id, window_id, venture_id, buz_used, status, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(&row.id)
+        .bind(row.id.as_str())
         .bind(row.user_id.as_str())
-        .bind(&row.wallet_id)
-        .bind(&row.window_id)
+        .bind(row.wallet_id.as_str())
+        .bind(row.window_id.as_str())
         .bind(row.venture_id.as_str())
         .bind(row.buz_used)
         .bind(&row.status)
@@ -235,33 +187,33 @@ impl Store {
     pub async fn lock_conversion(
         &self,
         w: &mut WriteTx,
-        id: &str,
+        id: &ConversionId,
     ) -> StoreResult<Option<ConversionRow>> {
         let sql = format!(
             "SELECT {CONVERSION_COLUMNS} FROM equity_conversions WHERE id = $1{}",
             self.for_update()
         );
-        let row: Option<ConversionTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
+        let row: Option<ConversionRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str())
             .fetch_optional(w.conn().await?)
             .await?;
-        Ok(row.map(conversion))
+        Ok(row)
     }
 
-    pub async fn conversion(&self, id: &str) -> StoreResult<Option<ConversionRow>> {
+    pub async fn conversion(&self, id: &ConversionId) -> StoreResult<Option<ConversionRow>> {
         let sql = format!("SELECT {CONVERSION_COLUMNS} FROM equity_conversions WHERE id = $1");
-        let row: Option<ConversionTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
+        let row: Option<ConversionRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str())
             .fetch_optional(self.pool())
             .await?;
-        Ok(row.map(conversion))
+        Ok(row)
     }
 
     /// Settles a request inside `w`: its new status, the equity granted, who decided and why.
     pub async fn settle_conversion(
         &self,
         w: &mut WriteTx,
-        id: &str,
+        id: &ConversionId,
         status: &str,
         equity_bp: Option<i64>,
         by: Option<&UserId>,
@@ -271,7 +223,7 @@ impl Store {
             "UPDATE equity_conversions SET status = $2, equity_granted_bp = $3, decided_by = $4,
                  decided_at = $5, note = $6 WHERE id = $1 AND status = 'PENDING'",
         )
-        .bind(id)
+        .bind(id.as_str())
         .bind(status)
         .bind(equity_bp)
         .bind(by.map(UserId::as_str))
@@ -292,22 +244,22 @@ impl Store {
             "SELECT {CONVERSION_COLUMNS} FROM equity_conversions
              WHERE ($1 IS NULL OR user_id = $1) AND ($2 IS NULL OR venture_id = $2) ORDER BY id DESC LIMIT 500"
         );
-        let rows: Vec<ConversionTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<ConversionRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(user.map(UserId::as_str))
             .bind(venture.map(VentureId::as_str))
             .fetch_all(self.pool())
             .await?;
-        Ok(rows.into_iter().map(conversion).collect())
+        Ok(rows)
     }
 
     /// The ids of `window`'s requests still `PENDING`.
-    pub async fn pending_conversions(&self, window: &str) -> StoreResult<Vec<String>> {
+    pub async fn pending_conversions(&self, window: &WindowId) -> StoreResult<Vec<ConversionId>> {
         let rows: Vec<(String,)> = sqlx::query_as(
             "SELECT id FROM equity_conversions WHERE window_id = $1 AND status = 'PENDING' ORDER BY id",
         )
-        .bind(window)
+        .bind(window.as_str())
         .fetch_all(self.pool())
         .await?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
+        Ok(rows.into_iter().map(|(id,)| ConversionId(id)).collect())
     }
 }

@@ -4,12 +4,12 @@
 
 use super::membership::Group;
 use super::{Store, StoreError, StoreResult, WriteTx, new_id};
-use hub_protocol::{Role, TeamId, UserId, VentureId};
+use hub_protocol::{InvitationId, Role, TeamId, UserId, VentureId};
 
 /// An invitation as stored, with the names of its venture and team.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvitationRow {
-    pub id: String,
+    pub id: InvitationId,
     pub venture_id: VentureId,
     pub venture_name: String,
     pub team_id: Option<TeamId>,
@@ -45,7 +45,7 @@ impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for InvitationRow {
         use sqlx::Row;
         let role: String = r.try_get("role")?;
         Ok(InvitationRow {
-            id: r.try_get("id")?,
+            id: InvitationId::from(r.try_get::<String, _>("id")?),
             venture_id: VentureId::from(r.try_get::<String, _>("venture_id")?),
             venture_name: r.try_get("venture_name")?,
             team_id: r.try_get::<Option<String>, _>("team_id")?.map(TeamId::from),
@@ -133,10 +133,14 @@ impl Store {
     }
 
     /// `user`'s invitation `id`; `NotFound` when it is not theirs (or answered, or withdrawn).
-    pub async fn own_invitation(&self, id: &str, user: &UserId) -> StoreResult<InvitationRow> {
+    pub async fn own_invitation(
+        &self,
+        id: &InvitationId,
+        user: &UserId,
+    ) -> StoreResult<InvitationRow> {
         let sql = format!("{SELECT} WHERE i.id = $1 AND i.user_id = $2");
         let found: Option<InvitationRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
+            .bind(id.as_str())
             .bind(user.as_str())
             .fetch_optional(self.pool())
             .await?;
@@ -144,9 +148,9 @@ impl Store {
     }
 
     /// Deletes invitation `id` inside `w`; false when it was gone.
-    pub async fn delete_invitation(&self, w: &mut WriteTx, id: &str) -> StoreResult<bool> {
+    pub async fn delete_invitation(&self, w: &mut WriteTx, id: &InvitationId) -> StoreResult<bool> {
         Ok(sqlx::query("DELETE FROM invitations WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .execute(w.conn().await?)
             .await?
             .rows_affected()

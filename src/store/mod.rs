@@ -45,19 +45,21 @@ pub use badges::BadgeRow;
 pub use behind::WriteTx;
 pub use blobs::{BlobError, BlobWriter, Blobs, hex as hex_of};
 pub use chat::NewMessage;
+pub use clients::ClientRow;
 pub use docs::{DocRow, StoredDoc};
 pub use equity::{ConversionRow, WindowRow};
 pub use events::NewEvent;
-pub use files::{FileRow, Perms, ShareRow};
+pub use files::{CommentRow, FileRow, Perms, ShareRow};
 pub use gamification::{BoardBy, BoardRow, DayRow, RepRow, Stat, XpChange};
 pub use invitations::InvitationRow;
 pub use membership::{Group, MemberRow, Requester};
+pub use notifications::NotificationRow;
 pub use profiles::{NewEndorsement, skill_key};
 pub use rooms::MyRoom;
 pub use signatures::{KeyRow, SignatureRow};
 pub use teams::TeamRow;
 pub use ventures::VentureRow;
-pub use wallets::{IssuanceFacts, Refs, WalletRow, entry_view};
+pub use wallets::{IssuanceFacts, Refs, WalletRow, WithheldEntry};
 
 use crate::clock::SharedClock;
 use crate::error::DomainError;
@@ -653,6 +655,21 @@ pub(crate) fn page<T>(mut rows: Vec<T>, limit: u32) -> (Vec<T>, bool) {
 }
 
 pub use crate::clock::rfc3339;
+
+/// Column `name` of `r` as a typed id.
+pub(super) fn id_of<T: From<String>>(r: &sqlx::any::AnyRow, name: &str) -> Result<T, sqlx::Error> {
+    use sqlx::Row;
+    Ok(T::from(r.try_get::<String, _>(name)?))
+}
+
+/// Column `name` of `r`, which may be null, as a typed id.
+pub(super) fn opt_id_of<T: From<String>>(
+    r: &sqlx::any::AnyRow,
+    name: &str,
+) -> Result<Option<T>, sqlx::Error> {
+    use sqlx::Row;
+    Ok(r.try_get::<Option<String>, _>(name)?.map(T::from))
+}
 
 /// Those of `items` that `known` does not hold, once each and sorted (the order rows are
 /// locked in).

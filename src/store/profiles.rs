@@ -2,10 +2,10 @@
 //! knows has a profile: reading one without a row gives the defaults.
 
 use super::{Store, StoreError, StoreResult, WriteTx, new_id, rfc3339};
-use hub_protocol::UserId;
 use hub_protocol::profiles::{
     Endorsement, PortfolioItem, Profile, ProfilePatch, ProfileSkill, Skill, Theme,
 };
+use hub_protocol::{TaskId, UserId};
 use hub_rooms::gamification::{Rep, next_level_xp};
 use hub_rooms::profiles::PortfolioEntry;
 
@@ -53,7 +53,7 @@ fn portfolio_item(r: PortfolioRow) -> PortfolioItem {
         buz: r.5,
         impact: serde_json::from_str(&r.6).unwrap_or_default(),
         is_public: r.7 != 0,
-        task_id: r.8,
+        task_id: r.8.map(TaskId),
         created_at: rfc3339(r.9),
         verified: None,
     }
@@ -386,7 +386,7 @@ impl Store {
             buz: item.buz,
             impact: item.impact.clone(),
             is_public: item.is_public,
-            task_id: item.task_id.clone(),
+            task_id: item.task_id.clone().map(TaskId),
             created_at: rfc3339(at),
             verified: None,
         })
@@ -410,12 +410,12 @@ impl Store {
     pub async fn verified_task(
         &self,
         user: &UserId,
-        task_id: &str,
+        task_id: &TaskId,
     ) -> StoreResult<Option<hub_protocol::profiles::VerifiedTask>> {
         let event: Option<(String, i64)> = sqlx::query_as(
             "SELECT body, received_at FROM events WHERE kind = 'task.accepted' AND id = $1 AND user_id = $2",
         )
-        .bind(task_id)
+        .bind(task_id.as_str())
         .bind(user.as_str())
         .fetch_optional(self.pool())
         .await?;
@@ -427,14 +427,14 @@ impl Store {
              WHERE w.user_id = $1 AND l.task_id = $2 AND l.type = 'EARN'",
         )
         .bind(user.as_str())
-        .bind(task_id)
+        .bind(task_id.as_str())
         .fetch_one(self.pool())
         .await?;
         let venture_id = serde_json::from_str::<serde_json::Value>(&body)
             .ok()
             .and_then(|b| b.get("venture_id")?.as_str().map(str::to_owned));
         Ok(Some(hub_protocol::profiles::VerifiedTask {
-            task_id: task_id.to_owned(),
+            task_id: task_id.clone(),
             venture_id: venture_id.map(hub_protocol::VentureId::from),
             buz_credited: credited,
             accepted_at: rfc3339(at),

@@ -1,25 +1,55 @@
 //! Signing keys and signature requests over files.
 
-use super::{Store, StoreError, StoreResult, WriteTx, new_id, rfc3339};
-use hub_protocol::UserId;
-use hub_protocol::signatures::{Signature, SigningKey};
+use super::{Store, StoreError, StoreResult, WriteTx, new_id};
+use hub_protocol::{FileId, KeyId, SignatureId, UserId};
 
-/// A key as stored.
+/// A key as stored (its public key as DER).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyRow {
-    pub id: String,
+    pub id: KeyId,
     pub user_id: UserId,
     pub fingerprint: String,
     pub spki_der: Vec<u8>,
     pub removed: bool,
+    pub created_at: i64,
 }
 
+/// A key as its list reads it.
+#[derive(sqlx::FromRow)]
+struct KeyColumns {
+    id: String,
+    user_id: String,
+    fingerprint: String,
+    spki_der: String,
+    removed_at: Option<i64>,
+    created_at: i64,
+}
+
+impl From<KeyColumns> for KeyRow {
+    fn from(k: KeyColumns) -> KeyRow {
+        KeyRow {
+            id: KeyId(k.id),
+            user_id: UserId(k.user_id),
+            fingerprint: k.fingerprint,
+            spki_der: hex::decode(k.spki_der).unwrap_or_default(),
+            removed: k.removed_at.is_some(),
+            created_at: k.created_at,
+        }
+    }
+}
+
+const KEY_COLUMNS: &str = "id, user_id, fingerprint, spki_der, removed_at, created_at";
+
 /// A signature request as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SignatureRow {
-    pub id: String,
-    pub file_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: SignatureId,
+    #[sqlx(try_from = "String")]
+    pub file_id: FileId,
+    #[sqlx(try_from = "String")]
     pub signer_id: UserId,
+    #[sqlx(try_from = "String")]
     pub requested_by: UserId,
     pub status: String,
     pub message: String,
@@ -29,51 +59,7 @@ pub struct SignatureRow {
     pub created_at: i64,
 }
 
-impl SignatureRow {
-    pub fn view(&self) -> Signature {
-        Signature {
-            id: self.id.clone(),
-            document_id: self.file_id.clone(),
-            signer_id: self.signer_id.clone(),
-            requested_by: self.requested_by.clone(),
-            status: self.status.clone(),
-            message: self.message.clone(),
-            key_fingerprint: self.key_fingerprint.clone(),
-            signature: self.signature.clone(),
-            signed_at: self.signed_at.map(rfc3339),
-            created_at: rfc3339(self.created_at),
-        }
-    }
-}
-
-type SigTuple = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    i64,
-);
 const SIG_COLUMNS: &str = "id, file_id, signer_id, requested_by, status, message, key_fingerprint, signature, signed_at, created_at";
-
-fn sig(t: SigTuple) -> SignatureRow {
-    SignatureRow {
-        id: t.0,
-        file_id: t.1,
-        signer_id: UserId(t.2),
-        requested_by: UserId(t.3),
-        status: t.4,
-        message: t.5,
-        key_fingerprint: t.6,
-        signature: t.7,
-        signed_at: t.8,
-        created_at: t.9,
-    }
-}
 
 impl Store {
     pub async fn add_key(
@@ -82,7 +68,7 @@ impl Store {
         user: &UserId,
         fingerprint: &str,
         spki_der: &[u8],
-    ) -> StoreResult<SigningKey> {
+    ) -> StoreResult<KeyRow> {
         self.ensure_user(w, user).await?;
         let taken: Option<(String,)> = sqlx::query_as(
             "SELECT id FROM signing_keys WHERE user_id = $1 AND fingerprint = $2 AND removed_at IS NULL",
@@ -115,64 +101,54 @@ impl Store {
                 "this key is registered to another user".into(),
             ));
         }
-        let (id, at) = (new_id(), self.now_ms());
+        let (id, at) = (KeyId(new_id()), self.now_ms());
         sqlx::query(
             "INSERT INTO signing_keys (id, user_id, fingerprint, spki_der, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(&id)
+        .bind(id.as_str())
         .bind(user.as_str())
         .bind(fingerprint)
         .bind(super::blobs::hex(spki_der))
         .bind(at)
         .execute(w.conn().await?)
         .await?;
-        Ok(SigningKey {
+        Ok(KeyRow {
             id,
+            user_id: user.clone(),
             fingerprint: fingerprint.to_owned(),
-            created_at: rfc3339(at),
+            spki_der: spki_der.to_vec(),
+            removed: false,
+            created_at: at,
         })
     }
 
     /// `user`'s keys that are not removed, oldest first.
-    pub async fn keys(&self, user: &UserId) -> StoreResult<Vec<SigningKey>> {
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT id, fingerprint, created_at FROM signing_keys WHERE user_id = $1 AND removed_at IS NULL ORDER BY id",
-        )
-        .bind(user.as_str())
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, fingerprint, at)| SigningKey {
-                id,
-                fingerprint,
-                created_at: rfc3339(at),
-            })
-            .collect())
+    pub async fn keys(&self, user: &UserId) -> StoreResult<Vec<KeyRow>> {
+        let sql = format!(
+            "SELECT {KEY_COLUMNS} FROM signing_keys WHERE user_id = $1 AND removed_at IS NULL ORDER BY id"
+        );
+        let rows: Vec<KeyColumns> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(user.as_str())
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.into_iter().map(KeyRow::from).collect())
     }
 
-    pub async fn key(&self, id: &str) -> StoreResult<Option<KeyRow>> {
-        let row: Option<(String, String, String, String, Option<i64>)> = sqlx::query_as(
-            "SELECT id, user_id, fingerprint, spki_der, removed_at FROM signing_keys WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(row.map(|(id, user, fingerprint, der, removed)| KeyRow {
-            id,
-            user_id: UserId(user),
-            fingerprint,
-            spki_der: hex::decode(der).unwrap_or_default(),
-            removed: removed.is_some(),
-        }))
+    pub async fn key(&self, id: &KeyId) -> StoreResult<Option<KeyRow>> {
+        let sql = format!("SELECT {KEY_COLUMNS} FROM signing_keys WHERE id = $1");
+        let row: Option<KeyColumns> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str())
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(KeyRow::from))
     }
 
     /// Removes `user`'s key `id` inside `w`; `NotFound` when it is not theirs.
-    pub async fn remove_key(&self, w: &mut WriteTx, user: &UserId, id: &str) -> StoreResult<()> {
+    pub async fn remove_key(&self, w: &mut WriteTx, user: &UserId, id: &KeyId) -> StoreResult<()> {
         let changed = sqlx::query(
             "UPDATE signing_keys SET removed_at = $3 WHERE id = $1 AND user_id = $2 AND removed_at IS NULL",
         )
-        .bind(id)
+        .bind(id.as_str())
         .bind(user.as_str())
         .bind(self.now_ms())
         .execute(w.conn().await?)
@@ -193,8 +169,8 @@ impl Store {
             "INSERT INTO file_signatures ({SIG_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(&s.id)
-            .bind(&s.file_id)
+            .bind(s.id.as_str())
+            .bind(s.file_id.as_str())
             .bind(s.signer_id.as_str())
             .bind(s.requested_by.as_str())
             .bind(&s.status)
@@ -212,33 +188,33 @@ impl Store {
     pub async fn lock_signature(
         &self,
         w: &mut WriteTx,
-        id: &str,
+        id: &SignatureId,
     ) -> StoreResult<Option<SignatureRow>> {
         let sql = format!(
             "SELECT {SIG_COLUMNS} FROM file_signatures WHERE id = $1{}",
             self.for_update()
         );
-        let row: Option<SigTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
+        let row: Option<SignatureRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str())
             .fetch_optional(w.conn().await?)
             .await?;
-        Ok(row.map(sig))
+        Ok(row)
     }
 
-    pub async fn signature(&self, id: &str) -> StoreResult<Option<SignatureRow>> {
+    pub async fn signature(&self, id: &SignatureId) -> StoreResult<Option<SignatureRow>> {
         let sql = format!("SELECT {SIG_COLUMNS} FROM file_signatures WHERE id = $1");
-        let row: Option<SigTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
+        let row: Option<SignatureRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str())
             .fetch_optional(self.pool())
             .await?;
-        Ok(row.map(sig))
+        Ok(row)
     }
 
     /// Marks a request signed inside `w`.
     pub async fn set_signed(
         &self,
         w: &mut WriteTx,
-        id: &str,
+        id: &SignatureId,
         key: &KeyRow,
         signature: &str,
     ) -> StoreResult<()> {
@@ -246,8 +222,8 @@ impl Store {
             "UPDATE file_signatures SET status = 'SIGNED', key_id = $2, key_fingerprint = $3, signature = $4, signed_at = $5
              WHERE id = $1 AND status = 'REQUESTED'",
         )
-        .bind(id)
-        .bind(&key.id)
+        .bind(id.as_str())
+        .bind(key.id.as_str())
         .bind(&key.fingerprint)
         .bind(signature)
         .bind(self.now_ms())
@@ -257,13 +233,13 @@ impl Store {
     }
 
     /// A file's signature requests, oldest first.
-    pub async fn signatures_of(&self, file_id: &str) -> StoreResult<Vec<SignatureRow>> {
+    pub async fn signatures_of(&self, file_id: &FileId) -> StoreResult<Vec<SignatureRow>> {
         let sql =
             format!("SELECT {SIG_COLUMNS} FROM file_signatures WHERE file_id = $1 ORDER BY id");
-        let rows: Vec<SigTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(file_id)
+        let rows: Vec<SignatureRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(file_id.as_str())
             .fetch_all(self.pool())
             .await?;
-        Ok(rows.into_iter().map(sig).collect())
+        Ok(rows)
     }
 }

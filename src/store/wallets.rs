@@ -1,13 +1,12 @@
 //! Wallets, their hash-chained ledgers and withheld BUZ (rules in `hub_rooms::wallets`). A
 //! wallet is created on first use. Its balance and pending lock change only through
 //! [`Store::append_ledger`], inside the caller's transaction and under the wallet's row lock,
-//! which writes the ledger entry, moves the wallet's head, and records the entry in the owner's
-//! audit chain, all together.
+//! which writes the ledger entry and moves the wallet's head together (the services record the
+//! entry in the owner's audit chain in the same transaction).
 
 use super::behind::{LedgerRow, WithheldRow};
-use super::{Issuance, Store, StoreError, StoreResult, WriteTx, new_id, rfc3339};
-use hub_protocol::UserId;
-use hub_protocol::wallets::{LedgerEntry, Wallet, WithheldBuz};
+use super::{Issuance, Store, StoreError, StoreResult, WriteTx, new_id};
+use hub_protocol::{TaskId, UserId, WalletId};
 use hub_rooms::wallets::{Entry, EntryType, expected_hash};
 use serde_json::json;
 use std::collections::HashMap;
@@ -15,7 +14,7 @@ use std::collections::HashMap;
 /// A wallet as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WalletRow {
-    pub id: String,
+    pub id: WalletId,
     pub user_id: UserId,
     pub balance: i64,
     pub pending: i64,
@@ -26,19 +25,17 @@ pub struct WalletRow {
     pub updated_at: i64,
 }
 
-impl WalletRow {
-    pub fn view(&self) -> Wallet {
-        Wallet {
-            id: self.id.clone(),
-            user_id: self.user_id.clone(),
-            buz_balance: self.balance,
-            pending_lock: self.pending,
-            available: (self.balance - self.pending).max(0),
-            chain_address: self.chain_address.clone(),
-            chain_type: self.chain_type.clone(),
-            updated_at: rfc3339(self.updated_at),
-        }
-    }
+/// BUZ withheld from a task's credit, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct WithheldEntry {
+    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub task_id: TaskId,
+    #[sqlx(try_from = "String")]
+    pub user_id: UserId,
+    pub amount: i64,
+    pub reason: String,
+    pub created_at: i64,
 }
 
 /// What a ledger entry refers to.
@@ -74,7 +71,7 @@ type WalletTuple = (
 
 fn wallet_row(t: WalletTuple) -> WalletRow {
     WalletRow {
-        id: t.0,
+        id: WalletId(t.0),
         user_id: UserId(t.1),
         balance: t.2,
         pending: t.3,
@@ -121,25 +118,6 @@ fn entry(t: EntryTuple) -> Entry {
         created_at: t.10,
         prev_hash: t.11,
         hash: t.12,
-    }
-}
-
-/// A stored entry as the wire type.
-pub fn entry_view(e: Entry) -> LedgerEntry {
-    LedgerEntry {
-        id: e.id,
-        wallet_id: e.wallet_id,
-        seq: e.seq,
-        kind: e.kind,
-        amount: e.amount,
-        balance_after: e.balance_after,
-        task_id: e.task_id,
-        review_id: e.review_id,
-        conversion_id: e.conversion_id,
-        note: e.note,
-        created_at: rfc3339(e.created_at),
-        prev_hash: e.prev_hash,
-        hash: e.hash,
     }
 }
 
@@ -254,7 +232,7 @@ impl Store {
         let now = self.now_ms();
         let mut e = Entry {
             id: new_id(),
-            wallet_id: wallet.id.clone(),
+            wallet_id: wallet.id.to_string(),
             seq: wallet.seq + 1,
             kind: kind.as_str().to_owned(),
             amount,
@@ -269,11 +247,11 @@ impl Store {
         };
         e.hash = expected_hash(&e);
         if kind == EntryType::Earn
-            && let Some(mut counted) = w.known.issuance.get(&wallet.id).cloned()
+            && let Some(mut counted) = w.known.issuance.get(wallet.id.as_str()).cloned()
         {
             counted.credits_last_hour += 1;
             counted.credited_today = counted.credited_today.saturating_add(amount);
-            w.learn(|k| &mut k.issuance, wallet.id.clone(), counted);
+            w.learn(|k| &mut k.issuance, wallet.id.to_string(), counted);
         }
         w.pending.ledger.push(LedgerRow {
             entry: e.clone(),
@@ -301,10 +279,11 @@ impl Store {
         &self,
         w: &mut WriteTx,
         user: &UserId,
-        wallet_id: &str,
+        wallet_id: &WalletId,
         hour_since: i64,
         day_since: i64,
     ) -> StoreResult<IssuanceFacts> {
+        let wallet_id = wallet_id.as_str();
         let counted = match w.known.issuance.get(wallet_id) {
             Some(c) if c.hour_since == hour_since && c.day_since == day_since => c.clone(),
             _ => {
@@ -386,14 +365,14 @@ impl Store {
     pub async fn add_withheld(
         &self,
         w: &mut WriteTx,
-        task_id: &str,
+        task_id: &TaskId,
         user: &UserId,
         amount: i64,
         reason: &str,
     ) -> StoreResult<()> {
         w.pending.withheld.push(WithheldRow {
             id: new_id(),
-            task_id: task_id.to_owned(),
+            task_id: task_id.to_string(),
             user_id: user.to_string(),
             amount,
             reason: reason.to_owned(),
@@ -405,17 +384,17 @@ impl Store {
     /// What a task's credit did: (credited, withheld, reason), if it was credited at all.
     pub async fn task_credit(
         &self,
-        task_id: &str,
+        task_id: &TaskId,
     ) -> StoreResult<Option<(i64, i64, Option<String>)>> {
         let earned: Option<(i64,)> = sqlx::query_as(
             "SELECT amount FROM wallet_ledgers WHERE task_id = $1 AND type = 'EARN'",
         )
-        .bind(task_id)
+        .bind(task_id.as_str())
         .fetch_optional(self.pool())
         .await?;
         let withheld: Option<(i64, String)> =
             sqlx::query_as("SELECT amount, reason FROM buz_withheld WHERE task_id = $1")
-                .bind(task_id)
+                .bind(task_id.as_str())
                 .fetch_optional(self.pool())
                 .await?;
         if earned.is_none() && withheld.is_none() {
@@ -434,8 +413,8 @@ impl Store {
         user: &UserId,
         before: Option<&str>,
         limit: u32,
-    ) -> StoreResult<(Vec<WithheldBuz>, bool)> {
-        let rows: Vec<(String, String, String, i64, String, i64)> = sqlx::query_as(
+    ) -> StoreResult<(Vec<WithheldEntry>, bool)> {
+        let rows: Vec<WithheldEntry> = sqlx::query_as(
             "SELECT id, task_id, user_id, amount, reason, created_at FROM buz_withheld
              WHERE user_id = $1 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
         )
@@ -444,52 +423,36 @@ impl Store {
         .bind(i64::from(limit) + 1)
         .fetch_all(self.pool())
         .await?;
-        let (rows, more) = super::page(rows, limit);
-        Ok((
-            rows.into_iter()
-                .map(|(id, task_id, user_id, amount, reason, at)| WithheldBuz {
-                    id,
-                    task_id,
-                    user_id: UserId(user_id),
-                    amount,
-                    reason,
-                    created_at: rfc3339(at),
-                })
-                .collect(),
-            more,
-        ))
+        Ok(super::page(rows, limit))
     }
 
     /// Up to `limit` entries of `wallet_id` before seq `before`, newest first.
     pub async fn ledger_page(
         &self,
-        wallet_id: &str,
+        wallet_id: &WalletId,
         before: Option<i64>,
         limit: u32,
-    ) -> StoreResult<(Vec<LedgerEntry>, bool)> {
+    ) -> StoreResult<(Vec<Entry>, bool)> {
         let sql = format!(
             "SELECT {ENTRY_COLUMNS} FROM wallet_ledgers WHERE wallet_id = $1 AND ($2 IS NULL OR seq < $2)
              ORDER BY seq DESC LIMIT $3"
         );
         let rows: Vec<EntryTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(wallet_id)
+            .bind(wallet_id.as_str())
             .bind(before)
             .bind(i64::from(limit) + 1)
             .fetch_all(self.pool())
             .await?;
         let (rows, more) = super::page(rows, limit);
-        Ok((
-            rows.into_iter().map(|t| entry_view(entry(t))).collect(),
-            more,
-        ))
+        Ok((rows.into_iter().map(entry).collect(), more))
     }
 
     /// Every entry of `wallet_id`, in seq order.
-    pub async fn ledger_entries(&self, wallet_id: &str) -> StoreResult<Vec<Entry>> {
+    pub async fn ledger_entries(&self, wallet_id: &WalletId) -> StoreResult<Vec<Entry>> {
         let sql =
             format!("SELECT {ENTRY_COLUMNS} FROM wallet_ledgers WHERE wallet_id = $1 ORDER BY seq");
         let rows: Vec<EntryTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(wallet_id)
+            .bind(wallet_id.as_str())
             .fetch_all(self.pool())
             .await?;
         Ok(rows.into_iter().map(entry).collect())
@@ -505,9 +468,9 @@ impl Store {
     }
 
     /// The owner of wallet `id`.
-    pub async fn wallet_owner(&self, id: &str) -> StoreResult<Option<UserId>> {
+    pub async fn wallet_owner(&self, id: &WalletId) -> StoreResult<Option<UserId>> {
         let row: Option<(String,)> = sqlx::query_as("SELECT user_id FROM wallets WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(self.pool())
             .await?;
         Ok(row.map(|(u,)| UserId(u)))
@@ -518,7 +481,7 @@ impl Store {
     pub async fn ledger_reanchors(
         &self,
         owner: &UserId,
-        wallet: &str,
+        wallet: &WalletId,
     ) -> StoreResult<Vec<hub_rooms::audit::Recorded>> {
         let rows: Vec<(String,)> = sqlx::query_as(
             "SELECT details FROM worm_audits WHERE scope = $1 AND action = 'ledger.reanchor' ORDER BY seq",
@@ -529,7 +492,7 @@ impl Store {
         Ok(rows
             .into_iter()
             .filter_map(|(details,)| serde_json::from_str::<serde_json::Value>(&details).ok())
-            .filter(|d| d.get("wallet_id").and_then(|w| w.as_str()) == Some(wallet))
+            .filter(|d| d.get("wallet_id").and_then(|w| w.as_str()) == Some(wallet.as_str()))
             .filter_map(|d| hub_rooms::audit::Recorded::from_details(&d))
             .collect())
     }

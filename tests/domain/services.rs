@@ -291,7 +291,8 @@ async fn notification_reads_refuse_what_cannot_be_met(backend: Backend) {
         both.public_message(),
         "give either {ids: [...]} or {all: true}"
     );
-    let many: Vec<String> = (0..1001).map(|i| format!("n{i}")).collect();
+    let many: Vec<hub_protocol::NotificationId> =
+        (0..1001).map(|i| format!("n{i}").into()).collect();
     let refused = b
         .services
         .notifications

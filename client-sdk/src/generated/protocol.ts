@@ -15,6 +15,26 @@ export type MessageId = string;
 
 export type ClientId = string;
 
+export type FileId = string;
+
+export type ShareId = string;
+
+export type KeyId = string;
+
+export type SignatureId = string;
+
+export type WalletId = string;
+
+export type WindowId = string;
+
+export type ConversionId = string;
+
+export type TaskId = string;
+
+export type NotificationId = string;
+
+export type InvitationId = string;
+
 export type Role = "owner" | "admin" | "member" | "viewer";
 
 export type AccountRole = "user" | "admin" | "system";
@@ -169,7 +189,7 @@ export type Notification = {
 /**
  * UUID v7: ids order by time.
  */
-id: string, created_at: string, read: boolean, } & ({ "kind": "mention", "data": MentionData } | { "kind": "member_invited", "data": Invitation } | { "kind": "member_added", "data": MemberData } | { "kind": "member_removed", "data": MemberData } | { "kind": "audit_broken", "data": AuditBrokenData } | { "kind": "level_up", "data": LevelUpData } | { "kind": "badge_awarded", "data": BadgeAwardedData } | { "kind": "endorsed", "data": EndorsedData } | { "kind": "skill_verified", "data": SkillVerifiedData } | { "kind": "buz_credited", "data": BuzData } | { "kind": "buz_withheld", "data": BuzData } | { "kind": "conversion_decided", "data": ConversionDecidedData } | { "kind": "document_shared", "data": DocumentSharedData } | { "kind": "document_commented", "data": DocumentCommentedData } | { "kind": "signature_requested", "data": SignatureData } | { "kind": "document_signed", "data": SignatureData } | { "kind": "file_corrupted", "data": FileCorruptedData });
+id: NotificationId, created_at: string, read: boolean, } & ({ "kind": "mention", "data": MentionData } | { "kind": "member_invited", "data": Invitation } | { "kind": "member_added", "data": MemberData } | { "kind": "member_removed", "data": MemberData } | { "kind": "audit_broken", "data": AuditBrokenData } | { "kind": "level_up", "data": LevelUpData } | { "kind": "badge_awarded", "data": BadgeAwardedData } | { "kind": "endorsed", "data": EndorsedData } | { "kind": "skill_verified", "data": SkillVerifiedData } | { "kind": "buz_credited", "data": BuzData } | { "kind": "buz_withheld", "data": BuzData } | { "kind": "conversion_decided", "data": ConversionDecidedData } | { "kind": "document_shared", "data": DocumentSharedData } | { "kind": "document_commented", "data": DocumentCommentedData } | { "kind": "signature_requested", "data": SignatureData } | { "kind": "document_signed", "data": SignatureData } | { "kind": "file_corrupted", "data": FileCorruptedData });
 
 export type NotificationBody = { "kind": "mention", "data": MentionData } | { "kind": "member_invited", "data": Invitation } | { "kind": "member_added", "data": MemberData } | { "kind": "member_removed", "data": MemberData } | { "kind": "audit_broken", "data": AuditBrokenData } | { "kind": "level_up", "data": LevelUpData } | { "kind": "badge_awarded", "data": BadgeAwardedData } | { "kind": "endorsed", "data": EndorsedData } | { "kind": "skill_verified", "data": SkillVerifiedData } | { "kind": "buz_credited", "data": BuzData } | { "kind": "buz_withheld", "data": BuzData } | { "kind": "conversion_decided", "data": ConversionDecidedData } | { "kind": "document_shared", "data": DocumentSharedData } | { "kind": "document_commented", "data": DocumentCommentedData } | { "kind": "signature_requested", "data": SignatureData } | { "kind": "document_signed", "data": SignatureData } | { "kind": "file_corrupted", "data": FileCorruptedData };
 
@@ -215,7 +235,7 @@ xp: number, };
 
 export type SkillVerifiedData = { skill: string, by: UserId, };
 
-export type BuzData = { task_id: string, credited: number, withheld: number, 
+export type BuzData = { task_id: TaskId, credited: number, withheld: number, 
 /**
  * Why some was withheld (`kyc`, `reputation`, `device`, `velocity`, `daily_cap`,
  * `balance_limit`).
@@ -226,23 +246,23 @@ reason: string | null,
  */
 buz_balance: number, };
 
-export type ConversionDecidedData = { conversion_id: string, venture_id: VentureId, 
+export type ConversionDecidedData = { conversion_id: ConversionId, venture_id: VentureId, 
 /**
  * `APPROVED`, `REJECTED` or `EXPIRED`.
  */
 status: string, buz_used: number, equity_granted_bp: number | null, note: string | null, };
 
-export type DocumentSharedData = { document_id: string, title: string, share_id: string, by: UserId, can_view: boolean, can_comment: boolean, can_sign: boolean, };
+export type DocumentSharedData = { document_id: FileId, title: string, share_id: ShareId, by: UserId, can_view: boolean, can_comment: boolean, can_sign: boolean, };
 
-export type DocumentCommentedData = { document_id: string, title: string, comment_id: string, author_id: UserId, 
+export type DocumentCommentedData = { document_id: FileId, title: string, comment_id: string, author_id: UserId, 
 /**
  * The start of the comment.
  */
 excerpt: string, };
 
-export type SignatureData = { signature_id: string, document_id: string, title: string, signer_id: UserId, requested_by: UserId, };
+export type SignatureData = { signature_id: SignatureId, document_id: FileId, title: string, signer_id: UserId, requested_by: UserId, };
 
-export type FileCorruptedData = { document_id: string, title: string, owner_id: UserId, expected_sha256: string, actual_sha256: string, 
+export type FileCorruptedData = { document_id: FileId, title: string, owner_id: UserId, expected_sha256: string, actual_sha256: string, 
 /**
  * `download` or `scrub`.
  */
@@ -250,7 +270,7 @@ found_by: string, };
 
 export type NotificationList = { notifications: Array<Notification>, unread_count: number, has_more: boolean, };
 
-export type MarkRead = { ids?: Array<string>, all?: boolean, };
+export type MarkRead = { ids?: Array<NotificationId>, all?: boolean, };
 
 export type UnreadCount = { unread_count: number, };
 
@@ -329,7 +349,7 @@ member: Member | null,
  */
 invitation: Invitation | null, };
 
-export type Invitation = { id: string, venture_id: VentureId, venture_name: string, 
+export type Invitation = { id: InvitationId, venture_id: VentureId, venture_name: string, 
 /**
  * Set for an invitation to a team.
  */
@@ -506,11 +526,11 @@ output: unknown, };
 
 export type AuditRecord = { id: string, scope: string, seq: number, ref_id: string | null, actor_id: string | null, action: string, details: unknown, created_at: number, prev_hash: string | null, hash: string, };
 
-export type LedgerRecord = { id: string, wallet_id: string, seq: number, 
+export type LedgerRecord = { id: string, wallet_id: WalletId, seq: number, 
 /**
  * `EARN`, `LOCK`, `UNLOCK`, `SPEND` or `ADJUST`.
  */
-type: string, amount: number, balance_after: number, task_id: string | null, review_id: string | null, conversion_id: string | null, note: string | null, created_at: number, prev_hash: string | null, hash: string, };
+type: string, amount: number, balance_after: number, task_id: TaskId | null, review_id: string | null, conversion_id: ConversionId | null, note: string | null, created_at: number, prev_hash: string | null, hash: string, };
 
 export type LogEntry = { index: number, 
 /**
@@ -624,7 +644,7 @@ export type ActivityPage = { activities: Array<Activity>,
  */
 has_more: boolean, };
 
-export type TaskAccepted = { task_id: string, user_id: UserId, venture_id?: VentureId, 
+export type TaskAccepted = { task_id: TaskId, user_id: UserId, venture_id?: VentureId, 
 /**
  * `S`, `A`, `B` or `C`.
  */
@@ -783,20 +803,20 @@ impact?: Record<string, unknown>,
 /**
  * Shown to others (default true).
  */
-is_public?: boolean, task_id?: string, };
+is_public?: boolean, task_id?: TaskId, };
 
 export type PortfolioItem = { id: string, user_id: UserId, title: string, summary: string, artifact_url: string | null, 
 /**
  * BUZ the user claims for it (unchecked; compare `verified.buz_credited`).
  */
-buz: number | null, impact: Record<string, unknown>, is_public: boolean, task_id: string | null, created_at: string, 
+buz: number | null, impact: Record<string, unknown>, is_public: boolean, task_id: TaskId | null, created_at: string, 
 /**
  * What the hub recorded for `task_id`: null when it knows no accepted task of this user
  * with that id (or the item names none).
  */
 verified: VerifiedTask | null, };
 
-export type VerifiedTask = { task_id: string, 
+export type VerifiedTask = { task_id: TaskId, 
 /**
  * The venture the task event named, if any.
  */
@@ -869,7 +889,7 @@ jobs: Array<JobStatus>, };
 
 export type BadgeCount = { code: string, awarded_count: number, };
 
-export type Wallet = { id: string, user_id: UserId, buz_balance: number, 
+export type Wallet = { id: WalletId, user_id: UserId, buz_balance: number, 
 /**
  * BUZ locked by pending conversion requests.
  */
@@ -883,7 +903,7 @@ available: number,
  */
 chain_address: string | null, chain_type: string | null, updated_at: string, };
 
-export type LedgerEntry = { id: string, wallet_id: string, 
+export type LedgerEntry = { id: string, wallet_id: WalletId, 
 /**
  * Per wallet, from 1, gap-free.
  */
@@ -891,7 +911,7 @@ seq: number,
 /**
  * `EARN`, `LOCK`, `UNLOCK`, `SPEND` or `ADJUST`.
  */
-type: string, amount: number, balance_after: number, task_id: string | null, review_id: string | null, conversion_id: string | null, note: string | null, created_at: string, prev_hash: string | null, hash: string, };
+type: string, amount: number, balance_after: number, task_id: TaskId | null, review_id: string | null, conversion_id: ConversionId | null, note: string | null, created_at: string, prev_hash: string | null, hash: string, };
 
 export type LedgerPage = { entries: Array<LedgerEntry>, 
 /**
@@ -907,7 +927,7 @@ balance_matches: boolean, first_broken: BrokenLedgerEntry | null, };
 
 export type BrokenLedgerEntry = { seq: number, id: string, reason: string, };
 
-export type WithheldBuz = { id: string, task_id: string, user_id: UserId, amount: number, 
+export type WithheldBuz = { id: string, task_id: TaskId, user_id: UserId, amount: number, 
 /**
  * `kyc`, `reputation`, `device`, `velocity`, `daily_cap` or `balance_limit`.
  */
@@ -929,7 +949,7 @@ export type Adjust = { amount: number,
  */
 note: string, };
 
-export type ConversionWindow = { id: string, name: string, opens_at: string, closes_at: string, 
+export type ConversionWindow = { id: WindowId, name: string, opens_at: string, closes_at: string, 
 /**
  * Basis points of the venture's equity per 1,000 BUZ.
  */
@@ -961,9 +981,9 @@ export type ActiveWindow = { window: ConversionWindow | null, };
 
 export type WindowList = { windows: Array<ConversionWindow>, };
 
-export type ConvertRequest = { window_id: string, venture_id: VentureId, buz: number, };
+export type ConvertRequest = { window_id: WindowId, venture_id: VentureId, buz: number, };
 
-export type Conversion = { id: string, user_id: UserId, venture_id: VentureId, window_id: string, 
+export type Conversion = { id: ConversionId, user_id: UserId, venture_id: VentureId, window_id: WindowId, 
 /**
  * `PENDING`, `APPROVED`, `REJECTED` or `EXPIRED`.
  */
@@ -981,7 +1001,7 @@ note?: string, };
 
 export type ConversionList = { conversions: Array<Conversion>, };
 
-export type FileDoc = { id: string, owner_id: UserId, title: string, 
+export type FileDoc = { id: FileId, owner_id: UserId, title: string, 
 /**
  * `contract`, `invoice`, … (1–40 characters of a-z, 0-9, _ and -).
  */
@@ -1011,7 +1031,7 @@ can_view?: boolean, can_comment?: boolean, can_sign?: boolean,
  */
 expires_at?: string, };
 
-export type Share = { id: string, document_id: string, to_user_id: UserId | null, client_id: ClientId | null, can_view: boolean, can_comment: boolean, can_sign: boolean, expires_at: string | null, revoked: boolean, created_by: UserId, created_at: string, 
+export type Share = { id: ShareId, document_id: FileId, to_user_id: UserId | null, client_id: ClientId | null, can_view: boolean, can_comment: boolean, can_sign: boolean, expires_at: string | null, revoked: boolean, created_by: UserId, created_at: string, 
 /**
  * For a client share, when created: the link's path with its signed token
  * (`/api/v1/shared/{token}`; its content at `/api/v1/shared/{token}/content`).
@@ -1028,7 +1048,7 @@ export type NewComment = {
  */
 body: string, };
 
-export type Comment = { id: string, document_id: string, author_id: UserId, body: string, created_at: string, };
+export type Comment = { id: string, document_id: FileId, author_id: UserId, body: string, created_at: string, };
 
 export type CommentList = { comments: Array<Comment>, };
 
@@ -1048,7 +1068,7 @@ export type ClientList = { clients: Array<Client>, };
 
 export type NewKey = { jwk?: { kty: string, crv: string, x: string, y: string }, spki_pem?: string, };
 
-export type SigningKey = { id: string, 
+export type SigningKey = { id: KeyId, 
 /**
  * Lowercase hex SHA-256 of the key's SPKI DER.
  */
@@ -1056,15 +1076,15 @@ fingerprint: string, created_at: string, };
 
 export type KeyList = { keys: Array<SigningKey>, };
 
-export type RequestSignature = { document_id: string, signer_id: UserId, };
+export type RequestSignature = { document_id: FileId, signer_id: UserId, };
 
-export type Sign = { key_id: string, 
+export type Sign = { key_id: KeyId, 
 /**
  * base64url of the raw `r‖s` (64 bytes, WebCrypto's output) or of DER.
  */
 signature: string, };
 
-export type Signature = { id: string, document_id: string, signer_id: UserId, requested_by: UserId, 
+export type Signature = { id: SignatureId, document_id: FileId, signer_id: UserId, requested_by: UserId, 
 /**
  * `REQUESTED` or `SIGNED`.
  */

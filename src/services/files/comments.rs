@@ -2,9 +2,9 @@
 
 use super::{FileError, Files, no_file};
 use crate::services::effects::Effects;
-use hub_protocol::UserId;
 use hub_protocol::files::{Comment, FileDoc};
 use hub_protocol::notifications::{DocumentCommentedData, NotificationBody};
+use hub_protocol::{FileId, UserId};
 use hub_rooms::fields::required_text;
 use hub_rooms::files::check_comment;
 use serde_json::json;
@@ -14,7 +14,7 @@ impl Files {
     pub async fn comment(
         &self,
         caller: &UserId,
-        id: &str,
+        id: &FileId,
         body: &str,
     ) -> Result<Comment, FileError> {
         let body = check_comment(body)?;
@@ -53,25 +53,31 @@ impl Files {
                 .await?;
         }
         self.after.finish(w, fx).await?;
-        Ok(comment)
+        Ok(super::comment_view(comment))
     }
 
     /// A document's comments (those who may view or comment).
-    pub async fn comments(&self, caller: &UserId, id: &str) -> Result<Vec<Comment>, FileError> {
+    pub async fn comments(&self, caller: &UserId, id: &FileId) -> Result<Vec<Comment>, FileError> {
         let (_, access) = self.visible(caller, id).await?;
         if !(access.perms.view || access.perms.comment) {
             return Err(FileError::Forbidden(
                 "your share does not show comments".into(),
             ));
         }
-        Ok(self.store.comments(id).await?)
+        Ok(self
+            .store
+            .comments(id)
+            .await?
+            .into_iter()
+            .map(super::comment_view)
+            .collect())
     }
 
     /// Places (`Some`) or lifts (`None`) a legal hold (admins).
     pub async fn hold(
         &self,
         admin: &UserId,
-        id: &str,
+        id: &FileId,
         reason: Option<&str>,
     ) -> Result<FileDoc, FileError> {
         let reason = match reason {

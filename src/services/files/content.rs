@@ -6,6 +6,7 @@ use crate::store::{BlobError, FileRow, NewAudit};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
+use hub_protocol::FileId;
 use hub_protocol::notifications::{FileCorruptedData, NotificationBody};
 use hub_rooms::files::{ByteRange, RangeAsk, parse_range};
 use serde_json::json;
@@ -82,7 +83,7 @@ impl Files {
                     &mut w,
                     NewAudit {
                         scope: row.scope(),
-                        ref_id: Some(&row.id),
+                        ref_id: Some(row.id.as_str()),
                         actor_id: None,
                         action: "document.corrupted",
                         details: json!({"expected_sha256": row.checksum, "actual_sha256": actual, "found_by": found_by}),
@@ -123,9 +124,9 @@ impl Files {
     /// told.
     pub async fn scrub(&self) -> Result<serde_json::Value, FileError> {
         let (mut checked, mut corrupted, mut missing) = (0u64, 0u64, 0u64);
-        let mut after: Option<String> = None;
+        let mut after: Option<FileId> = None;
         loop {
-            let batch = self.store.files_after(after.as_deref(), 100).await?;
+            let batch = self.store.files_after(after.as_ref(), 100).await?;
             let Some(last) = batch.last() else { break };
             after = Some(last.id.clone());
             for row in batch {

@@ -14,12 +14,14 @@ use super::access::Access as Membership;
 use super::after_commit::AfterCommit;
 use super::notifications::Notifications;
 use crate::clock::SharedClock;
+use crate::clock::rfc3339;
 /// A stored document's row, as the services hand it to a transport to serve its content.
 pub use crate::store::FileRow;
 use crate::store::{BlobError, NewAudit, Perms, StoreError, WriteTx};
 use crate::store::{Blobs, Store};
-use hub_protocol::UserId;
-use hub_protocol::files::FileDoc;
+use crate::store::{CommentRow, ShareRow};
+use hub_protocol::files::{Comment, FileDoc, Share};
+use hub_protocol::{FileId, UserId};
 use hub_rooms::fields::FieldError;
 use hub_rooms::files::DEFAULT_TYPES;
 use serde_json::json;
@@ -125,6 +127,58 @@ impl crate::error::DomainError for FileError {
     }
 }
 
+impl FileRow {
+    /// The document as clients see it.
+    pub fn view(&self) -> FileDoc {
+        FileDoc {
+            id: self.id.clone(),
+            owner_id: self.owner_id.clone(),
+            title: self.title.clone(),
+            kind: self.kind.clone(),
+            file_name: self.file_name.clone(),
+            content_type: self.content_type.clone(),
+            size: self.size,
+            checksum_sha256: self.checksum.clone(),
+            venture_id: self.venture_id.clone(),
+            client_id: self.client_id.clone(),
+            on_hold: self.hold_reason.is_some(),
+            corrupted: self.corrupted_at.is_some(),
+            created_at: rfc3339(self.created_at),
+        }
+    }
+}
+
+impl ShareRow {
+    /// The share as its document's owner sees it (a client link is added where it is made).
+    pub fn view(&self) -> Share {
+        Share {
+            id: self.id.clone(),
+            document_id: self.file_id.clone(),
+            to_user_id: self.to_user_id.clone(),
+            client_id: self.client_id.clone(),
+            can_view: self.perms.view,
+            can_comment: self.perms.comment,
+            can_sign: self.perms.sign,
+            expires_at: self.expires_at.map(rfc3339),
+            revoked: self.revoked_at.is_some(),
+            created_by: self.created_by.clone(),
+            created_at: rfc3339(self.created_at),
+            link: None,
+        }
+    }
+}
+
+/// A comment as clients see it.
+pub fn comment_view(row: CommentRow) -> Comment {
+    Comment {
+        id: row.id,
+        document_id: row.file_id,
+        author_id: row.author_id,
+        body: row.body,
+        created_at: rfc3339(row.created_at),
+    }
+}
+
 fn no_file() -> FileError {
     FileError::NotFound("no such document".into())
 }
@@ -211,7 +265,7 @@ impl Files {
                 w,
                 NewAudit {
                     scope: row.scope(),
-                    ref_id: Some(&row.id),
+                    ref_id: Some(row.id.as_str()),
                     actor_id: Some(actor.as_str()),
                     action,
                     details,
@@ -222,7 +276,11 @@ impl Files {
     }
 
     /// The file and what `caller` may do with it; "not found" when nothing.
-    pub async fn visible(&self, caller: &UserId, id: &str) -> Result<(FileRow, Access), FileError> {
+    pub async fn visible(
+        &self,
+        caller: &UserId,
+        id: &FileId,
+    ) -> Result<(FileRow, Access), FileError> {
         let row = self.store.file(id).await?.ok_or_else(no_file)?;
         if &row.owner_id == caller {
             return Ok((row, Access::full()));
@@ -244,7 +302,7 @@ impl Files {
     }
 
     /// The file for its owner only (others: not found, or forbidden for those it is shared with).
-    pub(super) async fn owned(&self, caller: &UserId, id: &str) -> Result<FileRow, FileError> {
+    pub(super) async fn owned(&self, caller: &UserId, id: &FileId) -> Result<FileRow, FileError> {
         let (row, access) = self.visible(caller, id).await?;
         if !access.owner {
             return Err(FileError::Forbidden(
@@ -267,7 +325,7 @@ impl Files {
     }
 
     /// Deletes a document (its owner; refused while on hold).
-    pub async fn delete(&self, caller: &UserId, id: &str) -> Result<(), FileError> {
+    pub async fn delete(&self, caller: &UserId, id: &FileId) -> Result<(), FileError> {
         self.owned(caller, id).await?;
         let mut w = self.store.begin_write().await?;
         let row = self

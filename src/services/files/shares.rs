@@ -5,7 +5,7 @@ use crate::services::effects::Effects;
 use crate::store::{FileRow, Perms, ShareRow, StoreError, new_id};
 use hub_protocol::files::NewShare;
 use hub_protocol::notifications::{DocumentSharedData, NotificationBody};
-use hub_protocol::{ClientId, UserId};
+use hub_protocol::{ClientId, FileId, ShareId, UserId};
 use hub_rooms::fields::FieldError;
 use hub_rooms::files::check_share_target;
 use serde_json::json;
@@ -15,7 +15,7 @@ impl Files {
     pub async fn share(
         &self,
         caller: &UserId,
-        id: &str,
+        id: &FileId,
         req: &NewShare,
     ) -> Result<ShareRow, FileError> {
         let row = self.owned(caller, id).await?;
@@ -45,7 +45,7 @@ impl Files {
             }
         }
         if let Some(c) = &req.client_id
-            && self.store.client(caller, c.as_str()).await?.is_none()
+            && self.store.client(caller, c).await?.is_none()
         {
             return Err(FileError::NotFound("no such client".into()));
         }
@@ -58,14 +58,14 @@ impl Files {
             return Err(FieldError::new("can_view", "a share allows at least one thing").into());
         }
         let share = ShareRow {
-            id: new_id(),
+            id: ShareId(new_id()),
             file_id: row.id.clone(),
-            to_user_id: req.to_user_id.as_ref().map(|u| u.to_string()),
+            to_user_id: req.to_user_id.clone(),
             client_id: req.client_id.clone(),
             perms,
             expires_at,
             revoked_at: None,
-            created_by: caller.to_string(),
+            created_by: caller.clone(),
             created_at: now,
         };
         let mut w = self.store.begin_write().await?;
@@ -111,13 +111,18 @@ impl Files {
     }
 
     /// A document's shares (its owner).
-    pub async fn shares(&self, caller: &UserId, id: &str) -> Result<Vec<ShareRow>, FileError> {
+    pub async fn shares(&self, caller: &UserId, id: &FileId) -> Result<Vec<ShareRow>, FileError> {
         self.owned(caller, id).await?;
         Ok(self.store.shares_of(id).await?)
     }
 
     /// Revokes a share (its owner; allowed under a hold too).
-    pub async fn revoke(&self, caller: &UserId, id: &str, share: &str) -> Result<(), FileError> {
+    pub async fn revoke(
+        &self,
+        caller: &UserId,
+        id: &FileId,
+        share: &ShareId,
+    ) -> Result<(), FileError> {
         let row = self.owned(caller, id).await?;
         let mut w = self.store.begin_write().await?;
         self.audit(
@@ -142,12 +147,12 @@ impl Files {
     /// The document and share behind a client link, if the share is a live client share of it.
     pub async fn by_link(
         &self,
-        share_id: &str,
-        doc_id: &str,
+        share_id: &ShareId,
+        doc_id: &FileId,
     ) -> Result<(FileRow, ShareRow), FileError> {
         let gone = || FileError::NotFound("the link has expired or was revoked".into());
         let share = self.store.share(share_id).await?.ok_or_else(gone)?;
-        if share.file_id != doc_id || share.client_id.is_none() || !share.live(self.clock.now_ms())
+        if share.file_id != *doc_id || share.client_id.is_none() || !share.live(self.clock.now_ms())
         {
             return Err(gone());
         }

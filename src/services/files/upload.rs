@@ -7,7 +7,7 @@ use crate::services::effects::{Effects, FeedTo};
 use crate::store::{BlobWriter, FileRow, new_id};
 use bytes::Bytes;
 use hub_protocol::files::FileDoc;
-use hub_protocol::{UserId, VentureId};
+use hub_protocol::{ClientId, FileId, UserId, VentureId};
 use hub_rooms::files::{
     SNIFF_BYTES, TextCheck, check_declared, check_meta, check_type, clean_file_name, essence,
     is_text_type,
@@ -201,7 +201,7 @@ impl Files {
         {
             Some(c) => Some(
                 self.store
-                    .client(owner, c)
+                    .client(owner, &ClientId::from(c))
                     .await?
                     .ok_or_else(|| FileError::NotFound("no such client".into()))?
                     .id,
@@ -209,7 +209,7 @@ impl Files {
             None => None,
         };
         let row = FileRow {
-            id: id.to_owned(),
+            id: FileId::from(id),
             owner_id: owner.clone(),
             title,
             kind,
@@ -243,7 +243,7 @@ impl Files {
                 FeedTo::Venture(VentureId::from(v.as_str())),
                 Some(owner),
                 "document.uploaded",
-                ("file", &row.id),
+                ("file", row.id.as_str()),
                 json!({"title": row.title, "type": row.kind}),
             );
         }
