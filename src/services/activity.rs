@@ -3,7 +3,7 @@
 //! written is logged and skipped: the change itself stands (its audit entry is the record).
 
 use super::notify::{Except, Notify};
-use crate::store::{NewActivity, Store};
+use crate::store::{ActivityRow, NewActivity, Store};
 use hub_protocol::realtime::server;
 use hub_protocol::{RoomId, UserId, VentureId};
 use serde_json::Value;
@@ -13,6 +13,20 @@ use serde_json::Value;
 pub struct Activity {
     store: Store,
     notify: Notify,
+}
+
+/// A feed entry as clients see it.
+pub fn activity_view(row: ActivityRow) -> hub_protocol::activity::Activity {
+    hub_protocol::activity::Activity {
+        id: row.id,
+        venture_id: row.venture_id,
+        actor_id: row.actor_id.map(UserId::from),
+        verb: row.verb,
+        object_kind: row.object_kind,
+        object_id: row.object_id,
+        data: serde_json::from_str(&row.data).unwrap_or(Value::Null),
+        created_at: crate::clock::rfc3339(row.created_at),
+    }
 }
 
 impl Activity {
@@ -39,7 +53,8 @@ impl Activity {
             data,
         };
         match self.store.add_activity(new).await {
-            Ok(activity) => {
+            Ok(row) => {
+                let activity = activity_view(row);
                 let room = RoomId::from(format!("venture:{venture}"));
                 self.notify
                     .to_room(&room, server::ActivityEvent, &activity, Except::default())

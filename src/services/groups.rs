@@ -439,9 +439,12 @@ impl Groups {
         self.access.venture(caller, id).await?;
         let limit = hub_rooms::chat::history_limit(limit)
             .map_err(|e| GroupError::Invalid(e.to_string()))?;
-        let (activities, has_more) = self.store.activities(id, before, limit).await?;
+        let (rows, has_more) = self.store.activities(id, before, limit).await?;
         Ok(ActivityPage {
-            activities,
+            activities: rows
+                .into_iter()
+                .map(super::activity::activity_view)
+                .collect(),
             has_more,
         })
     }

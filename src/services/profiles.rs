@@ -12,16 +12,17 @@ use super::badges::Badges;
 use super::notifications::Notifications;
 use super::writes::Writes;
 use super::xp::Xp;
-use crate::clock::SharedClock;
-use crate::store::{NewAudit, NewEndorsement, Stat, Store, StoreError};
+use crate::clock::{SharedClock, rfc3339};
+use crate::store::{NewAudit, NewEndorsement, PortfolioRow, ProfileRow, Stat, Store, StoreError};
 use hub_protocol::UserId;
 use hub_protocol::notifications::{EndorsedData, NotificationBody, SkillVerifiedData};
 use hub_protocol::profiles::{
     AddSkill, Endorse, Endorsement, NewPortfolioItem, PortfolioItem, Profile, ProfilePatch, Skill,
+    Theme,
 };
 use hub_rooms::fields::FieldError;
 use hub_rooms::gamification::{
-    day_start_ms, endorsement_credit, endorsement_xp, trust_weight, utc_day,
+    Rep, day_start_ms, endorsement_credit, endorsement_xp, next_level_xp, trust_weight, utc_day,
 };
 use hub_rooms::profiles::{
     ENDORSEMENTS_PER_DAY, check_endorsement, check_evidence, check_portfolio, check_skill,
@@ -71,6 +72,50 @@ impl crate::error::DomainError for ProfileError {
             ProfileError::Field(f) => f.refusal(),
             _ => None,
         }
+    }
+}
+
+/// A profile as clients see it, without its badges and skills (read apart).
+fn profile_view(r: ProfileRow) -> Profile {
+    let level = r.level.and_then(|l| u32::try_from(l).ok()).unwrap_or(1);
+    Profile {
+        user_id: r.user_id,
+        name: r.name,
+        joined_at: rfc3339(r.joined_at),
+        nickname: r.nickname,
+        avatar_url: r.avatar_url,
+        bio: r.bio,
+        location: r.location,
+        website_url: r.website_url,
+        theme: r
+            .theme
+            .as_deref()
+            .and_then(Theme::parse)
+            .unwrap_or_default(),
+        is_public: r.is_public.map(|v| v != 0).unwrap_or(true),
+        level,
+        xp: r.xp.unwrap_or(0),
+        next_level_xp: next_level_xp(level),
+        rep_score: Rep(r.rep_milli.unwrap_or(0)).score(),
+        badges: Vec::new(),
+        skills: Vec::new(),
+    }
+}
+
+/// A portfolio item as clients see it (what the hub knows of its task is added apart).
+fn portfolio_view(r: PortfolioRow) -> PortfolioItem {
+    PortfolioItem {
+        id: r.id,
+        user_id: r.user_id,
+        title: r.title,
+        summary: r.summary,
+        artifact_url: r.artifact_url,
+        buz: r.buz,
+        impact: serde_json::from_str(&r.impact).unwrap_or_default(),
+        is_public: r.is_public,
+        task_id: r.task_id,
+        created_at: rfc3339(r.created_at),
+        verified: None,
     }
 }
 
@@ -136,7 +181,12 @@ impl Profiles {
         user: &UserId,
         viewer: Option<&UserId>,
     ) -> Result<Profile, ProfileError> {
-        let mut profile = self.store.profile(user).await?.ok_or_else(no_profile)?;
+        let mut profile = self
+            .store
+            .profile(user)
+            .await?
+            .map(profile_view)
+            .ok_or_else(no_profile)?;
         if !profile.is_public && viewer != Some(user) {
             return Err(no_profile());
         }
@@ -346,7 +396,7 @@ impl Profiles {
         item: &NewPortfolioItem,
     ) -> Result<PortfolioItem, ProfileError> {
         let entry = check_portfolio(item)?;
-        let mut added = self.store.add_portfolio_item(user, &entry).await?;
+        let mut added = portfolio_view(self.store.add_portfolio_item(user, &entry).await?);
         if let Some(task) = &added.task_id {
             added.verified = self.store.verified_task(user, task).await?;
         }
@@ -362,10 +412,16 @@ impl Profiles {
     ) -> Result<Vec<PortfolioItem>, ProfileError> {
         let profile = self.store.profile(user).await?.ok_or_else(no_profile)?;
         let owner = viewer == Some(user);
-        if !profile.is_public && !owner {
+        if !profile_view(profile).is_public && !owner {
             return Err(no_profile());
         }
-        let mut items = self.store.portfolio(user, owner).await?;
+        let mut items: Vec<PortfolioItem> = self
+            .store
+            .portfolio(user, owner)
+            .await?
+            .into_iter()
+            .map(portfolio_view)
+            .collect();
         // Beside what the user wrote, what the hub knows of the task it names.
         for item in &mut items {
             if let Some(task) = &item.task_id {

@@ -39,7 +39,7 @@ mod users;
 mod ventures;
 mod wallets;
 
-pub use activity::NewActivity;
+pub use activity::{ActivityRow, NewActivity};
 pub use audit::NewAudit;
 pub use badges::BadgeRow;
 pub use behind::WriteTx;
@@ -54,7 +54,7 @@ pub use gamification::{BoardBy, BoardRow, DayRow, RepRow, Stat, XpChange};
 pub use invitations::InvitationRow;
 pub use membership::{Group, MemberRow, Requester};
 pub use notifications::NotificationRow;
-pub use profiles::{NewEndorsement, skill_key};
+pub use profiles::{NewEndorsement, PortfolioRow, ProfileRow, skill_key};
 pub use rooms::MyRoom;
 pub use signatures::{KeyRow, SignatureRow};
 pub use teams::TeamRow;

@@ -2,11 +2,8 @@
 //! knows has a profile: reading one without a row gives the defaults.
 
 use super::{Store, StoreError, StoreResult, WriteTx, new_id, rfc3339};
-use hub_protocol::profiles::{
-    Endorsement, PortfolioItem, Profile, ProfilePatch, ProfileSkill, Skill, Theme,
-};
+use hub_protocol::profiles::{Endorsement, ProfilePatch, ProfileSkill, Skill};
 use hub_protocol::{TaskId, UserId};
-use hub_rooms::gamification::{Rep, next_level_xp};
 use hub_rooms::profiles::PortfolioEntry;
 
 /// The catalog key of a skill name: names are unique whatever the case.
@@ -14,48 +11,56 @@ pub fn skill_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
-type ProfileRow = (
-    String,
-    String,
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-);
+/// A user's profile as stored (the profile's columns are null for a user without one yet).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ProfileRow {
+    #[sqlx(try_from = "String")]
+    pub user_id: UserId,
+    pub name: String,
+    pub joined_at: i64,
+    pub nickname: Option<String>,
+    pub avatar_url: Option<String>,
+    pub bio: Option<String>,
+    pub location: Option<String>,
+    pub website_url: Option<String>,
+    pub theme: Option<String>,
+    pub is_public: Option<i64>,
+    pub level: Option<i64>,
+    pub xp: Option<i64>,
+    pub rep_milli: Option<i64>,
+}
 
-type PortfolioRow = (
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<i64>,
-    String,
-    i64,
-    Option<String>,
-    i64,
-);
+/// A portfolio item as stored (its impact as JSON text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortfolioRow {
+    pub id: String,
+    pub user_id: UserId,
+    pub title: String,
+    pub summary: String,
+    pub artifact_url: Option<String>,
+    pub buz: Option<i64>,
+    pub impact: String,
+    pub is_public: bool,
+    pub task_id: Option<TaskId>,
+    pub created_at: i64,
+}
 
-fn portfolio_item(r: PortfolioRow) -> PortfolioItem {
-    PortfolioItem {
-        id: r.0,
-        user_id: UserId(r.1),
-        title: r.2,
-        summary: r.3,
-        artifact_url: r.4,
-        buz: r.5,
-        impact: serde_json::from_str(&r.6).unwrap_or_default(),
-        is_public: r.7 != 0,
-        task_id: r.8.map(TaskId),
-        created_at: rfc3339(r.9),
-        verified: None,
+/// Read by column name, ids typed.
+impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for PortfolioRow {
+    fn from_row(r: &'r sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row;
+        Ok(PortfolioRow {
+            id: r.try_get("id")?,
+            user_id: super::id_of(r, "user_id")?,
+            title: r.try_get("title")?,
+            summary: r.try_get("summary")?,
+            artifact_url: r.try_get("artifact_url")?,
+            buz: r.try_get("buz")?,
+            impact: r.try_get("impact")?,
+            is_public: r.try_get::<i64, _>("is_public")? != 0,
+            task_id: super::opt_id_of(r, "task_id")?,
+            created_at: r.try_get("created_at")?,
+        })
     }
 }
 
@@ -71,37 +76,16 @@ pub struct NewEndorsement<'a> {
 }
 
 impl Store {
-    /// `user`'s profile without badges and skills, or `None` for a user the hub does not know.
-    pub async fn profile(&self, user: &UserId) -> StoreResult<Option<Profile>> {
-        let row: Option<ProfileRow> = sqlx::query_as(
-            "SELECT u.id, u.name, u.created_at, p.nickname, p.avatar_url, p.bio, p.location,
-                    p.website_url, p.theme, p.is_public, p.level, p.xp, p.rep_milli
+    /// `user`'s profile row, or `None` for a user the hub does not know.
+    pub async fn profile(&self, user: &UserId) -> StoreResult<Option<ProfileRow>> {
+        Ok(sqlx::query_as(
+            "SELECT u.id AS user_id, u.name, u.created_at AS joined_at, p.nickname, p.avatar_url,
+                    p.bio, p.location, p.website_url, p.theme, p.is_public, p.level, p.xp, p.rep_milli
              FROM users u LEFT JOIN profiles p ON p.user_id = u.id WHERE u.id = $1",
         )
         .bind(user.as_str())
         .fetch_optional(self.pool())
-        .await?;
-        Ok(row.map(|r| {
-            let level = r.10.and_then(|l| u32::try_from(l).ok()).unwrap_or(1);
-            Profile {
-                user_id: UserId(r.0),
-                name: r.1,
-                joined_at: rfc3339(r.2),
-                nickname: r.3,
-                avatar_url: r.4,
-                bio: r.5,
-                location: r.6,
-                website_url: r.7,
-                theme: r.8.as_deref().and_then(Theme::parse).unwrap_or_default(),
-                is_public: r.9.map(|v| v != 0).unwrap_or(true),
-                level,
-                xp: r.11.unwrap_or(0),
-                next_level_xp: next_level_xp(level),
-                rep_score: Rep(r.12.unwrap_or(0)).score(),
-                badges: Vec::new(),
-                skills: Vec::new(),
-            }
-        }))
+        .await?)
     }
 
     /// Applies a checked patch to `user`'s profile.
@@ -356,7 +340,7 @@ impl Store {
         &self,
         user: &UserId,
         item: &PortfolioEntry,
-    ) -> StoreResult<PortfolioItem> {
+    ) -> StoreResult<PortfolioRow> {
         let mut w = self.begin_write().await?;
         self.ensure_profile(&mut w, user).await?;
         let (id, at) = (new_id(), self.now_ms());
@@ -377,32 +361,30 @@ impl Store {
         .execute(w.conn().await?)
         .await?;
         w.commit().await?;
-        Ok(PortfolioItem {
+        Ok(PortfolioRow {
             id,
             user_id: user.clone(),
             title: item.title.clone(),
             summary: item.summary.clone(),
             artifact_url: item.artifact_url.clone(),
             buz: item.buz,
-            impact: item.impact.clone(),
+            impact: item.impact.to_string(),
             is_public: item.is_public,
             task_id: item.task_id.clone().map(TaskId),
-            created_at: rfc3339(at),
-            verified: None,
+            created_at: at,
         })
     }
 
     /// `user`'s portfolio, newest first: every item, or only the public ones.
-    pub async fn portfolio(&self, user: &UserId, all: bool) -> StoreResult<Vec<PortfolioItem>> {
-        let rows: Vec<PortfolioRow> = sqlx::query_as(
+    pub async fn portfolio(&self, user: &UserId, all: bool) -> StoreResult<Vec<PortfolioRow>> {
+        Ok(sqlx::query_as(
             "SELECT id, user_id, title, summary, artifact_url, buz, impact, is_public, task_id, created_at
              FROM portfolio_items WHERE user_id = $1 AND ($2 = 1 OR is_public = 1) ORDER BY id DESC",
         )
         .bind(user.as_str())
         .bind(i64::from(all))
         .fetch_all(self.pool())
-        .await?;
-        Ok(rows.into_iter().map(portfolio_item).collect())
+        .await?)
     }
 
     /// What the hub recorded of `user`'s accepted task `task_id`: the venture its event named,

@@ -57,29 +57,21 @@ pub struct Refs<'a> {
     pub note: Option<&'a str>,
 }
 
-type WalletTuple = (
-    String,
-    String,
-    i64,
-    i64,
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    i64,
-);
-
-fn wallet_row(t: WalletTuple) -> WalletRow {
-    WalletRow {
-        id: WalletId(t.0),
-        user_id: UserId(t.1),
-        balance: t.2,
-        pending: t.3,
-        seq: t.4,
-        head_hash: t.5,
-        chain_address: t.6,
-        chain_type: t.7,
-        updated_at: t.8,
+/// Read by column name, ids typed.
+impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for WalletRow {
+    fn from_row(r: &'r sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row;
+        Ok(WalletRow {
+            id: super::id_of(r, "id")?,
+            user_id: super::id_of(r, "user_id")?,
+            balance: r.try_get("buz_balance")?,
+            pending: r.try_get("pending_lock")?,
+            seq: r.try_get("seq")?,
+            head_hash: r.try_get("head_hash")?,
+            chain_address: r.try_get("chain_address")?,
+            chain_type: r.try_get("chain_type")?,
+            updated_at: r.try_get("updated_at")?,
+        })
     }
 }
 
@@ -185,13 +177,13 @@ impl Store {
             self.backend.json_list(1),
             self.for_update()
         );
-        let query = sqlx::query_as::<_, WalletTuple>(sqlx::AssertSqlSafe(sql))
+        let query = sqlx::query_as::<_, WalletRow>(sqlx::AssertSqlSafe(sql))
             .bind(super::json_array(users))
             .bind(users.len() as i64);
         let rows = query.fetch_all(w.conn().await?).await?;
         let n = rows.len();
         for row in rows {
-            let wallet = wallet_row(row);
+            let wallet = row;
             w.learn(|k| &mut k.wallets, wallet.user_id.to_string(), wallet);
         }
         Ok(n)
@@ -200,12 +192,12 @@ impl Store {
     /// `user`'s wallet, created on first use.
     pub async fn wallet(&self, user: &UserId) -> StoreResult<WalletRow> {
         let sql = format!("SELECT {WALLET_COLUMNS} FROM wallets WHERE user_id = $1");
-        let row: Option<WalletTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let row: Option<WalletRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(user.as_str())
             .fetch_optional(self.pool())
             .await?;
         if let Some(row) = row {
-            return Ok(wallet_row(row));
+            return Ok(row);
         }
         let mut w = self.begin_write().await?;
         let row = self.lock_wallet(&mut w, user).await?;
@@ -461,10 +453,10 @@ impl Store {
     /// Every wallet, by id.
     pub async fn wallets(&self) -> StoreResult<Vec<WalletRow>> {
         let sql = format!("SELECT {WALLET_COLUMNS} FROM wallets ORDER BY id");
-        let rows: Vec<WalletTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<WalletRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .fetch_all(self.pool())
             .await?;
-        Ok(rows.into_iter().map(wallet_row).collect())
+        Ok(rows)
     }
 
     /// The owner of wallet `id`.
