@@ -111,7 +111,6 @@ pub async fn run_with(
             buz: config.buz.clone(),
             files: config.files.clone(),
             role_cache: config.role_cache,
-            user_queue: config.user_queue,
             writes: config.writes.clone(),
             audit_log: config.audit_log.clone(),
         },

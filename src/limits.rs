@@ -33,17 +33,24 @@ pub enum Forwarded {
     Proxies(Vec<ipnet::IpNet>),
 }
 
+impl RestLimitsConfig {
+    /// Requests without a token, per client address, by default.
+    pub const DEFAULT_ANONYMOUS: Quota = Quota {
+        count: 100,
+        per: Duration::from_secs(15 * 60),
+    };
+    /// Requests with a token, per user, by default.
+    pub const DEFAULT_USER: Quota = Quota {
+        count: 3000,
+        per: Duration::from_secs(15 * 60),
+    };
+}
+
 impl Default for RestLimitsConfig {
     fn default() -> Self {
         RestLimitsConfig {
-            anonymous: Quota {
-                count: 100,
-                per: Duration::from_secs(15 * 60),
-            },
-            user: Quota {
-                count: 3000,
-                per: Duration::from_secs(15 * 60),
-            },
+            anonymous: Self::DEFAULT_ANONYMOUS,
+            user: Self::DEFAULT_USER,
             forwarded: Forwarded::Ignored,
         }
     }

@@ -330,7 +330,9 @@ fn openapi_schemas_agree_with_the_typescript() {
                 ));
             }
             compared += 1;
-        } else if decl.split_once('=').map(|(_, t)| t.trim().trim_end_matches(';').trim())
+        } else if decl
+            .split_once('=')
+            .map(|(_, t)| t.trim().trim_end_matches(';').trim())
             == Some("string")
         {
             // A typed id: a string on both sides.

@@ -17,16 +17,21 @@ pub struct ConnLimits {
     pub handshakes_per_ip: Option<Quota>,
 }
 
+impl ConnLimits {
+    /// The defaults (the `HUB_MAX_CONNS_*` and `HUB_HANDSHAKE_RATE_IP` flags start from them).
+    pub const DEFAULT: ConnLimits = ConnLimits {
+        per_user: 100,
+        per_ip: 1000,
+        handshakes_per_ip: Some(Quota {
+            count: 200,
+            per: Duration::from_secs(10),
+        }),
+    };
+}
+
 impl Default for ConnLimits {
     fn default() -> Self {
-        ConnLimits {
-            per_user: 100,
-            per_ip: 1000,
-            handshakes_per_ip: Some(Quota {
-                count: 200,
-                per: Duration::from_secs(10),
-            }),
-        }
+        Self::DEFAULT
     }
 }
 

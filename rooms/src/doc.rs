@@ -60,15 +60,20 @@ pub struct DocLimits {
     pub awareness_burst: u32,
 }
 
+impl DocLimits {
+    /// The defaults (the `HUB_DOC_*` flags start from them).
+    pub const DEFAULT: DocLimits = DocLimits {
+        max_update_bytes: 1024 * 1024,
+        max_doc_bytes: 64 * 1024 * 1024,
+        max_awareness_bytes: 32 * 1024,
+        awareness_per_second: 30.0,
+        awareness_burst: 60,
+    };
+}
+
 impl Default for DocLimits {
     fn default() -> Self {
-        DocLimits {
-            max_update_bytes: 1024 * 1024,
-            max_doc_bytes: 64 * 1024 * 1024,
-            max_awareness_bytes: 32 * 1024,
-            awareness_per_second: 30.0,
-            awareness_burst: 60,
-        }
+        Self::DEFAULT
     }
 }
 

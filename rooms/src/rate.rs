@@ -100,9 +100,16 @@ impl Quota {
     }
 }
 
+/// As [`Quota::parse`] reads it, the period in its largest whole unit (`100/15m`).
 impl std::fmt::Display for Quota {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}s", self.count, self.per.as_secs())
+        let secs = self.per.as_secs();
+        let (n, unit) = [(86_400, "d"), (3_600, "h"), (60, "m")]
+            .into_iter()
+            .find(|(u, _)| secs >= *u && secs % u == 0)
+            .map(|(u, unit)| (secs / u, unit))
+            .unwrap_or((secs, "s"));
+        write!(f, "{}/{n}{unit}", self.count)
     }
 }
 
@@ -142,6 +149,23 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quota_is_written_as_it_is_read() {
+        for (text, shown) in [
+            ("100/15m", "100/15m"),
+            ("3000/900", "3000/15m"),
+            ("200/10s", "200/10s"),
+            ("5/90s", "5/90s"),
+            ("1/1h", "1/1h"),
+            ("7/2d", "7/2d"),
+            ("9/3600s", "9/1h"),
+        ] {
+            let q = Quota::parse(text).unwrap();
+            assert_eq!(q.to_string(), shown, "{text}");
+            assert_eq!(Quota::parse(shown), Ok(q), "{shown}");
+        }
+    }
 
     #[test]
     fn quotas_parse_as_written() {

@@ -52,14 +52,19 @@ pub struct Gates {
     pub daily_cap: i64,
 }
 
+impl Gates {
+    /// The defaults (the `HUB_BUZ_*` flags start from them).
+    pub const DEFAULT: Gates = Gates {
+        require_kyc: true,
+        min_reputation: 60.0,
+        max_credits_per_hour: 20,
+        daily_cap: 2000,
+    };
+}
+
 impl Default for Gates {
     fn default() -> Self {
-        Gates {
-            require_kyc: true,
-            min_reputation: 60.0,
-            max_credits_per_hour: 20,
-            daily_cap: 2000,
-        }
+        Self::DEFAULT
     }
 }
 

@@ -68,6 +68,19 @@ pub struct Access {
 /// Remembered roles beyond which the memory is dropped whole (a bound, not a working size).
 const RECENT_ROLES: usize = 200_000;
 
+/// How long a role read for an action in a joined room is reused, by default.
+pub const DEFAULT_ROLE_CACHE: Duration = Duration::from_secs(1);
+
+/// Access flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AccessArgs {
+    /// How long a member's role, read for an action in a room they joined (a chat send,
+    /// typing), is reused; membership changes made through the API apply at once anyway, on
+    /// every node. 0s reads it every time.
+    #[arg(long, env = "HUB_ROLE_CACHE", default_value_t = DEFAULT_ROLE_CACHE.into())]
+    pub role_cache: humantime::Duration,
+}
+
 impl Access {
     pub fn new(store: Store) -> Access {
         Self::remembering(store, Duration::ZERO)

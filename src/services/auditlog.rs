@@ -61,6 +61,8 @@ impl std::fmt::Debug for AuditLogConfig {
 
 /// The default origin.
 pub const DEFAULT_ORIGIN: &str = "localhost/hub-audit";
+/// How long a witness may take to answer, by default (`HUB_AUDIT_WITNESS_TIMEOUT`).
+pub const DEFAULT_WITNESS_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Default for AuditLogConfig {
     /// A fresh random key (tests; the binary always configures one).
@@ -69,7 +71,7 @@ impl Default for AuditLogConfig {
             origin: DEFAULT_ORIGIN.into(),
             key: new_key(DEFAULT_ORIGIN).unwrap_or_default(),
             witnesses: Vec::new(),
-            witness_timeout: Duration::from_secs(10),
+            witness_timeout: DEFAULT_WITNESS_TIMEOUT,
         }
     }
 }

@@ -89,14 +89,57 @@ pub struct ChatConfig {
     pub group_commit: usize,
 }
 
+impl ChatConfig {
+    /// The defaults (the flags of [`ChatArgs`] start from them).
+    pub const DEFAULT: ChatConfig = ChatConfig {
+        max_body_chars: hub_rooms::chat::DEFAULT_MAX_BODY_CHARS,
+        rate_per_second: 10.0,
+        burst: 30,
+        group_commit: 256,
+    };
+}
+
 impl Default for ChatConfig {
     fn default() -> Self {
-        ChatConfig {
-            max_body_chars: hub_rooms::chat::DEFAULT_MAX_BODY_CHARS,
-            rate_per_second: 10.0,
-            burst: 30,
-            group_commit: 256,
+        Self::DEFAULT
+    }
+}
+
+/// Chat flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ChatArgs {
+    /// Longest chat message, in characters.
+    #[arg(long, env = "HUB_MAX_MESSAGE_CHARS", default_value_t = ChatConfig::DEFAULT.max_body_chars)]
+    pub max_message_chars: usize,
+    /// Chat messages a user may send per second, sustained.
+    #[arg(long, env = "HUB_CHAT_RATE", default_value_t = ChatConfig::DEFAULT.rate_per_second)]
+    pub chat_rate: f64,
+    /// Chat messages a user may send at once before the rate applies.
+    #[arg(long, env = "HUB_CHAT_BURST", default_value_t = ChatConfig::DEFAULT.burst)]
+    pub chat_burst: u32,
+    /// Most chat sends stored in one transaction: the sends that queue up while a commit is
+    /// in flight go together in the next one (no waiting window).
+    #[arg(long, env = "HUB_CHAT_GROUP_COMMIT", default_value_t = ChatConfig::DEFAULT.group_commit)]
+    pub chat_group_commit: usize,
+}
+
+impl ChatArgs {
+    pub fn resolve(&self) -> anyhow::Result<ChatConfig> {
+        if self.max_message_chars == 0 {
+            anyhow::bail!("HUB_MAX_MESSAGE_CHARS must be at least 1");
         }
+        if !(self.chat_rate.is_finite() && self.chat_rate > 0.0) || self.chat_burst == 0 {
+            anyhow::bail!("HUB_CHAT_RATE must be a positive number and HUB_CHAT_BURST at least 1");
+        }
+        if !(1..=10_000).contains(&self.chat_group_commit) {
+            anyhow::bail!("HUB_CHAT_GROUP_COMMIT must be between 1 and 10000");
+        }
+        Ok(ChatConfig {
+            max_body_chars: self.max_message_chars,
+            rate_per_second: self.chat_rate,
+            burst: self.chat_burst,
+            group_commit: self.chat_group_commit,
+        })
     }
 }
 

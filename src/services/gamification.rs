@@ -35,10 +35,31 @@ pub struct GamificationConfig {
     pub leaderboard_throttle: Duration,
 }
 
+impl GamificationConfig {
+    /// The defaults (the flags of [`GamificationArgs`] start from them).
+    pub const DEFAULT: GamificationConfig = GamificationConfig {
+        leaderboard_throttle: Duration::from_secs(2),
+    };
+}
+
 impl Default for GamificationConfig {
     fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Gamification flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GamificationArgs {
+    /// The least time between two live `leaderboard` pushes of one venture.
+    #[arg(long, env = "HUB_LEADERBOARD_THROTTLE", default_value_t = GamificationConfig::DEFAULT.leaderboard_throttle.into())]
+    pub leaderboard_throttle: humantime::Duration,
+}
+
+impl GamificationArgs {
+    pub fn resolve(&self) -> GamificationConfig {
         GamificationConfig {
-            leaderboard_throttle: Duration::from_secs(2),
+            leaderboard_throttle: *self.leaderboard_throttle,
         }
     }
 }

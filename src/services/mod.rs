@@ -2,24 +2,29 @@
 //! (raw `/yjs`) call them; they call the store, the bus and the rules, and reach people live
 //! only through [`notify`], whose connection side a transport implements.
 //!
+//! One service per domain, each a struct built in [`Services::new`] from the few handles it
+//! needs (the store, the domain group commit, the services it calls):
+//!
 //! - [`access`]: who may see and do what (rooms, ventures, teams, documents);
-//! - [`audit`]: the WORM audit log's integrity check and repair;
-//! - [`jobs`]: the periodic jobs' catalog, runs and state (the `jobs` scheduler starts them);
-//! - [`docs`]: the loaded-document engine (its connections behind [`docs::DocSink`]);
-//! - [`presence`]: the presence replica and typing;
-//! - [`notify`]: room and user deliveries, and membership changes, on every node;
-//! - [`chat`]: validate, rate-limit, order, commit, publish;
-//! - [`events`]: events in, applied in the transaction that stores them;
-//! - [`effects`]: what a transaction leaves to do once committed (live notifications, the
-//!   feed, leaderboards);
-//! - [`gamification`], [`badges`], [`profiles`]: XP, levels, reputation, leaderboards, badges,
-//!   profiles, skills, endorsements, portfolios;
+//! - [`presence`], [`chat`], [`docs`]: the presence replica and typing; chat sends,
+//!   group-committed and published in seq order; the loaded-document engine (its
+//!   connections behind [`docs::DocSink`]) and each room's documents;
+//! - [`notify`], [`notifications`], [`activity`]: deliveries on every node, stored
+//!   notifications, the ventures' feeds;
+//! - [`groups`], [`membership`], [`members`]: ventures and teams; membership changes under
+//!   their rules and audit entries; what those changes tell people and do to live sockets;
+//! - [`events`], [`xp`], [`badges`], [`gamification`], [`leaderboards`], [`profiles`]: events
+//!   in, XP and levels, badges, reputation, leaderboards, profiles, skills, endorsements;
 //! - [`wallets`], [`equity`]: BUZ issuance, ledgers, conversion windows and equity;
-//! - [`files`], [`clients`], [`signatures`]: uploaded documents with their shares, comments
-//!   and holds, clients, signing keys and signatures;
-//! - [`activity`], [`notifications`], [`members`]: the venture feed, stored notifications,
-//!   what membership changes tell people;
-//! - [`Services`]: the handles, chat limits and per-room send order.
+//! - [`files`], [`signatures`], [`clients`]: uploaded documents with their shares, comments
+//!   and holds, signing keys and signatures, clients;
+//! - [`audit`], [`auditlog`]: the audit chains' integrity, the Merkle log and its checkpoints;
+//! - [`jobs`]: the periodic jobs' catalog and what each runs (the `jobs` scheduler starts them);
+//! - [`dev`]: the development demo.
+//!
+//! What they share: [`writes`] (the domain group commit, whose writes are closures over their
+//! transaction), [`effects`] and [`after_commit`] (what a transaction leaves to do once
+//! committed), [`batch`] (group commit), [`turns`] (how much may wait for one user).
 
 /// The conversions every domain error of the services takes: a database error is its `Store`
 /// variant; with `access`, an access refusal is its `NotFound` or `Forbidden`.
@@ -171,8 +176,6 @@ pub struct ServicesConfig {
     /// How long a role read for an action in a joined room is reused (see
     /// [`access::Access::member_recent`]).
     pub role_cache: std::time::Duration,
-    /// Requests that may wait for one user's turn (see [`turns`]).
-    pub user_queue: usize,
     /// The domain group commit (see [`writes`]).
     pub writes: WritesConfig,
     /// The Merkle log's key, origin and witnesses.
@@ -198,7 +201,6 @@ impl Services {
             buz,
             files,
             role_cache,
-            user_queue,
             writes,
             audit_log,
         } = config;
@@ -227,7 +229,7 @@ impl Services {
             after.clone(),
             lanes,
             writes.group_commit,
-            user_queue,
+            writes.user_queue,
         ));
         let liveness = Arc::new(Liveness::new(
             node.clone(),

@@ -43,14 +43,53 @@ pub struct PresenceConfig {
     pub dead_after: Duration,
 }
 
+impl PresenceConfig {
+    /// The defaults (the flags of [`PresenceArgs`] start from them).
+    pub const DEFAULT: PresenceConfig = PresenceConfig {
+        grace: Duration::from_secs(5),
+        typing_ttl: hub_rooms::typing::DEFAULT_TTL,
+        heartbeat: Duration::from_secs(2),
+        dead_after: Duration::from_secs(6),
+    };
+}
+
 impl Default for PresenceConfig {
     fn default() -> Self {
-        PresenceConfig {
-            grace: Duration::from_secs(5),
-            typing_ttl: hub_rooms::typing::DEFAULT_TTL,
-            heartbeat: Duration::from_secs(2),
-            dead_after: Duration::from_secs(6),
+        Self::DEFAULT
+    }
+}
+
+/// Presence flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PresenceArgs {
+    /// How long a user stays present after their last connection closed (hides a reload).
+    #[arg(long, env = "HUB_PRESENCE_GRACE", default_value_t = PresenceConfig::DEFAULT.grace.into())]
+    pub presence_grace: humantime::Duration,
+    /// How long a typing indicator lasts without a refresh.
+    #[arg(long, env = "HUB_TYPING_TTL", default_value_t = PresenceConfig::DEFAULT.typing_ttl.into())]
+    pub typing_ttl: humantime::Duration,
+    /// How often a node tells the others it is alive (a cluster's heartbeat).
+    #[arg(long, env = "HUB_HEARTBEAT", default_value_t = PresenceConfig::DEFAULT.heartbeat.into())]
+    pub heartbeat: humantime::Duration,
+    /// Silence after which the other nodes take a node for dead and drop its connections.
+    #[arg(long, env = "HUB_NODE_TIMEOUT", default_value_t = PresenceConfig::DEFAULT.dead_after.into())]
+    pub node_timeout: humantime::Duration,
+}
+
+impl PresenceArgs {
+    pub fn resolve(&self) -> anyhow::Result<PresenceConfig> {
+        let (heartbeat, dead_after) = (*self.heartbeat, *self.node_timeout);
+        if heartbeat.is_zero() || dead_after <= heartbeat {
+            anyhow::bail!(
+                "HUB_NODE_TIMEOUT must be longer than HUB_HEARTBEAT, and HUB_HEARTBEAT longer than zero"
+            );
         }
+        Ok(PresenceConfig {
+            grace: *self.presence_grace,
+            typing_ttl: *self.typing_ttl,
+            heartbeat,
+            dead_after,
+        })
     }
 }
 

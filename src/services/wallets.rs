@@ -35,6 +35,45 @@ pub struct BuzConfig {
     pub gates: Gates,
 }
 
+/// The issuance gates' flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BuzArgs {
+    /// Credit BUZ only to users whose KYC passed.
+    #[arg(long, env = "HUB_BUZ_REQUIRE_KYC", default_value_t = Gates::DEFAULT.require_kyc, action = clap::ArgAction::Set)]
+    pub buz_require_kyc: bool,
+    /// The least reputation a user needs to be credited BUZ.
+    #[arg(long, env = "HUB_BUZ_MIN_REPUTATION", default_value_t = Gates::DEFAULT.min_reputation)]
+    pub buz_min_reputation: f64,
+    /// The most BUZ credits a user receives in an hour (velocity).
+    #[arg(long, env = "HUB_BUZ_MAX_CREDITS_PER_HOUR", default_value_t = Gates::DEFAULT.max_credits_per_hour)]
+    pub buz_max_credits_per_hour: i64,
+    /// The most BUZ a user is credited in a UTC day.
+    #[arg(long, env = "HUB_BUZ_DAILY_CAP", default_value_t = Gates::DEFAULT.daily_cap)]
+    pub buz_daily_cap: i64,
+}
+
+impl BuzArgs {
+    pub fn resolve(&self) -> anyhow::Result<BuzConfig> {
+        if !self.buz_min_reputation.is_finite()
+            || self.buz_min_reputation < 0.0
+            || self.buz_max_credits_per_hour < 0
+            || self.buz_daily_cap < 0
+        {
+            anyhow::bail!(
+                "HUB_BUZ_MIN_REPUTATION, HUB_BUZ_MAX_CREDITS_PER_HOUR and HUB_BUZ_DAILY_CAP must be 0 or more"
+            );
+        }
+        Ok(BuzConfig {
+            gates: Gates {
+                require_kyc: self.buz_require_kyc,
+                min_reputation: self.buz_min_reputation,
+                max_credits_per_hour: self.buz_max_credits_per_hour,
+                daily_cap: self.buz_daily_cap,
+            },
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum WalletError {
     #[error(transparent)]

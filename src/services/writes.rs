@@ -41,13 +41,65 @@ pub const DEFAULT_GROUP_COMMIT: usize = 256;
 pub const DEFAULT_POSTGRES_LANES: usize = 4;
 
 /// The domain group commit's settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct WritesConfig {
     /// Queues with a worker each; `None`: one on SQLite, [`DEFAULT_POSTGRES_LANES`] on
     /// Postgres.
     pub lanes: Option<usize>,
     /// Most writes in one transaction; 0: [`DEFAULT_GROUP_COMMIT`].
     pub group_commit: usize,
+    /// Writes that may wait for one user (see [`super::turns`]).
+    pub user_queue: usize,
+}
+
+impl WritesConfig {
+    /// The defaults (the flags of [`WritesArgs`] start from them).
+    pub const DEFAULT: WritesConfig = WritesConfig {
+        lanes: None,
+        group_commit: DEFAULT_GROUP_COMMIT,
+        user_queue: super::turns::DEFAULT_DEPTH,
+    };
+}
+
+impl Default for WritesConfig {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Flags of the domain group commit.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WritesArgs {
+    /// Requests that may wait for one user's turn (their events, wallet, endorsements, badges)
+    /// before the next is refused with `busy` (1 to 1,000,000).
+    #[arg(long, env = "HUB_USER_QUEUE", default_value_t = WritesConfig::DEFAULT.user_queue, value_parser = parse_user_queue)]
+    pub user_queue: usize,
+    /// Queues of the domain group commit (events, adjustments, conversions, endorsements,
+    /// badge awards), each with one worker and one write transaction at a time; one user's
+    /// writes always go to the same one. Unset: 1 on SQLite, 4 on Postgres.
+    #[arg(long, env = "HUB_DOMAIN_LANES", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub domain_lanes: Option<u32>,
+    /// Most domain writes committed in one transaction.
+    #[arg(long, env = "HUB_DOMAIN_GROUP_COMMIT", default_value_t = WritesConfig::DEFAULT.group_commit as u32, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub domain_group_commit: u32,
+}
+
+/// A queue depth: 1 to 1,000,000.
+fn parse_user_queue(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
+        _ => Err(format!("{text:?} is not a number from 1 to 1000000")),
+    }
+}
+
+impl WritesArgs {
+    pub fn resolve(&self) -> WritesConfig {
+        WritesConfig {
+            lanes: self.domain_lanes.map(|n| n as usize),
+            group_commit: self.domain_group_commit as usize,
+            user_queue: self.user_queue,
+        }
+    }
 }
 
 type Boxed = Box<dyn Any + Send>;

@@ -27,7 +27,7 @@ async fn small_pools(backend: Backend, queue: usize) -> TestHub {
         common::lax_buz(c);
         c.db_max_connections = 2;
         c.db_write_connections = 1;
-        c.user_queue = queue;
+        c.writes.user_queue = queue;
     })
     .await
 }

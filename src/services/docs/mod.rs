@@ -93,18 +93,93 @@ pub struct DocsConfig {
     pub read_batch: usize,
 }
 
+impl DocsConfig {
+    /// The defaults (the flags of [`DocsArgs`] start from them).
+    pub const DEFAULT: DocsConfig = DocsConfig {
+        limits: DocLimits::DEFAULT,
+        idle_unload: Duration::from_secs(30),
+        compact_updates: 500,
+        compact_bytes: 1024 * 1024,
+        max_docs_per_socket: 32,
+        queue_bytes: 4 * 1024 * 1024,
+        group_commit: 512,
+        read_batch: 32,
+    };
+}
+
 impl Default for DocsConfig {
     fn default() -> Self {
-        DocsConfig {
-            limits: DocLimits::default(),
-            idle_unload: Duration::from_secs(30),
-            compact_updates: 500,
-            compact_bytes: 1024 * 1024,
-            max_docs_per_socket: 32,
-            queue_bytes: 4 * 1024 * 1024,
-            group_commit: 512,
-            read_batch: 32,
+        Self::DEFAULT
+    }
+}
+
+/// Document flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DocsArgs {
+    /// A document without connections unloads from memory after this long.
+    #[arg(long, env = "HUB_DOC_IDLE", default_value_t = DocsConfig::DEFAULT.idle_unload.into())]
+    pub doc_idle: humantime::Duration,
+    /// Largest document update in one message, in bytes.
+    #[arg(long, env = "HUB_DOC_MAX_UPDATE", default_value_t = DocLimits::DEFAULT.max_update_bytes)]
+    pub doc_max_update: usize,
+    /// Largest document, in bytes of the updates it is made of.
+    #[arg(long, env = "HUB_DOC_MAX_SIZE", default_value_t = DocLimits::DEFAULT.max_doc_bytes)]
+    pub doc_max_size: usize,
+    /// Documents one Socket.IO connection may have open at once.
+    #[arg(long, env = "HUB_DOCS_PER_SOCKET", default_value_t = DocsConfig::DEFAULT.max_docs_per_socket)]
+    pub docs_per_socket: usize,
+    /// Bytes queued for one `/yjs` connection before it is closed as too slow.
+    #[arg(long, env = "HUB_DOC_QUEUE_BYTES", default_value_t = DocsConfig::DEFAULT.queue_bytes)]
+    pub doc_queue_bytes: usize,
+    /// Most document frames whose updates go to the log in one statement: frames that arrive
+    /// while a write is in flight go together in the next one (no waiting window).
+    #[arg(long, env = "HUB_DOC_GROUP_COMMIT", default_value_t = DocsConfig::DEFAULT.group_commit)]
+    pub doc_group_commit: usize,
+    /// Most frames of one `/yjs` connection, already read, handled together: their updates
+    /// are merged into one, logged in one row and relayed as one frame (1 turns it off).
+    #[arg(long, env = "HUB_DOC_READ_BATCH", default_value_t = DocsConfig::DEFAULT.read_batch)]
+    pub doc_read_batch: usize,
+    /// Largest awareness message (the JSON of its states), in bytes.
+    #[arg(long, env = "HUB_DOC_MAX_AWARENESS", default_value_t = DocLimits::DEFAULT.max_awareness_bytes)]
+    pub doc_max_awareness: usize,
+    /// Awareness messages one document connection may send per second, sustained.
+    #[arg(long, env = "HUB_DOC_AWARENESS_RATE", default_value_t = DocLimits::DEFAULT.awareness_per_second)]
+    pub doc_awareness_rate: f64,
+    /// Awareness messages one document connection may send at once.
+    #[arg(long, env = "HUB_DOC_AWARENESS_BURST", default_value_t = DocLimits::DEFAULT.awareness_burst)]
+    pub doc_awareness_burst: u32,
+}
+
+impl DocsArgs {
+    pub fn resolve(&self) -> anyhow::Result<DocsConfig> {
+        if !(1..=10_000).contains(&self.doc_group_commit) {
+            anyhow::bail!("HUB_DOC_GROUP_COMMIT must be between 1 and 10000");
         }
+        if !(1..=1024).contains(&self.doc_read_batch) {
+            anyhow::bail!("HUB_DOC_READ_BATCH must be between 1 and 1024");
+        }
+        if !(self.doc_awareness_rate.is_finite() && self.doc_awareness_rate > 0.0)
+            || self.doc_awareness_burst == 0
+        {
+            anyhow::bail!(
+                "HUB_DOC_AWARENESS_RATE must be a positive number and HUB_DOC_AWARENESS_BURST at least 1"
+            );
+        }
+        Ok(DocsConfig {
+            limits: DocLimits {
+                max_update_bytes: self.doc_max_update,
+                max_doc_bytes: self.doc_max_size,
+                max_awareness_bytes: self.doc_max_awareness,
+                awareness_per_second: self.doc_awareness_rate,
+                awareness_burst: self.doc_awareness_burst,
+            },
+            idle_unload: *self.doc_idle,
+            max_docs_per_socket: self.docs_per_socket,
+            queue_bytes: self.doc_queue_bytes,
+            group_commit: self.doc_group_commit,
+            read_batch: self.doc_read_batch,
+            ..DocsConfig::DEFAULT
+        })
     }
 }
 

@@ -49,18 +49,96 @@ pub struct FilesConfig {
     pub drain_time: Duration,
 }
 
+impl FilesConfig {
+    /// The largest upload by default, bytes.
+    pub const DEFAULT_MAX_BYTES: u64 = 25 * 1024 * 1024;
+    /// How long a client link lives by default.
+    pub const DEFAULT_LINK_TTL: Duration = Duration::from_secs(30 * 86_400);
+    /// How much of a refused upload is read by default.
+    pub const DEFAULT_DRAIN_BYTES: u64 = 32 * 1024 * 1024;
+    /// How long a refused upload is read by default.
+    pub const DEFAULT_DRAIN_TIME: Duration = Duration::from_secs(10);
+}
+
 impl Default for FilesConfig {
     fn default() -> Self {
         FilesConfig {
             url: None,
             s3_options: Vec::new(),
             dir: PathBuf::from("data/files"),
-            max_bytes: 25 * 1024 * 1024,
+            max_bytes: Self::DEFAULT_MAX_BYTES,
             types: DEFAULT_TYPES.iter().map(|t| t.to_string()).collect(),
-            link_ttl: Duration::from_secs(30 * 86_400),
-            drain_bytes: 32 * 1024 * 1024,
-            drain_time: Duration::from_secs(10),
+            link_ttl: Self::DEFAULT_LINK_TTL,
+            drain_bytes: Self::DEFAULT_DRAIN_BYTES,
+            drain_time: Self::DEFAULT_DRAIN_TIME,
         }
+    }
+}
+
+/// Flags of uploaded files.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FilesArgs {
+    /// Where uploaded files live: `s3://bucket/prefix` (with the usual AWS_* variables), or
+    /// unset for `DATA_DIR/files`.
+    #[arg(long, env = "HUB_FILES_URL")]
+    pub files_url: Option<String>,
+    /// The largest upload, in bytes.
+    #[arg(long, env = "HUB_FILES_MAX_BYTES", default_value_t = FilesConfig::DEFAULT_MAX_BYTES)]
+    pub files_max_bytes: u64,
+    /// Content types accepted for uploads, comma separated (default: PDF, images, text, CSV,
+    /// Markdown, JSON, ZIP and office documents).
+    #[arg(long, env = "HUB_FILES_TYPES", value_delimiter = ',')]
+    pub files_types: Vec<String>,
+    /// How much of a refused upload's body the hub still reads and drops, so that the client
+    /// sees the answer (413, 415, 400...) instead of a reset; a larger body is cut off.
+    #[arg(long, env = "HUB_UPLOAD_DRAIN_BYTES", default_value_t = FilesConfig::DEFAULT_DRAIN_BYTES)]
+    pub upload_drain_bytes: u64,
+    /// How long the hub reads a refused upload's body at most before it answers.
+    #[arg(long, env = "HUB_UPLOAD_DRAIN_TIME", default_value_t = FilesConfig::DEFAULT_DRAIN_TIME.into())]
+    pub upload_drain_time: humantime::Duration,
+    /// How long a document link shared with a client lives when its share has no expiry.
+    #[arg(long, env = "HUB_SHARE_LINK_TTL", default_value_t = FilesConfig::DEFAULT_LINK_TTL.into())]
+    pub share_link_ttl: humantime::Duration,
+}
+
+impl FilesArgs {
+    /// The files settings, their local directory under `data_dir`.
+    pub fn resolve(&self, data_dir: &std::path::Path) -> anyhow::Result<FilesConfig> {
+        if let Some(url) = &self.files_url
+            && !url.starts_with("s3://")
+        {
+            anyhow::bail!("HUB_FILES_URL {url:?} is not an s3://bucket/prefix URL");
+        }
+        if self.files_max_bytes == 0 {
+            anyhow::bail!("HUB_FILES_MAX_BYTES must be at least 1");
+        }
+        let types: Vec<String> = self
+            .files_types
+            .iter()
+            .map(|t| hub_rooms::files::essence(t))
+            .filter(|t| !t.is_empty())
+            .collect();
+        if let Some(t) = types.iter().find(|t| !DEFAULT_TYPES.contains(&t.as_str())) {
+            anyhow::bail!(
+                "HUB_FILES_TYPES: the hub cannot recognise {t:?} from its first bytes; known: {}",
+                DEFAULT_TYPES.join(", ")
+            );
+        }
+        let defaults = FilesConfig::default();
+        Ok(FilesConfig {
+            url: self.files_url.clone(),
+            s3_options: Vec::new(),
+            dir: data_dir.join("files"),
+            max_bytes: self.files_max_bytes,
+            types: if types.is_empty() {
+                defaults.types
+            } else {
+                types
+            },
+            link_ttl: *self.share_link_ttl,
+            drain_bytes: self.upload_drain_bytes,
+            drain_time: *self.upload_drain_time,
+        })
     }
 }
 

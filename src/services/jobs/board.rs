@@ -67,7 +67,7 @@ impl Schedule {
         }
     }
 
-    /// `HH:MM` (UTC) as a daily schedule.
+    /// `HH:MM` (UTC) as a daily schedule (what [`Schedule`]'s `Display` writes for one).
     pub fn parse_daily(text: &str) -> Result<Schedule, String> {
         let bad = || format!("{text:?} is not a time of day written HH:MM (UTC)");
         let (h, m) = text.trim().split_once(':').ok_or_else(bad)?;
@@ -76,6 +76,17 @@ impl Schedule {
             return Err(bad());
         }
         Ok(Schedule::DailyAt { minute: h * 60 + m })
+    }
+}
+
+/// A daily schedule as `HH:MM` (what [`Schedule::parse_daily`] reads), a period as `humantime`
+/// writes it.
+impl std::fmt::Display for Schedule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Schedule::Every(d) => write!(f, "{}", humantime::format_duration(*d)),
+            Schedule::DailyAt { minute } => write!(f, "{:02}:{:02}", minute / 60, minute % 60),
+        }
     }
 }
 
@@ -94,16 +105,69 @@ pub struct JobsConfig {
     pub audit_checkpoint_every: Duration,
 }
 
+impl JobsConfig {
+    /// The defaults (the flags of [`JobsArgs`] start from them).
+    pub const DEFAULT: JobsConfig = JobsConfig {
+        worm_integrity_every: Duration::from_secs(5 * 60),
+        badges_every: Duration::from_secs(3600),
+        reputation: Schedule::DailyAt { minute: 2 * 60 },
+        conversion_windows_every: Duration::from_secs(15 * 60),
+        files_scrub_every: DAY,
+        audit_checkpoint_every: Duration::from_secs(60),
+    };
+}
+
 impl Default for JobsConfig {
     fn default() -> Self {
-        JobsConfig {
-            worm_integrity_every: Duration::from_secs(5 * 60),
-            badges_every: Duration::from_secs(3600),
-            reputation: Schedule::DailyAt { minute: 2 * 60 },
-            conversion_windows_every: Duration::from_secs(15 * 60),
-            files_scrub_every: DAY,
-            audit_checkpoint_every: Duration::from_secs(60),
+        Self::DEFAULT
+    }
+}
+
+/// When the jobs run.
+#[derive(Debug, Clone, clap::Args)]
+pub struct JobsArgs {
+    /// How often the `worm-integrity` job re-walks the audit chains.
+    #[arg(long, env = "HUB_JOB_WORM_INTEGRITY", default_value_t = JobsConfig::DEFAULT.worm_integrity_every.into())]
+    pub job_worm_integrity: humantime::Duration,
+    /// How often the `badges-hourly` job evaluates every user's badges.
+    #[arg(long, env = "HUB_JOB_BADGES", default_value_t = JobsConfig::DEFAULT.badges_every.into())]
+    pub job_badges: humantime::Duration,
+    /// When (UTC, `HH:MM`) the `reputation-daily` job folds the previous day into reputations.
+    #[arg(long, env = "HUB_JOB_REPUTATION_AT", default_value_t = JobsConfig::DEFAULT.reputation, value_parser = Schedule::parse_daily)]
+    pub job_reputation_at: Schedule,
+    /// How often the `conversion-windows` job moves the conversion windows.
+    #[arg(long, env = "HUB_JOB_CONVERSION_WINDOWS", default_value_t = JobsConfig::DEFAULT.conversion_windows_every.into())]
+    pub job_conversion_windows: humantime::Duration,
+    /// How often the `files-scrub` job re-hashes every stored file.
+    #[arg(long, env = "HUB_JOB_FILES_SCRUB", default_value_t = JobsConfig::DEFAULT.files_scrub_every.into())]
+    pub job_files_scrub: humantime::Duration,
+    /// How often the `audit-checkpoint` job signs the audit log's head (when it grew).
+    #[arg(long, env = "HUB_AUDIT_CHECKPOINT_EVERY", default_value_t = JobsConfig::DEFAULT.audit_checkpoint_every.into())]
+    pub audit_checkpoint_every: humantime::Duration,
+}
+
+impl JobsArgs {
+    pub fn resolve(&self) -> anyhow::Result<JobsConfig> {
+        let every = [
+            *self.job_worm_integrity,
+            *self.job_badges,
+            *self.job_conversion_windows,
+            *self.job_files_scrub,
+            *self.audit_checkpoint_every,
+        ];
+        if every.iter().any(Duration::is_zero) {
+            anyhow::bail!(
+                "HUB_JOB_WORM_INTEGRITY, HUB_JOB_BADGES, HUB_JOB_CONVERSION_WINDOWS, HUB_JOB_FILES_SCRUB and HUB_AUDIT_CHECKPOINT_EVERY must be longer than zero"
+            );
         }
+        Ok(JobsConfig {
+            worm_integrity_every: *self.job_worm_integrity,
+            badges_every: *self.job_badges,
+            reputation: self.job_reputation_at,
+            conversion_windows_every: *self.job_conversion_windows,
+            files_scrub_every: *self.job_files_scrub,
+            audit_checkpoint_every: *self.audit_checkpoint_every,
+        })
     }
 }
 
@@ -282,5 +346,9 @@ mod tests {
             assert!(Schedule::parse_daily(bad).is_err(), "{bad}");
         }
         assert_eq!(two.lease(), Duration::from_secs(23 * 3600));
+        // What Display writes, parse_daily reads back.
+        assert_eq!(two.to_string(), "02:00");
+        assert_eq!(Schedule::parse_daily(&two.to_string()), Ok(two));
+        assert_eq!(Schedule::DailyAt { minute: 5 }.to_string(), "00:05");
     }
 }

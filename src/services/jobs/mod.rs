@@ -6,8 +6,8 @@
 mod board;
 
 pub use board::{
-    AUDIT_CHECKPOINT, BADGES_HOURLY, CONVERSION_WINDOWS, FILES_SCRUB, JobBoard, JobDef, JobsConfig,
-    REPUTATION_DAILY, Schedule, WORM_INTEGRITY,
+    AUDIT_CHECKPOINT, BADGES_HOURLY, CONVERSION_WINDOWS, FILES_SCRUB, JobBoard, JobDef, JobsArgs,
+    JobsConfig, REPUTATION_DAILY, Schedule, WORM_INTEGRITY,
 };
 
 use super::audit::Audit;
