@@ -8,7 +8,7 @@ use super::effects::{Effects, FeedTo};
 use super::notifications::Notifications;
 use super::writes::Writes;
 use super::xp::Xp;
-use crate::store::{BadgeRow, NewAudit, Store, StoreError, StoreResult, WriteTx};
+use crate::store::{BadgeCountRow, BadgeRow, NewAudit, Store, StoreError, StoreResult, WriteTx};
 use hub_protocol::UserId;
 use hub_protocol::badges::{Badge, BadgeAward, CreateBadge, PatchBadge};
 use hub_protocol::notifications::{BadgeAwardedData, NotificationBody};
@@ -33,6 +33,17 @@ pub enum BadgeError {
 }
 
 domain_error!(BadgeError);
+
+/// A catalog badge as clients see it.
+fn badge_view(row: BadgeCountRow) -> Badge {
+    Badge {
+        code: row.code,
+        name: row.name,
+        description: row.description,
+        rule: serde_json::from_str(&row.rule).unwrap_or_default(),
+        awarded_count: row.awarded_count,
+    }
+}
 
 const MAX_NAME: usize = 80;
 const MAX_DESCRIPTION: usize = 280;
@@ -59,7 +70,13 @@ impl Badges {
 
     /// The public badge catalog, with how many times each was awarded.
     pub async fn catalog(&self) -> StoreResult<Vec<Badge>> {
-        self.store.badges().await
+        Ok(self
+            .store
+            .badges()
+            .await?
+            .into_iter()
+            .map(badge_view)
+            .collect())
     }
 
     /// Evaluates every automatic badge `user` does not hold yet and awards those whose rule
@@ -182,6 +199,7 @@ impl Badges {
             .store
             .badge(&row.code)
             .await?
+            .map(badge_view)
             .ok_or(StoreError::NotFound)?)
     }
 
@@ -204,11 +222,16 @@ impl Badges {
             },
             rule: match &patch.rule {
                 Some(rule) => parse(rule)?.to_json(),
-                None => current.rule,
+                None => serde_json::from_str(&current.rule).unwrap_or_default(),
             },
         };
         self.store.update_badge(&row).await?;
-        Ok(self.store.badge(code).await?.ok_or(StoreError::NotFound)?)
+        Ok(self
+            .store
+            .badge(code)
+            .await?
+            .map(badge_view)
+            .ok_or(StoreError::NotFound)?)
     }
 
     /// Awards `code` to `user` by hand (admin), whatever its rule.

@@ -17,8 +17,8 @@ use crate::store::{NewAudit, NewEndorsement, PortfolioRow, ProfileRow, Stat, Sto
 use hub_protocol::UserId;
 use hub_protocol::notifications::{EndorsedData, NotificationBody, SkillVerifiedData};
 use hub_protocol::profiles::{
-    AddSkill, Endorse, Endorsement, NewPortfolioItem, PortfolioItem, Profile, ProfilePatch, Skill,
-    Theme,
+    AddSkill, Endorse, Endorsement, NewPortfolioItem, PortfolioItem, Profile, ProfileBadge,
+    ProfilePatch, Skill, Theme,
 };
 use hub_rooms::fields::FieldError;
 use hub_rooms::gamification::{
@@ -190,7 +190,17 @@ impl Profiles {
         if !profile.is_public && viewer != Some(user) {
             return Err(no_profile());
         }
-        profile.badges = self.store.profile_badges(user).await?;
+        profile.badges = self
+            .store
+            .profile_badges(user)
+            .await?
+            .into_iter()
+            .map(|b| ProfileBadge {
+                code: b.code,
+                name: b.name,
+                awarded_at: rfc3339(b.awarded_at),
+            })
+            .collect();
         profile.skills = self.store.user_skills(user).await?;
         Ok(profile)
     }

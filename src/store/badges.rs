@@ -2,10 +2,8 @@
 //! changes nothing. The seeded badges are inserted at startup when missing.
 
 use super::behind::AwardRow;
-use super::{Store, StoreError, StoreResult, WriteTx, rfc3339};
+use super::{Store, StoreError, StoreResult, WriteTx};
 use hub_protocol::UserId;
-use hub_protocol::badges::Badge;
-use hub_protocol::profiles::ProfileBadge;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -16,6 +14,24 @@ pub struct BadgeRow {
     pub name: String,
     pub description: String,
     pub rule: serde_json::Value,
+}
+
+/// A badge of the catalog with how many times it was awarded (its rule as JSON text).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BadgeCountRow {
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub rule: String,
+    pub awarded_count: i64,
+}
+
+/// A badge a user holds.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct HeldBadgeRow {
+    pub code: String,
+    pub name: String,
+    pub awarded_at: i64,
 }
 
 impl Store {
@@ -39,24 +55,14 @@ impl Store {
     }
 
     /// The catalog with award counts, by code.
-    pub async fn badges(&self) -> StoreResult<Vec<Badge>> {
-        let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
+    pub async fn badges(&self) -> StoreResult<Vec<BadgeCountRow>> {
+        Ok(sqlx::query_as(
             "SELECT b.code, b.name, b.description, b.rule,
-                    (SELECT COUNT(*) FROM badge_awards a WHERE a.code = b.code)
+                    (SELECT COUNT(*) FROM badge_awards a WHERE a.code = b.code) AS awarded_count
              FROM badges b ORDER BY b.code",
         )
         .fetch_all(self.pool())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(code, name, description, rule, awarded_count)| Badge {
-                code,
-                name,
-                description,
-                rule: serde_json::from_str(&rule).unwrap_or_default(),
-                awarded_count,
-            })
-            .collect())
+        .await?)
     }
 
     /// Every badge with its rule, inside `w` (for evaluation).
@@ -82,7 +88,7 @@ impl Store {
         Ok(badges)
     }
 
-    pub async fn badge(&self, code: &str) -> StoreResult<Option<Badge>> {
+    pub async fn badge(&self, code: &str) -> StoreResult<Option<BadgeCountRow>> {
         Ok(self.badges().await?.into_iter().find(|b| b.code == code))
     }
 
@@ -236,21 +242,13 @@ impl Store {
     }
 
     /// `user`'s badges, oldest award first.
-    pub async fn profile_badges(&self, user: &UserId) -> StoreResult<Vec<ProfileBadge>> {
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+    pub async fn profile_badges(&self, user: &UserId) -> StoreResult<Vec<HeldBadgeRow>> {
+        Ok(sqlx::query_as(
             "SELECT a.code, b.name, a.awarded_at FROM badge_awards a JOIN badges b ON b.code = a.code
              WHERE a.user_id = $1 ORDER BY a.awarded_at, a.code",
         )
         .bind(user.as_str())
         .fetch_all(self.pool())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(code, name, at)| ProfileBadge {
-                code,
-                name,
-                awarded_at: rfc3339(at),
-            })
-            .collect())
+        .await?)
     }
 }

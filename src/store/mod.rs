@@ -41,7 +41,7 @@ mod wallets;
 
 pub use activity::{ActivityRow, NewActivity};
 pub use audit::NewAudit;
-pub use badges::BadgeRow;
+pub use badges::{BadgeCountRow, BadgeRow, HeldBadgeRow};
 pub use behind::WriteTx;
 pub use blobs::{BlobError, BlobWriter, Blobs, hex as hex_of};
 pub use chat::NewMessage;
