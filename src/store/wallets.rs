@@ -206,9 +206,9 @@ impl Store {
     }
 
     /// Appends an entry to `wallet`'s ledger inside `w` (the wallet locked by
-    /// [`Store::lock_wallet`]), moves the wallet, and records the entry in the owner's audit
-    /// chain. Refuses (`Conflict`) what would take the balance or the lock below zero or the lock
-    /// above the balance, or the balance past `MAX_BUZ`.
+    /// [`Store::lock_wallet`]) and moves the wallet; the caller records the entry in the owner's
+    /// audit chain in the same transaction. Refuses (`Conflict`) what would take the balance or
+    /// the lock below zero or the lock above the balance, or the balance past `MAX_BUZ`.
     pub async fn append_ledger(
         &self,
         w: &mut WriteTx,
