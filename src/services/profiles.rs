@@ -13,12 +13,14 @@ use super::notifications::Notifications;
 use super::writes::Writes;
 use super::xp::Xp;
 use crate::clock::{SharedClock, rfc3339};
-use crate::store::{NewAudit, NewEndorsement, PortfolioRow, ProfileRow, Stat, Store, StoreError};
+use crate::store::{
+    NewAudit, NewEndorsement, PortfolioRow, ProfileRow, SkillRow, Stat, Store, StoreError,
+};
 use hub_protocol::UserId;
 use hub_protocol::notifications::{EndorsedData, NotificationBody, SkillVerifiedData};
 use hub_protocol::profiles::{
     AddSkill, Endorse, Endorsement, NewPortfolioItem, PortfolioItem, Profile, ProfileBadge,
-    ProfilePatch, Skill, Theme,
+    ProfilePatch, ProfileSkill, Skill, Theme,
 };
 use hub_rooms::fields::FieldError;
 use hub_rooms::gamification::{
@@ -119,6 +121,14 @@ fn portfolio_view(r: PortfolioRow) -> PortfolioItem {
     }
 }
 
+/// A catalog skill as clients see it.
+fn skill_view(row: SkillRow) -> Skill {
+    Skill {
+        name: row.name,
+        category: row.category,
+    }
+}
+
 fn no_profile() -> ProfileError {
     ProfileError::NotFound("no such profile".into())
 }
@@ -166,7 +176,13 @@ impl Profiles {
 
     /// The skills catalog.
     pub async fn skills(&self) -> Result<Vec<Skill>, ProfileError> {
-        Ok(self.store.skills().await?)
+        Ok(self
+            .store
+            .skills()
+            .await?
+            .into_iter()
+            .map(skill_view)
+            .collect())
     }
 
     /// Deletes one of the caller's own portfolio items (anyone else's is `not_found`).
@@ -201,7 +217,19 @@ impl Profiles {
                 awarded_at: rfc3339(b.awarded_at),
             })
             .collect();
-        profile.skills = self.store.user_skills(user).await?;
+        profile.skills = self
+            .store
+            .user_skills(user)
+            .await?
+            .into_iter()
+            .map(|s| ProfileSkill {
+                name: s.name,
+                category: s.category,
+                verified: s.verified != 0,
+                endorsements: s.endorsements,
+                evidence_url: s.evidence_url,
+            })
+            .collect();
         Ok(profile)
     }
 
@@ -221,15 +249,22 @@ impl Profiles {
         by: &UserId,
     ) -> Result<Skill, ProfileError> {
         let (name, category) = check_skill(name, category)?;
-        Ok(self.store.create_skill(&name, &category, by).await?)
+        Ok(skill_view(
+            self.store.create_skill(&name, &category, by).await?,
+        ))
     }
 
     /// Lists a catalog skill on `user`'s profile (again: updates the evidence).
     pub async fn add_skill(&self, user: &UserId, body: &AddSkill) -> Result<Profile, ProfileError> {
         let evidence = check_evidence(body.evidence_url.as_deref())?;
-        let (key, _) = self.store.skill(&body.skill).await?.ok_or_else(|| {
-            ProfileError::NotFound(format!("no skill {:?} in the catalog", body.skill))
-        })?;
+        let key = self
+            .store
+            .skill(&body.skill)
+            .await?
+            .ok_or_else(|| {
+                ProfileError::NotFound(format!("no skill {:?} in the catalog", body.skill))
+            })?
+            .key;
         self.store
             .add_user_skill(user, &key, evidence.as_deref())
             .await?;
@@ -245,10 +280,12 @@ impl Profiles {
         by: &UserId,
         privileged: bool,
     ) -> Result<Profile, ProfileError> {
-        let (key, found) =
+        let row =
             self.store.skill(skill).await?.ok_or_else(|| {
                 ProfileError::NotFound(format!("no skill {skill:?} in the catalog"))
             })?;
+        let key = row.key.clone();
+        let found = skill_view(row);
         if self.store.user_skill(user, &key).await?.is_none() {
             return Err(ProfileError::NotFound(format!(
                 "{user} does not list {}",
@@ -318,9 +355,14 @@ impl Profiles {
             req.rating,
             req.note.as_deref(),
         )?;
-        let (key, skill) = self.store.skill(&req.skill).await?.ok_or_else(|| {
+        let SkillRow {
+            key,
+            name,
+            category,
+        } = self.store.skill(&req.skill).await?.ok_or_else(|| {
             ProfileError::NotFound(format!("no skill {:?} in the catalog", req.skill))
         })?;
+        let skill = Skill { name, category };
         if self.store.user_skill(&req.user_id, &key).await?.is_none() {
             return Err(ProfileError::NotFound(format!(
                 "{} does not list {}",

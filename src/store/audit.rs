@@ -21,18 +21,39 @@ pub struct NewAudit<'a> {
     pub details: Value,
 }
 
-type Row = (
-    String,
-    String,
-    i64,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-    i64,
-    Option<String>,
-    String,
-);
+/// An audit entry's columns, read by name.
+#[derive(sqlx::FromRow)]
+struct AuditColumns {
+    id: String,
+    scope: String,
+    seq: i64,
+    ref_id: Option<String>,
+    actor_id: Option<String>,
+    action: String,
+    details: String,
+    created_at: i64,
+    prev_hash: Option<String>,
+    hash: String,
+}
+
+/// A `details` that is not JSON is kept as a string, so the chain check reports it instead of
+/// failing.
+impl From<AuditColumns> for Entry {
+    fn from(c: AuditColumns) -> Entry {
+        Entry {
+            id: c.id,
+            scope: c.scope,
+            seq: c.seq,
+            ref_id: c.ref_id,
+            actor_id: c.actor_id,
+            action: c.action,
+            details: serde_json::from_str(&c.details).unwrap_or(Value::String(c.details)),
+            created_at: c.created_at,
+            prev_hash: c.prev_hash,
+            hash: c.hash,
+        }
+    }
+}
 
 impl Store {
     /// Appends `new` to its scope's chain inside `w`. The entry waits in the transaction's
@@ -121,43 +142,14 @@ impl Store {
     /// A scope's entries in seq order. A `details` that is not JSON is kept as a string, so the
     /// chain check reports it instead of failing.
     pub async fn audit_entries(&self, scope: &str) -> StoreResult<Vec<Entry>> {
-        let rows: Vec<Row> = sqlx::query_as(
+        let rows: Vec<AuditColumns> = sqlx::query_as(
             "SELECT id, scope, seq, ref_id, actor_id, action, details, created_at, prev_hash, hash
              FROM worm_audits WHERE scope = $1 ORDER BY seq",
         )
         .bind(scope)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(
-                    id,
-                    scope,
-                    seq,
-                    ref_id,
-                    actor_id,
-                    action,
-                    details,
-                    created_at,
-                    prev_hash,
-                    hash,
-                )| {
-                    Entry {
-                        id,
-                        scope,
-                        seq,
-                        ref_id,
-                        actor_id,
-                        action,
-                        details: serde_json::from_str(&details).unwrap_or(Value::String(details)),
-                        created_at,
-                        prev_hash,
-                        hash,
-                    }
-                },
-            )
-            .collect())
+        Ok(rows.into_iter().map(Entry::from).collect())
     }
 }
 

@@ -54,7 +54,7 @@ pub use gamification::{BoardBy, BoardRow, DayRow, RepRow, Stat, XpChange};
 pub use invitations::InvitationRow;
 pub use membership::{Group, MemberRow, Requester};
 pub use notifications::NotificationRow;
-pub use profiles::{NewEndorsement, PortfolioRow, ProfileRow, skill_key};
+pub use profiles::{NewEndorsement, PortfolioRow, ProfileRow, SkillRow, UserSkillRow, skill_key};
 pub use rooms::MyRoom;
 pub use signatures::{KeyRow, SignatureRow};
 pub use teams::TeamRow;

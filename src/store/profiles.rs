@@ -2,7 +2,7 @@
 //! knows has a profile: reading one without a row gives the defaults.
 
 use super::{Store, StoreError, StoreResult, WriteTx, new_id, rfc3339};
-use hub_protocol::profiles::{Endorsement, ProfilePatch, ProfileSkill, Skill};
+use hub_protocol::profiles::{Endorsement, ProfilePatch};
 use hub_protocol::{TaskId, UserId};
 use hub_rooms::profiles::PortfolioEntry;
 
@@ -62,6 +62,24 @@ impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for PortfolioRow {
             created_at: r.try_get("created_at")?,
         })
     }
+}
+
+/// A skill of the catalog, with its key (its name, lower case).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SkillRow {
+    pub key: String,
+    pub name: String,
+    pub category: String,
+}
+
+/// A skill a user lists, with how many endorsed it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct UserSkillRow {
+    pub name: String,
+    pub category: String,
+    pub verified: i64,
+    pub evidence_url: Option<String>,
+    pub endorsements: i64,
 }
 
 /// An endorsement to record.
@@ -133,15 +151,12 @@ impl Store {
     }
 
     /// The skill catalog, by name.
-    pub async fn skills(&self) -> StoreResult<Vec<Skill>> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT name, category FROM skills ORDER BY key")
+    pub async fn skills(&self) -> StoreResult<Vec<SkillRow>> {
+        Ok(
+            sqlx::query_as("SELECT key, name, category FROM skills ORDER BY key")
                 .fetch_all(self.pool())
-                .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(name, category)| Skill { name, category })
-            .collect())
+                .await?,
+        )
     }
 
     /// Adds a skill to the catalog; `Conflict` when one of that name (whatever the case) exists.
@@ -150,7 +165,7 @@ impl Store {
         name: &str,
         category: &str,
         by: &UserId,
-    ) -> StoreResult<Skill> {
+    ) -> StoreResult<SkillRow> {
         let inserted = sqlx::query(
             "INSERT INTO skills (key, name, category, created_by, created_at) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (key) DO NOTHING",
@@ -166,20 +181,21 @@ impl Store {
         if inserted == 0 {
             return Err(StoreError::Conflict(format!("the skill {name:?} exists")));
         }
-        Ok(Skill {
+        Ok(SkillRow {
+            key: skill_key(name),
             name: name.to_owned(),
             category: category.to_owned(),
         })
     }
 
     /// The catalog's skill of `name` (whatever the case).
-    pub async fn skill(&self, name: &str) -> StoreResult<Option<(String, Skill)>> {
-        let row: Option<(String, String, String)> =
+    pub async fn skill(&self, name: &str) -> StoreResult<Option<SkillRow>> {
+        Ok(
             sqlx::query_as("SELECT key, name, category FROM skills WHERE key = $1")
                 .bind(skill_key(name))
                 .fetch_optional(self.pool())
-                .await?;
-        Ok(row.map(|(key, name, category)| (key, Skill { name, category })))
+                .await?,
+        )
     }
 
     /// Lists `skill_key` on `user`'s profile (or updates its evidence).
@@ -206,28 +222,16 @@ impl Store {
     }
 
     /// `user`'s skills with their endorsement counts.
-    pub async fn user_skills(&self, user: &UserId) -> StoreResult<Vec<ProfileSkill>> {
-        let rows: Vec<(String, String, i64, Option<String>, i64)> = sqlx::query_as(
+    pub async fn user_skills(&self, user: &UserId) -> StoreResult<Vec<UserSkillRow>> {
+        Ok(sqlx::query_as(
             "SELECT s.name, s.category, us.verified, us.evidence_url,
-                    (SELECT COUNT(*) FROM endorsements e WHERE e.user_id = us.user_id AND e.skill_key = us.skill_key)
+                    (SELECT COUNT(*) FROM endorsements e WHERE e.user_id = us.user_id AND e.skill_key = us.skill_key) AS endorsements
              FROM user_skills us JOIN skills s ON s.key = us.skill_key
              WHERE us.user_id = $1 ORDER BY s.key",
         )
         .bind(user.as_str())
         .fetch_all(self.pool())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(name, category, verified, evidence_url, endorsements)| ProfileSkill {
-                    name,
-                    category,
-                    verified: verified != 0,
-                    endorsements,
-                    evidence_url,
-                },
-            )
-            .collect())
+        .await?)
     }
 
     /// Whether `user` lists `skill_key`, and whether it is verified.

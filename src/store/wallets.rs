@@ -79,37 +79,42 @@ const WALLET_COLUMNS: &str =
     "id, user_id, buz_balance, pending_lock, seq, head_hash, chain_address, chain_type, updated_at";
 const ENTRY_COLUMNS: &str = "id, wallet_id, seq, type, amount, balance_after, task_id, review_id, conversion_id, note, created_at, prev_hash, hash";
 
-type EntryTuple = (
-    String,
-    String,
-    i64,
-    String,
-    i64,
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    i64,
-    Option<String>,
-    String,
-);
+/// A ledger entry's columns, read by name.
+#[derive(sqlx::FromRow)]
+struct EntryColumns {
+    id: String,
+    wallet_id: String,
+    seq: i64,
+    #[sqlx(rename = "type")]
+    kind: String,
+    amount: i64,
+    balance_after: i64,
+    task_id: Option<String>,
+    review_id: Option<String>,
+    conversion_id: Option<String>,
+    note: Option<String>,
+    created_at: i64,
+    prev_hash: Option<String>,
+    hash: String,
+}
 
-fn entry(t: EntryTuple) -> Entry {
-    Entry {
-        id: t.0,
-        wallet_id: t.1,
-        seq: t.2,
-        kind: t.3,
-        amount: t.4,
-        balance_after: t.5,
-        task_id: t.6,
-        review_id: t.7,
-        conversion_id: t.8,
-        note: t.9,
-        created_at: t.10,
-        prev_hash: t.11,
-        hash: t.12,
+impl From<EntryColumns> for Entry {
+    fn from(c: EntryColumns) -> Entry {
+        Entry {
+            id: c.id,
+            wallet_id: c.wallet_id,
+            seq: c.seq,
+            kind: c.kind,
+            amount: c.amount,
+            balance_after: c.balance_after,
+            task_id: c.task_id,
+            review_id: c.review_id,
+            conversion_id: c.conversion_id,
+            note: c.note,
+            created_at: c.created_at,
+            prev_hash: c.prev_hash,
+            hash: c.hash,
+        }
     }
 }
 
@@ -429,25 +434,25 @@ impl Store {
             "SELECT {ENTRY_COLUMNS} FROM wallet_ledgers WHERE wallet_id = $1 AND ($2 IS NULL OR seq < $2)
              ORDER BY seq DESC LIMIT $3"
         );
-        let rows: Vec<EntryTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<EntryColumns> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(wallet_id.as_str())
             .bind(before)
             .bind(i64::from(limit) + 1)
             .fetch_all(self.pool())
             .await?;
         let (rows, more) = super::page(rows, limit);
-        Ok((rows.into_iter().map(entry).collect(), more))
+        Ok((rows.into_iter().map(Entry::from).collect(), more))
     }
 
     /// Every entry of `wallet_id`, in seq order.
     pub async fn ledger_entries(&self, wallet_id: &WalletId) -> StoreResult<Vec<Entry>> {
         let sql =
             format!("SELECT {ENTRY_COLUMNS} FROM wallet_ledgers WHERE wallet_id = $1 ORDER BY seq");
-        let rows: Vec<EntryTuple> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<EntryColumns> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(wallet_id.as_str())
             .fetch_all(self.pool())
             .await?;
-        Ok(rows.into_iter().map(entry).collect())
+        Ok(rows.into_iter().map(Entry::from).collect())
     }
 
     /// Every wallet, by id.
