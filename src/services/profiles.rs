@@ -16,12 +16,12 @@ use crate::clock::{SharedClock, rfc3339};
 use crate::store::{
     NewAudit, NewEndorsement, PortfolioRow, ProfileRow, SkillRow, Stat, Store, StoreError,
 };
-use hub_protocol::UserId;
 use hub_protocol::notifications::{EndorsedData, NotificationBody, SkillVerifiedData};
 use hub_protocol::profiles::{
     AddSkill, Endorse, Endorsement, NewPortfolioItem, PortfolioItem, Profile, ProfileBadge,
-    ProfilePatch, ProfileSkill, Skill, Theme,
+    ProfilePatch, ProfileSkill, Skill, Theme, VerifiedTask,
 };
+use hub_protocol::{TaskId, UserId};
 use hub_rooms::fields::FieldError;
 use hub_rooms::gamification::{
     Rep, day_start_ms, endorsement_credit, endorsement_xp, next_level_xp, trust_weight, utc_day,
@@ -436,10 +436,38 @@ impl Profiles {
                         .add_in(w, fx, &req.user_id, NotificationBody::Endorsed(data))
                         .await?;
                     s.badges.evaluate(w, fx, &req.user_id).await?;
-                    Ok(Endorsement { xp, ..endorsement })
+                    Ok(Endorsement {
+                        id: endorsement.id,
+                        endorser_id: endorsement.endorser_id,
+                        user_id: endorsement.user_id,
+                        skill: skill.name.clone(),
+                        rating: endorsement.rating,
+                        note: endorsement.note,
+                        weight: endorsement.weight_milli as f64 / 1000.0,
+                        xp,
+                        created_at: rfc3339(endorsement.created_at),
+                    })
                 })
             })
             .await
+    }
+
+    /// What the hub recorded of `user`'s accepted task `task`, if anything.
+    async fn verified_task(
+        &self,
+        user: &UserId,
+        task: &TaskId,
+    ) -> Result<Option<VerifiedTask>, ProfileError> {
+        Ok(self
+            .store
+            .verified_task(user, task)
+            .await?
+            .map(|t| VerifiedTask {
+                task_id: task.clone(),
+                venture_id: t.venture_id,
+                buz_credited: t.credited,
+                accepted_at: rfc3339(t.accepted_at),
+            }))
     }
 
     pub async fn add_portfolio_item(
@@ -450,7 +478,7 @@ impl Profiles {
         let entry = check_portfolio(item)?;
         let mut added = portfolio_view(self.store.add_portfolio_item(user, &entry).await?);
         if let Some(task) = &added.task_id {
-            added.verified = self.store.verified_task(user, task).await?;
+            added.verified = self.verified_task(user, task).await?;
         }
         Ok(added)
     }
@@ -477,7 +505,7 @@ impl Profiles {
         // Beside what the user wrote, what the hub knows of the task it names.
         for item in &mut items {
             if let Some(task) = &item.task_id {
-                item.verified = self.store.verified_task(user, task).await?;
+                item.verified = self.verified_task(user, task).await?;
             }
         }
         Ok(items)

@@ -1,8 +1,8 @@
 //! Profiles, the skill catalog, users' skills, endorsements and portfolios. A user the hub
 //! knows has a profile: reading one without a row gives the defaults.
 
-use super::{Store, StoreError, StoreResult, WriteTx, new_id, rfc3339};
-use hub_protocol::profiles::{Endorsement, ProfilePatch};
+use super::{Store, StoreError, StoreResult, WriteTx, new_id};
+use hub_protocol::profiles::ProfilePatch;
 use hub_protocol::{TaskId, UserId};
 use hub_rooms::profiles::PortfolioEntry;
 
@@ -80,6 +80,29 @@ pub struct UserSkillRow {
     pub verified: i64,
     pub evidence_url: Option<String>,
     pub endorsements: i64,
+}
+
+/// An endorsement as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndorsementRow {
+    pub id: String,
+    pub endorser_id: UserId,
+    pub user_id: UserId,
+    pub skill_key: String,
+    pub rating: u8,
+    pub note: Option<String>,
+    pub weight_milli: i64,
+    pub xp: i64,
+    pub created_at: i64,
+}
+
+/// What the hub recorded of a user's accepted task: the venture its event named, the BUZ
+/// credited for it, and when it arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskCreditRow {
+    pub venture_id: Option<hub_protocol::VentureId>,
+    pub credited: i64,
+    pub accepted_at: i64,
 }
 
 /// An endorsement to record.
@@ -292,7 +315,7 @@ impl Store {
         w: &mut WriteTx,
         e: NewEndorsement<'_>,
         skill_name: &str,
-    ) -> StoreResult<Endorsement> {
+    ) -> StoreResult<EndorsementRow> {
         let (id, at) = (new_id(), self.now_ms());
         let inserted = sqlx::query(
             "INSERT INTO endorsements (id, endorser_id, user_id, skill_key, rating, note, weight_milli, xp, created_at)
@@ -317,16 +340,16 @@ impl Store {
                 e.user
             )));
         }
-        Ok(Endorsement {
+        Ok(EndorsementRow {
             id,
             endorser_id: e.endorser.clone(),
             user_id: e.user.clone(),
-            skill: skill_name.to_owned(),
+            skill_key: e.skill_key.to_owned(),
             rating: e.rating,
             note: e.note.map(str::to_owned),
-            weight: e.weight_milli as f64 / 1000.0,
+            weight_milli: e.weight_milli,
             xp: e.xp,
-            created_at: rfc3339(at),
+            created_at: at,
         })
     }
 
@@ -397,7 +420,7 @@ impl Store {
         &self,
         user: &UserId,
         task_id: &TaskId,
-    ) -> StoreResult<Option<hub_protocol::profiles::VerifiedTask>> {
+    ) -> StoreResult<Option<TaskCreditRow>> {
         let event: Option<(String, i64)> = sqlx::query_as(
             "SELECT body, received_at FROM events WHERE kind = 'task.accepted' AND id = $1 AND user_id = $2",
         )
@@ -419,11 +442,10 @@ impl Store {
         let venture_id = serde_json::from_str::<serde_json::Value>(&body)
             .ok()
             .and_then(|b| b.get("venture_id")?.as_str().map(str::to_owned));
-        Ok(Some(hub_protocol::profiles::VerifiedTask {
-            task_id: task_id.clone(),
+        Ok(Some(TaskCreditRow {
             venture_id: venture_id.map(hub_protocol::VentureId::from),
-            buz_credited: credited,
-            accepted_at: rfc3339(at),
+            credited,
+            accepted_at: at,
         }))
     }
 
