@@ -300,7 +300,8 @@ pub struct Files {
     notifications: Notifications,
     after: AfterCommit,
     clock: SharedClock,
-    config: FilesConfig,
+    /// Shared, so that the handle a download keeps is cheap to take.
+    config: std::sync::Arc<FilesConfig>,
 }
 
 impl Files {
@@ -320,7 +321,7 @@ impl Files {
             notifications,
             after,
             clock,
-            config,
+            config: std::sync::Arc::new(config),
         }
     }
 
