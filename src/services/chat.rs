@@ -15,7 +15,8 @@ use super::notify::{Except, Notify};
 use super::presence::Presence;
 use crate::auth::Identity;
 use crate::clock::SharedClock;
-use crate::store::{NewMessage, Store, StoreError, StoreResult};
+use crate::clock::rfc3339;
+use crate::store::{MessageRow, NewMessage, Store, StoreError, StoreResult};
 use hub_protocol::chat::{ChatSend, Message, Thread};
 use hub_protocol::notifications::{MentionData, NotificationBody};
 use hub_protocol::realtime::server;
@@ -224,7 +225,7 @@ impl Chat {
                 .by_client_id(&who.user_id, &req.client_id)
                 .await?
             {
-                Some(original) if original.room == room_id => Ok(original),
+                Some(original) if original.room == room_id => Ok(message_view(original)),
                 _ => Err(ChatError::RateLimited {
                     rate: self.config.rate_per_second,
                     burst: self.config.burst,
@@ -295,10 +296,11 @@ impl Chat {
             return Err(ChatError::Forbidden("only the author edits a message"));
         }
         let body = check_body(body, self.config.max_body_chars)?;
-        let message = self
-            .store
-            .chat_edit(room.as_str(), id.as_str(), body)
-            .await?;
+        let message = message_view(
+            self.store
+                .chat_edit(room.as_str(), id.as_str(), body)
+                .await?,
+        );
         self.updated(&message).await;
         Ok(message)
     }
@@ -322,7 +324,7 @@ impl Chat {
         if current.deleted {
             return Ok(current);
         }
-        let message = self.store.chat_delete(room.as_str(), id.as_str()).await?;
+        let message = message_view(self.store.chat_delete(room.as_str(), id.as_str()).await?);
         self.updated(&message).await;
         Ok(message)
     }
@@ -343,10 +345,11 @@ impl Chat {
         check_emoji(emoji)?;
         let room = room.id();
         self.existing(&room, id).await?;
-        let message = self
-            .store
-            .chat_react(room.as_str(), id.as_str(), &who.user_id, emoji, add)
-            .await?;
+        let message = message_view(
+            self.store
+                .chat_react(room.as_str(), id.as_str(), &who.user_id, emoji, add)
+                .await?,
+        );
         self.updated(&message).await;
         Ok(message)
     }
@@ -369,7 +372,7 @@ impl Chat {
                     .store
                     .chat_history(room.as_str(), None, Some(since.max(0)), MISSED_LIMIT as u32)
                     .await?;
-                (Some(messages), Some(!more))
+                (Some(messages_view(messages)), Some(!more))
             }
             None => (None, None),
         };
@@ -393,17 +396,18 @@ impl Chat {
             return Err(hub_rooms::chat::ChatError::BothBounds.into());
         }
         let limit = history_limit(limit)?;
-        Ok(self
+        let (messages, more) = self
             .store
             .chat_history(room.id().as_str(), before, after, limit)
-            .await?)
+            .await?;
+        Ok((messages_view(messages), more))
     }
 
     /// A message and its replies.
     pub async fn thread(&self, room: &RoomName, id: &MessageId) -> ChatResult<Thread> {
         let room = room.id();
         let root = self.existing(&room, id).await?;
-        let messages = self.store.chat_thread(room.as_str(), id.as_str()).await?;
+        let messages = messages_view(self.store.chat_thread(room.as_str(), id.as_str()).await?);
         Ok(Thread { root, messages })
     }
 
@@ -416,6 +420,7 @@ impl Chat {
         self.store
             .chat_get(room.as_str(), id.as_str())
             .await?
+            .map(message_view)
             .ok_or(ChatError::NotFound)
     }
 
@@ -429,6 +434,27 @@ impl Chat {
             )
             .await;
     }
+}
+
+/// A stored message as clients see it.
+fn message_view(row: MessageRow) -> Message {
+    Message {
+        id: row.id,
+        room: row.room,
+        seq: row.seq,
+        author_id: row.author_id,
+        client_id: row.client_id,
+        body: row.body,
+        reply_to: row.reply_to,
+        created_at: rfc3339(row.created_at),
+        edited_at: row.edited_at.map(rfc3339),
+        deleted: row.deleted,
+        reactions: row.reactions,
+    }
+}
+
+fn messages_view(rows: Vec<MessageRow>) -> Vec<Message> {
+    rows.into_iter().map(message_view).collect()
 }
 
 /// Records how long a send took the hub, from its checks to its answer (the commit and the
@@ -484,7 +510,7 @@ async fn commit_sends(
     batch: Vec<Draft>,
 ) -> Vec<StoreResult<(Message, bool)>> {
     let news: Vec<NewMessage<'_>> = batch.iter().map(Draft::new_message).collect();
-    let results: Vec<StoreResult<(Message, bool)>> = match store.chat_commit(&news).await {
+    let results: Vec<StoreResult<(MessageRow, bool)>> = match store.chat_commit(&news).await {
         Ok(results) => results,
         Err(StoreError::Db(e)) if StoreError::is_constraint_violation(&e) => {
             // A retry raced its original on another node: each send on its own, so the
@@ -498,6 +524,10 @@ async fn commit_sends(
         // Nothing was stored: every send of the batch fails the same way.
         Err(e) => e.for_each(batch.len()),
     };
+    let results: Vec<StoreResult<(Message, bool)>> = results
+        .into_iter()
+        .map(|r| r.map(|(row, created)| (message_view(row), created)))
+        .collect();
     for (draft, result) in batch.iter().zip(&results) {
         if let Ok((message, true)) = result {
             let except = Except {

@@ -5,44 +5,48 @@
 //! and an acked message is committed.
 //! `(author_id, client_id)` is unique: a retry finds the original instead of storing twice.
 
-use super::{Backend, Store, StoreError, StoreResult, WriteTx, new_id, rfc3339};
-use hub_protocol::chat::Message;
+use super::{Backend, Store, StoreError, StoreResult, WriteTx, id_of, new_id, opt_id_of};
 use hub_protocol::{MessageId, RoomId, UserId};
-use sqlx::AssertSqlSafe;
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
 use std::collections::BTreeMap;
 
 /// `deleted` is read as an integer: through sqlx's `Any` driver SQLite gives booleans as
 /// integers, and Postgres casts its boolean the same way.
-const COLUMNS: &str = "id, room, seq, author_id, client_id, body, reply_to, created_at, edited_at, CAST(deleted AS INTEGER)";
+const COLUMNS: &str = "id, room, seq, author_id, client_id, body, reply_to, created_at, edited_at, CAST(deleted AS INTEGER) AS deleted";
 
-type Row = (
-    String,
-    String,
-    i64,
-    String,
-    String,
-    String,
-    Option<String>,
-    i64,
-    Option<i64>,
-    i64,
-);
+/// A message as stored, with its reactions (emoji to the users who left it, in the order they
+/// did). The chat service makes the wire `Message` of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRow {
+    pub id: MessageId,
+    pub room: RoomId,
+    pub seq: i64,
+    pub author_id: UserId,
+    pub client_id: String,
+    pub body: String,
+    pub reply_to: Option<MessageId>,
+    pub created_at: i64,
+    pub edited_at: Option<i64>,
+    pub deleted: bool,
+    pub reactions: BTreeMap<String, Vec<UserId>>,
+}
 
-fn message(
-    (id, room, seq, author, client_id, body, reply_to, created_at, edited_at, deleted): Row,
-) -> Message {
-    Message {
-        id: MessageId(id),
-        room: RoomId::from(room),
-        seq,
-        author_id: UserId(author),
-        client_id,
-        body,
-        reply_to: reply_to.map(MessageId),
-        created_at: rfc3339(created_at),
-        edited_at: edited_at.map(rfc3339),
-        deleted: deleted != 0,
-        reactions: BTreeMap::new(),
+impl<'r> sqlx::FromRow<'r, AnyRow> for MessageRow {
+    fn from_row(r: &'r AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(MessageRow {
+            id: id_of(r, "id")?,
+            room: id_of(r, "room")?,
+            seq: r.try_get("seq")?,
+            author_id: id_of(r, "author_id")?,
+            client_id: r.try_get("client_id")?,
+            body: r.try_get("body")?,
+            reply_to: opt_id_of(r, "reply_to")?,
+            created_at: r.try_get("created_at")?,
+            edited_at: r.try_get("edited_at")?,
+            deleted: r.try_get::<i64, _>("deleted")? != 0,
+            reactions: BTreeMap::new(),
+        })
     }
 }
 
@@ -114,8 +118,8 @@ pub struct NewMessage<'a> {
 
 impl NewMessage<'_> {
     /// The message as stored with `id` and `seq` at `now`.
-    fn stored(&self, id: String, seq: i64, now: i64) -> Message {
-        Message {
+    fn stored(&self, id: String, seq: i64, now: i64) -> MessageRow {
+        MessageRow {
             id: MessageId(id),
             room: RoomId::from(self.room),
             seq,
@@ -123,7 +127,7 @@ impl NewMessage<'_> {
             client_id: self.client_id.to_owned(),
             body: self.body.to_owned(),
             reply_to: self.reply_to.map(MessageId::from),
-            created_at: rfc3339(now),
+            created_at: now,
             edited_at: None,
             deleted: false,
             reactions: BTreeMap::new(),
@@ -134,7 +138,7 @@ impl NewMessage<'_> {
 impl Store {
     /// Stores a message and returns it with `true`, or returns the original with `false` when
     /// the author sent this `client_id` before.
-    pub async fn chat_send(&self, m: NewMessage<'_>) -> StoreResult<(Message, bool)> {
+    pub async fn chat_send(&self, m: NewMessage<'_>) -> StoreResult<(MessageRow, bool)> {
         self.chat_check_reply(&m).await?;
         match self.chat_commit(std::slice::from_ref(&m)).await {
             Err(StoreError::Db(e)) if StoreError::is_constraint_violation(&e) => {
@@ -177,7 +181,7 @@ impl Store {
     pub async fn chat_commit(
         &self,
         batch: &[NewMessage<'_>],
-    ) -> StoreResult<Vec<StoreResult<(Message, bool)>>> {
+    ) -> StoreResult<Vec<StoreResult<(MessageRow, bool)>>> {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
@@ -238,7 +242,7 @@ impl Store {
         w.commit().await?;
 
         let mut stored = stored.into_iter();
-        let mut results: Vec<StoreResult<(Message, bool)>> = Vec::with_capacity(batch.len());
+        let mut results: Vec<StoreResult<(MessageRow, bool)>> = Vec::with_capacity(batch.len());
         for (m, kind) in batch.iter().zip(&kinds) {
             let result = match kind {
                 Kind::New => stored
@@ -259,7 +263,7 @@ impl Store {
     async fn chat_commit_postgres(
         &self,
         batch: &[NewMessage<'_>],
-    ) -> StoreResult<Vec<StoreResult<(Message, bool)>>> {
+    ) -> StoreResult<Vec<StoreResult<(MessageRow, bool)>>> {
         let now = self.now_ms();
         let ids: Vec<String> = batch.iter().map(|_| new_id()).collect();
         // The batch goes as one JSON parameter: sqlx's cost per statement grows faster than
@@ -317,7 +321,7 @@ impl Store {
         let seqs: BTreeMap<usize, i64> =
             rows.into_iter().map(|(i, seq)| (i as usize, seq)).collect();
         let mut first: BTreeMap<(&str, &str), usize> = BTreeMap::new();
-        let mut results: Vec<StoreResult<(Message, bool)>> = Vec::with_capacity(batch.len());
+        let mut results: Vec<StoreResult<(MessageRow, bool)>> = Vec::with_capacity(batch.len());
         for (i, m) in batch.iter().enumerate() {
             let key = (m.author.as_str(), m.client_id);
             let result = if let Some(seq) = seqs.get(&i) {
@@ -337,8 +341,8 @@ impl Store {
     async fn original(
         &self,
         m: &NewMessage<'_>,
-        earlier: Option<&StoreResult<(Message, bool)>>,
-    ) -> StoreResult<(Message, bool)> {
+        earlier: Option<&StoreResult<(MessageRow, bool)>>,
+    ) -> StoreResult<(MessageRow, bool)> {
         let original = match earlier {
             Some(Ok((original, _))) => original.clone(),
             Some(Err(e)) => return Err(e.replicate()),
@@ -355,7 +359,7 @@ impl Store {
         &self,
         w: &mut WriteTx,
         fresh: &[&NewMessage<'_>],
-    ) -> StoreResult<Vec<Message>> {
+    ) -> StoreResult<Vec<MessageRow>> {
         if fresh.is_empty() {
             return Ok(Vec::new());
         }
@@ -423,35 +427,35 @@ impl Store {
         &self,
         author: &UserId,
         client_id: &str,
-    ) -> StoreResult<Option<Message>> {
+    ) -> StoreResult<Option<MessageRow>> {
         let sql = format!("SELECT {COLUMNS} FROM messages WHERE author_id = $1 AND client_id = $2");
-        let row: Option<Row> = sqlx::query_as(AssertSqlSafe(sql))
+        let row: Option<MessageRow> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(author.as_str())
             .bind(client_id)
             .fetch_optional(self.pool())
             .await?;
         match row {
-            Some(r) => Ok(Some(self.with_reactions(vec![message(r)]).await?.remove(0))),
+            Some(r) => Ok(Some(self.with_reactions(vec![r]).await?.remove(0))),
             None => Ok(None),
         }
     }
 
     /// One message of `room`, with its reactions.
-    pub async fn chat_get(&self, room: &str, id: &str) -> StoreResult<Option<Message>> {
+    pub async fn chat_get(&self, room: &str, id: &str) -> StoreResult<Option<MessageRow>> {
         let sql = format!("SELECT {COLUMNS} FROM messages WHERE room = $1 AND id = $2");
-        let row: Option<Row> = sqlx::query_as(AssertSqlSafe(sql))
+        let row: Option<MessageRow> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(room)
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
         match row {
-            Some(r) => Ok(Some(self.with_reactions(vec![message(r)]).await?.remove(0))),
+            Some(r) => Ok(Some(self.with_reactions(vec![r]).await?.remove(0))),
             None => Ok(None),
         }
     }
 
     /// Replaces the body of a live message.
-    pub async fn chat_edit(&self, room: &str, id: &str, body: &str) -> StoreResult<Message> {
+    pub async fn chat_edit(&self, room: &str, id: &str, body: &str) -> StoreResult<MessageRow> {
         let done = sqlx::query("UPDATE messages SET body = $1, edited_at = $2 WHERE room = $3 AND id = $4 AND NOT deleted")
             .bind(body)
             .bind(self.now_ms())
@@ -466,7 +470,7 @@ impl Store {
     }
 
     /// Leaves a tombstone: the body, reactions and mentions go; the seq stays.
-    pub async fn chat_delete(&self, room: &str, id: &str) -> StoreResult<Message> {
+    pub async fn chat_delete(&self, room: &str, id: &str) -> StoreResult<MessageRow> {
         let mut w = self.begin_write().await?;
         sqlx::query("UPDATE messages SET body = '', deleted = TRUE, edited_at = $1 WHERE room = $2 AND id = $3")
             .bind(self.now_ms())
@@ -494,7 +498,7 @@ impl Store {
         user: &UserId,
         emoji: &str,
         add: bool,
-    ) -> StoreResult<Message> {
+    ) -> StoreResult<MessageRow> {
         let current = self.chat_get(room, id).await?.ok_or(StoreError::NotFound)?;
         if current.deleted {
             return Err(StoreError::Conflict("the message is deleted".into()));
@@ -531,9 +535,9 @@ impl Store {
         before: Option<i64>,
         after: Option<i64>,
         limit: u32,
-    ) -> StoreResult<(Vec<Message>, bool)> {
+    ) -> StoreResult<(Vec<MessageRow>, bool)> {
         let fetch = i64::from(limit) + 1;
-        let rows: Vec<Row> = match after {
+        let rows: Vec<MessageRow> = match after {
             Some(after) => {
                 let sql = format!(
                     "SELECT {COLUMNS} FROM messages WHERE room = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3"
@@ -549,7 +553,7 @@ impl Store {
                 let sql = format!(
                     "SELECT {COLUMNS} FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
                 );
-                let mut rows: Vec<Row> = sqlx::query_as(AssertSqlSafe(sql))
+                let mut rows: Vec<MessageRow> = sqlx::query_as(AssertSqlSafe(sql))
                     .bind(room)
                     .bind(before.unwrap_or(i64::MAX))
                     .bind(fetch)
@@ -560,7 +564,7 @@ impl Store {
             }
         };
         let has_more = rows.len() as i64 > i64::from(limit);
-        let mut messages: Vec<Message> = rows.into_iter().map(message).collect();
+        let mut messages = rows;
         if has_more {
             if after.is_some() {
                 messages.pop();
@@ -572,17 +576,16 @@ impl Store {
     }
 
     /// The replies to `root`, in seq order.
-    pub async fn chat_thread(&self, room: &str, root: &str) -> StoreResult<Vec<Message>> {
+    pub async fn chat_thread(&self, room: &str, root: &str) -> StoreResult<Vec<MessageRow>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM messages WHERE room = $1 AND reply_to = $2 ORDER BY seq ASC"
         );
-        let rows: Vec<Row> = sqlx::query_as(AssertSqlSafe(sql))
+        let rows: Vec<MessageRow> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(room)
             .bind(root)
             .fetch_all(self.pool())
             .await?;
-        self.with_reactions(rows.into_iter().map(message).collect())
-            .await
+        self.with_reactions(rows).await
     }
 
     pub async fn chat_last_seq(&self, room: &str) -> StoreResult<i64> {
@@ -672,7 +675,7 @@ impl Store {
     }
 
     /// Fills in the reactions of `messages` (one query for the whole page).
-    async fn with_reactions(&self, mut messages: Vec<Message>) -> StoreResult<Vec<Message>> {
+    async fn with_reactions(&self, mut messages: Vec<MessageRow>) -> StoreResult<Vec<MessageRow>> {
         if messages.is_empty() {
             return Ok(messages);
         }
@@ -695,7 +698,7 @@ impl Store {
     }
 }
 
-fn same_room(original: Message, room: &str) -> StoreResult<Message> {
+fn same_room(original: MessageRow, room: &str) -> StoreResult<MessageRow> {
     if original.room.as_str() == room {
         Ok(original)
     } else {

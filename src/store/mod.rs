@@ -44,7 +44,7 @@ pub use audit::NewAudit;
 pub use badges::{BadgeCountRow, BadgeRow, HeldBadgeRow};
 pub use behind::WriteTx;
 pub use blobs::{BlobError, BlobWriter, Blobs, hex as hex_of};
-pub use chat::NewMessage;
+pub use chat::{MessageRow, NewMessage};
 pub use clients::ClientRow;
 pub use docs::{DocRow, StoredDoc};
 pub use equity::{ConversionRow, WindowRow};
@@ -54,7 +54,9 @@ pub use gamification::{BoardBy, BoardRow, DayRow, RepRow, Stat, XpChange};
 pub use invitations::InvitationRow;
 pub use membership::{Group, MemberRow, Requester};
 pub use notifications::NotificationRow;
-pub use profiles::{NewEndorsement, PortfolioRow, ProfileRow, SkillRow, UserSkillRow, skill_key};
+pub use profiles::{
+    NewEndorsement, PortfolioRow, ProfileChange, ProfileRow, SkillRow, UserSkillRow, skill_key,
+};
 pub use rooms::MyRoom;
 pub use signatures::{KeyRow, SignatureRow};
 pub use teams::TeamRow;

@@ -346,7 +346,7 @@ async fn group_commits_keep_rooms_gap_free_and_publish_in_seq_order(backend: Bac
 /// after its last, in the order given; a retry (of a stored message, or twice in one batch)
 /// answers with its original and takes no seq; a client_id reused in another room conflicts.
 async fn a_group_commit_answers_retries_with_their_originals(backend: Backend) {
-    use hub::store::{NewMessage, Store, StoreError};
+    use hub::store::{MessageRow, NewMessage, Store, StoreError};
     use hub_protocol::UserId;
     let hub = TestHub::start(backend).await;
     let store = Store::connect(&hub.db.url, 1).await.unwrap();
@@ -364,7 +364,7 @@ async fn a_group_commit_answers_retries_with_their_originals(backend: Backend) {
             mentions: &[],
         }
     }
-    let seqs = |results: &[Result<(hub_protocol::chat::Message, bool), StoreError>]| {
+    let seqs = |results: &[Result<(MessageRow, bool), StoreError>]| {
         results
             .iter()
             .map(|r| match r {
@@ -410,9 +410,7 @@ async fn a_group_commit_answers_retries_with_their_originals(backend: Backend) {
             Err(hub_protocol::ErrorCode::Conflict)
         ]
     );
-    let id = |r: &Result<(hub_protocol::chat::Message, bool), StoreError>| {
-        r.as_ref().unwrap().0.id.clone()
-    };
+    let id = |r: &Result<(MessageRow, bool), StoreError>| r.as_ref().unwrap().0.id.clone();
     assert_eq!(id(&second[1]), id(&first[2]), "the stored original");
     assert_eq!(
         id(&second[2]),
