@@ -14,7 +14,8 @@ use super::writes::Writes;
 use super::xp::Xp;
 use crate::clock::{SharedClock, rfc3339};
 use crate::store::{
-    NewAudit, NewEndorsement, PortfolioRow, ProfileRow, SkillRow, Stat, Store, StoreError,
+    NewAudit, NewEndorsement, PortfolioRow, ProfileChange, ProfileRow, SkillRow, Stat, Store,
+    StoreError,
 };
 use hub_protocol::notifications::{EndorsedData, NotificationBody, SkillVerifiedData};
 use hub_protocol::profiles::{
@@ -238,7 +239,16 @@ impl Profiles {
         user: &UserId,
         patch: &ProfilePatch,
     ) -> Result<Profile, ProfileError> {
-        self.store.patch_profile(user, patch).await?;
+        let change = ProfileChange {
+            nickname: text(&patch.nickname),
+            avatar_url: text(&patch.avatar_url),
+            bio: text(&patch.bio),
+            location: text(&patch.location),
+            website_url: text(&patch.website_url),
+            theme: patch.theme.map(|t| t.as_str()),
+            is_public: patch.is_public,
+        };
+        self.store.patch_profile(user, &change).await?;
         self.view(user, Some(user)).await
     }
 
@@ -510,4 +520,9 @@ impl Profiles {
         }
         Ok(items)
     }
+}
+
+/// A patch's text field as the store takes it: absent, cleared or set.
+fn text(value: &Option<Option<String>>) -> Option<Option<&str>> {
+    value.as_ref().map(|v| v.as_deref())
 }

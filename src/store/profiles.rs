@@ -2,7 +2,6 @@
 //! knows has a profile: reading one without a row gives the defaults.
 
 use super::{Store, StoreError, StoreResult, WriteTx, new_id};
-use hub_protocol::profiles::ProfilePatch;
 use hub_protocol::{TaskId, UserId};
 use hub_rooms::profiles::PortfolioEntry;
 
@@ -116,6 +115,19 @@ pub struct NewEndorsement<'a> {
     pub xp: i64,
 }
 
+/// A change to a profile: each field given is set (to null for `Some(None)`), the others kept.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ProfileChange<'a> {
+    pub nickname: Option<Option<&'a str>>,
+    pub avatar_url: Option<Option<&'a str>>,
+    pub bio: Option<Option<&'a str>>,
+    pub location: Option<Option<&'a str>>,
+    pub website_url: Option<Option<&'a str>>,
+    /// The theme's stored name.
+    pub theme: Option<&'a str>,
+    pub is_public: Option<bool>,
+}
+
 impl Store {
     /// `user`'s profile row, or `None` for a user the hub does not know.
     pub async fn profile(&self, user: &UserId) -> StoreResult<Option<ProfileRow>> {
@@ -129,8 +141,8 @@ impl Store {
         .await?)
     }
 
-    /// Applies a checked patch to `user`'s profile.
-    pub async fn patch_profile(&self, user: &UserId, patch: &ProfilePatch) -> StoreResult<()> {
+    /// Applies a checked change to `user`'s profile.
+    pub async fn patch_profile(&self, user: &UserId, patch: &ProfileChange<'_>) -> StoreResult<()> {
         let mut w = self.begin_write().await?;
         self.ensure_profile(&mut w, user).await?;
         let texts = [
@@ -145,7 +157,7 @@ impl Store {
                 let sql = format!("UPDATE profiles SET {column} = $2 WHERE user_id = $1");
                 sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(user.as_str())
-                    .bind(value.as_deref())
+                    .bind(*value)
                     .execute(w.conn().await?)
                     .await?;
             }
@@ -153,7 +165,7 @@ impl Store {
         if let Some(theme) = patch.theme {
             sqlx::query("UPDATE profiles SET theme = $2 WHERE user_id = $1")
                 .bind(user.as_str())
-                .bind(theme.as_str())
+                .bind(theme)
                 .execute(w.conn().await?)
                 .await?;
         }

@@ -682,3 +682,52 @@ fn no_two_files_import_each_other_even_in_a_circle() {
         cycles.join("\n")
     );
 }
+
+/// What the store may name of the wire crate: identities, roles and error codes, the words a
+/// row is written in. A payload, event or patch is the services' to map.
+fn store_may_name(path: &[String]) -> bool {
+    match path.first().map(String::as_str) {
+        Some("ids" | "roles" | "error") => true,
+        Some(first) => {
+            first.ends_with("Id")
+                || matches!(first, "Role" | "AccountRole" | "ErrorCode" | "ErrorBody")
+        }
+        None => true,
+    }
+}
+
+#[test]
+fn store_may_name_ids_roles_and_error_codes_only() {
+    let code = "use hub_protocol::{MessageId, Role, ErrorCode::Conflict};\nuse hub_protocol::chat::Message;\nlet t = hub_protocol::profiles::ProfilePatch::default();";
+    let refused: Vec<String> = paths_under(code, "hub_protocol")
+        .into_iter()
+        .filter(|p| !store_may_name(p))
+        .map(|p| p.join("::"))
+        .collect();
+    assert_eq!(
+        refused,
+        vec!["chat::Message", "profiles::ProfilePatch::default"]
+    );
+}
+
+#[test]
+fn the_store_returns_rows_not_wire_types() {
+    // The store reads and writes rows; the services map them to what clients see.
+    let store = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store");
+    let mut files = Vec::new();
+    rust_files(&store, &mut files);
+    let mut found = Vec::new();
+    for file in files {
+        let code = without_tests(&code_of(&std::fs::read_to_string(&file).unwrap()));
+        for path in paths_under(&code, "hub_protocol") {
+            if !store_may_name(&path) {
+                found.push(format!(
+                    "{}: hub_protocol::{}",
+                    file.display(),
+                    path.join("::")
+                ));
+            }
+        }
+    }
+    assert!(found.is_empty(), "the store names wire types: {found:#?}");
+}
