@@ -608,19 +608,29 @@ fn file_graph() -> BTreeMap<String, BTreeSet<String>> {
     graph
 }
 
+/// The store's files with their code, tests left out.
+fn store_code() -> Vec<(PathBuf, String)> {
+    let store = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store");
+    let mut files = Vec::new();
+    rust_files(&store, &mut files);
+    files
+        .into_iter()
+        .map(|f| {
+            let code = without_tests(&code_of(&std::fs::read_to_string(&f).unwrap()));
+            (f, code)
+        })
+        .collect()
+}
+
 #[test]
 fn the_store_writes_no_audit_entry_of_its_own() {
     // The services write every audit entry, in the transaction of the change it records; the
     // store only knows how (`store/audit.rs`).
-    let store = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store");
-    let mut files = Vec::new();
-    rust_files(&store, &mut files);
     let mut found = Vec::new();
-    for file in files {
+    for (file, code) in store_code() {
         if file.file_name().is_some_and(|n| n == "audit.rs") {
             continue;
         }
-        let code = without_tests(&code_of(&std::fs::read_to_string(&file).unwrap()));
         for needle in ["NewAudit {", ".audit(", ".audit_alone("] {
             if code.contains(needle) {
                 found.push(format!("{}: {needle}", file.display()));
@@ -713,12 +723,8 @@ fn store_may_name_ids_roles_and_error_codes_only() {
 #[test]
 fn the_store_returns_rows_not_wire_types() {
     // The store reads and writes rows; the services map them to what clients see.
-    let store = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store");
-    let mut files = Vec::new();
-    rust_files(&store, &mut files);
     let mut found = Vec::new();
-    for file in files {
-        let code = without_tests(&code_of(&std::fs::read_to_string(&file).unwrap()));
+    for (file, code) in store_code() {
         for path in paths_under(&code, "hub_protocol") {
             if !store_may_name(&path) {
                 found.push(format!(
