@@ -102,18 +102,7 @@ pub async fn run_with(
         bus.clone(),
         store.clone(),
         blobs.clone(),
-        services::ServicesConfig {
-            chat: config.chat.clone(),
-            presence: config.presence.clone(),
-            docs: config.docs.clone(),
-            jobs: config.jobs.clone(),
-            gamification: config.gamification.clone(),
-            buz: config.buz.clone(),
-            files: config.files.clone(),
-            role_cache: config.role_cache,
-            writes: config.writes.clone(),
-            audit_log: config.audit_log.clone(),
-        },
+        config.services(),
         runtime.clock.clone(),
     );
     let core = Core {

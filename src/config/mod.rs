@@ -266,6 +266,22 @@ impl Config {
     pub fn backend(&self) -> Backend {
         Backend::from_url(&self.database_url).unwrap_or(Backend::Sqlite)
     }
+
+    /// What the services run with.
+    pub fn services(&self) -> crate::services::ServicesConfig {
+        crate::services::ServicesConfig {
+            chat: self.chat.clone(),
+            presence: self.presence.clone(),
+            docs: self.docs.clone(),
+            jobs: self.jobs.clone(),
+            gamification: self.gamification.clone(),
+            buz: self.buz.clone(),
+            files: self.files.clone(),
+            role_cache: self.role_cache,
+            writes: self.writes.clone(),
+            audit_log: self.audit_log.clone(),
+        }
+    }
 }
 
 /// A random node id: short, readable in logs.
@@ -545,6 +561,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_services_default_is_a_hub_without_flags() {
+        // Tests that build `Services` from `ServicesConfig::default()` run what a hub started
+        // without flags runs.
+        let c = Config::new("sqlite::memory:", b"secret".to_vec());
+        assert_eq!(
+            format!("{:?}", c.services()),
+            format!("{:?}", crate::services::ServicesConfig::default())
+        );
+        assert_eq!(
+            crate::services::ServicesConfig::default().role_cache,
+            crate::services::access::DEFAULT_ROLE_CACHE
+        );
     }
 
     #[test]

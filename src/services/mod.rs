@@ -163,8 +163,8 @@ pub struct Services {
     pub dev: Dev,
 }
 
-/// The services' settings.
-#[derive(Debug, Clone, Default)]
+/// The services' settings; the default is a hub started without flags.
+#[derive(Debug, Clone)]
 pub struct ServicesConfig {
     pub chat: ChatConfig,
     pub presence: PresenceConfig,
@@ -180,6 +180,23 @@ pub struct ServicesConfig {
     pub writes: WritesConfig,
     /// The Merkle log's key, origin and witnesses.
     pub audit_log: AuditLogConfig,
+}
+
+impl Default for ServicesConfig {
+    fn default() -> ServicesConfig {
+        ServicesConfig {
+            chat: ChatConfig::default(),
+            presence: PresenceConfig::default(),
+            docs: DocsConfig::default(),
+            jobs: JobsConfig::default(),
+            gamification: GamificationConfig::default(),
+            buz: BuzConfig::default(),
+            files: FilesConfig::default(),
+            role_cache: access::DEFAULT_ROLE_CACHE,
+            writes: WritesConfig::default(),
+            audit_log: AuditLogConfig::default(),
+        }
+    }
 }
 
 impl Services {
