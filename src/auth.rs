@@ -50,6 +50,35 @@ pub enum AuthError {
     Invalid,
     #[error("token has an empty or malformed subject")]
     BadSubject,
+    #[error("token revoked: sign in again")]
+    Revoked,
+    #[error("an API key is accepted on the server API only")]
+    ApiKeyHere,
+}
+
+/// Users whose tokens were revoked through the server API, with the time (Unix ms) before
+/// which their tokens are refused. Every node holds all of them: read from the store at start
+/// and after a bus gap, and set from the bus as revocations happen. A revocation is never
+/// lifted, so each entry only moves forward.
+#[derive(Debug, Default)]
+pub struct Revocations {
+    before: std::sync::RwLock<HashMap<UserId, i64>>,
+}
+
+impl Revocations {
+    /// `user`'s tokens issued before `before` are refused from now on.
+    pub fn set(&self, user: &UserId, before: i64) {
+        let mut all = self.before.write().unwrap_or_else(|e| e.into_inner());
+        let at = all.entry(user.clone()).or_insert(before);
+        *at = (*at).max(before);
+    }
+
+    /// Whether a token of `user` issued at `iat` (Unix seconds) is still good.
+    pub fn allows(&self, user: &UserId, iat: Option<u64>) -> bool {
+        let all = self.before.read().unwrap_or_else(|e| e.into_inner());
+        all.get(user)
+            .is_none_or(|before| hub_rooms::server::issued_after(iat, *before))
+    }
 }
 
 /// Seconds a token stays valid past its `exp`, for clocks that disagree a little.
@@ -61,10 +90,16 @@ pub struct Auth {
     validation: Validation,
     store: Store,
     known: Mutex<HashMap<UserId, (String, AccountRole)>>,
+    revocations: Arc<Revocations>,
 }
 
 impl Auth {
     pub fn new(secret: &[u8], store: Store) -> Arc<Auth> {
+        Self::revoking(secret, store, Arc::default())
+    }
+
+    /// An `Auth` that refuses the tokens `revocations` names.
+    pub fn revoking(secret: &[u8], store: Store, revocations: Arc<Revocations>) -> Arc<Auth> {
         let mut validation = Validation::new(Algorithm::HS256);
         // Expiry is checked against the hub's clock (the store's), below.
         validation.validate_exp = false;
@@ -75,6 +110,7 @@ impl Auth {
             validation,
             store,
             known: Mutex::new(HashMap::new()),
+            revocations,
         })
     }
 
@@ -91,6 +127,9 @@ impl Auth {
 
     /// Checks a token's signature, expiry and subject.
     pub fn verify(&self, token: &str) -> Result<Identity, AuthError> {
+        if is_api_key(token) {
+            return Err(AuthError::ApiKeyHere);
+        }
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
@@ -103,6 +142,10 @@ impl Auth {
         }
         if !valid_user_id(&claims.sub) {
             return Err(AuthError::BadSubject);
+        }
+        let user_id = UserId(claims.sub);
+        if !self.revocations.allows(&user_id, claims.iat) {
+            return Err(AuthError::Revoked);
         }
         let name = claims
             .name
@@ -117,9 +160,9 @@ impl Auth {
                     .collect::<String>()
             })
             .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| claims.sub.clone());
+            .unwrap_or_else(|| user_id.to_string());
         Ok(Identity {
-            user_id: UserId(claims.sub),
+            user_id,
             name,
             role: claims.role,
         })
@@ -259,6 +302,14 @@ fn mint(
         key,
     )?)
 }
+
+/// Whether `token` is an API key (`hk_…`) rather than a signed token.
+pub fn is_api_key(token: &str) -> bool {
+    token.starts_with(API_KEY_PREFIX)
+}
+
+/// What every API key starts with.
+pub const API_KEY_PREFIX: &str = "hk_";
 
 /// User ids follow the same rule as ids in room names, so `user:{id}` is always a valid room.
 pub fn valid_user_id(id: &str) -> bool {

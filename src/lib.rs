@@ -86,7 +86,6 @@ pub async fn run_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let store = open_store(&config).await?.with_clock(runtime.clock.clone());
-    let auth = auth::Auth::new(&config.jwt_secret, store.clone());
     let bus: Arc<dyn bus::Bus> = match (runtime.bus, &config.redis_url) {
         (Some(shared), _) => shared,
         (None, Some(url)) => {
@@ -104,6 +103,16 @@ pub async fn run_with(
         blobs.clone(),
         config.services(),
         runtime.clock.clone(),
+    );
+    services
+        .server
+        .load_revocations()
+        .await
+        .context("cannot read token revocations")?;
+    let auth = auth::Auth::revoking(
+        &config.jwt_secret,
+        store.clone(),
+        services.server.revocations(),
     );
     let core = Core {
         clock: runtime.clock.clone(),

@@ -159,6 +159,7 @@ fn close_code(reason: CloseReason) -> u16 {
         CloseReason::Deleted => 4404,
         CloseReason::TooSlow => 1013,
         CloseReason::AccessLost => 4403,
+        CloseReason::SessionClosed => 4401,
         CloseReason::TextFrame => 1003,
         CloseReason::Refused(code) => match code {
             ErrorCode::Invalid => 1003,
@@ -330,6 +331,11 @@ mod tests {
                 "no longer a member of the room",
             ),
             (CloseReason::TooSlow, 1013, "too slow: reconnect to resync"),
+            (
+                CloseReason::SessionClosed,
+                4401,
+                "session closed by the server",
+            ),
             (
                 CloseReason::TextFrame,
                 1003,

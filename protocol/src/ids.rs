@@ -91,6 +91,14 @@ string_id!(
     ShareId
 );
 string_id!(
+    /// An API key of the server API (UUID v7 text).
+    ApiKeyId
+);
+string_id!(
+    /// A publication of the server API (UUID v7 text).
+    PublicationId
+);
+string_id!(
     /// A user's signing key (UUID v7 text).
     KeyId
 );

@@ -20,6 +20,7 @@
 //! - [`wallets`], [`equity`]: wallets, ledgers, BUZ issuance, conversion windows and equity.
 //! - [`files`], [`clients`], [`signatures`]: uploaded documents, shares, comments, holds,
 //!   clients, signing keys and signatures.
+//! - [`server`]: the server API (publish, presence, disconnect, revoke) and its API keys.
 //!
 //! `client-sdk/src/generated/protocol.ts` is generated from these types (see `ts` tests).
 
@@ -42,6 +43,7 @@ pub mod realtime;
 pub mod rest;
 pub mod roles;
 pub mod rooms;
+pub mod server;
 pub mod signatures;
 pub mod wallets;
 
@@ -50,7 +52,8 @@ mod ts;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use ids::{
-    ClientId, ConversionId, DocId, FileId, InvitationId, KeyId, MessageId, NodeId, NotificationId,
-    RoomId, ShareId, SignatureId, SocketId, TaskId, TeamId, UserId, VentureId, WalletId, WindowId,
+    ApiKeyId, ClientId, ConversionId, DocId, FileId, InvitationId, KeyId, MessageId, NodeId,
+    NotificationId, PublicationId, RoomId, ShareId, SignatureId, SocketId, TaskId, TeamId, UserId,
+    VentureId, WalletId, WindowId,
 };
 pub use roles::{AccountRole, Role};

@@ -179,6 +179,7 @@ use crate::rooms::{
     PresenceChanged, PresenceLeft, PresenceSet, RoomJoin, RoomJoined, RoomRef, RoomRemoved,
     RoomRoleChanged, Typing,
 };
+use crate::server::{Publication, SessionClosed};
 use crate::wallets::WalletUpdated;
 
 client_events! {
@@ -253,6 +254,12 @@ server_events! {
     DOC_REMOVED, DocRemovedEvent = "doc:removed", DocRemoved;
     /// `{doc, error}`: a `doc:msg` was refused.
     DOC_ERROR, DocErrorEvent = "doc:error", DocError;
+    /// An event another backend published through the server API, to a joined room or to
+    /// the user (`room` is then `user:{id}`).
+    SERVER_EVENT, ServerEventEvent = "server:event", Publication;
+    /// `{code, reason}`: the hub closes this connection (a disconnect or a revocation through
+    /// the server API); the server disconnect follows.
+    SESSION_CLOSED, SessionClosedEvent = "session:closed", SessionClosed;
 }
 
 /// Binary data on the wire: a Socket.IO binary attachment (`ArrayBuffer` in the browser).

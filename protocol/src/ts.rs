@@ -15,8 +15,9 @@ use crate::events::*;
 use crate::files::*;
 use crate::gamification::*;
 use crate::ids::{
-    ClientId, ConversionId, DocId, FileId, InvitationId, KeyId, MessageId, NotificationId, RoomId,
-    ShareId, SignatureId, TaskId, TeamId, UserId, VentureId, WalletId, WindowId,
+    ApiKeyId, ClientId, ConversionId, DocId, FileId, InvitationId, KeyId, MessageId,
+    NotificationId, PublicationId, RoomId, ShareId, SignatureId, TaskId, TeamId, UserId, VentureId,
+    WalletId, WindowId,
 };
 use crate::notifications::*;
 use crate::profiles::*;
@@ -26,6 +27,7 @@ use crate::realtime::{
 use crate::rest::*;
 use crate::roles::{AccountRole, Role};
 use crate::rooms::*;
+use crate::server::*;
 use crate::signatures::*;
 use crate::wallets::*;
 use ts_rs::{Config, TS};
@@ -70,6 +72,9 @@ macro_rules! wire_types {
         FileDoc, FileList, NewShare, Share, ShareList, SharedDoc, NewComment, Comment, CommentList, Hold,
         Client, NewClient, PatchClient, ClientList,
         NewKey, SigningKey, KeyList, RequestSignature, Sign, Signature, SignatureList,
+        ApiKeyId, PublicationId, Publication, Publish, Broadcast, Published, PublicationPage,
+        PresenceCount, RoomPresence, CountRooms, PresenceCounts, RoomCount, Disconnect, Disconnected,
+        SessionClosed, SessionCloseCode, Scope, ApiKey, NewApiKey, CreatedApiKey, ApiKeyList,
         )
     };
 }

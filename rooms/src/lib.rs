@@ -33,6 +33,7 @@ pub mod presence;
 pub mod profiles;
 pub mod rate;
 pub mod room;
+pub mod server;
 pub mod signatures;
 pub mod typing;
 pub mod wallets;

@@ -278,6 +278,15 @@ impl PresenceRegistry {
         entries
     }
 
+    /// How many users are present in `room` (those within their grace included) and how many
+    /// connections they have there.
+    pub fn count(&self, room: &str) -> (u64, u64) {
+        self.rooms.get(room).map_or((0, 0), |users| {
+            let conns: usize = users.values().map(|s| s.conns.len()).sum();
+            (users.len() as u64, conns as u64)
+        })
+    }
+
     /// The connections `node` holds, per room and user (to answer a newcomer's sync request).
     pub fn conns_of_node(&self, node: &str) -> Vec<(String, UserId, String, String, ConnId)> {
         let mut out = Vec::new();
@@ -345,6 +354,29 @@ mod tests {
         assert_eq!(p.remove("venture:v", &conn("a"), t0), None);
         assert!(p.expire(t0 + GRACE * 2).is_empty(), "one tab is still open");
         assert_eq!(p.present("venture:v").len(), 1);
+    }
+
+    #[test]
+    fn a_count_is_users_once_and_every_connection() {
+        let mut p = PresenceRegistry::new(GRACE);
+        let t0 = Instant::now();
+        assert_eq!(p.count("venture:v"), (0, 0));
+        p.add("venture:v", conn("a"), &alice(), "Alice", "t0");
+        p.add("venture:v", conn("b"), &alice(), "Alice", "t0");
+        p.add(
+            "venture:v",
+            ConnId::new("n2", "c"),
+            &UserId::from("bob"),
+            "Bob",
+            "t0",
+        );
+        assert_eq!(p.count("venture:v"), (2, 3));
+        p.remove("venture:v", &conn("a"), t0);
+        p.remove("venture:v", &conn("b"), t0);
+        // Alice is within her grace: still present, with no connection.
+        assert_eq!(p.count("venture:v"), (2, 1));
+        p.expire(t0 + GRACE);
+        assert_eq!(p.count("venture:v"), (1, 1));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 use hub_protocol::rooms::PresenceStatus;
+use hub_protocol::server::SessionCloseCode;
 use hub_protocol::{DocId, NodeId, Role, RoomId, SocketId, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -75,6 +76,15 @@ pub enum Notice {
         user: UserId,
         rooms: Vec<RoomId>,
         role: Role,
+    },
+    /// Every connection of `user` closes (`session:closed`, then the server disconnect); with
+    /// `revoked_before` (Unix ms), their tokens issued before it are refused from then on.
+    Close {
+        user: UserId,
+        code: SessionCloseCode,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        revoked_before: Option<i64>,
     },
 }
 

@@ -176,6 +176,8 @@ pub struct Settings {
     #[command(flatten)]
     pub audit: AuditArgs,
     #[command(flatten)]
+    pub server: crate::services::server::ServerArgs,
+    #[command(flatten)]
     pub files: FilesArgs,
     #[command(flatten)]
     pub buz: BuzArgs,
@@ -216,6 +218,7 @@ pub struct Config {
     pub buz: crate::services::wallets::BuzConfig,
     pub files: crate::services::files::FilesConfig,
     pub audit_log: crate::services::auditlog::AuditLogConfig,
+    pub server: crate::services::server::ServerConfig,
     pub rest_limits: crate::limits::RestLimitsConfig,
     pub conn_limits: hub_rooms::conns::ConnLimits,
 }
@@ -258,6 +261,7 @@ impl Config {
             buz: Default::default(),
             files: Default::default(),
             audit_log: Default::default(),
+            server: Default::default(),
             rest_limits: crate::limits::RestLimitsConfig::default(),
             conn_limits: hub_rooms::conns::ConnLimits::default(),
         }
@@ -280,6 +284,7 @@ impl Config {
             role_cache: self.role_cache,
             writes: self.writes.clone(),
             audit_log: self.audit_log.clone(),
+            server: self.server.clone(),
         }
     }
 }
@@ -354,6 +359,7 @@ impl Settings {
                 Ok(self.data_dir.join(AUDIT_KEY_FILE))
             })?,
             buz: self.buz.resolve()?,
+            server: self.server.resolve()?,
             gamification: self.gamification.resolve(),
             rest_limits: limits,
             conn_limits,
@@ -723,6 +729,10 @@ mod tests {
             )
         );
         assert_eq!(c.redis_prefix, BusArgs::DEFAULT_PREFIX);
+        assert_eq!(
+            c.server.publish_max_bytes,
+            crate::services::server::ServerConfig::DEFAULT.publish_max_bytes
+        );
     }
 
     #[test]

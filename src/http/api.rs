@@ -5,7 +5,7 @@
 
 use super::{
     auditlog, badges, clients, debug, dev, docs, equity, events, files, gamification, health,
-    invitations, me, notifications, profiles, rooms, signatures, teams, ventures, wallets,
+    invitations, me, notifications, profiles, rooms, server, signatures, teams, ventures, wallets,
 };
 use crate::state::AppState;
 use axum::routing::MethodRouter;
@@ -22,6 +22,7 @@ use hub_protocol::gamification::{GamificationStatus, Leaderboard};
 use hub_protocol::notifications::{MarkRead, NotificationList, UnreadCount};
 use hub_protocol::profiles::*;
 use hub_protocol::rest::*;
+use hub_protocol::server::*;
 use hub_protocol::signatures::*;
 use hub_protocol::wallets::*;
 use hub_protocol::{ErrorBody, ErrorCode};
@@ -64,6 +65,8 @@ pub enum Access {
     Public,
     /// A token of an `admin` or `system` account.
     Operator,
+    /// A token of an `admin` or `system` account, or an API key (`hk_…`) with this scope.
+    Server(Scope),
 }
 
 /// A schema by name: registers the type (and everything it uses) in the components.
@@ -341,32 +344,90 @@ pub fn routes() -> Vec<Route> {
             .doc("events", "A task was accepted: XP, BUZ, badges, feed")
             .body::<TaskAccepted>()
             .created::<EventAccepted>()
-            .also(&[200]),
+            .also(&[200])
+            .access(Access::Server(Scope::Events)),
         op(POST, "/api/v1/events/review", "reviewDone", |m, _| m.post(events::review))
             .doc("events", "A review was done")
             .body::<ReviewEvent>()
             .created::<EventAccepted>()
-            .also(&[200]),
+            .also(&[200])
+            .access(Access::Server(Scope::Events)),
         op(POST, "/api/v1/events/bug", "bugReported", |m, _| m.post(events::bug))
             .doc("events", "A bug was found or fixed")
             .body::<BugEvent>()
             .created::<EventAccepted>()
-            .also(&[200]),
+            .also(&[200])
+            .access(Access::Server(Scope::Events)),
         op(POST, "/api/v1/events/kyc", "kycChanged", |m, _| m.post(events::kyc))
             .doc("events", "A user's KYC status changed")
             .body::<KycEvent>()
             .created::<EventAccepted>()
-            .also(&[200]),
+            .also(&[200])
+            .access(Access::Server(Scope::Events)),
         op(POST, "/api/v1/events/device", "deviceSeen", |m, _| m.post(events::device))
             .doc("events", "A device was seen for a user")
             .body::<DeviceEvent>()
             .created::<EventAccepted>()
-            .also(&[200]),
+            .also(&[200])
+            .access(Access::Server(Scope::Events)),
         op(POST, "/api/v1/events/violation", "violationReported", |m, _| m.post(events::violation))
             .doc("events", "A rule violation by a user")
             .body::<ViolationEvent>()
             .created::<EventAccepted>()
-            .also(&[200]),
+            .also(&[200])
+            .access(Access::Server(Scope::Events)),
+        // The server API.
+        op(POST, "/api/v1/rooms/{room}/publish", "publishToRoom", |m, _| m.post(server::publish_room))
+            .doc("server", "Publishes a server event to a room's sockets on every node (kept with a seq with `store: true`)")
+            .body::<Publish>()
+            .ok::<Publication>()
+            .access(Access::Server(Scope::Publish)),
+        op(POST, "/api/v1/users/{user_id}/publish", "publishToUser", |m, _| m.post(server::publish_user))
+            .doc("server", "Publishes a server event to every socket of a user")
+            .body::<Publish>()
+            .ok::<Publication>()
+            .access(Access::Server(Scope::Publish)),
+        op(POST, "/api/v1/publish", "broadcast", |m, _| m.post(server::broadcast))
+            .doc("server", "Publishes one server event to many rooms (at most 1,000)")
+            .body::<Broadcast>()
+            .ok::<Published>()
+            .access(Access::Server(Scope::Publish)),
+        op(GET, "/api/v1/rooms/{room}/publications", "listPublications", |m, _| m.get(server::publications))
+            .doc("server", "A room's kept publications after a seq, oldest first (its members, or the server API)")
+            .query::<server::PageQuery>()
+            .ok::<PublicationPage>(),
+        op(GET, "/api/v1/rooms/{room}/presence", "getRoomPresence", |m, _| m.get(server::presence))
+            .doc("server", "Who is in a room, as its sockets see it, with the counts")
+            .ok::<RoomPresence>()
+            .access(Access::Server(Scope::Presence)),
+        op(POST, "/api/v1/presence/counts", "countPresence", |m, _| m.post(server::counts))
+            .doc("server", "The users and connections of many rooms (at most 1,000)")
+            .body::<CountRooms>()
+            .ok::<PresenceCounts>()
+            .access(Access::Server(Scope::Presence)),
+        op(POST, "/api/v1/users/{user_id}/disconnect", "disconnectUser", |m, _| m.post(server::disconnect))
+            .doc("server", "Closes every connection of a user on every node (they may come back)")
+            .body::<Disconnect>()
+            .ok::<Disconnected>()
+            .access(Access::Server(Scope::Disconnect)),
+        op(POST, "/api/v1/users/{user_id}/revoke", "revokeUserTokens", |m, _| m.post(server::revoke))
+            .doc("server", "Revokes a user's tokens issued before now and closes their connections on every node")
+            .body::<Disconnect>()
+            .ok::<Disconnected>()
+            .access(Access::Server(Scope::Disconnect)),
+        op(POST, "/api/v1/api-keys", "createApiKey", |m, _| m.post(server::create_key))
+            .doc("server", "Makes an API key with scopes; its secret is shown once")
+            .body::<NewApiKey>()
+            .created::<CreatedApiKey>()
+            .access(Access::Operator),
+        op(GET, "/api/v1/api-keys", "listApiKeys", |m, _| m.get(server::keys))
+            .doc("server", "Every API key (never a secret)")
+            .ok::<ApiKeyList>()
+            .access(Access::Operator),
+        op(DELETE, "/api/v1/api-keys/{id}", "revokeApiKey", |m, _| m.delete(server::revoke_key))
+            .doc("server", "Revokes an API key at once")
+            .ok::<ApiKey>()
+            .access(Access::Operator),
         // Profiles, skills, portfolio.
         op(GET, "/api/v1/profiles/me", "getMyProfile", |m, _| m.get(profiles::me))
             .doc("profiles", "My profile")
@@ -788,11 +849,22 @@ pub fn openapi(development: bool) -> Value {
             Access::Token | Access::Operator => {
                 operation["security"] = json!([{"bearer": []}]);
             }
+            Access::Server(_) => operation["security"] = json!([{"bearer": []}, {"apiKey": []}]),
             Access::Optional => operation["security"] = json!([{}, {"bearer": []}]),
             Access::Public => operation["security"] = json!([]),
         }
-        if r.access == Access::Operator {
-            operation["description"] = json!("For `admin` and `system` accounts (403 otherwise).");
+        match r.access {
+            Access::Operator => {
+                operation["description"] =
+                    json!("For `admin` and `system` accounts (403 otherwise).");
+            }
+            Access::Server(scope) => {
+                operation["description"] = json!(format!(
+                    "For `admin` and `system` accounts, or an API key with the `{}` scope (403 otherwise).",
+                    scope.as_str()
+                ));
+            }
+            _ => {}
         }
         let item = paths.entry(r.path.to_owned()).or_insert_with(|| json!({}));
         item[r.verb.as_str().to_ascii_lowercase()] = operation;
@@ -816,7 +888,10 @@ pub fn openapi(development: bool) -> Value {
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "apiKey": {"type": "http", "scheme": "bearer", "bearerFormat": "hk_ API key", "description": "An API key made with POST /api/v1/api-keys, for the server API only."},
+            },
         },
     })
 }

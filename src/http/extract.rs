@@ -1,8 +1,10 @@
 //! Extractors for REST handlers. axum's own rejections answer in plain text; these wrap them so
 //! that every failure, even a malformed body or path, answers with the JSON error body.
 
-use crate::auth::{Auth, Identity, find_token};
+use crate::auth::{Auth, Identity, find_token, is_api_key};
 use crate::error::AppError;
+use crate::services::server::Grant;
+use crate::state::Core;
 use crate::validate::{NUL_REFUSED, has_nul, json_has_nul};
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRef, FromRequest, FromRequestParts, RawPathParams, Request};
@@ -116,5 +118,71 @@ where
         Identity::from_request_parts(parts, state)
             .await
             .map(|who| MaybeIdentity(Some(who)))
+    }
+}
+
+/// Who calls the server API: an account's token (every scope for `admin` and `system`
+/// accounts, none for others) or an API key (`hk_…`, its own scopes). The service checks the
+/// scope it needs.
+pub struct ServerCaller(pub Grant);
+
+/// The server API with an API key or a privileged account's token, or a user with their token
+/// (what they may read is theirs to see as a member).
+pub enum ServerOrUser {
+    Server(Grant),
+    User(Identity),
+}
+
+/// The caller of a request that takes API keys: the key's grant, or the account.
+async fn key_or_account<S>(parts: &Parts, state: &S) -> Result<Result<Grant, Identity>, AppError>
+where
+    Core: FromRef<S>,
+{
+    let token = find_token(None, &parts.headers, None)?;
+    let core = Core::from_ref(state);
+    if is_api_key(&token) {
+        let grant = core
+            .services
+            .server
+            .key_grant(&token)
+            .await
+            .inspect_err(|_| {
+                metrics::counter!("hub_auth_failures_total", "transport" => "http").increment(1);
+            })?;
+        return Ok(Ok(grant));
+    }
+    Ok(Err(core.auth.authenticate(&token).await?))
+}
+
+impl<S> FromRequestParts<S> for ServerCaller
+where
+    Core: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ServerCaller(match key_or_account(parts, state).await? {
+            Ok(grant) => grant,
+            Err(who) => Grant::of_account(&who.user_id, who.role),
+        }))
+    }
+}
+
+impl<S> FromRequestParts<S> for ServerOrUser
+where
+    Core: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(match key_or_account(parts, state).await? {
+            Ok(grant) => ServerOrUser::Server(grant),
+            Err(who) if who.role.is_privileged() => {
+                ServerOrUser::Server(Grant::of_account(&who.user_id, who.role))
+            }
+            Err(who) => ServerOrUser::User(who),
+        })
     }
 }

@@ -23,6 +23,7 @@ mod me;
 mod notifications;
 mod profiles;
 mod rooms;
+mod server;
 mod signatures;
 mod teams;
 mod ventures;

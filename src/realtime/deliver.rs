@@ -6,13 +6,31 @@ use super::emit;
 use crate::services::notify::Sockets;
 use hub_protocol::realtime::server;
 use hub_protocol::rooms::{RoomRemoved, RoomRoleChanged};
+use hub_protocol::server::SessionClosed;
 use hub_protocol::{Role, RoomId, SocketId, UserId};
 use serde_json::value::RawValue;
 use socketioxide::SocketIo;
+use socketioxide::adapter::LocalAdapter;
+use socketioxide::extract::SocketRef;
+use socketioxide::operators::BroadcastOperators;
 use socketioxide::socket::Sid;
 
 /// This node's Socket.IO sockets.
 pub struct SioSockets(pub SocketIo);
+
+impl SioSockets {
+    /// The sockets in `room`; none once the namespace is gone (the node is shutting down
+    /// while the bus still delivers).
+    fn room(&self, room: String) -> Option<BroadcastOperators<LocalAdapter>> {
+        self.0.of("/").map(|ns| ns.to(room))
+    }
+
+    fn users_sockets(&self, user: &UserId) -> Vec<SocketRef> {
+        self.room(format!("user:{user}"))
+            .map(|to| to.sockets())
+            .unwrap_or_default()
+    }
+}
 
 impl Sockets for SioSockets {
     fn deliver(
@@ -23,7 +41,9 @@ impl Sockets for SioSockets {
         except_user: Option<&UserId>,
         except_sid: Option<&SocketId>,
     ) {
-        let mut to = self.0.to(room.to_string());
+        let Some(mut to) = self.room(room.to_string()) else {
+            return;
+        };
         if let Some(user) = except_user {
             to = to.except(format!("user:{user}"));
         }
@@ -37,7 +57,7 @@ impl Sockets for SioSockets {
     }
 
     fn leave(&self, user: &UserId, rooms: &[RoomId], reason: &str) {
-        for socket in self.0.to(format!("user:{user}")).sockets() {
+        for socket in self.users_sockets(user) {
             let joined = socket.rooms();
             for room in rooms {
                 if joined.iter().any(|r| r.as_ref() == room.as_str()) {
@@ -56,7 +76,7 @@ impl Sockets for SioSockets {
     }
 
     fn role_changed(&self, user: &UserId, rooms: &[RoomId], role: Role) {
-        for socket in self.0.to(format!("user:{user}")).sockets() {
+        for socket in self.users_sockets(user) {
             for room in rooms {
                 emit::to_socket(
                     &socket,
@@ -68,6 +88,13 @@ impl Sockets for SioSockets {
                     },
                 );
             }
+        }
+    }
+
+    fn close(&self, user: &UserId, closed: &SessionClosed) {
+        for socket in self.users_sockets(user) {
+            emit::to_socket(&socket, server::SessionClosedEvent, closed);
+            emit::disconnect(&socket);
         }
     }
 }

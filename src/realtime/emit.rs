@@ -62,6 +62,13 @@ pub fn disconnect_slow_consumer(s: &SocketRef) {
     }
     metrics::counter!("hub_socket_slow_consumers_total").increment(1);
     tracing::warn!(sid = %s.id, "disconnecting slow consumer: outgoing buffer full");
+    disconnect(s);
+}
+
+/// Disconnects a socket, retrying while its buffer has no room for the disconnect packet
+/// (for as long as [`EVICT_FOR`]); a client that reads nothing at all does not answer pings
+/// either, and the heartbeat closes it.
+pub fn disconnect(s: &SocketRef) {
     let s = s.clone();
     tokio::spawn(async move {
         let deadline = tokio::time::Instant::now() + EVICT_FOR;
@@ -73,7 +80,7 @@ pub fn disconnect_slow_consumer(s: &SocketRef) {
             }
         }
         if s.connected() {
-            tracing::warn!(sid = %s.id, "slow consumer reads nothing; the heartbeat will close it");
+            tracing::warn!(sid = %s.id, "a socket being disconnected reads nothing; the heartbeat will close it");
         }
     });
 }

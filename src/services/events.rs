@@ -36,7 +36,7 @@ pub enum EventIn<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
     /// Events come from `system` and `admin` accounts only.
-    #[error("events come from system or admin accounts")]
+    #[error("events come from system or admin accounts, or an API key with the `events` scope")]
     Forbidden,
     /// A field out of its range: `400 invalid` naming it (the events' contract; the hub's other
     /// routes answer `422`).
@@ -216,14 +216,14 @@ impl Events {
     /// checked, then recorded and applied as [`Events::accept`] does.
     pub async fn from_service(
         &self,
-        caller: super::access::Caller<'_>,
+        grant: &super::server::Grant,
         event: EventIn<'_>,
     ) -> Result<EventAccepted, EventError> {
-        if !caller.privileged {
+        if !grant.allows(hub_protocol::server::Scope::Events) {
             return Err(EventError::Forbidden);
         }
         let checked = event.check()?;
-        Ok(self.accept(checked, event, caller.user).await?)
+        Ok(self.accept(checked, event, &grant.actor).await?)
     }
 
     /// Records a checked event sent by `by` and applies it, in the domain group commit (see

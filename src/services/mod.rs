@@ -20,6 +20,8 @@
 //!   and holds, signing keys and signatures, clients;
 //! - [`audit`], [`auditlog`]: the audit chains' integrity, the Merkle log and its checkpoints;
 //! - [`jobs`]: the periodic jobs' catalog and what each runs (the `jobs` scheduler starts them);
+//! - [`server`]: the server API (publish to rooms and users, presence, disconnect, token
+//!   revocation) and its API keys;
 //! - [`dev`]: the development demo.
 //!
 //! What they share: [`writes`] (the domain group commit, whose writes are closures over their
@@ -76,6 +78,7 @@ pub mod notifications;
 pub mod notify;
 pub mod presence;
 pub mod profiles;
+pub mod server;
 pub mod signatures;
 pub mod turns;
 pub mod wallets;
@@ -106,6 +109,7 @@ use files::{Files, FilesConfig};
 use gamification::{Gamification, GamificationConfig};
 use groups::Groups;
 use hub_protocol::NodeId;
+use hub_protocol::server::SessionClosed;
 use jobs::{JobBoard, JobBodies, Jobs, JobsConfig};
 use leaderboards::Leaderboards;
 use members::Members;
@@ -114,6 +118,7 @@ use notifications::Notifications;
 use notify::{Notify, Sockets};
 use presence::{Presence, PresenceConfig};
 use profiles::Profiles;
+use server::{Server, ServerConfig};
 use signatures::Signatures;
 use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
@@ -161,6 +166,8 @@ pub struct Services {
     pub jobs: Jobs,
     /// The development demo (its routes exist only in development).
     pub dev: Dev,
+    /// The server API: publish, presence, disconnect, revoke, API keys.
+    pub server: Server,
 }
 
 /// The services' settings; the default is a hub started without flags.
@@ -180,6 +187,8 @@ pub struct ServicesConfig {
     pub writes: WritesConfig,
     /// The Merkle log's key, origin and witnesses.
     pub audit_log: AuditLogConfig,
+    /// The server API.
+    pub server: ServerConfig,
 }
 
 impl Default for ServicesConfig {
@@ -195,6 +204,7 @@ impl Default for ServicesConfig {
             role_cache: access::DEFAULT_ROLE_CACHE,
             writes: WritesConfig::default(),
             audit_log: AuditLogConfig::default(),
+            server: ServerConfig::default(),
         }
     }
 }
@@ -220,6 +230,7 @@ impl Services {
             role_cache,
             writes,
             audit_log,
+            server,
         } = config;
         let access = Access::remembering(store.clone(), role_cache);
         let notify = Notify::new(bus.clone());
@@ -270,6 +281,14 @@ impl Services {
             docs,
             clock.clone(),
             activity.clone(),
+        );
+        let server = Server::new(
+            store.clone(),
+            access.clone(),
+            notify.clone(),
+            presence.clone(),
+            server,
+            clock.clone(),
         );
         let chat = Chat::new(
             store.clone(),
@@ -416,6 +435,7 @@ impl Services {
             auditlog,
             jobs,
             dev,
+            server,
         })
     }
 
@@ -500,7 +520,13 @@ impl Services {
                     Notice::Leave { user, rooms, .. } | Notice::Access { user, rooms, .. } => {
                         self.access.forget(user, rooms)
                     }
-                    Notice::Deliver { .. } => {}
+                    // A revocation is in force before the sockets hear of it.
+                    Notice::Close {
+                        user,
+                        revoked_before: Some(before),
+                        ..
+                    } => self.server.revoked(user, *before),
+                    Notice::Deliver { .. } | Notice::Close { .. } => {}
                 }
                 deliver_notice(sockets, &self.docs, notice)
             }
@@ -529,6 +555,10 @@ impl Services {
         // a node that came back earlier may have said hello while this one could not hear it.
         self.liveness.hello(self.bus.as_ref()).await;
         self.presence.send_snapshot(None).await;
+        // A revocation may have been among the lost: read them all again.
+        if let Err(e) = self.server.load_revocations().await {
+            tracing::error!(error = %e, "cannot read token revocations after a bus gap");
+        }
     }
 
     /// Tells the other nodes this one is stopping: they drop its connections at once.
@@ -567,6 +597,12 @@ fn deliver_notice(sockets: &dyn Sockets, docs: &Docs, notice: Notice) {
                 docs.set_can_write(&user, room, role.can_edit());
             }
             sockets.role_changed(&user, &rooms, role);
+        }
+        Notice::Close {
+            user, code, reason, ..
+        } => {
+            docs.close_user(&user);
+            sockets.close(&user, &SessionClosed { code, reason });
         }
     }
 }

@@ -10,6 +10,7 @@
 use crate::bus::{Bus, BusMessage, Notice, Topic, publish};
 use hub_protocol::Role;
 use hub_protocol::realtime::ServerEvent;
+use hub_protocol::server::{SessionCloseCode, SessionClosed};
 use hub_protocol::{RoomId, SocketId, UserId};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -31,6 +32,8 @@ pub trait Sockets: Send + Sync {
     fn leave(&self, user: &UserId, rooms: &[RoomId], reason: &str);
     /// Every local socket of `user` hears its new `role` in `rooms` (`room:role`).
     fn role_changed(&self, user: &UserId, rooms: &[RoomId], role: Role);
+    /// Every local socket of `user` is told `closed` (`session:closed`) and disconnected.
+    fn close(&self, user: &UserId, closed: &SessionClosed);
 }
 
 /// Whom a delivery skips.
@@ -126,6 +129,24 @@ impl Notify {
             user: user.clone(),
             rooms,
             role,
+        })
+        .await;
+    }
+
+    /// Closes every connection of `user` on every node, saying why; with `revoked_before`,
+    /// every node refuses their tokens issued before it from then on.
+    pub async fn close_sessions(
+        &self,
+        user: &UserId,
+        code: SessionCloseCode,
+        reason: &str,
+        revoked_before: Option<i64>,
+    ) {
+        self.publish(Notice::Close {
+            user: user.clone(),
+            code,
+            reason: reason.to_owned(),
+            revoked_before,
         })
         .await;
     }

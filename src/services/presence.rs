@@ -273,6 +273,11 @@ impl Presence {
         }
     }
 
+    /// How many users are in `room` and how many connections they have there, on every node.
+    pub fn count(&self, room: &RoomId) -> (u64, u64) {
+        lock(&self.registry).count(room.as_str())
+    }
+
     /// Who is in `room` and who is typing there.
     pub fn snapshot(&self, room: &RoomId) -> (Vec<PresenceEntry>, Vec<UserId>) {
         let room = room.as_str();

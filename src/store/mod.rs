@@ -33,6 +33,7 @@ mod membership;
 mod notifications;
 mod profiles;
 mod rooms;
+mod server;
 mod signatures;
 mod teams;
 mod users;
@@ -58,6 +59,7 @@ pub use profiles::{
     NewEndorsement, PortfolioRow, ProfileChange, ProfileRow, SkillRow, UserSkillRow, skill_key,
 };
 pub use rooms::MyRoom;
+pub use server::{ApiKeyRow, NewApiKey, PublicationRow, RevocationRow};
 pub use signatures::{KeyRow, SignatureRow};
 pub use teams::TeamRow;
 pub use ventures::VentureRow;

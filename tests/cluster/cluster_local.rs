@@ -13,14 +13,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Clone)]
-enum Fabric {
+pub(crate) enum Fabric {
     InProcess(Arc<dyn Bus>),
     /// Redis, on channels prefixed by this.
     Redis(String),
 }
 
 impl Fabric {
-    fn new(redis: bool) -> Fabric {
+    pub(crate) fn new(redis: bool) -> Fabric {
         if redis {
             Fabric::Redis(common::redis::prefix())
         } else {
@@ -30,6 +30,7 @@ impl Fabric {
 }
 
 /// Each scenario on SQLite and Postgres over the in-process bus, and on Postgres over Redis.
+#[macro_export]
 macro_rules! on_every_bus {
     ($($name:ident),* $(,)?) => {
         $(
@@ -69,7 +70,7 @@ fn fast() -> PresenceConfig {
     }
 }
 
-async fn node(db: TestDb, fabric: &Fabric) -> TestHub {
+pub(crate) async fn node(db: TestDb, fabric: &Fabric) -> TestHub {
     node_with(db, fabric, |_| {}).await
 }
 
@@ -103,7 +104,7 @@ async fn node_with(
     }
 }
 
-async fn two_nodes(backend: Backend, redis: bool) -> (TestHub, TestHub, String) {
+pub(crate) async fn two_nodes(backend: Backend, redis: bool) -> (TestHub, TestHub, String) {
     let fabric = Fabric::new(redis);
     let db = TestDb::new(backend).await;
     let shared = db.shared();

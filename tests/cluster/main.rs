@@ -11,3 +11,4 @@ mod cluster;
 mod cluster_local;
 mod outage;
 mod redis_bus;
+mod server_api;

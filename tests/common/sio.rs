@@ -116,6 +116,26 @@ impl Sio {
         ack
     }
 
+    /// Reads until the server disconnects this socket (a `41` packet or the connection's
+    /// end); events that arrive meanwhile go to the inbox.
+    pub async fn disconnected_by_server(&mut self) {
+        loop {
+            match self.ws.recv().await {
+                Frame::Closed => return,
+                Frame::Text(t) if t == "41" => return,
+                Frame::Text(t) => {
+                    if let Some(rest) = t.strip_prefix("42") {
+                        let arr: Value = serde_json::from_str(rest).expect("event json");
+                        let name = arr[0].as_str().expect("event name").to_owned();
+                        self.inbox
+                            .push_back((name, arr.get(1).cloned().unwrap_or(Value::Null)));
+                    }
+                }
+                Frame::Binary(_) => {}
+            }
+        }
+    }
+
     /// The next server event called `name` (others stay in the inbox).
     pub async fn event(&mut self, name: &str) -> Value {
         loop {

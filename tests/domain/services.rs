@@ -9,6 +9,7 @@ use hub::error::{AppError, DomainError};
 use hub::services::access::Caller;
 use hub::services::events::{EventError, EventIn};
 use hub::services::groups::{GroupError, MemberOutcome};
+use hub::services::server::Grant;
 use hub::services::{Services, ServicesConfig};
 use hub::store::{Store, StoreError};
 use hub_protocol::events::KycEvent;
@@ -225,14 +226,14 @@ async fn events_in_are_checked_before_they_are_stored(backend: Backend) {
     let refused = b
         .services
         .events
-        .from_service(user(&alice), EventIn::Kyc(&kyc))
+        .from_service(
+            &Grant::of_account(&alice, AccountRole::User),
+            EventIn::Kyc(&kyc),
+        )
         .await
         .unwrap_err();
     assert!(matches!(refused, EventError::Forbidden), "{refused:?}");
-    let system = Caller {
-        user: &alice,
-        privileged: true,
-    };
+    let system = &Grant::of_account(&alice, AccountRole::System);
     let bad = KycEvent {
         status: "MAYBE".into(),
         ..kyc.clone()

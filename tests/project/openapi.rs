@@ -640,6 +640,7 @@ fn render_rest_ts() -> String {
             Access::Optional => "optional",
             Access::Public => "public",
             Access::Operator => "operator",
+            Access::Server(_) => "server",
         };
         types.push_str(&format!(
             "  /** {}{} */\n  {}: {{ args: {args_ts}; answer: {answer_ts} }};\n",

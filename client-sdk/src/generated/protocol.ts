@@ -1097,6 +1097,89 @@ message: string, key_fingerprint: string | null, signature: string | null, signe
 
 export type SignatureList = { signatures: Array<Signature>, };
 
+export type ApiKeyId = string;
+
+export type PublicationId = string;
+
+export type Publication = { id: PublicationId, 
+/**
+ * The room it was published to (`user:{id}` for a user's sockets).
+ */
+room: RoomId, 
+/**
+ * The publisher's name for it: 1 to 64 of `A-Z a-z 0-9 : . _ -`.
+ */
+event: string, 
+/**
+ * What the publisher sent, as it sent it (at most `HUB_PUBLISH_MAX_BYTES` of JSON).
+ */
+data: unknown, 
+/**
+ * With `store: true`: its place in the room's publications (1, 2, 3…, no gap), for a
+ * client to ask for what it missed (`GET /api/v1/rooms/{room}/publications?after=`).
+ */
+seq?: number, 
+/**
+ * When the hub took it (RFC 3339).
+ */
+published_at: string, };
+
+export type Publish = { event: string, data: unknown, 
+/**
+ * Keep it in the room's publications with a `seq` (rooms only; default `false`).
+ */
+store?: boolean, };
+
+export type Broadcast = { rooms: Array<RoomId>, event: string, data: unknown, };
+
+export type Published = { publications: Array<Publication>, };
+
+export type PublicationPage = { publications: Array<Publication>, 
+/**
+ * More lie after the last one.
+ */
+has_more: boolean, };
+
+export type PresenceCount = { users: number, connections: number, };
+
+export type RoomPresence = { room: RoomId, presence: Array<PresenceEntry>, typing: Array<UserId>, count: PresenceCount, };
+
+export type CountRooms = { rooms: Array<RoomId>, };
+
+export type PresenceCounts = { rooms: Array<RoomCount>, };
+
+export type RoomCount = { room: RoomId, count: PresenceCount, };
+
+export type Disconnect = { reason?: string, };
+
+export type Disconnected = { user_id: UserId, reason: string, 
+/**
+ * For a revocation: tokens issued (`iat`) before this time (RFC 3339) are refused.
+ */
+revoked_before?: string, };
+
+export type SessionClosed = { code: SessionCloseCode, reason: string, };
+
+export type SessionCloseCode = "disconnected" | "revoked";
+
+export type Scope = "publish" | "presence" | "disconnect" | "events" | "webhooks";
+
+export type ApiKey = { id: ApiKeyId, name: string, scopes: Array<Scope>, 
+/**
+ * The key's first characters (`hk_` and 8 more), to tell keys apart.
+ */
+prefix: string, created_by: UserId, created_at: string, last_used_at?: string, revoked_at?: string, };
+
+export type NewApiKey = { name: string, scopes: Array<Scope>, };
+
+export type CreatedApiKey = { key: ApiKey, 
+/**
+ * `hk_…`: use as `Authorization: Bearer hk_…`.
+ */
+secret: string, };
+
+export type ApiKeyList = { keys: Array<ApiKey>, };
+
 /** The ack of every client event: the payload beside `ok: true`, or an error. */
 export type Ack<T> = ({ ok: true } & T) | AckErr;
 
@@ -1139,6 +1222,8 @@ export const ServerEvents = {
   DOC_MSG: "doc:msg",
   DOC_REMOVED: "doc:removed",
   DOC_ERROR: "doc:error",
+  SERVER_EVENT: "server:event",
+  SESSION_CLOSED: "session:closed",
 } as const;
 
 /** Events the server sends (for `Socket<ServerToClient, ClientToServer>`). */
@@ -1173,6 +1258,10 @@ export interface ServerToClient {
   "doc:removed": (e: DocRemoved) => void;
   /** `{doc, error}`: a `doc:msg` was refused. */
   "doc:error": (e: DocError) => void;
+  /** An event another backend published through the server API, to a joined room or to the user (`room` is then `user:{id}`). */
+  "server:event": (e: Publication) => void;
+  /** `{code, reason}`: the hub closes this connection (a disconnect or a revocation through the server API); the server disconnect follows. */
+  "session:closed": (e: SessionClosed) => void;
 }
 
 /** Events a client sends, each with its typed ack. */

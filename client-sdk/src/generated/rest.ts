@@ -1,7 +1,7 @@
 // Generated from the hub's REST table (src/http/api.rs). Do not edit by hand:
 // run `UPDATE_GENERATED=1 cargo test --test project openapi::` after changing a route.
 
-import type { ActiveWindow, ActivityPage, AddSkill, Adjust, AuditKey, AwardBadge, Badge, BadgeAward, BadgeList, BadgesEvaluated, BugEvent, CheckpointList, Client, ClientList, Comment, CommentList, ConsistencyProof, Conversion, ConversionList, ConversionWindow, ConvertRequest, CreateBadge, CreateDoc, CreateTeam, CreateVenture, CreateWindow, Decide, DevToken, DevTokenIssued, DeviceEvent, DocInfo, DocList, Endorse, Endorsement, EvaluateBadges, EventAccepted, FileDoc, FileList, GamificationStatus, Health, Hold, InclusionProof, InvitationList, JobRun, JobsHealth, KeyList, KycEvent, Leaderboard, LedgerEntry, LedgerPage, LogEntry, LogEntryPage, MarkRead, Me, Member, MemberSet, NewClient, NewComment, NewKey, NewPortfolioItem, NewShare, NotificationList, PatchBadge, PatchClient, Portfolio, PortfolioItem, Profile, ProfilePatch, PutMember, RequestSignature, ReviewEvent, RoomList, SampleTask, Share, ShareList, SharedDoc, Sign, Signature, SignatureList, SigningKey, Skill, SkillList, TaskAccepted, Team, TeamDetail, UnreadCount, Venture, VentureDetail, VentureList, ViolationEvent, Wallet, WalletVerify, WindowList, WithheldList, WormIntegrity } from "./protocol.js";
+import type { ActiveWindow, ActivityPage, AddSkill, Adjust, ApiKey, ApiKeyList, AuditKey, AwardBadge, Badge, BadgeAward, BadgeList, BadgesEvaluated, Broadcast, BugEvent, CheckpointList, Client, ClientList, Comment, CommentList, ConsistencyProof, Conversion, ConversionList, ConversionWindow, ConvertRequest, CountRooms, CreateBadge, CreateDoc, CreateTeam, CreateVenture, CreateWindow, CreatedApiKey, Decide, DevToken, DevTokenIssued, DeviceEvent, Disconnect, Disconnected, DocInfo, DocList, Endorse, Endorsement, EvaluateBadges, EventAccepted, FileDoc, FileList, GamificationStatus, Health, Hold, InclusionProof, InvitationList, JobRun, JobsHealth, KeyList, KycEvent, Leaderboard, LedgerEntry, LedgerPage, LogEntry, LogEntryPage, MarkRead, Me, Member, MemberSet, NewApiKey, NewClient, NewComment, NewKey, NewPortfolioItem, NewShare, NotificationList, PatchBadge, PatchClient, Portfolio, PortfolioItem, PresenceCounts, Profile, ProfilePatch, Publication, PublicationPage, Publish, Published, PutMember, RequestSignature, ReviewEvent, RoomList, RoomPresence, SampleTask, Share, ShareList, SharedDoc, Sign, Signature, SignatureList, SigningKey, Skill, SkillList, TaskAccepted, Team, TeamDetail, UnreadCount, Venture, VentureDetail, VentureList, ViolationEvent, Wallet, WalletVerify, WindowList, WithheldList, WormIntegrity } from "./protocol.js";
 
 /** Every REST operation by id: its arguments (path and query parameters, `body`) and its answer. */
 export interface RestOperations {
@@ -65,6 +65,28 @@ export interface RestOperations {
   deviceSeen: { args: { body: DeviceEvent }; answer: EventAccepted };
   /** A rule violation by a user */
   violationReported: { args: { body: ViolationEvent }; answer: EventAccepted };
+  /** Publishes a server event to a room's sockets on every node (kept with a seq with `store: true`) */
+  publishToRoom: { args: { room: string; body: Publish }; answer: Publication };
+  /** Publishes a server event to every socket of a user */
+  publishToUser: { args: { user_id: string; body: Publish }; answer: Publication };
+  /** Publishes one server event to many rooms (at most 1,000) */
+  broadcast: { args: { body: Broadcast }; answer: Published };
+  /** A room's kept publications after a seq, oldest first (its members, or the server API) */
+  listPublications: { args: { room: string; after?: number; limit?: number }; answer: PublicationPage };
+  /** Who is in a room, as its sockets see it, with the counts */
+  getRoomPresence: { args: { room: string }; answer: RoomPresence };
+  /** The users and connections of many rooms (at most 1,000) */
+  countPresence: { args: { body: CountRooms }; answer: PresenceCounts };
+  /** Closes every connection of a user on every node (they may come back) */
+  disconnectUser: { args: { user_id: string; body: Disconnect }; answer: Disconnected };
+  /** Revokes a user's tokens issued before now and closes their connections on every node */
+  revokeUserTokens: { args: { user_id: string; body: Disconnect }; answer: Disconnected };
+  /** Makes an API key with scopes; its secret is shown once */
+  createApiKey: { args: { body: NewApiKey }; answer: CreatedApiKey };
+  /** Every API key (never a secret) */
+  listApiKeys: { args: Record<string, never>; answer: ApiKeyList };
+  /** Revokes an API key at once */
+  revokeApiKey: { args: { id: string }; answer: ApiKey };
   /** My profile */
   getMyProfile: { args: Record<string, never>; answer: Profile };
   /** Changes my profile (absent fields stay, null clears) */
@@ -233,12 +255,23 @@ export const REST_OPERATIONS = {
   listInvitations: { method: "GET", path: "/api/v1/invitations", params: [], query: [], body: "none", answer: "json", access: "token" },
   acceptInvitation: { method: "POST", path: "/api/v1/invitations/{id}/accept", params: ["id"], query: [], body: "none", answer: "json", access: "token" },
   declineInvitation: { method: "POST", path: "/api/v1/invitations/{id}/decline", params: ["id"], query: [], body: "none", answer: "empty", access: "token" },
-  taskAccepted: { method: "POST", path: "/api/v1/events/task/accepted", params: [], query: [], body: "json", answer: "json", access: "token" },
-  reviewDone: { method: "POST", path: "/api/v1/events/review", params: [], query: [], body: "json", answer: "json", access: "token" },
-  bugReported: { method: "POST", path: "/api/v1/events/bug", params: [], query: [], body: "json", answer: "json", access: "token" },
-  kycChanged: { method: "POST", path: "/api/v1/events/kyc", params: [], query: [], body: "json", answer: "json", access: "token" },
-  deviceSeen: { method: "POST", path: "/api/v1/events/device", params: [], query: [], body: "json", answer: "json", access: "token" },
-  violationReported: { method: "POST", path: "/api/v1/events/violation", params: [], query: [], body: "json", answer: "json", access: "token" },
+  taskAccepted: { method: "POST", path: "/api/v1/events/task/accepted", params: [], query: [], body: "json", answer: "json", access: "server" },
+  reviewDone: { method: "POST", path: "/api/v1/events/review", params: [], query: [], body: "json", answer: "json", access: "server" },
+  bugReported: { method: "POST", path: "/api/v1/events/bug", params: [], query: [], body: "json", answer: "json", access: "server" },
+  kycChanged: { method: "POST", path: "/api/v1/events/kyc", params: [], query: [], body: "json", answer: "json", access: "server" },
+  deviceSeen: { method: "POST", path: "/api/v1/events/device", params: [], query: [], body: "json", answer: "json", access: "server" },
+  violationReported: { method: "POST", path: "/api/v1/events/violation", params: [], query: [], body: "json", answer: "json", access: "server" },
+  publishToRoom: { method: "POST", path: "/api/v1/rooms/{room}/publish", params: ["room"], query: [], body: "json", answer: "json", access: "server" },
+  publishToUser: { method: "POST", path: "/api/v1/users/{user_id}/publish", params: ["user_id"], query: [], body: "json", answer: "json", access: "server" },
+  broadcast: { method: "POST", path: "/api/v1/publish", params: [], query: [], body: "json", answer: "json", access: "server" },
+  listPublications: { method: "GET", path: "/api/v1/rooms/{room}/publications", params: ["room"], query: ["after", "limit"], body: "none", answer: "json", access: "token" },
+  getRoomPresence: { method: "GET", path: "/api/v1/rooms/{room}/presence", params: ["room"], query: [], body: "none", answer: "json", access: "server" },
+  countPresence: { method: "POST", path: "/api/v1/presence/counts", params: [], query: [], body: "json", answer: "json", access: "server" },
+  disconnectUser: { method: "POST", path: "/api/v1/users/{user_id}/disconnect", params: ["user_id"], query: [], body: "json", answer: "json", access: "server" },
+  revokeUserTokens: { method: "POST", path: "/api/v1/users/{user_id}/revoke", params: ["user_id"], query: [], body: "json", answer: "json", access: "server" },
+  createApiKey: { method: "POST", path: "/api/v1/api-keys", params: [], query: [], body: "json", answer: "json", access: "operator" },
+  listApiKeys: { method: "GET", path: "/api/v1/api-keys", params: [], query: [], body: "none", answer: "json", access: "operator" },
+  revokeApiKey: { method: "DELETE", path: "/api/v1/api-keys/{id}", params: ["id"], query: [], body: "none", answer: "json", access: "operator" },
   getMyProfile: { method: "GET", path: "/api/v1/profiles/me", params: [], query: [], body: "none", answer: "json", access: "token" },
   patchMyProfile: { method: "PATCH", path: "/api/v1/profiles/me", params: [], query: [], body: "json", answer: "json", access: "token" },
   addMySkill: { method: "POST", path: "/api/v1/profiles/me/skills", params: [], query: [], body: "json", answer: "json", access: "token" },

@@ -21,7 +21,17 @@ impl Docs {
     /// `user` lost access to `rooms`: their connections to the documents of those rooms loaded
     /// here are closed.
     pub fn remove_user(&self, user: &UserId, rooms: &[RoomId]) {
-        for doc in self.loaded_where(|d| rooms.contains(&d.room)) {
+        self.close_user_where(user, |room| rooms.contains(room), CloseReason::AccessLost);
+    }
+
+    /// The server API closed `user`'s sessions: their connections to every document loaded
+    /// here are closed.
+    pub fn close_user(&self, user: &UserId) {
+        self.close_user_where(user, |_| true, CloseReason::SessionClosed);
+    }
+
+    fn close_user_where(&self, user: &UserId, in_room: impl Fn(&RoomId) -> bool, why: CloseReason) {
+        for doc in self.loaded_where(|d| in_room(&d.room)) {
             let gone: Vec<(ConnKey, Conn)> = {
                 let mut inner = doc.lock();
                 let keys: Vec<ConnKey> = inner
@@ -35,7 +45,7 @@ impl Docs {
                     .collect()
             };
             for (_, conn) in gone {
-                conn.sink.close(&doc.id, CloseReason::AccessLost);
+                conn.sink.close(&doc.id, why);
             }
         }
     }

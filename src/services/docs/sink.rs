@@ -25,6 +25,8 @@ pub enum CloseReason {
     TooSlow,
     /// The user is no longer a member of the document's room.
     AccessLost,
+    /// The server API closed the user's connections (a disconnect or a token revocation).
+    SessionClosed,
     /// A text frame, where y-protocols sends binary frames only.
     TextFrame,
     /// A frame was refused with this code (malformed, too large, not allowed, storage down).
@@ -38,6 +40,7 @@ impl CloseReason {
             CloseReason::Deleted => "document deleted",
             CloseReason::TooSlow => "too slow: reconnect to resync",
             CloseReason::AccessLost => "no longer a member of the room",
+            CloseReason::SessionClosed => "session closed by the server",
             CloseReason::TextFrame => "binary y-protocols frames only",
             CloseReason::Refused(code) => match code {
                 ErrorCode::Invalid => "malformed y-protocols message",
