@@ -7,7 +7,7 @@
 import { io, type Socket } from "socket.io-client";
 import { Docs } from "./docs.js";
 import { HubError } from "./errors.js";
-import type { PresenceStatus } from "./generated/protocol.js";
+import type { PresenceStatus, SessionClosed } from "./generated/protocol.js";
 import type { ClientToServer, ServerToClient } from "./index.js";
 import { ActivityFeed, Notifications } from "./notifications.js";
 import { RestClient } from "./rest.js";
@@ -58,6 +58,8 @@ export type HubClientEvents = {
   disconnect: [reason: string];
   /** A failure worth telling the application (a refused token, a failed rejoin). */
   error: [error: HubError];
+  /** The hub closed this session through its server API (`disconnected`, or `revoked`: the next handshake asks `getToken` for a fresh token). */
+  sessionClosed: [closed: SessionClosed];
 };
 
 /** The user id (`sub`) of a JWT, when it is one. */
@@ -129,6 +131,11 @@ export class HubClient extends Emitter<HubClientEvents> {
       this.notifications.resync();
       for (const feed of this.#feeds.values()) feed.resync();
       this.emit("connect");
+    });
+    this.socket.on("session:closed", (closed) => {
+      // After a revocation only a token issued later is accepted.
+      if (closed.code === "revoked") this.#forceToken = true;
+      this.emit("sessionClosed", closed);
     });
     this.socket.on("disconnect", (reason) => {
       if (this.state.get() === "closed") return;

@@ -12,6 +12,7 @@ export { Docs, DocProvider, YjsWebSocketProvider, type OpenOptions, type DocEven
 export { Notifications, ActivityFeed } from "./notifications.js";
 export { RestClient, REST_OPERATIONS, type RestOperations, type RestApi, type OperationId, type CallOptions, type RestClientOptions } from "./rest.js";
 export { HubError } from "./errors.js";
+export { HubServer, type HubServerOptions } from "./server.js";
 export { Store, Emitter, type Readable, type Unsubscribe } from "./store.js";
 export { Tokens, tokenExpiry, tokenClaims, type TokenSource } from "./token.js";
 export {
