@@ -109,6 +109,11 @@ pub async fn run_with(
         .load_revocations()
         .await
         .context("cannot read token revocations")?;
+    services
+        .webhooks
+        .reload()
+        .await
+        .context("cannot read the webhook endpoints")?;
     let auth = auth::Auth::revoking(
         &config.jwt_secret,
         store.clone(),

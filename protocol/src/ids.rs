@@ -91,6 +91,14 @@ string_id!(
     ShareId
 );
 string_id!(
+    /// A webhook endpoint (UUID v7 text).
+    WebhookId
+);
+string_id!(
+    /// A webhook delivery: the `webhook-id` header, the same on every try (`msg_` and a UUID v7).
+    DeliveryId
+);
+string_id!(
     /// An API key of the server API (UUID v7 text).
     ApiKeyId
 );

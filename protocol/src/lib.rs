@@ -21,6 +21,7 @@
 //! - [`files`], [`clients`], [`signatures`]: uploaded documents, shares, comments, holds,
 //!   clients, signing keys and signatures.
 //! - [`server`]: the server API (publish, presence, disconnect, revoke) and its API keys.
+//! - [`webhooks`]: webhook endpoints and their deliveries.
 //!
 //! `client-sdk/src/generated/protocol.ts` is generated from these types (see `ts` tests).
 
@@ -46,14 +47,15 @@ pub mod rooms;
 pub mod server;
 pub mod signatures;
 pub mod wallets;
+pub mod webhooks;
 
 #[cfg(test)]
 mod ts;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use ids::{
-    ApiKeyId, ClientId, ConversionId, DocId, FileId, InvitationId, KeyId, MessageId, NodeId,
-    NotificationId, PublicationId, RoomId, ShareId, SignatureId, SocketId, TaskId, TeamId, UserId,
-    VentureId, WalletId, WindowId,
+    ApiKeyId, ClientId, ConversionId, DeliveryId, DocId, FileId, InvitationId, KeyId, MessageId,
+    NodeId, NotificationId, PublicationId, RoomId, ShareId, SignatureId, SocketId, TaskId, TeamId,
+    UserId, VentureId, WalletId, WebhookId, WindowId,
 };
 pub use roles::{AccountRole, Role};

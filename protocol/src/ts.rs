@@ -15,9 +15,9 @@ use crate::events::*;
 use crate::files::*;
 use crate::gamification::*;
 use crate::ids::{
-    ApiKeyId, ClientId, ConversionId, DocId, FileId, InvitationId, KeyId, MessageId,
+    ApiKeyId, ClientId, ConversionId, DeliveryId, DocId, FileId, InvitationId, KeyId, MessageId,
     NotificationId, PublicationId, RoomId, ShareId, SignatureId, TaskId, TeamId, UserId, VentureId,
-    WalletId, WindowId,
+    WalletId, WebhookId, WindowId,
 };
 use crate::notifications::*;
 use crate::profiles::*;
@@ -30,6 +30,7 @@ use crate::rooms::*;
 use crate::server::*;
 use crate::signatures::*;
 use crate::wallets::*;
+use crate::webhooks::*;
 use ts_rs::{Config, TS};
 
 const GENERATED: &str = concat!(
@@ -75,6 +76,8 @@ macro_rules! wire_types {
         ApiKeyId, PublicationId, Publication, Publish, Broadcast, Published, PublicationPage,
         PresenceCount, RoomPresence, CountRooms, PresenceCounts, RoomCount, Disconnect, Disconnected,
         SessionClosed, SessionCloseCode, Scope, ApiKey, NewApiKey, CreatedApiKey, ApiKeyList,
+        WebhookId, DeliveryId, Webhook, NewWebhook, PatchWebhook, CreatedWebhook, WebhookList,
+        DeliveryState, Delivery, Attempt, DeliveryList, DeliveryLog,
         )
     };
 }

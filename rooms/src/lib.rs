@@ -37,6 +37,7 @@ pub mod server;
 pub mod signatures;
 pub mod typing;
 pub mod wallets;
+pub mod webhooks;
 pub mod ywire;
 
 pub use access::{Actor, Denied, MemberChange, check_member_change};

@@ -77,6 +77,8 @@ pub enum Notice {
         rooms: Vec<RoomId>,
         role: Role,
     },
+    /// The webhook endpoints changed: every node reads them again.
+    Webhooks,
     /// Every connection of `user` closes (`session:closed`, then the server disconnect); with
     /// `revoked_before` (Unix ms), their tokens issued before it are refused from then on.
     Close {

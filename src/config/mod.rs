@@ -178,6 +178,8 @@ pub struct Settings {
     #[command(flatten)]
     pub server: crate::services::server::ServerArgs,
     #[command(flatten)]
+    pub webhooks: crate::services::webhooks::WebhooksArgs,
+    #[command(flatten)]
     pub files: FilesArgs,
     #[command(flatten)]
     pub buz: BuzArgs,
@@ -219,6 +221,7 @@ pub struct Config {
     pub files: crate::services::files::FilesConfig,
     pub audit_log: crate::services::auditlog::AuditLogConfig,
     pub server: crate::services::server::ServerConfig,
+    pub webhooks: crate::services::webhooks::WebhooksConfig,
     pub rest_limits: crate::limits::RestLimitsConfig,
     pub conn_limits: hub_rooms::conns::ConnLimits,
 }
@@ -262,6 +265,7 @@ impl Config {
             files: Default::default(),
             audit_log: Default::default(),
             server: Default::default(),
+            webhooks: Default::default(),
             rest_limits: crate::limits::RestLimitsConfig::default(),
             conn_limits: hub_rooms::conns::ConnLimits::default(),
         }
@@ -285,6 +289,7 @@ impl Config {
             writes: self.writes.clone(),
             audit_log: self.audit_log.clone(),
             server: self.server.clone(),
+            webhooks: self.webhooks.clone(),
         }
     }
 }
@@ -360,6 +365,7 @@ impl Settings {
             })?,
             buz: self.buz.resolve()?,
             server: self.server.resolve()?,
+            webhooks: self.webhooks.resolve()?,
             gamification: self.gamification.resolve(),
             rest_limits: limits,
             conn_limits,
@@ -732,6 +738,27 @@ mod tests {
         assert_eq!(
             c.server.publish_max_bytes,
             crate::services::server::ServerConfig::DEFAULT.publish_max_bytes
+        );
+        let h = crate::services::webhooks::WebhooksConfig::DEFAULT;
+        assert_eq!(
+            (
+                c.webhooks.allow_private,
+                c.webhooks.timeout,
+                c.webhooks.retry_base,
+                c.webhooks.retry_max,
+                c.webhooks.max_attempts,
+                c.webhooks.max_age,
+                c.webhooks.poll
+            ),
+            (
+                h.allow_private,
+                h.timeout,
+                h.retry_base,
+                h.retry_max,
+                h.max_attempts,
+                h.max_age,
+                h.poll
+            )
         );
     }
 

@@ -6,6 +6,7 @@
 use super::{
     auditlog, badges, clients, debug, dev, docs, equity, events, files, gamification, health,
     invitations, me, notifications, profiles, rooms, server, signatures, teams, ventures, wallets,
+    webhooks,
 };
 use crate::state::AppState;
 use axum::routing::MethodRouter;
@@ -25,6 +26,7 @@ use hub_protocol::rest::*;
 use hub_protocol::server::*;
 use hub_protocol::signatures::*;
 use hub_protocol::wallets::*;
+use hub_protocol::webhooks::*;
 use hub_protocol::{ErrorBody, ErrorCode};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -428,6 +430,42 @@ pub fn routes() -> Vec<Route> {
             .doc("server", "Revokes an API key at once")
             .ok::<ApiKey>()
             .access(Access::Operator),
+        // Webhooks out.
+        op(POST, "/api/v1/webhooks", "createWebhook", |m, _| m.post(webhooks::create))
+            .doc("webhooks", "Registers an endpoint for event types; its signing secret is shown once")
+            .body::<NewWebhook>()
+            .created::<CreatedWebhook>()
+            .access(Access::Server(Scope::Webhooks)),
+        op(GET, "/api/v1/webhooks", "listWebhooks", |m, _| m.get(webhooks::list))
+            .doc("webhooks", "Every endpoint (never a secret)")
+            .ok::<WebhookList>()
+            .access(Access::Server(Scope::Webhooks)),
+        op(GET, "/api/v1/webhooks/{id}", "getWebhook", |m, _| m.get(webhooks::get))
+            .doc("webhooks", "One endpoint")
+            .ok::<Webhook>()
+            .access(Access::Server(Scope::Webhooks)),
+        op(PATCH, "/api/v1/webhooks/{id}", "patchWebhook", |m, _| m.patch(webhooks::patch))
+            .doc("webhooks", "Changes an endpoint's events, or disables or enables it")
+            .body::<PatchWebhook>()
+            .ok::<Webhook>()
+            .access(Access::Server(Scope::Webhooks)),
+        op(DELETE, "/api/v1/webhooks/{id}", "deleteWebhook", |m, _| m.delete(webhooks::delete))
+            .doc("webhooks", "Deletes an endpoint with its deliveries and their log")
+            .no_content()
+            .access(Access::Server(Scope::Webhooks)),
+        op(GET, "/api/v1/webhooks/{id}/deliveries", "listDeliveries", |m, _| m.get(webhooks::deliveries))
+            .doc("webhooks", "An endpoint's deliveries, the newest first, with their last status")
+            .query::<webhooks::DeliveriesQuery>()
+            .ok::<DeliveryList>()
+            .access(Access::Server(Scope::Webhooks)),
+        op(GET, "/api/v1/webhook-deliveries/{id}", "getDelivery", |m, _| m.get(webhooks::delivery))
+            .doc("webhooks", "A delivery and the log of its tries (status codes, timings, errors)")
+            .ok::<DeliveryLog>()
+            .access(Access::Server(Scope::Webhooks)),
+        op(POST, "/api/v1/webhook-deliveries/{id}/replay", "replayDelivery", |m, _| m.post(webhooks::replay))
+            .doc("webhooks", "Puts a dead delivery back in its endpoint's queue")
+            .ok::<Delivery>()
+            .access(Access::Server(Scope::Webhooks)),
         // Profiles, skills, portfolio.
         op(GET, "/api/v1/profiles/me", "getMyProfile", |m, _| m.get(profiles::me))
             .doc("profiles", "My profile")

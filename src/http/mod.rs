@@ -29,6 +29,7 @@ mod teams;
 mod ventures;
 mod wallets;
 mod web;
+mod webhooks;
 
 pub use extract::{ApiJson, ApiPath, MaybeIdentity};
 

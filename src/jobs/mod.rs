@@ -4,6 +4,8 @@
 //! job, the others record a skip. A lease is never released early: a second node cannot run the
 //! same period again, and a node that dies mid-run loses the lease when it expires.
 
+pub mod webhooks;
+
 use crate::services::Services;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,8 +14,10 @@ use tokio::task::JoinSet;
 /// How often the scheduler looks for due jobs.
 const TICK: Duration = Duration::from_secs(1);
 
-/// Plans every job one period from now and starts the scheduler in `tasks`.
+/// Plans every job one period from now and starts the scheduler in `tasks`, and the webhook
+/// worker.
 pub fn start(services: Arc<Services>, tasks: &mut JoinSet<()>) {
+    webhooks::start(services.clone(), tasks);
     services.jobs.board.set_started();
     let now = services.clock.now_ms();
     for def in services.jobs.board.defs() {

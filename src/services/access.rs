@@ -235,7 +235,10 @@ mod tests {
         let mut w = store.begin_write().await.unwrap();
         let venture = store.insert_venture(&mut w, &ann, "V", None).await.unwrap();
         w.commit().await.unwrap();
-        let membership = crate::services::membership::Membership::new(store.clone());
+        let membership = crate::services::membership::Membership::new(
+            store.clone(),
+            crate::services::webhooks::Outbox::new(crate::clock::system()),
+        );
         let group = Group::Venture(venture.id.clone());
         let by = Requester {
             user: &ann,

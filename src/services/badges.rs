@@ -6,6 +6,7 @@
 
 use super::effects::{Effects, FeedTo};
 use super::notifications::Notifications;
+use super::webhooks::Outbox;
 use super::writes::Writes;
 use super::xp::Xp;
 use crate::store::{BadgeCountRow, BadgeRow, NewAudit, Store, StoreError, StoreResult, WriteTx};
@@ -56,15 +57,23 @@ pub struct Badges {
     writes: Arc<Writes>,
     xp: Xp,
     notifications: Notifications,
+    outbox: Outbox,
 }
 
 impl Badges {
-    pub fn new(store: Store, writes: Arc<Writes>, xp: Xp, notifications: Notifications) -> Badges {
+    pub fn new(
+        store: Store,
+        writes: Arc<Writes>,
+        xp: Xp,
+        notifications: Notifications,
+        outbox: Outbox,
+    ) -> Badges {
         Badges {
             store,
             writes,
             xp,
             notifications,
+            outbox,
         }
     }
 
@@ -133,6 +142,15 @@ impl Badges {
                     action: "badge.awarded",
                     details: json!({"code": badge.code, "reason": reason}),
                 },
+            )
+            .await?;
+        self.outbox
+            .emit(
+                &self.store,
+                w,
+                "badge.awarded",
+                None,
+                &json!({"user_id": user, "code": badge.code, "name": badge.name, "reason": reason, "by": by}),
             )
             .await?;
         self.xp

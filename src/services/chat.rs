@@ -13,10 +13,11 @@ use super::batch::GroupCommit;
 use super::notifications::Notifications;
 use super::notify::{Except, Notify};
 use super::presence::Presence;
+use super::webhooks::Outbox;
 use crate::auth::Identity;
 use crate::clock::SharedClock;
 use crate::clock::rfc3339;
-use crate::store::{MessageRow, NewMessage, Store, StoreError, StoreResult};
+use crate::store::{ChatHooks, MessageRow, NewMessage, Store, StoreError, StoreResult};
 use hub_protocol::chat::{ChatSend, Message, Thread};
 use hub_protocol::notifications::{MentionData, NotificationBody};
 use hub_protocol::realtime::server;
@@ -163,11 +164,12 @@ impl Chat {
         notify: Notify,
         presence: Arc<Presence>,
         notifications: Notifications,
+        outbox: Outbox,
         config: ChatConfig,
         clock: SharedClock,
     ) -> Chat {
         Chat {
-            commits: chat_commits(store.clone(), notify.clone(), config.group_commit),
+            commits: chat_commits(store.clone(), notify.clone(), outbox, config.group_commit),
             limiter: Mutex::new(RateLimiter::new(config.rate_per_second, config.burst)),
             store,
             notify,
@@ -436,6 +438,9 @@ impl Chat {
     }
 }
 
+/// The webhook event of a new message.
+const CHAT_MESSAGE_HOOK: &str = "chat.message";
+
 /// A stored message as clients see it.
 fn message_view(row: MessageRow) -> Message {
     Message {
@@ -496,28 +501,44 @@ impl Draft {
 }
 
 /// The group commit of chat sends: at most `max` a transaction.
-fn chat_commits(store: Store, notify: Notify, max: usize) -> ChatCommits {
+fn chat_commits(store: Store, notify: Notify, outbox: Outbox, max: usize) -> ChatCommits {
     GroupCommit::new(max, max.saturating_mul(4), move |batch: Vec<Draft>| {
-        let (store, notify) = (store.clone(), notify.clone());
-        async move { commit_sends(&store, &notify, batch).await }
+        let (store, notify, outbox) = (store.clone(), notify.clone(), outbox.clone());
+        async move { commit_sends(&store, &notify, &outbox, batch).await }
     })
 }
 
-/// Stores `batch` in one transaction and publishes what it stored, in seq order.
+/// Stores `batch` in one transaction (with the webhook deliveries of its messages, when an
+/// endpoint hears them) and publishes what it stored, in seq order.
 async fn commit_sends(
     store: &Store,
     notify: &Notify,
+    outbox: &Outbox,
     batch: Vec<Draft>,
 ) -> Vec<StoreResult<(Message, bool)>> {
     let news: Vec<NewMessage<'_>> = batch.iter().map(Draft::new_message).collect();
-    let results: Vec<StoreResult<(MessageRow, bool)>> = match store.chat_commit(&news).await {
+    let deliveries = |row: &MessageRow| {
+        outbox.deliveries(
+            CHAT_MESSAGE_HOOK,
+            Some(&row.room),
+            &message_view(row.clone()),
+        )
+    };
+    let wake = outbox.waker();
+    let hooks = outbox.heard(CHAT_MESSAGE_HOOK).then_some(ChatHooks {
+        deliveries: &deliveries,
+        wake: &wake,
+    });
+    let hooks = hooks.as_ref();
+    let results: Vec<StoreResult<(MessageRow, bool)>> = match store.chat_commit(&news, hooks).await
+    {
         Ok(results) => results,
         Err(StoreError::Db(e)) if StoreError::is_constraint_violation(&e) => {
             // A retry raced its original on another node: each send on its own, so the
             // retries find their originals and the rest are stored.
             let mut results = Vec::with_capacity(news.len());
             for m in news {
-                results.push(store.chat_send(m).await);
+                results.push(store.chat_send(m, hooks).await);
             }
             results
         }

@@ -14,6 +14,7 @@ use super::badges::Badges;
 use super::effects::Effects;
 use super::notifications::Notifications;
 use super::wallets::{WalletError, Wallets, wallet_changed};
+use super::webhooks::Outbox;
 use super::writes::Writes;
 use crate::clock::{SharedClock, rfc3339};
 use crate::store::{
@@ -77,6 +78,7 @@ pub struct Equity {
     access: Access,
     badges: Badges,
     notifications: Notifications,
+    outbox: Outbox,
     clock: SharedClock,
 }
 
@@ -88,6 +90,7 @@ impl Equity {
         access: Access,
         badges: Badges,
         notifications: Notifications,
+        outbox: Outbox,
         clock: SharedClock,
     ) -> Equity {
         Equity {
@@ -97,6 +100,7 @@ impl Equity {
             access,
             badges,
             notifications,
+            outbox,
             clock,
         }
     }
@@ -316,7 +320,11 @@ impl Equity {
                         .await
                         .map_err(conflict)?;
                     wallet_changed(fx, &wallet);
-                    Ok(row.view())
+                    let requested = row.view();
+                    s.outbox
+                        .emit(&s.store, w, "conversion.requested", None, &requested)
+                        .await?;
+                    Ok(requested)
                 })
             })
             .await
@@ -528,6 +536,15 @@ impl Equity {
             equity_granted_bp: bp,
             note: note.map(str::to_owned),
         };
+        self.outbox
+            .emit(
+                &self.store,
+                w,
+                "conversion.decided",
+                None,
+                &json!({"user_id": conv.user_id, "decided_by": by, "conversion": data}),
+            )
+            .await?;
         self.notifications
             .add_in(
                 w,

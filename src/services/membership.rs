@@ -10,6 +10,7 @@
 //!   `member.invitation_withdrawn`).
 //! - Removing a member (`member.removed`) takes them out of the venture's teams too.
 
+use super::webhooks::Outbox;
 use crate::store::{
     Group, InvitationRow, MemberRow, NewAudit, Requester, Store, StoreError, StoreResult, WriteTx,
 };
@@ -40,11 +41,12 @@ pub enum Removed {
 #[derive(Clone)]
 pub struct Membership {
     store: Store,
+    outbox: Outbox,
 }
 
 impl Membership {
-    pub fn new(store: Store) -> Membership {
-        Membership { store }
+    pub fn new(store: Store, outbox: Outbox) -> Membership {
+        Membership { store, outbox }
     }
 
     /// Adds `target` to `group` with `role`, changes their role, or, when they are not a
@@ -84,6 +86,18 @@ impl Membership {
                 .upsert_invitation(&mut w, group, by.user, target, role)
                 .await?;
             self.invitation_audit(&mut w, &invitation, by.user, "member.invited")
+                .await?;
+            self.outbox
+                .emit(
+                    &self.store,
+                    &mut w,
+                    "member.invited",
+                    None,
+                    &json!({
+                        "invitation_id": invitation.id, "group": group.kind(), "group_id": group.id(),
+                        "user_id": target, "role": role, "invited_by": by.user,
+                    }),
+                )
                 .await?;
             w.commit().await?;
             return Ok(SetOutcome::Invited(invitation));
@@ -130,6 +144,11 @@ impl Membership {
             } else {
                 "member.role_changed"
             };
+            if current.is_none() {
+                self.outbox
+                    .emit(&self.store, w, "member.joined", None, &details)
+                    .await?;
+            }
             self.store
                 .audit(
                     w,
@@ -172,6 +191,21 @@ impl Membership {
         };
         check_member_change(actor, change, owners).map_err(StoreError::Denied)?;
         self.store.delete_member(&mut w, group, target).await?;
+        let details = json!({
+            "group": group.kind(),
+            "group_id": group.id(),
+            "user_id": target,
+            "previous_role": current,
+        });
+        self.outbox
+            .emit(
+                &self.store,
+                &mut w,
+                "member.removed",
+                None,
+                &json!({"removed_by": by.user, "member": details}),
+            )
+            .await?;
         self.store
             .audit(
                 &mut w,
@@ -180,12 +214,7 @@ impl Membership {
                     ref_id: Some(target.as_str()),
                     actor_id: Some(by.user.as_str()),
                     action: "member.removed",
-                    details: json!({
-                        "group": group.kind(),
-                        "group_id": group.id(),
-                        "user_id": target,
-                        "previous_role": current,
-                    }),
+                    details,
                 },
             )
             .await?;

@@ -22,6 +22,8 @@
 //! - [`jobs`]: the periodic jobs' catalog and what each runs (the `jobs` scheduler starts them);
 //! - [`server`]: the server API (publish to rooms and users, presence, disconnect, token
 //!   revocation) and its API keys;
+//! - [`webhooks`]: webhook endpoints, the outbox written in each change's transaction, and
+//!   the delivery worker;
 //! - [`dev`]: the development demo.
 //!
 //! What they share: [`writes`] (the domain group commit, whose writes are closures over their
@@ -82,6 +84,7 @@ pub mod server;
 pub mod signatures;
 pub mod turns;
 pub mod wallets;
+pub mod webhooks;
 pub mod writes;
 pub mod xp;
 
@@ -124,6 +127,7 @@ use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinSet;
 use wallets::{BuzConfig, Wallets};
+use webhooks::{Outbox, Webhooks, WebhooksConfig};
 use writes::{Writes, WritesConfig};
 use xp::Xp;
 
@@ -168,6 +172,8 @@ pub struct Services {
     pub dev: Dev,
     /// The server API: publish, presence, disconnect, revoke, API keys.
     pub server: Server,
+    /// Webhook endpoints, the outbox and its delivery worker.
+    pub webhooks: Webhooks,
 }
 
 /// The services' settings; the default is a hub started without flags.
@@ -189,6 +195,8 @@ pub struct ServicesConfig {
     pub audit_log: AuditLogConfig,
     /// The server API.
     pub server: ServerConfig,
+    /// Webhook deliveries.
+    pub webhooks: WebhooksConfig,
 }
 
 impl Default for ServicesConfig {
@@ -205,6 +213,7 @@ impl Default for ServicesConfig {
             writes: WritesConfig::default(),
             audit_log: AuditLogConfig::default(),
             server: ServerConfig::default(),
+            webhooks: WebhooksConfig::default(),
         }
     }
 }
@@ -231,9 +240,19 @@ impl Services {
             writes,
             audit_log,
             server,
+            webhooks,
         } = config;
+        let outbox = Outbox::new(clock.clone());
         let access = Access::remembering(store.clone(), role_cache);
         let notify = Notify::new(bus.clone());
+        let webhooks = Webhooks::new(
+            store.clone(),
+            notify.clone(),
+            outbox.clone(),
+            node.clone(),
+            clock.clone(),
+            webhooks,
+        );
         let notifications = Notifications::new(store.clone(), notify.clone());
         let activity = Activity::new(store.clone(), notify.clone());
         let leaderboards = Leaderboards::new(
@@ -295,6 +314,7 @@ impl Services {
             notify.clone(),
             presence.clone(),
             notifications.clone(),
+            outbox.clone(),
             chat,
             clock.clone(),
         );
@@ -305,7 +325,7 @@ impl Services {
             notifications.clone(),
             activity.clone(),
         );
-        let membership = Membership::new(store.clone());
+        let membership = Membership::new(store.clone(), outbox.clone());
         let groups = Groups::new(
             store.clone(),
             membership.clone(),
@@ -313,17 +333,19 @@ impl Services {
             activity,
             members,
         );
-        let xp = Xp::new(store.clone(), notifications.clone());
+        let xp = Xp::new(store.clone(), notifications.clone(), outbox.clone());
         let badges = Badges::new(
             store.clone(),
             writes.clone(),
             xp.clone(),
             notifications.clone(),
+            outbox.clone(),
         );
         let wallets = Wallets::new(
             store.clone(),
             writes.clone(),
             notifications.clone(),
+            outbox.clone(),
             buz.clone(),
         );
         let events = Events::new(
@@ -340,6 +362,7 @@ impl Services {
             access.clone(),
             badges.clone(),
             notifications.clone(),
+            outbox.clone(),
             clock.clone(),
         );
         let profiles = Profiles::new(
@@ -366,6 +389,7 @@ impl Services {
             blobs.clone(),
             notifications.clone(),
             after.clone(),
+            outbox.clone(),
             clock.clone(),
             files,
         );
@@ -375,6 +399,7 @@ impl Services {
             files.clone(),
             notifications.clone(),
             after,
+            outbox.clone(),
             clock.clone(),
         );
         let audit = Arc::new(Audit::new(
@@ -436,6 +461,7 @@ impl Services {
             jobs,
             dev,
             server,
+            webhooks,
         })
     }
 
@@ -526,6 +552,11 @@ impl Services {
                         revoked_before: Some(before),
                         ..
                     } => self.server.revoked(user, *before),
+                    Notice::Webhooks => {
+                        if let Err(e) = self.webhooks.reload().await {
+                            tracing::warn!(error = %e, "cannot read the webhook endpoints");
+                        }
+                    }
                     Notice::Deliver { .. } | Notice::Close { .. } => {}
                 }
                 deliver_notice(sockets, &self.docs, notice)
@@ -555,9 +586,12 @@ impl Services {
         // a node that came back earlier may have said hello while this one could not hear it.
         self.liveness.hello(self.bus.as_ref()).await;
         self.presence.send_snapshot(None).await;
-        // A revocation may have been among the lost: read them all again.
+        // A revocation or an endpoint change may have been among the lost: read them again.
         if let Err(e) = self.server.load_revocations().await {
             tracing::error!(error = %e, "cannot read token revocations after a bus gap");
+        }
+        if let Err(e) = self.webhooks.reload().await {
+            tracing::error!(error = %e, "cannot read the webhook endpoints after a bus gap");
         }
     }
 
@@ -598,6 +632,7 @@ fn deliver_notice(sockets: &dyn Sockets, docs: &Docs, notice: Notice) {
             }
             sockets.role_changed(&user, &rooms, role);
         }
+        Notice::Webhooks => {}
         Notice::Close {
             user, code, reason, ..
         } => {

@@ -151,6 +151,11 @@ impl Notify {
         .await;
     }
 
+    /// The webhook endpoints changed: every node reads them again.
+    pub async fn webhooks_changed(&self) {
+        self.publish(Notice::Webhooks).await;
+    }
+
     async fn publish(&self, notice: Notice) {
         publish(
             self.bus.as_ref(),

@@ -16,6 +16,7 @@ use super::after_commit::AfterCommit;
 use super::effects::Effects;
 use super::files::{FileError, Files};
 use super::notifications::Notifications;
+use super::webhooks::Outbox;
 use crate::clock::{SharedClock, rfc3339};
 use crate::store::{Blobs, KeyRow, NewAudit, SignatureRow, Store, StoreError, new_id};
 use hub_protocol::notifications::{NotificationBody, SignatureData};
@@ -62,6 +63,7 @@ pub struct Signatures {
     files: Files,
     notifications: Notifications,
     after: AfterCommit,
+    outbox: Outbox,
     clock: SharedClock,
 }
 
@@ -72,6 +74,7 @@ impl Signatures {
         files: Files,
         notifications: Notifications,
         after: AfterCommit,
+        outbox: Outbox,
         clock: SharedClock,
     ) -> Signatures {
         Signatures {
@@ -80,6 +83,7 @@ impl Signatures {
             files,
             notifications,
             after,
+            outbox,
             clock,
         }
     }
@@ -314,6 +318,19 @@ impl Signatures {
             )
             .await?;
         self.store.set_signed(&mut w, id, &key, signature).await?;
+        self.outbox
+            .emit(
+                &self.store,
+                &mut w,
+                "document.signed",
+                None,
+                &json!({
+                    "signature_id": id, "document_id": file.id, "title": file.title,
+                    "signer_id": caller, "requested_by": req.requested_by,
+                    "key_fingerprint": key.fingerprint, "checksum_sha256": file.checksum,
+                }),
+            )
+            .await?;
         let data = SignatureData {
             signature_id: id.to_owned(),
             document_id: file.id.clone(),

@@ -8,6 +8,7 @@
 
 use super::effects::{Effects, FeedTo};
 use super::notifications::Notifications;
+use super::webhooks::Outbox;
 use super::writes::Writes;
 use crate::clock::rfc3339;
 use crate::store::{
@@ -123,6 +124,7 @@ pub struct Wallets {
     store: Store,
     writes: Arc<Writes>,
     notifications: Notifications,
+    outbox: Outbox,
     buz: BuzConfig,
 }
 
@@ -131,12 +133,14 @@ impl Wallets {
         store: Store,
         writes: Arc<Writes>,
         notifications: Notifications,
+        outbox: Outbox,
         buz: BuzConfig,
     ) -> Wallets {
         Wallets {
             store,
             writes,
             notifications,
+            outbox,
             buz,
         }
     }
@@ -219,6 +223,25 @@ impl Wallets {
             reason: reason.clone(),
             buz_balance: wallet.balance,
         };
+        let hook = json!({
+            "user_id": user,
+            "task_id": e.task_id,
+            "venture_id": venture,
+            "credited": out.credited,
+            "withheld": out.withheld,
+            "reason": reason,
+            "buz_balance": wallet.balance,
+        });
+        if out.credited > 0 {
+            self.outbox
+                .emit(&self.store, w, "task.credited", None, &hook)
+                .await?;
+        }
+        if out.withheld > 0 {
+            self.outbox
+                .emit(&self.store, w, "task.withheld", None, &hook)
+                .await?;
+        }
         let body = if out.credited > 0 {
             NotificationBody::BuzCredited(data)
         } else {

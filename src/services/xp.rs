@@ -5,6 +5,7 @@
 
 use super::effects::{Effects, FeedTo};
 use super::notifications::Notifications;
+use super::webhooks::Outbox;
 use crate::store::{BoardBy, Store, StoreResult, WriteTx, XpChange};
 use hub_protocol::UserId;
 use hub_protocol::notifications::{LevelUpData, NotificationBody};
@@ -14,13 +15,15 @@ use serde_json::json;
 pub struct Xp {
     store: Store,
     notifications: Notifications,
+    outbox: Outbox,
 }
 
 impl Xp {
-    pub fn new(store: Store, notifications: Notifications) -> Xp {
+    pub fn new(store: Store, notifications: Notifications, outbox: Outbox) -> Xp {
         Xp {
             store,
             notifications,
+            outbox,
         }
     }
 
@@ -47,6 +50,15 @@ impl Xp {
                 previous_level: change.level_before,
                 xp: change.xp,
             };
+            self.outbox
+                .emit(
+                    &self.store,
+                    w,
+                    "level.up",
+                    None,
+                    &json!({"user_id": user, "level": change.level, "previous_level": change.level_before, "xp": change.xp}),
+                )
+                .await?;
             self.notifications
                 .add_in(w, fx, user, NotificationBody::LevelUp(data))
                 .await?;

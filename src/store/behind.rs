@@ -27,6 +27,7 @@ use futures_util::TryStreamExt;
 use serde::Serialize;
 use sqlx::{Any, AnyConnection, Transaction};
 use std::collections::HashMap;
+use std::sync::Arc;
 use tokio::sync::OwnedMutexGuard;
 
 #[derive(Serialize)]
@@ -201,6 +202,8 @@ pub struct WriteTx {
     edge: Edge,
     /// Failures injected per million at the log's turn (tests only; see `Store::fault`).
     fault_ppm: u32,
+    /// Woken once the transaction commits (a worker waiting for what it wrote).
+    wakes: Vec<Arc<tokio::sync::Notify>>,
 }
 
 /// A change to [`Known`], taken back if its item is.
@@ -240,6 +243,7 @@ impl WriteTx {
             logged: Vec::new(),
             edge,
             fault_ppm,
+            wakes: Vec::new(),
         }
     }
 
@@ -314,7 +318,25 @@ impl WriteTx {
 
     /// Writes whatever waits, appends the leaves of the entries it wrote to the Merkle log,
     /// then commits.
+    /// Wakes `waiter` once this transaction has committed (never if it does not).
+    pub fn wake_after_commit(&mut self, waiter: &Arc<tokio::sync::Notify>) {
+        if !self.wakes.iter().any(|w| Arc::ptr_eq(w, waiter)) {
+            self.wakes.push(waiter.clone());
+        }
+    }
+
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        let wakes = std::mem::take(&mut self.wakes);
+        let done = self.commit_now().await;
+        if done.is_ok() {
+            for waiter in wakes {
+                waiter.notify_one();
+            }
+        }
+        done
+    }
+
+    async fn commit_now(mut self) -> Result<(), sqlx::Error> {
         self.item = None;
         self.conn().await?;
         if self.logged.is_empty() {

@@ -5,11 +5,14 @@
 //! and an acked message is committed.
 //! `(author_id, client_id)` is unique: a retry finds the original instead of storing twice.
 
-use super::{Backend, Store, StoreError, StoreResult, WriteTx, id_of, new_id, opt_id_of};
+use super::{
+    Backend, NewDelivery, Store, StoreError, StoreResult, WriteTx, id_of, new_id, opt_id_of,
+};
 use hub_protocol::{MessageId, RoomId, UserId};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// `deleted` is read as an integer: through sqlx's `Any` driver SQLite gives booleans as
 /// integers, and Postgres casts its boolean the same way.
@@ -106,6 +109,30 @@ fn push_rows(sql: &mut String, n: usize, width: usize, tail: &str) {
     }
 }
 
+/// The webhook deliveries of new chat messages, written in their transaction.
+pub struct ChatHooks<'a> {
+    /// The deliveries of one message (none when no endpoint hears it).
+    pub deliveries: &'a (dyn Fn(&MessageRow) -> Vec<NewDelivery> + Send + Sync),
+    /// Woken once the transaction commits.
+    pub wake: &'a Arc<tokio::sync::Notify>,
+}
+
+impl ChatHooks<'_> {
+    async fn write(
+        &self,
+        store: &Store,
+        w: &mut WriteTx,
+        stored: &[MessageRow],
+    ) -> StoreResult<()> {
+        let deliveries: Vec<NewDelivery> = stored.iter().flat_map(self.deliveries).collect();
+        if !deliveries.is_empty() {
+            store.add_deliveries(w, &deliveries).await?;
+            w.wake_after_commit(self.wake);
+        }
+        Ok(())
+    }
+}
+
 /// A new message to store.
 pub struct NewMessage<'a> {
     pub room: &'a str,
@@ -138,9 +165,13 @@ impl NewMessage<'_> {
 impl Store {
     /// Stores a message and returns it with `true`, or returns the original with `false` when
     /// the author sent this `client_id` before.
-    pub async fn chat_send(&self, m: NewMessage<'_>) -> StoreResult<(MessageRow, bool)> {
+    pub async fn chat_send(
+        &self,
+        m: NewMessage<'_>,
+        hooks: Option<&ChatHooks<'_>>,
+    ) -> StoreResult<(MessageRow, bool)> {
         self.chat_check_reply(&m).await?;
-        match self.chat_commit(std::slice::from_ref(&m)).await {
+        match self.chat_commit(std::slice::from_ref(&m), hooks).await {
             Err(StoreError::Db(e)) if StoreError::is_constraint_violation(&e) => {
                 // A concurrent retry with the same client_id won the race: answer with it.
                 let original = self
@@ -178,15 +209,19 @@ impl Store {
     /// rooms are locked in name order, so two nodes committing over the same rooms cannot
     /// deadlock. The outer error means nothing was stored (a unique violation: a retry that
     /// raced its original on another node; commit each alone then).
+    ///
+    /// With `hooks`, the webhook deliveries of the new messages are written in the same
+    /// transaction.
     pub async fn chat_commit(
         &self,
         batch: &[NewMessage<'_>],
+        hooks: Option<&ChatHooks<'_>>,
     ) -> StoreResult<Vec<StoreResult<(MessageRow, bool)>>> {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
         if self.backend() == Backend::Postgres {
-            return self.chat_commit_postgres(batch).await;
+            return self.chat_commit_postgres(batch, hooks).await;
         }
         let mut w = self.begin_commit().await?;
         // Retries: one read for the whole batch, inside the transaction.
@@ -239,6 +274,9 @@ impl Store {
             .map(|(m, _)| m)
             .collect();
         let stored = self.insert_fresh(&mut w, &fresh).await?;
+        if let Some(hooks) = hooks {
+            hooks.write(self, &mut w, &stored).await?;
+        }
         w.commit().await?;
 
         let mut stored = stored.into_iter();
@@ -263,6 +301,7 @@ impl Store {
     async fn chat_commit_postgres(
         &self,
         batch: &[NewMessage<'_>],
+        hooks: Option<&ChatHooks<'_>>,
     ) -> StoreResult<Vec<StoreResult<(MessageRow, bool)>>> {
         let now = self.now_ms();
         let ids: Vec<String> = batch.iter().map(|_| new_id()).collect();
@@ -305,12 +344,19 @@ impl Store {
             .bind(input)
             .bind(now);
         let mentioned = batch.iter().any(|m| !m.mentions.is_empty());
-        let rows = if mentioned {
+        let rows = if mentioned || hooks.is_some() {
             let mut w = self.begin_commit().await?;
             let rows = query.fetch_all(w.conn().await?).await?;
             for (i, seq) in &rows {
                 let i = *i as usize;
                 insert_mentions(&mut w, &ids[i], &batch[i], *seq).await?;
+            }
+            if let Some(hooks) = hooks {
+                let stored: Vec<MessageRow> = rows
+                    .iter()
+                    .map(|(i, seq)| batch[*i as usize].stored(ids[*i as usize].clone(), *seq, now))
+                    .collect();
+                hooks.write(self, &mut w, &stored).await?;
             }
             w.commit().await?;
             rows

@@ -39,13 +39,14 @@ mod teams;
 mod users;
 mod ventures;
 mod wallets;
+mod webhooks;
 
 pub use activity::{ActivityRow, NewActivity};
 pub use audit::NewAudit;
 pub use badges::{BadgeCountRow, BadgeRow, HeldBadgeRow};
 pub use behind::WriteTx;
 pub use blobs::{BlobError, BlobWriter, Blobs, hex as hex_of};
-pub use chat::{MessageRow, NewMessage};
+pub use chat::{ChatHooks, MessageRow, NewMessage};
 pub use clients::ClientRow;
 pub use docs::{DocRow, StoredDoc};
 pub use equity::{ConversionRow, WindowRow};
@@ -64,6 +65,7 @@ pub use signatures::{KeyRow, SignatureRow};
 pub use teams::TeamRow;
 pub use ventures::VentureRow;
 pub use wallets::{IssuanceFacts, Refs, WalletRow, WithheldEntry};
+pub use webhooks::{AttemptRow, DeliveryRow, EndpointRow, Leased, NewDelivery, Tried};
 
 use crate::clock::SharedClock;
 use crate::error::DomainError;

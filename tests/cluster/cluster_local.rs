@@ -74,7 +74,7 @@ pub(crate) async fn node(db: TestDb, fabric: &Fabric) -> TestHub {
     node_with(db, fabric, |_| {}).await
 }
 
-async fn node_with(
+pub(crate) async fn node_with(
     db: TestDb,
     fabric: &Fabric,
     tweak: impl FnOnce(&mut hub::Config) + Send + 'static,

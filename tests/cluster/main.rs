@@ -12,3 +12,4 @@ mod cluster_local;
 mod outage;
 mod redis_bus;
 mod server_api;
+mod webhooks;

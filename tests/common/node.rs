@@ -32,3 +32,30 @@ pub async fn run_node(script: &str, env: &[(&str, String)]) -> String {
     assert!(out.status.success(), "{script} failed:\n{text}");
     text
 }
+
+/// A node script from `tests/js` left running (a server): its child (killed on drop) and the
+/// first line it printed.
+pub async fn spawn_node(script: &str, env: &[(&str, String)]) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
+    let mut cmd = tokio::process::Command::new("node");
+    cmd.arg(script)
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .spawn()
+        .expect("cannot run node (is Node.js 20+ installed?)");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("the node script printed nothing")
+        .expect("read the node script's output")
+        .expect("the node script ended before printing");
+    (child, first)
+}

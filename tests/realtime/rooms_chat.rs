@@ -374,12 +374,15 @@ async fn a_group_commit_answers_retries_with_their_originals(backend: Backend) {
             .collect::<Vec<_>>()
     };
     let first = store
-        .chat_commit(&[
-            new("r:b", ann, "1"),
-            new("r:a", ben, "1"),
-            new("r:b", ben, "2"),
-            new("r:b", ann, "2"),
-        ])
+        .chat_commit(
+            &[
+                new("r:b", ann, "1"),
+                new("r:a", ben, "1"),
+                new("r:b", ben, "2"),
+                new("r:b", ann, "2"),
+            ],
+            None,
+        )
         .await
         .unwrap();
     let ok = |room: &str, seq: i64, created: bool| Ok((room.to_owned(), seq, created));
@@ -393,12 +396,15 @@ async fn a_group_commit_answers_retries_with_their_originals(backend: Backend) {
         ]
     );
     let second = store
-        .chat_commit(&[
-            new("r:a", ann, "3"),
-            new("r:b", ben, "2"),
-            new("r:a", ann, "3"),
-            new("r:b", ben, "1"),
-        ])
+        .chat_commit(
+            &[
+                new("r:a", ann, "3"),
+                new("r:b", ben, "2"),
+                new("r:a", ann, "3"),
+                new("r:b", ben, "1"),
+            ],
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -417,7 +423,10 @@ async fn a_group_commit_answers_retries_with_their_originals(backend: Backend) {
         id(&second[0]),
         "the original from the same batch"
     );
-    let third = store.chat_commit(&[new("r:b", ann, "4")]).await.unwrap();
+    let third = store
+        .chat_commit(&[new("r:b", ann, "4")], None)
+        .await
+        .unwrap();
     assert_eq!(
         seqs(&third),
         [ok("r:b", 4, true)],

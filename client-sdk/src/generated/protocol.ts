@@ -1180,6 +1180,63 @@ secret: string, };
 
 export type ApiKeyList = { keys: Array<ApiKey>, };
 
+export type WebhookId = string;
+
+export type DeliveryId = string;
+
+export type Webhook = { id: WebhookId, url: string, 
+/**
+ * The event types it hears (`*`: all of them).
+ */
+events: Array<string>, 
+/**
+ * Chat messages only from these rooms (absent: every room).
+ */
+rooms?: Array<RoomId>, description: string, created_by: UserId, created_at: string, 
+/**
+ * Disabled endpoints hear nothing new; what was made for them stays.
+ */
+disabled: boolean, };
+
+export type NewWebhook = { 
+/**
+ * `http(s)://…`; a private, loopback or link-local target is refused unless the operator
+ * allows them (`HUB_WEBHOOK_ALLOW_PRIVATE`).
+ */
+url: string, events: Array<string>, rooms?: Array<RoomId>, 
+/**
+ * `whsec_…` (base64 of 24 to 64 bytes); one is made when absent.
+ */
+secret?: string, description?: string, };
+
+export type PatchWebhook = { events?: Array<string>, disabled?: boolean, };
+
+export type CreatedWebhook = { webhook: Webhook, secret: string, };
+
+export type WebhookList = { webhooks: Array<Webhook>, };
+
+export type DeliveryState = "pending" | "delivered" | "dead";
+
+export type Delivery = { id: DeliveryId, webhook_id: WebhookId, 
+/**
+ * Its place in the endpoint's order.
+ */
+seq: number, type: string, state: DeliveryState, attempts: number, created_at: string, next_attempt_at?: string, delivered_at?: string, 
+/**
+ * The HTTP status of the last try, if it got an answer.
+ */
+last_status?: number, last_error?: string, 
+/**
+ * The body sent: `{type, timestamp, data}`.
+ */
+payload: unknown, };
+
+export type Attempt = { attempt: number, at: string, status?: number, duration_ms: number, error?: string, };
+
+export type DeliveryList = { deliveries: Array<Delivery>, };
+
+export type DeliveryLog = { delivery: Delivery, attempts: Array<Attempt>, };
+
 /** The ack of every client event: the payload beside `ok: true`, or an error. */
 export type Ack<T> = ({ ok: true } & T) | AckErr;
 

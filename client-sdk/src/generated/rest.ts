@@ -1,7 +1,7 @@
 // Generated from the hub's REST table (src/http/api.rs). Do not edit by hand:
 // run `UPDATE_GENERATED=1 cargo test --test project openapi::` after changing a route.
 
-import type { ActiveWindow, ActivityPage, AddSkill, Adjust, ApiKey, ApiKeyList, AuditKey, AwardBadge, Badge, BadgeAward, BadgeList, BadgesEvaluated, Broadcast, BugEvent, CheckpointList, Client, ClientList, Comment, CommentList, ConsistencyProof, Conversion, ConversionList, ConversionWindow, ConvertRequest, CountRooms, CreateBadge, CreateDoc, CreateTeam, CreateVenture, CreateWindow, CreatedApiKey, Decide, DevToken, DevTokenIssued, DeviceEvent, Disconnect, Disconnected, DocInfo, DocList, Endorse, Endorsement, EvaluateBadges, EventAccepted, FileDoc, FileList, GamificationStatus, Health, Hold, InclusionProof, InvitationList, JobRun, JobsHealth, KeyList, KycEvent, Leaderboard, LedgerEntry, LedgerPage, LogEntry, LogEntryPage, MarkRead, Me, Member, MemberSet, NewApiKey, NewClient, NewComment, NewKey, NewPortfolioItem, NewShare, NotificationList, PatchBadge, PatchClient, Portfolio, PortfolioItem, PresenceCounts, Profile, ProfilePatch, Publication, PublicationPage, Publish, Published, PutMember, RequestSignature, ReviewEvent, RoomList, RoomPresence, SampleTask, Share, ShareList, SharedDoc, Sign, Signature, SignatureList, SigningKey, Skill, SkillList, TaskAccepted, Team, TeamDetail, UnreadCount, Venture, VentureDetail, VentureList, ViolationEvent, Wallet, WalletVerify, WindowList, WithheldList, WormIntegrity } from "./protocol.js";
+import type { ActiveWindow, ActivityPage, AddSkill, Adjust, ApiKey, ApiKeyList, AuditKey, AwardBadge, Badge, BadgeAward, BadgeList, BadgesEvaluated, Broadcast, BugEvent, CheckpointList, Client, ClientList, Comment, CommentList, ConsistencyProof, Conversion, ConversionList, ConversionWindow, ConvertRequest, CountRooms, CreateBadge, CreateDoc, CreateTeam, CreateVenture, CreateWindow, CreatedApiKey, CreatedWebhook, Decide, Delivery, DeliveryList, DeliveryLog, DevToken, DevTokenIssued, DeviceEvent, Disconnect, Disconnected, DocInfo, DocList, Endorse, Endorsement, EvaluateBadges, EventAccepted, FileDoc, FileList, GamificationStatus, Health, Hold, InclusionProof, InvitationList, JobRun, JobsHealth, KeyList, KycEvent, Leaderboard, LedgerEntry, LedgerPage, LogEntry, LogEntryPage, MarkRead, Me, Member, MemberSet, NewApiKey, NewClient, NewComment, NewKey, NewPortfolioItem, NewShare, NewWebhook, NotificationList, PatchBadge, PatchClient, PatchWebhook, Portfolio, PortfolioItem, PresenceCounts, Profile, ProfilePatch, Publication, PublicationPage, Publish, Published, PutMember, RequestSignature, ReviewEvent, RoomList, RoomPresence, SampleTask, Share, ShareList, SharedDoc, Sign, Signature, SignatureList, SigningKey, Skill, SkillList, TaskAccepted, Team, TeamDetail, UnreadCount, Venture, VentureDetail, VentureList, ViolationEvent, Wallet, WalletVerify, Webhook, WebhookList, WindowList, WithheldList, WormIntegrity } from "./protocol.js";
 
 /** Every REST operation by id: its arguments (path and query parameters, `body`) and its answer. */
 export interface RestOperations {
@@ -87,6 +87,22 @@ export interface RestOperations {
   listApiKeys: { args: Record<string, never>; answer: ApiKeyList };
   /** Revokes an API key at once */
   revokeApiKey: { args: { id: string }; answer: ApiKey };
+  /** Registers an endpoint for event types; its signing secret is shown once */
+  createWebhook: { args: { body: NewWebhook }; answer: CreatedWebhook };
+  /** Every endpoint (never a secret) */
+  listWebhooks: { args: Record<string, never>; answer: WebhookList };
+  /** One endpoint */
+  getWebhook: { args: { id: string }; answer: Webhook };
+  /** Changes an endpoint's events, or disables or enables it */
+  patchWebhook: { args: { id: string; body: PatchWebhook }; answer: Webhook };
+  /** Deletes an endpoint with its deliveries and their log */
+  deleteWebhook: { args: { id: string }; answer: void };
+  /** An endpoint's deliveries, the newest first, with their last status */
+  listDeliveries: { args: { id: string; state?: string; before?: number; limit?: number }; answer: DeliveryList };
+  /** A delivery and the log of its tries (status codes, timings, errors) */
+  getDelivery: { args: { id: string }; answer: DeliveryLog };
+  /** Puts a dead delivery back in its endpoint's queue */
+  replayDelivery: { args: { id: string }; answer: Delivery };
   /** My profile */
   getMyProfile: { args: Record<string, never>; answer: Profile };
   /** Changes my profile (absent fields stay, null clears) */
@@ -272,6 +288,14 @@ export const REST_OPERATIONS = {
   createApiKey: { method: "POST", path: "/api/v1/api-keys", params: [], query: [], body: "json", answer: "json", access: "operator" },
   listApiKeys: { method: "GET", path: "/api/v1/api-keys", params: [], query: [], body: "none", answer: "json", access: "operator" },
   revokeApiKey: { method: "DELETE", path: "/api/v1/api-keys/{id}", params: ["id"], query: [], body: "none", answer: "json", access: "operator" },
+  createWebhook: { method: "POST", path: "/api/v1/webhooks", params: [], query: [], body: "json", answer: "json", access: "server" },
+  listWebhooks: { method: "GET", path: "/api/v1/webhooks", params: [], query: [], body: "none", answer: "json", access: "server" },
+  getWebhook: { method: "GET", path: "/api/v1/webhooks/{id}", params: ["id"], query: [], body: "none", answer: "json", access: "server" },
+  patchWebhook: { method: "PATCH", path: "/api/v1/webhooks/{id}", params: ["id"], query: [], body: "json", answer: "json", access: "server" },
+  deleteWebhook: { method: "DELETE", path: "/api/v1/webhooks/{id}", params: ["id"], query: [], body: "none", answer: "empty", access: "server" },
+  listDeliveries: { method: "GET", path: "/api/v1/webhooks/{id}/deliveries", params: ["id"], query: ["state", "before", "limit"], body: "none", answer: "json", access: "server" },
+  getDelivery: { method: "GET", path: "/api/v1/webhook-deliveries/{id}", params: ["id"], query: [], body: "none", answer: "json", access: "server" },
+  replayDelivery: { method: "POST", path: "/api/v1/webhook-deliveries/{id}/replay", params: ["id"], query: [], body: "none", answer: "json", access: "server" },
   getMyProfile: { method: "GET", path: "/api/v1/profiles/me", params: [], query: [], body: "none", answer: "json", access: "token" },
   patchMyProfile: { method: "PATCH", path: "/api/v1/profiles/me", params: [], query: [], body: "json", answer: "json", access: "token" },
   addMySkill: { method: "POST", path: "/api/v1/profiles/me/skills", params: [], query: [], body: "json", answer: "json", access: "token" },

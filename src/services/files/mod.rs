@@ -13,6 +13,7 @@
 use super::access::Access as Membership;
 use super::after_commit::AfterCommit;
 use super::notifications::Notifications;
+use super::webhooks::Outbox;
 use crate::clock::SharedClock;
 use crate::clock::rfc3339;
 /// A stored document's row, as the services hand it to a transport to serve its content.
@@ -299,6 +300,7 @@ pub struct Files {
     blobs: Blobs,
     notifications: Notifications,
     after: AfterCommit,
+    outbox: Outbox,
     clock: SharedClock,
     /// Shared, so that the handle a download keeps is cheap to take.
     config: std::sync::Arc<FilesConfig>,
@@ -311,6 +313,7 @@ impl Files {
         blobs: Blobs,
         notifications: Notifications,
         after: AfterCommit,
+        outbox: Outbox,
         clock: SharedClock,
         config: FilesConfig,
     ) -> Files {
@@ -320,6 +323,7 @@ impl Files {
             blobs,
             notifications,
             after,
+            outbox,
             clock,
             config: std::sync::Arc::new(config),
         }

@@ -1,6 +1,7 @@
 //! Shares: to users (with what they allow and until when) and to clients by signed link.
 
 use super::{FileError, Files};
+use crate::clock::rfc3339;
 use crate::services::effects::Effects;
 use crate::store::{FileRow, Perms, ShareRow, StoreError, new_id};
 use hub_protocol::files::NewShare;
@@ -87,6 +88,20 @@ impl Files {
             self.store.ensure_profile(&mut w, user).await?;
         }
         self.store.add_share(&mut w, &share).await?;
+        self.outbox
+            .emit(
+                &self.store,
+                &mut w,
+                "document.shared",
+                None,
+                &json!({
+                    "document_id": row.id, "title": row.title, "share_id": share.id,
+                    "by": caller, "to_user_id": share.to_user_id, "client_id": share.client_id,
+                    "can_view": perms.view, "can_comment": perms.comment, "can_sign": perms.sign,
+                    "expires_at": share.expires_at.map(rfc3339),
+                }),
+            )
+            .await?;
         if let Some(user) = &req.to_user_id {
             let data = DocumentSharedData {
                 document_id: row.id.clone(),

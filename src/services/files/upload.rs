@@ -238,6 +238,15 @@ impl Files {
         )
         .await?;
         self.store.add_file(&mut w, &row).await?;
+        self.outbox
+            .emit(
+                &self.store,
+                &mut w,
+                "document.uploaded",
+                None,
+                &json!({"document": row.view(), "by": owner}),
+            )
+            .await?;
         if let Some(v) = &row.venture_id {
             fx.feed(
                 FeedTo::Venture(VentureId::from(v.as_str())),
