@@ -114,10 +114,19 @@ pub async fn run_with(
         .reload()
         .await
         .context("cannot read the webhook endpoints")?;
+    let jwks = auth::jwks::Jwks::new(config.jwks.clone());
+    if let Some(jwks) = &jwks {
+        // The provider may be down now: its keys are fetched again when a token needs them.
+        match jwks.fetch().await {
+            Ok(n) => tracing::info!(keys = n, "identity provider's keys fetched"),
+            Err(e) => tracing::warn!(error = %e, "cannot fetch the identity provider's keys yet"),
+        }
+    }
     let auth = auth::Auth::revoking(
         &config.jwt_secret,
         store.clone(),
         services.server.revocations(),
+        jwks,
     );
     let core = Core {
         clock: runtime.clock.clone(),

@@ -180,6 +180,8 @@ pub struct Settings {
     #[command(flatten)]
     pub webhooks: crate::services::webhooks::WebhooksArgs,
     #[command(flatten)]
+    pub jwks: crate::auth::jwks::JwksArgs,
+    #[command(flatten)]
     pub files: FilesArgs,
     #[command(flatten)]
     pub buz: BuzArgs,
@@ -222,6 +224,8 @@ pub struct Config {
     pub audit_log: crate::services::auditlog::AuditLogConfig,
     pub server: crate::services::server::ServerConfig,
     pub webhooks: crate::services::webhooks::WebhooksConfig,
+    /// An identity provider's tokens (none by default).
+    pub jwks: crate::auth::jwks::JwksConfig,
     pub rest_limits: crate::limits::RestLimitsConfig,
     pub conn_limits: hub_rooms::conns::ConnLimits,
 }
@@ -266,6 +270,7 @@ impl Config {
             audit_log: Default::default(),
             server: Default::default(),
             webhooks: Default::default(),
+            jwks: Default::default(),
             rest_limits: crate::limits::RestLimitsConfig::default(),
             conn_limits: hub_rooms::conns::ConnLimits::default(),
         }
@@ -366,6 +371,7 @@ impl Settings {
             buz: self.buz.resolve()?,
             server: self.server.resolve()?,
             webhooks: self.webhooks.resolve()?,
+            jwks: self.jwks.resolve()?,
             gamification: self.gamification.resolve(),
             rest_limits: limits,
             conn_limits,
@@ -739,6 +745,7 @@ mod tests {
             c.server.publish_max_bytes,
             crate::services::server::ServerConfig::DEFAULT.publish_max_bytes
         );
+        assert_eq!(c.jwks, crate::auth::jwks::JwksConfig::none());
         let h = crate::services::webhooks::WebhooksConfig::DEFAULT;
         assert_eq!(
             (

@@ -19,10 +19,16 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     let now = state.core.clock.now();
     // The token REST authentication reads (the header only): a `?token=` that authenticates
     // nothing must not buy a user's allowance either.
-    let user = crate::auth::find_token(None, req.headers(), None)
-        .ok()
-        .and_then(|token| state.core.auth.verify(&token).ok())
-        .map(|who| who.user_id);
+    let user = match crate::auth::find_token(None, req.headers(), None) {
+        Ok(token) => state
+            .core
+            .auth
+            .verify(&token)
+            .await
+            .ok()
+            .map(|who| who.user_id),
+        Err(_) => None,
+    };
     let verdict = match user {
         Some(user) => limits.check_user(&user, now),
         None => {

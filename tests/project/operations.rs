@@ -412,7 +412,7 @@ async fn token_command_mints_tokens_the_hub_accepts() {
         .await
         .unwrap();
     let auth = hub::auth::Auth::new(secret.trim().as_bytes(), store);
-    let who = auth.verify(token.trim()).unwrap();
+    let who = auth.verify(token.trim()).await.unwrap();
     assert_eq!(who.role, hub_protocol::AccountRole::Admin);
     hub.stop().await.unwrap();
 

@@ -11,6 +11,7 @@ mod common;
 mod clock;
 mod docs;
 mod hostile;
+mod jwks;
 mod limits;
 mod rest_identity;
 mod rooms_chat;

@@ -1,7 +1,10 @@
-//! Identity: HS256 JWTs with `sub`, `name`, `role` and `exp`, checked on REST
-//! (`Authorization: Bearer`) and on the Socket.IO handshake (`auth: {token}`, the header, or
-//! `?token=`). The first sight of a user records it in the store; later sights with a new name
-//! rename it.
+//! Identity: the hub's own HS256 JWTs with `sub`, `name`, `role` and `exp`, and, with
+//! `HUB_JWKS_URL`, an identity provider's RS256, ES256 and EdDSA tokens ([`jwks`]), checked on
+//! REST (`Authorization: Bearer`), on the Socket.IO handshake (`auth: {token}`, the header, or
+//! `?token=`) and on `/yjs`. The first sight of a user records it in the store; later sights
+//! with a new name rename it.
+
+pub mod jwks;
 
 use crate::store::Store;
 use hub_protocol::{AccountRole, UserId};
@@ -91,15 +94,22 @@ pub struct Auth {
     store: Store,
     known: Mutex<HashMap<UserId, (String, AccountRole)>>,
     revocations: Arc<Revocations>,
+    jwks: Option<jwks::Jwks>,
 }
 
 impl Auth {
     pub fn new(secret: &[u8], store: Store) -> Arc<Auth> {
-        Self::revoking(secret, store, Arc::default())
+        Self::revoking(secret, store, Arc::default(), None)
     }
 
-    /// An `Auth` that refuses the tokens `revocations` names.
-    pub fn revoking(secret: &[u8], store: Store, revocations: Arc<Revocations>) -> Arc<Auth> {
+    /// An `Auth` that refuses the tokens `revocations` names and, with `jwks`, accepts an
+    /// identity provider's tokens.
+    pub fn revoking(
+        secret: &[u8],
+        store: Store,
+        revocations: Arc<Revocations>,
+        jwks: Option<jwks::Jwks>,
+    ) -> Arc<Auth> {
         let mut validation = Validation::new(Algorithm::HS256);
         // Expiry is checked against the hub's clock (the store's), below.
         validation.validate_exp = false;
@@ -111,6 +121,7 @@ impl Auth {
             store,
             known: Mutex::new(HashMap::new()),
             revocations,
+            jwks,
         })
     }
 
@@ -125,17 +136,31 @@ impl Auth {
         mint(&self.encoding, user, name, role, ttl)
     }
 
-    /// Checks a token's signature, expiry and subject.
-    pub fn verify(&self, token: &str) -> Result<Identity, AuthError> {
+    /// Checks a token's signature, expiry and subject: the hub's own (HS256), or the identity
+    /// provider's (see [`jwks`]).
+    pub async fn verify(&self, token: &str) -> Result<Identity, AuthError> {
         if is_api_key(token) {
             return Err(AuthError::ApiKeyHere);
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
-                _ => AuthError::Invalid,
-            })?;
-        let claims = data.claims;
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Invalid)?;
+        let claims = if header.alg == Algorithm::HS256 {
+            jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+                .map_err(|e| match e.kind() {
+                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+                    _ => AuthError::Invalid,
+                })?
+                .claims
+        } else {
+            let jwks = self.jwks.as_ref().ok_or(AuthError::Invalid)?;
+            let c = jwks.verify(token, &header).await?;
+            Claims {
+                sub: c.user,
+                name: c.name,
+                role: c.role,
+                exp: c.exp,
+                iat: c.iat,
+            }
+        };
         let now_secs = u64::try_from(self.store.now_ms() / 1000).unwrap_or(0);
         if claims.exp.saturating_add(EXPIRY_LEEWAY_SECS) < now_secs {
             return Err(AuthError::Expired);
@@ -170,7 +195,7 @@ impl Auth {
 
     /// Verifies `token` and makes sure the user is recorded with its current name.
     pub async fn authenticate(&self, token: &str) -> Result<Identity, AuthenticateError> {
-        let identity = self.verify(token)?;
+        let identity = self.verify(token).await?;
         self.remember(&identity).await?;
         Ok(identity)
     }
@@ -401,14 +426,14 @@ mod tests {
                 Duration::from_secs(60),
             )
             .unwrap();
-        let id = auth.verify(&token).unwrap();
+        let id = auth.verify(&token).await.unwrap();
         assert_eq!(id.user_id, UserId::from("alice"));
         assert_eq!(id.name, "Alice");
         assert_eq!(id.role, AccountRole::Admin);
         let nameless = auth
             .mint("bob", None, AccountRole::User, Duration::from_secs(60))
             .unwrap();
-        assert_eq!(auth.verify(&nameless).unwrap().name, "bob");
+        assert_eq!(auth.verify(&nameless).await.unwrap().name, "bob");
     }
 
     /// A token of alice's, signed with the test secret, expiring at `exp` (Unix seconds).
@@ -439,13 +464,13 @@ mod tests {
             Duration::from_secs(60),
         )
         .unwrap();
-        assert_eq!(auth.verify(&forged), Err(AuthError::Invalid));
+        assert_eq!(auth.verify(&forged).await, Err(AuthError::Invalid));
         let expired = alice_until(jsonwebtoken::get_current_timestamp() - 3600);
-        assert_eq!(auth.verify(&expired), Err(AuthError::Expired));
-        assert_eq!(auth.verify("not.a.token"), Err(AuthError::Invalid));
+        assert_eq!(auth.verify(&expired).await, Err(AuthError::Expired));
+        assert_eq!(auth.verify("not.a.token").await, Err(AuthError::Invalid));
         let none_alg =
             "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhbGljZSIsImV4cCI6OTk5OTk5OTk5OX0.";
-        assert_eq!(auth.verify(none_alg), Err(AuthError::Invalid));
+        assert_eq!(auth.verify(none_alg).await, Err(AuthError::Invalid));
     }
 
     #[tokio::test]
@@ -468,11 +493,15 @@ mod tests {
                     .unwrap()
                     .with_clock(clock_now),
             );
-            assert_eq!(auth_now.verify(&token).is_ok(), valid, "{after_start} s");
+            assert_eq!(
+                auth_now.verify(&token).await.is_ok(),
+                valid,
+                "{after_start} s"
+            );
         }
-        assert!(auth.verify(&token).is_ok());
+        assert!(auth.verify(&token).await.is_ok());
         clock.advance(Duration::from_secs(91));
-        assert_eq!(auth.verify(&token), Err(AuthError::Expired));
+        assert_eq!(auth.verify(&token).await, Err(AuthError::Expired));
     }
 
     #[test]
