@@ -7,7 +7,7 @@
 use crate::cluster_local::{Fabric, node_with};
 use crate::common;
 
-use common::node::spawn_node;
+use common::node::node_server;
 use common::redis::free_port;
 use common::sio::Sio;
 use common::{Backend, SECRET, TestDb, TestHub, WAIT};
@@ -35,17 +35,14 @@ struct Receiver {
 
 impl Receiver {
     async fn start() -> Receiver {
-        let (child, first) = spawn_node(
+        let (child, base) = node_server(
             "webhook-receiver.mjs",
             &[("WEBHOOK_SECRET", HOOK_SECRET.into())],
         )
         .await;
-        let port = first
-            .strip_prefix("listening ")
-            .unwrap_or_else(|| panic!("the receiver said {first:?}"));
         Receiver {
             _child: child,
-            base: format!("http://127.0.0.1:{port}"),
+            base,
             http: common::http_client(),
         }
     }

@@ -59,3 +59,13 @@ pub async fn spawn_node(script: &str, env: &[(&str, String)]) -> (tokio::process
         .expect("the node script ended before printing");
     (child, first)
 }
+
+/// A node server from `tests/js` that prints `listening <port>` first: its child and its base
+/// URL (`http://127.0.0.1:<port>`).
+pub async fn node_server(script: &str, env: &[(&str, String)]) -> (tokio::process::Child, String) {
+    let (child, first) = spawn_node(script, env).await;
+    let port = first
+        .strip_prefix("listening ")
+        .unwrap_or_else(|| panic!("{script} said {first:?}"));
+    (child, format!("http://127.0.0.1:{port}"))
+}

@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::node::spawn_node;
+use common::node::node_server;
 use common::sio::Sio;
 use common::yjs::YClient;
 use common::{Backend, TestHub};
@@ -25,13 +25,10 @@ struct Provider {
 
 impl Provider {
     async fn start() -> Provider {
-        let (child, first) = spawn_node("jwks-provider.mjs", &[]).await;
-        let port = first
-            .strip_prefix("listening ")
-            .unwrap_or_else(|| panic!("the provider said {first:?}"));
+        let (child, base) = node_server("jwks-provider.mjs", &[]).await;
         Provider {
             _child: child,
-            base: format!("http://127.0.0.1:{port}"),
+            base,
             http: common::http_client(),
         }
     }
