@@ -13,6 +13,7 @@ export { Notifications, ActivityFeed } from "./notifications.js";
 export { RestClient, REST_OPERATIONS, type RestOperations, type RestApi, type OperationId, type CallOptions, type RestClientOptions } from "./rest.js";
 export { HubError } from "./errors.js";
 export { HubServer, type HubServerOptions } from "./server.js";
+export { verifyWebhook, signWebhook, type WebhookEvent, type VerifyOptions, type HeaderSource } from "./webhooks.js";
 export { Store, Emitter, type Readable, type Unsubscribe } from "./store.js";
 export { Tokens, tokenExpiry, tokenClaims, type TokenSource } from "./token.js";
 export {
