@@ -30,6 +30,11 @@
 #                                  # pg-ledger); prints the ratios (needs Postgres, pgbench)
 #   loadtest/bench.sh fanout       # hub, raw peer and Node side by side, 1 room x 1000, at
 #                                  # rising rates: latency and losses at each
+#   loadtest/bench.sh publish      # the server API: a backend publishing to 1 room x 1000 over
+#                                  # REST, beside chat from sockets at the same rates
+#   loadtest/bench.sh webhooks     # webhook deliveries/s to a local receiver (1 and 4
+#                                  # endpoints, SQLite then Postgres), beside a bare sequential
+#                                  # HTTP client to the same receiver
 #
 # Servers and generator are pinned to different cores with taskset (servers on
 # BENCH_SERVER_CPUS, default 0; the generator on BENCH_LOADGEN_CPUS, default the others), so that
@@ -159,6 +164,31 @@ case "$figure" in
     start_hub
     hub_lt --json "$out/commit.json" chat --rooms 100 --members 1 --publishers 200 --rate "${BENCH_RATE:-10000}" --duration 10 --drain 3
     summary "$out/commit.json" "group commit, ${BENCH_RATE:-10000} msg/s" ;;
+  publish)
+    # The server API: a backend publishing to 1,000 members through REST, then the same room
+    # size fed by chat from sockets, on the same hub in the same run.
+    start_hub
+    for rate in ${BENCH_RATES:-50 100 200}; do
+      hub_lt --quiet --json "$out/publish-$rate.json" publish --members 1000 --rate "$rate" --duration 10 --drain 3 >/dev/null
+      python3 -c "import json;d=json.load(open('$out/publish-$rate.json'));l=d['latency'];a=d['api_latency'];print('publish %4s/s: %8.0f delivered/s  p50 %6.1f ms  p99 %6.1f ms  lost %d  (REST answer p50 %.1f, p99 %.1f ms)' % ('$rate', d['delivered_per_second'], l['p50_ms'], l['p99_ms'], d['expected_deliveries']-d['delivered'], a['p50_ms'], a['p99_ms']))"
+      hub_lt --quiet --json "$out/publish-chat-$rate.json" chat --rooms 1 --members 1000 --publishers 20 --duration 10 --drain 3 --rate "$rate" >/dev/null
+      summary "$out/publish-chat-$rate.json" "chat    $rate/s"
+    done ;;
+  webhooks)
+    # Webhook deliveries to a receiver in the load generator, 1 and 4 endpoints, on SQLite and
+    # on Postgres; beside each, a bare sequential HTTP client to the same receiver.
+    hook_summary() { python3 -c "import json;d=json.load(open('$1'));l=d['latency'];print('%-24s %7.0f deliveries/s  %d/%d delivered  dups %d  send-to-delivery p50 %7.1f ms  p99 %7.1f ms  (bare sequential client %.0f/s)' % ('$2', d['delivered_per_second'], d['delivered'], d['expected_deliveries'], d['duplicates'], l['p50_ms'], l['p99_ms'], d['bare_sequential_per_second']))"; }
+    hub_env+=(HUB_WEBHOOK_ALLOW_PRIVATE=true)
+    for store in sqlite postgres; do
+      if [ "$store" = postgres ]; then postgres_schema; fi
+      start_hub
+      for endpoints in 1 4; do
+        hub_lt --quiet --json "$out/webhooks-$store-$endpoints.json" webhooks --endpoints "$endpoints" --rate "${BENCH_RATE:-500}" --duration 10 >/dev/null
+        hook_summary "$out/webhooks-$store-$endpoints.json" "$store, $endpoints endpoint(s)"
+      done
+      kill "$hub_pid"; wait "$hub_pid" 2>/dev/null || true
+      while (exec 3<>/dev/tcp/127.0.0.1/3000) 2>/dev/null; do sleep 0.5; done
+    done ;;
   idle-node) start_node; node_lt --json "$out/idle-node.json" idle --connections 19000 --rate 3000 --hold 5 --settle 12 --pid "$node_pid" ;;
   presence) start_hub; hub_lt --json "$out/presence.json" presence --rate 50 --duration 10 --stay-ms 1000 --grace-ms 5000 ;;
   docs) start_hub; hub_lt --json "$out/docs.json" docs --docs 10 --editors 20 --rate 5 --duration 10 --drain 3 ;;

@@ -109,6 +109,12 @@ enum Scenario {
     /// Domain events posted over REST (spread, one hot user, bursts); report events/s,
     /// latency, answers by status, a bystander's read latency, and the wallets after (hub only).
     Events(scenarios::events::EventsArgs),
+    /// A backend publishing through the server API to a room's members; report publish-to-
+    /// delivery latency and losses (hub only).
+    Publish(scenarios::server_api::PublishArgs),
+    /// Chat messages heard by webhook endpoints served by this process; report deliveries/s,
+    /// send-to-delivery latency, duplicates, and a bare HTTP client's ceiling (hub only).
+    Webhooks(scenarios::server_api::WebhooksArgs),
 }
 
 fn print_table(title: &str, value: &serde_json::Value) {
@@ -370,6 +376,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 &format!(
                     "events, {target}: {} over {} user(s), {} in flight",
                     args.events, args.users, args.in_flight
+                ),
+                &s,
+            )?;
+        }
+        Scenario::Publish(args) => {
+            let s = scenarios::server_api::publish(&ctx, args).await?;
+            report(
+                &cli,
+                &format!(
+                    "publish through the server API, {target}: 1 room x {} members, {}/s",
+                    args.members, args.rate
+                ),
+                &s,
+            )?;
+            if let Some(path) = &cli.plot {
+                stats::plot(path, &format!("publish latency, {target}"), &s.series)?;
+            }
+        }
+        Scenario::Webhooks(args) => {
+            let s = scenarios::server_api::webhooks(&ctx, args).await?;
+            report(
+                &cli,
+                &format!(
+                    "webhooks, {target}: {} endpoint(s), {} msg/s for {} s",
+                    args.endpoints, args.rate, args.duration
                 ),
                 &s,
             )?;

@@ -6,6 +6,7 @@ pub mod docs;
 pub mod events;
 pub mod idle;
 pub mod presence;
+pub mod server_api;
 
 use crate::client::{self as conn, Conn, Out, Sources};
 use hub_protocol::realtime::client;
