@@ -170,14 +170,15 @@ impl Jwks {
 
     /// Fetches the key set now.
     pub async fn fetch(&self) -> anyhow::Result<usize> {
-        let set: JwkSet = self
+        let body = self
             .http
             .get(&self.url)
             .send()
             .await?
             .error_for_status()?
-            .json()
+            .bytes()
             .await?;
+        let set: JwkSet = serde_json::from_slice(&body)?;
         let keys: Vec<(Option<String>, Jwk)> = set
             .keys
             .into_iter()
