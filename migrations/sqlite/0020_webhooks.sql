@@ -1,6 +1,7 @@
 -- Webhooks: endpoints, and the outbox of deliveries written in the transaction of the change
 -- they tell of. `seq` orders an endpoint's deliveries; the endpoint's lease gives one node
--- at a time the right to deliver them (in order, one after the other). Each try is logged.
+-- at a time the right to deliver them (in order, one after the other). Each try is logged;
+-- `attempt` counts the tries since the delivery was made or last replayed.
 CREATE TABLE webhook_endpoints (
     id TEXT PRIMARY KEY,
     url TEXT NOT NULL,
@@ -39,5 +40,5 @@ CREATE TABLE webhook_attempts (
     duration_ms BIGINT NOT NULL,
     error TEXT,
     node TEXT NOT NULL,
-    PRIMARY KEY (delivery_id, attempt)
+    PRIMARY KEY (delivery_id, at, attempt)
 );

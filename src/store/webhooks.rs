@@ -114,12 +114,11 @@ pub struct NewDelivery {
 
 /// What a try came to.
 #[derive(Debug, Clone)]
-pub struct Tried<'a> {
-    pub node: &'a str,
+pub struct Tried {
     pub at: i64,
     pub status: Option<u16>,
     pub duration_ms: i64,
-    pub error: Option<&'a str>,
+    pub error: Option<String>,
     /// The delivery's state after it, and when to try next while pending.
     pub state: &'static str,
     pub next_attempt_at: i64,
@@ -325,46 +324,79 @@ impl Store {
             .await?)
     }
 
-    /// Logs a try of `delivery` and moves it to what the try came to, if `node` still holds its
-    /// endpoint's lease (a node that lost it logs the try and leaves the state to the holder).
-    pub async fn record_try(&self, delivery: &DeliveryRow, tried: &Tried<'_>) -> StoreResult<()> {
+    /// Logs tries and moves each delivery to what its try came to, in one transaction, if
+    /// `node` still holds the endpoint's lease (a node that lost it logs its tries and leaves
+    /// the states to the holder).
+    pub async fn record_tries(
+        &self,
+        node: &str,
+        tries: &[(DeliveryRow, Tried)],
+    ) -> StoreResult<()> {
+        if tries.is_empty() {
+            return Ok(());
+        }
         let mut w = self.begin_write().await?;
-        let (logged,): (i64,) = sqlx::query_as(
-            "SELECT CAST(COALESCE(MAX(attempt), 0) AS BIGINT) FROM webhook_attempts WHERE delivery_id = $1",
-        )
-        .bind(delivery.id.as_str())
-        .fetch_one(w.conn().await?)
-        .await?;
-        sqlx::query(
-            "INSERT INTO webhook_attempts (delivery_id, attempt, at, status, duration_ms, error, node)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(delivery.id.as_str())
-        .bind(logged + 1)
-        .bind(tried.at)
-        .bind(tried.status.map(i64::from))
-        .bind(tried.duration_ms)
-        .bind(tried.error)
-        .bind(tried.node)
-        .execute(w.conn().await?)
-        .await?;
-        sqlx::query(
-            "UPDATE webhook_deliveries
-                SET state = $2, attempts = attempts + 1, next_attempt_at = $3,
-                    delivered_at = CASE WHEN $2 = 'delivered' THEN $4 ELSE delivered_at END,
-                    last_status = $5, last_error = $6
-              WHERE id = $1 AND state = 'pending'
-                AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE leased_by = $7)",
-        )
-        .bind(delivery.id.as_str())
-        .bind(tried.state)
-        .bind(tried.next_attempt_at)
-        .bind(tried.at)
-        .bind(tried.status.map(i64::from))
-        .bind(tried.error)
-        .bind(tried.node)
-        .execute(w.conn().await?)
-        .await?;
+        for chunk in tries.chunks(64) {
+            let mut log = String::from(
+                "INSERT INTO webhook_attempts (delivery_id, attempt, at, status, duration_ms, error, node) VALUES ",
+            );
+            let mut moves = String::from(
+                "UPDATE webhook_deliveries AS d
+                    SET state = v.column2, attempts = d.attempts + 1, next_attempt_at = v.column3,
+                        delivered_at = CASE WHEN v.column2 = 'delivered' THEN v.column4 ELSE d.delivered_at END,
+                        last_status = v.column5, last_error = v.column6
+                   FROM (VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let p = i * 7;
+                if i > 0 {
+                    log.push_str(", ");
+                    moves.push_str(", ");
+                }
+                log.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5,
+                    p + 6,
+                    p + 7
+                ));
+                let q = i * 6 + 1;
+                moves.push_str(&format!(
+                    "(CAST(${} AS TEXT), CAST(${} AS TEXT), CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS TEXT))",
+                    q + 1, q + 2, q + 3, q + 4, q + 5, q + 6
+                ));
+            }
+            moves.push_str(
+                ") AS v
+                  WHERE d.id = v.column1 AND d.state = 'pending'
+                    AND d.endpoint_id IN (SELECT id FROM webhook_endpoints WHERE leased_by = $1)",
+            );
+            let mut insert = sqlx::query(AssertSqlSafe(log));
+            let mut update = sqlx::query(AssertSqlSafe(moves)).bind(node.to_owned());
+            for (delivery, t) in chunk {
+                let attempt = delivery.attempts.saturating_add(1);
+                insert = insert
+                    .bind(delivery.id.as_str().to_owned())
+                    .bind(attempt)
+                    .bind(t.at)
+                    .bind(t.status.map(i64::from))
+                    .bind(t.duration_ms)
+                    .bind(t.error.clone())
+                    .bind(node.to_owned());
+                update = update
+                    .bind(delivery.id.as_str().to_owned())
+                    .bind(t.state.to_owned())
+                    .bind(t.next_attempt_at)
+                    .bind(t.at)
+                    .bind(t.status.map(i64::from))
+                    .bind(t.error.clone());
+            }
+            insert.execute(w.conn().await?).await?;
+            update.execute(w.conn().await?).await?;
+        }
         w.commit().await?;
         Ok(())
     }
@@ -402,7 +434,7 @@ impl Store {
     pub async fn webhook_attempts(&self, id: &DeliveryId) -> StoreResult<Vec<AttemptRow>> {
         Ok(sqlx::query_as(
             "SELECT CAST(attempt AS BIGINT) AS attempt, at, CAST(status AS BIGINT) AS status, duration_ms, error
-               FROM webhook_attempts WHERE delivery_id = $1 ORDER BY attempt",
+               FROM webhook_attempts WHERE delivery_id = $1 ORDER BY at, attempt",
         )
         .bind(id.as_str())
         .fetch_all(self.pool())

@@ -79,11 +79,16 @@ impl Webhooks {
     }
 
     /// Sends `endpoint`'s queue in order until it is empty, a delivery is not yet due, or a
-    /// try fails; then gives the lease back.
+    /// try fails; then gives the lease back. Tries are recorded together, at most a queue read
+    /// at a time, and at once after a failure: a node that dies before recording sends them
+    /// again (the same `webhook-id`s, in order), which at least once allows.
     async fn deliver_to(&self, endpoint: Leased) -> usize {
         let key = secret_key(&endpoint.secret);
         let lease = i64::try_from(self.config.lease.as_millis()).unwrap_or(i64::MAX);
+        // Taken in `lease_webhooks` just now; renewed once half of it has gone.
+        let mut held_until = self.clock.now_ms().saturating_add(lease);
         let mut tried = 0;
+        let mut done: Vec<(DeliveryRow, Tried)> = Vec::new();
         'queue: loop {
             let queue = match self.store.webhook_queue(&endpoint.id, QUEUE_READ).await {
                 Ok(q) => q,
@@ -98,32 +103,42 @@ impl Webhooks {
                 if delivery.next_attempt_at > now {
                     break 'queue;
                 }
-                // The lease must outlast this try: renewed before each one.
-                match self
-                    .store
-                    .renew_webhook_lease(
-                        &endpoint.id,
-                        self.node.as_str(),
-                        now.saturating_add(lease),
-                    )
-                    .await
-                {
-                    Ok(true) => {}
-                    Ok(false) => return tried,
-                    Err(e) => {
-                        tracing::warn!(webhook = %endpoint.id, error = %e, "cannot renew a webhook lease");
+                // The lease must outlast this try.
+                if held_until.saturating_sub(now) < lease / 2 {
+                    if !self.record(&mut done).await {
                         return tried;
+                    }
+                    match self
+                        .store
+                        .renew_webhook_lease(
+                            &endpoint.id,
+                            self.node.as_str(),
+                            now.saturating_add(lease),
+                        )
+                        .await
+                    {
+                        Ok(true) => held_until = now.saturating_add(lease),
+                        Ok(false) => return tried,
+                        Err(e) => {
+                            tracing::warn!(webhook = %endpoint.id, error = %e, "cannot renew a webhook lease");
+                            return tried;
+                        }
                     }
                 }
                 tried += 1;
-                if !self.try_once(&endpoint, &key, &delivery).await {
+                let (state, t) = self.try_once(&endpoint, &key, &delivery).await;
+                done.push((delivery, t));
+                if state == DeliveryState::Pending {
+                    // A failure: recorded with its next try; the queue waits behind it.
+                    self.record(&mut done).await;
                     break 'queue;
                 }
             }
-            if !full {
+            if !self.record(&mut done).await || !full {
                 break;
             }
         }
+        self.record(&mut done).await;
         if let Err(e) = self
             .store
             .release_webhook(&endpoint.id, self.node.as_str())
@@ -134,9 +149,30 @@ impl Webhooks {
         tried
     }
 
-    /// Sends one delivery and records the try; `true` when it was delivered (or given up, so
-    /// the queue goes on).
-    async fn try_once(&self, endpoint: &Leased, key: &[u8], delivery: &DeliveryRow) -> bool {
+    /// Records the tries of `done` and empties it; `false` when they could not be recorded
+    /// (they stay pending and are sent again).
+    async fn record(&self, done: &mut Vec<(DeliveryRow, Tried)>) -> bool {
+        if done.is_empty() {
+            return true;
+        }
+        let result = self.store.record_tries(self.node.as_str(), done).await;
+        done.clear();
+        match result {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot record webhook tries; they will be sent again");
+                false
+            }
+        }
+    }
+
+    /// Sends one delivery: what it came to, and the try to record.
+    async fn try_once(
+        &self,
+        endpoint: &Leased,
+        key: &[u8],
+        delivery: &DeliveryRow,
+    ) -> (DeliveryState, Tried) {
         let at = self.clock.now_ms();
         let timestamp = at / 1000;
         let started = Instant::now();
@@ -198,31 +234,20 @@ impl Webhooks {
             tracing::warn!(delivery = %delivery.id, webhook = %endpoint.id, attempts, "webhook delivery given up");
         }
         if delivered {
-            metrics::histogram!("hub_webhook_delivery_seconds").record(
-                (at - delivery.created_at).max(0) as f64 / 1000.0 + started.elapsed().as_secs_f64(),
-            );
+            metrics::histogram!("hub_webhook_delivery_seconds")
+                .record((self.clock.now_ms() - delivery.created_at).max(0) as f64 / 1000.0);
         }
-        let record = self
-            .store
-            .record_try(
-                delivery,
-                &Tried {
-                    node: self.node.as_str(),
-                    at,
-                    status,
-                    duration_ms,
-                    error: error.as_deref(),
-                    state: state.as_str(),
-                    next_attempt_at: next,
-                },
-            )
-            .await;
-        if let Err(e) = record {
-            // Not recorded: the delivery stays pending and is sent again (at least once).
-            tracing::warn!(delivery = %delivery.id, error = %e, "cannot record a webhook try");
-            return false;
-        }
-        state != DeliveryState::Pending
+        (
+            state,
+            Tried {
+                at,
+                status,
+                duration_ms,
+                error,
+                state: state.as_str(),
+                next_attempt_at: next,
+            },
+        )
     }
 }
 
