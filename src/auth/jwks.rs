@@ -5,7 +5,7 @@
 //! names a key it does not hold (at most once per `MIN_REFETCH`, so made-up key ids cannot
 //! make the hub hammer the provider): a rotated key is taken without a restart.
 
-use super::AuthError;
+use super::error::AuthError;
 use hub_protocol::AccountRole;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};

@@ -4,7 +4,10 @@
 //! `?token=`) and on `/yjs`. The first sight of a user records it in the store; later sights
 //! with a new name rename it.
 
+mod error;
 pub mod jwks;
+
+pub use error::AuthError;
 
 use crate::store::Store;
 use hub_protocol::{AccountRole, UserId};
@@ -39,24 +42,6 @@ pub struct Identity {
     pub user_id: UserId,
     pub name: String,
     pub role: AccountRole,
-}
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum AuthError {
-    #[error("missing token")]
-    Missing,
-    #[error("the Authorization header must be `Bearer <token>`")]
-    NotBearer,
-    #[error("token expired")]
-    Expired,
-    #[error("invalid token")]
-    Invalid,
-    #[error("token has an empty or malformed subject")]
-    BadSubject,
-    #[error("token revoked: sign in again")]
-    Revoked,
-    #[error("an API key is accepted on the server API only")]
-    ApiKeyHere,
 }
 
 /// Users whose tokens were revoked through the server API, with the time (Unix ms) before
