@@ -32,6 +32,8 @@
 #                                  # rising rates: latency and losses at each
 #   loadtest/bench.sh publish      # the server API: a backend publishing to 1 room x 1000 over
 #                                  # REST, beside chat from sockets at the same rates
+#   loadtest/bench.sh revoke       # a revocation through the server API: time until the last
+#                                  # of a user's 10 tabs over two nodes is closed (Postgres, Redis)
 #   loadtest/bench.sh webhooks     # webhook deliveries/s to a local receiver (1 and 4
 #                                  # endpoints, SQLite then Postgres), beside a bare sequential
 #                                  # HTTP client to the same receiver
@@ -254,6 +256,23 @@ PY
       "${on_loadgen[@]}" "$bin/loadtest" --quiet "${args[@]}" --json "$out/cluster-docs-$where.json" docs --docs 10 --editors 20 --rate 5 --duration 10 --drain 3 >/dev/null
       python3 -c "import json;d=json.load(open('$out/cluster-docs-$where.json'));l=d['latency'];print('docs, %s node(s): %d/%d converged, %.0f updates/s received, p50 %.1f ms, p99 %.1f ms' % ('$where', d['converged_documents'], d['documents'], d['received_per_second'], l['p50_ms'], l['p99_ms']))"
     done ;;
+  revoke)
+    # A revocation through the server API: the time until the last of a user's 10 tabs, spread
+    # over two nodes (one Postgres schema, one Redis), is closed; 30 users in turn.
+    postgres_schema
+    export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+    export HUB_REDIS_PREFIX="$schema:" JWT_SECRET="$(head -c 32 /dev/urandom | base64)"
+    "$bin/hub" migrate >/dev/null
+    for port in 3000 3002; do
+      port_free "$port"
+      HUB_REST_RATE_USER=1000000/1s HUB_MAX_CONNS_PER_IP=0 HUB_HANDSHAKE_RATE_IP=off LOG_FORMAT=json "${on_server[@]}" "$bin/hub" --addr "127.0.0.1:$port" --data-dir "$data" >"$data/hub-$port.log" 2>&1 &
+      pids+=($!)
+      for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.2; done
+    done
+    [ -d tests/js/node_modules ] || npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
+    admin="$("$bin/hub" token --user bench-admin --role admin)"
+    key="$(curl -sf -X POST http://127.0.0.1:3000/api/v1/api-keys -H "authorization: Bearer $admin" -H 'content-type: application/json' -d '{"name":"bench","scopes":["disconnect"]}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["secret"])')"
+    (cd tests/js && A=http://127.0.0.1:3000 B=http://127.0.0.1:3002 SECRET="$JWT_SECRET" KEY="$key" ROUNDS=30 TABS=10 "${on_loadgen[@]}" node revoke-bench.mjs) ;;
   ledger)
     # The issuance gates relaxed, so that every event credits BUZ (tier C, quality 1.0, trust
     # 100: 50 BUZ each), as the plain ledger's every statement does.
