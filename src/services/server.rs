@@ -62,6 +62,26 @@ impl Grant {
         self.scopes.contains(&scope)
     }
 
+    /// An audit entry of what this grant did, by its actor, naming the key when one was used.
+    pub fn audit_entry<'a>(
+        &'a self,
+        scope: String,
+        ref_id: &'a str,
+        action: &'a str,
+        mut details: serde_json::Value,
+    ) -> NewAudit<'a> {
+        if let Some(key) = &self.key {
+            details["api_key"] = json!(key);
+        }
+        NewAudit {
+            scope,
+            ref_id: Some(ref_id),
+            actor_id: Some(self.actor.as_str()),
+            action,
+            details,
+        }
+    }
+
     /// `Ok` when the grant holds `scope`.
     pub fn require(&self, scope: Scope) -> Result<(), ServerError> {
         if self.allows(scope) {
@@ -627,23 +647,10 @@ impl Server {
         grant: &Grant,
         user: &UserId,
         action: &str,
-        mut details: serde_json::Value,
+        details: serde_json::Value,
     ) -> Result<(), StoreError> {
-        if let Some(key) = &grant.key {
-            details["api_key"] = json!(key);
-        }
-        self.store
-            .audit(
-                w,
-                NewAudit {
-                    scope: format!("user:{user}"),
-                    ref_id: Some(user.as_str()),
-                    actor_id: Some(grant.actor.as_str()),
-                    action,
-                    details,
-                },
-            )
-            .await?;
+        let entry = grant.audit_entry(format!("user:{user}"), user.as_str(), action, details);
+        self.store.audit(w, entry).await?;
         Ok(())
     }
 }

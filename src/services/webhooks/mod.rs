@@ -15,7 +15,7 @@ use super::notify::Notify;
 use super::server::Grant;
 use crate::clock::{SharedClock, rfc3339};
 use crate::error::DomainError;
-use crate::store::{AttemptRow, DeliveryRow, EndpointRow, NewAudit, Store, StoreError, WriteTx};
+use crate::store::{AttemptRow, DeliveryRow, EndpointRow, Store, StoreError, WriteTx};
 use base64::Engine;
 use hub_protocol::server::Scope;
 use hub_protocol::webhooks::{
@@ -469,23 +469,10 @@ impl Webhooks {
         grant: &Grant,
         id: &WebhookId,
         action: &str,
-        mut details: serde_json::Value,
+        details: serde_json::Value,
     ) -> Result<(), StoreError> {
-        if let Some(key) = &grant.key {
-            details["api_key"] = json!(key);
-        }
-        self.store
-            .audit(
-                w,
-                NewAudit {
-                    scope: "system".into(),
-                    ref_id: Some(id.as_str()),
-                    actor_id: Some(grant.actor.as_str()),
-                    action,
-                    details,
-                },
-            )
-            .await?;
+        let entry = grant.audit_entry("system".into(), id.as_str(), action, details);
+        self.store.audit(w, entry).await?;
         Ok(())
     }
 }
