@@ -73,6 +73,8 @@ pub async fn upgrade(
 
 async fn serve(core: Core, doc: Arc<LoadedDoc>, socket: WebSocket, can_write: bool, user: UserId) {
     metrics::gauge!("hub_yjs_connections").increment(1.0);
+    // This node hears what is sent to the user (a disconnect) while the connection lasts.
+    let _route = core.services.routes.hold_user(&user).await;
     let docs = core.services.docs.clone();
     let (queue, out) = WsQueue::new(docs.config.queue_bytes);
     let conn = docs.attach(&doc, Box::new(queue), can_write, &user);

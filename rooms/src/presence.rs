@@ -75,6 +75,15 @@ fn entry_of(statuses: &HashMap<UserId, Status>, user: &UserId, state: &UserState
     }
 }
 
+/// One connection as its node accounts for it in a snapshot of a room.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotConn {
+    pub sid: String,
+    pub user: UserId,
+    pub name: String,
+    pub since: String,
+}
+
 /// A leave that became due, and the node that announces it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DueLeave {
@@ -265,6 +274,88 @@ impl PresenceRegistry {
             self.remove_user(room, user);
         }
         gone
+    }
+
+    /// Replaces what this replica holds of `node`'s connections in `room` with `conns`, the
+    /// node's own account of them (a snapshot): connections it no longer has go, new ones
+    /// come. A user left with no connection leaves at once (the account corrects a removal that
+    /// was lost), unless they are within a grace already. The changes, in the order of the
+    /// users' ids.
+    pub fn replace_node_in_room(
+        &mut self,
+        room: &str,
+        node: &str,
+        conns: Vec<SnapshotConn>,
+    ) -> Vec<Change> {
+        let mut changes = Vec::new();
+        let mut lost: Vec<UserId> = Vec::new();
+        if let Some(users) = self.rooms.get_mut(room) {
+            for (user, state) in users.iter_mut() {
+                let before = state.conns.len();
+                state.conns.retain(|c| {
+                    c.node != node || conns.iter().any(|n| n.sid == c.sid && &n.user == user)
+                });
+                if before > 0 && state.conns.is_empty() && state.leaving.is_none() {
+                    lost.push(user.clone());
+                }
+            }
+        }
+        lost.sort();
+        for user in lost {
+            let still_here = conns.iter().any(|c| c.user == user);
+            if !still_here && let Some(change) = self.remove_user(room, &user) {
+                changes.push(change);
+            }
+        }
+        for c in conns {
+            let id = ConnId::new(node, c.sid);
+            if let Some(change) = self.add(room, id, &c.user, &c.name, &c.since) {
+                changes.push(change);
+            }
+        }
+        changes
+    }
+
+    /// Forgets `room` (this node no longer follows it), announcing nothing.
+    pub fn forget_room(&mut self, room: &str) {
+        let users: Vec<UserId> = self
+            .rooms
+            .get(room)
+            .map(|users| users.keys().cloned().collect())
+            .unwrap_or_default();
+        for user in users {
+            self.remove_user(room, &user);
+        }
+    }
+
+    /// The connections of `user` in `room` that `node` holds.
+    pub fn conns_of(&self, room: &str, user: &UserId, node: &str) -> usize {
+        self.rooms
+            .get(room)
+            .and_then(|users| users.get(user))
+            .map_or(0, |s| s.conns.iter().filter(|c| c.node == node).count())
+    }
+
+    /// The connections `node` holds in `room`, as a snapshot of them.
+    pub fn snapshot_of(&self, room: &str, node: &str) -> Vec<SnapshotConn> {
+        let mut out = Vec::new();
+        for (user, state) in self.rooms.get(room).into_iter().flatten() {
+            for c in state.conns.iter().filter(|c| c.node == node) {
+                out.push(SnapshotConn {
+                    sid: c.sid.clone(),
+                    user: user.clone(),
+                    name: state.name.clone(),
+                    since: state.since.clone(),
+                });
+            }
+        }
+        out.sort_by(|a, b| a.sid.cmp(&b.sid));
+        out
+    }
+
+    /// The rooms with anyone in them.
+    pub fn rooms(&self) -> Vec<String> {
+        self.rooms.keys().cloned().collect()
     }
 
     /// Everyone present in `room` (including those within their grace), by arrival.
@@ -480,6 +571,91 @@ mod tests {
             p.rooms_of(&alice(), &ConnId::new("n1", "a")),
             vec!["r".to_string()]
         );
+    }
+
+    fn snap(sid: &str, user: &str) -> SnapshotConn {
+        SnapshotConn {
+            sid: sid.into(),
+            user: UserId::from(user),
+            name: user.to_uppercase(),
+            since: "t0".into(),
+        }
+    }
+
+    #[test]
+    fn a_snapshot_replaces_what_its_node_holds_in_the_room() {
+        let mut p = PresenceRegistry::new(GRACE);
+        let t0 = Instant::now();
+        let (r, other) = ("venture:v", "venture:w");
+        // n2 had alice (two tabs) and bob here; carol is on n1; alice also on n2 elsewhere.
+        p.add(r, ConnId::new("n2", "a1"), &alice(), "ALICE", "t0");
+        p.add(r, ConnId::new("n2", "a2"), &alice(), "ALICE", "t0");
+        p.add(
+            r,
+            ConnId::new("n2", "b1"),
+            &UserId::from("bob"),
+            "BOB",
+            "t0",
+        );
+        p.add(
+            r,
+            ConnId::new("n1", "c1"),
+            &UserId::from("carol"),
+            "CAROL",
+            "t0",
+        );
+        p.add(other, ConnId::new("n2", "a3"), &alice(), "ALICE", "t0");
+        // dave is within his grace (his last connection, on n2, left).
+        p.add(
+            r,
+            ConnId::new("n2", "d1"),
+            &UserId::from("dave"),
+            "DAVE",
+            "t0",
+        );
+        p.remove(r, &ConnId::new("n2", "d1"), t0);
+        // n2's account: alice's second tab only, and erin new.
+        let changes =
+            p.replace_node_in_room(r, "n2", vec![snap("a2", "alice"), snap("e1", "erin")]);
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        assert_eq!(changes[0], Change::Left(UserId::from("bob")));
+        assert!(matches!(&changes[1], Change::Joined(e) if e.user_id.as_str() == "erin"));
+        assert_eq!(
+            p.count(r),
+            (4, 3),
+            "alice, carol, erin and dave in his grace; a2, c1, e1"
+        );
+        assert_eq!(p.conns_of(r, &alice(), "n2"), 1);
+        assert_eq!(
+            p.conns_of(other, &alice(), "n2"),
+            1,
+            "other rooms are untouched"
+        );
+        assert_eq!(
+            p.snapshot_of(r, "n2"),
+            vec![snap("a2", "alice"), snap("e1", "erin")]
+        );
+        assert_eq!(p.snapshot_of(r, "n1").len(), 1);
+        // The same account again changes nothing.
+        assert!(
+            p.replace_node_in_room(r, "n2", p.snapshot_of(r, "n2"))
+                .is_empty()
+        );
+        // An empty account: n2 has nothing here any more; dave's grace runs on.
+        let changes = p.replace_node_in_room(r, "n2", vec![]);
+        assert_eq!(
+            changes,
+            vec![Change::Left(alice()), Change::Left(UserId::from("erin"))]
+        );
+        assert_eq!(p.count(r), (2, 1));
+        assert_eq!(
+            p.expire(t0 + GRACE).len(),
+            1,
+            "dave leaves at the end of his grace"
+        );
+        p.forget_room(r);
+        assert_eq!(p.count(r), (0, 0));
+        assert_eq!(p.rooms(), vec![other.to_owned()]);
     }
 
     #[test]

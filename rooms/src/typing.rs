@@ -58,6 +58,11 @@ impl TypingTracker {
             .collect()
     }
 
+    /// Forgets every typist in `room` (this node no longer follows it), announcing nothing.
+    pub fn forget_room(&mut self, room: &str) {
+        self.active.retain(|(r, _), _| r != room);
+    }
+
     pub fn next_due(&self) -> Option<Instant> {
         self.active.values().min().copied()
     }
@@ -86,6 +91,18 @@ mod tests {
             vec![("r".into(), bob.clone())]
         );
         assert!(t.typing_in("r").is_empty());
+    }
+
+    #[test]
+    fn a_forgotten_room_keeps_no_typist() {
+        let mut t = TypingTracker::new(DEFAULT_TTL);
+        let now = Instant::now();
+        let u = UserId::from("u");
+        t.start("venture:a", &u, now);
+        t.start("venture:b", &u, now);
+        t.forget_room("venture:a");
+        assert!(t.typing_in("venture:a").is_empty());
+        assert_eq!(t.typing_in("venture:b"), vec![u]);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Node liveness, next to the bus: a node says hello when it starts (and when it lost bus
 //! traffic and needs the others' state again), a heartbeat every `heartbeat`, and goodbye when
 //! it stops. A node silent for longer than `dead_after` is dead. Any message from a node counts
-//! as a sign of life. What a node's arrival or departure means (presence snapshots, dropping
-//! its connections) is for the services to decide; this only keeps the list.
+//! as a sign of life. What a node's arrival or departure means (dropping its connections,
+//! asking it for its state again) is for the services to decide; this only keeps the list.
 
 use super::{Bus, BusMessage, NodeEvent, Topic, publish};
 use crate::clock::SharedClock;
@@ -14,11 +14,15 @@ use std::time::{Duration, Instant};
 /// What a node event changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeChange {
-    /// A node started, asks for everyone's state again, or came back after silence: it gets
-    /// this node's state.
+    /// A node started, or is heard from for the first time.
     Hello(NodeId),
+    /// A node this one had taken for dead (and dropped the connections of) speaks again: it
+    /// is asked for its state.
+    Back(NodeId),
     /// A node stopped, or fell silent for too long.
     Gone(NodeId),
+    /// Another node asks this one to tell its state again.
+    Resync(NodeId),
 }
 
 pub struct Liveness {
@@ -27,6 +31,8 @@ pub struct Liveness {
     dead_after: Duration,
     clock: SharedClock,
     seen: Mutex<HashMap<NodeId, Instant>>,
+    /// Nodes taken for dead by their silence (not those that said goodbye).
+    dead: Mutex<std::collections::HashSet<NodeId>>,
     last_heartbeat: Mutex<Option<Instant>>,
 }
 
@@ -43,6 +49,7 @@ impl Liveness {
             dead_after,
             clock,
             seen: Mutex::new(HashMap::new()),
+            dead: Mutex::default(),
             last_heartbeat: Mutex::new(None),
         }
     }
@@ -56,12 +63,21 @@ impl Liveness {
         &self.node
     }
 
-    /// A message from `node` arrived: it is alive. Every node's view of who is alive must
-    /// agree for one node to announce each presence change, so any message counts.
-    pub fn seen(&self, node: &NodeId) {
-        if node != &self.node {
-            self.seen_map().insert(node.clone(), self.clock.now());
+    /// A message from `node` arrived: it is alive. A node taken for dead that speaks again is
+    /// `Back`.
+    pub fn seen(&self, node: &NodeId) -> Option<NodeChange> {
+        if node == &self.node {
+            return None;
         }
+        let first = self
+            .seen_map()
+            .insert(node.clone(), self.clock.now())
+            .is_none();
+        (first && self.dead_set().remove(node)).then(|| NodeChange::Back(node.clone()))
+    }
+
+    fn dead_set(&self) -> MutexGuard<'_, std::collections::HashSet<NodeId>> {
+        self.dead.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Applies a node event from the bus (this node's own are ignored).
@@ -72,19 +88,23 @@ impl Liveness {
         }
         match event {
             NodeEvent::Hello { .. } => {
+                self.dead_set().remove(node);
                 self.seen_map().insert(node.clone(), self.clock.now());
                 Some(NodeChange::Hello(node.clone()))
             }
-            // A heartbeat from a node this one does not know (it was taken for dead, or its
-            // hello was lost while the bus was away) counts as a hello: the two resync.
-            NodeEvent::Heartbeat { .. } => self
-                .seen_map()
-                .insert(node.clone(), self.clock.now())
-                .is_none()
-                .then(|| NodeChange::Hello(node.clone())),
+            NodeEvent::Heartbeat { .. } => self.seen(node),
             NodeEvent::Bye { .. } => {
                 self.seen_map().remove(node);
+                self.dead_set().remove(node);
                 Some(NodeChange::Gone(node.clone()))
+            }
+            NodeEvent::Resync { of, .. } => {
+                let back = self.seen(node);
+                if of == &self.node {
+                    Some(NodeChange::Resync(node.clone()))
+                } else {
+                    back
+                }
             }
         }
     }
@@ -102,12 +122,9 @@ impl Liveness {
         for n in &dead {
             seen.remove(n);
         }
+        drop(seen);
+        self.dead_set().extend(dead.iter().cloned());
         dead
-    }
-
-    /// Whether this node has the smallest id among the live nodes it knows.
-    pub fn is_lowest(&self) -> bool {
-        self.seen_map().keys().all(|other| other > &self.node)
     }
 
     /// The other live nodes, sorted.
@@ -142,7 +159,14 @@ impl Liveness {
         }
     }
 
-    /// Says hello: the other nodes answer with their state.
+    /// Asks `of` to tell its state again.
+    pub async fn resync(&self, bus: &dyn Bus, of: &NodeId) {
+        let node = self.node.clone();
+        let of = of.clone();
+        self.announce(bus, NodeEvent::Resync { node, of }).await;
+    }
+
+    /// Says hello: this node started.
     pub async fn hello(&self, bus: &dyn Bus) {
         let node = self.node.clone();
         self.announce(bus, NodeEvent::Hello { node }).await;
@@ -155,7 +179,7 @@ impl Liveness {
     }
 
     async fn announce(&self, bus: &dyn Bus, event: NodeEvent) {
-        publish(bus, &Topic::events(), &BusMessage::Node(event)).await;
+        publish(bus, &Topic::control(), &BusMessage::Node(event)).await;
     }
 }
 
@@ -173,24 +197,18 @@ mod tests {
             Duration::from_secs(6),
             clock.clone(),
         );
-        assert!(live.is_lowest(), "alone, it is the lowest");
         let a = NodeId::from("a");
         let c = NodeId::from("c");
         assert_eq!(
             live.receive(&NodeEvent::Hello { node: c.clone() }),
             Some(NodeChange::Hello(c.clone()))
         );
-        assert!(live.is_lowest());
         assert_eq!(
             live.receive(&NodeEvent::Heartbeat { node: a.clone() }),
-            Some(NodeChange::Hello(a.clone())),
-            "a node first heard by its heartbeat is greeted like a hello"
+            None,
+            "a node first heard by its heartbeat is simply alive"
         );
-        assert_eq!(
-            live.receive(&NodeEvent::Heartbeat { node: a.clone() }),
-            None
-        );
-        assert!(!live.is_lowest(), "a < b");
+        assert_eq!(live.others(), vec![a.clone(), c.clone()]);
         assert_eq!(
             live.receive(&NodeEvent::Hello {
                 node: NodeId::from("b")
@@ -200,22 +218,45 @@ mod tests {
         );
 
         clock.advance(Duration::from_secs(4));
-        live.seen(&c);
+        assert_eq!(live.seen(&c), None);
         clock.advance(Duration::from_secs(3));
         // a was last seen 7 s ago (> 6 s): dead; c 3 s ago: alive.
         assert_eq!(live.expire(), vec![a.clone()]);
         assert_eq!(live.others(), vec![c.clone()]);
-        assert!(live.is_lowest());
         assert_eq!(
             live.receive(&NodeEvent::Bye { node: c.clone() }),
-            Some(NodeChange::Gone(c))
+            Some(NodeChange::Gone(c.clone()))
         );
         assert!(live.others().is_empty());
         assert!(live.expire().is_empty(), "a death is reported once");
-        // A dead node that comes back with a heartbeat is greeted like a hello.
+        // A node taken for dead that speaks again is back (it is asked for its state); one
+        // that said goodbye and speaks again is merely alive.
         assert_eq!(
             live.receive(&NodeEvent::Heartbeat { node: a.clone() }),
-            Some(NodeChange::Hello(a))
+            Some(NodeChange::Back(a.clone()))
+        );
+        assert_eq!(
+            live.receive(&NodeEvent::Heartbeat { node: a.clone() }),
+            None
+        );
+        assert_eq!(
+            live.receive(&NodeEvent::Heartbeat { node: c.clone() }),
+            None
+        );
+        // A resync asked of this node, and one asked of another.
+        assert_eq!(
+            live.receive(&NodeEvent::Resync {
+                node: a.clone(),
+                of: NodeId::from("b")
+            }),
+            Some(NodeChange::Resync(a.clone()))
+        );
+        assert_eq!(
+            live.receive(&NodeEvent::Resync {
+                node: a.clone(),
+                of: c.clone()
+            }),
+            None
         );
     }
 }

@@ -37,14 +37,21 @@ pub enum NodeEvent {
     Bye {
         node: NodeId,
     },
+    /// `of` is asked to tell its state again: `node` had taken it for dead (and dropped its
+    /// connections) and hears from it again.
+    Resync {
+        node: NodeId,
+        of: NodeId,
+    },
 }
 
 impl NodeEvent {
     pub fn node(&self) -> &NodeId {
         match self {
-            NodeEvent::Hello { node } | NodeEvent::Heartbeat { node } | NodeEvent::Bye { node } => {
-                node
-            }
+            NodeEvent::Hello { node }
+            | NodeEvent::Heartbeat { node }
+            | NodeEvent::Bye { node }
+            | NodeEvent::Resync { node, .. } => node,
         }
     }
 }
@@ -108,6 +115,8 @@ pub enum DocFrameKind {
     Awareness,
 }
 
+/// A change of presence or typing in a room, on the room's topic (a status, on the user's
+/// topic and the topics of their rooms).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum PresenceDelta {
@@ -129,11 +138,15 @@ pub enum PresenceDelta {
         room: RoomId,
         user: UserId,
     },
+    /// `user`'s status. `room: None`: sent on the user's own topic, to the nodes that hold
+    /// their connections, which pass it on to the topics of the rooms where they hold them.
     Status {
         node: NodeId,
         user: UserId,
         status: PresenceStatus,
         meta: Value,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room: Option<RoomId>,
     },
     TypingStart {
         node: NodeId,
@@ -145,18 +158,21 @@ pub enum PresenceDelta {
         room: RoomId,
         user: UserId,
     },
-    /// A node's connections, in answer to another node's hello.
+    /// `node`'s own connections and typists in `room`, all of them: every node that follows
+    /// the room replaces what it held of `node` there with this. With `ask`, every node that
+    /// follows the room answers with its own (a node that starts following a room, or may
+    /// have missed traffic, asks).
     Snapshot {
         node: NodeId,
-        /// The node it answers; `None`: every node (sent after a bus outage).
-        to: Option<NodeId>,
+        room: RoomId,
         conns: Vec<PresenceConn>,
+        typing: Vec<UserId>,
+        ask: bool,
     },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PresenceConn {
-    pub room: RoomId,
     pub sid: SocketId,
     pub user: UserId,
     pub name: String,

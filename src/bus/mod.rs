@@ -1,23 +1,32 @@
 //! The bus carries what must cross nodes, as one typed [`BusMessage`] with one codec: room
 //! deliveries and membership changes (every node applies them to its own connections),
-//! presence and typing deltas, node heartbeats, document updates and awareness. One node uses the in-process
-//! [`LocalBus`]; a cluster uses an implementation over Redis pub/sub with the same contract,
-//! so single-node and cluster tests run the same code above it.
+//! presence and typing deltas, node heartbeats, document updates and awareness. One node uses
+//! the in-process [`LocalBus`]; a cluster uses an implementation over Redis pub/sub (one Redis,
+//! or a Redis Cluster with sharded pub/sub) with the same contract, so single-node and cluster
+//! tests run the same code above it.
 //!
-//! Gap marker: an empty payload is never a message. A bus hands one to every receiver when it
-//! may have lost messages for them (a Redis reconnect); receivers repair as after `Lagged`.
+//! Interest-based routing: a node hears only what concerns its connections.
+//! - [`Topic::control`] is the small shared channel every node hears for its whole life: node
+//!   liveness and cluster-wide control (membership changes, revocations, webhook reloads).
+//! - [`Topic::room`] carries one room's deliveries, presence and typing (a user's personal room
+//!   `user:{id}` carries what is sent to that user). A node [`listens`](Bus::listen) to a room's
+//!   topic while it holds a connection there, and stops when it no longer does.
+//! - The control topic and every room topic a node listens to arrive in the node's one
+//!   [`inbox`](Bus::inbox), in arrival order: a node holds one receiver whatever the number of
+//!   rooms it serves, and keeps nothing per room on the bus.
+//! - [`Topic::doc`] is a document's; a node [`subscribes`](Bus::subscribe) to it with a
+//!   receiver of its own while it holds the document.
 //!
-//! Contract: `publish` delivers the payload to every subscriber of the topic on every node,
-//! the publishing node included, in publish order per publisher and topic. A subscriber that
-//! falls behind by more than the channel's capacity loses messages and is told so (`Lagged`):
-//! the loss is counted and repaired by the layer above (chat seq gaps, presence resync,
-//! document log re-read).
+//! Gap marker: an empty payload is never a message. A bus hands one to every receiver (the
+//! inbox included) when it may have lost messages for them (a Redis reconnect, a failover);
+//! receivers repair as after `Lagged`.
 //!
-//! Topics are named and taken at run time: [`Topic::events`] is held by every node for its
-//! whole life; a node subscribes to [`Topic::doc`] when it loads that document and
-//! unsubscribes when it unloads it, so a node hears only the documents it holds. Ordering holds
-//! within one topic only: presence deltas and the announcements that follow them share the
-//! events topic, so a node applies a delta before it delivers what followed it.
+//! Contract: `publish` delivers the payload to every node that hears the topic, the publishing
+//! node included (at once, without waiting for Redis), in publish order per publisher and
+//! topic. Ordering holds within one topic only: a room's presence deltas and its deliveries
+//! share the room's topic. A receiver that falls behind by more than its channel's capacity
+//! loses messages and is told so (`Lagged`): the loss is counted and repaired by the layer
+//! above (chat seq gaps, presence resync, document log re-read).
 
 pub mod liveness;
 mod local;
@@ -33,7 +42,7 @@ pub use redis::RedisBus;
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use hub_protocol::DocId;
+use hub_protocol::{DocId, RoomId};
 use std::fmt;
 use std::sync::Arc;
 use tokio::sync::broadcast;
@@ -43,11 +52,15 @@ use tokio::sync::broadcast;
 pub struct Topic(Arc<str>);
 
 impl Topic {
-    /// Real-time traffic between nodes: room deliveries, socket membership changes, presence
-    /// and typing deltas, heartbeats. One topic, so that a node applies a presence delta before
-    /// it delivers the announcement that followed it.
-    pub fn events() -> Topic {
-        Topic(Arc::from("events"))
+    /// The shared channel every node hears: node liveness and cluster-wide control.
+    pub fn control() -> Topic {
+        Topic(Arc::from(CONTROL))
+    }
+
+    /// One room's deliveries, presence and typing, heard by the nodes that hold a connection
+    /// in it (a user's personal room: by the nodes that hold one of their connections).
+    pub fn room(id: &RoomId) -> Topic {
+        Topic(Arc::from(format!("{ROOM}{id}")))
     }
 
     /// Updates and awareness of one document, heard by the nodes that hold it.
@@ -59,11 +72,29 @@ impl Topic {
         &self.0
     }
 
+    /// Whether the topic arrives in the node's inbox (the control topic and room topics), not
+    /// on a receiver of its own (documents).
+    pub fn is_routed(&self) -> bool {
+        self.is_control() || self.0.starts_with(ROOM)
+    }
+
+    pub fn is_control(&self) -> bool {
+        &*self.0 == CONTROL
+    }
+
+    /// The room of a room topic.
+    pub fn room_id(&self) -> Option<RoomId> {
+        self.0.strip_prefix(ROOM).map(RoomId::from)
+    }
+
     /// A topic by its name as the transport carries it.
     pub(crate) fn from_name(name: &str) -> Topic {
         Topic(Arc::from(name))
     }
 }
+
+const CONTROL: &str = "control";
+const ROOM: &str = "room:";
 
 impl fmt::Display for Topic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -78,18 +109,30 @@ pub enum BusError {
 }
 
 pub trait Bus: Send + Sync + 'static {
-    /// Sends `payload` to every subscriber of `topic`, on every node.
+    /// Sends `payload` to every node that hears `topic`, this one included.
     fn publish(&self, topic: &Topic, payload: Bytes) -> BoxFuture<'_, Result<(), BusError>>;
-    /// A receiver of everything published on `topic` on this node from now on, and on every
-    /// node once [`Subscription::ready`] completes. A node may hold several receivers of one
-    /// topic; each gets every message.
+    /// This node's inbox: from now on, everything published on the control topic and on the
+    /// room topics this node listens to. Taken once, by the services.
+    fn inbox(&self) -> Subscription;
+    /// From now on the node hears `topic` (a room topic) in its inbox here; the future
+    /// completes once it hears it from every node (at once in one process). Idempotent.
+    fn listen(&self, topic: &Topic) -> BoxFuture<'static, ()>;
+    /// The node no longer hears `topic` in its inbox.
+    fn unlisten(&self, topic: &Topic);
+    /// How many nodes hear `topic` now, this one included; `None` when that cannot be told
+    /// now (Redis away).
+    fn listeners(&self, topic: &Topic) -> BoxFuture<'_, Option<usize>>;
+    /// A receiver of everything published on `topic` (a document topic) on this node from now
+    /// on, and on every node once [`Subscription::ready`] completes. A node may hold several
+    /// receivers of one topic; each gets every message.
     fn subscribe(&self, topic: &Topic) -> Subscription;
     /// This node no longer needs `topic`: once its receivers of it are dropped, the node stops
     /// hearing it (and frees what it kept for it). Receivers still held keep receiving.
     fn unsubscribe(&self, topic: &Topic);
-    /// Topics this node hears now, for health and tests.
+    /// Topics this node hears now (room topics it listens to and documents it subscribed to;
+    /// the control topic is always heard), sorted, for health and tests.
     fn topics(&self) -> Vec<Topic>;
-    /// `in_process` or `redis`, for health and logs.
+    /// `in_process`, `redis` or `redis_cluster`, for health and logs.
     fn kind(&self) -> &'static str;
     /// The state of the link to the other nodes: `None` when there is none to check (one
     /// process), `Some(Err(why))` while it is down.

@@ -96,7 +96,7 @@ pub async fn presence(
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<RoomPresence>, AppError> {
     let room = room(&name)?;
-    Ok(Json(core.services.server.presence(&grant, &room)?))
+    Ok(Json(core.services.server.presence(&grant, &room).await?))
 }
 
 pub async fn counts(
@@ -104,7 +104,7 @@ pub async fn counts(
     ServerCaller(grant): ServerCaller,
     ApiJson(body): ApiJson<CountRooms>,
 ) -> Result<Json<PresenceCounts>, AppError> {
-    Ok(Json(core.services.server.counts(&grant, &body)?))
+    Ok(Json(core.services.server.counts(&grant, &body).await?))
 }
 
 pub async fn disconnect(

@@ -91,6 +91,9 @@ async fn authenticate(
             // socketioxide answers the CONNECT once the middleware returns but runs the connect
             // handler later, so a client that emits on `connect` could otherwise reach a
             // socket without handlers and lose its first event.
+            // This node hears what is sent to the user while it holds one of their sockets.
+            let route = core.services.routes.hold_user(&identity.user_id).await;
+            s.extensions.insert(std::sync::Arc::new(route));
             s.join(RoomName::user(&identity.user_id).to_string());
             s.extensions.insert(identity);
             s.extensions.insert(docs::SocketDocs::default());
@@ -122,6 +125,8 @@ async fn on_disconnect(s: SocketRef, reason: DisconnectReason, State(core): Stat
     // The connection no longer counts against its user's and address's limits.
     s.extensions
         .remove::<std::sync::Arc<crate::limits::ConnTicket>>();
+    s.extensions
+        .remove::<std::sync::Arc<crate::services::routes::UserRoute>>();
     if let Some(mine) = s.extensions.get::<docs::SocketDocs>() {
         docs::leave_all(&core, &mine);
     }

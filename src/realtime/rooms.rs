@@ -65,8 +65,13 @@ pub async fn join(
         let name = parse_room(req.room.as_str())?;
         let role = core.services.access.member(&who.user_id, &name).await?;
         let room = name.id();
-        s.join(room.to_string());
-        core.services.presence.join(&room, &sid(&s), &who).await;
+        // The socket enters the room once this node knows who is there, so that what the
+        // room's other nodes tell of it is in the answer, not announced to it as news.
+        let entering = room.to_string();
+        core.services
+            .presence
+            .join(&room, &sid(&s), &who, || s.join(entering))
+            .await;
         let (presence, typing) = core.services.presence.snapshot(&room);
         let CatchUp {
             last_seq,

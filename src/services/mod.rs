@@ -80,6 +80,7 @@ pub mod notifications;
 pub mod notify;
 pub mod presence;
 pub mod profiles;
+pub mod routes;
 pub mod server;
 pub mod signatures;
 pub mod turns;
@@ -93,7 +94,7 @@ pub mod xp;
 /// `store::WriteTx`).
 pub use crate::store::one_request as request_scope;
 
-use crate::bus::{Bus, BusMessage, Liveness, NodeChange, Notice, Topic};
+use crate::bus::{Bus, BusMessage, Liveness, NodeChange, Notice};
 use crate::clock::SharedClock;
 use crate::store::{Blobs, Store};
 use access::Access;
@@ -149,6 +150,8 @@ pub struct Services {
     /// Which nodes are alive.
     pub liveness: Arc<Liveness>,
     pub presence: Arc<Presence>,
+    /// The room topics this node listens to (and a user's personal room's, per connection).
+    pub routes: Arc<routes::Routes>,
     pub chat: Chat,
     /// The loaded-document engine, and the documents of each room.
     pub docs: Arc<Docs>,
@@ -285,10 +288,12 @@ impl Services {
             clock.clone(),
         ));
         let presence_config = presence.clone();
+        let routes = routes::Routes::new(bus.clone(), presence.linger, clock.clone());
         let presence = Presence::new(
             node.clone(),
             bus.clone(),
             notify.clone(),
+            routes.clone(),
             presence,
             liveness.clone(),
             clock.clone(),
@@ -443,6 +448,7 @@ impl Services {
             access,
             notify,
             liveness,
+            routes,
             presence,
             chat,
             docs,
@@ -465,13 +471,14 @@ impl Services {
         })
     }
 
-    /// Starts this node's events subscriber and its timers in `tasks`, and says hello to the
-    /// other nodes. One subscriber reads the events topic in publish order: deliveries to
-    /// `sockets`, presence deltas and node events (documents have a topic each, taken by the
-    /// document engine).
+    /// Starts this node's inbox reader and its timers in `tasks`, and says hello to the other
+    /// nodes. One reader takes the inbox in arrival order (the control topic and the rooms this
+    /// node follows): deliveries to `sockets`, presence deltas and node events (documents have
+    /// a topic each, taken by the document engine).
     pub fn start(self: &Arc<Self>, sockets: Arc<dyn Sockets>, tasks: &mut JoinSet<()>) {
-        let events = self.bus.subscribe(&Topic::events());
-        let mut rx = events.rx;
+        self.notify.attach(&sockets);
+        let inbox = self.bus.inbox();
+        let mut rx = inbox.rx;
         let this = self.clone();
         tasks.spawn(async move {
             loop {
@@ -502,7 +509,7 @@ impl Services {
             }
         });
         // Hello once the others' answers can reach this node.
-        let (this, ready) = (self.clone(), events.ready);
+        let (this, ready) = (self.clone(), inbox.ready);
         tokio::spawn(async move {
             ready.await;
             this.liveness.hello(this.bus.as_ref()).await
@@ -569,23 +576,21 @@ impl Services {
             }
             BusMessage::Doc(frame) => tracing::warn!(
                 doc = %frame.doc,
-                "a document frame on the events topic; documents have their own"
+                "a document frame in the inbox; documents have their own topics"
             ),
         }
     }
 
-    /// Events were lost (`missed` of them, when known): presence asks every node for its
-    /// connections again; chat clients repair by seq themselves.
+    /// Events were lost (`missed` of them, when known): presence tells its connections in
+    /// every room it follows and asks the others for theirs; chat clients repair by seq
+    /// themselves.
     async fn lost_events(&self, missed: Option<u64>) {
         metrics::counter!("hub_bus_lagged_total").increment(missed.unwrap_or(1));
         tracing::error!(
             ?missed,
             "lost bus events; resyncing presence (clients repair chat by seq)"
         );
-        // Hello asks every node for its connections; this node's own go to every node, since
-        // a node that came back earlier may have said hello while this one could not hear it.
-        self.liveness.hello(self.bus.as_ref()).await;
-        self.presence.send_snapshot(None).await;
+        self.presence.resend_all(true).await;
         // A revocation or an endpoint change may have been among the lost: read them again.
         if let Err(e) = self.server.load_revocations().await {
             tracing::error!(error = %e, "cannot read token revocations after a bus gap");

@@ -353,12 +353,17 @@ impl Server {
     }
 
     /// Who is in `room`, as its sockets see it, and the counts.
-    pub fn presence(&self, grant: &Grant, room: &RoomName) -> ServerResult<RoomPresence> {
+    pub async fn presence(&self, grant: &Grant, room: &RoomName) -> ServerResult<RoomPresence> {
         grant.require(Scope::Presence)?;
         let id = room.id();
-        let (presence, typing) = self.presence.snapshot(&id);
+        let ((presence, typing), count) = self
+            .presence
+            .reading(std::slice::from_ref(&id), |p| {
+                (p.snapshot(&id), count_of(p, &id))
+            })
+            .await;
         Ok(RoomPresence {
-            count: self.count(&id),
+            count,
             room: id,
             presence,
             typing,
@@ -366,21 +371,25 @@ impl Server {
     }
 
     /// The counts of many rooms, in the order asked.
-    pub fn counts(&self, grant: &Grant, ask: &CountRooms) -> ServerResult<PresenceCounts> {
+    pub async fn counts(&self, grant: &Grant, ask: &CountRooms) -> ServerResult<PresenceCounts> {
         grant.require(Scope::Presence)?;
-        let rooms = rules::rooms(ask.rooms.iter().map(RoomId::as_str))?;
-        Ok(PresenceCounts {
-            rooms: rooms
-                .into_iter()
-                .map(|room| {
-                    let room = room.id();
-                    RoomCount {
-                        count: self.count(&room),
-                        room,
-                    }
-                })
-                .collect(),
-        })
+        let rooms: Vec<RoomId> = rules::rooms(ask.rooms.iter().map(RoomId::as_str))?
+            .into_iter()
+            .map(|r| r.id())
+            .collect();
+        let rooms = self
+            .presence
+            .reading(&rooms, |p| {
+                rooms
+                    .iter()
+                    .map(|room| RoomCount {
+                        count: count_of(p, room),
+                        room: room.clone(),
+                    })
+                    .collect()
+            })
+            .await;
+        Ok(PresenceCounts { rooms })
     }
 
     /// Closes every connection of `user` on every node (Socket.IO and `/yjs`), telling why.
@@ -606,11 +615,6 @@ impl Server {
             .await;
     }
 
-    fn count(&self, room: &RoomId) -> PresenceCount {
-        let (users, connections) = self.presence.count(room);
-        PresenceCount { users, connections }
-    }
-
     fn room_lock(&self, room: &RoomId) -> &tokio::sync::Mutex<()> {
         let hash = Sha256::digest(room.as_str().as_bytes());
         &self.room_locks[usize::from(hash[0]) % self.room_locks.len()]
@@ -681,4 +685,10 @@ fn key_view(row: ApiKeyRow) -> ApiKey {
         last_used_at: row.last_used_at.map(rfc3339),
         revoked_at: row.revoked_at.map(rfc3339),
     }
+}
+
+/// The counts of `room` in the replica.
+fn count_of(presence: &Presence, room: &RoomId) -> PresenceCount {
+    let (users, connections) = presence.count(room);
+    PresenceCount { users, connections }
 }

@@ -14,7 +14,8 @@ use std::time::Duration;
 
 #[derive(Clone)]
 pub(crate) enum Fabric {
-    InProcess(Arc<dyn Bus>),
+    /// One in-process bus; each node takes a node of its own on it.
+    InProcess(LocalBus),
     /// Redis, on channels prefixed by this.
     Redis(String),
 }
@@ -24,7 +25,7 @@ impl Fabric {
         if redis {
             Fabric::Redis(common::redis::prefix())
         } else {
-            Fabric::InProcess(Arc::new(LocalBus::new()))
+            Fabric::InProcess(LocalBus::new())
         }
     }
 }
@@ -67,6 +68,7 @@ fn fast() -> PresenceConfig {
         typing_ttl: Duration::from_secs(5),
         heartbeat: Duration::from_millis(100),
         dead_after: Duration::from_millis(600),
+        ..PresenceConfig::DEFAULT
     }
 }
 
@@ -81,8 +83,9 @@ pub(crate) async fn node_with(
 ) -> TestHub {
     match fabric {
         Fabric::InProcess(bus) => {
+            let bus: Arc<dyn Bus> = Arc::new(bus.node());
             let runtime = hub::Runtime {
-                bus: Some(bus.clone()),
+                bus: Some(bus),
                 ..hub::Runtime::default()
             };
             TestHub::start_in(db, runtime, |c| {

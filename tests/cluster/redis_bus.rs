@@ -44,14 +44,21 @@ async fn subscribers(url: &str, channel: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_node_hears_each_message_once_and_its_own_at_once() {
-    let (url, prefix) = (redis_url(), prefix());
-    let (a, b) = (
-        node(&url, &prefix, "a").await,
-        node(&url, &prefix, "b").await,
-    );
-    let topic = Topic::events();
-    let mut on_a = a.subscribe(&topic).in_force().await;
-    let mut on_b = b.subscribe(&topic).in_force().await;
+    every_node_hears_control_once_and_its_own_at_once(&redis_url()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_hears_a_room_only_while_it_listens() {
+    rooms_reach_their_listeners_only(&redis_url()).await;
+}
+
+/// The control topic reaches every node once, the publisher's own copy at once.
+pub(crate) async fn every_node_hears_control_once_and_its_own_at_once(url: &str) {
+    let prefix = prefix();
+    let (a, b) = (node(url, &prefix, "a").await, node(url, &prefix, "b").await);
+    let topic = Topic::control();
+    let mut on_a = a.inbox().in_force().await;
+    let mut on_b = b.inbox().in_force().await;
     // Past a few of the subscriber's pings (once a second) on subscribed connections.
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     assert_eq!(a.health().await, Some(Ok(())));
@@ -65,6 +72,71 @@ async fn every_node_hears_each_message_once_and_its_own_at_once() {
     assert_eq!(next(&mut on_b, 300).await, None, "b's own echo is dropped");
     assert_eq!(next(&mut on_a, 300).await, None);
     assert_eq!(a.health().await, Some(Ok(())));
+}
+
+/// A room's messages reach the nodes that listen to it, in order, and no other; the bus
+/// counts its listeners.
+pub(crate) async fn rooms_reach_their_listeners_only(url: &str) {
+    let prefix = prefix();
+    let (a, b, c) = (
+        node(url, &prefix, "a").await,
+        node(url, &prefix, "b").await,
+        node(url, &prefix, "c").await,
+    );
+    let (mut on_a, mut on_b, mut on_c) = (a.inbox().rx, b.inbox().rx, c.inbox().rx);
+    let (r1, r2) = (
+        Topic::room(&"venture:1".into()),
+        Topic::room(&"venture:2".into()),
+    );
+    a.listen(&r1).await;
+    b.listen(&r1).await;
+    b.listen(&r2).await;
+    assert_eq!(a.listeners(&r1).await, Some(2));
+    assert_eq!(c.listeners(&r2).await, Some(1));
+    assert_eq!(
+        c.listeners(&Topic::room(&"venture:none".into())).await,
+        Some(0)
+    );
+    for i in 0..20u8 {
+        c.publish(&r1, Bytes::from(vec![b'1', i])).await.unwrap();
+        c.publish(&r2, Bytes::from(vec![b'2', i])).await.unwrap();
+    }
+    for i in 0..20u8 {
+        assert_eq!(
+            next(&mut on_a, 5_000).await,
+            Some(Bytes::from(vec![b'1', i]))
+        );
+    }
+    let (mut ones, mut twos) = (Vec::new(), Vec::new());
+    for _ in 0..40 {
+        let m = next(&mut on_b, 5_000).await.expect("b hears both rooms");
+        if m[0] == b'1' {
+            ones.push(m[1])
+        } else {
+            twos.push(m[1])
+        }
+    }
+    let want: Vec<u8> = (0..20).collect();
+    assert_eq!((ones, twos), (want.clone(), want), "in order per room");
+    assert_eq!(next(&mut on_a, 300).await, None, "a does not hear room 2");
+    assert_eq!(next(&mut on_c, 300).await, None, "c listens to neither");
+    b.unlisten(&r1);
+    let mut released = false;
+    for _ in 0..100 {
+        if a.listeners(&r1).await == Some(1) {
+            released = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(released, "b gave room 1 up");
+    c.publish(&r1, Bytes::from_static(b"1x")).await.unwrap();
+    assert_eq!(
+        next(&mut on_a, 5_000).await,
+        Some(Bytes::from_static(b"1x"))
+    );
+    assert_eq!(next(&mut on_b, 300).await, None);
+    assert_eq!(b.topics(), vec![r2]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,9 +189,9 @@ async fn redis_going_away_keeps_local_traffic_and_its_return_brings_a_gap_marker
         node(&url, &prefix, "a").await,
         node(&url, &prefix, "b").await,
     );
-    let topic = Topic::events();
-    let mut on_a = a.subscribe(&topic).in_force().await;
-    let mut on_b = b.subscribe(&topic).in_force().await;
+    let topic = Topic::control();
+    let mut on_a = a.inbox().in_force().await;
+    let mut on_b = b.inbox().in_force().await;
 
     redis.stop();
     let mut down = false;

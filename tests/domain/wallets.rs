@@ -376,14 +376,15 @@ async fn wallet_updates_reach_the_owner_on_another_node(backend: Backend) {
     let shared = db.shared();
     let (a, b) = match backend {
         Backend::Sqlite => {
-            let bus: Arc<dyn hub::bus::Bus> = Arc::new(hub::bus::LocalBus::new());
-            let runtime = hub::Runtime {
-                bus: Some(bus),
+            // Two nodes on one in-process bus.
+            let bus = hub::bus::LocalBus::new();
+            let runtime = |bus: hub::bus::LocalBus| hub::Runtime {
+                bus: Some(Arc::new(bus) as Arc<dyn hub::bus::Bus>),
                 ..hub::Runtime::default()
             };
             (
-                TestHub::start_in(db, runtime.clone(), lax).await,
-                TestHub::start_in(shared, runtime, lax).await,
+                TestHub::start_in(db, runtime(bus.node()), lax).await,
+                TestHub::start_in(shared, runtime(bus.node()), lax).await,
             )
         }
         Backend::Postgres => {

@@ -487,11 +487,12 @@ async fn socketio_document_joins_are_checked_and_bounded(backend: Backend) {
 }
 
 async fn edits_cross_nodes(backend: Backend) {
-    let bus: std::sync::Arc<dyn hub::bus::Bus> = std::sync::Arc::new(hub::bus::LocalBus::new());
+    // Two nodes on one in-process bus.
+    let bus = hub::bus::LocalBus::new();
     let db = TestDb::new(backend).await;
     let shared = db.shared();
     let on_bus = || hub::Runtime {
-        bus: Some(bus.clone()),
+        bus: Some(std::sync::Arc::new(bus.node()) as std::sync::Arc<dyn hub::bus::Bus>),
         ..hub::Runtime::default()
     };
     let a = TestHub::start_in(db, on_bus(), |_| {}).await;

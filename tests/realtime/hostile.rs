@@ -269,10 +269,11 @@ async fn sessions_that_never_connect_are_closed_quickly(backend: Backend) {
 }
 
 async fn a_demotion_reaches_open_connections_on_every_node(backend: Backend) {
-    let bus: Arc<dyn Bus> = Arc::new(LocalBus::new());
+    let bus = LocalBus::new();
     let db = TestDb::new(backend).await;
     let shared = db.shared();
-    let (b1, b2) = (bus.clone(), bus.clone());
+    // Two nodes on one in-process bus.
+    let (b1, b2): (Arc<dyn Bus>, Arc<dyn Bus>) = (Arc::new(bus.node()), Arc::new(bus.node()));
     let on_bus = |bus| hub::Runtime {
         bus: Some(bus),
         ..hub::Runtime::default()
