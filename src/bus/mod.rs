@@ -132,6 +132,11 @@ pub trait Bus: Send + Sync + 'static {
     /// Topics this node hears now (room topics it listens to and documents it subscribed to;
     /// the control topic is always heard), sorted, for health and tests.
     fn topics(&self) -> Vec<Topic>;
+    /// Returns once what this node published so far has left it (sent to Redis), or could
+    /// not: a stopping node flushes before it exits.
+    fn flush(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
     /// `in_process`, `redis` or `redis_cluster`, for health and logs.
     fn kind(&self) -> &'static str;
     /// The state of the link to the other nodes: `None` when there is none to check (one

@@ -600,9 +600,11 @@ impl Services {
         }
     }
 
-    /// Tells the other nodes this one is stopping: they drop its connections at once.
+    /// Tells the other nodes this one is stopping (they drop its connections at once), and
+    /// returns once what it published has left.
     pub async fn stop(&self) {
         self.liveness.bye(self.bus.as_ref()).await;
+        self.bus.flush().await;
     }
 }
 

@@ -12,4 +12,5 @@ mod cluster_local;
 mod outage;
 mod redis_bus;
 mod server_api;
+mod sharded;
 mod webhooks;

@@ -8,9 +8,8 @@
 //!   shard). The node then takes those subscriptions again, retrying until the cluster answers
 //!   (after a failover, once the replica is promoted), and hands every receiver a gap marker.
 
-use super::link::{Control, Link, TIMEOUT, Tasks, frame, within};
+use super::link::{Control, Link, Out, TIMEOUT, Tasks, frame, within};
 use crate::bus::{BusError, Topic};
-use futures_util::StreamExt;
 use redis::cluster_async::ClusterConnection;
 use redis::{PushKind, Value};
 use std::collections::BTreeSet;
@@ -20,17 +19,29 @@ use tokio::sync::mpsc;
 
 /// How often subscriptions that need taking again are retried.
 const RETRY_EVERY: Duration = Duration::from_millis(250);
-/// `SPUBLISH`es in flight at once (sent in order on the shard's connection).
-const IN_FLIGHT: usize = 64;
+
+/// The cluster connection in use, replaced when it no longer finds the cluster's masters.
+#[derive(Clone)]
+struct Shared(Arc<std::sync::RwLock<ClusterConnection>>);
+
+impl Shared {
+    fn get(&self) -> ClusterConnection {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set(&self, connection: ClusterConnection) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = connection;
+    }
+}
 
 /// Counts a channel's subscribers (`PUBSUB SHARDNUMSUB`, summed over the nodes).
 pub(super) struct Counter {
-    connection: ClusterConnection,
+    connection: Shared,
 }
 
 impl Counter {
     pub(super) async fn count(&self, channel: &str) -> redis::RedisResult<usize> {
-        let mut c = self.connection.clone();
+        let mut c = self.connection.get();
         let value: Value = tokio::time::timeout(
             TIMEOUT,
             redis::cmd("PUBSUB")
@@ -71,8 +82,9 @@ pub(super) async fn start(nodes: Vec<String>, tasks: Tasks) -> Result<Counter, B
     let mut connection = within(client.get_async_connection()).await?;
     // The control channel is heard from the start: the inbox is ready when this returns.
     within(connection.ssubscribe(Tasks::channel(&tasks.prefix, &Topic::control()))).await?;
+    let shared = Shared(Arc::new(std::sync::RwLock::new(connection)));
     let counter = Counter {
-        connection: connection.clone(),
+        connection: shared.clone(),
     };
     let Tasks {
         prefix,
@@ -83,14 +95,16 @@ pub(super) async fn start(nodes: Vec<String>, tasks: Tasks) -> Result<Counter, B
         control,
     } = tasks;
     tokio::spawn(publish_loop(
-        connection.clone(),
+        shared.clone(),
         prefix.clone(),
         node.clone(),
         out,
     ));
     tokio::spawn(
         Subscriber {
-            connection,
+            client,
+            connection: shared,
+            failures: 0,
             prefix,
             node,
             local,
@@ -103,38 +117,90 @@ pub(super) async fn start(nodes: Vec<String>, tasks: Tasks) -> Result<Counter, B
     Ok(counter)
 }
 
-/// Sends the queue in order, a few commands in flight at once: the cluster connection sends
-/// them to each shard in the order they were issued.
+/// Sends the queue: each channel's messages in order, several channels at once. The queue is
+/// split by channel over [`LANES`] lanes that each send one command at a time (the cluster
+/// connection does not keep the order of commands in flight together); a flush goes down every
+/// lane and is answered once all have reached it.
 async fn publish_loop(
-    connection: ClusterConnection,
+    connection: Shared,
     prefix: Arc<str>,
     node: hub_protocol::NodeId,
-    mut queue: mpsc::Receiver<(Topic, bytes::Bytes)>,
+    mut queue: mpsc::Receiver<Out>,
 ) {
-    let queued = futures_util::stream::poll_fn(move |cx| queue.poll_recv(cx));
-    let sends = queued.map(|(topic, payload)| {
-        let mut c = connection.clone();
-        let channel = Tasks::channel(&prefix, &topic);
-        let framed = frame(&node, &payload);
-        async move {
-            redis::cmd("SPUBLISH")
-                .arg(channel)
-                .arg(&framed[..])
-                .query_async::<i64>(&mut c)
-                .await
+    let lanes: Vec<mpsc::UnboundedSender<Out>> = (0..LANES)
+        .map(|_| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(lane(connection.clone(), prefix.clone(), node.clone(), rx));
+            tx
+        })
+        .collect();
+    while let Some(out) = queue.recv().await {
+        match out {
+            Out::Publish(topic, payload) => {
+                let lane = lane_of(&topic);
+                let _ = lanes[lane].send(Out::Publish(topic, payload));
+            }
+            Out::Flush(done) => {
+                let mut reached = Vec::with_capacity(LANES);
+                for lane in &lanes {
+                    let (tx, rx) = tokio::sync::oneshot::channel();
+                    let _ = lane.send(Out::Flush(tx));
+                    reached.push(rx);
+                }
+                tokio::spawn(async move {
+                    for r in reached {
+                        let _ = r.await;
+                    }
+                    let _ = done.send(());
+                });
+            }
         }
-    });
-    let mut sends = sends.buffered(IN_FLIGHT);
-    while let Some(sent) = sends.next().await {
-        if let Err(e) = sent {
-            metrics::counter!("hub_bus_publish_errors_total", "kind" => "redis").increment(1);
-            tracing::warn!(error = %e, "publishing to the Redis Cluster failed");
+    }
+}
+
+/// Lanes of the publisher: channels in flight at once.
+const LANES: usize = 16;
+
+/// The lane of `topic`: the same for all its messages.
+fn lane_of(topic: &Topic) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    topic.hash(&mut h);
+    (h.finish() % LANES as u64) as usize
+}
+
+async fn lane(
+    connection: Shared,
+    prefix: Arc<str>,
+    node: hub_protocol::NodeId,
+    mut queue: mpsc::UnboundedReceiver<Out>,
+) {
+    while let Some(out) = queue.recv().await {
+        match out {
+            Out::Publish(topic, payload) => {
+                let sent = redis::cmd("SPUBLISH")
+                    .arg(Tasks::channel(&prefix, &topic))
+                    .arg(&frame(&node, &payload)[..])
+                    .query_async::<i64>(&mut connection.get())
+                    .await;
+                if let Err(e) = sent {
+                    metrics::counter!("hub_bus_publish_errors_total", "kind" => "redis")
+                        .increment(1);
+                    tracing::warn!(error = %e, "publishing to the Redis Cluster failed");
+                }
+            }
+            Out::Flush(done) => {
+                let _ = done.send(());
+            }
         }
     }
 }
 
 struct Subscriber {
-    connection: ClusterConnection,
+    client: redis::cluster::ClusterClient,
+    connection: Shared,
+    /// Failed attempts to take subscriptions again since the connection was made.
+    failures: u32,
     prefix: Arc<str>,
     node: hub_protocol::NodeId,
     local: crate::bus::LocalBus,
@@ -172,7 +238,7 @@ impl Subscriber {
             Control::Subscribe(topic, done) => {
                 if self.wanted.insert(topic.clone()) {
                     let channel = Tasks::channel(&self.prefix, &topic);
-                    if let Err(e) = self.connection.ssubscribe(channel).await {
+                    if let Err(e) = self.connection.get().ssubscribe(channel).await {
                         tracing::warn!(error = %e, %topic, "cannot subscribe; retrying");
                         self.retake.insert(topic);
                     }
@@ -186,7 +252,7 @@ impl Subscriber {
                 if !topic.is_control() && self.wanted.remove(&topic) {
                     self.retake.remove(&topic);
                     let channel = Tasks::channel(&self.prefix, &topic);
-                    if let Err(e) = self.connection.sunsubscribe(channel).await {
+                    if let Err(e) = self.connection.get().sunsubscribe(channel).await {
                         tracing::debug!(error = %e, %topic, "cannot unsubscribe");
                     }
                 }
@@ -239,14 +305,18 @@ impl Subscriber {
     }
 
     /// Takes again what may have stopped hearing; once all is taken, the receivers hear of
-    /// the gap.
+    /// the gap. The cluster connection retries a master that does not answer but does not
+    /// look for its successor: after [`REBUILD_AFTER`] failed rounds, a new connection learns
+    /// the cluster's layout again from the nodes that answer, and everything is taken again on
+    /// it.
     async fn take_again(&mut self) {
-        let pending: Vec<Topic> = self.retake.iter().cloned().collect();
-        for topic in pending {
-            let channel = Tasks::channel(&self.prefix, &topic);
-            match tokio::time::timeout(TIMEOUT, self.connection.ssubscribe(channel)).await {
-                Ok(Ok(())) => {
-                    self.retake.remove(&topic);
+        if self.failures >= REBUILD_AFTER {
+            self.failures = 0;
+            match tokio::time::timeout(TIMEOUT, self.client.get_async_connection()).await {
+                Ok(Ok(fresh)) => {
+                    tracing::warn!("the Redis Cluster changed; connected to it again");
+                    self.connection.set(fresh);
+                    self.retake.extend(self.wanted.iter().cloned());
                 }
                 Ok(Err(e)) => {
                     self.link.set_down(e.to_string());
@@ -259,6 +329,23 @@ impl Subscriber {
                 }
             }
         }
+        let pending: Vec<Topic> = self.retake.iter().cloned().collect();
+        let mut connection = self.connection.get();
+        for topic in pending {
+            let channel = Tasks::channel(&self.prefix, &topic);
+            let why = match tokio::time::timeout(TIMEOUT, connection.ssubscribe(channel)).await {
+                Ok(Ok(())) => {
+                    self.retake.remove(&topic);
+                    continue;
+                }
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => "the Redis Cluster did not answer".to_owned(),
+            };
+            self.failures += 1;
+            self.link.set_down(why);
+            return;
+        }
+        self.failures = 0;
         self.link.set_up();
         metrics::counter!("hub_bus_reconnects_total").increment(1);
         tracing::warn!(
@@ -267,6 +354,9 @@ impl Subscriber {
         self.local.gap();
     }
 }
+
+/// Failed rounds of taking subscriptions again before the connection is made anew.
+const REBUILD_AFTER: u32 = 2;
 
 fn bytes_of(value: &Value) -> Option<&[u8]> {
     match value {

@@ -22,6 +22,13 @@ pub(super) async fn within<T>(
         .map_err(|e| unavailable(&e))
 }
 
+/// What the publisher task sends, in order.
+pub(super) enum Out {
+    Publish(Topic, Bytes),
+    /// Answered once everything queued before it was sent.
+    Flush(oneshot::Sender<()>),
+}
+
 /// A command to the task that holds the subscriptions.
 pub(super) enum Control {
     /// Take the channel; the sender hears when the subscription is in force.
@@ -73,7 +80,7 @@ pub(super) struct Tasks {
     /// Where what comes from Redis is handed to this node's receivers.
     pub(super) local: LocalBus,
     pub(super) link: Arc<Link>,
-    pub(super) out: mpsc::Receiver<(Topic, Bytes)>,
+    pub(super) out: mpsc::Receiver<Out>,
     pub(super) control: mpsc::UnboundedReceiver<Control>,
 }
 

@@ -29,7 +29,7 @@ use super::{Bus, BusError, LocalBus, Subscription, Topic};
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use hub_protocol::NodeId;
-use link::{Control, Link, Tasks};
+use link::{Control, Link, Out, Tasks};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -44,7 +44,7 @@ enum Counter {
 
 pub struct RedisBus {
     local: LocalBus,
-    out: mpsc::Sender<(Topic, Bytes)>,
+    out: mpsc::Sender<Out>,
     control: mpsc::UnboundedSender<Control>,
     link: Arc<Link>,
     prefix: Arc<str>,
@@ -128,7 +128,7 @@ impl RedisBus {
 impl Bus for RedisBus {
     fn publish(&self, topic: &Topic, payload: Bytes) -> BoxFuture<'_, Result<(), BusError>> {
         self.local.send(topic, payload.clone());
-        let queued = self.out.try_send((topic.clone(), payload));
+        let queued = self.out.try_send(Out::Publish(topic.clone(), payload));
         Box::pin(async move {
             queued.map_err(|_| BusError::Unavailable("the queue to Redis is full".into()))
         })
@@ -190,6 +190,15 @@ impl Bus for RedisBus {
 
     fn topics(&self) -> Vec<Topic> {
         self.local.held()
+    }
+
+    fn flush(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let (done, sent) = oneshot::channel();
+            if self.out.send(Out::Flush(done)).await.is_ok() {
+                let _ = tokio::time::timeout(link::TIMEOUT, sent).await;
+            }
+        })
     }
 
     fn kind(&self) -> &'static str {

@@ -1,7 +1,7 @@
 //! One Redis: `PUBLISH` on a multiplexed connection, `SUBSCRIBE` on one subscriber connection
 //! per node, pinged every second so that a silent loss is noticed.
 
-use super::link::{Control, Link, TIMEOUT, Tasks, frame, within};
+use super::link::{Control, Link, Out, TIMEOUT, Tasks, frame, within};
 use crate::bus::{BusError, Topic};
 use futures_util::StreamExt;
 use std::collections::BTreeSet;
@@ -67,11 +67,18 @@ async fn publish_loop(
     connection: redis::aio::MultiplexedConnection,
     prefix: std::sync::Arc<str>,
     node: hub_protocol::NodeId,
-    mut queue: tokio::sync::mpsc::Receiver<(Topic, bytes::Bytes)>,
+    mut queue: tokio::sync::mpsc::Receiver<Out>,
     link: std::sync::Arc<Link>,
 ) {
     let mut connection = Some(connection);
-    while let Some((topic, payload)) = queue.recv().await {
+    while let Some(out) = queue.recv().await {
+        let (topic, payload) = match out {
+            Out::Publish(topic, payload) => (topic, payload),
+            Out::Flush(done) => {
+                let _ = done.send(());
+                continue;
+            }
+        };
         if !link.is_up() {
             // Away: what is published now is lost to the other nodes, which resync when the
             // link returns.
