@@ -24,6 +24,7 @@ pub mod auth;
 pub mod bus;
 pub mod clock;
 pub mod config;
+pub mod drain;
 pub mod error;
 pub mod http;
 pub mod jobs;
@@ -128,7 +129,9 @@ pub async fn run_with(
         services.server.revocations(),
         jwks,
     );
+    let drain = drain::Drain::new();
     let core = Core {
+        drain: drain.clone(),
         clock: runtime.clock.clone(),
         auth,
         info: Arc::new(NodeInfo::new(&config, bus.kind())),
@@ -196,15 +199,19 @@ pub async fn run_with(
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
     });
-    // A peer that stops reading must not hold a writer (and its memory) forever.
-    let listener = net::TimedListener::new(listener, config.socket.write_timeout);
+    // A peer that stops reading must not hold a writer (and its memory) forever; a draining
+    // node accepts nothing more.
+    let listener = net::TimedListener::new(drain.listener(listener), config.socket.write_timeout);
+    let drain_config = config.drain;
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<net::PeerAddr>(),
     )
     .with_graceful_shutdown(async move {
         shutdown.await;
-        tracing::info!("shutting down: closing sockets");
+        tracing::info!("shutting down: draining");
+        drain.begin().await;
+        realtime::hand_back(&io, &services, drain_config).await;
         io.close().await;
         services.stop().await;
     })

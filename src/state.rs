@@ -20,6 +20,8 @@ pub struct Core {
     pub services: Arc<crate::services::Services>,
     /// Live connections by user and address (Socket.IO and `/yjs`).
     pub conns: Arc<crate::limits::ConnGate>,
+    /// Whether the node is draining (see [`crate::drain`]).
+    pub drain: Arc<crate::drain::Drain>,
 }
 
 /// Facts about this node, fixed at startup.

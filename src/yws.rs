@@ -162,6 +162,7 @@ fn close_code(reason: CloseReason) -> u16 {
         CloseReason::TooSlow => 1013,
         CloseReason::AccessLost => 4403,
         CloseReason::SessionClosed => 4401,
+        CloseReason::Restart => 1012,
         CloseReason::TextFrame => 1003,
         CloseReason::Refused(code) => match code {
             ErrorCode::Invalid => 1003,
@@ -317,6 +318,10 @@ impl DocSink for WsQueue {
             close_reason(reason.message()).to_owned(),
         ));
     }
+
+    fn own_connection(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]
@@ -327,6 +332,7 @@ mod tests {
     fn each_close_reason_has_its_yjs_close_code() {
         let table = [
             (CloseReason::Deleted, 4404, "document deleted"),
+            (CloseReason::Restart, 1012, "server restarting: reconnect"),
             (
                 CloseReason::AccessLost,
                 4403,

@@ -7,7 +7,7 @@
 import { io, type Socket } from "socket.io-client";
 import { Docs } from "./docs.js";
 import { HubError } from "./errors.js";
-import type { PresenceStatus, SessionClosed } from "./generated/protocol.js";
+import type { PresenceStatus, SessionClosed, SessionReconnect } from "./generated/protocol.js";
 import type { ClientToServer, ServerToClient } from "./index.js";
 import { ActivityFeed, Notifications } from "./notifications.js";
 import { RestClient } from "./rest.js";
@@ -60,6 +60,8 @@ export type HubClientEvents = {
   error: [error: HubError];
   /** The hub closed this session through its server API (`disconnected`, or `revoked`: the next handshake asks `getToken` for a fresh token). */
   sessionClosed: [closed: SessionClosed];
+  /** The node holding this connection is going away (it drains before a restart): the server disconnect follows, and the client connects again after `after_ms` (the load balancer picks another node), resuming every room. */
+  draining: [hint: SessionReconnect];
 };
 
 /** The user id (`sub`) of a JWT, when it is one. */
@@ -84,6 +86,8 @@ export class HubClient extends Emitter<HubClientEvents> {
   #attempt = 0;
   #retry: ReturnType<typeof setTimeout> | undefined;
   readonly #delay: number;
+  /** The reconnect hint of a draining node, until its disconnect comes. */
+  #hint: SessionReconnect | undefined;
   readonly #delayMax: number;
   #feeds = new Map<string, ActivityFeed>();
   #status: { status: PresenceStatus; meta?: unknown } | undefined;
@@ -132,6 +136,10 @@ export class HubClient extends Emitter<HubClientEvents> {
       for (const feed of this.#feeds.values()) feed.resync();
       this.emit("connect");
     });
+    this.socket.on("session:reconnect", (hint) => {
+      this.#hint = hint;
+      this.emit("draining", hint);
+    });
     this.socket.on("session:closed", (closed) => {
       // After a revocation only a token issued later is accepted.
       if (closed.code === "revoked") this.#forceToken = true;
@@ -143,9 +151,14 @@ export class HubClient extends Emitter<HubClientEvents> {
       this.rooms.suspend();
       this.docs.suspend();
       this.emit("disconnect", reason);
-      // The server ended the session (an eviction, a restart's goodbye): socket.io-client
-      // waits for us to reconnect.
-      if (reason === "io server disconnect") this.#reconnectLater();
+      // The server ended the session (an eviction, a draining node's hand-back): socket.io-client
+      // waits for us to reconnect. A draining node said when: its clients come back spread out.
+      if (reason === "io server disconnect") {
+        const hint = this.#hint;
+        this.#hint = undefined;
+        if (hint) this.#reconnectAfter(hint.after_ms);
+        else this.#reconnectLater();
+      }
     });
     this.socket.on("connect_error", (err) => {
       if (this.state.get() === "closed") return;
@@ -204,6 +217,15 @@ export class HubClient extends Emitter<HubClientEvents> {
   /** @internal: a failure the application should hear of. */
   reportError(error: HubError): void {
     this.emit("error", error);
+  }
+
+  /** Reconnects after `ms`, as a draining node asked; backoff starts over from there. */
+  #reconnectAfter(ms: number): void {
+    clearTimeout(this.#retry);
+    this.#attempt = 0;
+    this.#retry = setTimeout(() => {
+      if (this.state.get() !== "closed" && !this.socket.connected) this.socket.connect();
+    }, Math.max(0, ms));
   }
 
   #reconnectLater(): void {

@@ -98,6 +98,13 @@ export class Hub {
     await exited;
   }
 
+  /** SIGTERM: the hub drains (hands its connections back) and exits. */
+  async terminate() {
+    const exited = new Promise((r) => this.proc.once("exit", r));
+    this.proc.kill("SIGTERM");
+    return exited;
+  }
+
   async restart() {
     await this.#spawn();
   }

@@ -1,5 +1,5 @@
-// Recovery through the SDK against a real hub: a kill of the hub mid-stream, a slow-consumer
-// eviction, an expiring token. Each time, the application sees every message exactly once and
+// Recovery through the SDK against a real hub: a kill of the hub mid-stream, a draining hub's
+// reconnect hint, a slow-consumer eviction, an expiring token. Each time, the application sees every message exactly once and
 // in seq order.
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -49,6 +49,51 @@ test("a hub killed mid-stream: every acknowledged message exactly once, in order
     const page2 = await bob.request("chat:history", { room, after: 100, limit: 100 });
     assert.deepEqual([...page.messages, ...page2.messages].map((m) => m.body), bodies);
     assert.equal(annRoom.chat.messages.get().filter((m) => m.pending).length, 0);
+    ann.close();
+    bob.close();
+  } finally {
+    await hub.stop();
+  }
+});
+
+test("a draining hub's reconnect hint is followed: the client waits what it was told, then resumes every room", async () => {
+  // The hub tells each client to wait up to 1.5 s; the client's own backoff is far shorter,
+  // so a reconnect before the hint's delay would be the backoff's, not the hint's.
+  const hub = await Hub.start({ HUB_DRAIN_SECONDS: "0.2", HUB_DRAIN_JITTER: "1500ms" });
+  try {
+    const { c: ann, room } = await client(hub, "ann");
+    const { c: bob } = await client(hub, "bob");
+    const annRoom = await ann.rooms.join(room);
+    const bobRoom = await bob.rooms.join(room);
+    const got = [];
+    bobRoom.chat.on("message", (m) => got.push(m));
+    await annRoom.chat.send("before");
+    await until("bob has the first", () => got.length === 1);
+    const hints = [];
+    bob.on("draining", (h) => hints.push({ ...h, at: Date.now() }));
+    const attempts = [];
+    const connect = bob.socket.connect.bind(bob.socket);
+    bob.socket.connect = () => {
+      attempts.push(Date.now());
+      return connect();
+    };
+    const exited = hub.terminate();
+    await until("bob is told to reconnect", () => hints.length === 1);
+    assert.equal(hints[0].reason, "draining");
+    assert.ok(hints[0].after_ms >= 0 && hints[0].after_ms <= 1500, `${hints[0].after_ms}`);
+    await until("bob is reconnecting", () => bob.state.get() === "reconnecting");
+    await exited;
+    await until("bob tried again", () => attempts.length >= 1, 5_000);
+    assert.ok(
+      attempts[0] - hints[0].at >= hints[0].after_ms - 5,
+      `tried ${attempts[0] - hints[0].at} ms after the hint, told ${hints[0].after_ms} ms`,
+    );
+    // The node comes back (another node behind a load balancer, in production).
+    await hub.restart();
+    await until("both are back", () => ann.state.get() === "connected" && bob.state.get() === "connected", 20_000);
+    await annRoom.chat.send("after");
+    await until("bob has the second", () => got.length === 2);
+    assertExactlyOnceInOrder(got, ["before", "after"]);
     ann.close();
     bob.close();
   } finally {

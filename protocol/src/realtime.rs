@@ -179,7 +179,7 @@ use crate::rooms::{
     PresenceChanged, PresenceLeft, PresenceSet, RoomJoin, RoomJoined, RoomRef, RoomRemoved,
     RoomRoleChanged, Typing,
 };
-use crate::server::{Publication, SessionClosed};
+use crate::server::{Publication, SessionClosed, SessionReconnect};
 use crate::wallets::WalletUpdated;
 
 client_events! {
@@ -260,6 +260,9 @@ server_events! {
     /// `{code, reason}`: the hub closes this connection (a disconnect or a revocation through
     /// the server API); the server disconnect follows.
     SESSION_CLOSED, SessionClosedEvent = "session:closed", SessionClosed;
+    /// `{reason, after_ms}`: this node is going away (draining); the server disconnect
+    /// follows. Connect again after `after_ms`: another node takes the connection.
+    SESSION_RECONNECT, SessionReconnectEvent = "session:reconnect", SessionReconnect;
 }
 
 /// Binary data on the wire: a Socket.IO binary attachment (`ArrayBuffer` in the browser).

@@ -126,6 +126,17 @@ pub struct SessionClosed {
     pub reason: String,
 }
 
+/// `session:reconnect`: the node that holds this connection is going away (it drains before a
+/// restart or a scale-down); the server disconnect follows. Connect again after `after_ms` (a
+/// random delay the hub picks, so that its clients do not all come back at once): the load
+/// balancer sends the connection to another node, and rooms resume from their last `seq`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+pub struct SessionReconnect {
+    /// `draining`.
+    pub reason: String,
+    pub after_ms: u64,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionCloseCode {

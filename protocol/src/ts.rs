@@ -75,7 +75,7 @@ macro_rules! wire_types {
         NewKey, SigningKey, KeyList, RequestSignature, Sign, Signature, SignatureList,
         ApiKeyId, PublicationId, Publication, Publish, Broadcast, Published, PublicationPage,
         PresenceCount, RoomPresence, CountRooms, PresenceCounts, RoomCount, Disconnect, Disconnected,
-        SessionClosed, SessionCloseCode, Scope, ApiKey, NewApiKey, CreatedApiKey, ApiKeyList,
+        SessionClosed, SessionReconnect, SessionCloseCode, Scope, ApiKey, NewApiKey, CreatedApiKey, ApiKeyList,
         WebhookId, DeliveryId, Webhook, NewWebhook, PatchWebhook, CreatedWebhook, WebhookList,
         DeliveryState, Delivery, Attempt, DeliveryList, DeliveryLog,
         )

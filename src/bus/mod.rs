@@ -38,7 +38,7 @@ pub use local::LocalBus;
 pub use message::{
     BusMessage, DecodeError, DocFrame, DocFrameKind, NodeEvent, Notice, PresenceConn, PresenceDelta,
 };
-pub use redis::RedisBus;
+pub use redis::{RedisBus, cluster_nodes};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;

@@ -3,11 +3,13 @@
 //! creating the data directory and the JWT secret file of the embedded default when needed.
 
 mod audit;
+mod drain;
 mod limits;
 mod socket;
 mod store;
 
 pub use audit::AuditArgs;
+pub use drain::{DrainArgs, DrainConfig};
 pub use limits::{LimitArgs, OptionalQuota};
 pub use socket::{SocketArgs, SocketConfig};
 pub use store::{BusArgs, StoreArgs};
@@ -184,6 +186,8 @@ pub struct Settings {
     #[command(flatten)]
     pub files: FilesArgs,
     #[command(flatten)]
+    pub drain: DrainArgs,
+    #[command(flatten)]
     pub buz: BuzArgs,
     #[command(flatten)]
     pub gamification: GamificationArgs,
@@ -228,6 +232,8 @@ pub struct Config {
     pub jwks: crate::auth::jwks::JwksConfig,
     pub rest_limits: crate::limits::RestLimitsConfig,
     pub conn_limits: hub_rooms::conns::ConnLimits,
+    /// What the node does on SIGTERM (see [`crate::drain`]).
+    pub drain: DrainConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -273,6 +279,7 @@ impl Config {
             jwks: Default::default(),
             rest_limits: crate::limits::RestLimitsConfig::default(),
             conn_limits: hub_rooms::conns::ConnLimits::default(),
+            drain: DrainConfig::default(),
         }
     }
 
@@ -375,6 +382,7 @@ impl Settings {
             gamification: self.gamification.resolve(),
             rest_limits: limits,
             conn_limits,
+            drain: self.drain.resolve()?,
         })
     }
 

@@ -74,8 +74,10 @@ impl StoreArgs {
 /// Flags of the bus between nodes.
 #[derive(Debug, Clone, Args)]
 pub struct BusArgs {
-    /// Redis URL for fan-out across nodes (`redis://[:password@]host:port[/db]` or
-    /// `rediss://` for TLS). Unset: in-process fan-out (one node).
+    /// Redis for fan-out across nodes: one Redis (`redis://[:password@]host:port[/db]`, or
+    /// `rediss://` for TLS), or a Redis Cluster with sharded pub/sub
+    /// (`redis+cluster://[user:password@]host:port,host:port,…`, or `rediss+cluster://`; a few
+    /// nodes are enough, the others are discovered). Unset: in-process fan-out (one node).
     #[arg(long, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
     /// Prefix of the hub's Redis channels, so several clusters can share one Redis.
@@ -91,8 +93,12 @@ impl BusArgs {
     pub fn resolve(&self) -> anyhow::Result<Option<String>> {
         if let Some(url) = &self.redis_url
             && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+            && crate::bus::cluster_nodes(url).is_none()
         {
-            bail!("REDIS_URL {:?} is not a redis:// URL", redact_url(url));
+            bail!(
+                "REDIS_URL {:?} is not a redis:// or redis+cluster:// URL",
+                redact_url(url)
+            );
         }
         Ok(self.redis_url.clone())
     }

@@ -1,6 +1,7 @@
 //! `GET /api/health`: 200 `healthy` when every dependency answers, 200 `degraded` with the
 //! reason when Redis does not (this node keeps serving its own clients), 503 when the database
-//! does not.
+//! does not, and 503 `draining` while the node hands its connections back before it exits (a
+//! load balancer sends nothing more to it).
 
 use crate::state::AppState;
 use axum::Json;
@@ -25,7 +26,10 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
     let db_ok = database == "ok";
     let log_refused = core.services.auditlog.refused();
     let audit_ok = !core.services.audit.is_broken() && log_refused.is_none();
-    let status = if db_ok && redis_ok && audit_ok {
+    let draining = core.drain.is_draining();
+    let status = if draining {
+        "draining"
+    } else if db_ok && redis_ok && audit_ok {
         "healthy"
     } else {
         "degraded"
@@ -50,7 +54,9 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
                 .loads
                 .load(std::sync::atomic::Ordering::Relaxed),
         },
-        reason: if !db_ok {
+        reason: if draining {
+            Some("the node is draining before it exits: connect to another node".to_owned())
+        } else if !db_ok {
             Some("database unreachable".to_owned())
         } else if !redis_ok {
             Some(
@@ -65,7 +71,7 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
             None
         },
     };
-    let code = if db_ok {
+    let code = if db_ok && !draining {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE

@@ -12,6 +12,7 @@ pub mod ack;
 mod chat;
 mod deliver;
 mod docs;
+mod drain;
 pub mod emit;
 mod events;
 mod payload;
@@ -19,6 +20,7 @@ mod rooms;
 mod sys;
 
 pub use deliver::SioSockets;
+pub use drain::hand_back;
 
 use crate::auth::{AuthError, AuthenticateError, Identity, find_token};
 use crate::config::SocketConfig;

@@ -24,14 +24,14 @@ const NODE_TIMEOUT_MS: u64 = 1_000;
 const GRACE_MS: u64 = 500;
 
 /// One `hub` process.
-struct Node {
-    hub: TestHub,
+pub(crate) struct Node {
+    pub(crate) hub: TestHub,
     child: Child,
     _data: tempfile::TempDir,
 }
 
 impl Node {
-    async fn start(db: &TestDb, redis: &str, prefix: &str) -> Node {
+    pub(crate) async fn start(db: &TestDb, redis: &str, prefix: &str) -> Node {
         let data = tempfile::tempdir().unwrap();
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_hub"))
@@ -49,6 +49,11 @@ impl Node {
             .env("HUB_MAX_CONNS_PER_IP", "0")
             .env("HUB_HANDSHAKE_RATE_IP", "off")
             .env("HUB_CHAT_BURST", "1000")
+            // Tasks credit BUZ at once (the gates have their own tests).
+            .env("HUB_BUZ_REQUIRE_KYC", "false")
+            .env("HUB_BUZ_MIN_REPUTATION", "0")
+            // A stopping node hands its connections back at once (the drain has its own tests).
+            .env("HUB_DRAIN_SECONDS", "0")
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -83,14 +88,16 @@ impl Node {
     }
 }
 
-struct Cluster {
-    db: TestDb,
-    nodes: Vec<Node>,
-    room: String,
+pub(crate) struct Cluster {
+    pub(crate) db: TestDb,
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) room: String,
+    /// The nodes' Redis channel prefix.
+    pub(crate) prefix: String,
 }
 
 impl Cluster {
-    async fn start(n: usize, redis: &str) -> Cluster {
+    pub(crate) async fn start(n: usize, redis: &str) -> Cluster {
         let db = TestDb::new(Backend::Postgres).await;
         // The schema exists before the nodes race to migrate it.
         hub::store::Store::connect(&db.url, 1)
@@ -113,14 +120,15 @@ impl Cluster {
             db,
             nodes,
             room: format!("venture:{venture}"),
+            prefix,
         }
     }
 
-    fn hub(&self, i: usize) -> &TestHub {
+    pub(crate) fn hub(&self, i: usize) -> &TestHub {
         &self.nodes[i].hub
     }
 
-    async fn sio(&self, node: usize, user: &str) -> Sio {
+    pub(crate) async fn sio(&self, node: usize, user: &str) -> Sio {
         Sio::connect(self.hub(node).addr, &self.hub(node).token(user)).await
     }
 }
@@ -276,6 +284,13 @@ async fn acked_sends_survive_a_sigkill_in_the_middle_of_group_commits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stock_clients_spread_over_three_nodes() {
     let cluster = Cluster::start(3, &redis_url()).await;
+    stock_clients_share_everything(&cluster).await;
+    cluster.db.drop_schema().await;
+}
+
+/// Stock `socket.io-client` users and y-websocket editors spread over the nodes see each other's
+/// presence, typing, chat and edits; a member removed through one node is evicted on another.
+pub(crate) async fn stock_clients_share_everything(cluster: &Cluster) {
     let (status, doc) = cluster
         .hub(1)
         .post(
@@ -312,7 +327,6 @@ async fn stock_clients_spread_over_three_nodes() {
         .await;
     assert_eq!(status, 204);
     assert_eq!(dave.event("room:removed").await["room"], cluster.room);
-    cluster.db.drop_schema().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

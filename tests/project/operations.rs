@@ -495,10 +495,15 @@ async fn migrate_command_prepares_the_embedded_database() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_closes_sockets_and_exits_zero() {
+/// SIGTERM drains: the listener closes at once (health says `draining` on a connection still
+/// open), the two sockets are handed back one after the other over `HUB_DRAIN_SECONDS`, each
+/// told to reconnect after a delay within `HUB_DRAIN_JITTER`, then the hub exits 0.
+async fn sigterm_drains_the_sockets_and_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = hub_cmd(dir.path());
-    cmd.env("LOG_FORMAT", "json");
+    cmd.env("LOG_FORMAT", "json")
+        .env("HUB_DRAIN_SECONDS", "2")
+        .env("HUB_DRAIN_JITTER", "300ms");
     let mut child = cmd.spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
@@ -528,14 +533,53 @@ async fn sigterm_closes_sockets_and_exits_zero() {
         std::time::Duration::from_secs(60),
     )
     .unwrap();
-    let mut ws = WsClient::connected(addr, &token).await;
+    let mut first = WsClient::connected(addr, &token).await;
+    let mut second = WsClient::connected(addr, &token).await;
+    let http = crate::common::http_client();
+    let health = format!("http://{addr}/api/health");
+    // A connection the pool keeps, as a load balancer's health checks do.
+    assert_eq!(http.get(&health).send().await.unwrap().status(), 200);
     let pid = child.id().unwrap().to_string();
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .unwrap();
     assert!(killed.success());
-    assert_eq!(ws.recv().await, Frame::Closed);
+    // One socket is handed back at once, the other a second later; whichever goes first is
+    // told to come back within the jitter, then disconnected.
+    let hint = |frame: Frame| -> Option<Value> {
+        let Frame::Text(text) = frame else {
+            return None;
+        };
+        let event: Value = serde_json::from_str(text.strip_prefix("42")?).ok()?;
+        (event[0] == "session:reconnect").then(|| event[1].clone())
+    };
+    let (told, mut other) = tokio::select! {
+        f = first.recv() => (hint(f), second),
+        f = second.recv() => (hint(f), first),
+    };
+    let told = told.expect("the first frame is the reconnect hint");
+    assert_eq!(told["reason"], "draining");
+    assert!(told["after_ms"].as_u64().unwrap() <= 300, "{told}");
+    // Draining: nothing new is accepted, and health says so where a connection is open.
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "the listener is closed"
+    );
+    let (status, body) = {
+        let r = http.get(&health).send().await.unwrap();
+        (r.status(), r.json::<Value>().await.unwrap())
+    };
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["status"], "draining");
+    // The other socket is still served until its turn, then told the same.
+    let later = hint(other.recv().await).expect("the other socket's hint");
+    assert_eq!(later["reason"], "draining");
+    loop {
+        if other.recv().await == Frame::Closed {
+            break;
+        }
+    }
     let status = tokio::time::timeout(WAIT, child.wait())
         .await
         .expect("hub did not exit")

@@ -1160,6 +1160,12 @@ revoked_before?: string, };
 
 export type SessionClosed = { code: SessionCloseCode, reason: string, };
 
+export type SessionReconnect = { 
+/**
+ * `draining`.
+ */
+reason: string, after_ms: number, };
+
 export type SessionCloseCode = "disconnected" | "revoked";
 
 export type Scope = "publish" | "presence" | "disconnect" | "events" | "webhooks";
@@ -1281,6 +1287,7 @@ export const ServerEvents = {
   DOC_ERROR: "doc:error",
   SERVER_EVENT: "server:event",
   SESSION_CLOSED: "session:closed",
+  SESSION_RECONNECT: "session:reconnect",
 } as const;
 
 /** Events the server sends (for `Socket<ServerToClient, ClientToServer>`). */
@@ -1319,6 +1326,8 @@ export interface ServerToClient {
   "server:event": (e: Publication) => void;
   /** `{code, reason}`: the hub closes this connection (a disconnect or a revocation through the server API); the server disconnect follows. */
   "session:closed": (e: SessionClosed) => void;
+  /** `{reason, after_ms}`: this node is going away (draining); the server disconnect follows. Connect again after `after_ms`: another node takes the connection. */
+  "session:reconnect": (e: SessionReconnect) => void;
 }
 
 /** Events a client sends, each with its typed ack. */

@@ -26,6 +26,33 @@ impl Docs {
 
     /// The server API closed `user`'s sessions: their connections to every document loaded
     /// here are closed.
+    /// The connections of their own (`/yjs`) open on documents loaded here, for a drain.
+    pub fn open_conns(&self) -> Vec<OpenConn> {
+        let mut out = Vec::new();
+        for doc in self.loaded_where(|_| true) {
+            let keys: Vec<ConnKey> = doc
+                .lock()
+                .conns
+                .iter()
+                .filter(|(_, c)| c.sink.own_connection())
+                .map(|(k, _)| *k)
+                .collect();
+            out.extend(keys.into_iter().map(|key| OpenConn {
+                doc: doc.clone(),
+                key,
+            }));
+        }
+        out
+    }
+
+    /// Closes `conn` for `why`, if it is still open.
+    pub fn close_open(&self, conn: OpenConn, why: CloseReason) {
+        let gone = conn.doc.lock().conns.remove(&conn.key);
+        if let Some(c) = gone {
+            c.sink.close(&conn.doc.id, why);
+        }
+    }
+
     pub fn close_user(&self, user: &UserId) {
         self.close_user_where(user, |_| true, CloseReason::SessionClosed);
     }
@@ -68,4 +95,10 @@ impl Docs {
             c.sink.close(&doc.id, reason);
         }
     }
+}
+
+/// A connection of its own open on a loaded document (see [`Docs::open_conns`]).
+pub struct OpenConn {
+    doc: Arc<LoadedDoc>,
+    key: ConnKey,
 }

@@ -27,6 +27,7 @@ mod lifecycle;
 mod membership;
 mod sink;
 
+pub use membership::OpenConn;
 pub use sink::{CloseReason, DocSink, Sink};
 
 use super::access::{Access, AccessError};

@@ -14,6 +14,12 @@ pub trait DocSink: Send + Sync {
     /// Ends the connection's use of the document, for `reason` (each transport says it its
     /// own way: `/yjs` as a close code, Socket.IO as `doc:removed`).
     fn close(&self, doc: &DocId, reason: CloseReason);
+
+    /// Whether the document connection is a connection of its own (a `/yjs` WebSocket), not a
+    /// use of the document on a shared socket: a draining node closes those itself.
+    fn own_connection(&self) -> bool {
+        false
+    }
 }
 
 /// Why the engine ends a connection's use of a document.
@@ -27,6 +33,9 @@ pub enum CloseReason {
     AccessLost,
     /// The server API closed the user's connections (a disconnect or a token revocation).
     SessionClosed,
+    /// The node is draining (it restarts or goes away): the client connects again, to
+    /// another node.
+    Restart,
     /// A text frame, where y-protocols sends binary frames only.
     TextFrame,
     /// A frame was refused with this code (malformed, too large, not allowed, storage down).
@@ -41,6 +50,7 @@ impl CloseReason {
             CloseReason::TooSlow => "too slow: reconnect to resync",
             CloseReason::AccessLost => "no longer a member of the room",
             CloseReason::SessionClosed => "session closed by the server",
+            CloseReason::Restart => "server restarting: reconnect",
             CloseReason::TextFrame => "binary y-protocols frames only",
             CloseReason::Refused(code) => match code {
                 ErrorCode::Invalid => "malformed y-protocols message",
