@@ -34,6 +34,11 @@
 #                                  # REST, beside chat from sockets at the same rates
 #   loadtest/bench.sh revoke       # a revocation through the server API: time until the last
 #                                  # of a user's 10 tabs over two nodes is closed (Postgres, Redis)
+#   loadtest/bench.sh scale        # interest routing: 1, 2, 4 nodes (Postgres + Redis), 8 rooms
+#                                  # of 100 spread over the nodes; bus messages in and out per
+#                                  # node; BENCH_BEFORE_BIN=<hub> adds the same 4-node run of
+#                                  # another build; then 4 nodes over a local Redis Cluster (3
+#                                  # masters): messages per shard
 #   loadtest/bench.sh webhooks     # webhook deliveries/s to a local receiver (1 and 4
 #                                  # endpoints, SQLite then Postgres), beside a bare sequential
 #                                  # HTTP client to the same receiver
@@ -48,7 +53,7 @@
 # (Node) must be free: it refuses to measure a server it did not start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-figure="${1:?which figure? chat-hub, chat-node, chat-raw, sweep, fanout, commit, ledger, idle-hub, idle-node, idle-raw, idle-joined, presence, docs, abuse, cluster}"
+figure="${1:?which figure? chat-hub, chat-node, chat-raw, sweep, fanout, commit, ledger, idle-hub, idle-node, idle-raw, idle-joined, presence, docs, abuse, cluster, scale}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hub-target}"
 cargo build --release -q -p hub -p loadtest -p raw-ws-peer
 bin="$CARGO_TARGET_DIR/release"
@@ -256,6 +261,89 @@ PY
       "${on_loadgen[@]}" "$bin/loadtest" --quiet "${args[@]}" --json "$out/cluster-docs-$where.json" docs --docs 10 --editors 20 --rate 5 --duration 10 --drain 3 >/dev/null
       python3 -c "import json;d=json.load(open('$out/cluster-docs-$where.json'));l=d['latency'];print('docs, %s node(s): %d/%d converged, %.0f updates/s received, p50 %.1f ms, p99 %.1f ms' % ('$where', d['converged_documents'], d['documents'], d['received_per_second'], l['p50_ms'], l['p99_ms']))"
     done ;;
+  scale)
+    postgres_schema
+    export JWT_SECRET="$(head -c 32 /dev/urandom | base64)"
+    "$bin/hub" migrate >/dev/null
+    # Each node's bus counters from its /metrics, as JSON: {in: {kind: n}, out: {kind: n}}.
+    bus_counts() {
+      python3 - "$@" <<'PY'
+import json, sys, urllib.request
+nodes = []
+for port in sys.argv[1:]:
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
+    counts = {"in": {}, "out": {}}
+    for line in text.splitlines():
+        for way in ("in", "out"):
+            name = f"hub_bus_messages_{way}_total{{"
+            if line.startswith(name):
+                kind = line.split('kind="')[1].split('"')[0]
+                counts[way][kind] = counts[way].get(kind, 0) + float(line.rsplit(" ", 1)[1])
+    nodes.append(counts)
+print(json.dumps(nodes))
+PY
+    }
+    # $1 label, $2 hub binary, $3 nodes, $4 REDIS_URL: 8 rooms x 100 members, 8 publishers,
+    # 400 msg/s for 10 s, every member and publisher of room r on node r % nodes.
+    scale_run() {
+      local label="$1" hub="$2" n="$3" redis="$4" ports=() run_pids=()
+      for i in $(seq 0 $((n - 1))); do
+        local port=$((3000 + 2 * i))
+        port_free "$port"
+        REDIS_URL="$redis" HUB_REDIS_PREFIX="$schema-$label:" HUB_CHAT_RATE=1000 HUB_CHAT_BURST=1000 HUB_REST_RATE_USER=1000000/1s HUB_MAX_CONNS_PER_USER=0 HUB_MAX_CONNS_PER_IP=0 HUB_HANDSHAKE_RATE_IP=off LOG_FORMAT=json "${on_server[@]}" "$hub" --addr "127.0.0.1:$port" --data-dir "$data" >"$data/hub-$label-$port.log" 2>&1 &
+        pids+=($!); run_pids+=($!); ports+=("$port")
+        for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.2; done
+      done
+      local targets; targets="$(printf 'http://127.0.0.1:%s,' "${ports[@]}")"; targets="${targets%,}"
+      bus_counts "${ports[@]}" >"$out/scale-$label-before.json"
+      "${on_loadgen[@]}" "$bin/loadtest" --quiet --target "$targets" --json "$out/scale-$label.json" chat --rooms 8 --members 100 --publishers 8 --rate 400 --duration 10 --drain 3 --room-per-node >/dev/null
+      bus_counts "${ports[@]}" >"$out/scale-$label-after.json"
+      python3 - "$out" "$label" "$n" <<'PY'
+import json, sys
+out, label, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+before = json.load(open(f"{out}/scale-{label}-before.json"))
+after = json.load(open(f"{out}/scale-{label}-after.json"))
+d = json.load(open(f"{out}/scale-{label}.json"))
+delta = lambda way, kind, i: after[i][way].get(kind, 0) - before[i][way].get(kind, 0)
+published = sum(delta("out", "notify", i) for i in range(n))
+heard = [delta("in", "notify", i) for i in range(n)]
+heard_all = [sum(after[i]["in"].values()) - sum(before[i]["in"].values()) for i in range(n)]
+l = d["latency"]
+print(f"{label:>12}: {n} node(s), {d['acked']} messages, {d['delivered_per_second']:.0f} delivered/s, p50 {l['p50_ms']:.1f} ms, p99 {l['p99_ms']:.1f} ms, lost {d['expected_deliveries'] - d['delivered']}")
+print(f"{'':>12}  room deliveries published by all nodes: {published:.0f}; heard per node: {', '.join(f'{h:.0f}' for h in heard)} ({', '.join(f'{h / max(published, 1):.2f}' for h in heard)} of all); every bus message heard per node: {', '.join(f'{h:.0f}' for h in heard_all)}")
+PY
+      for p in "${run_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+      for p in "${run_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    }
+    redis="${REDIS_URL:-redis://127.0.0.1:6379}"
+    for n in 1 2 4; do scale_run "now-$n" "$bin/hub" "$n" "$redis"; done
+    if [ -n "${BENCH_BEFORE_BIN:-}" ]; then
+      scale_run "before-4" "$BENCH_BEFORE_BIN" 4 "$redis"
+    fi
+    # A local Redis Cluster: 3 masters, 3 replicas, on ports 7100-7105.
+    rc="$data/redis-cluster"; mkdir -p "$rc"; rc_nodes=()
+    for port in 7100 7101 7102 7103 7104 7105; do
+      port_free "$port"
+      redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --cluster-enabled yes --cluster-node-timeout 1000 --cluster-config-file "nodes-$port.conf" --dir "$rc" --daemonize no >"$rc/$port.log" 2>&1 &
+      pids+=($!); rc_nodes+=("127.0.0.1:$port")
+    done
+    sleep 0.5
+    redis-cli --cluster create "${rc_nodes[@]}" --cluster-replicas 1 --cluster-yes >/dev/null
+    for _ in $(seq 1 100); do redis-cli -p 7100 cluster info | grep -q cluster_state:ok && break; sleep 0.1; done
+    shard_calls() { for port in 7100 7101 7102 7103 7104 7105; do redis-cli -p "$port" info commandstats | grep -o 'cmdstat_spublish:calls=[0-9]*' | cut -d= -f2 || echo 0; done | paste -sd' '; }
+    before_calls="$(shard_calls)"
+    scale_run "cluster-4" "$bin/hub" 4 "redis+cluster://$(IFS=,; echo "${rc_nodes[*]}")"
+    after_calls="$(shard_calls)"
+    python3 - "$before_calls" "$after_calls" <<'PY'
+import sys
+b = [int(x) for x in sys.argv[1].split()] if sys.argv[1] else []
+a = [int(x) for x in sys.argv[2].split()]
+b += [0] * (len(a) - len(b))
+calls = [x - y for x, y in zip(a, b)]
+masters = [c for c in calls if c > 0]
+print(f"{'':>12}  SPUBLISH per Redis node (ports 7100-7105; replicas take none): {', '.join(str(c) for c in calls)}; per master {sum(masters) / max(len(masters), 1):.0f} on average")
+PY
+    ;;
   revoke)
     # A revocation through the server API: the time until the last of a user's 10 tabs, spread
     # over two nodes (one Postgres schema, one Redis), is closed; 30 users in turn.

@@ -540,3 +540,103 @@ async fn a_redis_restart_pauses_cross_node_traffic_only_and_everything_converges
     assert_eq!(heard["seq"], 2);
     cluster.db.drop_schema().await;
 }
+
+/// A counter of `/metrics` (Prometheus text): the sum of the series of `name` whose labels
+/// contain `labels`.
+async fn metric(hub: &TestHub, name: &str, labels: &str) -> f64 {
+    let text = hub
+        .http
+        .get(hub.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
+        .filter(|l| l.contains(labels))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// Interest-based routing: four nodes, four rooms, each room's members on one node. Each node
+/// hears its own room's deliveries and no other's: a quarter of what the nodes published
+/// together (where, with one channel for all, every node heard all of it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_of_four_nodes_hears_only_the_rooms_it_serves() {
+    let cluster = Cluster::start(4, &redis_url()).await;
+    let mut rooms = Vec::new();
+    for i in 0..4 {
+        let owner = format!("owner{i}");
+        let venture = cluster.hub(0).venture(&owner, &format!("Room {i}")).await;
+        cluster
+            .hub(0)
+            .add_member(&venture, &owner, &format!("member{i}"), "member")
+            .await;
+        rooms.push((format!("venture:{venture}"), owner, format!("member{i}")));
+    }
+    let mut clients = Vec::new();
+    for (i, (room, owner, member)) in rooms.iter().enumerate() {
+        let mut a = cluster.sio(i, owner).await;
+        a.join(room).await;
+        let mut b = cluster.sio(i, member).await;
+        b.join(room).await;
+        clients.push((a, b));
+    }
+    let notify_in = async |i: usize| {
+        metric(
+            cluster.hub(i),
+            "hub_bus_messages_in_total",
+            "kind=\"notify\"",
+        )
+        .await
+    };
+    let notify_out = async |i: usize| {
+        metric(
+            cluster.hub(i),
+            "hub_bus_messages_out_total",
+            "kind=\"notify\"",
+        )
+        .await
+    };
+    let mut before = Vec::new();
+    for i in 0..4 {
+        before.push((notify_in(i).await, notify_out(i).await));
+    }
+    const SENDS: usize = 25;
+    for (i, (a, b)) in clients.iter_mut().enumerate() {
+        let room = &rooms[i].0;
+        for k in 0..SENDS {
+            a.say(room, &format!("a{k}"), "from a").await;
+            b.say(room, &format!("b{k}"), "from b").await;
+        }
+    }
+    // Every delivery arrived: each member heard the other's messages (a sender's own socket
+    // has its ack instead).
+    for (a, b) in clients.iter_mut() {
+        for c in [a, b] {
+            for _ in 0..SENDS {
+                c.event("chat:message").await;
+            }
+        }
+    }
+    let mut heard = Vec::new();
+    let mut published = 0.0;
+    for (i, (in0, out0)) in before.iter().enumerate() {
+        heard.push(notify_in(i).await - in0);
+        published += notify_out(i).await - out0;
+    }
+    assert!(
+        published >= (4 * 2 * SENDS) as f64,
+        "every message was published once: {published}"
+    );
+    for (i, h) in heard.iter().enumerate() {
+        let quarter = published / 4.0;
+        assert!(
+            (*h - quarter).abs() <= quarter * 0.1 + 2.0,
+            "node {i} heard {h} of the {published} published (a quarter is {quarter}): {heard:?}"
+        );
+    }
+    cluster.db.drop_schema().await;
+}

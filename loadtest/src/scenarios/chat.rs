@@ -1,7 +1,7 @@
 //! `chat`: R rooms × M members, P publishers sending at a total rate. Every message carries its
 //! send time; members record end-to-end latency, seq gaps and duplicates.
 
-use super::{Ctx, Joined, close_all, connect_many_on, join_all};
+use super::{Ctx, Joined, close_all, connect_many_where, join_all};
 use crate::client::Out;
 use crate::stats::{Latency, Recorder, micros_now};
 use crate::wire::{self, Answer};
@@ -43,6 +43,11 @@ pub struct ChatArgs {
     /// publishers are spread over all targets.
     #[arg(long)]
     pub publishers_on: Option<usize>,
+    /// With several targets: every member and publisher of room `r` connects to target
+    /// `r % targets` (rooms spread evenly over the nodes, each room on one), as a load balancer
+    /// with room affinity would place them. Unset: connections go round-robin.
+    #[arg(long, conflicts_with = "publishers_on")]
+    pub room_per_node: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -118,8 +123,27 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
             }
             _ => (ctx.addrs.clone(), ctx.addrs.clone()),
         };
-    let (receivers, failed_r) =
-        connect_many_on(ctx, &member_targets, n, args.connect_rate, "members", |i| {
+    let rooms_n = args.rooms.max(1);
+    let (member_place, publisher_place): (
+        Box<dyn Fn(usize) -> usize>,
+        Box<dyn Fn(usize) -> usize>,
+    ) = if args.room_per_node {
+        let members = args.members.max(1);
+        (
+            Box::new(move |i| i / members),
+            Box::new(move |j| j % rooms_n),
+        )
+    } else {
+        (Box::new(|i| i), Box::new(|j| j))
+    };
+    let (receivers, failed_r) = connect_many_where(
+        ctx,
+        &member_targets,
+        n,
+        args.connect_rate,
+        "members",
+        member_place,
+        |i| {
             let (r, m) = (i / args.members, i % args.members);
             let (c, rec, j) = (counters.clone(), recorder.clone(), joined[i].clone());
             let mut expected: Option<u64> = None;
@@ -149,8 +173,9 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
                 }
             };
             (ctx.tokens.mint(&user(r, m), "user"), handler)
-        })
-        .await;
+        },
+    )
+    .await;
     let ok = join_all(&receivers, |i| rooms[i / args.members].clone(), &joined).await;
     if !ctx.quiet {
         eprintln!("{ok} members joined their rooms");
@@ -162,12 +187,13 @@ pub async fn run(ctx: &Ctx, args: &ChatArgs) -> anyhow::Result<ChatSummary> {
     let ack_recorder = Recorder::new();
     type Pending = Arc<std::sync::Mutex<std::collections::HashMap<u64, u64>>>;
     let sent_at: Vec<Pending> = (0..args.publishers).map(|_| Pending::default()).collect();
-    let (publishers, failed_p) = connect_many_on(
+    let (publishers, failed_p) = connect_many_where(
         ctx,
         &publisher_targets,
         args.publishers,
         args.connect_rate,
         "publishers",
+        publisher_place,
         |j| {
             let (c, pj) = (counters.clone(), pub_joined[j].clone());
             let (acks, pending) = (ack_recorder.clone(), sent_at[j].clone());

@@ -124,6 +124,23 @@ where
     F: Fn(usize) -> (String, H),
     H: FnMut(&str) + Send + 'static,
 {
+    connect_many_where(ctx, targets, n, rate, what, |i| i, make).await
+}
+
+/// [`connect_many_on`], connection `i` to `targets[place(i) % targets.len()]`.
+pub async fn connect_many_where<F, H>(
+    ctx: &Ctx,
+    targets: &[SocketAddr],
+    n: usize,
+    rate: f64,
+    what: &str,
+    place: impl Fn(usize) -> usize,
+    make: F,
+) -> (Vec<Option<Conn>>, usize)
+where
+    F: Fn(usize) -> (String, H),
+    H: FnMut(&str) + Send + 'static,
+{
     let targets = if targets.is_empty() {
         std::slice::from_ref(&ctx.addr)
     } else {
@@ -140,7 +157,7 @@ where
         let (token, handler) = make(i);
         let permit = gate.clone().acquire_owned().await.expect("semaphore open");
         let (addr, path, sources, bar) = (
-            targets[i % targets.len()],
+            targets[place(i) % targets.len()],
             ctx.path.clone(),
             ctx.sources.clone(),
             bar.clone(),
