@@ -336,6 +336,18 @@ impl PresenceRegistry {
             .map_or(0, |s| s.conns.iter().filter(|c| c.node == node).count())
     }
 
+    /// The rooms where `node` holds connections of `user` (through the user's index, not a
+    /// scan of every room).
+    pub fn rooms_of_user_on(&self, user: &UserId, node: &str) -> Vec<String> {
+        self.user_rooms
+            .get(user)
+            .into_iter()
+            .flatten()
+            .filter(|room| self.conns_of(room, user, node) > 0)
+            .cloned()
+            .collect()
+    }
+
     /// The connections `node` holds in `room`, as a snapshot of them.
     pub fn snapshot_of(&self, room: &str, node: &str) -> Vec<SnapshotConn> {
         let mut out = Vec::new();
@@ -631,6 +643,12 @@ mod tests {
             1,
             "other rooms are untouched"
         );
+        assert_eq!(
+            p.rooms_of_user_on(&alice(), "n2"),
+            vec![r.to_owned(), other.to_owned()],
+            "in the order alice entered them"
+        );
+        assert!(p.rooms_of_user_on(&alice(), "n1").is_empty());
         assert_eq!(
             p.snapshot_of(r, "n2"),
             vec![snap("a2", "alice"), snap("e1", "erin")]

@@ -425,11 +425,9 @@ impl Presence {
 
     /// The rooms where this node holds connections of `user`.
     fn rooms_with_mine(&self, user: &UserId) -> Vec<RoomId> {
-        let registry = lock(&self.registry);
-        registry
-            .rooms()
+        lock(&self.registry)
+            .rooms_of_user_on(user, self.node.as_str())
             .into_iter()
-            .filter(|r| registry.conns_of(r, user, self.node.as_str()) > 0)
             .map(RoomId::from)
             .collect()
     }
